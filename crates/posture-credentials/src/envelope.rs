@@ -1,0 +1,334 @@
+//! Envelope encryption of connection secrets. Each secret gets a fresh data key (AES-256-GCM); the
+//! data key is wrapped by the keyring's active key-encryption key. Both layers authenticate the
+//! secret's binding (tenant, connection, kind) as associated data, so a sealed secret copied to
+//! another row, tenant or purpose fails to open instead of decrypting into the wrong place.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use rand::RngCore;
+use zeroize::Zeroizing;
+
+use crate::keyring::{KEY_LEN, KeyId, KeyMaterial, Keyring, KeyringError};
+
+/// Format version written as the first byte of both blobs, so the scheme can evolve.
+const FORMAT_V1: u8 = 1;
+const NONCE_LEN: usize = 12;
+
+/// What a secret is for; part of the associated data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretKind {
+    ClientSecret,
+    CertificateKey,
+}
+
+impl SecretKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretKind::ClientSecret => "client-secret",
+            SecretKind::CertificateKey => "certificate-key",
+        }
+    }
+}
+
+/// Where a sealed secret belongs. Opening it under any other binding fails.
+#[derive(Clone, Copy, Debug)]
+pub struct SecretBinding<'a> {
+    pub tenant_id: &'a str,
+    pub connection_id: &'a str,
+    pub kind: SecretKind,
+}
+
+impl SecretBinding<'_> {
+    fn associated_data(&self, layer: &str, key_id: Option<&KeyId>) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(96);
+        for part in [
+            "posture.vault.v1",
+            layer,
+            self.tenant_id,
+            self.connection_id,
+            self.kind.as_str(),
+            key_id.map(KeyId::as_str).unwrap_or(""),
+        ] {
+            aad.extend_from_slice(part.as_bytes());
+            // NUL cannot occur in ids, so the parts cannot be re-split into another binding.
+            aad.push(0);
+        }
+        aad
+    }
+}
+
+/// A secret as stored: the id of the key that wrapped its data key, the wrapped data key, and the
+/// ciphertext. None of it reveals the secret without the keyring.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedSecret {
+    pub key_id: KeyId,
+    pub wrapped_key: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error(
+        "the stored secret cannot be opened for tenant {tenant_id}, connection {connection_id}: it was sealed for another binding or has been altered"
+    )]
+    Tampered {
+        tenant_id: String,
+        connection_id: String,
+    },
+    #[error("the stored secret has an unknown format version {0}")]
+    UnknownFormat(u8),
+    #[error("encryption failed")]
+    Encrypt,
+}
+
+/// Seals `plaintext` for `binding` with a fresh data key wrapped by the active key.
+pub fn seal(
+    keyring: &Keyring,
+    binding: SecretBinding<'_>,
+    plaintext: &[u8],
+) -> Result<SealedSecret, EnvelopeError> {
+    let data_key = Zeroizing::new(random_key());
+    let ciphertext = encrypt(&data_key, plaintext, &binding.associated_data("data", None))?;
+    let (key_id, kek) = keyring.active();
+    let wrapped_key = wrap(kek, key_id, binding, &data_key)?;
+    Ok(SealedSecret {
+        key_id: key_id.clone(),
+        wrapped_key,
+        ciphertext,
+    })
+}
+
+/// Opens a sealed secret; fails with [`EnvelopeError::Tampered`] under any other binding.
+pub fn open(
+    keyring: &Keyring,
+    binding: SecretBinding<'_>,
+    sealed: &SealedSecret,
+) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+    let data_key = unwrap_key(keyring, binding, sealed)?;
+    decrypt(
+        &data_key,
+        &sealed.ciphertext,
+        &binding.associated_data("data", None),
+    )
+    .map_err(|err| err.with_binding(binding))
+}
+
+/// Re-wraps the data key with the active key, leaving the ciphertext untouched; returns `None` when
+/// the secret already uses the active key. This is what background key rotation runs per row.
+pub fn rewrap(
+    keyring: &Keyring,
+    binding: SecretBinding<'_>,
+    sealed: &SealedSecret,
+) -> Result<Option<SealedSecret>, EnvelopeError> {
+    let (active_id, kek) = keyring.active();
+    if &sealed.key_id == active_id {
+        return Ok(None);
+    }
+    let data_key = unwrap_key(keyring, binding, sealed)?;
+    let wrapped_key = wrap(kek, active_id, binding, &data_key)?;
+    Ok(Some(SealedSecret {
+        key_id: active_id.clone(),
+        wrapped_key,
+        ciphertext: sealed.ciphertext.clone(),
+    }))
+}
+
+fn wrap(
+    kek: &KeyMaterial,
+    key_id: &KeyId,
+    binding: SecretBinding<'_>,
+    data_key: &[u8; KEY_LEN],
+) -> Result<Vec<u8>, EnvelopeError> {
+    encrypt(
+        kek.bytes(),
+        data_key,
+        &binding.associated_data("key", Some(key_id)),
+    )
+}
+
+fn unwrap_key(
+    keyring: &Keyring,
+    binding: SecretBinding<'_>,
+    sealed: &SealedSecret,
+) -> Result<Zeroizing<[u8; KEY_LEN]>, EnvelopeError> {
+    let kek = keyring.get(&sealed.key_id)?;
+    let raw = decrypt(
+        kek.bytes(),
+        &sealed.wrapped_key,
+        &binding.associated_data("key", Some(&sealed.key_id)),
+    )
+    .map_err(|err| err.with_binding(binding))?;
+    let key: [u8; KEY_LEN] = raw.as_slice().try_into().map_err(|_| EnvelopeError::Tampered {
+        tenant_id: binding.tenant_id.to_owned(),
+        connection_id: binding.connection_id.to_owned(),
+    })?;
+    Ok(Zeroizing::new(key))
+}
+
+fn random_key() -> [u8; KEY_LEN] {
+    let mut key = [0u8; KEY_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    key
+}
+
+fn encrypt(key: &[u8; KEY_LEN], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key));
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let sealed = cipher
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        .map_err(|_| EnvelopeError::Encrypt)?;
+    let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+    out.push(FORMAT_V1);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+/// Decryption failure before the binding is known; `with_binding` turns it into a full error.
+enum OpenFailure {
+    Format(u8),
+    Authentication,
+}
+
+impl OpenFailure {
+    fn with_binding(self, binding: SecretBinding<'_>) -> EnvelopeError {
+        match self {
+            OpenFailure::Format(v) => EnvelopeError::UnknownFormat(v),
+            OpenFailure::Authentication => EnvelopeError::Tampered {
+                tenant_id: binding.tenant_id.to_owned(),
+                connection_id: binding.connection_id.to_owned(),
+            },
+        }
+    }
+}
+
+fn decrypt(key: &[u8; KEY_LEN], blob: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenFailure> {
+    let (&version, rest) = blob.split_first().ok_or(OpenFailure::Authentication)?;
+    if version != FORMAT_V1 {
+        return Err(OpenFailure::Format(version));
+    }
+    if rest.len() < NONCE_LEN {
+        return Err(OpenFailure::Authentication);
+    }
+    let (nonce, sealed) = rest.split_at(NONCE_LEN);
+    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key));
+    cipher
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
+        .map(Zeroizing::new)
+        .map_err(|_| OpenFailure::Authentication)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TENANT_A: &str = "6f1c8a1e-0000-4000-8000-00000000000a";
+    const TENANT_B: &str = "6f1c8a1e-0000-4000-8000-00000000000b";
+
+    fn ring(ids: &[&str]) -> Keyring {
+        let keys = ids
+            .iter()
+            .map(|id| (KeyId::new(*id).expect("id"), KeyMaterial::generate()));
+        Keyring::new(keys.collect::<Vec<_>>(), KeyId::new(ids[0]).expect("id")).expect("keyring")
+    }
+
+    fn binding<'a>(tenant: &'a str, connection: &'a str) -> SecretBinding<'a> {
+        SecretBinding {
+            tenant_id: tenant,
+            connection_id: connection,
+            kind: SecretKind::ClientSecret,
+        }
+    }
+
+    #[test]
+    fn sealed_secret_opens_under_its_binding_and_holds_no_plaintext() {
+        let ring = ring(&["k1"]);
+        let secret = b"Xy8Q~super.secret.value_1234567890";
+        let sealed = seal(&ring, binding(TENANT_A, "c1"), secret).expect("seal");
+        assert!(!sealed.ciphertext.windows(secret.len()).any(|w| w == secret));
+        let opened = open(&ring, binding(TENANT_A, "c1"), &sealed).expect("open");
+        assert_eq!(opened.as_slice(), secret);
+    }
+
+    #[test]
+    fn secret_moved_to_another_connection_tenant_or_kind_fails_to_open() {
+        let ring = ring(&["k1"]);
+        let sealed = seal(&ring, binding(TENANT_A, "c1"), b"secret").expect("seal");
+        for other in [
+            binding(TENANT_A, "c2"),
+            binding(TENANT_B, "c1"),
+            SecretBinding {
+                kind: SecretKind::CertificateKey,
+                ..binding(TENANT_A, "c1")
+            },
+        ] {
+            let err = open(&ring, other, &sealed).expect_err("moved secret must not open");
+            assert!(matches!(err, EnvelopeError::Tampered { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn altered_ciphertext_or_wrapped_key_fails_to_open() {
+        let ring = ring(&["k1"]);
+        let sealed = seal(&ring, binding(TENANT_A, "c1"), b"secret").expect("seal");
+        let mut flipped = sealed.clone();
+        let last = flipped.ciphertext.len() - 1;
+        flipped.ciphertext[last] ^= 1;
+        assert!(open(&ring, binding(TENANT_A, "c1"), &flipped).is_err());
+        let mut flipped = sealed.clone();
+        flipped.wrapped_key[5] ^= 1;
+        assert!(open(&ring, binding(TENANT_A, "c1"), &flipped).is_err());
+        let mut truncated = sealed;
+        truncated.ciphertext.truncate(3);
+        assert!(open(&ring, binding(TENANT_A, "c1"), &truncated).is_err());
+    }
+
+    #[test]
+    fn rotation_rewraps_data_key_and_old_key_can_then_be_retired() {
+        let mut ring = ring(&["k1"]);
+        let sealed = seal(&ring, binding(TENANT_A, "c1"), b"secret").expect("seal");
+        assert!(
+            rewrap(&ring, binding(TENANT_A, "c1"), &sealed)
+                .expect("noop")
+                .is_none()
+        );
+
+        ring.rotate_to(KeyId::new("k2").expect("id"), KeyMaterial::generate());
+        // Still readable with the old key while rotation runs.
+        assert_eq!(
+            open(&ring, binding(TENANT_A, "c1"), &sealed)
+                .expect("open")
+                .as_slice(),
+            b"secret"
+        );
+        let rewrapped = rewrap(&ring, binding(TENANT_A, "c1"), &sealed)
+            .expect("rewrap")
+            .expect("changed");
+        assert_eq!(rewrapped.key_id.as_str(), "k2");
+        assert_eq!(rewrapped.ciphertext, sealed.ciphertext);
+
+        ring.retire(&KeyId::new("k1").expect("id")).expect("retire");
+        assert_eq!(
+            open(&ring, binding(TENANT_A, "c1"), &rewrapped)
+                .expect("open")
+                .as_slice(),
+            b"secret"
+        );
+        assert!(matches!(
+            open(&ring, binding(TENANT_A, "c1"), &sealed),
+            Err(EnvelopeError::Keyring(KeyringError::UnknownKey(_)))
+        ));
+    }
+
+    #[test]
+    fn error_messages_name_the_connection_but_never_the_secret() {
+        let ring = ring(&["k1"]);
+        let sealed = seal(&ring, binding(TENANT_A, "c1"), b"hunter2-secret").expect("seal");
+        let err = open(&ring, binding(TENANT_A, "c2"), &sealed).expect_err("wrong binding");
+        let text = format!("{err} {err:?}");
+        assert!(text.contains("c2") && !text.contains("hunter2"));
+    }
+}
