@@ -1,1 +1,15 @@
-//! placeholder
+//! Shared platform pieces of every Posture role: configuration, telemetry, shutdown, the mapping of
+//! domain errors to gRPC status, typed ids, the clock, the gRPC server builder and database setup.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod service;
+pub mod shutdown;
+pub mod telemetry;
+pub mod trace_context;
+
+pub use config::PostureConfig;
+pub use error::ServiceError;
+pub use service::ServiceRole;

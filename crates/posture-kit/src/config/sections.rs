@@ -1,0 +1,334 @@
+//! The typed configuration: one struct per section, each with the built-in defaults. Unknown keys
+//! are rejected (`deny_unknown_fields`) so a typo fails at start instead of being silently ignored.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use super::cloud::CloudConfig;
+use super::redact::{redact_optional_url, redact_url};
+use crate::service::{ServiceRole, deserialize_role_list};
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+}
+
+/// Everything a `posture` process reads at start. Serializing it always redacts secrets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostureConfig {
+    /// The roles this process runs.
+    #[serde(deserialize_with = "deserialize_role_list")]
+    pub services: Vec<ServiceRole>,
+    pub grpc: GrpcConfig,
+    pub health: HealthConfig,
+    pub database: DatabaseConfig,
+    pub bus: BusConfig,
+    pub telemetry: TelemetryConfig,
+    pub vault: VaultConfig,
+    pub tokens: TokensConfig,
+    pub scheduler: SchedulerConfig,
+    pub sync: SyncConfig,
+    pub gateway: GatewayConfig,
+    pub endpoints: EndpointsConfig,
+    pub cloud: CloudConfig,
+}
+
+impl Default for PostureConfig {
+    fn default() -> Self {
+        Self {
+            services: ServiceRole::all(),
+            grpc: GrpcConfig::default(),
+            health: HealthConfig::default(),
+            database: DatabaseConfig::default(),
+            bus: BusConfig::default(),
+            telemetry: TelemetryConfig::default(),
+            vault: VaultConfig::default(),
+            tokens: TokensConfig::default(),
+            scheduler: SchedulerConfig::default(),
+            sync: SyncConfig::default(),
+            gateway: GatewayConfig::default(),
+            endpoints: EndpointsConfig::default(),
+            cloud: CloudConfig::default(),
+        }
+    }
+}
+
+/// The internal gRPC server every role mounts its services on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrpcConfig {
+    pub listen: SocketAddr,
+    pub max_message_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for GrpcConfig {
+    fn default() -> Self {
+        Self {
+            listen: loopback(7600),
+            max_message_bytes: 16 * 1024 * 1024,
+            request_timeout_secs: 30,
+            connect_timeout_secs: 5,
+        }
+    }
+}
+
+impl GrpcConfig {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs)
+    }
+}
+
+/// Plain HTTP for probes (`/healthz`, `/readyz`) and the Prometheus scrape (`/metrics`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HealthConfig {
+    pub listen: SocketAddr,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self {
+            listen: loopback(7601),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://user:password@host/db` or `sqlite://path/to/file.db`; may hold a password.
+    #[serde(serialize_with = "redact_url")]
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("sqlite://posture-data/posture.db"),
+            max_connections: 10,
+            acquire_timeout_secs: 10,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_secs(self.acquire_timeout_secs)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BusKind {
+    Nats,
+    Memory,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusConfig {
+    pub kind: BusKind,
+    /// `nats://host:4222`; may carry credentials, so it is kept secret.
+    #[serde(serialize_with = "redact_optional_url")]
+    pub nats_url: Option<SecretString>,
+    /// First token of every subject and stream name; tests use their own to share one server.
+    pub prefix: String,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self {
+            kind: BusKind::Memory,
+            nats_url: None,
+            prefix: "posture".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    pub log_format: LogFormat,
+    /// An `EnvFilter` directive such as `info,posture_sync=debug`.
+    pub log_level: String,
+    /// OTLP/gRPC collector, e.g. `http://otel-collector:4317`; no export when unset.
+    pub otlp_endpoint: Option<String>,
+    pub service_name: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            log_format: LogFormat::Pretty,
+            log_level: "info".to_owned(),
+            otlp_endpoint: None,
+            service_name: "posture".to_owned(),
+        }
+    }
+}
+
+/// Key-encryption keys of the credentials vault. The file names where each key lives (an
+/// environment variable or a file), never the key itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VaultConfig {
+    pub keys: Vec<KeyRef>,
+    /// Id of the key new secrets are wrapped with.
+    pub active_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRef {
+    pub id: String,
+    /// Name of an environment variable holding the base64 key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// Path of a file (e.g. a mounted Kubernetes secret) holding the base64 key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokensConfig {
+    /// Refresh a token this long before it expires.
+    pub refresh_ahead_secs: u64,
+    /// Random extra lead, so replicas and tenants do not refresh in the same second.
+    pub jitter_secs: u64,
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        Self {
+            refresh_ahead_secs: 300,
+            jitter_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// Default nightly start, `HH:MM` in UTC.
+    pub daily_at: String,
+    /// Tenants' start times are spread over this many minutes after `daily_at`.
+    pub spread_minutes: u32,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self {
+            daily_at: "03:00".to_owned(),
+            spread_minutes: 120,
+        }
+    }
+}
+
+impl SchedulerConfig {
+    /// The parsed `daily_at`; `validate()` guarantees it parses.
+    pub fn daily_time(&self) -> Option<chrono::NaiveTime> {
+        chrono::NaiveTime::parse_from_str(&self.daily_at, "%H:%M").ok()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Objects written to the store per batch.
+    pub batch_size: u32,
+    /// Jobs one worker process runs at once.
+    pub concurrency: u32,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            concurrency: 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// The public gRPC endpoint.
+    pub listen: SocketAddr,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            listen: loopback(7700),
+        }
+    }
+}
+
+/// Where each role's gRPC endpoint is reached, by the gateway and by roles calling each other
+/// (sync asks tokens, tokens asks the vault). In standalone they are all the local server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EndpointsConfig {
+    pub credentials: String,
+    pub tokens: String,
+    pub sync: String,
+    pub scheduler: String,
+    pub assessment: String,
+}
+
+impl Default for EndpointsConfig {
+    fn default() -> Self {
+        let local = "http://127.0.0.1:7600".to_owned();
+        Self {
+            credentials: local.clone(),
+            tokens: local.clone(),
+            sync: local.clone(),
+            scheduler: local.clone(),
+            assessment: local,
+        }
+    }
+}
+
+impl EndpointsConfig {
+    /// The address of `role`'s gRPC endpoint; `None` for the gateway, which nobody calls inside.
+    pub fn for_role(&self, role: ServiceRole) -> Option<&str> {
+        match role {
+            ServiceRole::Credentials => Some(&self.credentials),
+            ServiceRole::Tokens => Some(&self.tokens),
+            ServiceRole::Sync => Some(&self.sync),
+            ServiceRole::Scheduler => Some(&self.scheduler),
+            ServiceRole::Assessment => Some(&self.assessment),
+            ServiceRole::Gateway => None,
+        }
+    }
+
+    pub(crate) fn all(&self) -> [(&'static str, &str); 5] {
+        [
+            ("credentials", &self.credentials),
+            ("tokens", &self.tokens),
+            ("sync", &self.sync),
+            ("scheduler", &self.scheduler),
+            ("assessment", &self.assessment),
+        ]
+    }
+}

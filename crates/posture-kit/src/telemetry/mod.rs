@@ -1,0 +1,119 @@
+//! Logs, traces and metrics for every role: `tracing` to stdout (pretty or JSON), OpenTelemetry
+//! traces and metrics over OTLP/gRPC when an endpoint is configured, and a Prometheus registry
+//! served with the health probes (see [`health`]).
+
+pub mod health;
+mod metrics;
+
+use std::time::Duration;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
+
+pub use metrics::MetricsRegistry;
+
+use crate::config::{LogFormat, TelemetryConfig};
+
+/// How long one OTLP export may take; a collector that is down costs at most this per batch.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("invalid telemetry.log_level: {0}")]
+    Filter(#[from] tracing_subscriber::filter::ParseError),
+    #[error("cannot build the OTLP exporter for {endpoint}: {reason}")]
+    Exporter { endpoint: String, reason: String },
+    #[error("a global tracing subscriber is already installed")]
+    AlreadyInstalled,
+}
+
+/// Keeps the OpenTelemetry providers alive; [`TelemetryGuard::shutdown`] flushes what is buffered.
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    tracer_provider: SdkTracerProvider,
+    meter_provider: Option<SdkMeterProvider>,
+}
+
+impl TelemetryGuard {
+    /// Flushes and stops the exporters. Errors (collector down) are reported, never fatal.
+    pub fn shutdown(self) {
+        if let Err(error) = self.tracer_provider.shutdown_with_timeout(EXPORT_TIMEOUT) {
+            eprintln!("posture: flushing traces failed: {error}");
+        }
+        if let Some(meters) = self.meter_provider
+            && let Err(error) = meters.shutdown_with_timeout(EXPORT_TIMEOUT)
+        {
+            eprintln!("posture: flushing metrics failed: {error}");
+        }
+    }
+}
+
+/// Installs the global subscriber, propagator, tracer and meter providers. Call once, from
+/// inside the Tokio runtime (the OTLP exporter's channel lives there).
+///
+/// Spans always get OpenTelemetry ids, even without an endpoint, so trace context still flows
+/// between services and into logs; only the export is skipped.
+pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
+    let filter = EnvFilter::try_new(&config.log_level)?;
+    let resource = Resource::builder()
+        .with_service_name(config.service_name.clone())
+        .build();
+
+    let mut tracer_builder = SdkTracerProvider::builder().with_resource(resource.clone());
+    let mut meter_provider = None;
+    if let Some(endpoint) = &config.otlp_endpoint {
+        let exporter_error = |error: opentelemetry_otlp::ExporterBuildError| TelemetryError::Exporter {
+            endpoint: endpoint.clone(),
+            reason: error.to_string(),
+        };
+        let spans = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint.clone())
+            .with_timeout(EXPORT_TIMEOUT)
+            .build()
+            .map_err(exporter_error)?;
+        tracer_builder = tracer_builder.with_batch_exporter(spans);
+        let metrics = opentelemetry_otlp::MetricExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint.clone())
+            .with_timeout(EXPORT_TIMEOUT)
+            .build()
+            .map_err(exporter_error)?;
+        let meters = SdkMeterProvider::builder()
+            .with_resource(resource)
+            .with_periodic_exporter(metrics)
+            .build();
+        opentelemetry::global::set_meter_provider(meters.clone());
+        meter_provider = Some(meters);
+    }
+    let tracer_provider = tracer_builder.build();
+    let tracer = tracer_provider.tracer("posture");
+    opentelemetry::global::set_tracer_provider(tracer_provider.clone());
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+
+    let fmt_layer = match config.log_format {
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().with_target(true).boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt_layer)
+        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .try_init()
+        .map_err(|_| TelemetryError::AlreadyInstalled)?;
+
+    Ok(TelemetryGuard {
+        tracer_provider,
+        meter_provider,
+    })
+}
