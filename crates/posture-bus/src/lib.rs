@@ -1,1 +1,24 @@
-//! placeholder
+//! The bus Posture's services pass jobs and events over: subjects that carry the entity kind and the
+//! tenant, idempotent publish, durable consumers with retry middleware and dead letters, W3C trace
+//! context in headers. [`NatsBus`] runs over JetStream, [`MemoryBus`] in-process; both pass one contract suite.
+
+mod bus;
+mod dead_letter;
+mod error;
+mod headers;
+mod memory;
+mod message;
+mod nats;
+mod retry;
+mod subject;
+pub mod trace;
+
+pub use bus::{Bus, BusExt, Consumer, ConsumerConfig, StreamSettings};
+pub use dead_letter::DeadLetter;
+pub use error::{BusError, SubjectError};
+pub use headers::{Headers, MESSAGE_ID};
+pub use memory::MemoryBus;
+pub use message::{Delivery, Envelope, MessageId, PublishReceipt};
+pub use nats::{NatsBus, NatsBusConfig};
+pub use retry::{Handler, HandlerError, RetryPolicy, RunReport, run_consumer};
+pub use subject::{Prefix, StreamKind, Subject, SubjectBuilder, SubjectFilter, validate_token};
