@@ -3,7 +3,9 @@
 
 pub mod clock;
 pub mod config;
+pub mod db;
 pub mod error;
+pub mod grpc;
 pub mod ids;
 pub mod service;
 pub mod shutdown;

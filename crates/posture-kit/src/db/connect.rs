@@ -1,0 +1,122 @@
+//! Opening a service's pool from the configured URL (see the module doc of [`crate::db`] for how
+//! a schema maps to a PostgreSQL `search_path` or a SQLite file).
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{Db, DbError, check_schema};
+use crate::config::{DatabaseConfig, redact_connection_url};
+
+impl Db {
+    /// Connects the pool of the service owning `schema`.
+    pub async fn connect(config: &DatabaseConfig, schema: &str) -> Result<Db, DbError> {
+        Self::connect_url(
+            config.url.expose_secret(),
+            schema,
+            config.max_connections,
+            config.acquire_timeout(),
+        )
+        .await
+    }
+
+    pub async fn connect_url(
+        url: &str,
+        schema: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Db, DbError> {
+        check_schema(schema)?;
+        let shown = redact_connection_url(url);
+        let invalid = |reason: String| DbError::InvalidUrl {
+            url: shown.clone(),
+            reason,
+        };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|_| invalid("not a valid PostgreSQL URL".to_owned()))?
+                .options([("search_path", schema)])
+                .application_name(&format!("posture-{schema}"));
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options)
+                .await
+                .map_err(|source| DbError::Connect {
+                    url: shown.clone(),
+                    source,
+                })?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|_| invalid("not a valid SQLite URL".to_owned()))?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(acquire_timeout.max(Duration::from_secs(1)));
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let mut pool = SqlitePoolOptions::new().acquire_timeout(acquire_timeout);
+            let options = if in_memory {
+                // Every connection to `:memory:` is its own empty database: keep exactly one, forever.
+                pool = pool
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
+                options
+            } else {
+                pool = pool.max_connections(max_connections.max(1));
+                let file = schema_file(options.get_filename(), schema);
+                if let Some(dir) = file.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+                options.filename(file)
+            };
+            let pool = pool
+                .connect_with(options)
+                .await
+                .map_err(|source| DbError::Connect { url: shown, source })?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            Err(invalid("must start with postgres:// or sqlite://".to_owned()))
+        }
+    }
+}
+
+/// `data/posture.db` + `sync` → `data/posture-sync.db`.
+pub(crate) fn schema_file(base: &Path, schema: &str) -> PathBuf {
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "posture".to_owned());
+    let name = match base.extension() {
+        Some(ext) => format!("{stem}-{schema}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{schema}"),
+    };
+    base.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_schema_gets_its_own_sqlite_file_next_to_the_configured_one() {
+        assert_eq!(
+            schema_file(Path::new("data/posture.db"), "sync"),
+            PathBuf::from("data/posture-sync.db")
+        );
+        assert_eq!(
+            schema_file(Path::new("/var/lib/posture"), "tokens"),
+            PathBuf::from("/var/lib/posture-tokens")
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! [`GrpcServer`]: collects a process's gRPC services and serves them on a listener with health,
+//! reflection, tracing, limits and graceful shutdown. Descriptor sets come in as bytes so this
+//! crate needs no generated code.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::body::Body;
+use tonic::server::NamedService;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use super::GrpcError;
+use crate::config::GrpcConfig;
+use crate::trace_context::grpc_server_trace_layer;
+
+pub struct GrpcServer {
+    routes: Routes,
+    serving: Vec<String>,
+    descriptor_sets: Vec<&'static [u8]>,
+    health: HealthReporter,
+    health_service: tonic_health::pb::health_server::HealthServer<tonic_health::server::HealthService>,
+    max_message_bytes: usize,
+    request_timeout: Duration,
+}
+
+impl GrpcServer {
+    pub fn new(config: &GrpcConfig) -> Self {
+        let health = HealthReporter::new();
+        let health_service = tonic_health::server::HealthService::from_health_reporter(health.clone());
+        Self {
+            routes: Routes::default(),
+            serving: Vec::new(),
+            descriptor_sets: Vec::new(),
+            health_service: tonic_health::pb::health_server::HealthServer::new(health_service),
+            health,
+            max_message_bytes: config.max_message_bytes,
+            request_timeout: config.request_timeout(),
+        }
+    }
+
+    /// The limit services should apply to their generated server with
+    /// `.max_decoding_message_size(..)` and `.max_encoding_message_size(..)` (tonic sets it per
+    /// service, not per server).
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_bytes
+    }
+
+    /// Handle to change a service's health later (e.g. NOT_SERVING while its store is down).
+    pub fn health_reporter(&self) -> HealthReporter {
+        self.health.clone()
+    }
+
+    /// Mounts a generated tonic server; it is reported SERVING under its fully-qualified name.
+    pub fn add_service<S>(mut self, service: S) -> Self
+    where
+        S: tower::Service<http::Request<Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        self.serving.push(S::NAME.to_owned());
+        self.routes = self.routes.add_service(service);
+        self
+    }
+
+    /// An encoded `FileDescriptorSet` (from the proto crate's build) so reflection can describe
+    /// the services; register every set the mounted services come from.
+    pub fn descriptor_set(mut self, encoded: &'static [u8]) -> Self {
+        self.descriptor_sets.push(encoded);
+        self
+    }
+
+    /// Serves until `shutdown` is cancelled, then reports NOT_SERVING and lets calls in flight
+    /// finish (the caller bounds that with its own drain deadline).
+    pub async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> Result<(), GrpcError> {
+        let reflection_v1alpha = reflection_builder(&self.descriptor_sets).build_v1alpha()?;
+        let reflection_v1 = reflection_builder(&self.descriptor_sets).build_v1()?;
+
+        for name in &self.serving {
+            self.health.set_service_status(name, ServingStatus::Serving).await;
+        }
+        let routes = self
+            .routes
+            .add_service(
+                self.health_service
+                    .max_decoding_message_size(self.max_message_bytes),
+            )
+            .add_service(reflection_v1.max_decoding_message_size(self.max_message_bytes))
+            .add_service(reflection_v1alpha.max_decoding_message_size(self.max_message_bytes));
+
+        let address = listener.local_addr().ok();
+        tracing::info!(?address, services = ?self.serving, "gRPC server listening");
+        let health = self.health.clone();
+        let serving = self.serving.clone();
+        let signal = async move {
+            shutdown.cancelled().await;
+            for name in &serving {
+                health.set_service_status(name, ServingStatus::NotServing).await;
+            }
+            health.set_service_status("", ServingStatus::NotServing).await;
+        };
+        Server::builder()
+            .timeout(self.request_timeout)
+            .layer(grpc_server_trace_layer::<Body>())
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal)
+            .await?;
+        Ok(())
+    }
+}
+
+fn reflection_builder(sets: &[&'static [u8]]) -> tonic_reflection::server::Builder<'static> {
+    let mut builder = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+    for set in sets {
+        builder = builder.register_encoded_file_descriptor_set(set);
+    }
+    builder
+}
