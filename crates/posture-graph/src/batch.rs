@@ -119,8 +119,11 @@ impl GraphClient {
             req.method = Method::POST;
             req.body = Some(Bytes::from(body));
             req.cost = pending.len() as u32;
-            let resp = self.execute(&req).await?;
-            let parsed: ResponseEnvelope = parse_json(&resp.body, &endpoint, &resp.ids)?;
+            let (parsed, resp) = self
+                .fetch(&req, |r| {
+                    parse_json::<ResponseEnvelope>(&r.body, &endpoint, &r.ids)
+                })
+                .await?;
             let mut by_id: HashMap<String, BatchItemResponse> = parsed
                 .responses
                 .into_iter()

@@ -308,10 +308,68 @@ impl GraphClient {
         ))
     }
 
-    /// `execute` and parse the JSON body as `T`.
+    /// `execute`, then `parse` the answer. A body that ends early (a connection cut mid-response
+    /// with intact framing) parses as `Transient` and is fetched again within the retry policy;
+    /// malformed JSON is a `BadResponse` at once.
+    pub async fn fetch<T>(
+        &self,
+        req: &ApiRequest,
+        parse: impl Fn(&ApiResponse) -> Result<T, GraphError>,
+    ) -> Result<(T, ApiResponse), GraphError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let resp = self.execute(req).await?;
+            match parse(&resp) {
+                Ok(value) => return Ok((value, resp)),
+                Err(GraphError::Transient {
+                    endpoint,
+                    reason,
+                    ids,
+                    ..
+                }) => {
+                    if attempt >= self.retry.max_attempts {
+                        return Err(GraphError::Transient {
+                            endpoint,
+                            reason,
+                            attempts: attempt,
+                            ids,
+                        });
+                    }
+                    tracing::debug!(%endpoint, attempt, client_request_id = %ids.client_request_id, "refetching cut-off body");
+                    tokio::time::sleep(self.retry.backoff(attempt)).await;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    /// `fetch` and parse the JSON body as `T`.
     pub async fn json<T: DeserializeOwned>(&self, req: &ApiRequest) -> Result<T, GraphError> {
-        let resp = self.execute(req).await?;
-        parse_json(&resp.body, &req.endpoint(), &resp.ids)
+        let endpoint = req.endpoint();
+        let (value, _) = self
+            .fetch(req, |r| parse_json(&r.body, &endpoint, &r.ids))
+            .await?;
+        Ok(value)
+    }
+}
+
+/// A JSON error as a `GraphError`: input that ends early is `Transient` (the body was cut off),
+/// anything else is a `BadResponse`.
+pub fn json_error(endpoint: &str, ids: &RequestIds, what: &str, e: &serde_json::Error) -> GraphError {
+    if e.is_eof() {
+        GraphError::Transient {
+            endpoint: endpoint.to_owned(),
+            reason: format!("response body cut off: {e}"),
+            attempts: 1,
+            ids: ids.clone(),
+        }
+    } else {
+        GraphError::BadResponse {
+            endpoint: endpoint.to_owned(),
+            reason: format!("{what}: {e}"),
+            ids: ids.clone(),
+        }
     }
 }
 
@@ -321,9 +379,5 @@ pub fn parse_json<T: DeserializeOwned>(
     endpoint: &str,
     ids: &RequestIds,
 ) -> Result<T, GraphError> {
-    serde_json::from_slice(body).map_err(|e| GraphError::BadResponse {
-        endpoint: endpoint.to_owned(),
-        reason: format!("invalid JSON: {e}"),
-        ids: ids.clone(),
-    })
+    serde_json::from_slice(body).map_err(|e| json_error(endpoint, ids, "invalid JSON", &e))
 }

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use url::Url;
 
-use crate::client::{ApiRequest, GraphClient};
+use crate::client::{ApiRequest, GraphClient, json_error};
 use crate::error::{GraphError, RequestIds};
 use crate::paging::{Record, typed};
 
@@ -75,7 +75,8 @@ pub fn parse_delta_page<T: DeserializeOwned>(
         reason,
         ids: ids.clone(),
     };
-    let page: DeltaBody<'_> = serde_json::from_slice(body).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    let page: DeltaBody<'_> =
+        serde_json::from_slice(body).map_err(|e| json_error(endpoint, ids, "invalid JSON", &e))?;
     let values = page
         .value
         .ok_or_else(|| bad("delta response has no `value` array".to_owned()))?;
@@ -117,8 +118,9 @@ pub fn delta<T: DeserializeOwned + Send + 'static>(
             let Some(url) = next else { return Ok(None) };
             let req = start.at(url);
             let endpoint = req.endpoint();
-            let resp = client.execute(&req).await?;
-            let (changes, next_link, delta_link) = parse_delta_page::<T>(&resp.body, &endpoint, &resp.ids)?;
+            let ((changes, next_link, delta_link), resp) = client
+                .fetch(&req, |r| parse_delta_page::<T>(&r.body, &endpoint, &r.ids))
+                .await?;
             let parse = |link: String| {
                 Url::parse(&link).map_err(|e| GraphError::BadResponse {
                     endpoint: endpoint.clone(),

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use url::Url;
 
 use crate::catalog::{EntitySpec, PagingStyle};
-use crate::client::{ApiRequest, GraphClient};
+use crate::client::{ApiRequest, ApiResponse, GraphClient, json_error};
 use crate::error::{GraphError, RequestIds};
 
 /// One object: typed for the code that reads it, raw for the store that keeps it.
@@ -79,7 +79,7 @@ pub fn parse_odata_page<T: DeserializeOwned>(
     ids: &RequestIds,
 ) -> Result<ParsedPage<T>, GraphError> {
     let page: ODataPage<'_> =
-        serde_json::from_slice(body).map_err(|e| bad(endpoint, ids, format!("invalid JSON: {e}")))?;
+        serde_json::from_slice(body).map_err(|e| json_error(endpoint, ids, "invalid JSON", &e))?;
     let values = page.value.ok_or_else(|| {
         bad(
             endpoint,
@@ -110,7 +110,7 @@ pub fn parse_singleton<T: DeserializeOwned>(
         value: &'a RawValue,
     }
     let whole: &RawValue =
-        serde_json::from_slice(body).map_err(|e| bad(endpoint, ids, format!("invalid JSON: {e}")))?;
+        serde_json::from_slice(body).map_err(|e| json_error(endpoint, ids, "invalid JSON", &e))?;
     let inner = serde_json::from_str::<Wrapped<'_>>(whole.get())
         .ok()
         .filter(|w| w.value.get().trim_start().starts_with('{'))
@@ -124,8 +124,8 @@ fn parse_array<T: DeserializeOwned>(
     endpoint: &str,
     ids: &RequestIds,
 ) -> Result<Vec<Record<T>>, GraphError> {
-    let items: Vec<&RawValue> = serde_json::from_slice(body)
-        .map_err(|e| bad(endpoint, ids, format!("expected a JSON array: {e}")))?;
+    let items: Vec<&RawValue> =
+        serde_json::from_slice(body).map_err(|e| json_error(endpoint, ids, "expected a JSON array", &e))?;
     items.into_iter().map(|raw| typed(raw, endpoint, ids)).collect()
 }
 
@@ -155,6 +155,58 @@ fn with_top_skip(url: &Url, top: u64, skip: u64) -> Url {
     url
 }
 
+/// Parse one page in `style`; returns the page and the link to the next one, if any.
+fn parse_page<T: DeserializeOwned>(
+    resp: &ApiResponse,
+    style: PagingStyle,
+    endpoint: &str,
+) -> Result<(Page<T>, Option<Url>), GraphError> {
+    let ids = &resp.ids;
+    match style {
+        PagingStyle::Singleton => {
+            let record = parse_singleton(&resp.body, endpoint, ids)?;
+            Ok((
+                Page {
+                    records: vec![record],
+                    count: None,
+                    ids: ids.clone(),
+                },
+                None,
+            ))
+        }
+        PagingStyle::NextPageUri => {
+            let records = parse_array(&resp.body, endpoint, ids)?;
+            let next = match resp.headers.get("NextPageUri").and_then(|v| v.to_str().ok()) {
+                Some(link) if !link.is_empty() => Some(follow(link, endpoint, ids)?),
+                _ => None,
+            };
+            Ok((
+                Page {
+                    records,
+                    count: None,
+                    ids: ids.clone(),
+                },
+                next,
+            ))
+        }
+        PagingStyle::NextLink | PagingStyle::TopSkip => {
+            let parsed = parse_odata_page(&resp.body, endpoint, ids)?;
+            let next = match &parsed.next_link {
+                Some(link) => Some(follow(link, endpoint, ids)?),
+                None => None,
+            };
+            Ok((
+                Page {
+                    records: parsed.records,
+                    count: parsed.count,
+                    ids: ids.clone(),
+                },
+                next,
+            ))
+        }
+    }
+}
+
 /// Stream the pages of `first` in the given paging style. `page_size` is the `$top` for `TopSkip`.
 pub fn pages<T: DeserializeOwned + Send + 'static>(
     client: GraphClient,
@@ -180,46 +232,17 @@ pub fn pages<T: DeserializeOwned + Send + 'static>(
             Cursor::Skip(skip) => st.first.at(with_top_skip(&st.first.url, st.page_size, *skip)),
         };
         let endpoint = req.endpoint();
-        let resp = st.client.execute(&req).await?;
-        let ids = resp.ids.clone();
-        let page = match st.style {
-            PagingStyle::Singleton => {
-                st.cursor = Cursor::Done;
-                Page {
-                    records: vec![parse_singleton(&resp.body, &endpoint, &ids)?],
-                    count: None,
-                    ids,
-                }
+        let style = st.style;
+        let ((page, next), _) = st
+            .client
+            .fetch(&req, |resp| parse_page::<T>(resp, style, &endpoint))
+            .await?;
+        st.cursor = match (next, &st.cursor, st.style) {
+            (Some(url), _, _) => Cursor::Url(url),
+            (None, Cursor::Skip(skip), PagingStyle::TopSkip) if page.records.len() as u64 >= st.page_size => {
+                Cursor::Skip(skip + page.records.len() as u64)
             }
-            PagingStyle::NextPageUri => {
-                let records = parse_array(&resp.body, &endpoint, &ids)?;
-                st.cursor = match resp.headers.get("NextPageUri").and_then(|v| v.to_str().ok()) {
-                    Some(link) if !link.is_empty() => Cursor::Url(follow(link, &endpoint, &ids)?),
-                    _ => Cursor::Done,
-                };
-                Page {
-                    records,
-                    count: None,
-                    ids,
-                }
-            }
-            PagingStyle::NextLink | PagingStyle::TopSkip => {
-                let parsed = parse_odata_page(&resp.body, &endpoint, &ids)?;
-                st.cursor = match (&parsed.next_link, &st.cursor, st.style) {
-                    (Some(link), _, _) => Cursor::Url(follow(link, &endpoint, &ids)?),
-                    (None, Cursor::Skip(skip), PagingStyle::TopSkip)
-                        if parsed.records.len() as u64 >= st.page_size =>
-                    {
-                        Cursor::Skip(skip + parsed.records.len() as u64)
-                    }
-                    _ => Cursor::Done,
-                };
-                Page {
-                    records: parsed.records,
-                    count: parsed.count,
-                    ids,
-                }
-            }
+            _ => Cursor::Done,
         };
         Ok(Some((page, st)))
     })
@@ -266,11 +289,21 @@ mod tests {
 
     #[test]
     fn malformed_pages_are_bad_responses_with_request_ids() {
-        for body in [&b"{\"value\":[{\"id\":"[..], b"{\"odd\":1}", b"[]"] {
+        let bodies: [&[u8]; 3] = [b"{\"value\":[{\"id\":<html>}", b"{\"odd\":1}", b"[]"];
+        for body in bodies {
             match parse_odata_page::<serde_json::Value>(body, "GET /users", &ids()) {
                 Err(GraphError::BadResponse { ids, .. }) => assert_eq!(ids.request_id.as_deref(), Some("r")),
                 other => panic!("expected BadResponse, got {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn bodies_that_end_early_are_transient() {
+        match parse_odata_page::<serde_json::Value>(b"{\"value\":[{\"id\":\"a\"},{\"id", "GET /users", &ids())
+        {
+            Err(e @ GraphError::Transient { .. }) => assert!(e.is_transient()),
+            other => panic!("expected Transient, got {other:?}"),
         }
     }
 

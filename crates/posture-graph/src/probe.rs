@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::catalog::{EntityKind, EntitySpec, PagingStyle};
+use crate::catalog::{EntityKind, EntitySpec, PagingStyle, roles_allow};
 use crate::client::GraphClient;
 use crate::cloud::Resource;
 use crate::error::{GraphError, HealthClass, Licence};
@@ -138,7 +138,7 @@ pub async fn probe_permissions(client: &GraphClient, kinds: &[EntityKind]) -> Pr
         let Some(token) = tokens.get(&resource) else {
             continue;
         };
-        let in_roles = token.has_role(permission);
+        let in_roles = roles_allow(token.roles(), permission);
         let probe = cheapest_probe(permission, kinds);
         let (state, probed_with) = match (in_roles, probe) {
             (false, _) => (PermissionState::Missing, None),
