@@ -203,6 +203,10 @@ pub fn aadsts_meaning(code: u32) -> &'static str {
             "the client assertion failed validation (certificate not registered on the app, or wrong key)"
         }
         700024 => "the client assertion is outside its valid time range (check the clock)",
+        700021 => "the client assertion audience does not match the token endpoint",
+        700023 => "the client assertion issuer or subject is not the client id",
+        1002012 => "invalid scope (client credentials need a scope ending in /.default)",
+        9001023 => "client credentials need a tenant-specific endpoint, not /common or /consumers",
         70011 | 700022 => "invalid scope (the scope must name exactly one resource with /.default)",
         500011 => "the resource is not available in this tenant (its service principal is missing)",
         7000112 => "the application is disabled",

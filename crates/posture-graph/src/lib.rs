@@ -2,6 +2,7 @@
 //! client-credentials auth in every cloud, a retrying request core under a shared request budget,
 //! paging and delta streams, `$batch`, typed models, the entity catalog and the permission probe.
 
+pub mod activity;
 pub mod auth;
 pub mod batch;
 pub mod budget;

@@ -122,6 +122,7 @@ pub async fn probe_permissions(client: &GraphClient, kinds: &[EntityKind]) -> Pr
     }
     let mut report = ProbeReport::default();
     let mut tokens = BTreeMap::new();
+    let mut gated = BTreeMap::new();
     for resource in needed
         .keys()
         .map(|(r, _)| *r)
@@ -130,6 +131,13 @@ pub async fn probe_permissions(client: &GraphClient, kinds: &[EntityKind]) -> Pr
         match client.tokens().token(resource).await {
             Ok(t) => {
                 tokens.insert(resource, t);
+            }
+            // Without Defender for Endpoint the tenant has no such resource (AADSTS500011): the
+            // permissions are not missing, the licence is.
+            Err(GraphError::Authentication {
+                aadsts: Some(500011), ..
+            }) if resource == Resource::DefenderForEndpoint => {
+                gated.insert(resource, Licence::DefenderForEndpointP2);
             }
             Err(e) => report.token_failures.push((resource, e)),
         }
