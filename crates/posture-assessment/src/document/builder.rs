@@ -1,0 +1,159 @@
+//! Builds a [`TenantDocument`] from per-kind collections as the inventory holds them, adding the
+//! derived parts: licences, role members with groups expanded, privileged users, and groups that
+//! contain only emergency-access accounts.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+
+use super::licences::Licences;
+use super::roles::{self, DirectoryIndex, PRIVILEGED_ROLE_TEMPLATE_IDS};
+use super::{Collection, CollectionKind, TenantDocument};
+
+/// Pack parameters with their defaults; a tenant overrides any of them with
+/// [`TenantDocumentBuilder::parameter`].
+pub const DEFAULT_PARAMETERS: [(&str, f64); 4] = [
+    ("stale_days", 90.0),
+    ("guest_stale_days", 90.0),
+    ("guest_pending_days", 30.0),
+    ("mfa_coverage_threshold", 0.95),
+];
+
+#[derive(Debug, Clone)]
+pub struct TenantDocumentBuilder {
+    tenant_id: String,
+    display_name: String,
+    emergency_access_accounts: Vec<String>,
+    collections: BTreeMap<CollectionKind, Collection>,
+    parameters: Map<String, Value>,
+    privileged_roles: Vec<String>,
+    now: DateTime<Utc>,
+}
+
+impl TenantDocumentBuilder {
+    pub fn new(tenant_id: impl Into<String>, display_name: impl Into<String>) -> Self {
+        let parameters = DEFAULT_PARAMETERS
+            .iter()
+            .map(|(name, value)| (name.to_string(), json!(value)))
+            .collect();
+        TenantDocumentBuilder {
+            tenant_id: tenant_id.into(),
+            display_name: display_name.into(),
+            emergency_access_accounts: Vec::new(),
+            collections: BTreeMap::new(),
+            parameters,
+            privileged_roles: PRIVILEGED_ROLE_TEMPLATE_IDS.iter().map(|s| s.to_string()).collect(),
+            now: Utc::now(),
+        }
+    }
+
+    /// The tenant's declared break-glass accounts (user ids, or ids of groups holding only them):
+    /// the only exclusions a Conditional Access policy may have and still apply broadly.
+    pub fn emergency_access_accounts(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.emergency_access_accounts = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets one entity kind; kinds never set are `missing` with reason "not synced".
+    pub fn collection(mut self, kind: CollectionKind, collection: Collection) -> Self {
+        self.collections.insert(kind, collection);
+        self
+    }
+
+    /// Overrides a pack parameter for this tenant (e.g. `stale_days`).
+    pub fn parameter(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.parameters.insert(name.into(), value.into());
+        self
+    }
+
+    /// Replaces the role template ids that count as privileged.
+    pub fn privileged_roles(mut self, template_ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.privileged_roles = template_ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The instant the assessment judges against (stale accounts, permanent assignments).
+    pub fn now(mut self, now: DateTime<Utc>) -> Self {
+        self.now = now;
+        self
+    }
+
+    pub fn build(self) -> TenantDocument {
+        let not_synced = Collection::missing("not synced");
+        let get = |kind: CollectionKind| self.collections.get(&kind).unwrap_or(&not_synced);
+
+        let licences = Licences::from_subscribed_skus(get(CollectionKind::SubscribedSkus));
+        let index = DirectoryIndex::new(
+            get(CollectionKind::Users),
+            get(CollectionKind::Groups),
+            get(CollectionKind::UserRegistrationDetails),
+            get(CollectionKind::RoleDefinitions),
+        );
+        let role_members = roles::role_members(
+            &index,
+            &[
+                (get(CollectionKind::RoleAssignments), "active"),
+                (get(CollectionKind::RoleAssignmentInstances), "active"),
+                (get(CollectionKind::RoleEligibilityInstances), "eligible"),
+            ],
+        );
+        let privileged_users = roles::privileged_users(&index, &role_members, &self.privileged_roles);
+        let emergency_groups = emergency_access_groups(&index, &self.emergency_access_accounts);
+
+        // Moved rather than cloned: a large tenant's users are most of the document.
+        let mut synced = self.collections;
+        let collections: Map<String, Value> = CollectionKind::ALL
+            .iter()
+            .map(|kind| {
+                let collection = synced.remove(kind).unwrap_or_else(|| Collection::missing("not synced"));
+                let value = json!({
+                    "status": collection.status,
+                    "reason": collection.reason,
+                    "items": Value::Array(collection.items),
+                });
+                (kind.key().to_string(), value)
+            })
+            .collect();
+
+        let value = json!({
+            "tenant": {
+                "id": self.tenant_id,
+                "display_name": self.display_name,
+                "emergency_access_accounts": self.emergency_access_accounts,
+                "licences": licences,
+            },
+            "collections": collections,
+            "derived": {
+                "privileged_role_template_ids": self.privileged_roles,
+                "role_members": role_members,
+                "privileged_users": privileged_users,
+                "emergency_access_groups": emergency_groups,
+            },
+            "parameters": self.parameters,
+            "now": self.now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        });
+        TenantDocument {
+            tenant_id: self.tenant_id,
+            value,
+        }
+    }
+}
+
+/// Groups whose synced members are all declared emergency-access accounts: excluding such a group
+/// from a policy is the same as excluding the accounts.
+fn emergency_access_groups(index: &DirectoryIndex<'_>, accounts: &[String]) -> Vec<String> {
+    let accounts: HashSet<&str> = accounts.iter().map(String::as_str).collect();
+    let mut groups: Vec<String> = index
+        .groups
+        .iter()
+        .filter(|(_, group)| {
+            roles::group_members(group).is_some_and(|members| {
+                !members.is_empty() && members.iter().all(|(id, _)| accounts.contains(id))
+            })
+        })
+        .map(|(id, _)| id.to_string())
+        .collect();
+    groups.sort();
+    groups
+}

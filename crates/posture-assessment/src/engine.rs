@@ -1,0 +1,123 @@
+//! Evaluates a pack over a tenant document. Each control runs in its own regorus engine against
+//! the same input; whatever goes wrong in one module (parse error, runtime error, malformed result,
+//! even a panic) becomes that control's `error` result and the others carry on.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::document::TenantDocument;
+use crate::module::ControlModule;
+use crate::pack::PolicyPack;
+use crate::result::{Assessment, ControlResult, Evidence, Status};
+use crate::score::score;
+
+/// The policy engine. Stateless: everything it needs is in the pack and the document.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Engine;
+
+/// What a module's `result` rule must evaluate to.
+#[derive(Debug, Deserialize)]
+struct DecidedResult {
+    status: Status,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    evidence: Vec<Evidence>,
+}
+
+impl Engine {
+    /// Evaluates every control of `pack` over `document`, in pack order.
+    pub fn evaluate(pack: &PolicyPack, document: &TenantDocument) -> Assessment {
+        let started = Instant::now();
+        let span = tracing::info_span!("assessment", tenant_id = %document.tenant_id(), controls = pack.len());
+        let _entered = span.enter();
+
+        let input = document.to_rego_input().map_err(|e| e.to_string());
+        let results: Vec<ControlResult> = pack
+            .controls
+            .iter()
+            .map(|control| evaluate_control(control, input.as_ref()))
+            .collect();
+        let scores = score(&results);
+        let duration = started.elapsed();
+        tracing::info!(duration_ms = duration.as_millis() as u64, "assessment evaluated");
+        Assessment {
+            tenant_id: document.tenant_id().to_string(),
+            results,
+            scores,
+            duration,
+        }
+    }
+}
+
+fn errored(control: &ControlModule, reason: String, duration: Duration) -> ControlResult {
+    let metadata = control.metadata().cloned();
+    ControlResult {
+        control_id: control.id().to_string(),
+        title: metadata.as_ref().map(|m| m.title.clone()).unwrap_or_default(),
+        metadata,
+        status: Status::Error,
+        reason,
+        evidence: Vec::new(),
+        accepted: false,
+        exceptions: Vec::new(),
+        duration,
+    }
+}
+
+fn evaluate_control(control: &ControlModule, input: Result<&regorus::Value, &String>) -> ControlResult {
+    let started = Instant::now();
+    let (metadata, result_rule, engine) = match control {
+        ControlModule::Ready {
+            metadata,
+            result_rule,
+            engine,
+            ..
+        } => (metadata, result_rule, engine),
+        ControlModule::Broken { error, .. } => {
+            return errored(control, format!("policy module did not load: {error}"), started.elapsed());
+        }
+    };
+    let input = match input {
+        Ok(input) => input,
+        Err(e) => return errored(control, format!("tenant document unusable: {e}"), started.elapsed()),
+    };
+
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let mut engine = (**engine).clone();
+        engine.set_input(input.clone());
+        engine.eval_rule(result_rule.clone())
+    }));
+    let decided = match outcome {
+        Ok(Ok(regorus::Value::Undefined)) => Err("policy decided no result (`result` is undefined)".to_string()),
+        Ok(Ok(value)) => parse_result(&value),
+        Ok(Err(e)) => Err(format!("policy evaluation failed: {e}")),
+        Err(_) => Err("policy evaluation panicked".to_string()),
+    };
+    let duration = started.elapsed();
+    match decided {
+        Ok(decided) => ControlResult {
+            control_id: metadata.id.clone(),
+            title: metadata.title.clone(),
+            metadata: Some(metadata.clone()),
+            status: decided.status,
+            reason: decided.reason,
+            evidence: decided.evidence,
+            accepted: false,
+            exceptions: Vec::new(),
+            duration,
+        },
+        Err(reason) => {
+            tracing::warn!(control_id = %metadata.id, %reason, "control could not be evaluated");
+            errored(control, reason, duration)
+        }
+    }
+}
+
+fn parse_result(value: &regorus::Value) -> Result<DecidedResult, String> {
+    serde_json::to_value(value)
+        .and_then(serde_json::from_value)
+        .map_err(|e| format!("policy returned a malformed result: {e}"))
+}

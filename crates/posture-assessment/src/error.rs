@@ -1,0 +1,20 @@
+//! Errors of the assessment library. Evaluation problems of a single control never surface here:
+//! they become that control's `error` result; these are for loading packs and building documents.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssessmentError {
+    #[error("reading policy pack {path}: {source}")]
+    PackRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("policy pack {path} contains no control modules")]
+    EmptyPack { path: PathBuf },
+    #[error("library module {module} does not load: {message}")]
+    Library { module: String, message: String },
+    #[error("tenant document for {tenant_id} cannot be encoded: {message}")]
+    Document { tenant_id: String, message: String },
+}

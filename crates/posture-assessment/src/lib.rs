@@ -1,0 +1,23 @@
+//! Compliance assessment for Posture: a Rego policy engine (regorus) over a documented tenant
+//! document, the built-in pack of controls (CIS Microsoft 365 Foundations, CISA SCuBA, Posture's own
+//! signals), per-framework scores and risk exceptions.
+
+mod document;
+mod engine;
+mod error;
+mod exceptions;
+mod module;
+mod pack;
+mod result;
+mod score;
+
+pub use document::{
+    Collection, CollectionKind, CollectionStatus, DEFAULT_PARAMETERS, Licences, PRIVILEGED_ROLE_TEMPLATE_IDS, TenantDocument,
+    TenantDocumentBuilder, role_display_name,
+};
+pub use engine::Engine;
+pub use error::AssessmentError;
+pub use exceptions::{RiskException, apply_exceptions};
+pub use pack::{ControlMetadata, FrameworkReference, PolicyPack, Severity};
+pub use result::{Assessment, ControlResult, Evidence, Status};
+pub use score::{FrameworkScore, OVERALL, score};

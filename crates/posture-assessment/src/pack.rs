@@ -1,0 +1,152 @@
+//! A policy pack: library modules plus one Rego module per control, each with its metadata. The
+//! built-in pack is embedded at build time; custom packs load from a directory of the same layout.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AssessmentError;
+use crate::module::{ControlModule, LIBRARY_DIR};
+
+/// How bad a failure of the control is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// Where a control comes from in a published framework, e.g. `cis-m365-v7` `5.2.2.2`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FrameworkReference {
+    pub framework: String,
+    pub reference: String,
+}
+
+/// What a control module says about itself in its `metadata` rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlMetadata {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    #[serde(default)]
+    pub frameworks: Vec<FrameworkReference>,
+    #[serde(default)]
+    pub rationale: String,
+    #[serde(default)]
+    pub remediation: String,
+    /// Tenant-document collections the control reads; missing ones make the result `error`.
+    #[serde(default)]
+    pub required_collections: Vec<String>,
+    /// Entra licence the control needs (`p1`, `p2`); without it the control is not applicable.
+    #[serde(default)]
+    pub licence: Option<String>,
+}
+
+/// A loaded set of controls ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct PolicyPack {
+    pub(crate) controls: Vec<ControlModule>,
+}
+
+const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
+
+impl PolicyPack {
+    /// The pack shipped with Posture. A module that does not load shows up as an erroring control
+    /// rather than failing the whole pack.
+    pub fn builtin() -> Self {
+        // The embedded library is part of the binary and covered by the pack's own tests, so a
+        // failure here is a build defect; still, report it per control instead of panicking.
+        Self::from_sources(BUILTIN.iter().map(|(p, s)| (p.to_string(), s.to_string())))
+    }
+
+    /// A custom pack: `lib/**/*.rego` are library modules, every other `.rego` file (except
+    /// `*_test.rego`) is one control. The built-in `posture.lib` helpers are always available.
+    pub fn load_dir(path: impl AsRef<Path>) -> Result<Self, AssessmentError> {
+        let root = path.as_ref();
+        let mut files = Vec::new();
+        collect_rego(root, root, &mut files)?;
+        files.sort();
+        let mut sources: Vec<(String, String)> = BUILTIN
+            .iter()
+            .filter(|(p, _)| p.starts_with(LIBRARY_DIR))
+            .map(|(p, s)| (format!("builtin/{p}"), s.to_string()))
+            .collect();
+        sources.extend(files);
+        let pack = Self::from_sources(sources);
+        if pack.controls.is_empty() {
+            return Err(AssessmentError::EmptyPack {
+                path: root.to_path_buf(),
+            });
+        }
+        Ok(pack)
+    }
+
+    /// Builds a pack from `(path, source)` pairs; paths under `lib/` (or `builtin/lib/`) are library
+    /// modules shared by every control.
+    pub fn from_sources(sources: impl IntoIterator<Item = (String, String)>) -> Self {
+        let (library, controls): (Vec<_>, Vec<_>) = sources
+            .into_iter()
+            .partition(|(path, _)| is_library_path(path));
+        let controls = crate::module::load_controls(&library, controls);
+        PolicyPack { controls }
+    }
+
+    /// Metadata of every control that loaded, in pack order.
+    pub fn controls(&self) -> Vec<&ControlMetadata> {
+        self.controls.iter().filter_map(|c| c.metadata()).collect()
+    }
+
+    /// Controls whose module did not load, with the reason: `(source path, error)`.
+    pub fn broken_modules(&self) -> Vec<(&str, &str)> {
+        self.controls.iter().filter_map(|c| c.broken()).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.controls.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.controls.is_empty()
+    }
+}
+
+fn is_library_path(path: &str) -> bool {
+    path.starts_with(LIBRARY_DIR) || path.starts_with(&format!("builtin/{LIBRARY_DIR}"))
+}
+
+fn collect_rego(
+    root: &Path,
+    dir: &Path,
+    found: &mut Vec<(String, String)>,
+) -> Result<(), AssessmentError> {
+    let read_error = |source| AssessmentError::PackRead {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        if path.is_dir() {
+            collect_rego(root, &path, found)?;
+            continue;
+        }
+        let name = path.to_string_lossy();
+        if !name.ends_with(".rego") || name.ends_with("_test.rego") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).map_err(|source| AssessmentError::PackRead {
+            path: path.clone(),
+            source,
+        })?;
+        let relative = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        found.push((relative, source));
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! What an assessment says: one result per control (status, reason, evidence) and the scores per
+//! framework, plus any risk exception that accepted a finding.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::exceptions::RiskException;
+use crate::pack::ControlMetadata;
+use crate::score::FrameworkScore;
+
+/// The verdict of one control over one tenant document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Warning,
+    NotApplicable,
+    /// The control could not be decided: data missing (permission, licence) or the module failed.
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Warning => "warning",
+            Status::NotApplicable => "not_applicable",
+            Status::Error => "error",
+        }
+    }
+
+    /// A finding is something a person should act on (or accept).
+    pub fn is_finding(self) -> bool {
+        matches!(self, Status::Fail | Status::Warning)
+    }
+}
+
+/// One object behind a verdict: a user without MFA, a Global Administrator assignment, a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The Graph kind of the object, e.g. `user`, `conditionalAccessPolicy`, `roleAssignment`.
+    pub kind: String,
+    pub id: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub detail: String,
+    /// Set by [`crate::apply_exceptions`] when an object-scoped exception covers this item.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accepted: bool,
+}
+
+/// The outcome of one control.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlResult {
+    pub control_id: String,
+    pub title: String,
+    pub metadata: Option<ControlMetadata>,
+    pub status: Status,
+    pub reason: String,
+    pub evidence: Vec<Evidence>,
+    /// True when a live finding is covered by an unexpired risk exception; the status is unchanged.
+    pub accepted: bool,
+    /// The exceptions that applied (a control can be covered by several object-scoped ones).
+    pub exceptions: Vec<RiskException>,
+    #[serde(with = "duration_micros")]
+    pub duration: Duration,
+}
+
+/// The result of evaluating a pack over one tenant document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub tenant_id: String,
+    pub results: Vec<ControlResult>,
+    pub scores: Vec<FrameworkScore>,
+    #[serde(with = "duration_micros")]
+    pub duration: Duration,
+}
+
+impl Assessment {
+    pub fn result(&self, control_id: &str) -> Option<&ControlResult> {
+        self.results.iter().find(|r| r.control_id == control_id)
+    }
+}
+
+mod duration_micros {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_micros(u64::deserialize(d)?))
+    }
+}

@@ -1,0 +1,79 @@
+//! Runs the Rego unit tests of the built-in pack: every `test_*` rule in every `*_test.rego` file,
+//! evaluated by regorus with all policy modules loaded, so `cargo nextest` covers the policies too.
+
+use std::path::{Path, PathBuf};
+
+fn rego_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            rego_files(&path, found);
+        } else if path.extension().is_some_and(|ext| ext == "rego") {
+            found.push(path);
+        }
+    }
+}
+
+/// The package of a module and the names of its `test_*` rules, read from the source text: a test
+/// rule starts at column zero, as `opa fmt` writes it.
+fn tests_in(source: &str) -> (String, Vec<String>) {
+    let mut package = String::new();
+    let mut tests = Vec::new();
+    for line in source.lines() {
+        if let Some(rest) = line.strip_prefix("package ") {
+            package = rest.trim().to_string();
+        } else if line.starts_with("test_") {
+            let name: String = line
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !tests.contains(&name) {
+                tests.push(name);
+            }
+        }
+    }
+    (package, tests)
+}
+
+#[test]
+fn every_rego_unit_test_of_the_builtin_pack_passes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut files = Vec::new();
+    rego_files(&root, &mut files);
+    files.sort();
+
+    let mut engine = regorus::Engine::new();
+    let mut suites = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).expect("policy file is readable");
+        engine
+            .add_policy(file.display().to_string(), source.clone())
+            .unwrap_or_else(|e| panic!("{} does not parse: {e}", file.display()));
+        if file.to_string_lossy().ends_with("_test.rego") {
+            suites.push(tests_in(&source));
+        }
+    }
+
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for (package, tests) in &suites {
+        for test in tests {
+            total += 1;
+            let rule = format!("data.{package}.{test}");
+            match engine.eval_rule(rule.clone()) {
+                Ok(value) if value == regorus::Value::from(true) => {}
+                Ok(value) => failures.push(format!("{rule}: evaluated to {value}")),
+                Err(e) => failures.push(format!("{rule}: error: {e}")),
+            }
+        }
+    }
+    assert!(total > 0, "no test_* rules found under {}", root.display());
+    assert!(
+        failures.is_empty(),
+        "{} of {total} Rego unit tests failed:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
+    println!("{total} Rego unit tests passed");
+}
