@@ -44,7 +44,7 @@ fn create_connection_request_debug_hides_the_client_secret() {
         display_name: "Contoso".to_owned(),
         client_id: "3f2a9b6c-1d4e-4f8a-b7c2-5e9d0a1b2c3d".to_owned(),
         cloud: Cloud::Global as i32,
-        custom_endpoints: None,
+        endpoints: None,
         credential: Some(secret_credential()),
     };
     let printed = both_formats(&request);
