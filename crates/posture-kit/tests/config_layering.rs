@@ -1,0 +1,232 @@
+//! The configuration loader: layer order (defaults < file < env < flags), validation messages,
+//! rejection of unknown keys, and secrets kept out of Debug and the rendered view.
+
+use std::io::Write as _;
+
+use posture_kit::ServiceRole;
+use posture_kit::config::{BusKind, ConfigError, ConfigLoader, LogFormat};
+use secrecy::ExposeSecret as _;
+
+fn file(contents: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::with_suffix(".toml").expect("temp file");
+    file.write_all(contents.as_bytes()).expect("write");
+    file
+}
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn problems(result: Result<posture_kit::PostureConfig, ConfigError>) -> String {
+    match result {
+        Ok(_) => panic!("configuration was accepted"),
+        Err(err) => err.to_string(),
+    }
+}
+
+#[test]
+fn built_in_defaults_describe_a_standalone_process() {
+    let config = ConfigLoader::new().load().expect("defaults are valid");
+    assert_eq!(config.services, ServiceRole::all());
+    assert_eq!(config.grpc.listen.to_string(), "127.0.0.1:7600");
+    assert_eq!(config.health.listen.to_string(), "127.0.0.1:7601");
+    assert_eq!(config.gateway.listen.to_string(), "127.0.0.1:7700");
+    assert_eq!(config.bus.kind, BusKind::Memory);
+    assert_eq!(config.bus.prefix, "posture");
+    assert!(config.database.url.expose_secret().starts_with("sqlite://"));
+    assert_eq!(
+        config.scheduler.daily_time().map(|t| t.to_string()),
+        Some("03:00:00".to_owned())
+    );
+    assert_eq!(
+        config.endpoints.for_role(ServiceRole::Tokens),
+        Some("http://127.0.0.1:7600")
+    );
+}
+
+#[test]
+fn file_overrides_defaults_and_keeps_the_rest() {
+    let toml = file("[grpc]\nrequest_timeout_secs = 9\n[sync]\nbatch_size = 42\n");
+    let config = ConfigLoader::new().file(toml.path()).load().expect("valid");
+    assert_eq!(config.grpc.request_timeout_secs, 9);
+    assert_eq!(config.sync.batch_size, 42);
+    assert_eq!(
+        config.grpc.listen.to_string(),
+        "127.0.0.1:7600",
+        "untouched keys keep defaults"
+    );
+    assert_eq!(config.sync.concurrency, 4);
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let toml = file("[sync]\nbatch_size = 42\nconcurrency = 2\n[telemetry]\nlog_format = \"pretty\"\n");
+    let config = ConfigLoader::new()
+        .file(toml.path())
+        .env_vars(env(&[
+            ("POSTURE__SYNC__BATCH_SIZE", "77"),
+            ("POSTURE__TELEMETRY__LOG_FORMAT", "json"),
+            ("POSTURE__SERVICES", "credentials,tokens"),
+            ("POSTURE__DATABASE__URL", "postgres://posture:pw@db:5432/posture"),
+            ("PATH", "/usr/bin"),
+            ("POSTURE_TEST_DATABASE_URL", "postgres://ignored"),
+        ]))
+        .load()
+        .expect("valid");
+    assert_eq!(config.sync.batch_size, 77);
+    assert_eq!(
+        config.sync.concurrency, 2,
+        "file value survives where env is silent"
+    );
+    assert_eq!(config.telemetry.log_format, LogFormat::Json);
+    assert_eq!(
+        config.services,
+        vec![ServiceRole::Credentials, ServiceRole::Tokens]
+    );
+    assert_eq!(
+        config.database.url.expose_secret(),
+        "postgres://posture:pw@db:5432/posture"
+    );
+}
+
+#[test]
+fn flags_override_the_environment() {
+    let toml = file("services = [\"sync\"]\n[sync]\nbatch_size = 42\n");
+    let config = ConfigLoader::new()
+        .file(toml.path())
+        .env_vars(env(&[
+            ("POSTURE__SYNC__BATCH_SIZE", "77"),
+            ("POSTURE__SERVICES", "scheduler"),
+        ]))
+        .set("sync.batch_size", "99")
+        .set("services", "gateway,assessment")
+        .load()
+        .expect("valid");
+    assert_eq!(config.sync.batch_size, 99);
+    assert_eq!(
+        config.services,
+        vec![ServiceRole::Gateway, ServiceRole::Assessment]
+    );
+}
+
+#[test]
+fn unknown_keys_are_rejected_wherever_they_come_from() {
+    let typo_in_file = file("[grpc]\nlisten_addr = \"0.0.0.0:7600\"\n");
+    let message = problems(ConfigLoader::new().file(typo_in_file.path()).load());
+    assert!(message.contains("listen_addr"), "{message}");
+
+    let unknown_section = file("[grcp]\nlisten = \"0.0.0.0:7600\"\n");
+    let message = problems(ConfigLoader::new().file(unknown_section.path()).load());
+    assert!(message.contains("grcp"), "{message}");
+
+    let message = problems(
+        ConfigLoader::new()
+            .env_vars(env(&[("POSTURE__BUS__NATSURL", "nats://x")]))
+            .load(),
+    );
+    assert!(message.contains("natsurl"), "{message}");
+}
+
+#[test]
+fn key_material_cannot_be_written_into_the_file() {
+    let literal = file("[vault]\nactive_key = \"k1\"\nkeys = [{ id = \"k1\", material = \"c2VjcmV0\" }]\n");
+    let message = problems(ConfigLoader::new().file(literal.path()).load());
+    assert!(message.contains("material"), "{message}");
+    assert!(!message.contains("c2VjcmV0"), "{message}");
+}
+
+#[test]
+fn unknown_role_names_are_rejected_with_the_valid_names() {
+    let message = problems(ConfigLoader::new().set("services", "sync,tokenz").load());
+    assert!(message.contains("`tokenz`"), "{message}");
+    assert!(message.contains("credentials, tokens, sync"), "{message}");
+}
+
+#[test]
+fn validation_reports_every_problem_with_the_key_to_fix() {
+    let toml = file(
+        "[database]\nurl = \"mysql://db/posture\"\n[bus]\nkind = \"nats\"\n[tokens]\nrefresh_ahead_secs = 30\njitter_secs = 60\n\
+         [scheduler]\ndaily_at = \"25:00\"\n[endpoints]\nsync = \"posture-sync:7600\"\n\
+         [vault]\nactive_key = \"k9\"\nkeys = [{ id = \"k1\", env = \"K1\", file = \"/k1\" }]\n",
+    );
+    let message = problems(ConfigLoader::new().file(toml.path()).load());
+    for expected in [
+        "database.url must start with postgres:// or sqlite://",
+        "bus.kind = nats requires bus.nats_url",
+        "tokens.jitter_secs must be smaller than tokens.refresh_ahead_secs",
+        "scheduler.daily_at must be a UTC time as HH:MM",
+        "endpoints.sync must start with http:// or https:// (got `posture-sync:7600`)",
+        "vault.keys: key `k1` needs exactly one of env or file",
+        "vault.active_key `k9` is not one of vault.keys",
+    ] {
+        assert!(message.contains(expected), "missing `{expected}` in:\n{message}");
+    }
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let message = problems(ConfigLoader::new().set("grpc.listen", "localhost").load());
+    assert!(
+        message.contains("grpc.listen") || message.contains("listen"),
+        "{message}"
+    );
+    let message = problems(ConfigLoader::new().set("sync.batch_size", "lots").load());
+    assert!(message.contains("batch_size"), "{message}");
+    let message = problems(ConfigLoader::new().set("bus.kind", "kafka").load());
+    assert!(message.contains("kafka"), "{message}");
+}
+
+#[test]
+fn missing_config_file_is_an_error_naming_the_path() {
+    let message = problems(ConfigLoader::new().file("/nonexistent/posture.toml").load());
+    assert!(message.contains("/nonexistent/posture.toml"), "{message}");
+}
+
+#[test]
+fn secrets_never_appear_in_debug_or_the_redacted_view() {
+    let config = ConfigLoader::new()
+        .env_vars(env(&[
+            (
+                "POSTURE__DATABASE__URL",
+                "postgres://posture:hunter2@db:5432/posture",
+            ),
+            ("POSTURE__BUS__KIND", "nats"),
+            ("POSTURE__BUS__NATS_URL", "nats://svc:natspass@nats:4222"),
+        ]))
+        .load()
+        .expect("valid");
+    let debug = format!("{config:?}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains("natspass"),
+        "{debug}"
+    );
+
+    let shown = config.redacted().expect("render");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("natspass"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("postgres://posture:****@db:5432/posture"),
+        "{shown}"
+    );
+    assert!(shown.contains("nats://svc:****@nats:4222"), "{shown}");
+}
+
+#[test]
+fn vault_keys_resolve_from_files_and_report_missing_sources() {
+    let key_file = file("  c2VjcmV0LWtleS1tYXRlcmlhbA==\n");
+    let toml = file(&format!(
+        "[vault]\nactive_key = \"k1\"\nkeys = [{{ id = \"k1\", file = \"{}\" }}, {{ id = \"k2\", env = \"POSTURE_TEST_UNSET_KEY_7f3a\" }}]\n",
+        key_file.path().display()
+    ));
+    let config = ConfigLoader::new().file(toml.path()).load().expect("valid");
+    let k1 = config.vault.keys[0].resolve().expect("file key resolves");
+    assert_eq!(k1.expose_secret(), "c2VjcmV0LWtleS1tYXRlcmlhbA==");
+    let err = config.vault.keys[1].resolve().expect_err("unset env var");
+    assert!(err.to_string().contains("POSTURE_TEST_UNSET_KEY_7f3a"), "{err}");
+    assert!(!format!("{k1:?}").contains("c2VjcmV0"));
+}
