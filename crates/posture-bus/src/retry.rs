@@ -241,9 +241,10 @@ mod tests {
 
     #[test]
     fn undecodable_payloads_are_permanent_failures() {
+        let truncated = <String as prost::Message>::decode(&b"\x0a\x05ab"[..]).expect_err("truncated input");
         let decode = BusError::Decode {
             subject: "posture.jobs.x".into(),
-            source: prost::DecodeError::new("truncated"),
+            source: truncated,
         };
         assert!(matches!(HandlerError::from(decode), HandlerError::Permanent(_)));
         let publish = BusError::Publish {

@@ -24,7 +24,8 @@ pub(super) struct State {
 struct Stream {
     last_sequence: u64,
     messages: BTreeMap<u64, Stored>,
-    dedup: HashMap<String, Instant>,
+    /// Message id → (first publish, its sequence), within the duplicate window.
+    dedup: HashMap<String, (Instant, u64)>,
     /// Message ids in publish order, to expire them from `dedup` cheaply.
     dedup_order: VecDeque<(Instant, String)>,
 }
@@ -104,7 +105,7 @@ impl State {
         }
         stream.last_sequence += 1;
         let sequence = stream.last_sequence;
-        stream.dedup.insert(id.to_owned(), now);
+        stream.dedup.insert(id.to_owned(), (now, sequence));
         stream.dedup_order.push_back((now, id.to_owned()));
         stream.messages.insert(
             sequence,
@@ -282,7 +283,7 @@ impl Stream {
             if now.duration_since(*at) < window {
                 break;
             }
-            if self.dedup.get(id) == Some(at) {
+            if self.dedup.get(id).is_some_and(|(first, _)| first == at) {
                 self.dedup.remove(id);
             }
             self.dedup_order.pop_front();
