@@ -184,13 +184,16 @@ impl EntityKind {
                     &["Policy.Read.All"],
                 )
             },
-            K::NamedLocations => s(
-                "identity/conditionalAccess/namedLocations",
-                &[],
-                None,
-                F::ConditionalAccess,
-                &["Policy.Read.All"],
-            ),
+            K::NamedLocations => EntitySpec {
+                licence: Some(Licence::EntraIdP1),
+                ..s(
+                    "identity/conditionalAccess/namedLocations",
+                    &[],
+                    None,
+                    F::ConditionalAccess,
+                    &["Policy.Read.All"],
+                )
+            },
             K::RoleAssignments => s(
                 "roleManagement/directory/roleAssignments",
                 &[

@@ -37,7 +37,7 @@ pub enum Cloud {
     UsGovHigh,
     UsGovDod,
     China,
-    Custom(Endpoints),
+    Custom(Box<Endpoints>),
 }
 
 /// Every URL and scope a connection needs. Base URLs end with `/` so relative paths join under them.
@@ -64,7 +64,7 @@ fn fixed(s: &str) -> Url {
 impl Cloud {
     pub fn endpoints(&self) -> Endpoints {
         let (authority, graph, defender, management, graph_scope, defender_scope, mgmt_scope) = match self {
-            Cloud::Custom(e) => return e.clone(),
+            Cloud::Custom(e) => return (**e).clone(),
             Cloud::Global => (
                 "https://login.microsoftonline.com/",
                 "https://graph.microsoft.com/v1.0/",

@@ -64,12 +64,20 @@ struct Removed {
     reason: String,
 }
 
+/// One delta page: its changes and whichever link it ends with.
+#[derive(Debug)]
+pub struct ParsedDelta<T> {
+    pub changes: Vec<DeltaChange<T>>,
+    pub next_link: Option<String>,
+    pub delta_link: Option<String>,
+}
+
 /// Parse one delta page into changes plus its next link and delta link.
 pub fn parse_delta_page<T: DeserializeOwned>(
     body: &[u8],
     endpoint: &str,
     ids: &RequestIds,
-) -> Result<(Vec<DeltaChange<T>>, Option<String>, Option<String>), GraphError> {
+) -> Result<ParsedDelta<T>, GraphError> {
     let bad = |reason: String| GraphError::BadResponse {
         endpoint: endpoint.to_owned(),
         reason,
@@ -102,7 +110,11 @@ pub fn parse_delta_page<T: DeserializeOwned>(
     if page.next_link.is_none() && page.delta_link.is_none() {
         return Err(bad("delta page has neither nextLink nor deltaLink".to_owned()));
     }
-    Ok((changes, page.next_link, page.delta_link))
+    Ok(ParsedDelta {
+        changes,
+        next_link: page.next_link,
+        delta_link: page.delta_link,
+    })
 }
 
 /// Stream a delta round starting at `start` (the initial delta request, or one at a stored
@@ -118,7 +130,14 @@ pub fn delta<T: DeserializeOwned + Send + 'static>(
             let Some(url) = next else { return Ok(None) };
             let req = start.at(url);
             let endpoint = req.endpoint();
-            let ((changes, next_link, delta_link), resp) = client
+            let (
+                ParsedDelta {
+                    changes,
+                    next_link,
+                    delta_link,
+                },
+                resp,
+            ) = client
                 .fetch(&req, |r| parse_delta_page::<T>(&r.body, &endpoint, &r.ids))
                 .await?;
             let parse = |link: String| {
@@ -155,7 +174,11 @@ mod tests {
             {"id":"u8","@removed":{"reason":"deleted"}}],
             "@odata.deltaLink":"https://graph.microsoft.com/v1.0/groups/delta?$deltatoken=abc"}"##;
         let ids = RequestIds::default();
-        let (changes, next, delta) = parse_delta_page::<serde_json::Value>(body, "GET /groups/delta", &ids)?;
+        let ParsedDelta {
+            changes,
+            next_link: next,
+            delta_link: delta,
+        } = parse_delta_page::<serde_json::Value>(body, "GET /groups/delta", &ids)?;
         assert!(next.is_none());
         assert!(delta.is_some_and(|d| d.ends_with("$deltatoken=abc")));
         match &changes[0] {

@@ -86,13 +86,14 @@ impl ProbeReport {
 }
 
 /// The entity whose endpoint checks `permission` most cheaply: one needing only that permission,
-/// preferring the kinds being synced, then no licence gate, then the lowest cost.
+/// preferring one without a licence gate (so the answer is about the permission), then the kinds
+/// being synced, then the lowest cost.
 fn cheapest_probe(permission: &str, wanted: &[EntityKind]) -> Option<EntitySpec> {
     EntityKind::ALL
         .iter()
         .map(|k| k.spec())
         .filter(|s| s.permissions == [permission])
-        .min_by_key(|s| (!wanted.contains(&s.kind), s.licence.is_some(), s.cost, s.kind))
+        .min_by_key(|s| (s.licence.is_some(), !wanted.contains(&s.kind), s.cost, s.kind))
 }
 
 fn probe_url(client: &GraphClient, spec: &EntitySpec) -> Result<url::Url, GraphError> {
@@ -189,6 +190,8 @@ mod tests {
         let users = cheapest_probe("User.Read.All", &[]);
         assert_eq!(users.map(|s| s.kind), Some(EntityKind::Users));
         let policy = cheapest_probe("Policy.Read.All", &[EntityKind::NamedLocations]);
-        assert_eq!(policy.map(|s| s.kind), Some(EntityKind::NamedLocations));
+        assert_eq!(policy.map(|s| s.kind), Some(EntityKind::AuthorizationPolicy));
+        let pim = cheapest_probe("RoleEligibilitySchedule.Read.Directory", &[]);
+        assert_eq!(pim.map(|s| s.kind), Some(EntityKind::RoleEligibilityInstances));
     }
 }

@@ -24,7 +24,8 @@ pub const ASSERTION_LIFETIME_SECS: i64 = 600;
 #[derive(Clone)]
 pub struct CertificateCredential {
     thumbprint_x5t: String,
-    signing_key: SigningKey<Sha256>,
+    // Shared: the key is large and credentials are cloned into every acquirer.
+    signing_key: std::sync::Arc<SigningKey<Sha256>>,
 }
 
 impl fmt::Debug for CertificateCredential {
@@ -47,7 +48,7 @@ impl CertificateCredential {
     pub fn new(certificate_der: &[u8], key: RsaPrivateKey) -> Self {
         CertificateCredential {
             thumbprint_x5t: x5t(certificate_der),
-            signing_key: SigningKey::<Sha256>::new(key),
+            signing_key: std::sync::Arc::new(SigningKey::<Sha256>::new(key)),
         }
     }
 
