@@ -89,11 +89,32 @@ global_admin_role := "62e90394-69f5-4237-9190-012177145e10"
 privileged_roles := {r | some r in list(input, ["derived", "privileged_role_template_ids"])}
 
 role_name(template_id) := n if {
+	some d in items("role_definitions")
+	object.get(d, "templateId", d.id) == template_id
+	n := d.displayName
+	is_string(n)
+} else := n if {
 	some m in list(input, ["derived", "role_members"])
 	m.role_template_id == template_id
 	n := m.role_display_name
 	is_string(n)
+} else := builtin_role_names[template_id] if {
+	builtin_role_names[template_id]
 } else := template_id
+
+builtin_role_names := {
+	"62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+	"e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
+	"fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+	"f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
+	"29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
+	"8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2": "Hybrid Identity Administrator",
+	"9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+	"158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
+	"7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+	"194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+	"b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
+}
 
 # Eligible (PIM) assignments are complete when their collection synced, or when the tenant is known
 # to have no P2 (then there are none). Otherwise counts over role members would be silently short.
@@ -231,3 +252,84 @@ gap_exclusions(p) := "" if ca_exclusions_only_emergency(p) else := sprintf("excl
 ca_result(matching, near, what) := result("pass", sprintf("%s is enforced by: %s", [what, concat(", ", sort([object.get(p, "displayName", p.id) | some p in matching]))]), [ca_evidence(p, "enforcing policy") | some p in matching]) if {
 	count(matching) > 0
 } else := result("fail", sprintf("%s is not enforced: no enabled Conditional Access policy that applies broadly does it (%d other policies have the right controls, see evidence)", [what, count(near)]), [ca_evidence(p, ca_gaps(p)) | some p in near])
+
+# --- licence gates and singletons ------------------------------------------------------------------
+
+licence_names := {"p1": "Microsoft Entra ID P1", "p2": "Microsoft Entra ID P2", "intune": "Microsoft Intune", "defender": "Microsoft Defender for Endpoint"}
+
+# Undefined when the tenant has the licence; otherwise an error (licences unknown) or not_applicable.
+requires_licence(licence) := result("error", sprintf("cannot tell whether the tenant has %s: %s", [licence_names[licence], missing_reason("subscribed_skus")]), []) if {
+	not licences_known
+} else := result("not_applicable", sprintf("requires %s, which the tenant is not licensed for", [licence_names[licence]]), []) if {
+	input.tenant.licences[licence] != true
+}
+
+# The first object of a single-object collection (authorizationPolicy, organization).
+singleton(name) := items(name)[0]
+
+# Error when a required single-object collection synced but holds nothing.
+singleton_missing(name) := result("error", sprintf("%s synced but holds no object", [name]), []) if {
+	collection_ok(name)
+	count(items(name)) == 0
+}
+
+# Role members with a role among the privileged ones, tenant-wide.
+role_members := list(input, ["derived", "role_members"])
+
+privileged_users := object.get(input, ["derived", "privileged_users"], {})
+
+eligibility_error := result("error", sprintf("eligible (PIM) role assignments unknown, counts would be short: %s", [eligibility_gap]), [])
+
+# --- Global Administrators ------------------------------------------------------------------------
+
+global_admin_members := [m | some m in role_members; m.role_template_id == global_admin_role]
+
+# People (and service principals) holding Global Administrator, active or eligible, with groups
+# expanded; a group whose members were not synced counts as one holder.
+global_admin_holders := {m.principal_id: holder_detail(m.principal_id) |
+	some m in global_admin_members
+	counts_as_holder(m)
+}
+
+counts_as_holder(m) if m.principal_type != "group"
+
+counts_as_holder(m) if {
+	m.principal_type == "group"
+	m.members_known == false
+}
+
+holder_detail(id) := {
+	"kind": kind,
+	"display_name": name,
+	"how": concat("; ", sort({how_held(m) | some m in global_admin_members; m.principal_id == id})),
+} if {
+	some first in global_admin_members
+	first.principal_id == id
+	kind := first.principal_type
+	name := first.principal_display_name
+}
+
+how_held(m) := sprintf("%s via group %s", [m.assignment, m.via_group]) if is_string(m.via_group) else := sprintf("%s assignment", [m.assignment])
+
+unexpanded_groups := {m.principal_id | some m in global_admin_members; m.principal_type == "group"; m.members_known == false}
+
+global_admin_count_result(low, high) := result("fail", sprintf("%d Global Administrators; at least %d are needed so one lost account does not lock the tenant out", [count(global_admin_holders), low]), ga_evidence) if {
+	count(global_admin_holders) < low
+} else := result("fail", sprintf("%d Global Administrators; at most %d keep the most powerful role rare", [count(global_admin_holders), high]), ga_evidence) if {
+	count(global_admin_holders) > high
+} else := result("warning", sprintf("%d Global Administrators counted, but the members of %d role-assignable groups were not synced (%s)", [count(global_admin_holders), count(unexpanded_groups), concat(", ", sort(unexpanded_groups))]), ga_evidence) if {
+	count(unexpanded_groups) > 0
+} else := result("pass", sprintf("%d Global Administrators (between %d and %d)", [count(global_admin_holders), low, high]), ga_evidence)
+
+ga_evidence := [evidence(d.kind, id, d.display_name, d.how) | some id, d in global_admin_holders]
+
+# --- authorization policy -------------------------------------------------------------------------
+
+authorization_policy := singleton("authorization_policy")
+
+authorization_evidence(detail) := evidence(
+	"authorizationPolicy",
+	object.get(authorization_policy, "id", "authorizationPolicy"),
+	object.get(authorization_policy, "displayName", "Authorization Policy"),
+	detail,
+)

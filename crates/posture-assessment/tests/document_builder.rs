@@ -1,0 +1,217 @@
+//! The tenant document builder: licences from service plans, privileged principals expanded through
+//! role-assignable groups, emergency-access groups, and collection statuses.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::*;
+use posture_assessment::{Collection, CollectionKind, TenantDocument, TenantDocumentBuilder};
+use serde_json::{Value, json};
+
+fn builder() -> TenantDocumentBuilder {
+    TenantDocumentBuilder::new("tenant-1", "Contoso")
+        .now(Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).single().expect("valid instant"))
+}
+
+fn licences(skus: Vec<Value>) -> Value {
+    let document = builder()
+        .collection(CollectionKind::SubscribedSkus, Collection::ok(skus))
+        .build();
+    document.as_json()["tenant"]["licences"].clone()
+}
+
+#[test]
+fn p2_service_plan_grants_both_p1_and_p2() {
+    let licences = licences(vec![sku("EMSPREMIUM", "Enabled", &[AAD_PREMIUM_P2, INTUNE_A])]);
+    assert_eq!(
+        licences,
+        json!({"known": true, "p1": true, "p2": true, "intune": true, "defender": false})
+    );
+}
+
+#[test]
+fn suspended_subscriptions_grant_nothing_but_warning_ones_still_do() {
+    let licences = licences(vec![
+        sku("AAD_PREMIUM_P2", "Suspended", &[AAD_PREMIUM_P2]),
+        sku("AAD_PREMIUM", "Warning", &[AAD_PREMIUM_P1]),
+        sku("MDATP_XPLAT", "Enabled", &[MDE_P1]),
+    ]);
+    assert_eq!(
+        licences,
+        json!({"known": true, "p1": true, "p2": false, "intune": false, "defender": true})
+    );
+}
+
+#[test]
+fn disabled_service_plan_inside_an_active_sku_does_not_count() {
+    let mut sku = sku("SPE_E5", "Enabled", &[AAD_PREMIUM_P2]);
+    sku["servicePlans"][0]["provisioningStatus"] = json!("Disabled");
+    assert_eq!(licences(vec![sku])["p2"], json!(false));
+}
+
+#[test]
+fn licences_are_unknown_when_subscribed_skus_could_not_be_read() {
+    let document = builder()
+        .collection(
+            CollectionKind::SubscribedSkus,
+            Collection::missing("403 Authorization_RequestDenied: Organization.Read.All not granted"),
+        )
+        .build();
+    let json = document.as_json();
+    assert_eq!(json["tenant"]["licences"]["known"], json!(false));
+    assert_eq!(json["collections"]["subscribed_skus"]["status"], json!("missing"));
+    assert_eq!(
+        json["collections"]["subscribed_skus"]["reason"],
+        json!("403 Authorization_RequestDenied: Organization.Read.All not granted")
+    );
+}
+
+#[test]
+fn kinds_never_collected_are_missing_as_not_synced() {
+    let document = builder().build();
+    for kind in CollectionKind::ALL {
+        let collection = &document.as_json()["collections"][kind.key()];
+        assert_eq!(collection["status"], json!("missing"), "{}", kind.key());
+        assert_eq!(collection["reason"], json!("not synced"), "{}", kind.key());
+        assert_eq!(CollectionKind::from_key(kind.key()), Some(kind));
+    }
+}
+
+fn privileged_document() -> TenantDocument {
+    builder()
+        .collection(
+            CollectionKind::Users,
+            Collection::ok(vec![
+                user("alice", "2026-05-30T00:00:00Z"),
+                user("bob", "2026-05-30T00:00:00Z"),
+                user("carol", "2026-05-30T00:00:00Z"),
+                user("dave", "2026-05-30T00:00:00Z"),
+            ]),
+        )
+        .collection(
+            CollectionKind::UserRegistrationDetails,
+            Collection::ok(vec![registration("alice", true), registration("bob", false)]),
+        )
+        .collection(
+            CollectionKind::Groups,
+            Collection::ok(vec![
+                role_assignable_group("grp-global-admins", &["bob", "carol"]),
+                json!({"id": "grp-unsynced", "displayName": "Tier 0", "isAssignableToRole": true}),
+            ]),
+        )
+        .collection(
+            CollectionKind::RoleDefinitions,
+            Collection::ok(vec![json!({
+                "id": "custom-def-1", "templateId": USER_ADMIN, "displayName": "User Administrator", "isBuiltIn": true,
+            })]),
+        )
+        .collection(
+            CollectionKind::RoleAssignments,
+            Collection::ok(vec![
+                role_assignment("ra-1", "alice", GLOBAL_ADMIN),
+                role_assignment("ra-2", "grp-global-admins", GLOBAL_ADMIN),
+                role_assignment("ra-3", "grp-unsynced", GLOBAL_ADMIN),
+                role_assignment("ra-4", "dave", "custom-def-1"),
+            ]),
+        )
+        .collection(
+            CollectionKind::RoleEligibilityInstances,
+            Collection::ok(vec![eligibility("re-1", "alice", GLOBAL_ADMIN)]),
+        )
+        .build()
+}
+
+fn members_for(document: &TenantDocument, principal: &str) -> Vec<Value> {
+    document.as_json()["derived"]["role_members"]
+        .as_array()
+        .expect("role_members is an array")
+        .iter()
+        .filter(|m| m["principal_id"] == json!(principal))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn members_of_role_assignable_groups_inherit_the_groups_role() {
+    let document = privileged_document();
+    let carol = members_for(&document, "carol");
+    assert_eq!(carol.len(), 1);
+    assert_eq!(carol[0]["role_template_id"], json!(GLOBAL_ADMIN));
+    assert_eq!(carol[0]["role_display_name"], json!("Global Administrator"));
+    assert_eq!(carol[0]["via_group"], json!("grp-global-admins"));
+    assert_eq!(carol[0]["principal_type"], json!("user"));
+
+    let group = members_for(&document, "grp-global-admins");
+    assert_eq!(group[0]["principal_type"], json!("group"));
+    assert_eq!(group[0]["members_known"], json!(true));
+}
+
+#[test]
+fn group_without_synced_members_stays_the_principal_and_says_so() {
+    let document = privileged_document();
+    let group = members_for(&document, "grp-unsynced");
+    assert_eq!(group.len(), 1);
+    assert_eq!(group[0]["members_known"], json!(false));
+}
+
+#[test]
+fn active_and_eligible_assignments_are_kept_apart() {
+    let document = privileged_document();
+    let mut kinds: Vec<String> = members_for(&document, "alice")
+        .iter()
+        .map(|m| m["assignment"].as_str().unwrap_or_default().to_string())
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["active", "eligible"]);
+}
+
+#[test]
+fn privileged_users_carry_their_raw_user_registration_and_roles() {
+    let document = privileged_document();
+    let privileged = &document.as_json()["derived"]["privileged_users"];
+    let mut ids: Vec<&String> = privileged.as_object().expect("object").keys().collect();
+    ids.sort();
+    assert_eq!(ids, ["alice", "bob", "carol", "dave"]);
+
+    assert_eq!(privileged["bob"]["user"]["userPrincipalName"], json!("bob@contoso.example"));
+    assert_eq!(privileged["bob"]["registration"]["isMfaCapable"], json!(false));
+    assert_eq!(privileged["carol"]["registration"], Value::Null);
+    assert_eq!(privileged["alice"]["assignments"], json!(["active", "eligible"]));
+    // The custom definition id resolves to the User Administrator template.
+    assert_eq!(privileged["dave"]["roles"], json!([USER_ADMIN]));
+}
+
+#[test]
+fn groups_holding_only_emergency_accounts_are_listed() {
+    let document = builder()
+        .emergency_access_accounts(["bg-1", "bg-2"])
+        .collection(
+            CollectionKind::Groups,
+            Collection::ok(vec![
+                role_assignable_group("grp-breakglass", &["bg-1", "bg-2"]),
+                role_assignable_group("grp-mixed", &["bg-1", "someone"]),
+                role_assignable_group("grp-empty", &[]),
+            ]),
+        )
+        .build();
+    assert_eq!(
+        document.as_json()["derived"]["emergency_access_groups"],
+        json!(["grp-breakglass"])
+    );
+}
+
+#[test]
+fn parameters_default_and_can_be_overridden_per_tenant() {
+    let document = builder().parameter("stale_days", 30).build();
+    let parameters = &document.as_json()["parameters"];
+    assert_eq!(parameters["stale_days"], json!(30));
+    assert_eq!(parameters["mfa_coverage_threshold"], json!(0.95));
+    assert_eq!(document.as_json()["now"], json!("2026-06-01T00:00:00Z"));
+}
+
+#[test]
+fn document_from_json_requires_a_tenant_id() {
+    assert!(TenantDocument::from_json(json!({"collections": {}})).is_err());
+    let document = TenantDocument::from_json(json!({"tenant": {"id": "t-9"}})).expect("valid");
+    assert_eq!(document.tenant_id(), "t-9");
+}

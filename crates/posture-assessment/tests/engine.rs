@@ -1,0 +1,254 @@
+//! The engine over real Rego: the built-in pack end to end through the document builder, error
+//! isolation between modules of a custom pack, and the per-framework scores.
+
+mod common;
+
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use common::*;
+use posture_assessment::{
+    Collection, CollectionKind, Engine, OVERALL, PolicyPack, Status, TenantDocument, TenantDocumentBuilder,
+};
+use serde_json::json;
+
+fn small_tenant() -> TenantDocument {
+    TenantDocumentBuilder::new("tenant-1", "Contoso")
+        .now(Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).single().expect("valid instant"))
+        .emergency_access_accounts(["bg-1"])
+        .collection(
+            CollectionKind::Users,
+            Collection::ok(vec![
+                user("alice", "2026-05-30T00:00:00Z"),
+                user("bob", "2025-10-01T00:00:00Z"),
+                user("bg-1", "2025-01-01T00:00:00Z"),
+            ]),
+        )
+        .collection(
+            CollectionKind::UserRegistrationDetails,
+            Collection::ok(vec![
+                registration("alice", true),
+                registration("bob", false),
+                registration("bg-1", true),
+            ]),
+        )
+        .collection(
+            CollectionKind::ConditionalAccessPolicies,
+            Collection::ok(vec![mfa_policy_for_all(&["bg-1"])]),
+        )
+        .collection(
+            CollectionKind::RoleAssignments,
+            Collection::ok(vec![role_assignment("ra-1", "alice", GLOBAL_ADMIN)]),
+        )
+        .collection(
+            CollectionKind::SubscribedSkus,
+            Collection::ok(vec![sku("AAD_PREMIUM", "Enabled", &[AAD_PREMIUM_P1])]),
+        )
+        .collection(
+            CollectionKind::AuthorizationPolicy,
+            Collection::missing("403 Authorization_RequestDenied: Policy.Read.All not granted"),
+        )
+        .build()
+}
+
+#[test]
+fn builtin_pack_loads_every_control_with_complete_metadata() {
+    let pack = PolicyPack::builtin();
+    assert!(pack.broken_modules().is_empty(), "{:?}", pack.broken_modules());
+    let controls = pack.controls();
+    assert!(controls.len() >= 16, "only {} controls", controls.len());
+    for control in &controls {
+        assert!(!control.title.is_empty(), "{}", control.id);
+        assert!(!control.rationale.is_empty(), "{}", control.id);
+        assert!(!control.remediation.is_empty(), "{}", control.id);
+        assert!(!control.frameworks.is_empty(), "{}", control.id);
+        for collection in &control.required_collections {
+            assert!(
+                CollectionKind::from_key(collection).is_some(),
+                "{} requires unknown collection {collection}",
+                control.id
+            );
+        }
+    }
+    let references: Vec<&str> = controls
+        .iter()
+        .flat_map(|c| c.frameworks.iter().map(|f| f.reference.as_str()))
+        .collect();
+    for expected in ["MS.AAD.3.2v2", "MS.AAD.1.1v1", "5.2.2.1", "MS.AAD.7.1v1", "1.1.3", "MS.AAD.2.2v1"] {
+        assert!(references.contains(&expected), "no control references {expected}");
+    }
+}
+
+#[test]
+fn builtin_pack_judges_a_small_tenant() {
+    let assessment = Engine::evaluate(&PolicyPack::builtin(), &small_tenant());
+    let status = |id: &str| {
+        assessment
+            .result(id)
+            .unwrap_or_else(|| panic!("no result for {id}"))
+            .status
+    };
+    assert_eq!(status("entra.ca.mfa-all-users"), Status::Pass);
+    assert_eq!(status("entra.roles.global-admin-count-cis"), Status::Fail);
+    assert_eq!(status("posture.mfa.coverage"), Status::Fail);
+    assert_eq!(status("posture.accounts.stale"), Status::Fail);
+    // No P2: the risk policies cannot exist, and PIM eligibility cannot be missing.
+    assert_eq!(status("entra.ca.high-risk-users-blocked"), Status::NotApplicable);
+    assert_eq!(status("entra.risk.admin-notifications"), Status::NotApplicable);
+
+    let consent = assessment.result("entra.apps.user-consent-blocked").expect("result");
+    assert_eq!(consent.status, Status::Error);
+    assert!(consent.reason.contains("Policy.Read.All"), "{}", consent.reason);
+
+    let stale = assessment.result("posture.accounts.stale").expect("result");
+    let ids: Vec<&str> = stale.evidence.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["bob"], "the emergency account is not reported");
+
+    let overall = &assessment.scores[0];
+    assert_eq!(overall.framework, OVERALL);
+    assert_eq!(overall.passed + overall.failed + overall.warnings + overall.not_applicable + overall.errors, assessment.results.len());
+}
+
+fn write(dir: &Path, name: &str, source: &str) {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create pack folder");
+    }
+    std::fs::write(path, source).expect("write module");
+}
+
+fn control(package: &str, id: &str, framework: &str, result: &str) -> String {
+    format!(
+        r#"package custom.{package}
+
+metadata := {{"id": "{id}", "title": "{id}", "severity": "low",
+  "frameworks": [{{"framework": "{framework}", "reference": "{id}"}}],
+  "required_collections": []}}
+
+result := {result}
+"#
+    )
+}
+
+#[test]
+fn a_failing_module_errors_only_its_own_control() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "good.rego", &control("good", "c.good", "x", r#"{"status": "pass", "reason": "fine", "evidence": []}"#));
+    write(dir.path(), "syntax.rego", "package custom.syntax\n\nmetadata := {\n");
+    write(
+        dir.path(),
+        "runtime.rego",
+        &control("runtime", "c.runtime", "x", r#"{"status": "fail", "reason": sprintf("%d", [to_number(input.tenant.id)]), "evidence": []}"#),
+    );
+    write(dir.path(), "malformed.rego", &control("malformed", "c.malformed", "x", r#"{"status": "great"}"#));
+    write(dir.path(), "undecided.rego", &control("undecided", "c.undecided", "x", "1 if false"));
+    write(dir.path(), "zz_duplicate.rego", &control("duplicate", "c.good", "x", r#"{"status": "pass"}"#));
+    write(dir.path(), "good_test.rego", "package custom.good_test\n\nthis is not even rego\n");
+
+    let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
+    assert_eq!(pack.len(), 6, "test files are not controls");
+    let document = TenantDocument::from_json(json!({"tenant": {"id": "not-a-number"}})).expect("document");
+    let assessment = Engine::evaluate(&pack, &document);
+
+    let good = assessment.result("c.good").expect("good result");
+    assert_eq!(good.status, Status::Pass);
+    assert_eq!(good.reason, "fine");
+
+    let by_prefix = |prefix: &str| {
+        assessment
+            .results
+            .iter()
+            .find(|r| r.control_id.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no result starting with {prefix}"))
+    };
+    let syntax = by_prefix("module:syntax");
+    assert_eq!(syntax.status, Status::Error);
+    assert!(syntax.reason.contains("did not load"), "{}", syntax.reason);
+
+    let runtime = assessment.result("c.runtime").expect("runtime result");
+    assert_eq!(runtime.status, Status::Error);
+    assert!(runtime.reason.contains("evaluation failed"), "{}", runtime.reason);
+
+    let malformed = assessment.result("c.malformed").expect("malformed result");
+    assert_eq!(malformed.status, Status::Error);
+    assert!(malformed.reason.contains("malformed"), "{}", malformed.reason);
+
+    let undecided = assessment.result("c.undecided").expect("undecided result");
+    assert_eq!(undecided.status, Status::Error);
+    assert!(undecided.reason.contains("undefined"), "{}", undecided.reason);
+
+    let duplicate = by_prefix("module:zz_duplicate");
+    assert!(duplicate.reason.contains("already declared"), "{}", duplicate.reason);
+}
+
+#[test]
+fn custom_packs_can_use_the_builtin_library() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "org/needs_users.rego",
+        r#"package custom.needs_users
+
+import data.posture.lib
+
+metadata := {"id": "org.needs-users", "title": "Needs users", "severity": "info",
+  "frameworks": [{"framework": "org", "reference": "1"}], "required_collections": ["users"]}
+
+result := r if {
+	r := lib.error_for(metadata.required_collections)
+} else := lib.result("pass", "users present", [])
+"#,
+    );
+    let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
+    let document = TenantDocumentBuilder::new("t", "T")
+        .collection(CollectionKind::Users, Collection::missing("403: User.Read.All not granted"))
+        .build();
+    let result = Engine::evaluate(&pack, &document).results.remove(0);
+    assert_eq!(result.status, Status::Error);
+    assert!(result.reason.contains("User.Read.All"), "{}", result.reason);
+}
+
+#[test]
+fn empty_pack_folder_is_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(PolicyPack::load_dir(dir.path()).is_err());
+    assert!(PolicyPack::load_dir(dir.path().join("absent")).is_err());
+}
+
+#[test]
+fn scores_count_warnings_as_half_and_leave_out_errors_and_not_applicable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let results = [
+        ("pass", "pass"),
+        ("fail", "fail"),
+        ("warning", "warning"),
+        ("not_applicable", "not_applicable"),
+        ("error", "error"),
+    ];
+    for (name, status) in results {
+        let framework = if name == "fail" { "y" } else { "x" };
+        write(
+            dir.path(),
+            &format!("{name}.rego"),
+            &control(name, &format!("c.{name}"), framework, &format!(r#"{{"status": "{status}", "reason": "", "evidence": []}}"#)),
+        );
+    }
+    let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
+    let document = TenantDocument::from_json(json!({"tenant": {"id": "t"}})).expect("document");
+    let assessment = Engine::evaluate(&pack, &document);
+
+    let score = |framework: &str| {
+        assessment
+            .scores
+            .iter()
+            .find(|s| s.framework == framework)
+            .unwrap_or_else(|| panic!("no score for {framework}"))
+    };
+    let overall = score(OVERALL);
+    assert_eq!((overall.passed, overall.failed, overall.warnings), (1, 1, 1));
+    assert_eq!((overall.not_applicable, overall.errors), (1, 1));
+    assert_eq!(overall.score, Some(0.5));
+    assert_eq!(score("x").score, Some(0.75));
+    assert_eq!(score("y").score, Some(0.0));
+    assert_eq!(assessment.scores[0].framework, OVERALL);
+}
