@@ -1,0 +1,86 @@
+//! Tables for people, JSON for scripts.
+
+use std::fmt::Write as _;
+
+use clap::ValueEnum;
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+/// A plain aligned table; no borders so it pastes cleanly into tickets and chats.
+pub struct Table {
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(headers: Vec<&'static str>) -> Self {
+        Self {
+            headers,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub fn render(&self) -> String {
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(cell.chars().count());
+                }
+            }
+        }
+        let mut out = String::new();
+        let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
+            let mut parts = Vec::new();
+            for (i, cell) in cells.enumerate() {
+                let width = widths.get(i).copied().unwrap_or(0);
+                parts.push(format!("{cell:<width$}"));
+            }
+            let _ = writeln!(out, "{}", parts.join("  ").trim_end());
+        };
+        line(&mut self.headers.iter().copied(), &mut out);
+        for row in &self.rows {
+            line(&mut row.iter().map(String::as_str), &mut out);
+        }
+        out
+    }
+}
+
+/// Key-value lines for one object (`posture tenants show`).
+pub fn details(pairs: &[(&str, String)]) -> String {
+    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (key, value) in pairs {
+        let _ = writeln!(out, "{key:<width$}  {value}");
+    }
+    out
+}
+
+pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns_to_the_widest_cell() {
+        let mut t = Table::new(vec!["TENANT", "STATE"]);
+        t.row(vec!["contoso".into(), "Connected".into()]);
+        t.row(vec!["a".into(), "Pending".into()]);
+        assert_eq!(
+            t.render(),
+            "TENANT   STATE\ncontoso  Connected\na        Pending\n"
+        );
+    }
+}

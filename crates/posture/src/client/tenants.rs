@@ -1,0 +1,435 @@
+//! `posture tenants …`: connect, list, inspect, test, rotate and remove tenant connections.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
+use posture_proto::v1::{
+    CertificateCredential, ClientSecretCredential, Cloud, CloudEndpoints, Connection,
+    CreateConnectionRequest, Credential, DeleteConnectionRequest, GetConnectionRequest,
+    ListConnectionsRequest, TestConnectionRequest, UpdateCredentialsRequest, credential,
+};
+use serde_json::json;
+
+use super::output::{OutputFormat, Table, details, print_json};
+use super::{GatewayArgs, health, status::explain};
+
+#[derive(Subcommand, Debug)]
+pub enum TenantsCommand {
+    /// Connect a tenant: store its app registration's credentials and test them.
+    Add(AddArgs),
+    /// List connected tenants with their health.
+    List,
+    /// Show one tenant connection.
+    Show { tenant_id: String },
+    /// Test a connection: a token per API, then one cheap call per required permission.
+    Test { tenant_id: String },
+    /// Replace the client secret or certificate; synced data is kept.
+    UpdateCredentials(UpdateCredentialsArgs),
+    /// Remove a connection (explicit and audited).
+    Remove(RemoveArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum CloudArg {
+    Global,
+    Gcc,
+    GccHigh,
+    Dod,
+    China,
+    Custom,
+}
+
+impl From<CloudArg> for Cloud {
+    fn from(value: CloudArg) -> Self {
+        match value {
+            CloudArg::Global => Cloud::Global,
+            CloudArg::Gcc => Cloud::UsGovGcc,
+            CloudArg::GccHigh => Cloud::UsGovGccHigh,
+            CloudArg::Dod => Cloud::UsGovDod,
+            CloudArg::China => Cloud::China,
+            CloudArg::Custom => Cloud::Custom,
+        }
+    }
+}
+
+/// Where the secret or certificate comes from. Never a flag value: flags leak into history and `ps`.
+#[derive(Args, Debug)]
+pub struct CredentialArgs {
+    /// Read the client secret from this file (default: standard input, prompted on a terminal).
+    #[arg(long, conflicts_with_all = ["certificate", "private_key"])]
+    pub secret_file: Option<PathBuf>,
+    /// When the client secret expires (YYYY-MM-DD), so Posture can warn ahead of it.
+    #[arg(long)]
+    pub secret_expires: Option<chrono::NaiveDate>,
+    /// Certificate (PEM) registered on the app, for certificate authentication.
+    #[arg(long, requires = "private_key")]
+    pub certificate: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, requires = "certificate")]
+    pub private_key: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// Entra tenant id (GUID).
+    #[arg(long)]
+    pub tenant_id: String,
+    /// Application (client) id of the app registration.
+    #[arg(long)]
+    pub client_id: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, value_enum, default_value_t = CloudArg::Global)]
+    pub cloud: CloudArg,
+    /// With --cloud custom: identity platform base URL.
+    #[arg(long)]
+    pub authority_url: Option<String>,
+    /// With --cloud custom: Graph base URL.
+    #[arg(long)]
+    pub graph_url: Option<String>,
+    /// With --cloud custom: Defender for Endpoint base URL.
+    #[arg(long)]
+    pub defender_url: Option<String>,
+    /// With --cloud custom: Management Activity API base URL.
+    #[arg(long)]
+    pub management_url: Option<String>,
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+    /// Do not test the connection after saving it.
+    #[arg(long)]
+    pub no_test: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateCredentialsArgs {
+    pub tenant_id: String,
+    /// A new application (client) id, when the app registration changed too.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+    #[arg(long)]
+    pub no_test: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RemoveArgs {
+    pub tenant_id: String,
+    /// Repeat the tenant id to confirm.
+    #[arg(long)]
+    pub confirm: String,
+    /// Why, for the audit record.
+    #[arg(long, default_value = "")]
+    pub reason: String,
+}
+
+/// Exit code of `tenants test` (and `add`) when the connection is not Connected, so scripts can tell.
+pub const EXIT_NOT_CONNECTED: i32 = 3;
+
+pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Result<i32> {
+    let mut client = TenantConnectionServiceClient::new(gateway.connect().await?);
+    let format = gateway.output;
+    match command {
+        TenantsCommand::Add(args) => {
+            let credential = read_credential(&args.credential)?;
+            let endpoints = custom_endpoints(&args)?;
+            let request = CreateConnectionRequest {
+                tenant_id: args.tenant_id.clone(),
+                display_name: args.name,
+                client_id: args.client_id,
+                cloud: Cloud::from(args.cloud) as i32,
+                endpoints,
+                credential: Some(credential),
+            };
+            let created = client
+                .create_connection(request)
+                .await
+                .map_err(|s| explain("adding the tenant", s))?
+                .into_inner()
+                .connection
+                .context("the server returned no connection")?;
+            if args.no_test {
+                print_connection(&created, format)?;
+                return Ok(0);
+            }
+            test(&mut client, &args.tenant_id, format).await
+        }
+        TenantsCommand::List => list(&mut client, format).await,
+        TenantsCommand::Show { tenant_id } => {
+            let connection = client
+                .get_connection(GetConnectionRequest { tenant_id })
+                .await
+                .map_err(|s| explain("showing the tenant", s))?
+                .into_inner()
+                .connection
+                .context("the server returned no connection")?;
+            print_connection(&connection, format)?;
+            Ok(0)
+        }
+        TenantsCommand::Test { tenant_id } => test(&mut client, &tenant_id, format).await,
+        TenantsCommand::UpdateCredentials(args) => {
+            let credential = read_credential(&args.credential)?;
+            client
+                .update_credentials(UpdateCredentialsRequest {
+                    tenant_id: args.tenant_id.clone(),
+                    credential: Some(credential),
+                    client_id: args.client_id.unwrap_or_default(),
+                })
+                .await
+                .map_err(|s| explain("updating the credentials", s))?;
+            if args.no_test {
+                println!(
+                    "Credentials updated for {}; run `posture tenants test {}`",
+                    args.tenant_id, args.tenant_id
+                );
+                return Ok(0);
+            }
+            test(&mut client, &args.tenant_id, format).await
+        }
+        TenantsCommand::Remove(args) => {
+            client
+                .delete_connection(DeleteConnectionRequest {
+                    tenant_id: args.tenant_id.clone(),
+                    confirm_tenant_id: args.confirm,
+                    reason: args.reason,
+                })
+                .await
+                .map_err(|s| explain("removing the tenant", s))?;
+            match format {
+                OutputFormat::Json => print_json(&json!({"tenant_id": args.tenant_id, "removed": true}))?,
+                OutputFormat::Table => println!("Removed the connection to {}", args.tenant_id),
+            }
+            Ok(0)
+        }
+    }
+}
+
+async fn list(
+    client: &mut TenantConnectionServiceClient<super::AuthedChannel>,
+    format: OutputFormat,
+) -> anyhow::Result<i32> {
+    let mut connections = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_connections(ListConnectionsRequest {
+                page_size: 200,
+                page_token,
+                ..Default::default()
+            })
+            .await
+            .map_err(|s| explain("listing tenants", s))?
+            .into_inner();
+        connections.extend(page.connections);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    match format {
+        OutputFormat::Json => print_json(&json!(
+            connections.iter().map(connection_json).collect::<Vec<_>>()
+        ))?,
+        OutputFormat::Table => {
+            let mut table = Table::new(vec!["TENANT ID", "NAME", "HEALTH", "SECRET EXPIRES"]);
+            for c in &connections {
+                table.row(vec![
+                    c.tenant_id.clone(),
+                    c.display_name.clone(),
+                    health::state_label(c.health.as_ref().map_or(0, |h| h.state)).into(),
+                    expiry_text(c),
+                ]);
+            }
+            print!("{}", table.render());
+        }
+    }
+    Ok(0)
+}
+
+async fn test(
+    client: &mut TenantConnectionServiceClient<super::AuthedChannel>,
+    tenant_id: &str,
+    format: OutputFormat,
+) -> anyhow::Result<i32> {
+    let health = client
+        .test_connection(TestConnectionRequest {
+            tenant_id: tenant_id.to_owned(),
+        })
+        .await
+        .map_err(|s| explain("testing the connection", s))?
+        .into_inner()
+        .health
+        .unwrap_or_default();
+    let connected = health.state == posture_proto::v1::ConnectionState::Connected as i32;
+    match format {
+        OutputFormat::Json => print_json(&health_json(&health))?,
+        OutputFormat::Table => {
+            println!("{tenant_id}: {}", health::summary(Some(&health)));
+            for resource in &health.resources {
+                println!(
+                    "  {:<24} {}",
+                    health::resource_label(resource.resource),
+                    match health::state_label(resource.state) {
+                        "Connected" => "Connected".to_owned(),
+                        label => format!("{label}: {}", health::reason_text(resource.reason.as_ref())),
+                    }
+                );
+            }
+        }
+    }
+    Ok(if connected { 0 } else { EXIT_NOT_CONNECTED })
+}
+
+fn custom_endpoints(args: &AddArgs) -> anyhow::Result<Option<CloudEndpoints>> {
+    if !matches!(args.cloud, CloudArg::Custom) {
+        if args.authority_url.is_some() || args.graph_url.is_some() {
+            anyhow::bail!("--authority-url and --graph-url go with --cloud custom");
+        }
+        return Ok(None);
+    }
+    let need =
+        |v: &Option<String>, flag: &str| v.clone().with_context(|| format!("--cloud custom needs {flag}"));
+    Ok(Some(CloudEndpoints {
+        authority_url: need(&args.authority_url, "--authority-url")?,
+        graph_url: need(&args.graph_url, "--graph-url")?,
+        defender_url: args.defender_url.clone().unwrap_or_default(),
+        management_activity_url: args.management_url.clone().unwrap_or_default(),
+    }))
+}
+
+fn read_credential(args: &CredentialArgs) -> anyhow::Result<Credential> {
+    if let (Some(cert), Some(key)) = (&args.certificate, &args.private_key) {
+        let certificate_pem = std::fs::read_to_string(cert)
+            .with_context(|| format!("cannot read the certificate {}", cert.display()))?;
+        let private_key_pem = std::fs::read_to_string(key)
+            .with_context(|| format!("cannot read the private key {}", key.display()))?;
+        return Ok(Credential {
+            kind: Some(credential::Kind::Certificate(CertificateCredential {
+                certificate_pem,
+                private_key_pem,
+            })),
+        });
+    }
+    let secret = match &args.secret_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the secret file {}", path.display()))?,
+        None if std::io::stdin().is_terminal() => rpassword::prompt_password("Client secret: ")
+            .context("cannot read the client secret from the terminal")?,
+        None => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read the client secret from standard input")?;
+            s
+        }
+    };
+    let secret = secret.trim().to_owned();
+    if secret.is_empty() {
+        anyhow::bail!("the client secret is empty: pipe it on standard input or use --secret-file");
+    }
+    let expires_at = args.secret_expires.map(|d| {
+        let at = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        prost_types::Timestamp {
+            seconds: at.timestamp(),
+            nanos: 0,
+        }
+    });
+    Ok(Credential {
+        kind: Some(credential::Kind::ClientSecret(ClientSecretCredential {
+            secret_value: secret,
+            expires_at,
+        })),
+    })
+}
+
+fn print_connection(c: &Connection, format: OutputFormat) -> anyhow::Result<()> {
+    if format == OutputFormat::Json {
+        return print_json(&connection_json(c));
+    }
+    let method = c.credential.as_ref().map_or("", |m| match m.auth_method {
+        1 => "client secret",
+        2 => "certificate",
+        _ => "",
+    });
+    print!(
+        "{}",
+        details(&[
+            ("Tenant id", c.tenant_id.clone()),
+            ("Name", c.display_name.clone()),
+            ("Client id", c.client_id.clone()),
+            ("Cloud", cloud_label(c.cloud).into()),
+            ("Authentication", method.into()),
+            ("Secret expires", expiry_text(c)),
+            ("Health", health::summary(c.health.as_ref())),
+            (
+                "Last tested",
+                c.health
+                    .as_ref()
+                    .and_then(|h| h.checked_at.as_ref())
+                    .map(ts)
+                    .unwrap_or_else(|| "never".into())
+            ),
+        ])
+    );
+    Ok(())
+}
+
+fn cloud_label(cloud: i32) -> &'static str {
+    match Cloud::try_from(cloud).unwrap_or(Cloud::Unspecified) {
+        Cloud::Global | Cloud::Unspecified => "global",
+        Cloud::UsGovGcc => "US Government GCC",
+        Cloud::UsGovGccHigh => "US Government GCC High",
+        Cloud::UsGovDod => "US Government DoD",
+        Cloud::China => "China (21Vianet)",
+        Cloud::Custom => "custom endpoints",
+    }
+}
+
+fn expiry_text(c: &Connection) -> String {
+    match c.credential.as_ref() {
+        Some(m) => match m.expires_at.as_ref() {
+            Some(at) if m.expiring_soon => format!("{} (expiring soon)", ts(at)),
+            Some(at) => ts(at),
+            None => "unknown".into(),
+        },
+        None => "unknown".into(),
+    }
+}
+
+fn ts(t: &prost_types::Timestamp) -> String {
+    chrono::DateTime::from_timestamp(t.seconds, 0).map_or_else(
+        || "invalid time".into(),
+        |d| d.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+fn connection_json(c: &Connection) -> serde_json::Value {
+    json!({
+        "tenant_id": c.tenant_id,
+        "display_name": c.display_name,
+        "client_id": c.client_id,
+        "cloud": cloud_label(c.cloud),
+        "secret_expires_at": c.credential.as_ref().and_then(|m| m.expires_at.as_ref()).map(ts),
+        "secret_expiring_soon": c.credential.as_ref().is_some_and(|m| m.expiring_soon),
+        "health": c.health.as_ref().map(health_json),
+    })
+}
+
+fn health_json(h: &posture_proto::v1::ConnectionHealth) -> serde_json::Value {
+    json!({
+        "state": health::state_label(h.state),
+        "summary": health::summary(Some(h)),
+        "missing_permissions": health::missing_permissions(h),
+        "reason": h.reason.as_ref().map(|r| json!({"code": r.code, "message": r.message, "endpoint": r.endpoint})),
+        "checked_at": h.checked_at.as_ref().map(ts),
+        "resources": h.resources.iter().map(|r| json!({
+            "resource": health::resource_label(r.resource),
+            "state": health::state_label(r.state),
+            "granted_roles": r.granted_roles,
+        })).collect::<Vec<_>>(),
+    })
+}
