@@ -6,7 +6,7 @@ use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
-use tower_http::classify::{GrpcErrorsAsFailures, SharedClassifier};
+use tower_http::classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -125,7 +125,21 @@ pub type GrpcServerTraceLayer<B> =
     TraceLayer<SharedClassifier<GrpcErrorsAsFailures>, fn(&http::Request<B>) -> Span>;
 
 pub fn grpc_server_trace_layer<B>() -> GrpcServerTraceLayer<B> {
-    TraceLayer::new_for_grpc().make_span_with(grpc_server_span::<B> as fn(&http::Request<B>) -> Span)
+    // Codes caused by the caller are answers, not server failures: they must not log as errors.
+    let classifier = [
+        GrpcCode::InvalidArgument,
+        GrpcCode::NotFound,
+        GrpcCode::AlreadyExists,
+        GrpcCode::PermissionDenied,
+        GrpcCode::Unauthenticated,
+        GrpcCode::FailedPrecondition,
+        GrpcCode::OutOfRange,
+        GrpcCode::ResourceExhausted,
+    ]
+    .into_iter()
+    .fold(GrpcErrorsAsFailures::new(), GrpcErrorsAsFailures::with_success);
+    TraceLayer::new(SharedClassifier::new(classifier))
+        .make_span_with(grpc_server_span::<B> as fn(&http::Request<B>) -> Span)
 }
 
 #[cfg(test)]

@@ -203,6 +203,39 @@ async fn lazy_channel_reaches_a_server_that_starts_later() {
 }
 
 #[tokio::test]
+async fn calls_running_past_the_request_timeout_are_cut_off() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("addr"));
+    let shutdown = CancellationToken::new();
+    let config = GrpcConfig {
+        request_timeout_secs: 1,
+        ..GrpcConfig::default()
+    };
+    tokio::spawn(
+        GrpcServer::new(&config)
+            .add_service(common::TraceEcho)
+            .serve(listener, shutdown.clone()),
+    );
+    // The client allows far longer, so the cut-off comes from the server.
+    let client_config = GrpcConfig {
+        request_timeout_secs: 30,
+        ..GrpcConfig::default()
+    };
+    let channel = lazy_channel(&address, &client_config).expect("channel");
+    let started = std::time::Instant::now();
+    let status = common::call(channel, common::STALL)
+        .await
+        .expect_err("stalled call must fail");
+    assert_eq!(status.code(), tonic::Code::Cancelled, "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    shutdown.cancel();
+}
+
+#[tokio::test]
 async fn invalid_endpoint_is_a_clear_error() {
     let err = lazy_channel("not a uri", &GrpcConfig::default()).expect_err("bad address");
     assert!(err.to_string().contains("not a uri"), "{err}");

@@ -19,6 +19,8 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 pub const SERVICE: &str = "posture.test.v1.TraceEcho";
 pub const WHOAMI: &str = "/posture.test.v1.TraceEcho/Whoami";
+/// Never answers in time: proves the server's request timeout.
+pub const STALL: &str = "/posture.test.v1.TraceEcho/Stall";
 pub const TRACE_ID_HEADER: &str = "x-handler-trace-id";
 
 #[derive(Debug, Clone, Default)]
@@ -66,6 +68,9 @@ impl tower::Service<http::Request<Body>> for TraceEcho {
             .trace_id()
             .to_string();
         Box::pin(async move {
+            if request.uri().path() == STALL {
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            }
             if request.uri().path() != WHOAMI {
                 return Ok(Status::unimplemented("unknown method").into_http());
             }
@@ -108,8 +113,19 @@ pub fn descriptor_set() -> &'static [u8] {
     )
 }
 
-/// Calls `Whoami` over `channel` and returns the trace id the handler saw.
+/// Calls `Whoami` over `channel`.
 pub async fn whoami<T>(channel: T) -> Result<String, Status>
+where
+    T: tonic::client::GrpcService<Body>,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+    <T::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+{
+    call(channel, WHOAMI).await
+}
+
+/// Calls `method` (a full path) over `channel` and returns the trace id the handler saw.
+pub async fn call<T>(channel: T, method: &'static str) -> Result<String, Status>
 where
     T: tonic::client::GrpcService<Body>,
     T::Error: Into<tonic::codegen::StdError>,
@@ -120,7 +136,7 @@ where
     grpc.ready()
         .await
         .map_err(|e| Status::unavailable(format!("not ready: {}", e.into())))?;
-    let path = http::uri::PathAndQuery::from_static(WHOAMI);
+    let path = http::uri::PathAndQuery::from_static(method);
     let response = grpc
         .unary(Request::new(()), path, ProstCodec::<(), ()>::default())
         .await?;
