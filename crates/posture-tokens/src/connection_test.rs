@@ -1,0 +1,224 @@
+//! A connection test: fresh tokens for every API (not from the cache: the point is to prove the
+//! credential works now), then the permission probe for the entity kinds Posture syncs, then the
+//! health is recorded with the vault and announced on the bus.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use posture_bus::{Bus, BusExt, MessageId};
+use posture_graph::catalog::roles_allow;
+use posture_graph::{
+    AccessToken, ApiRequest, EntityKind, GraphClient, GraphError, PermissionState, Resource, ServiceFamily,
+    TokenSource, probe_permissions,
+};
+use posture_proto::events::v1::ConnectionHealthChanged;
+use posture_proto::v1::{ConnectionHealth, ConnectionState, CredentialAccessPurpose};
+
+use crate::broker::TokenBroker;
+use crate::error::TokensError;
+use crate::events::health_subject;
+use crate::health::{self, PermissionFinding};
+use crate::key::{TenantId, TokenKey};
+
+const ACTIVITY_PERMISSION: &str = "ActivityFeed.Read";
+
+/// Serves the tokens the test just obtained, so the probe uses exactly those.
+struct IssuedTokens(BTreeMap<Resource, AccessToken>);
+
+#[async_trait]
+impl TokenSource for IssuedTokens {
+    async fn token(&self, resource: Resource) -> Result<AccessToken, GraphError> {
+        self.0.get(&resource).cloned().ok_or_else(|| GraphError::Config {
+            reason: format!("no {} token was issued during the test", resource.as_str()),
+        })
+    }
+}
+
+/// Runs connection tests and reports them.
+#[derive(Clone)]
+pub struct ConnectionTester {
+    broker: TokenBroker,
+    bus: Arc<dyn Bus>,
+    /// The last state this replica found per tenant: the `previous_state` of the next event.
+    last_states: Arc<Mutex<HashMap<TenantId, ConnectionState>>>,
+}
+
+impl std::fmt::Debug for ConnectionTester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionTester").finish_non_exhaustive()
+    }
+}
+
+impl ConnectionTester {
+    pub fn new(broker: TokenBroker, bus: Arc<dyn Bus>) -> ConnectionTester {
+        ConnectionTester {
+            broker,
+            bus,
+            last_states: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Tests, records the result with the vault, publishes `ConnectionHealthChanged`, and returns
+    /// the health with the credential version it was found with.
+    pub async fn test_and_report(&self, tenant: &TenantId) -> Result<(ConnectionHealth, u64), TokensError> {
+        let (health, version) = self.test(tenant).await?;
+        let state = ConnectionState::try_from(health.state).unwrap_or(ConnectionState::Unspecified);
+        tracing::info!(%tenant, state = state.as_str_name(), credential_version = version, "connection tested");
+        match self
+            .broker
+            .vault()
+            .record_health(tenant, health.clone(), version)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => tracing::info!(%tenant, version, "the vault kept a newer credential's health"),
+            Err(e) => tracing::warn!(%tenant, error = %e, "could not record connection health"),
+        }
+        let previous = self
+            .last_states
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(tenant.clone(), state)
+            .unwrap_or(ConnectionState::Unspecified);
+        let event = ConnectionHealthChanged {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            occurred_at: Some(now_timestamp(&self.broker)),
+            tenant_id: tenant.to_string(),
+            previous_state: previous as i32,
+            health: Some(health.clone()),
+            credential_version: version,
+        };
+        if let Err(e) = publish_health(self.bus.as_ref(), tenant, &event).await {
+            tracing::warn!(%tenant, error = %e, "could not publish the connection health");
+        }
+        Ok((health, version))
+    }
+
+    /// The test itself, without reporting.
+    pub async fn test(&self, tenant: &TenantId) -> Result<(ConnectionHealth, u64), TokensError> {
+        let connection = self
+            .broker
+            .vault()
+            .connection(tenant, CredentialAccessPurpose::ConnectionTest)
+            .await?;
+        let mut tokens = BTreeMap::new();
+        let mut refusals = BTreeMap::new();
+        for resource in Resource::ALL {
+            match self.broker.acquire(&connection, resource).await {
+                Ok(token) => {
+                    let key = TokenKey::new(tenant.clone(), resource);
+                    self.broker
+                        .adopt(&key, &token, connection.credential_version)
+                        .await;
+                    tokens.insert(resource, token);
+                }
+                Err(error) => {
+                    refusals.insert(resource, error);
+                }
+            }
+        }
+        let client = GraphClient::new(
+            self.broker.http().clone(),
+            Arc::new(IssuedTokens(tokens.clone())),
+            connection.app.endpoints.clone(),
+            tenant.as_str(),
+            connection.app.client_id.clone(),
+        )
+        .with_retry(self.broker.retry_policy().clone());
+        let findings = self.probe(&client, &tokens).await;
+        let mut checks = BTreeMap::new();
+        for resource in Resource::ALL {
+            let token = match (tokens.get(&resource), refusals.get(&resource)) {
+                (Some(token), _) => Ok(token),
+                (None, Some(error)) => Err(error),
+                (None, None) => continue,
+            };
+            checks.insert(resource, health::resource_check(resource, token, &findings));
+        }
+        Ok((
+            health::assemble(checks, now_timestamp(&self.broker)),
+            connection.credential_version,
+        ))
+    }
+
+    async fn probe(
+        &self,
+        client: &GraphClient,
+        tokens: &BTreeMap<Resource, AccessToken>,
+    ) -> Vec<PermissionFinding> {
+        let kinds: Vec<EntityKind> = EntityKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| tokens.contains_key(&k.spec().resource))
+            .collect();
+        let report = probe_permissions(client, &kinds).await;
+        let mut findings: Vec<PermissionFinding> = report
+            .checks
+            .into_iter()
+            .map(|c| PermissionFinding {
+                probe_endpoint: c.probed_with.map(health::probe_endpoint).unwrap_or_default(),
+                permission: c.permission,
+                resource: c.resource,
+                state: c.state,
+            })
+            .collect();
+        if let Some(token) = tokens.get(&Resource::ManagementActivity) {
+            findings.push(self.probe_activity(client, token).await);
+        }
+        findings
+    }
+
+    /// The Management Activity API is not in the entity catalog: one listing of the tenant's
+    /// subscriptions checks its permission.
+    async fn probe_activity(&self, client: &GraphClient, token: &AccessToken) -> PermissionFinding {
+        let relative = format!("{}/activity/feed/subscriptions/list", client.tenant_id());
+        let probe_endpoint = format!("GET {}{relative}", health::api_base(Resource::ManagementActivity));
+        let state = if !roles_allow(token.roles(), ACTIVITY_PERMISSION) {
+            PermissionState::Missing
+        } else {
+            match client.url(Resource::ManagementActivity, &relative) {
+                Err(e) => PermissionState::Unknown(e.to_string()),
+                Ok(url) => {
+                    let mut request = ApiRequest::get(
+                        Resource::ManagementActivity,
+                        url,
+                        ServiceFamily::ManagementActivity,
+                    );
+                    request.needs = &[ACTIVITY_PERMISSION];
+                    match client.execute(&request).await {
+                        Ok(_) | Err(GraphError::NotFound { .. }) => PermissionState::Granted,
+                        Err(GraphError::Permission { .. } | GraphError::Authentication { .. }) => {
+                            PermissionState::Missing
+                        }
+                        Err(other) => PermissionState::Unknown(other.to_string()),
+                    }
+                }
+            }
+        };
+        PermissionFinding {
+            permission: ACTIVITY_PERMISSION.to_owned(),
+            resource: Resource::ManagementActivity,
+            probe_endpoint,
+            state,
+        }
+    }
+}
+
+async fn publish_health(
+    bus: &dyn Bus,
+    tenant: &TenantId,
+    event: &ConnectionHealthChanged,
+) -> Result<(), posture_bus::BusError> {
+    let id = MessageId::new(event.event_id.clone())?;
+    bus.publish_message(health_subject(tenant)?, id, event).await?;
+    Ok(())
+}
+
+fn now_timestamp(broker: &TokenBroker) -> prost_types::Timestamp {
+    let now = broker.clock().now();
+    prost_types::Timestamp {
+        seconds: now.timestamp(),
+        nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}

@@ -1,0 +1,102 @@
+//! The tokens role's errors and their one mapping to gRPC status. Messages name the tenant, the
+//! API and Microsoft's code; they never carry a token, a secret or a response body.
+
+use posture_graph::{GraphError, Resource};
+use posture_kit::ServiceError;
+
+use crate::coordinator::CoordinatorError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokensError {
+    #[error("invalid {field}: {reason}")]
+    InvalidArgument { field: &'static str, reason: String },
+    #[error("tenant {tenant} is not connected")]
+    NotConnected { tenant: String },
+    #[error("the credentials vault refused the request for tenant {tenant}: {reason}")]
+    VaultRefused { tenant: String, reason: String },
+    #[error("the credentials vault is unavailable: {reason}")]
+    VaultUnavailable { reason: String },
+    #[error("the vault returned an unusable connection for tenant {tenant}: {reason}")]
+    UnusableConnection { tenant: String, reason: String },
+    /// Microsoft refused the credential (AADSTS error) or the configuration cannot work.
+    #[error("no {} token for tenant {tenant}: {source}", .resource.as_str())]
+    Refused {
+        tenant: String,
+        resource: Resource,
+        #[source]
+        source: GraphError,
+    },
+    /// The token endpoint could not be reached or kept failing.
+    #[error("token endpoint unavailable for tenant {tenant} ({}): {source}", .resource.as_str())]
+    TokenEndpointUnavailable {
+        tenant: String,
+        resource: Resource,
+        #[source]
+        source: GraphError,
+    },
+    #[error("token cache coordination failed: {0}")]
+    Coordination(#[from] CoordinatorError),
+    #[error("gave up waiting for another replica's {} token for tenant {tenant}", .resource.as_str())]
+    WaitTimedOut { tenant: String, resource: Resource },
+    #[error("bus error: {0}")]
+    Bus(#[from] posture_bus::BusError),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl TokensError {
+    /// Classifies a token request failure: credential or configuration refusals are the caller's
+    /// to fix; everything else is worth retrying.
+    pub(crate) fn from_acquire(tenant: &str, resource: Resource, source: GraphError) -> TokensError {
+        match source {
+            GraphError::Authentication { .. } | GraphError::Config { .. } => TokensError::Refused {
+                tenant: tenant.to_owned(),
+                resource,
+                source,
+            },
+            other => TokensError::TokenEndpointUnavailable {
+                tenant: tenant.to_owned(),
+                resource,
+                source: other,
+            },
+        }
+    }
+}
+
+/// The one mapping of the role's errors to the platform's service errors (and so to gRPC codes).
+impl From<&TokensError> for ServiceError {
+    fn from(error: &TokensError) -> Self {
+        match error {
+            TokensError::InvalidArgument { field, reason } => ServiceError::invalid(*field, reason.clone()),
+            TokensError::NotConnected { .. }
+            | TokensError::Refused { .. }
+            | TokensError::UnusableConnection { .. } => ServiceError::FailedPrecondition {
+                reason: error.to_string(),
+            },
+            TokensError::VaultRefused { .. } => ServiceError::PermissionDenied {
+                reason: error.to_string(),
+            },
+            TokensError::VaultUnavailable { .. }
+            | TokensError::TokenEndpointUnavailable { .. }
+            | TokensError::Coordination(_)
+            | TokensError::WaitTimedOut { .. } => ServiceError::Unavailable {
+                what: error.to_string(),
+            },
+            TokensError::Bus(_) | TokensError::Config(_) => {
+                ServiceError::internal("serving tokens", error.to_string())
+            }
+        }
+    }
+}
+
+impl From<&TokensError> for tonic::Status {
+    fn from(error: &TokensError) -> Self {
+        ServiceError::from(error).into()
+    }
+}
+
+impl From<TokensError> for tonic::Status {
+    fn from(error: TokensError) -> Self {
+        ServiceError::from(&error).into()
+    }
+}
