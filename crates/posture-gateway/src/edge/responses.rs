@@ -1,0 +1,124 @@
+//! Responses cut to the caller's scope: lists across tenants keep only the tenants the key may
+//! see, and a baseline outside the scope is answered as not found (no existence leak). Filtering
+//! after the backend paged keeps page tokens valid; a scoped key may see short pages.
+
+use posture_kit::ServiceError;
+use posture_proto::v1;
+
+use crate::auth::TenantScope;
+
+/// A public response the gateway may need to cut down to a scope before returning it.
+pub trait ScopedResponse {
+    fn scope_to(&mut self, _scope: &TenantScope) -> Result<(), ServiceError> {
+        Ok(())
+    }
+}
+
+/// Responses about one tenant the request already named (and the gate checked).
+macro_rules! single_tenant {
+    ($($message:ident),* $(,)?) => {$( impl ScopedResponse for v1::$message {} )*};
+}
+
+single_tenant!(
+    CreateConnectionResponse,
+    GetConnectionResponse,
+    UpdateConnectionResponse,
+    UpdateCredentialsResponse,
+    DeleteConnectionResponse,
+    TestConnectionResponse,
+    ListCredentialAccessesResponse,
+    StartSyncResponse,
+    GetSyncRunResponse,
+    CancelSyncRunResponse,
+    ListEntityKindsResponse,
+    ListObjectsResponse,
+    GetObjectResponse,
+    ListObjectVersionsResponse,
+    GetObjectVersionResponse,
+    GetScheduleResponse,
+    UpdateScheduleResponse,
+    ListControlsResponse,
+    StartAssessmentResponse,
+    GetAssessmentResponse,
+    GetLatestAssessmentResponse,
+    ListAssessmentsResponse,
+    ListFindingsResponse,
+    CreateExceptionResponse,
+    ListExceptionsResponse,
+    DeleteExceptionResponse,
+    CreateBaselineResponse,
+    ApplyBaselineResponse,
+    DeleteBaselineResponse,
+    ListDriftResponse,
+    UpdateDriftStateResponse,
+    ListSecureScoresResponse,
+    ListExposureScoresResponse,
+    GetEvidenceManifestResponse,
+);
+
+impl ScopedResponse for v1::ListConnectionsResponse {
+    fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
+        self.connections.retain(|c| scope.contains_str(&c.tenant_id));
+        Ok(())
+    }
+}
+
+impl ScopedResponse for v1::ListSyncRunsResponse {
+    fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
+        self.runs.retain(|run| scope.contains_str(&run.tenant_id));
+        Ok(())
+    }
+}
+
+impl ScopedResponse for v1::ListSchedulesResponse {
+    fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
+        self.schedules.retain(|s| scope.contains_str(&s.tenant_id));
+        Ok(())
+    }
+}
+
+impl ScopedResponse for v1::ListBaselinesResponse {
+    fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
+        self.baselines.retain(|b| scope.contains_str(&b.source_tenant_id));
+        Ok(())
+    }
+}
+
+impl ScopedResponse for v1::GetBaselineResponse {
+    fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
+        match &self.baseline {
+            Some(baseline) if scope.contains_str(&baseline.source_tenant_id) => Ok(()),
+            Some(baseline) => Err(ServiceError::not_found("baseline", &baseline.baseline_id)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_keep_only_tenants_in_scope() {
+        let a = "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11";
+        let b = "4c1d7e3a-8f2b-4a6c-9e5d-1b0a2c3d4e5f";
+        let scope = TenantScope::Tenants([a.parse().expect("guid")].into());
+        let mut response = v1::ListConnectionsResponse {
+            connections: [a, b, "garbage"]
+                .map(|tenant_id| v1::Connection {
+                    tenant_id: tenant_id.into(),
+                    ..Default::default()
+                })
+                .into(),
+            next_page_token: "next".into(),
+        };
+        response.scope_to(&scope).expect("filtering never fails");
+        let kept: Vec<_> = response
+            .connections
+            .iter()
+            .map(|c| c.tenant_id.as_str())
+            .collect();
+        assert_eq!(kept, [a]);
+        assert_eq!(response.next_page_token, "next");
+    }
+}
