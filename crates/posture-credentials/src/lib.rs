@@ -1,8 +1,28 @@
 //! The credentials service: tenant connections and the secret vault. Secrets are sealed with
 //! envelope encryption bound to their tenant and connection; no public API ever returns one.
 
+mod api;
+mod certificate;
+pub mod cloud;
+mod convert;
+mod core;
 pub mod envelope;
+mod error;
+pub mod events;
+mod health;
 pub mod keyring;
+mod role;
+pub mod rotation;
+pub mod store;
+mod validate;
+mod vault_config;
 
+pub use api::{ConnectionApi, VaultApi};
+pub use core::{CredentialsSettings, PRINCIPAL_METADATA, UNKNOWN_PRINCIPAL};
 pub use envelope::{EnvelopeError, SealedSecret, SecretBinding, SecretKind, open, rewrap, seal};
+pub use error::CredentialsError;
 pub use keyring::{KeyId, KeyMaterial, Keyring, KeyringError};
+pub use role::{CredentialsDeps, CredentialsRole, start};
+pub use rotation::{RewrapReport, rewrap_all};
+pub use store::{CredentialStore, StoreError};
+pub use vault_config::{VaultConfigError, keyring_from_config};

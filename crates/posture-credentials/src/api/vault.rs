@@ -1,0 +1,187 @@
+//! `posture.internal.v1.VaultService`: the one place decrypted secrets leave the role (to the
+//! tokens role, each time recorded in the access log), and where health results come back.
+
+use std::sync::Arc;
+
+use posture_proto::internal::v1::vault_service_server::VaultService;
+use posture_proto::internal::v1::{
+    GetConnectionSecretRequest, GetConnectionSecretResponse, RecordHealthRequest, RecordHealthResponse,
+};
+use posture_proto::v1::credential::Kind;
+use posture_proto::v1::{
+    CertificateCredential, ClientSecretCredential, ConnectionHealth, Credential, CredentialAccessPurpose,
+};
+use tonic::{Request, Response, Status};
+
+use super::paging::purpose_name;
+use crate::cloud::resolved_endpoints;
+use crate::convert::timestamp;
+use crate::core::{Core, trace_id};
+use crate::envelope::{SecretBinding, SecretKind, open};
+use crate::error::CredentialsError;
+use crate::health::{connection_health, health_record};
+use crate::store::{AccessRecord, HealthOutcome, StoreError};
+use crate::validate;
+
+/// The internal vault service; cheap to clone.
+#[derive(Clone)]
+pub struct VaultApi {
+    pub(crate) core: Arc<Core>,
+}
+
+/// Stores a health result and announces a state change; `false` when it was for another
+/// credential version and was ignored.
+pub(crate) async fn store_health(
+    core: &Core,
+    tenant_id: &str,
+    health: Option<&ConnectionHealth>,
+    credential_version: u64,
+) -> Result<bool, CredentialsError> {
+    let now = core.now();
+    let record = health_record(health, credential_version, now)?;
+    match core.store.record_health(tenant_id, &record).await? {
+        None => Err(CredentialsError::not_found(tenant_id)),
+        Some(HealthOutcome::Stale { current_version }) => {
+            tracing::info!(
+                tenant_id,
+                credential_version,
+                current_version,
+                "health result for another credential version ignored"
+            );
+            Ok(false)
+        }
+        Some(HealthOutcome::Recorded { previous }) => {
+            if previous != record.state {
+                core.events
+                    .health_changed(
+                        tenant_id,
+                        previous,
+                        connection_health(&record),
+                        record.credential_version,
+                        now,
+                    )
+                    .await;
+            }
+            Ok(true)
+        }
+    }
+}
+
+impl VaultApi {
+    async fn secret(
+        &self,
+        trace_id: String,
+        request: &GetConnectionSecretRequest,
+    ) -> Result<GetConnectionSecretResponse, CredentialsError> {
+        let core = &self.core;
+        let tenant_id = validate::tenant_id("tenant_id", &request.tenant_id)?;
+        let purpose = CredentialAccessPurpose::try_from(request.purpose)
+            .ok()
+            .filter(|p| *p != CredentialAccessPurpose::Unspecified)
+            .ok_or_else(|| {
+                CredentialsError::invalid("purpose", "must be TOKEN_REQUEST or CONNECTION_TEST")
+            })?;
+        let caller = request.caller.trim();
+        if caller.is_empty() {
+            return Err(CredentialsError::invalid(
+                "caller",
+                "must name the calling role, e.g. tokens",
+            ));
+        }
+        if !core
+            .settings
+            .vault_callers
+            .iter()
+            .any(|allowed| allowed == caller)
+        {
+            let shown: String = caller.chars().take(64).collect();
+            tracing::warn!(tenant_id, caller = shown, "vault access refused");
+            return Err(CredentialsError::PermissionDenied {
+                reason: format!("role `{shown}` may not read connection secrets"),
+            });
+        }
+        let record = core.existing(&tenant_id).await?;
+        let sealed = core
+            .store
+            .sealed_secret(&tenant_id)
+            .await?
+            .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;
+        let binding = SecretBinding {
+            tenant_id: &tenant_id,
+            connection_id: &record.connection_id,
+            kind: sealed.kind,
+        };
+        let plaintext = open(&core.keyring, binding, &sealed.sealed).inspect_err(|error| {
+            tracing::error!(tenant_id, %error, "stored secret could not be opened");
+        })?;
+        let text = String::from_utf8(plaintext.to_vec()).map_err(|_| StoreError::Corrupt {
+            column: "sealed secret",
+            tenant_id: tenant_id.clone(),
+            reason: "opened to bytes that are not UTF-8".to_owned(),
+        })?;
+        // Recorded before the secret leaves: without a log entry there is no secret.
+        core.store
+            .append_access(&AccessRecord {
+                tenant_id: tenant_id.clone(),
+                connection_id: record.connection_id.clone(),
+                caller: caller.to_owned(),
+                purpose: purpose_name(purpose).to_owned(),
+                credential_version: sealed.credential_version,
+                trace_id,
+                accessed_at: core.now(),
+            })
+            .await?;
+        tracing::info!(
+            tenant_id,
+            caller,
+            purpose = purpose_name(purpose),
+            "connection secret handed out"
+        );
+        let expires_at = Some(timestamp(record.secret.expires_at));
+        let kind = match sealed.kind {
+            SecretKind::ClientSecret => Kind::ClientSecret(ClientSecretCredential {
+                secret_value: text,
+                expires_at,
+            }),
+            SecretKind::CertificateKey => Kind::Certificate(CertificateCredential {
+                certificate_pem: record.secret.certificate_pem.clone().unwrap_or_default(),
+                private_key_pem: text,
+            }),
+        };
+        Ok(GetConnectionSecretResponse {
+            client_id: record.client_id.clone(),
+            cloud: record.cloud as i32,
+            endpoints: Some(resolved_endpoints(record.cloud, record.endpoints.clone())),
+            credential: Some(Credential { kind: Some(kind) }),
+            credential_version: u64::try_from(sealed.credential_version).unwrap_or(0),
+            expires_at,
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl VaultService for VaultApi {
+    async fn get_connection_secret(
+        &self,
+        request: Request<GetConnectionSecretRequest>,
+    ) -> Result<Response<GetConnectionSecretResponse>, Status> {
+        let trace_id = trace_id(request.metadata());
+        Ok(Response::new(self.secret(trace_id, request.get_ref()).await?))
+    }
+
+    async fn record_health(
+        &self,
+        request: Request<RecordHealthRequest>,
+    ) -> Result<Response<RecordHealthResponse>, Status> {
+        let request = request.get_ref();
+        let tenant_id = validate::tenant_id("tenant_id", &request.tenant_id)?;
+        let recorded = store_health(
+            &self.core,
+            &tenant_id,
+            request.health.as_ref(),
+            request.credential_version,
+        )
+        .await?;
+        Ok(Response::new(RecordHealthResponse { recorded }))
+    }
+}

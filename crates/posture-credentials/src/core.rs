@@ -1,0 +1,117 @@
+//! What both gRPC services share: the store, the keyring, the event publisher, the clock and the
+//! settings; and request context (principal, trace id) read the same way by both.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use opentelemetry::trace::TraceContextExt;
+use posture_kit::clock::SharedClock;
+use posture_kit::trace_context::{MetadataReader, extract_from};
+use tonic::metadata::MetadataMap;
+use tonic::transport::Channel;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::error::CredentialsError;
+use crate::events::ConnectionEvents;
+use crate::keyring::Keyring;
+use crate::store::{ConnectionRecord, CredentialStore, at_store_precision};
+
+/// Metadata key the gateway sets to the authenticated principal (the API key's name).
+pub const PRINCIPAL_METADATA: &str = "x-posture-principal";
+/// Recorded as the principal when a call carries none (a direct call on the internal server).
+pub const UNKNOWN_PRINCIPAL: &str = "anonymous";
+const MAX_PRINCIPAL_CHARS: usize = 128;
+
+/// Tunables of the credentials role.
+#[derive(Debug, Clone)]
+pub struct CredentialsSettings {
+    /// Credentials expiring within this many days are flagged `expiring_soon`.
+    pub expiry_warning_days: u32,
+    /// Secrets re-wrapped per batch during key rotation.
+    pub rewrap_batch_size: u32,
+    /// How often the rotation task looks for secrets wrapped by an old key.
+    pub rewrap_interval: std::time::Duration,
+    /// Roles allowed to decrypt secrets through the vault.
+    pub vault_callers: Vec<String>,
+}
+
+impl Default for CredentialsSettings {
+    fn default() -> Self {
+        Self {
+            expiry_warning_days: 30,
+            rewrap_batch_size: 100,
+            rewrap_interval: std::time::Duration::from_secs(600),
+            vault_callers: vec!["tokens".to_owned()],
+        }
+    }
+}
+
+pub(crate) struct Core {
+    pub store: CredentialStore,
+    pub keyring: Arc<Keyring>,
+    pub events: ConnectionEvents,
+    pub clock: SharedClock,
+    pub settings: CredentialsSettings,
+    pub token_broker: Option<Channel>,
+}
+
+impl Core {
+    /// The current time at the precision the store keeps.
+    pub fn now(&self) -> DateTime<Utc> {
+        at_store_precision(self.clock.now())
+    }
+
+    pub fn warning_window(&self) -> Duration {
+        Duration::days(i64::from(self.settings.expiry_warning_days))
+    }
+
+    pub async fn existing(&self, tenant_id: &str) -> Result<ConnectionRecord, CredentialsError> {
+        self.store
+            .connection(tenant_id)
+            .await?
+            .ok_or_else(|| CredentialsError::not_found(tenant_id))
+    }
+}
+
+/// The principal a call acts for, as the gateway forwarded it.
+pub(crate) fn principal(metadata: &MetadataMap) -> String {
+    metadata
+        .get(PRINCIPAL_METADATA)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .map(|value| {
+            value
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(MAX_PRINCIPAL_CHARS)
+                .collect()
+        })
+        .unwrap_or_else(|| UNKNOWN_PRINCIPAL.to_owned())
+}
+
+/// The W3C trace id of the call: from the current span when telemetry is on, otherwise from the
+/// request's `traceparent`; empty when neither has one.
+pub(crate) fn trace_id(metadata: &MetadataMap) -> String {
+    let from_span = tracing::Span::current()
+        .context()
+        .span()
+        .span_context()
+        .trace_id();
+    let from_metadata = || {
+        extract_from(&MetadataReader(metadata))
+            .span()
+            .span_context()
+            .trace_id()
+    };
+    let id = if from_span != opentelemetry::trace::TraceId::INVALID {
+        from_span
+    } else {
+        from_metadata()
+    };
+    if id == opentelemetry::trace::TraceId::INVALID {
+        String::new()
+    } else {
+        id.to_string()
+    }
+}

@@ -1,0 +1,96 @@
+//! The entry point the binary calls: [`start`] migrates the schema and spawns key rotation;
+//! [`CredentialsRole::register`] mounts the connection and vault services on a gRPC server.
+
+use std::sync::Arc;
+
+use posture_bus::Bus;
+use posture_kit::clock::SharedClock;
+use posture_kit::db::Db;
+use posture_kit::grpc::GrpcServer;
+use posture_proto::internal::v1::vault_service_server::VaultServiceServer;
+use posture_proto::v1::tenant_connection_service_server::TenantConnectionServiceServer;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tonic::transport::Channel;
+
+use crate::api::{ConnectionApi, VaultApi};
+use crate::core::{Core, CredentialsSettings};
+use crate::error::CredentialsError;
+use crate::events::ConnectionEvents;
+use crate::keyring::Keyring;
+use crate::rotation::run_rotation;
+use crate::store::CredentialStore;
+
+/// What the credentials role needs from the process.
+pub struct CredentialsDeps {
+    pub db: Db,
+    pub bus: Arc<dyn Bus>,
+    pub clock: SharedClock,
+    pub shutdown: CancellationToken,
+    pub tasks: TaskTracker,
+    /// Key-encryption keys (see [`crate::keyring_from_config`]).
+    pub keyring: Keyring,
+    /// Channel to the token broker, for TestConnection; `None` answers UNAVAILABLE.
+    pub token_broker: Option<Channel>,
+    pub settings: CredentialsSettings,
+}
+
+/// The running role.
+#[derive(Clone)]
+pub struct CredentialsRole {
+    core: Arc<Core>,
+}
+
+/// Migrates the `credentials` schema and spawns the key rotation task (ends on `shutdown`).
+pub async fn start(deps: CredentialsDeps) -> Result<CredentialsRole, CredentialsError> {
+    let store = CredentialStore::new(deps.db);
+    store.migrate().await?;
+    let keyring = Arc::new(deps.keyring);
+    tracing::info!(active_key = %keyring.active_id(), keys = keyring.key_ids().count(), "credentials vault ready");
+    deps.tasks.spawn(run_rotation(
+        store.clone(),
+        keyring.clone(),
+        deps.settings.rewrap_batch_size,
+        deps.settings.rewrap_interval,
+        deps.shutdown.clone(),
+    ));
+    let core = Core {
+        store,
+        keyring,
+        events: ConnectionEvents::new(deps.bus),
+        clock: deps.clock,
+        settings: deps.settings,
+        token_broker: deps.token_broker,
+    };
+    Ok(CredentialsRole { core: Arc::new(core) })
+}
+
+impl CredentialsRole {
+    /// Mounts `posture.v1.TenantConnectionService` and `posture.internal.v1.VaultService`.
+    pub fn register(&self, server: GrpcServer) -> GrpcServer {
+        let limit = server.max_message_bytes();
+        let connections = TenantConnectionServiceServer::new(self.connection_api())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        let vault = VaultServiceServer::new(self.vault_api())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        server.add_service(connections).add_service(vault)
+    }
+
+    pub fn connection_api(&self) -> ConnectionApi {
+        ConnectionApi {
+            core: self.core.clone(),
+        }
+    }
+
+    pub fn vault_api(&self) -> VaultApi {
+        VaultApi {
+            core: self.core.clone(),
+        }
+    }
+
+    pub fn store(&self) -> &CredentialStore {
+        &self.core.store
+    }
+}

@@ -1,0 +1,109 @@
+//! Key rotation: every secret whose data key is wrapped by a key other than the active one is
+//! re-wrapped (the ciphertext stays as it is). [`rewrap_all`] does one pass, in batches, for the
+//! background task and for a CLI command; once it reports nothing left, the old key can be retired.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::envelope::{SecretBinding, rewrap};
+use crate::keyring::Keyring;
+use crate::store::{CredentialStore, StoreError};
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RewrapReport {
+    /// Secrets now wrapped by the active key.
+    pub rewrapped: u64,
+    /// Secrets replaced while the pass ran (already under the active key).
+    pub skipped: u64,
+    /// Secrets that could not be opened (key missing from the keyring, or tampered); they keep
+    /// their old wrapping and block retiring that key.
+    pub failed: u64,
+}
+
+impl RewrapReport {
+    pub fn is_complete(&self) -> bool {
+        self.failed == 0
+    }
+}
+
+/// Re-wraps every secret not wrapped by `keyring`'s active key, `batch_size` rows at a time,
+/// until done or `cancel` fires. Progress is logged per batch.
+pub async fn rewrap_all(
+    store: &CredentialStore,
+    keyring: &Keyring,
+    batch_size: u32,
+    cancel: &CancellationToken,
+) -> Result<RewrapReport, StoreError> {
+    let active = keyring.active_id();
+    let limit = i64::from(batch_size.max(1));
+    let mut report = RewrapReport::default();
+    let mut after: Option<String> = None;
+    loop {
+        if cancel.is_cancelled() {
+            tracing::info!(?report, "key rotation paused by shutdown");
+            return Ok(report);
+        }
+        let batch = store
+            .secrets_not_wrapped_by(active, after.as_deref(), limit)
+            .await?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        after = Some(last.tenant_id.clone());
+        for row in &batch {
+            let binding = SecretBinding {
+                tenant_id: &row.tenant_id,
+                connection_id: &row.connection_id,
+                kind: row.kind,
+            };
+            match rewrap(keyring, binding, &row.sealed) {
+                Ok(Some(new)) => {
+                    if store.swap_wrapping(&row.tenant_id, &row.sealed, &new).await? {
+                        report.rewrapped += 1;
+                    } else {
+                        report.skipped += 1;
+                    }
+                }
+                Ok(None) => report.skipped += 1,
+                Err(error) => {
+                    report.failed += 1;
+                    tracing::error!(tenant_id = row.tenant_id, key_id = %row.sealed.key_id, %error, "secret could not be re-wrapped");
+                }
+            }
+        }
+        tracing::info!(
+            active_key = %active,
+            rewrapped = report.rewrapped,
+            skipped = report.skipped,
+            failed = report.failed,
+            "key rotation progress"
+        );
+    }
+    Ok(report)
+}
+
+/// The background task: a pass at start and then every `interval` (replicas still running the
+/// old configuration during a rolling restart may seal with the old key), until `shutdown`.
+pub(crate) async fn run_rotation(
+    store: CredentialStore,
+    keyring: std::sync::Arc<Keyring>,
+    batch_size: u32,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        match rewrap_all(&store, &keyring, batch_size, &shutdown).await {
+            Ok(report) if report.rewrapped > 0 || report.failed > 0 => {
+                tracing::info!(active_key = %keyring.active_id(), ?report, "key rotation pass finished");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "key rotation pass failed; retrying later"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}

@@ -1,0 +1,505 @@
+//! Connections with their credential metadata and health: create (with the sealed secret, in one
+//! transaction), read, list, change settings, replace the credential, record health, delete with
+//! an audit record.
+
+use chrono::{DateTime, Utc};
+use posture_proto::v1::{AuthMethod, Cloud, CloudEndpoints, ConnectionState};
+
+use super::row::{RowExt, Ts};
+use super::secrets::SecretMetadata;
+use super::{CredentialStore, StoreError, map_sql_error, on_backend};
+use crate::cloud::{cloud_from_name, cloud_name};
+use crate::envelope::{SealedSecret, SecretKind};
+use crate::health::{state_from_name, state_name};
+
+/// A connection as stored, with its latest health.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionRecord {
+    pub tenant_id: String,
+    pub connection_id: String,
+    pub display_name: String,
+    pub client_id: String,
+    pub cloud: Cloud,
+    /// Only for `CLOUD_CUSTOM`; named clouds resolve from the built-in table.
+    pub endpoints: Option<CloudEndpoints>,
+    pub credential_version: i64,
+    pub secret: SecretMetadata,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub health: HealthRecord,
+}
+
+/// The stored health of a connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthRecord {
+    pub state: ConnectionState,
+    /// The full `ConnectionHealth` (reason, per-resource checks) as protobuf bytes.
+    pub detail: Option<Vec<u8>>,
+    pub checked_at: Option<DateTime<Utc>>,
+    pub credential_version: i64,
+}
+
+/// Everything a new connection is created with.
+#[derive(Debug)]
+pub struct NewConnection {
+    pub tenant_id: String,
+    pub connection_id: String,
+    pub display_name: String,
+    pub client_id: String,
+    pub cloud: Cloud,
+    pub endpoints: Option<CloudEndpoints>,
+    pub secret: SecretMetadata,
+    pub kind: SecretKind,
+    pub sealed: SealedSecret,
+    pub created_by: String,
+    pub now: DateTime<Utc>,
+}
+
+/// New settings of a connection (the full set, after applying an update mask).
+#[derive(Debug, Clone)]
+pub struct SettingsChange {
+    pub display_name: String,
+    pub cloud: Cloud,
+    pub endpoints: Option<CloudEndpoints>,
+    pub reset_health: bool,
+    pub now: DateTime<Utc>,
+}
+
+/// Which connections a list returns.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub state: Option<ConnectionState>,
+    /// Only credentials expiring before this instant.
+    pub expiring_before: Option<DateTime<Utc>>,
+    /// Only tenant ids after this one (the page cursor).
+    pub after_tenant: Option<String>,
+    pub limit: i64,
+}
+
+/// What was kept of a deleted connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeletionRecord {
+    pub tenant_id: String,
+    pub connection_id: String,
+    pub deleted_by: String,
+    pub reason: String,
+    pub deleted_at: DateTime<Utc>,
+}
+
+/// The outcome of recording a health result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthOutcome {
+    Recorded {
+        previous: ConnectionState,
+    },
+    /// The result was for another credential version than the stored one.
+    Stale {
+        current_version: i64,
+    },
+}
+
+const SELECT_CONNECTION: &str = "SELECT c.tenant_id, c.connection_id, c.display_name, c.client_id, c.cloud, \
+     c.authority_url, c.graph_url, c.defender_url, c.management_activity_url, c.auth_method, \
+     c.credential_version, c.saved_by, c.saved_at, c.expires_at, c.certificate_thumbprint, \
+     c.certificate_subject, c.certificate_pem, c.created_by, c.created_at, c.updated_at, \
+     h.state, h.detail, h.checked_at, h.credential_version AS health_version \
+     FROM connections c JOIN connection_health h ON h.tenant_id = c.tenant_id";
+
+fn corrupt(column: &'static str, tenant_id: &str, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        column,
+        tenant_id: tenant_id.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn auth_method_name(method: AuthMethod) -> &'static str {
+    match method {
+        AuthMethod::ClientSecret => "client_secret",
+        AuthMethod::Certificate => "certificate",
+        AuthMethod::Unspecified => "unspecified",
+    }
+}
+
+fn read_connection<R: RowExt>(row: &R) -> Result<ConnectionRecord, StoreError> {
+    let read = |e| StoreError::Query {
+        context: "reading a connection",
+        source: e,
+    };
+    let tenant_id = row.text("tenant_id").map_err(read)?;
+    let cloud_text = row.text("cloud").map_err(read)?;
+    let cloud = cloud_from_name(&cloud_text).ok_or_else(|| corrupt("cloud", &tenant_id, cloud_text))?;
+    let endpoints = match row.opt_text("authority_url").map_err(read)? {
+        Some(authority_url) => Some(CloudEndpoints {
+            authority_url,
+            graph_url: row.opt_text("graph_url").map_err(read)?.unwrap_or_default(),
+            defender_url: row.opt_text("defender_url").map_err(read)?.unwrap_or_default(),
+            management_activity_url: row
+                .opt_text("management_activity_url")
+                .map_err(read)?
+                .unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let method_text = row.text("auth_method").map_err(read)?;
+    let auth_method = match method_text.as_str() {
+        "client_secret" => AuthMethod::ClientSecret,
+        "certificate" => AuthMethod::Certificate,
+        _ => return Err(corrupt("auth_method", &tenant_id, method_text)),
+    };
+    let state_text = row.text("state").map_err(read)?;
+    let state =
+        state_from_name(&state_text).ok_or_else(|| corrupt("health state", &tenant_id, state_text))?;
+    Ok(ConnectionRecord {
+        connection_id: row.text("connection_id").map_err(read)?,
+        display_name: row.text("display_name").map_err(read)?,
+        client_id: row.text("client_id").map_err(read)?,
+        cloud,
+        endpoints,
+        credential_version: row.int("credential_version").map_err(read)?,
+        secret: SecretMetadata {
+            auth_method,
+            saved_by: row.text("saved_by").map_err(read)?,
+            saved_at: row.time("saved_at").map_err(read)?,
+            expires_at: row.time("expires_at").map_err(read)?,
+            certificate_thumbprint: row.opt_text("certificate_thumbprint").map_err(read)?,
+            certificate_subject: row.opt_text("certificate_subject").map_err(read)?,
+            certificate_pem: row.opt_text("certificate_pem").map_err(read)?,
+        },
+        created_by: row.text("created_by").map_err(read)?,
+        created_at: row.time("created_at").map_err(read)?,
+        updated_at: row.time("updated_at").map_err(read)?,
+        health: HealthRecord {
+            state,
+            detail: row.opt_bytes("detail").map_err(read)?,
+            checked_at: row.opt_time("checked_at").map_err(read)?,
+            credential_version: row.int("health_version").map_err(read)?,
+        },
+        tenant_id,
+    })
+}
+
+impl CredentialStore {
+    /// Stores a new connection, its sealed secret and PENDING health atomically;
+    /// `AlreadyExists` when the tenant is connected.
+    pub async fn create_connection(&self, new: &NewConnection) -> Result<ConnectionRecord, StoreError> {
+        let id = new.tenant_id.as_str();
+        let endpoint = |pick: fn(&CloudEndpoints) -> &String| new.endpoints.as_ref().map(|e| pick(e).clone());
+        on_backend!(self.db(), |pool| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(map_sql_error("starting a transaction", id))?;
+            sqlx::query(
+                "INSERT INTO connections (tenant_id, connection_id, display_name, client_id, cloud, \
+                 authority_url, graph_url, defender_url, management_activity_url, auth_method, \
+                 credential_version, saved_by, saved_at, expires_at, certificate_thumbprint, \
+                 certificate_subject, certificate_pem, created_by, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+            )
+            .bind(id)
+            .bind(&new.connection_id)
+            .bind(&new.display_name)
+            .bind(&new.client_id)
+            .bind(cloud_name(new.cloud))
+            .bind(endpoint(|e| &e.authority_url))
+            .bind(endpoint(|e| &e.graph_url))
+            .bind(endpoint(|e| &e.defender_url))
+            .bind(endpoint(|e| &e.management_activity_url))
+            .bind(auth_method_name(new.secret.auth_method))
+            .bind(&new.secret.saved_by)
+            .bind(Ts(new.secret.saved_at))
+            .bind(Ts(new.secret.expires_at))
+            .bind(&new.secret.certificate_thumbprint)
+            .bind(&new.secret.certificate_subject)
+            .bind(&new.secret.certificate_pem)
+            .bind(&new.created_by)
+            .bind(Ts(new.now))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sql_error("inserting a connection", id))?;
+            sqlx::query(
+                "INSERT INTO sealed_secrets (tenant_id, kind, credential_version, key_id, wrapped_key, ciphertext) \
+                 VALUES ($1, $2, 1, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(new.kind.as_str())
+            .bind(new.sealed.key_id.as_str())
+            .bind(&new.sealed.wrapped_key)
+            .bind(&new.sealed.ciphertext)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sql_error("inserting a sealed secret", id))?;
+            sqlx::query(
+                "INSERT INTO connection_health (tenant_id, state, credential_version) VALUES ($1, $2, 1)",
+            )
+            .bind(id)
+            .bind(state_name(ConnectionState::Pending))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sql_error("inserting connection health", id))?;
+            tx.commit()
+                .await
+                .map_err(map_sql_error("committing a new connection", id))?;
+        });
+        self.connection(id)
+            .await?
+            .ok_or_else(|| corrupt("connection", id, "missing right after it was created"))
+    }
+
+    pub async fn connection(&self, tenant_id: &str) -> Result<Option<ConnectionRecord>, StoreError> {
+        let sql = format!("{SELECT_CONNECTION} WHERE c.tenant_id = $1");
+        on_backend!(self.db(), |pool| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(tenant_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(map_sql_error("reading a connection", tenant_id))?;
+            row.as_ref().map(read_connection).transpose()
+        })
+    }
+
+    /// A page of connections ordered by tenant id.
+    pub async fn list_connections(&self, filter: &ListFilter) -> Result<Vec<ConnectionRecord>, StoreError> {
+        let sql = format!(
+            "{SELECT_CONNECTION} WHERE ($1 IS NULL OR h.state = $1) AND ($2 IS NULL OR c.expires_at < $2) \
+             AND ($3 IS NULL OR c.tenant_id > $3) ORDER BY c.tenant_id LIMIT $4"
+        );
+        let state = filter.state.map(state_name);
+        let expiring = filter.expiring_before.map(Ts);
+        on_backend!(self.db(), |pool| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(state)
+                .bind(expiring)
+                .bind(&filter.after_tenant)
+                .bind(filter.limit)
+                .fetch_all(pool)
+                .await
+                .map_err(map_sql_error("listing connections", ""))?;
+            rows.iter().map(read_connection).collect()
+        })
+    }
+
+    /// Writes new settings; `false` when the tenant has no connection.
+    pub async fn update_settings(
+        &self,
+        tenant_id: &str,
+        change: &SettingsChange,
+    ) -> Result<bool, StoreError> {
+        let endpoint =
+            |pick: fn(&CloudEndpoints) -> &String| change.endpoints.as_ref().map(|e| pick(e).clone());
+        on_backend!(self.db(), |pool| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(map_sql_error("starting a transaction", tenant_id))?;
+            let updated = sqlx::query(
+                "UPDATE connections SET display_name = $2, cloud = $3, authority_url = $4, graph_url = $5, \
+                 defender_url = $6, management_activity_url = $7, updated_at = $8 WHERE tenant_id = $1",
+            )
+            .bind(tenant_id)
+            .bind(&change.display_name)
+            .bind(cloud_name(change.cloud))
+            .bind(endpoint(|e| &e.authority_url))
+            .bind(endpoint(|e| &e.graph_url))
+            .bind(endpoint(|e| &e.defender_url))
+            .bind(endpoint(|e| &e.management_activity_url))
+            .bind(Ts(change.now))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sql_error("updating connection settings", tenant_id))?
+            .rows_affected();
+            if updated == 1 && change.reset_health {
+                sqlx::query(
+                    "UPDATE connection_health SET state = $2, detail = NULL, checked_at = NULL WHERE tenant_id = $1",
+                )
+                .bind(tenant_id)
+                .bind(state_name(ConnectionState::Pending))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_sql_error("resetting connection health", tenant_id))?;
+            }
+            tx.commit()
+                .await
+                .map_err(map_sql_error("committing settings", tenant_id))?;
+            Ok(updated == 1)
+        })
+    }
+
+    /// Replaces the sealed secret and its metadata, bumps the credential version and resets health
+    /// to PENDING. Only the connection `connection_id` is touched (the secret was sealed for it);
+    /// returns the new version, or `None` when that connection no longer exists.
+    pub async fn replace_credential(
+        &self,
+        tenant_id: &str,
+        connection_id: &str,
+        client_id: Option<&str>,
+        secret: &SecretMetadata,
+        kind: SecretKind,
+        sealed: &SealedSecret,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        on_backend!(self.db(), |pool| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(map_sql_error("starting a transaction", tenant_id))?;
+            let row = sqlx::query(
+                "UPDATE connections SET credential_version = credential_version + 1, \
+                 client_id = COALESCE($3, client_id), auth_method = $4, saved_by = $5, saved_at = $6, \
+                 expires_at = $7, certificate_thumbprint = $8, certificate_subject = $9, certificate_pem = $10, \
+                 updated_at = $6 WHERE tenant_id = $1 AND connection_id = $2 RETURNING credential_version",
+            )
+            .bind(tenant_id)
+            .bind(connection_id)
+            .bind(client_id)
+            .bind(auth_method_name(secret.auth_method))
+            .bind(&secret.saved_by)
+            .bind(Ts(now))
+            .bind(Ts(secret.expires_at))
+            .bind(&secret.certificate_thumbprint)
+            .bind(&secret.certificate_subject)
+            .bind(&secret.certificate_pem)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_sql_error("replacing a credential", tenant_id))?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let version = row
+                .int("credential_version")
+                .map_err(map_sql_error("reading the credential version", tenant_id))?;
+            sqlx::query(
+                "UPDATE sealed_secrets SET kind = $2, credential_version = $3, key_id = $4, wrapped_key = $5, \
+                 ciphertext = $6 WHERE tenant_id = $1",
+            )
+            .bind(tenant_id)
+            .bind(kind.as_str())
+            .bind(version)
+            .bind(sealed.key_id.as_str())
+            .bind(&sealed.wrapped_key)
+            .bind(&sealed.ciphertext)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sql_error("replacing a sealed secret", tenant_id))?;
+            sqlx::query(
+                "UPDATE connection_health SET state = $2, detail = NULL, checked_at = NULL, credential_version = $3 \
+                 WHERE tenant_id = $1",
+            )
+            .bind(tenant_id)
+            .bind(state_name(ConnectionState::Pending))
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sql_error("resetting connection health", tenant_id))?;
+            tx.commit()
+                .await
+                .map_err(map_sql_error("committing a new credential", tenant_id))?;
+            Ok(Some(version))
+        })
+    }
+
+    /// Stores a health result unless it is for another credential version; `None` when the tenant
+    /// has no connection.
+    pub async fn record_health(
+        &self,
+        tenant_id: &str,
+        health: &HealthRecord,
+    ) -> Result<Option<HealthOutcome>, StoreError> {
+        on_backend!(self.db(), |pool| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(map_sql_error("starting a transaction", tenant_id))?;
+            let current = sqlx::query(
+                "SELECT c.credential_version, h.state FROM connections c \
+                 JOIN connection_health h ON h.tenant_id = c.tenant_id WHERE c.tenant_id = $1",
+            )
+            .bind(tenant_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_sql_error("reading connection health", tenant_id))?;
+            let Some(current) = current else {
+                return Ok(None);
+            };
+            let read = map_sql_error("reading connection health", tenant_id);
+            let current_version = current.int("credential_version").map_err(read)?;
+            let previous_text = current
+                .text("state")
+                .map_err(map_sql_error("reading connection health", tenant_id))?;
+            let previous = state_from_name(&previous_text)
+                .ok_or_else(|| corrupt("health state", tenant_id, previous_text))?;
+            if health.credential_version != current_version {
+                return Ok(Some(HealthOutcome::Stale { current_version }));
+            }
+            sqlx::query(
+                "UPDATE connection_health SET state = $2, detail = $3, checked_at = $4, credential_version = $5 \
+                 WHERE tenant_id = $1",
+            )
+            .bind(tenant_id)
+            .bind(state_name(health.state))
+            .bind(&health.detail)
+            .bind(health.checked_at.map(Ts))
+            .bind(health.credential_version)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sql_error("storing connection health", tenant_id))?;
+            tx.commit()
+                .await
+                .map_err(map_sql_error("committing connection health", tenant_id))?;
+            Ok(Some(HealthOutcome::Recorded { previous }))
+        })
+    }
+
+    /// Deletes a connection with its secret and health, leaving an audit record; `None` when the
+    /// tenant has no connection.
+    pub async fn delete_connection(
+        &self,
+        tenant_id: &str,
+        deleted_by: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DeletionRecord>, StoreError> {
+        on_backend!(self.db(), |pool| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(map_sql_error("starting a transaction", tenant_id))?;
+            let audited = sqlx::query(
+                "INSERT INTO connection_deletions (tenant_id, connection_id, display_name, client_id, \
+                 credential_version, deleted_by, reason, deleted_at) \
+                 SELECT tenant_id, connection_id, display_name, client_id, credential_version, $2, $3, $4 \
+                 FROM connections WHERE tenant_id = $1 RETURNING connection_id",
+            )
+            .bind(tenant_id)
+            .bind(deleted_by)
+            .bind(reason)
+            .bind(Ts(now))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_sql_error("auditing a deletion", tenant_id))?;
+            let Some(audited) = audited else {
+                return Ok(None);
+            };
+            let connection_id = audited
+                .text("connection_id")
+                .map_err(map_sql_error("auditing a deletion", tenant_id))?;
+            sqlx::query("DELETE FROM connections WHERE tenant_id = $1")
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_sql_error("deleting a connection", tenant_id))?;
+            tx.commit()
+                .await
+                .map_err(map_sql_error("committing a deletion", tenant_id))?;
+            Ok(Some(DeletionRecord {
+                tenant_id: tenant_id.to_owned(),
+                connection_id,
+                deleted_by: deleted_by.to_owned(),
+                reason: reason.to_owned(),
+                deleted_at: now,
+            }))
+        })
+    }
+}

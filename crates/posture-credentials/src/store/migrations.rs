@@ -1,0 +1,169 @@
+//! The `credentials` schema, one script per engine. Secret material exists only as
+//! `sealed_secrets.wrapped_key` and `sealed_secrets.ciphertext`; the access log and the deletion
+//! audit refuse updates and deletes (triggers), so history cannot be rewritten through SQL.
+
+use posture_kit::db::Migration;
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "connections, sealed secrets, health, access log, deletion audit",
+    postgres: POSTGRES_V1,
+    sqlite: SQLITE_V1,
+}];
+
+const POSTGRES_V1: &str = r#"
+CREATE TABLE connections (
+    tenant_id TEXT PRIMARY KEY,
+    connection_id TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    cloud TEXT NOT NULL,
+    authority_url TEXT,
+    graph_url TEXT,
+    defender_url TEXT,
+    management_activity_url TEXT,
+    auth_method TEXT NOT NULL,
+    credential_version BIGINT NOT NULL,
+    saved_by TEXT NOT NULL,
+    saved_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    certificate_thumbprint TEXT,
+    certificate_subject TEXT,
+    certificate_pem TEXT,
+    created_by TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX connections_expires_at ON connections (expires_at);
+
+CREATE TABLE sealed_secrets (
+    tenant_id TEXT PRIMARY KEY REFERENCES connections (tenant_id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    credential_version BIGINT NOT NULL,
+    key_id TEXT NOT NULL,
+    wrapped_key BYTEA NOT NULL,
+    ciphertext BYTEA NOT NULL
+);
+CREATE INDEX sealed_secrets_key_id ON sealed_secrets (key_id);
+
+CREATE TABLE connection_health (
+    tenant_id TEXT PRIMARY KEY REFERENCES connections (tenant_id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    detail BYTEA,
+    checked_at TIMESTAMPTZ,
+    credential_version BIGINT NOT NULL
+);
+CREATE INDEX connection_health_state ON connection_health (state);
+
+CREATE TABLE credential_access_log (
+    id BIGSERIAL PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    connection_id TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    credential_version BIGINT NOT NULL,
+    trace_id TEXT NOT NULL,
+    accessed_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX credential_access_log_tenant ON credential_access_log (tenant_id, id DESC);
+
+CREATE TABLE connection_deletions (
+    id BIGSERIAL PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    connection_id TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    credential_version BIGINT NOT NULL,
+    deleted_by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    deleted_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE FUNCTION refuse_history_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END
+$$;
+CREATE TRIGGER credential_access_log_append_only BEFORE UPDATE OR DELETE ON credential_access_log
+    FOR EACH ROW EXECUTE FUNCTION refuse_history_change();
+CREATE TRIGGER connection_deletions_append_only BEFORE UPDATE OR DELETE ON connection_deletions
+    FOR EACH ROW EXECUTE FUNCTION refuse_history_change();
+"#;
+
+const SQLITE_V1: &str = r#"
+CREATE TABLE connections (
+    tenant_id TEXT PRIMARY KEY,
+    connection_id TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    cloud TEXT NOT NULL,
+    authority_url TEXT,
+    graph_url TEXT,
+    defender_url TEXT,
+    management_activity_url TEXT,
+    auth_method TEXT NOT NULL,
+    credential_version INTEGER NOT NULL,
+    saved_by TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    certificate_thumbprint TEXT,
+    certificate_subject TEXT,
+    certificate_pem TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX connections_expires_at ON connections (expires_at);
+
+CREATE TABLE sealed_secrets (
+    tenant_id TEXT PRIMARY KEY REFERENCES connections (tenant_id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    credential_version INTEGER NOT NULL,
+    key_id TEXT NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    ciphertext BLOB NOT NULL
+);
+CREATE INDEX sealed_secrets_key_id ON sealed_secrets (key_id);
+
+CREATE TABLE connection_health (
+    tenant_id TEXT PRIMARY KEY REFERENCES connections (tenant_id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    detail BLOB,
+    checked_at TEXT,
+    credential_version INTEGER NOT NULL
+);
+CREATE INDEX connection_health_state ON connection_health (state);
+
+CREATE TABLE credential_access_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    connection_id TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    credential_version INTEGER NOT NULL,
+    trace_id TEXT NOT NULL,
+    accessed_at TEXT NOT NULL
+);
+CREATE INDEX credential_access_log_tenant ON credential_access_log (tenant_id, id DESC);
+
+CREATE TABLE connection_deletions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    connection_id TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    credential_version INTEGER NOT NULL,
+    deleted_by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    deleted_at TEXT NOT NULL
+);
+
+CREATE TRIGGER credential_access_log_no_update BEFORE UPDATE ON credential_access_log
+BEGIN SELECT RAISE(ABORT, 'credential_access_log is append-only'); END;
+CREATE TRIGGER credential_access_log_no_delete BEFORE DELETE ON credential_access_log
+BEGIN SELECT RAISE(ABORT, 'credential_access_log is append-only'); END;
+CREATE TRIGGER connection_deletions_no_update BEFORE UPDATE ON connection_deletions
+BEGIN SELECT RAISE(ABORT, 'connection_deletions is append-only'); END;
+CREATE TRIGGER connection_deletions_no_delete BEFORE DELETE ON connection_deletions
+BEGIN SELECT RAISE(ABORT, 'connection_deletions is append-only'); END;
+"#;

@@ -1,0 +1,90 @@
+//! The credentials store on PostgreSQL or SQLite (schema `credentials`): connections, sealed
+//! secrets, health, the append-only access log and the deletion audit. The SQL is written once
+//! (both engines accept `$n` parameters) and [`on_backend!`] runs it on whichever pool is open.
+
+mod access_log;
+mod connections;
+mod migrations;
+mod row;
+mod secrets;
+
+use posture_kit::db::Db;
+
+pub use access_log::{AccessPage, AccessQuery, AccessRecord};
+pub use connections::HealthOutcome;
+pub use connections::{
+    ConnectionRecord, DeletionRecord, HealthRecord, ListFilter, NewConnection, SettingsChange,
+};
+pub use migrations::MIGRATIONS;
+pub(crate) use row::at_store_precision;
+pub use secrets::{SealedRow, SecretMetadata};
+
+/// Schema (PostgreSQL) or file suffix (SQLite) of the credentials role.
+pub const SCHEMA: &str = "credentials";
+
+/// Runs `$body` with `$pool` bound to the open pool; the body is type-checked once per engine.
+macro_rules! on_backend {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            posture_kit::db::Db::Postgres($pool) => $body,
+            posture_kit::db::Db::Sqlite($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} `{id}` already exists")]
+    AlreadyExists { what: &'static str, id: String },
+    #[error("the credentials database cannot be reached: {source}")]
+    Unavailable { source: sqlx::Error },
+    #[error("database error while {context}: {source}")]
+    Query {
+        context: &'static str,
+        source: sqlx::Error,
+    },
+    #[error("stored {column} of tenant `{tenant_id}` is unreadable: {reason}")]
+    Corrupt {
+        column: &'static str,
+        tenant_id: String,
+        reason: String,
+    },
+}
+
+/// The one mapping from database errors to store errors: unique violations (SQLSTATE 23505 or
+/// SQLite's UNIQUE/PRIMARY KEY constraint) become `AlreadyExists`, lost connections
+/// `Unavailable`, the rest a query failure with its context.
+pub(crate) fn map_sql_error(context: &'static str, id: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| match &source {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyExists {
+            what: "connection for tenant",
+            id: id.to_owned(),
+        },
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            StoreError::Unavailable { source }
+        }
+        _ => StoreError::Query { context, source },
+    }
+}
+
+/// The role's storage. Cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct CredentialStore {
+    db: Db,
+}
+
+impl CredentialStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Applies the role's migrations (safe with many replicas starting at once).
+    pub async fn migrate(&self) -> Result<(), posture_kit::db::DbError> {
+        self.db.migrate(SCHEMA, MIGRATIONS).await.map(|_| ())
+    }
+}
