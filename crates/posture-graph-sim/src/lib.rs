@@ -1,1 +1,228 @@
-//! placeholder
+//! A faithful local simulator of the Microsoft identity platform, Microsoft Graph, Defender
+//! for Endpoint and the Office 365 Management Activity API, serving synthetic tenants that are
+//! generated on demand from (seed, profile, size). See the crate README for the admin API,
+//! profiles and fault settings.
+
+pub mod activity;
+pub mod admin;
+pub mod clock;
+pub mod error;
+pub mod faults;
+pub mod graph;
+pub mod http;
+pub mod identity;
+pub mod ids;
+pub mod jwt;
+pub mod mde;
+pub mod permissions;
+pub mod profiles;
+pub mod spec;
+pub mod state;
+pub mod tenant;
+pub mod throttle;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use error::SimError;
+pub use profiles::{ControlExpectation, Evidence, Outcome, TenantExpectation, expectations};
+pub use spec::{
+    CertificateInfo, FaultRule, FaultSpec, GroundTruth, Latency, Licences, Mutation, Profile, RequestRecord,
+    SecretInfo, SecretValue, SimConfig, TenantInfo, TenantSpec, ThrottleMode, default_epoch,
+};
+use state::{SimState, read, write};
+use tenant::Tenant;
+
+/// A running simulator: one port serving every API plus the admin API.
+pub struct Simulator {
+    state: Arc<SimState>,
+    addr: SocketAddr,
+    tls: bool,
+    stop: CancellationToken,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Simulator {
+    /// Binds and starts serving; tenants in `config.tenants` are created first.
+    pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
+        jwt::token_key().map_err(SimError::Crypto)?;
+        let state = Arc::new(SimState::new(clock::SimClock::new(
+            config.epoch,
+            config.clock_runs,
+        )));
+        for spec in config.tenants.clone() {
+            state.create_tenant(spec)?;
+        }
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(c), Some(k)) => Some(http::server::tls_acceptor(c, k)?),
+            (None, None) => None,
+            _ => {
+                return Err(SimError::Tls(
+                    "both tls_cert and tls_key are needed for TLS".into(),
+                ));
+            }
+        };
+        let listener = TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let stop = CancellationToken::new();
+        let is_tls = tls.is_some();
+        let server = tokio::spawn(http::server::serve(listener, tls, state.clone(), stop.clone()));
+        Ok(Simulator {
+            state,
+            addr,
+            tls: is_tls,
+            stop,
+            server,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/` (or `https://` with TLS).
+    pub fn base_url(&self) -> url::Url {
+        let scheme = if self.tls { "https" } else { "http" };
+        url::Url::parse(&format!("{scheme}://{}/", self.addr))
+            .expect("a socket address always forms a valid URL")
+    }
+
+    pub fn create_tenant(&self, spec: TenantSpec) -> Result<TenantInfo, SimError> {
+        self.state.create_tenant(spec)
+    }
+
+    pub fn tenant_info(&self, tenant_id: &str) -> Result<TenantInfo, SimError> {
+        Ok(read(&self.state.tenant_or_err(tenant_id)?).info())
+    }
+
+    pub fn tenants(&self) -> Vec<TenantInfo> {
+        self.state.all_tenants().iter().map(|t| read(t).info()).collect()
+    }
+
+    pub fn set_faults(&self, tenant_id: &str, faults: FaultSpec) -> Result<(), SimError> {
+        validate_faults(&faults)?;
+        write(&self.state.tenant_or_err(tenant_id)?).faults.set(faults);
+        Ok(())
+    }
+
+    pub fn set_throttling(&self, tenant_id: &str, mode: ThrottleMode) -> Result<(), SimError> {
+        write(&self.state.tenant_or_err(tenant_id)?).throttling = mode;
+        Ok(())
+    }
+
+    /// Requests the tenant's APIs received (token requests included), oldest first.
+    pub fn request_log(&self, tenant_id: &str) -> Vec<RequestRecord> {
+        self.state
+            .tenant(tenant_id)
+            .map(|t| read(&t).log.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Requests per "METHOD api-route" and status.
+    pub fn counters(
+        &self,
+        tenant_id: &str,
+    ) -> std::collections::BTreeMap<String, std::collections::BTreeMap<u16, u64>> {
+        self.state
+            .tenant(tenant_id)
+            .map(|t| read(&t).counters.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.state.clock.advance(by);
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.state.clock.now()
+    }
+
+    pub fn mutate(&self, tenant_id: &str, mutation: Mutation) -> Result<(), SimError> {
+        let t = self.state.tenant_or_err(tenant_id)?;
+        let now = self.state.clock.now();
+        write(&t).apply(mutation, now).map(|_| ())
+    }
+
+    /// Every object of a collection (Graph path such as `users`, or `mde/machines`).
+    pub fn ground_truth(&self, tenant_id: &str, collection: &str) -> Result<GroundTruth, SimError> {
+        let t = self.state.tenant_or_err(tenant_id)?;
+        let truth = read(&t).ground_truth(collection);
+        truth.ok_or_else(|| SimError::Invalid(format!("unknown collection '{collection}'")))
+    }
+
+    pub fn expectations(&self, tenant_id: &str) -> Result<Vec<TenantExpectation>, SimError> {
+        Ok(read(&self.state.tenant_or_err(tenant_id)?).expectations())
+    }
+
+    /// Registers a PEM certificate on the tenant's app for signed client assertions.
+    pub fn register_certificate(&self, tenant_id: &str, pem: &str) -> Result<CertificateInfo, SimError> {
+        register_certificate(&mut write(&self.state.tenant_or_err(tenant_id)?), pem)
+    }
+
+    /// Adds a client secret expiring in `expires_in_days` (negative: already expired).
+    pub fn add_secret(&self, tenant_id: &str, expires_in_days: i64) -> Result<SecretInfo, SimError> {
+        let t = self.state.tenant_or_err(tenant_id)?;
+        let now = self.state.clock.now();
+        Ok(add_secret(&mut write(&t), expires_in_days, now))
+    }
+
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        let _ = self.server.await;
+    }
+}
+
+pub(crate) fn register_certificate(t: &mut Tenant, pem: &str) -> Result<CertificateInfo, SimError> {
+    let (der, key) = jwt::certificate_from_pem(pem).map_err(SimError::Invalid)?;
+    let (x5t, thumbprint_hex) = jwt::x5t(&der);
+    let info = CertificateInfo { x5t, thumbprint_hex };
+    if !t.certificates.iter().any(|(c, _)| c.x5t == info.x5t) {
+        t.certificates.push((info.clone(), key));
+    }
+    Ok(info)
+}
+
+pub(crate) fn add_secret(t: &mut Tenant, expires_in_days: i64, now: DateTime<Utc>) -> SecretInfo {
+    let ordinal = t.secrets.len() as u64;
+    let secret = SecretInfo {
+        secret_id: ids::object_id(t.seed, "secret", ordinal as u32),
+        value: SecretValue::new(ids::secret_value(t.seed, ordinal)),
+        expires_at: now + chrono::Duration::days(expires_in_days),
+    };
+    t.secrets.push(secret.clone());
+    secret
+}
+
+pub(crate) fn validate_faults(spec: &FaultSpec) -> Result<(), SimError> {
+    for (i, r) in spec.rules.iter().enumerate() {
+        for (name, rate) in [
+            ("error_rate", r.error_rate),
+            ("drop_rate", r.drop_rate),
+            ("malformed_rate", r.malformed_rate),
+            ("truncate_rate", r.truncate_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(SimError::Invalid(format!(
+                    "rules[{i}].{name} must be between 0 and 1, got {rate}"
+                )));
+            }
+        }
+        if let Some(s) = r.error_statuses.iter().find(|s| !(400..=599).contains(*s)) {
+            return Err(SimError::Invalid(format!(
+                "rules[{i}].error_statuses holds {s}, which is not an HTTP error status"
+            )));
+        }
+        if let Some(Latency::Uniform { min_ms, max_ms }) = &r.latency {
+            if min_ms > max_ms {
+                return Err(SimError::Invalid(format!(
+                    "rules[{i}].latency: min_ms {min_ms} exceeds max_ms {max_ms}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,344 @@
+//! Public configuration and descriptions of simulated tenants: what a test asks for
+//! (`TenantSpec`, `FaultSpec`, `Mutation`) and what it gets back (`TenantInfo`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How a tenant is configured, which decides which controls pass or fail.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Hardened,
+    #[default]
+    Typical,
+    Neglected,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 3] = [Profile::Hardened, Profile::Typical, Profile::Neglected];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Hardened => "hardened",
+            Profile::Typical => "typical",
+            Profile::Neglected => "neglected",
+        }
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "hardened" => Ok(Profile::Hardened),
+            "typical" => Ok(Profile::Typical),
+            "neglected" => Ok(Profile::Neglected),
+            other => Err(format!(
+                "unknown profile '{other}' (expected hardened, typical or neglected)"
+            )),
+        }
+    }
+}
+
+/// Licences bought by the tenant. `e5` implies all the others.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Licences {
+    pub p1: bool,
+    pub p2: bool,
+    pub intune: bool,
+    pub defender_p2: bool,
+    pub e5: bool,
+}
+
+impl Default for Licences {
+    fn default() -> Self {
+        Licences {
+            p1: true,
+            p2: true,
+            intune: true,
+            defender_p2: true,
+            e5: true,
+        }
+    }
+}
+
+impl Licences {
+    pub fn none() -> Self {
+        Licences {
+            p1: false,
+            p2: false,
+            intune: false,
+            defender_p2: false,
+            e5: false,
+        }
+    }
+    pub fn has_p1(&self) -> bool {
+        self.p1 || self.p2 || self.e5
+    }
+    pub fn has_p2(&self) -> bool {
+        self.p2 || self.e5
+    }
+    pub fn has_intune(&self) -> bool {
+        self.intune || self.e5
+    }
+    pub fn has_defender(&self) -> bool {
+        self.defender_p2 || self.e5
+    }
+}
+
+/// How strictly a tenant's requests are throttled.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum ThrottleMode {
+    Off,
+    #[default]
+    Realistic,
+    /// Microsoft's limits multiplied by `factor` (e.g. 0.1 to throttle sooner, 100 to almost never).
+    Scaled {
+        factor: f64,
+    },
+}
+
+/// What a test asks for; `{}` is a valid spec (typical profile, 50 users, every licence and permission).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TenantSpec {
+    pub profile: Profile,
+    pub seed: u64,
+    pub users: u32,
+    pub licences: Licences,
+    /// Application permission names granted to the app; `None` grants everything Posture needs.
+    pub permissions: Option<Vec<String>>,
+    pub secret_expires_in_days: i64,
+    pub display_name: Option<String>,
+    pub throttling: ThrottleMode,
+    /// Reuse one multi-tenant app registration across tenants: its client id ...
+    pub client_id: Option<uuid::Uuid>,
+    /// ... and its secret value.
+    pub client_secret: Option<String>,
+}
+
+impl Default for TenantSpec {
+    fn default() -> Self {
+        TenantSpec {
+            profile: Profile::Typical,
+            seed: 1,
+            users: 50,
+            licences: Licences::default(),
+            permissions: None,
+            secret_expires_in_days: 365,
+            display_name: None,
+            throttling: ThrottleMode::Realistic,
+            client_id: None,
+            client_secret: None,
+        }
+    }
+}
+
+/// A secret value: serialised in clear (the admin API hands it out) but never printed by Debug.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretValue(String);
+
+impl SecretValue {
+    pub fn new(value: impl Into<String>) -> Self {
+        SecretValue(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A client secret registered on the tenant's app.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SecretInfo {
+    pub secret_id: uuid::Uuid,
+    pub value: SecretValue,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A certificate registered on the tenant's app for signed client assertions.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CertificateInfo {
+    /// base64url SHA-1 of the DER certificate, as carried in the assertion's `x5t` header.
+    pub x5t: String,
+    pub thumbprint_hex: String,
+}
+
+/// What a test gets back after creating a tenant.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TenantInfo {
+    pub tenant_id: uuid::Uuid,
+    pub display_name: String,
+    pub default_domain: String,
+    pub profile: Profile,
+    pub seed: u64,
+    pub users: u32,
+    pub client_id: uuid::Uuid,
+    pub client_secret: SecretValue,
+    pub secret_id: uuid::Uuid,
+    pub secret_expires_at: DateTime<Utc>,
+    /// Granted application permissions per resource (`graph`, `mde`, `manage`).
+    pub granted_permissions: BTreeMap<String, Vec<String>>,
+    pub licences: Licences,
+    pub throttling: ThrottleMode,
+    pub secrets: Vec<SecretInfo>,
+    pub certificates: Vec<CertificateInfo>,
+}
+
+/// Latency added to matching requests.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Latency {
+    Fixed { ms: u64 },
+    Uniform { min_ms: u64, max_ms: u64 },
+}
+
+/// One fault rule: applies to requests whose API path matches `path` (`*` matches anything).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultRule {
+    pub path: String,
+    pub method: Option<String>,
+    /// Share of requests answered with one of `error_statuses` (0.0–1.0).
+    pub error_rate: f64,
+    pub error_statuses: Vec<u16>,
+    pub latency: Option<Latency>,
+    /// Share of requests whose connection is closed without any response.
+    pub drop_rate: f64,
+    /// Share of responses whose JSON body is replaced by malformed JSON.
+    pub malformed_rate: f64,
+    /// Share of responses whose JSON body is cut in the middle.
+    pub truncate_rate: f64,
+    /// Delta requests carrying a token answer 410 Gone with a `Location` for a full resync.
+    pub delta_gone: bool,
+}
+
+impl Default for FaultRule {
+    fn default() -> Self {
+        FaultRule {
+            path: "*".into(),
+            method: None,
+            error_rate: 0.0,
+            error_statuses: vec![500, 502, 503, 504],
+            latency: None,
+            drop_rate: 0.0,
+            malformed_rate: 0.0,
+            truncate_rate: 0.0,
+            delta_gone: false,
+        }
+    }
+}
+
+/// Fault injection for one tenant; deterministic for a given `seed` and request order.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultSpec {
+    pub seed: u64,
+    pub rules: Vec<FaultRule>,
+}
+
+/// A change to a tenant, recorded in its delta change log.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Mutation {
+    /// Assign Global Administrator to `user_id`, or to a new cloud-only user when absent.
+    AddGlobalAdmin {
+        user_id: Option<String>,
+    },
+    DisableCaPolicy {
+        policy_id: String,
+    },
+    SetSharepointSharing {
+        sharing_capability: String,
+    },
+    AddUser {
+        id: Option<uuid::Uuid>,
+        display_name: Option<String>,
+        #[serde(default)]
+        guest: bool,
+    },
+    DeleteUser {
+        user_id: String,
+    },
+    UpdateUser {
+        user_id: String,
+        account_enabled: Option<bool>,
+        display_name: Option<String>,
+    },
+    AddGroupMember {
+        group_id: String,
+        member_id: String,
+    },
+    RemoveGroupMember {
+        group_id: String,
+        member_id: String,
+    },
+}
+
+/// One request as the simulator saw it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub method: String,
+    /// Path and query as received (after routing prefix removal, e.g. `/v1.0/users?$top=5`).
+    pub path: String,
+    pub api: String,
+    pub status: u16,
+    pub time: DateTime<Utc>,
+    pub client_request_id: Option<String>,
+    pub retry_after: Option<String>,
+    pub fault: Option<String>,
+}
+
+/// Objects and counts of one collection as the simulator holds them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GroundTruth {
+    pub collection: String,
+    pub count: usize,
+    pub objects: Vec<serde_json::Value>,
+}
+
+/// Simulator-wide configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// Address to bind; port 0 picks a free one.
+    pub bind: std::net::SocketAddr,
+    /// PEM files for TLS; plain HTTP when absent.
+    pub tls_cert: Option<std::path::PathBuf>,
+    pub tls_key: Option<std::path::PathBuf>,
+    /// The sim clock's epoch: every generated timestamp is relative to it.
+    pub epoch: DateTime<Utc>,
+    /// Whether the sim clock also moves with wall time (it always moves with `advance_clock`).
+    pub clock_runs: bool,
+    /// Tenants created at start.
+    pub tenants: Vec<TenantSpec>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_cert: None,
+            tls_key: None,
+            epoch: default_epoch(),
+            clock_runs: false,
+            tenants: Vec::new(),
+        }
+    }
+}
+
+/// 2026-06-01T00:00:00Z: the fixed epoch that makes generated data reproducible.
+pub fn default_epoch() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_780_272_000, 0).unwrap_or_default()
+}

@@ -1,0 +1,219 @@
+//! Mutations applied through the admin API, each recorded in the delta change log.
+
+use chrono::{DateTime, Utc};
+
+use super::groups::MemberRef;
+use super::{AddedUser, ChangeKind, Tenant, UserOverride};
+use crate::error::SimError;
+use crate::ids::object_id;
+use crate::spec::Mutation;
+
+impl Tenant {
+    fn not_found(&self, id: &str) -> SimError {
+        SimError::NotFound {
+            tenant: self.id.to_string(),
+            id: id.to_string(),
+        }
+    }
+
+    pub fn apply(&mut self, m: Mutation, now: DateTime<Utc>) -> Result<serde_json::Value, SimError> {
+        match m {
+            Mutation::AddGlobalAdmin { user_id } => {
+                let id = match user_id {
+                    Some(id) => {
+                        let pos = self.user_pos(&id).ok_or_else(|| self.not_found(&id))?;
+                        self.user_id(pos)
+                    }
+                    None => {
+                        let n = self.overlay.added_users.len() as u32;
+                        let id = object_id(self.seed, "added-user", n);
+                        self.overlay.added_users.push(AddedUser {
+                            id,
+                            display_name: format!("Added Admin {}", n + 1),
+                            guest: false,
+                            created: now,
+                        });
+                        self.record_change(
+                            now,
+                            ChangeKind::User {
+                                id: id.to_string(),
+                                removed: false,
+                            },
+                        );
+                        id.to_string()
+                    }
+                };
+                self.overlay.extra_global_admins.push(id.clone());
+                self.record_change(now, ChangeKind::Other(format!("roleAssignment:{id}")));
+                Ok(serde_json::json!({ "userId": id }))
+            }
+            Mutation::DisableCaPolicy { policy_id } => {
+                let known = self
+                    .ca_policies_json()
+                    .iter()
+                    .any(|p| p["id"].as_str() == Some(policy_id.as_str()));
+                if !known {
+                    return Err(self.not_found(&policy_id));
+                }
+                self.overlay.disabled_ca.insert(policy_id.clone());
+                self.record_change(
+                    now,
+                    ChangeKind::Other(format!("conditionalAccessPolicy:{policy_id}")),
+                );
+                Ok(serde_json::json!({ "policyId": policy_id }))
+            }
+            Mutation::SetSharepointSharing { sharing_capability } => {
+                const ALLOWED: [&str; 4] = [
+                    "disabled",
+                    "externalUserSharingOnly",
+                    "externalUserAndGuestSharing",
+                    "existingExternalUserSharingOnly",
+                ];
+                if !ALLOWED.contains(&sharing_capability.as_str()) {
+                    return Err(SimError::Invalid(format!(
+                        "sharing_capability must be one of {}, got '{sharing_capability}'",
+                        ALLOWED.join(", ")
+                    )));
+                }
+                self.overlay.sharepoint_sharing = Some(sharing_capability.clone());
+                self.record_change(now, ChangeKind::Other("sharepointSettings".into()));
+                Ok(serde_json::json!({ "sharingCapability": sharing_capability }))
+            }
+            Mutation::AddUser {
+                id,
+                display_name,
+                guest,
+            } => {
+                let n = self.overlay.added_users.len() as u32;
+                let id = id.unwrap_or_else(|| object_id(self.seed, "added-user", n));
+                if self.user_pos(&id.to_string()).is_some() {
+                    return Err(SimError::Invalid(format!("a user with id {id} already exists")));
+                }
+                let name = display_name.unwrap_or_else(|| format!("New User {}", n + 1));
+                self.overlay.added_users.push(AddedUser {
+                    id,
+                    display_name: name,
+                    guest,
+                    created: now,
+                });
+                self.record_change(
+                    now,
+                    ChangeKind::User {
+                        id: id.to_string(),
+                        removed: false,
+                    },
+                );
+                Ok(serde_json::json!({ "userId": id }))
+            }
+            Mutation::DeleteUser { user_id } => {
+                let pos = self.user_pos(&user_id).ok_or_else(|| self.not_found(&user_id))?;
+                let id = self.user_id(pos);
+                self.overlay.deleted_users.insert(pos);
+                self.record_change(
+                    now,
+                    ChangeKind::User {
+                        id: id.clone(),
+                        removed: true,
+                    },
+                );
+                Ok(serde_json::json!({ "userId": id }))
+            }
+            Mutation::UpdateUser {
+                user_id,
+                account_enabled,
+                display_name,
+            } => {
+                let pos = self.user_pos(&user_id).ok_or_else(|| self.not_found(&user_id))?;
+                if pos >= self.layout.users {
+                    let k = (pos - self.layout.users) as usize;
+                    if let (Some(name), Some(u)) = (display_name.clone(), self.overlay.added_users.get_mut(k))
+                    {
+                        u.display_name = name;
+                    }
+                } else {
+                    let o = self
+                        .overlay
+                        .user_overrides
+                        .entry(pos)
+                        .or_insert_with(UserOverride::default);
+                    if account_enabled.is_some() {
+                        o.account_enabled = account_enabled;
+                    }
+                    if display_name.is_some() {
+                        o.display_name = display_name;
+                    }
+                }
+                let id = self.user_id(pos);
+                self.record_change(
+                    now,
+                    ChangeKind::User {
+                        id: id.clone(),
+                        removed: false,
+                    },
+                );
+                Ok(serde_json::json!({ "userId": id }))
+            }
+            Mutation::AddGroupMember { group_id, member_id } => {
+                let g = self
+                    .group_index(&group_id)
+                    .ok_or_else(|| self.not_found(&group_id))?;
+                let member = self.resolve_member(&member_id);
+                if matches!(member, MemberRef::Id(_)) {
+                    return Err(self.not_found(&member_id));
+                }
+                let id = self.member_id(&member);
+                let already = (0..self.member_slots(g))
+                    .any(|i| self.member_at(g, i).is_some_and(|m| self.member_id(&m) == id));
+                if already {
+                    return Err(SimError::Invalid(format!(
+                        "{id} is already a member of group {group_id}"
+                    )));
+                }
+                let was_removed = self
+                    .overlay
+                    .group_removed
+                    .get_mut(&g)
+                    .is_some_and(|s| s.remove(&id));
+                if !was_removed {
+                    self.overlay.group_added.entry(g).or_default().push(id.clone());
+                }
+                self.record_change(
+                    now,
+                    ChangeKind::GroupMembers {
+                        group: g,
+                        added: vec![id.clone()],
+                        removed: vec![],
+                    },
+                );
+                Ok(serde_json::json!({ "groupId": group_id, "memberId": id }))
+            }
+            Mutation::RemoveGroupMember { group_id, member_id } => {
+                let g = self
+                    .group_index(&group_id)
+                    .ok_or_else(|| self.not_found(&group_id))?;
+                let id = member_id.to_ascii_lowercase();
+                let present = (0..self.member_slots(g))
+                    .any(|i| self.member_at(g, i).is_some_and(|m| self.member_id(&m) == id));
+                if !present {
+                    return Err(SimError::Invalid(format!(
+                        "{member_id} is not a member of group {group_id}"
+                    )));
+                }
+                self.overlay
+                    .group_removed
+                    .entry(g)
+                    .or_default()
+                    .insert(id.clone());
+                self.record_change(
+                    now,
+                    ChangeKind::GroupMembers {
+                        group: g,
+                        added: vec![],
+                        removed: vec![id.clone()],
+                    },
+                );
+                Ok(serde_json::json!({ "groupId": group_id, "memberId": id }))
+            }
+        }
+    }
+}
