@@ -51,7 +51,7 @@ fn kind_mask(seed: u64, kind: &str) -> u32 {
 pub fn object_id(seed: u64, kind: &str, index: u32) -> Uuid {
     let tail = (index ^ kind_mask(seed, kind)).wrapping_mul(PERM_MUL);
     let a = hash3(seed, kind, u64::from(tail));
-    let b = mix(a ^ 0x0B1E_C7);
+    let b = mix(a ^ 0x000B_1EC7);
     let mut bytes = [0u8; 16];
     bytes[0..8].copy_from_slice(&a.to_be_bytes());
     bytes[8..12].copy_from_slice(&b.to_be_bytes()[0..4]);

@@ -216,12 +216,12 @@ pub(crate) fn validate_faults(spec: &FaultSpec) -> Result<(), SimError> {
                 "rules[{i}].error_statuses holds {s}, which is not an HTTP error status"
             )));
         }
-        if let Some(Latency::Uniform { min_ms, max_ms }) = &r.latency {
-            if min_ms > max_ms {
-                return Err(SimError::Invalid(format!(
-                    "rules[{i}].latency: min_ms {min_ms} exceeds max_ms {max_ms}"
-                )));
-            }
+        if let Some(Latency::Uniform { min_ms, max_ms }) = &r.latency
+            && min_ms > max_ms
+        {
+            return Err(SimError::Invalid(format!(
+                "rules[{i}].latency: min_ms {min_ms} exceeds max_ms {max_ms}"
+            )));
         }
     }
     Ok(())

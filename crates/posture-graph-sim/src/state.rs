@@ -78,12 +78,12 @@ impl SimState {
                 "secret_expires_in_days must be within ±3650/36500 days".into(),
             ));
         }
-        if let ThrottleMode::Scaled { factor } = spec.throttling {
-            if !(factor.is_finite() && factor > 0.0) {
-                return Err(SimError::Invalid(format!(
-                    "throttling factor must be a positive number, got {factor}"
-                )));
-            }
+        if let ThrottleMode::Scaled { factor } = spec.throttling
+            && !(factor.is_finite() && factor > 0.0)
+        {
+            return Err(SimError::Invalid(format!(
+                "throttling factor must be a positive number, got {factor}"
+            )));
         }
         let mut guard = self.tenants.write().unwrap_or_else(|e| e.into_inner());
         let ordinal = {

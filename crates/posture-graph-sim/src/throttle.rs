@@ -122,6 +122,7 @@ const GLOBAL_PER_APP: (f64, f64) = (130_000.0, 10.0);
 
 impl ThrottleBook {
     /// Charges a request of `cost` to the tenant/app buckets of `family`.
+    #[allow(clippy::too_many_arguments)]
     pub fn charge(
         &mut self,
         mode: ThrottleMode,
@@ -139,18 +140,17 @@ impl ThrottleBook {
         };
         let tenant_key = format!("{app}/{tenant}");
         // A client that retries before Retry-After elapsed is throttled again, window extended.
-        if family.sends_retry_after() {
-            if let Some((until, span)) = self.blocked_until.get(&(tenant_key.clone(), family)).copied() {
-                if now < until {
-                    self.blocked_until
-                        .insert((tenant_key, family), (now + span, span));
-                    return Some(Throttled {
-                        family,
-                        retry_after: Some(span.as_secs().max(1)),
-                        scope: "Tenant_Application",
-                    });
-                }
-            }
+        if family.sends_retry_after()
+            && let Some((until, span)) = self.blocked_until.get(&(tenant_key.clone(), family)).copied()
+            && now < until
+        {
+            self.blocked_until
+                .insert((tenant_key, family), (now + span, span));
+            return Some(Throttled {
+                family,
+                retry_after: Some(span.as_secs().max(1)),
+                scope: "Tenant_Application",
+            });
         }
         let mut checks: Vec<(String, usize, (f64, f64), &'static str)> = Vec::new();
         for (i, lim) in family.limits(tenant_users).iter().enumerate() {

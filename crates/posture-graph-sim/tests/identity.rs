@@ -61,7 +61,8 @@ async fn token_errors_carry_microsofts_codes_and_statuses() {
     let id = info.client_id.to_string();
     let secret = info.client_secret.expose().to_string();
     let graph = "https://graph.microsoft.com/.default";
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str, u64)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str, u64);
+    let cases: Vec<Case> = vec![
         (
             vec![
                 ("grant_type", "client_credentials"),

@@ -332,10 +332,10 @@ fn changes_page(
         let mut seen = BTreeSet::new();
         let mut ids = Vec::new();
         for c in window {
-            if let ChangeKind::User { id, .. } = &c.kind {
-                if seen.insert(id.clone()) {
-                    ids.push(id.clone());
-                }
+            if let ChangeKind::User { id, .. } = &c.kind
+                && seen.insert(id.clone())
+            {
+                ids.push(id.clone());
             }
         }
         for id in ids {

@@ -14,13 +14,16 @@ use crate::http::reply::{Ctx, Reply, graph_error};
 pub const SCAN_BUDGET: u32 = 25_000;
 const TOKEN_PREFIX: &str = "RFNwdAIAAQAAAD";
 
+/// Maps an object id to its position.
+pub type FindFn<'a> = Box<dyn Fn(&str) -> Option<u32> + 'a>;
+
 /// Where collection items come from.
 pub enum Source<'a> {
     /// `len` positions, each resolving to an object or nothing (deleted / not matching).
     Virtual {
         len: u32,
         get: Box<dyn Fn(u32) -> Option<Value> + 'a>,
-        find: Option<Box<dyn Fn(&str) -> Option<u32> + 'a>>,
+        find: Option<FindFn<'a>>,
         count: Option<usize>,
     },
     Items(Vec<Value>),
@@ -260,7 +263,7 @@ pub fn list(ctx: &Ctx, self_path: &str, q: &Query, spec: &ListSpec, source: Sour
             let ids = checked.filter.as_ref().and_then(Filter::id_equalities);
             if let (Some(ids), Some(find)) = (ids, find.as_ref()) {
                 for id in ids {
-                    if let Some(v) = find(&id).and_then(|p| get(p)) {
+                    if let Some(v) = find(&id).and_then(&get) {
                         items.push(v);
                     }
                 }
@@ -269,7 +272,7 @@ pub fn list(ctx: &Ctx, self_path: &str, q: &Query, spec: &ListSpec, source: Sour
                 if want_count {
                     count = match (known_count, &checked.filter, &q.search) {
                         (Some(c), None, None) => Some(c),
-                        _ => Some((0..len).filter_map(|p| get(p)).filter(|v| keep(v)).count()),
+                        _ => Some((0..len).filter_map(&get).filter(|v| keep(v)).count()),
                     };
                 }
                 let mut pos = start;
@@ -279,10 +282,10 @@ pub fn list(ctx: &Ctx, self_path: &str, q: &Query, spec: &ListSpec, source: Sour
                     u32::MAX
                 };
                 while pos < len && items.len() < checked.top as usize && pos < budget_end {
-                    if let Some(v) = get(pos) {
-                        if keep(&v) {
-                            items.push(v);
-                        }
+                    if let Some(v) = get(pos)
+                        && keep(&v)
+                    {
+                        items.push(v);
                     }
                     pos += 1;
                 }

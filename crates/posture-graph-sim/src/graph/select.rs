@@ -78,9 +78,7 @@ fn members() -> &'static Members {
 /// Checks `$select` names against the type; returns the first unknown name.
 pub fn unknown_property<'a>(schema_type: &str, select: &'a [String]) -> Option<&'a str> {
     let m = members();
-    let Some(known) = m.names.get(schema_type) else {
-        return None;
-    };
+    let known = m.names.get(schema_type)?;
     select
         .iter()
         .map(String::as_str)

@@ -129,20 +129,20 @@ fn by_prefix(path: &str) -> Option<(Api, &'static str, String)> {
         ("/manage", Api::Manage),
         ("/_sim", Api::Admin),
     ] {
-        if let Some(rest) = path.strip_prefix(prefix) {
-            if rest.is_empty() || rest.starts_with('/') {
-                let rest = if rest.is_empty() {
-                    "/".to_string()
-                } else {
-                    rest.to_string()
-                };
-                let rest = if api == Api::Admin {
-                    format!("/_sim{rest}")
-                } else {
-                    rest
-                };
-                return Some((api, prefix, rest));
-            }
+        if let Some(rest) = path.strip_prefix(prefix)
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            let rest = if rest.is_empty() {
+                "/".to_string()
+            } else {
+                rest.to_string()
+            };
+            let rest = if api == Api::Admin {
+                format!("/_sim{rest}")
+            } else {
+                rest
+            };
+            return Some((api, prefix, rest));
         }
     }
     None

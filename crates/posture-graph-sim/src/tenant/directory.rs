@@ -329,8 +329,7 @@ impl Tenant {
             .into_iter()
             .map(|template| {
                 let id = self.policy_id(template);
-                let approval = template == GLOBAL_ADMIN && self.roster.ga_activation_approval
-                    || template == roster::PRIVILEGED_ROLE_ADMIN && self.roster.ga_activation_approval;
+                let approval = (template == GLOBAL_ADMIN || template == roster::PRIVILEGED_ROLE_ADMIN) && self.roster.ga_activation_approval;
                 let notify = self.profile() != crate::spec::Profile::Neglected;
                 let policy = json!({
                     "id": id,

@@ -53,7 +53,7 @@ const TEAMS: [&str; 10] = [
 
 impl Tenant {
     pub fn is_unified(&self, g: u32) -> bool {
-        g == GROUP_ALL_COMPANY || (g >= FIRST_REGULAR_GROUP && g % 3 == 0)
+        g == GROUP_ALL_COMPANY || (g >= FIRST_REGULAR_GROUP && g.is_multiple_of(3))
     }
 
     /// Whether this unified group is public, per profile.
@@ -64,7 +64,7 @@ impl Tenant {
         match self.profile() {
             Profile::Hardened => false,
             Profile::Typical => g == GROUP_ALL_COMPANY,
-            Profile::Neglected => g == GROUP_ALL_COMPANY || g % 2 == 0,
+            Profile::Neglected => g == GROUP_ALL_COMPANY || g.is_multiple_of(2),
         }
     }
 
@@ -148,10 +148,10 @@ impl Tenant {
         if let MemberRef::User(p) = m {
             self.user_facts(p)?;
         }
-        if let Some(removed) = self.overlay.group_removed.get(&g) {
-            if removed.contains(&self.member_id(&m)) {
-                return None;
-            }
+        if let Some(removed) = self.overlay.group_removed.get(&g)
+            && removed.contains(&self.member_id(&m))
+        {
+            return None;
         }
         Some(m)
     }

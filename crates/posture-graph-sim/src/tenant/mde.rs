@@ -42,7 +42,7 @@ impl Tenant {
                 1 + pick(s, "seen", p, 20) as i64
             });
         let risk = ["None", "Low", "Medium", "High"][pick(s, "machine-risk", p, 4) as usize];
-        let os = if i % 3 == 0 {
+        let os = if i.is_multiple_of(3) {
             ("Windows10", "22H2", 19045)
         } else {
             ("Windows11", "23H2", 22631)
@@ -60,8 +60,8 @@ impl Tenant {
             "rbacGroupId": 0, "rbacGroupName": null,
             "riskScore": risk, "exposureLevel": risk,
             "isAadJoined": true, "aadDeviceId": ids::object_id(s, "aad-device", i).to_string(),
-            "machineTags": if i % 10 == 0 { json!(["VIP"]) } else { json!([]) },
-            "deviceValue": if i % 10 == 0 { "High" } else { "Normal" },
+            "machineTags": if i.is_multiple_of(10) { json!(["VIP"]) } else { json!([]) },
+            "deviceValue": if i.is_multiple_of(10) { "High" } else { "Normal" },
             "defenderAvStatus": "Updated", "managedBy": "Intune", "managedByStatus": "Success",
         }))
     }

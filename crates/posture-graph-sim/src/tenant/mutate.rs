@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::groups::MemberRef;
-use super::{AddedUser, ChangeKind, Tenant, UserOverride};
+use super::{AddedUser, ChangeKind, Tenant};
 use crate::error::SimError;
 use crate::ids::object_id;
 use crate::spec::Mutation;
@@ -131,11 +131,7 @@ impl Tenant {
                         u.display_name = name;
                     }
                 } else {
-                    let o = self
-                        .overlay
-                        .user_overrides
-                        .entry(pos)
-                        .or_insert_with(UserOverride::default);
+                    let o = self.overlay.user_overrides.entry(pos).or_default();
                     if account_enabled.is_some() {
                         o.account_enabled = account_enabled;
                     }

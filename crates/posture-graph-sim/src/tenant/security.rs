@@ -85,12 +85,12 @@ impl Tenant {
             "complianceGracePeriodExpirationDateTime": "9999-12-31T23:59:59Z",
             "lastSyncDateTime": iso(self.epoch - Duration::days(stale_days) - Duration::minutes(pick(s, "sync-min", p, 1440) as i64)),
             "enrolledDateTime": iso(enrolled),
-            "managedDeviceOwnerType": if i % 9 == 0 { "personal" } else { "company" },
+            "managedDeviceOwnerType": if i.is_multiple_of(9) { "personal" } else { "company" },
             "managementAgent": "mdm",
             "managementState": "managed",
             "deviceEnrollmentType": enrollment,
             "deviceRegistrationState": "registered",
-            "isEncrypted": !noncompliant || i % 2 == 0,
+            "isEncrypted": !noncompliant || i.is_multiple_of(2),
             "isSupervised": os == "iOS",
             "jailBroken": "False",
             "azureADDeviceId": object_id(s, "aad-device", i).to_string(),
@@ -98,7 +98,7 @@ impl Tenant {
             "model": match os { "Windows" => "Surface Laptop 5", "iOS" => "iPhone 15", "Android" => "Pixel 8", _ => "MacBook Air" },
             "manufacturer": match os { "Windows" => "Microsoft Corporation", "iOS" | "macOS" => "Apple", _ => "Google" },
             "serialNumber": format!("SN{:010}", ids::hash3(s, "serial", p) % 10_000_000_000),
-            "partnerReportedThreatState": if noncompliant && i % 5 == 0 { "highSeverity" } else { "secured" },
+            "partnerReportedThreatState": if noncompliant && i.is_multiple_of(5) { "highSeverity" } else { "secured" },
             "exchangeAccessState": "allowed",
             "exchangeAccessStateReason": "compliant",
             "easActivated": true,
@@ -159,7 +159,7 @@ impl Tenant {
         Some(json!({
             "id": id, "providerAlertId": id.trim_start_matches("da"),
             "incidentId": (1000 + incident).to_string(),
-            "status": if open { if i % 3 == 0 { "inProgress" } else { "new" } } else { "resolved" },
+            "status": if open { if i.is_multiple_of(3) { "inProgress" } else { "new" } } else { "resolved" },
             "severity": severity,
             "classification": if open { Value::Null } else { json!("truePositive") },
             "determination": if open { Value::Null } else { json!("malware") },
@@ -337,7 +337,7 @@ impl Tenant {
         Some(json!({
             "id": format!("Directory_{}", object_id(s, "audit", i)),
             "category": category, "correlationId": object_id(s, "audit-corr", i).to_string(),
-            "result": if i % 17 == 0 { "failure" } else { "success" }, "resultReason": "",
+            "result": if i.is_multiple_of(17) { "failure" } else { "success" }, "resultReason": "",
             "activityDisplayName": activity, "activityDateTime": iso(at),
             "loggedByService": if category == "RoleManagement" { "PIM" } else { "Core Directory" }, "operationType": op,
             "initiatedBy": { "user": { "id": actor.id, "displayName": null, "userPrincipalName": actor.upn, "ipAddress": "203.0.113.10", "userType": null, "homeTenantId": null, "homeTenantName": null }, "app": null },
@@ -360,8 +360,8 @@ impl Tenant {
         let at =
             self.epoch - Duration::seconds(i64::from(i) * span / i64::from(self.sign_in_len().max(1)) + 1);
         let user = self.user_facts(i % self.layout.users)?;
-        let failed = i % 23 == 0;
-        let legacy = self.profile() != Profile::Hardened && i % 41 == 0;
+        let failed = i.is_multiple_of(23);
+        let legacy = self.profile() != Profile::Hardened && i.is_multiple_of(41);
         Some(json!({
             "id": object_id(s, "signin", i).to_string(),
             "createdDateTime": iso(at),

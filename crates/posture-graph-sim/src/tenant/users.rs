@@ -157,7 +157,7 @@ impl Tenant {
         let created = self.created + Duration::days(ids::pick(s, "created", u64::from(pos), 850) as i64);
         let stale = !reserved && unit(s, "stale", u64::from(pos)) < stale_rate;
         let pending_invitation = guest && unit(s, "pending", u64::from(pos)) < 0.3;
-        let last_sign_in_days = if pending_invitation || (stale && pos % 5 == 0) {
+        let last_sign_in_days = if pending_invitation || (stale && pos.is_multiple_of(5)) {
             None
         } else if stale {
             Some(91 + ids::pick(s, "signin", u64::from(pos), 300) as i64)
@@ -311,10 +311,14 @@ impl Tenant {
         let f = self.user_facts(pos)?;
         let admin = self.roster.is_admin(pos);
         let methods: Vec<&str> = if !f.mfa_registered {
-            if pos % 2 == 0 { vec!["email"] } else { vec![] }
+            if pos.is_multiple_of(2) {
+                vec!["email"]
+            } else {
+                vec![]
+            }
         } else if admin && self.profile() == Profile::Hardened {
             vec!["fido2", "microsoftAuthenticatorPush", "windowsHelloForBusiness"]
-        } else if pos % 4 == 0 {
+        } else if pos.is_multiple_of(4) {
             vec!["mobilePhone", "microsoftAuthenticatorPush"]
         } else {
             vec!["microsoftAuthenticatorPush", "softwareOneTimePasscode"]
@@ -327,7 +331,7 @@ impl Tenant {
         } else {
             "push"
         };
-        let sspr = f.mfa_registered || pos % 3 == 0;
+        let sspr = f.mfa_registered || pos.is_multiple_of(3);
         Some(json!({
             "id": f.id,
             "userPrincipalName": f.upn,
