@@ -24,7 +24,7 @@ pub enum TokensError {
         tenant: String,
         resource: Resource,
         #[source]
-        source: GraphError,
+        source: Box<GraphError>,
     },
     /// The token endpoint could not be reached or kept failing.
     #[error("token endpoint unavailable for tenant {tenant} ({}): {source}", .resource.as_str())]
@@ -32,7 +32,7 @@ pub enum TokensError {
         tenant: String,
         resource: Resource,
         #[source]
-        source: GraphError,
+        source: Box<GraphError>,
     },
     #[error("token cache coordination failed: {0}")]
     Coordination(#[from] CoordinatorError),
@@ -52,12 +52,12 @@ impl TokensError {
             GraphError::Authentication { .. } | GraphError::Config { .. } => TokensError::Refused {
                 tenant: tenant.to_owned(),
                 resource,
-                source,
+                source: Box::new(source),
             },
             other => TokensError::TokenEndpointUnavailable {
                 tenant: tenant.to_owned(),
                 resource,
-                source: other,
+                source: Box::new(other),
             },
         }
     }

@@ -20,26 +20,30 @@ use crate::key::TenantId;
 /// because the drop goes through the coordinator's shared slot, which all replicas watch.
 pub const CONSUMER: &str = "tokens-connection-changed";
 
-/// `events.connection.changed.{tenant}`: published by credentials.
+/// Subject token of connection changes (shared with the credentials role, which publishes them).
+pub const CONNECTION_CHANGED: &str = "connection-changed";
+/// Subject token of connection health results.
+pub const CONNECTION_HEALTH_CHANGED: &str = "connection-health-changed";
+
+/// `events.connection-changed.{tenant}`: published by credentials.
 pub fn changed_subject(tenant: &TenantId) -> Result<Subject, SubjectError> {
     Subject::events()
-        .token("connection")?
-        .token("changed")?
+        .token(CONNECTION_CHANGED)?
         .token(tenant.as_str())?
         .build()
 }
 
-/// `events.connection.health.{tenant}`: published by tokens after a connection test.
+/// `events.connection-health-changed.{tenant}`: published after a connection test.
 pub fn health_subject(tenant: &TenantId) -> Result<Subject, SubjectError> {
     Subject::events()
-        .token("connection")?
-        .token("health")?
+        .token(CONNECTION_HEALTH_CHANGED)?
         .token(tenant.as_str())?
         .build()
 }
 
+/// `events.connection-changed.*`.
 pub fn changed_filter() -> Result<SubjectFilter, SubjectError> {
-    SubjectFilter::new(StreamKind::Events, ["connection", "changed"])?.any()
+    SubjectFilter::new(StreamKind::Events, [CONNECTION_CHANGED])?.any()
 }
 
 pub(crate) struct ConnectionChangedHandler {

@@ -48,23 +48,37 @@ fn kv_error(bucket: &str, e: impl std::fmt::Display) -> CoordinatorError {
     }
 }
 
+/// Creates or updates the bucket's stream directly, with the settings NATS KV uses for a bucket.
+/// (The client's own bucket creation asks for account limits in a shape nats-server 2.9 does not
+/// answer with, so it cannot be used there.)
 async fn bucket(
     js: &jetstream::Context,
     name: String,
     description: &str,
     max_age: Duration,
 ) -> Result<kv::Store, CoordinatorError> {
-    js.create_or_update_key_value(kv::Config {
-        bucket: name.clone(),
-        description: description.to_owned(),
-        history: 1,
+    let config = jetstream::stream::Config {
+        name: format!("KV_{name}"),
+        description: Some(description.to_owned()),
+        subjects: vec![format!("$KV.{name}.>")],
+        max_messages_per_subject: 1,
         max_age,
         // Sealed or not, short-lived secrets have no business on disk.
         storage: jetstream::stream::StorageType::Memory,
+        allow_rollup: true,
+        deny_delete: true,
+        deny_purge: false,
+        allow_direct: true,
+        discard: jetstream::stream::DiscardPolicy::New,
+        num_replicas: 1,
         ..Default::default()
-    })
-    .await
-    .map_err(|e| kv_error(&name, e))
+    };
+    js.create_or_update_stream(config)
+        .await
+        .map_err(|e| kv_error(&name, e))?;
+    js.get_key_value(name.clone())
+        .await
+        .map_err(|e| kv_error(&name, e))
 }
 
 impl NatsKvCoordinator {

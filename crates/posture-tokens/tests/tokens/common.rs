@@ -1,0 +1,183 @@
+//! The world a test runs in: the simulator (real HTTP), the vault double (real gRPC), a manual
+//! clock, and broker replicas each serving TokenBrokerService on its own loopback port.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use posture_bus::{Bus, MemoryBus, Prefix, StreamSettings};
+use posture_graph::Resource;
+use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
+use posture_kit::clock::ManualClock;
+use posture_kit::config::GrpcConfig;
+use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_proto::internal::v1::token_broker_service_client::TokenBrokerServiceClient;
+use posture_proto::internal::v1::{GetTokenRequest, GetTokenResponse};
+use posture_proto::v1::ApiResource;
+use posture_tokens::{BrokerSettings, InProcessCoordinator, RefreshCoordinator, TokensDeps, start};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tonic::transport::Channel;
+
+use crate::vault_double::{StoredConnection, VaultDouble};
+
+pub struct World {
+    pub sim: Simulator,
+    pub vault: VaultDouble,
+    pub vault_addr: SocketAddr,
+    pub clock: ManualClock,
+    pub shutdown: CancellationToken,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub fn settings() -> BrokerSettings {
+    BrokerSettings {
+        wait_poll: Duration::from_millis(100),
+        wait_limit: Duration::from_secs(20),
+        ..BrokerSettings::default()
+    }
+}
+
+pub fn memory_bus() -> Arc<dyn Bus> {
+    let prefix = Prefix::new(format!("t{}", uuid::Uuid::new_v4().simple())).expect("valid prefix");
+    Arc::new(MemoryBus::new(prefix, StreamSettings::default()))
+}
+
+impl World {
+    pub async fn new() -> World {
+        posture_graph::install_crypto_provider();
+        let sim = Simulator::start(SimConfig::default())
+            .await
+            .expect("simulator starts");
+        let vault = VaultDouble::default();
+        let shutdown = CancellationToken::new();
+        let vault_addr = vault.serve(shutdown.clone()).await;
+        World {
+            sim,
+            vault,
+            vault_addr,
+            clock: ManualClock::new(chrono::Utc::now()),
+            shutdown,
+        }
+    }
+
+    /// A simulator tenant whose credential (version 1) the vault hands out.
+    pub fn tenant(&self, spec: TenantSpec) -> TenantInfo {
+        let info = self.sim.create_tenant(spec).expect("tenant is created");
+        self.vault.put(
+            &info.tenant_id.to_string(),
+            StoredConnection {
+                client_id: info.client_id.to_string(),
+                secret: info.client_secret.expose().to_owned(),
+                version: 1,
+                base_url: self.sim.base_url(),
+            },
+        );
+        info
+    }
+
+    /// Token requests the simulator's authority received for a tenant.
+    pub fn token_requests(&self, tenant: &TenantInfo) -> usize {
+        self.sim
+            .request_log(&tenant.tenant_id.to_string())
+            .iter()
+            .filter(|r| r.api == "login token")
+            .count()
+    }
+
+    pub async fn replica(&self, coordinator: Arc<dyn RefreshCoordinator>, bus: Arc<dyn Bus>) -> Replica {
+        self.replica_with(coordinator, bus, settings()).await
+    }
+
+    pub async fn standalone(&self) -> Replica {
+        self.replica(Arc::new(InProcessCoordinator::default()), memory_bus())
+            .await
+    }
+
+    pub async fn replica_with(
+        &self,
+        coordinator: Arc<dyn RefreshCoordinator>,
+        bus: Arc<dyn Bus>,
+        settings: BrokerSettings,
+    ) -> Replica {
+        let config = GrpcConfig::default();
+        let vault = lazy_channel(&format!("http://{}", self.vault_addr), &config).expect("vault channel");
+        let role = start(TokensDeps {
+            bus: bus.clone(),
+            clock: Arc::new(self.clock.clone()),
+            shutdown: self.shutdown.clone(),
+            tasks: TaskTracker::new(),
+            vault,
+            coordinator,
+            settings,
+        })
+        .await
+        .expect("tokens role starts");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let addr: SocketAddr = listener.local_addr().expect("local address");
+        let server = role.register(GrpcServer::new(&config));
+        let stop = self.shutdown.clone();
+        tokio::spawn(async move {
+            let _ = server.serve(listener, stop).await;
+        });
+        let channel = lazy_channel(&format!("http://{addr}"), &config).expect("broker channel");
+        Replica { channel, bus }
+    }
+}
+
+pub struct Replica {
+    pub channel: Channel,
+    pub bus: Arc<dyn Bus>,
+}
+
+pub fn api(resource: Resource) -> ApiResource {
+    match resource {
+        Resource::Graph => ApiResource::Graph,
+        Resource::DefenderForEndpoint => ApiResource::Defender,
+        Resource::ManagementActivity => ApiResource::ManagementActivity,
+    }
+}
+
+impl Replica {
+    pub fn client(&self) -> TokenBrokerServiceClient<Channel> {
+        TokenBrokerServiceClient::new(self.channel.clone())
+    }
+
+    pub async fn get_token(
+        &self,
+        tenant: &TenantInfo,
+        resource: Resource,
+    ) -> Result<GetTokenResponse, tonic::Status> {
+        self.client()
+            .get_token(GetTokenRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                resource: api(resource) as i32,
+                min_valid_seconds: 0,
+            })
+            .await
+            .map(|r| r.into_inner())
+    }
+}
+
+pub fn expires_at(response: &GetTokenResponse) -> chrono::DateTime<chrono::Utc> {
+    let t = response.expires_at.expect("expires_at is set");
+    chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).expect("nanos fit"))
+        .expect("valid time")
+}
+
+/// The `exp - iat` of a JWT: the lifetime the authority gave it.
+pub fn jwt_lifetime(token: &str) -> i64 {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .expect("base64url claims");
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON claims");
+    claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat")
+}

@@ -1,0 +1,226 @@
+//! TestConnection against the simulator: the states operators know, with the reasons behind them,
+//! recorded with the vault and announced on the bus.
+
+use std::time::Duration;
+
+use posture_bus::{ConsumerConfig, StreamKind, SubjectFilter};
+use posture_graph_sim::permissions::{GRAPH_NEEDED, MANAGE_NEEDED, MDE_NEEDED};
+use posture_graph_sim::{Licences, TenantInfo, TenantSpec};
+use posture_proto::events::v1::ConnectionHealthChanged;
+use posture_proto::internal::v1::{TestConnectionRequest, TestConnectionResponse};
+use posture_proto::v1::{ApiResource, ConnectionState, CredentialAccessPurpose, ErrorClass, ResourceCheck};
+use posture_tokens::CONNECTION_HEALTH_CHANGED;
+use tokio_util::sync::CancellationToken;
+
+use crate::common::{Replica, World};
+use crate::vault_double::StoredConnection;
+
+async fn test_connection(broker: &Replica, tenant: &TenantInfo) -> TestConnectionResponse {
+    broker
+        .client()
+        .test_connection(TestConnectionRequest {
+            tenant_id: tenant.tenant_id.to_string(),
+        })
+        .await
+        .expect("the test runs")
+        .into_inner()
+}
+
+fn state(value: i32) -> ConnectionState {
+    ConnectionState::try_from(value).expect("a known state")
+}
+
+fn resource(response: &TestConnectionResponse, api: ApiResource) -> ResourceCheck {
+    let health = response.health.as_ref().expect("health");
+    health
+        .resources
+        .iter()
+        .find(|r| r.resource == api as i32)
+        .cloned()
+        .expect("the API was checked")
+}
+
+#[tokio::test]
+async fn a_fully_consented_tenant_is_connected_recorded_and_announced() {
+    let world = World::new().await;
+    let tenant = world.tenant(TenantSpec::default());
+    let broker = world.standalone().await;
+    let filter = SubjectFilter::new(StreamKind::Events, [CONNECTION_HEALTH_CHANGED])
+        .and_then(|f| f.any())
+        .expect("filter");
+    let mut announcements = broker
+        .bus
+        .consumer(ConsumerConfig::new("health-watcher", filter).expect("consumer config"))
+        .await
+        .expect("consumer");
+
+    let response = test_connection(&broker, &tenant).await;
+
+    let health = response.health.clone().expect("health");
+    assert_eq!(
+        state(health.state),
+        ConnectionState::Connected,
+        "{:?}",
+        health.reason
+    );
+    assert!(health.reason.is_none());
+    assert_eq!(response.credential_version, 1);
+    for api in [
+        ApiResource::Graph,
+        ApiResource::Defender,
+        ApiResource::ManagementActivity,
+    ] {
+        let check = resource(&response, api);
+        assert_eq!(
+            state(check.state),
+            ConnectionState::Connected,
+            "{api:?}: {:?}",
+            check.reason
+        );
+        assert!(!check.granted_roles.is_empty());
+        assert!(check.permissions.iter().all(|p| p.granted), "{api:?}");
+    }
+    let graph = resource(&response, ApiResource::Graph);
+    let users = graph
+        .permissions
+        .iter()
+        .find(|p| p.permission == "User.Read.All")
+        .expect("User.Read.All was probed");
+    assert!(users.required);
+    assert!(
+        users.probe_endpoint.starts_with("GET /v1.0/"),
+        "{}",
+        users.probe_endpoint
+    );
+
+    let recorded = world.vault.recorded_health();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].credential_version, 1);
+    assert_eq!(
+        recorded[0].health.as_ref().map(|h| h.state),
+        Some(ConnectionState::Connected as i32)
+    );
+    assert!(
+        world
+            .vault
+            .accesses()
+            .iter()
+            .any(|a| a.tenant == tenant.tenant_id.to_string()
+                && a.purpose == CredentialAccessPurpose::ConnectionTest
+                && a.caller == "tokens")
+    );
+
+    let cancel = CancellationToken::new();
+    let delivery = tokio::time::timeout(Duration::from_secs(5), announcements.next(&cancel))
+        .await
+        .expect("announced in time")
+        .expect("bus works")
+        .expect("a delivery");
+    let event: ConnectionHealthChanged = delivery.decode().expect("payload");
+    assert_eq!(event.tenant_id, tenant.tenant_id.to_string());
+    assert_eq!(event.credential_version, 1);
+    assert_eq!(
+        event.health.map(|h| h.state),
+        Some(ConnectionState::Connected as i32)
+    );
+    delivery.ack().await.expect("acked");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_an_authentication_error_with_aadsts7000215() {
+    let world = World::new().await;
+    let tenant = world.tenant(TenantSpec::default());
+    world.vault.put(
+        &tenant.tenant_id.to_string(),
+        StoredConnection {
+            client_id: tenant.client_id.to_string(),
+            secret: "wrong-secret-value".into(),
+            version: 3,
+            base_url: world.sim.base_url(),
+        },
+    );
+    let broker = world.standalone().await;
+
+    let response = test_connection(&broker, &tenant).await;
+
+    let health = response.health.expect("health");
+    assert_eq!(state(health.state), ConnectionState::AuthenticationError);
+    let reason = health.reason.expect("a reason");
+    assert_eq!(reason.code, "AADSTS7000215");
+    assert_eq!(reason.error_class, ErrorClass::Authentication as i32);
+    assert!(reason.message.contains("client secret"), "{}", reason.message);
+    assert_eq!(response.credential_version, 3);
+    assert_eq!(world.vault.recorded_health()[0].credential_version, 3);
+}
+
+#[tokio::test]
+async fn missing_consent_is_a_permission_error_naming_the_permissions() {
+    let world = World::new().await;
+    let withheld = ["Policy.Read.All", "User.Read.All", "Directory.Read.All"];
+    let granted: Vec<String> = GRAPH_NEEDED
+        .iter()
+        .chain(MDE_NEEDED)
+        .chain(MANAGE_NEEDED)
+        .filter(|p| !withheld.contains(p))
+        .map(|p| p.to_string())
+        .collect();
+    let tenant = world.tenant(TenantSpec {
+        permissions: Some(granted),
+        ..TenantSpec::default()
+    });
+    let broker = world.standalone().await;
+
+    let response = test_connection(&broker, &tenant).await;
+
+    let health = response.health.clone().expect("health");
+    assert_eq!(state(health.state), ConnectionState::PermissionError);
+    let reason = health.reason.expect("a reason");
+    assert_eq!(reason.error_class, ErrorClass::Permission as i32);
+    assert!(
+        reason.missing_permissions.contains(&"Policy.Read.All".to_owned()),
+        "{reason:?}"
+    );
+    assert!(
+        reason.missing_permissions.contains(&"User.Read.All".to_owned()),
+        "{reason:?}"
+    );
+    assert!(reason.message.contains("Policy.Read.All"));
+    // Defender and Management Activity keep their own, healthy results.
+    assert_eq!(
+        state(resource(&response, ApiResource::Defender).state),
+        ConnectionState::Connected
+    );
+    assert_eq!(
+        state(resource(&response, ApiResource::ManagementActivity).state),
+        ConnectionState::Connected
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_without_defender_is_reported_apart_and_graph_stays_connected() {
+    let world = World::new().await;
+    let tenant = world.tenant(TenantSpec {
+        licences: Licences {
+            defender_p2: false,
+            e5: false,
+            ..Licences::default()
+        },
+        ..TenantSpec::default()
+    });
+    let broker = world.standalone().await;
+
+    let response = test_connection(&broker, &tenant).await;
+
+    let health = response.health.clone().expect("health");
+    assert_eq!(
+        state(health.state),
+        ConnectionState::Connected,
+        "{:?}",
+        health.reason
+    );
+    let defender = resource(&response, ApiResource::Defender);
+    assert_eq!(state(defender.state), ConnectionState::PermissionError);
+    let reason = defender.reason.expect("a reason");
+    assert_eq!(reason.error_class, ErrorClass::License as i32);
+    assert_eq!(reason.code, "AADSTS500011");
+}

@@ -1,0 +1,12 @@
+//! Integration tests of the tokens role against the simulator (real HTTP), a VaultService double
+//! served over real gRPC, and, where coordination across processes matters, a real NATS server.
+
+mod cache;
+mod common;
+mod connection_test;
+mod coordinator;
+mod invalidation;
+mod logs;
+mod replicas;
+mod source;
+mod vault_double;
