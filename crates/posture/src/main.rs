@@ -2,6 +2,9 @@
 //! the client commands that talk to a running Posture through its gateway.
 
 mod client;
+mod cmd;
+mod demo;
+mod server;
 
 use std::process::ExitCode;
 
@@ -23,6 +26,22 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Everything in one process against the built-in simulator: connect demo tenants and show their health.
+    Demo(demo::DemoArgs),
+    /// Run the given roles in this process (distributed mode: one process per role).
+    Run(cmd::serve::RunArgs),
+    /// Run every role in one process (SQLite and the in-process bus unless configured otherwise).
+    Standalone(cmd::serve::StandaloneArgs),
+    /// Show the effective configuration (secrets redacted) after every layer is applied.
+    Config {
+        #[command(flatten)]
+        config: cmd::ConfigArgs,
+    },
+    /// API keys for the gateway.
+    ApiKeys {
+        #[command(subcommand)]
+        command: cmd::keys::ApiKeysCommand,
+    },
     /// Tenant connections: add, list, show, test, update-credentials, remove.
     Tenants {
         #[command(flatten)]
@@ -53,6 +72,14 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Run(args) => cmd::serve::run(args).await,
+        Command::Standalone(args) => cmd::serve::standalone(args).await,
+        Command::Config { config } => {
+            print!("{}", config.load()?.redacted()?);
+            Ok(0)
+        }
+        Command::ApiKeys { command } => cmd::keys::run(command).await,
         Command::Tenants { gateway, command } => client::tenants::run(command, &gateway).await,
     }
 }

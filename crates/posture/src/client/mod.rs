@@ -40,6 +40,12 @@ pub struct GatewayArgs {
 #[derive(Clone)]
 pub struct ApiKey(MetadataValue<tonic::metadata::Ascii>);
 
+impl ApiKey {
+    pub fn from_header(value: MetadataValue<tonic::metadata::Ascii>) -> Self {
+        Self(value)
+    }
+}
+
 impl Interceptor for ApiKey {
     fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
         request.metadata_mut().insert("authorization", self.0.clone());

@@ -314,6 +314,12 @@ fn read_credential(args: &CredentialArgs) -> anyhow::Result<Credential> {
             })),
         });
     }
+    let Some(expires) = args.secret_expires else {
+        anyhow::bail!(
+            "--secret-expires YYYY-MM-DD is required with a client secret (the Azure portal shows it next to \
+             the secret), so Posture can warn before it expires"
+        );
+    };
     let secret = match &args.secret_file {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the secret file {}", path.display()))?,
@@ -331,12 +337,10 @@ fn read_credential(args: &CredentialArgs) -> anyhow::Result<Credential> {
     if secret.is_empty() {
         anyhow::bail!("the client secret is empty: pipe it on standard input or use --secret-file");
     }
-    let expires_at = args.secret_expires.map(|d| {
-        let at = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-        prost_types::Timestamp {
-            seconds: at.timestamp(),
-            nanos: 0,
-        }
+    let at = expires.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let expires_at = Some(prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
     });
     Ok(Credential {
         kind: Some(credential::Kind::ClientSecret(ClientSecretCredential {

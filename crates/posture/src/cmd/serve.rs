@@ -1,0 +1,74 @@
+//! `posture run` and `posture standalone`: start roles and serve until SIGTERM or Ctrl-C, then
+//! stop intake, drain in-flight work and flush telemetry.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use posture_kit::ServiceRole;
+use posture_kit::shutdown::Shutdown;
+
+use super::ConfigArgs;
+use crate::server;
+
+/// How long in-flight work may take to finish after a shutdown signal.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(20);
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Roles to run, comma-separated or repeated: credentials, tokens, sync, scheduler, assessment, gateway.
+    #[arg(long = "service", value_delimiter = ',', required = true)]
+    pub services: Vec<ServiceRole>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StandaloneArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
+    let services = args
+        .services
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let config = args
+        .config
+        .loader()
+        .set("services", services)
+        .load()
+        .context("invalid configuration")?;
+    serve(config, true).await
+}
+
+pub async fn standalone(args: StandaloneArgs) -> anyhow::Result<i32> {
+    let mut config = args.config.load()?;
+    server::prepare_standalone(&mut config)?;
+    serve(config, false).await
+}
+
+async fn serve(config: posture_kit::PostureConfig, strict: bool) -> anyhow::Result<i32> {
+    let telemetry = posture_kit::telemetry::init(&config.telemetry).context("cannot start telemetry")?;
+    let shutdown = Shutdown::new();
+    shutdown.listen_for_signals();
+    let running = match server::start(&config, &shutdown, strict).await {
+        Ok(running) => running,
+        Err(err) => {
+            shutdown.cancel();
+            shutdown.complete(DRAIN_DEADLINE, Some(telemetry)).await;
+            return Err(err);
+        }
+    };
+    shutdown.token().cancelled().await;
+    tracing::info!("shutting down: stopping intake and draining");
+    let served = running.wait().await;
+    let report = shutdown.complete(DRAIN_DEADLINE, Some(telemetry)).await;
+    if !report.timed_out.is_empty() {
+        eprintln!("shutdown: did not drain in time: {}", report.timed_out.join(", "));
+    }
+    served.map(|()| 0)
+}

@@ -1,0 +1,249 @@
+//! `posture demo`: everything in one process against the built-in simulator, so a new user sees
+//! Posture work with one command and no tenant of their own. It starts the simulator with two demo
+//! tenants, runs the roles standalone (SQLite, in-process bus), creates an admin API key, connects
+//! both tenants through the public gateway exactly as an operator would, tests them and prints
+//! their health: one Connected, one missing admin consent for two permissions.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use posture_graph_sim::{Profile, SimConfig, Simulator, TenantInfo, TenantSpec, ThrottleMode};
+use posture_kit::PostureConfig;
+use posture_kit::config::{KeyRef, LogFormat};
+use posture_kit::db::Db;
+use posture_kit::shutdown::Shutdown;
+use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
+use posture_proto::v1::{
+    ClientSecretCredential, Cloud, CloudEndpoints, ConnectionHealth, CreateConnectionRequest, Credential,
+    TestConnectionRequest, credential,
+};
+use secrecy::ExposeSecret;
+use tonic::metadata::MetadataValue;
+use tonic::transport::Endpoint;
+
+use crate::client::health;
+use crate::client::output::Table;
+use crate::server;
+
+/// Permissions the second demo tenant's administrator "forgot" to consent to.
+const WITHHELD_PERMISSIONS: [&str; 2] = ["Policy.Read.All", "AuditLog.Read.All"];
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Folder for the demo's database and vault key; emptied at start.
+    #[arg(long, default_value = "posture-demo")]
+    pub data_dir: PathBuf,
+    /// Users in the main demo tenant.
+    #[arg(long, default_value_t = 250)]
+    pub users: u32,
+    /// Keep serving after the summary (gateway address and API key are printed) until Ctrl-C.
+    #[arg(long)]
+    pub keep_running: bool,
+}
+
+struct DemoTenant {
+    info: TenantInfo,
+    note: &'static str,
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
+    if args.data_dir.exists() {
+        std::fs::remove_dir_all(&args.data_dir)
+            .with_context(|| format!("cannot empty the demo folder {}", args.data_dir.display()))?;
+    }
+    let mut config = demo_config(&args.data_dir);
+    let telemetry = posture_kit::telemetry::init(&config.telemetry).context("cannot start telemetry")?;
+
+    println!("Starting the Microsoft cloud simulator...");
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .context("cannot start the simulator")?;
+    let tenants = demo_tenants(&sim, args.users)?;
+
+    println!(
+        "Starting Posture standalone (SQLite in {}, in-process bus)...",
+        args.data_dir.display()
+    );
+    server::prepare_standalone(&mut config)?;
+    let shutdown = Shutdown::new();
+    shutdown.listen_for_signals();
+    let running = server::start(&config, &shutdown, false).await?;
+    let gateway = running.gateway_addr.context("the gateway did not start")?;
+
+    let db = Db::connect(&config.database, "gateway")
+        .await
+        .context("cannot open the gateway database")?;
+    let issued = posture_gateway::bootstrap_admin_key(&db, false)
+        .await
+        .context("cannot create the admin API key")?;
+    let key = issued.key.expose_secret().to_owned();
+    let mut client = gateway_client(gateway, &key).await?;
+
+    let mut table = Table::new(vec!["TENANT", "TENANT ID", "USERS", "HEALTH"]);
+    let mut connected = 0;
+    for tenant in &tenants {
+        println!("Connecting {} through the gateway...", tenant.info.display_name);
+        let health = connect_and_test(&mut client, &sim, &tenant.info).await?;
+        if health.state == posture_proto::v1::ConnectionState::Connected as i32 {
+            connected += 1;
+        }
+        table.row(vec![
+            format!("{} ({})", tenant.info.display_name, tenant.note),
+            tenant.info.tenant_id.to_string(),
+            tenant.info.users.to_string(),
+            health::summary(Some(&health)),
+        ]);
+    }
+    println!();
+    print!("{}", table.render());
+    println!();
+    println!("{connected} of {} demo tenants connected.", tenants.len());
+
+    if args.keep_running {
+        println!();
+        println!("Posture is serving. Gateway: http://{gateway}");
+        println!("Admin API key (shown once): {key}");
+        println!("Try:  POSTURE_API_KEY=<key> posture tenants list --gateway http://{gateway}");
+        println!("Press Ctrl-C to stop.");
+        shutdown.token().cancelled().await;
+    } else {
+        shutdown.cancel();
+    }
+    running.wait().await?;
+    shutdown.complete(Duration::from_secs(10), Some(telemetry)).await;
+    sim.shutdown().await;
+    Ok(0)
+}
+
+fn demo_config(data_dir: &std::path::Path) -> PostureConfig {
+    let mut config = PostureConfig::default();
+    config.database.url = format!("sqlite://{}/posture.db", data_dir.display()).into();
+    config.vault.keys = vec![KeyRef {
+        id: "demo-1".into(),
+        env: None,
+        file: Some(data_dir.join("vault-key-1")),
+    }];
+    config.vault.active_key = Some("demo-1".into());
+    // Free ports, so the demo runs next to anything else on the machine.
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.grpc.listen = any;
+    config.gateway.listen = any;
+    config.health.listen = any;
+    let internal = format!("http://{any}");
+    config.endpoints.credentials.clone_from(&internal);
+    config.endpoints.tokens.clone_from(&internal);
+    config.endpoints.sync.clone_from(&internal);
+    config.endpoints.scheduler.clone_from(&internal);
+    config.endpoints.assessment.clone_from(&internal);
+    config.services = server::AVAILABLE_ROLES.to_vec();
+    // The summary is the output; logs only for real trouble (the demo's vault key is throwaway).
+    config.telemetry.log_level = "error".into();
+    config.telemetry.log_format = LogFormat::Pretty;
+    config
+}
+
+fn demo_tenants(sim: &Simulator, users: u32) -> anyhow::Result<Vec<DemoTenant>> {
+    let main = sim
+        .create_tenant(TenantSpec {
+            profile: Profile::Typical,
+            seed: 7,
+            users,
+            display_name: Some("Contoso".into()),
+            throttling: ThrottleMode::Realistic,
+            ..TenantSpec::default()
+        })
+        .context("cannot create the demo tenant")?;
+    let granted: Vec<String> = posture_graph_sim::permissions::GRAPH_NEEDED
+        .iter()
+        .chain(posture_graph_sim::permissions::MDE_NEEDED)
+        .chain(posture_graph_sim::permissions::MANAGE_NEEDED)
+        .filter(|p| !WITHHELD_PERMISSIONS.contains(p))
+        .map(|p| (*p).to_owned())
+        .collect();
+    let partial = sim
+        .create_tenant(TenantSpec {
+            profile: Profile::Neglected,
+            seed: 8,
+            users: 40,
+            display_name: Some("Fabrikam".into()),
+            permissions: Some(granted),
+            ..TenantSpec::default()
+        })
+        .context("cannot create the second demo tenant")?;
+    Ok(vec![
+        DemoTenant {
+            info: main,
+            note: "typical, all permissions",
+        },
+        DemoTenant {
+            info: partial,
+            note: "consent missing",
+        },
+    ])
+}
+
+type Client = TenantConnectionServiceClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, crate::client::ApiKey>,
+>;
+
+async fn gateway_client(gateway: SocketAddr, key: &str) -> anyhow::Result<Client> {
+    let channel = Endpoint::from_shared(format!("http://{gateway}"))?
+        .connect()
+        .await
+        .context("cannot reach the gateway")?;
+    let header = MetadataValue::try_from(format!("Bearer {key}")).context("API key header")?;
+    Ok(TenantConnectionServiceClient::with_interceptor(
+        channel,
+        crate::client::ApiKey::from_header(header),
+    ))
+}
+
+async fn connect_and_test(
+    client: &mut Client,
+    sim: &Simulator,
+    tenant: &TenantInfo,
+) -> anyhow::Result<ConnectionHealth> {
+    let base = sim.base_url();
+    let join = |path: &str| {
+        base.join(path)
+            .map(|u| u.to_string().trim_end_matches('/').to_owned())
+    };
+    let expires = tenant.secret_expires_at;
+    client
+        .create_connection(CreateConnectionRequest {
+            tenant_id: tenant.tenant_id.to_string(),
+            display_name: tenant.display_name.clone(),
+            client_id: tenant.client_id.to_string(),
+            cloud: Cloud::Custom as i32,
+            endpoints: Some(CloudEndpoints {
+                authority_url: join("login")?,
+                graph_url: join("graph")?,
+                defender_url: join("mde")?,
+                management_activity_url: join("manage")?,
+            }),
+            credential: Some(Credential {
+                kind: Some(credential::Kind::ClientSecret(ClientSecretCredential {
+                    secret_value: tenant.client_secret.expose().to_owned(),
+                    expires_at: Some(prost_types::Timestamp {
+                        seconds: expires.timestamp(),
+                        nanos: 0,
+                    }),
+                })),
+            }),
+        })
+        .await
+        .map_err(|s| crate::client::status::explain("connecting the demo tenant", s))?;
+    let health = client
+        .test_connection(TestConnectionRequest {
+            tenant_id: tenant.tenant_id.to_string(),
+        })
+        .await
+        .map_err(|s| crate::client::status::explain("testing the demo tenant", s))?
+        .into_inner()
+        .health
+        .unwrap_or_default();
+    Ok(health)
+}

@@ -1,0 +1,161 @@
+//! Runs a set of roles in this process: binds the internal gRPC server (every role but the gateway),
+//! the gateway's public server and the health/metrics endpoint, starts each role and serves until
+//! shutdown. `posture run`, `posture standalone` and `posture demo` all come through here, so
+//! standalone and distributed differ only in configuration (store, bus, addresses).
+
+mod bus;
+mod first_run;
+mod roles;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use posture_kit::PostureConfig;
+use posture_kit::ServiceRole;
+use posture_kit::grpc::GrpcServer;
+use posture_kit::shutdown::Shutdown;
+use posture_kit::telemetry::{MetricsRegistry, health};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use first_run::prepare_standalone;
+
+/// Roles this build can run. The sync, scheduler and assessment services are not part of it yet.
+pub const AVAILABLE_ROLES: [ServiceRole; 3] = [
+    ServiceRole::Credentials,
+    ServiceRole::Tokens,
+    ServiceRole::Gateway,
+];
+
+/// A started set of roles.
+pub struct RunningServer {
+    /// Where the public gateway listens, if the gateway runs here.
+    pub gateway_addr: Option<SocketAddr>,
+    servers: Vec<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl RunningServer {
+    /// Waits until every server has stopped (after the shutdown token is cancelled).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        for server in self.servers {
+            server.await.context("a server task panicked")??;
+        }
+        Ok(())
+    }
+}
+
+/// Starts `config.services` in this process. `strict` refuses roles this build cannot run (what an
+/// explicit `--service` list asks for); otherwise they are skipped with a warning (standalone).
+pub async fn start(
+    config: &PostureConfig,
+    shutdown: &Shutdown,
+    strict: bool,
+) -> anyhow::Result<RunningServer> {
+    let mut config = config.clone();
+    let config = &mut config;
+    let mut roles = Vec::new();
+    for role in &config.services {
+        if AVAILABLE_ROLES.contains(role) {
+            roles.push(*role);
+        } else if strict {
+            anyhow::bail!(
+                "the {role} role is not part of this build yet; available roles: credentials, tokens, gateway"
+            );
+        } else {
+            tracing::warn!(%role, "role not part of this build yet; skipped");
+        }
+    }
+    if roles.is_empty() {
+        anyhow::bail!("no role to run: set `services` in the config, POSTURE__SERVICES, or --service");
+    }
+
+    let metrics = MetricsRegistry::new();
+    let readiness = health::Readiness::new(shutdown.token());
+    let health_listener = bind(config.health.listen, "health").await?;
+    let health_addr = health_listener.local_addr()?;
+    let mut servers = Vec::new();
+    let health_task = health::serve(health_listener, metrics, readiness.clone(), shutdown.token());
+    servers.push(tokio::spawn(async move {
+        health_task
+            .await
+            .context("the health server panicked")?
+            .context("the health server failed")
+    }));
+
+    let bus = bus::connect(config).await?;
+    let internal_roles: Vec<_> = roles
+        .iter()
+        .copied()
+        .filter(|r| *r != ServiceRole::Gateway)
+        .collect();
+    let mut internal_addr = None;
+    if !internal_roles.is_empty() {
+        let listener = bind(config.grpc.listen, "internal gRPC").await?;
+        let bound = listener.local_addr()?;
+        follow_bound_port(config, bound);
+        internal_addr = Some(bound);
+        let mut server = GrpcServer::new(&config.grpc).descriptor_set(posture_proto::FILE_DESCRIPTOR_SET);
+        for role in &internal_roles {
+            server = roles::start_internal(*role, config, &bus, shutdown, server).await?;
+        }
+        let token = shutdown.token();
+        servers.push(tokio::spawn(async move {
+            server
+                .serve(listener, token)
+                .await
+                .context("the internal gRPC server failed")
+        }));
+    }
+
+    let mut gateway_addr = None;
+    if roles.contains(&ServiceRole::Gateway) {
+        let listener = bind(config.gateway.listen, "gateway").await?;
+        gateway_addr = Some(listener.local_addr()?);
+        let server = roles::start_gateway(config, shutdown).await?;
+        let token = shutdown.token();
+        servers.push(tokio::spawn(async move {
+            server.serve(listener, token).await.context("the gateway failed")
+        }));
+    }
+
+    readiness.mark_ready();
+    tracing::info!(
+        roles = %roles.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+        internal = ?internal_addr,
+        gateway = ?gateway_addr,
+        health = %health_addr,
+        "posture is serving"
+    );
+    Ok(RunningServer {
+        gateway_addr,
+        servers,
+    })
+}
+
+/// Endpoints that name this process's own internal server follow the port it actually bound, so a
+/// configuration with port 0 (tests, the demo) still lets the roles reach each other over loopback.
+fn follow_bound_port(config: &mut PostureConfig, bound: SocketAddr) {
+    if config.grpc.listen.port() != 0 {
+        return;
+    }
+    let configured = format!("http://{}", config.grpc.listen);
+    let actual = format!("http://{bound}");
+    let endpoints = &mut config.endpoints;
+    for endpoint in [
+        &mut endpoints.credentials,
+        &mut endpoints.tokens,
+        &mut endpoints.sync,
+        &mut endpoints.scheduler,
+        &mut endpoints.assessment,
+    ] {
+        if endpoint.trim_end_matches('/') == configured {
+            endpoint.clone_from(&actual);
+        }
+    }
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} for the {what} server (is another Posture running?)")
+    })
+}

@@ -1,0 +1,115 @@
+//! Starting each role with what it needs from the process: its database schema, the bus, the
+//! clock, channels to the roles it calls, and its share of the shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use posture_bus::Bus;
+use posture_kit::PostureConfig;
+use posture_kit::ServiceRole;
+use posture_kit::clock::{SharedClock, SystemClock};
+use posture_kit::config::BusKind;
+use posture_kit::db::Db;
+use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_kit::shutdown::Shutdown;
+use secrecy::ExposeSecret;
+
+/// How long a crashed token-refresh lease holder can block the other replicas.
+const TOKEN_LEASE_TTL: Duration = Duration::from_secs(30);
+
+fn clock() -> SharedClock {
+    Arc::new(SystemClock)
+}
+
+/// Starts one role that lives on the internal server and mounts its services there.
+pub async fn start_internal(
+    role: ServiceRole,
+    config: &PostureConfig,
+    bus: &Arc<dyn Bus>,
+    shutdown: &Shutdown,
+    server: GrpcServer,
+) -> anyhow::Result<GrpcServer> {
+    match role {
+        ServiceRole::Credentials => {
+            let db = Db::connect(&config.database, "credentials")
+                .await
+                .context("credentials: database")?;
+            let keyring = posture_credentials::keyring_from_config(&config.vault)
+                .context("credentials: vault keyring")?;
+            let token_broker =
+                Some(lazy_channel(&config.endpoints.tokens, &config.grpc).context("endpoints.tokens")?);
+            let role = posture_credentials::start(posture_credentials::CredentialsDeps {
+                db,
+                bus: Arc::clone(bus),
+                clock: clock(),
+                shutdown: shutdown.token(),
+                tasks: shutdown.tracker("credentials"),
+                keyring,
+                token_broker,
+                settings: posture_credentials::CredentialsSettings::default(),
+            })
+            .await
+            .context("starting the credentials role")?;
+            Ok(role.register(server))
+        }
+        ServiceRole::Tokens => {
+            let vault =
+                lazy_channel(&config.endpoints.credentials, &config.grpc).context("endpoints.credentials")?;
+            let coordinator: Arc<dyn posture_tokens::RefreshCoordinator> = match config.bus.kind {
+                BusKind::Memory => Arc::new(posture_tokens::InProcessCoordinator::new(TOKEN_LEASE_TTL)),
+                BusKind::Nats => {
+                    let url = config
+                        .bus
+                        .nats_url
+                        .as_ref()
+                        .context("bus.kind = nats requires bus.nats_url")?;
+                    let client = async_nats::connect(url.expose_secret())
+                        .await
+                        .context("tokens: cannot connect to NATS")?;
+                    let seal = posture_tokens::TokenSealKey::from_vault_config(&config.vault)
+                        .context("tokens: the token cache key comes from the vault keyring")?;
+                    let prefix = posture_bus::Prefix::new(config.bus.prefix.clone()).context("bus.prefix")?;
+                    Arc::new(
+                        posture_tokens::NatsKvCoordinator::connect(client, &prefix, seal, TOKEN_LEASE_TTL)
+                            .await
+                            .context("tokens: NATS KV buckets")?,
+                    )
+                }
+            };
+            let role = posture_tokens::start(posture_tokens::TokensDeps {
+                bus: Arc::clone(bus),
+                clock: clock(),
+                shutdown: shutdown.token(),
+                tasks: shutdown.tracker("tokens"),
+                vault,
+                coordinator,
+                settings: posture_tokens::BrokerSettings::from_config(&config.tokens),
+            })
+            .await
+            .context("starting the tokens role")?;
+            Ok(role.register(server))
+        }
+        other => anyhow::bail!("the {other} role is not part of this build yet"),
+    }
+}
+
+/// Starts the gateway on its own public server.
+pub async fn start_gateway(config: &PostureConfig, shutdown: &Shutdown) -> anyhow::Result<GrpcServer> {
+    let db = Db::connect(&config.database, "gateway")
+        .await
+        .context("gateway: database")?;
+    let role = posture_gateway::start(posture_gateway::GatewayDeps {
+        db,
+        clock: clock(),
+        shutdown: shutdown.token(),
+        tasks: shutdown.tracker("gateway"),
+        upstreams: posture_gateway::Upstreams::from_endpoints(&config.endpoints, &config.grpc)
+            .context("gateway: upstream endpoints")?,
+        max_message_bytes: config.grpc.max_message_bytes,
+        overview_part_timeout: posture_gateway::DEFAULT_OVERVIEW_PART_TIMEOUT,
+    })
+    .await
+    .context("starting the gateway")?;
+    Ok(role.register(GrpcServer::new(&config.grpc)))
+}
