@@ -4,6 +4,7 @@
 use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tower_http::classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier};
@@ -114,8 +115,14 @@ pub fn grpc_server_span<B>(request: &http::Request<B>) -> Span {
         otel.kind = "server",
         rpc.system = "grpc",
         rpc.method = %method,
+        trace_id = tracing::field::Empty,
     );
     set_parent_from(&span, &HeaderReader(request.headers()));
+    // The trace id as a plain field puts it on every log line of the call, so logs and traces join.
+    let trace_id = span.context().span().span_context().trace_id();
+    if trace_id != opentelemetry::trace::TraceId::INVALID {
+        span.record("trace_id", tracing::field::display(trace_id));
+    }
     span
 }
 
@@ -145,7 +152,6 @@ pub fn grpc_server_trace_layer<B>() -> GrpcServerTraceLayer<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::TraceContextExt;
 
     const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 

@@ -262,3 +262,14 @@ async fn test_databases_are_dropped_afterwards() {
         .expect("query");
     assert_eq!(left, 0, "{name} still exists");
 }
+
+#[tokio::test]
+async fn in_memory_sqlite_keeps_its_data_across_pool_checkouts() {
+    let db = Db::connect_url("sqlite::memory:", "sync", 8, std::time::Duration::from_secs(5))
+        .await
+        .expect("connect");
+    db.migrate("sync", &[SYNC_V1, SYNC_V2]).await.expect("migrate");
+    // A second checkout must see the same database, not a fresh empty one.
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM markers").await, 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM posture_migrations").await, 2);
+}

@@ -2,6 +2,7 @@
 //! per-call tracing with W3C context extraction, limits and graceful shutdown; and client channels.
 
 mod client;
+mod metrics;
 mod server;
 
 pub use client::{TracedChannel, connect_channel, lazy_channel, traced};

@@ -16,7 +16,9 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use super::GrpcError;
+use super::metrics::{GrpcMetrics, GrpcMetricsLayer};
 use crate::config::GrpcConfig;
+use crate::telemetry::MetricsRegistry;
 use crate::trace_context::grpc_server_trace_layer;
 
 pub struct GrpcServer {
@@ -27,6 +29,7 @@ pub struct GrpcServer {
     health_service: tonic_health::pb::health_server::HealthServer<tonic_health::server::HealthService>,
     max_message_bytes: usize,
     request_timeout: Duration,
+    metrics: Option<MetricsRegistry>,
 }
 
 impl GrpcServer {
@@ -41,6 +44,7 @@ impl GrpcServer {
             health,
             max_message_bytes: config.max_message_bytes,
             request_timeout: config.request_timeout(),
+            metrics: None,
         }
     }
 
@@ -54,6 +58,13 @@ impl GrpcServer {
     /// Handle to change a service's health later (e.g. NOT_SERVING while its store is down).
     pub fn health_reporter(&self) -> HealthReporter {
         self.health.clone()
+    }
+
+    /// Records `posture_grpc_server_handled_total{method,code}` and
+    /// `posture_grpc_server_handling_seconds{method}` into `registry`.
+    pub fn metrics(mut self, registry: &MetricsRegistry) -> Self {
+        self.metrics = Some(registry.clone());
+        self
     }
 
     /// Mounts a generated tonic server; it is reported SERVING under its fully-qualified name.
@@ -100,6 +111,18 @@ impl GrpcServer {
 
         let address = listener.local_addr().ok();
         tracing::info!(?address, services = ?self.serving, "gRPC server listening");
+        let metrics = self.metrics.as_ref().map(|registry| {
+            let mut known = self.serving.clone();
+            known.extend(
+                [
+                    "grpc.health.v1.Health",
+                    "grpc.reflection.v1.ServerReflection",
+                    "grpc.reflection.v1alpha.ServerReflection",
+                ]
+                .map(str::to_owned),
+            );
+            GrpcMetrics::register(registry, known)
+        });
         let health = self.health.clone();
         let serving = self.serving.clone();
         let signal = async move {
@@ -112,6 +135,7 @@ impl GrpcServer {
         Server::builder()
             .timeout(self.request_timeout)
             .layer(grpc_server_trace_layer::<Body>())
+            .layer(GrpcMetricsLayer { metrics })
             .add_routes(routes)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal)
             .await?;
