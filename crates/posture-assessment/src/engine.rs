@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::document::TenantDocument;
+use crate::input::RegoInput;
 use crate::module::ControlModule;
 use crate::pack::PolicyPack;
 use crate::result::{Assessment, ControlResult, Evidence, Status};
@@ -31,14 +32,22 @@ impl Engine {
     /// Evaluates every control of `pack` over `document`, in pack order.
     pub fn evaluate(pack: &PolicyPack, document: &TenantDocument) -> Assessment {
         let started = Instant::now();
-        let span = tracing::info_span!("assessment", tenant_id = %document.tenant_id(), controls = pack.len());
+        let span =
+            tracing::info_span!("assessment", tenant_id = %document.tenant_id(), controls = pack.len());
         let _entered = span.enter();
 
-        let input = document.to_rego_input().map_err(|e| e.to_string());
+        let mut input = RegoInput::new(document);
         let results: Vec<ControlResult> = pack
             .controls
             .iter()
-            .map(|control| evaluate_control(control, input.as_ref()))
+            .map(|control| {
+                let control_input = match (&mut input, control.metadata()) {
+                    (Ok(input), Some(metadata)) => input.for_control(metadata.collections_read()),
+                    (Ok(_), None) => Ok(regorus::Value::Undefined),
+                    (Err(e), _) => Err(format!("tenant document unusable: {e}")),
+                };
+                evaluate_control(control, control_input)
+            })
             .collect();
         let scores = score(&results);
         let duration = started.elapsed();
@@ -67,7 +76,7 @@ fn errored(control: &ControlModule, reason: String, duration: Duration) -> Contr
     }
 }
 
-fn evaluate_control(control: &ControlModule, input: Result<&regorus::Value, &String>) -> ControlResult {
+fn evaluate_control(control: &ControlModule, input: Result<regorus::Value, String>) -> ControlResult {
     let started = Instant::now();
     let (metadata, result_rule, engine) = match control {
         ControlModule::Ready {
@@ -77,21 +86,27 @@ fn evaluate_control(control: &ControlModule, input: Result<&regorus::Value, &Str
             ..
         } => (metadata, result_rule, engine),
         ControlModule::Broken { error, .. } => {
-            return errored(control, format!("policy module did not load: {error}"), started.elapsed());
+            return errored(
+                control,
+                format!("policy module did not load: {error}"),
+                started.elapsed(),
+            );
         }
     };
     let input = match input {
         Ok(input) => input,
-        Err(e) => return errored(control, format!("tenant document unusable: {e}"), started.elapsed()),
+        Err(e) => return errored(control, e, started.elapsed()),
     };
 
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let mut engine = (**engine).clone();
-        engine.set_input(input.clone());
+        engine.set_input(input);
         engine.eval_rule(result_rule.clone())
     }));
     let decided = match outcome {
-        Ok(Ok(regorus::Value::Undefined)) => Err("policy decided no result (`result` is undefined)".to_string()),
+        Ok(Ok(regorus::Value::Undefined)) => {
+            Err("policy decided no result (`result` is undefined)".to_string())
+        }
         Ok(Ok(value)) => parse_result(&value),
         Ok(Err(e)) => Err(format!("policy evaluation failed: {e}")),
         Err(_) => Err("policy evaluation panicked".to_string()),

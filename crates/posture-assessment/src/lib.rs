@@ -6,14 +6,15 @@ mod document;
 mod engine;
 mod error;
 mod exceptions;
+mod input;
 mod module;
 mod pack;
 mod result;
 mod score;
 
 pub use document::{
-    Collection, CollectionKind, CollectionStatus, DEFAULT_PARAMETERS, Licences, PRIVILEGED_ROLE_TEMPLATE_IDS, TenantDocument,
-    TenantDocumentBuilder, role_display_name,
+    Collection, CollectionKind, CollectionStatus, DEFAULT_PARAMETERS, Licences, PRIVILEGED_ROLE_TEMPLATE_IDS,
+    TenantDocument, TenantDocumentBuilder, role_display_name,
 };
 pub use engine::Engine;
 pub use error::AssessmentError;

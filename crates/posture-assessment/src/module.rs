@@ -102,7 +102,10 @@ pub(crate) fn load_controls(
             },
             None => module,
         };
-        if let ControlModule::Broken { error, source_path, .. } = &module {
+        if let ControlModule::Broken {
+            error, source_path, ..
+        } = &module
+        {
             tracing::warn!(module = %source_path, %error, "policy module not loaded");
         }
         loaded.push(module);

@@ -41,9 +41,20 @@ pub struct ControlMetadata {
     /// Tenant-document collections the control reads; missing ones make the result `error`.
     #[serde(default)]
     pub required_collections: Vec<String>,
+    /// Collections whose raw `items` the control reads; defaults to `required_collections`. The
+    /// control sees every collection's status, but items only of these (see docs/tenant-document.md).
+    #[serde(default)]
+    pub reads_items: Option<Vec<String>>,
     /// Entra licence the control needs (`p1`, `p2`); without it the control is not applicable.
     #[serde(default)]
     pub licence: Option<String>,
+}
+
+impl ControlMetadata {
+    /// The collections whose items are handed to the control.
+    pub fn collections_read(&self) -> &[String] {
+        self.reads_items.as_deref().unwrap_or(&self.required_collections)
+    }
 }
 
 /// A loaded set of controls ready to evaluate.
@@ -88,9 +99,8 @@ impl PolicyPack {
     /// Builds a pack from `(path, source)` pairs; paths under `lib/` (or `builtin/lib/`) are library
     /// modules shared by every control.
     pub fn from_sources(sources: impl IntoIterator<Item = (String, String)>) -> Self {
-        let (library, controls): (Vec<_>, Vec<_>) = sources
-            .into_iter()
-            .partition(|(path, _)| is_library_path(path));
+        let (library, controls): (Vec<_>, Vec<_>) =
+            sources.into_iter().partition(|(path, _)| is_library_path(path));
         let controls = crate::module::load_controls(&library, controls);
         PolicyPack { controls }
     }
@@ -118,11 +128,7 @@ fn is_library_path(path: &str) -> bool {
     path.starts_with(LIBRARY_DIR) || path.starts_with(&format!("builtin/{LIBRARY_DIR}"))
 }
 
-fn collect_rego(
-    root: &Path,
-    dir: &Path,
-    found: &mut Vec<(String, String)>,
-) -> Result<(), AssessmentError> {
+fn collect_rego(root: &Path, dir: &Path, found: &mut Vec<(String, String)>) -> Result<(), AssessmentError> {
     let read_error = |source| AssessmentError::PackRead {
         path: dir.to_path_buf(),
         source,

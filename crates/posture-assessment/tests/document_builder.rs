@@ -9,8 +9,11 @@ use posture_assessment::{Collection, CollectionKind, TenantDocument, TenantDocum
 use serde_json::{Value, json};
 
 fn builder() -> TenantDocumentBuilder {
-    TenantDocumentBuilder::new("tenant-1", "Contoso")
-        .now(Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).single().expect("valid instant"))
+    TenantDocumentBuilder::new("tenant-1", "Contoso").now(
+        Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0)
+            .single()
+            .expect("valid instant"),
+    )
 }
 
 fn licences(skus: Vec<Value>) -> Value {
@@ -173,7 +176,10 @@ fn privileged_users_carry_their_raw_user_registration_and_roles() {
     ids.sort();
     assert_eq!(ids, ["alice", "bob", "carol", "dave"]);
 
-    assert_eq!(privileged["bob"]["user"]["userPrincipalName"], json!("bob@contoso.example"));
+    assert_eq!(
+        privileged["bob"]["user"]["userPrincipalName"],
+        json!("bob@contoso.example")
+    );
     assert_eq!(privileged["bob"]["registration"]["isMfaCapable"], json!(false));
     assert_eq!(privileged["carol"]["registration"], Value::Null);
     assert_eq!(privileged["alice"]["assignments"], json!(["active", "eligible"]));

@@ -14,7 +14,11 @@ use serde_json::json;
 
 fn small_tenant() -> TenantDocument {
     TenantDocumentBuilder::new("tenant-1", "Contoso")
-        .now(Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).single().expect("valid instant"))
+        .now(
+            Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0)
+                .single()
+                .expect("valid instant"),
+        )
         .emergency_access_accounts(["bg-1"])
         .collection(
             CollectionKind::Users,
@@ -74,7 +78,14 @@ fn builtin_pack_loads_every_control_with_complete_metadata() {
         .iter()
         .flat_map(|c| c.frameworks.iter().map(|f| f.reference.as_str()))
         .collect();
-    for expected in ["MS.AAD.3.2v2", "MS.AAD.1.1v1", "5.2.2.1", "MS.AAD.7.1v1", "1.1.3", "MS.AAD.2.2v1"] {
+    for expected in [
+        "MS.AAD.3.2v2",
+        "MS.AAD.1.1v1",
+        "5.2.2.1",
+        "MS.AAD.7.1v1",
+        "1.1.3",
+        "MS.AAD.2.2v1",
+    ] {
         assert!(references.contains(&expected), "no control references {expected}");
     }
 }
@@ -96,7 +107,9 @@ fn builtin_pack_judges_a_small_tenant() {
     assert_eq!(status("entra.ca.high-risk-users-blocked"), Status::NotApplicable);
     assert_eq!(status("entra.risk.admin-notifications"), Status::NotApplicable);
 
-    let consent = assessment.result("entra.apps.user-consent-blocked").expect("result");
+    let consent = assessment
+        .result("entra.apps.user-consent-blocked")
+        .expect("result");
     assert_eq!(consent.status, Status::Error);
     assert!(consent.reason.contains("Policy.Read.All"), "{}", consent.reason);
 
@@ -106,7 +119,10 @@ fn builtin_pack_judges_a_small_tenant() {
 
     let overall = &assessment.scores[0];
     assert_eq!(overall.framework, OVERALL);
-    assert_eq!(overall.passed + overall.failed + overall.warnings + overall.not_applicable + overall.errors, assessment.results.len());
+    assert_eq!(
+        overall.passed + overall.failed + overall.warnings + overall.not_applicable + overall.errors,
+        assessment.results.len()
+    );
 }
 
 fn write(dir: &Path, name: &str, source: &str) {
@@ -133,17 +149,51 @@ result := {result}
 #[test]
 fn a_failing_module_errors_only_its_own_control() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "good.rego", &control("good", "c.good", "x", r#"{"status": "pass", "reason": "fine", "evidence": []}"#));
-    write(dir.path(), "syntax.rego", "package custom.syntax\n\nmetadata := {\n");
+    write(
+        dir.path(),
+        "good.rego",
+        &control(
+            "good",
+            "c.good",
+            "x",
+            r#"{"status": "pass", "reason": "fine", "evidence": []}"#,
+        ),
+    );
+    write(
+        dir.path(),
+        "syntax.rego",
+        "package custom.syntax\n\nmetadata := {\n",
+    );
     write(
         dir.path(),
         "runtime.rego",
-        &control("runtime", "c.runtime", "x", r#"{"status": "fail", "reason": sprintf("%d", [to_number(input.tenant.id)]), "evidence": []}"#),
+        &control(
+            "runtime",
+            "c.runtime",
+            "x",
+            r#"{"status": "fail", "reason": sprintf("%d", [to_number(input.tenant.id)]), "evidence": []}"#,
+        ),
     );
-    write(dir.path(), "malformed.rego", &control("malformed", "c.malformed", "x", r#"{"status": "great"}"#));
-    write(dir.path(), "undecided.rego", &control("undecided", "c.undecided", "x", "1 if false"));
-    write(dir.path(), "zz_duplicate.rego", &control("duplicate", "c.good", "x", r#"{"status": "pass"}"#));
-    write(dir.path(), "good_test.rego", "package custom.good_test\n\nthis is not even rego\n");
+    write(
+        dir.path(),
+        "malformed.rego",
+        &control("malformed", "c.malformed", "x", r#"{"status": "great"}"#),
+    );
+    write(
+        dir.path(),
+        "undecided.rego",
+        &control("undecided", "c.undecided", "x", "1 if false"),
+    );
+    write(
+        dir.path(),
+        "zz_duplicate.rego",
+        &control("duplicate", "c.good", "x", r#"{"status": "pass"}"#),
+    );
+    write(
+        dir.path(),
+        "good_test.rego",
+        "package custom.good_test\n\nthis is not even rego\n",
+    );
 
     let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
     assert_eq!(pack.len(), 6, "test files are not controls");
@@ -178,7 +228,11 @@ fn a_failing_module_errors_only_its_own_control() {
     assert!(undecided.reason.contains("undefined"), "{}", undecided.reason);
 
     let duplicate = by_prefix("module:zz_duplicate");
-    assert!(duplicate.reason.contains("already declared"), "{}", duplicate.reason);
+    assert!(
+        duplicate.reason.contains("already declared"),
+        "{}",
+        duplicate.reason
+    );
 }
 
 #[test]
@@ -201,7 +255,10 @@ result := r if {
     );
     let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
     let document = TenantDocumentBuilder::new("t", "T")
-        .collection(CollectionKind::Users, Collection::missing("403: User.Read.All not granted"))
+        .collection(
+            CollectionKind::Users,
+            Collection::missing("403: User.Read.All not granted"),
+        )
         .build();
     let result = Engine::evaluate(&pack, &document).results.remove(0);
     assert_eq!(result.status, Status::Error);
@@ -230,7 +287,12 @@ fn scores_count_warnings_as_half_and_leave_out_errors_and_not_applicable() {
         write(
             dir.path(),
             &format!("{name}.rego"),
-            &control(name, &format!("c.{name}"), framework, &format!(r#"{{"status": "{status}", "reason": "", "evidence": []}}"#)),
+            &control(
+                name,
+                &format!("c.{name}"),
+                framework,
+                &format!(r#"{{"status": "{status}", "reason": "", "evidence": []}}"#),
+            ),
         );
     }
     let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");

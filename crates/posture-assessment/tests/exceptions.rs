@@ -9,7 +9,9 @@ use posture_assessment::{
 };
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).single().expect("valid instant")
+    Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0)
+        .single()
+        .expect("valid instant")
 }
 
 fn evidence(id: &str) -> Evidence {
@@ -86,7 +88,11 @@ fn expired_exception_does_not_apply() {
 #[test]
 fn object_scoped_exception_accepts_only_the_named_objects() {
     let mut assessment = assessment();
-    apply_exceptions(&mut assessment, &[exception("coverage", Some(&["u1"]), 30)], now());
+    apply_exceptions(
+        &mut assessment,
+        &[exception("coverage", Some(&["u1"]), 30)],
+        now(),
+    );
     let coverage = get(&assessment, "coverage");
     assert!(!coverage.accepted, "u2 is still an unaccepted failure");
     let accepted: Vec<bool> = coverage.evidence.iter().map(|e| e.accepted).collect();
@@ -111,7 +117,11 @@ fn control_is_accepted_once_every_failing_object_is_covered() {
 #[test]
 fn object_scoped_exception_cannot_accept_a_finding_without_objects() {
     let mut assessment = assessment();
-    apply_exceptions(&mut assessment, &[exception("legacy", Some(&["anything"]), 30)], now());
+    apply_exceptions(
+        &mut assessment,
+        &[exception("legacy", Some(&["anything"]), 30)],
+        now(),
+    );
     assert!(!get(&assessment, "legacy").accepted);
 }
 
@@ -125,7 +135,10 @@ fn passing_controls_are_never_marked_accepted() {
 #[test]
 fn reapplying_with_a_later_clock_drops_exceptions_that_expired_meanwhile() {
     let mut assessment = assessment();
-    let exceptions = [exception("legacy", None, 5), exception("coverage", Some(&["u1", "u2"]), 5)];
+    let exceptions = [
+        exception("legacy", None, 5),
+        exception("coverage", Some(&["u1", "u2"]), 5),
+    ];
     apply_exceptions(&mut assessment, &exceptions, now());
     assert!(get(&assessment, "legacy").accepted && get(&assessment, "coverage").accepted);
     apply_exceptions(&mut assessment, &exceptions, now() + chrono::Duration::days(6));

@@ -12,6 +12,7 @@ metadata := {
 	"rationale": "An admin without a registered method is either locked out by an MFA policy or, worse, can be enrolled by whoever next knows the password.",
 	"remediation": "Have each listed administrator register a phishing-resistant method (FIDO2 key, Windows Hello for Business) or at least Microsoft Authenticator; use a Temporary Access Pass for the first registration.",
 	"required_collections": ["role_assignments", "user_registration_details"],
+	"reads_items": [],
 }
 
 enabled(p) if not p.user.accountEnabled == false

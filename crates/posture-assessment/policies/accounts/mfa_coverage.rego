@@ -1,5 +1,6 @@
 # Share of enabled member accounts that are MFA capable (registered and allowed by the methods
-# policy). All capable passes; at or above the threshold is a warning; below it fails.
+# policy). All capable passes; at or above the threshold is a warning; below it fails. Reads
+# derived.accounts.members, where the builder joined each member with its registration details.
 package posture.controls.mfa_coverage
 
 import data.posture.lib
@@ -15,30 +16,26 @@ metadata := {
 	"rationale": "An MFA policy protects only users who can answer it; accounts without a usable method are the ones an attacker registers a method for.",
 	"remediation": "Run a registration campaign (Authenticator, passkeys) for the listed users, or require registration through a Conditional Access policy on the 'Register security information' user action; disable accounts that are not needed.",
 	"required_collections": ["users", "user_registration_details"],
+	"reads_items": [],
 }
 
-members := {u.id |
-	some u in lib.items("users")
-	u.accountEnabled == true
-	u.userType == "Member"
-}
+not_capable := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": detail(a)} |
+	some a in lib.member_accounts
+	a.mfa_capable == false
+]
 
-labels := {u.id: lib.user_label(u) | some u in lib.items("users"); u.id in members}
+no_details := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": "no registration details for this user"} |
+	some a in lib.member_accounts
+	a.mfa_capable == null
+]
 
-registrations := {r.id: r | some r in lib.items("user_registration_details"); r.id in members}
+detail(a) := sprintf("not MFA capable (methods registered: %s)", [concat(", ", a.methods)]) if {
+	count(a.methods) > 0
+} else := "not MFA capable (no method registered)"
 
-incapable := [lib.evidence("user", id, labels[id], detail(id)) | some id in members; not capable(id)]
+incapable := array.concat(not_capable, no_details)
 
-capable(id) if registrations[id].isMfaCapable == true
-
-detail(id) := sprintf("not MFA capable (methods registered: %s)", [concat(", ", methods)]) if {
-	methods := lib.list(registrations[id], ["methodsRegistered"])
-	count(methods) > 0
-} else := "not MFA capable (no method registered)" if {
-	registrations[id]
-} else := "no registration details for this user"
-
-total := count(members)
+total := count(lib.member_accounts)
 
 coverage := (total - count(incapable)) / total if total > 0
 

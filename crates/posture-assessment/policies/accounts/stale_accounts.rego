@@ -1,5 +1,6 @@
 # Enabled member accounts nobody has signed in to for `stale_days` (interactive or not). Emergency-
-# access accounts are expected to sit unused and are left out.
+# access accounts are expected to sit unused and are left out. Reads derived.accounts, where the
+# builder has already taken the latest of the three sign-in timestamps.
 package posture.controls.stale_accounts
 
 import data.posture.lib
@@ -12,54 +13,38 @@ metadata := {
 	"rationale": "Unused accounts keep their access and their passwords; nobody notices when an attacker starts using one.",
 	"remediation": "Confirm with each account's manager whether it is still needed; disable it (and later delete it) if not. Automate with access reviews or a lifecycle workflow.",
 	"required_collections": ["users"],
+	"reads_items": [],
 }
 
 days := lib.param("stale_days", 90)
 
-cutoff := lib.now_ns - (days * lib.day_ns)
+cutoff := lib.cutoff_s(days)
 
-candidates := [u |
-	some u in lib.items("users")
-	u.accountEnabled == true
-	u.userType == "Member"
-	not u.id in lib.emergency_ids
+unseen := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": sprintf("last sign-in %s", [a.last_sign_in_at])} |
+	some a in lib.member_accounts
+	a.sign_in_known == true
+	is_number(a.last_sign_in)
+	a.last_sign_in < cutoff
+	not lib.emergency_ids[a.id]
 ]
 
-# signInActivity is only returned with Entra ID P1 and AuditLog.Read.All; without it nothing can be
-# said about staleness.
-activity_known if {
-	some u in candidates
-	is_object(u.signInActivity)
-}
-
-sign_in_fields := ["lastSignInDateTime", "lastNonInteractiveSignInDateTime", "lastSuccessfulSignInDateTime"]
-
-last_seen(u) := max(times) if {
-	times := [t | some f in sign_in_fields; t := lib.ts(object.get(u.signInActivity, f, null))]
-	count(times) > 0
-}
-
-stale(u) if last_seen(u) < cutoff
-
-stale(u) if {
-	not last_seen(u)
-	lib.ts(u.createdDateTime) < cutoff
-}
-
-describe(u) := sprintf("last sign-in %s", [time.format(last_seen(u))]) if last_seen(u) else := sprintf("never signed in; created %s", [u.createdDateTime])
-
-offenders := [lib.evidence("user", u.id, lib.user_label(u), describe(u)) |
-	some u in candidates
-	is_object(u.signInActivity)
-	stale(u)
+never := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": sprintf("never signed in; created %s", [a.created_at])} |
+	some a in lib.member_accounts
+	a.sign_in_known == true
+	a.last_sign_in == null
+	is_number(a.created)
+	a.created < cutoff
+	not lib.emergency_ids[a.id]
 ]
+
+offenders := array.concat(unseen, never)
 
 result := r if {
 	r := lib.error_for(metadata.required_collections)
 } else := lib.result("not_applicable", "the tenant has no enabled member accounts", []) if {
-	count(candidates) == 0
+	count(lib.member_accounts) == 0
 } else := lib.result("error", "users were synced without signInActivity (needs AuditLog.Read.All and Microsoft Entra ID P1)", []) if {
-	not activity_known
+	input.derived.accounts.sign_in_activity_synced != true
 } else := lib.result("fail", sprintf("%d enabled members have not signed in for %d days", [count(offenders), days]), offenders) if {
 	count(offenders) > 0
 } else := lib.result("pass", sprintf("every enabled member signed in within %d days", [days]), [])

@@ -1,5 +1,5 @@
 # Guests that never accepted their invitation within `guest_pending_days`, or have not signed in for
-# `guest_stale_days`.
+# `guest_stale_days`. Reads derived.accounts.guests.
 package posture.controls.stale_guests
 
 import data.posture.lib
@@ -12,43 +12,41 @@ metadata := {
 	"rationale": "Guests outlive the collaboration that brought them in; a forgotten guest is access controlled by another organisation's security.",
 	"remediation": "Remove the listed guests or confirm them with their sponsor; set up a guest access review so this happens on a schedule.",
 	"required_collections": ["users"],
+	"reads_items": [],
 }
 
-stale_days := lib.param("guest_stale_days", 90)
+stale_cutoff := lib.cutoff_s(lib.param("guest_stale_days", 90))
 
-pending_days := lib.param("guest_pending_days", 30)
+pending_cutoff := lib.cutoff_s(lib.param("guest_pending_days", 30))
 
-guests := [u | some u in lib.items("users"); u.userType == "Guest"; u.accountEnabled == true]
+pending := [{"kind": "user", "id": g.id, "display_name": g.label, "detail": sprintf("invitation not accepted since %s", [g.pending_since_at])} |
+	some g in lib.guest_accounts
+	is_number(g.pending_since)
+	g.pending_since < pending_cutoff
+]
 
-sign_in_fields := ["lastSignInDateTime", "lastNonInteractiveSignInDateTime", "lastSuccessfulSignInDateTime"]
+unseen := [{"kind": "user", "id": g.id, "display_name": g.label, "detail": sprintf("last sign-in %s", [g.last_sign_in_at])} |
+	some g in lib.guest_accounts
+	g.pending_since == null
+	is_number(g.last_sign_in)
+	g.last_sign_in < stale_cutoff
+]
 
-last_seen(u) := max(times) if {
-	times := [t | some f in sign_in_fields; t := lib.ts(object.get(object.get(u, "signInActivity", {}), f, null))]
-	count(times) > 0
-}
+never := [{"kind": "user", "id": g.id, "display_name": g.label, "detail": sprintf("never signed in; created %s", [g.created_at])} |
+	some g in lib.guest_accounts
+	g.pending_since == null
+	g.sign_in_known == true
+	g.last_sign_in == null
+	is_number(g.created)
+	g.created < stale_cutoff
+]
 
-pending_since(u) := object.get(u, "externalUserStateChangeDateTime", u.createdDateTime) if {
-	u.externalUserState == "PendingAcceptance"
-}
-
-finding(u) := sprintf("invitation not accepted since %s", [pending_since(u)]) if {
-	lib.older_than_days(pending_since(u), pending_days)
-} else := sprintf("last sign-in %s", [time.format(last_seen(u))]) if {
-	not pending_since(u)
-	last_seen(u) < lib.now_ns - (stale_days * lib.day_ns)
-} else := sprintf("never signed in; created %s", [u.createdDateTime]) if {
-	not pending_since(u)
-	is_object(u.signInActivity)
-	not last_seen(u)
-	lib.older_than_days(u.createdDateTime, stale_days)
-}
-
-offenders := [lib.evidence("user", u.id, lib.user_label(u), finding(u)) | some u in guests; finding(u)]
+offenders := array.concat(pending, array.concat(unseen, never))
 
 result := r if {
 	r := lib.error_for(metadata.required_collections)
 } else := lib.result("not_applicable", "the tenant has no enabled guest accounts", []) if {
-	count(guests) == 0
-} else := lib.result("fail", sprintf("%d of %d guests are stale or never accepted their invitation", [count(offenders), count(guests)]), offenders) if {
+	count(lib.guest_accounts) == 0
+} else := lib.result("fail", sprintf("%d of %d guests are stale or never accepted their invitation", [count(offenders), count(lib.guest_accounts)]), offenders) if {
 	count(offenders) > 0
-} else := lib.result("pass", sprintf("all %d guests are active", [count(guests)]), [])
+} else := lib.result("pass", sprintf("all %d guests are active", [count(lib.guest_accounts)]), [])

@@ -333,3 +333,13 @@ authorization_evidence(detail) := evidence(
 	object.get(authorization_policy, "displayName", "Authorization Policy"),
 	detail,
 )
+
+# --- account facts (derived.accounts, see docs/tenant-document.md) -----------------------------------
+
+now_s := now_ns / 1000000000
+
+cutoff_s(days) := now_s - (days * 86400)
+
+member_accounts := list(input, ["derived", "accounts", "members"])
+
+guest_accounts := list(input, ["derived", "accounts", "guests"])

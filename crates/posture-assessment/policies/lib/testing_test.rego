@@ -51,6 +51,7 @@ base := {
 		"role_members": [],
 		"privileged_users": {},
 		"emergency_access_groups": [],
+		"accounts": {"sign_in_activity_synced": true, "members": [], "guests": []},
 	},
 	"parameters": {
 		"stale_days": 90,
@@ -144,3 +145,36 @@ registration(id, extra) := object.union({
 	"isMfaCapable": true,
 	"methodsRegistered": ["microsoftAuthenticatorPush"],
 }, extra)
+
+# Account facts as the document builder derives them (derived.accounts).
+member_fact(id, extra) := object.union({
+	"id": id,
+	"label": sprintf("%s@contoso.example", [id]),
+	"sign_in_known": true,
+	"last_sign_in": 1779264000,
+	"last_sign_in_at": "2026-05-20T08:00:00Z",
+	"created": 1704067200,
+	"created_at": "2024-01-01T00:00:00Z",
+	"mfa_capable": true,
+	"mfa_registered": true,
+	"methods": ["microsoftAuthenticatorPush"],
+}, extra)
+
+guest_fact(id, extra) := object.union({
+	"id": id,
+	"label": sprintf("%s_partner.example#EXT#@contoso.onmicrosoft.com", [id]),
+	"sign_in_known": true,
+	"last_sign_in": 1779264000,
+	"last_sign_in_at": "2026-05-20T08:00:00Z",
+	"created": 1704067200,
+	"created_at": "2024-01-01T00:00:00Z",
+	"pending_since": null,
+	"pending_since_at": null,
+}, extra)
+
+# A document whose derived.accounts holds these members and guests.
+accounts(members, guests) := doc_with({"derived": {"accounts": {
+	"sign_in_activity_synced": true,
+	"members": members,
+	"guests": guests,
+}}})

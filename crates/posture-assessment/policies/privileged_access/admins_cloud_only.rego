@@ -15,6 +15,7 @@ metadata := {
 	"rationale": "An attacker who owns Active Directory can reset or take over synced accounts; cloud-only admins keep an on-premises breach from becoming a cloud one.",
 	"remediation": "Give each administrator a separate cloud-only account (no directory synchronisation) for privileged roles and remove the roles from synced accounts.",
 	"required_collections": ["users", "role_assignments"],
+	"reads_items": [],
 }
 
 synced(u) if u.onPremisesSyncEnabled == true

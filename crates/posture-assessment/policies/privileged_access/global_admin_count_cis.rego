@@ -12,6 +12,7 @@ metadata := {
 	"rationale": "One Global Administrator is a single point of failure; many multiply the accounts whose compromise gives away the tenant.",
 	"remediation": "Keep two to four Global Administrators (emergency-access accounts included); move everyone else to narrower roles such as User, Exchange or Security Administrator.",
 	"required_collections": ["role_assignments"],
+	"reads_items": [],
 }
 
 result := r if {

@@ -11,6 +11,7 @@ metadata := {
 	"rationale": "At least two keep the tenant recoverable; more than eight spreads unrestricted power over too many accounts.",
 	"remediation": "Keep two to eight Global Administrators (active and PIM-eligible); assign finer-grained roles to everyone else.",
 	"required_collections": ["role_assignments"],
+	"reads_items": [],
 }
 
 result := r if {

@@ -12,6 +12,7 @@ metadata := {
 	"rationale": "Standing privilege means a stolen session is an admin session at any hour; time-bound activation limits the window and leaves an audit trail.",
 	"remediation": "Convert permanent active assignments of privileged roles into PIM eligible assignments (or time-bound active ones); keep permanent assignments only for the emergency-access accounts.",
 	"required_collections": ["subscribed_skus", "role_assignment_instances"],
+	"reads_items": ["subscribed_skus", "role_assignment_instances", "role_definitions"],
 	"licence": "p2",
 }
 

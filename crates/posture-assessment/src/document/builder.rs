@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
+use super::accounts::account_facts;
 use super::licences::Licences;
 use super::roles::{self, DirectoryIndex, PRIVILEGED_ROLE_TEMPLATE_IDS};
 use super::{Collection, CollectionKind, TenantDocument};
@@ -43,7 +44,10 @@ impl TenantDocumentBuilder {
             emergency_access_accounts: Vec::new(),
             collections: BTreeMap::new(),
             parameters,
-            privileged_roles: PRIVILEGED_ROLE_TEMPLATE_IDS.iter().map(|s| s.to_string()).collect(),
+            privileged_roles: PRIVILEGED_ROLE_TEMPLATE_IDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             now: Utc::now(),
         }
     }
@@ -100,42 +104,58 @@ impl TenantDocumentBuilder {
         );
         let privileged_users = roles::privileged_users(&index, &role_members, &self.privileged_roles);
         let emergency_groups = emergency_access_groups(&index, &self.emergency_access_accounts);
+        let accounts = account_facts(
+            get(CollectionKind::Users),
+            get(CollectionKind::UserRegistrationDetails),
+        );
 
-        // Moved rather than cloned: a large tenant's users are most of the document.
+        // Assembled by hand rather than with json!: the macro serialises its arguments by
+        // reference, which would deep-copy every synced object once per level.
         let mut synced = self.collections;
         let collections: Map<String, Value> = CollectionKind::ALL
             .iter()
             .map(|kind| {
-                let collection = synced.remove(kind).unwrap_or_else(|| Collection::missing("not synced"));
-                let value = json!({
-                    "status": collection.status,
-                    "reason": collection.reason,
-                    "items": Value::Array(collection.items),
-                });
-                (kind.key().to_string(), value)
+                let collection = synced
+                    .remove(kind)
+                    .unwrap_or_else(|| Collection::missing("not synced"));
+                let mut entry = Map::new();
+                entry.insert("status".to_string(), json!(collection.status));
+                entry.insert("reason".to_string(), json!(collection.reason));
+                entry.insert("items".to_string(), Value::Array(collection.items));
+                (kind.key().to_string(), Value::Object(entry))
             })
             .collect();
 
-        let value = json!({
-            "tenant": {
+        let mut derived = Map::new();
+        derived.insert(
+            "privileged_role_template_ids".to_string(),
+            json!(self.privileged_roles),
+        );
+        derived.insert("role_members".to_string(), Value::Array(role_members));
+        derived.insert("privileged_users".to_string(), Value::Object(privileged_users));
+        derived.insert("emergency_access_groups".to_string(), json!(emergency_groups));
+        derived.insert("accounts".to_string(), accounts);
+
+        let mut document = Map::new();
+        document.insert(
+            "tenant".to_string(),
+            json!({
                 "id": self.tenant_id,
                 "display_name": self.display_name,
                 "emergency_access_accounts": self.emergency_access_accounts,
                 "licences": licences,
-            },
-            "collections": collections,
-            "derived": {
-                "privileged_role_template_ids": self.privileged_roles,
-                "role_members": role_members,
-                "privileged_users": privileged_users,
-                "emergency_access_groups": emergency_groups,
-            },
-            "parameters": self.parameters,
-            "now": self.now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        });
+            }),
+        );
+        document.insert("collections".to_string(), Value::Object(collections));
+        document.insert("derived".to_string(), Value::Object(derived));
+        document.insert("parameters".to_string(), Value::Object(self.parameters));
+        document.insert(
+            "now".to_string(),
+            json!(self.now.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        );
         TenantDocument {
             tenant_id: self.tenant_id,
-            value,
+            value: Value::Object(document),
         }
     }
 }

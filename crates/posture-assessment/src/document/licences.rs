@@ -32,7 +32,12 @@ impl Licences {
             known: true,
             ..Licences::default()
         };
-        for plan in skus.items.iter().filter(|sku| sku_is_active(sku)).flat_map(active_plans) {
+        for plan in skus
+            .items
+            .iter()
+            .filter(|sku| sku_is_active(sku))
+            .flat_map(active_plans)
+        {
             match plan.to_ascii_lowercase().as_str() {
                 AAD_PREMIUM_P1 => licences.p1 = true,
                 // P2 includes everything P1 gives.
@@ -63,8 +68,6 @@ fn active_plans(sku: &Value) -> impl Iterator<Item = &str> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|plan| {
-            plan.get("provisioningStatus").and_then(Value::as_str) != Some("Disabled")
-        })
+        .filter(|plan| plan.get("provisioningStatus").and_then(Value::as_str) != Some("Disabled"))
         .filter_map(|plan| plan.get("servicePlanId").and_then(Value::as_str))
 }

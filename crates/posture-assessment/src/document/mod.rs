@@ -2,6 +2,7 @@
 //! status of each kind, tenant settings, pack parameters and a few derived indexes (licences,
 //! privileged principals) that would be slow or awkward to compute in Rego. See docs/tenant-document.md.
 
+mod accounts;
 mod builder;
 mod licences;
 mod roles;
@@ -158,16 +159,5 @@ impl TenantDocument {
 
     pub fn into_json(self) -> Value {
         self.value
-    }
-
-    /// The document as a regorus value. Going through the JSON text gives regorus its compact
-    /// frozen representation, which is markedly faster to iterate than a converted tree.
-    pub(crate) fn to_rego_input(&self) -> Result<regorus::Value, AssessmentError> {
-        let error = |message: String| AssessmentError::Document {
-            tenant_id: self.tenant_id.clone(),
-            message,
-        };
-        let text = serde_json::to_string(&self.value).map_err(|e| error(e.to_string()))?;
-        regorus::Value::from_json_str(&text).map_err(|e| error(e.to_string()))
     }
 }

@@ -24,25 +24,49 @@ pub const PRIVILEGED_ROLE_TEMPLATE_IDS: [&str; 8] = [
 const BUILTIN_ROLE_NAMES: [(&str, &str); 22] = [
     ("62e90394-69f5-4237-9190-012177145e10", "Global Administrator"),
     ("f2ef992c-3afb-46b9-b7cf-a126ee74c451", "Global Reader"),
-    ("e8611ab8-c189-46e8-94e1-60213ab1f814", "Privileged Role Administrator"),
-    ("7be44c8a-adaf-4e2a-84d6-ab2649e08a13", "Privileged Authentication Administrator"),
+    (
+        "e8611ab8-c189-46e8-94e1-60213ab1f814",
+        "Privileged Role Administrator",
+    ),
+    (
+        "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
+        "Privileged Authentication Administrator",
+    ),
     ("194ae4cb-b126-40b2-bd5b-6091b380977d", "Security Administrator"),
     ("5d6b6bb7-de71-4623-b4af-96380a352509", "Security Reader"),
     ("5f2222b1-57c3-48ba-8ad5-d4759f1fde6f", "Security Operator"),
-    ("b1be1c3e-b65d-4f19-8427-f6fa0d97feb9", "Conditional Access Administrator"),
+    (
+        "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9",
+        "Conditional Access Administrator",
+    ),
     ("fe930be7-5e62-47db-91af-98c3a49a38b1", "User Administrator"),
     ("729827e3-9c14-49f7-bb1b-9608f156bbb8", "Helpdesk Administrator"),
-    ("c4e39bd9-1100-46d3-8c65-fb160da0071f", "Authentication Administrator"),
-    ("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "Application Administrator"),
-    ("158c047a-c907-4556-b7ef-446551a6b5f7", "Cloud Application Administrator"),
+    (
+        "c4e39bd9-1100-46d3-8c65-fb160da0071f",
+        "Authentication Administrator",
+    ),
+    (
+        "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+        "Application Administrator",
+    ),
+    (
+        "158c047a-c907-4556-b7ef-446551a6b5f7",
+        "Cloud Application Administrator",
+    ),
     ("29232cdf-9323-42fd-ade2-1d097af3e4de", "Exchange Administrator"),
     ("f28a1f50-f6e7-4571-818b-6a12f2af6b6c", "SharePoint Administrator"),
     ("69091246-20e8-4a56-aa4d-066075b2a7a8", "Teams Administrator"),
     ("3a2c62db-5318-420d-8d74-23affee5d9d5", "Intune Administrator"),
-    ("8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2", "Hybrid Identity Administrator"),
+    (
+        "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2",
+        "Hybrid Identity Administrator",
+    ),
     ("b0f54661-2d74-4c50-afa3-1ec803f12efe", "Billing Administrator"),
     ("88d8e3e3-8f55-4a1e-953a-9b9898b8876b", "Directory Readers"),
-    ("d29b2b05-8046-44ba-8758-1e26182fcf32", "Directory Synchronization Accounts"),
+    (
+        "d29b2b05-8046-44ba-8758-1e26182fcf32",
+        "Directory Synchronization Accounts",
+    ),
     ("4a5d8f65-41da-4de4-8968-e035b65339cf", "Reports Reader"),
 ];
 
@@ -195,7 +219,12 @@ pub(super) fn role_members(
                 None
             };
             let mut push = |principal: &str, kind: &str, via_group: Option<&str>| {
-                let key = (template.to_string(), principal.to_string(), *assignment_kind, via_group.map(str::to_string));
+                let key = (
+                    template.to_string(),
+                    principal.to_string(),
+                    *assignment_kind,
+                    via_group.map(str::to_string),
+                );
                 if !seen.insert(key) {
                     return;
                 }
@@ -214,7 +243,11 @@ pub(super) fn role_members(
             };
             push(principal_id, principal_type, None);
             for (member, kind) in members_of_group.iter().flatten() {
-                let kind = if *kind == "unknown" && index.users.contains_key(member) { "user" } else { kind };
+                let kind = if *kind == "unknown" && index.users.contains_key(member) {
+                    "user"
+                } else {
+                    kind
+                };
                 push(member, kind, Some(principal_id));
             }
         }
@@ -237,7 +270,10 @@ pub(super) fn privileged_users(
         if field("principal_type") != "user" || !tenant_wide {
             continue;
         }
-        if !privileged_roles.iter().any(|r| r.eq_ignore_ascii_case(field("role_template_id"))) {
+        if !privileged_roles
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(field("role_template_id")))
+        {
             continue;
         }
         let entry = roles_by_user.entry(field("principal_id")).or_default();
