@@ -91,13 +91,10 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> 
             .with_resource(resource)
             .with_periodic_exporter(metrics)
             .build();
-        opentelemetry::global::set_meter_provider(meters.clone());
         meter_provider = Some(meters);
     }
     let tracer_provider = tracer_builder.build();
     let tracer = tracer_provider.tracer("posture");
-    opentelemetry::global::set_tracer_provider(tracer_provider.clone());
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
 
     let fmt_layer = match config.log_format {
         LogFormat::Pretty => tracing_subscriber::fmt::layer().with_target(true).boxed(),
@@ -111,11 +108,23 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> 
     let otel_layer = tracing_opentelemetry::layer()
         .with_tracer(tracer)
         .with_filter(LevelFilter::INFO);
-    tracing_subscriber::registry()
+    let installed = tracing_subscriber::registry()
         .with(fmt_layer.with_filter(filter))
         .with(otel_layer)
-        .try_init()
-        .map_err(|_| TelemetryError::AlreadyInstalled)?;
+        .try_init();
+    if installed.is_err() {
+        // Leave the first installation's globals alone; these providers were never used.
+        let _ = tracer_provider.shutdown();
+        if let Some(meters) = meter_provider {
+            let _ = meters.shutdown();
+        }
+        return Err(TelemetryError::AlreadyInstalled);
+    }
+    opentelemetry::global::set_tracer_provider(tracer_provider.clone());
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    if let Some(meters) = &meter_provider {
+        opentelemetry::global::set_meter_provider(meters.clone());
+    }
 
     Ok(TelemetryGuard {
         tracer_provider,
