@@ -221,3 +221,71 @@ fn document_from_json_requires_a_tenant_id() {
     let document = TenantDocument::from_json(json!({"tenant": {"id": "t-9"}})).expect("valid");
     assert_eq!(document.tenant_id(), "t-9");
 }
+
+fn accounts(users: Vec<Value>, registrations: Vec<Value>) -> Value {
+    let document = builder()
+        .collection(CollectionKind::Users, Collection::ok(users))
+        .collection(
+            CollectionKind::UserRegistrationDetails,
+            Collection::ok(registrations),
+        )
+        .build();
+    document.as_json()["derived"]["accounts"].clone()
+}
+
+#[test]
+fn member_facts_take_the_latest_of_the_three_sign_in_timestamps() {
+    let mut alice = user("alice", "2026-01-01T00:00:00Z");
+    alice["signInActivity"]["lastNonInteractiveSignInDateTime"] = json!("2026-05-30T12:00:00.1234567Z");
+    let facts = accounts(vec![alice], vec![registration("alice", true)]);
+    let alice = &facts["members"][0];
+    assert_eq!(alice["last_sign_in_at"], json!("2026-05-30T12:00:00.1234567Z"));
+    assert_eq!(alice["last_sign_in"], json!(1_780_142_400));
+    assert_eq!(alice["label"], json!("alice@contoso.example"));
+    assert_eq!(alice["mfa_capable"], json!(true));
+    assert_eq!(alice["methods"], json!(["microsoftAuthenticatorPush"]));
+    assert_eq!(facts["sign_in_activity_synced"], json!(true));
+}
+
+#[test]
+fn member_without_registration_row_has_unknown_mfa() {
+    let facts = accounts(vec![user("bob", "2026-05-01T00:00:00Z")], Vec::new());
+    assert_eq!(facts["members"][0]["mfa_capable"], Value::Null);
+    assert_eq!(facts["members"][0]["mfa_registered"], Value::Null);
+}
+
+#[test]
+fn disabled_accounts_get_no_facts_and_guests_are_kept_apart() {
+    let mut disabled = user("carol", "2026-05-01T00:00:00Z");
+    disabled["accountEnabled"] = json!(false);
+    let mut guest = user("guest-1", "2026-05-01T00:00:00Z");
+    guest["userType"] = json!("Guest");
+    guest["externalUserState"] = json!("PendingAcceptance");
+    guest["externalUserStateChangeDateTime"] = json!("2026-02-01T00:00:00Z");
+    let facts = accounts(vec![disabled, guest], Vec::new());
+    assert_eq!(facts["members"], json!([]));
+    assert_eq!(facts["guests"][0]["id"], json!("guest-1"));
+    assert_eq!(
+        facts["guests"][0]["pending_since_at"],
+        json!("2026-02-01T00:00:00Z")
+    );
+}
+
+#[test]
+fn sign_in_activity_not_selected_is_visible_to_policies() {
+    let mut dave = user("dave", "2026-05-01T00:00:00Z");
+    if let Some(fields) = dave.as_object_mut() {
+        fields.remove("signInActivity");
+    }
+    let facts = accounts(vec![dave], Vec::new());
+    assert_eq!(facts["sign_in_activity_synced"], json!(false));
+    assert_eq!(facts["members"][0]["sign_in_known"], json!(false));
+    assert_eq!(facts["members"][0]["last_sign_in"], Value::Null);
+}
+
+#[test]
+fn unparsable_timestamps_are_treated_as_absent() {
+    let facts = accounts(vec![user("erin", "last tuesday")], Vec::new());
+    assert_eq!(facts["members"][0]["last_sign_in"], Value::Null);
+    assert_eq!(facts["members"][0]["sign_in_known"], json!(true));
+}

@@ -314,3 +314,105 @@ fn scores_count_warnings_as_half_and_leave_out_errors_and_not_applicable() {
     assert_eq!(score("y").score, Some(0.0));
     assert_eq!(assessment.scores[0].framework, OVERALL);
 }
+
+#[test]
+fn controls_see_items_only_of_the_collections_they_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let counting = |package: &str, id: &str, collections: &str| {
+        format!(
+            r#"package custom.{package}
+
+metadata := {{"id": "{id}", "title": "{id}", "severity": "info",
+  "frameworks": [{{"framework": "x", "reference": "{id}"}}], "required_collections": {collections}}}
+
+result := {{"status": "pass", "reason": sprintf("%d users, status %s", [count(input.collections.users.items), input.collections.users.status]), "evidence": []}}
+"#
+        )
+    };
+    write(
+        dir.path(),
+        "reads.rego",
+        &counting("reads", "c.reads", r#"["users"]"#),
+    );
+    write(
+        dir.path(),
+        "ignores.rego",
+        &counting("ignores", "c.ignores", "[]"),
+    );
+    let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
+    let assessment = Engine::evaluate(&pack, &small_tenant());
+    assert_eq!(
+        assessment.result("c.reads").expect("result").reason,
+        "3 users, status ok"
+    );
+    assert_eq!(
+        assessment.result("c.ignores").expect("result").reason,
+        "0 users, status ok"
+    );
+}
+
+#[test]
+fn permanent_global_admin_assignment_fails_on_a_p2_tenant() {
+    let document = TenantDocumentBuilder::new("tenant-2", "Fabrikam")
+        .now(Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).single().expect("valid instant"))
+        .collection(CollectionKind::Users, Collection::ok(vec![user("alice", "2026-05-30T00:00:00Z")]))
+        .collection(
+            CollectionKind::SubscribedSkus,
+            Collection::ok(vec![sku("AAD_PREMIUM_P2", "Enabled", &[AAD_PREMIUM_P2])]),
+        )
+        .collection(
+            CollectionKind::RoleAssignments,
+            Collection::ok(vec![role_assignment("ra-1", "alice", GLOBAL_ADMIN)]),
+        )
+        .collection(
+            CollectionKind::RoleAssignmentInstances,
+            Collection::ok(vec![json!({
+                "id": "rai-1", "principalId": "alice", "roleDefinitionId": GLOBAL_ADMIN, "directoryScopeId": "/",
+                "assignmentType": "Assigned", "memberType": "Direct", "startDateTime": "2025-02-01T00:00:00Z", "endDateTime": null,
+            })]),
+        )
+        .build();
+    let assessment = Engine::evaluate(&PolicyPack::builtin(), &document);
+    let result = assessment
+        .result("entra.roles.no-permanent-active-assignments")
+        .expect("result");
+    assert_eq!(result.status, Status::Fail);
+    assert_eq!(result.evidence[0].id, "rai-1");
+    assert_eq!(result.evidence[0].display_name, "alice@contoso.example");
+    // P2 without the eligibility instances: counts of Global Administrators would be short.
+    let count = assessment
+        .result("entra.roles.global-admin-count-cis")
+        .expect("result");
+    assert_eq!(count.status, Status::Error);
+    assert!(
+        count.reason.contains("role_eligibility_instances"),
+        "{}",
+        count.reason
+    );
+}
+
+#[test]
+fn the_documented_example_control_evaluates() {
+    let docs = include_str!("../docs/tenant-document.md");
+    let example = docs
+        .split("```rego")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs hold a rego example");
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "example.rego", example);
+    let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
+    let mut pending = user("guest-1", "2026-05-30T00:00:00Z");
+    pending["userType"] = json!("Guest");
+    pending["externalUserState"] = json!("PendingAcceptance");
+    let document = TenantDocumentBuilder::new("t", "T")
+        .collection(
+            CollectionKind::Users,
+            Collection::ok(vec![user("alice", "2026-05-30T00:00:00Z"), pending]),
+        )
+        .build();
+    let result = Engine::evaluate(&pack, &document).results.remove(0);
+    assert_eq!(result.control_id, "acme.guests.no-pending");
+    assert_eq!(result.status, Status::Fail);
+    assert_eq!(result.evidence[0].id, "guest-1");
+}
