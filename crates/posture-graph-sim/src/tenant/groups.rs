@@ -69,7 +69,7 @@ impl Tenant {
     }
 
     fn nested_child(&self, g: u32) -> Option<u32> {
-        (g >= 13 && g % 10 == 3).then_some(g - 1)
+        (g >= 13 && g % 10 == 3).then(|| g - 1)
     }
 
     fn base_members(&self, g: u32) -> BaseMembers {

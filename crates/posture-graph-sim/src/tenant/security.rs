@@ -340,7 +340,7 @@ impl Tenant {
             "result": if i.is_multiple_of(17) { "failure" } else { "success" }, "resultReason": "",
             "activityDisplayName": activity, "activityDateTime": iso(at),
             "loggedByService": if category == "RoleManagement" { "PIM" } else { "Core Directory" }, "operationType": op,
-            "initiatedBy": { "user": { "id": actor.id, "displayName": null, "userPrincipalName": actor.upn, "ipAddress": "203.0.113.10", "userType": null, "homeTenantId": null, "homeTenantName": null }, "app": null },
+            "initiatedBy": { "user": { "id": actor.id, "displayName": null, "userPrincipalName": actor.upn, "ipAddress": "203.0.113.10" }, "app": null },
             "targetResources": [{ "id": target_id, "displayName": null, "type": "User", "userPrincipalName": null, "groupType": null,
                 "modifiedProperties": [{ "displayName": "AccountEnabled", "oldValue": "[true]", "newValue": "[false]" }] }],
             "additionalDetails": [{ "key": "UserType", "value": "Member" }],

@@ -79,7 +79,6 @@ impl Tenant {
             Profile::Typical => ("migrationInProgress", "enabled", "disabled", "enabled", "enabled"),
             Profile::Neglected => ("preMigration", "enabled", "enabled", "enabled", "default"),
         };
-        let target = json!([{ "targetType": "group", "id": "all_users", "isRegistrationRequired": false }]);
         json!({
             "id": "authenticationMethodsPolicy",
             "displayName": "Authentication Methods Policy",
@@ -110,7 +109,6 @@ impl Tenant {
                   "state": if p == Profile::Hardened { "enabled" } else { "disabled" }, "excludeTargets": [],
                   "defaultLifetimeInMinutes": 60, "defaultLength": 8, "minimumLifetimeInMinutes": 60, "maximumLifetimeInMinutes": 480, "isUsableOnce": true },
             ],
-            "includeTargets": target,
         })
     }
 
