@@ -100,6 +100,10 @@ impl From<CredentialsError> for ServiceError {
 
 impl From<CredentialsError> for tonic::Status {
     fn from(error: CredentialsError) -> Self {
-        ServiceError::from(error).into()
+        match error {
+            // The kit's message has no room for the hint on what to do instead.
+            CredentialsError::AlreadyConnected { .. } => tonic::Status::already_exists(error.to_string()),
+            other => ServiceError::from(other).into(),
+        }
     }
 }

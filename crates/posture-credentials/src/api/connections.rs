@@ -21,7 +21,7 @@ use crate::convert::{connection, timestamp};
 use crate::core::{Core, principal};
 use crate::envelope::{SecretBinding, seal};
 use crate::error::CredentialsError;
-use crate::store::{NewConnection, SecretMetadata, SettingsChange};
+use crate::store::{CredentialReplacement, NewConnection, SecretMetadata, SettingsChange};
 use crate::validate::{self, ValidCredential};
 
 /// The public connection service; cheap to clone.
@@ -206,12 +206,14 @@ impl ConnectionApi {
             .store
             .replace_credential(
                 &tenant_id,
-                &current.connection_id,
-                client_id.as_deref(),
-                &metadata_of(&credential, &principal, now),
-                credential.kind,
-                &sealed,
-                now,
+                &CredentialReplacement {
+                    connection_id: &current.connection_id,
+                    client_id: client_id.as_deref(),
+                    secret: &metadata_of(&credential, &principal, now),
+                    kind: credential.kind,
+                    sealed: &sealed,
+                    now,
+                },
             )
             .await?
             .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;

@@ -1,10 +1,10 @@
-//! Connections with their credential metadata and health: create (with the sealed secret, in one
-//! transaction), read, list, change settings, replace the credential, record health, delete with
-//! an audit record.
+//! Connections with their credential metadata and health: create (with the sealed secret and
+//! PENDING health, in one transaction), read, list, and change settings.
 
 use chrono::{DateTime, Utc};
 use posture_proto::v1::{AuthMethod, Cloud, CloudEndpoints, ConnectionState};
 
+use super::health::HealthRecord;
 use super::row::{RowExt, Ts};
 use super::secrets::SecretMetadata;
 use super::{CredentialStore, StoreError, map_sql_error, on_backend};
@@ -28,16 +28,6 @@ pub struct ConnectionRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub health: HealthRecord,
-}
-
-/// The stored health of a connection.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HealthRecord {
-    pub state: ConnectionState,
-    /// The full `ConnectionHealth` (reason, per-resource checks) as protobuf bytes.
-    pub detail: Option<Vec<u8>>,
-    pub checked_at: Option<DateTime<Utc>>,
-    pub credential_version: i64,
 }
 
 /// Everything a new connection is created with.
@@ -77,28 +67,6 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
-/// What was kept of a deleted connection.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeletionRecord {
-    pub tenant_id: String,
-    pub connection_id: String,
-    pub deleted_by: String,
-    pub reason: String,
-    pub deleted_at: DateTime<Utc>,
-}
-
-/// The outcome of recording a health result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HealthOutcome {
-    Recorded {
-        previous: ConnectionState,
-    },
-    /// The result was for another credential version than the stored one.
-    Stale {
-        current_version: i64,
-    },
-}
-
 const SELECT_CONNECTION: &str = "SELECT c.tenant_id, c.connection_id, c.display_name, c.client_id, c.cloud, \
      c.authority_url, c.graph_url, c.defender_url, c.management_activity_url, c.auth_method, \
      c.credential_version, c.saved_by, c.saved_at, c.expires_at, c.certificate_thumbprint, \
@@ -106,7 +74,7 @@ const SELECT_CONNECTION: &str = "SELECT c.tenant_id, c.connection_id, c.display_
      h.state, h.detail, h.checked_at, h.credential_version AS health_version \
      FROM connections c JOIN connection_health h ON h.tenant_id = c.tenant_id";
 
-fn corrupt(column: &'static str, tenant_id: &str, reason: impl Into<String>) -> StoreError {
+pub(super) fn corrupt(column: &'static str, tenant_id: &str, reason: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
         column,
         tenant_id: tenant_id.to_owned(),
@@ -114,7 +82,7 @@ fn corrupt(column: &'static str, tenant_id: &str, reason: impl Into<String>) -> 
     }
 }
 
-fn auth_method_name(method: AuthMethod) -> &'static str {
+pub(super) fn auth_method_name(method: AuthMethod) -> &'static str {
     match method {
         AuthMethod::ClientSecret => "client_secret",
         AuthMethod::Certificate => "certificate",
@@ -324,182 +292,6 @@ impl CredentialStore {
                 .await
                 .map_err(map_sql_error("committing settings", tenant_id))?;
             Ok(updated == 1)
-        })
-    }
-
-    /// Replaces the sealed secret and its metadata, bumps the credential version and resets health
-    /// to PENDING. Only the connection `connection_id` is touched (the secret was sealed for it);
-    /// returns the new version, or `None` when that connection no longer exists.
-    pub async fn replace_credential(
-        &self,
-        tenant_id: &str,
-        connection_id: &str,
-        client_id: Option<&str>,
-        secret: &SecretMetadata,
-        kind: SecretKind,
-        sealed: &SealedSecret,
-        now: DateTime<Utc>,
-    ) -> Result<Option<i64>, StoreError> {
-        on_backend!(self.db(), |pool| {
-            let mut tx = pool
-                .begin()
-                .await
-                .map_err(map_sql_error("starting a transaction", tenant_id))?;
-            let row = sqlx::query(
-                "UPDATE connections SET credential_version = credential_version + 1, \
-                 client_id = COALESCE($3, client_id), auth_method = $4, saved_by = $5, saved_at = $6, \
-                 expires_at = $7, certificate_thumbprint = $8, certificate_subject = $9, certificate_pem = $10, \
-                 updated_at = $6 WHERE tenant_id = $1 AND connection_id = $2 RETURNING credential_version",
-            )
-            .bind(tenant_id)
-            .bind(connection_id)
-            .bind(client_id)
-            .bind(auth_method_name(secret.auth_method))
-            .bind(&secret.saved_by)
-            .bind(Ts(now))
-            .bind(Ts(secret.expires_at))
-            .bind(&secret.certificate_thumbprint)
-            .bind(&secret.certificate_subject)
-            .bind(&secret.certificate_pem)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_sql_error("replacing a credential", tenant_id))?;
-            let Some(row) = row else {
-                return Ok(None);
-            };
-            let version = row
-                .int("credential_version")
-                .map_err(map_sql_error("reading the credential version", tenant_id))?;
-            sqlx::query(
-                "UPDATE sealed_secrets SET kind = $2, credential_version = $3, key_id = $4, wrapped_key = $5, \
-                 ciphertext = $6 WHERE tenant_id = $1",
-            )
-            .bind(tenant_id)
-            .bind(kind.as_str())
-            .bind(version)
-            .bind(sealed.key_id.as_str())
-            .bind(&sealed.wrapped_key)
-            .bind(&sealed.ciphertext)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_sql_error("replacing a sealed secret", tenant_id))?;
-            sqlx::query(
-                "UPDATE connection_health SET state = $2, detail = NULL, checked_at = NULL, credential_version = $3 \
-                 WHERE tenant_id = $1",
-            )
-            .bind(tenant_id)
-            .bind(state_name(ConnectionState::Pending))
-            .bind(version)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_sql_error("resetting connection health", tenant_id))?;
-            tx.commit()
-                .await
-                .map_err(map_sql_error("committing a new credential", tenant_id))?;
-            Ok(Some(version))
-        })
-    }
-
-    /// Stores a health result unless it is for another credential version; `None` when the tenant
-    /// has no connection.
-    pub async fn record_health(
-        &self,
-        tenant_id: &str,
-        health: &HealthRecord,
-    ) -> Result<Option<HealthOutcome>, StoreError> {
-        on_backend!(self.db(), |pool| {
-            let mut tx = pool
-                .begin()
-                .await
-                .map_err(map_sql_error("starting a transaction", tenant_id))?;
-            let current = sqlx::query(
-                "SELECT c.credential_version, h.state FROM connections c \
-                 JOIN connection_health h ON h.tenant_id = c.tenant_id WHERE c.tenant_id = $1",
-            )
-            .bind(tenant_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_sql_error("reading connection health", tenant_id))?;
-            let Some(current) = current else {
-                return Ok(None);
-            };
-            let read = map_sql_error("reading connection health", tenant_id);
-            let current_version = current.int("credential_version").map_err(read)?;
-            let previous_text = current
-                .text("state")
-                .map_err(map_sql_error("reading connection health", tenant_id))?;
-            let previous = state_from_name(&previous_text)
-                .ok_or_else(|| corrupt("health state", tenant_id, previous_text))?;
-            if health.credential_version != current_version {
-                return Ok(Some(HealthOutcome::Stale { current_version }));
-            }
-            sqlx::query(
-                "UPDATE connection_health SET state = $2, detail = $3, checked_at = $4, credential_version = $5 \
-                 WHERE tenant_id = $1",
-            )
-            .bind(tenant_id)
-            .bind(state_name(health.state))
-            .bind(&health.detail)
-            .bind(health.checked_at.map(Ts))
-            .bind(health.credential_version)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_sql_error("storing connection health", tenant_id))?;
-            tx.commit()
-                .await
-                .map_err(map_sql_error("committing connection health", tenant_id))?;
-            Ok(Some(HealthOutcome::Recorded { previous }))
-        })
-    }
-
-    /// Deletes a connection with its secret and health, leaving an audit record; `None` when the
-    /// tenant has no connection.
-    pub async fn delete_connection(
-        &self,
-        tenant_id: &str,
-        deleted_by: &str,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<DeletionRecord>, StoreError> {
-        on_backend!(self.db(), |pool| {
-            let mut tx = pool
-                .begin()
-                .await
-                .map_err(map_sql_error("starting a transaction", tenant_id))?;
-            let audited = sqlx::query(
-                "INSERT INTO connection_deletions (tenant_id, connection_id, display_name, client_id, \
-                 credential_version, deleted_by, reason, deleted_at) \
-                 SELECT tenant_id, connection_id, display_name, client_id, credential_version, $2, $3, $4 \
-                 FROM connections WHERE tenant_id = $1 RETURNING connection_id",
-            )
-            .bind(tenant_id)
-            .bind(deleted_by)
-            .bind(reason)
-            .bind(Ts(now))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_sql_error("auditing a deletion", tenant_id))?;
-            let Some(audited) = audited else {
-                return Ok(None);
-            };
-            let connection_id = audited
-                .text("connection_id")
-                .map_err(map_sql_error("auditing a deletion", tenant_id))?;
-            sqlx::query("DELETE FROM connections WHERE tenant_id = $1")
-                .bind(tenant_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_sql_error("deleting a connection", tenant_id))?;
-            tx.commit()
-                .await
-                .map_err(map_sql_error("committing a deletion", tenant_id))?;
-            Ok(Some(DeletionRecord {
-                tenant_id: tenant_id.to_owned(),
-                connection_id,
-                deleted_by: deleted_by.to_owned(),
-                reason: reason.to_owned(),
-                deleted_at: now,
-            }))
         })
     }
 }

@@ -4,6 +4,8 @@
 
 mod access_log;
 mod connections;
+mod credential;
+mod health;
 mod migrations;
 mod row;
 mod secrets;
@@ -11,10 +13,9 @@ mod secrets;
 use posture_kit::db::Db;
 
 pub use access_log::{AccessPage, AccessQuery, AccessRecord};
-pub use connections::HealthOutcome;
-pub use connections::{
-    ConnectionRecord, DeletionRecord, HealthRecord, ListFilter, NewConnection, SettingsChange,
-};
+pub use connections::{ConnectionRecord, ListFilter, NewConnection, SettingsChange};
+pub use credential::{CredentialReplacement, DeletionRecord};
+pub use health::{HealthOutcome, HealthRecord};
 pub use migrations::MIGRATIONS;
 pub(crate) use row::at_store_precision;
 pub use secrets::{SealedRow, SecretMetadata};

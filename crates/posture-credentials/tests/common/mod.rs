@@ -1,0 +1,230 @@
+//! Test harness: the credentials role on a real gRPC server (127.0.0.1:0) over a throwaway
+//! PostgreSQL database or SQLite file, with the in-process bus and a manual clock; request
+//! builders; and a stand-in token broker that, like the real one, reads the secret from the vault
+//! and reports health back.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use posture_bus::{Bus, Consumer, ConsumerConfig, MemoryBus};
+use posture_credentials::{
+    CredentialsDeps, CredentialsRole, CredentialsSettings, KeyId, KeyMaterial, Keyring,
+};
+use posture_kit::clock::ManualClock;
+use posture_kit::config::GrpcConfig;
+use posture_kit::db::test_support::TestDatabase;
+use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_proto::events::v1::ConnectionChanged;
+use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
+use posture_proto::v1::credential::Kind;
+use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
+use posture_proto::v1::{ClientSecretCredential, Cloud, CreateConnectionRequest, Credential};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tonic::transport::Channel;
+
+pub mod broker;
+
+pub const TENANT_A: &str = "6f1c8a1e-0000-4000-8000-00000000000a";
+pub const TENANT_B: &str = "6f1c8a1e-0000-4000-8000-00000000000b";
+pub const TENANT_C: &str = "6f1c8a1e-0000-4000-8000-00000000000c";
+pub const CLIENT_ID: &str = "0b7e4f2a-1111-4222-8333-444455556666";
+/// A secret shaped like Azure's; tests look for it everywhere it must not be.
+pub const SECRET: &str = "Xy8Q~tH1s.Is-The_Secret-Value-0123456789";
+pub const OTHER_SECRET: &str = "Ab3R~another.Secret_Value-9876543210zz";
+pub const ADMIN: &str = "ops-admin-key";
+
+pub fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
+        .single()
+        .expect("valid date")
+}
+
+pub fn keyring(ids: &[&str]) -> Keyring {
+    let keys = ids
+        .iter()
+        .map(|id| (KeyId::new(*id).expect("key id"), KeyMaterial::generate()))
+        .collect::<Vec<_>>();
+    let active = KeyId::new(ids[0]).expect("key id");
+    Keyring::new(keys, active).expect("keyring")
+}
+
+pub struct Options {
+    pub keyring: Keyring,
+    pub broker: bool,
+    pub settings: CredentialsSettings,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            keyring: keyring(&["k1"]),
+            broker: false,
+            settings: CredentialsSettings::default(),
+        }
+    }
+}
+
+pub struct Harness {
+    pub role: CredentialsRole,
+    pub clock: ManualClock,
+    pub bus: MemoryBus,
+    pub changes: Box<dyn Consumer>,
+    pub connections: TenantConnectionServiceClient<Channel>,
+    pub vault: VaultServiceClient<Channel>,
+    pub address: String,
+    pub shutdown: CancellationToken,
+    pub tasks: TaskTracker,
+    pub db: TestDatabase,
+}
+
+impl Harness {
+    pub async fn start(db: TestDatabase) -> Self {
+        Self::start_with(db, Options::default()).await
+    }
+
+    pub async fn start_with(db: TestDatabase, options: Options) -> Self {
+        let grpc = GrpcConfig::default();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let bus = MemoryBus::default();
+        let filter = posture_credentials::events::connection_changed_filter().expect("filter");
+        let changes = bus
+            .consumer(ConsumerConfig::new("test-connection-changed", filter).expect("consumer config"))
+            .await
+            .expect("consumer");
+        let broker = if options.broker {
+            let channel = lazy_channel(&address, &grpc).expect("vault channel");
+            Some(broker::start(channel, shutdown.clone()).await)
+        } else {
+            None
+        };
+        let clock = ManualClock::new(start_time());
+        let role = posture_credentials::start(CredentialsDeps {
+            db: db.connect("credentials").await.expect("connect"),
+            bus: Arc::new(bus.clone()) as Arc<dyn Bus>,
+            clock: Arc::new(clock.clone()),
+            shutdown: shutdown.clone(),
+            tasks: tasks.clone(),
+            keyring: options.keyring,
+            token_broker: broker
+                .map(|broker_address| lazy_channel(&broker_address, &grpc).expect("broker channel")),
+            settings: options.settings,
+        })
+        .await
+        .expect("start credentials role");
+        let server = role.register(GrpcServer::new(&grpc));
+        tokio::spawn(server.serve(listener, shutdown.clone()));
+        let channel = lazy_channel(&address, &grpc).expect("channel");
+        Self {
+            connections: TenantConnectionServiceClient::new(channel.clone()),
+            vault: VaultServiceClient::new(channel),
+            role,
+            clock,
+            bus,
+            changes,
+            address,
+            shutdown,
+            tasks,
+            db,
+        }
+    }
+
+    /// The next ConnectionChanged event (acked), failing after a few seconds.
+    pub async fn next_change(&mut self) -> ConnectionChanged {
+        let cancel = CancellationToken::new();
+        let delivery = tokio::time::timeout(Duration::from_secs(5), self.changes.next(&cancel))
+            .await
+            .expect("a ConnectionChanged event within 5 s")
+            .expect("bus")
+            .expect("delivery");
+        let event = delivery.decode::<ConnectionChanged>().expect("decode");
+        delivery.ack().await.expect("ack");
+        event
+    }
+
+    pub async fn stop(self) {
+        self.stop_and_keep_database().await;
+    }
+
+    /// Stops the role (server and background tasks) and hands back its database for a restart.
+    pub async fn stop_and_keep_database(self) -> TestDatabase {
+        self.shutdown.cancel();
+        self.tasks.close();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.tasks.wait()).await;
+        self.db
+    }
+}
+
+/// A request carrying the admin principal, as the gateway forwards it.
+pub fn as_admin<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        posture_credentials::PRINCIPAL_METADATA,
+        ADMIN.parse().expect("metadata"),
+    );
+    request
+}
+
+pub fn secret_credential(value: &str, expires_at: DateTime<Utc>) -> Credential {
+    Credential {
+        kind: Some(Kind::ClientSecret(ClientSecretCredential {
+            secret_value: value.to_owned(),
+            expires_at: Some(timestamp(expires_at)),
+        })),
+    }
+}
+
+pub fn timestamp(instant: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: instant.timestamp(),
+        nanos: i32::try_from(instant.timestamp_subsec_nanos()).expect("nanos"),
+    }
+}
+
+pub fn create_request(tenant_id: &str, secret: &str) -> CreateConnectionRequest {
+    CreateConnectionRequest {
+        tenant_id: tenant_id.to_owned(),
+        display_name: format!("Customer {}", &tenant_id[tenant_id.len() - 2..]),
+        client_id: CLIENT_ID.to_owned(),
+        cloud: Cloud::Global as i32,
+        endpoints: None,
+        credential: Some(secret_credential(
+            secret,
+            start_time() + chrono::Duration::days(180),
+        )),
+    }
+}
+
+/// Runs one statement on the role's database (tests that tamper with storage on purpose).
+pub async fn execute(harness: &Harness, sql: &'static str, binds: &[&[u8]], tenant: &str) {
+    match harness.role.store().db() {
+        posture_kit::db::Db::Postgres(pool) => {
+            let mut query = sqlx::query(sql);
+            for bind in binds {
+                query = query.bind(bind.to_vec());
+            }
+            query
+                .bind(tenant.to_owned())
+                .execute(pool)
+                .await
+                .expect("statement");
+        }
+        posture_kit::db::Db::Sqlite(pool) => {
+            let mut query = sqlx::query(sql);
+            for bind in binds {
+                query = query.bind(bind.to_vec());
+            }
+            query
+                .bind(tenant.to_owned())
+                .execute(pool)
+                .await
+                .expect("statement");
+        }
+    }
+}

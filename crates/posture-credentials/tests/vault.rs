@@ -1,0 +1,361 @@
+//! The internal VaultService over a real socket against PostgreSQL and SQLite: secrets open only
+//! for the row they were sealed for, every decryption is logged, health results keep to their
+//! credential version.
+
+mod common;
+
+use common::*;
+use posture_kit::db::test_support::TestDatabase;
+use posture_proto::internal::v1::{GetConnectionSecretRequest, RecordHealthRequest};
+use posture_proto::v1::credential::Kind;
+use posture_proto::v1::{
+    CertificateCredential, ConnectionHealth, ConnectionState, Credential, CredentialAccessPurpose,
+    ErrorClass, FailureReason, GetConnectionRequest, ListCredentialAccessesRequest, UpdateCredentialsRequest,
+};
+use tonic::Code;
+
+fn secret_request(tenant: &str) -> GetConnectionSecretRequest {
+    GetConnectionSecretRequest {
+        tenant_id: tenant.to_owned(),
+        purpose: CredentialAccessPurpose::TokenRequest as i32,
+        caller: "tokens".to_owned(),
+    }
+}
+
+fn secret_value(credential: Option<Credential>) -> String {
+    match credential.and_then(|c| c.kind) {
+        Some(Kind::ClientSecret(secret)) => secret.secret_value,
+        other => panic!("expected a client secret, got {other:?}"),
+    }
+}
+
+posture_kit::db_test!(
+    ciphertext_moved_to_another_row_fails_to_decrypt,
+    |db: TestDatabase| async move {
+        let mut h = Harness::start(db).await;
+        for (tenant, secret) in [(TENANT_A, SECRET), (TENANT_B, OTHER_SECRET)] {
+            h.connections
+                .create_connection(create_request(tenant, secret))
+                .await
+                .expect("create");
+        }
+        let opened = h
+            .vault
+            .get_connection_secret(secret_request(TENANT_A))
+            .await
+            .expect("open A")
+            .into_inner();
+        assert_eq!(secret_value(opened.credential), SECRET);
+
+        // Swap the sealed columns of the two rows, as someone with write access to the table could.
+        let store = h.role.store().clone();
+        let a = store
+            .sealed_secret(TENANT_A)
+            .await
+            .expect("read")
+            .expect("row A")
+            .sealed;
+        let b = store
+            .sealed_secret(TENANT_B)
+            .await
+            .expect("read")
+            .expect("row B")
+            .sealed;
+        const SWAP: &str = "UPDATE sealed_secrets SET wrapped_key = $1, ciphertext = $2 WHERE tenant_id = $3";
+        execute(&h, SWAP, &[&b.wrapped_key, &b.ciphertext], TENANT_A).await;
+        execute(&h, SWAP, &[&a.wrapped_key, &a.ciphertext], TENANT_B).await;
+
+        for tenant in [TENANT_A, TENANT_B] {
+            let refused = h
+                .vault
+                .get_connection_secret(secret_request(tenant))
+                .await
+                .expect_err("moved ciphertext");
+            assert_eq!(refused.code(), Code::FailedPrecondition, "{}", refused.message());
+            assert!(refused.message().contains(tenant), "{}", refused.message());
+            assert!(!refused.message().contains(SECRET) && !refused.message().contains(OTHER_SECRET));
+        }
+        // Only the one successful decryption is in the log.
+        let log = h
+            .connections
+            .list_credential_accesses(ListCredentialAccessesRequest {
+                tenant_id: TENANT_A.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .expect("access log")
+            .into_inner();
+        assert_eq!(log.accesses.len(), 1);
+        h.stop().await;
+    }
+);
+
+posture_kit::db_test!(
+    access_log_records_each_secret_handed_out,
+    |db: TestDatabase| async move {
+        let mut h = Harness::start(db).await;
+        h.connections
+            .create_connection(create_request(TENANT_A, SECRET))
+            .await
+            .expect("create");
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        for minute in 0..3 {
+            h.clock.advance(chrono::Duration::minutes(minute));
+            let mut request = tonic::Request::new(secret_request(TENANT_A));
+            if minute == 2 {
+                request.get_mut().purpose = CredentialAccessPurpose::ConnectionTest as i32;
+                let traceparent = format!("00-{trace}-00f067aa0ba902b7-01");
+                request
+                    .metadata_mut()
+                    .insert("traceparent", traceparent.parse().expect("metadata"));
+            }
+            let secret = h
+                .vault
+                .get_connection_secret(request)
+                .await
+                .expect("secret")
+                .into_inner();
+            assert_eq!(secret.credential_version, 1);
+            assert_eq!(secret.client_id, CLIENT_ID);
+            assert_eq!(
+                secret.endpoints.map(|e| e.graph_url),
+                Some("https://graph.microsoft.com".to_owned())
+            );
+        }
+        let mut entries = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = h
+                .connections
+                .list_credential_accesses(ListCredentialAccessesRequest {
+                    tenant_id: TENANT_A.to_owned(),
+                    page_size: 2,
+                    page_token: token.clone(),
+                    ..Default::default()
+                })
+                .await
+                .expect("access log")
+                .into_inner();
+            entries.extend(page.accesses);
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        assert_eq!(entries.len(), 3);
+        let newest = &entries[0];
+        assert_eq!(newest.caller, "tokens");
+        assert_eq!(newest.purpose, CredentialAccessPurpose::ConnectionTest as i32);
+        assert_eq!(newest.trace_id, trace);
+        assert_eq!(
+            newest.accessed_at,
+            Some(timestamp(start_time() + chrono::Duration::minutes(3)))
+        );
+        assert!(
+            entries[1..]
+                .iter()
+                .all(|e| e.purpose == CredentialAccessPurpose::TokenRequest as i32)
+        );
+        let seconds: Vec<i64> = entries
+            .iter()
+            .map(|e| e.accessed_at.map(|t| t.seconds).unwrap_or_default())
+            .collect();
+        assert!(
+            seconds.windows(2).all(|w| w[0] >= w[1]),
+            "newest first: {seconds:?}"
+        );
+
+        // The log cannot be rewritten through SQL.
+        let rewrite = match h.role.store().db() {
+            posture_kit::db::Db::Postgres(pool) => sqlx::query("DELETE FROM credential_access_log")
+                .execute(pool)
+                .await
+                .err(),
+            posture_kit::db::Db::Sqlite(pool) => sqlx::query("DELETE FROM credential_access_log")
+                .execute(pool)
+                .await
+                .err(),
+        };
+        assert!(rewrite.is_some_and(|e| e.to_string().contains("append-only")));
+        h.stop().await;
+    }
+);
+
+posture_kit::db_test!(
+    record_health_for_an_old_credential_version_is_ignored,
+    |db: TestDatabase| async move {
+        let mut h = Harness::start(db).await;
+        h.connections
+            .create_connection(create_request(TENANT_A, SECRET))
+            .await
+            .expect("create");
+        let failing = ConnectionHealth {
+            state: ConnectionState::PermissionError as i32,
+            reason: Some(FailureReason {
+                error_class: ErrorClass::Permission as i32,
+                code: "Authorization_RequestDenied".into(),
+                missing_permissions: vec!["Policy.Read.All".into()],
+                ..Default::default()
+            }),
+            checked_at: Some(timestamp(start_time())),
+            ..Default::default()
+        };
+        let recorded = h
+            .vault
+            .record_health(RecordHealthRequest {
+                tenant_id: TENANT_A.into(),
+                health: Some(failing.clone()),
+                credential_version: 1,
+            })
+            .await
+            .expect("record")
+            .into_inner();
+        assert!(recorded.recorded);
+        h.connections
+            .update_credentials(UpdateCredentialsRequest {
+                tenant_id: TENANT_A.into(),
+                credential: Some(secret_credential(
+                    OTHER_SECRET,
+                    start_time() + chrono::Duration::days(90),
+                )),
+                client_id: String::new(),
+            })
+            .await
+            .expect("rotate");
+        // A test that started before the rotation reports late.
+        let late = h
+            .vault
+            .record_health(RecordHealthRequest {
+                tenant_id: TENANT_A.into(),
+                health: Some(failing),
+                credential_version: 1,
+            })
+            .await
+            .expect("late result")
+            .into_inner();
+        assert!(!late.recorded);
+        let connection = h
+            .connections
+            .get_connection(GetConnectionRequest {
+                tenant_id: TENANT_A.into(),
+            })
+            .await
+            .expect("get")
+            .into_inner()
+            .connection
+            .expect("connection");
+        let health = connection.health.expect("health");
+        assert_eq!(health.state, ConnectionState::Pending as i32);
+        assert!(health.reason.is_none());
+
+        let missing = h
+            .vault
+            .record_health(RecordHealthRequest {
+                tenant_id: TENANT_B.into(),
+                health: Some(ConnectionHealth {
+                    state: ConnectionState::Connected as i32,
+                    ..Default::default()
+                }),
+                credential_version: 1,
+            })
+            .await
+            .expect_err("unknown tenant");
+        assert_eq!(missing.code(), Code::NotFound);
+        h.stop().await;
+    }
+);
+
+posture_kit::db_test!(
+    vault_refuses_callers_other_than_tokens,
+    |db: TestDatabase| async move {
+        let mut h = Harness::start(db).await;
+        h.connections
+            .create_connection(create_request(TENANT_A, SECRET))
+            .await
+            .expect("create");
+        let mut request = secret_request(TENANT_A);
+        request.caller = "gateway".into();
+        let refused = h
+            .vault
+            .get_connection_secret(request)
+            .await
+            .expect_err("wrong caller");
+        assert_eq!(refused.code(), Code::PermissionDenied);
+        let mut request = secret_request(TENANT_A);
+        request.purpose = CredentialAccessPurpose::Unspecified as i32;
+        let refused = h
+            .vault
+            .get_connection_secret(request)
+            .await
+            .expect_err("no purpose");
+        assert_eq!(refused.code(), Code::InvalidArgument);
+        let missing = h
+            .vault
+            .get_connection_secret(secret_request(TENANT_B))
+            .await
+            .expect_err("unknown tenant");
+        assert_eq!(missing.code(), Code::NotFound);
+        h.stop().await;
+    }
+);
+
+posture_kit::db_test!(
+    certificate_credential_is_sealed_and_returned_only_by_the_vault,
+    |db: TestDatabase| async move {
+        let mut h = Harness::start(db).await;
+        let (certificate_pem, private_key_pem) = self_signed_certificate();
+        let mut request = create_request(TENANT_A, SECRET);
+        request.credential = Some(Credential {
+            kind: Some(Kind::Certificate(CertificateCredential {
+                certificate_pem: certificate_pem.clone(),
+                private_key_pem: private_key_pem.clone(),
+            })),
+        });
+        let created = h
+            .connections
+            .create_connection(request)
+            .await
+            .expect("create")
+            .into_inner();
+        let metadata = created.connection.and_then(|c| c.credential).expect("metadata");
+        assert_eq!(metadata.certificate_thumbprint.len(), 40);
+        assert_eq!(metadata.certificate_subject, "CN=posture-test-app");
+        let secret = h
+            .vault
+            .get_connection_secret(secret_request(TENANT_A))
+            .await
+            .expect("secret")
+            .into_inner();
+        match secret.credential.and_then(|c| c.kind) {
+            Some(Kind::Certificate(cert)) => {
+                assert_eq!(cert.certificate_pem.trim(), certificate_pem.trim());
+                assert_eq!(cert.private_key_pem.trim(), private_key_pem.trim());
+            }
+            other => panic!("expected a certificate, got {other:?}"),
+        }
+        let sealed = h
+            .role
+            .store()
+            .sealed_secret(TENANT_A)
+            .await
+            .expect("read")
+            .expect("row");
+        let key_body = private_key_pem.lines().nth(1).expect("a base64 line");
+        assert!(!String::from_utf8_lossy(&sealed.sealed.ciphertext).contains(key_body));
+        h.stop().await;
+    }
+);
+
+fn self_signed_certificate() -> (String, String) {
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("rsa key");
+    let key_pem = key.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string();
+    let pair =
+        rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&key_pem, &rcgen::PKCS_RSA_SHA256).expect("key pair");
+    let mut params = rcgen::CertificateParams::new(vec!["posture-test-app".to_owned()]).expect("params");
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "posture-test-app");
+    (params.self_signed(&pair).expect("certificate").pem(), key_pem)
+}
