@@ -48,11 +48,7 @@ impl Backend {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned)
         };
-        let principal = request
-            .metadata()
-            .get_bin("x-posture-principal-bin")
-            .and_then(|value| value.to_bytes().ok())
-            .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok());
+        let principal = text("x-posture-principal");
         let call = SeenCall {
             principal,
             api_key_id: text("x-posture-api-key-id"),
