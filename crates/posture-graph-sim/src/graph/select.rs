@@ -63,7 +63,13 @@ fn members() -> &'static Members {
                 if let Some(nav) = t.get("navigation").and_then(Value::as_array) {
                     set.extend(nav.iter().filter_map(Value::as_str).map(str::to_string));
                 }
-                cur = t.get("base").and_then(Value::as_str).and_then(|b| types.get(b));
+                // Types outside microsoft.graph (e.g. microsoft.graph.security.alert) name their
+                // base by the namespace alias `graph.`, as in Microsoft's metadata.
+                cur = t.get("base").and_then(Value::as_str).and_then(|b| {
+                    types
+                        .get(b)
+                        .or_else(|| types.get(&b.replacen("graph.", "microsoft.graph.", 1)))
+                });
                 guard += 1;
                 if guard > 20 {
                     break;
