@@ -77,3 +77,33 @@ fn every_rego_unit_test_of_the_builtin_pack_passes() {
     );
     println!("{total} Rego unit tests passed");
 }
+
+#[test]
+fn every_builtin_control_is_imported_by_a_rego_unit_test() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut files = Vec::new();
+    rego_files(&root, &mut files);
+    let sources: Vec<(PathBuf, String)> = files
+        .into_iter()
+        .map(|f| {
+            let source = std::fs::read_to_string(&f).expect("policy file is readable");
+            (f, source)
+        })
+        .collect();
+    let is_test = |f: &Path| f.to_string_lossy().ends_with("_test.rego");
+    let tests: Vec<&str> = sources
+        .iter()
+        .filter(|(f, _)| is_test(f))
+        .map(|(_, s)| s.as_str())
+        .collect();
+    let untested: Vec<String> = sources
+        .iter()
+        .filter(|(f, _)| !is_test(f) && !f.starts_with(root.join("lib")))
+        .map(|(_, source)| tests_in(source).0)
+        .filter(|package| {
+            let import = format!("import data.{package} ");
+            !tests.iter().any(|t| t.contains(&import))
+        })
+        .collect();
+    assert!(untested.is_empty(), "controls without unit tests: {untested:?}");
+}

@@ -36,6 +36,10 @@ all_collections := {
 	"organization": ok([]),
 	"subscribed_skus": ok([]),
 	"groups": ok([]),
+	"authentication_methods_policy": ok([]),
+	"domains": ok([]),
+	"directory_settings": ok([]),
+	"sharepoint_settings": ok([]),
 }
 
 base := {
