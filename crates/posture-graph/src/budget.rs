@@ -159,10 +159,21 @@ enum Scope {
     Global(String),
 }
 
+/// Share of each published limit the budget allows: requests leave a worker a few milliseconds
+/// before the service counts them, so pacing at exactly the limit would still meet 429s.
+pub const DEFAULT_HEADROOM: f64 = 0.9;
+
 /// Token buckets in this process's memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct InProcessBudget {
     buckets: Mutex<HashMap<Scope, Bucket>>,
+    headroom: f64,
+}
+
+impl Default for InProcessBudget {
+    fn default() -> Self {
+        InProcessBudget::with_headroom(DEFAULT_HEADROOM)
+    }
 }
 
 impl InProcessBudget {
@@ -170,20 +181,32 @@ impl InProcessBudget {
         InProcessBudget::default()
     }
 
-    fn scopes(key: &BudgetKey) -> Vec<(Scope, Rate)> {
-        let mut scopes = vec![(Scope::Tenant(key.clone()), key.family.per_tenant_rate())];
+    /// A budget allowing `headroom` (0–1] of each published limit.
+    pub fn with_headroom(headroom: f64) -> InProcessBudget {
+        InProcessBudget {
+            buckets: Mutex::new(HashMap::new()),
+            headroom: headroom.clamp(0.01, 1.0),
+        }
+    }
+
+    fn scopes(&self, key: &BudgetKey) -> Vec<(Scope, Rate)> {
+        let scaled = |r: Rate| Rate {
+            requests: r.requests * self.headroom,
+            per: r.per,
+        };
+        let mut scopes = vec![(Scope::Tenant(key.clone()), scaled(key.family.per_tenant_rate()))];
         if let Some(r) = key.family.per_tenant_hourly() {
-            scopes.push((Scope::TenantHourly(key.clone()), r));
+            scopes.push((Scope::TenantHourly(key.clone()), scaled(r)));
         }
         if let Some(r) = key.family.per_app_rate() {
-            scopes.push((Scope::App(key.app_id.clone(), key.family), r));
+            scopes.push((Scope::App(key.app_id.clone(), key.family), scaled(r)));
         }
         let graph = !matches!(
             key.family,
             ServiceFamily::DefenderForEndpoint | ServiceFamily::ManagementActivity
         );
         if graph {
-            scopes.push((Scope::Global(key.app_id.clone()), GLOBAL_PER_APP));
+            scopes.push((Scope::Global(key.app_id.clone()), scaled(GLOBAL_PER_APP)));
         }
         scopes
     }
@@ -192,7 +215,7 @@ impl InProcessBudget {
     fn try_take(&self, key: &BudgetKey, cost: f64) -> Duration {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let scopes = Self::scopes(key);
+        let scopes = self.scopes(key);
         let mut wait = Duration::ZERO;
         for (scope, rate) in &scopes {
             let b = buckets
@@ -215,9 +238,10 @@ impl InProcessBudget {
     pub fn remaining(&self, key: &BudgetKey) -> f64 {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let rate = self.scopes(key).remove(0).1;
         let b = buckets
             .entry(Scope::Tenant(key.clone()))
-            .or_insert_with(|| Bucket::new(key.family.per_tenant_rate(), now));
+            .or_insert_with(|| Bucket::new(rate, now));
         b.refill(now);
         b.tokens
     }
@@ -240,9 +264,10 @@ impl RequestBudget for InProcessBudget {
         let now = Instant::now();
         let until = now + retry_after;
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let rate = self.scopes(key).remove(0).1;
         let b = buckets
             .entry(Scope::Tenant(key.clone()))
-            .or_insert_with(|| Bucket::new(key.family.per_tenant_rate(), now));
+            .or_insert_with(|| Bucket::new(rate, now));
         b.paused_until = Some(b.paused_until.map_or(until, |u| u.max(until)));
     }
 }
@@ -261,7 +286,7 @@ mod tests {
 
     #[test]
     fn conditional_access_is_paced_at_one_request_per_second() {
-        let budget = InProcessBudget::new();
+        let budget = InProcessBudget::with_headroom(1.0);
         let k = key("t1", ServiceFamily::ConditionalAccess);
         assert!(budget.try_take(&k, 1.0).is_zero());
         let wait = budget.try_take(&k, 1.0);
@@ -273,7 +298,7 @@ mod tests {
 
     #[tokio::test]
     async fn acquire_waits_for_the_bucket_to_refill() {
-        let budget = InProcessBudget::new();
+        let budget = InProcessBudget::with_headroom(1.0);
         let k = key("t1", ServiceFamily::ConditionalAccess);
         let start = std::time::Instant::now();
         budget.acquire(&k, 1).await;
@@ -283,7 +308,7 @@ mod tests {
 
     #[test]
     fn tenants_have_separate_buckets_but_share_the_app_wide_one() {
-        let budget = InProcessBudget::new();
+        let budget = InProcessBudget::with_headroom(1.0);
         let a = key("a", ServiceFamily::IdentityReports);
         let b = key("b", ServiceFamily::IdentityReports);
         for _ in 0..5 {
@@ -311,8 +336,18 @@ mod tests {
     }
 
     #[test]
-    fn a_429_pauses_the_key_until_retry_after() {
+    fn default_headroom_paces_below_the_published_limit() {
         let budget = InProcessBudget::new();
+        let k = key("t1", ServiceFamily::IdentityReports);
+        for _ in 0..4 {
+            assert!(budget.try_take(&k, 1.0).is_zero());
+        }
+        assert!(!budget.try_take(&k, 1.0).is_zero(), "4.5 of 5 per 10 s");
+    }
+
+    #[test]
+    fn a_429_pauses_the_key_until_retry_after() {
+        let budget = InProcessBudget::with_headroom(1.0);
         let k = key("t1", ServiceFamily::Identity);
         budget.throttled(&k, Duration::from_secs(7));
         let wait = budget.try_take(&k, 2.0);

@@ -83,6 +83,8 @@ pub struct EntitySpec {
     pub paging: PagingStyle,
     /// Relative path of the delta function, when the collection supports delta.
     pub delta_path: Option<&'static str>,
+    /// Extra `$select` members for delta only (`members` makes group delta report `members@delta`).
+    pub delta_select_extra: &'static [&'static str],
     /// Application permissions, all required.
     pub permissions: &'static [&'static str],
     pub licence: Option<Licence>,
@@ -130,6 +132,7 @@ impl EntityKind {
             family,
             paging: NextLink,
             delta_path: None,
+            delta_select_extra: &[],
             permissions,
             licence: None,
             cost: 1,
@@ -282,6 +285,7 @@ impl EntityKind {
             },
             K::Groups => EntitySpec {
                 delta_path: Some("groups/delta"),
+                delta_select_extra: &["members"],
                 ..s(
                     "groups",
                     &[
@@ -454,9 +458,14 @@ impl EntitySpec {
             return Ok(None);
         };
         let mut url = client.url(self.resource, path)?;
-        if !self.select.is_empty() {
-            url.query_pairs_mut()
-                .append_pair("$select", &self.select.join(","));
+        let select: Vec<&str> = self
+            .select
+            .iter()
+            .chain(self.delta_select_extra)
+            .copied()
+            .collect();
+        if !select.is_empty() {
+            url.query_pairs_mut().append_pair("$select", &select.join(","));
         }
         Ok(Some(url))
     }

@@ -179,8 +179,10 @@ impl GraphClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.budget.acquire(&key, req.cost).await;
+            // Token first: the budget is charged right before sending, so its pacing is what the
+            // service sees.
             let token = self.tokens.token(req.resource).await?;
+            self.budget.acquire(&key, req.cost).await;
             let ids = RequestIds {
                 client_request_id: uuid::Uuid::new_v4().to_string(),
                 request_id: None,

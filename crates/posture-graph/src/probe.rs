@@ -144,6 +144,16 @@ pub async fn probe_permissions(client: &GraphClient, kinds: &[EntityKind]) -> Pr
         }
     }
     for (resource, permission) in needed.into_keys() {
+        if let Some(licence) = gated.get(&resource) {
+            report.checks.push(PermissionCheck {
+                permission: permission.to_owned(),
+                resource,
+                in_token_roles: false,
+                probed_with: None,
+                state: PermissionState::LicenceGated(*licence),
+            });
+            continue;
+        }
         let Some(token) = tokens.get(&resource) else {
             continue;
         };

@@ -59,6 +59,15 @@ macro_rules! open_enum {
 }
 pub(crate) use open_enum;
 
+/// Graph sometimes sends `null` for an empty collection; read it as empty.
+pub(crate) fn nullable_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Ok(<Option<Vec<T>> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,13 +108,4 @@ mod tests {
         assert!(s.last_sign_in_date_time.is_some() && s.last_non_interactive_sign_in_date_time.is_none());
         Ok(())
     }
-}
-
-/// Graph sometimes sends `null` for an empty collection; read it as empty.
-pub(crate) fn nullable_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    Ok(<Option<Vec<T>> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
 }

@@ -1,0 +1,11 @@
+//! Integration tests of the client against the in-process simulator over real HTTP.
+
+mod auth;
+mod batch;
+mod catalog;
+mod common;
+mod delta;
+mod errors;
+mod paging;
+mod probe;
+mod resilience;
