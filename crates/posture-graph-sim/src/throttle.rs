@@ -68,34 +68,49 @@ impl Family {
     }
 }
 
+/// Limits with windows of a minute or more are counted in fixed windows ("100 calls per
+/// minute" means exactly that); shorter ones refill continuously like a token bucket.
 #[derive(Debug)]
 struct Bucket {
     capacity: f64,
+    window: f64,
     rate: f64,
     tokens: f64,
     last: Instant,
+    fixed: bool,
 }
 
 impl Bucket {
     fn new(capacity: f64, window: f64, now: Instant) -> Self {
         Bucket {
             capacity,
+            window,
             rate: capacity / window,
             tokens: capacity,
             last: now,
+            fixed: window >= 60.0,
         }
     }
 
     fn refill(&mut self, now: Instant) {
         let dt = now.duration_since(self.last).as_secs_f64();
-        self.tokens = (self.tokens + dt * self.rate).min(self.capacity);
-        self.last = now;
+        if self.fixed {
+            if dt >= self.window {
+                self.tokens = self.capacity;
+                self.last = now;
+            }
+        } else {
+            self.tokens = (self.tokens + dt * self.rate).min(self.capacity);
+            self.last = now;
+        }
     }
 
     /// Seconds until `cost` tokens are available.
-    fn wait_for(&self, cost: f64) -> f64 {
+    fn wait_for(&self, cost: f64, now: Instant) -> f64 {
         if self.tokens >= cost {
             0.0
+        } else if self.fixed {
+            (self.window - now.duration_since(self.last).as_secs_f64()).max(0.001)
         } else {
             (cost.min(self.capacity) - self.tokens) / self.rate
         }
@@ -178,7 +193,7 @@ impl ThrottleBook {
                 .entry((key.clone(), fam, *i))
                 .or_insert_with(|| Bucket::new((cap * factor).max(1.0), *window, now));
             b.refill(now);
-            let wait = b.wait_for(cost);
+            let wait = b.wait_for(cost, now);
             if wait > 0.0 && worst.is_none_or(|(w, _)| wait > w) {
                 worst = Some((wait, scope));
             }
