@@ -12,6 +12,7 @@ mod nats;
 mod retry;
 mod subject;
 pub mod trace;
+mod workers;
 
 pub use bus::{Bus, BusExt, Consumer, ConsumerConfig, StreamSettings};
 pub use dead_letter::DeadLetter;
@@ -22,3 +23,4 @@ pub use message::{Delivery, Envelope, MessageId, PublishReceipt};
 pub use nats::{NatsBus, NatsBusConfig};
 pub use retry::{Handler, HandlerError, RetryPolicy, RunReport, run_consumer};
 pub use subject::{Prefix, StreamKind, Subject, SubjectBuilder, SubjectFilter, validate_token};
+pub use workers::spawn_workers;

@@ -10,6 +10,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::NatsBus;
+use super::advisory::Listener;
 use crate::bus::{Consumer, ConsumerConfig};
 use crate::error::BusError;
 use crate::headers::Headers;
@@ -21,15 +22,23 @@ pub(super) struct NatsConsumer {
     consumer: PullConsumer,
     config: ConsumerConfig,
     batch: Option<jetstream::consumer::pull::Batch>,
+    /// Dead-letters messages of this consumer that run out of deliveries unsettled.
+    _advisories: Listener,
 }
 
 impl NatsConsumer {
-    pub(super) fn new(bus: NatsBus, consumer: PullConsumer, config: ConsumerConfig) -> Self {
+    pub(super) fn new(
+        bus: NatsBus,
+        consumer: PullConsumer,
+        config: ConsumerConfig,
+        advisories: Listener,
+    ) -> Self {
         Self {
             bus,
             consumer,
             config,
             batch: None,
+            _advisories: advisories,
         }
     }
 

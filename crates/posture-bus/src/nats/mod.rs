@@ -2,6 +2,7 @@
 //! limits stream with max age for events, and one for dead letters, all with a duplicate window.
 //! Streams and consumers are created or updated at start, idempotently.
 
+mod advisory;
 mod consumer;
 
 use std::time::Duration;
@@ -180,7 +181,13 @@ impl Bus for NatsBus {
             .create_consumer(pull_config)
             .await
             .map_err(|err| failed(err.to_string()))?;
-        Ok(Box::new(NatsConsumer::new(self.clone(), consumer, config)))
+        let listener = advisory::listen(self.clone(), kind, config.name().to_owned()).await?;
+        Ok(Box::new(NatsConsumer::new(
+            self.clone(),
+            consumer,
+            config,
+            listener,
+        )))
     }
 
     async fn delete_streams(&self) -> Result<(), BusError> {

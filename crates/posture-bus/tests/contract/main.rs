@@ -45,7 +45,9 @@ contract_suite!(
     events::durable_job_consumer_resumes_after_restart,
     retry::retry_middleware_acks_retries_and_dead_letters_by_error_kind,
     retry::job_is_terminated_with_a_dead_letter_after_max_deliveries,
+    retry::job_that_runs_out_of_deliveries_unsettled_is_dead_lettered,
     retry::trace_context_survives_publish_to_receive,
     shutdown::shutdown_stops_intake_and_naks_the_in_flight_job,
     shutdown::shutdown_lets_a_handler_finish_within_the_grace_period,
+    shutdown::workers_share_a_consumer_and_all_stop_on_cancel,
 );

@@ -279,3 +279,48 @@ pub async fn trace_context_survives_publish_to_receive(t: &TestBus) {
         "the handler span continues the publisher's trace"
     );
 }
+
+pub async fn job_that_runs_out_of_deliveries_unsettled_is_dead_lettered(t: &TestBus) {
+    let config = ConsumerConfig::new("sync-roles", jobs_of("roles"))
+        .unwrap()
+        .with_ack_wait(Duration::from_millis(300))
+        .with_max_deliver(2);
+    let mut dead = dead_reader(t).await;
+    let mut worker = t.consumer(&config).await;
+    t.bus
+        .publish(envelope(
+            job_subject("roles", "tenant-i"),
+            "run-13.roles",
+            "roles",
+        ))
+        .await
+        .unwrap();
+
+    // The worker crashes on both tries without settling.
+    for expected in 1..=2 {
+        let delivery = next_within(&mut worker, Duration::from_secs(3))
+            .await
+            .expect("delivery");
+        assert_eq!(delivery.delivery_count(), expected);
+    }
+    assert!(
+        next_within(&mut worker, Duration::from_secs(1)).await.is_none(),
+        "delivered beyond max deliveries"
+    );
+
+    let letter = next_within(&mut dead, Duration::from_secs(3))
+        .await
+        .expect("a dead letter");
+    let record = DeadLetter::from_delivery(&letter).unwrap();
+    assert_eq!(record.deliveries, 2);
+    assert!(record.reason.contains("max deliveries"), "{}", record.reason);
+    assert_eq!(record.headers.get(posture_bus::MESSAGE_ID), Some("run-13.roles"));
+    assert_eq!(record.payload.as_ref(), b"roles");
+    letter.ack().await.unwrap();
+    assert!(
+        next_within(&mut dead, Duration::from_millis(300)).await.is_none(),
+        "one dead letter per message"
+    );
+    worker.close().await.unwrap();
+    dead.close().await.unwrap();
+}

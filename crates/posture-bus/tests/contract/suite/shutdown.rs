@@ -106,3 +106,60 @@ pub async fn shutdown_lets_a_handler_finish_within_the_grace_period(t: &TestBus)
         "job-1 finished and acked; job-2 never taken"
     );
 }
+
+/// Counts how often each job was handled.
+struct Tally(std::sync::Mutex<Vec<String>>);
+
+#[async_trait]
+impl Handler for Tally {
+    async fn handle(&self, delivery: &Delivery) -> Result<(), HandlerError> {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.push(text(delivery));
+        }
+        Ok(())
+    }
+}
+
+pub async fn workers_share_a_consumer_and_all_stop_on_cancel(t: &TestBus) {
+    let config = ConsumerConfig::new("sync-sites", jobs_of("sites"))
+        .unwrap()
+        .with_ack_wait(Duration::from_secs(5));
+    let tally = Arc::new(Tally(std::sync::Mutex::new(Vec::new())));
+    let (cancel, tracker) = (CancellationToken::new(), tokio_util::task::TaskTracker::new());
+    posture_bus::spawn_workers(
+        t.bus.as_ref(),
+        config,
+        3,
+        tally.clone(),
+        RetryPolicy::default(),
+        &cancel,
+        &tracker,
+    )
+    .await
+    .unwrap();
+    let expected: Vec<String> = (0..9).map(|i| format!("site-{i}")).collect();
+    for id in &expected {
+        t.bus
+            .publish(envelope(job_subject("sites", "tenant-j"), id, id))
+            .await
+            .unwrap();
+    }
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    while tally.0.lock().map(|s| s.len()).unwrap_or(0) < expected.len() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "jobs were not all handled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    cancel.cancel();
+    tracker.close();
+    tokio::time::timeout(Duration::from_secs(5), tracker.wait())
+        .await
+        .expect("every worker stops");
+
+    let mut seen = tally.0.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, expected, "each job handled exactly once");
+}

@@ -62,7 +62,7 @@ pub async fn unacked_job_is_redelivered_after_the_ack_wait(t: &TestBus) {
     let sequence = first.stream_sequence();
     drop(first); // the worker "crashes" without settling
 
-    let again = next_within(&mut worker, Duration::from_secs(5))
+    let again = next_within(&mut worker, Duration::from_secs(10))
         .await
         .expect("redelivery");
     assert!(
@@ -102,7 +102,7 @@ pub async fn nak_with_delay_redelivers_later_not_sooner(t: &TestBus) {
         next_within(&mut worker, delay / 2).await.is_none(),
         "redelivered before the NAK delay"
     );
-    let again = next_within(&mut worker, Duration::from_secs(5))
+    let again = next_within(&mut worker, Duration::from_secs(10))
         .await
         .expect("redelivery after the delay");
     assert!(
