@@ -32,7 +32,8 @@ pub use error::SimError;
 pub use profiles::{ControlExpectation, Evidence, Outcome, TenantExpectation, expectations};
 pub use spec::{
     CertificateInfo, FaultRule, FaultSpec, GroundTruth, Latency, Licences, Mutation, Profile, RequestRecord,
-    SecretInfo, SecretValue, SimConfig, TenantInfo, TenantSpec, ThrottleMode, default_epoch,
+    SecretInfo, SecretValue, SimConfig, SimFile, TenantInfo, TenantSpec, ThrottleMode, default_epoch,
+    hour_floor,
 };
 use state::{SimState, read, write};
 use tenant::Tenant;

@@ -120,6 +120,8 @@ pub struct TenantSpec {
     pub client_id: Option<uuid::Uuid>,
     /// ... and its secret value.
     pub client_secret: Option<String>,
+    /// Fault injection applied from the start.
+    pub faults: Option<FaultSpec>,
 }
 
 impl Default for TenantSpec {
@@ -135,6 +137,7 @@ impl Default for TenantSpec {
             throttling: ThrottleMode::Realistic,
             client_id: None,
             client_secret: None,
+            faults: None,
         }
     }
 }
@@ -341,4 +344,41 @@ impl Default for SimConfig {
 /// 2026-06-01T00:00:00Z: the fixed epoch that makes generated data reproducible.
 pub fn default_epoch() -> DateTime<Utc> {
     DateTime::from_timestamp(1_780_272_000, 0).unwrap_or_default()
+}
+
+/// The simulator's TOML configuration file (see `examples/sim.toml`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimFile {
+    pub bind: Option<std::net::SocketAddr>,
+    pub tls_cert: Option<std::path::PathBuf>,
+    pub tls_key: Option<std::path::PathBuf>,
+    /// RFC 3339 time, or `now` (rounded down to the hour).
+    pub epoch: Option<String>,
+    pub clock_runs: Option<bool>,
+    pub tenants: Vec<TenantSpec>,
+}
+
+impl SimFile {
+    pub fn parse(text: &str) -> Result<SimFile, crate::SimError> {
+        toml::from_str(text).map_err(|e| crate::SimError::Invalid(format!("simulator config: {e}")))
+    }
+
+    /// The epoch named by `epoch`, `fallback` when absent.
+    pub fn epoch_or(&self, fallback: DateTime<Utc>) -> Result<DateTime<Utc>, crate::SimError> {
+        match self.epoch.as_deref() {
+            None => Ok(fallback),
+            Some("now") => Ok(hour_floor(Utc::now())),
+            Some(t) => DateTime::parse_from_rfc3339(t)
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|e| {
+                    crate::SimError::Invalid(format!("epoch '{t}' is neither 'now' nor RFC 3339: {e}"))
+                }),
+        }
+    }
+}
+
+/// `t` with minutes, seconds and fractions cleared.
+pub fn hour_floor(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp() - t.timestamp().rem_euclid(3600), 0).unwrap_or(t)
 }

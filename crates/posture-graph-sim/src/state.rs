@@ -92,7 +92,12 @@ impl SimState {
             *n += 1;
             o
         };
-        let tenant = Tenant::generate(spec, ordinal, self.clock.now(), self.clock.epoch());
+        let faults = spec.faults.clone();
+        let mut tenant = Tenant::generate(spec, ordinal, self.clock.now(), self.clock.epoch());
+        if let Some(f) = faults {
+            crate::validate_faults(&f)?;
+            tenant.faults.set(f);
+        }
         let info = tenant.info();
         let idx = guard.list.len();
         let keys = [

@@ -310,3 +310,32 @@ async fn profiles_publish_expected_outcomes_with_evidence_ids() {
         }
     }
 }
+
+#[tokio::test]
+async fn shipped_example_config_starts_a_simulator() {
+    let text = include_str!("../examples/sim.toml");
+    let file = posture_graph_sim::SimFile::parse(text).expect("example config parses");
+    assert_eq!(file.tenants.len(), 3);
+    let config = posture_graph_sim::SimConfig {
+        epoch: file.epoch_or(posture_graph_sim::default_epoch()).expect("epoch"),
+        tenants: file.tenants.clone(),
+        ..posture_graph_sim::SimConfig::default()
+    };
+    let s = posture_graph_sim::Simulator::start(config).await.expect("starts");
+    let tenants = s.tenants();
+    assert_eq!(tenants.len(), 3);
+    assert_eq!(
+        tenants[2].granted_permissions["mde"],
+        vec!["Machine.Read.All".to_string()]
+    );
+    let (status, faults) = admin(
+        &s,
+        reqwest::Method::GET,
+        &format!("/_sim/tenants/{}/faults", tenants[2].tenant_id),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(faults["rules"][0]["path"], "/v1.0/users*");
+    assert!(posture_graph_sim::SimFile::parse("bind = 5\nunknown = true").is_err());
+}
