@@ -290,7 +290,14 @@ fn list_content(
     let mut hour = hour_floor(from - offset);
     if let Some(np) = next_page {
         match NaiveDateTime::parse_from_str(&format!("{np}0000"), "%Y%m%d%H%M%S") {
-            Ok(h) => hour = h.and_utc(),
+            Ok(h) if h.and_utc() >= hour && h.and_utc() <= to => hour = h.and_utc(),
+            Ok(_) => {
+                return manage_error(
+                    400,
+                    "AF20031",
+                    &format!("Invalid nextPage input: {np} is outside the requested window."),
+                );
+            }
             Err(_) => return manage_error(400, "AF20031", &format!("Invalid nextPage input: {np}.")),
         }
     }

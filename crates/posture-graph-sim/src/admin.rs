@@ -105,6 +105,7 @@ fn route(state: &SimState, inc: &Incoming2) -> Result<Reply, Reply> {
         ("POST", ["tenants", id, "secrets"]) => {
             let v: Value = body(inc, true)?;
             let days = v.get("expires_in_days").and_then(Value::as_i64).unwrap_or(365);
+            crate::check_secret_days(days).map_err(from_sim_error)?;
             let t = tenant(id)?;
             let now = state.clock.now();
             ok(&crate::add_secret(&mut write(&t), days, now))

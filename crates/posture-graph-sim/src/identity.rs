@@ -424,7 +424,15 @@ fn token(state: &SimState, ctx: &Ctx, inc: &Incoming2, tenant_key: &str) -> Resu
         )
     })?;
     let access_token = key.sign(&claims);
-    state.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(
+    let mut tokens = state.tokens.lock().unwrap_or_else(|e| e.into_inner());
+    if tokens.len() >= 20_000 {
+        // Tokens stay verifiable by signature; the cache only saves work, so keep it bounded.
+        tokens.retain(|_, c| c.exp > iat);
+        if tokens.len() >= 20_000 {
+            tokens.clear();
+        }
+    }
+    tokens.insert(
         access_token.clone(),
         AccessClaims {
             tenant: t.id,

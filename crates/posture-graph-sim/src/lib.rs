@@ -166,6 +166,7 @@ impl Simulator {
 
     /// Adds a client secret expiring in `expires_in_days` (negative: already expired).
     pub fn add_secret(&self, tenant_id: &str, expires_in_days: i64) -> Result<SecretInfo, SimError> {
+        check_secret_days(expires_in_days)?;
         let t = self.state.tenant_or_err(tenant_id)?;
         let now = self.state.clock.now();
         Ok(add_secret(&mut write(&t), expires_in_days, now))
@@ -185,6 +186,16 @@ pub(crate) fn register_certificate(t: &mut Tenant, pem: &str) -> Result<Certific
         t.certificates.push((info.clone(), key));
     }
     Ok(info)
+}
+
+pub(crate) fn check_secret_days(days: i64) -> Result<(), SimError> {
+    if (-3650..=36500).contains(&days) {
+        Ok(())
+    } else {
+        Err(SimError::Invalid(format!(
+            "expires_in_days must be between -3650 and 36500, got {days}"
+        )))
+    }
 }
 
 pub(crate) fn add_secret(t: &mut Tenant, expires_in_days: i64, now: DateTime<Utc>) -> SecretInfo {

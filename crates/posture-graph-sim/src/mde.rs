@@ -241,7 +241,7 @@ fn list(ctx: &Ctx, t: &Tenant, ep: &Endpoint, inc: &Incoming2) -> Reply {
             .filter(|(k, _)| !k.trim_start_matches('$').eq_ignore_ascii_case("skip"))
             .cloned()
             .collect();
-        carried.push(("$skip".into(), (skip + top).to_string()));
+        carried.push(("$skip".into(), skip.saturating_add(top).to_string()));
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &carried {
             ser.append_pair(k, v);

@@ -332,3 +332,40 @@ async fn group_members_and_transitive_members_page() {
         "transitive members include the nested group's members"
     );
 }
+
+#[tokio::test]
+async fn sign_in_date_range_filter_returns_exactly_the_window() {
+    let (sim, info) = sim_with(unthrottled(5_000)).await;
+    let token = graph_token(&sim, &info).await;
+    let tid = info.tenant_id.to_string();
+    let truth = sim.ground_truth(&tid, "auditLogs/signIns").expect("sign-ins");
+    let lo = "2026-05-20T00:00:00Z";
+    let hi = "2026-05-21T00:00:00Z";
+    let expected = truth
+        .objects
+        .iter()
+        .filter(|s| s["createdDateTime"].as_str().is_some_and(|t| t >= lo && t <= hi))
+        .count();
+    assert!(expected > 100);
+    let path = format!(
+        "/graph/v1.0/auditLogs/signIns?$filter=createdDateTime%20ge%20{lo}%20and%20createdDateTime%20le%20{hi}"
+    );
+    let (items, pages) = all_pages(&sim, &token, &path).await;
+    assert_eq!(items.len(), expected);
+    assert!(
+        pages <= 2,
+        "the window is found without scanning the whole log: {pages} pages"
+    );
+    let (status, body) = get_json(
+        &sim,
+        &token,
+        "/graph/v1.0/auditLogs/directoryAudits?$filter=activityDateTime%20ge%202026-05-31T12:00:00Z",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body["value"].as_array().is_some_and(|v| {
+        !v.is_empty()
+            && v.iter()
+                .all(|a| a["activityDateTime"].as_str().unwrap_or("") >= "2026-05-31T12:00:00Z")
+    }));
+}

@@ -336,6 +336,32 @@ impl Filter {
         }
     }
 
+    /// Bounds the filter puts on a date-time property through and-ed comparisons: (lower, upper).
+    pub fn time_bounds(&self, property: &str) -> (Option<String>, Option<String>) {
+        match self {
+            Filter::Cmp {
+                path,
+                op,
+                lit: Literal::Str(s),
+            } if path.len() == 1 && path[0] == property => match op.as_str() {
+                "ge" | "gt" => (Some(s.clone()), None),
+                "le" | "lt" => (None, Some(s.clone())),
+                "eq" => (Some(s.clone()), Some(s.clone())),
+                _ => (None, None),
+            },
+            Filter::And(a, b) => {
+                let (la, ha) = a.time_bounds(property);
+                let (lb, hb) = b.time_bounds(property);
+                let hi = match (ha, hb) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, y) => x.or(y),
+                };
+                (la.max(lb), hi)
+            }
+            _ => (None, None),
+        }
+    }
+
     /// Whether the filter uses operators that need advanced query (ConsistencyLevel: eventual).
     pub fn needs_advanced(&self) -> bool {
         match self {

@@ -310,6 +310,25 @@ impl Tenant {
         if self.licences().has_p1() { 30 } else { 7 }
     }
 
+    /// Index range of a newest-first log of `len` entries that covers the time bounds.
+    pub fn log_index_range(&self, bounds: &(Option<String>, Option<String>), len: u32) -> (u32, u32) {
+        let span = self.retention_days() * 86_400;
+        let index_at = |t: &str| -> Option<i64> {
+            let t = chrono::DateTime::parse_from_rfc3339(t)
+                .ok()?
+                .with_timezone(&chrono::Utc);
+            Some((self.epoch - t).num_seconds() * i64::from(len) / span.max(1))
+        };
+        let clamp = |i: i64| i.clamp(0, i64::from(len)) as u32;
+        let first = bounds.1.as_deref().and_then(index_at).map_or(0, |i| clamp(i - 2));
+        let last = bounds
+            .0
+            .as_deref()
+            .and_then(index_at)
+            .map_or(len, |i| clamp(i + 3));
+        (first, last.max(first))
+    }
+
     pub fn audit_len(&self) -> u32 {
         (i64::from(self.layout.audits) * self.retention_days() / 30) as u32
     }

@@ -397,7 +397,7 @@ impl Tenant {
             };
             let secrets: Vec<Value> = if k == 0 {
                 self.secrets.iter().map(|s| json!({
-                    "keyId": s.secret_id.to_string(), "displayName": "posture", "hint": &s.value.expose()[..3],
+                    "keyId": s.secret_id.to_string(), "displayName": "posture", "hint": s.value.expose().chars().take(3).collect::<String>(),
                     "startDateTime": iso(self.epoch - Duration::days(30)), "endDateTime": iso(s.expires_at),
                     "customKeyIdentifier": null, "secretText": null,
                 })).collect()
