@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod errors;
 pub mod paging;
 pub mod query;
+pub mod routes;
 pub mod run;
 pub mod select;
 

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod groups;
 pub mod mde;
 pub mod mutate;
+pub mod org;
 pub mod policies;
 pub mod roster;
 pub mod security;

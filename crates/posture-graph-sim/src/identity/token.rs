@@ -1,59 +1,19 @@
-//! The Microsoft identity platform: client-credentials token endpoint (secret or signed
-//! assertion), OIDC discovery with its JWKS, and MSAL instance discovery.
+//! The client-credentials grant: tenant, client and scope checks, secret or signed-assertion
+//! authentication, and the RS256 access token with the tenant's granted roles.
 
 use std::collections::HashMap;
 
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::http::reply::{Ctx, Reply};
-use crate::http::route::{Incoming2, Outcome};
+use super::{TokenError, err};
+use crate::http::reply::Ctx;
+use crate::http::route::Incoming2;
 use crate::ids;
 use crate::permissions::Resource;
 use crate::state::{AccessClaims, SimState, read};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-struct TokenError {
-    status: u16,
-    error: &'static str,
-    code: u32,
-    message: String,
-}
-
-fn err(status: u16, error: &'static str, code: u32, message: impl Into<String>) -> TokenError {
-    TokenError {
-        status,
-        error,
-        code,
-        message: message.into(),
-    }
-}
-
-fn error_reply(ctx: &Ctx, e: TokenError) -> Reply {
-    let ts = ctx.now.format("%Y-%m-%d %H:%M:%SZ").to_string();
-    let trace = uuid::Uuid::new_v4().to_string();
-    let correlation = ctx
-        .client_request_id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let description = format!(
-        "AADSTS{}: {}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {}",
-        e.code,
-        e.message,
-        ctx.now.format("%Y-%m-%d %H:%M:%S%.3fZ")
-    );
-    Reply::json(
-        e.status,
-        &json!({
-            "error": e.error, "error_description": description, "error_codes": [e.code], "timestamp": ts,
-            "trace_id": trace, "correlation_id": correlation,
-            "error_uri": format!("https://login.microsoftonline.com/error?code={}", e.code),
-        }),
-    )
-    .header("x-ms-request-id", trace)
-    .header("Cache-Control", "no-store, no-cache")
-}
 
 /// Maps a `.default` scope to a resource.
 fn scope_resource(scope: &str) -> Option<Resource> {
@@ -76,131 +36,12 @@ fn scope_resource(scope: &str) -> Option<Resource> {
     }
 }
 
-pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
-    let segs: Vec<&str> = inc.path.trim_matches('/').split('/').collect();
-    match segs.as_slice() {
-        ["common", "discovery", "instance"] | ["common", "discovery", "v2.0", "instance"] => {
-            Outcome::plain(instance_discovery(ctx))
-        }
-        [tenant, "v2.0", ".well-known", "openid-configuration"]
-        | [tenant, ".well-known", "openid-configuration"] => {
-            Outcome::plain(openid_configuration(state, ctx, tenant))
-        }
-        [_, "discovery", "v2.0", "keys"] | [_, "discovery", "keys"] => {
-            let keys = crate::jwt::token_key().map(|k| vec![k.jwk()]).unwrap_or_default();
-            Outcome::plain(Reply::json(200, &json!({ "keys": keys })))
-        }
-        [tenant, "oauth2", "v2.0", "token"] | [tenant, "oauth2", "token"] => {
-            if inc.method != http::Method::POST {
-                return Outcome::plain(error_reply(
-                    ctx,
-                    err(
-                        400,
-                        "invalid_request",
-                        900561,
-                        "The endpoint only accepts POST, OPTIONS requests. Received a GET request.",
-                    ),
-                ));
-            }
-            let tenant_ref = state.tenant(tenant);
-            let reply = match token(state, ctx, inc, tenant) {
-                Ok(v) => Reply::json(200, &v).header("Cache-Control", "no-store, no-cache"),
-                Err(e) => error_reply(ctx, e),
-            };
-            Outcome {
-                api_label: "login token".into(),
-                tenant: tenant_ref,
-                ..Outcome::plain(reply)
-            }
-        }
-        _ => Outcome::plain(error_reply(
-            ctx,
-            err(
-                404,
-                "invalid_request",
-                90002,
-                format!(
-                    "Tenant '{}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
-                    segs.first().copied().unwrap_or("")
-                ),
-            ),
-        )),
-    }
-}
-
-fn instance_discovery(ctx: &Ctx) -> Reply {
-    let host = ctx
-        .base
-        .split("://")
-        .nth(1)
-        .unwrap_or("login.microsoftonline.com")
-        .split('/')
-        .next()
-        .unwrap_or("login.microsoftonline.com")
-        .to_string();
-    Reply::json(
-        200,
-        &json!({
-            "tenant_discovery_endpoint": format!("{}/{{tenant}}/v2.0/.well-known/openid-configuration", ctx.base),
-            "api-version": "1.1",
-            "metadata": [
-                { "preferred_network": host, "preferred_cache": host, "aliases": [host] },
-                { "preferred_network": "login.microsoftonline.com", "preferred_cache": "login.windows.net", "aliases": ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"] },
-            ],
-        }),
-    )
-}
-
-fn openid_configuration(state: &SimState, ctx: &Ctx, tenant: &str) -> Reply {
-    let tid = match state.tenant(tenant) {
-        Some(t) => read(&t).id.to_string(),
-        None if ["common", "organizations"].contains(&tenant) => "{tenantid}".to_string(),
-        None => {
-            return error_reply(
-                ctx,
-                err(
-                    400,
-                    "invalid_tenant",
-                    90002,
-                    format!(
-                        "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
-                    ),
-                ),
-            );
-        }
-    };
-    let b = &ctx.base;
-    Reply::json(
-        200,
-        &json!({
-            "token_endpoint": format!("{b}/{tid}/oauth2/v2.0/token"),
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-            "jwks_uri": format!("{b}/{tid}/discovery/v2.0/keys"),
-            "response_modes_supported": ["query", "fragment", "form_post"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-            "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": format!("https://login.microsoftonline.com/{tid}/v2.0"),
-            "request_uri_parameter_supported": false,
-            "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
-            "authorization_endpoint": format!("{b}/{tid}/oauth2/v2.0/authorize"),
-            "device_authorization_endpoint": format!("{b}/{tid}/oauth2/v2.0/devicecode"),
-            "http_logout_supported": true,
-            "frontchannel_logout_supported": true,
-            "end_session_endpoint": format!("{b}/{tid}/oauth2/v2.0/logout"),
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "tid", "ver", "at_hash", "c_hash", "email"],
-            "kerberos_endpoint": format!("{b}/{tid}/kerberos"),
-            "tenant_region_scope": "EU",
-            "cloud_instance_name": "microsoftonline.com",
-            "cloud_graph_host_name": "graph.windows.net",
-            "msgraph_host": "graph.microsoft.com",
-            "rbac_url": "https://pas.windows.net",
-        }),
-    )
-}
-
-fn token(state: &SimState, ctx: &Ctx, inc: &Incoming2, tenant_key: &str) -> Result<Value, TokenError> {
+pub(super) fn token(
+    state: &SimState,
+    ctx: &Ctx,
+    inc: &Incoming2,
+    tenant_key: &str,
+) -> Result<Value, TokenError> {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&inc.body).into_owned().collect();
     if ["common", "consumers", "organizations"].contains(&tenant_key.to_ascii_lowercase().as_str()) {
         return Err(err(
