@@ -88,6 +88,33 @@ async fn malformed_ids_are_invalid_arguments_and_never_forwarded() {
     assert_eq!(backend.calls(), 0, "nothing malformed reached a backend");
 }
 
+/// Same field number as `GetConnectionRequest.tenant_id`, but a number where a string belongs.
+#[derive(Clone, PartialEq, prost::Message)]
+struct NotAGetConnectionRequest {
+    #[prost(uint64, tag = "1")]
+    tenant_id: u64,
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_the_rpcs_message_is_an_invalid_argument() {
+    let backend = Backend::default();
+    let served = serve_backend(&backend).await;
+    let db = TestDatabase::sqlite().expect("sqlite");
+    let gateway = TestGateway::start(db, support::all_roles_at(&served.address)).await;
+    let mut grpc = tonic::client::Grpc::new(gateway.channel().await);
+    grpc.ready().await.expect("ready");
+    let path = http::uri::PathAndQuery::from_static("/posture.v1.TenantConnectionService/GetConnection");
+    let codec: tonic_prost::ProstCodec<NotAGetConnectionRequest, v1::GetConnectionResponse> =
+        tonic_prost::ProstCodec::default();
+    let request = with_key(&gateway.admin_key, NotAGetConnectionRequest { tenant_id: 42 });
+    let status = grpc
+        .unary(request, path, codec)
+        .await
+        .expect_err("malformed body");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(backend.calls(), 0);
+}
+
 #[tokio::test]
 async fn oversized_requests_are_resource_exhausted_and_the_gateway_keeps_serving() {
     let backend = Backend::default();

@@ -152,7 +152,7 @@ where
                 Ok(principal) => {
                     request.extensions_mut().insert(principal);
                     let response = inner.call(request).await?;
-                    Ok(oversized_as_resource_exhausted(response, limit))
+                    Ok(in_contract_terms(response, limit))
                 }
                 Err(status) => {
                     tracing::debug!(path = %path, code = ?status.code(), "call refused at the gate");
@@ -163,16 +163,24 @@ where
     }
 }
 
-/// tonic answers a request over the decoding limit with OUT_OF_RANGE; the contract (and other
-/// gRPC implementations) say RESOURCE_EXHAUSTED, with a message that names the limit.
-fn oversized_as_resource_exhausted(response: http::Response<Body>, limit: usize) -> http::Response<Body> {
-    match Status::from_header_map(response.headers()) {
-        Some(status)
-            if status.code() == tonic::Code::OutOfRange
-                && status.message().contains("message length too large") =>
-        {
+/// tonic answers a request over the decoding limit with OUT_OF_RANGE and a body that is not the
+/// rpc's message with INTERNAL; the contract (and other gRPC implementations for the size) say
+/// RESOURCE_EXHAUSTED and INVALID_ARGUMENT, with a message that says what to fix.
+fn in_contract_terms(response: http::Response<Body>, limit: usize) -> http::Response<Body> {
+    let Some(status) = Status::from_header_map(response.headers()) else {
+        return response;
+    };
+    match status.code() {
+        tonic::Code::OutOfRange if status.message().contains("message length too large") => {
             Status::resource_exhausted(format!(
                 "the request message is larger than the gateway's limit of {limit} bytes"
+            ))
+            .into_http()
+        }
+        tonic::Code::Internal if status.message().starts_with("failed to decode Protobuf message") => {
+            Status::invalid_argument(format!(
+                "the request is not a valid message for this rpc ({})",
+                status.message()
             ))
             .into_http()
         }

@@ -1,14 +1,14 @@
 //! Test doubles of the backend roles, served over real gRPC: a credentials role with in-memory
-//! connections, a sync role with runs and a watch stream, and an assessment role with an
-//! assessment, scores, drift and baselines. Each records what the gateway sent it.
+//! connections and a sync role with runs and a watch stream (the assessment role's services are in
+//! `assessment.rs`). Each records what the gateway sent it.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use posture_proto::v1;
-use posture_proto::v1::assessment_service_server::{AssessmentService, AssessmentServiceServer};
-use posture_proto::v1::drift_service_server::{DriftService, DriftServiceServer};
-use posture_proto::v1::score_service_server::{ScoreService, ScoreServiceServer};
+use posture_proto::v1::assessment_service_server::AssessmentServiceServer;
+use posture_proto::v1::drift_service_server::DriftServiceServer;
+use posture_proto::v1::score_service_server::ScoreServiceServer;
 use posture_proto::v1::sync_service_server::{SyncService, SyncServiceServer};
 use posture_proto::v1::tenant_connection_service_server::{
     TenantConnectionService, TenantConnectionServiceServer,
@@ -40,7 +40,7 @@ pub struct Backend {
 }
 
 impl Backend {
-    fn record<T>(&self, request: &Request<T>) {
+    pub(super) fn record<T>(&self, request: &Request<T>) {
         let text = |key: &str| {
             request
                 .metadata()
@@ -110,7 +110,7 @@ impl Backend {
     }
 }
 
-fn not_here() -> Status {
+pub(super) fn not_here() -> Status {
     Status::unimplemented("not part of this test double")
 }
 
@@ -284,178 +284,6 @@ impl SyncService for Backend {
         &self,
         _: Request<v1::CancelSyncRunRequest>,
     ) -> Result<Response<v1::CancelSyncRunResponse>, Status> {
-        Err(not_here())
-    }
-}
-
-#[tonic::async_trait]
-impl AssessmentService for Backend {
-    async fn list_controls(
-        &self,
-        _: Request<v1::ListControlsRequest>,
-    ) -> Result<Response<v1::ListControlsResponse>, Status> {
-        Err(not_here())
-    }
-
-    async fn start_assessment(
-        &self,
-        _: Request<v1::StartAssessmentRequest>,
-    ) -> Result<Response<v1::StartAssessmentResponse>, Status> {
-        Err(not_here())
-    }
-
-    async fn get_assessment(
-        &self,
-        _: Request<v1::GetAssessmentRequest>,
-    ) -> Result<Response<v1::GetAssessmentResponse>, Status> {
-        Err(not_here())
-    }
-
-    async fn get_latest_assessment(
-        &self,
-        request: Request<v1::GetLatestAssessmentRequest>,
-    ) -> Result<Response<v1::GetLatestAssessmentResponse>, Status> {
-        self.record(&request);
-        Ok(Response::new(v1::GetLatestAssessmentResponse {
-            assessment: Some(v1::Assessment {
-                assessment_id: "6f1c2b3a-4d5e-4f60-8a9b-0c1d2e3f4a5b".into(),
-                tenant_id: request.into_inner().tenant_id,
-                state: v1::AssessmentState::Succeeded as i32,
-                ..Default::default()
-            }),
-        }))
-    }
-
-    async fn list_assessments(
-        &self,
-        _: Request<v1::ListAssessmentsRequest>,
-    ) -> Result<Response<v1::ListAssessmentsResponse>, Status> {
-        Err(not_here())
-    }
-
-    async fn list_findings(
-        &self,
-        _: Request<v1::ListFindingsRequest>,
-    ) -> Result<Response<v1::ListFindingsResponse>, Status> {
-        Err(not_here())
-    }
-}
-
-#[tonic::async_trait]
-impl ScoreService for Backend {
-    async fn list_secure_scores(
-        &self,
-        request: Request<v1::ListSecureScoresRequest>,
-    ) -> Result<Response<v1::ListSecureScoresResponse>, Status> {
-        self.record(&request);
-        Ok(Response::new(v1::ListSecureScoresResponse {
-            secure_scores: vec![v1::SecureScore {
-                tenant_id: request.into_inner().tenant_id,
-                current_score: 42.0,
-                max_score: 100.0,
-                ..Default::default()
-            }],
-            next_page_token: String::new(),
-        }))
-    }
-
-    async fn list_exposure_scores(
-        &self,
-        request: Request<v1::ListExposureScoresRequest>,
-    ) -> Result<Response<v1::ListExposureScoresResponse>, Status> {
-        self.record(&request);
-        Ok(Response::new(v1::ListExposureScoresResponse {
-            exposure_scores: vec![v1::ExposureScore {
-                tenant_id: request.into_inner().tenant_id,
-                exposure_score: 30.0,
-                ..Default::default()
-            }],
-            next_page_token: String::new(),
-        }))
-    }
-}
-
-#[tonic::async_trait]
-impl DriftService for Backend {
-    async fn create_baseline(
-        &self,
-        _: Request<v1::CreateBaselineRequest>,
-    ) -> Result<Response<v1::CreateBaselineResponse>, Status> {
-        Err(not_here())
-    }
-
-    async fn get_baseline(
-        &self,
-        request: Request<v1::GetBaselineRequest>,
-    ) -> Result<Response<v1::GetBaselineResponse>, Status> {
-        self.record(&request);
-        let id = request.into_inner().baseline_id;
-        let source = self.state.baselines.lock().expect("lock").get(&id).cloned();
-        match source {
-            Some(source_tenant_id) => Ok(Response::new(v1::GetBaselineResponse {
-                baseline: Some(v1::Baseline {
-                    baseline_id: id,
-                    source_tenant_id,
-                    ..Default::default()
-                }),
-            })),
-            None => Err(Status::not_found(format!("baseline `{id}` not found"))),
-        }
-    }
-
-    async fn list_baselines(
-        &self,
-        _: Request<v1::ListBaselinesRequest>,
-    ) -> Result<Response<v1::ListBaselinesResponse>, Status> {
-        Err(not_here())
-    }
-
-    async fn apply_baseline(
-        &self,
-        request: Request<v1::ApplyBaselineRequest>,
-    ) -> Result<Response<v1::ApplyBaselineResponse>, Status> {
-        self.record(&request);
-        let input = request.into_inner();
-        Ok(Response::new(v1::ApplyBaselineResponse {
-            baseline: Some(v1::Baseline {
-                baseline_id: input.baseline_id,
-                applied_tenant_ids: input.tenant_ids,
-                ..Default::default()
-            }),
-        }))
-    }
-
-    async fn delete_baseline(
-        &self,
-        _: Request<v1::DeleteBaselineRequest>,
-    ) -> Result<Response<v1::DeleteBaselineResponse>, Status> {
-        Err(not_here())
-    }
-
-    async fn list_drift(
-        &self,
-        request: Request<v1::ListDriftRequest>,
-    ) -> Result<Response<v1::ListDriftResponse>, Status> {
-        self.record(&request);
-        let input = request.into_inner();
-        let drift = (0..3)
-            .map(|n| v1::Drift {
-                drift_id: format!("drift-{n}"),
-                tenant_id: input.tenant_id.clone(),
-                state: v1::DriftState::New as i32,
-                ..Default::default()
-            })
-            .collect();
-        Ok(Response::new(v1::ListDriftResponse {
-            drift,
-            next_page_token: String::new(),
-        }))
-    }
-
-    async fn update_drift_state(
-        &self,
-        _: Request<v1::UpdateDriftStateRequest>,
-    ) -> Result<Response<v1::UpdateDriftStateResponse>, Status> {
         Err(not_here())
     }
 }

@@ -3,6 +3,7 @@
 //! mint keys and call with them.
 #![allow(dead_code)]
 
+mod assessment;
 pub mod backend;
 
 use std::sync::Arc;
