@@ -25,6 +25,9 @@ pub enum CredentialsError {
     Store(#[from] StoreError),
     #[error("cannot migrate the credentials schema: {0}")]
     Migrate(#[from] posture_kit::db::DbError),
+    /// A request check done by the kit's shared validators (page size, page token).
+    #[error(transparent)]
+    Request(#[from] ServiceError),
 }
 
 impl CredentialsError {
@@ -38,18 +41,6 @@ impl CredentialsError {
     pub fn not_found(tenant_id: impl Into<String>) -> Self {
         Self::NotFound {
             tenant_id: tenant_id.into(),
-        }
-    }
-}
-
-impl From<ServiceError> for CredentialsError {
-    fn from(error: ServiceError) -> Self {
-        match error {
-            ServiceError::InvalidArgument { field, reason } => Self::InvalidArgument { field, reason },
-            other => Self::Unavailable {
-                what: "request".to_owned(),
-                reason: other.to_string(),
-            },
         }
     }
 }
@@ -94,6 +85,7 @@ impl From<CredentialsError> for ServiceError {
             }
             CredentialsError::Store(error) => ServiceError::internal("using the credentials store", error),
             CredentialsError::Migrate(error) => ServiceError::internal("migrating", error),
+            CredentialsError::Request(error) => error,
         }
     }
 }
@@ -101,8 +93,9 @@ impl From<CredentialsError> for ServiceError {
 impl From<CredentialsError> for tonic::Status {
     fn from(error: CredentialsError) -> Self {
         match error {
-            // The kit's message has no room for the hint on what to do instead.
+            // The kit's messages have no room for the hint on what to do instead.
             CredentialsError::AlreadyConnected { .. } => tonic::Status::already_exists(error.to_string()),
+            CredentialsError::Unavailable { .. } => tonic::Status::unavailable(error.to_string()),
             other => ServiceError::from(other).into(),
         }
     }

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::envelope::{SecretBinding, rewrap};
 use crate::keyring::Keyring;
-use crate::store::{CredentialStore, StoreError};
+use crate::store::{CredentialStore, StoreError, WrappingSwap};
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,6 +52,7 @@ pub async fn rewrap_all(
             break;
         };
         after = Some(last.tenant_id.clone());
+        let mut swaps = Vec::with_capacity(batch.len());
         for row in &batch {
             let binding = SecretBinding {
                 tenant_id: &row.tenant_id,
@@ -59,18 +60,23 @@ pub async fn rewrap_all(
                 kind: row.kind,
             };
             match rewrap(keyring, binding, &row.sealed) {
-                Ok(Some(new)) => {
-                    if store.swap_wrapping(&row.tenant_id, &row.sealed, &new).await? {
-                        report.rewrapped += 1;
-                    } else {
-                        report.skipped += 1;
-                    }
-                }
+                Ok(Some(new)) => swaps.push(WrappingSwap {
+                    tenant_id: &row.tenant_id,
+                    old: &row.sealed,
+                    new,
+                }),
                 Ok(None) => report.skipped += 1,
                 Err(error) => {
                     report.failed += 1;
                     tracing::error!(tenant_id = row.tenant_id, key_id = %row.sealed.key_id, %error, "secret could not be re-wrapped");
                 }
+            }
+        }
+        for swapped in store.swap_wrappings(&swaps).await? {
+            if swapped {
+                report.rewrapped += 1;
+            } else {
+                report.skipped += 1;
             }
         }
         tracing::info!(

@@ -18,7 +18,7 @@ pub use credential::{CredentialReplacement, DeletionRecord};
 pub use health::{HealthOutcome, HealthRecord};
 pub use migrations::MIGRATIONS;
 pub(crate) use row::at_store_precision;
-pub use secrets::{SealedRow, SecretMetadata};
+pub use secrets::{SealedRow, SecretMetadata, WrappingSwap};
 
 /// Schema (PostgreSQL) or file suffix (SQLite) of the credentials role.
 pub const SCHEMA: &str = "credentials";
@@ -82,6 +82,16 @@ impl CredentialStore {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Opens the role's pool from the `database` configuration and migrates it; what a CLI command
+    /// (e.g. re-wrapping after a key rotation) uses outside a running role.
+    pub async fn connect(
+        config: &posture_kit::config::DatabaseConfig,
+    ) -> Result<Self, posture_kit::db::DbError> {
+        let store = Self::new(Db::connect(config, SCHEMA).await?);
+        store.migrate().await?;
+        Ok(store)
     }
 
     /// Applies the role's migrations (safe with many replicas starting at once).

@@ -23,6 +23,14 @@ pub struct SecretMetadata {
     pub certificate_pem: Option<String>,
 }
 
+/// A new wrapping for one secret, applied only if the stored one is still `old`.
+#[derive(Debug)]
+pub struct WrappingSwap<'a> {
+    pub tenant_id: &'a str,
+    pub old: &'a SealedSecret,
+    pub new: SealedSecret,
+}
+
 /// One sealed secret with the binding it was sealed under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedRow {
@@ -103,29 +111,36 @@ impl CredentialStore {
         })
     }
 
-    /// Replaces the wrapping of one secret if it is still exactly `old`; `false` when the
-    /// credential changed in the meantime (its new secret is already under the active key).
-    pub async fn swap_wrapping(
-        &self,
-        tenant_id: &str,
-        old: &SealedSecret,
-        new: &SealedSecret,
-    ) -> Result<bool, StoreError> {
+    /// Replaces the wrapping of each secret that is still exactly its `old` (one transaction per
+    /// call, so a batch costs one commit); a `false` entry means that credential changed in the
+    /// meantime (its new secret is already under the active key).
+    pub async fn swap_wrappings(&self, swaps: &[WrappingSwap<'_>]) -> Result<Vec<bool>, StoreError> {
         on_backend!(self.db(), |pool| {
-            let updated = sqlx::query(
-                "UPDATE sealed_secrets SET key_id = $2, wrapped_key = $3 \
-                 WHERE tenant_id = $1 AND key_id = $4 AND wrapped_key = $5 AND ciphertext = $6",
-            )
-            .bind(tenant_id)
-            .bind(new.key_id.as_str())
-            .bind(&new.wrapped_key)
-            .bind(old.key_id.as_str())
-            .bind(&old.wrapped_key)
-            .bind(&old.ciphertext)
-            .execute(pool)
-            .await
-            .map_err(map_sql_error("re-wrapping a secret", tenant_id))?;
-            Ok(updated.rows_affected() == 1)
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(map_sql_error("starting a transaction", ""))?;
+            let mut swapped = Vec::with_capacity(swaps.len());
+            for swap in swaps {
+                let updated = sqlx::query(
+                    "UPDATE sealed_secrets SET key_id = $2, wrapped_key = $3 \
+                     WHERE tenant_id = $1 AND key_id = $4 AND wrapped_key = $5 AND ciphertext = $6",
+                )
+                .bind(swap.tenant_id)
+                .bind(swap.new.key_id.as_str())
+                .bind(&swap.new.wrapped_key)
+                .bind(swap.old.key_id.as_str())
+                .bind(&swap.old.wrapped_key)
+                .bind(&swap.old.ciphertext)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_sql_error("re-wrapping a secret", swap.tenant_id))?;
+                swapped.push(updated.rows_affected() == 1);
+            }
+            tx.commit()
+                .await
+                .map_err(map_sql_error("committing re-wrapped secrets", ""))?;
+            Ok(swapped)
         })
     }
 
