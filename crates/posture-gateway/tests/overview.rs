@@ -99,6 +99,32 @@ async fn overview_names_the_parts_of_a_backend_that_is_down() {
 }
 
 #[tokio::test]
+async fn overview_does_not_wait_for_a_backend_that_hangs() {
+    let backend = backend_with_two_tenants();
+    *backend.state.drift_delay.lock().expect("lock") = Some(std::time::Duration::from_secs(30));
+    let served = serve_backend(&backend).await;
+    let db = TestDatabase::sqlite().expect("sqlite");
+    let gateway = TestGateway::start_configured(
+        db,
+        support::all_roles_at(&served.address),
+        grpc_config(),
+        std::time::Duration::from_millis(300),
+    )
+    .await;
+    let mut client = OverviewServiceClient::new(gateway.channel().await);
+    let overview = client
+        .get_tenant_overview(with_key(&gateway.admin_key, get(TENANT_A)))
+        .await
+        .expect("overview")
+        .into_inner()
+        .overview
+        .expect("overview set");
+    assert_eq!(overview.unavailable_parts, ["drift"]);
+    assert_eq!(overview.open_drift_count, 0);
+    assert!(overview.latest_assessment.is_some());
+}
+
+#[tokio::test]
 async fn overview_names_the_parts_of_roles_not_deployed() {
     let backend = backend_with_two_tenants();
     let served = serve_backend(&backend).await;

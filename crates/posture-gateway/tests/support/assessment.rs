@@ -158,6 +158,10 @@ impl DriftService for Backend {
         request: Request<v1::ListDriftRequest>,
     ) -> Result<Response<v1::ListDriftResponse>, Status> {
         self.record(&request);
+        let delay = *self.state.drift_delay.lock().expect("lock");
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
         let input = request.into_inner();
         let drift = (0..3)
             .map(|n| v1::Drift {

@@ -31,6 +31,8 @@ pub struct BackendState {
     pub seen: Mutex<Vec<SeenCall>>,
     /// Source tenant of each baseline id.
     pub baselines: Mutex<BTreeMap<String, String>>,
+    /// When set, ListDrift answers only after this long (a backend that hangs).
+    pub drift_delay: Mutex<Option<std::time::Duration>>,
 }
 
 /// One double implementing every backend service it is mounted as.

@@ -109,6 +109,15 @@ impl TestGateway {
     }
 
     pub async fn start_with(db: TestDatabase, upstreams: Upstreams, grpc: GrpcConfig) -> Self {
+        Self::start_configured(db, upstreams, grpc, Duration::from_secs(2)).await
+    }
+
+    pub async fn start_configured(
+        db: TestDatabase,
+        upstreams: Upstreams,
+        grpc: GrpcConfig,
+        overview_part_timeout: Duration,
+    ) -> Self {
         let pool = db
             .connect(posture_gateway::SCHEMA)
             .await
@@ -120,7 +129,7 @@ impl TestGateway {
             tasks: TaskTracker::new(),
             upstreams,
             max_message_bytes: grpc.max_message_bytes,
-            overview_part_timeout: Duration::from_secs(2),
+            overview_part_timeout,
         };
         let role = posture_gateway::start(deps).await.expect("gateway starts");
         let served = serve(role.register(GrpcServer::new(&grpc))).await;
