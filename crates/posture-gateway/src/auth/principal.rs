@@ -159,6 +159,7 @@ impl Principal {
         if self.scope.contains(tenant) {
             Ok(())
         } else {
+            tracing::info!(api_key_id = %self.api_key_id, %tenant, "call refused: tenant outside the key's scope");
             Err(ServiceError::PermissionDenied {
                 reason: format!("the API key `{}` is not scoped to tenant {tenant}", self.name),
             })
