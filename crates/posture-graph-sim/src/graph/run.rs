@@ -53,9 +53,15 @@ pub fn run(
                 ..ListSpec::new("users", "microsoft.graph.user")
             };
             let count = (t.user_positions() as usize).saturating_sub(t.overlay.deleted_users.len());
+            // Without a filter or search only the projected properties are needed.
+            let want: Option<Vec<&str>> = match (&q.filter, &q.search, &q.select) {
+                (None, None, Some(sel)) => Some(sel.iter().map(String::as_str).collect()),
+                (None, None, None) => Some(USER_DEFAULT.to_vec()),
+                _ => None,
+            };
             let source = Source::Virtual {
                 len: t.user_positions(),
-                get: Box::new(|p| t.user_json(p)),
+                get: Box::new(move |p| t.user_json_with(p, want.as_deref())),
                 find: Some(Box::new(|id| t.user_pos(id))),
                 count: Some(count),
             };

@@ -184,6 +184,13 @@ impl Tenant {
 
     /// The full user object (every property the simulator models, including signInActivity).
     pub fn user_json(&self, pos: u32) -> Option<Value> {
+        self.user_json_with(pos, None)
+    }
+
+    /// The user object; with `want`, costly properties outside it are skipped (the caller
+    /// projects the result to `want` anyway).
+    pub fn user_json_with(&self, pos: u32, want: Option<&[&str]>) -> Option<Value> {
+        let wanted = |k: &str| want.is_none_or(|w| w.contains(&k));
         let f = self.user_facts(pos)?;
         let s = self.seed;
         let p = u64::from(pos);
@@ -243,11 +250,13 @@ impl Tenant {
             m.insert("externalUserState".into(), Value::Null);
             m.insert("externalUserStateChangeDateTime".into(), Value::Null);
         }
-        let pw_days = ids::pick(s, "pwchange", p, 400) as i64;
-        m.insert(
-            "lastPasswordChangeDateTime".into(),
-            json!(iso(self.epoch - Duration::days(pw_days))),
-        );
+        if wanted("lastPasswordChangeDateTime") {
+            let pw_days = ids::pick(s, "pwchange", p, 400) as i64;
+            m.insert(
+                "lastPasswordChangeDateTime".into(),
+                json!(iso(self.epoch - Duration::days(pw_days))),
+            );
+        }
         let never_expire = self.profile() == Profile::Neglected && p % 3 == 0;
         m.insert(
             "passwordPolicies".into(),
@@ -257,7 +266,7 @@ impl Tenant {
                 Value::Null
             },
         );
-        if f.synced {
+        if f.synced && (wanted("onPremisesImmutableId") || wanted("onPremisesLastSyncDateTime")) {
             m.insert("onPremisesSyncEnabled".into(), json!(true));
             let immutable = base64::Engine::encode(
                 &base64::engine::general_purpose::STANDARD,
@@ -268,6 +277,8 @@ impl Tenant {
                 "onPremisesLastSyncDateTime".into(),
                 json!(iso(self.epoch - Duration::minutes(37))),
             );
+        } else if f.synced {
+            m.insert("onPremisesSyncEnabled".into(), json!(true));
         } else {
             m.insert("onPremisesSyncEnabled".into(), Value::Null);
             m.insert("onPremisesImmutableId".into(), Value::Null);
@@ -279,7 +290,9 @@ impl Tenant {
             json!([{ "skuId": sku, "disabledPlans": [] }])
         };
         m.insert("assignedLicenses".into(), licences);
-        m.insert("signInActivity".into(), self.sign_in_activity(&f));
+        if wanted("signInActivity") {
+            m.insert("signInActivity".into(), self.sign_in_activity(&f));
+        }
         Some(Value::Object(m))
     }
 
