@@ -1,5 +1,6 @@
 //! Integration tests of the client against the in-process simulator over real HTTP.
 
+mod activity;
 mod auth;
 mod batch;
 mod catalog;
