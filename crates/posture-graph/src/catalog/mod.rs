@@ -1,0 +1,183 @@
+//! The entity catalog: every collection Posture reads, with the path, `$select` fields, resource,
+//! throttling family, paging style, delta support, permissions and licence it needs. The sync
+//! service iterates this table; the permission probe derives its checks from it.
+
+use url::Url;
+
+use crate::budget::ServiceFamily;
+use crate::client::{ApiRequest, GraphClient};
+use crate::cloud::Resource;
+use crate::error::{GraphError, Licence};
+
+mod permissions;
+mod specs;
+
+pub use permissions::{broader_permissions, roles_allow};
+
+/// How a collection is paged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagingStyle {
+    /// Graph: follow `@odata.nextLink` until absent.
+    NextLink,
+    /// Defender for Endpoint: `$top` + `$skip` (following `@odata.nextLink` when one is sent).
+    TopSkip,
+    /// Management Activity: a JSON array body, next page in the `NextPageUri` header.
+    NextPageUri,
+    /// One object, not a collection.
+    Singleton,
+}
+
+macro_rules! entity_kinds {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// A kind of object Posture syncs.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum EntityKind { $($variant),* }
+
+        impl EntityKind {
+            pub const ALL: &'static [EntityKind] = &[$(EntityKind::$variant),*];
+
+            /// Stable snake_case name (storage keys, subjects, metrics).
+            pub fn name(self) -> &'static str {
+                match self { $(EntityKind::$variant => $name),* }
+            }
+
+            pub fn from_name(name: &str) -> Option<EntityKind> {
+                match name { $($name => Some(EntityKind::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+entity_kinds! {
+    Users => "users",
+    UserSignInActivity => "user_sign_in_activity",
+    UserRegistrationDetails => "user_registration_details",
+    ConditionalAccessPolicies => "conditional_access_policies",
+    NamedLocations => "named_locations",
+    RoleAssignments => "role_assignments",
+    RoleDefinitions => "role_definitions",
+    RoleEligibilityInstances => "role_eligibility_instances",
+    RoleAssignmentInstances => "role_assignment_instances",
+    AuthorizationPolicy => "authorization_policy",
+    Organization => "organization",
+    SubscribedSkus => "subscribed_skus",
+    Groups => "groups",
+    ManagedDevices => "managed_devices",
+    DeviceCompliancePolicies => "device_compliance_policies",
+    AlertsV2 => "alerts_v2",
+    SecureScores => "secure_scores",
+    SharepointSettings => "sharepoint_settings",
+    ServiceHealthIssues => "service_health_issues",
+    DirectoryAudits => "directory_audits",
+    SignIns => "sign_ins",
+    DefenderMachines => "defender_machines",
+    DefenderVulnerabilities => "defender_vulnerabilities",
+}
+
+/// Static facts about one entity kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntitySpec {
+    pub kind: EntityKind,
+    pub resource: Resource,
+    /// Relative to the resource base URL.
+    pub path: &'static str,
+    pub select: &'static [&'static str],
+    /// `$top` to ask for (the documented maximum where one exists).
+    pub page_size: Option<u32>,
+    pub family: ServiceFamily,
+    pub paging: PagingStyle,
+    /// Relative path of the delta function, when the collection supports delta.
+    pub delta_path: Option<&'static str>,
+    /// Extra `$select` members for delta only (`members` makes group delta report `members@delta`).
+    pub delta_select_extra: &'static [&'static str],
+    /// Application permissions, all required.
+    pub permissions: &'static [&'static str],
+    pub licence: Option<Licence>,
+    /// Budget units per request (Graph identity resource units after the `$select` discount).
+    pub cost: u32,
+}
+
+impl EntitySpec {
+    /// The first-page URL: path plus `$select` and `$top` (none for `TopSkip`, which adds its own).
+    pub fn first_page_url(&self, client: &GraphClient) -> Result<Url, GraphError> {
+        let mut url = client.url(self.resource, self.path)?;
+        {
+            let mut q = url.query_pairs_mut();
+            if !self.select.is_empty() {
+                q.append_pair("$select", &self.select.join(","));
+            }
+            if let (Some(top), PagingStyle::NextLink) = (self.page_size, self.paging) {
+                q.append_pair("$top", &top.to_string());
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        Ok(url)
+    }
+
+    /// The first request for this collection, carrying budget and error-report facts.
+    pub fn request(&self, client: &GraphClient) -> Result<ApiRequest, GraphError> {
+        Ok(self.request_at(self.first_page_url(client)?))
+    }
+
+    /// A request for this entity at an arbitrary URL (a stored delta link, a probe URL).
+    pub fn request_at(&self, url: Url) -> ApiRequest {
+        let mut req = ApiRequest::get(self.resource, url, self.family);
+        req.cost = self.cost;
+        req.needs = self.permissions;
+        req.licence = self.licence;
+        req
+    }
+
+    /// The initial delta URL with the same `$select`.
+    pub fn delta_url(&self, client: &GraphClient) -> Result<Option<Url>, GraphError> {
+        let Some(path) = self.delta_path else {
+            return Ok(None);
+        };
+        let mut url = client.url(self.resource, path)?;
+        let select: Vec<&str> = self
+            .select
+            .iter()
+            .chain(self.delta_select_extra)
+            .copied()
+            .collect();
+        if !select.is_empty() {
+            url.query_pairs_mut().append_pair("$select", &select.join(","));
+        }
+        Ok(Some(url))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_its_name_and_names_a_permission() {
+        for kind in EntityKind::ALL {
+            assert_eq!(EntityKind::from_name(kind.name()), Some(*kind));
+            let spec = kind.spec();
+            assert_eq!(spec.kind, *kind);
+            assert!(!spec.permissions.is_empty(), "{} needs a permission", kind.name());
+            assert!(!spec.path.starts_with('/'));
+        }
+    }
+
+    #[test]
+    fn broader_permissions_satisfy_least_privileged_ones() {
+        let roles = vec!["Directory.Read.All".to_owned()];
+        assert!(roles_allow(&roles, "User.Read.All"));
+        assert!(roles_allow(&roles, "GroupMember.Read.All"));
+        assert!(!roles_allow(&roles, "AuditLog.Read.All"));
+    }
+
+    #[test]
+    fn sign_in_activity_uses_the_smaller_page_and_its_own_budget() {
+        let spec = EntityKind::UserSignInActivity.spec();
+        assert_eq!(spec.page_size, Some(500));
+        assert_eq!(spec.family, ServiceFamily::SignInActivity);
+        assert!(spec.select.contains(&"signInActivity"));
+        assert!(spec.permissions.contains(&"AuditLog.Read.All"));
+    }
+}
