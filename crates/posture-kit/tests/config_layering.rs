@@ -230,3 +230,142 @@ fn vault_keys_resolve_from_files_and_report_missing_sources() {
     assert!(err.to_string().contains("POSTURE_TEST_UNSET_KEY_7f3a"), "{err}");
     assert!(!format!("{k1:?}").contains("c2VjcmV0"));
 }
+
+#[test]
+fn every_scalar_key_in_the_reference_has_a_working_environment_variable() {
+    // (environment variable, value, dotted key) — the README's table, checked.
+    let cases = [
+        ("POSTURE__SERVICES", "tokens,sync", "services"),
+        ("POSTURE__GRPC__LISTEN", "0.0.0.0:9600", "grpc.listen"),
+        (
+            "POSTURE__GRPC__MAX_MESSAGE_BYTES",
+            "65536",
+            "grpc.max_message_bytes",
+        ),
+        (
+            "POSTURE__GRPC__REQUEST_TIMEOUT_SECS",
+            "11",
+            "grpc.request_timeout_secs",
+        ),
+        (
+            "POSTURE__GRPC__CONNECT_TIMEOUT_SECS",
+            "3",
+            "grpc.connect_timeout_secs",
+        ),
+        ("POSTURE__HEALTH__LISTEN", "0.0.0.0:9601", "health.listen"),
+        (
+            "POSTURE__DATABASE__URL",
+            "postgres://posture@db:5432/posture",
+            "database.url",
+        ),
+        (
+            "POSTURE__DATABASE__MAX_CONNECTIONS",
+            "7",
+            "database.max_connections",
+        ),
+        (
+            "POSTURE__DATABASE__ACQUIRE_TIMEOUT_SECS",
+            "4",
+            "database.acquire_timeout_secs",
+        ),
+        ("POSTURE__BUS__KIND", "nats", "bus.kind"),
+        ("POSTURE__BUS__NATS_URL", "nats://nats:4222", "bus.nats_url"),
+        ("POSTURE__BUS__PREFIX", "posture-ci", "bus.prefix"),
+        ("POSTURE__TELEMETRY__LOG_FORMAT", "json", "telemetry.log_format"),
+        (
+            "POSTURE__TELEMETRY__LOG_LEVEL",
+            "warn,posture_sync=debug",
+            "telemetry.log_level",
+        ),
+        (
+            "POSTURE__TELEMETRY__OTLP_ENDPOINT",
+            "http://collector:4317",
+            "telemetry.otlp_endpoint",
+        ),
+        (
+            "POSTURE__TELEMETRY__SERVICE_NAME",
+            "posture-sync",
+            "telemetry.service_name",
+        ),
+        (
+            "POSTURE__TOKENS__REFRESH_AHEAD_SECS",
+            "900",
+            "tokens.refresh_ahead_secs",
+        ),
+        ("POSTURE__TOKENS__JITTER_SECS", "30", "tokens.jitter_secs"),
+        ("POSTURE__SCHEDULER__DAILY_AT", "01:15", "scheduler.daily_at"),
+        (
+            "POSTURE__SCHEDULER__SPREAD_MINUTES",
+            "45",
+            "scheduler.spread_minutes",
+        ),
+        ("POSTURE__SYNC__BATCH_SIZE", "250", "sync.batch_size"),
+        ("POSTURE__SYNC__CONCURRENCY", "16", "sync.concurrency"),
+        ("POSTURE__GATEWAY__LISTEN", "0.0.0.0:9700", "gateway.listen"),
+        (
+            "POSTURE__ENDPOINTS__CREDENTIALS",
+            "http://credentials:7600",
+            "endpoints.credentials",
+        ),
+        (
+            "POSTURE__ENDPOINTS__TOKENS",
+            "http://tokens:7600",
+            "endpoints.tokens",
+        ),
+        ("POSTURE__ENDPOINTS__SYNC", "http://sync:7600", "endpoints.sync"),
+        (
+            "POSTURE__ENDPOINTS__SCHEDULER",
+            "http://scheduler:7600",
+            "endpoints.scheduler",
+        ),
+        (
+            "POSTURE__ENDPOINTS__ASSESSMENT",
+            "http://assessment:7600",
+            "endpoints.assessment",
+        ),
+        (
+            "POSTURE__CLOUD__ENVIRONMENT",
+            "us-gov-gcc-high",
+            "cloud.environment",
+        ),
+        ("POSTURE__CLOUD__LOGIN_URL", "http://sim:8080", "cloud.login_url"),
+        ("POSTURE__CLOUD__GRAPH_URL", "http://sim:8081", "cloud.graph_url"),
+        (
+            "POSTURE__CLOUD__DEFENDER_URL",
+            "http://sim:8082",
+            "cloud.defender_url",
+        ),
+        (
+            "POSTURE__CLOUD__MANAGEMENT_URL",
+            "http://sim:8083",
+            "cloud.management_url",
+        ),
+    ];
+    let config = ConfigLoader::new()
+        .env_vars(
+            cases
+                .iter()
+                .map(|(var, value, _)| ((*var).to_owned(), (*value).to_owned())),
+        )
+        .load()
+        .expect("every documented variable is accepted");
+    let rendered: toml::Value = toml::from_str(&config.redacted().expect("render")).expect("parse");
+    for (var, value, key) in cases {
+        let mut node = &rendered;
+        for part in key.split('.') {
+            node = node
+                .get(part)
+                .unwrap_or_else(|| panic!("{key} missing from the rendered config"));
+        }
+        let shown = match node {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Array(items) => items
+                .iter()
+                .filter_map(|item| item.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            other => other.to_string(),
+        };
+        assert_eq!(shown, value, "{var} did not set {key}");
+    }
+}
