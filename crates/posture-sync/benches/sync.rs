@@ -1,0 +1,2 @@
+//! Sync throughput benchmark (filled in below).
+fn main() {}

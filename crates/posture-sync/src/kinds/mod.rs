@@ -1,0 +1,104 @@
+//! The registry of entity kinds the sync reads: one module per kind, each declaring its name,
+//! the posture-graph catalog entry it reads, whether it is configuration (every version kept),
+//! its volatile fields and how it is read. Adding a kind is one module plus one line in [`ALL`].
+
+mod authorization_policy;
+mod conditional_access_policies;
+mod named_locations;
+mod organization;
+mod role_assignment_instances;
+mod role_assignments;
+mod role_definitions;
+mod role_eligibility_instances;
+mod subscribed_skus;
+mod user_registration_details;
+mod users;
+
+use posture_graph::{EntityKind, EntitySpec};
+
+/// How a kind is read from the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Delta query: the first round lists everything, later rounds only changes and `@removed`.
+    Delta,
+    /// Every run lists everything; objects not listed are marked removed at the end.
+    Full,
+}
+
+/// Static facts about one synced kind.
+#[derive(Debug, Clone, Copy)]
+pub struct KindDef {
+    /// Stable lower snake case name (store, subjects, API).
+    pub name: &'static str,
+    pub display_name: &'static str,
+    /// The posture-graph catalog entry: path, `$select`, permissions, licence, budget family.
+    pub graph: EntityKind,
+    /// Configuration kinds keep every version (backup and drift).
+    pub configuration: bool,
+    /// Top-level fields that change without the object changing (last sign-in and the like).
+    pub volatile: &'static [&'static str],
+    pub read: ReadMode,
+    /// Extra query pairs for the first request, e.g. `$expand=principal`.
+    pub extra_query: &'static [(&'static str, &'static str)],
+}
+
+impl KindDef {
+    pub fn spec(&self) -> EntitySpec {
+        self.graph.spec()
+    }
+
+    /// `GET /v1.0/<path>` as shown in ListEntityKinds.
+    pub fn endpoint(&self) -> String {
+        format!("GET /v1.0/{}", self.spec().path)
+    }
+}
+
+/// Every kind, ordered by name.
+pub const ALL: &[&KindDef] = &[
+    &authorization_policy::KIND,
+    &conditional_access_policies::KIND,
+    &named_locations::KIND,
+    &organization::KIND,
+    &role_assignment_instances::KIND,
+    &role_assignments::KIND,
+    &role_definitions::KIND,
+    &role_eligibility_instances::KIND,
+    &subscribed_skus::KIND,
+    &user_registration_details::KIND,
+    &users::KIND,
+];
+
+/// The kind named `name`, if the sync knows it.
+pub fn find(name: &str) -> Option<&'static KindDef> {
+    ALL.iter().copied().find(|k| k.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_sorted_unique_and_names_match_the_catalog() {
+        for pair in ALL.windows(2) {
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} before {}",
+                pair[0].name,
+                pair[1].name
+            );
+        }
+        for kind in ALL {
+            assert_eq!(kind.graph.name(), kind.name);
+            assert!(posture_bus::validate_token(kind.name).is_ok());
+            if kind.read == ReadMode::Delta {
+                assert!(
+                    kind.spec().delta_path.is_some(),
+                    "{} has no delta path",
+                    kind.name
+                );
+            }
+        }
+        assert!(find("users").is_some());
+        assert!(find("no_such_kind").is_none());
+    }
+}

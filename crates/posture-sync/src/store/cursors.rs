@@ -1,0 +1,76 @@
+//! Where a (tenant, kind) stands: the next link of a job in progress (with the run that owns
+//! it) and the delta link the last complete delta round ended with. Saved in the same
+//! transaction as the page it follows.
+
+use super::{InventoryStore, StoreError, sql_error};
+
+/// The stored position of one (tenant, kind).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// The run whose job wrote `next_link`.
+    pub run_id: Option<String>,
+    /// The page to read next; `None` when no job is in progress.
+    pub next_link: Option<String>,
+    /// Where the next delta round starts.
+    pub delta_link: Option<String>,
+    /// True while the job in progress has read every page since the first one, so removals can be
+    /// swept at its end.
+    pub complete_pass: bool,
+}
+
+/// Upserts the cursor inside an open transaction (`$conn` is `&mut *tx`).
+macro_rules! save_cursor {
+    ($conn:expr, $tenant:expr, $kind:expr, $cursor:expr) => {{
+        let cursor: &$crate::store::Cursor = $cursor;
+        sqlx::query(
+            "INSERT INTO cursors (tenant_id, kind, run_id, next_link, delta_link, complete_pass) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, kind) DO UPDATE SET \
+             run_id = excluded.run_id, next_link = excluded.next_link, delta_link = excluded.delta_link, \
+             complete_pass = excluded.complete_pass",
+        )
+        .bind($tenant)
+        .bind($kind)
+        .bind(cursor.run_id.as_deref())
+        .bind(cursor.next_link.as_deref())
+        .bind(cursor.delta_link.as_deref())
+        .bind(cursor.complete_pass)
+        .execute($conn)
+        .await
+        .map_err($crate::store::sql_error("saving a cursor"))?;
+    }};
+}
+pub(crate) use save_cursor;
+
+impl InventoryStore {
+    pub async fn cursor(&self, tenant_id: &str, kind: &str) -> Result<Cursor, StoreError> {
+        let row: Option<(Option<String>, Option<String>, Option<String>, bool)> =
+            super::on_backend!(self.db(), |pool| {
+                sqlx::query_as(
+                    "SELECT run_id, next_link, delta_link, complete_pass FROM cursors \
+                     WHERE tenant_id = $1 AND kind = $2",
+                )
+                .bind(tenant_id)
+                .bind(kind)
+                .fetch_optional(pool)
+                .await
+                .map_err(sql_error("reading a cursor"))?
+            });
+        Ok(row
+            .map(|(run_id, next_link, delta_link, complete_pass)| Cursor {
+                run_id,
+                next_link,
+                delta_link,
+                complete_pass,
+            })
+            .unwrap_or_default())
+    }
+
+    /// Replaces the cursor outside a page write (job start, delta expiry).
+    pub async fn set_cursor(&self, tenant_id: &str, kind: &str, cursor: &Cursor) -> Result<(), StoreError> {
+        super::on_backend!(self.db(), |pool| {
+            let mut conn = pool.acquire().await.map_err(sql_error("saving a cursor"))?;
+            save_cursor!(&mut *conn, tenant_id, kind, cursor);
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,271 @@
+//! Reading the inventory: the hash map a job compares against, and the pages, objects and
+//! versions the InventoryService serves.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{InventoryStore, StoreError, from_micros, sql_error};
+
+/// What a job needs to know about a stored object to decide whether a page changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownObject {
+    pub state_hash: String,
+    pub version: i64,
+    pub removed: bool,
+}
+
+/// A page request over one tenant's objects of one kind, ordered by object id.
+#[derive(Debug, Clone)]
+pub struct ObjectQuery<'a> {
+    pub tenant_id: &'a str,
+    pub kind: &'a str,
+    pub include_removed: bool,
+    pub with_content: bool,
+    /// Return objects with ids after this one.
+    pub after: Option<&'a str>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub tenant_id: String,
+    pub kind: String,
+    pub object_id: String,
+    pub display_name: String,
+    /// Empty unless asked for.
+    pub content: String,
+    pub content_hash: String,
+    pub version: i64,
+    pub removed: bool,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub changed_at: DateTime<Utc>,
+    pub last_run_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub object_id: String,
+    pub version: i64,
+    pub content_hash: String,
+    pub removed: bool,
+    pub observed_at: DateTime<Utc>,
+    pub run_id: String,
+    /// Empty unless asked for.
+    pub content: String,
+}
+
+type ObjectRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    bool,
+    i64,
+    i64,
+    i64,
+    String,
+);
+
+fn object(row: ObjectRow) -> StoredObject {
+    let (
+        tenant_id,
+        kind,
+        object_id,
+        display_name,
+        content,
+        content_hash,
+        version,
+        removed,
+        first,
+        last,
+        changed,
+        run,
+    ) = row;
+    StoredObject {
+        tenant_id,
+        kind,
+        object_id,
+        display_name,
+        content,
+        content_hash,
+        version,
+        removed,
+        first_seen: from_micros(first),
+        last_seen: from_micros(last),
+        changed_at: from_micros(changed),
+        last_run_id: run,
+    }
+}
+
+impl InventoryStore {
+    /// Every stored object of a tenant's kind: id → hash, version, removed.
+    pub async fn known_objects(
+        &self,
+        tenant_id: &str,
+        kind: &str,
+    ) -> Result<HashMap<String, KnownObject>, StoreError> {
+        let rows: Vec<(String, String, i64, bool)> = super::on_backend!(self.db(), |pool| {
+            sqlx::query_as(
+                "SELECT object_id, state_hash, version, removed FROM objects WHERE tenant_id = $1 AND kind = $2",
+            )
+            .bind(tenant_id)
+            .bind(kind)
+            .fetch_all(pool)
+            .await
+            .map_err(sql_error("loading known objects"))?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, state_hash, version, removed)| {
+                (
+                    id,
+                    KnownObject {
+                        state_hash,
+                        version,
+                        removed,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    pub async fn list_objects(&self, q: &ObjectQuery<'_>) -> Result<Vec<StoredObject>, StoreError> {
+        let content = if q.with_content { "content" } else { "''" };
+        let sql = format!(
+            "SELECT tenant_id, kind, object_id, display_name, {content}, content_hash, version, removed, \
+             first_seen, last_seen, changed_at, last_run_id FROM objects \
+             WHERE tenant_id = $1 AND kind = $2 AND object_id > $3 AND ($4 OR removed = FALSE) \
+             ORDER BY object_id LIMIT $5"
+        );
+        let rows: Vec<ObjectRow> = super::on_backend!(self.db(), |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(q.tenant_id)
+                .bind(q.kind)
+                .bind(q.after.unwrap_or(""))
+                .bind(q.include_removed)
+                .bind(i64::from(q.limit))
+                .fetch_all(pool)
+                .await
+                .map_err(sql_error("listing objects"))?
+        });
+        Ok(rows.into_iter().map(object).collect())
+    }
+
+    pub async fn object(
+        &self,
+        tenant_id: &str,
+        kind: &str,
+        object_id: &str,
+    ) -> Result<Option<StoredObject>, StoreError> {
+        let row: Option<ObjectRow> = super::on_backend!(self.db(), |pool| {
+            sqlx::query_as(
+                "SELECT tenant_id, kind, object_id, display_name, content, content_hash, version, removed, \
+                 first_seen, last_seen, changed_at, last_run_id FROM objects \
+                 WHERE tenant_id = $1 AND kind = $2 AND object_id = $3",
+            )
+            .bind(tenant_id)
+            .bind(kind)
+            .bind(object_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(sql_error("reading an object"))?
+        });
+        Ok(row.map(object))
+    }
+
+    /// Versions newest first, below `before` when given.
+    pub async fn versions(
+        &self,
+        tenant_id: &str,
+        kind: &str,
+        object_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<StoredVersion>, StoreError> {
+        let rows: Vec<(String, i64, String, bool, i64, String)> = super::on_backend!(self.db(), |pool| {
+            sqlx::query_as(
+                "SELECT object_id, version, content_hash, removed, observed_at, run_id FROM object_versions \
+                 WHERE tenant_id = $1 AND kind = $2 AND object_id = $3 AND version < $4 \
+                 ORDER BY version DESC LIMIT $5",
+            )
+            .bind(tenant_id)
+            .bind(kind)
+            .bind(object_id)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(sql_error("listing versions"))?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(object_id, version, content_hash, removed, at, run_id)| StoredVersion {
+                    object_id,
+                    version,
+                    content_hash,
+                    removed,
+                    observed_at: from_micros(at),
+                    run_id,
+                    content: String::new(),
+                },
+            )
+            .collect())
+    }
+
+    pub async fn version(
+        &self,
+        tenant_id: &str,
+        kind: &str,
+        object_id: &str,
+        version: i64,
+    ) -> Result<Option<StoredVersion>, StoreError> {
+        let row: Option<(String, i64, String, bool, i64, String, String)> = super::on_backend!(
+            self.db(),
+            |pool| {
+                sqlx::query_as(
+                    "SELECT object_id, version, content_hash, removed, observed_at, run_id, content \
+                     FROM object_versions WHERE tenant_id = $1 AND kind = $2 AND object_id = $3 AND version = $4",
+                )
+                .bind(tenant_id)
+                .bind(kind)
+                .bind(object_id)
+                .bind(version)
+                .fetch_optional(pool)
+                .await
+                .map_err(sql_error("reading a version"))?
+            }
+        );
+        Ok(row.map(
+            |(object_id, version, content_hash, removed, at, run_id, content)| StoredVersion {
+                object_id,
+                version,
+                content_hash,
+                removed,
+                observed_at: from_micros(at),
+                run_id,
+                content,
+            },
+        ))
+    }
+
+    /// Rows in the inventory tables (objects, versions): what tests and benchmarks compare.
+    pub async fn row_counts(&self) -> Result<(i64, i64), StoreError> {
+        super::on_backend!(self.db(), |pool| {
+            let objects: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM objects")
+                .fetch_one(pool)
+                .await
+                .map_err(sql_error("counting objects"))?;
+            let versions: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM object_versions")
+                .fetch_one(pool)
+                .await
+                .map_err(sql_error("counting versions"))?;
+            Ok((objects.0, versions.0))
+        })
+    }
+}

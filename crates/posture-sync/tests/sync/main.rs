@@ -1,0 +1,4 @@
+//! Integration tests of the sync role: the store on PostgreSQL and SQLite, and whole runs
+//! against the simulator through real credentials and token broker roles.
+
+mod store;

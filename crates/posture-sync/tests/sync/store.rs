@@ -1,0 +1,243 @@
+//! The store on both engines: page writes are atomic with their cursor, unchanged objects are
+//! not rewritten, removals and configuration versions are recorded, one active run per tenant.
+
+use chrono::Utc;
+use posture_kit::db::test_support::TestDatabase;
+use posture_proto::v1::{EntitySyncState, SyncRunState};
+use posture_sync::store::{
+    Cursor, ErrorRecord, InventoryStore, NewRun, ObjectQuery, PageWrite, StoreError, Upsert,
+};
+
+const TENANT: &str = "8d3c1f9e-0000-4000-8000-000000000001";
+
+fn upsert(id: &str, content: &str, version: i64) -> Upsert {
+    Upsert {
+        object_id: id.to_owned(),
+        display_name: format!("name {id}"),
+        content: content.to_owned(),
+        content_hash: posture_sync::canonical::sha256_hex(content),
+        state_hash: posture_sync::canonical::sha256_hex(content),
+        version,
+    }
+}
+
+fn page<'a>(
+    run: &'a str,
+    upserts: Vec<Upsert>,
+    removals: Vec<(String, i64)>,
+    next: Option<&str>,
+) -> PageWrite<'a> {
+    PageWrite {
+        tenant_id: TENANT,
+        kind: "conditional_access_policies",
+        run_id: run,
+        configuration: true,
+        now: Utc::now(),
+        added: upserts.len() as u64,
+        upserts,
+        removals,
+        changed: 0,
+        unchanged: 0,
+        pages: 1,
+        cursor: Cursor {
+            run_id: Some(run.to_owned()),
+            next_link: next.map(str::to_owned),
+            delta_link: None,
+            complete_pass: true,
+        },
+        batch_size: 2,
+    }
+}
+
+async fn store(db: &TestDatabase) -> InventoryStore {
+    let store = InventoryStore::new(db.connect("sync").await.expect("connect"));
+    store.migrate().await.expect("migrate");
+    store.migrate().await.expect("migrating twice is a no-op");
+    store
+}
+
+async fn new_run(store: &InventoryStore, run: &str) -> Result<(), StoreError> {
+    store
+        .create_run(&NewRun {
+            run_id: run,
+            tenant_id: TENANT,
+            trigger: 1,
+            requested_by: "test",
+            requested_at: Utc::now(),
+            kinds: &["conditional_access_policies", "users"],
+        })
+        .await
+}
+
+posture_kit::db_test!(
+    page_writes_store_objects_versions_counts_and_cursor_together,
+    |db: TestDatabase| async move {
+        let store = store(&db).await;
+        let run = uuid::Uuid::new_v4().to_string();
+        new_run(&store, &run).await.expect("run created");
+        let objects = vec![
+            upsert("a", r#"{"id":"a"}"#, 1),
+            upsert("b", r#"{"id":"b"}"#, 1),
+            upsert("c", r#"{"id":"c"}"#, 1),
+        ];
+        let outcome = store
+            .apply_page(&page(&run, objects, vec![], Some("http://x/next")))
+            .await
+            .expect("write");
+        assert_eq!(outcome.rows_written, 6, "three objects and three versions");
+        assert_eq!(store.row_counts().await.expect("counts"), (3, 3));
+        let cursor = store
+            .cursor(TENANT, "conditional_access_policies")
+            .await
+            .expect("cursor");
+        assert_eq!(cursor.next_link.as_deref(), Some("http://x/next"));
+        assert_eq!(cursor.run_id.as_deref(), Some(run.as_str()));
+
+        let known = store
+            .known_objects(TENANT, "conditional_access_policies")
+            .await
+            .expect("known");
+        assert_eq!(known.len(), 3);
+        assert_eq!(known["a"].version, 1);
+
+        // A change of `a` and the removal of `b`: new versions, removed flag, counters add up.
+        let outcome = store
+            .apply_page(&page(
+                &run,
+                vec![upsert("a", r#"{"id":"a","state":"disabled"}"#, 2)],
+                vec![("b".into(), 2)],
+                None,
+            ))
+            .await
+            .expect("second write");
+        assert_eq!(outcome.rows_written, 4);
+        let b = store
+            .object(TENANT, "conditional_access_policies", "b")
+            .await
+            .expect("read")
+            .expect("kept");
+        assert!(b.removed);
+        let versions = store
+            .versions(TENANT, "conditional_access_policies", "a", None, 10)
+            .await
+            .expect("versions");
+        assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), vec![2, 1]);
+        let v1 = store
+            .version(TENANT, "conditional_access_policies", "a", 1)
+            .await
+            .expect("read")
+            .expect("v1");
+        assert_eq!(v1.content, r#"{"id":"a"}"#);
+
+        let listed = store
+            .list_objects(&ObjectQuery {
+                tenant_id: TENANT,
+                kind: "conditional_access_policies",
+                include_removed: false,
+                with_content: true,
+                after: None,
+                limit: 10,
+            })
+            .await
+            .expect("list");
+        assert_eq!(
+            listed.iter().map(|o| o.object_id.as_str()).collect::<Vec<_>>(),
+            vec!["a", "c"]
+        );
+        assert_eq!(listed[0].content, r#"{"id":"a","state":"disabled"}"#);
+
+        let run_record = store.run(&run).await.expect("read run").expect("run exists");
+        let cap = &run_record.entities[0];
+        assert_eq!((cap.added, cap.removed, cap.pages), (4, 1, 2));
+    }
+);
+
+posture_kit::db_test!(
+    one_active_run_per_tenant_and_terminal_transitions_happen_once,
+    |db: TestDatabase| async move {
+        let store = store(&db).await;
+        let first = uuid::Uuid::new_v4().to_string();
+        new_run(&store, &first).await.expect("first run");
+        let second = uuid::Uuid::new_v4().to_string();
+        assert!(matches!(
+            new_run(&store, &second).await,
+            Err(StoreError::AlreadyExists { .. })
+        ));
+        assert_eq!(
+            store.active_run(TENANT).await.expect("active"),
+            Some(first.clone())
+        );
+
+        let now = Utc::now();
+        store.start_entity(&first, "users", 1, now).await.expect("start");
+        assert!(
+            store
+                .complete_run_if_done(&first, now)
+                .await
+                .expect("check")
+                .is_none()
+        );
+        let reason = ErrorRecord {
+            class: 2,
+            code: "Authorization_RequestDenied".into(),
+            permissions: vec!["Policy.Read.All".into()],
+            ..ErrorRecord::default()
+        };
+        assert!(
+            store
+                .finish_entity(
+                    &first,
+                    "conditional_access_policies",
+                    EntitySyncState::Failed,
+                    &reason,
+                    now
+                )
+                .await
+                .expect("fail")
+        );
+        assert!(
+            !store
+                .finish_entity(
+                    &first,
+                    "conditional_access_policies",
+                    EntitySyncState::Succeeded,
+                    &ErrorRecord::default(),
+                    now
+                )
+                .await
+                .expect("again")
+        );
+        assert!(
+            store
+                .finish_entity(
+                    &first,
+                    "users",
+                    EntitySyncState::Succeeded,
+                    &ErrorRecord::default(),
+                    now
+                )
+                .await
+                .expect("users")
+        );
+        let done = store
+            .complete_run_if_done(&first, now)
+            .await
+            .expect("complete")
+            .expect("completed once");
+        assert_eq!(done.state, SyncRunState::PartiallySucceeded as i32);
+        assert_eq!(
+            done.entities[0].error.as_ref().map(|e| e.permissions.clone()),
+            Some(vec!["Policy.Read.All".to_owned()])
+        );
+        assert!(
+            store
+                .complete_run_if_done(&first, now)
+                .await
+                .expect("complete again")
+                .is_none()
+        );
+        new_run(&store, &second)
+            .await
+            .expect("a new run once the first is done");
+    }
+);
