@@ -1,5 +1,5 @@
 //! W3C trace context (`traceparent`, `tracestate`) carried in gRPC metadata and, through the same
-//! `inject_into`/`extract_from` helpers, in NATS headers, so one trace follows work across hops.
+//! `inject_into`/`extract_from` functions, in NATS headers, so one trace follows work across hops.
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::Context;
