@@ -123,9 +123,11 @@ struct Bucket {
 
 impl Bucket {
     fn new(rate: Rate, now: Instant) -> Bucket {
+        // At least one whole request fits, or a scaled-down 1/s limit could never send.
+        let capacity = rate.requests.max(1.0);
         Bucket {
-            capacity: rate.requests,
-            tokens: rate.requests,
+            capacity,
+            tokens: capacity,
             refill_per_sec: rate.requests / rate.per.as_secs_f64().max(1e-3),
             updated: now,
             paused_until: None,
@@ -343,6 +345,15 @@ mod tests {
             assert!(budget.try_take(&k, 1.0).is_zero());
         }
         assert!(!budget.try_take(&k, 1.0).is_zero(), "4.5 of 5 per 10 s");
+    }
+
+    #[test]
+    fn headroom_slows_one_per_second_limits_too() {
+        let budget = InProcessBudget::new();
+        let k = key("t1", ServiceFamily::ConditionalAccess);
+        assert!(budget.try_take(&k, 1.0).is_zero());
+        let wait = budget.try_take(&k, 1.0);
+        assert!(wait > Duration::from_millis(1_100), "wait {wait:?}");
     }
 
     #[test]
