@@ -23,7 +23,7 @@ demo:
 ## Tests: unit, integration (real PostgreSQL and NATS) and end-to-end suites, plus the official
 ## Microsoft Graph Python SDK run against the simulator.
 test: py-sdk
-	POSTURE_PY_SDK_PYTHON=$(PY_SDK_PYTHON) $(CARGO) nextest run --workspace --all-targets --no-fail-fast
+	POSTURE_PY_SDK_PYTHON=$(PY_SDK_PYTHON) $(CARGO) nextest run --workspace --lib --bins --tests --no-fail-fast
 	$(CARGO) test --workspace --doc
 
 lint: buf
