@@ -103,6 +103,11 @@ fn probe_url(client: &GraphClient, spec: &EntitySpec) -> Result<url::Url, GraphE
         PagingStyle::TopSkip => {
             url.query_pairs_mut().append_pair("$top", "1");
         }
+        // `$select=id` only where the entity is read with `$select` at all: some services
+        // (security alerts) accept no projection.
+        _ if spec.select.is_empty() => {
+            url.query_pairs_mut().append_pair("$top", "1");
+        }
         _ => {
             url.query_pairs_mut()
                 .append_pair("$top", "1")

@@ -5,6 +5,50 @@ use crate::budget::ServiceFamily;
 use crate::cloud::Resource;
 use crate::error::Licence;
 
+const ROLE_INSTANCE_FIELDS: &[&str] = &[
+    "id",
+    "principalId",
+    "roleDefinitionId",
+    "directoryScopeId",
+    "appScopeId",
+    "startDateTime",
+    "endDateTime",
+    "memberType",
+];
+const ROLE_ASSIGNMENT_INSTANCE_FIELDS: &[&str] = &[
+    "id",
+    "principalId",
+    "roleDefinitionId",
+    "directoryScopeId",
+    "appScopeId",
+    "startDateTime",
+    "endDateTime",
+    "memberType",
+    "assignmentType",
+];
+const SKU_FIELDS: &[&str] = &[
+    "id",
+    "skuId",
+    "skuPartNumber",
+    "appliesTo",
+    "capabilityStatus",
+    "consumedUnits",
+    "prepaidUnits",
+    "servicePlans",
+];
+const HEALTH_ISSUE_FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "service",
+    "feature",
+    "classification",
+    "status",
+    "isResolved",
+    "impactDescription",
+    "startDateTime",
+    "endDateTime",
+    "lastModifiedDateTime",
+];
 const USER_FIELDS: &[&str] = &[
     "id",
     "userPrincipalName",
@@ -142,7 +186,7 @@ impl EntityKind {
                 licence: Some(Licence::EntraIdP2),
                 ..s(
                     "roleManagement/directory/roleEligibilityScheduleInstances",
-                    &[],
+                    ROLE_INSTANCE_FIELDS,
                     None,
                     F::Identity,
                     &["RoleEligibilitySchedule.Read.Directory"],
@@ -152,7 +196,7 @@ impl EntityKind {
                 licence: Some(Licence::EntraIdP2),
                 ..s(
                     "roleManagement/directory/roleAssignmentScheduleInstances",
-                    &[],
+                    ROLE_ASSIGNMENT_INSTANCE_FIELDS,
                     None,
                     F::Identity,
                     &["RoleAssignmentSchedule.Read.Directory"],
@@ -190,7 +234,7 @@ impl EntityKind {
                 cost: 2,
                 ..s(
                     "subscribedSkus",
-                    &[],
+                    SKU_FIELDS,
                     None,
                     F::Identity,
                     &["Organization.Read.All"],
@@ -282,7 +326,7 @@ impl EntityKind {
             },
             K::ServiceHealthIssues => s(
                 "admin/serviceAnnouncement/issues",
-                &[],
+                HEALTH_ISSUE_FIELDS,
                 None,
                 F::ServiceHealth,
                 &["ServiceHealth.Read.All"],

@@ -11,6 +11,7 @@ const SYNCED: &[EntityKind] = &[
     EntityKind::ConditionalAccessPolicies,
     EntityKind::DirectoryAudits,
     EntityKind::SecureScores,
+    EntityKind::AlertsV2,
     EntityKind::DefenderMachines,
 ];
 
@@ -20,6 +21,7 @@ async fn probe_names_missing_permissions() {
         "User.Read.All",
         "Policy.Read.All",
         "SecurityEvents.Read.All",
+        "SecurityAlert.Read.All",
         "mde:Machine.Read.All",
     ];
     let spec = TenantSpec {
@@ -38,6 +40,7 @@ async fn probe_names_missing_permissions() {
         vec![
             "Machine.Read.All",
             "Policy.Read.All",
+            "SecurityAlert.Read.All",
             "SecurityEvents.Read.All",
             "User.Read.All"
         ]
