@@ -369,3 +369,20 @@ async fn sign_in_date_range_filter_returns_exactly_the_window() {
                 .all(|a| a["activityDateTime"].as_str().unwrap_or("") >= "2026-05-31T12:00:00Z")
     }));
 }
+
+#[tokio::test]
+async fn unfiltered_and_filtered_user_pages_serialise_users_identically() {
+    let (sim, info) = sim_with(unthrottled(60)).await;
+    let token = graph_token(&sim, &info).await;
+    let select = "$select=signInActivity,id,displayName,onPremisesImmutableId,city,userType";
+    let (_, plain) = get_json(&sim, &token, &format!("/graph/v1.0/users?$top=60&{select}")).await;
+    let (_, filtered) = get_json(&sim, &token, &format!("/graph/v1.0/users?$top=60&{select}&$filter=accountEnabled%20eq%20true%20or%20accountEnabled%20eq%20false")).await;
+    assert_eq!(plain["value"].as_array().map(Vec::len), Some(60));
+    assert_eq!(plain["value"], filtered["value"]);
+    assert!(
+        plain["value"][0]
+            .get("city")
+            .is_some_and(serde_json::Value::is_null),
+        "selected but unmodelled properties are null"
+    );
+}

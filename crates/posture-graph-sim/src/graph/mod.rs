@@ -5,6 +5,7 @@ pub mod batch;
 pub mod delta;
 pub mod endpoints;
 pub mod errors;
+pub mod fast;
 pub mod paging;
 pub mod query;
 pub mod routes;

@@ -208,28 +208,35 @@ pub fn context_url(ctx: &Ctx, spec: &ListSpec, select: &Option<Vec<String>>) -> 
     }
 }
 
+/// Where a page starts: the `$skiptoken` position, `$skip` where supported, else 0.
+pub fn start_position(ctx: &Ctx, q: &Query, spec: &ListSpec) -> Result<u32, Reply> {
+    match (&q.skiptoken, &q.skip) {
+        (Some(tok), _) => decode_token(spec.context, tok)
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| {
+                bad_request(
+                    ctx,
+                    spec.directory,
+                    "The specified page token value is not valid for this request.",
+                )
+            }),
+        (None, Some(s)) if spec.supports_skip => Ok(s.parse().unwrap_or(0)),
+        (None, Some(_)) if spec.directory => {
+            Err(bad_request(ctx, true, "'$skip' is not supported by the service."))
+        }
+        _ => Ok(0),
+    }
+}
+
 /// One page of a collection.
 pub fn list(ctx: &Ctx, self_path: &str, q: &Query, spec: &ListSpec, source: Source, eventual: bool) -> Reply {
     let checked = match check_query(ctx, q, spec, eventual) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let start: u32 = match (&q.skiptoken, &q.skip) {
-        (Some(tok), _) => match decode_token(spec.context, tok).and_then(|p| p.parse().ok()) {
-            Some(p) => p,
-            None => {
-                return bad_request(
-                    ctx,
-                    spec.directory,
-                    "The specified page token value is not valid for this request.",
-                );
-            }
-        },
-        (None, Some(s)) if spec.supports_skip => s.parse().unwrap_or(0),
-        (None, Some(_)) if spec.directory => {
-            return bad_request(ctx, true, "'$skip' is not supported by the service.");
-        }
-        _ => 0,
+    let start = match start_position(ctx, q, spec) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let keep = |v: &Value| {
         checked.filter.as_ref().is_none_or(|f| f.matches(v))

@@ -52,16 +52,13 @@ pub fn run(
                 is_users: true,
                 ..ListSpec::new("users", "microsoft.graph.user")
             };
+            if q.filter.is_none() && q.search.is_none() {
+                return super::fast::users_page(ctx, t, q, &spec, self_path, eventual);
+            }
             let count = (t.user_positions() as usize).saturating_sub(t.overlay.deleted_users.len());
-            // Without a filter or search only the projected properties are needed.
-            let want: Option<Vec<&str>> = match (&q.filter, &q.search, &q.select) {
-                (None, None, Some(sel)) => Some(sel.iter().map(String::as_str).collect()),
-                (None, None, None) => Some(USER_DEFAULT.to_vec()),
-                _ => None,
-            };
             let source = Source::Virtual {
                 len: t.user_positions(),
-                get: Box::new(move |p| t.user_json_with(p, want.as_deref())),
+                get: Box::new(|p| t.user_json(p)),
                 find: Some(Box::new(|id| t.user_pos(id))),
                 count: Some(count),
             };

@@ -29,6 +29,37 @@ const DEPARTMENTS: [&str; 8] = [
     "Support",
 ];
 
+/// Every user property the simulator models, sorted (the order serde_json writes keys in).
+pub const USER_PROPERTIES: [&str; 27] = [
+    "accountEnabled",
+    "assignedLicenses",
+    "businessPhones",
+    "createdDateTime",
+    "creationType",
+    "department",
+    "displayName",
+    "externalUserState",
+    "externalUserStateChangeDateTime",
+    "givenName",
+    "id",
+    "jobTitle",
+    "lastPasswordChangeDateTime",
+    "mail",
+    "mailNickname",
+    "mobilePhone",
+    "officeLocation",
+    "onPremisesImmutableId",
+    "onPremisesLastSyncDateTime",
+    "onPremisesSyncEnabled",
+    "passwordPolicies",
+    "preferredLanguage",
+    "signInActivity",
+    "surname",
+    "usageLocation",
+    "userPrincipalName",
+    "userType",
+];
+
 /// Stock-keeping unit ids used in assignedLicenses and subscribedSkus.
 pub const SKU_E5: &str = "06ebc4ee-1bb5-47dd-8120-11324bc54e06";
 pub const SKU_E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
@@ -184,116 +215,93 @@ impl Tenant {
 
     /// The full user object (every property the simulator models, including signInActivity).
     pub fn user_json(&self, pos: u32) -> Option<Value> {
-        self.user_json_with(pos, None)
-    }
-
-    /// The user object; with `want`, costly properties outside it are skipped (the caller
-    /// projects the result to `want` anyway).
-    pub fn user_json_with(&self, pos: u32, want: Option<&[&str]>) -> Option<Value> {
-        let wanted = |k: &str| want.is_none_or(|w| w.contains(&k));
         let f = self.user_facts(pos)?;
-        let s = self.seed;
-        let p = u64::from(pos);
-        let sku = if self.licences().e5 { SKU_E5 } else { SKU_E3 };
-        let mut m = Map::with_capacity(32);
-        m.insert("id".into(), json!(f.id));
-        m.insert("displayName".into(), json!(f.display_name));
-        m.insert("givenName".into(), json!(f.given));
-        m.insert("surname".into(), json!(f.surname));
-        m.insert("userPrincipalName".into(), json!(f.upn));
-        m.insert("mail".into(), json!(f.mail));
-        m.insert(
-            "mailNickname".into(),
-            json!(f.upn.split('@').next().unwrap_or_default()),
-        );
-        let title = if self.roster.is_admin(pos) {
-            "IT Administrator"
-        } else {
-            "Specialist"
-        };
-        m.insert(
-            "jobTitle".into(),
-            if f.guest { Value::Null } else { json!(title) },
-        );
-        m.insert("businessPhones".into(), json!([]));
-        m.insert("mobilePhone".into(), Value::Null);
-        m.insert(
-            "officeLocation".into(),
-            if f.guest {
-                Value::Null
-            } else {
-                json!(format!("Building {}", p % 12 + 1))
-            },
-        );
-        m.insert("preferredLanguage".into(), json!("en-US"));
-        m.insert("department".into(), json!(DEPARTMENTS[(p % 8) as usize]));
-        m.insert("usageLocation".into(), json!("US"));
-        m.insert("accountEnabled".into(), json!(f.enabled));
-        m.insert("userType".into(), json!(if f.guest { "Guest" } else { "Member" }));
-        m.insert("createdDateTime".into(), json!(iso(f.created)));
-        m.insert(
-            "creationType".into(),
-            if f.guest { json!("Invitation") } else { Value::Null },
-        );
-        if f.guest {
-            let state = if f.pending_invitation {
-                "PendingAcceptance"
-            } else {
-                "Accepted"
-            };
-            m.insert("externalUserState".into(), json!(state));
-            m.insert(
-                "externalUserStateChangeDateTime".into(),
-                json!(iso(f.created + Duration::hours(3))),
-            );
-        } else {
-            m.insert("externalUserState".into(), Value::Null);
-            m.insert("externalUserStateChangeDateTime".into(), Value::Null);
-        }
-        if wanted("lastPasswordChangeDateTime") {
-            let pw_days = ids::pick(s, "pwchange", p, 400) as i64;
-            m.insert(
-                "lastPasswordChangeDateTime".into(),
-                json!(iso(self.epoch - Duration::days(pw_days))),
-            );
-        }
-        let never_expire = self.profile() == Profile::Neglected && p % 3 == 0;
-        m.insert(
-            "passwordPolicies".into(),
-            if never_expire {
-                json!("DisablePasswordExpiration")
-            } else {
-                Value::Null
-            },
-        );
-        if f.synced && (wanted("onPremisesImmutableId") || wanted("onPremisesLastSyncDateTime")) {
-            m.insert("onPremisesSyncEnabled".into(), json!(true));
-            let immutable = base64::Engine::encode(
-                &base64::engine::general_purpose::STANDARD,
-                ids::hash3(s, "immutable", p).to_be_bytes(),
-            );
-            m.insert("onPremisesImmutableId".into(), json!(immutable));
-            m.insert(
-                "onPremisesLastSyncDateTime".into(),
-                json!(iso(self.epoch - Duration::minutes(37))),
-            );
-        } else if f.synced {
-            m.insert("onPremisesSyncEnabled".into(), json!(true));
-        } else {
-            m.insert("onPremisesSyncEnabled".into(), Value::Null);
-            m.insert("onPremisesImmutableId".into(), Value::Null);
-            m.insert("onPremisesLastSyncDateTime".into(), Value::Null);
-        }
-        let licences = if f.guest || (pos < RESERVED_USERS && self.profile() == Profile::Hardened) {
-            json!([])
-        } else {
-            json!([{ "skuId": sku, "disabledPlans": [] }])
-        };
-        m.insert("assignedLicenses".into(), licences);
-        if wanted("signInActivity") {
-            m.insert("signInActivity".into(), self.sign_in_activity(&f));
+        let mut m = Map::with_capacity(USER_PROPERTIES.len());
+        for key in USER_PROPERTIES {
+            m.insert(key.to_string(), self.user_property(&f, key));
         }
         Some(Value::Object(m))
+    }
+
+    /// Writes the user at `pos` as a JSON object holding exactly `keys` (sorted, as serde_json
+    /// orders object keys), computing only those properties. Returns false for an empty slot.
+    pub fn write_user(&self, pos: u32, keys: &[&str], out: &mut Vec<u8>) -> bool {
+        let Some(f) = self.user_facts(pos) else {
+            return false;
+        };
+        out.push(b'{');
+        for (i, key) in keys.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let _ = serde_json::to_writer(&mut *out, key);
+            out.push(b':');
+            let _ = serde_json::to_writer(&mut *out, &self.user_property(&f, key));
+        }
+        out.push(b'}');
+        true
+    }
+
+    /// One property of a user; `null` for properties the simulator does not model.
+    pub fn user_property(&self, f: &UserFacts, key: &str) -> Value {
+        let p = u64::from(f.pos);
+        let s = self.seed;
+        match key {
+            "id" => json!(f.id),
+            "displayName" => json!(f.display_name),
+            "givenName" => json!(f.given),
+            "surname" => json!(f.surname),
+            "userPrincipalName" => json!(f.upn),
+            "mail" => json!(f.mail),
+            "mailNickname" => json!(f.upn.split('@').next().unwrap_or_default()),
+            "jobTitle" if f.guest => Value::Null,
+            "jobTitle" => json!(if self.roster.is_admin(f.pos) {
+                "IT Administrator"
+            } else {
+                "Specialist"
+            }),
+            "businessPhones" => json!([]),
+            "officeLocation" if f.guest => Value::Null,
+            "officeLocation" => json!(format!("Building {}", p % 12 + 1)),
+            "preferredLanguage" => json!("en-US"),
+            "department" => json!(DEPARTMENTS[(p % 8) as usize]),
+            "usageLocation" => json!("US"),
+            "accountEnabled" => json!(f.enabled),
+            "userType" => json!(if f.guest { "Guest" } else { "Member" }),
+            "createdDateTime" => json!(iso(f.created)),
+            "creationType" if f.guest => json!("Invitation"),
+            "externalUserState" if f.guest => {
+                json!(if f.pending_invitation {
+                    "PendingAcceptance"
+                } else {
+                    "Accepted"
+                })
+            }
+            "externalUserStateChangeDateTime" if f.guest => json!(iso(f.created + Duration::hours(3))),
+            "lastPasswordChangeDateTime" => {
+                let days = ids::pick(s, "pwchange", p, 400) as i64;
+                json!(iso(self.epoch - Duration::days(days)))
+            }
+            "passwordPolicies" if self.profile() == Profile::Neglected && p % 3 == 0 => {
+                json!("DisablePasswordExpiration")
+            }
+            "onPremisesSyncEnabled" if f.synced => json!(true),
+            "onPremisesImmutableId" if f.synced => json!(base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                ids::hash3(s, "immutable", p).to_be_bytes(),
+            )),
+            "onPremisesLastSyncDateTime" if f.synced => json!(iso(self.epoch - Duration::minutes(37))),
+            "assignedLicenses" => {
+                if f.guest || (f.pos < RESERVED_USERS && self.profile() == Profile::Hardened) {
+                    json!([])
+                } else {
+                    let sku = if self.licences().e5 { SKU_E5 } else { SKU_E3 };
+                    json!([{ "skuId": sku, "disabledPlans": [] }])
+                }
+            }
+            "signInActivity" => self.sign_in_activity(f),
+            _ => Value::Null,
+        }
     }
 
     fn sign_in_activity(&self, f: &UserFacts) -> Value {
