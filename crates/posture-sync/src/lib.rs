@@ -2,6 +2,18 @@
 //! inventory, sync runs that group one pass over a tenant's entity kinds, and the public
 //! SyncService and InventoryService gRPC APIs.
 
+pub mod api;
 pub mod canonical;
+pub mod connection;
+pub mod convert;
+pub mod error;
+pub mod failure;
+pub mod job;
 pub mod kinds;
+mod requested;
+mod role;
+pub mod runs;
 pub mod store;
+
+pub use error::{SYNC_RUN_ACTIVE, SyncError, active_run_of};
+pub use role::{SyncDeps, SyncRole, SyncSettings, start};

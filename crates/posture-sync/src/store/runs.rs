@@ -459,3 +459,17 @@ impl InventoryStore {
         Ok(runs)
     }
 }
+
+impl InventoryStore {
+    /// Whether any run of the tenant was ever recorded (the inventory knows the tenant).
+    pub async fn tenant_known(&self, tenant_id: &str) -> Result<bool, StoreError> {
+        let row: Option<(String,)> = super::on_backend!(self.db(), |pool| {
+            sqlx::query_as("SELECT run_id FROM runs WHERE tenant_id = $1 LIMIT 1")
+                .bind(tenant_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(sql_error("looking up a tenant"))?
+        });
+        Ok(row.is_some())
+    }
+}

@@ -1,0 +1,195 @@
+//! What a failed job means: the reason operators see (error class, Microsoft's code, missing
+//! permissions, endpoint) and what happens next: the entity fails, is skipped, or the job is
+//! retried later with backoff.
+
+use posture_graph::GraphError;
+use posture_proto::v1::{ErrorClass, FailureReason};
+
+use crate::connection::ConnectionError;
+use crate::store::{ErrorRecord, StoreError};
+
+/// What to do with the entity after an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Terminal: the entity FAILED.
+    Fail,
+    /// Terminal: the entity was SKIPPED (missing licence, cancelled run).
+    Skip,
+    /// Try again later (NAK with backoff); FAILED on the last delivery.
+    Retry,
+}
+
+/// A classified failure of one job.
+#[derive(Debug, Clone)]
+pub struct JobFailure {
+    pub disposition: Disposition,
+    pub reason: ErrorRecord,
+}
+
+impl JobFailure {
+    pub fn new(disposition: Disposition, class: ErrorClass, message: impl Into<String>) -> Self {
+        Self {
+            disposition,
+            reason: ErrorRecord {
+                class: class as i32,
+                message: message.into(),
+                ..ErrorRecord::default()
+            },
+        }
+    }
+
+    pub fn cancelled() -> Self {
+        Self::new(Disposition::Skip, ErrorClass::Cancelled, "the run was cancelled")
+    }
+}
+
+impl std::fmt::Display for JobFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason.message)
+    }
+}
+
+impl From<GraphError> for JobFailure {
+    fn from(error: GraphError) -> Self {
+        let message = error.to_string();
+        let (disposition, class, code, permissions, endpoint, http) = match &error {
+            GraphError::Permission {
+                endpoint,
+                needs,
+                code,
+                ..
+            } => (
+                Disposition::Fail,
+                ErrorClass::Permission,
+                code.clone(),
+                needs.clone(),
+                endpoint.clone(),
+                403,
+            ),
+            GraphError::LicenceMissing { endpoint, code, .. } => (
+                Disposition::Skip,
+                ErrorClass::License,
+                code.clone(),
+                Vec::new(),
+                endpoint.clone(),
+                403,
+            ),
+            GraphError::Throttled { endpoint, .. } => (
+                Disposition::Retry,
+                ErrorClass::Throttled,
+                "TooManyRequests".to_owned(),
+                Vec::new(),
+                endpoint.clone(),
+                429,
+            ),
+            GraphError::Transient { endpoint, .. } => (
+                Disposition::Retry,
+                ErrorClass::Transient,
+                String::new(),
+                Vec::new(),
+                endpoint.clone(),
+                0,
+            ),
+            GraphError::NotFound { endpoint, code, .. } => (
+                Disposition::Fail,
+                ErrorClass::NotFound,
+                code.clone(),
+                Vec::new(),
+                endpoint.clone(),
+                404,
+            ),
+            GraphError::BadResponse { endpoint, .. } => (
+                Disposition::Fail,
+                ErrorClass::InvalidResponse,
+                String::new(),
+                Vec::new(),
+                endpoint.clone(),
+                0,
+            ),
+            GraphError::Rejected {
+                endpoint,
+                status,
+                code,
+                ..
+            } => (
+                Disposition::Fail,
+                ErrorClass::InvalidResponse,
+                code.clone(),
+                Vec::new(),
+                endpoint.clone(),
+                i32::from(*status),
+            ),
+            GraphError::Authentication { aadsts, error, .. } => (
+                Disposition::Fail,
+                ErrorClass::Authentication,
+                aadsts
+                    .map(|c| format!("AADSTS{c}"))
+                    .unwrap_or_else(|| error.clone()),
+                Vec::new(),
+                String::new(),
+                0,
+            ),
+            GraphError::ResyncRequired { endpoint, .. } => (
+                Disposition::Retry,
+                ErrorClass::Transient,
+                "syncStateNotFound".to_owned(),
+                Vec::new(),
+                endpoint.clone(),
+                410,
+            ),
+            GraphError::Config { .. } => (
+                Disposition::Fail,
+                ErrorClass::Internal,
+                String::new(),
+                Vec::new(),
+                String::new(),
+                0,
+            ),
+        };
+        JobFailure {
+            disposition,
+            reason: ErrorRecord {
+                class: class as i32,
+                code,
+                message,
+                permissions,
+                endpoint,
+                http_status: http,
+            },
+        }
+    }
+}
+
+impl From<StoreError> for JobFailure {
+    fn from(error: StoreError) -> Self {
+        let disposition = if error.is_transient() {
+            Disposition::Retry
+        } else {
+            Disposition::Fail
+        };
+        JobFailure::new(disposition, ErrorClass::Internal, error.to_string())
+    }
+}
+
+impl From<ConnectionError> for JobFailure {
+    fn from(error: ConnectionError) -> Self {
+        match error {
+            ConnectionError::Unavailable { .. } => {
+                JobFailure::new(Disposition::Retry, ErrorClass::Internal, error.to_string())
+            }
+            _ => JobFailure::new(Disposition::Fail, ErrorClass::Authentication, error.to_string()),
+        }
+    }
+}
+
+/// The stored reason as the API's message.
+pub fn failure_reason(record: &ErrorRecord) -> FailureReason {
+    FailureReason {
+        error_class: record.class,
+        code: record.code.clone(),
+        message: record.message.clone(),
+        missing_permissions: record.permissions.clone(),
+        endpoint: record.endpoint.clone(),
+        http_status: record.http_status,
+    }
+}

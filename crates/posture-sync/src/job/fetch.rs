@@ -1,0 +1,144 @@
+//! The fetching half of a job: pages of one kind from a start URL, each parsed into upserts and
+//! removals with the link that follows it, sent over a bounded channel so the writer stores one
+//! page while the next is on the wire. posture-graph's client does the retries, Retry-After and
+//! budget; links are followed exactly as sent.
+
+use posture_graph::delta::{DeltaChange, parse_delta_page};
+use posture_graph::paging::{parse_odata_page, parse_singleton};
+use posture_graph::{ApiRequest, GraphClient, GraphError, PagingStyle};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::kinds::{KindDef, ReadMode};
+
+/// One change a page carries.
+#[derive(Debug)]
+pub enum Item {
+    Upsert(Value),
+    Removed(String),
+}
+
+/// One parsed page and where the next one is.
+#[derive(Debug)]
+pub struct FetchedPage {
+    pub items: Vec<Item>,
+    pub next: Option<Url>,
+    /// The delta link a delta round ends with (last page only).
+    pub delta_link: Option<Url>,
+}
+
+/// The first URL of a fresh pass over `kind`: the initial delta request or the first page.
+pub fn first_url(kind: &KindDef, client: &GraphClient) -> Result<Url, GraphError> {
+    let spec = kind.spec();
+    let mut url = match kind.read {
+        ReadMode::Delta => spec.delta_url(client)?.ok_or_else(|| GraphError::Config {
+            reason: format!("{} has no delta path", kind.name),
+        })?,
+        ReadMode::Full => spec.first_page_url(client)?,
+    };
+    if !kind.extra_query.is_empty() {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in kind.extra_query {
+            q.append_pair(k, v);
+        }
+    }
+    Ok(url)
+}
+
+/// Parse a response body of `kind`.
+fn parse(
+    kind: &KindDef,
+    body: &[u8],
+    endpoint: &str,
+    ids: &posture_graph::RequestIds,
+) -> Result<FetchedPage, GraphError> {
+    let link = |l: Option<String>| -> Result<Option<Url>, GraphError> {
+        l.map(|l| {
+            Url::parse(&l).map_err(|e| GraphError::BadResponse {
+                endpoint: endpoint.to_owned(),
+                reason: format!("link is not an absolute URL: {e}"),
+                ids: ids.clone(),
+            })
+        })
+        .transpose()
+    };
+    match (kind.read, kind.spec().paging) {
+        (ReadMode::Delta, _) => {
+            let page = parse_delta_page::<Value>(body, endpoint, ids)?;
+            let items = page
+                .changes
+                .into_iter()
+                .map(|c| match c {
+                    DeltaChange::Upsert(r) => Item::Upsert(r.value),
+                    DeltaChange::Removed { id, .. } => Item::Removed(id),
+                })
+                .collect();
+            Ok(FetchedPage {
+                items,
+                next: link(page.next_link)?,
+                delta_link: link(page.delta_link)?,
+            })
+        }
+        (ReadMode::Full, PagingStyle::Singleton) => {
+            let record = parse_singleton::<Value>(body, endpoint, ids)?;
+            Ok(FetchedPage {
+                items: vec![Item::Upsert(record.value)],
+                next: None,
+                delta_link: None,
+            })
+        }
+        (ReadMode::Full, _) => {
+            let page = parse_odata_page::<Value>(body, endpoint, ids)?;
+            Ok(FetchedPage {
+                items: page.records.into_iter().map(|r| Item::Upsert(r.value)).collect(),
+                next: link(page.next_link)?,
+                delta_link: None,
+            })
+        }
+    }
+}
+
+/// Fetches one page at `url`.
+pub async fn fetch_page(kind: &KindDef, client: &GraphClient, url: Url) -> Result<FetchedPage, GraphError> {
+    let req: ApiRequest = kind.spec().request_at(url);
+    let endpoint = req.endpoint();
+    let (page, _) = client
+        .fetch(&req, |resp| parse(kind, &resp.body, &endpoint, &resp.ids))
+        .await?;
+    Ok(page)
+}
+
+/// Runs the fetch loop from `start` until the last page, an error, `stop`, or the receiver going
+/// away. At most `buffer` pages wait for the writer.
+pub fn spawn_fetcher(
+    kind: &'static KindDef,
+    client: GraphClient,
+    start: Url,
+    buffer: usize,
+    stop: CancellationToken,
+) -> mpsc::Receiver<Result<FetchedPage, GraphError>> {
+    let (tx, rx) = mpsc::channel(buffer.max(1));
+    tokio::spawn(async move {
+        let mut url = start;
+        loop {
+            let page = tokio::select! {
+                _ = stop.cancelled() => return,
+                page = fetch_page(kind, &client, url) => page,
+            };
+            let next = match &page {
+                Ok(p) => p.next.clone(),
+                Err(_) => None,
+            };
+            if tx.send(page).await.is_err() {
+                return;
+            }
+            match next {
+                Some(n) => url = n,
+                None => return,
+            }
+        }
+    });
+    rx
+}

@@ -1,0 +1,192 @@
+//! The entry point the binary calls: [`start`] migrates the `sync` schema, resumes unfinished
+//! runs, and starts one durable consumer per entity kind plus the SyncRequested consumer;
+//! [`SyncRole::register`] mounts SyncService and InventoryService on a gRPC server.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use posture_bus::{Bus, ConsumerConfig, RetryPolicy as BusRetry, StreamKind, SubjectFilter, spawn_workers};
+use posture_graph::{InProcessBudget, RequestBudget, RetryPolicy as GraphRetry};
+use posture_kit::clock::SharedClock;
+use posture_kit::db::Db;
+use posture_kit::grpc::GrpcServer;
+use posture_proto::v1::inventory_service_server::InventoryServiceServer;
+use posture_proto::v1::sync_service_server::SyncServiceServer;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tonic::transport::Channel;
+
+use crate::api::{InventoryApi, SyncApi};
+use crate::connection::TenantDirectory;
+use crate::error::SyncError;
+use crate::job::{JobSettings, SyncWorker};
+use crate::kinds;
+use crate::requested::SyncRequestedHandler;
+use crate::runs::{JOBS_TOKEN, Runs, SYNC_REQUESTED};
+use crate::store::InventoryStore;
+
+/// Tunables of the role.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// Objects per store statement (`sync.batch_size`).
+    pub batch_size: usize,
+    /// Workers per entity kind consumer (`sync.concurrency`).
+    pub concurrency: usize,
+    /// Pages fetched ahead of the writer.
+    pub page_buffer: usize,
+    /// Ack wait of job deliveries; each stored page restarts it.
+    pub ack_wait: Duration,
+    /// Deliveries of a job before its entity fails for good.
+    pub max_deliver: u32,
+    /// NAK backoff of transient failures.
+    pub bus_retry: BusRetry,
+    /// Retries of one Microsoft request (throttling, 5xx) before the job is NAKed.
+    pub graph_retry: GraphRetry,
+    /// Re-enqueue the jobs of runs left active by a previous process (standalone's in-process
+    /// bus loses its queue on restart; on NATS the queue survives and duplicates are dropped).
+    pub resume_active_runs: bool,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            concurrency: 4,
+            page_buffer: 2,
+            ack_wait: Duration::from_secs(60),
+            max_deliver: 5,
+            bus_retry: BusRetry::default(),
+            graph_retry: GraphRetry::default(),
+            resume_active_runs: true,
+        }
+    }
+}
+
+impl SyncSettings {
+    /// The configured batch size and concurrency, the rest at defaults.
+    pub fn from_config(config: &posture_kit::config::SyncConfig) -> Self {
+        Self {
+            batch_size: config.batch_size.clamp(1, 10_000) as usize,
+            concurrency: config.concurrency.clamp(1, 256) as usize,
+            ..Self::default()
+        }
+    }
+}
+
+/// What the sync role needs from the process.
+pub struct SyncDeps {
+    pub db: Db,
+    pub bus: Arc<dyn Bus>,
+    pub clock: SharedClock,
+    pub shutdown: CancellationToken,
+    pub tasks: TaskTracker,
+    /// Channel to the credentials role (TenantConnectionService).
+    pub credentials: Channel,
+    /// Channel to the tokens role (TokenBrokerService).
+    pub tokens: Channel,
+    pub settings: SyncSettings,
+}
+
+/// The running role.
+#[derive(Clone)]
+pub struct SyncRole {
+    sync: SyncApi,
+    inventory: InventoryApi,
+    rows_written: Arc<AtomicU64>,
+}
+
+/// Migrates the schema, resumes unfinished runs and starts the consumers (they end on `shutdown`).
+pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
+    let store = InventoryStore::new(deps.db);
+    store.migrate().await?;
+    let http = posture_graph::http_client().map_err(|e| SyncError::Config(e.to_string()))?;
+    let budget: Arc<dyn RequestBudget> = Arc::new(InProcessBudget::new());
+    let directory = TenantDirectory::new(
+        deps.credentials,
+        deps.tokens,
+        http,
+        budget,
+        deps.settings.graph_retry.clone(),
+    );
+    let runs = Runs {
+        store: store.clone(),
+        bus: deps.bus.clone(),
+        clock: deps.clock,
+    };
+    let rows_written = Arc::new(AtomicU64::new(0));
+    let worker = Arc::new(SyncWorker {
+        runs: runs.clone(),
+        directory: directory.clone(),
+        settings: JobSettings {
+            batch_size: deps.settings.batch_size,
+            page_buffer: deps.settings.page_buffer,
+        },
+        rows_written: rows_written.clone(),
+    });
+    for kind in kinds::ALL {
+        let filter = SubjectFilter::new(StreamKind::Jobs, [JOBS_TOKEN, kind.name])?.any()?;
+        let config = ConsumerConfig::new(format!("sync-{}", kind.name), filter)?
+            .with_ack_wait(deps.settings.ack_wait)
+            .with_max_deliver(deps.settings.max_deliver);
+        spawn_workers(
+            deps.bus.as_ref(),
+            config,
+            deps.settings.concurrency,
+            worker.clone(),
+            deps.settings.bus_retry.clone(),
+            &deps.shutdown,
+            &deps.tasks,
+        )
+        .await?;
+    }
+    let filter = SubjectFilter::new(StreamKind::Events, [SYNC_REQUESTED])?.any()?;
+    spawn_workers(
+        deps.bus.as_ref(),
+        ConsumerConfig::new("sync-requested", filter)?,
+        1,
+        Arc::new(SyncRequestedHandler { runs: runs.clone() }),
+        deps.settings.bus_retry.clone(),
+        &deps.shutdown,
+        &deps.tasks,
+    )
+    .await?;
+    if deps.settings.resume_active_runs {
+        for run in store.active_runs().await? {
+            tracing::info!(run = %run.run_id, tenant = %run.tenant_id, "resuming an unfinished sync run");
+            runs.enqueue(&run).await?;
+        }
+    }
+    Ok(SyncRole {
+        sync: SyncApi {
+            runs,
+            directory,
+            shutdown: deps.shutdown,
+        },
+        inventory: InventoryApi { store },
+        rows_written,
+    })
+}
+
+impl SyncRole {
+    /// Mounts `posture.v1.SyncService` and `posture.v1.InventoryService`.
+    pub fn register(&self, server: GrpcServer) -> GrpcServer {
+        let limit = server.max_message_bytes();
+        let sync = SyncServiceServer::new(self.sync.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        let inventory = InventoryServiceServer::new(self.inventory.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        server.add_service(sync).add_service(inventory)
+    }
+
+    pub fn store(&self) -> &InventoryStore {
+        &self.inventory.store
+    }
+
+    /// Inventory rows (objects and versions) this process has written since it started.
+    pub fn rows_written(&self) -> u64 {
+        self.rows_written.load(Ordering::Relaxed)
+    }
+}
