@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::BusError;
+use crate::error::{BusError, SubjectError};
 use crate::message::{Delivery, Envelope, MessageId, PublishReceipt};
 use crate::subject::{Prefix, StreamKind, Subject, SubjectFilter};
 
@@ -125,6 +125,9 @@ impl ConsumerConfig {
             consumer: self.name.clone(),
             reason: reason.into(),
         };
+        if self.filter.is_empty() {
+            return Err(BusError::Subject(SubjectError::Empty));
+        }
         if self.max_deliver == 0 {
             return Err(bad("max deliveries must be at least 1"));
         }

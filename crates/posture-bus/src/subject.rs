@@ -259,6 +259,11 @@ impl SubjectFilter {
         self.kind
     }
 
+    /// A filter without tokens matches nothing and NATS refuses it.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
     pub fn render(&self, prefix: &Prefix) -> Result<String, SubjectError> {
         if self.tokens.is_empty() {
             return Err(SubjectError::Empty);

@@ -68,6 +68,27 @@ impl TestBus {
         }
     }
 
+    /// A bus of the same kind with its own prefix and the given stream settings.
+    pub async fn with_settings(&self, streams: StreamSettings) -> TestBus {
+        let prefix = random_prefix();
+        let bus: Arc<dyn Bus> = match self.backend {
+            Backend::Memory => Arc::new(MemoryBus::new(prefix.clone(), streams)),
+            Backend::Nats => Arc::new(
+                NatsBus::connect(NatsBusConfig {
+                    streams,
+                    ..nats_config(&prefix)
+                })
+                .await
+                .expect("NATS with JetStream must be reachable"),
+            ),
+        };
+        TestBus {
+            bus,
+            backend: self.backend,
+            prefix,
+        }
+    }
+
     /// The same bus as another process (or the same one after a restart) would see it: a new NATS
     /// connection with the same prefix, or the same in-process bus.
     pub async fn reopen(&self) -> Arc<dyn Bus> {

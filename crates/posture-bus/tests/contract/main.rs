@@ -38,6 +38,7 @@ contract_suite!(
     work_queue::work_queue_rejects_a_second_consumer_with_an_overlapping_filter,
     work_queue::consumers_created_concurrently_with_the_same_name_share_one_durable,
     publish::duplicate_message_id_is_dropped_and_reported,
+    publish::message_id_is_accepted_again_after_the_duplicate_window,
     publish::typed_messages_round_trip_as_protobuf,
     publish::invalid_subject_tokens_ids_and_headers_are_rejected,
     events::events_fan_out_to_each_group_and_are_shared_within_a_group,

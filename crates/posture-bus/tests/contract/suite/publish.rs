@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use posture_bus::{
-    BusError, BusExt, ConsumerConfig, Envelope, Headers, MessageId, Prefix, StreamKind, Subject,
-    SubjectError, SubjectFilter,
+    BusError, BusExt, ConsumerConfig, Envelope, Headers, MessageId, Prefix, StreamKind, StreamSettings,
+    Subject, SubjectError, SubjectFilter,
 };
 
 use crate::harness::{TestBus, close_all, drain, envelope, job_subject, jobs_of, next_within};
@@ -146,6 +146,19 @@ pub async fn invalid_subject_tokens_ids_and_headers_are_rejected(t: &TestBus) {
     assert!(Headers::new().with("X:Y", "v").is_err());
     assert!(ConsumerConfig::new("has.dot", jobs_of("users")).is_err());
     assert!(ConsumerConfig::new("", jobs_of("users")).is_err());
+    let no_filter = SubjectFilter::new(StreamKind::Jobs, Vec::<String>::new()).unwrap();
+    let config = ConsumerConfig::new("sync-nothing", no_filter).unwrap();
+    assert!(matches!(
+        t.bus.consumer(config).await.err(),
+        Some(BusError::Subject(SubjectError::Empty))
+    ));
+    let config = ConsumerConfig::new("sync-never", jobs_of("users"))
+        .unwrap()
+        .with_max_deliver(0);
+    assert!(
+        t.bus.consumer(config).await.is_err(),
+        "a consumer that may deliver nothing"
+    );
 
     // Valid parts still work end to end on this bus.
     let receipt = t
@@ -159,4 +172,46 @@ pub async fn invalid_subject_tokens_ids_and_headers_are_rejected(t: &TestBus) {
         .unwrap();
     assert!(!receipt.duplicate);
     assert_eq!(receipt.stream, t.bus.prefix().stream_name(StreamKind::Jobs));
+}
+
+pub async fn message_id_is_accepted_again_after_the_duplicate_window(t: &TestBus) {
+    let window = Duration::from_secs(1);
+    let short = t
+        .with_settings(StreamSettings {
+            duplicate_window: window,
+            ..StreamSettings::default()
+        })
+        .await;
+    let job = || {
+        envelope(
+            job_subject("users", "tenant-k"),
+            "nightly.tenant-k.users",
+            "users",
+        )
+    };
+    let first = short.bus.publish(job()).await.unwrap();
+    let published_at = tokio::time::Instant::now();
+    assert!(!first.duplicate);
+    assert!(
+        short.bus.publish(job()).await.unwrap().duplicate,
+        "inside the window"
+    );
+
+    let deadline = published_at + Duration::from_secs(8);
+    let accepted = loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let receipt = short.bus.publish(job()).await.unwrap();
+        if !receipt.duplicate {
+            break receipt;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the id was never accepted again"
+        );
+    };
+    assert!(
+        published_at.elapsed() >= window,
+        "accepted again inside the duplicate window"
+    );
+    assert!(accepted.sequence > first.sequence, "stored as a new message");
 }
