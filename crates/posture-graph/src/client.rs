@@ -103,6 +103,8 @@ impl std::fmt::Debug for GraphClient {
 enum Failure {
     Throttled(Option<Duration>),
     Transient(String),
+    /// 401: the token was refused (expired early, revoked); worth one try with a fresh token.
+    TokenRejected(GraphError),
 }
 
 impl GraphClient {
@@ -177,6 +179,7 @@ impl GraphClient {
             family: req.family,
         };
         let mut attempt = 0;
+        let mut token_renewed = false;
         loop {
             attempt += 1;
             // Token first: the budget is charged right before sending, so its pacing is what the
@@ -195,16 +198,24 @@ impl GraphClient {
                 Ok(Err((f, ids))) => (f, ids),
                 Err(final_error) => return Err(final_error),
             };
-            let wait = match &failure {
+            let wait = match failure {
+                Failure::TokenRejected(error) => {
+                    if token_renewed {
+                        return Err(error);
+                    }
+                    token_renewed = true;
+                    self.tokens.invalidate(req.resource).await;
+                    continue;
+                }
                 Failure::Throttled(hint) => {
                     let too_long = hint.is_some_and(|h| h > self.retry.max_retry_after);
                     if attempt >= self.retry.max_attempts || too_long {
                         if let Some(h) = hint {
-                            self.budget.throttled(&key, *h);
+                            self.budget.throttled(&key, h);
                         }
                         return Err(GraphError::Throttled {
                             endpoint: req.endpoint(),
-                            retry_after: *hint,
+                            retry_after: hint,
                             attempts: attempt,
                             ids,
                         });
@@ -217,7 +228,7 @@ impl GraphClient {
                     if attempt >= self.retry.max_attempts {
                         return Err(GraphError::Transient {
                             endpoint: req.endpoint(),
-                            reason: reason.clone(),
+                            reason,
                             attempts: attempt,
                             ids,
                         });
@@ -296,7 +307,7 @@ impl GraphClient {
             return Ok(Err((Failure::Transient(reason), ids)));
         }
         let endpoint = req.endpoint();
-        Err(classify_failure(
+        let error = classify_failure(
             status,
             &headers,
             &body,
@@ -305,9 +316,13 @@ impl GraphClient {
                 endpoint: &endpoint,
                 needs: req.needs,
                 licence: req.licence,
-                ids,
+                ids: ids.clone(),
             },
-        ))
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            return Ok(Err((Failure::TokenRejected(error), ids)));
+        }
+        Err(error)
     }
 
     /// `execute`, then `parse` the answer. A body that ends early (a connection cut mid-response

@@ -50,6 +50,10 @@ pub struct AppConnection {
 #[async_trait]
 pub trait TokenSource: Send + Sync {
     async fn token(&self, resource: Resource) -> Result<AccessToken, GraphError>;
+
+    /// An API rejected the last token for `resource` (401): a caching source should drop it so
+    /// the next `token` call fetches a new one. Sources without a cache need do nothing.
+    async fn invalidate(&self, _resource: Resource) {}
 }
 
 /// Exchanges the app's credential for access tokens at the cloud's authority.

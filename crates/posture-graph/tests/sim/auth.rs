@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use posture_graph::{
-    CertificateCredential, ClientCredential, Endpoints, EntityKind, GraphError, HealthClass, Resource,
-    TokenAcquirer, entity_pages, models,
+    AccessToken, CertificateCredential, ClientCredential, Endpoints, EntityKind, GraphError, HealthClass,
+    Resource, TokenAcquirer, entity_pages, models,
 };
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use secrecy::{ExposeSecret, SecretString};
@@ -183,4 +183,59 @@ async fn custom_cloud_endpoints_and_sovereign_scopes_reach_the_tenant() {
     .expect("organization is readable");
     let org = &pages[0].records[0].value;
     assert_eq!(org.id, r.tenant_id());
+}
+
+#[tokio::test]
+async fn a_token_refused_by_the_api_is_replaced_once() {
+    let r = rig(Default::default()).await;
+    let client = r.client();
+    let spec = EntityKind::Organization.spec();
+    collect(entity_pages::<models::Organization>(&client, &spec).expect("stream"))
+        .await
+        .expect("first read");
+    // Two hours later the cached token has expired in the tenant's eyes.
+    r.sim.advance_clock(std::time::Duration::from_secs(2 * 3_600));
+    collect(entity_pages::<models::Organization>(&client, &spec).expect("stream"))
+        .await
+        .expect("read with a renewed token");
+    // The refused call cannot be attributed to the tenant (its token is unusable), so the
+    // tenant's log shows two good reads and a second token request in between.
+    let statuses: Vec<u16> = r.api_log().iter().map(|l| l.status).collect();
+    assert_eq!(statuses, vec![200, 200]);
+    let token_requests = r
+        .sim
+        .request_log(&r.tenant_id())
+        .iter()
+        .filter(|l| l.api.starts_with("login"))
+        .count();
+    assert_eq!(token_requests, 2, "exactly one renewal");
+}
+
+#[tokio::test]
+async fn a_token_refused_twice_is_an_authentication_error() {
+    let r = rig(Default::default()).await;
+    // A token minted now by a source that ignores invalidation keeps being refused.
+    struct Stale(AccessToken);
+    #[async_trait::async_trait]
+    impl posture_graph::TokenSource for Stale {
+        async fn token(&self, _resource: Resource) -> Result<AccessToken, GraphError> {
+            Ok(self.0.clone())
+        }
+    }
+    let old = r.acquirer().acquire(Resource::Graph).await.expect("token");
+    r.sim.advance_clock(std::time::Duration::from_secs(2 * 3_600));
+    let stale = posture_graph::GraphClient::new(
+        r.http.clone(),
+        std::sync::Arc::new(Stale(old)),
+        r.endpoints.clone(),
+        r.tenant_id(),
+        r.client_id(),
+    );
+    let err = collect(
+        entity_pages::<models::Organization>(&stale, &EntityKind::Organization.spec()).expect("stream"),
+    )
+    .await
+    .expect_err("expired token");
+    assert!(matches!(err, GraphError::Authentication { .. }), "{err}");
+    assert_eq!(err.health(), Some(HealthClass::AuthenticationError));
 }

@@ -125,6 +125,10 @@ impl TokenSource for TokenPerResource {
         self.cache.lock().expect("cache lock").insert(resource, t.clone());
         Ok(t)
     }
+
+    async fn invalidate(&self, resource: Resource) {
+        self.cache.lock().expect("cache lock").remove(&resource);
+    }
 }
 
 /// Drain a page stream.
