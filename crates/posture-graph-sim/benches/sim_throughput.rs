@@ -110,11 +110,15 @@ fn main() {
         }
         let rss_end = status_kib("VmRSS:");
         let hwm = status_kib("VmHWM:");
+        // Other processes share the cores: record how busy the machine was.
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        let load1: f64 = load.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
         println!("\nsim_throughput: users served over HTTP in pages, one thread (server and client)");
         println!("{:<22} {:>9} {:>7} {:>9} {:>12}", "query", "users", "pages", "seconds", "users/s");
         for (label, users, pages, secs, rate) in &rows {
             println!("{label:<22} {users:>9} {pages:>7} {secs:>9.2} {rate:>12.0}");
         }
+        println!("machine load average (1 min) during the run: {load1:.2}");
         println!("\nresident memory (3 tenants x {USERS} users): start {} MiB, after creation {} MiB, after serving {} MiB, peak {} MiB",
             rss_start / 1024, rss_created / 1024, rss_end / 1024, hwm / 1024);
         let json = serde_json::json!({
@@ -126,6 +130,7 @@ fn main() {
             })).collect::<Vec<_>>(),
             "rss_kib": { "start": rss_start, "after_creation": rss_created, "after_serving": rss_end, "peak": hwm },
             "target_users_per_second": 200_000,
+            "load_average_1m": load1,
             "target_rss_mib": 150,
         });
         let dir = std::env::var("CARGO_TARGET_DIR").map(std::path::PathBuf::from)

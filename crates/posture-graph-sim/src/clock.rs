@@ -53,7 +53,16 @@ pub fn graph_date(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-/// ISO 8601 with `Z`, as Graph serialises DateTimeOffset values.
+/// ISO 8601 with `Z`, as Graph serialises DateTimeOffset values (hot path: no format parsing).
 pub fn iso(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }

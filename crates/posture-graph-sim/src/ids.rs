@@ -12,13 +12,14 @@ pub fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Hash of a seed, a kind label and an index.
+/// Hash of a seed, a kind label and an index (FNV-1a over the label, then two mixing rounds).
 pub fn hash3(seed: u64, kind: &str, index: u64) -> u64 {
-    let mut h = mix(seed ^ 0x5EED);
+    let mut label: u64 = 0xCBF2_9CE4_8422_2325;
     for b in kind.as_bytes() {
-        h = mix(h ^ u64::from(*b));
+        label ^= u64::from(*b);
+        label = label.wrapping_mul(0x0000_0100_0000_01B3);
     }
-    mix(h ^ index.wrapping_mul(0xA24B_AED4_963E_E407))
+    mix(mix(seed ^ 0x5EED ^ label) ^ index.wrapping_mul(0xA24B_AED4_963E_E407))
 }
 
 /// A value in `0..n` derived from (seed, kind, index).

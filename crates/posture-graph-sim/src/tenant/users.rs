@@ -317,13 +317,14 @@ impl Tenant {
         let at = self.epoch - Duration::days(days) - Duration::minutes(minutes);
         let nonint = at + Duration::minutes(ids::pick(self.seed, "nonint", p, 600) as i64);
         let rid = |k: &str| object_id(self.seed, k, f.pos).to_string();
+        let (at, request) = (iso(at), rid("signin-req"));
         json!({
-            "lastSignInDateTime": iso(at),
-            "lastSignInRequestId": rid("signin-req"),
+            "lastSignInDateTime": at,
+            "lastSignInRequestId": request,
             "lastNonInteractiveSignInDateTime": iso(nonint.min(self.epoch)),
             "lastNonInteractiveSignInRequestId": rid("signin-nonint"),
-            "lastSuccessfulSignInDateTime": iso(at),
-            "lastSuccessfulSignInRequestId": rid("signin-req"),
+            "lastSuccessfulSignInDateTime": at,
+            "lastSuccessfulSignInRequestId": request,
         })
     }
 
