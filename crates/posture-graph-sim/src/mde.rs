@@ -209,9 +209,10 @@ fn list(ctx: &Ctx, t: &Tenant, ep: &Endpoint, inc: &Incoming2) -> Reply {
             more = e < matching.len();
         }
         Data::Virtual(len, get) => {
-            // $skip counts matching items, as MDE's OData layer does.
-            let mut seen = 0u32;
-            let mut pos = 0u32;
+            // $skip counts matching items, as MDE's OData layer does; the generated lists are
+            // dense, so without a filter the skip is a position.
+            let mut seen = if filter.is_none() { skip.min(len) } else { 0 };
+            let mut pos = seen;
             while pos < len {
                 if let Some(v) = get(t, pos).filter(|v| keep(v)) {
                     if seen >= skip {

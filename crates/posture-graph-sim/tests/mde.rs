@@ -139,3 +139,49 @@ async fn tenant_without_defender_cannot_get_an_mde_token() {
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["error_codes"][0], 500011);
 }
+
+#[tokio::test]
+async fn machine_vulnerabilities_page_by_skip_with_unique_ids() {
+    let spec = TenantSpec {
+        users: 400,
+        profile: posture_graph_sim::Profile::Neglected,
+        throttling: ThrottleMode::Off,
+        ..TenantSpec::default()
+    };
+    let (sim, info) = sim_with(spec).await;
+    let token = token_for(&sim, &info, MDE).await;
+    let mut next = url(&sim, "/mde/api/vulnerabilities/machinesVulnerabilities?$top=100");
+    let mut ids = std::collections::BTreeSet::new();
+    let mut pages = 0;
+    loop {
+        let v: Value = client()
+            .get(&next)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("page")
+            .json()
+            .await
+            .expect("json");
+        for item in v["value"].as_array().cloned().unwrap_or_default() {
+            assert!(
+                ids.insert(item["id"].as_str().unwrap_or("").to_string()),
+                "duplicate id {}",
+                item["id"]
+            );
+        }
+        pages += 1;
+        match v["@odata.nextLink"].as_str() {
+            Some(n) => next = n.to_string(),
+            None => break,
+        }
+    }
+    let truth = sim
+        .ground_truth(
+            &info.tenant_id.to_string(),
+            "mde/vulnerabilities/machinesVulnerabilities",
+        )
+        .expect("truth");
+    assert_eq!(ids.len(), truth.count);
+    assert_eq!(pages, truth.count.div_ceil(100));
+}

@@ -104,26 +104,30 @@ impl Tenant {
         })).collect()
     }
 
-    /// Each machine carries the CVEs its patch level leaves open; two per machine on average.
+    /// (machines between vulnerable ones, open CVEs per vulnerable machine) for the profile.
+    fn vuln_layout(&self) -> (u32, u32) {
+        match self.profile() {
+            Profile::Hardened => (8, 1),
+            Profile::Typical => (1, 1),
+            Profile::Neglected => (1, 2),
+        }
+    }
+
+    /// Open (machine, CVE) pairs, densely numbered so `$skip` maps straight to a position.
     pub fn mde_machine_vulns_len(&self) -> u32 {
-        self.layout.machines * 2
+        let (every, per) = self.vuln_layout();
+        self.layout.machines.div_ceil(every) * per
     }
 
     pub fn mde_machine_vuln_json(&self, i: u32) -> Option<Value> {
         if i >= self.mde_machine_vulns_len() {
             return None;
         }
-        let machine = i / 2;
-        let patched = unit(self.seed, "patched", u64::from(i))
-            < match self.profile() {
-                Profile::Hardened => 0.9,
-                Profile::Typical => 0.5,
-                Profile::Neglected => 0.1,
-            };
-        if patched {
-            return None;
-        }
-        let (cve, sev, _, _) = CVES[pick(self.seed, "machine-cve", u64::from(i), CVES.len() as u64) as usize];
+        let (every, per) = self.vuln_layout();
+        let machine = i / per * every;
+        // Distinct CVEs on one machine: consecutive entries of the catalogue from a per-machine start.
+        let first = pick(self.seed, "machine-cve", u64::from(machine), CVES.len() as u64) as usize;
+        let (cve, sev, _, _) = CVES[(first + (i % per) as usize) % CVES.len()];
         let mid = self.machine_id(machine);
         Some(json!({
             "id": format!("{mid}-_-{cve}-_-microsoft-_-windows_11-_-10.0.22631.3880-_-"),
