@@ -182,3 +182,46 @@ async fn intune_without_licence_is_not_applicable_to_the_tenant() {
         "Request not applicable to target tenant."
     );
 }
+
+#[tokio::test]
+async fn directory_role_members_by_template_id_come_back_unpaged() {
+    let (sim, info) = sim_with(TenantSpec {
+        users: 30,
+        profile: posture_graph_sim::Profile::Neglected,
+        throttling: ThrottleMode::Off,
+        ..TenantSpec::default()
+    })
+    .await;
+    let token = graph_token(&sim, &info).await;
+    let (status, body) = get_json(
+        &sim,
+        &token,
+        "/graph/v1.0/directoryRoles(roleTemplateId='62e90394-69f5-4237-9190-012177145e10')/members?$top=2",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["value"].as_array().map(Vec::len),
+        Some(9),
+        "all nine Global Administrators, no paging"
+    );
+    assert!(body.get("@odata.nextLink").is_none());
+    let (_, roles) = get_json(&sim, &token, "/graph/v1.0/directoryRoles").await;
+    let ga = roles["value"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["roleTemplateId"] == "62e90394-69f5-4237-9190-012177145e10")
+        .expect("GA role");
+    let (status, by_id) = get_json(
+        &sim,
+        &token,
+        &format!(
+            "/graph/v1.0/directoryRoles/{}/members",
+            ga["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(by_id["value"], body["value"]);
+}

@@ -223,6 +223,19 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
                 id: id(1),
             },
         ),
+        [key, "members"] if key.starts_with("directoryroles(roletemplateid=") => route(
+            "directoryRoles(roleTemplateId)/members",
+            F::Identity,
+            ROLES,
+            Gate::None,
+            D::Directory,
+            Kind::DirectoryRoleMembers(
+                segs[0]
+                    .split_once('=')
+                    .map(|(_, v)| v.trim_end_matches(')').trim_matches('\'').to_string())
+                    .unwrap_or_default(),
+            ),
+        ),
         ["directoryroles", _, "members"] => route(
             "directoryRoles/{id}/members",
             F::Identity,
