@@ -65,7 +65,10 @@ async fn sequential(broker: &Replica, tenant: &posture_graph_sim::TenantInfo) ->
     let started = Instant::now();
     for _ in 0..SEQUENTIAL_CALLS {
         let t = Instant::now();
-        broker.get_token(tenant, Resource::Graph).await.expect("cached token");
+        broker
+            .get_token(tenant, Resource::Graph)
+            .await
+            .expect("cached token");
         samples.push(t.elapsed());
     }
     summarize(samples, started.elapsed())
@@ -77,12 +80,19 @@ async fn concurrent(broker: &Replica, tenant: &posture_graph_sim::TenantInfo) ->
         let mut samples = Vec::with_capacity(CALLS_PER_TASK);
         for _ in 0..CALLS_PER_TASK {
             let t = Instant::now();
-            broker.get_token(tenant, Resource::Graph).await.expect("cached token");
+            broker
+                .get_token(tenant, Resource::Graph)
+                .await
+                .expect("cached token");
             samples.push(t.elapsed());
         }
         samples
     });
-    let samples: Vec<Duration> = futures::future::join_all(tasks).await.into_iter().flatten().collect();
+    let samples: Vec<Duration> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     summarize(samples, started.elapsed())
 }
 
@@ -127,7 +137,10 @@ async fn replicas_share_refreshes(world: &World) -> Option<Refreshes> {
             per_refresh.push((round, resource.as_str(), world.token_requests(&tenant) - before));
         }
         // Move every API past its refresh time: the next round is a refresh.
-        let latest = replicas[0].get_token(&tenant, Resource::Graph).await.expect("token");
+        let latest = replicas[0]
+            .get_token(&tenant, Resource::Graph)
+            .await
+            .expect("token");
         let step = expires_at(&latest) - world.clock.now() - chrono::Duration::minutes(4);
         world.clock.advance(step);
         world.sim.advance_clock(step.to_std().unwrap_or_default());
@@ -154,7 +167,10 @@ async fn main() {
     });
     let broker = world.standalone().await;
     for _ in 0..200 {
-        broker.get_token(&tenant, Resource::Graph).await.expect("warm-up token");
+        broker
+            .get_token(&tenant, Resource::Graph)
+            .await
+            .expect("warm-up token");
     }
     let seq = sequential(&broker, &tenant).await;
     let conc = concurrent(&broker, &tenant).await;
@@ -162,21 +178,35 @@ async fn main() {
     let refreshes = replicas_share_refreshes(&world).await;
 
     println!("token broker (GetToken over gRPC on loopback, cached)");
-    println!("{:<28} {:>8} {:>9} {:>9} {:>9} {:>9} {:>11}", "case", "calls", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "calls/s");
-    for (name, l) in [("sequential", &seq), (&*format!("{CONCURRENT_TASKS} concurrent callers"), &conc)] {
+    println!(
+        "{:<28} {:>8} {:>9} {:>9} {:>9} {:>9} {:>11}",
+        "case", "calls", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "calls/s"
+    );
+    for (name, l) in [
+        ("sequential", &seq),
+        (&*format!("{CONCURRENT_TASKS} concurrent callers"), &conc),
+    ] {
         println!(
             "{:<28} {:>8} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>11.0}",
             name, l.calls, l.p50_us, l.p99_us, l.p999_us, l.max_us, l.calls_per_sec
         );
     }
-    println!("token requests for {} cached calls: {cached_requests}", seq.calls + conc.calls + 200);
+    println!(
+        "token requests for {} cached calls: {cached_requests}",
+        seq.calls + conc.calls + 200
+    );
     let p99_ok = seq.p99_us < 1000.0;
-    println!("target p99 < 1 ms (sequential): {}", if p99_ok { "met" } else { "MISSED" });
+    println!(
+        "target p99 < 1 ms (sequential): {}",
+        if p99_ok { "met" } else { "MISSED" }
+    );
 
     let mut refresh_json = String::from("null");
     if let Some(r) = &refreshes {
         println!();
-        println!("three replicas, NATS KV lease, {CALLS_PER_REPLICA_PER_ROUND} concurrent calls per replica per API");
+        println!(
+            "three replicas, NATS KV lease, {CALLS_PER_REPLICA_PER_ROUND} concurrent calls per replica per API"
+        );
         println!("{:<8} {:<24} {:>16}", "round", "api", "token requests");
         for (round, api, requests) in &r.per_refresh {
             println!("{:<8} {:<24} {:>16}", round, api, requests);
@@ -184,7 +214,10 @@ async fn main() {
         let max = r.per_refresh.iter().map(|(_, _, n)| *n).max().unwrap_or(0);
         let total: usize = r.per_refresh.iter().map(|(_, _, n)| *n).sum();
         let mean = total as f64 / r.per_refresh.len() as f64;
-        println!("token requests per refresh: mean {mean:.2}, max {max} (target 1): {}", if max == 1 { "met" } else { "MISSED" });
+        println!(
+            "token requests per refresh: mean {mean:.2}, max {max} (target 1): {}",
+            if max == 1 { "met" } else { "MISSED" }
+        );
         let rows: Vec<String> = r
             .per_refresh
             .iter()
@@ -201,7 +234,9 @@ async fn main() {
         latency_json(&conc)
     );
     let dir = results_dir();
-    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join("token_broker.json"), &json)) {
+    if let Err(e) =
+        std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join("token_broker.json"), &json))
+    {
         eprintln!("could not write {}: {e}", dir.display());
     } else {
         println!("\nwrote {}", dir.join("token_broker.json").display());

@@ -15,7 +15,9 @@ use posture_proto::v1::CredentialAccessPurpose;
 use crate::cached::{CachedToken, RefreshPolicy};
 use crate::coordinator::{CoordinatorError, RefreshCoordinator};
 use crate::error::TokensError;
+use crate::health;
 use crate::key::{TenantId, TokenKey};
+use crate::refusal::{Refusal, Refusals};
 use crate::vault::{Vault, VaultConnection};
 
 /// The most remaining life a caller can demand; Microsoft's tokens live 60-90 minutes, so a larger
@@ -79,6 +81,7 @@ struct Inner {
     /// Bumped when a tenant's tokens are dropped, so a refresh that started before the drop does
     /// not put a token issued with the old credential back.
     generations: Mutex<HashMap<TenantId, u64>>,
+    refusals: Refusals,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -104,6 +107,7 @@ impl TokenBroker {
                 cache: RwLock::new(HashMap::new()),
                 flights: Mutex::new(HashMap::new()),
                 generations: Mutex::new(HashMap::new()),
+                refusals: Refusals::default(),
             }),
         }
     }
@@ -145,7 +149,14 @@ impl TokenBroker {
         {
             return Ok(token);
         }
+        if let Some(refused) = self.inner.refusals.get(key) {
+            return Err(refused);
+        }
         self.join_flight(key, min_valid).await
+    }
+
+    pub(crate) fn refusals(&self) -> &Refusals {
+        &self.inner.refusals
     }
 
     fn cached(&self, key: &TokenKey) -> Option<CachedToken> {
@@ -168,6 +179,11 @@ impl TokenBroker {
         let owned_key = key.clone();
         let task = tokio::spawn(async move {
             let result = broker.refresh(&owned_key, min_valid).await.map_err(Arc::new);
+            if let Err(error) = &result
+                && matches!(**error, TokensError::Refused { .. })
+            {
+                broker.inner.refusals.hold(&owned_key, error.clone());
+            }
             lock(&broker.inner.flights).remove(&owned_key);
             result
         });
@@ -293,10 +309,24 @@ impl TokenBroker {
             .vault
             .connection(&key.tenant, CredentialAccessPurpose::TokenRequest)
             .await?;
-        let token = self.acquire(&connection, key.resource).await.map_err(|e| {
-            tracing::warn!(tenant = %key.tenant, resource = key.resource.as_str(), error = %e, "token request failed");
-            TokensError::from_acquire(key.tenant.as_str(), key.resource, e)
-        })?;
+        let token = match self.acquire(&connection, key.resource).await {
+            Ok(token) => token,
+            Err(e) => {
+                tracing::warn!(tenant = %key.tenant, resource = key.resource.as_str(), error = %e, "token request failed");
+                // Graph decides the connection's health; a refused Defender or Management Activity
+                // token (no licence) is not a broken connection.
+                if key.resource == Resource::Graph
+                    && e.health() == Some(posture_graph::HealthClass::AuthenticationError)
+                {
+                    self.inner.refusals.report(Refusal {
+                        tenant: key.tenant.clone(),
+                        check: health::resource_check(key.resource, Err(&e), &[]),
+                        credential_version: connection.credential_version,
+                    });
+                }
+                return Err(TokensError::from_acquire(key.tenant.as_str(), key.resource, e));
+            }
+        };
         let cached = CachedToken::issued(
             &token,
             self.inner.clock.now(),
@@ -352,6 +382,7 @@ impl TokenBroker {
 
     /// Drops this replica's copy of a tenant's tokens (one API, or all of them).
     pub(crate) fn forget_locally(&self, tenant: &TenantId, resource: Option<Resource>) -> u32 {
+        self.inner.refusals.clear_tenant(tenant);
         let mut generations = lock(&self.inner.generations);
         let generation = generations.entry(tenant.clone()).or_insert(0);
         *generation = generation.wrapping_add(1);

@@ -20,6 +20,7 @@ use crate::error::TokensError;
 use crate::events::health_subject;
 use crate::health::{self, PermissionFinding};
 use crate::key::{TenantId, TokenKey};
+use crate::refusal::Refusal;
 
 const ACTIVITY_PERMISSION: &str = "ActivityFeed.Read";
 
@@ -63,8 +64,36 @@ impl ConnectionTester {
     /// the health with the credential version it was found with.
     pub async fn test_and_report(&self, tenant: &TenantId) -> Result<(ConnectionHealth, u64), TokensError> {
         let (health, version) = self.test(tenant).await?;
+        self.report(tenant, &health, version).await;
+        Ok((health, version))
+    }
+
+    /// Reports a credential refused during a token request, unless this replica already reported
+    /// the tenant in that state (callers may keep retrying; the health does not change).
+    pub async fn report_refusal(&self, refusal: Refusal) {
+        let state = ConnectionState::try_from(refusal.check.state).unwrap_or(ConnectionState::Unspecified);
+        let known = self
+            .last_states
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&refusal.tenant)
+            .copied();
+        if known == Some(state) {
+            return;
+        }
+        let health = ConnectionHealth {
+            state: refusal.check.state,
+            reason: refusal.check.reason.clone(),
+            resources: vec![refusal.check],
+            checked_at: Some(now_timestamp(&self.broker)),
+        };
+        self.report(&refusal.tenant, &health, refusal.credential_version)
+            .await;
+    }
+
+    async fn report(&self, tenant: &TenantId, health: &ConnectionHealth, version: u64) {
         let state = ConnectionState::try_from(health.state).unwrap_or(ConnectionState::Unspecified);
-        tracing::info!(%tenant, state = state.as_str_name(), credential_version = version, "connection tested");
+        tracing::info!(%tenant, state = state.as_str_name(), credential_version = version, "connection health found");
         match self
             .broker
             .vault()
@@ -92,7 +121,6 @@ impl ConnectionTester {
         if let Err(e) = publish_health(self.bus.as_ref(), tenant, &event).await {
             tracing::warn!(%tenant, error = %e, "could not publish the connection health");
         }
-        Ok((health, version))
     }
 
     /// The test itself, without reporting.

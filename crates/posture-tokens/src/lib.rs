@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod health;
 mod key;
+mod refusal;
 mod role;
 mod seal;
 mod service;

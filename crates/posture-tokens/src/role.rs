@@ -80,6 +80,23 @@ pub async fn start(deps: TokensDeps) -> Result<TokensRole, TokensError> {
         }
     });
 
+    // Credentials refused during token requests become connection health.
+    let (refusals, mut refused) = tokio::sync::mpsc::unbounded_channel();
+    broker.refusals().report_to(refusals);
+    let reporter = tester.clone();
+    let stop = deps.shutdown.clone();
+    deps.tasks.spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                refusal = refused.recv() => match refusal {
+                    Some(refusal) => reporter.report_refusal(refusal).await,
+                    None => break,
+                },
+            }
+        }
+    });
+
     let consumer = events::connection_changes(deps.bus.as_ref()).await?;
     let handler = ConnectionChangedHandler {
         broker: broker.clone(),

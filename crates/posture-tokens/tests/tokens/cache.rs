@@ -205,3 +205,60 @@ async fn unknown_tenants_and_refused_secrets_are_failed_preconditions() {
     );
     assert!(!refused.message().contains("not-the-secret"));
 }
+
+#[tokio::test]
+async fn a_refused_secret_is_held_briefly_reported_once_and_cleared_by_invalidation() {
+    let world = World::new().await;
+    let tenant = world.tenant(TenantSpec::default());
+    let tenant_id = tenant.tenant_id.to_string();
+    let stored = |secret: &str, version| StoredConnection {
+        client_id: tenant.client_id.to_string(),
+        secret: secret.to_owned(),
+        version,
+        base_url: world.sim.base_url(),
+    };
+    world.vault.put(&tenant_id, stored("expired-or-wrong", 4));
+    let broker = world.standalone().await;
+
+    for _ in 0..3 {
+        let refused = broker
+            .get_token(&tenant, Resource::Graph)
+            .await
+            .expect_err("refused");
+        assert_eq!(refused.code(), Code::FailedPrecondition);
+    }
+    // Retrying callers do not hammer the authority with a credential it just refused.
+    assert_eq!(world.token_requests(&tenant), 1);
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while world.vault.recorded_health().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refusal was not reported"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let recorded = world.vault.recorded_health();
+    assert_eq!(recorded.len(), 1, "reported once");
+    assert_eq!(recorded[0].credential_version, 4);
+    let health = recorded[0].health.clone().expect("health");
+    assert_eq!(
+        health.state,
+        posture_proto::v1::ConnectionState::AuthenticationError as i32
+    );
+    assert_eq!(health.reason.map(|r| r.code).as_deref(), Some("AADSTS7000215"));
+
+    // The operator fixes the credential; the change clears the held refusal at once.
+    world
+        .vault
+        .put(&tenant_id, stored(tenant.client_secret.expose(), 5));
+    broker
+        .client()
+        .invalidate_tokens(posture_proto::internal::v1::InvalidateTokensRequest {
+            tenant_id: tenant_id.clone(),
+        })
+        .await
+        .expect("invalidated");
+    let token = broker.get_token(&tenant, Resource::Graph).await.expect("token");
+    assert_eq!(token.credential_version, 5);
+}
