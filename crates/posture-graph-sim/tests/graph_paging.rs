@@ -386,3 +386,38 @@ async fn unfiltered_and_filtered_user_pages_serialise_users_identically() {
         "selected but unmodelled properties are null"
     );
 }
+
+#[tokio::test]
+async fn microsoft_host_names_route_without_prefixes_and_links_keep_the_host() {
+    let (sim, info) = sim_with(unthrottled(150)).await;
+    let token = graph_token(&sim, &info).await;
+    let r = client()
+        .get(url(&sim, "/v1.0/users?$top=100&$select=id"))
+        .header("host", "graph.microsoft.com")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 200);
+    let page: serde_json::Value = r.json().await.expect("json");
+    let next = page["@odata.nextLink"].as_str().expect("next");
+    assert!(
+        next.starts_with("http://graph.microsoft.com/v1.0/users?"),
+        "{next}"
+    );
+    let id = info.client_id.to_string();
+    let r = client()
+        .post(url(&sim, &format!("/{}/oauth2/v2.0/token", info.tenant_id)))
+        .header("host", "login.microsoftonline.com")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &id),
+            ("client_secret", info.client_secret.expose()),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ]))
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(r.status(), 200);
+}

@@ -138,3 +138,22 @@ async fn throttling_switched_off_never_answers_429() {
         assert_eq!(status, 200);
     }
 }
+
+#[tokio::test]
+async fn sign_in_activity_allows_ten_requests_per_minute() {
+    let (sim, info) = sim_with(realistic(30)).await;
+    let token = graph_token(&sim, &info).await;
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        statuses.push(
+            get(&sim, &token, "/graph/v1.0/users?$select=id,signInActivity&$top=5")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses[..10].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses[10], 429);
+    let (status, _) = get_json(&sim, &token, "/graph/v1.0/users?$select=id&$top=5").await;
+    assert_eq!(status, 200, "plain user reads use the identity budget");
+}
