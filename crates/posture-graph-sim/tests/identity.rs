@@ -108,7 +108,7 @@ async fn token_errors_carry_microsofts_codes_and_statuses() {
             ],
             400,
             "invalid_scope",
-            1002012,
+            70011,
         ),
         (
             vec![

@@ -119,9 +119,9 @@ pub(super) fn token(
             return Err(err(
                 400,
                 "invalid_scope",
-                1002012,
+                70011,
                 format!(
-                    "The provided value for scope {s} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+                    "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {s} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
                 ),
             ));
         }
