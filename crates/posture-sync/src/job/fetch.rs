@@ -39,8 +39,21 @@ pub fn first_url(kind: &KindDef, client: &GraphClient) -> Result<Url, GraphError
         ReadMode::Full => spec.first_page_url(client)?,
     };
     if !kind.extra_query.is_empty() {
+        // An expanded navigation property is dropped by services that apply `$select` strictly,
+        // so a kind that expands reads whole objects (they are small) plus the expansion.
+        let expands = kind.extra_query.iter().any(|(k, _)| *k == "$expand");
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !(expands && k == "$select"))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         let mut q = url.query_pairs_mut();
-        for (k, v) in kind.extra_query {
+        q.clear();
+        for (k, v) in kept
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(kind.extra_query.iter().copied())
+        {
             q.append_pair(k, v);
         }
     }

@@ -1,4 +1,6 @@
 //! Integration tests of the sync role: the store on PostgreSQL and SQLite, and whole runs
 //! against the simulator through real credentials and token broker roles.
 
+mod ground_truth;
 mod store;
+mod world;
