@@ -20,7 +20,7 @@ use crate::core::{Core, trace_id};
 use crate::envelope::{SecretBinding, SecretKind, open};
 use crate::error::CredentialsError;
 use crate::health::{connection_health, health_record};
-use crate::store::{AccessRecord, HealthOutcome, StoreError};
+use crate::store::{AccessRecord, ConnectionRecord, HealthOutcome, SealedRow, StoreError};
 use crate::validate;
 
 /// The internal vault service; cheap to clone.
@@ -67,6 +67,31 @@ pub(crate) async fn store_health(
     }
 }
 
+/// The connection and its sealed secret from the same credential version: a replacement that
+/// commits between the two reads is noticed and the pair read again.
+async fn consistent_read(
+    core: &Core,
+    tenant_id: &str,
+) -> Result<(ConnectionRecord, SealedRow), CredentialsError> {
+    for _ in 0..3 {
+        let record = core.existing(tenant_id).await?;
+        let sealed = core
+            .store
+            .sealed_secret(tenant_id)
+            .await?
+            .ok_or_else(|| CredentialsError::not_found(tenant_id))?;
+        if sealed.credential_version == record.credential_version
+            && sealed.connection_id == record.connection_id
+        {
+            return Ok((record, sealed));
+        }
+    }
+    Err(CredentialsError::Unavailable {
+        what: "the connection's credential".to_owned(),
+        reason: "it is being replaced right now; retry".to_owned(),
+    })
+}
+
 impl VaultApi {
     async fn secret(
         &self,
@@ -100,12 +125,7 @@ impl VaultApi {
                 reason: format!("role `{shown}` may not read connection secrets"),
             });
         }
-        let record = core.existing(&tenant_id).await?;
-        let sealed = core
-            .store
-            .sealed_secret(&tenant_id)
-            .await?
-            .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;
+        let (record, sealed) = consistent_read(core, &tenant_id).await?;
         let binding = SecretBinding {
             tenant_id: &tenant_id,
             connection_id: &record.connection_id,

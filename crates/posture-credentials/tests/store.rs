@@ -1,0 +1,79 @@
+//! The store on its own, against PostgreSQL and SQLite: the database's own unique constraint is
+//! mapped to AlreadyExists (what a concurrent create that passed the existence check runs into),
+//! and migrations can run again on every start.
+
+mod common;
+
+use common::*;
+use posture_credentials::store::{CredentialStore, NewConnection, SecretMetadata, StoreError};
+use posture_credentials::{SecretBinding, SecretKind, seal};
+use posture_kit::db::test_support::TestDatabase;
+use posture_proto::v1::{AuthMethod, Cloud};
+
+fn new_connection(ring: &posture_credentials::Keyring, connection_id: &str) -> NewConnection {
+    let binding = SecretBinding {
+        tenant_id: TENANT_A,
+        connection_id,
+        kind: SecretKind::ClientSecret,
+    };
+    NewConnection {
+        tenant_id: TENANT_A.to_owned(),
+        connection_id: connection_id.to_owned(),
+        display_name: "Contoso".to_owned(),
+        client_id: CLIENT_ID.to_owned(),
+        cloud: Cloud::Global,
+        endpoints: None,
+        secret: SecretMetadata {
+            auth_method: AuthMethod::ClientSecret,
+            saved_by: ADMIN.to_owned(),
+            saved_at: start_time(),
+            expires_at: start_time() + chrono::Duration::days(30),
+            certificate_thumbprint: None,
+            certificate_subject: None,
+            certificate_pem: None,
+        },
+        kind: SecretKind::ClientSecret,
+        sealed: seal(ring, binding, SECRET.as_bytes()).expect("seal"),
+        created_by: ADMIN.to_owned(),
+        now: start_time(),
+    }
+}
+
+posture_kit::db_test!(
+    unique_violation_maps_to_already_exists_and_leaves_nothing_half_written,
+    |db: TestDatabase| async move {
+        let store = CredentialStore::new(db.connect("credentials").await.expect("connect"));
+        store.migrate().await.expect("migrate");
+        store.migrate().await.expect("migrations are idempotent");
+        let ring = keyring(&["k1"]);
+        let first = store
+            .create_connection(&new_connection(&ring, "11111111-2222-4333-8444-555555555555"))
+            .await
+            .expect("first create");
+        let second = store
+            .create_connection(&new_connection(&ring, "99999999-2222-4333-8444-555555555555"))
+            .await
+            .expect_err("same tenant again");
+        assert!(
+            matches!(&second, StoreError::AlreadyExists { id, .. } if id == TENANT_A),
+            "{second}"
+        );
+        // The first connection and its secret are intact.
+        let stored = store
+            .connection(TENANT_A)
+            .await
+            .expect("read")
+            .expect("connection");
+        assert_eq!(stored, first);
+        let sealed = store
+            .sealed_secret(TENANT_A)
+            .await
+            .expect("read")
+            .expect("sealed");
+        assert_eq!(sealed.connection_id, "11111111-2222-4333-8444-555555555555");
+        assert_eq!(
+            store.secrets_per_key().await.expect("count"),
+            vec![("k1".to_owned(), 1)]
+        );
+    }
+);
