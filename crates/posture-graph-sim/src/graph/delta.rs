@@ -112,7 +112,7 @@ pub fn run(
                 "The delta or skip token is not valid for this request.",
             );
         };
-        if now - r.issued > TOKEN_LIFETIME_SECS {
+        if now.saturating_sub(r.issued) > TOKEN_LIFETIME_SECS {
             return sync_state_not_found(ctx);
         }
         if delta_gone && q.deltatoken.is_some() {

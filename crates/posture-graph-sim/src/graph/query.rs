@@ -105,7 +105,13 @@ pub enum Filter {
 struct Lexer<'a> {
     s: &'a str,
     pos: usize,
+    /// Nesting depth and clause count: bounded so a hostile filter cannot exhaust the stack.
+    depth: u32,
+    clauses: u32,
 }
+
+const MAX_FILTER_DEPTH: u32 = 64;
+const MAX_FILTER_CLAUSES: u32 = 500;
 
 impl<'a> Lexer<'a> {
     fn ws(&mut self) {
@@ -169,7 +175,12 @@ impl<'a> Lexer<'a> {
 }
 
 pub fn parse_filter(s: &str) -> Option<Filter> {
-    let mut lx = Lexer { s, pos: 0 };
+    let mut lx = Lexer {
+        s,
+        pos: 0,
+        depth: 0,
+        clauses: 0,
+    };
     let f = parse_or(&mut lx)?;
     lx.ws();
     (lx.pos == s.len()).then_some(f)
@@ -214,6 +225,18 @@ fn split_path(p: &str) -> Vec<String> {
 }
 
 fn parse_term(lx: &mut Lexer) -> Option<Filter> {
+    lx.depth += 1;
+    lx.clauses += 1;
+    let result = if lx.depth > MAX_FILTER_DEPTH || lx.clauses > MAX_FILTER_CLAUSES {
+        None
+    } else {
+        parse_term_inner(lx)
+    };
+    lx.depth -= 1;
+    result
+}
+
+fn parse_term_inner(lx: &mut Lexer) -> Option<Filter> {
     if lx.eat('(') {
         let f = parse_or(lx)?;
         return lx.eat(')').then_some(f);
@@ -401,5 +424,21 @@ mod tests {
         }
         assert!(parse_filter("userType eq").is_none());
         assert!(parse_filter("userType foo 'x'").is_none());
+        let deep = format!(
+            "{}userType eq 'Guest'{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        assert!(
+            parse_filter(&deep).is_none(),
+            "deep nesting is refused, not recursed into"
+        );
+        let not_chain = format!("{}userType eq 'Guest'", "not ".repeat(100_000));
+        assert!(parse_filter(&not_chain).is_none());
+        let long = vec!["accountEnabled eq true"; 2_000].join(" and ");
+        assert!(
+            parse_filter(&long).is_none(),
+            "very long clause chains are refused"
+        );
     }
 }
