@@ -99,7 +99,9 @@ mod tests {
     use super::*;
 
     fn at(h: u32, m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 10, h, m, 0).single().expect("valid date")
+        Utc.with_ymd_and_hms(2026, 3, 10, h, m, 0)
+            .single()
+            .expect("valid date")
     }
 
     #[test]
@@ -128,7 +130,10 @@ mod tests {
         assert_eq!(cadence.slot_at_or_before(at(2, 59)), at(3, 0) - Duration::days(1));
         assert_eq!(cadence.slot_after(at(3, 0)), at(3, 0) + Duration::days(1));
         let offset = Duration::minutes(47);
-        assert_eq!(cadence.latest_due_slot(offset, at(3, 46)), at(3, 0) - Duration::days(1));
+        assert_eq!(
+            cadence.latest_due_slot(offset, at(3, 46)),
+            at(3, 0) - Duration::days(1)
+        );
         assert_eq!(cadence.latest_due_slot(offset, at(3, 47)), at(3, 0));
         assert_eq!(cadence.start_of(at(3, 0), offset), at(3, 47));
     }
@@ -139,7 +144,10 @@ mod tests {
         assert_eq!(cadence.slot_at_or_before(at(13, 5)), at(12, 0));
         assert_eq!(cadence.slot_after(at(12, 0)), at(18, 0));
         // An offset longer than the interval is cut to the interval.
-        assert_eq!(cadence.start_of(at(12, 0), Duration::hours(9)), at(17, 59) + Duration::seconds(59));
+        assert_eq!(
+            cadence.start_of(at(12, 0), Duration::hours(9)),
+            at(17, 59) + Duration::seconds(59)
+        );
     }
 
     #[test]

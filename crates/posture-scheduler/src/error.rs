@@ -48,15 +48,21 @@ impl From<ServiceError> for SchedulerError {
 impl From<SchedulerError> for ServiceError {
     fn from(error: SchedulerError) -> Self {
         match error {
-            SchedulerError::InvalidArgument { field, reason } => ServiceError::InvalidArgument { field, reason },
-            SchedulerError::UnknownTenant { tenant_id } => ServiceError::not_found("tenant schedule", tenant_id),
+            SchedulerError::InvalidArgument { field, reason } => {
+                ServiceError::InvalidArgument { field, reason }
+            }
+            SchedulerError::UnknownTenant { tenant_id } => {
+                ServiceError::not_found("tenant schedule", tenant_id)
+            }
             SchedulerError::Store(StoreError::Unavailable { .. }) => ServiceError::Unavailable {
                 what: "scheduler database".to_owned(),
             },
             SchedulerError::Lease(_) => ServiceError::Unavailable {
                 what: "scheduler lease".to_owned(),
             },
-            SchedulerError::Bus { .. } => ServiceError::Unavailable { what: "bus".to_owned() },
+            SchedulerError::Bus { .. } => ServiceError::Unavailable {
+                what: "bus".to_owned(),
+            },
             other @ (SchedulerError::Store(_) | SchedulerError::Config { .. }) => {
                 ServiceError::internal("serving a schedule request", other)
             }

@@ -28,12 +28,18 @@ const SLOT_NAMESPACE: Uuid = Uuid::from_u128(0x5c4e_d01e_7a3b_4c8e_9f1d_2b6a_0e3
 
 /// The run id the schedule asks for at `slot`: the same on every replica and after any restart.
 pub fn scheduled_run_id(tenant_id: &str, slot: DateTime<Utc>) -> Uuid {
-    Uuid::new_v5(&SLOT_NAMESPACE, format!("run/{tenant_id}/{}", slot.timestamp()).as_bytes())
+    Uuid::new_v5(
+        &SLOT_NAMESPACE,
+        format!("run/{tenant_id}/{}", slot.timestamp()).as_bytes(),
+    )
 }
 
 /// The event id (and `Nats-Msg-Id`) of the request for `slot`.
 pub fn scheduled_event_id(tenant_id: &str, slot: DateTime<Utc>) -> Uuid {
-    Uuid::new_v5(&SLOT_NAMESPACE, format!("event/{tenant_id}/{}", slot.timestamp()).as_bytes())
+    Uuid::new_v5(
+        &SLOT_NAMESPACE,
+        format!("event/{tenant_id}/{}", slot.timestamp()).as_bytes(),
+    )
 }
 
 /// What one tick did.
@@ -56,7 +62,12 @@ pub struct Scheduler {
 impl Scheduler {
     /// Gives a newly connected tenant the default schedule; an existing schedule is kept.
     pub async fn ensure_schedule(&self, tenant_id: &str) -> Result<bool, SchedulerError> {
-        let record = ScheduleRecord::new(tenant_id, self.defaults.cadence, self.defaults.window, self.clock.now());
+        let record = ScheduleRecord::new(
+            tenant_id,
+            self.defaults.cadence,
+            self.defaults.window,
+            self.clock.now(),
+        );
         let created = self.store.insert_if_absent(&record).await?;
         if created {
             tracing::info!(tenant_id, next_run_at = %record.next_run_at, "schedule created");
@@ -99,13 +110,20 @@ impl Scheduler {
                 Ok(true) => fired += 1,
                 Ok(false) => {}
                 // One tenant's failure must not hold up the others; it stays due for the next tick.
-                Err(error) => tracing::warn!(tenant_id = %record.tenant_id, %error, "firing a due schedule failed"),
+                Err(error) => {
+                    tracing::warn!(tenant_id = %record.tenant_id, %error, "firing a due schedule failed")
+                }
             }
         }
         Ok(fired)
     }
 
-    async fn fire(&self, record: &ScheduleRecord, slot: DateTime<Utc>, now: DateTime<Utc>) -> Result<bool, SchedulerError> {
+    async fn fire(
+        &self,
+        record: &ScheduleRecord,
+        slot: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, SchedulerError> {
         let tenant_id = record.tenant_id.as_str();
         let run_id = scheduled_run_id(tenant_id, slot).to_string();
         let event_id = scheduled_event_id(tenant_id, slot).to_string();

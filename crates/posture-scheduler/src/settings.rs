@@ -20,7 +20,10 @@ impl ScheduleDefaults {
     pub fn from_config(config: &SchedulerConfig) -> Result<Self, SchedulerError> {
         let bad = |reason: &str| SchedulerError::Config {
             key: "scheduler.daily_at",
-            reason: format!("`{}` {reason}", config.daily_at.chars().take(16).collect::<String>()),
+            reason: format!(
+                "`{}` {reason}",
+                config.daily_at.chars().take(16).collect::<String>()
+            ),
         };
         let (hour, minute) = config
             .daily_at

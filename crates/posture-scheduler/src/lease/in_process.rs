@@ -10,11 +10,18 @@ use posture_kit::clock::SharedClock;
 
 use super::{LeaseError, SchedulerLease};
 
+/// Who holds the lease, and until when.
+#[derive(Debug, Clone)]
+struct Held {
+    holder: String,
+    expires_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone)]
 pub struct InProcessLease {
     clock: SharedClock,
     ttl: Duration,
-    held: Arc<Mutex<Option<(String, DateTime<Utc>)>>>,
+    held: Arc<Mutex<Option<Held>>>,
 }
 
 impl InProcessLease {
@@ -31,8 +38,8 @@ impl InProcessLease {
         let now = self.clock.now();
         let held = self.held.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         held.as_ref()
-            .filter(|(_, expires)| *expires > now)
-            .map(|(holder, _)| holder.clone())
+            .filter(|held| held.expires_at > now)
+            .map(|held| held.holder.clone())
     }
 }
 
@@ -44,17 +51,20 @@ impl SchedulerLease for InProcessLease {
         let mut held = self.held.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let free = match held.as_ref() {
             None => true,
-            Some((current, expires)) => current == holder || *expires <= now,
+            Some(held) => held.holder == holder || held.expires_at <= now,
         };
         if free {
-            *held = Some((holder.to_owned(), now.checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC)));
+            *held = Some(Held {
+                holder: holder.to_owned(),
+                expires_at: now.checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC),
+            });
         }
         Ok(free)
     }
 
     async fn release(&self, holder: &str) -> Result<(), LeaseError> {
         let mut held = self.held.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if held.as_ref().is_some_and(|(current, _)| current == holder) {
+        if held.as_ref().is_some_and(|held| held.holder == holder) {
             *held = None;
         }
         Ok(())

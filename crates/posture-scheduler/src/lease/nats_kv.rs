@@ -39,7 +39,11 @@ fn kv_error(bucket: &str, e: impl std::fmt::Display) -> LeaseError {
 
 impl NatsKvLease {
     /// Creates (or adopts) the lease bucket of `prefix`.
-    pub async fn connect(client: async_nats::Client, prefix: &Prefix, ttl: Duration) -> Result<Self, LeaseError> {
+    pub async fn connect(
+        client: async_nats::Client,
+        prefix: &Prefix,
+        ttl: Duration,
+    ) -> Result<Self, LeaseError> {
         let js = jetstream::new(client);
         let bucket = format!("{prefix}_scheduler_lease");
         // The stream is created directly with the settings of a KV bucket: the client's own bucket

@@ -60,7 +60,8 @@ impl ScheduleRecord {
 
     /// Start of the first slot after `slot`.
     pub fn start_after(&self, slot: DateTime<Utc>) -> DateTime<Utc> {
-        self.cadence.start_of(self.cadence.slot_after(slot), self.offset())
+        self.cadence
+            .start_of(self.cadence.slot_after(slot), self.offset())
     }
 
     /// The slot to fire at `now`, if one is owed: the latest slot whose start has passed, when it
@@ -109,8 +110,21 @@ pub(super) fn instant(tenant: &str, secs: i64) -> Result<DateTime<Utc>, StoreErr
 }
 
 pub(super) fn from_row(row: Row) -> Result<ScheduleRecord, StoreError> {
-    let (tenant_id, enabled, cadence, daily_minute, interval_secs, window_secs, kinds, next, last, triggered, run, by, at) =
-        row;
+    let (
+        tenant_id,
+        enabled,
+        cadence,
+        daily_minute,
+        interval_secs,
+        window_secs,
+        kinds,
+        next,
+        last,
+        triggered,
+        run,
+        by,
+        at,
+    ) = row;
     let t = tenant_id.as_str();
     let cadence = match cadence.as_str() {
         DAILY => u32::try_from(daily_minute)
