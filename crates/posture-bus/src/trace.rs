@@ -83,3 +83,61 @@ impl Injector for NatsHeadersInjector<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+
+    use super::*;
+
+    fn remote_context() -> (opentelemetry::Context, TraceId) {
+        let trace_id = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap_or(TraceId::INVALID);
+        let span_id = SpanId::from_hex("00f067aa0ba902b7").unwrap_or(SpanId::INVALID);
+        let span = SpanContext::new(
+            trace_id,
+            span_id,
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        (
+            opentelemetry::Context::new().with_remote_span_context(span),
+            trace_id,
+        )
+    }
+
+    #[test]
+    fn trace_context_round_trips_through_in_process_headers() {
+        let (cx, trace_id) = remote_context();
+        let mut headers = Headers::new();
+        TraceContextPropagator::new().inject_context(&cx, &mut HeadersInjector(&mut headers));
+        assert_eq!(
+            headers.get("traceparent"),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        );
+        assert_eq!(extract(&headers).span().span_context().trace_id(), trace_id);
+    }
+
+    #[test]
+    fn trace_context_round_trips_through_nats_headers() {
+        let (cx, trace_id) = remote_context();
+        let mut map = HeaderMap::new();
+        TraceContextPropagator::new().inject_context(&cx, &mut NatsHeadersInjector(&mut map));
+        assert_eq!(extract_nats(&map).span().span_context().trace_id(), trace_id);
+        assert_eq!(
+            extract(&Headers::from_nats(&map))
+                .span()
+                .span_context()
+                .trace_id(),
+            trace_id
+        );
+    }
+
+    #[test]
+    fn a_malformed_traceparent_yields_no_parent() {
+        let headers = Headers::new()
+            .with("traceparent", "00-not-a-trace-01")
+            .unwrap_or_default();
+        assert!(!extract(&headers).span().span_context().is_valid());
+    }
+}

@@ -37,6 +37,7 @@ contract_suite!(
     work_queue::progress_ack_prevents_redelivery_of_a_long_job,
     work_queue::work_queue_rejects_a_second_consumer_with_an_overlapping_filter,
     work_queue::consumers_created_concurrently_with_the_same_name_share_one_durable,
+    work_queue::many_processes_starting_at_once_share_one_set_of_streams,
     publish::duplicate_message_id_is_dropped_and_reported,
     publish::message_id_is_accepted_again_after_the_duplicate_window,
     publish::typed_messages_round_trip_as_protobuf,

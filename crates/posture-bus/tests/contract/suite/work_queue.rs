@@ -200,3 +200,26 @@ pub async fn consumers_created_concurrently_with_the_same_name_share_one_durable
     );
     close_all(&mut members).await;
 }
+
+pub async fn many_processes_starting_at_once_share_one_set_of_streams(t: &TestBus) {
+    let starts = (0..4).map(|_| t.reopen());
+    let buses = futures::future::join_all(starts).await;
+    let config = ConsumerConfig::new("sync-mail", jobs_of("mail")).unwrap();
+    let mut worker = buses[3].consumer(config).await.unwrap();
+    for (i, bus) in buses.iter().enumerate() {
+        let id = format!("mail-{i}");
+        let receipt = bus
+            .publish(envelope(job_subject("mail", "tenant-l"), &id, &id))
+            .await
+            .unwrap();
+        assert_eq!(receipt.stream, t.bus.prefix().stream_name(StreamKind::Jobs));
+    }
+    let got = drain(std::slice::from_mut(&mut worker), 4, Duration::from_secs(5)).await;
+    let distinct: BTreeSet<_> = got.into_iter().map(|(_, p)| p).collect();
+    assert_eq!(
+        distinct.len(),
+        4,
+        "one queue whichever process published: {distinct:?}"
+    );
+    close_all(std::slice::from_mut(&mut worker)).await;
+}
