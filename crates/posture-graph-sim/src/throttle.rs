@@ -222,6 +222,18 @@ impl ThrottleBook {
     }
 }
 
+impl ThrottleBook {
+    /// Share of the (app, tenant) identity budget in use, as `x-ms-throttle-limit-percentage`
+    /// reports it once above 0.8.
+    pub fn identity_usage(&self, tenant: &str, app: &str) -> Option<f64> {
+        let b = self
+            .buckets
+            .get(&(format!("{app}/{tenant}"), Family::Identity, 0))?;
+        let used = 1.0 - b.tokens / b.capacity;
+        (used >= 0.8).then_some(used.min(1.8))
+    }
+}
+
 /// Resource units a directory GET costs (base cost and query modifiers).
 pub fn identity_cost(path: &str, has_select: bool, has_expand: bool, top: Option<u32>) -> f64 {
     let base: i32 = if path.ends_with("/transitiveMembers") {

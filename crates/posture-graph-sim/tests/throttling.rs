@@ -94,8 +94,10 @@ async fn identity_429_carries_throttle_scope_and_information() {
     let (sim, info) = sim_with(spec).await;
     let token = graph_token(&sim, &info).await;
     let mut throttled = None;
+    let mut warned = false;
     for _ in 0..10 {
         let r = get(&sim, &token, "/graph/v1.0/users?$top=5").await;
+        warned |= r.headers().contains_key("x-ms-throttle-limit-percentage");
         assert!(r.headers().contains_key("x-ms-resource-unit") || r.status() == 429);
         if r.status() == 429 {
             throttled = Some(r);
@@ -103,6 +105,10 @@ async fn identity_429_carries_throttle_scope_and_information() {
         }
     }
     let r = throttled.expect("scaled identity budget (7 RU / 10 s) is exceeded");
+    assert!(
+        warned,
+        "responses above 80% of the budget carry x-ms-throttle-limit-percentage"
+    );
     let scope = r.headers()["x-ms-throttle-scope"]
         .to_str()
         .expect("scope")

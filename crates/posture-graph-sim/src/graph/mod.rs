@@ -255,6 +255,14 @@ pub fn execute(
     };
     if family == Family::Identity {
         reply = reply.header("x-ms-resource-unit", format!("{}", cost as u32));
+        let usage = state
+            .throttle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .identity_usage(&tenant_id, &claims.app_id);
+        if let Some(u) = usage {
+            reply = reply.header("x-ms-throttle-limit-percentage", format!("{u:.1}"));
+        }
     }
     Executed {
         reply: reply.graph_headers(ctx),
