@@ -158,8 +158,18 @@ fn latency_json(l: &Latency) -> String {
     )
 }
 
+/// The 1-minute load average: the machine may be shared, and latency percentiles mean little
+/// without it.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(-1.0)
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    let load_before = load_average();
     let world = World::new().await;
     let tenant = world.tenant(TenantSpec {
         throttling: ThrottleMode::Off,
@@ -177,7 +187,11 @@ async fn main() {
     let cached_requests = world.token_requests(&tenant);
     let refreshes = replicas_share_refreshes(&world).await;
 
-    println!("token broker (GetToken over gRPC on loopback, cached)");
+    let load_after = load_average();
+    println!(
+        "token broker (GetToken over gRPC on loopback, cached; {} cores, load average {load_before:.1} -> {load_after:.1})",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
     println!(
         "{:<28} {:>8} {:>9} {:>9} {:>9} {:>9} {:>11}",
         "case", "calls", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "calls/s"
@@ -229,7 +243,7 @@ async fn main() {
         );
     }
     let json = format!(
-        r#"{{"bench":"token_broker","cached_sequential":{},"cached_concurrent":{},"cached_token_requests":{cached_requests},"p99_target_us":1000,"p99_target_met":{p99_ok},"replica_refreshes":{refresh_json}}}"#,
+        r#"{{"bench":"token_broker","load_average_before":{load_before:.2},"load_average_after":{load_after:.2},"cached_sequential":{},"cached_concurrent":{},"cached_token_requests":{cached_requests},"p99_target_us":1000,"p99_target_met":{p99_ok},"replica_refreshes":{refresh_json}}}"#,
         latency_json(&seq),
         latency_json(&conc)
     );

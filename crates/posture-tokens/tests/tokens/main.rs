@@ -7,6 +7,7 @@ mod connection_test;
 mod coordinator;
 mod invalidation;
 mod logs;
+mod real_credentials;
 mod replicas;
 mod source;
 mod vault_double;

@@ -1,0 +1,166 @@
+//! The tokens role wired to the real credentials role, both mounted on one internal gRPC server as
+//! in standalone mode: the connection is created through the public API, its secret reaches the
+//! broker only through the vault, and the health found comes back to the connection.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use posture_bus::{Bus, MemoryBus};
+use posture_credentials::{
+    CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring, PRINCIPAL_METADATA,
+};
+use posture_graph_sim::{SimConfig, Simulator, TenantSpec};
+use posture_kit::clock::SystemClock;
+use posture_kit::config::GrpcConfig;
+use posture_kit::db::test_support::TestDatabase;
+use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_proto::internal::v1::GetTokenRequest;
+use posture_proto::internal::v1::token_broker_service_client::TokenBrokerServiceClient;
+use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
+use posture_proto::v1::{
+    ApiResource, ClientSecretCredential, Cloud, CloudEndpoints, ConnectionState, CreateConnectionRequest,
+    Credential, GetConnectionRequest, UpdateCredentialsRequest, credential,
+};
+use posture_tokens::{InProcessCoordinator, TokensDeps};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+fn as_admin<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert(PRINCIPAL_METADATA, "ops-admin".parse().expect("metadata"));
+    request
+}
+
+fn secret(value: &str) -> Credential {
+    let expires = chrono::Utc::now() + chrono::Duration::days(180);
+    Credential {
+        kind: Some(credential::Kind::ClientSecret(ClientSecretCredential {
+            secret_value: value.to_owned(),
+            expires_at: Some(prost_types::Timestamp {
+                seconds: expires.timestamp(),
+                nanos: 0,
+            }),
+        })),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_credentials_role_serves_the_broker_and_receives_its_health() {
+    posture_graph::install_crypto_provider();
+    let sim = Simulator::start(SimConfig::default()).await.expect("simulator");
+    let tenant = sim.create_tenant(TenantSpec::default()).expect("tenant");
+    let tenant_id = tenant.tenant_id.to_string();
+    let base = sim.base_url().as_str().trim_end_matches('/').to_owned();
+
+    let grpc = GrpcConfig::default();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let internal = lazy_channel(&address, &grpc).expect("channel");
+    let shutdown = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let bus: Arc<dyn Bus> = Arc::new(MemoryBus::default());
+    let database = TestDatabase::sqlite().expect("sqlite database");
+    let key = KeyId::new("k1").expect("key id");
+    let credentials = posture_credentials::start(CredentialsDeps {
+        db: database.connect("credentials").await.expect("database"),
+        bus: bus.clone(),
+        clock: Arc::new(SystemClock),
+        shutdown: shutdown.clone(),
+        tasks: tasks.clone(),
+        keyring: Keyring::new(vec![(key.clone(), KeyMaterial::generate())], key).expect("keyring"),
+        token_broker: Some(internal.clone()),
+        settings: CredentialsSettings::default(),
+    })
+    .await
+    .expect("credentials role");
+    let tokens = posture_tokens::start(TokensDeps {
+        bus: bus.clone(),
+        clock: Arc::new(SystemClock),
+        shutdown: shutdown.clone(),
+        tasks: tasks.clone(),
+        vault: internal.clone(),
+        coordinator: Arc::new(InProcessCoordinator::default()),
+        settings: crate::common::settings(),
+    })
+    .await
+    .expect("tokens role");
+    let server = tokens.register(credentials.register(GrpcServer::new(&grpc)));
+    tokio::spawn(server.serve(listener, shutdown.clone()));
+
+    let mut connections = TenantConnectionServiceClient::new(internal.clone());
+    connections
+        .create_connection(as_admin(CreateConnectionRequest {
+            tenant_id: tenant_id.clone(),
+            display_name: "Simulated customer".into(),
+            client_id: tenant.client_id.to_string(),
+            cloud: Cloud::Custom as i32,
+            endpoints: Some(CloudEndpoints {
+                authority_url: format!("{base}/login"),
+                graph_url: format!("{base}/graph"),
+                defender_url: format!("{base}/mde"),
+                management_activity_url: format!("{base}/manage"),
+            }),
+            credential: Some(secret(tenant.client_secret.expose())),
+        }))
+        .await
+        .expect("connection created");
+
+    // The creation event makes the broker test the connection; the health lands on the connection.
+    let health_of = |connections: TenantConnectionServiceClient<tonic::transport::Channel>| {
+        let tenant_id = tenant_id.clone();
+        async move {
+            let mut connections = connections;
+            connections
+                .get_connection(as_admin(GetConnectionRequest { tenant_id }))
+                .await
+                .expect("connection")
+                .into_inner()
+                .connection
+                .and_then(|c| c.health)
+                .map(|h| h.state)
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while health_of(connections.clone()).await != Some(ConnectionState::Connected as i32) {
+        assert!(Instant::now() < deadline, "the connection never became CONNECTED");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let mut broker = TokenBrokerServiceClient::new(internal.clone());
+    let get = GetTokenRequest {
+        tenant_id: tenant_id.clone(),
+        resource: ApiResource::Graph as i32,
+        min_valid_seconds: 0,
+    };
+    let first = broker.get_token(get.clone()).await.expect("token").into_inner();
+    let version = first.credential_version;
+    assert!(first.roles.iter().any(|r| r == "User.Read.All"));
+
+    // Rotating the secret through the public API reaches the broker through the bus.
+    let rotated = sim.add_secret(&tenant_id, 365).expect("new secret");
+    connections
+        .update_credentials(as_admin(UpdateCredentialsRequest {
+            tenant_id: tenant_id.clone(),
+            credential: Some(secret(rotated.value.expose())),
+            client_id: String::new(),
+        }))
+        .await
+        .expect("credentials updated");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let token = broker.get_token(get.clone()).await.expect("token").into_inner();
+        if token.credential_version > version {
+            assert_ne!(token.access_token, first.access_token);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the old credential's token is still served"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
+}
