@@ -97,9 +97,12 @@ fn cheapest_probe(permission: &str, wanted: &[EntityKind]) -> Option<EntitySpec>
 }
 
 fn probe_url(client: &GraphClient, spec: &EntitySpec) -> Result<url::Url, GraphError> {
-    let mut url = client.url(spec.resource, spec.path)?;
+    if let Some(path) = spec.probe_path {
+        return spec.url_for(client, path);
+    }
+    let mut url = spec.url_for(client, spec.path)?;
     match spec.paging {
-        PagingStyle::Singleton => {}
+        PagingStyle::Singleton | PagingStyle::NextPageUri => {}
         PagingStyle::TopSkip => {
             url.query_pairs_mut().append_pair("$top", "1");
         }

@@ -72,6 +72,7 @@ entity_kinds! {
     SignIns => "sign_ins",
     DefenderMachines => "defender_machines",
     DefenderVulnerabilities => "defender_vulnerabilities",
+    ActivityContent => "activity_content",
 }
 
 /// Static facts about one entity kind.
@@ -79,7 +80,7 @@ entity_kinds! {
 pub struct EntitySpec {
     pub kind: EntityKind,
     pub resource: Resource,
-    /// Relative to the resource base URL.
+    /// Relative to the resource base URL; `{tenant}` stands for the tenant id.
     pub path: &'static str,
     pub select: &'static [&'static str],
     /// `$top` to ask for (the documented maximum where one exists).
@@ -88,6 +89,8 @@ pub struct EntitySpec {
     pub paging: PagingStyle,
     /// Relative path of the delta function, when the collection supports delta.
     pub delta_path: Option<&'static str>,
+    /// A cheaper endpoint than `path` that needs the same permission, for the permission probe.
+    pub probe_path: Option<&'static str>,
     /// Extra `$select` members for delta only (`members` makes group delta report `members@delta`).
     pub delta_select_extra: &'static [&'static str],
     /// Application permissions, all required.
@@ -100,7 +103,7 @@ pub struct EntitySpec {
 impl EntitySpec {
     /// The first-page URL: path plus `$select` and `$top` (none for `TopSkip`, which adds its own).
     pub fn first_page_url(&self, client: &GraphClient) -> Result<Url, GraphError> {
-        let mut url = client.url(self.resource, self.path)?;
+        let mut url = self.url_for(client, self.path)?;
         {
             let mut q = url.query_pairs_mut();
             if !self.select.is_empty() {
@@ -114,6 +117,11 @@ impl EntitySpec {
             url.set_query(None);
         }
         Ok(url)
+    }
+
+    /// `path` (with `{tenant}` filled in) under this entity's resource base URL.
+    pub fn url_for(&self, client: &GraphClient, path: &str) -> Result<Url, GraphError> {
+        client.url(self.resource, &path.replace("{tenant}", client.tenant_id()))
     }
 
     /// The first request for this collection, carrying budget and error-report facts.

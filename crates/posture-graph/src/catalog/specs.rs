@@ -90,6 +90,7 @@ impl EntityKind {
             paging: NextLink,
             delta_path: None,
             delta_select_extra: &[],
+            probe_path: None,
             permissions,
             licence: None,
             cost: 1,
@@ -370,6 +371,19 @@ impl EntityKind {
                     Some(10_000),
                     F::DefenderForEndpoint,
                     &["Vulnerability.Read.All"],
+                )
+            },
+            // Listing content needs a contentType and a subscription; the sync adds both.
+            K::ActivityContent => EntitySpec {
+                resource: Resource::ManagementActivity,
+                paging: NextPageUri,
+                probe_path: Some("{tenant}/activity/feed/subscriptions/list"),
+                ..s(
+                    "{tenant}/activity/feed/subscriptions/content",
+                    &[],
+                    None,
+                    F::ManagementActivity,
+                    &["ActivityFeed.Read"],
                 )
             },
         }

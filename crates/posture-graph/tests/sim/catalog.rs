@@ -34,6 +34,8 @@ async fn every_catalog_entity_reads_into_its_typed_model() {
     for kind in EntityKind::ALL {
         use EntityKind as K;
         let n = match kind {
+            // Needs a content type and a started subscription: see activity.rs.
+            K::ActivityContent => continue,
             K::Users | K::UserSignInActivity => first_pages::<models::User>(&client, *kind).await,
             K::UserRegistrationDetails => {
                 first_pages::<models::UserRegistrationDetails>(&client, *kind).await

@@ -13,6 +13,7 @@ const SYNCED: &[EntityKind] = &[
     EntityKind::SecureScores,
     EntityKind::AlertsV2,
     EntityKind::DefenderMachines,
+    EntityKind::ActivityContent,
 ];
 
 #[tokio::test]
@@ -23,6 +24,7 @@ async fn probe_names_missing_permissions() {
         "SecurityEvents.Read.All",
         "SecurityAlert.Read.All",
         "mde:Machine.Read.All",
+        "ActivityFeed.Read",
     ];
     let spec = TenantSpec {
         permissions: Some(granted.iter().map(|s| s.to_string()).collect()),
@@ -38,6 +40,7 @@ async fn probe_names_missing_permissions() {
     assert_eq!(
         ok,
         vec![
+            "ActivityFeed.Read",
             "Machine.Read.All",
             "Policy.Read.All",
             "SecurityAlert.Read.All",
