@@ -214,3 +214,52 @@ async fn group_delta_reports_member_additions_and_removals() {
     assert_eq!(after.count, members.count);
     assert!(after.objects.iter().any(|m| m["id"] == joining.as_str()));
 }
+
+#[tokio::test]
+async fn delta_filtered_by_ids_tracks_only_those_objects() {
+    let (sim, info) = sim_with(unthrottled(300)).await;
+    let tid = info.tenant_id.to_string();
+    let token = graph_token(&sim, &info).await;
+    let users = sim.ground_truth(&tid, "users").expect("users");
+    let (a, b, c) = (
+        users.objects[11]["id"].as_str().expect("a").to_string(),
+        users.objects[12]["id"].as_str().expect("b").to_string(),
+        users.objects[13]["id"].as_str().expect("c").to_string(),
+    );
+    let start = url(
+        &sim,
+        &format!(
+            "/graph/v1.0/users/delta?$select=id,displayName&$filter=id%20eq%20'{a}'%20or%20id%20eq%20'{b}'"
+        ),
+    );
+    let (initial, link) = round(&sim, &token, &start).await;
+    assert_eq!(initial.len(), 2);
+    sim.mutate(
+        &tid,
+        Mutation::UpdateUser {
+            user_id: b.clone(),
+            account_enabled: None,
+            display_name: Some("B renamed".into()),
+        },
+    )
+    .expect("b");
+    sim.mutate(
+        &tid,
+        Mutation::UpdateUser {
+            user_id: c.clone(),
+            account_enabled: None,
+            display_name: Some("C renamed".into()),
+        },
+    )
+    .expect("c");
+    let (changes, _) = round(&sim, &token, &link).await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["id"], b.as_str());
+    let (status, body) = get_json(
+        &sim,
+        &token,
+        "/graph/v1.0/users/delta?$filter=userType%20eq%20'Guest'",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+}

@@ -157,10 +157,47 @@ pub fn run(
             .cloned()
             .collect::<Vec<_>>()
     });
+    // Delta accepts only `id eq '...'` filters (or-ed, up to 50 ids).
+    let ids: Option<Vec<String>> = match &checked.filter {
+        None => None,
+        Some(f) => match f.id_equalities() {
+            Some(ids) if ids.len() <= 50 => Some(ids.iter().map(|i| i.to_ascii_lowercase()).collect()),
+            _ => {
+                return graph_error(
+                    ctx,
+                    400,
+                    "Request_UnsupportedQuery",
+                    "Delta query only supports $filter on id (up to 50 ids).",
+                );
+            }
+        },
+    };
     let (items, next_pos, total) = if latest {
         (Vec::new(), 0, 0)
     } else if round.changes {
-        changes_page(t, groups, &round, include_members, &select, &spec)
+        let (mut items, next, total) = changes_page(t, groups, &round, include_members, &select, &spec);
+        if let Some(ids) = &ids {
+            items.retain(|v| {
+                v["id"]
+                    .as_str()
+                    .is_some_and(|i| ids.contains(&i.to_ascii_lowercase()))
+            });
+        }
+        (items, next, total)
+    } else if let Some(ids) = &ids {
+        let items: Vec<Value> = ids
+            .iter()
+            .filter_map(|id| {
+                let mut v = if groups {
+                    t.group_index(id).and_then(|g| t.group_json(g))
+                } else {
+                    t.user_pos(id).and_then(|p| t.user_json(p))
+                }?;
+                shape(&mut v, &select, &spec);
+                Some(v)
+            })
+            .collect();
+        (items, 0, 0)
     } else if groups {
         initial_groups(t, &round, include_members, &select, &spec)
     } else {
