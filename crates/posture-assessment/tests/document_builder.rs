@@ -239,23 +239,64 @@ fn member_facts_take_the_latest_of_the_three_sign_in_timestamps() {
     alice["signInActivity"]["lastNonInteractiveSignInDateTime"] = json!("2026-05-30T12:00:00.1234567Z");
     let facts = accounts(vec![alice], vec![registration("alice", true)]);
     let alice = &facts["members"][0];
-    assert_eq!(alice["last_sign_in_at"], json!("2026-05-30T12:00:00.1234567Z"));
-    assert_eq!(alice["last_sign_in"], json!(1_780_142_400));
+    assert_eq!(alice["inactive_since_at"], json!("2026-05-30T12:00:00.1234567Z"));
+    assert_eq!(alice["inactive_since"], json!(1_780_142_400));
+    assert_eq!(alice["inactive_basis"], json!("last sign-in"));
     assert_eq!(alice["label"], json!("alice@contoso.example"));
     assert_eq!(alice["mfa_capable"], json!(true));
-    assert_eq!(alice["methods"], json!(["microsoftAuthenticatorPush"]));
+    assert_eq!(alice["emergency_access"], json!(false));
+    assert!(
+        alice.get("methods").is_none(),
+        "methods are only kept for incapable members"
+    );
     assert_eq!(facts["sign_in_activity_synced"], json!(true));
 }
 
 #[test]
-fn member_without_registration_row_has_unknown_mfa() {
-    let facts = accounts(vec![user("bob", "2026-05-01T00:00:00Z")], Vec::new());
-    assert_eq!(facts["members"][0]["mfa_capable"], Value::Null);
-    assert_eq!(facts["members"][0]["mfa_registered"], Value::Null);
+fn member_who_never_signed_in_is_inactive_since_creation() {
+    let mut frank = user("frank", "2026-01-01T00:00:00Z");
+    frank["signInActivity"] = json!({"lastSignInDateTime": null, "lastNonInteractiveSignInDateTime": null});
+    let facts = accounts(vec![frank], Vec::new());
+    let frank = &facts["members"][0];
+    assert_eq!(frank["inactive_since_at"], json!("2024-01-01T00:00:00Z"));
+    assert_eq!(frank["inactive_basis"], json!("never signed in; created"));
 }
 
 #[test]
-fn disabled_accounts_get_no_facts_and_guests_are_kept_apart() {
+fn incapable_member_keeps_registered_methods_and_missing_row_is_unknown() {
+    let mut sms_only = registration("bob", false);
+    sms_only["methodsRegistered"] = json!(["mobilePhone"]);
+    let facts = accounts(
+        vec![
+            user("bob", "2026-05-01T00:00:00Z"),
+            user("carol", "2026-05-01T00:00:00Z"),
+        ],
+        vec![sms_only],
+    );
+    assert_eq!(facts["members"][0]["mfa_capable"], json!(false));
+    assert_eq!(facts["members"][0]["methods"], json!(["mobilePhone"]));
+    assert_eq!(facts["members"][1]["mfa_capable"], Value::Null);
+}
+
+#[test]
+fn emergency_access_accounts_are_flagged() {
+    let document = builder()
+        .emergency_access_accounts(["bg-1"])
+        .collection(
+            CollectionKind::Users,
+            Collection::ok(vec![
+                user("bg-1", "2025-01-01T00:00:00Z"),
+                user("alice", "2026-05-01T00:00:00Z"),
+            ]),
+        )
+        .build();
+    let members = &document.as_json()["derived"]["accounts"]["members"];
+    assert_eq!(members[0]["emergency_access"], json!(true));
+    assert_eq!(members[1]["emergency_access"], json!(false));
+}
+
+#[test]
+fn disabled_accounts_get_no_facts_and_pending_guests_are_judged_on_the_invitation() {
     let mut disabled = user("carol", "2026-05-01T00:00:00Z");
     disabled["accountEnabled"] = json!(false);
     let mut guest = user("guest-1", "2026-05-01T00:00:00Z");
@@ -264,28 +305,28 @@ fn disabled_accounts_get_no_facts_and_guests_are_kept_apart() {
     guest["externalUserStateChangeDateTime"] = json!("2026-02-01T00:00:00Z");
     let facts = accounts(vec![disabled, guest], Vec::new());
     assert_eq!(facts["members"], json!([]));
-    assert_eq!(facts["guests"][0]["id"], json!("guest-1"));
-    assert_eq!(
-        facts["guests"][0]["pending_since_at"],
-        json!("2026-02-01T00:00:00Z")
-    );
+    let guest = &facts["guests"][0];
+    assert_eq!(guest["id"], json!("guest-1"));
+    assert_eq!(guest["pending_since_at"], json!("2026-02-01T00:00:00Z"));
+    assert!(guest.get("inactive_since").is_none());
 }
 
 #[test]
-fn sign_in_activity_not_selected_is_visible_to_policies() {
+fn sign_in_activity_not_selected_leaves_inactivity_absent() {
     let mut dave = user("dave", "2026-05-01T00:00:00Z");
     if let Some(fields) = dave.as_object_mut() {
         fields.remove("signInActivity");
     }
     let facts = accounts(vec![dave], Vec::new());
     assert_eq!(facts["sign_in_activity_synced"], json!(false));
-    assert_eq!(facts["members"][0]["sign_in_known"], json!(false));
-    assert_eq!(facts["members"][0]["last_sign_in"], Value::Null);
+    assert!(facts["members"][0].get("inactive_since").is_none());
 }
 
 #[test]
-fn unparsable_timestamps_are_treated_as_absent() {
+fn unparsable_sign_in_timestamps_fall_back_to_creation() {
     let facts = accounts(vec![user("erin", "last tuesday")], Vec::new());
-    assert_eq!(facts["members"][0]["last_sign_in"], Value::Null);
-    assert_eq!(facts["members"][0]["sign_in_known"], json!(true));
+    assert_eq!(
+        facts["members"][0]["inactive_basis"],
+        json!("never signed in; created")
+    );
 }

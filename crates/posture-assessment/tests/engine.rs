@@ -416,3 +416,15 @@ fn the_documented_example_control_evaluates() {
     assert_eq!(result.status, Status::Fail);
     assert_eq!(result.evidence[0].id, "guest-1");
 }
+
+#[test]
+fn readme_lists_every_builtin_control() {
+    let readme = include_str!("../README.md");
+    let missing: Vec<String> = PolicyPack::builtin()
+        .controls()
+        .iter()
+        .map(|c| c.id.clone())
+        .filter(|id| !readme.contains(&format!("`{id}`")))
+        .collect();
+    assert!(missing.is_empty(), "README.md does not list {missing:?}");
+}

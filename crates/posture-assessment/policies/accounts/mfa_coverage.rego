@@ -19,21 +19,16 @@ metadata := {
 	"reads_items": [],
 }
 
-not_capable := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": detail(a)} |
-	some a in lib.member_accounts
-	a.mfa_capable == false
-]
+# Filter first (one cheap pass), then describe the few that fail.
+incapable_accounts := [a | some a in lib.member_accounts; a.mfa_capable != true]
 
-no_details := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": "no registration details for this user"} |
-	some a in lib.member_accounts
+incapable := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": detail(a)} | some a in incapable_accounts]
+
+detail(a) := "no registration details for this user" if {
 	a.mfa_capable == null
-]
-
-detail(a) := sprintf("not MFA capable (methods registered: %s)", [concat(", ", a.methods)]) if {
+} else := sprintf("not MFA capable (methods registered: %s)", [concat(", ", a.methods)]) if {
 	count(a.methods) > 0
 } else := "not MFA capable (no method registered)"
-
-incapable := array.concat(not_capable, no_details)
 
 total := count(lib.member_accounts)
 

@@ -1,6 +1,6 @@
 # Enabled member accounts nobody has signed in to for `stale_days` (interactive or not). Emergency-
 # access accounts are expected to sit unused and are left out. Reads derived.accounts, where the
-# builder has already taken the latest of the three sign-in timestamps.
+# builder has already taken the latest of the three sign-in timestamps (or the creation date).
 package posture.controls.stale_accounts
 
 import data.posture.lib
@@ -20,24 +20,13 @@ days := lib.param("stale_days", 90)
 
 cutoff := lib.cutoff_s(days)
 
-unseen := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": sprintf("last sign-in %s", [a.last_sign_in_at])} |
+# One pass: inactive_since is the latest sign-in, or the creation date of an account that never
+# signed in; it is absent when sign-in activity is unknown, which leaves the comparison undefined.
+offenders := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": sprintf("%s %s", [a.inactive_basis, a.inactive_since_at])} |
 	some a in lib.member_accounts
-	a.sign_in_known == true
-	is_number(a.last_sign_in)
-	a.last_sign_in < cutoff
-	not lib.emergency_ids[a.id]
+	a.inactive_since < cutoff
+	a.emergency_access == false
 ]
-
-never := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": sprintf("never signed in; created %s", [a.created_at])} |
-	some a in lib.member_accounts
-	a.sign_in_known == true
-	a.last_sign_in == null
-	is_number(a.created)
-	a.created < cutoff
-	not lib.emergency_ids[a.id]
-]
-
-offenders := array.concat(unseen, never)
 
 result := r if {
 	r := lib.error_for(metadata.required_collections)

@@ -5,9 +5,9 @@ import data.posture.controls.stale_guests as guests
 import data.posture.testing
 
 # 2026-01-15, more than 90 days before the fixtures' now (2026-06-01).
-long_ago := {"last_sign_in": 1768435200, "last_sign_in_at": "2026-01-15T00:00:00Z"}
+long_ago := {"inactive_since": 1768435200, "inactive_since_at": "2026-01-15T00:00:00Z"}
 
-never := {"last_sign_in": null, "last_sign_in_at": null}
+never := {"inactive_since": 1704067200, "inactive_since_at": "2024-01-01T00:00:00Z", "inactive_basis": "never signed in; created"}
 
 members(list) := testing.accounts(list, [])
 
@@ -19,7 +19,7 @@ test_member_unseen_for_longer_than_stale_days_fails if {
 	r := accounts.result with input as members([testing.member_fact("u1", {}), testing.member_fact("u2", long_ago)])
 	r.status == "fail"
 	[e.id | some e in r.evidence] == ["u2"]
-	contains(r.evidence[0].detail, "2026-01-15")
+	r.evidence[0].detail == "last sign-in 2026-01-15T00:00:00Z"
 }
 
 test_stale_days_is_a_tenant_parameter if {
@@ -30,9 +30,14 @@ test_stale_days_is_a_tenant_parameter if {
 test_member_who_never_signed_in_fails_once_old_enough if {
 	r := accounts.result with input as members([testing.member_fact("u3", never)])
 	r.status == "fail"
-	contains(r.evidence[0].detail, "never signed in")
-	recent := object.union(never, {"created": 1777593600, "created_at": "2026-05-01T00:00:00Z"})
+	r.evidence[0].detail == "never signed in; created 2024-01-01T00:00:00Z"
+	recent := object.union(never, {"inactive_since": 1777593600, "inactive_since_at": "2026-05-01T00:00:00Z"})
 	accounts.result.status == "pass" with input as members([testing.member_fact("u4", recent)])
+}
+
+test_member_without_known_activity_is_not_judged if {
+	unknown := object.remove(testing.member_fact("u5", {}), ["inactive_since", "inactive_since_at", "inactive_basis"])
+	accounts.result.status == "pass" with input as members([testing.member_fact("u1", {}), unknown])
 }
 
 test_emergency_access_accounts_are_not_reported if {
@@ -41,7 +46,8 @@ test_emergency_access_accounts_are_not_reported if {
 }
 
 test_error_when_sign_in_activity_was_not_synced if {
-	d := object.union(members([testing.member_fact("u1", {"sign_in_known": false})]), {"derived": {"accounts": {"sign_in_activity_synced": false}}})
+	unknown := object.remove(testing.member_fact("u1", {}), ["inactive_since", "inactive_since_at", "inactive_basis"])
+	d := object.union(members([unknown]), {"derived": {"accounts": {"sign_in_activity_synced": false}}})
 	r := accounts.result with input as d
 	r.status == "error"
 	contains(r.reason, "AuditLog.Read.All")
@@ -60,21 +66,24 @@ test_error_when_users_could_not_be_read if {
 
 with_guests(list) := testing.accounts([], list)
 
+pending(since, since_at) := object.union(
+	object.remove(testing.guest_fact("g-pending", {}), ["inactive_since", "inactive_since_at", "inactive_basis"]),
+	{"pending_since": since, "pending_since_at": since_at},
+)
+
 test_active_guests_pass if {
 	guests.result.status == "pass" with input as with_guests([testing.guest_fact("g1", {})])
 }
 
 test_guest_with_old_pending_invitation_fails if {
-	g := testing.guest_fact("g2", object.union(never, {"pending_since": 1772323200, "pending_since_at": "2026-03-01T00:00:00Z"}))
-	r := guests.result with input as with_guests([testing.guest_fact("g1", {}), g])
+	r := guests.result with input as with_guests([testing.guest_fact("g1", {}), pending(1772323200, "2026-03-01T00:00:00Z")])
 	r.status == "fail"
-	[e.id | some e in r.evidence] == ["g2"]
-	contains(r.evidence[0].detail, "not accepted since 2026-03-01")
+	[e.id | some e in r.evidence] == ["g-pending"]
+	r.evidence[0].detail == "invitation not accepted since 2026-03-01T00:00:00Z"
 }
 
 test_recent_pending_invitation_is_fine if {
-	g := testing.guest_fact("g3", object.union(never, {"pending_since": 1779667200, "pending_since_at": "2026-05-25T00:00:00Z"}))
-	guests.result.status == "pass" with input as with_guests([g])
+	guests.result.status == "pass" with input as with_guests([pending(1779667200, "2026-05-25T00:00:00Z")])
 }
 
 test_guest_unseen_for_long_fails if {

@@ -21,27 +21,16 @@ pending_cutoff := lib.cutoff_s(lib.param("guest_pending_days", 30))
 
 pending := [{"kind": "user", "id": g.id, "display_name": g.label, "detail": sprintf("invitation not accepted since %s", [g.pending_since_at])} |
 	some g in lib.guest_accounts
-	is_number(g.pending_since)
 	g.pending_since < pending_cutoff
 ]
 
-unseen := [{"kind": "user", "id": g.id, "display_name": g.label, "detail": sprintf("last sign-in %s", [g.last_sign_in_at])} |
+# inactive_since is absent for pending guests and when sign-in activity is unknown.
+inactive := [{"kind": "user", "id": g.id, "display_name": g.label, "detail": sprintf("%s %s", [g.inactive_basis, g.inactive_since_at])} |
 	some g in lib.guest_accounts
-	g.pending_since == null
-	is_number(g.last_sign_in)
-	g.last_sign_in < stale_cutoff
+	g.inactive_since < stale_cutoff
 ]
 
-never := [{"kind": "user", "id": g.id, "display_name": g.label, "detail": sprintf("never signed in; created %s", [g.created_at])} |
-	some g in lib.guest_accounts
-	g.pending_since == null
-	g.sign_in_known == true
-	g.last_sign_in == null
-	is_number(g.created)
-	g.created < stale_cutoff
-]
-
-offenders := array.concat(pending, array.concat(unseen, never))
+offenders := array.concat(pending, inactive)
 
 result := r if {
 	r := lib.error_for(metadata.required_collections)

@@ -154,26 +154,20 @@ registration(id, extra) := object.union({
 member_fact(id, extra) := object.union({
 	"id": id,
 	"label": sprintf("%s@contoso.example", [id]),
-	"sign_in_known": true,
-	"last_sign_in": 1779264000,
-	"last_sign_in_at": "2026-05-20T08:00:00Z",
-	"created": 1704067200,
-	"created_at": "2024-01-01T00:00:00Z",
+	"emergency_access": id in emergency_accounts,
+	"inactive_since": 1779264000,
+	"inactive_since_at": "2026-05-20T08:00:00Z",
+	"inactive_basis": "last sign-in",
 	"mfa_capable": true,
-	"mfa_registered": true,
-	"methods": ["microsoftAuthenticatorPush"],
 }, extra)
 
 guest_fact(id, extra) := object.union({
 	"id": id,
 	"label": sprintf("%s_partner.example#EXT#@contoso.onmicrosoft.com", [id]),
-	"sign_in_known": true,
-	"last_sign_in": 1779264000,
-	"last_sign_in_at": "2026-05-20T08:00:00Z",
-	"created": 1704067200,
-	"created_at": "2024-01-01T00:00:00Z",
-	"pending_since": null,
-	"pending_since_at": null,
+	"emergency_access": false,
+	"inactive_since": 1779264000,
+	"inactive_since_at": "2026-05-20T08:00:00Z",
+	"inactive_basis": "last sign-in",
 }, extra)
 
 # A document whose derived.accounts holds these members and guests.

@@ -107,6 +107,7 @@ impl TenantDocumentBuilder {
         let accounts = account_facts(
             get(CollectionKind::Users),
             get(CollectionKind::UserRegistrationDetails),
+            &self.emergency_access_accounts,
         );
 
         // Assembled by hand rather than with json!: the macro serialises its arguments by
