@@ -225,6 +225,7 @@ impl SyncApi {
             )))
             .await
             .is_err()
+            || !run.is_active()
         {
             return;
         }

@@ -1,6 +1,10 @@
 //! Integration tests of the sync role: the store on PostgreSQL and SQLite, and whole runs
 //! against the simulator through real credentials and token broker roles.
 
+mod api;
+mod changes;
+mod crash;
+mod failures;
 mod ground_truth;
 mod store;
 mod world;

@@ -1,0 +1,142 @@
+//! Failures Microsoft reports: a missing permission fails that entity with the permission named,
+//! a missing licence skips it, throttling and injected 5xx are absorbed by retries.
+
+use posture_graph_sim::{FaultRule, FaultSpec, Licences, TenantSpec, ThrottleMode};
+use posture_kit::db::test_support::TestDatabase;
+use posture_proto::v1 as pb;
+
+use crate::ground_truth::assert_matches_truth;
+use crate::world::{World, entity, settings, sync_and_wait};
+
+/// Every permission the sync's kinds need.
+fn all_permissions() -> Vec<String> {
+    let mut all: Vec<String> = posture_sync::kinds::ALL
+        .iter()
+        .flat_map(|k| k.spec().permissions.iter().map(|p| (*p).to_owned()))
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+#[tokio::test]
+async fn permission_gap_fails_only_that_entity_with_reason() {
+    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+    let permissions = all_permissions()
+        .into_iter()
+        .filter(|p| p != "Policy.Read.All")
+        .collect();
+    let tenant = world
+        .tenant(TenantSpec {
+            permissions: Some(permissions),
+            ..TenantSpec::default()
+        })
+        .await;
+    let process = world.start_sync(settings()).await;
+    let run = sync_and_wait(
+        &process,
+        &tenant,
+        &["conditional_access_policies", "users", "organization"],
+    )
+    .await;
+    assert_eq!(run.state, pb::SyncRunState::PartiallySucceeded as i32, "{run:#?}");
+    let ca = entity(&run, "conditional_access_policies");
+    assert_eq!(ca.state, pb::EntitySyncState::Failed as i32);
+    let reason = ca.error.clone().expect("a reason");
+    assert_eq!(reason.error_class, pb::ErrorClass::Permission as i32);
+    assert!(
+        reason.missing_permissions.iter().any(|p| p == "Policy.Read.All"),
+        "{reason:?}"
+    );
+    assert!(
+        reason.endpoint.contains("conditionalAccess/policies"),
+        "{reason:?}"
+    );
+    assert_eq!(reason.http_status, 403);
+    for ok in ["users", "organization"] {
+        assert_eq!(
+            entity(&run, ok).state,
+            pb::EntitySyncState::Succeeded as i32,
+            "{ok}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn licence_gap_skips_entity_with_reason() {
+    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+    let tenant = world
+        .tenant(TenantSpec {
+            licences: Licences {
+                p1: false,
+                p2: false,
+                intune: false,
+                defender_p2: false,
+                e5: false,
+            },
+            ..TenantSpec::default()
+        })
+        .await;
+    let process = world.start_sync(settings()).await;
+    let run = sync_and_wait(&process, &tenant, &["role_eligibility_instances", "users"]).await;
+    assert_eq!(
+        run.state,
+        pb::SyncRunState::Succeeded as i32,
+        "skipped entities do not fail a run: {run:#?}"
+    );
+    let pim = entity(&run, "role_eligibility_instances");
+    assert_eq!(pim.state, pb::EntitySyncState::Skipped as i32);
+    let reason = pim.error.clone().expect("a reason");
+    assert_eq!(reason.error_class, pb::ErrorClass::License as i32);
+    assert!(reason.message.contains("P2"), "{reason:?}");
+    let users = entity(&run, "users");
+    assert_eq!(users.state, pb::EntitySyncState::Succeeded as i32);
+    // Without P1 the users are synced without sign-in activity.
+    let tid = tenant.tenant_id.to_string();
+    let stored = crate::ground_truth::stored_objects(&process, &tid, "users").await;
+    assert!(!stored.is_empty());
+    assert!(stored.values().all(|u| u.get("signInActivity").is_none()));
+}
+
+#[tokio::test]
+async fn throttling_and_injected_5xx_are_absorbed() {
+    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+    let tenant = world
+        .tenant(TenantSpec {
+            users: 3_000,
+            throttling: ThrottleMode::Scaled { factor: 0.05 },
+            faults: Some(FaultSpec {
+                seed: 11,
+                rules: vec![FaultRule {
+                    path: "/v1.0/*".into(),
+                    error_rate: 0.3,
+                    error_statuses: vec![500, 502, 503, 504],
+                    drop_rate: 0.05,
+                    truncate_rate: 0.05,
+                    ..FaultRule::default()
+                }],
+            }),
+            ..TenantSpec::default()
+        })
+        .await;
+    let process = world.start_sync(settings()).await;
+    let kinds = ["users", "role_definitions", "organization", "subscribed_skus"];
+    let run = sync_and_wait(&process, &tenant, &kinds).await;
+    assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+    let tid = tenant.tenant_id.to_string();
+    for kind in kinds {
+        assert_matches_truth(
+            &world,
+            &process,
+            &tid,
+            posture_sync::kinds::find(kind).expect("kind"),
+        )
+        .await;
+    }
+    let log = world.sim.request_log(&tid);
+    let faulted = log
+        .iter()
+        .filter(|r| r.status >= 500 || r.status == 429 || r.fault.is_some())
+        .count();
+    assert!(faulted > 0, "the simulator injected failures");
+}
