@@ -190,9 +190,7 @@ impl TokenBroker {
         let flight = async move {
             match task.await {
                 Ok(result) => result,
-                Err(join) => Err(Arc::new(TokensError::Config(format!(
-                    "token refresh task failed: {join}"
-                )))),
+                Err(join) => Err(Arc::new(TokensError::RefreshTask(join.to_string()))),
             }
         }
         .boxed()

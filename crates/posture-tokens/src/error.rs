@@ -42,6 +42,8 @@ pub enum TokensError {
     Bus(#[from] posture_bus::BusError),
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("token refresh task failed: {0}")]
+    RefreshTask(String),
 }
 
 impl TokensError {
@@ -82,7 +84,7 @@ impl From<&TokensError> for ServiceError {
             | TokensError::WaitTimedOut { .. } => ServiceError::Unavailable {
                 what: error.to_string(),
             },
-            TokensError::Bus(_) | TokensError::Config(_) => {
+            TokensError::Bus(_) | TokensError::Config(_) | TokensError::RefreshTask(_) => {
                 ServiceError::internal("serving tokens", error.to_string())
             }
         }
@@ -98,5 +100,75 @@ impl From<&TokensError> for tonic::Status {
 impl From<TokensError> for tonic::Status {
     fn from(error: TokensError) -> Self {
         ServiceError::from(&error).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    fn refused() -> GraphError {
+        GraphError::Authentication {
+            tenant: "t1".into(),
+            aadsts: Some(7000215),
+            error: "invalid_client".into(),
+            meaning: "invalid client secret".into(),
+        }
+    }
+
+    #[test]
+    fn each_failure_maps_to_the_code_its_caller_can_act_on() {
+        let transient = GraphError::Transient {
+            endpoint: "token endpoint of tenant t1".into(),
+            reason: "HTTP 503".into(),
+            attempts: 4,
+            ids: Default::default(),
+        };
+        let cases = [
+            (
+                TokensError::InvalidArgument {
+                    field: "tenant_id",
+                    reason: "bad".into(),
+                },
+                Code::InvalidArgument,
+            ),
+            (
+                TokensError::NotConnected { tenant: "t1".into() },
+                Code::FailedPrecondition,
+            ),
+            (
+                TokensError::from_acquire("t1", Resource::Graph, refused()),
+                Code::FailedPrecondition,
+            ),
+            (
+                TokensError::from_acquire("t1", Resource::Graph, transient),
+                Code::Unavailable,
+            ),
+            (
+                TokensError::VaultRefused {
+                    tenant: "t1".into(),
+                    reason: "caller".into(),
+                },
+                Code::PermissionDenied,
+            ),
+            (
+                TokensError::VaultUnavailable {
+                    reason: "down".into(),
+                },
+                Code::Unavailable,
+            ),
+            (TokensError::RefreshTask("panicked".into()), Code::Internal),
+        ];
+        for (error, code) in cases {
+            assert_eq!(tonic::Status::from(&error).code(), code, "{error}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_tells_the_caller_the_aadsts_code_and_its_meaning() {
+        let status = tonic::Status::from(TokensError::from_acquire("t1", Resource::Graph, refused()));
+        assert!(status.message().contains("AADSTS7000215"), "{}", status.message());
+        assert!(status.message().contains("invalid client secret"));
     }
 }
