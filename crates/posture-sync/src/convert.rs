@@ -17,7 +17,7 @@ pub fn duration(from: DateTime<Utc>, to: DateTime<Utc>) -> prost_types::Duration
     let span = (to - from).max(chrono::Duration::zero());
     prost_types::Duration {
         seconds: span.num_seconds(),
-        nanos: i32::try_from(span.subsec_nanos()).unwrap_or(0),
+        nanos: span.subsec_nanos(),
     }
 }
 

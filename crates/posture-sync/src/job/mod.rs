@@ -3,6 +3,9 @@
 //! into the store while the next one is fetched, checkpoints after every durable page, and turns
 //! failures into the entity's state (failed, skipped) or a retry with backoff.
 
+// Errors here are posture-graph's `GraphError`, passed through on a cold path once per job.
+#![allow(clippy::result_large_err)]
+
 mod diff;
 mod fetch;
 

@@ -41,20 +41,21 @@ macro_rules! save_cursor {
 }
 pub(crate) use save_cursor;
 
+type CursorRow = (Option<String>, Option<String>, Option<String>, bool);
+
 impl InventoryStore {
     pub async fn cursor(&self, tenant_id: &str, kind: &str) -> Result<Cursor, StoreError> {
-        let row: Option<(Option<String>, Option<String>, Option<String>, bool)> =
-            super::on_backend!(self.db(), |pool| {
-                sqlx::query_as(
-                    "SELECT run_id, next_link, delta_link, complete_pass FROM cursors \
+        let row: Option<CursorRow> = super::on_backend!(self.db(), |pool| {
+            sqlx::query_as(
+                "SELECT run_id, next_link, delta_link, complete_pass FROM cursors \
                      WHERE tenant_id = $1 AND kind = $2",
-                )
-                .bind(tenant_id)
-                .bind(kind)
-                .fetch_optional(pool)
-                .await
-                .map_err(sql_error("reading a cursor"))?
-            });
+            )
+            .bind(tenant_id)
+            .bind(kind)
+            .fetch_optional(pool)
+            .await
+            .map_err(sql_error("reading a cursor"))?
+        });
         Ok(row
             .map(|(run_id, next_link, delta_link, complete_pass)| Cursor {
                 run_id,

@@ -42,14 +42,10 @@ async fn mutation_then_resync_versions_only_the_changed_objects() {
     assert_eq!(second.state, pb::SyncRunState::Succeeded as i32, "{second:#?}");
     let ca = entity(&second, "conditional_access_policies")
         .counts
-        .clone()
         .expect("counts");
     assert_eq!((ca.added, ca.changed, ca.removed), (0, 1, 0));
     assert_eq!(ca.unchanged as usize, policies.len() - 1);
-    let ra = entity(&second, "role_assignments")
-        .counts
-        .clone()
-        .expect("counts");
+    let ra = entity(&second, "role_assignments").counts.expect("counts");
     assert_eq!((ra.added, ra.changed, ra.removed), (1, 0, 0));
     for kind in ["conditional_access_policies", "role_assignments"] {
         let def = posture_sync::kinds::find(kind).expect("kind");
@@ -57,7 +53,7 @@ async fn mutation_then_resync_versions_only_the_changed_objects() {
     }
 
     let mut inventory = process.inventory();
-    for (id, _) in &policies {
+    for id in policies.keys() {
         let object = inventory
             .get_object(pb::GetObjectRequest {
                 tenant_id: tid.clone(),
@@ -126,7 +122,7 @@ async fn removed_user_is_marked_removed() {
 
     let run = sync_and_wait(&process, &tenant, &["users"]).await;
     assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
-    let counts = entity(&run, "users").counts.clone().expect("counts");
+    let counts = entity(&run, "users").counts.expect("counts");
     assert_eq!((counts.added, counts.changed, counts.removed), (0, 0, 1));
     let object = process
         .inventory()

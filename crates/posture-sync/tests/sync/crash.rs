@@ -78,7 +78,7 @@ async fn worker_crash_mid_run_resumes_from_last_checkpoint() {
     .await;
     let truth = world.sim.ground_truth(&tid, "users").expect("truth").count as u64;
     let users = entity(&done, "users");
-    let counts = users.counts.clone().expect("counts");
+    let counts = users.counts.expect("counts");
     assert_eq!(
         counts.added, truth,
         "every user added exactly once across both processes"
