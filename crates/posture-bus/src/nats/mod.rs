@@ -19,8 +19,9 @@ use crate::trace;
 use self::consumer::NatsConsumer;
 
 /// How to reach NATS and what to create there.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct NatsBusConfig {
+    /// One or more comma-separated server URLs; user info in them is never logged.
     pub url: String,
     pub prefix: Prefix,
     pub streams: StreamSettings,
@@ -38,6 +39,32 @@ impl NatsBusConfig {
             pull_expiry: Duration::from_secs(2),
         }
     }
+}
+
+impl std::fmt::Debug for NatsBusConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsBusConfig")
+            .field("url", &redacted_url(&self.url))
+            .field("prefix", &self.prefix)
+            .field("streams", &self.streams)
+            .field("pull_expiry", &self.pull_expiry)
+            .finish()
+    }
+}
+
+/// The URLs without user info (`user:password@` or a token), for errors and Debug output.
+fn redacted_url(urls: &str) -> String {
+    let redact = |url: &str| match url.rfind('@') {
+        Some(at) => {
+            let scheme_end = url.find("://").map(|i| i + 3).filter(|&i| i <= at).unwrap_or(0);
+            format!("{}[redacted]@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        None => url.to_owned(),
+    };
+    urls.split(',')
+        .map(|u| redact(u.trim()))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The bus over JetStream. Cheap to clone.
@@ -64,7 +91,7 @@ impl NatsBus {
             .connect(config.url.as_str())
             .await
             .map_err(|err| BusError::Connect {
-                url: config.url.clone(),
+                url: redacted_url(&config.url),
                 message: err.to_string(),
             })?;
         Self::with_client(client, config.prefix, &config.streams, config.pull_expiry).await
@@ -203,5 +230,25 @@ impl Bus for NatsBus {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_nats_urls_never_reach_debug_output() {
+        let config =
+            NatsBusConfig::new("nats://svc:hunter2@nats-0:4222, tls://tok3n@nats-1:4222,nats://plain:4222");
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("tok3n") && !shown.contains("svc"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("nats://[redacted]@nats-0:4222,tls://[redacted]@nats-1:4222,nats://plain:4222"),
+            "{shown}"
+        );
     }
 }
