@@ -1,14 +1,15 @@
 //! The role as the binary runs it: restarts over the same store, and schedules that follow
 //! connection changes from the bus.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Duration as Span;
-use posture_bus::{BusExt, MessageId, StreamKind, Subject};
+use posture_bus::{Bus, BusExt, MessageId, StreamKind, Subject};
 use posture_kit::clock::ManualClock;
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::events::v1::{ConnectionChange, ConnectionChanged};
-use posture_scheduler::scheduled_run_id;
+use posture_scheduler::{NatsKvLease, scheduled_run_id};
 
 use crate::support::*;
 
@@ -56,7 +57,7 @@ posture_kit::db_test!(
     }
 );
 
-async fn publish_change(bus: &dyn posture_bus::Bus, tenant: &str, change: ConnectionChange) {
+async fn publish_change(bus: &dyn Bus, tenant: &str, change: ConnectionChange) {
     let event_id = uuid::Uuid::new_v4().to_string();
     let event = ConnectionChanged {
         event_id: event_id.clone(),
@@ -108,3 +109,69 @@ posture_kit::db_test!(
         running.stop().await;
     }
 );
+
+/// Two running roles over one store and bus; the lease lets one fire, and it fires each slot once.
+async fn two_running_roles_fire_each_slot_once(
+    db: &TestDatabase,
+    bus: Arc<dyn Bus>,
+    clock: &ManualClock,
+    leases: [Arc<dyn posture_scheduler::SchedulerLease>; 2],
+) {
+    let mut requests = Requests::new(bus.as_ref()).await;
+    let [lease_a, lease_b] = leases;
+    let a = RunningRole::start(db, bus.clone(), clock, lease_a, "a").await;
+    let b = RunningRole::start(db, bus.clone(), clock, lease_b, "b").await;
+    a.role.scheduler().ensure_schedule(TENANT).await.expect("create");
+    a.role
+        .scheduler()
+        .ensure_schedule(OTHER_TENANT)
+        .await
+        .expect("create");
+    eventually("one scheduler is active", || async {
+        a.role.is_active() || b.role.is_active()
+    })
+    .await;
+    clock.set(at(6, 0));
+    let seen = requests.wait_for_some(Duration::from_secs(5)).await;
+    assert_eq!(seen.len(), 2, "one request per tenant: {seen:?}");
+    assert!(
+        a.role.is_active() != b.role.is_active(),
+        "exactly one scheduler is active"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn two_running_roles_fire_each_slot_once_with_in_process_lease() {
+    let db = TestDatabase::sqlite().expect("database");
+    let clock = ManualClock::new(at(1, 0));
+    let lease = in_process_lease(&clock);
+    two_running_roles_fire_each_slot_once(&db, memory_bus(), &clock, [lease.clone(), lease]).await;
+}
+
+#[tokio::test]
+async fn two_running_roles_fire_each_slot_once_over_nats() {
+    let db = TestDatabase::postgres().await.expect("database");
+    let clock = ManualClock::new(at(1, 0));
+    let prefix = unique_prefix();
+    let bus = nats_bus(prefix.clone()).await;
+    let ttl = Duration::from_secs(5);
+    let lease_a = NatsKvLease::connect(nats_client().await, &prefix, ttl)
+        .await
+        .expect("lease");
+    let lease_b = NatsKvLease::connect(nats_client().await, &prefix, ttl)
+        .await
+        .expect("lease");
+    two_running_roles_fire_each_slot_once(
+        &db,
+        Arc::new(bus.clone()),
+        &clock,
+        [Arc::new(lease_a), Arc::new(lease_b)],
+    )
+    .await;
+    bus.delete_streams().await.expect("clean up streams");
+    NatsKvLease::delete_bucket(nats_client().await, &prefix)
+        .await
+        .expect("clean up bucket");
+}
