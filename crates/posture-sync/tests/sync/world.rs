@@ -16,7 +16,7 @@ use posture_proto::v1 as pb;
 use posture_proto::v1::inventory_service_client::InventoryServiceClient;
 use posture_proto::v1::sync_service_client::SyncServiceClient;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
-use posture_sync::{SyncDeps, SyncRole, SyncSettings};
+pub use posture_sync::{SyncDeps, SyncRole, SyncSettings};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
