@@ -44,7 +44,7 @@ pub struct Simulator {
     addr: SocketAddr,
     tls: bool,
     stop: CancellationToken,
-    server: tokio::task::JoinHandle<()>,
+    server: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Simulator {
@@ -77,7 +77,7 @@ impl Simulator {
             addr,
             tls: is_tls,
             stop,
-            server,
+            server: Some(server),
         })
     }
 
@@ -172,9 +172,12 @@ impl Simulator {
         Ok(add_secret(&mut write(&t), expires_in_days, now))
     }
 
-    pub async fn shutdown(self) {
+    /// Stops accepting, closes open connections and waits for the listener to end.
+    pub async fn shutdown(mut self) {
         self.stop.cancel();
-        let _ = self.server.await;
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
     }
 }
 
@@ -186,6 +189,13 @@ pub(crate) fn register_certificate(t: &mut Tenant, pem: &str) -> Result<Certific
         t.certificates.push((info.clone(), key));
     }
     Ok(info)
+}
+
+impl Drop for Simulator {
+    /// A simulator dropped without `shutdown` still stops serving.
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
 }
 
 pub(crate) fn check_secret_days(days: i64) -> Result<(), SimError> {
