@@ -150,9 +150,10 @@ fn ca_policies() -> Vec<Value> {
 fn main() {
     let mut spread = Spread(0x9e37_79b9_7f4a_7c15);
     let (users, registrations) = users(&mut spread);
-    let assignments: Vec<Value> = (0..60)
+    let mut assignments: Vec<Value> = (0..60)
         .map(|i| json!({"id": format!("ra-{i}"), "principalId": user_id(i * 7), "roleDefinitionId": PRIVILEGED[i % 4], "directoryScopeId": "/"}))
         .collect();
+    assignments.push(json!({"id": "ra-group", "principalId": "grp-tier0", "roleDefinitionId": GLOBAL_ADMIN, "directoryScopeId": "/"}));
     let eligible: Vec<Value> = (0..30)
         .map(|i| json!({"id": format!("re-{i}"), "principalId": user_id(i * 11 + 3), "roleDefinitionId": PRIVILEGED[i % 4], "directoryScopeId": "/", "memberType": "Direct", "startDateTime": "2025-01-01T00:00:00Z", "endDateTime": null}))
         .collect();
@@ -195,7 +196,28 @@ fn main() {
         .collection(CollectionKind::RoleAssignmentInstances, Collection::ok(instances))
         .collection(CollectionKind::SubscribedSkus, Collection::ok(skus))
         .collection(CollectionKind::AuthorizationPolicy, Collection::ok(authorization))
-        .collection(CollectionKind::Groups, Collection::ok(Vec::new()))
+        .collection(CollectionKind::Groups, Collection::ok(vec![json!({
+            "id": "grp-tier0", "displayName": "Tier 0 admins", "isAssignableToRole": true, "securityEnabled": true,
+            "members": (200..210).map(|i| json!({"@odata.type": "#microsoft.graph.user", "id": user_id(i)})).collect::<Vec<_>>(),
+        })]))
+        .collection(CollectionKind::Domains, Collection::ok(vec![
+            json!({"id": "contoso.example", "authenticationType": "Managed", "isVerified": true, "isDefault": true, "passwordValidityPeriodInDays": 2_147_483_647}),
+            json!({"id": "contoso.onmicrosoft.com", "authenticationType": "Managed", "isVerified": true, "isInitial": true, "passwordValidityPeriodInDays": 90}),
+        ]))
+        .collection(CollectionKind::AuthenticationMethodsPolicy, Collection::ok(vec![json!({
+            "id": "authenticationMethodsPolicy", "policyMigrationState": "migrationComplete",
+            "authenticationMethodConfigurations": [
+                {"id": "Sms", "state": "enabled"}, {"id": "Voice", "state": "disabled"},
+                {"id": "Email", "state": "disabled"}, {"id": "MicrosoftAuthenticator", "state": "enabled"},
+            ],
+        })]))
+        .collection(CollectionKind::DirectorySettings, Collection::ok(vec![json!({
+            "id": "consent", "displayName": "Consent Policy Settings", "templateId": "dffd5d46-495d-40a9-8e21-954ff55e198a",
+            "values": [{"name": "EnableAdminConsentRequests", "value": "true"}],
+        })]))
+        .collection(CollectionKind::SharepointSettings, Collection::ok(vec![json!({
+            "isLegacyAuthProtocolsEnabled": false, "sharingCapability": "externalUserSharingOnly",
+        })]))
         .collection(CollectionKind::RoleDefinitions, Collection::ok(Vec::new()))
         .build();
     let build = started.elapsed();

@@ -1,6 +1,10 @@
 //! Graph-shaped objects for the Rust tests, in the exact casing Microsoft Graph returns.
 #![allow(dead_code)]
 
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use posture_assessment::{Collection, CollectionKind, TenantDocument, TenantDocumentBuilder};
 use serde_json::{Value, json};
 
 pub const GLOBAL_ADMIN: &str = "62e90394-69f5-4237-9190-012177145e10";
@@ -108,4 +112,68 @@ pub fn mfa_policy_for_all(excluded_users: &[&str]) -> Value {
         "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
         "sessionControls": null,
     })
+}
+
+pub fn small_tenant() -> TenantDocument {
+    TenantDocumentBuilder::new("tenant-1", "Contoso")
+        .now(
+            Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0)
+                .single()
+                .expect("valid instant"),
+        )
+        .emergency_access_accounts(["bg-1"])
+        .collection(
+            CollectionKind::Users,
+            Collection::ok(vec![
+                user("alice", "2026-05-30T00:00:00Z"),
+                user("bob", "2025-10-01T00:00:00Z"),
+                user("bg-1", "2025-01-01T00:00:00Z"),
+            ]),
+        )
+        .collection(
+            CollectionKind::UserRegistrationDetails,
+            Collection::ok(vec![
+                registration("alice", true),
+                registration("bob", false),
+                registration("bg-1", true),
+            ]),
+        )
+        .collection(
+            CollectionKind::ConditionalAccessPolicies,
+            Collection::ok(vec![mfa_policy_for_all(&["bg-1"])]),
+        )
+        .collection(
+            CollectionKind::RoleAssignments,
+            Collection::ok(vec![role_assignment("ra-1", "alice", GLOBAL_ADMIN)]),
+        )
+        .collection(
+            CollectionKind::SubscribedSkus,
+            Collection::ok(vec![sku("AAD_PREMIUM", "Enabled", &[AAD_PREMIUM_P1])]),
+        )
+        .collection(
+            CollectionKind::AuthorizationPolicy,
+            Collection::missing("403 Authorization_RequestDenied: Policy.Read.All not granted"),
+        )
+        .build()
+}
+
+pub fn write(dir: &Path, name: &str, source: &str) {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create pack folder");
+    }
+    std::fs::write(path, source).expect("write module");
+}
+
+pub fn control(package: &str, id: &str, framework: &str, result: &str) -> String {
+    format!(
+        r#"package custom.{package}
+
+metadata := {{"id": "{id}", "title": "{id}", "severity": "low",
+  "frameworks": [{{"framework": "{framework}", "reference": "{id}"}}],
+  "required_collections": []}}
+
+result := {result}
+"#
+    )
 }

@@ -1,0 +1,241 @@
+//! Custom packs: per-module error isolation, the built-in library, which collection items a control
+//! sees, per-framework scores, and the example control from docs/tenant-document.md.
+
+mod common;
+
+use common::*;
+use posture_assessment::{
+    Collection, CollectionKind, Engine, OVERALL, PolicyPack, Status, TenantDocument, TenantDocumentBuilder,
+};
+use serde_json::json;
+
+#[test]
+fn a_failing_module_errors_only_its_own_control() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "good.rego",
+        &control(
+            "good",
+            "c.good",
+            "x",
+            r#"{"status": "pass", "reason": "fine", "evidence": []}"#,
+        ),
+    );
+    write(
+        dir.path(),
+        "syntax.rego",
+        "package custom.syntax\n\nmetadata := {\n",
+    );
+    write(
+        dir.path(),
+        "runtime.rego",
+        &control(
+            "runtime",
+            "c.runtime",
+            "x",
+            r#"{"status": "fail", "reason": sprintf("%d", [to_number(input.tenant.id)]), "evidence": []}"#,
+        ),
+    );
+    write(
+        dir.path(),
+        "malformed.rego",
+        &control("malformed", "c.malformed", "x", r#"{"status": "great"}"#),
+    );
+    write(
+        dir.path(),
+        "undecided.rego",
+        &control("undecided", "c.undecided", "x", "1 if false"),
+    );
+    write(
+        dir.path(),
+        "zz_duplicate.rego",
+        &control("duplicate", "c.good", "x", r#"{"status": "pass"}"#),
+    );
+    write(
+        dir.path(),
+        "good_test.rego",
+        "package custom.good_test\n\nthis is not even rego\n",
+    );
+
+    let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
+    assert_eq!(pack.len(), 6, "test files are not controls");
+    let document = TenantDocument::from_json(json!({"tenant": {"id": "not-a-number"}})).expect("document");
+    let assessment = Engine::evaluate(&pack, &document);
+
+    let good = assessment.result("c.good").expect("good result");
+    assert_eq!(good.status, Status::Pass);
+    assert_eq!(good.reason, "fine");
+
+    let by_prefix = |prefix: &str| {
+        assessment
+            .results
+            .iter()
+            .find(|r| r.control_id.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no result starting with {prefix}"))
+    };
+    let syntax = by_prefix("module:syntax");
+    assert_eq!(syntax.status, Status::Error);
+    assert!(syntax.reason.contains("did not load"), "{}", syntax.reason);
+
+    let runtime = assessment.result("c.runtime").expect("runtime result");
+    assert_eq!(runtime.status, Status::Error);
+    assert!(runtime.reason.contains("evaluation failed"), "{}", runtime.reason);
+
+    let malformed = assessment.result("c.malformed").expect("malformed result");
+    assert_eq!(malformed.status, Status::Error);
+    assert!(malformed.reason.contains("malformed"), "{}", malformed.reason);
+
+    let undecided = assessment.result("c.undecided").expect("undecided result");
+    assert_eq!(undecided.status, Status::Error);
+    assert!(undecided.reason.contains("undefined"), "{}", undecided.reason);
+
+    let duplicate = by_prefix("module:zz_duplicate");
+    assert!(
+        duplicate.reason.contains("already declared"),
+        "{}",
+        duplicate.reason
+    );
+}
+
+#[test]
+fn custom_packs_can_use_the_builtin_library() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "org/needs_users.rego",
+        r#"package custom.needs_users
+
+import data.posture.lib
+
+metadata := {"id": "org.needs-users", "title": "Needs users", "severity": "info",
+  "frameworks": [{"framework": "org", "reference": "1"}], "required_collections": ["users"]}
+
+result := r if {
+	r := lib.error_for(metadata.required_collections)
+} else := lib.result("pass", "users present", [])
+"#,
+    );
+    let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
+    let document = TenantDocumentBuilder::new("t", "T")
+        .collection(
+            CollectionKind::Users,
+            Collection::missing("403: User.Read.All not granted"),
+        )
+        .build();
+    let result = Engine::evaluate(&pack, &document).results.remove(0);
+    assert_eq!(result.status, Status::Error);
+    assert!(result.reason.contains("User.Read.All"), "{}", result.reason);
+}
+
+#[test]
+fn empty_pack_folder_is_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(PolicyPack::load_dir(dir.path()).is_err());
+    assert!(PolicyPack::load_dir(dir.path().join("absent")).is_err());
+}
+
+#[test]
+fn scores_count_warnings_as_half_and_leave_out_errors_and_not_applicable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let results = [
+        ("pass", "pass"),
+        ("fail", "fail"),
+        ("warning", "warning"),
+        ("not_applicable", "not_applicable"),
+        ("error", "error"),
+    ];
+    for (name, status) in results {
+        let framework = if name == "fail" { "y" } else { "x" };
+        write(
+            dir.path(),
+            &format!("{name}.rego"),
+            &control(
+                name,
+                &format!("c.{name}"),
+                framework,
+                &format!(r#"{{"status": "{status}", "reason": "", "evidence": []}}"#),
+            ),
+        );
+    }
+    let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
+    let document = TenantDocument::from_json(json!({"tenant": {"id": "t"}})).expect("document");
+    let assessment = Engine::evaluate(&pack, &document);
+
+    let score = |framework: &str| {
+        assessment
+            .scores
+            .iter()
+            .find(|s| s.framework == framework)
+            .unwrap_or_else(|| panic!("no score for {framework}"))
+    };
+    let overall = score(OVERALL);
+    assert_eq!((overall.passed, overall.failed, overall.warnings), (1, 1, 1));
+    assert_eq!((overall.not_applicable, overall.errors), (1, 1));
+    assert_eq!(overall.score, Some(0.5));
+    assert_eq!(score("x").score, Some(0.75));
+    assert_eq!(score("y").score, Some(0.0));
+    assert_eq!(assessment.scores[0].framework, OVERALL);
+}
+
+#[test]
+fn controls_see_items_only_of_the_collections_they_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let counting = |package: &str, id: &str, collections: &str| {
+        format!(
+            r#"package custom.{package}
+
+metadata := {{"id": "{id}", "title": "{id}", "severity": "info",
+  "frameworks": [{{"framework": "x", "reference": "{id}"}}], "required_collections": {collections}}}
+
+result := {{"status": "pass", "reason": sprintf("%d users, status %s", [count(input.collections.users.items), input.collections.users.status]), "evidence": []}}
+"#
+        )
+    };
+    write(
+        dir.path(),
+        "reads.rego",
+        &counting("reads", "c.reads", r#"["users"]"#),
+    );
+    write(
+        dir.path(),
+        "ignores.rego",
+        &counting("ignores", "c.ignores", "[]"),
+    );
+    let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
+    let assessment = Engine::evaluate(&pack, &small_tenant());
+    assert_eq!(
+        assessment.result("c.reads").expect("result").reason,
+        "3 users, status ok"
+    );
+    assert_eq!(
+        assessment.result("c.ignores").expect("result").reason,
+        "0 users, status ok"
+    );
+}
+
+#[test]
+fn the_documented_example_control_evaluates() {
+    let docs = include_str!("../docs/tenant-document.md");
+    let example = docs
+        .split("```rego")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs hold a rego example");
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "example.rego", example);
+    let pack = PolicyPack::load_dir(dir.path()).expect("pack loads");
+    let mut pending = user("guest-1", "2026-05-30T00:00:00Z");
+    pending["userType"] = json!("Guest");
+    pending["externalUserState"] = json!("PendingAcceptance");
+    let document = TenantDocumentBuilder::new("t", "T")
+        .collection(
+            CollectionKind::Users,
+            Collection::ok(vec![user("alice", "2026-05-30T00:00:00Z"), pending]),
+        )
+        .build();
+    let result = Engine::evaluate(&pack, &document).results.remove(0);
+    assert_eq!(result.control_id, "acme.guests.no-pending");
+    assert_eq!(result.status, Status::Fail);
+    assert_eq!(result.evidence[0].id, "guest-1");
+}
