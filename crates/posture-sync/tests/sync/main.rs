@@ -6,5 +6,6 @@ mod changes;
 mod crash;
 mod failures;
 mod ground_truth;
+mod nats;
 mod store;
 mod world;
