@@ -76,6 +76,20 @@ impl Handler for SyncWorker {
             )));
         }
         if !run.is_active() {
+            // A job of a cancelled run whose worker died mid-page: nobody else will settle it.
+            if run.state == SyncRunState::Cancelled as i32 {
+                let reason = JobFailure::cancelled().reason;
+                store
+                    .finish_entity(
+                        &run.run_id,
+                        kind.name,
+                        EntitySyncState::Skipped,
+                        &reason,
+                        self.runs.now(),
+                    )
+                    .await
+                    .map_err(HandlerError::transient)?;
+            }
             return Ok(());
         }
         let attempt = delivery.delivery_count().max(1);

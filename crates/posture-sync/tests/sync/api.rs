@@ -286,3 +286,67 @@ async fn malformed_requests_are_invalid_argument() {
             .any(|k| k.name == "conditional_access_policies" && k.configuration)
     );
 }
+
+#[tokio::test]
+async fn cancelled_run_stops_after_the_current_page_and_skips_the_rest() {
+    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+    let tenant = world
+        .tenant(TenantSpec {
+            users: 6_000,
+            faults: Some(slow_users()),
+            ..TenantSpec::default()
+        })
+        .await;
+    let process = world.start_sync(settings()).await;
+    let tid = tenant.tenant_id.to_string();
+    let run = process
+        .sync()
+        .start_sync(pb::StartSyncRequest {
+            tenant_id: tid.clone(),
+            entity_kinds: vec!["users".into()],
+        })
+        .await
+        .expect("started")
+        .into_inner()
+        .run
+        .expect("run");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let cancelled = process
+        .sync()
+        .cancel_sync_run(pb::CancelSyncRunRequest {
+            tenant_id: tid.clone(),
+            run_id: run.run_id.clone(),
+        })
+        .await
+        .expect("cancelled")
+        .into_inner()
+        .run
+        .expect("run");
+    assert_eq!(cancelled.state, pb::SyncRunState::Cancelled as i32);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let users = loop {
+        let run = wait_for_run(&process, &tenant, &run.run_id).await;
+        let users = run.entities[0].clone();
+        if users.state == pb::EntitySyncState::Skipped as i32 {
+            break users;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "users never stopped: {users:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        users.error.map(|e| e.error_class),
+        Some(pb::ErrorClass::Cancelled as i32)
+    );
+    let again = process
+        .sync()
+        .cancel_sync_run(pb::CancelSyncRunRequest {
+            tenant_id: tid,
+            run_id: run.run_id,
+        })
+        .await
+        .expect_err("already finished");
+    assert_eq!(again.code(), Code::FailedPrecondition);
+}
