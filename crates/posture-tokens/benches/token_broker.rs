@@ -136,12 +136,14 @@ async fn replicas_share_refreshes(world: &World) -> Option<Refreshes> {
             }
             per_refresh.push((round, resource.as_str(), world.token_requests(&tenant) - before));
         }
-        // Move every API past its refresh time: the next round is a refresh.
-        let latest = replicas[0]
-            .get_token(&tenant, Resource::Graph)
-            .await
-            .expect("token");
-        let step = expires_at(&latest) - world.clock.now() - chrono::Duration::minutes(4);
+        // Move every API past its refresh time (lifetimes differ per token, so go by the
+        // longest-lived one): the next round is a refresh for each of them.
+        let mut latest_expiry = world.clock.now();
+        for resource in Resource::ALL {
+            let token = replicas[0].get_token(&tenant, resource).await.expect("token");
+            latest_expiry = latest_expiry.max(expires_at(&token));
+        }
+        let step = latest_expiry - world.clock.now() - chrono::Duration::minutes(4);
         world.clock.advance(step);
         world.sim.advance_clock(step.to_std().unwrap_or_default());
     }

@@ -121,3 +121,83 @@ async fn a_replica_with_another_seal_key_cannot_read_shared_tokens_and_refreshes
     assert_eq!(world.token_requests(&tenant), 2);
     drop_buckets(&prefix).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_api_is_refreshed_once_per_round_across_replicas() {
+    let world = World::new().await;
+    let tenant = world.tenant(TenantSpec::default());
+    let coordinator: Arc<dyn RefreshCoordinator> = Arc::new(InProcessCoordinator::default());
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        replicas.push(world.replica(coordinator.clone(), memory_bus()).await);
+    }
+    for round in 0..5 {
+        for resource in Resource::ALL {
+            let before = world.token_requests(&tenant);
+            let calls = (0..5).flat_map(|_| replicas.iter().map(|r| r.get_token(&tenant, resource)));
+            for result in futures::future::join_all(calls).await {
+                result.expect("token");
+            }
+            assert_eq!(
+                world.token_requests(&tenant) - before,
+                1,
+                "round {round}, {}",
+                resource.as_str()
+            );
+        }
+        let mut latest = world.clock.now();
+        for resource in Resource::ALL {
+            let token = replicas[0].get_token(&tenant, resource).await.expect("token");
+            latest = latest.max(expires_at(&token));
+        }
+        let step = latest - world.clock.now() - chrono::Duration::minutes(4);
+        world.clock.advance(step);
+        world.sim.advance_clock(step.to_std().expect("positive"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_api_is_refreshed_once_per_round_across_nats_replicas() {
+    let world = World::new().await;
+    let tenant = world.tenant(TenantSpec {
+        seed: 77,
+        ..TenantSpec::default()
+    });
+    let prefix = unique_prefix();
+    let seal = TokenSealKey::random();
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        replicas.push(
+            world
+                .replica(nats_coordinator(&prefix, &seal).await, memory_bus())
+                .await,
+        );
+    }
+    for round in 0..5 {
+        for resource in Resource::ALL {
+            let before = world.token_requests(&tenant);
+            let calls = (0..10).flat_map(|_| replicas.iter().map(|r| r.get_token(&tenant, resource)));
+            for result in futures::future::join_all(calls).await {
+                result.expect("token");
+            }
+            assert_eq!(
+                world.token_requests(&tenant) - before,
+                1,
+                "round {round}, {}",
+                resource.as_str()
+            );
+        }
+        let mut latest = world.clock.now();
+        for resource in Resource::ALL {
+            let token = replicas[0].get_token(&tenant, resource).await.expect("token");
+            latest = latest.max(expires_at(&token));
+        }
+        let step = latest - world.clock.now() - chrono::Duration::minutes(4);
+        eprintln!(
+            "round {round}: now {} latest {latest} step {step}",
+            world.clock.now()
+        );
+        world.clock.advance(step);
+        world.sim.advance_clock(step.to_std().expect("positive"));
+    }
+}
