@@ -1,6 +1,6 @@
 //! Sync throughput: a first full sync of a 100,000-user typical tenant (no simulated latency, no
 //! throttling), an unchanged re-sync (time and inventory rows written, which must be 0), peak
-//! RSS, and a first sync with 300 ms of simulated latency per page against the sequential paging
+//! RSS, the same re-sync without the delta link (every object listed and compared by hash), and a first sync with 300 ms of simulated latency per page against the sequential paging
 //! bound (pages × latency). Prints a table and writes target/bench-results/sync.json.
 //! `POSTURE_BENCH_DB=postgres` runs on PostgreSQL instead of SQLite; `POSTURE_BENCH_USERS` and
 //! `POSTURE_BENCH_LATENCY_USERS` change the tenant sizes.
@@ -78,6 +78,21 @@ async fn main() {
     let resync_secs = started.elapsed().as_secs_f64();
     assert_eq!(again.state, pb::SyncRunState::Succeeded as i32);
     let resync_rows = process.role.rows_written() - rows_before;
+    // The same without the delta link: every user is listed again and compared by hash.
+    let tid = tenant.tenant_id.to_string();
+    process
+        .role
+        .store()
+        .set_cursor(&tid, "users", &posture_sync::store::Cursor::default())
+        .await
+        .expect("cursor reset");
+    let rows_before = process.role.rows_written();
+    let started = Instant::now();
+    let full = sync_and_wait(&process, &tenant, &["users"]).await;
+    let full_resync_secs = started.elapsed().as_secs_f64();
+    assert_eq!(full.state, pb::SyncRunState::Succeeded as i32);
+    let full_resync_rows = process.role.rows_written() - rows_before;
+    let full_unchanged = entity(&full, "users").counts.map_or(0, |c| c.unchanged);
     let rss = peak_rss_mib();
     drop(process);
     drop(world);
@@ -163,6 +178,9 @@ async fn main() {
         "objects_per_sec": objects_per_sec,
         "unchanged_resync_secs": resync_secs,
         "unchanged_resync_rows_written": resync_rows,
+        "unchanged_full_reread_secs": full_resync_secs,
+        "unchanged_full_reread_objects": full_unchanged,
+        "unchanged_full_reread_rows_written": full_resync_rows,
         "peak_rss_mib": rss,
         "latency_users": latency_users,
         "latency_ms_per_page": latency_ms,

@@ -7,6 +7,7 @@
 mod cursors;
 mod migrations;
 mod objects;
+mod run_reads;
 mod runs;
 mod write;
 

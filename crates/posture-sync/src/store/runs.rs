@@ -7,7 +7,7 @@ use posture_proto::v1::{EntitySyncState, SyncRunState};
 
 use super::{InventoryStore, StoreError, from_micros, micros, sql_error};
 
-const ACTIVE: [i32; 2] = [SyncRunState::Pending as i32, SyncRunState::Running as i32];
+pub(super) const ACTIVE: [i32; 2] = [SyncRunState::Pending as i32, SyncRunState::Running as i32];
 
 #[derive(Debug, Clone)]
 pub struct NewRun<'a> {
@@ -88,8 +88,8 @@ pub struct RunFilter {
     pub limit: u32,
 }
 
-type RunRow = (String, String, i32, String, i32, i64, Option<i64>, Option<i64>);
-type EntityRow = (
+pub(super) type RunRow = (String, String, i32, String, i32, i64, Option<i64>, Option<i64>);
+pub(super) type EntityRow = (
     String,
     i32,
     i64,
@@ -108,12 +108,12 @@ type EntityRow = (
     Option<i64>,
 );
 
-const RUN_COLUMNS: &str =
+pub(super) const RUN_COLUMNS: &str =
     "run_id, tenant_id, trigger, requested_by, state, requested_at, started_at, finished_at";
-const ENTITY_COLUMNS: &str = "kind, state, added, changed, removed, unchanged, pages, attempt, error_class, \
+pub(super) const ENTITY_COLUMNS: &str = "kind, state, added, changed, removed, unchanged, pages, attempt, error_class, \
      error_code, error_message, error_permissions, error_endpoint, error_http, started_at, finished_at";
 
-fn entity(row: EntityRow) -> EntityStatus {
+pub(super) fn entity(row: EntityRow) -> EntityStatus {
     let (
         kind,
         state,
@@ -160,7 +160,7 @@ fn entity(row: EntityRow) -> EntityStatus {
     }
 }
 
-fn run(row: RunRow, entities: Vec<EntityStatus>) -> RunRecord {
+pub(super) fn run(row: RunRow, entities: Vec<EntityStatus>) -> RunRecord {
     let (run_id, tenant_id, trigger, requested_by, state, requested_at, started_at, finished_at) = row;
     RunRecord {
         run_id,
@@ -206,81 +206,6 @@ impl InventoryStore {
             tx.commit().await.map_err(sql_error("committing a run"))?;
         });
         Ok(())
-    }
-
-    /// The id of the tenant's active run, if any.
-    pub async fn active_run(&self, tenant_id: &str) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = super::on_backend!(self.db(), |pool| {
-            sqlx::query_as("SELECT run_id FROM runs WHERE tenant_id = $1 AND state IN ($2, $3)")
-                .bind(tenant_id)
-                .bind(ACTIVE[0])
-                .bind(ACTIVE[1])
-                .fetch_optional(pool)
-                .await
-                .map_err(sql_error("finding the active run"))?
-        });
-        Ok(row.map(|r| r.0))
-    }
-
-    pub async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
-        let row: Option<RunRow> = super::on_backend!(self.db(), |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {RUN_COLUMNS} FROM runs WHERE run_id = $1"
-            )))
-            .bind(run_id)
-            .fetch_optional(pool)
-            .await
-            .map_err(sql_error("reading a run"))?
-        });
-        let Some(row) = row else { return Ok(None) };
-        let entities = self.entities(run_id).await?;
-        Ok(Some(run(row, entities)))
-    }
-
-    pub async fn entities(&self, run_id: &str) -> Result<Vec<EntityStatus>, StoreError> {
-        let rows: Vec<EntityRow> = super::on_backend!(self.db(), |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {ENTITY_COLUMNS} FROM run_entities WHERE run_id = $1 ORDER BY kind"
-            )))
-            .bind(run_id)
-            .fetch_all(pool)
-            .await
-            .map_err(sql_error("reading run entities"))?
-        });
-        Ok(rows.into_iter().map(entity).collect())
-    }
-
-    pub async fn list_runs(&self, f: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
-        let (before_at, before_id) = f
-            .before
-            .as_ref()
-            .map(|(at, id)| (micros(*at), id.clone()))
-            .unwrap_or((i64::MAX, String::new()));
-        let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE ($1 = '' OR tenant_id = $1) AND ($2 = 0 OR state = $2) \
-             AND requested_at >= $3 AND requested_at < $4 \
-             AND (requested_at < $5 OR (requested_at = $5 AND $6 <> '' AND run_id < $6)) \
-             ORDER BY requested_at DESC, run_id DESC LIMIT $7"
-        );
-        let rows: Vec<RunRow> = super::on_backend!(self.db(), |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(f.tenant_id.clone().unwrap_or_default())
-                .bind(f.state.unwrap_or(0))
-                .bind(f.from.map(micros).unwrap_or(i64::MIN))
-                .bind(f.to.map(micros).unwrap_or(i64::MAX))
-                .bind(before_at)
-                .bind(before_id)
-                .bind(i64::from(f.limit))
-                .fetch_all(pool)
-                .await
-                .map_err(sql_error("listing runs"))?
-        });
-        let mut runs = Vec::with_capacity(rows.len());
-        for row in rows {
-            let entities = self.entities(&row.0).await?;
-            runs.push(run(row, entities));
-        }
-        Ok(runs)
     }
 
     /// Marks the entity RUNNING with this attempt (unless it is already terminal) and the run
@@ -437,39 +362,5 @@ impl InventoryStore {
             .rows_affected()
         });
         Ok(done == 1)
-    }
-
-    /// Runs still active, oldest first: what a restarted standalone process re-enqueues.
-    pub async fn active_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
-        let rows: Vec<RunRow> = super::on_backend!(self.db(), |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {RUN_COLUMNS} FROM runs WHERE state IN ($1, $2) ORDER BY requested_at"
-            )))
-            .bind(ACTIVE[0])
-            .bind(ACTIVE[1])
-            .fetch_all(pool)
-            .await
-            .map_err(sql_error("listing active runs"))?
-        });
-        let mut runs = Vec::with_capacity(rows.len());
-        for row in rows {
-            let entities = self.entities(&row.0).await?;
-            runs.push(run(row, entities));
-        }
-        Ok(runs)
-    }
-}
-
-impl InventoryStore {
-    /// Whether any run of the tenant was ever recorded (the inventory knows the tenant).
-    pub async fn tenant_known(&self, tenant_id: &str) -> Result<bool, StoreError> {
-        let row: Option<(String,)> = super::on_backend!(self.db(), |pool| {
-            sqlx::query_as("SELECT run_id FROM runs WHERE tenant_id = $1 LIMIT 1")
-                .bind(tenant_id)
-                .fetch_optional(pool)
-                .await
-                .map_err(sql_error("looking up a tenant"))?
-        });
-        Ok(row.is_some())
     }
 }
