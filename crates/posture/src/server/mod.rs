@@ -20,10 +20,12 @@ use tokio::task::JoinHandle;
 
 pub use first_run::prepare_standalone;
 
-/// Roles this build can run. The sync, scheduler and assessment services are not part of it yet.
-pub const AVAILABLE_ROLES: [ServiceRole; 3] = [
+/// Roles this build can run. The assessment service is not part of it yet.
+pub const AVAILABLE_ROLES: [ServiceRole; 5] = [
     ServiceRole::Credentials,
     ServiceRole::Tokens,
+    ServiceRole::Sync,
+    ServiceRole::Scheduler,
     ServiceRole::Gateway,
 ];
 
@@ -59,7 +61,7 @@ pub async fn start(
             roles.push(*role);
         } else if strict {
             anyhow::bail!(
-                "the {role} role is not part of this build yet; available roles: credentials, tokens, gateway"
+                "the {role} role is not part of this build yet; available roles: credentials, tokens, sync, scheduler, gateway"
             );
         } else {
             tracing::warn!(%role, "role not part of this build yet; skipped");

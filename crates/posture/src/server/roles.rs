@@ -17,6 +17,8 @@ use secrecy::ExposeSecret;
 
 /// How long a crashed token-refresh lease holder can block the other replicas.
 const TOKEN_LEASE_TTL: Duration = Duration::from_secs(30);
+/// How long a crashed active scheduler keeps a standby from taking over.
+const SCHEDULER_LEASE_TTL: Duration = Duration::from_secs(30);
 
 fn clock() -> SharedClock {
     Arc::new(SystemClock)
@@ -88,6 +90,65 @@ pub async fn start_internal(
             })
             .await
             .context("starting the tokens role")?;
+            Ok(role.register(server))
+        }
+        ServiceRole::Sync => {
+            let db = Db::connect(&config.database, "sync")
+                .await
+                .context("sync: database")?;
+            let role = posture_sync::start(posture_sync::SyncDeps {
+                db,
+                bus: Arc::clone(bus),
+                clock: clock(),
+                shutdown: shutdown.token(),
+                tasks: shutdown.tracker("sync"),
+                credentials: lazy_channel(&config.endpoints.credentials, &config.grpc)
+                    .context("endpoints.credentials")?,
+                tokens: lazy_channel(&config.endpoints.tokens, &config.grpc).context("endpoints.tokens")?,
+                settings: posture_sync::SyncSettings::from_config(&config.sync),
+            })
+            .await
+            .context("starting the sync role")?;
+            Ok(role.register(server))
+        }
+        ServiceRole::Scheduler => {
+            let db = Db::connect(&config.database, "scheduler")
+                .await
+                .context("scheduler: database")?;
+            let lease: Arc<dyn posture_scheduler::SchedulerLease> = match config.bus.kind {
+                BusKind::Memory => Arc::new(posture_scheduler::InProcessLease::new(
+                    clock(),
+                    SCHEDULER_LEASE_TTL,
+                )),
+                BusKind::Nats => {
+                    let url = config
+                        .bus
+                        .nats_url
+                        .as_ref()
+                        .context("bus.kind = nats requires bus.nats_url")?;
+                    let client = async_nats::connect(url.expose_secret())
+                        .await
+                        .context("scheduler: cannot connect to NATS")?;
+                    let prefix = posture_bus::Prefix::new(config.bus.prefix.clone()).context("bus.prefix")?;
+                    Arc::new(
+                        posture_scheduler::NatsKvLease::connect(client, &prefix, SCHEDULER_LEASE_TTL)
+                            .await
+                            .context("scheduler: NATS KV lease")?,
+                    )
+                }
+            };
+            let role = posture_scheduler::start(posture_scheduler::SchedulerDeps {
+                db,
+                bus: Arc::clone(bus),
+                clock: clock(),
+                shutdown: shutdown.token(),
+                tasks: shutdown.tracker("scheduler"),
+                lease,
+                settings: posture_scheduler::SchedulerSettings::from_config(&config.scheduler)
+                    .context("scheduler settings")?,
+            })
+            .await
+            .context("starting the scheduler role")?;
             Ok(role.register(server))
         }
         other => anyhow::bail!("the {other} role is not part of this build yet"),
