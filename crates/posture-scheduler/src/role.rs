@@ -85,7 +85,13 @@ async fn run_ticks(
                     tracing::debug!(holder, fired, "due schedules fired");
                 }
             }
-            Err(error) => tracing::warn!(holder, %error, "scheduler tick failed; retrying next tick"),
+            Err(error) => {
+                // Without a confirmed lease this scheduler must not count itself active.
+                if matches!(error, SchedulerError::Lease(_)) {
+                    active.store(false, Ordering::SeqCst);
+                }
+                tracing::warn!(holder, %error, "scheduler tick failed; retrying next tick");
+            }
         }
         tokio::select! {
             _ = shutdown.cancelled() => break,
