@@ -112,7 +112,7 @@ async fn released_lease_is_taken_at_once() {
 #[tokio::test]
 async fn standby_takes_over_after_lease_expiry_over_nats_kv() {
     let prefix = unique_prefix();
-    let ttl = Duration::from_secs(1);
+    let ttl = Duration::from_secs(2);
     let lease_a = NatsKvLease::connect(nats_client().await, &prefix, ttl)
         .await
         .expect("lease bucket");
@@ -123,9 +123,9 @@ async fn standby_takes_over_after_lease_expiry_over_nats_kv() {
     assert!(lease_a.acquire("a").await.expect("acquire"));
     assert!(!lease_b.acquire("b").await.expect("acquire"));
     // Renewal keeps it: half a TTL later `a` renews, and `b` is still refused past the first TTL.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     assert!(lease_a.acquire("a").await.expect("renew"));
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     assert!(
         !lease_b.acquire("b").await.expect("acquire"),
         "a renewed lease outlives its first TTL"
@@ -133,7 +133,7 @@ async fn standby_takes_over_after_lease_expiry_over_nats_kv() {
 
     // `a` stops renewing; the entry ages out and `b` takes over.
     let mut took_over = false;
-    for _ in 0..50 {
+    for _ in 0..100 {
         if lease_b.acquire("b").await.expect("acquire") {
             took_over = true;
             break;
