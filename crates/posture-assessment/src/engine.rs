@@ -132,7 +132,12 @@ fn evaluate_control(control: &ControlModule, input: Result<regorus::Value, Strin
 }
 
 fn parse_result(value: &regorus::Value) -> Result<DecidedResult, String> {
-    serde_json::to_value(value)
+    let mut decided: DecidedResult = serde_json::to_value(value)
         .and_then(serde_json::from_value)
-        .map_err(|e| format!("policy returned a malformed result: {e}"))
+        .map_err(|e| format!("policy returned a malformed result: {e}"))?;
+    // Acceptance is granted by risk exceptions only, never by the policy itself.
+    for item in &mut decided.evidence {
+        item.accepted = false;
+    }
+    Ok(decided)
 }
