@@ -75,7 +75,7 @@ impl PolicyPack {
     }
 
     /// A custom pack: `lib/**/*.rego` are library modules, every other `.rego` file (except
-    /// `*_test.rego`) is one control. The built-in `posture.lib` helpers are always available.
+    /// `*_test.rego`) is one control. The built-in `posture.lib` functions are always available.
     pub fn load_dir(path: impl AsRef<Path>) -> Result<Self, AssessmentError> {
         let root = path.as_ref();
         let mut files = Vec::new();

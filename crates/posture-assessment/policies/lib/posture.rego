@@ -1,4 +1,4 @@
-# Shared helpers for the built-in pack: collection status, result shapes, time arithmetic and the
+# Shared rules and functions of the built-in pack: collection status, result shapes, time arithmetic and the
 # Conditional Access predicates every control must read the same way (controls.md "applies broadly").
 package posture.lib
 
