@@ -13,7 +13,7 @@ use posture_proto::v1::{
 use serde_json::json;
 
 use super::output::{OutputFormat, Table, print_json};
-use super::progress::{shorten, timestamp_json, ts_opt};
+use super::progress::{explain_missing, shorten, timestamp_json, ts_opt};
 use super::{AuthedChannel, GatewayArgs, status::explain};
 
 #[derive(Subcommand, Debug)]
@@ -109,7 +109,10 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
                             assessment_id,
                         })
                         .await
-                        .map_err(|s| explain("reading the assessment", s))?
+                        .map_err(|s| {
+                            let list = format!("posture assess show {tenant_id}");
+                            explain_missing("reading the assessment", s, &list)
+                        })?
                         .into_inner()
                         .assessment
                 }

@@ -9,7 +9,7 @@ use posture_proto::v1::{
 use serde_json::json;
 
 use super::output::{OutputFormat, Table, print_json};
-use super::progress::{shorten, timestamp_json, ts_opt};
+use super::progress::{explain_missing, shorten, timestamp_json, ts_opt};
 use super::{GatewayArgs, status::explain};
 
 #[derive(Subcommand, Debug)]
@@ -116,12 +116,15 @@ pub async fn run(command: ExceptionsCommand, gateway: &GatewayArgs) -> anyhow::R
         } => {
             client
                 .delete_exception(DeleteExceptionRequest {
-                    tenant_id,
+                    tenant_id: tenant_id.clone(),
                     exception_id: exception_id.clone(),
                     reason,
                 })
                 .await
-                .map_err(|s| explain("withdrawing the exception", s))?;
+                .map_err(|s| {
+                    let list = format!("posture exceptions list {tenant_id}");
+                    explain_missing("withdrawing the exception", s, &list)
+                })?;
             match format {
                 OutputFormat::Json => print_json(&json!({"exception_id": exception_id, "removed": true}))?,
                 OutputFormat::Table => println!("Withdrew exception {exception_id}"),

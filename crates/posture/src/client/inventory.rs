@@ -10,7 +10,7 @@ use posture_proto::v1::{
 use serde_json::json;
 
 use super::output::{OutputFormat, Table, details, print_json};
-use super::progress::{shorten, timestamp_json, ts_opt};
+use super::progress::{explain_missing, shorten, timestamp_json, ts_opt};
 use super::{AuthedChannel, GatewayArgs, status::explain};
 
 #[derive(Subcommand, Debug)]
@@ -89,7 +89,10 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
                         page_token,
                     })
                     .await
-                    .map_err(|s| explain("listing the object's versions", s))?
+                    .map_err(|s| {
+                        let list = format!("posture inventory list {tenant_id} --kind {kind}");
+                        explain_missing("listing the object's versions", s, &list)
+                    })?
                     .into_inner();
                 versions.extend(page.versions);
                 if page.next_page_token.is_empty() {
@@ -113,12 +116,15 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
         } => {
             let object = client
                 .get_object(GetObjectRequest {
-                    tenant_id,
-                    entity_kind: kind,
+                    tenant_id: tenant_id.clone(),
+                    entity_kind: kind.clone(),
                     object_id,
                 })
                 .await
-                .map_err(|s| explain("showing the object", s))?
+                .map_err(|s| {
+                    let list = format!("posture inventory list {tenant_id} --kind {kind}");
+                    explain_missing("showing the object", s, &list)
+                })?
                 .into_inner()
                 .object
                 .context("the server returned no object")?;

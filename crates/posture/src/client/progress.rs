@@ -1,19 +1,18 @@
 //! Following a sync run: the latest view of the run folded from the watch stream, one progress line
-//! per entity kind (indicatif spinners on a terminal, plain lines otherwise), and the readable
-//! times, durations and counts the run and assessment commands share.
+//! per entity kind (indicatif spinners on a terminal, plain lines otherwise), and what the run,
+//! inventory, assessment and exception commands share: readable times, durations, short cells and
+//! not-found errors that name the command listing the right ids.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use posture_proto::v1::{
-    EntityCounts, EntitySync, EntitySyncState, SyncRun, SyncRunState, WatchSyncRunResponse,
+    EntityCounts, EntitySync, EntitySyncState, FailureReason, SyncRun, SyncRunState, WatchSyncRunResponse,
     watch_sync_run_response::Update,
 };
 
 use serde_json::json;
-
-use super::health;
 
 /// `2026-11-21 23:49 UTC`; "invalid time" rather than a panic on an out-of-range value.
 pub fn ts(t: &prost_types::Timestamp) -> String {
@@ -52,6 +51,15 @@ pub fn duration_seconds(d: Option<&prost_types::Duration>) -> serde_json::Value 
     d.map_or(serde_json::Value::Null, |d| {
         json!(d.seconds as f64 + f64::from(d.nanos) / 1e9)
     })
+}
+
+/// Like `status::explain`, but a NOT_FOUND names the command that lists what does exist (the
+/// general hint is about tenant ids, and here the tenant is usually fine).
+pub fn explain_missing(action: &str, status: tonic::Status, list_command: &str) -> anyhow::Error {
+    if status.code() == tonic::Code::NotFound {
+        return anyhow::anyhow!("{action} failed: {} (see `{list_command}`)", status.message());
+    }
+    super::status::explain(action, status)
 }
 
 /// Cuts long names and reasons so a table row stays on one line of a normal terminal.
@@ -113,6 +121,23 @@ pub fn counts_text(c: Option<&EntityCounts>) -> String {
     format!("+{} ~{} -{} ={}", c.added, c.changed, c.removed, c.unchanged)
 }
 
+/// A reason that fits a table cell or a progress line: the code and the missing permissions, or
+/// the code and the start of the message. `health::reason_text` has the full text.
+pub fn short_reason(reason: &FailureReason) -> String {
+    let head = if reason.code.is_empty() {
+        "error"
+    } else {
+        reason.code.as_str()
+    };
+    if !reason.missing_permissions.is_empty() {
+        return format!("{head}: missing {}", reason.missing_permissions.join(", "));
+    }
+    if reason.message.is_empty() {
+        return head.to_owned();
+    }
+    shorten(&format!("{head}: {}", reason.message), 70)
+}
+
 /// One entity's progress: kind, state, pages, objects, counts, and the reason when there is one.
 pub fn entity_line(e: &EntitySync) -> String {
     let counts = e.counts.unwrap_or_default();
@@ -127,8 +152,8 @@ pub fn entity_line(e: &EntitySync) -> String {
     if e.attempt > 1 {
         line.push_str(&format!("  attempt {}", e.attempt));
     }
-    if e.error.is_some() {
-        line.push_str(&format!("  ({})", health::reason_text(e.error.as_ref())));
+    if let Some(reason) = &e.error {
+        line.push_str(&format!("  ({})", short_reason(reason)));
     }
     line
 }
@@ -232,7 +257,6 @@ impl ProgressDisplay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use posture_proto::v1::FailureReason;
 
     fn entity(kind: &str, state: EntitySyncState, pages: u32) -> EntitySync {
         EntitySync {
@@ -262,6 +286,35 @@ mod tests {
     }
 
     #[test]
+    fn not_found_names_the_listing_command_and_other_codes_keep_the_general_hint() {
+        let missing = tonic::Status::not_found("run `r1` not found");
+        let text = explain_missing("watching the sync run", missing, "posture sync runs t1").to_string();
+        assert_eq!(
+            text,
+            "watching the sync run failed: run `r1` not found (see `posture sync runs t1`)"
+        );
+        let denied = tonic::Status::unauthenticated("no key");
+        let text = explain_missing("watching the sync run", denied, "posture sync runs t1").to_string();
+        assert!(text.contains("POSTURE_API_KEY"), "{text}");
+    }
+
+    #[test]
+    fn short_reason_prefers_missing_permissions_and_cuts_long_messages() {
+        let throttled = FailureReason {
+            code: "TooManyRequests".into(),
+            message: "Microsoft kept throttling the calls after every retry; the next run picks up from the last page".into(),
+            ..Default::default()
+        };
+        let text = short_reason(&throttled);
+        assert!(
+            text.starts_with("TooManyRequests: Microsoft kept") && text.ends_with('…'),
+            "{text}"
+        );
+        assert_eq!(text.chars().count(), 70);
+        assert_eq!(short_reason(&FailureReason::default()), "error");
+    }
+
+    #[test]
     fn shorten_cuts_on_characters_not_bytes() {
         assert_eq!(shorten("Zoë Müller", 20), "Zoë Müller");
         assert_eq!(shorten("Zoë Müller-Lüdenscheidt", 6), "Zoë M…");
@@ -288,7 +341,8 @@ mod tests {
         e.attempt = 2;
         e.error = Some(FailureReason {
             code: "Authorization_RequestDenied".into(),
-            message: "missing User.Read.All".into(),
+            message: "permission missing for GET /v1.0/users: needs User.Read.All".into(),
+            missing_permissions: vec!["User.Read.All".into()],
             ..Default::default()
         });
         let line = entity_line(&e);
@@ -299,7 +353,7 @@ mod tests {
         assert!(line.contains("+10 ~2 -1 =88"), "{line}");
         assert!(line.contains("attempt 2"), "{line}");
         assert!(
-            line.contains("(Authorization_RequestDenied missing User.Read.All)"),
+            line.ends_with("(Authorization_RequestDenied: missing User.Read.All)"),
             "{line}"
         );
     }

@@ -1,12 +1,13 @@
 //! `posture sync …`: start a tenant's sync run, follow it live, and list past runs.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use posture_proto::v1::sync_service_client::SyncServiceClient;
 use posture_proto::v1::{
-    EntitySync, ListSyncRunsRequest, StartSyncRequest, SyncRun, SyncRunState, SyncTrigger,
+    EntitySync, GetSyncRunRequest, ListSyncRunsRequest, StartSyncRequest, SyncRun, SyncRunState, SyncTrigger,
     WatchSyncRunRequest,
 };
 use serde_json::json;
@@ -14,8 +15,8 @@ use tonic::Code;
 
 use super::output::{OutputFormat, Table, print_json};
 use super::progress::{
-    ProgressDisplay, RunView, counts_text, duration_seconds, duration_text, entity_state_label, objects,
-    run_state_label, timestamp_json, ts_opt,
+    ProgressDisplay, RunView, counts_text, duration_seconds, duration_text, entity_state_label,
+    explain_missing, is_terminal, objects, run_state_label, short_reason, timestamp_json, ts_opt,
 };
 use super::{AuthedChannel, GatewayArgs, health, status::explain};
 
@@ -118,7 +119,13 @@ async fn watch(
             run_id: run_id.to_owned(),
         })
         .await
-        .map_err(|s| explain("watching the sync run", s))?
+        .map_err(|s| {
+            explain_missing(
+                "watching the sync run",
+                s,
+                &format!("posture sync runs {tenant_id}"),
+            )
+        })?
         .into_inner();
     let mut view = RunView::default();
     // JSON output is for scripts: no live lines, just the final run.
@@ -146,11 +153,27 @@ async fn watch(
             run_state_label(view.run.state)
         );
     }
+    // The stored run is the record (totals and duration settle when the run is written); the
+    // stream's last snapshot stands in when it cannot be read.
+    let run = match client
+        .get_sync_run(GetSyncRunRequest {
+            tenant_id: tenant_id.to_owned(),
+            run_id: run_id.to_owned(),
+        })
+        .await
+    {
+        Ok(response) => response
+            .into_inner()
+            .run
+            .filter(|r| is_terminal(r.state))
+            .unwrap_or(view.run),
+        Err(_) => view.run,
+    };
     match format {
-        OutputFormat::Json => print_json(&run_json(&view.run))?,
-        OutputFormat::Table => print!("\n{}", summary(&view.run)),
+        OutputFormat::Json => print_json(&run_json(&run))?,
+        OutputFormat::Table => print!("\n{}", summary(&run)),
     }
-    Ok(exit_code(view.run.state))
+    Ok(exit_code(run.state))
 }
 
 /// Spinners only when a person watches: indicatif draws on stderr, the summary goes to stdout.
@@ -180,21 +203,31 @@ pub fn summary(run: &SyncRun) -> String {
             objects(&e.counts.unwrap_or_default()).to_string(),
             counts_text(e.counts.as_ref()),
             duration_text(e.duration.as_ref()),
-            e.error
-                .as_ref()
-                .map(|r| health::reason_text(Some(r)))
-                .unwrap_or_default(),
+            e.error.as_ref().map(short_reason).unwrap_or_default(),
         ]);
     }
     let (ok, failed) = entity_outcomes(&run.entities);
-    format!(
+    let mut out = format!(
         "Run {} {} in {}: {ok} entities ok, {failed} failed; totals {}\n{}",
         run.run_id,
         run_state_label(run.state),
         duration_text(run.duration.as_ref()),
         counts_text(run.totals.as_ref()),
         table.render()
-    )
+    );
+    // The full reasons carry Microsoft's request ids, which support cases need.
+    for e in run.entities.iter().filter(|e| e.error.is_some()) {
+        let _ = write!(
+            out,
+            "\n{}: {}",
+            e.entity_kind,
+            health::reason_text(e.error.as_ref())
+        );
+    }
+    if run.entities.iter().any(|e| e.error.is_some()) {
+        out.push('\n');
+    }
+    out
 }
 
 /// Entities that succeeded, and entities that failed (skipped ones count as neither).
@@ -438,7 +471,9 @@ mod tests {
     fn summary_names_the_outcome_and_each_failure_reason() {
         let mut failed = entity("users", EntitySyncState::Failed);
         failed.error = Some(FailureReason {
-            code: "TooManyRequests".into(),
+            code: "Authorization_RequestDenied".into(),
+            message: "permission missing (client-request-id 50593606)".into(),
+            missing_permissions: vec!["User.Read.All".into()],
             ..Default::default()
         });
         let text = summary(&run(SyncRunState::Failed, vec![failed]));
@@ -448,9 +483,16 @@ mod tests {
             ),
             "{text}"
         );
+        let row = text.lines().find(|l| l.starts_with("users ")).unwrap_or_default();
         assert!(
-            text.contains("users") && text.contains("TooManyRequests"),
+            row.ends_with("Authorization_RequestDenied: missing User.Read.All"),
             "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "\nusers: Authorization_RequestDenied permission missing (client-request-id 50593606)\n"
+            ),
+            "the full reason with its request id follows the table: {text}"
         );
     }
 
