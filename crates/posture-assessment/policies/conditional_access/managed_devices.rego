@@ -24,7 +24,18 @@ requires_managed_device(p) if {
 
 matching := [p | some p in lib.ca_policies; lib.ca_broad(p); requires_managed_device(p)]
 
-near := [p | some p in lib.ca_policies; requires_managed_device(p); not lib.ca_broad(p)]
+# Policies that ask for a managed device but fall short: not broad, or only one of the two options
+# (compliant alone locks out hybrid-joined machines and is usually platform-limited).
+near := [p |
+	some p in lib.ca_policies
+	asks_managed_device(p)
+	not p in matching
+]
+
+asks_managed_device(p) if {
+	some c in lib.grant_controls(p)
+	c in {"compliantDevice", "domainJoinedDevice"}
+}
 
 result := r if {
 	r := lib.error_for(metadata.required_collections)

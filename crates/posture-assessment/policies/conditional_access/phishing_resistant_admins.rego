@@ -37,5 +37,22 @@ result := r if {
 } else := lib.result(
 	"fail",
 	sprintf("%d privileged roles can sign in without phishing-resistant MFA", [count(uncovered)]),
-	[lib.evidence("directoryRole", role, lib.role_name(role), "no enabled policy requires a phishing-resistant authentication strength") | some role in sort(uncovered)],
+	array.concat(
+		[lib.evidence("directoryRole", role, lib.role_name(role), "no enabled policy requires a phishing-resistant authentication strength") | some role in sort(uncovered)],
+		[lib.ca_evidence(p, "requires MFA for administrators, but not a phishing-resistant authentication strength") | some p in weaker],
+	),
 )
+
+# Admin policies that settle for weaker MFA: the object to change to fix the finding.
+weaker := [p |
+	some p in lib.ca_policies
+	lib.ca_targets_admins(p)
+	lib.ca_requires_mfa(p)
+	not lib.strength_is_phishing_resistant(p)
+	covers_uncovered(p)
+]
+
+covers_uncovered(p) if {
+	some role in uncovered
+	lib.ca_covers_role(p, role)
+}

@@ -24,7 +24,9 @@ test_fails_when_strength_allows_authenticator_push if {
 	p := admin_policy(strength(["fido2", "password,microsoftAuthenticatorPush"]))
 	r := control.result with input as testing.doc({"conditional_access_policies": testing.ok([p])})
 	r.status == "fail"
-	count(r.evidence) == 8
+	count(r.evidence) == 9
+	some e in r.evidence
+	e.kind == "conditionalAccessPolicy"
 }
 
 test_fails_with_plain_mfa_grant if {

@@ -28,4 +28,16 @@ result := r if {
 	r := lib.error_for(metadata.required_collections)
 } else := lib.result("pass", "users can request admin consent", []) if {
 	enabled
-} else := lib.result("fail", "no directory setting enables admin consent requests (EnableAdminConsentRequests is not true)", [lib.evidence("directorySetting", "Consent Policy Settings", "Consent Policy Settings", "EnableAdminConsentRequests is absent or false")])
+} else := lib.result("fail", "no directory setting enables admin consent requests (EnableAdminConsentRequests is not true)", consent_evidence)
+
+# The consent policy setting object when it exists (its id is what an exception matches on); the
+# template's name when the tenant never created one.
+consent_settings := [lib.evidence("directorySetting", setting.id, object.get(setting, "displayName", "Consent Policy Settings"), "EnableAdminConsentRequests is false") |
+	some setting in lib.items("directory_settings")
+	some value in lib.list(setting, ["values"])
+	value.name == "EnableAdminConsentRequests"
+]
+
+consent_evidence := consent_settings if {
+	count(consent_settings) > 0
+} else := [lib.evidence("directorySetting", "Consent Policy Settings", "Consent Policy Settings", "EnableAdminConsentRequests is absent")]

@@ -158,6 +158,15 @@ ca_broad(p) if {
 	ca_all_apps(p)
 	ca_no_excluded_roles(p)
 	ca_exclusions_only_emergency(p)
+	ca_all_platforms(p)
+}
+
+# A platform condition that names specific platforms (e.g. Windows only) leaves the others open.
+ca_all_platforms(p) if count(list(p, ["conditions", "platforms", "includePlatforms"])) == 0
+
+ca_all_platforms(p) if {
+	"all" in list(p, ["conditions", "platforms", "includePlatforms"])
+	count(list(p, ["conditions", "platforms", "excludePlatforms"])) == 0
 }
 
 grant_controls(p) := list(p, ["grantControls", "builtInControls"])
@@ -222,12 +231,15 @@ ca_targets_admins(p) if {
 	ca_all_apps(p)
 	ca_no_excluded_roles(p)
 	ca_exclusions_only_emergency(p)
+	ca_all_platforms(p)
 }
 
 ca_evidence(p, detail) := evidence("conditionalAccessPolicy", p.id, object.get(p, "displayName", p.id), detail)
 
 # Why a policy does not apply broadly, for evidence on policies that have the right controls.
-ca_gaps(p) := concat("; ", [g | some g in [gap_state(p), gap_users(p), gap_apps(p), gap_roles(p), gap_exclusions(p)]; g != ""])
+ca_gaps(p) := concat("; ", [g | some g in [gap_state(p), gap_users(p), gap_apps(p), gap_roles(p), gap_exclusions(p), gap_platforms(p)]; g != ""])
+
+gap_platforms(p) := "" if ca_all_platforms(p) else := sprintf("applies only to platforms %s", [concat(", ", list(p, ["conditions", "platforms", "includePlatforms"]))])
 
 gap_state(p) := "" if ca_enabled(p) else := "state is report-only (enabledForReportingButNotEnforced); only enabled policies count" if {
 	p.state == "enabledForReportingButNotEnforced"
