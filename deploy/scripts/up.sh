@@ -247,7 +247,7 @@ if ((WITH_SIM)); then
     first="$(head -1 <<<"$tenants" | cut -f1)"
     echo "  $BIN tenants test $first"
     if [[ " ${STARTED[*]} " == *" sync "* ]]; then
-        echo "  $BIN sync start $first && $BIN sync watch <run-id>"
+        echo "  $BIN sync start $first --watch     # or: sync start, then sync watch $first <run-id>"
     fi
 fi
 echo "  deploy/scripts/down.sh            # stop everything this started"
