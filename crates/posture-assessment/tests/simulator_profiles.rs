@@ -319,3 +319,47 @@ async fn builtin_pack_matches_simulator_on_typical_tenant() {
 async fn builtin_pack_matches_simulator_on_neglected_tenant() {
     pack_matches_profile(Profile::Neglected).await;
 }
+
+#[tokio::test]
+async fn conditional_access_controls_name_the_missing_policy_permission() {
+    let sim = start().await;
+    let granted: Vec<String> = posture_graph_sim::permissions::GRAPH_NEEDED
+        .iter()
+        .filter(|p| **p != "Policy.Read.All")
+        .map(|p| (*p).to_owned())
+        .collect();
+    let tenant = sim
+        .create_tenant(TenantSpec {
+            permissions: Some(granted),
+            ..spec(Profile::Typical)
+        })
+        .expect("tenant is created");
+    let assessment = assess(&sim, &tenant, sim.now()).await;
+    let ca_controls: Vec<_> = assessment
+        .results
+        .iter()
+        .filter(|r| {
+            r.metadata.as_ref().is_some_and(|m| {
+                m.required_collections
+                    .iter()
+                    .any(|c| c == "conditional_access_policies")
+            })
+        })
+        .collect();
+    assert!(ca_controls.len() >= 8, "only {} CA controls", ca_controls.len());
+    for r in ca_controls {
+        assert_eq!(r.status, Status::Error, "{}: {}", r.control_id, r.reason);
+        assert!(
+            r.reason.contains("Policy.Read.All"),
+            "{}: {}",
+            r.control_id,
+            r.reason
+        );
+    }
+    // Controls over collections the app can still read are judged as usual.
+    let stale = assessment
+        .result("posture.accounts.stale")
+        .expect("stale accounts control");
+    assert_ne!(stale.status, Status::Error, "{}", stale.reason);
+    sim.shutdown().await;
+}
