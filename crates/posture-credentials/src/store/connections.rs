@@ -2,6 +2,7 @@
 //! PENDING health, in one transaction), read, list, and change settings.
 
 use chrono::{DateTime, Utc};
+use posture_kit::db::BeginWrite;
 use posture_proto::v1::{AuthMethod, Cloud, CloudEndpoints, ConnectionState};
 
 use super::health::HealthRecord;
@@ -156,7 +157,7 @@ impl CredentialStore {
         let endpoint = |pick: fn(&CloudEndpoints) -> &String| new.endpoints.as_ref().map(|e| pick(e).clone());
         on_backend!(self.db(), |pool| {
             let mut tx = pool
-                .begin()
+                .begin_write()
                 .await
                 .map_err(map_sql_error("starting a transaction", id))?;
             sqlx::query(
@@ -259,7 +260,7 @@ impl CredentialStore {
             |pick: fn(&CloudEndpoints) -> &String| change.endpoints.as_ref().map(|e| pick(e).clone());
         on_backend!(self.db(), |pool| {
             let mut tx = pool
-                .begin()
+                .begin_write()
                 .await
                 .map_err(map_sql_error("starting a transaction", tenant_id))?;
             let updated = sqlx::query(

@@ -2,6 +2,7 @@
 //! health back to PENDING, everything else kept) and deleting the connection with an audit record.
 
 use chrono::{DateTime, Utc};
+use posture_kit::db::BeginWrite;
 use posture_proto::v1::ConnectionState;
 
 use super::connections::auth_method_name;
@@ -53,7 +54,7 @@ impl CredentialStore {
         } = *replacement;
         on_backend!(self.db(), |pool| {
             let mut tx = pool
-                .begin()
+                .begin_write()
                 .await
                 .map_err(map_sql_error("starting a transaction", tenant_id))?;
             let row = sqlx::query(
@@ -122,7 +123,7 @@ impl CredentialStore {
     ) -> Result<Option<DeletionRecord>, StoreError> {
         on_backend!(self.db(), |pool| {
             let mut tx = pool
-                .begin()
+                .begin_write()
                 .await
                 .map_err(map_sql_error("starting a transaction", tenant_id))?;
             let audited = sqlx::query(

@@ -2,6 +2,7 @@
 //! credential version; a result for another version than the stored one is not written.
 
 use chrono::{DateTime, Utc};
+use posture_kit::db::BeginWrite;
 use posture_proto::v1::ConnectionState;
 
 use super::connections::corrupt;
@@ -41,7 +42,7 @@ impl CredentialStore {
     ) -> Result<Option<HealthOutcome>, StoreError> {
         on_backend!(self.db(), |pool| {
             let mut tx = pool
-                .begin()
+                .begin_write()
                 .await
                 .map_err(map_sql_error("starting a transaction", tenant_id))?;
             let current = sqlx::query(

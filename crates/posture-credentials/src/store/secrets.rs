@@ -3,6 +3,7 @@
 //! re-wrap that never overwrites a credential replaced in the meantime.
 
 use chrono::{DateTime, Utc};
+use posture_kit::db::BeginWrite;
 use posture_proto::v1::AuthMethod;
 
 use super::row::RowExt;
@@ -117,7 +118,7 @@ impl CredentialStore {
     pub async fn swap_wrappings(&self, swaps: &[WrappingSwap<'_>]) -> Result<Vec<bool>, StoreError> {
         on_backend!(self.db(), |pool| {
             let mut tx = pool
-                .begin()
+                .begin_write()
                 .await
                 .map_err(map_sql_error("starting a transaction", ""))?;
             let mut swapped = Vec::with_capacity(swaps.len());

@@ -12,10 +12,12 @@ mod connect;
 mod migrate;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod write;
 
 use sqlx::{PgPool, SqlitePool};
 
 pub use migrate::{Migration, MigrationReport};
+pub use write::BeginWrite;
 
 /// Which database engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
