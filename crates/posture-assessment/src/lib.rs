@@ -9,6 +9,7 @@ mod exceptions;
 mod input;
 mod module;
 mod pack;
+mod report;
 mod result;
 mod score;
 
@@ -20,5 +21,6 @@ pub use engine::Engine;
 pub use error::AssessmentError;
 pub use exceptions::{RiskException, apply_exceptions};
 pub use pack::{ControlMetadata, FrameworkReference, PolicyPack, Severity};
+pub use report::render_html;
 pub use result::{Assessment, ControlResult, Evidence, Status};
 pub use score::{FrameworkScore, OVERALL, score};

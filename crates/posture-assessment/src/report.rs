@@ -1,0 +1,164 @@
+//! A self-contained HTML report of one assessment: scores per framework, counts per status and a
+//! table of every control with its reason, evidence and remediation. Every text that came from a
+//! tenant or a pack is escaped, so a hostile display name or evidence label stays text.
+
+use std::fmt::Write;
+
+use crate::pack::{ControlMetadata, Severity};
+use crate::result::{Assessment, ControlResult, Status};
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;width:100%;margin-bottom:2em}\
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
+th{background:#f3f3f3}.pass{color:#1a7f37}.fail{color:#cf222e}.warning{color:#9a6700}\
+.error{color:#8250df}.not_applicable,.not_evaluated{color:#666}ul{margin:0;padding-left:1.2em}";
+
+/// Escapes text for HTML element content and double-quoted attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "info",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+fn percent(score: Option<f64>) -> String {
+    score.map_or_else(|| "n/a".to_owned(), |s| format!("{:.0}%", s * 100.0))
+}
+
+/// Renders `assessment` as one HTML page. `controls` supplies titles, severities and remediation;
+/// a result without matching metadata falls back to the metadata it carries, and a control in
+/// `controls` without a result is listed as not evaluated so nothing silently disappears.
+pub fn render_html(
+    assessment: &Assessment,
+    controls: &[&ControlMetadata],
+    tenant_display_name: &str,
+) -> String {
+    let name = escape(tenant_display_name);
+    let mut html = String::with_capacity(4096 + assessment.results.len() * 512);
+    html.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    let _ = write!(
+        html,
+        "<title>Posture assessment: {name}</title><style>{STYLE}</style></head><body>"
+    );
+    let _ = write!(
+        html,
+        "<h1>Posture assessment: {name}</h1><p>Tenant id <code>{}</code>, {} controls.</p>",
+        escape(&assessment.tenant_id),
+        assessment.results.len()
+    );
+    scores(&mut html, assessment);
+    table(&mut html, assessment, controls);
+    html.push_str("</body></html>\n");
+    html
+}
+
+fn scores(html: &mut String, assessment: &Assessment) {
+    html.push_str(
+        "<h2>Scores</h2><table><thead><tr><th>framework</th><th>score</th><th>with accepted risks</th>\
+         <th>pass</th><th>fail</th><th>warning</th><th>not applicable</th><th>error</th><th>accepted</th>\
+         </tr></thead><tbody>",
+    );
+    for s in &assessment.scores {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&s.framework),
+            percent(s.score),
+            percent(s.score_accepting_exceptions),
+            s.passed,
+            s.failed,
+            s.warnings,
+            s.not_applicable,
+            s.errors,
+            s.accepted
+        );
+    }
+    html.push_str("</tbody></table>");
+}
+
+fn table(html: &mut String, assessment: &Assessment, controls: &[&ControlMetadata]) {
+    html.push_str(
+        "<h2>Controls</h2><table><thead><tr><th>control</th><th>severity</th><th>status</th><th>reason</th>\
+         <th>evidence</th><th>remediation</th></tr></thead><tbody>",
+    );
+    for result in &assessment.results {
+        let metadata = controls
+            .iter()
+            .copied()
+            .find(|m| m.id == result.control_id)
+            .or(result.metadata.as_ref());
+        row(html, result, metadata);
+    }
+    for m in controls.iter().filter(|m| assessment.result(&m.id).is_none()) {
+        let _ = write!(
+            html,
+            "<tr><td><strong>{}</strong><br>{}</td><td>{}</td><td class=\"not_evaluated\">not evaluated</td>\
+             <td>the assessment has no result for this control</td><td></td><td>{}</td></tr>",
+            escape(&m.id),
+            escape(&m.title),
+            severity_name(m.severity),
+            escape(&m.remediation)
+        );
+    }
+    html.push_str("</tbody></table>");
+}
+
+fn row(html: &mut String, result: &ControlResult, metadata: Option<&ControlMetadata>) {
+    let status = result.status.as_str();
+    let label = match result.status {
+        Status::NotApplicable => "not applicable",
+        other => other.as_str(),
+    };
+    let accepted = if result.accepted && result.status.is_finding() {
+        " (risk accepted)"
+    } else {
+        ""
+    };
+    let title = metadata.map_or(result.title.as_str(), |m| m.title.as_str());
+    let _ = write!(
+        html,
+        "<tr><td><strong>{}</strong><br>{}</td><td>{}</td><td class=\"{status}\">{label}{accepted}</td><td>{}</td><td>",
+        escape(&result.control_id),
+        escape(title),
+        metadata.map_or("", |m| severity_name(m.severity)),
+        escape(&result.reason)
+    );
+    if !result.evidence.is_empty() {
+        html.push_str("<ul>");
+        for e in &result.evidence {
+            let _ = write!(
+                html,
+                "<li>{} <code>{}</code> {}: {}{}</li>",
+                escape(&e.kind),
+                escape(&e.id),
+                escape(&e.display_name),
+                escape(&e.detail),
+                if e.accepted { " (accepted)" } else { "" }
+            );
+        }
+        html.push_str("</ul>");
+    }
+    let _ = write!(
+        html,
+        "</td><td>{}</td></tr>",
+        metadata.map_or(String::new(), |m| escape(&m.remediation))
+    );
+}
