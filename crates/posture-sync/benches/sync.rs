@@ -1,7 +1,9 @@
 //! Sync throughput: a first full sync of a 100,000-user typical tenant (no simulated latency, no
 //! throttling), an unchanged re-sync (time and inventory rows written, which must be 0), peak
-//! RSS, the same re-sync without the delta link (every object listed and compared by hash), and a first sync with 300 ms of simulated latency per page against the sequential paging
-//! bound (pages × latency). Prints a table and writes target/bench-results/sync.json.
+//! RSS, the same re-sync without the delta link (every object listed and compared by hash), and
+//! a first sync with 300 ms of simulated latency per page against the sequential paging bound
+//! (pages × latency). Prints a table and writes target/bench-results/sync.json
+//! (`sync-postgres.json` on PostgreSQL).
 //! `POSTURE_BENCH_DB=postgres` runs on PostgreSQL instead of SQLite; `POSTURE_BENCH_USERS` and
 //! `POSTURE_BENCH_LATENCY_USERS` change the tenant sizes.
 
@@ -150,6 +152,13 @@ async fn main() {
     println!("{:<46} {:>14}", "  inventory rows written", resync_rows);
     println!(
         "{:<46} {:>14}",
+        "unchanged full re-read, no delta link (s)",
+        format!("{full_resync_secs:.2}")
+    );
+    println!("{:<46} {:>14}", "  objects compared unchanged", full_unchanged);
+    println!("{:<46} {:>14}", "  inventory rows written", full_resync_rows);
+    println!(
+        "{:<46} {:>14}",
         "peak RSS incl. simulator (MiB)",
         format!("{rss:.0}")
     );
@@ -192,7 +201,13 @@ async fn main() {
     });
     let dir = results_dir();
     let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join("sync.json");
+    // The default (SQLite, standalone) is `sync.json`; other engines get their own file.
+    let name = if backend == "sqlite" {
+        "sync.json".to_owned()
+    } else {
+        format!("sync-{backend}.json")
+    };
+    let path = dir.join(name);
     match std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap_or_default()) {
         Ok(()) => println!("wrote {}", path.display()),
         Err(e) => eprintln!("cannot write {}: {e}", path.display()),
