@@ -11,7 +11,7 @@ PY_SDK_PYTHON := $(PY_SDK)/bin/python
 # and the demo tenant is small enough that unoptimised code finishes it in seconds.
 DEMO_PROFILE ?= dev
 
-.PHONY: demo test lint fmt bench build tools py-sdk buf clean-tools
+.PHONY: demo test lint fmt bench build tools py-sdk buf clean-tools up down k8s-check
 
 build:
 	$(CARGO) build --workspace
@@ -38,6 +38,18 @@ fmt:
 bench:
 	$(CARGO) bench --workspace
 	@echo; echo "results: target/bench-results/*.json"
+
+## The distributed stack as local processes (PostgreSQL, NATS, one process per role, the simulator
+## with a connected tenant); see deploy/README.md.
+up:
+	deploy/scripts/up.sh
+
+down:
+	deploy/scripts/down.sh
+
+## Render every Kubernetes overlay, validate it against the Kubernetes schemas, scan it with checkov.
+k8s-check:
+	deploy/scripts/k8s-check.sh
 
 tools: buf py-sdk
 

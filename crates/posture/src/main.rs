@@ -54,6 +54,34 @@ enum Command {
         #[command(subcommand)]
         command: TenantsCommand,
     },
+    /// Sync runs: start, watch, list.
+    Sync {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::sync::SyncCommand,
+    },
+    /// The synced inventory: list objects of a kind, show one object and its versions.
+    Inventory {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::inventory::InventoryCommand,
+    },
+    /// Assessments: scores and control results, findings with evidence.
+    Assess {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::assess::AssessCommand,
+    },
+    /// Exceptions (risk acceptance): add, list, remove.
+    Exceptions {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::exceptions::ExceptionsCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -89,5 +117,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::ApiKeys { command } => cmd::keys::run(command).await,
         Command::Tenants { gateway, command } => client::tenants::run(command, &gateway).await,
+        Command::Sync { gateway, command } => client::sync::run(command, &gateway).await,
+        Command::Inventory { gateway, command } => client::inventory::run(command, &gateway).await,
+        Command::Assess { gateway, command } => client::assess::run(command, &gateway).await,
+        Command::Exceptions { gateway, command } => client::exceptions::run(command, &gateway).await,
     }
 }

@@ -147,7 +147,7 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
                     "findings": findings.iter().map(|f| finding_json(f, false)).collect::<Vec<_>>(),
                 }))?,
                 OutputFormat::Table => {
-                    print!("{}\n{}", assessment_text(&assessment), controls_table(&findings));
+                    out!("{}\n{}", assessment_text(&assessment), controls_table(&findings));
                 }
             }
             Ok(0)
@@ -171,8 +171,8 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 OutputFormat::Json => print_json(&json!(
                     findings.iter().map(|f| finding_json(f, true)).collect::<Vec<_>>()
                 ))?,
-                OutputFormat::Table if findings.is_empty() => println!("No findings match."),
-                OutputFormat::Table => print!("{}", findings_text(&findings)),
+                OutputFormat::Table if findings.is_empty() => outln!("No findings match."),
+                OutputFormat::Table => out!("{}", findings_text(&findings)),
             }
             Ok(0)
         }

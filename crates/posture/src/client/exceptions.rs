@@ -68,7 +68,7 @@ pub async fn run(command: ExceptionsCommand, gateway: &GatewayArgs) -> anyhow::R
                 .context("the server returned no exception")?;
             match format {
                 OutputFormat::Json => print_json(&exception_json(&created))?,
-                OutputFormat::Table => println!(
+                OutputFormat::Table => outln!(
                     "Recorded exception {} for {} until {}",
                     created.exception_id,
                     created.control_id,
@@ -105,7 +105,7 @@ pub async fn run(command: ExceptionsCommand, gateway: &GatewayArgs) -> anyhow::R
                 OutputFormat::Json => {
                     print_json(&json!(exceptions.iter().map(exception_json).collect::<Vec<_>>()))?;
                 }
-                OutputFormat::Table => print!("{}", exceptions_table(&exceptions)),
+                OutputFormat::Table => out!("{}", exceptions_table(&exceptions)),
             }
             Ok(0)
         }
@@ -127,7 +127,7 @@ pub async fn run(command: ExceptionsCommand, gateway: &GatewayArgs) -> anyhow::R
                 })?;
             match format {
                 OutputFormat::Json => print_json(&json!({"exception_id": exception_id, "removed": true}))?,
-                OutputFormat::Table => println!("Withdrew exception {exception_id}"),
+                OutputFormat::Table => outln!("Withdrew exception {exception_id}"),
             }
             Ok(0)
         }

@@ -67,7 +67,7 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
                         objects.iter().map(|o| object_json(o, false)).collect::<Vec<_>>()
                     ))?;
                 }
-                OutputFormat::Table => print!("{}", objects_table(&objects)),
+                OutputFormat::Table => out!("{}", objects_table(&objects)),
             }
             Ok(0)
         }
@@ -104,7 +104,7 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
                 OutputFormat::Json => {
                     print_json(&json!(versions.iter().map(version_json).collect::<Vec<_>>()))?
                 }
-                OutputFormat::Table => print!("{}", versions_table(&versions)),
+                OutputFormat::Table => out!("{}", versions_table(&versions)),
             }
             Ok(0)
         }
@@ -130,7 +130,7 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
                 .context("the server returned no object")?;
             match format {
                 OutputFormat::Json => print_json(&object_json(&object, true))?,
-                OutputFormat::Table => print!("{}", object_text(&object)),
+                OutputFormat::Table => out!("{}", object_text(&object)),
             }
             Ok(0)
         }

@@ -2,9 +2,26 @@
 //! The API key comes from `POSTURE_API_KEY` or a file, never from a flag (flags end up in shell
 //! history and in `ps`).
 
+/// `print!` for command output: a closed pipe (`posture … | head`) ends the process quietly
+/// instead of panicking as `print!` does.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::client::output::write_stdout(format_args!($($arg)*)) };
+}
+
+/// `println!` for command output, with the same closed-pipe handling as [`out!`].
+macro_rules! outln {
+    () => { $crate::client::output::write_stdout(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::client::output::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+pub mod assess;
+pub mod exceptions;
 pub mod health;
+pub mod inventory;
 pub mod output;
+pub mod progress;
 pub mod status;
+pub mod sync;
 pub mod tenants;
 
 use std::path::PathBuf;

@@ -224,7 +224,7 @@ impl ProgressDisplay {
 
     pub fn show(&mut self, entities: &[EntitySync]) {
         match self {
-            Self::Lines => entities.iter().for_each(|e| println!("{}", entity_line(e))),
+            Self::Lines => entities.iter().for_each(|e| outln!("{}", entity_line(e))),
             Self::Bars { multi, bars } => {
                 for e in entities {
                     let bar = bars.entry(e.entity_kind.clone()).or_insert_with(|| {

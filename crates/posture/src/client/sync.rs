@@ -71,14 +71,14 @@ pub async fn run(command: SyncCommand, gateway: &GatewayArgs) -> anyhow::Result<
             };
             if args.watch {
                 if format == OutputFormat::Table {
-                    println!("Started sync run {}", run.run_id);
+                    outln!("Started sync run {}", run.run_id);
                 }
                 return watch(&mut client, &args.tenant_id, &run.run_id, format).await;
             }
             match format {
                 OutputFormat::Json => print_json(&run_json(&run))?,
                 OutputFormat::Table => {
-                    println!("{}", run.run_id);
+                    outln!("{}", run.run_id);
                     eprintln!(
                         "Follow it with `posture sync watch {} {}`",
                         args.tenant_id, run.run_id
@@ -171,7 +171,7 @@ async fn watch(
     };
     match format {
         OutputFormat::Json => print_json(&run_json(&run))?,
-        OutputFormat::Table => print!("\n{}", summary(&run)),
+        OutputFormat::Table => out!("\n{}", summary(&run)),
     }
     Ok(exit_code(run.state))
 }
@@ -273,7 +273,7 @@ async fn runs(
     runs.truncate(limit);
     match format {
         OutputFormat::Json => print_json(&json!(runs.iter().map(run_json).collect::<Vec<_>>()))?,
-        OutputFormat::Table => print!("{}", runs_table(&runs)),
+        OutputFormat::Table => out!("{}", runs_table(&runs)),
     }
     Ok(0)
 }

@@ -182,9 +182,10 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
                 .await
                 .map_err(|s| explain("updating the credentials", s))?;
             if args.no_test {
-                println!(
+                outln!(
                     "Credentials updated for {}; run `posture tenants test {}`",
-                    args.tenant_id, args.tenant_id
+                    args.tenant_id,
+                    args.tenant_id
                 );
                 return Ok(0);
             }
@@ -201,7 +202,7 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
                 .map_err(|s| explain("removing the tenant", s))?;
             match format {
                 OutputFormat::Json => print_json(&json!({"tenant_id": args.tenant_id, "removed": true}))?,
-                OutputFormat::Table => println!("Removed the connection to {}", args.tenant_id),
+                OutputFormat::Table => outln!("Removed the connection to {}", args.tenant_id),
             }
             Ok(0)
         }
@@ -244,7 +245,7 @@ async fn list(
                     expiry_text(c),
                 ]);
             }
-            print!("{}", table.render());
+            out!("{}", table.render());
         }
     }
     Ok(0)
@@ -268,9 +269,9 @@ async fn test(
     match format {
         OutputFormat::Json => print_json(&health_json(&health))?,
         OutputFormat::Table => {
-            println!("{tenant_id}: {}", health::summary(Some(&health)));
+            outln!("{tenant_id}: {}", health::summary(Some(&health)));
             for resource in &health.resources {
-                println!(
+                outln!(
                     "  {:<24} {}",
                     health::resource_label(resource.resource),
                     match health::state_label(resource.state) {
@@ -359,7 +360,7 @@ fn print_connection(c: &Connection, format: OutputFormat) -> anyhow::Result<()> 
         2 => "certificate",
         _ => "",
     });
-    print!(
+    out!(
         "{}",
         details(&[
             ("Tenant id", c.tenant_id.clone()),

@@ -22,8 +22,9 @@ pub enum ApiKeysCommand {
 pub async fn run(command: ApiKeysCommand) -> anyhow::Result<i32> {
     match command {
         ApiKeysCommand::Bootstrap { config, force } => {
-            let mut config = config.load()?;
-            crate::server::prepare_standalone(&mut config)?;
+            // Only the database is touched: the gateway pod that may run this has no vault keys.
+            let config = config.load()?;
+            crate::server::ensure_sqlite_folder(&config)?;
             let db = Db::connect(&config.database, "gateway")
                 .await
                 .context("cannot open the gateway database")?;

@@ -23,13 +23,7 @@ pub fn prepare_standalone(config: &mut PostureConfig) -> anyhow::Result<()> {
         }];
         config.vault.active_key = Some(DEFAULT_KEY_ID.to_owned());
     }
-    if let Some(path) = config.database.url.expose_secret().strip_prefix("sqlite://") {
-        let path = path.split('?').next().unwrap_or(path);
-        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create the data folder {}", parent.display()))?;
-        }
-    }
+    ensure_sqlite_folder(config)?;
     for key in &config.vault.keys {
         let Some(file) = &key.file else { continue };
         if file.exists() {
@@ -45,6 +39,18 @@ pub fn prepare_standalone(config: &mut PostureConfig) -> anyhow::Result<()> {
             file = %file.display(),
             "generated a new vault key; back it up: stored secrets cannot be decrypted without it"
         );
+    }
+    Ok(())
+}
+
+/// Creates the folder of a SQLite database; nothing for PostgreSQL.
+pub fn ensure_sqlite_folder(config: &PostureConfig) -> anyhow::Result<()> {
+    if let Some(path) = config.database.url.expose_secret().strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the data folder {}", parent.display()))?;
+        }
     }
     Ok(())
 }

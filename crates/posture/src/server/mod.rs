@@ -18,7 +18,7 @@ use posture_kit::telemetry::{MetricsRegistry, health};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use first_run::prepare_standalone;
+pub use first_run::{ensure_sqlite_folder, prepare_standalone};
 
 /// Roles this build can run. The assessment service is not part of it yet.
 pub const AVAILABLE_ROLES: [ServiceRole; 5] = [
