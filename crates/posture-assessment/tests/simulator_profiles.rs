@@ -234,16 +234,21 @@ fn expected_status(outcome: Outcome) -> Status {
     }
 }
 
-/// Pack controls that implement a simulator control id: the id itself or a framework reference.
+/// Pack controls that implement a simulator control id: the id itself or a framework reference
+/// (the simulator writes CIS ids as `CIS.<number>`, the pack as framework `cis-m365-*`, `<number>`).
 fn implementing<'a>(assessment: &'a Assessment, control: &str) -> Vec<&'a posture_assessment::ControlResult> {
+    let cis = control.strip_prefix("CIS.");
     assessment
         .results
         .iter()
         .filter(|r| {
             r.control_id == control
-                || r.metadata
-                    .as_ref()
-                    .is_some_and(|m| m.frameworks.iter().any(|f| f.reference == control))
+                || r.metadata.as_ref().is_some_and(|m| {
+                    m.frameworks.iter().any(|f| match cis {
+                        Some(number) => f.framework.starts_with("cis-") && f.reference == number,
+                        None => f.reference == control,
+                    })
+                })
         })
         .collect()
 }

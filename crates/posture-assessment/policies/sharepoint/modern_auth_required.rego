@@ -25,4 +25,4 @@ result := r if {
 	r := lib.singleton_missing("sharepoint_settings")
 } else := lib.result("pass", "legacy authentication protocols are blocked for SharePoint", []) if {
 	settings.isLegacyAuthProtocolsEnabled == false
-} else := lib.result("fail", "SharePoint accepts legacy authentication protocols", [lib.evidence("sharepointSettings", "sharepointSettings", "SharePoint tenant settings", sprintf("isLegacyAuthProtocolsEnabled is %v", [object.get(settings, "isLegacyAuthProtocolsEnabled", "absent")]))])
+} else := lib.result("fail", "SharePoint accepts legacy authentication protocols", [lib.evidence("sharepointSettings", "admin/sharepoint/settings", "SharePoint tenant settings", sprintf("isLegacyAuthProtocolsEnabled is %v", [object.get(settings, "isLegacyAuthProtocolsEnabled", "absent")]))])
