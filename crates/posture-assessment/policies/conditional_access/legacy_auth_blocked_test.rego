@@ -45,3 +45,15 @@ test_error_when_policies_could_not_be_read if {
 	r.status == "error"
 	contains(r.reason, "Policy.Read.All")
 }
+
+test_fails_when_the_block_applies_to_one_platform_only if {
+	p := object.union(legacy_block, {"conditions": {"platforms": {"includePlatforms": ["android"], "excludePlatforms": []}}})
+	r := control.result with input as testing.doc({"conditional_access_policies": testing.ok([p])})
+	r.status == "fail"
+	contains(r.evidence[0].detail, "applies only to platforms android")
+}
+
+test_passes_when_the_platform_condition_includes_all if {
+	p := object.union(legacy_block, {"conditions": {"platforms": {"includePlatforms": ["all"], "excludePlatforms": []}}})
+	control.result.status == "pass" with input as testing.doc({"conditional_access_policies": testing.ok([p])})
+}
