@@ -3,6 +3,7 @@
 //! and terminal transitions are guarded updates so each happens exactly once.
 
 use chrono::{DateTime, Utc};
+use posture_kit::db::BeginWrite;
 use posture_proto::v1::{EntitySyncState, SyncRunState};
 
 use super::{InventoryStore, StoreError, from_micros, micros, sql_error};
@@ -180,7 +181,7 @@ impl InventoryStore {
     /// has an active run or the run id is taken.
     pub async fn create_run(&self, new: &NewRun<'_>) -> Result<(), StoreError> {
         super::on_backend!(self.db(), |pool| {
-            let mut tx = pool.begin().await.map_err(sql_error("starting a run"))?;
+            let mut tx = pool.begin_write().await.map_err(sql_error("starting a run"))?;
             sqlx::query(
                 "INSERT INTO runs (run_id, tenant_id, trigger, requested_by, state, requested_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -219,7 +220,10 @@ impl InventoryStore {
     ) -> Result<Option<EntityStatus>, StoreError> {
         let now = micros(now);
         super::on_backend!(self.db(), |pool| {
-            let mut tx = pool.begin().await.map_err(sql_error("starting an entity"))?;
+            let mut tx = pool
+                .begin_write()
+                .await
+                .map_err(sql_error("starting an entity"))?;
             sqlx::query(
                 "UPDATE run_entities SET state = $3, attempt = $4, started_at = COALESCE(started_at, $5) \
                  WHERE run_id = $1 AND kind = $2 AND state IN ($6, $3)",

@@ -4,6 +4,7 @@
 //! and multi-row `VALUES` on SQLite.
 
 use chrono::{DateTime, Utc};
+use posture_kit::db::BeginWrite;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
 use super::cursors::{Cursor, save_cursor};
@@ -65,7 +66,7 @@ impl InventoryStore {
         let mut rows = 0u64;
         macro_rules! apply {
             ($pool:expr, $engine:ty) => {{
-                let mut tx = $pool.begin().await.map_err(sql_error("starting a page write"))?;
+                let mut tx = $pool.begin_write().await.map_err(sql_error("starting a page write"))?;
                 for chunk in page.upserts.chunks(batch) {
                     let done = <$engine as BatchSql>::upsert_sql(page, chunk)
                         .build()
