@@ -24,7 +24,6 @@ demo:
 ## Microsoft Graph Python SDK run against the simulator.
 test: py-sdk
 	POSTURE_PY_SDK_PYTHON=$(PY_SDK_PYTHON) $(CARGO) nextest run --workspace --lib --bins --tests --no-fail-fast
-	$(CARGO) test --workspace --doc
 
 lint: buf
 	$(CARGO) fmt --all -- --check
