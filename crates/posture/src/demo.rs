@@ -1,8 +1,9 @@
 //! `posture demo`: everything in one process against the built-in simulator, so a new user sees
 //! Posture work with one command and no tenant of their own. It starts the simulator with two demo
 //! tenants, runs the roles standalone (SQLite, in-process bus), creates an admin API key, connects
-//! both tenants through the public gateway exactly as an operator would, tests them and prints
-//! their health: one Connected, one missing admin consent for two permissions.
+//! both tenants through the public gateway exactly as an operator would, tests them, syncs them
+//! and prints their health and what was synced: one tenant complete, one missing admin consent
+//! for two permissions, whose entities that need them fail with that reason while the rest sync.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,21 +16,25 @@ use posture_kit::PostureConfig;
 use posture_kit::config::{KeyRef, LogFormat};
 use posture_kit::db::Db;
 use posture_kit::shutdown::Shutdown;
+use posture_proto::v1::sync_service_client::SyncServiceClient;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 use posture_proto::v1::{
     ClientSecretCredential, Cloud, CloudEndpoints, ConnectionHealth, CreateConnectionRequest, Credential,
-    TestConnectionRequest, credential,
+    EntitySync, GetSyncRunRequest, StartSyncRequest, SyncRun, TestConnectionRequest, credential,
 };
 use secrecy::ExposeSecret;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Endpoint;
 
-use crate::client::health;
 use crate::client::output::Table;
+use crate::client::{health, progress};
 use crate::server;
 
 /// Permissions the second demo tenant's administrator "forgot" to consent to.
 const WITHHELD_PERMISSIONS: [&str; 2] = ["Policy.Read.All", "AuditLog.Read.All"];
+
+/// How long the demo waits for one tenant's sync.
+const SYNC_DEADLINE: Duration = Duration::from_secs(180);
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -82,7 +87,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let key = issued.key.expose_secret().to_owned();
     let mut client = gateway_client(gateway, &key).await?;
 
-    let mut table = Table::new(vec!["TENANT", "TENANT ID", "USERS", "HEALTH"]);
+    let mut table = Table::new(vec!["TENANT", "USERS", "SYNC", "HEALTH"]);
+    let mut sync = SyncServiceClient::new(client_channel(gateway, &key).await?);
     let mut connected = 0;
     for tenant in &tenants {
         println!("Connecting {} through the gateway...", tenant.info.display_name);
@@ -90,23 +96,31 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
         if health.state == posture_proto::v1::ConnectionState::Connected as i32 {
             connected += 1;
         }
+        println!("Syncing {}...", tenant.info.display_name);
+        let run = sync_and_wait(&mut sync, &tenant.info.tenant_id.to_string()).await?;
         table.row(vec![
             format!("{} ({})", tenant.info.display_name, tenant.note),
-            tenant.info.tenant_id.to_string(),
             tenant.info.users.to_string(),
+            sync_summary(&run),
             health::summary(Some(&health)),
         ]);
     }
     println!();
     print!("{}", table.render());
     println!();
-    println!("{connected} of {} demo tenants connected.", tenants.len());
+    println!(
+        "{connected} of {} demo tenants connected and synced.",
+        tenants.len()
+    );
 
     if args.keep_running {
         println!();
         println!("Posture is serving. Gateway: http://{gateway}");
         println!("Admin API key (shown once): {key}");
         println!("Try:  POSTURE_API_KEY=<key> posture tenants list --gateway http://{gateway}");
+        println!(
+            "      POSTURE_API_KEY=<key> posture inventory list <tenant-id> --kind users --gateway http://{gateway}"
+        );
         println!("Press Ctrl-C to stop.");
         shutdown.token().cancelled().await;
     } else {
@@ -185,20 +199,88 @@ fn demo_tenants(sim: &Simulator, users: u32) -> anyhow::Result<Vec<DemoTenant>> 
     ])
 }
 
-type Client = TenantConnectionServiceClient<
-    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, crate::client::ApiKey>,
->;
+type Client = TenantConnectionServiceClient<Authed>;
 
-async fn gateway_client(gateway: SocketAddr, key: &str) -> anyhow::Result<Client> {
+type Authed =
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, crate::client::ApiKey>;
+
+async fn client_channel(gateway: SocketAddr, key: &str) -> anyhow::Result<Authed> {
     let channel = Endpoint::from_shared(format!("http://{gateway}"))?
         .connect()
         .await
         .context("cannot reach the gateway")?;
     let header = MetadataValue::try_from(format!("Bearer {key}")).context("API key header")?;
-    Ok(TenantConnectionServiceClient::with_interceptor(
+    Ok(tonic::service::interceptor::InterceptedService::new(
         channel,
         crate::client::ApiKey::from_header(header),
     ))
+}
+
+async fn gateway_client(gateway: SocketAddr, key: &str) -> anyhow::Result<Client> {
+    Ok(TenantConnectionServiceClient::new(
+        client_channel(gateway, key).await?,
+    ))
+}
+
+/// Starts a sync of every entity kind and waits for the run to finish (the demo tenants are small).
+async fn sync_and_wait(client: &mut SyncServiceClient<Authed>, tenant_id: &str) -> anyhow::Result<SyncRun> {
+    let run = client
+        .start_sync(StartSyncRequest {
+            tenant_id: tenant_id.to_owned(),
+            entity_kinds: Vec::new(),
+        })
+        .await
+        .map_err(|s| crate::client::status::explain("starting the demo sync", s))?
+        .into_inner()
+        .run
+        .context("the server returned no run")?;
+    let deadline = tokio::time::Instant::now() + SYNC_DEADLINE;
+    loop {
+        let current = client
+            .get_sync_run(GetSyncRunRequest {
+                tenant_id: tenant_id.to_owned(),
+                run_id: run.run_id.clone(),
+            })
+            .await
+            .map_err(|s| crate::client::status::explain("following the demo sync", s))?
+            .into_inner()
+            .run
+            .context("the server returned no run")?;
+        if progress::is_terminal(current.state) {
+            return Ok(current);
+        }
+        if tokio::time::Instant::now() > deadline {
+            anyhow::bail!(
+                "the demo sync of {tenant_id} did not finish within {} s",
+                SYNC_DEADLINE.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// "Succeeded: 647 objects in 11 kinds", or with failures the count and the first reason.
+fn sync_summary(run: &SyncRun) -> String {
+    let objects: u64 = run
+        .entities
+        .iter()
+        .filter_map(|e| e.counts.as_ref())
+        .map(progress::objects)
+        .sum();
+    let failed: Vec<&EntitySync> = run.entities.iter().filter(|e| e.error.is_some()).collect();
+    let mut text = format!(
+        "{}: {objects} objects in {} kinds",
+        progress::run_state_label(run.state),
+        run.entities.len() - failed.len()
+    );
+    if let Some(reason) = failed.first().and_then(|e| e.error.as_ref()) {
+        text.push_str(&format!(
+            ", {} failed ({})",
+            failed.len(),
+            progress::short_reason(reason)
+        ));
+    }
+    text
 }
 
 async fn connect_and_test(
