@@ -19,6 +19,18 @@ use sqlx::{PgPool, SqlitePool};
 pub use migrate::{Migration, MigrationReport};
 pub use write::BeginWrite;
 
+/// Runs `$body` with `$pool` bound to the service's open pool, whichever engine it is; the body
+/// is type-checked once per engine, so one piece of SQL code serves PostgreSQL and SQLite.
+#[macro_export]
+macro_rules! on_backend {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Sqlite($pool) => $body,
+        }
+    };
+}
+
 /// Which database engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -39,14 +39,8 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     sqlite: TABLES,
 }];
 
-macro_rules! on_backend {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            Db::Postgres($pool) => $body,
-            Db::Sqlite($pool) => $body,
-        }
-    };
-}
+
+pub(crate) use posture_kit::on_backend;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

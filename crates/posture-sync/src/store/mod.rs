@@ -23,16 +23,7 @@ pub use write::{PageWrite, Upsert, WriteOutcome};
 /// Schema (PostgreSQL) or file suffix (SQLite) of the sync role.
 pub const SCHEMA: &str = "sync";
 
-/// Runs `$body` with `$pool` bound to the open pool; the body is type-checked once per engine.
-macro_rules! on_backend {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            posture_kit::db::Db::Postgres($pool) => $body,
-            posture_kit::db::Db::Sqlite($pool) => $body,
-        }
-    };
-}
-pub(crate) use on_backend;
+pub(crate) use posture_kit::on_backend;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
