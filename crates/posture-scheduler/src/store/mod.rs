@@ -39,7 +39,6 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     sqlite: TABLES,
 }];
 
-
 pub(crate) use posture_kit::on_backend;
 
 #[derive(Debug, thiserror::Error)]
