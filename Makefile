@@ -23,6 +23,7 @@ demo:
 ## Tests: unit, integration (real PostgreSQL and NATS) and end-to-end suites, plus the official
 ## Microsoft Graph Python SDK run against the simulator.
 test: py-sdk
+	$(CARGO) build -p posture    # the end-to-end suites run the real binary as separate processes
 	POSTURE_PY_SDK_PYTHON=$(PY_SDK_PYTHON) $(CARGO) nextest run --workspace --lib --bins --tests --no-fail-fast
 
 lint: buf
