@@ -20,16 +20,6 @@ use posture_graph_sim::{
 use secrecy::SecretString;
 use serde_json::Value;
 
-/// Controls whose published evidence is wrong by controls.md: the status is still compared, the
-/// evidence ids are not (each entry says what the simulator gets wrong).
-const SIMULATOR_EVIDENCE_MISTAKES: &[(&str, &str)] = &[(
-    "MS.AAD.7.4v1",
-    "the simulator counts Security Administrator (and Privileged Authentication Administrator) as \
-     privileged, so it expects their permanent assignments as evidence; controls.md names exactly \
-     eight privileged roles (Global, Privileged Role, User, SharePoint, Exchange, Hybrid Identity, \
-     Application, Cloud Application Administrator) and neither is among them",
-)];
-
 /// Catalog kinds that fill a document collection directly.
 const CATALOG: &[(EntityKind, CollectionKind)] = &[
     (
@@ -268,8 +258,7 @@ fn disagreements(assessment: &Assessment, expectations: &[TenantExpectation]) ->
                 ));
                 continue;
             }
-            let evidence_trusted = !SIMULATOR_EVIDENCE_MISTAKES.iter().any(|(c, _)| *c == e.control);
-            if want == Status::Fail && evidence_trusted {
+            if want == Status::Fail {
                 let missing: Vec<&String> = e
                     .evidence
                     .iter()
