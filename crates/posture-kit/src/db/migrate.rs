@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use super::BeginWrite;
+
 use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, Row};
 
@@ -95,13 +97,53 @@ impl Db {
     }
 }
 
+/// The part of a migration run both engines share, once the transaction is open, locked and the
+/// ledger exists: read the ledger, apply what is pending in order, record each migration, commit.
+/// A macro because the body is the same text for two sqlx database types (as with `on_backend!`).
+/// Both engines accept `$n` placeholders.
+macro_rules! apply_pending {
+    ($tx:ident, $schema:expr, $migrations:expr, $script:ident) => {{
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT version, checksum FROM {LEDGER}")))
+            .fetch_all(&mut *$tx)
+            .await
+            .map_err(query_err("reading the migration ledger"))?;
+        let ledger: HashMap<i64, Vec<u8>> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+
+        let mut report = MigrationReport::default();
+        for migration in plan($schema, $migrations, &ledger, |m| m.$script, &mut report)? {
+            let failed = |source| DbError::Migration {
+                schema: $schema.to_owned(),
+                version: migration.version,
+                description: migration.description.to_owned(),
+                source,
+            };
+            sqlx::raw_sql(migration.$script).execute(&mut *$tx).await.map_err(failed)?;
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO {LEDGER} (version, description, checksum) VALUES ($1, $2, $3)"
+            )))
+            .bind(migration.version)
+            .bind(migration.description)
+            .bind(checksum(migration.$script))
+            .execute(&mut *$tx)
+            .await
+            .map_err(query_err("recording a migration"))?;
+            report.applied.push(migration.version);
+        }
+        $tx.commit().await.map_err(query_err("committing migrations"))?;
+        if !report.applied.is_empty() {
+            tracing::info!(schema = $schema, applied = ?report.applied, "database migrated");
+        }
+        Ok(report)
+    }};
+}
+
 async fn migrate_postgres(
     pool: &sqlx::PgPool,
     schema: &str,
     migrations: &[Migration],
 ) -> Result<MigrationReport, DbError> {
     let mut tx = pool
-        .begin()
+        .begin_write()
         .await
         .map_err(query_err("starting the migration transaction"))?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -124,40 +166,7 @@ async fn migrate_postgres(
         .execute(&mut *tx)
         .await
         .map_err(query_err("creating the migration ledger"))?;
-    let rows = sqlx::query(AssertSqlSafe(format!("SELECT version, checksum FROM {LEDGER}")))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(query_err("reading the migration ledger"))?;
-    let ledger: HashMap<i64, Vec<u8>> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
-
-    let mut report = MigrationReport::default();
-    for migration in plan(schema, migrations, &ledger, |m| m.postgres, &mut report)? {
-        let failed = |source| DbError::Migration {
-            schema: schema.to_owned(),
-            version: migration.version,
-            description: migration.description.to_owned(),
-            source,
-        };
-        sqlx::raw_sql(migration.postgres)
-            .execute(&mut *tx)
-            .await
-            .map_err(failed)?;
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO {LEDGER} (version, description, checksum) VALUES ($1, $2, $3)"
-        )))
-        .bind(migration.version)
-        .bind(migration.description)
-        .bind(checksum(migration.postgres))
-        .execute(&mut *tx)
-        .await
-        .map_err(query_err("recording a migration"))?;
-        report.applied.push(migration.version);
-    }
-    tx.commit().await.map_err(query_err("committing migrations"))?;
-    if !report.applied.is_empty() {
-        tracing::info!(schema, applied = ?report.applied, "database migrated");
-    }
-    Ok(report)
+    apply_pending!(tx, schema, migrations, postgres)
 }
 
 async fn migrate_sqlite(
@@ -165,8 +174,9 @@ async fn migrate_sqlite(
     schema: &str,
     migrations: &[Migration],
 ) -> Result<MigrationReport, DbError> {
+    // IMMEDIATE (through BeginWrite): two processes migrating one file wait for each other.
     let mut tx = pool
-        .begin_with("BEGIN IMMEDIATE")
+        .begin_write()
         .await
         .map_err(query_err("starting the migration transaction"))?;
     let setup = format!(
@@ -181,40 +191,7 @@ async fn migrate_sqlite(
         .execute(&mut *tx)
         .await
         .map_err(query_err("creating the migration ledger"))?;
-    let rows = sqlx::query(AssertSqlSafe(format!("SELECT version, checksum FROM {LEDGER}")))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(query_err("reading the migration ledger"))?;
-    let ledger: HashMap<i64, Vec<u8>> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
-
-    let mut report = MigrationReport::default();
-    for migration in plan(schema, migrations, &ledger, |m| m.sqlite, &mut report)? {
-        let failed = |source| DbError::Migration {
-            schema: schema.to_owned(),
-            version: migration.version,
-            description: migration.description.to_owned(),
-            source,
-        };
-        sqlx::raw_sql(migration.sqlite)
-            .execute(&mut *tx)
-            .await
-            .map_err(failed)?;
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO {LEDGER} (version, description, checksum) VALUES (?, ?, ?)"
-        )))
-        .bind(migration.version)
-        .bind(migration.description)
-        .bind(checksum(migration.sqlite))
-        .execute(&mut *tx)
-        .await
-        .map_err(query_err("recording a migration"))?;
-        report.applied.push(migration.version);
-    }
-    tx.commit().await.map_err(query_err("committing migrations"))?;
-    if !report.applied.is_empty() {
-        tracing::info!(schema, applied = ?report.applied, "database migrated");
-    }
-    Ok(report)
+    apply_pending!(tx, schema, migrations, sqlite)
 }
 
 #[cfg(test)]
