@@ -10,7 +10,7 @@ use posture_graph::{
     AccessToken, AppConnection, ClientCredential, Endpoints, GraphClient, GraphError, Page, Resource,
     RetryPolicy, TokenAcquirer, TokenSource,
 };
-use posture_graph_sim::{RequestRecord, SimConfig, Simulator, TenantInfo, TenantSpec};
+use posture_graph_sim::{FaultRule, FaultSpec, RequestRecord, SimConfig, Simulator, TenantInfo, TenantSpec};
 use secrecy::SecretString;
 
 pub struct Rig {
@@ -88,6 +88,35 @@ impl Rig {
             self.client_id(),
         )
         .with_retry(fast_retry())
+    }
+
+    /// Applies one fault rule to the tenant's requests, deterministic for `seed`.
+    pub fn fault(&self, seed: u64, rule: FaultRule) {
+        self.sim
+            .set_faults(
+                &self.tenant_id(),
+                FaultSpec {
+                    seed,
+                    rules: vec![rule],
+                },
+            )
+            .expect("faults set");
+    }
+
+    /// Every user, read 50 per page through the paging stream, so faults hit many pages.
+    pub async fn users_in_pages_of_50(&self) -> Result<Vec<Page<posture_graph::models::User>>, GraphError> {
+        let client = self.client();
+        let url = client
+            .url(Resource::Graph, "users?$select=id&$top=50")
+            .expect("url");
+        let first = posture_graph::EntityKind::Users.spec().request_at(url);
+        collect(posture_graph::pages(
+            client,
+            first,
+            posture_graph::PagingStyle::NextLink,
+            50,
+        ))
+        .await
     }
 
     /// API requests of the tenant (token requests excluded).

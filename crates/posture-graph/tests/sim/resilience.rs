@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::Duration as ChronoDuration;
 use posture_graph::{EntityKind, GraphError, InProcessBudget, entity_pages, models};
-use posture_graph_sim::{FaultRule, FaultSpec, RequestRecord, TenantSpec, ThrottleMode};
+use posture_graph_sim::{FaultRule, RequestRecord, TenantSpec, ThrottleMode};
 
 use crate::common::{collect, rig};
 
@@ -137,28 +137,8 @@ async fn server_errors_and_dropped_connections_are_recovered() {
         drop_rate: 0.1,
         ..Default::default()
     };
-    r.sim
-        .set_faults(
-            &r.tenant_id(),
-            FaultSpec {
-                seed: 7,
-                rules: vec![rule],
-            },
-        )
-        .expect("faults set");
-    let client = r.client();
-    let url = client
-        .url(posture_graph::Resource::Graph, "users?$select=id&$top=50")
-        .expect("url");
-    let first = EntityKind::Users.spec().request_at(url);
-    let got = collect(posture_graph::pages::<models::User>(
-        client,
-        first,
-        posture_graph::PagingStyle::NextLink,
-        50,
-    ))
-    .await
-    .expect("every page recovered");
+    r.fault(7, rule);
+    let got = r.users_in_pages_of_50().await.expect("every page recovered");
     assert_eq!(got.iter().map(|p| p.records.len()).sum::<usize>(), 900);
     let log = r.api_log();
     let faults: Vec<&str> = log.iter().filter_map(|l| l.fault.as_deref()).collect();
@@ -178,28 +158,8 @@ async fn cut_off_bodies_are_fetched_again() {
         truncate_rate: 0.4,
         ..Default::default()
     };
-    r.sim
-        .set_faults(
-            &r.tenant_id(),
-            FaultSpec {
-                seed: 3,
-                rules: vec![rule],
-            },
-        )
-        .expect("faults set");
-    let client = r.client();
-    let url = client
-        .url(posture_graph::Resource::Graph, "users?$select=id&$top=50")
-        .expect("url");
-    let first = EntityKind::Users.spec().request_at(url);
-    let got = collect(posture_graph::pages::<models::User>(
-        client,
-        first,
-        posture_graph::PagingStyle::NextLink,
-        50,
-    ))
-    .await
-    .expect("every page recovered");
+    r.fault(3, rule);
+    let got = r.users_in_pages_of_50().await.expect("every page recovered");
     assert_eq!(got.iter().map(|p| p.records.len()).sum::<usize>(), 400);
     let log = r.api_log();
     let cut = log
@@ -222,15 +182,7 @@ async fn malformed_json_is_reported_with_both_request_ids() {
         malformed_rate: 1.0,
         ..Default::default()
     };
-    r.sim
-        .set_faults(
-            &r.tenant_id(),
-            FaultSpec {
-                seed: 1,
-                rules: vec![rule],
-            },
-        )
-        .expect("faults set");
+    r.fault(1, rule);
     let client = r.client();
     let err = collect(entity_pages::<models::User>(&client, &EntityKind::Users.spec()).expect("stream"))
         .await
@@ -261,15 +213,7 @@ async fn retries_are_bounded_and_end_as_transient() {
         error_statuses: vec![503],
         ..Default::default()
     };
-    r.sim
-        .set_faults(
-            &r.tenant_id(),
-            FaultSpec {
-                seed: 1,
-                rules: vec![rule],
-            },
-        )
-        .expect("faults set");
+    r.fault(1, rule);
     let client = r.client();
     let err = collect(entity_pages::<models::User>(&client, &EntityKind::Users.spec()).expect("stream"))
         .await
