@@ -288,30 +288,35 @@ impl Deployment {
             }
             Some(db) => {
                 let pool = sqlx::PgPool::connect(db.url()).await?;
-                let tables: Vec<(String, String)> = sqlx::query_as(
-                    "SELECT table_schema, table_name FROM information_schema.tables \
-                     WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'",
-                )
-                .fetch_all(&pool)
-                .await?;
-                for (schema, table) in tables {
-                    // Schema and table names come from the catalogue, not from outside.
-                    let sql = format!(
-                        "SELECT count(*) FROM \"{schema}\".\"{table}\" t WHERE t::text LIKE '%' || $1 || '%'"
-                    );
-                    let (hits,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                        .bind(needle)
-                        .fetch_one(&pool)
-                        .await?;
-                    if hits > 0 {
-                        return Ok(true);
-                    }
-                }
+                let found = postgres_contains(&pool, needle).await;
                 pool.close().await;
-                Ok(false)
+                found
             }
         }
     }
+}
+
+/// Whether any row of any table, read as text, contains `needle`.
+async fn postgres_contains(pool: &sqlx::PgPool, needle: &str) -> anyhow::Result<bool> {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_schema, table_name FROM information_schema.tables \
+         WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(pool)
+    .await?;
+    for (schema, table) in tables {
+        // Schema and table names come from the catalogue, not from outside.
+        let sql =
+            format!("SELECT count(*) FROM \"{schema}\".\"{table}\" t WHERE t::text LIKE '%' || $1 || '%'");
+        let (hits,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(needle)
+            .fetch_one(pool)
+            .await?;
+        if hits > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 impl Drop for Deployment {
