@@ -1,6 +1,7 @@
 //! Canonical JSON and the hashes over it: keys sorted, no insignificant whitespace, numbers as
 //! Microsoft sent them. `content_hash` covers the stored bytes; `state_hash` leaves the kind's
-//! volatile fields out, so a new sign-in time alone never counts as a change.
+//! volatile fields out, so a new sign-in time alone never counts as a change (it only refreshes
+//! the stored content).
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -59,6 +60,30 @@ pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// An object's canonical JSON with both of its hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canonical {
+    pub content: String,
+    pub content_hash: String,
+    pub state_hash: String,
+}
+
+/// Canonicalises `value` once; the state hash is computed separately only when a volatile field
+/// is present (otherwise it is the content hash).
+pub fn canonicalize(value: &Value, volatile: &[&str]) -> Canonical {
+    let content = canonical_json(value);
+    let content_hash = sha256_hex(&content);
+    let state_hash = match value {
+        Value::Object(map) if volatile.iter().any(|v| map.contains_key(*v)) => state_hash(value, volatile),
+        _ => content_hash.clone(),
+    };
+    Canonical {
+        content,
+        content_hash,
+        state_hash,
+    }
+}
+
 /// Hash of the object without its volatile top-level fields: equal hashes mean "unchanged".
 pub fn state_hash(value: &Value, volatile: &[&str]) -> String {
     match value {
@@ -96,6 +121,19 @@ mod tests {
         assert_eq!(state_hash(&a, &volatile), state_hash(&b, &volatile));
         assert_ne!(state_hash(&b, &volatile), state_hash(&c, &volatile));
         assert_ne!(state_hash(&a, &[]), state_hash(&b, &[]));
+    }
+
+    #[test]
+    fn canonicalize_separates_state_from_content_only_when_volatile_fields_are_present() {
+        let volatile = ["signInActivity"];
+        let plain = canonicalize(&json!({"id": "1", "displayName": "A"}), &volatile);
+        assert_eq!(plain.state_hash, plain.content_hash);
+        assert_eq!(plain.content_hash, sha256_hex(&plain.content));
+        let a = canonicalize(&json!({"id": "1", "signInActivity": {"last": "2026-01-01"}}), &volatile);
+        let b = canonicalize(&json!({"id": "1", "signInActivity": {"last": "2026-02-01"}}), &volatile);
+        assert_eq!(a.state_hash, b.state_hash);
+        assert_ne!(a.content_hash, b.content_hash);
+        assert_eq!(a.state_hash, sha256_hex(r#"{"id":"1"}"#));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Comparing a fetched page with what the store holds: new objects, changed ones (by the hash
-//! without volatile fields), removals, and the unchanged rest that causes no write. The known map
-//! is loaded once per job and kept current as pages are written.
+//! without volatile fields), removals, refreshes (only volatile fields moved: the stored content
+//! is rewritten, no version, not a change) and the unchanged rest that causes no write. The known
+//! map is loaded once per job and kept current as pages are written.
 
 use std::collections::{HashMap, HashSet};
 
@@ -8,7 +9,7 @@ use posture_graph::GraphError;
 use serde_json::Value;
 
 use super::fetch::Item;
-use crate::canonical::{canonical_json, sha256_hex, state_hash};
+use crate::canonical::canonicalize;
 use crate::kinds::KindDef;
 use crate::store::{KnownObject, Upsert};
 
@@ -16,6 +17,8 @@ use crate::store::{KnownObject, Upsert};
 #[derive(Debug, Default)]
 pub struct PageDiff {
     pub upserts: Vec<Upsert>,
+    /// Objects whose volatile fields alone changed; counted as unchanged.
+    pub refreshes: Vec<Upsert>,
     pub removals: Vec<(String, i64)>,
     pub added: u64,
     pub changed: u64,
@@ -66,7 +69,9 @@ impl Inventory {
     /// Diffs one page. Objects without a string `id` make the page unreadable.
     pub fn diff(&mut self, items: Vec<Item>, endpoint: &str) -> Result<PageDiff, GraphError> {
         let mut diff = PageDiff::default();
-        // A page may name an object twice (delta); the last occurrence wins, one row per id.
+        // A page may name an object twice (delta); the last occurrence wins, one row per id, and
+        // the row is a refresh only if every occurrence was.
+        let mut writes: Vec<(Upsert, bool)> = Vec::new();
         let mut in_page: HashMap<String, usize> = HashMap::new();
         for item in items {
             match item {
@@ -81,42 +86,65 @@ impl Inventory {
                     if let Some(seen) = &mut self.seen {
                         seen.insert(id.clone());
                     }
-                    let hash = state_hash(&value, self.kind.volatile);
+                    let canonical = canonicalize(&value, self.kind.volatile);
                     let known = self.known.get(&id);
-                    match known {
-                        Some(k) if !k.removed && k.state_hash == hash => {
+                    let refresh = match known {
+                        Some(k) if !k.removed && k.state_hash == canonical.state_hash => {
                             diff.unchanged += 1;
-                            continue;
+                            if k.content_hash == canonical.content_hash {
+                                continue;
+                            }
+                            true
                         }
-                        Some(_) => diff.changed += 1,
-                        None => diff.added += 1,
-                    }
-                    let content = canonical_json(&value);
+                        Some(_) => {
+                            diff.changed += 1;
+                            false
+                        }
+                        None => {
+                            diff.added += 1;
+                            false
+                        }
+                    };
+                    let version = match known {
+                        Some(k) if refresh => k.version,
+                        _ => next_version(self.kind, known),
+                    };
                     let upsert = Upsert {
                         display_name: display_name(&value),
-                        content_hash: sha256_hex(&content),
-                        content,
-                        state_hash: hash.clone(),
-                        version: next_version(self.kind, known),
+                        content: canonical.content,
+                        content_hash: canonical.content_hash.clone(),
+                        state_hash: canonical.state_hash.clone(),
+                        version,
                         object_id: id.clone(),
                     };
                     self.known.insert(
                         id.clone(),
                         KnownObject {
-                            state_hash: hash,
-                            version: upsert.version,
+                            state_hash: canonical.state_hash,
+                            content_hash: canonical.content_hash,
+                            version,
                             removed: false,
                         },
                     );
                     match in_page.get(&id) {
-                        Some(&at) => diff.upserts[at] = upsert,
+                        Some(&at) => {
+                            let was_refresh = writes[at].1;
+                            writes[at] = (upsert, was_refresh && refresh);
+                        }
                         None => {
-                            in_page.insert(id, diff.upserts.len());
-                            diff.upserts.push(upsert);
+                            in_page.insert(id, writes.len());
+                            writes.push((upsert, refresh));
                         }
                     }
                 }
                 Item::Removed(id) => self.remove(&id, &mut diff),
+            }
+        }
+        for (upsert, refresh) in writes {
+            if refresh {
+                diff.refreshes.push(upsert);
+            } else {
+                diff.upserts.push(upsert);
             }
         }
         Ok(diff)
@@ -153,5 +181,86 @@ impl Inventory {
             self.remove(&id, &mut diff);
         }
         diff
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds;
+    use serde_json::json;
+
+    fn sign_in(id: &str, last: &str) -> Item {
+        Item::Upsert(json!({"id": id, "signInActivity": {"lastSignInDateTime": last}}))
+    }
+
+    fn known_from(first: &PageDiff) -> HashMap<String, KnownObject> {
+        first
+            .upserts
+            .iter()
+            .map(|u| {
+                let known = KnownObject {
+                    state_hash: u.state_hash.clone(),
+                    content_hash: u.content_hash.clone(),
+                    version: u.version,
+                    removed: false,
+                };
+                (u.object_id.clone(), known)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_new_sign_in_time_refreshes_the_object_without_counting_a_change() -> Result<(), GraphError> {
+        let kind = kinds::find("user_sign_in_activity").ok_or_else(|| GraphError::Config {
+            reason: "the sign-in kind is registered".into(),
+        })?;
+        let first = Inventory::new(kind, HashMap::new(), true).diff(
+            vec![sign_in("a", "2026-01-01T00:00:00Z"), sign_in("b", "2026-01-01T00:00:00Z")],
+            "GET /v1.0/users",
+        )?;
+        assert_eq!((first.added, first.upserts.len()), (2, 2));
+
+        let mut inventory = Inventory::new(kind, known_from(&first), true);
+        let second = inventory.diff(
+            vec![sign_in("a", "2026-03-01T00:00:00Z"), sign_in("b", "2026-01-01T00:00:00Z")],
+            "GET /v1.0/users",
+        )?;
+        assert_eq!((second.added, second.changed, second.unchanged), (0, 0, 2));
+        assert!(second.upserts.is_empty());
+        let refreshed: Vec<&str> = second.refreshes.iter().map(|u| u.object_id.as_str()).collect();
+        assert_eq!(refreshed, ["a"]);
+        assert!(second.refreshes[0].content.contains("2026-03-01"));
+        assert_eq!(second.refreshes[0].version, 0);
+        assert_eq!(second.refreshes[0].state_hash, first.upserts[0].state_hash);
+
+        // The same times again are nothing at all.
+        let third = inventory.diff(vec![sign_in("a", "2026-03-01T00:00:00Z")], "GET /v1.0/users")?;
+        assert!(third.upserts.is_empty() && third.refreshes.is_empty());
+        assert_eq!(third.unchanged, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_page_naming_an_object_twice_writes_one_row_that_is_a_change_if_either_was()
+    -> Result<(), GraphError> {
+        let kind = kinds::find("user_sign_in_activity").ok_or_else(|| GraphError::Config {
+            reason: "the sign-in kind is registered".into(),
+        })?;
+        let first = Inventory::new(kind, HashMap::new(), false)
+            .diff(vec![sign_in("a", "2026-01-01T00:00:00Z")], "GET /v1.0/users")?;
+        let mut inventory = Inventory::new(kind, known_from(&first), false);
+        let page = inventory.diff(
+            vec![
+                Item::Upsert(json!({"id": "a", "accountEnabled": false, "signInActivity": {}})),
+                Item::Upsert(json!({"id": "a", "accountEnabled": false, "signInActivity": {"lastSignInDateTime": "2026-05-01T00:00:00Z"}})),
+            ],
+            "GET /v1.0/users",
+        )?;
+        assert_eq!((page.changed, page.unchanged), (1, 1));
+        assert!(page.refreshes.is_empty());
+        assert_eq!(page.upserts.len(), 1);
+        assert!(page.upserts[0].content.contains("2026-05-01"));
+        Ok(())
     }
 }

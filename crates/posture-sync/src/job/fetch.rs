@@ -38,20 +38,25 @@ pub fn first_url(kind: &KindDef, client: &GraphClient) -> Result<Url, GraphError
         })?,
         ReadMode::Full => spec.first_page_url(client)?,
     };
-    if !kind.extra_query.is_empty() {
+    let own_select = kind.select.map(|fields| fields.join(","));
+    if own_select.is_some() || !kind.extra_query.is_empty() {
         // An expanded navigation property is dropped by services that apply `$select` strictly,
-        // so a kind that expands reads whole objects (they are small) plus the expansion.
+        // so a kind that expands reads whole objects (they are small) plus the expansion. A kind
+        // with its own `$select` replaces the catalog's.
         let expands = kind.extra_query.iter().any(|(k, _)| *k == "$expand");
+        let drop_select = expands || own_select.is_some();
         let kept: Vec<(String, String)> = url
             .query_pairs()
-            .filter(|(k, _)| !(expands && k == "$select"))
+            .filter(|(k, _)| !(drop_select && k == "$select"))
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
+        let own = own_select.as_deref().map(|fields| ("$select", fields));
         let mut q = url.query_pairs_mut();
         q.clear();
         for (k, v) in kept
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(own)
             .chain(kind.extra_query.iter().copied())
         {
             q.append_pair(k, v);

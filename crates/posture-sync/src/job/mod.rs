@@ -247,6 +247,7 @@ impl SyncWorker {
                     configuration: kind.configuration,
                     now: self.runs.now(),
                     upserts: diff.upserts,
+                    refreshes: diff.refreshes,
                     removals: diff.removals,
                     added: diff.added,
                     changed: diff.changed,

@@ -11,4 +11,5 @@ pub const KIND: KindDef = KindDef {
     volatile: &["modifiedDateTime"],
     read: ReadMode::Full,
     extra_query: &[],
+    select: None,
 };

@@ -12,6 +12,7 @@ mod role_definitions;
 mod role_eligibility_instances;
 mod subscribed_skus;
 mod user_registration_details;
+mod user_sign_in_activity;
 mod users;
 
 use posture_graph::{EntityKind, EntitySpec};
@@ -40,11 +41,19 @@ pub struct KindDef {
     pub read: ReadMode,
     /// Extra query pairs for the first request, e.g. `$expand=principal`.
     pub extra_query: &'static [(&'static str, &'static str)],
+    /// The fields stored, when fewer than the catalog's `$select` (the catalog describes the
+    /// endpoint; a kind may keep only what no other kind already holds).
+    pub select: Option<&'static [&'static str]>,
 }
 
 impl KindDef {
     pub fn spec(&self) -> EntitySpec {
         self.graph.spec()
+    }
+
+    /// The `$select` the kind reads: its own, or else the catalog's (empty: whole objects).
+    pub fn select(&self) -> &'static [&'static str] {
+        self.select.unwrap_or(self.spec().select)
     }
 
     /// `GET /v1.0/<path>` as shown in ListEntityKinds.
@@ -65,6 +74,7 @@ pub const ALL: &[&KindDef] = &[
     &role_eligibility_instances::KIND,
     &subscribed_skus::KIND,
     &user_registration_details::KIND,
+    &user_sign_in_activity::KIND,
     &users::KIND,
 ];
 
@@ -90,6 +100,13 @@ mod tests {
         for kind in ALL {
             assert_eq!(kind.graph.name(), kind.name);
             assert!(posture_bus::validate_token(kind.name).is_ok());
+            for field in kind.select() {
+                assert!(
+                    kind.spec().select.is_empty() || kind.spec().select.contains(field),
+                    "{} selects {field}, which the catalog does not read",
+                    kind.name
+                );
+            }
             if kind.read == ReadMode::Delta {
                 assert!(
                     kind.spec().delta_path.is_some(),
@@ -99,6 +116,7 @@ mod tests {
             }
         }
         assert!(find("users").is_some());
+        assert!(find("user_sign_in_activity").is_some());
         assert!(find("no_such_kind").is_none());
     }
 }

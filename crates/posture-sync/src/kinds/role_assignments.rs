@@ -11,4 +11,5 @@ pub const KIND: KindDef = KindDef {
     volatile: &[],
     read: ReadMode::Full,
     extra_query: &[("$expand", "principal")],
+    select: None,
 };

@@ -11,4 +11,5 @@ pub const KIND: KindDef = KindDef {
     volatile: &["consumedUnits"],
     read: ReadMode::Full,
     extra_query: &[],
+    select: None,
 };

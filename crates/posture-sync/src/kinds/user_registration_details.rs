@@ -11,4 +11,5 @@ pub const KIND: KindDef = KindDef {
     volatile: &["lastUpdatedDateTime"],
     read: ReadMode::Full,
     extra_query: &[],
+    select: None,
 };

@@ -1,4 +1,5 @@
-//! Users, read with delta queries; sign-in activity is volatile (it never makes a new version).
+//! Users, read with delta queries. Sign-in activity is its own kind (`user_sign_in_activity`):
+//! delta does not return it and its throttling budget is far smaller.
 
 use super::{KindDef, ReadMode};
 use posture_graph::EntityKind;
@@ -8,7 +9,8 @@ pub const KIND: KindDef = KindDef {
     display_name: "Users",
     graph: EntityKind::Users,
     configuration: false,
-    volatile: &["signInActivity"],
+    volatile: &[],
     read: ReadMode::Delta,
     extra_query: &[],
+    select: None,
 };

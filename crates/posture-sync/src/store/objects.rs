@@ -11,6 +11,8 @@ use super::{InventoryStore, StoreError, from_micros, sql_error};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownObject {
     pub state_hash: String,
+    /// Differs from a fetched object's while its state hash is equal: only volatile fields moved.
+    pub content_hash: String,
     pub version: i64,
     pub removed: bool,
 }
@@ -103,15 +105,16 @@ fn object(row: ObjectRow) -> StoredObject {
 }
 
 impl InventoryStore {
-    /// Every stored object of a tenant's kind: id → hash, version, removed.
+    /// Every stored object of a tenant's kind: id → hashes, version, removed.
     pub async fn known_objects(
         &self,
         tenant_id: &str,
         kind: &str,
     ) -> Result<HashMap<String, KnownObject>, StoreError> {
-        let rows: Vec<(String, String, i64, bool)> = super::on_backend!(self.db(), |pool| {
+        let rows: Vec<(String, String, String, i64, bool)> = super::on_backend!(self.db(), |pool| {
             sqlx::query_as(
-                "SELECT object_id, state_hash, version, removed FROM objects WHERE tenant_id = $1 AND kind = $2",
+                "SELECT object_id, state_hash, content_hash, version, removed FROM objects \
+                 WHERE tenant_id = $1 AND kind = $2",
             )
             .bind(tenant_id)
             .bind(kind)
@@ -121,11 +124,12 @@ impl InventoryStore {
         });
         Ok(rows
             .into_iter()
-            .map(|(id, state_hash, version, removed)| {
+            .map(|(id, state_hash, content_hash, version, removed)| {
                 (
                     id,
                     KnownObject {
                         state_hash,
+                        content_hash,
                         version,
                         removed,
                     },

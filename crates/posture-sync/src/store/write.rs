@@ -33,6 +33,9 @@ pub struct PageWrite<'a> {
     pub configuration: bool,
     pub now: DateTime<Utc>,
     pub upserts: Vec<Upsert>,
+    /// Objects whose volatile fields alone changed: content and hash rewritten in place, same
+    /// version, no version row, `changed_at` kept.
+    pub refreshes: Vec<Upsert>,
     /// Object id and the version its removal creates.
     pub removals: Vec<(String, i64)>,
     pub added: u64,
@@ -59,6 +62,10 @@ const ON_CONFLICT: &str = " ON CONFLICT (tenant_id, kind, object_id) DO UPDATE S
      state_hash = excluded.state_hash, version = excluded.version, removed = FALSE, removed_at = NULL, \
      last_seen = excluded.last_seen, changed_at = excluded.changed_at, last_run_id = excluded.last_run_id";
 
+const ON_CONFLICT_REFRESH: &str = " ON CONFLICT (tenant_id, kind, object_id) DO UPDATE SET \
+     display_name = excluded.display_name, content = excluded.content, content_hash = excluded.content_hash, \
+     last_seen = excluded.last_seen, last_run_id = excluded.last_run_id";
+
 impl InventoryStore {
     /// Applies one page (or the final sweep) atomically.
     pub async fn apply_page(&self, page: &PageWrite<'_>) -> Result<WriteOutcome, StoreError> {
@@ -67,8 +74,16 @@ impl InventoryStore {
         macro_rules! apply {
             ($pool:expr, $engine:ty) => {{
                 let mut tx = $pool.begin_write().await.map_err(sql_error("starting a page write"))?;
+                for chunk in page.refreshes.chunks(batch) {
+                    let done = <$engine as BatchSql>::upsert_sql(page, chunk, ON_CONFLICT_REFRESH)
+                        .build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(sql_error("refreshing objects"))?;
+                    rows += done.rows_affected();
+                }
                 for chunk in page.upserts.chunks(batch) {
-                    let done = <$engine as BatchSql>::upsert_sql(page, chunk)
+                    let done = <$engine as BatchSql>::upsert_sql(page, chunk, ON_CONFLICT)
                         .build()
                         .execute(&mut *tx)
                         .await
@@ -147,12 +162,13 @@ impl InventoryStore {
 
 /// Engine-specific batch statements.
 trait BatchSql: sqlx::Database {
-    fn upsert_sql(page: &PageWrite<'_>, chunk: &[Upsert]) -> QueryBuilder<Self>;
+    /// Inserts `chunk`; an existing row is updated as `on_conflict` says.
+    fn upsert_sql(page: &PageWrite<'_>, chunk: &[Upsert], on_conflict: &str) -> QueryBuilder<Self>;
     fn versions_sql(page: &PageWrite<'_>, chunk: &[Upsert]) -> QueryBuilder<Self>;
 }
 
 impl BatchSql for Postgres {
-    fn upsert_sql(page: &PageWrite<'_>, chunk: &[Upsert]) -> QueryBuilder<Postgres> {
+    fn upsert_sql(page: &PageWrite<'_>, chunk: &[Upsert], on_conflict: &str) -> QueryBuilder<Postgres> {
         let col = |f: fn(&Upsert) -> String| chunk.iter().map(f).collect::<Vec<String>>();
         let now = micros(page.now);
         let mut q = QueryBuilder::<Postgres>::new("");
@@ -181,7 +197,7 @@ impl BatchSql for Postgres {
         q.push("::text[], ");
         q.push_bind(chunk.iter().map(|u| u.version).collect::<Vec<i64>>());
         q.push("::bigint[]) AS t(object_id, display_name, content, content_hash, state_hash, version)");
-        q.push(ON_CONFLICT);
+        q.push(on_conflict);
         q
     }
 
@@ -212,7 +228,7 @@ impl BatchSql for Postgres {
 }
 
 impl BatchSql for Sqlite {
-    fn upsert_sql(page: &PageWrite<'_>, chunk: &[Upsert]) -> QueryBuilder<Sqlite> {
+    fn upsert_sql(page: &PageWrite<'_>, chunk: &[Upsert], on_conflict: &str) -> QueryBuilder<Sqlite> {
         let now = micros(page.now);
         let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO objects ({UPSERT_COLUMNS}) "));
         q.push_values(chunk, |mut row, u| {
@@ -231,7 +247,7 @@ impl BatchSql for Sqlite {
                 .push_bind(now)
                 .push_bind(page.run_id.to_owned());
         });
-        q.push(ON_CONFLICT);
+        q.push(on_conflict);
         q
     }
 

@@ -1,59 +1,71 @@
 //! The gRPC contract: watching a run, one active run per tenant, and validation of requests.
 
+use std::future::Future;
 use std::time::Duration;
 
 use futures::StreamExt;
-use posture_graph_sim::{FaultRule, FaultSpec, Latency, TenantSpec};
-use posture_kit::db::test_support::TestDatabase;
+use posture_graph_sim::{FaultRule, FaultSpec, Latency, TenantInfo, TenantSpec};
 use posture_proto::v1 as pb;
 use posture_proto::v1::watch_sync_run_response::Update;
 use tonic::Code;
+use tonic::codec::Streaming;
 
-use crate::world::{World, settings, wait_for_run};
+use crate::world::{SyncProcess, World, sqlite_world, start_run, wait_for_run};
 
-/// Users pages that take a while, so a run stays active long enough to observe.
-fn slow_users() -> FaultSpec {
-    FaultSpec {
-        seed: 1,
-        rules: vec![FaultRule {
-            path: "/v1.0/users*".into(),
-            latency: Some(Latency::Fixed { ms: 150 }),
-            ..FaultRule::default()
-        }],
+/// A tenant of `users` whose users pages take a while, so a run stays active long enough to
+/// observe, with a sync process ready.
+async fn slow_tenant(users: u32) -> (World, TenantInfo, SyncProcess) {
+    sqlite_world(TenantSpec {
+        users,
+        faults: Some(FaultSpec {
+            seed: 1,
+            rules: vec![FaultRule {
+                path: "/v1.0/users*".into(),
+                latency: Some(Latency::Fixed { ms: 150 }),
+                ..FaultRule::default()
+            }],
+        }),
+        ..TenantSpec::default()
+    })
+    .await
+}
+
+async fn watch(process: &SyncProcess, tenant: &TenantInfo, run_id: &str) -> Streaming<pb::WatchSyncRunResponse> {
+    process
+        .sync()
+        .watch_sync_run(pb::WatchSyncRunRequest {
+            tenant_id: tenant.tenant_id.to_string(),
+            run_id: run_id.to_owned(),
+        })
+        .await
+        .expect("watching")
+        .into_inner()
+}
+
+async fn cancel(process: &SyncProcess, tenant: &TenantInfo, run_id: &str) -> Result<pb::SyncRun, tonic::Status> {
+    let response = process
+        .sync()
+        .cancel_sync_run(pb::CancelSyncRunRequest {
+            tenant_id: tenant.tenant_id.to_string(),
+            run_id: run_id.to_owned(),
+        })
+        .await?;
+    Ok(response.into_inner().run.expect("run"))
+}
+
+/// Asserts the call is refused with INVALID_ARGUMENT; `what` names the case in a failure.
+async fn expect_invalid<T: std::fmt::Debug>(what: &str, call: impl Future<Output = Result<T, tonic::Status>>) {
+    match call.await {
+        Err(s) if s.code() == Code::InvalidArgument => {}
+        other => panic!("{what}: expected INVALID_ARGUMENT, got {other:?}"),
     }
 }
 
 #[tokio::test]
 async fn watch_stream_reports_progress() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
-    let tenant = world
-        .tenant(TenantSpec {
-            users: 4_000,
-            faults: Some(slow_users()),
-            ..TenantSpec::default()
-        })
-        .await;
-    let process = world.start_sync(settings()).await;
-    let run = process
-        .sync()
-        .start_sync(pb::StartSyncRequest {
-            tenant_id: tenant.tenant_id.to_string(),
-            entity_kinds: vec!["users".into(), "organization".into()],
-        })
-        .await
-        .expect("started")
-        .into_inner()
-        .run
-        .expect("run");
-    let mut stream = process
-        .sync()
-        .watch_sync_run(pb::WatchSyncRunRequest {
-            tenant_id: tenant.tenant_id.to_string(),
-            run_id: run.run_id.clone(),
-        })
-        .await
-        .expect("watching")
-        .into_inner();
+    let (_world, tenant, process) = slow_tenant(4_000).await;
+    let run = start_run(&process, &tenant, &["users", "organization"]).await;
+    let mut stream = watch(&process, &tenant, &run.run_id).await;
     let mut updates = Vec::new();
     while let Some(update) = tokio::time::timeout(Duration::from_secs(60), stream.next())
         .await
@@ -87,47 +99,22 @@ async fn watch_stream_reports_progress() {
     );
 
     // Watching a finished run yields its snapshot only.
-    let finished: Vec<_> = process
-        .sync()
-        .watch_sync_run(pb::WatchSyncRunRequest {
-            tenant_id: tenant.tenant_id.to_string(),
-            run_id: run.run_id.clone(),
-        })
-        .await
-        .expect("watching")
-        .into_inner()
-        .collect()
-        .await;
+    let finished: Vec<_> = watch(&process, &tenant, &run.run_id).await.collect().await;
     assert_eq!(finished.len(), 1);
 }
 
 #[tokio::test]
 async fn start_sync_twice_is_already_exists() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
-    let tenant = world
-        .tenant(TenantSpec {
-            users: 3_000,
-            faults: Some(slow_users()),
-            ..TenantSpec::default()
-        })
-        .await;
-    let process = world.start_sync(settings()).await;
+    let (_world, tenant, process) = slow_tenant(3_000).await;
+    let first = start_run(&process, &tenant, &["users"]).await;
+    assert_eq!(first.state, pb::SyncRunState::Pending as i32);
     let request = pb::StartSyncRequest {
         tenant_id: tenant.tenant_id.to_string(),
         entity_kinds: vec!["users".into()],
     };
-    let first = process
-        .sync()
-        .start_sync(request.clone())
-        .await
-        .expect("first run")
-        .into_inner()
-        .run
-        .expect("run");
-    assert_eq!(first.state, pb::SyncRunState::Pending as i32);
     let refused = process
         .sync()
-        .start_sync(request.clone())
+        .start_sync(request)
         .await
         .expect_err("a run is active");
     assert_eq!(refused.code(), Code::AlreadyExists);
@@ -146,102 +133,58 @@ async fn start_sync_twice_is_already_exists() {
         .expect("list")
         .into_inner();
     assert_eq!(listed.runs.len(), 1);
-    process
-        .sync()
-        .start_sync(request)
-        .await
-        .expect("a new run once the first is done");
+    // A new run once the first is done.
+    start_run(&process, &tenant, &["users"]).await;
 }
 
 #[tokio::test]
 async fn malformed_requests_are_invalid_argument() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
-    let tenant = world.tenant(TenantSpec::default()).await;
+    let (_world, tenant, process) = sqlite_world(TenantSpec::default()).await;
     let tid = tenant.tenant_id.to_string();
-    let process = world.start_sync(settings()).await;
     let mut sync = process.sync();
     let mut inventory = process.inventory();
-    let invalid = |r: Result<_, tonic::Status>, what: &str| match r {
-        Err(s) if s.code() == Code::InvalidArgument => {}
-        other => panic!("{what}: expected INVALID_ARGUMENT, got {other:?}"),
+    let start = |tenant_id: &str, kinds: &[&str]| pb::StartSyncRequest {
+        tenant_id: tenant_id.to_owned(),
+        entity_kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
     };
-    invalid(
-        sync.start_sync(pb::StartSyncRequest {
-            tenant_id: "contoso.com".into(),
-            entity_kinds: vec![],
-        })
-        .await
-        .map(|_| ()),
-        "domain as tenant",
-    );
-    invalid(
-        sync.start_sync(pb::StartSyncRequest {
-            tenant_id: tid.clone(),
-            entity_kinds: vec!["users.>".into()],
-        })
-        .await
-        .map(|_| ()),
-        "unknown kind",
-    );
-    invalid(
+    expect_invalid("domain as tenant", sync.start_sync(start("contoso.com", &[]))).await;
+    expect_invalid("unknown kind", sync.start_sync(start(&tid, &["users.>"]))).await;
+    expect_invalid(
+        "bad run id",
         sync.get_sync_run(pb::GetSyncRunRequest {
             tenant_id: tid.clone(),
             run_id: "1; DROP TABLE runs".into(),
-        })
-        .await
-        .map(|_| ()),
-        "bad run id",
-    );
-    invalid(
-        sync.list_sync_runs(pb::ListSyncRunsRequest {
-            page_size: -1,
-            ..Default::default()
-        })
-        .await
-        .map(|_| ()),
-        "negative page size",
-    );
-    invalid(
-        sync.list_sync_runs(pb::ListSyncRunsRequest {
-            page_token: "%%%".into(),
-            ..Default::default()
-        })
-        .await
-        .map(|_| ()),
-        "forged page token",
-    );
-    invalid(
-        sync.list_sync_runs(pb::ListSyncRunsRequest {
-            state: 99,
-            ..Default::default()
-        })
-        .await
-        .map(|_| ()),
-        "unknown state",
-    );
-    invalid(
-        inventory
-            .list_objects(pb::ListObjectsRequest {
-                tenant_id: tid.clone(),
-                entity_kind: String::new(),
-                ..Default::default()
-            })
-            .await
-            .map(|_| ()),
+        }),
+    )
+    .await;
+    let list = |page_size: i32, page_token: &str, state: i32| pb::ListSyncRunsRequest {
+        page_size,
+        page_token: page_token.to_owned(),
+        state,
+        ..Default::default()
+    };
+    expect_invalid("negative page size", sync.list_sync_runs(list(-1, "", 0))).await;
+    expect_invalid("forged page token", sync.list_sync_runs(list(0, "%%%", 0))).await;
+    expect_invalid("unknown state", sync.list_sync_runs(list(0, "", 99))).await;
+    expect_invalid(
         "missing kind",
-    );
-    invalid(
-        inventory
-            .get_object_version(pb::GetObjectVersionRequest {
-                tenant_id: tid.clone(),
-                entity_kind: "conditional_access_policies".into(),
-                object_id: "x".into(),
-                version: 0,
-            })
-            .await
-            .map(|_| ()),
+        inventory.list_objects(pb::ListObjectsRequest {
+            tenant_id: tid.clone(),
+            entity_kind: String::new(),
+            ..Default::default()
+        }),
+    )
+    .await;
+    expect_invalid(
         "version 0",
-    );
+        inventory.get_object_version(pb::GetObjectVersionRequest {
+            tenant_id: tid.clone(),
+            entity_kind: "conditional_access_policies".into(),
+            object_id: "x".into(),
+            version: 0,
+        }),
+    )
+    .await;
 
     let unknown_run = sync
         .get_sync_run(pb::GetSyncRunRequest {
@@ -261,10 +204,7 @@ async fn malformed_requests_are_invalid_argument() {
         .expect_err("never synced");
     assert_eq!(unknown_tenant.code(), Code::NotFound);
     let not_connected = sync
-        .start_sync(pb::StartSyncRequest {
-            tenant_id: uuid::Uuid::new_v4().to_string(),
-            entity_kinds: vec![],
-        })
+        .start_sync(start(&uuid::Uuid::new_v4().to_string(), &[]))
         .await
         .expect_err("no connection");
     assert_eq!(not_connected.code(), Code::FailedPrecondition);
@@ -283,45 +223,21 @@ async fn malformed_requests_are_invalid_argument() {
     assert!(
         kinds
             .iter()
+            .any(|k| k.name == "user_sign_in_activity" && !k.delta && !k.configuration)
+    );
+    assert!(
+        kinds
+            .iter()
             .any(|k| k.name == "conditional_access_policies" && k.configuration)
     );
 }
 
 #[tokio::test]
 async fn cancelled_run_stops_after_the_current_page_and_skips_the_rest() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
-    let tenant = world
-        .tenant(TenantSpec {
-            users: 6_000,
-            faults: Some(slow_users()),
-            ..TenantSpec::default()
-        })
-        .await;
-    let process = world.start_sync(settings()).await;
-    let tid = tenant.tenant_id.to_string();
-    let run = process
-        .sync()
-        .start_sync(pb::StartSyncRequest {
-            tenant_id: tid.clone(),
-            entity_kinds: vec!["users".into()],
-        })
-        .await
-        .expect("started")
-        .into_inner()
-        .run
-        .expect("run");
+    let (_world, tenant, process) = slow_tenant(6_000).await;
+    let run = start_run(&process, &tenant, &["users"]).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let cancelled = process
-        .sync()
-        .cancel_sync_run(pb::CancelSyncRunRequest {
-            tenant_id: tid.clone(),
-            run_id: run.run_id.clone(),
-        })
-        .await
-        .expect("cancelled")
-        .into_inner()
-        .run
-        .expect("run");
+    let cancelled = cancel(&process, &tenant, &run.run_id).await.expect("cancelled");
     assert_eq!(cancelled.state, pb::SyncRunState::Cancelled as i32);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let users = loop {
@@ -340,12 +256,7 @@ async fn cancelled_run_stops_after_the_current_page_and_skips_the_rest() {
         users.error.map(|e| e.error_class),
         Some(pb::ErrorClass::Cancelled as i32)
     );
-    let again = process
-        .sync()
-        .cancel_sync_run(pb::CancelSyncRunRequest {
-            tenant_id: tid,
-            run_id: run.run_id,
-        })
+    let again = cancel(&process, &tenant, &run.run_id)
         .await
         .expect_err("already finished");
     assert_eq!(again.code(), Code::FailedPrecondition);

@@ -9,7 +9,7 @@ use crate::ground_truth::assert_matches_truth;
 use crate::world::{World, entity, settings, sync_and_wait};
 
 /// Every permission the sync's kinds need.
-fn all_permissions() -> Vec<String> {
+pub fn all_permissions() -> Vec<String> {
     let mut all: Vec<String> = posture_sync::kinds::ALL
         .iter()
         .flat_map(|k| k.spec().permissions.iter().map(|p| (*p).to_owned()))
@@ -78,7 +78,12 @@ async fn licence_gap_skips_entity_with_reason() {
         })
         .await;
     let process = world.start_sync(settings()).await;
-    let run = sync_and_wait(&process, &tenant, &["role_eligibility_instances", "users"]).await;
+    let run = sync_and_wait(
+        &process,
+        &tenant,
+        &["role_eligibility_instances", "user_sign_in_activity", "users"],
+    )
+    .await;
     assert_eq!(
         run.state,
         pb::SyncRunState::Succeeded as i32,
@@ -89,9 +94,14 @@ async fn licence_gap_skips_entity_with_reason() {
     let reason = pim.error.clone().expect("a reason");
     assert_eq!(reason.error_class, pb::ErrorClass::License as i32);
     assert!(reason.message.contains("P2"), "{reason:?}");
+    let sign_ins = entity(&run, "user_sign_in_activity");
+    assert_eq!(sign_ins.state, pb::EntitySyncState::Skipped as i32);
+    let reason = sign_ins.error.clone().expect("a reason");
+    assert_eq!(reason.error_class, pb::ErrorClass::License as i32);
+    assert!(reason.message.contains("P1"), "{reason:?}");
     let users = entity(&run, "users");
     assert_eq!(users.state, pb::EntitySyncState::Succeeded as i32);
-    // Without P1 the users are synced without sign-in activity.
+    // Without P1 the users are synced all the same (sign-in activity is its own kind).
     let tid = tenant.tenant_id.to_string();
     let stored = crate::ground_truth::stored_objects(&process, &tid, "users").await;
     assert!(!stored.is_empty());

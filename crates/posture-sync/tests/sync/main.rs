@@ -7,5 +7,6 @@ mod crash;
 mod failures;
 mod ground_truth;
 mod nats;
+mod sign_in;
 mod store;
 mod world;

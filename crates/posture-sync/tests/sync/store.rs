@@ -35,6 +35,7 @@ fn page<'a>(
         now: Utc::now(),
         added: upserts.len() as u64,
         upserts,
+        refreshes: vec![],
         removals,
         changed: 0,
         unchanged: 0,
@@ -239,5 +240,57 @@ posture_kit::db_test!(
         new_run(&store, &second)
             .await
             .expect("a new run once the first is done");
+    }
+);
+
+posture_kit::db_test!(
+    a_refresh_rewrites_content_without_a_version_or_a_change,
+    |db: TestDatabase| async move {
+        let store = store(&db).await;
+        let run = uuid::Uuid::new_v4().to_string();
+        new_run(&store, &run).await.expect("run created");
+        let stable = posture_sync::canonical::sha256_hex(r#"{"id":"a"}"#);
+        let at = |content: &str| Upsert {
+            state_hash: stable.clone(),
+            ..upsert("a", content, 1)
+        };
+        let january = r#"{"id":"a","modifiedDateTime":"2026-01-01T00:00:00Z"}"#;
+        store
+            .apply_page(&page(&run, vec![at(january)], vec![], None))
+            .await
+            .expect("first write");
+        let before = store
+            .object(TENANT, "conditional_access_policies", "a")
+            .await
+            .expect("read")
+            .expect("stored");
+
+        let february = r#"{"id":"a","modifiedDateTime":"2026-02-01T00:00:00Z"}"#;
+        let mut refresh = page(&run, vec![], vec![], None);
+        refresh.refreshes = vec![at(february)];
+        refresh.unchanged = 1;
+        refresh.now = before.changed_at + chrono::Duration::seconds(5);
+        let outcome = store.apply_page(&refresh).await.expect("refresh");
+        assert_eq!(outcome.rows_written, 1, "the object only, no version row");
+
+        let after = store
+            .object(TENANT, "conditional_access_policies", "a")
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(after.content, february);
+        assert_eq!(after.content_hash, posture_sync::canonical::sha256_hex(february));
+        assert_eq!(after.version, 1);
+        assert_eq!(after.changed_at, before.changed_at);
+        assert_eq!(after.last_seen, refresh.now);
+        assert_eq!(store.row_counts().await.expect("counts"), (1, 1));
+        let known = store
+            .known_objects(TENANT, "conditional_access_policies")
+            .await
+            .expect("known");
+        assert_eq!(known["a"].state_hash, stable);
+        assert_eq!(known["a"].content_hash, after.content_hash);
+        let entity = &store.run(&run).await.expect("read run").expect("run").entities[0];
+        assert_eq!((entity.added, entity.changed, entity.unchanged), (1, 0, 1));
     }
 );

@@ -206,9 +206,17 @@ impl World {
     }
 }
 
-/// Starts a run and waits until it is terminal.
-pub async fn sync_and_wait(process: &SyncProcess, tenant: &TenantInfo, kinds: &[&str]) -> pb::SyncRun {
-    let run = process
+/// The common start of a test: a world on SQLite, one connected tenant, one sync process.
+pub async fn sqlite_world(spec: TenantSpec) -> (World, TenantInfo, SyncProcess) {
+    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+    let tenant = world.tenant(spec).await;
+    let process = world.start_sync(settings()).await;
+    (world, tenant, process)
+}
+
+/// Starts a run of `kinds` (every kind when empty) and returns it as started.
+pub async fn start_run(process: &SyncProcess, tenant: &TenantInfo, kinds: &[&str]) -> pb::SyncRun {
+    process
         .sync()
         .start_sync(pb::StartSyncRequest {
             tenant_id: tenant.tenant_id.to_string(),
@@ -218,7 +226,12 @@ pub async fn sync_and_wait(process: &SyncProcess, tenant: &TenantInfo, kinds: &[
         .expect("run starts")
         .into_inner()
         .run
-        .expect("run");
+        .expect("run")
+}
+
+/// Starts a run and waits until it is terminal.
+pub async fn sync_and_wait(process: &SyncProcess, tenant: &TenantInfo, kinds: &[&str]) -> pb::SyncRun {
+    let run = start_run(process, tenant, kinds).await;
     wait_for_run(process, tenant, &run.run_id).await
 }
 

@@ -1,0 +1,98 @@
+//! Sign-in activity, its own kind: a full read of `{id, signInActivity}` per user in pages of 500
+//! under its own throttling family, sign-in times that never count as a change, and a missing
+//! permission that fails this entity alone.
+
+use posture_graph_sim::{Profile, TenantSpec};
+use posture_proto::v1 as pb;
+
+use crate::failures::all_permissions;
+use crate::ground_truth::{assert_matches_truth, stored_objects};
+use crate::world::{entity, sqlite_world, sync_and_wait};
+
+const SIGN_INS: &str = "user_sign_in_activity";
+
+/// The query pairs of the first sign-in request the simulator saw.
+fn first_sign_in_query(world: &crate::world::World, tenant: &str) -> Vec<(String, String)> {
+    let log = world.sim.request_log(tenant);
+    let first = log
+        .iter()
+        .find(|r| r.path.starts_with("/v1.0/users?") && r.path.contains("signInActivity"))
+        .expect("sign-in activity was read");
+    let url = url::Url::parse(&format!("http://sim{}", first.path)).expect("a request path");
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+async fn sign_ins_are_stored_as_the_simulator_holds_them(profile: Profile) {
+    let (world, tenant, process) = sqlite_world(TenantSpec {
+        profile,
+        users: 1_200,
+        ..TenantSpec::default()
+    })
+    .await;
+    let tid = tenant.tenant_id.to_string();
+    let run = sync_and_wait(&process, &tenant, &[SIGN_INS, "users"]).await;
+    assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+    let kind = posture_sync::kinds::find(SIGN_INS).expect("a registered kind");
+    assert_matches_truth(&world, &process, &tid, kind).await;
+    let truth = world.sim.ground_truth(&tid, "users").expect("truth").count as u64;
+    let first = entity(&run, SIGN_INS);
+    assert_eq!(first.counts.as_ref().map(|c| c.added), Some(truth));
+    assert_eq!(u64::from(first.pages), truth.div_ceil(500));
+    let query = first_sign_in_query(&world, &tid);
+    assert!(query.contains(&("$select".into(), "id,signInActivity".into())), "{query:?}");
+    assert!(query.contains(&("$top".into(), "500".into())), "{query:?}");
+    let users = stored_objects(&process, &tid, "users").await;
+    assert_eq!(users.len() as u64, truth);
+    assert!(users.values().all(|u| u.get("signInActivity").is_none()));
+
+    // The same sign-in times again: nothing written, every object unchanged.
+    let written = process.role.rows_written();
+    let again = sync_and_wait(&process, &tenant, &[SIGN_INS]).await;
+    assert_eq!(again.state, pb::SyncRunState::Succeeded as i32, "{again:#?}");
+    assert_eq!(process.role.rows_written(), written);
+    let counts = entity(&again, SIGN_INS).counts.clone().expect("counts");
+    assert_eq!(
+        (counts.added, counts.changed, counts.removed, counts.unchanged),
+        (0, 0, 0, truth)
+    );
+}
+
+#[tokio::test]
+async fn typical_tenant_sign_ins_match_the_simulator_and_resync_writes_nothing() {
+    sign_ins_are_stored_as_the_simulator_holds_them(Profile::Typical).await;
+}
+
+#[tokio::test]
+async fn neglected_tenant_sign_ins_match_the_simulator_and_resync_writes_nothing() {
+    sign_ins_are_stored_as_the_simulator_holds_them(Profile::Neglected).await;
+}
+
+#[tokio::test]
+async fn without_audit_log_permission_only_sign_in_activity_fails_naming_it() {
+    let permissions = all_permissions()
+        .into_iter()
+        .filter(|p| p != "AuditLog.Read.All")
+        .collect();
+    let (_world, tenant, process) = sqlite_world(TenantSpec {
+        permissions: Some(permissions),
+        ..TenantSpec::default()
+    })
+    .await;
+    let run = sync_and_wait(&process, &tenant, &["organization", SIGN_INS, "users"]).await;
+    assert_eq!(run.state, pb::SyncRunState::PartiallySucceeded as i32, "{run:#?}");
+    let sign_ins = entity(&run, SIGN_INS);
+    assert_eq!(sign_ins.state, pb::EntitySyncState::Failed as i32);
+    let reason = sign_ins.error.clone().expect("a reason");
+    assert_eq!(reason.error_class, pb::ErrorClass::Permission as i32);
+    assert_eq!(reason.http_status, 403);
+    assert!(
+        reason.missing_permissions.iter().any(|p| p == "AuditLog.Read.All"),
+        "{reason:?}"
+    );
+    assert!(reason.endpoint.contains("/users"), "{reason:?}");
+    for ok in ["organization", "users"] {
+        assert_eq!(entity(&run, ok).state, pb::EntitySyncState::Succeeded as i32, "{ok}");
+    }
+}
