@@ -12,6 +12,7 @@ mod pack;
 mod report;
 mod result;
 mod score;
+pub mod service;
 
 pub use document::{
     Collection, CollectionKind, CollectionStatus, DEFAULT_PARAMETERS, Licences, PRIVILEGED_ROLE_TEMPLATE_IDS,
@@ -24,3 +25,4 @@ pub use pack::{ControlMetadata, FrameworkReference, PolicyPack, Severity};
 pub use report::render_html;
 pub use result::{Assessment, ControlResult, Evidence, Status};
 pub use score::{FrameworkScore, OVERALL, score};
+pub use service::{render_html_from_api, render_html_from_api_named};

@@ -105,6 +105,20 @@ impl PolicyPack {
         PolicyPack { controls }
     }
 
+    /// The built-in pack's version: the crate version and a digest of every embedded module, so
+    /// an assessment records exactly which policies judged it.
+    pub fn builtin_version() -> String {
+        // FNV-1a over paths and sources: stable across builds and platforms, no dependency.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for (path, source) in BUILTIN {
+            for byte in path.bytes().chain([0]).chain(source.bytes()).chain([0]) {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        format!("builtin-{}+{hash:016x}", env!("CARGO_PKG_VERSION"))
+    }
+
     /// Metadata of every control that loaded, in pack order.
     pub fn controls(&self) -> Vec<&ControlMetadata> {
         self.controls.iter().filter_map(|c| c.metadata()).collect()

@@ -36,6 +36,8 @@ pub const RPC_ROLES: &[(&str, AccessRole)] = &[
     ("/posture.v1.AssessmentService/GetLatestAssessment", Viewer),
     ("/posture.v1.AssessmentService/ListAssessments", Viewer),
     ("/posture.v1.AssessmentService/ListFindings", Viewer),
+    ("/posture.v1.AssessmentService/GetAssessmentSettings", Viewer),
+    ("/posture.v1.AssessmentService/UpdateAssessmentSettings", Admin),
     ("/posture.v1.ExceptionService/CreateException", Operator),
     ("/posture.v1.ExceptionService/ListExceptions", Viewer),
     ("/posture.v1.ExceptionService/DeleteException", Operator),

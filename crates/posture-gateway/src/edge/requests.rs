@@ -11,6 +11,19 @@ use super::checks::{
     optional_identifier, optional_tenant, optional_uuid, paging, tenant, tenants, text, uuid,
 };
 
+/// Most emergency-access accounts a tenant may declare (the assessment role checks each id).
+const MAX_EMERGENCY_ACCOUNTS: usize = 50;
+
+fn emergency_accounts(field: &str, ids: &[String]) -> Result<(), ServiceError> {
+    if ids.len() > MAX_EMERGENCY_ACCOUNTS {
+        return Err(ServiceError::invalid(
+            field,
+            format!("must name at most {MAX_EMERGENCY_ACCOUNTS} accounts"),
+        ));
+    }
+    ids.iter().try_for_each(|id| uuid(field, id))
+}
+
 /// The tenants a request touches, to be checked against the caller's scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Touches {
@@ -89,6 +102,8 @@ tenant_request! {
         .and_then(|()| optional_identifier("control_id", &r.control_id))
         .and_then(|()| optional_identifier("framework", &r.framework))
         .and_then(|()| paging(r.page_size, &r.page_token));
+    GetAssessmentSettingsRequest;
+    UpdateAssessmentSettingsRequest => |r| emergency_accounts("emergency_access_accounts", &r.emergency_access_accounts);
     CreateExceptionRequest => |r| identifier("control_id", &r.control_id)
         .and_then(|()| identifiers("object_ids", &r.object_ids))
         .and_then(|()| text("reason", &r.reason, MAX_TEXT_LEN))

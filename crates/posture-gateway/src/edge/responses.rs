@@ -43,6 +43,8 @@ single_tenant!(
     GetLatestAssessmentResponse,
     ListAssessmentsResponse,
     ListFindingsResponse,
+    GetAssessmentSettingsResponse,
+    UpdateAssessmentSettingsResponse,
     CreateExceptionResponse,
     ListExceptionsResponse,
     DeleteExceptionResponse,

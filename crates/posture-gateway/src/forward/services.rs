@@ -116,6 +116,8 @@ forward_service! {
         get_latest_assessment(GetLatestAssessmentRequest) -> GetLatestAssessmentResponse;
         list_assessments(ListAssessmentsRequest) -> ListAssessmentsResponse;
         list_findings(ListFindingsRequest) -> ListFindingsResponse;
+        get_assessment_settings(GetAssessmentSettingsRequest) -> GetAssessmentSettingsResponse;
+        update_assessment_settings(UpdateAssessmentSettingsRequest) -> UpdateAssessmentSettingsResponse;
     }
 }
 

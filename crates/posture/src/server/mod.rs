@@ -20,12 +20,13 @@ use tokio::task::JoinHandle;
 
 pub use first_run::{ensure_sqlite_folder, prepare_standalone};
 
-/// Roles this build can run. The assessment service is not part of it yet.
-pub const AVAILABLE_ROLES: [ServiceRole; 5] = [
+/// Roles this build can run.
+pub const AVAILABLE_ROLES: [ServiceRole; 6] = [
     ServiceRole::Credentials,
     ServiceRole::Tokens,
     ServiceRole::Sync,
     ServiceRole::Scheduler,
+    ServiceRole::Assessment,
     ServiceRole::Gateway,
 ];
 
@@ -61,7 +62,7 @@ pub async fn start(
             roles.push(*role);
         } else if strict {
             anyhow::bail!(
-                "the {role} role is not part of this build yet; available roles: credentials, tokens, sync, scheduler, gateway"
+                "the {role} role is not part of this build yet; available roles: credentials, tokens, sync, scheduler, assessment, gateway"
             );
         } else {
             tracing::warn!(%role, "role not part of this build yet; skipped");

@@ -151,6 +151,26 @@ pub async fn start_internal(
             .context("starting the scheduler role")?;
             Ok(role.register(server))
         }
+        ServiceRole::Assessment => {
+            let db = Db::connect(&config.database, "assessment")
+                .await
+                .context("assessment: database")?;
+            let role = posture_assessment::service::start(posture_assessment::service::AssessmentDeps {
+                db,
+                bus: Arc::clone(bus),
+                clock: clock(),
+                shutdown: shutdown.token(),
+                tasks: shutdown.tracker("assessment"),
+                sync: lazy_channel(&config.endpoints.sync, &config.grpc).context("endpoints.sync")?,
+                settings: posture_assessment::service::RoleSettings {
+                    max_message_bytes: config.grpc.max_message_bytes,
+                    ..posture_assessment::service::RoleSettings::default()
+                },
+            })
+            .await
+            .context("starting the assessment role")?;
+            Ok(role.register(server))
+        }
         other => anyhow::bail!("the {other} role is not part of this build yet"),
     }
 }

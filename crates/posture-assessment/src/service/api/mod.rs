@@ -1,0 +1,26 @@
+//! The role's public gRPC APIs: AssessmentService (controls, assessments, findings, tenant
+//! settings) and ExceptionService. Every read filters by tenant, so another tenant's assessment
+//! or exception id is NOT_FOUND.
+
+mod assessments;
+mod exceptions;
+mod validate;
+
+pub use assessments::AssessmentApi;
+pub use exceptions::ExceptionApi;
+pub use validate::PRINCIPAL_METADATA;
+
+use posture_kit::ServiceError;
+
+use super::store::StoreError;
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable { .. } => ServiceError::Unavailable {
+                what: "the assessment database".to_owned(),
+            },
+            other => ServiceError::internal("serving an assessment call", other),
+        }
+    }
+}

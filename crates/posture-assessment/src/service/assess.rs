@@ -1,0 +1,274 @@
+//! One assessment from start to finish: read the run's inventory through the sync role, build
+//! the tenant document with the tenant's settings, evaluate the pack, apply the active
+//! exceptions, store the findings and publish AssessmentCompleted. Used by the run-completed
+//! consumer and by StartAssessment alike.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use posture_bus::{Bus, BusExt, MessageId, Subject};
+use posture_kit::clock::SharedClock;
+use posture_proto::events::v1 as ev;
+use posture_proto::v1 as pb;
+use serde_json::Value;
+
+use super::convert;
+use super::reader::{InventoryReader, ReadError};
+use super::store::{AssessmentRecord, AssessmentStore, FailureRecord, NewAssessment, StoreError};
+use crate::{Collection, CollectionKind, Engine, PolicyPack, TenantDocumentBuilder, apply_exceptions};
+
+/// Subject token of the event this role publishes: `events.assessment-completed.<tenant>`.
+pub const ASSESSMENT_COMPLETED: &str = "assessment-completed";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssessError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("publishing AssessmentCompleted failed: {0}")]
+    Bus(#[from] posture_bus::BusError),
+    #[error("subject: {0}")]
+    Subject(#[from] posture_bus::SubjectError),
+    #[error("the evaluation task stopped: {0}")]
+    Evaluation(String),
+}
+
+impl AssessError {
+    /// Worth another delivery: a dependency was down, not wrong.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AssessError::Read(e) => e.is_transient(),
+            AssessError::Store(e) => e.is_transient(),
+            AssessError::Bus(_) => true,
+            AssessError::Subject(_) | AssessError::Evaluation(_) => false,
+        }
+    }
+
+    /// How the failure is kept on the assessment: plain words, no internals beyond the cause.
+    pub fn failure(&self) -> FailureRecord {
+        let (class, code) = match self {
+            AssessError::Read(ReadError::Sync { status, .. })
+                if status.code() == tonic::Code::Unavailable =>
+            {
+                (pb::ErrorClass::Transient, "SYNC_UNAVAILABLE")
+            }
+            AssessError::Read(_) => (pb::ErrorClass::Internal, "INVENTORY_UNREADABLE"),
+            AssessError::Store(_) => (pb::ErrorClass::Internal, "STORE_FAILED"),
+            AssessError::Bus(_) | AssessError::Subject(_) => (pb::ErrorClass::Internal, "BUS_FAILED"),
+            AssessError::Evaluation(_) => (pb::ErrorClass::Internal, "EVALUATION_FAILED"),
+        };
+        FailureRecord {
+            error_class: class as i32,
+            code: code.to_owned(),
+            message: self.to_string(),
+        }
+    }
+}
+
+/// What an assessment is created with.
+pub struct Request<'a> {
+    pub tenant_id: &'a str,
+    pub trigger: pb::AssessmentTrigger,
+    pub requested_by: &'a str,
+    pub sync_run_id: &'a str,
+}
+
+#[derive(Clone)]
+pub struct Assessor {
+    pub store: AssessmentStore,
+    pub reader: InventoryReader,
+    pub bus: Arc<dyn Bus>,
+    pub clock: SharedClock,
+    pub pack: Arc<PolicyPack>,
+    pub pack_version: Arc<str>,
+    /// An active assessment without progress for this long is abandoned (its process died).
+    pub stale_after: Duration,
+}
+
+impl Assessor {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Creates a PENDING assessment. `AlreadyExists` when the tenant has an active one (after
+    /// failing it if it went stale) or the run was already assessed.
+    pub async fn create(&self, request: &Request<'_>) -> Result<AssessmentRecord, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let new = NewAssessment {
+            assessment_id: &id,
+            tenant_id: request.tenant_id,
+            trigger: request.trigger as i32,
+            requested_by: request.requested_by,
+            sync_run_id: request.sync_run_id,
+            pack_version: &self.pack_version,
+            requested_at: self.now(),
+        };
+        match self.store.create_assessment(&new).await {
+            Err(StoreError::AlreadyExists { .. }) if self.abandon_stale(request.tenant_id).await? => {
+                self.store.create_assessment(&new).await?
+            }
+            other => other?,
+        }
+        self.store
+            .assessment(request.tenant_id, &id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt {
+                what: "assessment",
+                reason: format!("{id} vanished after it was created"),
+            })
+    }
+
+    /// Fails the tenant's active assessment if nothing happened to it for `stale_after`.
+    async fn abandon_stale(&self, tenant_id: &str) -> Result<bool, StoreError> {
+        let Some(active) = self.store.active_assessment(tenant_id).await? else {
+            return Ok(false);
+        };
+        let last = active.started_at.unwrap_or(active.requested_at);
+        let stale = chrono::Duration::from_std(self.stale_after).unwrap_or(chrono::Duration::MAX);
+        if self.now() - last < stale {
+            return Ok(false);
+        }
+        tracing::warn!(assessment = %active.assessment_id, tenant = %tenant_id, "abandoning a stale assessment");
+        let failure = FailureRecord {
+            error_class: pb::ErrorClass::Internal as i32,
+            code: "ABANDONED".to_owned(),
+            message: format!(
+                "no progress for {} minutes; the process running it stopped",
+                self.stale_after.as_secs() / 60
+            ),
+        };
+        if self
+            .store
+            .fail_assessment(&active.assessment_id, &failure, self.now())
+            .await?
+        {
+            self.publish_completed(&active.assessment_id, tenant_id)
+                .await
+                .ok();
+        }
+        Ok(true)
+    }
+
+    /// Evaluates `assessment` over the inventory `run` left and completes it. A finished
+    /// assessment is left alone (a redelivery after success).
+    pub async fn execute(&self, assessment: &AssessmentRecord, run: &pb::SyncRun) -> Result<(), AssessError> {
+        let tenant = assessment.tenant_id.as_str();
+        if !self
+            .store
+            .mark_running(&assessment.assessment_id, self.now())
+            .await?
+        {
+            return Ok(());
+        }
+        let settings = self.store.settings(tenant).await?;
+        let collections = self.reader.collections(tenant, run).await?;
+        let now = self.now();
+        let exceptions = self.store.active_exceptions(tenant, now).await?;
+
+        let display_name = organization_name(&collections).unwrap_or_else(|| tenant.to_owned());
+        let mut builder = TenantDocumentBuilder::new(tenant, display_name)
+            .emergency_access_accounts(settings.emergency_access_accounts.clone())
+            .now(now);
+        for (name, value) in &settings.parameters {
+            builder = builder.parameter(name.clone(), *value);
+        }
+        for (kind, collection) in collections {
+            builder = builder.collection(kind, collection);
+        }
+        let pack = self.pack.clone();
+        let risks: Vec<_> = exceptions.iter().map(convert::risk_exception).collect();
+        // Evaluation is CPU-bound (up to a second or two for a large tenant): keep it off the
+        // async workers.
+        let evaluated = tokio::task::spawn_blocking(move || {
+            let mut evaluated = Engine::evaluate(&pack, &builder.build());
+            apply_exceptions(&mut evaluated, &risks, now);
+            evaluated
+        })
+        .await
+        .map_err(|e| AssessError::Evaluation(e.to_string()))?;
+
+        let findings: Vec<_> = evaluated
+            .results
+            .iter()
+            .map(|r| convert::finding(&assessment.assessment_id, tenant, r, &exceptions, now))
+            .collect();
+        let (counts, scores) = convert::scores(&evaluated.scores);
+        let completed = self
+            .store
+            .complete_assessment(&assessment.assessment_id, &counts, &scores, &findings, self.now())
+            .await?;
+        if completed {
+            tracing::info!(
+                assessment = %assessment.assessment_id,
+                tenant = %tenant,
+                run = %run.run_id,
+                passed = counts.passed,
+                failed = counts.failed,
+                errors = counts.error,
+                duration_ms = evaluated.duration.as_millis() as u64,
+                "assessment completed"
+            );
+            self.publish_completed(&assessment.assessment_id, tenant).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores the assessment as FAILED with the reason and announces it.
+    pub async fn fail(
+        &self,
+        assessment: &AssessmentRecord,
+        failure: &FailureRecord,
+    ) -> Result<(), AssessError> {
+        tracing::warn!(assessment = %assessment.assessment_id, tenant = %assessment.tenant_id, code = %failure.code, reason = %failure.message, "assessment failed");
+        if self
+            .store
+            .fail_assessment(&assessment.assessment_id, failure, self.now())
+            .await?
+        {
+            self.publish_completed(&assessment.assessment_id, &assessment.tenant_id)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes AssessmentCompleted once per assessment (the message id derives from its id).
+    async fn publish_completed(&self, assessment_id: &str, tenant_id: &str) -> Result<(), AssessError> {
+        let Some(record) = self.store.assessment(tenant_id, assessment_id).await? else {
+            return Ok(());
+        };
+        let event_id = uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("posture.assessment-completed.{assessment_id}").as_bytes(),
+        )
+        .to_string();
+        let event = ev::AssessmentCompleted {
+            event_id: event_id.clone(),
+            occurred_at: Some(convert::timestamp(
+                record.completed_at.unwrap_or_else(|| self.now()),
+            )),
+            tenant_id: tenant_id.to_owned(),
+            assessment: Some(convert::assessment(&record)),
+        };
+        let subject = Subject::events()
+            .token(ASSESSMENT_COMPLETED)?
+            .token(tenant_id)?
+            .build()?;
+        self.bus
+            .publish_message(subject, MessageId::new(event_id)?, &event)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The tenant's display name from its organization object, for the report.
+fn organization_name(collections: &[(CollectionKind, Collection)]) -> Option<String> {
+    collections
+        .iter()
+        .find(|(k, _)| *k == CollectionKind::Organization)
+        .and_then(|(_, c)| c.items.first())
+        .and_then(|o| o.get("displayName"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}

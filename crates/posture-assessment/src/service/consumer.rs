@@ -1,0 +1,125 @@
+//! Consumes SyncRunCompleted and assesses the run's inventory. Idempotent per sync run: the
+//! database allows one sync-triggered assessment per run, so a redelivery finds it and either
+//! leaves it (finished) or takes it over (its first attempt died midway).
+
+use async_trait::async_trait;
+use posture_bus::{Delivery, Handler, HandlerError};
+use posture_kit::error::require_uuid;
+use posture_proto::events::v1 as ev;
+use posture_proto::v1 as pb;
+
+use super::assess::{AssessError, Assessor, Request};
+use super::reader::is_assessable;
+use super::store::{AssessmentRecord, FailureRecord, StoreError};
+
+/// Subject token of the sync role's event (`events.run-completed.<tenant>`).
+pub const RUN_COMPLETED: &str = "run-completed";
+/// Durable consumer name.
+pub const CONSUMER: &str = "assessment-run-completed";
+/// `requested_by` of assessments a completed run triggered.
+pub const SYNC_PRINCIPAL: &str = "sync";
+
+pub struct RunCompletedHandler {
+    pub assessor: Assessor,
+}
+
+fn store_error(e: StoreError) -> HandlerError {
+    if e.is_transient() {
+        HandlerError::transient(e)
+    } else {
+        HandlerError::permanent(e)
+    }
+}
+
+impl RunCompletedHandler {
+    /// The run's assessment: the existing one, or a new one.
+    async fn assessment(&self, tenant: &str, run_id: &str) -> Result<AssessmentRecord, HandlerError> {
+        let store = &self.assessor.store;
+        if let Some(existing) = store
+            .assessment_of_run(tenant, run_id)
+            .await
+            .map_err(store_error)?
+        {
+            return Ok(existing);
+        }
+        let request = Request {
+            tenant_id: tenant,
+            trigger: pb::AssessmentTrigger::SyncCompleted,
+            requested_by: SYNC_PRINCIPAL,
+            sync_run_id: run_id,
+        };
+        match self.assessor.create(&request).await {
+            Ok(created) => Ok(created),
+            Err(StoreError::AlreadyExists { .. }) => {
+                // Either a concurrent delivery created it just now, or another assessment of the
+                // tenant (a manual one) is running: try again after it.
+                match store
+                    .assessment_of_run(tenant, run_id)
+                    .await
+                    .map_err(store_error)?
+                {
+                    Some(existing) => Ok(existing),
+                    None => Err(HandlerError::transient(format!(
+                        "tenant {tenant} has an assessment running; run {run_id} waits for it"
+                    ))),
+                }
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl Handler for RunCompletedHandler {
+    async fn handle(&self, delivery: &Delivery) -> Result<(), HandlerError> {
+        let event: ev::SyncRunCompleted = delivery.decode()?;
+        let run = event
+            .run
+            .ok_or_else(|| HandlerError::permanent("SyncRunCompleted without a run"))?;
+        let tenant = require_uuid("tenant_id", &event.tenant_id)
+            .map_err(HandlerError::permanent)?
+            .to_string();
+        let run_id = require_uuid("run.run_id", &run.run_id)
+            .map_err(HandlerError::permanent)?
+            .to_string();
+        if run.state == pb::SyncRunState::Cancelled as i32 {
+            tracing::info!(%tenant, run = %run_id, "sync run was cancelled; not assessed");
+            return Ok(());
+        }
+        let assessment = self.assessment(&tenant, &run_id).await?;
+        if !assessment.is_active() {
+            return Ok(());
+        }
+        if !is_assessable(&run) {
+            let failure = FailureRecord {
+                error_class: pb::ErrorClass::Internal as i32,
+                code: "SYNC_RUN_FAILED".to_owned(),
+                message: format!("sync run {run_id} read no entity of the tenant; nothing to assess"),
+            };
+            return self
+                .assessor
+                .fail(&assessment, &failure)
+                .await
+                .map_err(HandlerError::transient);
+        }
+        match self.assessor.execute(&assessment, &run).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_transient() && !delivery.is_last_delivery() => {
+                tracing::warn!(%tenant, run = %run_id, error = %e, "assessment will be retried");
+                Err(HandlerError::transient(e))
+            }
+            Err(e) => fail_for_good(&self.assessor, &assessment, e).await,
+        }
+    }
+}
+
+async fn fail_for_good(
+    assessor: &Assessor,
+    assessment: &AssessmentRecord,
+    error: AssessError,
+) -> Result<(), HandlerError> {
+    assessor
+        .fail(assessment, &error.failure())
+        .await
+        .map_err(HandlerError::transient)
+}

@@ -1,0 +1,20 @@
+//! The assessment role: assesses a tenant whenever its sync run completes (and on request),
+//! keeps assessments, findings, exceptions and tenant settings in the `assessment` schema, and
+//! serves AssessmentService and ExceptionService. It reads the inventory only through the sync
+//! role's public API.
+
+mod api;
+mod assess;
+mod consumer;
+pub mod convert;
+mod reader;
+mod report;
+mod role;
+pub mod store;
+
+pub use api::PRINCIPAL_METADATA;
+pub use assess::ASSESSMENT_COMPLETED;
+pub use consumer::{CONSUMER, RUN_COMPLETED, SYNC_PRINCIPAL};
+pub use reader::describe_failure;
+pub use report::{render_html_from_api, render_html_from_api_named};
+pub use role::{AssessmentDeps, AssessmentRole, RoleSettings, StartError, start};

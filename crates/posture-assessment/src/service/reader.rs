@@ -1,0 +1,222 @@
+//! Reads what an assessment judges through the sync role's public API: the run's per-entity
+//! status says which collections are complete and, for the others, why not (the permission or
+//! licence the sync reported); the objects come from InventoryService.ListObjects, page by page.
+
+use futures::{StreamExt, TryStreamExt};
+use posture_proto::v1 as pb;
+use posture_proto::v1::inventory_service_client::InventoryServiceClient;
+use posture_proto::v1::sync_service_client::SyncServiceClient;
+use serde_json::Value;
+use tonic::transport::Channel;
+
+use crate::{Collection, CollectionKind};
+
+/// Objects per ListObjects call (the API's maximum).
+const PAGE_SIZE: i32 = 1000;
+/// Kinds read at once.
+const PARALLEL_KINDS: usize = 4;
+/// Earlier runs searched for kinds the judged run did not include.
+const LOOKBACK_RUNS: i32 = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The sync role answered with an error; transient when it was unavailable or timed out.
+    #[error("reading {what} from the sync role failed: {status}")]
+    Sync { what: String, status: tonic::Status },
+    #[error("object {object_id} of {kind} is not valid JSON: {reason}")]
+    Corrupt {
+        kind: String,
+        object_id: String,
+        reason: String,
+    },
+}
+
+impl ReadError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ReadError::Sync { status, .. } if matches!(
+            status.code(),
+            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::ResourceExhausted | tonic::Code::Unknown
+        ))
+    }
+}
+
+fn sync_error(what: impl Into<String>) -> impl FnOnce(tonic::Status) -> ReadError {
+    let what = what.into();
+    move |status| ReadError::Sync { what, status }
+}
+
+/// The sync role's reason for a kind it could not read, as one line for the control's result:
+/// code, message, missing permissions and endpoint, e.g. `403 Authorization_RequestDenied: ...`.
+pub fn describe_failure(reason: Option<&pb::FailureReason>, state: i32) -> String {
+    let Some(r) = reason else {
+        return match pb::EntitySyncState::try_from(state) {
+            Ok(pb::EntitySyncState::Skipped) => "skipped by the sync".to_owned(),
+            _ => "the sync could not read it".to_owned(),
+        };
+    };
+    let mut text = String::new();
+    if r.http_status != 0 {
+        text.push_str(&format!("{} ", r.http_status));
+    }
+    if !r.code.is_empty() {
+        text.push_str(&r.code);
+        text.push_str(": ");
+    }
+    text.push_str(if r.message.is_empty() {
+        "failed"
+    } else {
+        &r.message
+    });
+    if !r.missing_permissions.is_empty() {
+        text.push_str(&format!(
+            " (missing permissions: {})",
+            r.missing_permissions.join(", ")
+        ));
+    }
+    if !r.endpoint.is_empty() {
+        text.push_str(&format!(" [{}]", r.endpoint));
+    }
+    text
+}
+
+fn is_terminal(state: i32) -> bool {
+    matches!(
+        pb::EntitySyncState::try_from(state),
+        Ok(pb::EntitySyncState::Succeeded | pb::EntitySyncState::Failed | pb::EntitySyncState::Skipped)
+    )
+}
+
+/// Runs the tenant's inventory can be judged from: some entity read.
+pub fn is_assessable(run: &pb::SyncRun) -> bool {
+    matches!(
+        pb::SyncRunState::try_from(run.state),
+        Ok(pb::SyncRunState::Succeeded | pb::SyncRunState::PartiallySucceeded)
+    )
+}
+
+#[derive(Clone)]
+pub struct InventoryReader {
+    channel: Channel,
+    max_message_bytes: usize,
+}
+
+impl InventoryReader {
+    pub fn new(channel: Channel, max_message_bytes: usize) -> Self {
+        Self {
+            channel,
+            max_message_bytes,
+        }
+    }
+
+    fn sync(&self) -> SyncServiceClient<Channel> {
+        SyncServiceClient::new(self.channel.clone()).max_decoding_message_size(self.max_message_bytes)
+    }
+
+    fn inventory(&self) -> InventoryServiceClient<Channel> {
+        InventoryServiceClient::new(self.channel.clone()).max_decoding_message_size(self.max_message_bytes)
+    }
+
+    async fn recent_runs(&self, tenant_id: &str) -> Result<Vec<pb::SyncRun>, ReadError> {
+        let response = self
+            .sync()
+            .list_sync_runs(pb::ListSyncRunsRequest {
+                tenant_id: tenant_id.to_owned(),
+                page_size: LOOKBACK_RUNS,
+                ..Default::default()
+            })
+            .await;
+        match response {
+            Ok(r) => Ok(r.into_inner().runs),
+            // The sync role has never heard of the tenant.
+            Err(status) if status.code() == tonic::Code::NotFound => Ok(Vec::new()),
+            Err(status) => Err(sync_error("the sync runs")(status)),
+        }
+    }
+
+    /// The tenant's newest run that read something, for a manual assessment.
+    pub async fn latest_assessable_run(&self, tenant_id: &str) -> Result<Option<pb::SyncRun>, ReadError> {
+        Ok(self.recent_runs(tenant_id).await?.into_iter().find(is_assessable))
+    }
+
+    /// Every document collection the sync knows, from `run` and, for kinds the run did not
+    /// include, from the newest earlier run that finished them.
+    pub async fn collections(
+        &self,
+        tenant_id: &str,
+        run: &pb::SyncRun,
+    ) -> Result<Vec<(CollectionKind, Collection)>, ReadError> {
+        let mut statuses: Vec<pb::EntitySync> = run
+            .entities
+            .iter()
+            .filter(|e| is_terminal(e.state))
+            .cloned()
+            .collect();
+        let covered =
+            |statuses: &[pb::EntitySync], kind: &str| statuses.iter().any(|e| e.entity_kind == kind);
+        let needs_lookback = CollectionKind::ALL.iter().any(|k| !covered(&statuses, k.key()));
+        if needs_lookback {
+            for earlier in self.recent_runs(tenant_id).await? {
+                if earlier.run_id == run.run_id {
+                    continue;
+                }
+                for entity in earlier.entities {
+                    if is_terminal(entity.state) && !covered(&statuses, &entity.entity_kind) {
+                        statuses.push(entity);
+                    }
+                }
+            }
+        }
+        futures::stream::iter(
+            statuses
+                .into_iter()
+                .filter_map(|e| CollectionKind::from_key(&e.entity_kind).map(|kind| (kind, e))),
+        )
+        .map(|(kind, entity)| async move {
+            if entity.state == pb::EntitySyncState::Succeeded as i32 {
+                let items = self.objects(tenant_id, &entity.entity_kind).await?;
+                Ok((kind, Collection::ok(items)))
+            } else {
+                Ok((
+                    kind,
+                    Collection::missing(describe_failure(entity.error.as_ref(), entity.state)),
+                ))
+            }
+        })
+        .buffer_unordered(PARALLEL_KINDS)
+        .try_collect()
+        .await
+    }
+
+    /// Every current object of one kind, as the raw Graph JSON the sync stored.
+    async fn objects(&self, tenant_id: &str, kind: &str) -> Result<Vec<Value>, ReadError> {
+        let mut client = self.inventory();
+        let mut items = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = client
+                .list_objects(pb::ListObjectsRequest {
+                    tenant_id: tenant_id.to_owned(),
+                    entity_kind: kind.to_owned(),
+                    include_removed: false,
+                    view: pb::ObjectView::Full as i32,
+                    page_size: PAGE_SIZE,
+                    page_token: page_token.clone(),
+                })
+                .await
+                .map_err(sync_error(format!("the {kind} inventory")))?
+                .into_inner();
+            for object in page.objects {
+                let value = serde_json::from_str(&object.content_json).map_err(|e| ReadError::Corrupt {
+                    kind: kind.to_owned(),
+                    object_id: object.r#ref.map(|r| r.object_id).unwrap_or_default(),
+                    reason: e.to_string(),
+                })?;
+                items.push(value);
+            }
+            if page.next_page_token.is_empty() {
+                return Ok(items);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The HTML report from what the public API returns (GetAssessment, ListFindings, ListControls),
+//! for clients such as the CLI: the messages are turned back into the engine's types and handed
+//! to [`crate::render_html`], so both paths render the same page.
+
+use posture_proto::v1 as pb;
+
+use super::convert;
+use crate::{Assessment, ControlMetadata, ControlResult, Evidence, FrameworkReference, render_html, score};
+
+/// The pack's framework id from the contract's id and version (`cis-m365`, `7` → `cis-m365-v7`).
+fn pack_framework(r: &pb::FrameworkReference) -> String {
+    if r.framework_version.is_empty() {
+        r.framework.clone()
+    } else {
+        format!("{}-v{}", r.framework, r.framework_version)
+    }
+}
+
+fn references(refs: &[pb::FrameworkReference]) -> Vec<FrameworkReference> {
+    refs.iter()
+        .map(|r| FrameworkReference {
+            framework: pack_framework(r),
+            reference: r.reference_id.clone(),
+        })
+        .collect()
+}
+
+fn metadata(c: &pb::Control) -> ControlMetadata {
+    ControlMetadata {
+        id: c.control_id.clone(),
+        title: c.title.clone(),
+        severity: convert::engine_severity(pb::Severity::try_from(c.severity).unwrap_or_default()),
+        frameworks: references(&c.references),
+        rationale: c.rationale.clone(),
+        remediation: c.remediation.clone(),
+        required_collections: c.entity_kinds.clone(),
+        reads_items: None,
+        licence: None,
+    }
+}
+
+fn result(f: &pb::Finding, controls: &[ControlMetadata]) -> ControlResult {
+    let metadata = controls
+        .iter()
+        .find(|m| m.id == f.control_id)
+        .cloned()
+        .unwrap_or_else(|| ControlMetadata {
+            id: f.control_id.clone(),
+            title: f.title.clone(),
+            severity: convert::engine_severity(pb::Severity::try_from(f.severity).unwrap_or_default()),
+            frameworks: references(&f.references),
+            rationale: String::new(),
+            remediation: String::new(),
+            required_collections: Vec::new(),
+            reads_items: None,
+            licence: None,
+        });
+    let mut evidence: Vec<Evidence> = f
+        .evidence
+        .iter()
+        .map(|e| {
+            let object = e.object.clone().unwrap_or_default();
+            Evidence {
+                kind: object.entity_kind,
+                id: object.object_id,
+                display_name: object.display_name,
+                detail: e.detail.clone(),
+                accepted: e.accepted,
+            }
+        })
+        .collect();
+    let shown = u32::try_from(evidence.len()).unwrap_or(u32::MAX);
+    if f.evidence_total > shown {
+        evidence.push(Evidence {
+            kind: String::new(),
+            id: String::new(),
+            display_name: String::new(),
+            detail: format!("and {} more objects", f.evidence_total - shown),
+            accepted: false,
+        });
+    }
+    ControlResult {
+        control_id: f.control_id.clone(),
+        title: f.title.clone(),
+        metadata: Some(metadata),
+        status: convert::status(pb::ControlResult::try_from(f.result).unwrap_or_default()),
+        reason: f.reason.clone(),
+        evidence,
+        accepted: f.accepted,
+        exceptions: Vec::new(),
+        duration: std::time::Duration::ZERO,
+    }
+}
+
+/// Renders the report of `assessment` from its `findings` (every page of ListFindings) and the
+/// pack's `controls` (ListControls), headed with the tenant id. Scores are recomputed from the
+/// findings, so they include the score with accepted risks that the API does not carry.
+pub fn render_html_from_api(
+    assessment: &pb::Assessment,
+    findings: &[pb::Finding],
+    controls: &[pb::Control],
+) -> String {
+    render_html_from_api_named(assessment, findings, controls, &assessment.tenant_id)
+}
+
+/// [`render_html_from_api`] headed with the tenant's display name.
+pub fn render_html_from_api_named(
+    assessment: &pb::Assessment,
+    findings: &[pb::Finding],
+    controls: &[pb::Control],
+    tenant_display_name: &str,
+) -> String {
+    let metadata: Vec<ControlMetadata> = controls.iter().map(metadata).collect();
+    let results: Vec<ControlResult> = findings.iter().map(|f| result(f, &metadata)).collect();
+    let engine = Assessment {
+        tenant_id: assessment.tenant_id.clone(),
+        scores: score(&results),
+        results,
+        duration: std::time::Duration::ZERO,
+    };
+    let refs: Vec<&ControlMetadata> = metadata.iter().collect();
+    render_html(&engine, &refs, tenant_display_name)
+}

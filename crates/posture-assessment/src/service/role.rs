@@ -1,0 +1,150 @@
+//! The entry point the binary calls: [`start`] migrates the `assessment` schema and starts the
+//! SyncRunCompleted consumer; [`AssessmentRole::register`] mounts AssessmentService and
+//! ExceptionService on a gRPC server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use posture_bus::{Bus, ConsumerConfig, RetryPolicy, StreamKind, SubjectFilter, spawn_workers};
+use posture_kit::clock::SharedClock;
+use posture_kit::db::Db;
+use posture_kit::grpc::GrpcServer;
+use posture_proto::v1::assessment_service_server::AssessmentServiceServer;
+use posture_proto::v1::exception_service_server::ExceptionServiceServer;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tonic::transport::Channel;
+
+use super::api::{AssessmentApi, ExceptionApi};
+use super::assess::Assessor;
+use super::consumer::{CONSUMER, RUN_COMPLETED, RunCompletedHandler};
+use super::reader::InventoryReader;
+use super::store::AssessmentStore;
+use crate::PolicyPack;
+
+/// Tunables of the role.
+#[derive(Debug, Clone)]
+pub struct RoleSettings {
+    /// Run-completed deliveries handled at once per process.
+    pub concurrency: usize,
+    /// Ack wait of a delivery: reading a large inventory and evaluating stays well inside it.
+    pub ack_wait: Duration,
+    /// Deliveries of one SyncRunCompleted before the assessment is stored as FAILED.
+    pub max_deliver: u32,
+    /// NAK backoff while the sync role or the database is unavailable.
+    pub bus_retry: RetryPolicy,
+    /// An active assessment without progress for this long is abandoned as FAILED.
+    pub stale_after: Duration,
+    /// Largest gRPC message read from the sync role (a page of 1000 objects).
+    pub max_message_bytes: usize,
+}
+
+impl Default for RoleSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 2,
+            ack_wait: Duration::from_secs(300),
+            max_deliver: 8,
+            bus_retry: RetryPolicy::default(),
+            stale_after: Duration::from_secs(15 * 60),
+            max_message_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot migrate the assessment schema: {0}")]
+    Migrate(#[from] posture_kit::db::DbError),
+    #[error("cannot start the run-completed consumer: {0}")]
+    Bus(#[from] posture_bus::BusError),
+    #[error("subject: {0}")]
+    Subject(#[from] posture_bus::SubjectError),
+    #[error("the built-in policy pack has modules that do not load: {0}")]
+    Pack(String),
+}
+
+/// What the assessment role needs from the process.
+pub struct AssessmentDeps {
+    pub db: Db,
+    pub bus: Arc<dyn Bus>,
+    pub clock: SharedClock,
+    pub shutdown: CancellationToken,
+    pub tasks: TaskTracker,
+    /// Channel to the sync role (SyncService and InventoryService; config `endpoints.sync`).
+    pub sync: Channel,
+    pub settings: RoleSettings,
+}
+
+/// The running role.
+#[derive(Clone)]
+pub struct AssessmentRole {
+    assessments: AssessmentApi,
+    exceptions: ExceptionApi,
+}
+
+/// Migrates the schema and starts the consumer (it ends on `shutdown`).
+pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
+    let store = AssessmentStore::new(deps.db);
+    store.migrate().await?;
+    let pack = PolicyPack::builtin();
+    let broken = pack.broken_modules();
+    if !broken.is_empty() {
+        let list: Vec<String> = broken.iter().map(|(p, e)| format!("{p}: {e}")).collect();
+        return Err(StartError::Pack(list.join("; ")));
+    }
+    let assessor = Assessor {
+        store: store.clone(),
+        reader: InventoryReader::new(deps.sync, deps.settings.max_message_bytes),
+        bus: deps.bus.clone(),
+        clock: deps.clock.clone(),
+        pack: Arc::new(pack),
+        pack_version: Arc::from(PolicyPack::builtin_version()),
+        stale_after: deps.settings.stale_after,
+    };
+    let filter = SubjectFilter::new(StreamKind::Events, [RUN_COMPLETED])?.any()?;
+    let config = ConsumerConfig::new(CONSUMER, filter)?
+        .with_ack_wait(deps.settings.ack_wait)
+        .with_max_deliver(deps.settings.max_deliver);
+    spawn_workers(
+        deps.bus.as_ref(),
+        config,
+        deps.settings.concurrency,
+        Arc::new(RunCompletedHandler {
+            assessor: assessor.clone(),
+        }),
+        deps.settings.bus_retry.clone(),
+        &deps.shutdown,
+        &deps.tasks,
+    )
+    .await?;
+    Ok(AssessmentRole {
+        exceptions: ExceptionApi {
+            store,
+            pack: assessor.pack.clone(),
+            clock: deps.clock,
+        },
+        assessments: AssessmentApi {
+            assessor,
+            tasks: deps.tasks,
+        },
+    })
+}
+
+impl AssessmentRole {
+    /// Mounts `posture.v1.AssessmentService` and `posture.v1.ExceptionService`.
+    pub fn register(&self, server: GrpcServer) -> GrpcServer {
+        let limit = server.max_message_bytes();
+        let assessments = AssessmentServiceServer::new(self.assessments.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        let exceptions = ExceptionServiceServer::new(self.exceptions.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        server.add_service(assessments).add_service(exceptions)
+    }
+
+    pub fn store(&self) -> &AssessmentStore {
+        &self.assessments.assessor.store
+    }
+}

@@ -1,0 +1,67 @@
+//! Per-tenant assessment settings: declared emergency-access accounts and parameter overrides.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{AssessmentStore, StoreError, from_json, from_micros, micros, sql_error, to_json};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingsRecord {
+    pub tenant_id: String,
+    pub emergency_access_accounts: Vec<String>,
+    pub parameters: BTreeMap<String, f64>,
+    /// `None` when the tenant never saved settings.
+    pub updated_at: Option<DateTime<Utc>>,
+    pub updated_by: String,
+}
+
+impl AssessmentStore {
+    /// The tenant's settings; empty (defaults everywhere) when never saved.
+    pub async fn settings(&self, tenant_id: &str) -> Result<SettingsRecord, StoreError> {
+        let row: Option<(String, String, i64, String)> = posture_kit::on_backend!(self.db(), |pool| {
+            sqlx::query_as(
+                "SELECT emergency_access_accounts, parameters, updated_at, updated_by FROM tenant_settings \
+                 WHERE tenant_id = $1",
+            )
+            .bind(tenant_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(sql_error("reading tenant settings"))?
+        });
+        let Some((accounts, parameters, updated_at, updated_by)) = row else {
+            return Ok(SettingsRecord {
+                tenant_id: tenant_id.to_owned(),
+                ..SettingsRecord::default()
+            });
+        };
+        Ok(SettingsRecord {
+            tenant_id: tenant_id.to_owned(),
+            emergency_access_accounts: from_json("emergency-access accounts", &accounts)?,
+            parameters: from_json("parameters", &parameters)?,
+            updated_at: Some(from_micros(updated_at)),
+            updated_by,
+        })
+    }
+
+    /// Replaces the tenant's settings.
+    pub async fn save_settings(&self, s: &SettingsRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
+        posture_kit::on_backend!(self.db(), |pool| {
+            sqlx::query(
+                "INSERT INTO tenant_settings (tenant_id, emergency_access_accounts, parameters, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id) DO UPDATE SET \
+                 emergency_access_accounts = excluded.emergency_access_accounts, parameters = excluded.parameters, \
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            )
+            .bind(&s.tenant_id)
+            .bind(to_json(&s.emergency_access_accounts))
+            .bind(to_json(&s.parameters))
+            .bind(micros(now))
+            .bind(&s.updated_by)
+            .execute(pool)
+            .await
+            .map_err(sql_error("saving tenant settings"))?;
+        });
+        Ok(())
+    }
+}
