@@ -34,9 +34,12 @@ lint: buf
 fmt:
 	$(CARGO) fmt --all
 
-## Benchmarks print a table each and write JSON under target/bench-results/.
+## Benchmarks print a table each and write JSON under target/bench-results/. The distributed one
+## (crates/posture/benches/distributed) runs deploy/scripts/up.sh's stack on its own ports, database
+## and bus prefix against the local PostgreSQL and NATS; cargo builds the posture binary it starts
+## in the bench profile. One failing benchmark does not hide the others' results.
 bench:
-	$(CARGO) bench --workspace
+	$(CARGO) bench --workspace --no-fail-fast
 	@echo; echo "results: target/bench-results/*.json"
 
 ## The distributed stack as local processes (PostgreSQL, NATS, one process per role, the simulator
