@@ -129,8 +129,14 @@ mod tests {
         let plain = canonicalize(&json!({"id": "1", "displayName": "A"}), &volatile);
         assert_eq!(plain.state_hash, plain.content_hash);
         assert_eq!(plain.content_hash, sha256_hex(&plain.content));
-        let a = canonicalize(&json!({"id": "1", "signInActivity": {"last": "2026-01-01"}}), &volatile);
-        let b = canonicalize(&json!({"id": "1", "signInActivity": {"last": "2026-02-01"}}), &volatile);
+        let a = canonicalize(
+            &json!({"id": "1", "signInActivity": {"last": "2026-01-01"}}),
+            &volatile,
+        );
+        let b = canonicalize(
+            &json!({"id": "1", "signInActivity": {"last": "2026-02-01"}}),
+            &volatile,
+        );
         assert_eq!(a.state_hash, b.state_hash);
         assert_ne!(a.content_hash, b.content_hash);
         assert_eq!(a.state_hash, sha256_hex(r#"{"id":"1"}"#));

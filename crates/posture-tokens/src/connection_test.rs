@@ -1,23 +1,21 @@
 //! A connection test: fresh tokens for every API (not from the cache: the point is to prove the
 //! credential works now), then the permission probe for the entity kinds Posture syncs, then the
-//! health is recorded with the vault and announced on the bus.
+//! health is recorded with the vault. The credentials role owns the connection state and announces
+//! a change of it (`ConnectionHealthChanged`) once; this role never publishes it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use posture_bus::{Bus, BusExt, MessageId};
 use posture_graph::catalog::roles_allow;
 use posture_graph::{
     AccessToken, ApiRequest, EntityKind, GraphClient, GraphError, PermissionState, Resource, ServiceFamily,
     TokenSource, probe_permissions,
 };
-use posture_proto::events::v1::ConnectionHealthChanged;
 use posture_proto::v1::{ConnectionHealth, ConnectionState, CredentialAccessPurpose};
 
 use crate::broker::TokenBroker;
 use crate::error::TokensError;
-use crate::events::health_subject;
 use crate::health::{self, PermissionFinding};
 use crate::key::{TenantId, TokenKey};
 use crate::refusal::Refusal;
@@ -40,8 +38,8 @@ impl TokenSource for IssuedTokens {
 #[derive(Clone)]
 pub struct ConnectionTester {
     broker: TokenBroker,
-    bus: Arc<dyn Bus>,
-    /// The last state this replica found per tenant: the `previous_state` of the next event.
+    /// The last state this replica recorded per tenant, so a refusal repeated by retrying callers
+    /// is recorded once.
     last_states: Arc<Mutex<HashMap<TenantId, ConnectionState>>>,
 }
 
@@ -52,23 +50,22 @@ impl std::fmt::Debug for ConnectionTester {
 }
 
 impl ConnectionTester {
-    pub fn new(broker: TokenBroker, bus: Arc<dyn Bus>) -> ConnectionTester {
+    pub fn new(broker: TokenBroker) -> ConnectionTester {
         ConnectionTester {
             broker,
-            bus,
             last_states: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
-    /// Tests, records the result with the vault, publishes `ConnectionHealthChanged`, and returns
-    /// the health with the credential version it was found with.
+    /// Tests, records the result with the vault (which announces a state change), and returns the
+    /// health with the credential version it was found with.
     pub async fn test_and_report(&self, tenant: &TenantId) -> Result<(ConnectionHealth, u64), TokensError> {
         let (health, version) = self.test(tenant).await?;
         self.report(tenant, &health, version).await;
         Ok((health, version))
     }
 
-    /// Reports a credential refused during a token request, unless this replica already reported
+    /// Records a credential refused during a token request, unless this replica already recorded
     /// the tenant in that state (callers may keep retrying; the health does not change).
     pub async fn report_refusal(&self, refusal: Refusal) {
         let state = ConnectionState::try_from(refusal.check.state).unwrap_or(ConnectionState::Unspecified);
@@ -104,23 +101,10 @@ impl ConnectionTester {
             Ok(false) => tracing::info!(%tenant, version, "the vault kept a newer credential's health"),
             Err(e) => tracing::warn!(%tenant, error = %e, "could not record connection health"),
         }
-        let previous = self
-            .last_states
+        self.last_states
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(tenant.clone(), state)
-            .unwrap_or(ConnectionState::Unspecified);
-        let event = ConnectionHealthChanged {
-            event_id: uuid::Uuid::new_v4().to_string(),
-            occurred_at: Some(now_timestamp(&self.broker)),
-            tenant_id: tenant.to_string(),
-            previous_state: previous as i32,
-            health: Some(health.clone()),
-            credential_version: version,
-        };
-        if let Err(e) = publish_health(self.bus.as_ref(), tenant, &event).await {
-            tracing::warn!(%tenant, error = %e, "could not publish the connection health");
-        }
+            .insert(tenant.clone(), state);
     }
 
     /// The test itself, without reporting.
@@ -231,16 +215,6 @@ impl ConnectionTester {
             state,
         }
     }
-}
-
-async fn publish_health(
-    bus: &dyn Bus,
-    tenant: &TenantId,
-    event: &ConnectionHealthChanged,
-) -> Result<(), posture_bus::BusError> {
-    let id = MessageId::new(event.event_id.clone())?;
-    bus.publish_message(health_subject(tenant)?, id, event).await?;
-    Ok(())
 }
 
 fn now_timestamp(broker: &TokenBroker) -> prost_types::Timestamp {

@@ -22,21 +22,11 @@ pub const CONSUMER: &str = "tokens-connection-changed";
 
 /// Subject token of connection changes (shared with the credentials role, which publishes them).
 pub const CONNECTION_CHANGED: &str = "connection-changed";
-/// Subject token of connection health results.
-pub const CONNECTION_HEALTH_CHANGED: &str = "connection-health-changed";
 
 /// `events.connection-changed.{tenant}`: published by credentials.
 pub fn changed_subject(tenant: &TenantId) -> Result<Subject, SubjectError> {
     Subject::events()
         .token(CONNECTION_CHANGED)?
-        .token(tenant.as_str())?
-        .build()
-}
-
-/// `events.connection-health-changed.{tenant}`: published after a connection test.
-pub fn health_subject(tenant: &TenantId) -> Result<Subject, SubjectError> {
-    Subject::events()
-        .token(CONNECTION_HEALTH_CHANGED)?
         .token(tenant.as_str())?
         .build()
 }

@@ -22,9 +22,7 @@ pub use cached::{CachedToken, RefreshPolicy};
 pub use connection_test::ConnectionTester;
 pub use coordinator::{InProcessCoordinator, NatsKvCoordinator, RefreshCoordinator};
 pub use error::TokensError;
-pub use events::{
-    CONNECTION_CHANGED, CONNECTION_HEALTH_CHANGED, CONSUMER, changed_filter, changed_subject, health_subject,
-};
+pub use events::{CONNECTION_CHANGED, CONSUMER, changed_filter, changed_subject};
 pub use health::is_required;
 pub use key::{TenantId, TokenKey};
 pub use role::{TokensDeps, TokensRole, start};

@@ -60,7 +60,7 @@ pub async fn start(deps: TokensDeps) -> Result<TokensRole, TokensError> {
         deps.coordinator.clone(),
         deps.settings,
     );
-    let tester = ConnectionTester::new(broker.clone(), deps.bus.clone());
+    let tester = ConnectionTester::new(broker.clone());
 
     // Drops this replica's copies whenever any replica drops a tenant's shared tokens.
     let mut forgotten = deps.coordinator.forgotten().await?;

@@ -216,14 +216,20 @@ mod tests {
             reason: "the sign-in kind is registered".into(),
         })?;
         let first = Inventory::new(kind, HashMap::new(), true).diff(
-            vec![sign_in("a", "2026-01-01T00:00:00Z"), sign_in("b", "2026-01-01T00:00:00Z")],
+            vec![
+                sign_in("a", "2026-01-01T00:00:00Z"),
+                sign_in("b", "2026-01-01T00:00:00Z"),
+            ],
             "GET /v1.0/users",
         )?;
         assert_eq!((first.added, first.upserts.len()), (2, 2));
 
         let mut inventory = Inventory::new(kind, known_from(&first), true);
         let second = inventory.diff(
-            vec![sign_in("a", "2026-03-01T00:00:00Z"), sign_in("b", "2026-01-01T00:00:00Z")],
+            vec![
+                sign_in("a", "2026-03-01T00:00:00Z"),
+                sign_in("b", "2026-01-01T00:00:00Z"),
+            ],
             "GET /v1.0/users",
         )?;
         assert_eq!((second.added, second.changed, second.unchanged), (0, 0, 2));
@@ -242,8 +248,8 @@ mod tests {
     }
 
     #[test]
-    fn a_page_naming_an_object_twice_writes_one_row_that_is_a_change_if_either_was()
-    -> Result<(), GraphError> {
+    fn a_page_naming_an_object_twice_writes_one_row_that_is_a_change_if_either_was() -> Result<(), GraphError>
+    {
         let kind = kinds::find("user_sign_in_activity").ok_or_else(|| GraphError::Config {
             reason: "the sign-in kind is registered".into(),
         })?;

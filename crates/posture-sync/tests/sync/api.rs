@@ -30,7 +30,11 @@ async fn slow_tenant(users: u32) -> (World, TenantInfo, SyncProcess) {
     .await
 }
 
-async fn watch(process: &SyncProcess, tenant: &TenantInfo, run_id: &str) -> Streaming<pb::WatchSyncRunResponse> {
+async fn watch(
+    process: &SyncProcess,
+    tenant: &TenantInfo,
+    run_id: &str,
+) -> Streaming<pb::WatchSyncRunResponse> {
     process
         .sync()
         .watch_sync_run(pb::WatchSyncRunRequest {
@@ -42,7 +46,11 @@ async fn watch(process: &SyncProcess, tenant: &TenantInfo, run_id: &str) -> Stre
         .into_inner()
 }
 
-async fn cancel(process: &SyncProcess, tenant: &TenantInfo, run_id: &str) -> Result<pb::SyncRun, tonic::Status> {
+async fn cancel(
+    process: &SyncProcess,
+    tenant: &TenantInfo,
+    run_id: &str,
+) -> Result<pb::SyncRun, tonic::Status> {
     let response = process
         .sync()
         .cancel_sync_run(pb::CancelSyncRunRequest {
@@ -54,7 +62,10 @@ async fn cancel(process: &SyncProcess, tenant: &TenantInfo, run_id: &str) -> Res
 }
 
 /// Asserts the call is refused with INVALID_ARGUMENT; `what` names the case in a failure.
-async fn expect_invalid<T: std::fmt::Debug>(what: &str, call: impl Future<Output = Result<T, tonic::Status>>) {
+async fn expect_invalid<T: std::fmt::Debug>(
+    what: &str,
+    call: impl Future<Output = Result<T, tonic::Status>>,
+) {
     match call.await {
         Err(s) if s.code() == Code::InvalidArgument => {}
         other => panic!("{what}: expected INVALID_ARGUMENT, got {other:?}"),

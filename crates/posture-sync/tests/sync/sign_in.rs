@@ -41,7 +41,10 @@ async fn sign_ins_are_stored_as_the_simulator_holds_them(profile: Profile) {
     assert_eq!(first.counts.as_ref().map(|c| c.added), Some(truth));
     assert_eq!(u64::from(first.pages), truth.div_ceil(500));
     let query = first_sign_in_query(&world, &tid);
-    assert!(query.contains(&("$select".into(), "id,signInActivity".into())), "{query:?}");
+    assert!(
+        query.contains(&("$select".into(), "id,signInActivity".into())),
+        "{query:?}"
+    );
     assert!(query.contains(&("$top".into(), "500".into())), "{query:?}");
     let users = stored_objects(&process, &tid, "users").await;
     assert_eq!(users.len() as u64, truth);
@@ -52,7 +55,7 @@ async fn sign_ins_are_stored_as_the_simulator_holds_them(profile: Profile) {
     let again = sync_and_wait(&process, &tenant, &[SIGN_INS]).await;
     assert_eq!(again.state, pb::SyncRunState::Succeeded as i32, "{again:#?}");
     assert_eq!(process.role.rows_written(), written);
-    let counts = entity(&again, SIGN_INS).counts.clone().expect("counts");
+    let counts = entity(&again, SIGN_INS).counts.expect("counts");
     assert_eq!(
         (counts.added, counts.changed, counts.removed, counts.unchanged),
         (0, 0, 0, truth)
@@ -88,11 +91,18 @@ async fn without_audit_log_permission_only_sign_in_activity_fails_naming_it() {
     assert_eq!(reason.error_class, pb::ErrorClass::Permission as i32);
     assert_eq!(reason.http_status, 403);
     assert!(
-        reason.missing_permissions.iter().any(|p| p == "AuditLog.Read.All"),
+        reason
+            .missing_permissions
+            .iter()
+            .any(|p| p == "AuditLog.Read.All"),
         "{reason:?}"
     );
     assert!(reason.endpoint.contains("/users"), "{reason:?}");
     for ok in ["organization", "users"] {
-        assert_eq!(entity(&run, ok).state, pb::EntitySyncState::Succeeded as i32, "{ok}");
+        assert_eq!(
+            entity(&run, ok).state,
+            pb::EntitySyncState::Succeeded as i32,
+            "{ok}"
+        );
     }
 }

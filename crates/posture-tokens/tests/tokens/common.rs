@@ -5,12 +5,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use posture_bus::{Bus, MemoryBus, Prefix, StreamSettings};
+use posture_bus::{
+    Bus, BusExt, Consumer, ConsumerConfig, MemoryBus, MessageId, Prefix, StreamSettings, Subject,
+};
+use posture_credentials::events::{CONNECTION_HEALTH_CHANGED, connection_health_changed_filter};
 use posture_graph::Resource;
 use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
 use posture_kit::clock::ManualClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_proto::events::v1::ConnectionHealthChanged;
 use posture_proto::internal::v1::token_broker_service_client::TokenBrokerServiceClient;
 use posture_proto::internal::v1::{GetTokenRequest, GetTokenResponse};
 use posture_proto::v1::ApiResource;
@@ -47,6 +51,60 @@ pub fn settings() -> BrokerSettings {
 pub fn memory_bus() -> Arc<dyn Bus> {
     let prefix = Prefix::new(format!("t{}", uuid::Uuid::new_v4().simple())).expect("valid prefix");
     Arc::new(MemoryBus::new(prefix, StreamSettings::default()))
+}
+
+/// A consumer of every connection health announcement, created before the events it should see.
+pub async fn health_watcher(bus: &dyn Bus) -> Box<dyn Consumer> {
+    let filter = connection_health_changed_filter().expect("filter");
+    bus.consumer(ConsumerConfig::new("health-watcher", filter).expect("consumer config"))
+        .await
+        .expect("consumer")
+}
+
+/// Every `ConnectionHealthChanged` of `tenant` the watcher has not read yet: a marker is published
+/// behind them and the watcher is read up to it (the events stream keeps publication order), so
+/// nothing published before this call is missed and no waiting decides what "none" means.
+pub async fn health_announcements(
+    watcher: &mut dyn Consumer,
+    bus: &dyn Bus,
+    tenant: &TenantInfo,
+) -> Vec<ConnectionHealthChanged> {
+    let marker = format!("marker-{}", uuid::Uuid::new_v4());
+    let tenant = tenant.tenant_id.to_string();
+    let subject = Subject::new(
+        posture_bus::StreamKind::Events,
+        [CONNECTION_HEALTH_CHANGED, tenant.as_str()],
+    )
+    .expect("subject");
+    let event = ConnectionHealthChanged {
+        event_id: marker.clone(),
+        tenant_id: tenant.clone(),
+        ..Default::default()
+    };
+    bus.publish_message(
+        subject,
+        MessageId::new(marker.clone()).expect("message id"),
+        &event,
+    )
+    .await
+    .expect("marker published");
+    let cancel = CancellationToken::new();
+    let mut announced = Vec::new();
+    loop {
+        let delivery = watcher
+            .next(&cancel)
+            .await
+            .expect("bus works")
+            .expect("a delivery");
+        let event: ConnectionHealthChanged = delivery.decode().expect("payload");
+        delivery.ack().await.expect("acked");
+        if event.event_id == marker {
+            return announced;
+        }
+        if event.tenant_id == tenant {
+            announced.push(event);
+        }
+    }
 }
 
 impl World {

@@ -1,6 +1,7 @@
 //! The tokens role wired to the real credentials role, both mounted on one internal gRPC server as
 //! in standalone mode: the connection is created through the public API, its secret reaches the
-//! broker only through the vault, and the health found comes back to the connection.
+//! broker only through the vault, and the health found comes back to the connection and is
+//! announced once, by the credentials role.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,8 +15,8 @@ use posture_kit::clock::SystemClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
-use posture_proto::internal::v1::GetTokenRequest;
 use posture_proto::internal::v1::token_broker_service_client::TokenBrokerServiceClient;
+use posture_proto::internal::v1::{GetTokenRequest, TestConnectionRequest};
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 use posture_proto::v1::{
     ApiResource, ClientSecretCredential, Cloud, CloudEndpoints, ConnectionState, CreateConnectionRequest,
@@ -25,6 +26,8 @@ use posture_tokens::{InProcessCoordinator, TokensDeps};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+use crate::common::{health_announcements, health_watcher};
 
 fn as_admin<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
@@ -89,6 +92,7 @@ async fn the_real_credentials_role_serves_the_broker_and_receives_its_health() {
     .expect("tokens role");
     let server = tokens.register(credentials.register(GrpcServer::new(&grpc)));
     tokio::spawn(server.serve(listener, shutdown.clone()));
+    let mut watcher = health_watcher(bus.as_ref()).await;
 
     let mut connections = TenantConnectionServiceClient::new(internal.clone());
     connections
@@ -130,6 +134,22 @@ async fn the_real_credentials_role_serves_the_broker_and_receives_its_health() {
     }
 
     let mut broker = TokenBrokerServiceClient::new(internal.clone());
+    // Another test in the same state records the health again but announces nothing: the one
+    // announcement is the credentials role's, for the change from Pending to Connected.
+    broker
+        .test_connection(TestConnectionRequest {
+            tenant_id: tenant_id.clone(),
+        })
+        .await
+        .expect("the test runs");
+    let announced = health_announcements(watcher.as_mut(), bus.as_ref(), &tenant).await;
+    assert_eq!(announced.len(), 1, "{announced:#?}");
+    assert_eq!(announced[0].previous_state, ConnectionState::Pending as i32);
+    assert_eq!(
+        announced[0].health.as_ref().map(|h| h.state),
+        Some(ConnectionState::Connected as i32)
+    );
+
     let get = GetTokenRequest {
         tenant_id: tenant_id.clone(),
         resource: ApiResource::Graph as i32,
