@@ -3,44 +3,55 @@
 # process per role, the local PostgreSQL and NATS (or throwaway ones under the state folder), the
 # Microsoft cloud simulator with a demo tenant, a first admin API key and the tenant connected.
 #
-#   deploy/scripts/up.sh [--no-sim] [--release]
+#   deploy/scripts/up.sh [--no-sim] [--release] [--role ROLE[,ROLE]]...
 #
+# Only what is not running yet is started, so running it again after a role died (or was stopped
+# with `down.sh --role X`) brings that role back; --role limits the roles started to those named.
 # Environment (all optional): POSTURE_UP_STATE (state folder, default .state), POSTURE_UP_PORT_BASE
 # (7800: role N gets grpc BASE+10N and health BASE+10N+1; gateway BASE+60), POSTURE_UP_PG_PORT,
 # POSTURE_UP_DB, POSTURE_UP_NATS_PORT, POSTURE_UP_SIM_PORT, POSTURE_UP_SIM_TENANTS,
-# POSTURE_UP_SIM_USERS, POSTURE_UP_BUS_PREFIX, POSTURE_BIN (skip the build, use this binary).
-# deploy/scripts/down.sh stops what this started.
+# POSTURE_UP_SIM_USERS, POSTURE_UP_SIM (0: as --no-sim), POSTURE_UP_BUS_PREFIX, POSTURE_UP_CONFIG,
+# POSTURE_BIN (skip the build, use this binary). deploy/scripts/down.sh stops what this started.
 set -euo pipefail
 
 # shellcheck source=deploy/scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WITH_SIM=1
+[[ "${POSTURE_UP_SIM:-1}" == 0 ]] && WITH_SIM=0
 PROFILE=debug
-for arg in "$@"; do
-    case "$arg" in
+SELECTED=()
+while (($#)); do
+    case "$1" in
     --no-sim) WITH_SIM=0 ;;
     --release) PROFILE=release ;;
+    --role)
+        [[ $# -ge 2 ]] || { echo "up: --role needs a role name" >&2; exit 2; }
+        IFS=, read -ra named <<<"$2"
+        SELECTED+=("${named[@]}")
+        shift
+        ;;
     -h | --help)
-        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
-        echo "up: unknown argument $arg (try --help)" >&2
+        echo "up: unknown argument $1 (try --help)" >&2
         exit 2
         ;;
     esac
+    shift
 done
+for role in "${SELECTED[@]}"; do
+    role_index "$role" >/dev/null || { echo "up: unknown role $role (roles: ${ROLES[*]})" >&2; exit 2; }
+done
+# With --role, only the named roles (and no simulator) are started; the rest must be running.
+if ((${#SELECTED[@]})); then
+    WITH_SIM=0
+fi
 
 mkdir -p "$PID_DIR" "$LOG_DIR"
 chmod 700 "$STATE_DIR"
-
-for role in "${ROLES[@]}" sim nats postgres; do
-    if pid="$(live_pid "$role")"; then
-        echo "up: $role is already running (pid $pid); run deploy/scripts/down.sh first" >&2
-        exit 1
-    fi
-done
 
 # Starts a long-running process in its own session (so it outlives this script and a closed
 # terminal) and records its pid; stdout and stderr go to logs/<name>.log.
@@ -159,9 +170,23 @@ role_env() {
 
 readyz() { curl -fsS -o /dev/null --max-time 2 "http://$1/readyz" 2>/dev/null; }
 
+wanted() {
+    ((${#SELECTED[@]} == 0)) && return 0
+    local r
+    for r in "${SELECTED[@]}"; do [[ "$r" == "$1" ]] && return 0; done
+    return 1
+}
+
 STARTED=()
 SKIPPED=()
+RUNNING=()
 for role in "${ROLES[@]}"; do
+    wanted "$role" || continue
+    if pid="$(live_pid "$role")"; then
+        RUNNING+=("$role")
+        log "$role is already running (pid $pid)"
+        continue
+    fi
     mapfile -t envs < <(role_env "$role")
     spawn "$role" env "${envs[@]}" "$BIN" run --service "$role" --config "$CONFIG_FILE"
     if [[ "$role" == gateway ]]; then hp="$(gateway_health_port)"; else hp="$(health_port "$role")"; fi
@@ -202,7 +227,11 @@ fi
 
 # --- simulator and its tenant -----------------------------------------------------------------
 if ((WITH_SIM)); then
-    spawn sim "$BIN" sim --tenants "${POSTURE_UP_SIM_TENANTS:-1}" --users "${POSTURE_UP_SIM_USERS:-200}" --port "$SIM_PORT"
+    if pid="$(live_pid sim)"; then
+        log "the simulator is already running (pid $pid)"
+    else
+        spawn sim "$BIN" sim --tenants "${POSTURE_UP_SIM_TENANTS:-1}" --users "${POSTURE_UP_SIM_USERS:-200}" --port "$SIM_PORT"
+    fi
     SIM="http://127.0.0.1:$SIM_PORT"
     for _ in $(seq 300); do curl -fsS -o /dev/null "$SIM/_sim/tenants" 2>/dev/null && break; sleep 0.1; done
     # One line per tenant: id, client id, secret expiry date, display name (secret fetched apart).
@@ -234,7 +263,7 @@ fi
 } >"$STATE_DIR/env"
 cat <<EOF
 
-Posture is running distributed: ${STARTED[*]}${SKIPPED:+ (skipped, not in this build yet: ${SKIPPED[*]})}
+Posture is running distributed: started ${STARTED[*]:-nothing}${RUNNING:+ (already running: ${RUNNING[*]})}${SKIPPED:+ (skipped, not in this build yet: ${SKIPPED[*]})}
   gateway   $GATEWAY
   logs      $LOG_DIR/<role>.log
   database  $DATABASE_URL   bus  $NATS_URL (prefix $BUS_PREFIX)

@@ -3,6 +3,9 @@
 use std::net::SocketAddr;
 
 use posture_proto::v1::api_key_service_client::ApiKeyServiceClient;
+use posture_proto::v1::assessment_service_client::AssessmentServiceClient;
+use posture_proto::v1::inventory_service_client::InventoryServiceClient;
+use posture_proto::v1::sync_service_client::SyncServiceClient;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
@@ -37,14 +40,22 @@ pub async fn authed(addr: SocketAddr, key: Option<&str>) -> anyhow::Result<Authe
 pub struct GatewayClients {
     pub connections: TenantConnectionServiceClient<Authed>,
     pub api_keys: ApiKeyServiceClient<Authed>,
+    pub sync: SyncServiceClient<Authed>,
+    pub inventory: InventoryServiceClient<Authed>,
+    pub assessment: AssessmentServiceClient<Authed>,
 }
 
 impl GatewayClients {
     pub async fn connect(addr: SocketAddr, key: &str) -> anyhow::Result<Self> {
         let channel = authed(addr, Some(key)).await?;
+        // Inventory pages of 1000 full objects exceed tonic's 4 MiB default.
+        let limit = 64 * 1024 * 1024;
         Ok(Self {
             connections: TenantConnectionServiceClient::new(channel.clone()),
-            api_keys: ApiKeyServiceClient::new(channel),
+            api_keys: ApiKeyServiceClient::new(channel.clone()),
+            sync: SyncServiceClient::new(channel.clone()),
+            inventory: InventoryServiceClient::new(channel.clone()).max_decoding_message_size(limit),
+            assessment: AssessmentServiceClient::new(channel).max_decoding_message_size(limit),
         })
     }
 }

@@ -1,17 +1,20 @@
-//! Starting and stopping Posture processes for a test: configuration files with free ports, a
-//! fresh store, readiness polling on each process's health port, log capture for later checks.
+//! Starting and stopping Posture for a test. Standalone is the real `posture standalone` command as
+//! a child process (SQLite, in-process bus); distributed is the local stack of
+//! `deploy/scripts/up.sh` (one `posture run --service X` process per role on PostgreSQL and NATS
+//! JetStream), with its own state folder, port block, database and bus prefix. Either way the
+//! logs are kept for later checks and a dropped deployment stops what it started.
 
 use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use anyhow::{Context, bail};
-use base64::Engine;
 use posture_kit::db::Backend;
 use posture_kit::db::test_support::TestDatabase;
-use rand::RngCore;
+
+use crate::stack::{Launcher, Stack};
+use crate::standalone::Standalone;
 
 /// How Posture is deployed for a test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,23 +25,37 @@ pub enum Mode {
     Distributed,
 }
 
-/// The roles this build runs; each is its own process in distributed mode.
-const ROLES: [&str; 3] = ["credentials", "tokens", "gateway"];
-
-struct Process {
-    role: String,
-    child: Child,
-    log: PathBuf,
+/// How a process is stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGTERM: the process drains (as Kubernetes stops a pod).
+    Term,
+    /// SIGKILL: the process dies on the spot (a crash, an OOM kill).
+    Kill,
 }
 
-/// A running Posture deployment. Dropping it kills its processes.
+impl Signal {
+    pub(crate) fn flag(self) -> &'static str {
+        match self {
+            Signal::Term => "-TERM",
+            Signal::Kill => "-KILL",
+        }
+    }
+}
+
+enum Runtime {
+    Standalone(Standalone),
+    Distributed(Stack),
+}
+
+/// A running Posture deployment. Dropping it stops its processes.
 pub struct Deployment {
     pub mode: Mode,
     pub gateway: SocketAddr,
     pub admin_key: String,
-    processes: Vec<Process>,
-    data_dir: tempfile::TempDir,
+    runtime: Runtime,
     database: Option<TestDatabase>,
+    data_dir: tempfile::TempDir,
 }
 
 /// The `posture` binary built next to this test (cargo builds every workspace binary for
@@ -62,211 +79,104 @@ pub fn posture_binary() -> anyhow::Result<PathBuf> {
     Ok(binary)
 }
 
-fn free_port() -> anyhow::Result<u16> {
+/// The repository root (the scripts and the Makefile live there).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-struct Ports {
-    grpc: u16,
-    health: u16,
-    gateway: u16,
-}
-
 impl Deployment {
+    /// Starts Posture in `mode`; distributed through `deploy/scripts/up.sh`.
     pub async fn start(mode: Mode) -> anyhow::Result<Deployment> {
+        Self::start_with(mode, Launcher::Script).await
+    }
+
+    /// Starts Posture in `mode`; distributed through `launcher` (the script or `make up`).
+    pub async fn start_with(mode: Mode, launcher: Launcher) -> anyhow::Result<Deployment> {
         // reqwest is built without a default TLS provider; the workspace uses ring.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let data_dir = tempfile::tempdir()?;
-        let key_file = data_dir.path().join("vault-key");
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        std::fs::write(&key_file, base64::engine::general_purpose::STANDARD.encode(key))?;
-
-        let (database_url, database) = match mode {
-            Mode::Standalone => (format!("sqlite://{}/posture.db", data_dir.path().display()), None),
+        let binary = posture_binary()?;
+        match mode {
+            Mode::Standalone => {
+                let standalone = Standalone::start(&binary, data_dir.path()).await?;
+                Ok(Deployment {
+                    mode,
+                    gateway: standalone.gateway(),
+                    admin_key: standalone.admin_key().to_owned(),
+                    runtime: Runtime::Standalone(standalone),
+                    database: None,
+                    data_dir,
+                })
+            }
             Mode::Distributed => {
-                let db = TestDatabase::new(Backend::Postgres)
+                let database = TestDatabase::new(Backend::Postgres)
                     .await
                     .context("a PostgreSQL test database")?;
-                (db.url().to_owned(), Some(db))
-            }
-        };
-        let prefix = format!("e2e{}", rand::rngs::OsRng.next_u32());
-        let bus = match mode {
-            Mode::Standalone => "kind = \"memory\"".to_owned(),
-            Mode::Distributed => {
-                let nats =
-                    std::env::var("POSTURE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
-                format!("kind = \"nats\"\nnats_url = \"{nats}\"")
-            }
-        };
-
-        // One process for everything, or one per role, each with its own ports.
-        let groups: Vec<Vec<&str>> = match mode {
-            Mode::Standalone => vec![ROLES.to_vec()],
-            Mode::Distributed => ROLES.iter().map(|r| vec![*r]).collect(),
-        };
-        let ports: Vec<Ports> = groups
-            .iter()
-            .map(|_| {
-                Ok(Ports {
-                    grpc: free_port()?,
-                    health: free_port()?,
-                    gateway: free_port()?,
+                let stack = Stack::up(launcher, &binary, &data_dir.path().join("stack"), database.url())?;
+                Ok(Deployment {
+                    mode,
+                    gateway: stack.gateway(),
+                    admin_key: stack.admin_key()?,
+                    runtime: Runtime::Distributed(stack),
+                    database: Some(database),
+                    data_dir,
                 })
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let port_of = |role: &str| {
-            groups
-                .iter()
-                .position(|g| g.contains(&role))
-                .map(|i| ports[i].grpc)
-                .unwrap_or(0)
-        };
-        let (credentials, tokens) = (port_of("credentials"), port_of("tokens"));
-        let gateway_index = groups
-            .iter()
-            .position(|g| g.contains(&"gateway"))
-            .context("no gateway")?;
-        let gateway = SocketAddr::from(([127, 0, 0, 1], ports[gateway_index].gateway));
-
-        let binary = posture_binary()?;
-        let mut processes = Vec::new();
-        let mut gateway_config = PathBuf::new();
-        for (group, ports) in groups.iter().zip(&ports) {
-            let name = group.join("-");
-            let mut config = String::new();
-            writeln!(
-                config,
-                "services = [{}]",
-                group
-                    .iter()
-                    .map(|r| format!("\"{r}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )?;
-            writeln!(config, "[grpc]\nlisten = \"127.0.0.1:{}\"", ports.grpc)?;
-            writeln!(config, "[health]\nlisten = \"127.0.0.1:{}\"", ports.health)?;
-            writeln!(config, "[gateway]\nlisten = \"127.0.0.1:{}\"", ports.gateway)?;
-            writeln!(config, "[database]\nurl = \"{database_url}\"")?;
-            writeln!(config, "[bus]\n{bus}\nprefix = \"{prefix}\"")?;
-            // Debug level for Posture's own crates, so the secret-leak checks see as much as possible.
-            writeln!(
-                config,
-                "[telemetry]\nlog_format = \"json\"\nlog_level = \"info,posture=debug\""
-            )?;
-            writeln!(
-                config,
-                "[vault]\nactive_key = \"e2e-1\"\nkeys = [{{ id = \"e2e-1\", file = \"{}\" }}]",
-                key_file.display()
-            )?;
-            writeln!(config, "[endpoints]")?;
-            for (role, port) in [
-                ("credentials", credentials),
-                ("tokens", tokens),
-                ("sync", credentials),
-                ("scheduler", credentials),
-                ("assessment", credentials),
-            ] {
-                writeln!(config, "{role} = \"http://127.0.0.1:{port}\"")?;
             }
-            let config_path = data_dir.path().join(format!("{name}.toml"));
-            std::fs::write(&config_path, config)?;
-            if group.contains(&"gateway") {
-                gateway_config.clone_from(&config_path);
-            }
-            let log = data_dir.path().join(format!("{name}.log"));
-            let out = std::fs::File::create(&log)?;
-            let err = out.try_clone()?;
-            // Standalone is the real `posture standalone` command; distributed is `posture run --service`.
-            let roles = group.join(",");
-            let mut command = Command::new(&binary);
-            match mode {
-                Mode::Standalone => command.args(["standalone", "--config"]),
-                Mode::Distributed => command.args(["run", "--service", &roles, "--config"]),
-            };
-            let child = command
-                .arg(&config_path)
-                .current_dir(data_dir.path())
-                .stdout(Stdio::from(out))
-                .stderr(Stdio::from(err))
-                .spawn()
-                .with_context(|| format!("cannot start {}", binary.display()))?;
-            processes.push(Process {
-                role: name,
-                child,
-                log,
-            });
-        }
-
-        let mut deployment = Deployment {
-            mode,
-            gateway,
-            admin_key: String::new(),
-            processes,
-            data_dir,
-            database,
-        };
-        for (i, ports) in ports.iter().enumerate() {
-            deployment.wait_ready(i, ports.health).await?;
-        }
-        deployment.admin_key = bootstrap_key(&binary, &gateway_config, deployment.data_dir.path())?;
-        Ok(deployment)
-    }
-
-    async fn wait_ready(&mut self, index: usize, health_port: u16) -> anyhow::Result<()> {
-        let url = format!("http://127.0.0.1:{health_port}/readyz");
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(response) = http.get(&url).timeout(Duration::from_secs(2)).send().await
-                && response.status().is_success()
-            {
-                return Ok(());
-            }
-            let exited = self.processes[index].child.try_wait()?;
-            let role = self.processes[index].role.clone();
-            if let Some(status) = exited {
-                bail!(
-                    "the {role} process exited ({status}) before it was ready:\n{}",
-                    self.logs()
-                );
-            }
-            if Instant::now() > deadline {
-                bail!("the {role} process was not ready within 60 s:\n{}", self.logs());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     /// Everything every process has logged so far.
     pub fn logs(&self) -> String {
-        let mut all = String::new();
-        for p in &self.processes {
-            let _ = writeln!(all, "----- {} -----", p.role);
-            all.push_str(&std::fs::read_to_string(&p.log).unwrap_or_default());
+        match &self.runtime {
+            Runtime::Standalone(s) => s.logs(),
+            Runtime::Distributed(s) => s.logs(),
         }
-        all
     }
 
-    /// Stops every process with SIGTERM (as Kubernetes does) and waits for it to exit.
+    /// Whether the deployment runs `role` (a role this build does not have yet is skipped): read
+    /// from what each process logged when it started serving.
+    pub fn runs_role(&self, role: &str) -> bool {
+        self.logs().lines().any(|line| {
+            serde_json::from_str::<serde_json::Value>(line).is_ok_and(|entry| {
+                entry["message"] == "posture is serving"
+                    && entry["roles"]
+                        .as_str()
+                        .is_some_and(|roles| roles.split(',').any(|r| r == role))
+            })
+        })
+    }
+
+    /// Stops the process that runs the sync role with `signal` and waits until it has exited. In
+    /// standalone that is the one process of every role.
+    pub fn stop_sync_worker(&mut self, signal: Signal) -> anyhow::Result<()> {
+        match &mut self.runtime {
+            Runtime::Standalone(s) => s.signal(signal),
+            Runtime::Distributed(s) => s.signal_role("sync", signal),
+        }
+    }
+
+    /// Starts a new sync worker: a new `posture run --service sync` through `up.sh --role sync`,
+    /// or a new standalone process on the same data folder. Returns once it is ready.
+    pub async fn start_sync_worker(&mut self) -> anyhow::Result<()> {
+        match &mut self.runtime {
+            Runtime::Standalone(s) => s.spawn_and_wait().await,
+            Runtime::Distributed(s) => s.start_role("sync"),
+        }
+    }
+
+    /// Stops every process with SIGTERM (as Kubernetes does) and waits for it to exit:
+    /// `down.sh` (or `make down`) for the distributed stack.
     pub fn stop(&mut self) -> anyhow::Result<()> {
-        for p in &mut self.processes {
-            let _ = Command::new("kill")
-                .args(["-TERM", &p.child.id().to_string()])
-                .status();
+        match &mut self.runtime {
+            Runtime::Standalone(s) => s.stop(),
+            Runtime::Distributed(s) => s.down(),
         }
-        for p in &mut self.processes {
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while p.child.try_wait()?.is_none() {
-                if Instant::now() > deadline {
-                    let _ = p.child.kill();
-                    bail!("the {} process did not stop within 30 s of SIGTERM", p.role);
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        Ok(())
     }
 
     /// Whether `needle` appears anywhere in what the deployment stored: the SQLite files, or every
@@ -296,6 +206,19 @@ impl Deployment {
     }
 }
 
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        // Before the database goes: a role still connected would only log errors.
+        let stopped = match &mut self.runtime {
+            Runtime::Standalone(s) => s.kill(),
+            Runtime::Distributed(s) => s.down(),
+        };
+        if let Err(err) = stopped {
+            eprintln!("warning: stopping the deployment: {err:#}");
+        }
+    }
+}
+
 /// Whether any row of any table, read as text, contains `needle`.
 async fn postgres_contains(pool: &sqlx::PgPool, needle: &str) -> anyhow::Result<bool> {
     let tables: Vec<(String, String)> = sqlx::query_as(
@@ -319,17 +242,18 @@ async fn postgres_contains(pool: &sqlx::PgPool, needle: &str) -> anyhow::Result<
     Ok(false)
 }
 
-impl Drop for Deployment {
-    fn drop(&mut self) {
-        for p in &mut self.processes {
-            let _ = p.child.kill();
-            let _ = p.child.wait();
-        }
+/// The contents of `logs`, each under a header with its name.
+pub(crate) fn concat_logs<'a>(logs: impl IntoIterator<Item = (&'a str, &'a Path)>) -> String {
+    let mut all = String::new();
+    for (name, path) in logs {
+        let _ = writeln!(all, "----- {name} -----");
+        all.push_str(&std::fs::read_to_string(path).unwrap_or_default());
     }
+    all
 }
 
 /// Creates the first admin key with the real CLI command, as an operator would.
-fn bootstrap_key(binary: &Path, config: &Path, dir: &Path) -> anyhow::Result<String> {
+pub(crate) fn bootstrap_key(binary: &Path, config: &Path, dir: &Path) -> anyhow::Result<String> {
     let output = Command::new(binary)
         .args(["api-keys", "bootstrap", "--config"])
         .arg(config)

@@ -1,0 +1,419 @@
+//! What the end-to-end scenarios do through the public gateway, as any API client would: connect a
+//! simulator tenant, run a sync and follow it, read the whole inventory and hold it against the
+//! simulator's ground truth, and read the assessment a completed run triggered.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use posture_graph_sim::{Simulator, TenantInfo};
+use posture_proto::v1 as pb;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::GatewayClients;
+
+/// How long a run or an assessment may take before a test gives up (only to avoid hanging).
+const PATIENCE: Duration = Duration::from_secs(240);
+
+/// The simulator's endpoints as a custom cloud.
+pub fn endpoints(sim: &Simulator) -> pb::CloudEndpoints {
+    let base = sim.base_url();
+    let at = |p: &str| format!("{}{p}", base.as_str());
+    pb::CloudEndpoints {
+        authority_url: at("login"),
+        graph_url: at("graph"),
+        defender_url: at("mde"),
+        management_activity_url: at("manage"),
+    }
+}
+
+/// The tenant's app secret as a credential.
+pub fn secret_credential(secret: &str, tenant: &TenantInfo) -> pb::Credential {
+    pb::Credential {
+        kind: Some(pb::credential::Kind::ClientSecret(pb::ClientSecretCredential {
+            secret_value: secret.to_owned(),
+            expires_at: Some(prost_types::Timestamp {
+                seconds: tenant.secret_expires_at.timestamp(),
+                nanos: 0,
+            }),
+        })),
+    }
+}
+
+/// Connects a simulator tenant through the gateway with its own secret.
+pub async fn connect_tenant(
+    clients: &mut GatewayClients,
+    sim: &Simulator,
+    tenant: &TenantInfo,
+) -> anyhow::Result<()> {
+    clients
+        .connections
+        .create_connection(pb::CreateConnectionRequest {
+            tenant_id: tenant.tenant_id.to_string(),
+            display_name: tenant.display_name.clone(),
+            client_id: tenant.client_id.to_string(),
+            cloud: pb::Cloud::Custom as i32,
+            endpoints: Some(endpoints(sim)),
+            credential: Some(secret_credential(tenant.client_secret.expose(), tenant)),
+        })
+        .await
+        .context("creating the connection")?;
+    Ok(())
+}
+
+/// Starts a run of every kind the tenant has and returns its id.
+pub async fn start_sync(clients: &mut GatewayClients, tenant: &str) -> anyhow::Result<String> {
+    let run = clients
+        .sync
+        .start_sync(pb::StartSyncRequest {
+            tenant_id: tenant.to_owned(),
+            entity_kinds: Vec::new(),
+        })
+        .await
+        .context("starting a sync")?
+        .into_inner()
+        .run
+        .context("StartSync returned no run")?;
+    Ok(run.run_id)
+}
+
+pub async fn get_run(clients: &mut GatewayClients, tenant: &str, run_id: &str) -> anyhow::Result<pb::SyncRun> {
+    clients
+        .sync
+        .get_sync_run(pb::GetSyncRunRequest {
+            tenant_id: tenant.to_owned(),
+            run_id: run_id.to_owned(),
+        })
+        .await
+        .with_context(|| format!("reading run {run_id}"))?
+        .into_inner()
+        .run
+        .context("GetSyncRun returned no run")
+}
+
+fn is_active(run: &pb::SyncRun) -> bool {
+    run.state == pb::SyncRunState::Pending as i32 || run.state == pb::SyncRunState::Running as i32
+}
+
+/// Polls the run until `done` says so; a finished run that never satisfied `done` is an error.
+pub async fn wait_for_run_until(
+    clients: &mut GatewayClients,
+    tenant: &str,
+    run_id: &str,
+    what: &str,
+    done: impl Fn(&pb::SyncRun) -> bool,
+) -> anyhow::Result<pb::SyncRun> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let run = get_run(clients, tenant, run_id).await?;
+        if done(&run) {
+            return Ok(run);
+        }
+        if !is_active(&run) {
+            bail!("run {run_id} finished before {what}: {run:#?}");
+        }
+        if Instant::now() > deadline {
+            bail!("run {run_id}: no {what} within {PATIENCE:?}: {run:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the run is terminal.
+pub async fn wait_for_run(clients: &mut GatewayClients, tenant: &str, run_id: &str) -> anyhow::Result<pb::SyncRun> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let run = get_run(clients, tenant, run_id).await?;
+        if !is_active(&run) {
+            return Ok(run);
+        }
+        if Instant::now() > deadline {
+            bail!("run {run_id} did not finish within {PATIENCE:?}: {run:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Starts a run of every kind and waits until it is terminal.
+pub async fn sync_and_wait(clients: &mut GatewayClients, tenant: &str) -> anyhow::Result<pb::SyncRun> {
+    let run_id = start_sync(clients, tenant).await?;
+    wait_for_run(clients, tenant, &run_id).await
+}
+
+/// The run's entry for `kind`.
+pub fn entity<'a>(run: &'a pb::SyncRun, kind: &str) -> anyhow::Result<&'a pb::EntitySync> {
+    run.entities
+        .iter()
+        .find(|e| e.entity_kind == kind)
+        .with_context(|| format!("run {} has no entity {kind}: {run:#?}", run.run_id))
+}
+
+/// One stored object as the inventory serves it.
+#[derive(Clone, Debug)]
+pub struct Stored {
+    pub content: Value,
+    pub version: u64,
+    pub content_hash: String,
+}
+
+/// Every current object of `kind` (FULL view, all pages), by id. Fails on an id listed twice or a
+/// content hash that is not the SHA-256 of the content.
+pub async fn stored_objects(
+    clients: &mut GatewayClients,
+    tenant: &str,
+    kind: &str,
+) -> anyhow::Result<BTreeMap<String, Stored>> {
+    let mut objects = BTreeMap::new();
+    let mut token = String::new();
+    loop {
+        let page = clients
+            .inventory
+            .list_objects(pb::ListObjectsRequest {
+                tenant_id: tenant.to_owned(),
+                entity_kind: kind.to_owned(),
+                include_removed: false,
+                view: pb::ObjectView::Full as i32,
+                page_size: 500,
+                page_token: token.clone(),
+            })
+            .await
+            .with_context(|| format!("listing {kind}"))?
+            .into_inner();
+        for o in page.objects {
+            let id = o.r#ref.map(|r| r.object_id).context("an object without a ref")?;
+            ensure!(
+                o.content_hash == posture_sync::canonical::sha256_hex(&o.content_json),
+                "{kind} {id}: the content hash is not the SHA-256 of the content"
+            );
+            let content = serde_json::from_str(&o.content_json).with_context(|| format!("{kind} {id}: JSON"))?;
+            let stored = Stored {
+                content,
+                version: o.version,
+                content_hash: o.content_hash,
+            };
+            if objects.insert(id.clone(), stored).is_some() {
+                bail!("{kind} {id} is listed twice");
+            }
+        }
+        if page.next_page_token.is_empty() {
+            return Ok(objects);
+        }
+        token = page.next_page_token;
+    }
+}
+
+/// Holds the inventory of `kind` against the simulator's ground truth: the same ids, and every
+/// field the kind reads equal (volatile fields aside, which may lag by design). Returns the
+/// number of objects.
+pub async fn assert_kind_matches_truth(
+    clients: &mut GatewayClients,
+    sim: &Simulator,
+    tenant: &str,
+    kind: &posture_sync::kinds::KindDef,
+) -> anyhow::Result<usize> {
+    let truth = sim.ground_truth(tenant, kind.spec().path)?;
+    let stored = stored_objects(clients, tenant, kind.name).await?;
+    ensure!(
+        stored.len() == truth.count && truth.objects.len() == truth.count,
+        "{}: {} stored, {} in the tenant",
+        kind.name,
+        stored.len(),
+        truth.count
+    );
+    let select = kind.select();
+    for object in &truth.objects {
+        let id = object["id"].as_str().context("a ground truth object without id")?;
+        let mine = &stored
+            .get(id)
+            .with_context(|| format!("{}: {id} was not stored", kind.name))?
+            .content;
+        let fields: Vec<&str> = match object.as_object() {
+            Some(map) if select.is_empty() => map.keys().map(String::as_str).collect(),
+            _ => select.to_vec(),
+        };
+        for field in fields {
+            if kind.volatile.contains(&field) || field.starts_with("@odata") {
+                continue;
+            }
+            ensure!(
+                mine.get(field) == object.get(field),
+                "{}: field {field} of {id}: stored {:?}, tenant {:?}",
+                kind.name,
+                mine.get(field),
+                object.get(field)
+            );
+        }
+    }
+    Ok(stored.len())
+}
+
+/// The kinds the binary syncs, as the gateway lists them, checked against the sync's registry.
+pub async fn synced_kinds(
+    clients: &mut GatewayClients,
+) -> anyhow::Result<Vec<&'static posture_sync::kinds::KindDef>> {
+    let listed: Vec<String> = clients
+        .inventory
+        .list_entity_kinds(pb::ListEntityKindsRequest {})
+        .await?
+        .into_inner()
+        .entity_kinds
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    let registry: Vec<String> = posture_sync::kinds::ALL.iter().map(|k| k.name.to_owned()).collect();
+    ensure!(
+        listed == registry,
+        "the binary lists {listed:?}, the registry has {registry:?}"
+    );
+    Ok(posture_sync::kinds::ALL.to_vec())
+}
+
+/// Asserts every kind that succeeded in `run` matches the ground truth, and that the run's
+/// `added` count of each equals the objects stored (nothing counted twice) when `first` is set.
+pub async fn assert_inventory_matches_truth(
+    clients: &mut GatewayClients,
+    sim: &Simulator,
+    tenant: &str,
+    run: &pb::SyncRun,
+    first: bool,
+) -> anyhow::Result<()> {
+    for kind in synced_kinds(clients).await? {
+        let e = entity(run, kind.name)?;
+        if e.state != pb::EntitySyncState::Succeeded as i32 {
+            continue;
+        }
+        let count = assert_kind_matches_truth(clients, sim, tenant, kind).await?;
+        if first {
+            let added = e.counts.as_ref().map_or(0, |c| c.added);
+            ensure!(
+                added == count as u64,
+                "{}: the run counted {added} added, {count} are stored",
+                kind.name
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The assessment the completed run `run_id` triggered, once it has finished.
+pub async fn assessment_of_run(
+    clients: &mut GatewayClients,
+    tenant: &str,
+    run_id: &str,
+) -> anyhow::Result<pb::Assessment> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let page = clients
+            .assessment
+            .list_assessments(pb::ListAssessmentsRequest {
+                tenant_id: tenant.to_owned(),
+                page_size: 50,
+                ..Default::default()
+            })
+            .await
+            .context("listing assessments")?
+            .into_inner();
+        let finished = page.assessments.into_iter().find(|a| {
+            a.sync_run_id == run_id
+                && (a.state == pb::AssessmentState::Succeeded as i32
+                    || a.state == pb::AssessmentState::Failed as i32)
+        });
+        if let Some(assessment) = finished {
+            return Ok(assessment);
+        }
+        if Instant::now() > deadline {
+            bail!("no finished assessment of run {run_id} within {PATIENCE:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every finding of an assessment, by control id.
+pub async fn findings(
+    clients: &mut GatewayClients,
+    tenant: &str,
+    assessment_id: &str,
+) -> anyhow::Result<BTreeMap<String, pb::Finding>> {
+    let mut all = BTreeMap::new();
+    let mut token = String::new();
+    loop {
+        let page = clients
+            .assessment
+            .list_findings(pb::ListFindingsRequest {
+                tenant_id: tenant.to_owned(),
+                assessment_id: assessment_id.to_owned(),
+                page_size: 1000,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .context("listing findings")?
+            .into_inner();
+        for f in page.findings {
+            all.insert(f.control_id.clone(), f);
+        }
+        if page.next_page_token.is_empty() {
+            return Ok(all);
+        }
+        token = page.next_page_token;
+    }
+}
+
+/// The findings of the assessment run `run_id` triggered.
+pub async fn findings_of_run(
+    clients: &mut GatewayClients,
+    tenant: &str,
+    run_id: &str,
+) -> anyhow::Result<BTreeMap<String, pb::Finding>> {
+    let assessment = assessment_of_run(clients, tenant, run_id).await?;
+    ensure!(
+        assessment.state == pb::AssessmentState::Succeeded as i32,
+        "the assessment of run {run_id} failed: {assessment:#?}"
+    );
+    findings(clients, tenant, &assessment.assessment_id).await
+}
+
+/// The result of `control` in `findings`.
+pub fn result_of(findings: &BTreeMap<String, pb::Finding>, control: &str) -> anyhow::Result<pb::ControlResult> {
+    let finding = findings
+        .get(control)
+        .with_context(|| format!("no finding for {control}"))?;
+    Ok(finding.result())
+}
+
+/// A deployment, a simulator beside it and clients to its gateway.
+pub struct World {
+    pub sim: Simulator,
+    pub deployment: crate::Deployment,
+    pub clients: GatewayClients,
+}
+
+impl World {
+    pub async fn start(mode: crate::Mode) -> anyhow::Result<World> {
+        Self::start_with(mode, crate::Launcher::Script).await
+    }
+
+    pub async fn start_with(mode: crate::Mode, launcher: crate::Launcher) -> anyhow::Result<World> {
+        let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;
+        let deployment = crate::Deployment::start_with(mode, launcher).await?;
+        let clients = GatewayClients::connect(deployment.gateway, &deployment.admin_key).await?;
+        Ok(World {
+            sim,
+            deployment,
+            clients,
+        })
+    }
+
+    /// A new simulator tenant, connected through the gateway; returns its id.
+    pub async fn tenant(&mut self, spec: posture_graph_sim::TenantSpec) -> anyhow::Result<String> {
+        let tenant = self.sim.create_tenant(spec)?;
+        connect_tenant(&mut self.clients, &self.sim, &tenant).await?;
+        Ok(tenant.tenant_id.to_string())
+    }
+
+    /// Whether the assessment role runs (it is skipped by builds that do not have it yet).
+    pub fn assesses(&self) -> bool {
+        self.deployment.runs_role("assessment")
+    }
+}
