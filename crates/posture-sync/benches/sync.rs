@@ -14,7 +14,7 @@ mod world;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use posture_graph_sim::{FaultRule, FaultSpec, Latency, TenantSpec, ThrottleMode};
+use posture_graph_sim::{TenantSpec, ThrottleMode};
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
 use world::{World, entity, settings, sync_and_wait};
@@ -106,14 +106,7 @@ async fn main() {
         .tenant(TenantSpec {
             users: latency_users,
             throttling: ThrottleMode::Off,
-            faults: Some(FaultSpec {
-                seed: 1,
-                rules: vec![FaultRule {
-                    path: "/v1.0/users*".into(),
-                    latency: Some(Latency::Fixed { ms: latency_ms }),
-                    ..FaultRule::default()
-                }],
-            }),
+            faults: Some(world::slow_users(latency_ms)),
             ..TenantSpec::default()
         })
         .await;

@@ -74,28 +74,27 @@ impl InventoryStore {
         macro_rules! apply {
             ($pool:expr, $engine:ty) => {{
                 let mut tx = $pool.begin_write().await.map_err(sql_error("starting a page write"))?;
-                for chunk in page.refreshes.chunks(batch) {
-                    let done = <$engine as BatchSql>::upsert_sql(page, chunk, ON_CONFLICT_REFRESH)
-                        .build()
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(sql_error("refreshing objects"))?;
-                    rows += done.rows_affected();
-                }
-                for chunk in page.upserts.chunks(batch) {
-                    let done = <$engine as BatchSql>::upsert_sql(page, chunk, ON_CONFLICT)
-                        .build()
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(sql_error("writing objects"))?;
-                    rows += done.rows_affected();
-                    if page.configuration {
-                        let done = <$engine as BatchSql>::versions_sql(page, chunk)
+                // Refreshes never make a version; changes of configuration kinds do.
+                let writes = [
+                    (&page.refreshes, ON_CONFLICT_REFRESH, false, "refreshing objects"),
+                    (&page.upserts, ON_CONFLICT, page.configuration, "writing objects"),
+                ];
+                for (objects, on_conflict, versioned, context) in writes {
+                    for chunk in objects.chunks(batch) {
+                        let done = <$engine as BatchSql>::upsert_sql(page, chunk, on_conflict)
                             .build()
                             .execute(&mut *tx)
                             .await
-                            .map_err(sql_error("writing object versions"))?;
+                            .map_err(sql_error(context))?;
                         rows += done.rows_affected();
+                        if versioned {
+                            let done = <$engine as BatchSql>::versions_sql(page, chunk)
+                                .build()
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(sql_error("writing object versions"))?;
+                            rows += done.rows_affected();
+                        }
                     }
                 }
                 let now = micros(page.now);

@@ -4,27 +4,20 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures::StreamExt;
-use posture_graph_sim::{FaultRule, FaultSpec, Latency, TenantInfo, TenantSpec};
+use posture_graph_sim::{TenantInfo, TenantSpec};
 use posture_proto::v1 as pb;
 use posture_proto::v1::watch_sync_run_response::Update;
 use tonic::Code;
 use tonic::codec::Streaming;
 
-use crate::world::{SyncProcess, World, sqlite_world, start_run, wait_for_run};
+use crate::world::{SyncProcess, World, slow_users, sqlite_world, start_run, wait_for_run};
 
 /// A tenant of `users` whose users pages take a while, so a run stays active long enough to
 /// observe, with a sync process ready.
 async fn slow_tenant(users: u32) -> (World, TenantInfo, SyncProcess) {
     sqlite_world(TenantSpec {
         users,
-        faults: Some(FaultSpec {
-            seed: 1,
-            rules: vec![FaultRule {
-                path: "/v1.0/users*".into(),
-                latency: Some(Latency::Fixed { ms: 150 }),
-                ..FaultRule::default()
-            }],
-        }),
+        faults: Some(slow_users(150)),
         ..TenantSpec::default()
     })
     .await

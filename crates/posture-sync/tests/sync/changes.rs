@@ -3,18 +3,15 @@
 //! removed, not forgotten.
 
 use posture_graph_sim::{Mutation, TenantSpec};
-use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
 
-use crate::ground_truth::{assert_matches_truth, stored_objects};
-use crate::world::{World, entity, settings, sync_and_wait};
+use crate::ground_truth::{assert_kinds_match_truth, stored_objects};
+use crate::world::{entity, sqlite_world, sync_and_wait};
 
 #[tokio::test]
 async fn mutation_then_resync_versions_only_the_changed_objects() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
-    let tenant = world.tenant(TenantSpec::default()).await;
+    let (world, tenant, process) = sqlite_world(TenantSpec::default()).await;
     let tid = tenant.tenant_id.to_string();
-    let process = world.start_sync(settings()).await;
     let kinds = ["conditional_access_policies", "role_assignments"];
     let first = sync_and_wait(&process, &tenant, &kinds).await;
     assert_eq!(first.state, pb::SyncRunState::Succeeded as i32, "{first:#?}");
@@ -47,27 +44,20 @@ async fn mutation_then_resync_versions_only_the_changed_objects() {
     assert_eq!(ca.unchanged as usize, policies.len() - 1);
     let ra = entity(&second, "role_assignments").counts.expect("counts");
     assert_eq!((ra.added, ra.changed, ra.removed), (1, 0, 0));
-    for kind in ["conditional_access_policies", "role_assignments"] {
-        let def = posture_sync::kinds::find(kind).expect("kind");
-        assert_matches_truth(&world, &process, &tid, def).await;
-    }
+    assert_kinds_match_truth(
+        &world,
+        &process,
+        &tid,
+        &["conditional_access_policies", "role_assignments"],
+    )
+    .await;
 
-    let mut inventory = process.inventory();
     for id in policies.keys() {
-        let object = inventory
-            .get_object(pb::GetObjectRequest {
-                tenant_id: tid.clone(),
-                entity_kind: "conditional_access_policies".into(),
-                object_id: id.clone(),
-            })
-            .await
-            .expect("object")
-            .into_inner()
-            .object
-            .expect("object");
+        let object = process.object(&tid, "conditional_access_policies", id).await;
         let expected = if *id == target { 2 } else { 1 };
         assert_eq!(object.version, expected, "policy {id}");
     }
+    let mut inventory = process.inventory();
     let versions = inventory
         .list_object_versions(pb::ListObjectVersionsRequest {
             tenant_id: tid.clone(),
@@ -103,10 +93,8 @@ async fn mutation_then_resync_versions_only_the_changed_objects() {
 
 #[tokio::test]
 async fn removed_user_is_marked_removed() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
-    let tenant = world.tenant(TenantSpec::default()).await;
+    let (world, tenant, process) = sqlite_world(TenantSpec::default()).await;
     let tid = tenant.tenant_id.to_string();
-    let process = world.start_sync(settings()).await;
     sync_and_wait(&process, &tenant, &["users"]).await;
     let users = stored_objects(&process, &tid, "users").await;
     let victim = users.keys().last().expect("a user").clone();
@@ -124,18 +112,8 @@ async fn removed_user_is_marked_removed() {
     assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
     let counts = entity(&run, "users").counts.expect("counts");
     assert_eq!((counts.added, counts.changed, counts.removed), (0, 0, 1));
-    let object = process
-        .inventory()
-        .get_object(pb::GetObjectRequest {
-            tenant_id: tid.clone(),
-            entity_kind: "users".into(),
-            object_id: victim.clone(),
-        })
-        .await
-        .expect("the removed user is kept")
-        .into_inner()
-        .object
-        .expect("object");
+    // The removed user is kept.
+    let object = process.object(&tid, "users", &victim).await;
     assert!(object.removed);
     let kept: serde_json::Value = serde_json::from_str(&object.content_json).expect("json");
     assert_eq!(kept, users[&victim], "the last content is kept");

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use posture_graph_sim::{FaultRule, FaultSpec, Latency, TenantSpec};
+use posture_graph_sim::TenantSpec;
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
 
 use crate::ground_truth::assert_matches_truth;
-use crate::world::{World, entity, settings, wait_for_run};
+use crate::world::{World, entity, settings, slow_users, wait_for_run};
 
 #[tokio::test]
 async fn worker_crash_mid_run_resumes_from_last_checkpoint() {
@@ -16,14 +16,7 @@ async fn worker_crash_mid_run_resumes_from_last_checkpoint() {
     let tenant = world
         .tenant(TenantSpec {
             users: 9_000,
-            faults: Some(FaultSpec {
-                seed: 3,
-                rules: vec![FaultRule {
-                    path: "/v1.0/users*".into(),
-                    latency: Some(Latency::Fixed { ms: 200 }),
-                    ..FaultRule::default()
-                }],
-            }),
+            faults: Some(slow_users(200)),
             ..TenantSpec::default()
         })
         .await;

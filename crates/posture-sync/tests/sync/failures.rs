@@ -2,11 +2,10 @@
 //! a missing licence skips it, throttling and injected 5xx are absorbed by retries.
 
 use posture_graph_sim::{FaultRule, FaultSpec, Licences, TenantSpec, ThrottleMode};
-use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
 
-use crate::ground_truth::assert_matches_truth;
-use crate::world::{World, entity, settings, sync_and_wait};
+use crate::ground_truth::assert_kinds_match_truth;
+use crate::world::{entity, sqlite_world, sync_and_wait};
 
 /// Every permission the sync's kinds need.
 pub fn all_permissions() -> Vec<String> {
@@ -19,41 +18,33 @@ pub fn all_permissions() -> Vec<String> {
     all
 }
 
-#[tokio::test]
-async fn permission_gap_fails_only_that_entity_with_reason() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+/// Syncs `failing` and `others` for a tenant that withholds `permission`: the run partly
+/// succeeds, `failing` fails with a 403 naming the permission and the endpoint (`path` in it), and
+/// every other kind succeeds.
+pub async fn assert_permission_gap_fails_only(permission: &str, failing: &str, path: &str, others: &[&str]) {
     let permissions = all_permissions()
         .into_iter()
-        .filter(|p| p != "Policy.Read.All")
+        .filter(|p| p != permission)
         .collect();
-    let tenant = world
-        .tenant(TenantSpec {
-            permissions: Some(permissions),
-            ..TenantSpec::default()
-        })
-        .await;
-    let process = world.start_sync(settings()).await;
-    let run = sync_and_wait(
-        &process,
-        &tenant,
-        &["conditional_access_policies", "users", "organization"],
-    )
+    let (_world, tenant, process) = sqlite_world(TenantSpec {
+        permissions: Some(permissions),
+        ..TenantSpec::default()
+    })
     .await;
+    let kinds: Vec<&str> = others.iter().copied().chain([failing]).collect();
+    let run = sync_and_wait(&process, &tenant, &kinds).await;
     assert_eq!(run.state, pb::SyncRunState::PartiallySucceeded as i32, "{run:#?}");
-    let ca = entity(&run, "conditional_access_policies");
-    assert_eq!(ca.state, pb::EntitySyncState::Failed as i32);
-    let reason = ca.error.clone().expect("a reason");
+    let entity_run = entity(&run, failing);
+    assert_eq!(entity_run.state, pb::EntitySyncState::Failed as i32);
+    let reason = entity_run.error.clone().expect("a reason");
     assert_eq!(reason.error_class, pb::ErrorClass::Permission as i32);
     assert!(
-        reason.missing_permissions.iter().any(|p| p == "Policy.Read.All"),
+        reason.missing_permissions.iter().any(|p| p == permission),
         "{reason:?}"
     );
-    assert!(
-        reason.endpoint.contains("conditionalAccess/policies"),
-        "{reason:?}"
-    );
+    assert!(reason.endpoint.contains(path), "{reason:?}");
     assert_eq!(reason.http_status, 403);
-    for ok in ["users", "organization"] {
+    for ok in others {
         assert_eq!(
             entity(&run, ok).state,
             pb::EntitySyncState::Succeeded as i32,
@@ -63,21 +54,29 @@ async fn permission_gap_fails_only_that_entity_with_reason() {
 }
 
 #[tokio::test]
+async fn permission_gap_fails_only_that_entity_with_reason() {
+    assert_permission_gap_fails_only(
+        "Policy.Read.All",
+        "conditional_access_policies",
+        "conditionalAccess/policies",
+        &["users", "organization"],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn licence_gap_skips_entity_with_reason() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
-    let tenant = world
-        .tenant(TenantSpec {
-            licences: Licences {
-                p1: false,
-                p2: false,
-                intune: false,
-                defender_p2: false,
-                e5: false,
-            },
-            ..TenantSpec::default()
-        })
-        .await;
-    let process = world.start_sync(settings()).await;
+    let (_world, tenant, process) = sqlite_world(TenantSpec {
+        licences: Licences {
+            p1: false,
+            p2: false,
+            intune: false,
+            defender_p2: false,
+            e5: false,
+        },
+        ..TenantSpec::default()
+    })
+    .await;
     let run = sync_and_wait(
         &process,
         &tenant,
@@ -110,39 +109,28 @@ async fn licence_gap_skips_entity_with_reason() {
 
 #[tokio::test]
 async fn throttling_and_injected_5xx_are_absorbed() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
-    let tenant = world
-        .tenant(TenantSpec {
-            users: 3_000,
-            throttling: ThrottleMode::Scaled { factor: 0.05 },
-            faults: Some(FaultSpec {
-                seed: 11,
-                rules: vec![FaultRule {
-                    path: "/v1.0/*".into(),
-                    error_rate: 0.3,
-                    error_statuses: vec![500, 502, 503, 504],
-                    drop_rate: 0.05,
-                    truncate_rate: 0.05,
-                    ..FaultRule::default()
-                }],
-            }),
-            ..TenantSpec::default()
-        })
-        .await;
-    let process = world.start_sync(settings()).await;
+    let (world, tenant, process) = sqlite_world(TenantSpec {
+        users: 3_000,
+        throttling: ThrottleMode::Scaled { factor: 0.05 },
+        faults: Some(FaultSpec {
+            seed: 11,
+            rules: vec![FaultRule {
+                path: "/v1.0/*".into(),
+                error_rate: 0.3,
+                error_statuses: vec![500, 502, 503, 504],
+                drop_rate: 0.05,
+                truncate_rate: 0.05,
+                ..FaultRule::default()
+            }],
+        }),
+        ..TenantSpec::default()
+    })
+    .await;
     let kinds = ["users", "role_definitions", "organization", "subscribed_skus"];
     let run = sync_and_wait(&process, &tenant, &kinds).await;
     assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
     let tid = tenant.tenant_id.to_string();
-    for kind in kinds {
-        assert_matches_truth(
-            &world,
-            &process,
-            &tid,
-            posture_sync::kinds::find(kind).expect("kind"),
-        )
-        .await;
-    }
+    assert_kinds_match_truth(&world, &process, &tid, &kinds).await;
     let log = world.sim.request_log(&tid);
     let faulted = log
         .iter()

@@ -89,6 +89,14 @@ pub async fn assert_matches_truth(
     }
 }
 
+/// [`assert_matches_truth`] for each of `kinds`.
+pub async fn assert_kinds_match_truth(world: &World, process: &SyncProcess, tenant: &str, kinds: &[&str]) {
+    for kind in kinds {
+        let kind = posture_sync::kinds::find(kind).expect("a registered kind");
+        assert_matches_truth(world, process, tenant, kind).await;
+    }
+}
+
 posture_kit::db_test!(
     sync_matches_simulator_ground_truth,
     |db: TestDatabase| async move {

@@ -15,7 +15,7 @@ use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 use tokio_util::sync::CancellationToken;
 
-use crate::ground_truth::assert_matches_truth;
+use crate::ground_truth::assert_kinds_match_truth;
 use crate::world::{World, settings, wait_for_run};
 
 fn nats_url() -> String {
@@ -92,15 +92,13 @@ async fn scheduled_request_over_nats_runs_once_and_completes_once() {
     assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
     assert_eq!(run.trigger, pb::SyncTrigger::Scheduled as i32);
     assert_eq!(run.requested_by, "scheduler");
-    for kind in ["users", "conditional_access_policies", "organization"] {
-        assert_matches_truth(
-            &world,
-            &process,
-            &tid,
-            posture_sync::kinds::find(kind).expect("kind"),
-        )
-        .await;
-    }
+    assert_kinds_match_truth(
+        &world,
+        &process,
+        &tid,
+        &["users", "conditional_access_policies", "organization"],
+    )
+    .await;
     let runs = process
         .sync()
         .list_sync_runs(pb::ListSyncRunsRequest {

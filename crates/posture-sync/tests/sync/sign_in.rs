@@ -5,7 +5,7 @@
 use posture_graph_sim::{Profile, TenantSpec};
 use posture_proto::v1 as pb;
 
-use crate::failures::all_permissions;
+use crate::failures::assert_permission_gap_fails_only;
 use crate::ground_truth::{assert_matches_truth, stored_objects};
 use crate::world::{entity, sqlite_world, sync_and_wait};
 
@@ -74,35 +74,11 @@ async fn neglected_tenant_sign_ins_match_the_simulator_and_resync_writes_nothing
 
 #[tokio::test]
 async fn without_audit_log_permission_only_sign_in_activity_fails_naming_it() {
-    let permissions = all_permissions()
-        .into_iter()
-        .filter(|p| p != "AuditLog.Read.All")
-        .collect();
-    let (_world, tenant, process) = sqlite_world(TenantSpec {
-        permissions: Some(permissions),
-        ..TenantSpec::default()
-    })
+    assert_permission_gap_fails_only(
+        "AuditLog.Read.All",
+        SIGN_INS,
+        "/users",
+        &["organization", "users"],
+    )
     .await;
-    let run = sync_and_wait(&process, &tenant, &["organization", SIGN_INS, "users"]).await;
-    assert_eq!(run.state, pb::SyncRunState::PartiallySucceeded as i32, "{run:#?}");
-    let sign_ins = entity(&run, SIGN_INS);
-    assert_eq!(sign_ins.state, pb::EntitySyncState::Failed as i32);
-    let reason = sign_ins.error.clone().expect("a reason");
-    assert_eq!(reason.error_class, pb::ErrorClass::Permission as i32);
-    assert_eq!(reason.http_status, 403);
-    assert!(
-        reason
-            .missing_permissions
-            .iter()
-            .any(|p| p == "AuditLog.Read.All"),
-        "{reason:?}"
-    );
-    assert!(reason.endpoint.contains("/users"), "{reason:?}");
-    for ok in ["organization", "users"] {
-        assert_eq!(
-            entity(&run, ok).state,
-            pb::EntitySyncState::Succeeded as i32,
-            "{ok}"
-        );
-    }
 }

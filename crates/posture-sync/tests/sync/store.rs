@@ -57,6 +57,14 @@ async fn store(db: &TestDatabase) -> InventoryStore {
     store
 }
 
+/// A migrated store with one run, the start of most tests here.
+async fn store_with_run(db: &TestDatabase) -> (InventoryStore, String) {
+    let store = store(db).await;
+    let run = uuid::Uuid::new_v4().to_string();
+    new_run(&store, &run).await.expect("run created");
+    (store, run)
+}
+
 async fn new_run(store: &InventoryStore, run: &str) -> Result<(), StoreError> {
     store
         .create_run(&NewRun {
@@ -73,9 +81,7 @@ async fn new_run(store: &InventoryStore, run: &str) -> Result<(), StoreError> {
 posture_kit::db_test!(
     page_writes_store_objects_versions_counts_and_cursor_together,
     |db: TestDatabase| async move {
-        let store = store(&db).await;
-        let run = uuid::Uuid::new_v4().to_string();
-        new_run(&store, &run).await.expect("run created");
+        let (store, run) = store_with_run(&db).await;
         let objects = vec![
             upsert("a", r#"{"id":"a"}"#, 1),
             upsert("b", r#"{"id":"b"}"#, 1),
@@ -246,9 +252,7 @@ posture_kit::db_test!(
 posture_kit::db_test!(
     a_refresh_rewrites_content_without_a_version_or_a_change,
     |db: TestDatabase| async move {
-        let store = store(&db).await;
-        let run = uuid::Uuid::new_v4().to_string();
-        new_run(&store, &run).await.expect("run created");
+        let (store, run) = store_with_run(&db).await;
         let stable = posture_sync::canonical::sha256_hex(r#"{"id":"a"}"#);
         let at = |content: &str| Upsert {
             state_hash: stable.clone(),

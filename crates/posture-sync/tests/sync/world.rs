@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use posture_bus::{Bus, MemoryBus, Prefix, StreamSettings};
 use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
-use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
+use posture_graph_sim::{FaultRule, FaultSpec, Latency, SimConfig, Simulator, TenantInfo, TenantSpec};
 use posture_kit::clock::SystemClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
@@ -48,6 +48,21 @@ impl SyncProcess {
         InventoryServiceClient::new(self.channel.clone())
     }
 
+    /// One stored object (removed ones too) through GetObject.
+    pub async fn object(&self, tenant: &str, kind: &str, id: &str) -> pb::InventoryObject {
+        self.inventory()
+            .get_object(pb::GetObjectRequest {
+                tenant_id: tenant.to_owned(),
+                entity_kind: kind.to_owned(),
+                object_id: id.to_owned(),
+            })
+            .await
+            .expect("the object is readable")
+            .into_inner()
+            .object
+            .expect("object")
+    }
+
     /// Stops the role's consumers and waits for them; the in-flight job is cut off.
     pub async fn stop(self) {
         self.shutdown.cancel();
@@ -74,6 +89,19 @@ async fn serve(server: GrpcServer, shutdown: CancellationToken) -> Channel {
         let _ = server.serve(listener, shutdown).await;
     });
     lazy_channel(&format!("http://{addr}"), &GrpcConfig::default()).expect("channel")
+}
+
+/// Every users page (users and sign-in activity) answered `ms` late, so a run stays active long
+/// enough to watch, cancel or cut off.
+pub fn slow_users(ms: u64) -> FaultSpec {
+    FaultSpec {
+        seed: 1,
+        rules: vec![FaultRule {
+            path: "/v1.0/users*".into(),
+            latency: Some(Latency::Fixed { ms }),
+            ..FaultRule::default()
+        }],
+    }
 }
 
 /// Test settings: quick retries so fault tests finish in seconds.
