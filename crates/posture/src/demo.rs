@@ -4,6 +4,8 @@
 //! both tenants through the public gateway exactly as an operator would, tests them, syncs them
 //! and prints their health and what was synced: one tenant complete, one missing admin consent
 //! for two permissions, whose entities that need them fail with that reason while the rest sync.
+//! Every completed sync is assessed by the assessment role; the demo waits for each assessment,
+//! prints the main tenant's control results and writes an HTML report per tenant.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,18 +18,21 @@ use posture_kit::PostureConfig;
 use posture_kit::config::{KeyRef, LogFormat};
 use posture_kit::db::Db;
 use posture_kit::shutdown::Shutdown;
+use posture_proto::v1::assessment_service_client::AssessmentServiceClient;
 use posture_proto::v1::sync_service_client::SyncServiceClient;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 use posture_proto::v1::{
-    ClientSecretCredential, Cloud, CloudEndpoints, ConnectionHealth, CreateConnectionRequest, Credential,
-    EntitySync, GetSyncRunRequest, StartSyncRequest, SyncRun, TestConnectionRequest, credential,
+    Assessment, AssessmentState, ClientSecretCredential, Cloud, CloudEndpoints, ConnectionHealth,
+    ControlResult, CreateConnectionRequest, Credential, EntitySync, Finding, GetSyncRunRequest,
+    ListAssessmentsRequest, ListFindingsRequest, StartSyncRequest, SyncRun, TestConnectionRequest,
+    credential,
 };
 use secrecy::ExposeSecret;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Endpoint;
 
 use crate::client::output::Table;
-use crate::client::{health, progress};
+use crate::client::{assess, health, progress};
 use crate::server;
 
 /// Permissions the second demo tenant's administrator "forgot" to consent to.
@@ -35,6 +40,9 @@ const WITHHELD_PERMISSIONS: [&str; 2] = ["Policy.Read.All", "AuditLog.Read.All"]
 
 /// How long the demo waits for one tenant's sync.
 const SYNC_DEADLINE: Duration = Duration::from_secs(180);
+
+/// How long the demo waits for the assessment that follows a completed sync.
+const ASSESSMENT_DEADLINE: Duration = Duration::from_secs(120);
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -52,6 +60,13 @@ pub struct DemoArgs {
 struct DemoTenant {
     info: TenantInfo,
     note: &'static str,
+}
+
+/// What the demo learnt about one tenant, for the summary and the report.
+struct Judged {
+    name: String,
+    assessment: Assessment,
+    findings: Vec<Finding>,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
@@ -87,9 +102,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let key = issued.key.expose_secret().to_owned();
     let mut client = gateway_client(gateway, &key).await?;
 
-    let mut table = Table::new(vec!["TENANT", "USERS", "SYNC", "HEALTH"]);
+    let mut table = Table::new(vec!["TENANT", "USERS", "SYNC", "HEALTH", "ASSESSMENT"]);
     let mut sync = SyncServiceClient::new(client_channel(gateway, &key).await?);
+    let mut assessments = AssessmentServiceClient::new(client_channel(gateway, &key).await?);
     let mut connected = 0;
+    let mut judged = Vec::new();
     for tenant in &tenants {
         println!("Connecting {} through the gateway...", tenant.info.display_name);
         let health = connect_and_test(&mut client, &sim, &tenant.info).await?;
@@ -97,21 +114,82 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
             connected += 1;
         }
         println!("Syncing {}...", tenant.info.display_name);
-        let run = sync_and_wait(&mut sync, &tenant.info.tenant_id.to_string()).await?;
+        let tenant_id = tenant.info.tenant_id.to_string();
+        let run = sync_and_wait(&mut sync, &tenant_id).await?;
+        println!("Assessing {}...", tenant.info.display_name);
+        let assessment = assessment_of_run(&mut assessments, &tenant_id, &run.run_id).await?;
+        let findings = assess::all_findings(
+            &mut assessments,
+            ListFindingsRequest {
+                tenant_id: tenant_id.clone(),
+                assessment_id: assessment.assessment_id.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
         table.row(vec![
             format!("{} ({})", tenant.info.display_name, tenant.note),
             tenant.info.users.to_string(),
             sync_summary(&run),
             health::summary(Some(&health)),
+            assessment_summary(&assessment),
         ]);
+        judged.push(Judged {
+            name: tenant.info.display_name.clone(),
+            assessment,
+            findings,
+        });
     }
     println!();
     print!("{}", table.render());
     println!();
     println!(
-        "{connected} of {} demo tenants connected and synced.",
+        "{connected} of {} demo tenants connected, synced and assessed.",
         tenants.len()
     );
+
+    let controls = assess::all_controls(&mut assessments).await?;
+    if let Some(main) = judged.first() {
+        println!();
+        println!("{}: control results", main.name);
+        print!("{}", assess::assessment_text(&main.assessment));
+        println!();
+        print!("{}", assess::controls_table(&main.findings));
+    }
+    for other in judged.iter().skip(1) {
+        let errors: Vec<&Finding> = other
+            .findings
+            .iter()
+            .filter(|f| f.result == ControlResult::Error as i32)
+            .collect();
+        if !errors.is_empty() {
+            println!();
+            println!(
+                "{}: {} control(s) could not be evaluated, and say why:",
+                other.name,
+                errors.len()
+            );
+            let mut table = Table::new(vec!["CONTROL", "REASON"]);
+            for f in errors {
+                table.row(vec![f.control_id.clone(), progress::shorten(&f.reason, 110)]);
+            }
+            print!("{}", table.render());
+        }
+    }
+    println!();
+    for tenant in &judged {
+        let path = args
+            .data_dir
+            .join(format!("report-{}.html", file_stem(&tenant.name)));
+        let html = posture_assessment::render_html_from_api_named(
+            &tenant.assessment,
+            &tenant.findings,
+            &controls,
+            &tenant.name,
+        );
+        std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("HTML report for {}: {}", tenant.name, path.display());
+    }
 
     if args.keep_running {
         println!();
@@ -120,6 +198,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
         println!("Try:  POSTURE_API_KEY=<key> posture tenants list --gateway http://{gateway}");
         println!(
             "      POSTURE_API_KEY=<key> posture inventory list <tenant-id> --kind users --gateway http://{gateway}"
+        );
+        println!(
+            "      POSTURE_API_KEY=<key> posture assess findings <tenant-id> --status fail --gateway http://{gateway}"
         );
         println!("Press Ctrl-C to stop.");
         shutdown.token().cancelled().await;
@@ -256,6 +337,79 @@ async fn sync_and_wait(client: &mut SyncServiceClient<Authed>, tenant_id: &str) 
             );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits for the assessment the assessment role starts when `run_id` completes.
+async fn assessment_of_run(
+    client: &mut AssessmentServiceClient<Authed>,
+    tenant_id: &str,
+    run_id: &str,
+) -> anyhow::Result<Assessment> {
+    let deadline = tokio::time::Instant::now() + ASSESSMENT_DEADLINE;
+    loop {
+        let page = client
+            .list_assessments(ListAssessmentsRequest {
+                tenant_id: tenant_id.to_owned(),
+                page_size: 10,
+                ..Default::default()
+            })
+            .await
+            .map_err(|s| crate::client::status::explain("reading the demo assessment", s))?
+            .into_inner();
+        let done = page.assessments.into_iter().find(|a| {
+            a.sync_run_id == run_id
+                && (a.state == AssessmentState::Succeeded as i32 || a.state == AssessmentState::Failed as i32)
+        });
+        if let Some(assessment) = done {
+            return Ok(assessment);
+        }
+        if tokio::time::Instant::now() > deadline {
+            anyhow::bail!(
+                "no assessment of sync run {run_id} finished within {} s",
+                ASSESSMENT_DEADLINE.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// "cis-m365 61.5% · 14 pass, 9 fail, 4 error", or why the assessment failed.
+fn assessment_summary(a: &Assessment) -> String {
+    if a.state == AssessmentState::Failed as i32 {
+        let reason = a.error.as_ref().map(progress::short_reason).unwrap_or_default();
+        return format!("failed: {reason}");
+    }
+    let c = a.counts.unwrap_or_default();
+    let mut text = format!(
+        "{} pass, {} fail, {} error",
+        c.passed,
+        c.failed + c.warning,
+        c.error
+    );
+    if let Some(cis) = a.scores.iter().find(|s| s.framework.starts_with("cis")) {
+        text = format!("{} {:.0}% · {text}", cis.framework, cis.score);
+    }
+    text
+}
+
+/// A file name from a tenant's display name: lowercase letters and digits, dashes between words.
+fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let stem = stem.trim_matches('-');
+    if stem.is_empty() {
+        "tenant".into()
+    } else {
+        stem.to_owned()
     }
 }
 

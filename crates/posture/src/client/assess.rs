@@ -2,13 +2,16 @@
 //! findings with the failing objects as evidence.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use posture_proto::v1::assessment_service_client::AssessmentServiceClient;
 use posture_proto::v1::{
-    Assessment, AssessmentState, ControlResult, Finding, GetAssessmentRequest, GetLatestAssessmentRequest,
-    ListFindingsRequest, ResultCounts, Severity,
+    Assessment, AssessmentState, Control, ControlResult, Finding, GetAssessmentRequest,
+    GetLatestAssessmentRequest, ListControlsRequest, ListFindingsRequest, ResultCounts, Severity,
+    StartAssessmentRequest,
 };
 use serde_json::json;
 
@@ -27,6 +30,22 @@ pub enum AssessCommand {
     },
     /// Findings of the latest (or a given) assessment with their failing objects.
     Findings(FindingsArgs),
+    /// Assess a tenant's current inventory now (one also runs after every completed sync).
+    Run {
+        tenant_id: String,
+        /// Return once the assessment is queued instead of waiting for its result.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Write the latest (or a given) assessment as a self-contained HTML report.
+    Report {
+        tenant_id: String,
+        #[arg(long)]
+        assessment_id: Option<String>,
+        /// Where to write the report.
+        #[arg(long, default_value = "posture-report.html")]
+        out: PathBuf,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -101,46 +120,13 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
             tenant_id,
             assessment_id,
         } => {
-            let assessment = match assessment_id {
-                Some(assessment_id) => {
-                    client
-                        .get_assessment(GetAssessmentRequest {
-                            tenant_id: tenant_id.clone(),
-                            assessment_id,
-                        })
-                        .await
-                        .map_err(|s| {
-                            let list = format!("posture assess show {tenant_id}");
-                            explain_missing("reading the assessment", s, &list)
-                        })?
-                        .into_inner()
-                        .assessment
-                }
-                None => client
-                    .get_latest_assessment(GetLatestAssessmentRequest {
-                        tenant_id: tenant_id.clone(),
-                    })
-                    .await
-                    .map_err(|s| {
-                        if s.code() == tonic::Code::NotFound {
-                            anyhow::anyhow!(
-                                "tenant {tenant_id} has no completed assessment yet: one runs after every \
-                                 completed sync (`posture sync start {tenant_id} --watch`)"
-                            )
-                        } else {
-                            explain("reading the latest assessment", s)
-                        }
-                    })?
-                    .into_inner()
-                    .assessment,
-            }
-            .context("the server returned no assessment")?;
+            let assessment = lookup(&mut client, &tenant_id, assessment_id).await?;
             let request = ListFindingsRequest {
                 tenant_id,
                 assessment_id: assessment.assessment_id.clone(),
                 ..Default::default()
             };
-            let findings = findings(&mut client, request).await?;
+            let findings = all_findings(&mut client, request).await?;
             match format {
                 OutputFormat::Json => print_json(&json!({
                     "assessment": assessment_json(&assessment),
@@ -149,6 +135,52 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 OutputFormat::Table => {
                     out!("{}\n{}", assessment_text(&assessment), controls_table(&findings));
                 }
+            }
+            Ok(0)
+        }
+        AssessCommand::Run { tenant_id, no_wait } => {
+            let started = client
+                .start_assessment(StartAssessmentRequest {
+                    tenant_id: tenant_id.clone(),
+                })
+                .await
+                .map_err(|s| explain("starting the assessment", s))?
+                .into_inner()
+                .assessment
+                .context("the server returned no assessment")?;
+            let assessment = if no_wait {
+                started
+            } else {
+                wait_for(&mut client, &tenant_id, &started.assessment_id).await?
+            };
+            match format {
+                OutputFormat::Json => print_json(&assessment_json(&assessment))?,
+                OutputFormat::Table => out!("{}", assessment_text(&assessment)),
+            }
+            Ok(if assessment.state == AssessmentState::Failed as i32 {
+                1
+            } else {
+                0
+            })
+        }
+        AssessCommand::Report {
+            tenant_id,
+            assessment_id,
+            out,
+        } => {
+            let assessment = lookup(&mut client, &tenant_id, assessment_id).await?;
+            let request = ListFindingsRequest {
+                tenant_id,
+                assessment_id: assessment.assessment_id.clone(),
+                ..Default::default()
+            };
+            let findings = all_findings(&mut client, request).await?;
+            let controls = all_controls(&mut client).await?;
+            let html = posture_assessment::render_html_from_api(&assessment, &findings, &controls);
+            std::fs::write(&out, html).with_context(|| format!("cannot write {}", out.display()))?;
+            match format {
+                OutputFormat::Json => print_json(&json!({"report": out.display().to_string()}))?,
+                OutputFormat::Table => outln!("Report written to {}", out.display()),
             }
             Ok(0)
         }
@@ -166,7 +198,7 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 framework: args.framework.unwrap_or_default(),
                 ..Default::default()
             };
-            let findings = findings(&mut client, request).await?;
+            let findings = all_findings(&mut client, request).await?;
             match format {
                 OutputFormat::Json => print_json(&json!(
                     findings.iter().map(|f| finding_json(f, true)).collect::<Vec<_>>()
@@ -179,7 +211,93 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
     }
 }
 
-async fn findings(
+/// The given assessment, or the tenant's latest succeeded one.
+async fn lookup(
+    client: &mut AssessmentServiceClient<AuthedChannel>,
+    tenant_id: &str,
+    assessment_id: Option<String>,
+) -> anyhow::Result<Assessment> {
+    match assessment_id {
+        Some(assessment_id) => {
+            client
+                .get_assessment(GetAssessmentRequest {
+                    tenant_id: tenant_id.to_owned(),
+                    assessment_id,
+                })
+                .await
+                .map_err(|s| {
+                    let list = format!("posture assess show {tenant_id}");
+                    explain_missing("reading the assessment", s, &list)
+                })?
+                .into_inner()
+                .assessment
+        }
+        None => {
+            client
+                .get_latest_assessment(GetLatestAssessmentRequest {
+                    tenant_id: tenant_id.to_owned(),
+                })
+                .await
+                .map_err(|s| {
+                    if s.code() == tonic::Code::NotFound {
+                        anyhow::anyhow!(
+                            "tenant {tenant_id} has no completed assessment yet: one runs after every \
+                         completed sync (`posture sync start {tenant_id} --watch`)"
+                        )
+                    } else {
+                        explain("reading the latest assessment", s)
+                    }
+                })?
+                .into_inner()
+                .assessment
+        }
+    }
+    .context("the server returned no assessment")
+}
+
+/// Polls an assessment until it succeeds or fails.
+async fn wait_for(
+    client: &mut AssessmentServiceClient<AuthedChannel>,
+    tenant_id: &str,
+    assessment_id: &str,
+) -> anyhow::Result<Assessment> {
+    loop {
+        let assessment = lookup(client, tenant_id, Some(assessment_id.to_owned())).await?;
+        if assessment.state == AssessmentState::Succeeded as i32
+            || assessment.state == AssessmentState::Failed as i32
+        {
+            return Ok(assessment);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Every control of the policy pack.
+pub async fn all_controls(
+    client: &mut AssessmentServiceClient<AuthedChannel>,
+) -> anyhow::Result<Vec<Control>> {
+    let mut controls = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_controls(ListControlsRequest {
+                page_size: 1000,
+                page_token,
+                ..Default::default()
+            })
+            .await
+            .map_err(|s| explain("listing the controls", s))?
+            .into_inner();
+        controls.extend(page.controls);
+        if page.next_page_token.is_empty() {
+            return Ok(controls);
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+/// Every finding `request` selects, page after page, pinned to one assessment.
+pub async fn all_findings(
     client: &mut AssessmentServiceClient<AuthedChannel>,
     mut request: ListFindingsRequest,
 ) -> anyhow::Result<Vec<Finding>> {
