@@ -330,3 +330,50 @@ fn unparsable_sign_in_timestamps_fall_back_to_creation() {
         json!("never signed in; created")
     );
 }
+
+#[test]
+fn sign_in_activity_collection_is_merged_onto_users_by_id() {
+    let users = vec![
+        json!({"id": "u1", "accountEnabled": true, "userType": "Member", "userPrincipalName": "a@contoso.test"}),
+        json!({"id": "u2", "accountEnabled": true, "userType": "Member", "userPrincipalName": "b@contoso.test"}),
+    ];
+    let activity =
+        vec![json!({"id": "u1", "signInActivity": {"lastSignInDateTime": "2026-05-30T10:00:00Z"}})];
+    let document = builder()
+        .collection(CollectionKind::Users, Collection::ok(users))
+        .collection(CollectionKind::UserSignInActivity, Collection::ok(activity))
+        .build();
+    let json = document.as_json();
+    let users = json["collections"]["users"]["items"].as_array().expect("users");
+    assert_eq!(
+        users[0]["signInActivity"]["lastSignInDateTime"],
+        json!("2026-05-30T10:00:00Z")
+    );
+    assert!(users[1].get("signInActivity").is_none());
+    assert_eq!(
+        json["collections"]["user_sign_in_activity"]["status"],
+        json!("ok")
+    );
+    assert_eq!(json["collections"]["user_sign_in_activity"]["items"], json!([]));
+    assert_eq!(
+        json["derived"]["accounts"]["sign_in_activity_synced"],
+        json!(true)
+    );
+}
+
+#[test]
+fn stale_accounts_error_names_why_sign_in_activity_is_missing() {
+    let users = vec![json!({"id": "u1", "accountEnabled": true, "userType": "Member"})];
+    let reason = "403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: Entra ID P1 required";
+    let document = builder()
+        .collection(CollectionKind::Users, Collection::ok(users))
+        .collection(CollectionKind::UserSignInActivity, Collection::missing(reason))
+        .build();
+    let assessment =
+        posture_assessment::Engine::evaluate(&posture_assessment::PolicyPack::builtin(), &document);
+    let stale = assessment
+        .result("posture.accounts.stale")
+        .expect("stale accounts evaluated");
+    assert_eq!(stale.status, posture_assessment::Status::Error);
+    assert!(stale.reason.contains(reason), "{}", stale.reason);
+}

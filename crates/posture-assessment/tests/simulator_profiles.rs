@@ -2,7 +2,6 @@
 //! Graph client over HTTP, turned into a tenant document, evaluated, and compared with the outcomes
 //! the simulator publishes for its hardened, typical and neglected tenants.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -22,6 +21,9 @@ use serde_json::Value;
 
 /// Catalog kinds that fill a document collection directly.
 const CATALOG: &[(EntityKind, CollectionKind)] = &[
+    // Sign-in activity is its own read (P1 and AuditLog.Read.All), as the sync does it; the
+    // document builder merges it onto users.
+    (EntityKind::UserSignInActivity, CollectionKind::UserSignInActivity),
     (
         EntityKind::UserRegistrationDetails,
         CollectionKind::UserRegistrationDetails,
@@ -135,37 +137,6 @@ async fn read_direct(client: &GraphClient, path: &str, list: bool) -> Result<Vec
     })
 }
 
-/// Users carry `signInActivity` only from the sign-in read (P1 and AuditLog.Read.All); join it in
-/// by id the way the sync does, and keep the plain user list when that read fails.
-async fn read_users(client: &GraphClient) -> Collection {
-    let users = match read_kind(client, EntityKind::Users).await {
-        Ok(users) => users,
-        Err(e) => return Collection::missing(e.to_string()),
-    };
-    let activity: BTreeMap<String, Value> = read_kind(client, EntityKind::UserSignInActivity)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|u| {
-            let id = u.get("id")?.as_str()?.to_owned();
-            Some((id, u.get("signInActivity")?.clone()))
-        })
-        .collect();
-    let users = users
-        .into_iter()
-        .map(|mut u| {
-            let id = u.get("id").and_then(Value::as_str).map(str::to_owned);
-            if let (Some(id), Some(obj)) = (id, u.as_object_mut())
-                && let Some(a) = activity.get(&id)
-            {
-                obj.insert("signInActivity".into(), a.clone());
-            }
-            u
-        })
-        .collect();
-    Collection::ok(users)
-}
-
 /// Groups with their `members`, which the role and emergency-access facts expand; a group whose
 /// members cannot be read keeps no `members` (the document then marks it unknown).
 async fn read_groups(client: &GraphClient) -> Collection {
@@ -190,7 +161,7 @@ async fn read_groups(client: &GraphClient) -> Collection {
 /// Reads every collection the pack needs and evaluates the built-in pack.
 async fn assess(sim: &Simulator, tenant: &TenantInfo, now: DateTime<Utc>) -> Assessment {
     let client = client(sim, tenant);
-    let users = read_users(&client).await;
+    let users = collection(read_kind(&client, EntityKind::Users).await);
     // The operator declares the break-glass accounts in Posture; the simulator names them so.
     let emergency: Vec<String> = users
         .items

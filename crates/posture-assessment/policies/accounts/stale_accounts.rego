@@ -28,11 +28,19 @@ offenders := [{"kind": "user", "id": a.id, "display_name": a.label, "detail": sp
 	a.emergency_access == false
 ]
 
+# Why sign-in activity is unknown: the sync's reason for the user_sign_in_activity collection
+# (the missing permission or licence), or the requirement when it was not synced at all.
+sign_in_unknown := sprintf("sign-in activity is unknown: %s", [lib.missing_reason("user_sign_in_activity")]) if {
+	input.collections.user_sign_in_activity.status == "missing"
+	is_string(input.collections.user_sign_in_activity.reason)
+	input.collections.user_sign_in_activity.reason != "not synced"
+} else := "users were synced without signInActivity (needs AuditLog.Read.All and Microsoft Entra ID P1)"
+
 result := r if {
 	r := lib.error_for(metadata.required_collections)
 } else := lib.result("not_applicable", "the tenant has no enabled member accounts", []) if {
 	count(lib.member_accounts) == 0
-} else := lib.result("error", "users were synced without signInActivity (needs AuditLog.Read.All and Microsoft Entra ID P1)", []) if {
+} else := lib.result("error", sign_in_unknown, []) if {
 	input.derived.accounts.sign_in_activity_synced != true
 } else := lib.result("fail", sprintf("%d enabled members have not signed in for %d days", [count(offenders), days]), offenders) if {
 	count(offenders) > 0

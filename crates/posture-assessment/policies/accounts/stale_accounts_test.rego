@@ -53,6 +53,18 @@ test_error_when_sign_in_activity_was_not_synced if {
 	contains(r.reason, "AuditLog.Read.All")
 }
 
+test_error_names_the_sync_reason_when_sign_in_activity_could_not_be_read if {
+	unknown := object.remove(testing.member_fact("u1", {}), ["inactive_since", "inactive_since_at", "inactive_basis"])
+	reason := "403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: Entra ID P1 required"
+	d := object.union(members([unknown]), {
+		"derived": {"accounts": {"sign_in_activity_synced": false}},
+		"collections": {"user_sign_in_activity": testing.missing(reason)},
+	})
+	r := accounts.result with input as d
+	r.status == "error"
+	contains(r.reason, "user_sign_in_activity: 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant")
+}
+
 test_not_applicable_without_accounts if {
 	accounts.result.status == "not_applicable" with input as testing.accounts([], [])
 	guests.result.status == "not_applicable" with input as testing.accounts([], [])

@@ -2,7 +2,7 @@
 //! derived parts: licences, role members with groups expanded, privileged users, and groups that
 //! contain only emergency-access accounts.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
@@ -83,7 +83,8 @@ impl TenantDocumentBuilder {
         self
     }
 
-    pub fn build(self) -> TenantDocument {
+    pub fn build(mut self) -> TenantDocument {
+        merge_sign_in_activity(&mut self.collections);
         let not_synced = Collection::missing("not synced");
         let get = |kind: CollectionKind| self.collections.get(&kind).unwrap_or(&not_synced);
 
@@ -158,6 +159,44 @@ impl TenantDocumentBuilder {
             tenant_id: self.tenant_id,
             value: Value::Object(document),
         }
+    }
+}
+
+/// Puts each user's `signInActivity` from the `user_sign_in_activity` collection onto the user
+/// (the sync reads it separately: Graph's users delta does not return it). The collection keeps
+/// its status and reason, so a control can say why sign-in activity is unknown, but not its items:
+/// they would double the memory of the largest collection for nothing.
+fn merge_sign_in_activity(collections: &mut BTreeMap<CollectionKind, Collection>) {
+    let Some(activity) = collections.get_mut(&CollectionKind::UserSignInActivity) else {
+        return;
+    };
+    let by_id: HashMap<String, Value> = std::mem::take(&mut activity.items)
+        .into_iter()
+        .filter_map(|mut item| {
+            let object = item.as_object_mut()?;
+            let id = object.get("id")?.as_str()?.to_owned();
+            let sign_in = object.remove("signInActivity")?;
+            Some((id, sign_in))
+        })
+        .collect();
+    if by_id.is_empty() {
+        return;
+    }
+    let Some(users) = collections.get_mut(&CollectionKind::Users) else {
+        return;
+    };
+    for user in &mut users.items {
+        let Some(object) = user.as_object_mut() else {
+            continue;
+        };
+        let Some(sign_in) = object
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| by_id.get(id))
+        else {
+            continue;
+        };
+        object.insert("signInActivity".to_string(), sign_in.clone());
     }
 }
 

@@ -20,6 +20,8 @@ use crate::error::AssessmentError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CollectionKind {
     Users,
+    /// `{id, signInActivity}` per user; merged onto `users` by the builder.
+    UserSignInActivity,
     UserRegistrationDetails,
     ConditionalAccessPolicies,
     NamedLocations,
@@ -38,8 +40,9 @@ pub enum CollectionKind {
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 16] = [
+    pub const ALL: [CollectionKind; 17] = [
         CollectionKind::Users,
+        CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
         CollectionKind::ConditionalAccessPolicies,
         CollectionKind::NamedLocations,
@@ -61,6 +64,7 @@ impl CollectionKind {
     pub fn key(self) -> &'static str {
         match self {
             CollectionKind::Users => "users",
+            CollectionKind::UserSignInActivity => "user_sign_in_activity",
             CollectionKind::UserRegistrationDetails => "user_registration_details",
             CollectionKind::ConditionalAccessPolicies => "conditional_access_policies",
             CollectionKind::NamedLocations => "named_locations",

@@ -17,6 +17,7 @@ const FAILED: i32 = AssessmentState::Failed as i32;
 
 /// Results per status over a set of controls.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Counts {
     pub passed: u32,
     pub failed: u32,

@@ -1,0 +1,349 @@
+//! AssessmentService over real gRPC: manual starts and their preconditions, findings filters and
+//! paging, controls, and tenant isolation.
+
+use posture_assessment::service::store::NewAssessment;
+use posture_graph_sim::Profile;
+use posture_kit::db::test_support::TestDatabase;
+use posture_proto::v1 as pb;
+use tonic::Code;
+
+use crate::pipeline::spec;
+use crate::world::{World, findings};
+
+posture_kit::db_test!(
+    manual_start_needs_a_completed_sync_run_and_no_running_assessment,
+    |db: TestDatabase| async move {
+        let world = World::new(db).await;
+        let tenant = world.tenant(spec(Profile::Typical)).await;
+        let tid = tenant.tenant_id.to_string();
+        let start = || pb::StartAssessmentRequest {
+            tenant_id: tid.clone(),
+        };
+
+        let never_synced = world
+            .assessments()
+            .start_assessment(start())
+            .await
+            .expect_err("no run yet");
+        assert_eq!(never_synced.code(), Code::FailedPrecondition, "{never_synced:?}");
+        assert!(
+            never_synced.message().contains("sync"),
+            "{}",
+            never_synced.message()
+        );
+
+        let run = world.sync(&tenant).await;
+        world.assessment_of_run(&tenant, &run.run_id).await;
+        let manual = world.assess_now(&tenant).await;
+        assert_eq!(manual.state, pb::AssessmentState::Succeeded as i32, "{manual:#?}");
+        assert_eq!(manual.trigger, pb::AssessmentTrigger::Manual as i32);
+        assert_eq!(manual.sync_run_id, run.run_id);
+        assert_eq!(manual.requested_by, "anonymous");
+
+        // An assessment of the tenant in progress (as another replica would have it).
+        let running = uuid::Uuid::new_v4().to_string();
+        world
+            .assessment
+            .store()
+            .create_assessment(&NewAssessment {
+                assessment_id: &running,
+                tenant_id: &tid,
+                trigger: pb::AssessmentTrigger::Manual as i32,
+                requested_by: "someone",
+                sync_run_id: &run.run_id,
+                pack_version: "builtin",
+                requested_at: chrono::Utc::now(),
+            })
+            .await
+            .expect("an active assessment");
+        let busy = world
+            .assessments()
+            .start_assessment(start())
+            .await
+            .expect_err("one runs");
+        assert_eq!(busy.code(), Code::AlreadyExists, "{busy:?}");
+        assert!(busy.message().contains(&running), "{}", busy.message());
+
+        let bad = world
+            .assessments()
+            .start_assessment(pb::StartAssessmentRequest {
+                tenant_id: "contoso.com".into(),
+            })
+            .await
+            .expect_err("not a GUID");
+        assert_eq!(bad.code(), Code::InvalidArgument);
+    }
+);
+
+posture_kit::db_test!(
+    findings_filter_and_page_in_severity_order,
+    |db: TestDatabase| async move {
+        let world = World::new(db).await;
+        let tenant = world.tenant(spec(Profile::Neglected)).await;
+        let run = world.sync(&tenant).await;
+        let assessment = world.assessment_of_run(&tenant, &run.run_id).await;
+        let id = assessment.assessment_id.clone();
+
+        let all = world.all_findings(&tenant, &id).await;
+        let paged = findings(
+            &world,
+            &tenant,
+            pb::ListFindingsRequest {
+                assessment_id: id.clone(),
+                page_size: 7,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(paged, all, "pages of 7 add up to the whole list");
+        for pair in all.windows(2) {
+            let ordered = pair[0].severity > pair[1].severity
+                || (pair[0].severity == pair[1].severity && pair[0].control_id < pair[1].control_id);
+            assert!(ordered, "{} before {}", pair[0].control_id, pair[1].control_id);
+        }
+
+        // An empty assessment id means the latest succeeded one.
+        let latest = findings(&world, &tenant, pb::ListFindingsRequest::default()).await;
+        assert_eq!(latest, all);
+
+        let failed = findings(
+            &world,
+            &tenant,
+            pb::ListFindingsRequest {
+                assessment_id: id.clone(),
+                results: vec![pb::ControlResult::Fail as i32, pb::ControlResult::Warning as i32],
+                ..Default::default()
+            },
+        )
+        .await;
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|f| {
+                f.result == pb::ControlResult::Fail as i32 || f.result == pb::ControlResult::Warning as i32
+            })
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(failed, expected);
+
+        let high = findings(
+            &world,
+            &tenant,
+            pb::ListFindingsRequest {
+                assessment_id: id.clone(),
+                min_severity: pb::Severity::High as i32,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            high,
+            all.iter()
+                .filter(|f| f.severity >= pb::Severity::High as i32)
+                .cloned()
+                .collect::<Vec<_>>()
+        );
+
+        let scuba = findings(
+            &world,
+            &tenant,
+            pb::ListFindingsRequest {
+                assessment_id: id.clone(),
+                framework: "cisa-scuba".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(!scuba.is_empty());
+        assert_eq!(
+            scuba,
+            all.iter()
+                .filter(|f| f.references.iter().any(|r| r.framework == "cisa-scuba"))
+                .cloned()
+                .collect::<Vec<_>>()
+        );
+
+        let one = findings(
+            &world,
+            &tenant,
+            pb::ListFindingsRequest {
+                assessment_id: id.clone(),
+                control_id: "entra.ca.mfa-all-users".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(one.len(), 1);
+        let not_accepted = findings(
+            &world,
+            &tenant,
+            pb::ListFindingsRequest {
+                assessment_id: id.clone(),
+                accepted: Some(false),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(not_accepted, all, "nothing is accepted without exceptions");
+
+        let bad = world
+            .assessments()
+            .list_findings(pb::ListFindingsRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                assessment_id: id.clone(),
+                page_token: "not-a-token".into(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("bad token");
+        assert_eq!(bad.code(), Code::InvalidArgument);
+        let bad = world
+            .assessments()
+            .list_findings(pb::ListFindingsRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                assessment_id: id.clone(),
+                results: vec![42],
+                ..Default::default()
+            })
+            .await
+            .expect_err("bad result");
+        assert_eq!(bad.code(), Code::InvalidArgument);
+    }
+);
+
+posture_kit::db_test!(
+    another_tenants_assessment_is_not_found,
+    |db: TestDatabase| async move {
+        let world = World::new(db).await;
+        let tenant = world.tenant(spec(Profile::Hardened)).await;
+        let other = world.tenant(spec(Profile::Neglected)).await;
+        let run = world.sync(&tenant).await;
+        let assessment = world.assessment_of_run(&tenant, &run.run_id).await;
+        let other_id = other.tenant_id.to_string();
+
+        let get = world
+            .assessments()
+            .get_assessment(pb::GetAssessmentRequest {
+                tenant_id: other_id.clone(),
+                assessment_id: assessment.assessment_id.clone(),
+            })
+            .await
+            .expect_err("another tenant's assessment");
+        assert_eq!(get.code(), Code::NotFound, "{get:?}");
+        let list = world
+            .assessments()
+            .list_findings(pb::ListFindingsRequest {
+                tenant_id: other_id.clone(),
+                assessment_id: assessment.assessment_id.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect_err("another tenant's findings");
+        assert_eq!(list.code(), Code::NotFound, "{list:?}");
+        let latest = world
+            .assessments()
+            .get_latest_assessment(pb::GetLatestAssessmentRequest {
+                tenant_id: other_id.clone(),
+            })
+            .await
+            .expect_err("the other tenant has none");
+        assert_eq!(latest.code(), Code::NotFound);
+        let listed = world
+            .assessments()
+            .list_assessments(pb::ListAssessmentsRequest {
+                tenant_id: other_id,
+                ..Default::default()
+            })
+            .await
+            .expect("listed")
+            .into_inner();
+        assert!(listed.assessments.is_empty(), "{listed:#?}");
+        let own = world
+            .assessments()
+            .get_assessment(pb::GetAssessmentRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                assessment_id: assessment.assessment_id.clone(),
+            })
+            .await
+            .expect("own assessment")
+            .into_inner()
+            .assessment
+            .expect("assessment");
+        assert_eq!(own, assessment);
+    }
+);
+
+#[tokio::test]
+async fn controls_are_listed_by_id_with_filters_and_pages() {
+    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+    let mut all = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = world
+            .assessments()
+            .list_controls(pb::ListControlsRequest {
+                page_size: 8,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .expect("controls")
+            .into_inner();
+        all.extend(page.controls);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(
+        all.len(),
+        posture_assessment::PolicyPack::builtin().controls().len()
+    );
+    assert!(all.windows(2).all(|p| p[0].control_id < p[1].control_id));
+    let mfa = all
+        .iter()
+        .find(|c| c.control_id == "entra.ca.mfa-all-users")
+        .expect("control");
+    assert!(
+        mfa.references
+            .iter()
+            .any(|r| r.framework == "cis-m365" && r.framework_version == "7" && r.reference_id == "5.2.2.2"),
+        "{mfa:#?}"
+    );
+    assert_eq!(mfa.severity, pb::Severity::Critical as i32);
+
+    let cis = world
+        .assessments()
+        .list_controls(pb::ListControlsRequest {
+            framework: "cis-m365".into(),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("controls")
+        .into_inner()
+        .controls;
+    assert_eq!(
+        cis,
+        all.iter()
+            .filter(|c| c.references.iter().any(|r| r.framework == "cis-m365"))
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    let critical = world
+        .assessments()
+        .list_controls(pb::ListControlsRequest {
+            severity: pb::Severity::Critical as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("controls")
+        .into_inner()
+        .controls;
+    assert!(
+        !critical.is_empty()
+            && critical
+                .iter()
+                .all(|c| c.severity == pb::Severity::Critical as i32)
+    );
+}

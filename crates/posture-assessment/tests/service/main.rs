@@ -1,0 +1,10 @@
+//! Integration tests of the assessment role: the real sync role fills the inventory from the
+//! simulator, the assessment role reads it over gRPC, on PostgreSQL and SQLite, MemoryBus and NATS.
+
+mod api;
+mod exceptions;
+mod nats;
+mod pipeline;
+mod report;
+mod settings;
+mod world;
