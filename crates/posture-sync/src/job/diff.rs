@@ -91,7 +91,7 @@ impl Inventory {
                     let refresh = match known {
                         Some(k) if !k.removed && k.state_hash == canonical.state_hash => {
                             diff.unchanged += 1;
-                            if k.content_hash == canonical.content_hash {
+                            if k.content_hash() == canonical.content_hash {
                                 continue;
                             }
                             true
@@ -117,11 +117,13 @@ impl Inventory {
                         version,
                         object_id: id.clone(),
                     };
+                    let distinct_content_hash =
+                        (canonical.content_hash != canonical.state_hash).then_some(canonical.content_hash);
                     self.known.insert(
                         id.clone(),
                         KnownObject {
                             state_hash: canonical.state_hash,
-                            content_hash: canonical.content_hash,
+                            distinct_content_hash,
                             version,
                             removed: false,
                         },
@@ -201,7 +203,7 @@ mod tests {
             .map(|u| {
                 let known = KnownObject {
                     state_hash: u.state_hash.clone(),
-                    content_hash: u.content_hash.clone(),
+                    distinct_content_hash: Some(u.content_hash.clone()),
                     version: u.version,
                     removed: false,
                 };

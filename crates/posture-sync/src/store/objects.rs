@@ -11,10 +11,18 @@ use super::{InventoryStore, StoreError, from_micros, sql_error};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownObject {
     pub state_hash: String,
-    /// Differs from a fetched object's while its state hash is equal: only volatile fields moved.
-    pub content_hash: String,
+    /// The content hash when it differs from the state hash (the object holds volatile fields);
+    /// `None` keeps the map small for objects without them.
+    pub distinct_content_hash: Option<String>,
     pub version: i64,
     pub removed: bool,
+}
+
+impl KnownObject {
+    /// SHA-256 of the stored content.
+    pub fn content_hash(&self) -> &str {
+        self.distinct_content_hash.as_deref().unwrap_or(&self.state_hash)
+    }
 }
 
 /// A page request over one tenant's objects of one kind, ordered by object id.
@@ -111,9 +119,9 @@ impl InventoryStore {
         tenant_id: &str,
         kind: &str,
     ) -> Result<HashMap<String, KnownObject>, StoreError> {
-        let rows: Vec<(String, String, String, i64, bool)> = super::on_backend!(self.db(), |pool| {
+        let rows: Vec<(String, String, Option<String>, i64, bool)> = super::on_backend!(self.db(), |pool| {
             sqlx::query_as(
-                "SELECT object_id, state_hash, content_hash, version, removed FROM objects \
+                "SELECT object_id, state_hash, NULLIF(content_hash, state_hash), version, removed FROM objects \
                  WHERE tenant_id = $1 AND kind = $2",
             )
             .bind(tenant_id)
@@ -124,12 +132,12 @@ impl InventoryStore {
         });
         Ok(rows
             .into_iter()
-            .map(|(id, state_hash, content_hash, version, removed)| {
+            .map(|(id, state_hash, distinct_content_hash, version, removed)| {
                 (
                     id,
                     KnownObject {
                         state_hash,
-                        content_hash,
+                        distinct_content_hash,
                         version,
                         removed,
                     },

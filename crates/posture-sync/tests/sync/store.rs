@@ -106,6 +106,9 @@ posture_kit::db_test!(
             .expect("known");
         assert_eq!(known.len(), 3);
         assert_eq!(known["a"].version, 1);
+        // Without volatile fields the content hash is the state hash and is not held twice.
+        assert_eq!(known["a"].distinct_content_hash, None);
+        assert_eq!(known["a"].content_hash(), known["a"].state_hash);
 
         // A change of `a` and the removal of `b`: new versions, removed flag, counters add up.
         let outcome = store
@@ -293,7 +296,7 @@ posture_kit::db_test!(
             .await
             .expect("known");
         assert_eq!(known["a"].state_hash, stable);
-        assert_eq!(known["a"].content_hash, after.content_hash);
+        assert_eq!(known["a"].content_hash(), after.content_hash);
         let entity = &store.run(&run).await.expect("read run").expect("run").entities[0];
         assert_eq!((entity.added, entity.changed, entity.unchanged), (1, 0, 1));
     }
