@@ -9,9 +9,9 @@ use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use posture_proto::v1::assessment_service_client::AssessmentServiceClient;
 use posture_proto::v1::{
-    Assessment, AssessmentState, Control, ControlResult, Finding, GetAssessmentRequest,
-    GetLatestAssessmentRequest, ListControlsRequest, ListFindingsRequest, ResultCounts, Severity,
-    StartAssessmentRequest,
+    Assessment, AssessmentSettings, AssessmentState, Control, ControlResult, Finding, GetAssessmentRequest,
+    GetAssessmentSettingsRequest, GetLatestAssessmentRequest, ListControlsRequest, ListFindingsRequest,
+    ResultCounts, Severity, StartAssessmentRequest, UpdateAssessmentSettingsRequest,
 };
 use serde_json::json;
 
@@ -37,6 +37,11 @@ pub enum AssessCommand {
         #[arg(long)]
         no_wait: bool,
     },
+    /// A tenant's assessment settings: emergency-access accounts and parameter overrides.
+    Settings {
+        #[command(subcommand)]
+        command: SettingsCommand,
+    },
     /// Write the latest (or a given) assessment as a self-contained HTML report.
     Report {
         tenant_id: String,
@@ -46,6 +51,35 @@ pub enum AssessCommand {
         #[arg(long, default_value = "posture-report.html")]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCommand {
+    /// The saved settings and every parameter as assessments use it.
+    Show { tenant_id: String },
+    /// Replace the settings (later assessments use them). Admin keys only.
+    Set {
+        tenant_id: String,
+        /// Object id of an emergency-access (break-glass) account or of a group holding only them
+        /// (repeatable; the list given replaces the saved one).
+        #[arg(long = "emergency-account")]
+        emergency_accounts: Vec<String>,
+        /// A parameter override NAME=VALUE, e.g. `stale_days=60` (repeatable; replaces the saved
+        /// overrides, so none restores every default).
+        #[arg(long = "param", value_parser = parse_parameter)]
+        parameters: Vec<(String, f64)>,
+    },
+}
+
+fn parse_parameter(text: &str) -> Result<(String, f64), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))?;
+    let value: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number"))?;
+    Ok((name.trim().to_owned(), value))
 }
 
 #[derive(clap::Args, Debug)]
@@ -163,6 +197,40 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 0
             })
         }
+        AssessCommand::Settings { command } => {
+            let settings = match command {
+                SettingsCommand::Show { tenant_id } => {
+                    client
+                        .get_assessment_settings(GetAssessmentSettingsRequest { tenant_id })
+                        .await
+                        .map_err(|s| explain("reading the assessment settings", s))?
+                        .into_inner()
+                        .settings
+                }
+                SettingsCommand::Set {
+                    tenant_id,
+                    emergency_accounts,
+                    parameters,
+                } => {
+                    client
+                        .update_assessment_settings(UpdateAssessmentSettingsRequest {
+                            tenant_id,
+                            emergency_access_accounts: emergency_accounts,
+                            parameters: parameters.into_iter().collect(),
+                        })
+                        .await
+                        .map_err(|s| explain("saving the assessment settings", s))?
+                        .into_inner()
+                        .settings
+                }
+            }
+            .context("the server returned no settings")?;
+            match format {
+                OutputFormat::Json => print_json(&settings_json(&settings))?,
+                OutputFormat::Table => out!("{}", settings_text(&settings)),
+            }
+            Ok(0)
+        }
         AssessCommand::Report {
             tenant_id,
             assessment_id,
@@ -209,6 +277,47 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
             Ok(0)
         }
     }
+}
+
+fn settings_text(s: &AssessmentSettings) -> String {
+    let mut out = String::new();
+    let accounts = if s.emergency_access_accounts.is_empty() {
+        "none declared".to_owned()
+    } else {
+        s.emergency_access_accounts.join(", ")
+    };
+    let _ = writeln!(out, "Emergency-access accounts: {accounts}");
+    let mut table = Table::new(vec!["PARAMETER", "VALUE", "SOURCE"]);
+    let mut names: Vec<&String> = s.effective_parameters.keys().collect();
+    names.sort();
+    for name in names {
+        let source = if s.parameters.contains_key(name) {
+            "override"
+        } else {
+            "default"
+        };
+        table.row(vec![
+            name.clone(),
+            s.effective_parameters[name].to_string(),
+            source.into(),
+        ]);
+    }
+    out.push_str(&table.render());
+    if s.updated_at.is_some() {
+        let _ = writeln!(out, "Saved {} by {}", ts_opt(s.updated_at.as_ref()), s.updated_by);
+    }
+    out
+}
+
+fn settings_json(s: &AssessmentSettings) -> serde_json::Value {
+    json!({
+        "tenant_id": s.tenant_id,
+        "emergency_access_accounts": s.emergency_access_accounts,
+        "parameters": s.parameters,
+        "effective_parameters": s.effective_parameters,
+        "updated_at": timestamp_json(s.updated_at.as_ref()),
+        "updated_by": s.updated_by,
+    })
 }
 
 /// The given assessment, or the tenant's latest succeeded one.
