@@ -152,6 +152,39 @@ async fn overview_names_the_parts_of_roles_not_deployed() {
 }
 
 #[tokio::test]
+async fn scores_and_drift_not_in_the_build_are_absent_not_unavailable() {
+    let backend = backend_with_two_tenants();
+    // An assessment role without ScoreService and DriftService, as this build ships it: the
+    // server answers their calls with UNIMPLEMENTED.
+    let served = support::serve(
+        posture_kit::grpc::GrpcServer::new(&grpc_config())
+            .add_service(backend.credentials())
+            .add_service(backend.sync())
+            .add_service(backend.assessment()),
+    )
+    .await;
+    let db = TestDatabase::sqlite().expect("sqlite");
+    let gateway = TestGateway::start(db, support::all_roles_at(&served.address)).await;
+    let mut client = OverviewServiceClient::new(gateway.channel().await);
+    let overview = client
+        .get_tenant_overview(with_key(&gateway.admin_key, get(TENANT_A)))
+        .await
+        .expect("overview")
+        .into_inner()
+        .overview
+        .expect("overview set");
+    assert!(overview.latest_assessment.is_some());
+    assert!(overview.latest_secure_score.is_none());
+    assert!(overview.latest_exposure_score.is_none());
+    assert_eq!(overview.open_drift_count, 0);
+    assert!(
+        overview.unavailable_parts.is_empty(),
+        "{:?}",
+        overview.unavailable_parts
+    );
+}
+
+#[tokio::test]
 async fn overviews_respect_the_callers_tenant_scope() {
     let backend = backend_with_two_tenants();
     let served = serve_backend(&backend).await;

@@ -60,6 +60,20 @@ impl AssessmentService for Backend {
     ) -> Result<Response<v1::ListFindingsResponse>, Status> {
         Err(not_here())
     }
+
+    async fn get_assessment_settings(
+        &self,
+        _: Request<v1::GetAssessmentSettingsRequest>,
+    ) -> Result<Response<v1::GetAssessmentSettingsResponse>, Status> {
+        Err(not_here())
+    }
+
+    async fn update_assessment_settings(
+        &self,
+        _: Request<v1::UpdateAssessmentSettingsRequest>,
+    ) -> Result<Response<v1::UpdateAssessmentSettingsResponse>, Status> {
+        Err(not_here())
+    }
 }
 
 #[tonic::async_trait]
