@@ -78,9 +78,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let telemetry = posture_kit::telemetry::init(&config.telemetry).context("cannot start telemetry")?;
 
     println!("Starting the Microsoft cloud simulator...");
-    let sim = Simulator::start(SimConfig::default())
-        .await
-        .context("cannot start the simulator")?;
+    // Generated sign-ins and expiries are relative to the sim's epoch: today's hour, so the
+    // tenants look current to an assessment judging them against the wall clock.
+    let sim = Simulator::start(SimConfig {
+        epoch: posture_graph_sim::hour_floor(chrono::Utc::now()),
+        clock_runs: true,
+        ..SimConfig::default()
+    })
+    .await
+    .context("cannot start the simulator")?;
     let tenants = demo_tenants(&sim, args.users)?;
 
     println!(
@@ -102,7 +108,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     let key = issued.key.expose_secret().to_owned();
     let mut client = gateway_client(gateway, &key).await?;
 
-    let mut table = Table::new(vec!["TENANT", "USERS", "SYNC", "HEALTH", "ASSESSMENT"]);
+    let mut table = Table::new(vec!["TENANT", "USERS", "HEALTH", "SYNC", "ASSESSMENT"]);
+    let mut notes = Vec::new();
     let mut sync = SyncServiceClient::new(client_channel(gateway, &key).await?);
     let mut assessments = AssessmentServiceClient::new(client_channel(gateway, &key).await?);
     let mut connected = 0;
@@ -130,10 +137,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
         table.row(vec![
             format!("{} ({})", tenant.info.display_name, tenant.note),
             tenant.info.users.to_string(),
+            health::state_label(health.state).to_owned(),
             sync_summary(&run),
-            health::summary(Some(&health)),
             assessment_summary(&assessment),
         ]);
+        if health.state != posture_proto::v1::ConnectionState::Connected as i32 {
+            notes.push(format!(
+                "{}: {}",
+                tenant.info.display_name,
+                health::summary(Some(&health))
+            ));
+        }
         judged.push(Judged {
             name: tenant.info.display_name.clone(),
             assessment,
@@ -142,10 +156,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     }
     println!();
     print!("{}", table.render());
+    for note in &notes {
+        println!("{note}");
+    }
     println!();
     println!(
-        "{connected} of {} demo tenants connected, synced and assessed.",
-        tenants.len()
+        "{connected} of {n} demo tenants fully connected; all {n} synced and assessed.",
+        n = tenants.len()
     );
 
     let controls = assess::all_controls(&mut assessments).await?;
@@ -413,7 +430,7 @@ fn file_stem(name: &str) -> String {
     }
 }
 
-/// "Succeeded: 647 objects in 11 kinds", or with failures the count and the first reason.
+/// "succeeded: 647 objects in 11 kinds", or with failures how many kinds failed and why, first one.
 fn sync_summary(run: &SyncRun) -> String {
     let objects: u64 = run
         .entities
@@ -428,11 +445,12 @@ fn sync_summary(run: &SyncRun) -> String {
         run.entities.len() - failed.len()
     );
     if let Some(reason) = failed.first().and_then(|e| e.error.as_ref()) {
-        text.push_str(&format!(
-            ", {} failed ({})",
-            failed.len(),
+        let why = if reason.missing_permissions.is_empty() {
             progress::short_reason(reason)
-        ));
+        } else {
+            format!("missing {}", reason.missing_permissions.join(", "))
+        };
+        text.push_str(&format!(", {} failed ({why})", failed.len()));
     }
     text
 }
