@@ -34,7 +34,7 @@ pub struct PageWrite<'a> {
     pub now: DateTime<Utc>,
     pub upserts: Vec<Upsert>,
     /// Objects whose volatile fields alone changed: content and hash rewritten in place, same
-    /// version, no version row, `changed_at` kept.
+    /// version, no version row, `changed_at` and `last_run_id` (the last change's) kept.
     pub refreshes: Vec<Upsert>,
     /// Object id and the version its removal creates.
     pub removals: Vec<(String, i64)>,
@@ -64,7 +64,7 @@ const ON_CONFLICT: &str = " ON CONFLICT (tenant_id, kind, object_id) DO UPDATE S
 
 const ON_CONFLICT_REFRESH: &str = " ON CONFLICT (tenant_id, kind, object_id) DO UPDATE SET \
      display_name = excluded.display_name, content = excluded.content, content_hash = excluded.content_hash, \
-     last_seen = excluded.last_seen, last_run_id = excluded.last_run_id";
+     last_seen = excluded.last_seen";
 
 impl InventoryStore {
     /// Applies one page (or the final sweep) atomically.

@@ -4,6 +4,7 @@
 
 use posture_graph_sim::{Profile, TenantSpec};
 use posture_proto::v1 as pb;
+use posture_sync::store::{Cursor, PageWrite, Upsert};
 
 use crate::failures::assert_permission_gap_fails_only;
 use crate::ground_truth::{assert_matches_truth, stored_objects};
@@ -59,6 +60,56 @@ async fn sign_ins_are_stored_as_the_simulator_holds_them(profile: Profile) {
     assert_eq!(
         (counts.added, counts.changed, counts.removed, counts.unchanged),
         (0, 0, 0, truth)
+    );
+
+    // A stored sign-in time older than the tenant's (as after a user signs in again): the next
+    // run rewrites that one object in place, without a version or a change.
+    let stored = stored_objects(&process, &tid, SIGN_INS).await;
+    let (id, current) = stored.iter().next().expect("a stored sign-in");
+    let before = process.object(&tid, SIGN_INS, id).await;
+    let mut older = current.clone();
+    older["signInActivity"] = serde_json::json!({"lastSignInDateTime": "2020-01-01T00:00:00Z"});
+    let canonical = posture_sync::canonical::canonicalize(&older, kind.volatile);
+    process
+        .role
+        .store()
+        .apply_page(&PageWrite {
+            tenant_id: &tid,
+            kind: SIGN_INS,
+            run_id: &again.run_id,
+            configuration: false,
+            now: chrono::Utc::now(),
+            upserts: vec![],
+            refreshes: vec![Upsert {
+                object_id: id.clone(),
+                display_name: String::new(),
+                content: canonical.content,
+                content_hash: canonical.content_hash,
+                state_hash: canonical.state_hash,
+                version: 0,
+            }],
+            removals: vec![],
+            added: 0,
+            changed: 0,
+            unchanged: 0,
+            pages: 0,
+            cursor: Cursor::default(),
+            batch_size: 10,
+        })
+        .await
+        .expect("an older sign-in time is stored");
+    let written = process.role.rows_written();
+    let third = sync_and_wait(&process, &tenant, &[SIGN_INS]).await;
+    let counts = entity(&third, SIGN_INS).counts.expect("counts");
+    assert_eq!((counts.changed, counts.unchanged), (0, truth));
+    assert_eq!(process.role.rows_written(), written + 1, "that one object only");
+    let after = process.object(&tid, SIGN_INS, id).await;
+    let content: serde_json::Value = serde_json::from_str(&after.content_json).expect("stored JSON");
+    assert_eq!(&content, current, "the tenant's sign-in time again");
+    assert_eq!(after.content_hash, before.content_hash);
+    assert_eq!(
+        (after.version, after.changed_at, after.last_run_id),
+        (0, before.changed_at, before.last_run_id)
     );
 }
 
