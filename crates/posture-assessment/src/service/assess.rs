@@ -234,7 +234,7 @@ impl Assessor {
     }
 
     /// Publishes AssessmentCompleted once per assessment (the message id derives from its id).
-    async fn publish_completed(&self, assessment_id: &str, tenant_id: &str) -> Result<(), AssessError> {
+    pub async fn publish_completed(&self, assessment_id: &str, tenant_id: &str) -> Result<(), AssessError> {
         let Some(record) = self.store.assessment(tenant_id, assessment_id).await? else {
             return Ok(());
         };

@@ -88,7 +88,14 @@ impl Handler for RunCompletedHandler {
         }
         let assessment = self.assessment(&tenant, &run_id).await?;
         if !assessment.is_active() {
-            return Ok(());
+            // Done before; announce it again in case the first announcement is what failed
+            // (the event's message id is derived from the assessment, so the bus drops a
+            // duplicate within its window).
+            return self
+                .assessor
+                .publish_completed(&assessment.assessment_id, &tenant)
+                .await
+                .map_err(HandlerError::transient);
         }
         if !is_assessable(&run) {
             let failure = FailureRecord {

@@ -29,7 +29,9 @@ pub struct RoleSettings {
     pub concurrency: usize,
     /// Ack wait of a delivery: reading a large inventory and evaluating stays well inside it.
     pub ack_wait: Duration,
-    /// Deliveries of one SyncRunCompleted before the assessment is stored as FAILED.
+    /// Deliveries of one SyncRunCompleted before the assessment is stored as FAILED. With the
+    /// default backoff, 12 deliveries span about 20 minutes: longer than `stale_after`, so a run
+    /// waiting behind an abandoned assessment is still assessed.
     pub max_deliver: u32,
     /// NAK backoff while the sync role or the database is unavailable.
     pub bus_retry: RetryPolicy,
@@ -44,7 +46,7 @@ impl Default for RoleSettings {
         Self {
             concurrency: 2,
             ack_wait: Duration::from_secs(300),
-            max_deliver: 8,
+            max_deliver: 12,
             bus_retry: RetryPolicy::default(),
             stale_after: Duration::from_secs(15 * 60),
             max_message_bytes: 64 * 1024 * 1024,
