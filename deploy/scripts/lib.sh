@@ -41,12 +41,23 @@ log() { printf '%s\n' "up: $*" >&2; }
 # True when something accepts TCP connections on 127.0.0.1:$1.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# True when process $1 runs. A killed process whose parent is gone can stay a zombie (state Z)
+# until something reaps it; kill -0 still succeeds on it, so the state decides where /proc exists.
+pid_alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    [[ -r "/proc/$1/stat" ]] || return 0
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    [[ "${stat%% *}" != Z && "${stat%% *}" != X ]]
+}
+
 # The pid recorded for $1 when that process is still alive.
 live_pid() {
     local file="$PID_DIR/$1.pid" pid
     [[ -f "$file" ]] || return 1
     pid="$(cat "$file")"
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    [[ "$pid" =~ ^[0-9]+$ ]] && pid_alive "$pid" && echo "$pid"
 }
 
 # Stops the process recorded in $PID_DIR/$1.pid: SIGTERM, then up to $2 seconds for the drain,
@@ -56,11 +67,11 @@ stop_recorded() {
     if pid="$(live_pid "$name")"; then
         kill -TERM "$pid" 2>/dev/null || true
         local waited=0
-        while kill -0 "$pid" 2>/dev/null && ((waited < grace * 10)); do
+        while pid_alive "$pid" && ((waited < grace * 10)); do
             sleep 0.1
             waited=$((waited + 1))
         done
-        if kill -0 "$pid" 2>/dev/null; then
+        if pid_alive "$pid"; then
             printf 'down: %s (pid %s) did not stop in %ss; killing it\n' "$name" "$pid" "$grace" >&2
             kill -KILL "$pid" 2>/dev/null || true
         fi

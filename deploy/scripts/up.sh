@@ -54,14 +54,15 @@ mkdir -p "$PID_DIR" "$LOG_DIR"
 chmod 700 "$STATE_DIR"
 
 # Starts a long-running process in its own session (so it outlives this script and a closed
-# terminal) and records its pid; stdout and stderr go to logs/<name>.log.
+# terminal) and records its pid; stdout and stderr are appended to logs/<name>.log, so the log of a
+# process that died is still there after its replacement starts.
 spawn() {
     local name="$1"
     shift
     rm -f "$PID_DIR/$name.pid"
     # shellcheck disable=SC2016 # expanded by the inner shell: its own pid, then the command
     setsid bash -c 'echo $$ >"$0"; exec "$@"' "$PID_DIR/$name.pid" "$@" \
-        >"$LOG_DIR/$name.log" 2>&1 </dev/null &
+        >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
     local waited=0
     until [[ -s "$PID_DIR/$name.pid" ]]; do
         sleep 0.05

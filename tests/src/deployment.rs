@@ -216,6 +216,11 @@ impl Drop for Deployment {
         if let Err(err) = stopped {
             eprintln!("warning: stopping the deployment: {err:#}");
         }
+        // For a look at the logs and the store after a failure.
+        if std::env::var_os("POSTURE_E2E_KEEP").is_some() {
+            self.data_dir.disable_cleanup(true);
+            eprintln!("kept the deployment's folder: {}", self.data_dir.path().display());
+        }
     }
 }
 

@@ -78,18 +78,35 @@ pub async fn start_sync(clients: &mut GatewayClients, tenant: &str) -> anyhow::R
     Ok(run.run_id)
 }
 
-pub async fn get_run(clients: &mut GatewayClients, tenant: &str, run_id: &str) -> anyhow::Result<pb::SyncRun> {
-    clients
-        .sync
-        .get_sync_run(pb::GetSyncRunRequest {
-            tenant_id: tenant.to_owned(),
-            run_id: run_id.to_owned(),
-        })
-        .await
-        .with_context(|| format!("reading run {run_id}"))?
-        .into_inner()
-        .run
-        .context("GetSyncRun returned no run")
+/// Reads a run; while the sync role is briefly unreachable (a worker being replaced) it retries,
+/// as the gateway's UNAVAILABLE asks callers to.
+pub async fn get_run(
+    clients: &mut GatewayClients,
+    tenant: &str,
+    run_id: &str,
+) -> anyhow::Result<pb::SyncRun> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let read = clients
+            .sync
+            .get_sync_run(pb::GetSyncRunRequest {
+                tenant_id: tenant.to_owned(),
+                run_id: run_id.to_owned(),
+            })
+            .await;
+        match read {
+            Err(status) if status.code() == tonic::Code::Unavailable && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            read => {
+                return read
+                    .with_context(|| format!("reading run {run_id}"))?
+                    .into_inner()
+                    .run
+                    .context("GetSyncRun returned no run");
+            }
+        }
+    }
 }
 
 fn is_active(run: &pb::SyncRun) -> bool {
@@ -121,7 +138,11 @@ pub async fn wait_for_run_until(
 }
 
 /// Waits until the run is terminal.
-pub async fn wait_for_run(clients: &mut GatewayClients, tenant: &str, run_id: &str) -> anyhow::Result<pb::SyncRun> {
+pub async fn wait_for_run(
+    clients: &mut GatewayClients,
+    tenant: &str,
+    run_id: &str,
+) -> anyhow::Result<pb::SyncRun> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let run = get_run(clients, tenant, run_id).await?;
@@ -186,7 +207,8 @@ pub async fn stored_objects(
                 o.content_hash == posture_sync::canonical::sha256_hex(&o.content_json),
                 "{kind} {id}: the content hash is not the SHA-256 of the content"
             );
-            let content = serde_json::from_str(&o.content_json).with_context(|| format!("{kind} {id}: JSON"))?;
+            let content =
+                serde_json::from_str(&o.content_json).with_context(|| format!("{kind} {id}: JSON"))?;
             let stored = Stored {
                 content,
                 version: o.version,
@@ -223,7 +245,9 @@ pub async fn assert_kind_matches_truth(
     );
     let select = kind.select();
     for object in &truth.objects {
-        let id = object["id"].as_str().context("a ground truth object without id")?;
+        let id = object["id"]
+            .as_str()
+            .context("a ground truth object without id")?;
         let mine = &stored
             .get(id)
             .with_context(|| format!("{}: {id} was not stored", kind.name))?
@@ -248,6 +272,41 @@ pub async fn assert_kind_matches_truth(
     Ok(stored.len())
 }
 
+/// A tenant whose every Graph page takes 1.5 s, so a run lasts long enough (about half a minute,
+/// most of it the 15 pages of MFA registration details) to be interrupted in the middle.
+pub fn slow_tenant(seed: u64) -> posture_graph_sim::TenantSpec {
+    use posture_graph_sim::{FaultRule, FaultSpec, Latency, TenantSpec, ThrottleMode};
+    TenantSpec {
+        seed,
+        users: 1_500,
+        throttling: ThrottleMode::Off,
+        faults: Some(FaultSpec {
+            seed,
+            rules: vec![FaultRule {
+                path: "/v1.0/*".into(),
+                latency: Some(Latency::Fixed { ms: 1_500 }),
+                ..FaultRule::default()
+            }],
+        }),
+        ..TenantSpec::default()
+    }
+}
+
+/// Waits until the run has stored its first users page while more pages are to come.
+pub async fn wait_until_mid_run(
+    clients: &mut GatewayClients,
+    tenant: &str,
+    run_id: &str,
+) -> anyhow::Result<()> {
+    wait_for_run_until(clients, tenant, run_id, "a stored users page", |run| {
+        run.entities.iter().any(|e| {
+            e.entity_kind == "users" && e.pages >= 1 && e.state == pb::EntitySyncState::Running as i32
+        })
+    })
+    .await
+    .map(|_| ())
+}
+
 /// The kinds the binary syncs, as the gateway lists them, checked against the sync's registry.
 pub async fn synced_kinds(
     clients: &mut GatewayClients,
@@ -261,7 +320,10 @@ pub async fn synced_kinds(
         .into_iter()
         .map(|k| k.name)
         .collect();
-    let registry: Vec<String> = posture_sync::kinds::ALL.iter().map(|k| k.name.to_owned()).collect();
+    let registry: Vec<String> = posture_sync::kinds::ALL
+        .iter()
+        .map(|k| k.name.to_owned())
+        .collect();
     ensure!(
         listed == registry,
         "the binary lists {listed:?}, the registry has {registry:?}"
@@ -375,7 +437,10 @@ pub async fn findings_of_run(
 }
 
 /// The result of `control` in `findings`.
-pub fn result_of(findings: &BTreeMap<String, pb::Finding>, control: &str) -> anyhow::Result<pb::ControlResult> {
+pub fn result_of(
+    findings: &BTreeMap<String, pb::Finding>,
+    control: &str,
+) -> anyhow::Result<pb::ControlResult> {
     let finding = findings
         .get(control)
         .with_context(|| format!("no finding for {control}"))?;

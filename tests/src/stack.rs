@@ -75,7 +75,10 @@ impl Stack {
             ("POSTURE_UP_PORT_BASE", port_base.to_string()),
             ("POSTURE_UP_DB", database),
             ("POSTURE_UP_PG_PORT", url.port().unwrap_or(5432).to_string()),
-            ("POSTURE_UP_NATS_PORT", url_port(&nats).unwrap_or(4222).to_string()),
+            (
+                "POSTURE_UP_NATS_PORT",
+                url_port(&nats).unwrap_or(4222).to_string(),
+            ),
             ("POSTURE_UP_BUS_PREFIX", format!("e2e{}", rand::random::<u32>())),
             ("POSTURE_UP_SIM", "0".to_owned()),
             ("POSTURE_BIN", binary.display().to_string()),
@@ -184,15 +187,26 @@ impl Stack {
         Ok(())
     }
 
-    /// Starts `role` again with `up.sh --role <role>`; returns once it is ready.
+    /// Starts `role` again: `up.sh --role <role>`, or `make up`, which starts what is not
+    /// running; returns once it is ready.
     pub(crate) fn start_role(&mut self, role: &str) -> anyhow::Result<()> {
-        let output = self.script("up.sh", &["--role", role])?;
+        let output = match self.launcher {
+            Launcher::Script => self.script("up.sh", &["--role", role])?,
+            Launcher::Make => self.make("up")?,
+        };
         if !output.status.success() {
             bail!(
-                "up.sh --role {role} failed ({}):\n{}\n{}",
+                "starting {role} again failed ({}):\n{}\n{}",
                 output.status,
                 String::from_utf8_lossy(&output.stderr),
                 self.logs()
+            );
+        }
+        let pid = self.pid(role)?;
+        if !alive(pid) {
+            bail!(
+                "{role} was not started again:\n{}",
+                String::from_utf8_lossy(&output.stderr)
             );
         }
         Ok(())

@@ -15,7 +15,14 @@ use rand::RngCore;
 use crate::deployment::{Signal, bootstrap_key, concat_logs, free_port};
 
 /// Every role; the binary skips the ones it does not have yet (standalone is not strict).
-const ROLES: [&str; 6] = ["credentials", "tokens", "sync", "scheduler", "assessment", "gateway"];
+const ROLES: [&str; 6] = [
+    "credentials",
+    "tokens",
+    "sync",
+    "scheduler",
+    "assessment",
+    "gateway",
+];
 
 pub(crate) struct Standalone {
     binary: PathBuf,
@@ -43,7 +50,11 @@ impl Standalone {
         writeln!(config, "[grpc]\nlisten = \"127.0.0.1:{grpc}\"")?;
         writeln!(config, "[health]\nlisten = \"127.0.0.1:{health}\"")?;
         writeln!(config, "[gateway]\nlisten = \"127.0.0.1:{gateway}\"")?;
-        writeln!(config, "[database]\nurl = \"sqlite://{}/posture.db\"", dir.display())?;
+        writeln!(
+            config,
+            "[database]\nurl = \"sqlite://{}/posture.db\"",
+            dir.display()
+        )?;
         let prefix = format!("e2e{}", rand::rngs::OsRng.next_u32());
         writeln!(config, "[bus]\nkind = \"memory\"\nprefix = \"{prefix}\"")?;
         // Debug level for Posture's own crates, so the secret-leak checks see as much as possible.
@@ -129,15 +140,25 @@ impl Standalone {
                 );
             }
             if Instant::now() > deadline {
-                bail!("the standalone process was not ready within 60 s:\n{}", self.logs());
+                bail!(
+                    "the standalone process was not ready within 60 s:\n{}",
+                    self.logs()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     pub(crate) fn logs(&self) -> String {
-        let names: Vec<String> = (1..=self.logs.len()).map(|n| format!("standalone #{n}")).collect();
-        concat_logs(names.iter().map(String::as_str).zip(self.logs.iter().map(PathBuf::as_path)))
+        let names: Vec<String> = (1..=self.logs.len())
+            .map(|n| format!("standalone #{n}"))
+            .collect();
+        concat_logs(
+            names
+                .iter()
+                .map(String::as_str)
+                .zip(self.logs.iter().map(PathBuf::as_path)),
+        )
     }
 
     /// Sends `signal` to the process and waits until it has exited (30 s for a drain).

@@ -9,11 +9,11 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, ensure};
-use posture_graph_sim::{FaultRule, FaultSpec, Latency, Licences, Mutation, TenantSpec, ThrottleMode};
+use posture_graph_sim::{FaultRule, FaultSpec, Licences, Mutation, TenantSpec, ThrottleMode};
 use posture_proto::v1 as pb;
 use posture_tests::scenario::{
-    World, assert_inventory_matches_truth, entity, findings_of_run, result_of, start_sync,
-    stored_objects, sync_and_wait, synced_kinds, wait_for_run, wait_for_run_until,
+    World, assert_inventory_matches_truth, entity, findings_of_run, result_of, slow_tenant, start_sync,
+    stored_objects, sync_and_wait, synced_kinds, wait_for_run, wait_until_mid_run,
 };
 use posture_tests::{Mode, Signal, both_modes};
 
@@ -61,10 +61,18 @@ async fn first_sync_matches_ground_truth(mode: Mode) -> anyhow::Result<()> {
     Ok(())
 }
 
-both_modes!(first_sync_equals_ground_truth_and_resync_changes_nothing, first_sync_matches_ground_truth);
+both_modes!(
+    first_sync_equals_ground_truth_and_resync_changes_nothing,
+    first_sync_matches_ground_truth
+);
 
 /// The number of stored versions of a configuration object.
-async fn versions(world: &mut World, tenant: &str, kind: &str, id: &str) -> anyhow::Result<Vec<pb::ObjectVersion>> {
+async fn versions(
+    world: &mut World,
+    tenant: &str,
+    kind: &str,
+    id: &str,
+) -> anyhow::Result<Vec<pb::ObjectVersion>> {
     Ok(world
         .clients
         .inventory
@@ -90,13 +98,6 @@ async fn changes_become_versions_and_flip_controls(mode: Mode) -> anyhow::Result
     let tenant = world.tenant(tenant_spec(22, 300)).await?;
     let first = sync_and_wait(&mut world.clients, &tenant).await?;
     ensure!(state(&first) == pb::SyncRunState::Succeeded, "{first:#?}");
-    let assesses = world.assesses();
-    let before = if assesses {
-        Some(findings_of_run(&mut world.clients, &tenant, &first.run_id).await?)
-    } else {
-        eprintln!("{mode:?}: this build has no assessment role; control results are not checked");
-        None
-    };
 
     let policies = stored_objects(&mut world.clients, &tenant, "conditional_access_policies").await?;
     let target = policies
@@ -117,12 +118,18 @@ async fn changes_become_versions_and_flip_controls(mode: Mode) -> anyhow::Result
 
     let second = sync_and_wait(&mut world.clients, &tenant).await?;
     ensure!(state(&second) == pb::SyncRunState::Succeeded, "{second:#?}");
-    let ca = entity(&second, "conditional_access_policies")?.counts.clone().unwrap_or_default();
+    let ca = entity(&second, "conditional_access_policies")?
+        .counts
+        .clone()
+        .unwrap_or_default();
     ensure!(
         (ca.added, ca.changed, ca.removed, ca.unchanged as usize) == (0, 1, 0, policies.len() - 1),
         "{mode:?}: only the disabled policy changed: {ca:?}"
     );
-    let ra = entity(&second, "role_assignments")?.counts.clone().unwrap_or_default();
+    let ra = entity(&second, "role_assignments")?
+        .counts
+        .clone()
+        .unwrap_or_default();
     ensure!(
         (ra.added, ra.changed, ra.removed) == (1, 0, 0),
         "{mode:?}: one new assignment: {ra:?}"
@@ -148,14 +155,22 @@ async fn changes_become_versions_and_flip_controls(mode: Mode) -> anyhow::Result
     let now_assigned = stored_objects(&mut world.clients, &tenant, "role_assignments").await?;
     for id in now_assigned.keys() {
         let listed = versions(&mut world, &tenant, "role_assignments", id).await?;
-        ensure!(listed.len() == 1, "{mode:?}: assignment {id} has one version: {listed:?}");
+        ensure!(
+            listed.len() == 1,
+            "{mode:?}: assignment {id} has one version: {listed:?}"
+        );
         if !assignments.contains_key(id) {
-            ensure!(listed[0].run_id == second.run_id, "the new assignment comes from the second run");
+            ensure!(
+                listed[0].run_id == second.run_id,
+                "the new assignment comes from the second run"
+            );
         }
     }
     ensure!(now_assigned.len() == assignments.len() + 1);
 
-    if let Some(before) = before {
+    // Each completed run was assessed; the two assessments differ in the controls the changes decide.
+    if world.assesses() {
+        let before = findings_of_run(&mut world.clients, &tenant, &first.run_id).await?;
         let after = findings_of_run(&mut world.clients, &tenant, &second.run_id).await?;
         for control in [HIGH_RISK_USERS_BLOCKED, GLOBAL_ADMIN_COUNT_CIS] {
             ensure!(
@@ -169,48 +184,35 @@ async fn changes_become_versions_and_flip_controls(mode: Mode) -> anyhow::Result
         let evidence = &after[HIGH_RISK_USERS_BLOCKED];
         ensure!(
             evidence.reason.contains("Block high user risk")
-                || evidence.evidence.iter().any(|e| e.object.as_ref().is_some_and(|o| o.object_id == target)),
+                || evidence
+                    .evidence
+                    .iter()
+                    .any(|e| e.object.as_ref().is_some_and(|o| o.object_id == target)),
             "{mode:?}: the failing control points at the disabled policy: {evidence:#?}"
         );
+    } else {
+        eprintln!("{mode:?}: this build has no assessment role; control results are not checked");
     }
     Ok(())
 }
 
-both_modes!(changes_become_new_versions_and_flip_the_controls, changes_become_versions_and_flip_controls);
-
-/// Users pages answer slowly, so a run lasts long enough to be interrupted.
-fn slow_users(latency_ms: u64) -> FaultSpec {
-    FaultSpec {
-        seed: 5,
-        rules: vec![FaultRule {
-            path: "/v1.0/users*".into(),
-            latency: Some(Latency::Fixed { ms: latency_ms }),
-            ..FaultRule::default()
-        }],
-    }
-}
+both_modes!(
+    changes_become_new_versions_and_flip_the_controls,
+    changes_become_versions_and_flip_controls
+);
 
 async fn killed_sync_worker_is_replaced(mode: Mode) -> anyhow::Result<()> {
     let mut world = World::start(mode).await?;
-    let tenant = world
-        .tenant(TenantSpec {
-            faults: Some(slow_users(800)),
-            ..tenant_spec(23, 4_000)
-        })
-        .await?;
+    let tenant = world.tenant(slow_tenant(23)).await?;
     let run_id = start_sync(&mut world.clients, &tenant).await?;
-    // Kill once the first users page is stored and more are to come.
-    wait_for_run_until(&mut world.clients, &tenant, &run_id, "a stored users page", |run| {
-        run.entities
-            .iter()
-            .any(|e| e.entity_kind == "users" && e.pages >= 1 && e.state == pb::EntitySyncState::Running as i32)
-    })
-    .await?;
+    wait_until_mid_run(&mut world.clients, &tenant, &run_id).await?;
     world.deployment.stop_sync_worker(Signal::Kill)?;
     world.deployment.start_sync_worker().await?;
     if mode == Mode::Standalone {
         // The gateway died with the process: a new channel.
-        world.clients = posture_tests::GatewayClients::connect(world.deployment.gateway, &world.deployment.admin_key).await?;
+        world.clients =
+            posture_tests::GatewayClients::connect(world.deployment.gateway, &world.deployment.admin_key)
+                .await?;
     }
 
     let run = wait_for_run(&mut world.clients, &tenant, &run_id).await?;
@@ -225,7 +227,10 @@ async fn killed_sync_worker_is_replaced(mode: Mode) -> anyhow::Result<()> {
     Ok(())
 }
 
-both_modes!(sync_worker_killed_mid_run_is_replaced_and_the_run_completes, killed_sync_worker_is_replaced);
+both_modes!(
+    sync_worker_killed_mid_run_is_replaced_and_the_run_completes,
+    killed_sync_worker_is_replaced
+);
 
 /// Permissions the first tenant's admin did not consent to.
 const WITHHELD: [&str; 2] = ["Policy.Read.All", "AuditLog.Read.All"];
@@ -259,7 +264,10 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
 
     // Kinds that need a withheld permission fail naming it; the others succeed.
     let run = sync_and_wait(&mut world.clients, &unconsented).await?;
-    ensure!(state(&run) == pb::SyncRunState::PartiallySucceeded, "{mode:?}: {run:#?}");
+    ensure!(
+        state(&run) == pb::SyncRunState::PartiallySucceeded,
+        "{mode:?}: {run:#?}"
+    );
     let mut failed = BTreeMap::new();
     for kind in &kinds {
         let e = entity(&run, kind.name)?;
@@ -282,7 +290,10 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
         ensure!(
             e.state == pb::EntitySyncState::Failed as i32
                 && reason.error_class == pb::ErrorClass::Permission as i32
-                && reason.missing_permissions.iter().any(|p| needs.contains(&p.as_str())),
+                && reason
+                    .missing_permissions
+                    .iter()
+                    .any(|p| needs.contains(&p.as_str())),
             "{mode:?}: {} fails naming {needs:?}: {e:#?}",
             kind.name
         );
@@ -293,7 +304,10 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
 
     // Without Entra ID P2 the PIM kinds are skipped with a licence reason; the run succeeds.
     let run_p2 = sync_and_wait(&mut world.clients, &without_p2).await?;
-    ensure!(state(&run_p2) == pb::SyncRunState::Succeeded, "{mode:?}: {run_p2:#?}");
+    ensure!(
+        state(&run_p2) == pb::SyncRunState::Succeeded,
+        "{mode:?}: {run_p2:#?}"
+    );
     let mut skipped = Vec::new();
     for kind in &kinds {
         let e = entity(&run_p2, kind.name)?;
@@ -306,7 +320,10 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
             );
             skipped.push(kind.name);
         } else {
-            ensure!(e.state == pb::EntitySyncState::Succeeded as i32, "{mode:?}: {e:#?}");
+            ensure!(
+                e.state == pb::EntitySyncState::Succeeded as i32,
+                "{mode:?}: {e:#?}"
+            );
         }
     }
     ensure!(
@@ -318,8 +335,14 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
     if world.assesses() {
         // Controls that read Conditional Access cannot be decided, and say which permission is missing.
         let findings = findings_of_run(&mut world.clients, &unconsented, &run.run_id).await?;
-        for control in ["entra.ca.mfa-admins", "entra.ca.mfa-all-users", HIGH_RISK_USERS_BLOCKED] {
-            let f = findings.get(control).with_context(|| format!("no finding for {control}"))?;
+        for control in [
+            "entra.ca.mfa-admins",
+            "entra.ca.mfa-all-users",
+            HIGH_RISK_USERS_BLOCKED,
+        ] {
+            let f = findings
+                .get(control)
+                .with_context(|| format!("no finding for {control}"))?;
             ensure!(
                 f.result() == pb::ControlResult::Error && f.reason.contains("Policy.Read.All"),
                 "{mode:?}: {control} is an error naming Policy.Read.All: {f:#?}"
@@ -331,8 +354,10 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
             .get("entra.roles.no-permanent-active-assignments")
             .context("no finding for permanent assignments")?;
         ensure!(
-            matches!(f.result(), pb::ControlResult::Error | pb::ControlResult::NotApplicable)
-                && f.reason.contains("P2"),
+            matches!(
+                f.result(),
+                pb::ControlResult::Error | pb::ControlResult::NotApplicable
+            ) && f.reason.contains("P2"),
             "{mode:?}: the PIM control names the missing P2 licence: {f:#?}"
         );
     } else {
@@ -341,20 +366,24 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
     Ok(())
 }
 
-both_modes!(permission_and_licence_gaps_end_as_named_errors, permission_and_licence_gaps_are_named);
+both_modes!(
+    permission_and_licence_gaps_end_as_named_errors,
+    permission_and_licence_gaps_are_named
+);
 
 async fn throttling_and_faults_are_absorbed(mode: Mode) -> anyhow::Result<()> {
     let mut world = World::start(mode).await?;
-    let tenant = world.tenant(tenant_spec(26, 1_500)).await?;
-    // Microsoft's limits at a fraction of their size, and a share of every Graph call failing.
-    world.sim.set_throttling(&tenant, ThrottleMode::Scaled { factor: 0.3 })?;
+    let tenant = world.tenant(tenant_spec(26, 1_000)).await?;
+    // Microsoft's own limits (Conditional Access allows one call a second), and a share of every
+    // Graph call failing with 429 (Retry-After), 5xx, a dropped connection or a cut body.
+    world.sim.set_throttling(&tenant, ThrottleMode::Realistic)?;
     world.sim.set_faults(
         &tenant,
         FaultSpec {
             seed: 17,
             rules: vec![FaultRule {
                 path: "/v1.0/*".into(),
-                error_rate: 0.25,
+                error_rate: 0.2,
                 error_statuses: vec![429, 500, 502, 503, 504],
                 drop_rate: 0.03,
                 truncate_rate: 0.03,
@@ -381,4 +410,7 @@ async fn throttling_and_faults_are_absorbed(mode: Mode) -> anyhow::Result<()> {
     Ok(())
 }
 
-both_modes!(throttling_and_injected_5xx_are_absorbed, throttling_and_faults_are_absorbed);
+both_modes!(
+    throttling_and_injected_5xx_are_absorbed,
+    throttling_and_faults_are_absorbed
+);
