@@ -121,6 +121,7 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
         settings: JobSettings {
             batch_size: deps.settings.batch_size,
             page_buffer: deps.settings.page_buffer,
+            heartbeat: deps.settings.ack_wait / 3,
         },
         rows_written: rows_written.clone(),
     });

@@ -11,6 +11,7 @@ mod fetch;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use posture_bus::{Delivery, Handler, HandlerError};
@@ -36,6 +37,9 @@ pub struct JobSettings {
     pub batch_size: usize,
     /// Pages fetched ahead of the writer.
     pub page_buffer: usize,
+    /// How often a running job tells the bus it is alive (a third of the ack wait), so a page
+    /// that waits for its request budget or a Retry-After is not delivered to a second worker.
+    pub heartbeat: Duration,
 }
 
 impl Default for JobSettings {
@@ -43,6 +47,7 @@ impl Default for JobSettings {
         Self {
             batch_size: 500,
             page_buffer: 2,
+            heartbeat: Duration::from_secs(20),
         }
     }
 }
@@ -100,7 +105,10 @@ impl Handler for SyncWorker {
         if entity.is_none_or(|e| e.is_terminal()) {
             return Ok(());
         }
-        let outcome = self.sync(&run, kind, delivery).await;
+        let outcome = tokio::select! {
+            outcome = self.sync(&run, kind, delivery) => outcome,
+            never = heartbeat(delivery, self.settings.heartbeat) => match never {},
+        };
         let run = &run;
         let settle = |state, reason| async move {
             self.runs
@@ -123,6 +131,15 @@ impl Handler for SyncWorker {
                 }
             },
         }
+    }
+}
+
+/// Progress acks every `every` until dropped: a job stays this worker's while it waits.
+async fn heartbeat(delivery: &Delivery, every: Duration) -> std::convert::Infallible {
+    let every = every.max(Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(every).await;
+        let _ = delivery.in_progress().await;
     }
 }
 

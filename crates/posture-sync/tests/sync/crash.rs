@@ -97,3 +97,34 @@ async fn worker_crash_mid_run_resumes_from_last_checkpoint() {
         stopped_at.pages
     );
 }
+
+#[tokio::test]
+async fn a_page_slower_than_the_ack_wait_keeps_its_worker() {
+    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+    // Every users page takes longer than a whole ack wait: only the job's heartbeat keeps the
+    // delivery from going to a second worker.
+    let tenant = world
+        .tenant(TenantSpec {
+            users: 2_000,
+            faults: Some(slow_users(1_500)),
+            ..TenantSpec::default()
+        })
+        .await;
+    let process = world
+        .start_sync(posture_sync::SyncSettings {
+            ack_wait: Duration::from_secs(1),
+            ..settings()
+        })
+        .await;
+    let run = crate::world::sync_and_wait(&process, &tenant, &["users"]).await;
+    assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+    let users = entity(&run, "users");
+    assert_eq!(users.attempt, 1, "delivered once: {users:?}");
+    let truth = world
+        .sim
+        .ground_truth(&tenant.tenant_id.to_string(), "users")
+        .expect("truth")
+        .count as u64;
+    let counts = users.counts.expect("counts");
+    assert_eq!((counts.added, counts.changed, counts.unchanged), (truth, 0, 0));
+}
