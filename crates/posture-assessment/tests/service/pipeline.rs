@@ -186,3 +186,40 @@ async fn missing_permission_turns_the_controls_that_need_it_into_errors_with_the
     let admins = finding(&findings, "entra.roles.global-admin-count-cis");
     assert_ne!(admins.result, pb::ControlResult::Error as i32, "{admins:#?}");
 }
+
+#[tokio::test]
+async fn a_run_that_read_nothing_is_stored_as_a_failed_assessment_with_the_reason() {
+    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+    let mut completions = world.completions().await;
+    let tenant = world
+        .tenant(TenantSpec {
+            permissions: Some(Vec::new()),
+            ..spec(Profile::Typical)
+        })
+        .await;
+    let run = world.sync(&tenant).await;
+    assert_eq!(run.state, pb::SyncRunState::Failed as i32, "{run:#?}");
+    let assessment = world.assessment_of_run(&tenant, &run.run_id).await;
+    assert_eq!(
+        assessment.state,
+        pb::AssessmentState::Failed as i32,
+        "{assessment:#?}"
+    );
+    let error = assessment.error.clone().expect("a reason");
+    assert_eq!(error.code, "SYNC_RUN_FAILED");
+    assert!(error.message.contains(&run.run_id), "{error:?}");
+    let event = next_completed(&mut completions).await;
+    assert_eq!(
+        event.assessment.map(|a| a.state),
+        Some(pb::AssessmentState::Failed as i32)
+    );
+    // A failed assessment is not the latest result.
+    let latest = world
+        .assessments()
+        .get_latest_assessment(pb::GetLatestAssessmentRequest {
+            tenant_id: tenant.tenant_id.to_string(),
+        })
+        .await
+        .expect_err("nothing succeeded");
+    assert_eq!(latest.code(), tonic::Code::NotFound);
+}
