@@ -59,10 +59,21 @@ impl AssessError {
             AssessError::Bus(_) | AssessError::Subject(_) => (pb::ErrorClass::Internal, "BUS_FAILED"),
             AssessError::Evaluation(_) => (pb::ErrorClass::Internal, "EVALUATION_FAILED"),
         };
+        // Database and bus errors stay in the log: their text names internals, not causes a
+        // reader of the assessment can act on.
+        let message = match self {
+            AssessError::Store(_) => {
+                "storing the assessment failed; see the assessment role's log".to_owned()
+            }
+            AssessError::Bus(_) | AssessError::Subject(_) => {
+                "announcing the assessment failed; see the assessment role's log".to_owned()
+            }
+            other => other.to_string(),
+        };
         FailureRecord {
             error_class: class as i32,
             code: code.to_owned(),
-            message: self.to_string(),
+            message,
         }
     }
 }

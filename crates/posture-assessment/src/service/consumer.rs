@@ -125,6 +125,7 @@ async fn fail_for_good(
     assessment: &AssessmentRecord,
     error: AssessError,
 ) -> Result<(), HandlerError> {
+    tracing::error!(assessment = %assessment.assessment_id, error = %error, "assessment failed for good");
     assessor
         .fail(assessment, &error.failure())
         .await

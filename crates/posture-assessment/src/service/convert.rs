@@ -353,3 +353,63 @@ pub fn settings(s: &SettingsRecord, effective: BTreeMap<String, f64>) -> pb::Ass
         updated_by: s.updated_by.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versioned_pack_frameworks_split_into_id_and_version() {
+        assert_eq!(
+            framework_id("cis-m365-v7"),
+            ("cis-m365".to_owned(), "7".to_owned())
+        );
+        assert_eq!(
+            framework_id("cisa-scuba"),
+            ("cisa-scuba".to_owned(), String::new())
+        );
+        assert_eq!(framework_id("posture"), ("posture".to_owned(), String::new()));
+        // Only a numeric suffix is a version.
+        assert_eq!(framework_id("my-vendor"), ("my-vendor".to_owned(), String::new()));
+    }
+
+    #[test]
+    fn evidence_names_the_synced_kind_and_keeps_unknown_ones() {
+        assert_eq!(entity_kind("user"), "users");
+        assert_eq!(
+            entity_kind("conditionalAccessPolicy"),
+            "conditional_access_policies"
+        );
+        assert_eq!(
+            entity_kind("roleAssignmentScheduleInstance"),
+            "role_assignment_instances"
+        );
+        assert_eq!(entity_kind("somethingNew"), "somethingNew");
+    }
+
+    #[test]
+    fn scores_are_percentages_and_overall_gives_the_counts() {
+        let engine = vec![
+            FrameworkScore {
+                framework: OVERALL.to_owned(),
+                passed: 3,
+                failed: 1,
+                score: Some(0.75),
+                ..FrameworkScore::default()
+            },
+            FrameworkScore {
+                framework: "cis-m365-v7".to_owned(),
+                errors: 2,
+                score: None,
+                ..FrameworkScore::default()
+            },
+        ];
+        let (counts, scores) = scores(&engine);
+        assert_eq!((counts.passed, counts.failed), (3, 1));
+        assert_eq!(scores[0].framework, "cis-m365");
+        assert_eq!(scores[0].score, 0.0, "nothing decided");
+        assert_eq!(scores[0].counts.error, 2);
+        assert_eq!(scores[1].framework, OVERALL);
+        assert_eq!(scores[1].score, 75.0);
+    }
+}

@@ -65,10 +65,11 @@ impl AssessmentApi {
         let assessor = self.assessor.clone();
         let record = created.clone();
         self.tasks.spawn(async move {
-            if let Err(e) = assessor.execute(&record, &run).await
-                && let Err(stored) = assessor.fail(&record, &e.failure()).await
-            {
-                tracing::error!(assessment = %record.assessment_id, error = %stored, "cannot record a failed assessment");
+            if let Err(e) = assessor.execute(&record, &run).await {
+                tracing::error!(assessment = %record.assessment_id, error = %e, "manual assessment failed");
+                if let Err(stored) = assessor.fail(&record, &e.failure()).await {
+                    tracing::error!(assessment = %record.assessment_id, error = %stored, "cannot record a failed assessment");
+                }
             }
         });
         Ok(convert::assessment(&created))
