@@ -17,6 +17,8 @@ pub enum Disposition {
     Skip,
     /// Try again later (NAK with backoff); FAILED on the last delivery.
     Retry,
+    /// A later delivery of the job took over: stop without settling the entity.
+    Superseded,
 }
 
 /// A classified failure of one job.
@@ -162,7 +164,9 @@ impl From<GraphError> for JobFailure {
 
 impl From<StoreError> for JobFailure {
     fn from(error: StoreError) -> Self {
-        let disposition = if error.is_transient() {
+        let disposition = if matches!(error, StoreError::Superseded { .. }) {
+            Disposition::Superseded
+        } else if error.is_transient() {
             Disposition::Retry
         } else {
             Disposition::Fail

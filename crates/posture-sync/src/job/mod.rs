@@ -124,6 +124,10 @@ impl Handler for SyncWorker {
                 Disposition::Retry if delivery.is_last_delivery() => {
                     settle(EntitySyncState::Failed, &f.reason).await
                 }
+                Disposition::Superseded => {
+                    tracing::warn!(run = %run.run_id, kind = kind.name, attempt, reason = %f, "sync job stops: delivered again");
+                    Ok(())
+                }
                 Disposition::Retry => {
                     tracing::warn!(run = %run.run_id, kind = kind.name, attempt, reason = %f, "sync job will be retried");
                     let _ = store.note_entity_error(&run.run_id, kind.name, &f.reason).await;
@@ -261,6 +265,7 @@ impl SyncWorker {
                     tenant_id: &run.tenant_id,
                     kind: kind.name,
                     run_id: &run.run_id,
+                    attempt: delivery.delivery_count().max(1),
                     configuration: kind.configuration,
                     now: self.runs.now(),
                     upserts: diff.upserts,

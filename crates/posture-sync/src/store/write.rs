@@ -29,6 +29,9 @@ pub struct PageWrite<'a> {
     pub tenant_id: &'a str,
     pub kind: &'a str,
     pub run_id: &'a str,
+    /// The delivery writing: the page lands only while the entity's recorded attempt is this
+    /// one, so a worker whose job was delivered again cannot add its pages to the new worker's.
+    pub attempt: u32,
     /// Configuration kinds also get a row in `object_versions` per change.
     pub configuration: bool,
     pub now: DateTime<Utc>,
@@ -133,9 +136,9 @@ impl InventoryStore {
                     .map_err(sql_error("marking an object removed"))?;
                     rows += done.rows_affected();
                 }
-                sqlx::query(
+                let counted = sqlx::query(
                     "UPDATE run_entities SET added = added + $3, changed = changed + $4, removed = removed + $5, \
-                     unchanged = unchanged + $6, pages = pages + $7 WHERE run_id = $1 AND kind = $2",
+                     unchanged = unchanged + $6, pages = pages + $7 WHERE run_id = $1 AND kind = $2 AND attempt = $8",
                 )
                 .bind(page.run_id)
                 .bind(page.kind)
@@ -144,9 +147,18 @@ impl InventoryStore {
                 .bind(page.removals.len() as i64)
                 .bind(page.unchanged as i64)
                 .bind(page.pages as i64)
+                .bind(i64::from(page.attempt))
                 .execute(&mut *tx)
                 .await
                 .map_err(sql_error("counting a page"))?;
+                if counted.rows_affected() == 0 {
+                    // Dropping the transaction rolls the page back.
+                    return Err(StoreError::Superseded {
+                        run_id: page.run_id.to_owned(),
+                        kind: page.kind.to_owned(),
+                        attempt: page.attempt,
+                    });
+                }
                 save_cursor!(&mut *tx, page.tenant_id, page.kind, &page.cursor);
                 tx.commit().await.map_err(sql_error("committing a page write"))?;
             }};

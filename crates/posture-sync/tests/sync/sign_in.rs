@@ -77,6 +77,7 @@ async fn sign_ins_are_stored_as_the_simulator_holds_them(profile: Profile) {
             tenant_id: &tid,
             kind: SIGN_INS,
             run_id: &again.run_id,
+            attempt: 1,
             configuration: false,
             now: chrono::Utc::now(),
             upserts: vec![],

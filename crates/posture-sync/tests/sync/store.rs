@@ -31,6 +31,8 @@ fn page<'a>(
         tenant_id: TENANT,
         kind: "conditional_access_policies",
         run_id: run,
+        // Not started: the entity's recorded attempt is still 0.
+        attempt: 0,
         configuration: true,
         now: Utc::now(),
         added: upserts.len() as u64,
@@ -299,5 +301,36 @@ posture_kit::db_test!(
         assert_eq!(known["a"].content_hash(), after.content_hash);
         let entity = &store.run(&run).await.expect("read run").expect("run").entities[0];
         assert_eq!((entity.added, entity.changed, entity.unchanged), (1, 0, 1));
+    }
+);
+
+posture_kit::db_test!(
+    a_page_of_a_superseded_delivery_is_rolled_back,
+    |db: TestDatabase| async move {
+        let (store, run) = store_with_run(&db).await;
+        let kind = "conditional_access_policies";
+        store
+            .start_entity(&run, kind, 2, Utc::now())
+            .await
+            .expect("attempt 2 starts");
+        let mut stale = page(
+            &run,
+            vec![upsert("a", r#"{"id":"a"}"#, 1)],
+            vec![],
+            Some("http://x/2"),
+        );
+        stale.attempt = 1;
+        match store.apply_page(&stale).await {
+            Err(StoreError::Superseded { attempt: 1, .. }) => {}
+            other => panic!("attempt 1 writes after attempt 2 started: {other:?}"),
+        }
+        assert_eq!(store.row_counts().await.expect("counts"), (0, 0));
+        assert_eq!(store.cursor(TENANT, kind).await.expect("cursor").next_link, None);
+        stale.attempt = 2;
+        store
+            .apply_page(&stale)
+            .await
+            .expect("the current attempt writes");
+        assert_eq!(store.row_counts().await.expect("counts"), (1, 1));
     }
 );
