@@ -482,3 +482,40 @@ impl World {
         self.deployment.runs_role("assessment")
     }
 }
+
+/// Declares the tenant's break-glass accounts (the simulator names them `breakglass…`) and the
+/// group holding only them, as the tenant's administrator would before the first assessment.
+pub async fn declare_emergency_accounts(
+    clients: &mut GatewayClients,
+    sim: &Simulator,
+    tenant: &str,
+) -> anyhow::Result<Vec<String>> {
+    let named =
+        |collection: &str, field: &str, wanted: &dyn Fn(&str) -> bool| -> anyhow::Result<Vec<String>> {
+            Ok(sim
+                .ground_truth(tenant, collection)?
+                .objects
+                .iter()
+                .filter(|o| o[field].as_str().is_some_and(wanted))
+                .filter_map(|o| o["id"].as_str().map(str::to_owned))
+                .collect())
+        };
+    let mut accounts = named("users", "userPrincipalName", &|upn| upn.starts_with("breakglass"))?;
+    accounts.extend(named("groups", "displayName", &|name| {
+        name == "Emergency Access Accounts"
+    })?);
+    ensure!(
+        !accounts.is_empty(),
+        "the simulator tenant has break-glass accounts"
+    );
+    clients
+        .assessment
+        .update_assessment_settings(pb::UpdateAssessmentSettingsRequest {
+            tenant_id: tenant.to_owned(),
+            emergency_access_accounts: accounts.clone(),
+            parameters: Default::default(),
+        })
+        .await
+        .context("declaring the emergency-access accounts")?;
+    Ok(accounts)
+}

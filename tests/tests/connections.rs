@@ -10,39 +10,16 @@ use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec, ThrottleMo
 use posture_proto::internal::v1::GetConnectionSecretRequest;
 use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
 use posture_proto::v1::{
-    ClientSecretCredential, Cloud, CloudEndpoints, ConnectionHealth, ConnectionState, CreateApiKeyRequest,
-    CreateConnectionRequest, Credential, GetConnectionRequest, Role, TenantScope, TestConnectionRequest,
-    UpdateCredentialsRequest, credential,
+    Cloud, ConnectionHealth, ConnectionState, CreateApiKeyRequest, CreateConnectionRequest,
+    GetConnectionRequest, Role, TenantScope, TestConnectionRequest, UpdateCredentialsRequest,
 };
+use posture_tests::scenario::{endpoints, secret_credential};
 use posture_tests::{Deployment, GatewayClients, Mode, authed};
 use tonic::Code;
 
 /// Permissions the third tenant's admin did not consent to; nothing else granted covers them
 /// (Directory.Read.All would cover role reads, for instance, so withholding those proves nothing).
 const WITHHELD: [&str; 2] = ["Policy.Read.All", "AuditLog.Read.All"];
-
-fn endpoints(sim: &Simulator) -> CloudEndpoints {
-    let base = sim.base_url();
-    let at = |p: &str| format!("{}{p}", base.as_str());
-    CloudEndpoints {
-        authority_url: at("login"),
-        graph_url: at("graph"),
-        defender_url: at("mde"),
-        management_activity_url: at("manage"),
-    }
-}
-
-fn secret_credential(secret: &str, tenant: &TenantInfo) -> Credential {
-    Credential {
-        kind: Some(credential::Kind::ClientSecret(ClientSecretCredential {
-            secret_value: secret.to_owned(),
-            expires_at: Some(prost_types::Timestamp {
-                seconds: tenant.secret_expires_at.timestamp(),
-                nanos: 0,
-            }),
-        })),
-    }
-}
 
 async fn connect(
     clients: &mut GatewayClients,
