@@ -347,3 +347,44 @@ async fn controls_are_listed_by_id_with_filters_and_pages() {
                 .all(|c| c.severity == pb::Severity::Critical as i32)
     );
 }
+
+#[tokio::test]
+async fn an_abandoned_assessment_does_not_block_the_tenant() {
+    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+    let tenant = world.tenant(spec(Profile::Typical)).await;
+    let tid = tenant.tenant_id.to_string();
+    let run = world.sync(&tenant).await;
+    world.assessment_of_run(&tenant, &run.run_id).await;
+    // Left PENDING by a process that died 20 minutes ago.
+    let abandoned = uuid::Uuid::new_v4().to_string();
+    world
+        .assessment
+        .store()
+        .create_assessment(&NewAssessment {
+            assessment_id: &abandoned,
+            tenant_id: &tid,
+            trigger: pb::AssessmentTrigger::Manual as i32,
+            requested_by: "someone",
+            sync_run_id: &run.run_id,
+            pack_version: "builtin",
+            requested_at: chrono::Utc::now() - chrono::Duration::minutes(20),
+        })
+        .await
+        .expect("an old active assessment");
+
+    let manual = world.assess_now(&tenant).await;
+    assert_eq!(manual.state, pb::AssessmentState::Succeeded as i32, "{manual:#?}");
+    let old = world
+        .assessments()
+        .get_assessment(pb::GetAssessmentRequest {
+            tenant_id: tid,
+            assessment_id: abandoned,
+        })
+        .await
+        .expect("still readable")
+        .into_inner()
+        .assessment
+        .expect("assessment");
+    assert_eq!(old.state, pb::AssessmentState::Failed as i32);
+    assert_eq!(old.error.map(|e| e.code).as_deref(), Some("ABANDONED"));
+}
