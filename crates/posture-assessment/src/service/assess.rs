@@ -154,10 +154,10 @@ impl Assessor {
             .store
             .fail_assessment(&active.assessment_id, &failure, self.now())
             .await?
+            && let Err(e) = self.publish_completed(&active.assessment_id, tenant_id).await
         {
-            self.publish_completed(&active.assessment_id, tenant_id)
-                .await
-                .ok();
+            // The abandonment is stored; a lost announcement of it must not block the new start.
+            tracing::warn!(assessment = %active.assessment_id, error = %e, "abandonment not announced");
         }
         Ok(true)
     }
