@@ -292,16 +292,16 @@ pub fn slow_tenant(seed: u64) -> posture_graph_sim::TenantSpec {
     }
 }
 
-/// Waits until the run has stored its first users page while more pages are to come.
+/// Waits until the run is in the middle: a job has stored a page and is still running.
 pub async fn wait_until_mid_run(
     clients: &mut GatewayClients,
     tenant: &str,
     run_id: &str,
 ) -> anyhow::Result<()> {
-    wait_for_run_until(clients, tenant, run_id, "a stored users page", |run| {
-        run.entities.iter().any(|e| {
-            e.entity_kind == "users" && e.pages >= 1 && e.state == pb::EntitySyncState::Running as i32
-        })
+    wait_for_run_until(clients, tenant, run_id, "a job with a stored page", |run| {
+        run.entities
+            .iter()
+            .any(|e| e.pages >= 1 && e.state == pb::EntitySyncState::Running as i32)
     })
     .await
     .map(|_| ())
