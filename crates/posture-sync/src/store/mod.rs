@@ -38,7 +38,8 @@ pub enum StoreError {
     },
     #[error("stored {what} is unreadable: {reason}")]
     Corrupt { what: &'static str, reason: String },
-    /// Another delivery of the same job started after this one: its writes win, this one stops.
+    /// Another delivery of the same job started after this one, or the entity is already
+    /// settled: this delivery's page is rolled back and it stops.
     #[error("the {kind} job of run {run_id} was taken over by a later delivery than attempt {attempt}")]
     Superseded {
         run_id: String,

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use posture_kit::db::BeginWrite;
+use posture_proto::v1::EntitySyncState;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
 use super::cursors::{Cursor, save_cursor};
@@ -30,7 +31,8 @@ pub struct PageWrite<'a> {
     pub kind: &'a str,
     pub run_id: &'a str,
     /// The delivery writing: the page lands only while the entity's recorded attempt is this
-    /// one, so a worker whose job was delivered again cannot add its pages to the new worker's.
+    /// one and the entity is not settled, so a worker whose job was delivered again (or settled
+    /// by another) cannot add its pages to the other worker's.
     pub attempt: u32,
     /// Configuration kinds also get a row in `object_versions` per change.
     pub configuration: bool,
@@ -138,7 +140,8 @@ impl InventoryStore {
                 }
                 let counted = sqlx::query(
                     "UPDATE run_entities SET added = added + $3, changed = changed + $4, removed = removed + $5, \
-                     unchanged = unchanged + $6, pages = pages + $7 WHERE run_id = $1 AND kind = $2 AND attempt = $8",
+                     unchanged = unchanged + $6, pages = pages + $7 WHERE run_id = $1 AND kind = $2 AND attempt = $8 \
+                     AND state IN ($9, $10)",
                 )
                 .bind(page.run_id)
                 .bind(page.kind)
@@ -148,6 +151,8 @@ impl InventoryStore {
                 .bind(page.unchanged as i64)
                 .bind(page.pages as i64)
                 .bind(i64::from(page.attempt))
+                .bind(EntitySyncState::Pending as i32)
+                .bind(EntitySyncState::Running as i32)
                 .execute(&mut *tx)
                 .await
                 .map_err(sql_error("counting a page"))?;

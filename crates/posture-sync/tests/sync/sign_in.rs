@@ -4,7 +4,6 @@
 
 use posture_graph_sim::{Profile, TenantSpec};
 use posture_proto::v1 as pb;
-use posture_sync::store::{Cursor, PageWrite, Upsert};
 
 use crate::failures::assert_permission_gap_fails_only;
 use crate::ground_truth::{assert_matches_truth, stored_objects};
@@ -70,35 +69,20 @@ async fn sign_ins_are_stored_as_the_simulator_holds_them(profile: Profile) {
     let mut older = current.clone();
     older["signInActivity"] = serde_json::json!({"lastSignInDateTime": "2020-01-01T00:00:00Z"});
     let canonical = posture_sync::canonical::canonicalize(&older, kind.volatile);
-    process
-        .role
-        .store()
-        .apply_page(&PageWrite {
-            tenant_id: &tid,
-            kind: SIGN_INS,
-            run_id: &again.run_id,
-            attempt: 1,
-            configuration: false,
-            now: chrono::Utc::now(),
-            upserts: vec![],
-            refreshes: vec![Upsert {
-                object_id: id.clone(),
-                display_name: String::new(),
-                content: canonical.content,
-                content_hash: canonical.content_hash,
-                state_hash: canonical.state_hash,
-                version: 0,
-            }],
-            removals: vec![],
-            added: 0,
-            changed: 0,
-            unchanged: 0,
-            pages: 0,
-            cursor: Cursor::default(),
-            batch_size: 10,
-        })
+    // Written as a user's earlier sign-in would have been stored (no run is active to carry it).
+    posture_kit::on_backend!(process.role.store().db(), |pool| {
+        sqlx::query(
+            "UPDATE objects SET content = $1, content_hash = $2 WHERE tenant_id = $3 AND kind = $4 AND object_id = $5",
+        )
+        .bind(&canonical.content)
+        .bind(&canonical.content_hash)
+        .bind(&tid)
+        .bind(SIGN_INS)
+        .bind(id)
+        .execute(pool)
         .await
         .expect("an older sign-in time is stored");
+    });
     let written = process.role.rows_written();
     let third = sync_and_wait(&process, &tenant, &[SIGN_INS]).await;
     let counts = entity(&third, SIGN_INS).counts.expect("counts");

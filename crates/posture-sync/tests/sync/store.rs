@@ -305,7 +305,7 @@ posture_kit::db_test!(
 );
 
 posture_kit::db_test!(
-    a_page_of_a_superseded_delivery_is_rolled_back,
+    a_page_of_a_superseded_delivery_or_a_settled_entity_is_rolled_back,
     |db: TestDatabase| async move {
         let (store, run) = store_with_run(&db).await;
         let kind = "conditional_access_policies";
@@ -331,6 +331,23 @@ posture_kit::db_test!(
             .apply_page(&stale)
             .await
             .expect("the current attempt writes");
+        assert_eq!(store.row_counts().await.expect("counts"), (1, 1));
+        // Once the entity is settled, no delivery adds to it.
+        store
+            .finish_entity(
+                &run,
+                kind,
+                EntitySyncState::Succeeded,
+                &ErrorRecord::default(),
+                Utc::now(),
+            )
+            .await
+            .expect("settled");
+        let late = page(&run, vec![upsert("b", r#"{"id":"b"}"#, 1)], vec![], None);
+        assert!(matches!(
+            store.apply_page(&PageWrite { attempt: 2, ..late }).await,
+            Err(StoreError::Superseded { .. })
+        ));
         assert_eq!(store.row_counts().await.expect("counts"), (1, 1));
     }
 );
