@@ -46,7 +46,9 @@ fn sync_error(what: impl Into<String>) -> impl FnOnce(tonic::Status) -> ReadErro
 }
 
 /// The sync role's reason for a kind it could not read, as one line for the control's result:
-/// code, message, missing permissions and endpoint, e.g. `403 Authorization_RequestDenied: ...`.
+/// the missing permissions when that is the cause (`the app lacks Policy.Read.All (admin consent
+/// needed); Microsoft answered 403 Authorization_RequestDenied`), otherwise status, code, message
+/// and endpoint.
 pub fn describe_failure(reason: Option<&pb::FailureReason>, state: i32) -> String {
     let Some(r) = reason else {
         return match pb::EntitySyncState::try_from(state) {
@@ -54,29 +56,59 @@ pub fn describe_failure(reason: Option<&pb::FailureReason>, state: i32) -> Strin
             _ => "the sync could not read it".to_owned(),
         };
     };
-    let mut text = String::new();
+    let mut answer = String::new();
     if r.http_status != 0 {
-        text.push_str(&format!("{} ", r.http_status));
+        answer.push_str(&r.http_status.to_string());
     }
     if !r.code.is_empty() {
-        text.push_str(&r.code);
-        text.push_str(": ");
+        if !answer.is_empty() {
+            answer.push(' ');
+        }
+        answer.push_str(&r.code);
     }
-    text.push_str(if r.message.is_empty() {
+    // What an administrator acts on comes first: the permission to consent to.
+    if !r.missing_permissions.is_empty() {
+        let mut text = format!(
+            "the app lacks {} (admin consent needed)",
+            r.missing_permissions.join(", ")
+        );
+        if !answer.is_empty() {
+            text.push_str(&format!("; Microsoft answered {answer}"));
+        }
+        return text;
+    }
+    let message = without_request_ids(&r.message);
+    let message = if message.is_empty() {
         "failed"
     } else {
-        &r.message
-    });
-    if !r.missing_permissions.is_empty() {
-        text.push_str(&format!(
-            " (missing permissions: {})",
-            r.missing_permissions.join(", ")
-        ));
-    }
+        message.as_str()
+    };
+    let mut text = if answer.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{answer}: {message}")
+    };
     if !r.endpoint.is_empty() {
         text.push_str(&format!(" [{}]", r.endpoint));
     }
     text
+}
+
+/// Drops the `(Code; client-request-id …, request-id …)` trailer Graph errors carry: useful in a
+/// log when asking Microsoft support, noise in a control's reason.
+fn without_request_ids(message: &str) -> String {
+    match message.find("client-request-id") {
+        Some(at) => match message[..at].rfind(" (") {
+            Some(open) => {
+                let close = message[at..].find(')').map_or(message.len(), |c| at + c + 1);
+                format!("{}{}", &message[..open], &message[close..])
+                    .trim()
+                    .to_owned()
+            }
+            None => message.trim().to_owned(),
+        },
+        None => message.trim().to_owned(),
+    }
 }
 
 fn is_terminal(state: i32) -> bool {
@@ -218,5 +250,54 @@ impl InventoryReader {
             }
             page_token = page.next_page_token;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(code: &str, message: &str, missing: &[&str]) -> pb::FailureReason {
+        pb::FailureReason {
+            code: code.into(),
+            message: message.into(),
+            missing_permissions: missing.iter().map(|p| (*p).to_owned()).collect(),
+            endpoint: "GET /graph/v1.0/identity/conditionalAccess/policies".into(),
+            http_status: 403,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_missing_permission_is_named_first_without_request_ids() {
+        let r = reason(
+            "Authorization_RequestDenied",
+            "permission missing: needs Policy.Read.All (Authorization_RequestDenied; client-request-id 6463, request-id 6438)",
+            &["Policy.Read.All"],
+        );
+        let text = describe_failure(Some(&r), 0);
+        assert_eq!(
+            text,
+            "the app lacks Policy.Read.All (admin consent needed); Microsoft answered 403 Authorization_RequestDenied"
+        );
+    }
+
+    #[test]
+    fn other_failures_keep_code_message_and_endpoint_but_drop_request_ids() {
+        let r = reason(
+            "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+            "the tenant has no Entra ID P2 licence (Authentication_RequestFromNonPremiumTenantOrB2CTenant; client-request-id 1, request-id 2)",
+            &[],
+        );
+        let text = describe_failure(Some(&r), 0);
+        assert_eq!(
+            text,
+            "403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: the tenant has no Entra ID P2 licence \
+             [GET /graph/v1.0/identity/conditionalAccess/policies]"
+        );
+        assert_eq!(
+            describe_failure(None, pb::EntitySyncState::Skipped as i32),
+            "skipped by the sync"
+        );
     }
 }
