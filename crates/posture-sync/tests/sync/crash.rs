@@ -3,23 +3,16 @@
 
 use std::time::Duration;
 
-use posture_graph_sim::TenantSpec;
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
 
 use crate::ground_truth::assert_matches_truth;
-use crate::world::{World, entity, settings, slow_users, wait_for_run};
+use crate::world::{World, entity, settings, wait_for_run};
 
 #[tokio::test]
 async fn worker_crash_mid_run_resumes_from_last_checkpoint() {
     let world = World::new(TestDatabase::postgres().await.expect("postgres")).await;
-    let tenant = world
-        .tenant(TenantSpec {
-            users: 9_000,
-            faults: Some(slow_users(200)),
-            ..TenantSpec::default()
-        })
-        .await;
+    let tenant = world.slow_tenant(9_000, 200).await;
     let tid = tenant.tenant_id.to_string();
     let first = world.start_sync(settings()).await;
     let run = first
@@ -103,13 +96,7 @@ async fn a_page_slower_than_the_ack_wait_keeps_its_worker() {
     let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
     // Every users page takes longer than a whole ack wait: only the job's heartbeat keeps the
     // delivery from going to a second worker.
-    let tenant = world
-        .tenant(TenantSpec {
-            users: 2_000,
-            faults: Some(slow_users(1_500)),
-            ..TenantSpec::default()
-        })
-        .await;
+    let tenant = world.slow_tenant(2_000, 1_500).await;
     let process = world
         .start_sync(posture_sync::SyncSettings {
             ack_wait: Duration::from_secs(1),

@@ -201,6 +201,16 @@ impl World {
         }
     }
 
+    /// A connected tenant of `users` whose users pages each take `ms`.
+    pub async fn slow_tenant(&self, users: u32, ms: u64) -> TenantInfo {
+        self.tenant(TenantSpec {
+            users,
+            faults: Some(slow_users(ms)),
+            ..TenantSpec::default()
+        })
+        .await
+    }
+
     /// A simulator tenant connected through the credentials role.
     pub async fn tenant(&self, spec: TenantSpec) -> TenantInfo {
         let info = self.sim.create_tenant(spec).expect("tenant is created");
