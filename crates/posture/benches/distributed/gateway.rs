@@ -7,13 +7,15 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use posture_graph_sim::{Simulator, TenantInfo};
 use posture_proto::v1::assessment_service_client::AssessmentServiceClient;
+use posture_proto::v1::inventory_service_client::InventoryServiceClient;
 use posture_proto::v1::schedule_service_client::ScheduleServiceClient;
 use posture_proto::v1::sync_service_client::SyncServiceClient;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 use posture_proto::v1::{
     Assessment, AssessmentState, ClientSecretCredential, Cloud, CloudEndpoints, ConnectionState,
-    CreateConnectionRequest, Credential, GetSyncRunRequest, ListAssessmentsRequest, Schedule,
-    StartSyncRequest, SyncRun, SyncRunState, TestConnectionRequest, UpdateScheduleRequest, credential,
+    CreateConnectionRequest, Credential, GetSyncRunRequest, ListAssessmentsRequest, ListEntityKindsRequest,
+    Schedule, StartSyncRequest, SyncRun, SyncRunState, TestConnectionRequest, UpdateScheduleRequest,
+    credential,
 };
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
@@ -42,6 +44,7 @@ pub struct Gateway {
     connections: TenantConnectionServiceClient<Authed>,
     schedules: ScheduleServiceClient<Authed>,
     sync: SyncServiceClient<Authed>,
+    inventory: InventoryServiceClient<Authed>,
     assessments: AssessmentServiceClient<Authed>,
 }
 
@@ -58,6 +61,7 @@ impl Gateway {
             connections: TenantConnectionServiceClient::new(authed.clone()),
             schedules: ScheduleServiceClient::new(authed.clone()),
             sync: SyncServiceClient::new(authed.clone()),
+            inventory: InventoryServiceClient::new(authed.clone()),
             assessments: AssessmentServiceClient::new(authed),
         })
     }
@@ -122,13 +126,32 @@ impl Gateway {
         Ok(())
     }
 
-    /// Starts a sync of every kind and waits until the run ends; fails unless every entity succeeded.
-    pub async fn sync(&mut self, tenant_id: &str, deadline: Duration) -> anyhow::Result<SyncRun> {
+    /// The names of every entity kind the sync reads.
+    pub async fn entity_kinds(&mut self) -> anyhow::Result<Vec<String>> {
+        Ok(self
+            .inventory
+            .list_entity_kinds(ListEntityKindsRequest {})
+            .await
+            .context("listing the entity kinds")?
+            .into_inner()
+            .entity_kinds
+            .into_iter()
+            .map(|k| k.name)
+            .collect())
+    }
+
+    /// Starts a sync of `kinds` and waits until the run ends; fails unless every entity succeeded.
+    pub async fn sync(
+        &mut self,
+        tenant_id: &str,
+        kinds: &[String],
+        deadline: Duration,
+    ) -> anyhow::Result<SyncRun> {
         let run = self
             .sync
             .start_sync(StartSyncRequest {
                 tenant_id: tenant_id.to_owned(),
-                entity_kinds: Vec::new(),
+                entity_kinds: kinds.to_vec(),
             })
             .await
             .with_context(|| format!("starting a sync of tenant {tenant_id}"))?

@@ -71,8 +71,10 @@ pub struct Stack {
 
 impl Stack {
     /// Clears what an earlier run left (processes, state folder, database), then runs up.sh.
-    pub fn up(settings: StackSettings) -> anyhow::Result<Stack> {
-        script(&settings, "down.sh", &["--purge"])?;
+    pub async fn up(settings: StackSettings) -> anyhow::Result<Stack> {
+        tokio::task::block_in_place(|| script(&settings, "down.sh", &["--purge"]))?;
+        // down.sh purges only when it finds a state folder; a database may outlive one.
+        drop_database(&settings).await?;
         let mut stack = Stack {
             gateway: format!("http://127.0.0.1:{}", u32::from(settings.port_base) + 60),
             settings,
@@ -80,7 +82,7 @@ impl Stack {
             roles: Vec::new(),
             running: true,
         };
-        script(&stack.settings, "up.sh", &["--no-sim"])?;
+        tokio::task::block_in_place(|| script(&stack.settings, "up.sh", &["--no-sim"]))?;
         let key_file = stack.settings.state_dir.join("api-key");
         stack.api_key = std::fs::read_to_string(&key_file)
             .with_context(|| format!("up.sh wrote no API key to {}", key_file.display()))?
@@ -130,9 +132,11 @@ impl Stack {
     }
 
     /// Stops every process with down.sh; `purge` also drops the database and the state folder.
+    /// Blocks while the roles drain (a multi-threaded runtime keeps serving meanwhile).
     pub fn down(&mut self, purge: bool) -> anyhow::Result<()> {
         self.running = false;
-        script(&self.settings, "down.sh", if purge { &["--purge"] } else { &[] })
+        let args: &[&str] = if purge { &["--purge"] } else { &[] };
+        tokio::task::block_in_place(|| script(&self.settings, "down.sh", args))
     }
 }
 
@@ -148,6 +152,19 @@ impl Drop for Stack {
             }
         }
     }
+}
+
+async fn drop_database(settings: &StackSettings) -> anyhow::Result<()> {
+    let server = format!("{}/postgres?sslmode=disable", settings.pg_server_url());
+    let pool = sqlx::PgPool::connect(&server)
+        .await
+        .with_context(|| format!("cannot reach PostgreSQL at {}", settings.pg_server_url()))?;
+    // The name is the benchmark's own constant, not input.
+    let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", settings.database);
+    let dropped = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+    pool.close().await;
+    dropped.with_context(|| format!("cannot drop the database {}", settings.database))?;
+    Ok(())
 }
 
 fn scripts_dir() -> PathBuf {
