@@ -234,6 +234,13 @@ async fn killed_sync_worker_is_replaced(mode: Mode) -> anyhow::Result<()> {
         "{mode:?}: the interrupted run completes: {run:#?}\n{}",
         world.deployment.logs()
     );
+    if mode == Mode::Distributed {
+        // JetStream delivered the dead worker's unacknowledged jobs again, to the new worker.
+        ensure!(
+            run.entities.iter().any(|e| e.attempt >= 2),
+            "a job of the killed worker was delivered again: {run:#?}"
+        );
+    }
     // Every kind's `added` equals what is stored and what the tenant has: nothing lost, nothing
     // counted or stored twice.
     assert_inventory_matches_truth(&mut world.clients, &world.sim, &tenant, &run, true).await?;
