@@ -35,12 +35,13 @@ pub(crate) struct Stack {
     down: bool,
 }
 
-/// A block of `PORT_SPAN` ports nothing listens on (the roles' ports are probed, not held, so a
-/// parallel test could still take one; the random start makes that unlikely).
+/// A block of `PORT_SPAN` ports nothing listens on, below Linux's ephemeral range (32768 up) so
+/// no outgoing connection takes one meanwhile. The ports are probed, not held: a parallel test
+/// could still pick the same block; the random start makes that unlikely.
 fn free_port_block() -> anyhow::Result<u16> {
     let mut rng = rand::thread_rng();
     for _ in 0..50 {
-        let base = rng.gen_range(200..600u16) * PORT_SPAN;
+        let base = rng.gen_range(100..320u16) * PORT_SPAN;
         let probed = [10u16, 11, 20, 21, 30, 31, 40, 41, 50, 51, 60, 61, 62];
         if probed
             .iter()
