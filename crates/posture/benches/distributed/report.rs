@@ -68,12 +68,13 @@ pub fn print_table(title: &str, rows: &[Row]) {
     }
 }
 
-/// target/bench-results (or under `CARGO_TARGET_DIR`).
+/// The workspace's target folder (or `CARGO_TARGET_DIR`).
 pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
+    let dir = match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"),
-    }
+    };
+    std::fs::canonicalize(&dir).unwrap_or(dir)
 }
 
 pub fn write_json(name: &str, value: &serde_json::Value) -> anyhow::Result<PathBuf> {
