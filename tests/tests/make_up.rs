@@ -21,6 +21,11 @@ async fn make_up_stack_completes_a_run_after_sigterm_to_its_sync_worker() -> any
     wait_until_mid_run(&mut world.clients, &tenant, &run_id).await?;
 
     world.deployment.stop_sync_worker(Signal::Term)?;
+    let logs = world.deployment.logs();
+    ensure!(
+        logs.contains("shutting down: stopping intake and draining"),
+        "the sync worker drained on SIGTERM:\n{logs}"
+    );
     world.deployment.start_sync_worker().await?;
     let run = wait_for_run(&mut world.clients, &tenant, &run_id).await?;
     ensure!(

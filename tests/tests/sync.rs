@@ -27,17 +27,13 @@ fn tenant_spec(seed: u64, users: u32) -> TenantSpec {
     }
 }
 
-fn state(run: &pb::SyncRun) -> pb::SyncRunState {
-    run.state()
-}
-
 async fn first_sync_matches_ground_truth(mode: Mode) -> anyhow::Result<()> {
     let mut world = World::start(mode).await?;
     let tenant = world.tenant(tenant_spec(21, 1_200)).await?;
 
     let run = sync_and_wait(&mut world.clients, &tenant).await?;
     ensure!(
-        state(&run) == pb::SyncRunState::Succeeded,
+        run.state() == pb::SyncRunState::Succeeded,
         "{mode:?}: {run:#?}\n{}",
         world.deployment.logs()
     );
@@ -51,7 +47,7 @@ async fn first_sync_matches_ground_truth(mode: Mode) -> anyhow::Result<()> {
 
     // Nothing changed in the tenant: the second run adds, changes and removes nothing.
     let again = sync_and_wait(&mut world.clients, &tenant).await?;
-    ensure!(state(&again) == pb::SyncRunState::Succeeded, "{again:#?}");
+    ensure!(again.state() == pb::SyncRunState::Succeeded, "{again:#?}");
     let totals = again.totals.unwrap_or_default();
     ensure!(
         (totals.added, totals.changed, totals.removed) == (0, 0, 0),
@@ -66,7 +62,7 @@ both_modes!(
     first_sync_matches_ground_truth
 );
 
-/// The number of stored versions of a configuration object.
+/// The stored versions of a configuration object, newest first.
 async fn versions(
     world: &mut World,
     tenant: &str,
@@ -101,7 +97,7 @@ async fn changes_become_versions_and_flip_controls(mode: Mode) -> anyhow::Result
         declare_emergency_accounts(&mut world.clients, &world.sim, &tenant).await?;
     }
     let first = sync_and_wait(&mut world.clients, &tenant).await?;
-    ensure!(state(&first) == pb::SyncRunState::Succeeded, "{first:#?}");
+    ensure!(first.state() == pb::SyncRunState::Succeeded, "{first:#?}");
 
     let policies = stored_objects(&mut world.clients, &tenant, "conditional_access_policies").await?;
     let target = policies
@@ -121,7 +117,7 @@ async fn changes_become_versions_and_flip_controls(mode: Mode) -> anyhow::Result
         .mutate(&tenant, Mutation::AddGlobalAdmin { user_id: None })?;
 
     let second = sync_and_wait(&mut world.clients, &tenant).await?;
-    ensure!(state(&second) == pb::SyncRunState::Succeeded, "{second:#?}");
+    ensure!(second.state() == pb::SyncRunState::Succeeded, "{second:#?}");
     let ca = entity(&second, "conditional_access_policies")?
         .counts
         .unwrap_or_default();
@@ -230,7 +226,7 @@ async fn killed_sync_worker_is_replaced(mode: Mode) -> anyhow::Result<()> {
 
     let run = wait_for_run(&mut world.clients, &tenant, &run_id).await?;
     ensure!(
-        state(&run) == pb::SyncRunState::Succeeded,
+        run.state() == pb::SyncRunState::Succeeded,
         "{mode:?}: the interrupted run completes: {run:#?}\n{}",
         world.deployment.logs()
     );
@@ -285,7 +281,7 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
     // Kinds that need a withheld permission fail naming it; the others succeed.
     let run = sync_and_wait(&mut world.clients, &unconsented).await?;
     ensure!(
-        state(&run) == pb::SyncRunState::PartiallySucceeded,
+        run.state() == pb::SyncRunState::PartiallySucceeded,
         "{mode:?}: {run:#?}"
     );
     let mut failed = BTreeMap::new();
@@ -325,7 +321,7 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
     // Without Entra ID P2 the PIM kinds are skipped with a licence reason; the run succeeds.
     let run_p2 = sync_and_wait(&mut world.clients, &without_p2).await?;
     ensure!(
-        state(&run_p2) == pb::SyncRunState::Succeeded,
+        run_p2.state() == pb::SyncRunState::Succeeded,
         "{mode:?}: {run_p2:#?}"
     );
     let mut skipped = Vec::new();
@@ -413,7 +409,7 @@ async fn throttling_and_faults_are_absorbed(mode: Mode) -> anyhow::Result<()> {
     )?;
     let run = sync_and_wait(&mut world.clients, &tenant).await?;
     ensure!(
-        state(&run) == pb::SyncRunState::Succeeded,
+        run.state() == pb::SyncRunState::Succeeded,
         "{mode:?}: faults are absorbed: {run:#?}"
     );
     assert_inventory_matches_truth(&mut world.clients, &world.sim, &tenant, &run, true).await?;
