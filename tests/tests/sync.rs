@@ -132,36 +132,42 @@ async fn changes_become_versions_and_flip_controls(mode: Mode) -> anyhow::Result
     );
     assert_inventory_matches_truth(&mut world.clients, &world.sim, &tenant, &second, false).await?;
 
-    // The changed policy has a second version from the second run; nothing else has one.
-    for id in policies.keys() {
-        let listed = versions(&mut world, &tenant, "conditional_access_policies", id).await?;
-        if *id == target {
-            ensure!(
-                listed.len() == 2 && listed[0].version == 2 && listed[0].run_id == second.run_id,
-                "{mode:?}: the disabled policy has a new version from run {}: {listed:?}",
-                second.run_id
-            );
-        } else {
-            ensure!(
-                listed.len() == 1 && listed[0].version == 1,
-                "{mode:?}: unchanged policy {id} has no new version: {listed:?}"
-            );
+    // The changed policy has a second version from the second run; no other object of any
+    // configuration kind has one, and the new assignment's only version is from that run.
+    for kind in synced_kinds(&mut world.clients)
+        .await?
+        .into_iter()
+        .filter(|k| k.configuration)
+    {
+        let current = stored_objects(&mut world.clients, &tenant, kind.name).await?;
+        for id in current.keys() {
+            let listed = versions(&mut world, &tenant, kind.name, id).await?;
+            if kind.name == "conditional_access_policies" && *id == target {
+                ensure!(
+                    listed.len() == 2 && listed[0].version == 2 && listed[0].run_id == second.run_id,
+                    "{mode:?}: the disabled policy has a new version from run {}: {listed:?}",
+                    second.run_id
+                );
+            } else {
+                ensure!(
+                    listed.len() == 1 && listed[0].version == 1,
+                    "{mode:?}: unchanged {} {id} has no new version: {listed:?}",
+                    kind.name
+                );
+            }
         }
     }
     let now_assigned = stored_objects(&mut world.clients, &tenant, "role_assignments").await?;
-    for id in now_assigned.keys() {
-        let listed = versions(&mut world, &tenant, "role_assignments", id).await?;
-        ensure!(
-            listed.len() == 1,
-            "{mode:?}: assignment {id} has one version: {listed:?}"
-        );
-        if !assignments.contains_key(id) {
-            ensure!(
-                listed[0].run_id == second.run_id,
-                "the new assignment comes from the second run"
-            );
-        }
-    }
+    let added: Vec<&String> = now_assigned
+        .keys()
+        .filter(|id| !assignments.contains_key(*id))
+        .collect();
+    ensure!(added.len() == 1, "{mode:?}: one new assignment: {added:?}");
+    let listed = versions(&mut world, &tenant, "role_assignments", added[0]).await?;
+    ensure!(
+        listed[0].run_id == second.run_id,
+        "{mode:?}: the new assignment comes from the second run: {listed:?}"
+    );
     ensure!(now_assigned.len() == assignments.len() + 1);
 
     // Each completed run was assessed; the two assessments differ in the controls the changes decide.
