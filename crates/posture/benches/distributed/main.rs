@@ -11,7 +11,7 @@
 //! The timed runs read every kind except the two whose Microsoft limits pace them (see
 //! [`RATE_PACED_KINDS`]). `POSTURE_BENCH_USERS`, `POSTURE_BENCH_LATENCY_USERS` change the tenant
 //! sizes; `POSTURE_BENCH_ALL_KINDS=1` includes the paced kinds; `POSTURE_BENCH_PORT_BASE` (27800)
-//! moves the stack's port block (BASE to BASE+92, below the ephemeral range).
+//! is where the search for a free block of ports starts (below the ephemeral range).
 
 mod gateway;
 mod report;
@@ -82,8 +82,10 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let users = env_number("POSTURE_BENCH_USERS", 100_000);
     let latency_users = env_number("POSTURE_BENCH_LATENCY_USERS", 10_000);
-    let port_base = u16::try_from(env_number("POSTURE_BENCH_PORT_BASE", 27_800))
-        .context("POSTURE_BENCH_PORT_BASE is not a port")?;
+    let port_base = stack::free_port_block(
+        u16::try_from(env_number("POSTURE_BENCH_PORT_BASE", 27_800))
+            .context("POSTURE_BENCH_PORT_BASE is not a port")?,
+    )?;
     let settings = StackSettings {
         binary: env!("CARGO_BIN_EXE_posture").into(),
         state_dir: report::target_dir().join("bench-state/distributed"),

@@ -23,7 +23,7 @@ pub const ROLES: [&str; 6] = [
 pub struct StackSettings {
     pub binary: PathBuf,
     pub state_dir: PathBuf,
-    /// First port of the stack's block (up.sh uses BASE..BASE+92).
+    /// First port of the stack's block (see [`free_port_block`]).
     pub port_base: u16,
     pub database: String,
     pub bus_prefix: String,
@@ -165,6 +165,20 @@ async fn drop_database(settings: &StackSettings) -> anyhow::Result<()> {
     pool.close().await;
     dropped.with_context(|| format!("cannot drop the database {}", settings.database))?;
     Ok(())
+}
+
+/// Ports up.sh uses above its base (roles +10..+61, the gateway's internal address +62, a
+/// throwaway NATS monitor +92), rounded up.
+const PORT_SPAN: u16 = 100;
+
+/// The first block of `PORT_SPAN` ports from `preferred` on (in steps of a block, staying below the
+/// ephemeral range from 32768) where nothing listens, so the stack runs beside test stacks.
+pub fn free_port_block(preferred: u16) -> anyhow::Result<u16> {
+    let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+    (preferred..32_768 - PORT_SPAN)
+        .step_by(usize::from(PORT_SPAN))
+        .find(|&base| (base..base + PORT_SPAN).all(free))
+        .with_context(|| format!("no free block of {PORT_SPAN} ports from {preferred} up"))
 }
 
 fn scripts_dir() -> PathBuf {
