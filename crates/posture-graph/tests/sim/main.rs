@@ -10,3 +10,4 @@ mod errors;
 mod paging;
 mod probe;
 mod resilience;
+mod sign_in_budget;
