@@ -75,7 +75,13 @@ impl Inventory {
         let mut in_page: HashMap<String, usize> = HashMap::new();
         for item in items {
             match item {
-                Item::Upsert(value) => {
+                Item::Upsert(mut value) => {
+                    // A singleton (authorizationPolicy) comes back as the whole response, whose
+                    // `@odata.context` names the endpoint's base URL: metadata of the response,
+                    // not of the object, and a new version on every change of endpoint if kept.
+                    if let Value::Object(map) = &mut value {
+                        map.remove("@odata.context");
+                    }
                     let Some(id) = value.get("id").and_then(Value::as_str).map(str::to_owned) else {
                         return Err(GraphError::BadResponse {
                             endpoint: endpoint.to_owned(),
