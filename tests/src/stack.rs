@@ -85,6 +85,8 @@ impl Stack {
             ("POSTURE_BIN", binary.display().to_string()),
             // Debug level for Posture's own crates, so the secret-leak checks see as much as possible.
             ("POSTURE__TELEMETRY__LOG_LEVEL", "info,posture=debug".to_owned()),
+            // A killed worker's jobs go to its successor after 10 s rather than the default minute.
+            ("POSTURE__SYNC__ACK_WAIT_SECS", "10".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -64,11 +64,12 @@ impl Default for SyncSettings {
 }
 
 impl SyncSettings {
-    /// The configured batch size and concurrency, the rest at defaults.
+    /// The configured batch size, concurrency and ack wait, the rest at defaults.
     pub fn from_config(config: &posture_kit::config::SyncConfig) -> Self {
         Self {
             batch_size: config.batch_size.clamp(1, 10_000) as usize,
             concurrency: config.concurrency.clamp(1, 256) as usize,
+            ack_wait: Duration::from_secs(u64::from(config.ack_wait_secs.clamp(5, 3600))),
             ..Self::default()
         }
     }

@@ -258,6 +258,9 @@ pub struct SyncConfig {
     pub batch_size: u32,
     /// Jobs one worker process runs at once.
     pub concurrency: u32,
+    /// How long a job may go unacknowledged before the bus gives it to another worker: the time a
+    /// dead worker's jobs wait. A running job acknowledges progress every third of it.
+    pub ack_wait_secs: u32,
 }
 
 impl Default for SyncConfig {
@@ -265,6 +268,7 @@ impl Default for SyncConfig {
         Self {
             batch_size: 500,
             concurrency: 4,
+            ack_wait_secs: 60,
         }
     }
 }

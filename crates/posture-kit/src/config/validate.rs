@@ -127,6 +127,10 @@ impl PostureConfig {
             (1..=256).contains(&self.sync.concurrency),
             "sync.concurrency must be between 1 and 256",
         );
+        check(
+            (5..=3600).contains(&self.sync.ack_wait_secs),
+            "sync.ack_wait_secs must be between 5 and 3600",
+        );
 
         self.validate_vault(&mut problems);
 
