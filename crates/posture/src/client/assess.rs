@@ -154,13 +154,7 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
             tenant_id,
             assessment_id,
         } => {
-            let assessment = lookup(&mut client, &tenant_id, assessment_id).await?;
-            let request = ListFindingsRequest {
-                tenant_id,
-                assessment_id: assessment.assessment_id.clone(),
-                ..Default::default()
-            };
-            let findings = all_findings(&mut client, request).await?;
+            let (assessment, findings) = with_findings(&mut client, tenant_id, assessment_id).await?;
             match format {
                 OutputFormat::Json => print_json(&json!({
                     "assessment": assessment_json(&assessment),
@@ -236,13 +230,7 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
             assessment_id,
             out,
         } => {
-            let assessment = lookup(&mut client, &tenant_id, assessment_id).await?;
-            let request = ListFindingsRequest {
-                tenant_id,
-                assessment_id: assessment.assessment_id.clone(),
-                ..Default::default()
-            };
-            let findings = all_findings(&mut client, request).await?;
+            let (assessment, findings) = with_findings(&mut client, tenant_id, assessment_id).await?;
             let controls = all_controls(&mut client).await?;
             let html = posture_assessment::render_html_from_api(&assessment, &findings, &controls);
             std::fs::write(&out, html).with_context(|| format!("cannot write {}", out.display()))?;
@@ -362,6 +350,22 @@ async fn lookup(
         }
     }
     .context("the server returned no assessment")
+}
+
+/// An assessment (the latest when `assessment_id` is none) and all its findings.
+async fn with_findings(
+    client: &mut AssessmentServiceClient<AuthedChannel>,
+    tenant_id: String,
+    assessment_id: Option<String>,
+) -> anyhow::Result<(Assessment, Vec<Finding>)> {
+    let assessment = lookup(client, &tenant_id, assessment_id).await?;
+    let request = ListFindingsRequest {
+        tenant_id,
+        assessment_id: assessment.assessment_id.clone(),
+        ..Default::default()
+    };
+    let findings = all_findings(client, request).await?;
+    Ok((assessment, findings))
 }
 
 /// Polls an assessment until it succeeds or fails.
