@@ -20,6 +20,18 @@ fn get(tenant: &str) -> v1::GetTenantOverviewRequest {
     }
 }
 
+/// The overview of `tenant` as the gateway's admin sees it; the call must succeed (a partial
+/// overview is still an answer).
+async fn overview_of(gateway: &TestGateway, tenant: &str) -> v1::TenantOverview {
+    OverviewServiceClient::new(gateway.channel().await)
+        .get_tenant_overview(with_key(&gateway.admin_key, get(tenant)))
+        .await
+        .expect("an overview")
+        .into_inner()
+        .overview
+        .expect("overview set")
+}
+
 fn backend_with_two_tenants() -> Backend {
     let backend = Backend::default();
     backend.add_connection(TENANT_A, "Contoso");
@@ -33,15 +45,7 @@ async fn overview_gathers_every_part_when_all_backends_answer() {
     let served = serve_backend(&backend).await;
     let db = TestDatabase::sqlite().expect("sqlite");
     let gateway = TestGateway::start(db, support::all_roles_at(&served.address)).await;
-    let mut client = OverviewServiceClient::new(gateway.channel().await);
-
-    let overview = client
-        .get_tenant_overview(with_key(&gateway.admin_key, get(TENANT_A)))
-        .await
-        .expect("overview")
-        .into_inner()
-        .overview
-        .expect("overview set");
+    let overview = overview_of(&gateway, TENANT_A).await;
     assert_eq!(
         overview.connection.map(|c| c.display_name).as_deref(),
         Some("Contoso")
@@ -60,7 +64,7 @@ async fn overview_gathers_every_part_when_all_backends_answer() {
         overview.unavailable_parts
     );
 
-    let status = client
+    let status = OverviewServiceClient::new(gateway.channel().await)
         .get_tenant_overview(with_key(
             &gateway.admin_key,
             get("7e6d5c4b-3a29-4817-8f6e-5d4c3b2a1908"),
@@ -83,15 +87,7 @@ async fn overview_names_the_parts_of_a_backend_that_is_down() {
         .expect("addresses");
     let db = TestDatabase::sqlite().expect("sqlite");
     let gateway = TestGateway::start(db, upstreams).await;
-    let mut client = OverviewServiceClient::new(gateway.channel().await);
-
-    let overview = client
-        .get_tenant_overview(with_key(&gateway.admin_key, get(TENANT_A)))
-        .await
-        .expect("a partial overview is still an answer")
-        .into_inner()
-        .overview
-        .expect("overview set");
+    let overview = overview_of(&gateway, TENANT_A).await;
     assert!(overview.connection.is_some());
     assert!(overview.last_run.is_some());
     assert!(overview.latest_assessment.is_none());
@@ -111,14 +107,7 @@ async fn overview_does_not_wait_for_a_backend_that_hangs() {
         std::time::Duration::from_millis(300),
     )
     .await;
-    let mut client = OverviewServiceClient::new(gateway.channel().await);
-    let overview = client
-        .get_tenant_overview(with_key(&gateway.admin_key, get(TENANT_A)))
-        .await
-        .expect("overview")
-        .into_inner()
-        .overview
-        .expect("overview set");
+    let overview = overview_of(&gateway, TENANT_A).await;
     assert_eq!(overview.unavailable_parts, ["drift"]);
     assert_eq!(overview.open_drift_count, 0);
     assert!(overview.latest_assessment.is_some());
@@ -133,14 +122,7 @@ async fn overview_names_the_parts_of_roles_not_deployed() {
         .expect("address");
     let db = TestDatabase::sqlite().expect("sqlite");
     let gateway = TestGateway::start(db, upstreams).await;
-    let mut client = OverviewServiceClient::new(gateway.channel().await);
-    let overview = client
-        .get_tenant_overview(with_key(&gateway.admin_key, get(TENANT_B)))
-        .await
-        .expect("overview")
-        .into_inner()
-        .overview
-        .expect("overview set");
+    let overview = overview_of(&gateway, TENANT_B).await;
     assert_eq!(
         overview.connection.map(|c| c.display_name).as_deref(),
         Some("Fabrikam")
@@ -165,14 +147,7 @@ async fn scores_and_drift_not_in_the_build_are_absent_not_unavailable() {
     .await;
     let db = TestDatabase::sqlite().expect("sqlite");
     let gateway = TestGateway::start(db, support::all_roles_at(&served.address)).await;
-    let mut client = OverviewServiceClient::new(gateway.channel().await);
-    let overview = client
-        .get_tenant_overview(with_key(&gateway.admin_key, get(TENANT_A)))
-        .await
-        .expect("overview")
-        .into_inner()
-        .overview
-        .expect("overview set");
+    let overview = overview_of(&gateway, TENANT_A).await;
     assert!(overview.latest_assessment.is_some());
     assert!(overview.latest_secure_score.is_none());
     assert!(overview.latest_exposure_score.is_none());
