@@ -2,7 +2,8 @@
 //! about a second, so the document is converted in parts: everything but the collection items once,
 //! and each collection's items only when a control that reads them is evaluated (then shared).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value as Json;
 
@@ -13,13 +14,57 @@ pub(crate) struct RegoInput<'a> {
     shared: Vec<(regorus::Value, regorus::Value)>,
     /// Per collection: `{status, reason}` converted, and the raw items awaiting conversion.
     headers: Vec<(String, regorus::Value)>,
-    items: HashMap<String, &'a Json>,
+    items: HashMap<String, Cow<'a, Json>>,
     converted: HashMap<String, Result<regorus::Value, String>>,
 }
 
+/// Converts JSON into regorus values directly, without printing and re-parsing it. Object keys
+/// are shared through `keys`: 100,000 account facts with the same seven keys hold seven key
+/// strings, as regorus's own JSON parser does.
 fn convert(value: &Json) -> Result<regorus::Value, String> {
-    let text = serde_json::to_string(value).map_err(|e| e.to_string())?;
-    regorus::Value::from_json_str(&text).map_err(|e| e.to_string())
+    convert_with(value, &mut HashMap::new())
+}
+
+fn convert_with(value: &Json, keys: &mut HashMap<String, regorus::Value>) -> Result<regorus::Value, String> {
+    Ok(match value {
+        Json::Null => regorus::Value::Null,
+        Json::Bool(b) => regorus::Value::Bool(*b),
+        Json::Number(n) => {
+            // The same variants regorus's parser picks for the same JSON text.
+            if let Some(u) = n.as_u64() {
+                regorus::Value::from(u)
+            } else if let Some(i) = n.as_i64() {
+                regorus::Value::from(i)
+            } else {
+                match n.as_f64() {
+                    Some(f) if f.is_finite() => regorus::Value::from(f),
+                    _ => return Err(format!("number {n} is not finite")),
+                }
+            }
+        }
+        Json::String(s) => regorus::Value::from(s.as_str()),
+        Json::Array(items) => regorus::Value::from(
+            items
+                .iter()
+                .map(|item| convert_with(item, keys))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Json::Object(fields) => {
+            let mut object = std::collections::BTreeMap::new();
+            for (name, field) in fields {
+                let name = match keys.get(name) {
+                    Some(shared) => shared.clone(),
+                    None => {
+                        let shared = key(name);
+                        keys.insert(name.clone(), shared.clone());
+                        shared
+                    }
+                };
+                object.insert(name, convert_with(field, keys)?);
+            }
+            regorus::Value::from(object)
+        }
+    })
 }
 
 fn key(name: &str) -> regorus::Value {
@@ -27,35 +72,61 @@ fn key(name: &str) -> regorus::Value {
 }
 
 impl<'a> RegoInput<'a> {
+    /// From a borrowed document: items are converted from the caller's JSON when first read.
     pub(crate) fn new(document: &'a TenantDocument) -> Result<Self, String> {
         let Json::Object(top) = document.as_json() else {
             return Err("tenant document is not a JSON object".to_string());
         };
+        Self::from_members(
+            top.iter()
+                .map(|(name, value)| (name.clone(), Cow::Borrowed(value))),
+            None,
+        )
+    }
+
+    /// From an owned document: each member's JSON is dropped as soon as it is converted, so the
+    /// JSON and regorus forms of the derived facts do not outlive each other.
+    /// The items of collections outside `read` (no control reads them) are dropped at once:
+    /// `collections` is the document's first member, so a large tenant's users are freed before
+    /// the derived facts are converted.
+    pub(crate) fn owned(document: TenantDocument, read: &HashSet<&str>) -> Result<Self, String> {
+        let Json::Object(top) = document.into_json() else {
+            return Err("tenant document is not a JSON object".to_string());
+        };
+        Self::from_members(
+            top.into_iter().map(|(name, value)| (name, Cow::Owned(value))),
+            Some(read),
+        )
+    }
+
+    fn from_members(
+        members: impl Iterator<Item = (String, Cow<'a, Json>)>,
+        read: Option<&HashSet<&str>>,
+    ) -> Result<Self, String> {
         let mut shared = Vec::new();
         let mut headers = Vec::new();
         let mut items = HashMap::new();
-        for (name, value) in top {
+        for (name, value) in members {
             if name != "collections" {
-                shared.push((key(name), convert(value)?));
+                shared.push((key(&name), convert(&value)?));
                 continue;
             }
-            let Json::Object(collections) = value else {
-                return Err("collections is not a JSON object".to_string());
-            };
-            for (kind, collection) in collections {
-                // Only the small fields are copied; the items stay borrowed until converted.
-                let header: serde_json::Map<String, Json> = match collection {
-                    Json::Object(fields) => fields
-                        .iter()
-                        .filter(|(name, _)| name.as_str() != "items")
-                        .map(|(name, value)| (name.clone(), value.clone()))
-                        .collect(),
-                    _ => serde_json::Map::new(),
-                };
-                if let Some(list) = collection.get("items") {
+            for (kind, collection) in collection_members(value)? {
+                // Only the small fields are converted now; the items wait until a control reads them.
+                let mut header = serde_json::Map::new();
+                let mut list = None;
+                for (field, value) in collection {
+                    if field == "items" {
+                        list = Some(value);
+                    } else {
+                        header.insert(field, value.into_owned());
+                    }
+                }
+                let wanted = read.is_none_or(|read| read.contains(kind.as_str()));
+                if let Some(list) = list.filter(|_| wanted) {
                     items.insert(kind.clone(), list);
                 }
-                headers.push((kind.clone(), convert(&Json::Object(header))?));
+                headers.push((kind, convert(&Json::Object(header))?));
             }
         }
         Ok(RegoInput {
@@ -72,11 +143,14 @@ impl<'a> RegoInput<'a> {
         for (kind, header) in &self.headers {
             let mut entry = header.clone();
             let list = if reads.iter().any(|r| r == kind) {
-                let raw = self.items.get(kind);
+                let items = &mut self.items;
                 self.converted
                     .entry(kind.clone())
                     .or_insert_with(|| {
-                        raw.map_or_else(|| Ok(regorus::Value::new_array()), |raw| convert(raw))
+                        // Converted once and shared: the JSON is not needed again.
+                        items
+                            .remove(kind)
+                            .map_or_else(|| Ok(regorus::Value::new_array()), |raw| convert(&raw))
                     })
                     .clone()
                     .map_err(|e| format!("collection {kind} cannot be converted: {e}"))?
@@ -98,5 +172,35 @@ impl<'a> RegoInput<'a> {
             fields.insert(key("collections"), collections);
         }
         Ok(input)
+    }
+}
+
+/// The `(kind, fields)` of every collection, each field borrowed or owned like the document.
+#[allow(clippy::type_complexity)]
+fn collection_members<'a>(
+    collections: Cow<'a, Json>,
+) -> Result<Vec<(String, Vec<(String, Cow<'a, Json>)>)>, String> {
+    let not_object = || "collections is not a JSON object".to_string();
+    let fields_of = |collection: Cow<'a, Json>| match collection {
+        Cow::Borrowed(Json::Object(fields)) => fields
+            .iter()
+            .map(|(name, value)| (name.clone(), Cow::Borrowed(value)))
+            .collect(),
+        Cow::Owned(Json::Object(fields)) => fields
+            .into_iter()
+            .map(|(name, value)| (name, Cow::Owned(value)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    match collections {
+        Cow::Borrowed(Json::Object(all)) => Ok(all
+            .iter()
+            .map(|(kind, c)| (kind.clone(), fields_of(Cow::Borrowed(c))))
+            .collect()),
+        Cow::Owned(Json::Object(all)) => Ok(all
+            .into_iter()
+            .map(|(kind, c)| (kind, fields_of(Cow::Owned(c))))
+            .collect()),
+        _ => Err(not_object()),
     }
 }

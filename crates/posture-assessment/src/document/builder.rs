@@ -59,8 +59,12 @@ impl TenantDocumentBuilder {
         self
     }
 
-    /// Sets one entity kind; kinds never set are `missing` with reason "not synced".
-    pub fn collection(mut self, kind: CollectionKind, collection: Collection) -> Self {
+    /// Sets one entity kind; kinds never set are `missing` with reason "not synced". Objects of
+    /// the per-user kinds keep only the properties [`CollectionKind::fields`] lists.
+    pub fn collection(mut self, kind: CollectionKind, mut collection: Collection) -> Self {
+        for item in &mut collection.items {
+            kind.project(item);
+        }
         self.collections.insert(kind, collection);
         self
     }

@@ -5,6 +5,7 @@
 mod accounts;
 mod builder;
 mod licences;
+mod projection;
 mod roles;
 
 use serde::{Deserialize, Serialize};
@@ -97,7 +98,8 @@ pub enum CollectionStatus {
     Missing,
 }
 
-/// One entity kind as synced: raw Graph JSON objects, untouched.
+/// One entity kind as synced: Graph JSON objects (the per-user kinds projected to
+/// [`CollectionKind::fields`] by the builder).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Collection {
     pub status: CollectionStatus,

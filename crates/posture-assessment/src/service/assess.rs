@@ -193,7 +193,7 @@ impl Assessor {
         // Evaluation is CPU-bound (up to a second or two for a large tenant): keep it off the
         // async workers.
         let evaluated = tokio::task::spawn_blocking(move || {
-            let mut evaluated = Engine::evaluate(&pack, &builder.build());
+            let mut evaluated = Engine::evaluate_owned(&pack, builder.build());
             apply_exceptions(&mut evaluated, &risks, now);
             evaluated
         })

@@ -15,6 +15,6 @@ pub mod store;
 pub use api::PRINCIPAL_METADATA;
 pub use assess::ASSESSMENT_COMPLETED;
 pub use consumer::{CONSUMER, RUN_COMPLETED, SYNC_PRINCIPAL};
-pub use reader::describe_failure;
+pub use reader::{InventoryReader, ReadError, describe_failure};
 pub use report::{render_html_from_api, render_html_from_api_named};
 pub use role::{AssessmentDeps, AssessmentRole, RoleSettings, StartError, start};

@@ -205,7 +205,7 @@ impl InventoryReader {
         )
         .map(|(kind, entity)| async move {
             if entity.state == pb::EntitySyncState::Succeeded as i32 {
-                let items = self.objects(tenant_id, &entity.entity_kind).await?;
+                let items = self.objects(tenant_id, kind).await?;
                 Ok((kind, Collection::ok(items)))
             } else {
                 Ok((
@@ -219,37 +219,61 @@ impl InventoryReader {
         .await
     }
 
-    /// Every current object of one kind, as the raw Graph JSON the sync stored.
-    async fn objects(&self, tenant_id: &str, kind: &str) -> Result<Vec<Value>, ReadError> {
-        let mut client = self.inventory();
+    /// Every current object of one kind, as the document keeps it: the Graph JSON the sync
+    /// stored, projected for the per-user kinds while each page is parsed. The next page is
+    /// requested before the current one is parsed, so the sync role reads it meanwhile.
+    async fn objects(&self, tenant_id: &str, kind: CollectionKind) -> Result<Vec<Value>, ReadError> {
+        let key = kind.key();
         let mut items = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page = client
-                .list_objects(pb::ListObjectsRequest {
-                    tenant_id: tenant_id.to_owned(),
-                    entity_kind: kind.to_owned(),
-                    include_removed: false,
-                    view: pb::ObjectView::Full as i32,
-                    page_size: PAGE_SIZE,
-                    page_token: page_token.clone(),
-                })
+        let mut pending = Some(self.page(tenant_id, key, String::new()));
+        while let Some(request) = pending.take() {
+            let page = request
                 .await
-                .map_err(sync_error(format!("the {kind} inventory")))?
-                .into_inner();
+                .map_err(|e| ReadError::Sync {
+                    what: format!("the {key} inventory"),
+                    status: tonic::Status::internal(format!("the page read stopped: {e}")),
+                })?
+                .map_err(sync_error(format!("the {key} inventory")))?;
+            if !page.next_page_token.is_empty() {
+                pending = Some(self.page(tenant_id, key, page.next_page_token));
+            }
+            items.reserve(page.objects.len());
             for object in page.objects {
-                let value = serde_json::from_str(&object.content_json).map_err(|e| ReadError::Corrupt {
-                    kind: kind.to_owned(),
-                    object_id: object.r#ref.map(|r| r.object_id).unwrap_or_default(),
-                    reason: e.to_string(),
-                })?;
+                let value = kind
+                    .parse_object(&object.content_json)
+                    .map_err(|e| ReadError::Corrupt {
+                        kind: key.to_owned(),
+                        object_id: object.r#ref.map(|r| r.object_id).unwrap_or_default(),
+                        reason: e.to_string(),
+                    })?;
                 items.push(value);
             }
-            if page.next_page_token.is_empty() {
-                return Ok(items);
-            }
-            page_token = page.next_page_token;
         }
+        Ok(items)
+    }
+
+    /// Starts reading one page of current objects in the background.
+    fn page(
+        &self,
+        tenant_id: &str,
+        kind: &str,
+        page_token: String,
+    ) -> tokio::task::JoinHandle<Result<pb::ListObjectsResponse, tonic::Status>> {
+        let mut client = self.inventory();
+        let request = pb::ListObjectsRequest {
+            tenant_id: tenant_id.to_owned(),
+            entity_kind: kind.to_owned(),
+            include_removed: false,
+            view: pb::ObjectView::Full as i32,
+            page_size: PAGE_SIZE,
+            page_token,
+        };
+        tokio::spawn(async move {
+            client
+                .list_objects(request)
+                .await
+                .map(tonic::Response::into_inner)
+        })
     }
 }
 

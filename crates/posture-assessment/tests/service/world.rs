@@ -37,6 +37,10 @@ pub struct World {
     _db: TestDatabase,
     pub bus: Arc<dyn Bus>,
     pub channel: Channel,
+    /// The loopback gRPC server every role is mounted on, e.g. `http://127.0.0.1:41234` (the
+    /// role bench's measuring child connects to it).
+    #[allow(dead_code)]
+    pub endpoint: String,
     pub assessment: AssessmentRole,
     pub shutdown: CancellationToken,
 }
@@ -101,7 +105,8 @@ impl World {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
         let config = GrpcConfig::default();
-        let channel = lazy_channel(&format!("http://{addr}"), &config).expect("channel");
+        let endpoint = format!("http://{addr}");
+        let channel = lazy_channel(&endpoint, &config).expect("channel");
         let key = KeyId::new("k1").expect("key id");
         let keyring = Keyring::new([(key.clone(), KeyMaterial::generate())], key).expect("keyring");
         let credentials = posture_credentials::start(CredentialsDeps {
@@ -161,6 +166,7 @@ impl World {
             _db: db,
             bus,
             channel,
+            endpoint,
             assessment,
             shutdown,
         }
@@ -212,11 +218,16 @@ impl World {
 
     /// Syncs every kind of the tenant and waits until the run is terminal.
     pub async fn sync(&self, tenant: &TenantInfo) -> pb::SyncRun {
+        self.sync_kinds(tenant, Vec::new()).await
+    }
+
+    /// Syncs `entity_kinds` (every kind when empty) and waits until the run is terminal.
+    pub async fn sync_kinds(&self, tenant: &TenantInfo, entity_kinds: Vec<String>) -> pb::SyncRun {
         let mut client = SyncServiceClient::new(self.channel.clone());
         let run = client
             .start_sync(pb::StartSyncRequest {
                 tenant_id: tenant.tenant_id.to_string(),
-                entity_kinds: Vec::new(),
+                entity_kinds,
             })
             .await
             .expect("run starts")
