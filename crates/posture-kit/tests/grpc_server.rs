@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::{Running, serve};
 use posture_kit::config::GrpcConfig;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
 use tokio::net::TcpListener;
@@ -13,25 +14,38 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-struct Running {
-    address: String,
-    shutdown: CancellationToken,
-    handle: tokio::task::JoinHandle<Result<(), posture_kit::grpc::GrpcError>>,
+/// The test service with a descriptor set, as a role mounts its services.
+async fn start() -> Running {
+    serve(
+        GrpcServer::new(&GrpcConfig::default())
+            .add_service(common::TraceEcho)
+            .descriptor_set(common::descriptor_set()),
+    )
+    .await
 }
 
-async fn start() -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("local addr"));
-    let shutdown = CancellationToken::new();
-    let server = GrpcServer::new(&GrpcConfig::default())
-        .add_service(common::TraceEcho)
-        .descriptor_set(common::descriptor_set());
-    let handle = tokio::spawn(server.serve(listener, shutdown.clone()));
-    Running {
-        address,
-        shutdown,
-        handle,
-    }
+/// Sends one reflection request over a fresh channel and returns the first answer. `v1` and
+/// `v1alpha` are the same protocol in two packages, hence a macro rather than a function.
+macro_rules! reflect {
+    ($version:ident, $address:expr, $message:expr) => {{
+        use tokio_stream::StreamExt as _;
+        use tonic_reflection::pb::$version::ServerReflectionRequest;
+        use tonic_reflection::pb::$version::server_reflection_client::ServerReflectionClient;
+        let channel = lazy_channel($address, &GrpcConfig::default()).expect("channel");
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some($message),
+        };
+        ServerReflectionClient::new(channel)
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .expect("reflection call")
+            .into_inner()
+            .next()
+            .await
+            .expect("one response")
+            .expect("ok response")
+    }};
 }
 
 async fn health_status(address: &str, service: &str) -> Result<i32, tonic::Status> {
@@ -64,28 +78,11 @@ async fn mounted_services_and_the_server_report_serving() {
 
 #[tokio::test]
 async fn reflection_v1_lists_every_mounted_service() {
-    use tokio_stream::StreamExt as _;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
-    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 
     let server = start().await;
-    let channel = lazy_channel(&server.address, &GrpcConfig::default()).expect("channel");
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut responses = ServerReflectionClient::new(channel)
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .expect("reflection call")
-        .into_inner();
-    let response = responses
-        .next()
-        .await
-        .expect("one response")
-        .expect("ok response");
+    let response = reflect!(v1, &server.address, MessageRequest::ListServices(String::new()));
     let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
         panic!("expected a service list, got {:?}", response.message_response);
     };
@@ -102,21 +99,11 @@ async fn reflection_v1_lists_every_mounted_service() {
     }
 
     // The describe path works too: reflection can serve the test service's file.
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::FileContainingSymbol(common::SERVICE.into())),
-    };
-    let channel = lazy_channel(&server.address, &GrpcConfig::default()).expect("channel");
-    let mut responses = ServerReflectionClient::new(channel)
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .expect("reflection call")
-        .into_inner();
-    let response = responses
-        .next()
-        .await
-        .expect("one response")
-        .expect("ok response");
+    let response = reflect!(
+        v1,
+        &server.address,
+        MessageRequest::FileContainingSymbol(common::SERVICE.into())
+    );
     assert!(
         matches!(response.message_response, Some(MessageResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty())
     );
@@ -125,28 +112,15 @@ async fn reflection_v1_lists_every_mounted_service() {
 
 #[tokio::test]
 async fn reflection_v1alpha_answers_for_older_tools() {
-    use tokio_stream::StreamExt as _;
-    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
-    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
 
     let server = start().await;
-    let channel = lazy_channel(&server.address, &GrpcConfig::default()).expect("channel");
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut responses = ServerReflectionClient::new(channel)
-        .server_reflection_info(tokio_stream::iter([request]))
-        .await
-        .expect("reflection call")
-        .into_inner();
-    let response = responses
-        .next()
-        .await
-        .expect("one response")
-        .expect("ok response");
+    let response = reflect!(
+        v1alpha,
+        &server.address,
+        MessageRequest::ListServices(String::new())
+    );
     let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
         panic!("expected a service list");
     };
@@ -204,24 +178,17 @@ async fn lazy_channel_reaches_a_server_that_starts_later() {
 
 #[tokio::test]
 async fn calls_running_past_the_request_timeout_are_cut_off() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("addr"));
-    let shutdown = CancellationToken::new();
     let config = GrpcConfig {
         request_timeout_secs: 1,
         ..GrpcConfig::default()
     };
-    tokio::spawn(
-        GrpcServer::new(&config)
-            .add_service(common::TraceEcho)
-            .serve(listener, shutdown.clone()),
-    );
+    let server = serve(GrpcServer::new(&config).add_service(common::TraceEcho)).await;
     // The client allows far longer, so the cut-off comes from the server.
     let client_config = GrpcConfig {
         request_timeout_secs: 30,
         ..GrpcConfig::default()
     };
-    let channel = lazy_channel(&address, &client_config).expect("channel");
+    let channel = lazy_channel(&server.address, &client_config).expect("channel");
     let started = std::time::Instant::now();
     let status = common::call(channel, common::STALL)
         .await
@@ -232,20 +199,19 @@ async fn calls_running_past_the_request_timeout_are_cut_off() {
         "took {:?}",
         started.elapsed()
     );
-    shutdown.cancel();
+    server.shutdown.cancel();
 }
 
 #[tokio::test]
 async fn calls_are_counted_by_method_and_code_for_prometheus() {
     let registry = posture_kit::telemetry::MetricsRegistry::new();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("addr"));
-    let shutdown = CancellationToken::new();
-    let server = GrpcServer::new(&GrpcConfig::default())
-        .add_service(common::TraceEcho)
-        .metrics(&registry);
-    tokio::spawn(server.serve(listener, shutdown.clone()));
-    let channel = lazy_channel(&address, &GrpcConfig::default()).expect("channel");
+    let server = serve(
+        GrpcServer::new(&GrpcConfig::default())
+            .add_service(common::TraceEcho)
+            .metrics(&registry),
+    )
+    .await;
+    let channel = lazy_channel(&server.address, &GrpcConfig::default()).expect("channel");
 
     common::whoami(channel.clone()).await.expect("ok call");
     common::whoami(channel.clone()).await.expect("ok call");
@@ -283,7 +249,7 @@ async fn calls_are_counted_by_method_and_code_for_prometheus() {
         ),
         "{text}"
     );
-    shutdown.cancel();
+    server.shutdown.cancel();
 }
 
 #[tokio::test]

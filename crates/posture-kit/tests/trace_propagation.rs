@@ -8,8 +8,6 @@ use opentelemetry::trace::TraceContextExt as _;
 use posture_kit::config::{GrpcConfig, LogFormat, TelemetryConfig};
 use posture_kit::grpc::{GrpcServer, lazy_channel, traced};
 use posture_kit::telemetry;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
@@ -23,15 +21,8 @@ async fn handler_span_continues_the_callers_trace_over_grpc() {
     };
     let guard = telemetry::init(&config).expect("telemetry installs once");
 
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("addr"));
-    let shutdown = CancellationToken::new();
-    tokio::spawn(
-        GrpcServer::new(&GrpcConfig::default())
-            .add_service(common::TraceEcho)
-            .serve(listener, shutdown.clone()),
-    );
-    let channel = lazy_channel(&address, &GrpcConfig::default()).expect("channel");
+    let server = common::serve(GrpcServer::new(&GrpcConfig::default()).add_service(common::TraceEcho)).await;
+    let channel = lazy_channel(&server.address, &GrpcConfig::default()).expect("channel");
 
     let caller = tracing::info_span!("scheduler.trigger_sync");
     let caller_trace = caller.context().span().span_context().trace_id();
@@ -58,6 +49,6 @@ async fn handler_span_continues_the_callers_trace_over_grpc() {
     assert_ne!(untraced, caller_trace.to_string());
     assert_ne!(untraced, opentelemetry::trace::TraceId::INVALID.to_string());
 
-    shutdown.cancel();
+    server.shutdown.cancel();
     guard.shutdown();
 }

@@ -1,5 +1,6 @@
 //! A tiny hand-written gRPC service for exercising the server builder without generated code:
-//! `posture.test.v1.TraceEcho/Whoami` answers with the trace id its handler ran under.
+//! `posture.test.v1.TraceEcho/Whoami` answers with the trace id its handler ran under; and a way to
+//! serve a server under test on a free port.
 
 #![allow(dead_code)]
 
@@ -9,7 +10,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use opentelemetry::trace::TraceContextExt as _;
+use posture_kit::grpc::GrpcServer;
 use prost::Message as _;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tonic::body::Body;
 use tonic::codegen::http;
 use tonic::server::{NamedService, UnaryService};
@@ -146,4 +150,24 @@ where
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .ok_or_else(|| Status::internal("no trace id header"))
+}
+
+/// A server under test, listening on 127.0.0.1 at a port the OS chose.
+pub struct Running {
+    pub address: String,
+    pub shutdown: CancellationToken,
+    pub handle: tokio::task::JoinHandle<Result<(), posture_kit::grpc::GrpcError>>,
+}
+
+/// Serves `server` on 127.0.0.1:0 until `shutdown` is cancelled.
+pub async fn serve(server: GrpcServer) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("local addr"));
+    let shutdown = CancellationToken::new();
+    let handle = tokio::spawn(server.serve(listener, shutdown.clone()));
+    Running {
+        address,
+        shutdown,
+        handle,
+    }
 }
