@@ -8,7 +8,6 @@ use base64::Engine;
 use common::*;
 use posture_kit::db::Backend;
 use posture_kit::db::test_support::TestDatabase;
-use posture_proto::v1::UpdateCredentialsRequest;
 
 fn forms(secret: &str) -> Vec<Vec<u8>> {
     vec![
@@ -66,25 +65,10 @@ fn sqlite_dump(db: &TestDatabase) -> Vec<u8> {
 
 posture_kit::db_test!(database_holds_only_ciphertext, |db: TestDatabase| async move {
     let mut h = Harness::start(db).await;
-    h.connections
-        .create_connection(create_request(TENANT_A, SECRET))
-        .await
-        .expect("create A");
-    h.connections
-        .create_connection(create_request(TENANT_B, SECRET))
-        .await
-        .expect("create B");
-    h.connections
-        .update_credentials(UpdateCredentialsRequest {
-            tenant_id: TENANT_B.into(),
-            credential: Some(secret_credential(
-                OTHER_SECRET,
-                start_time() + chrono::Duration::days(60),
-            )),
-            client_id: String::new(),
-        })
-        .await
-        .expect("rotate B");
+    h.create(TENANT_A, SECRET).await;
+    h.create(TENANT_B, SECRET).await;
+    h.rotate_secret(TENANT_B, OTHER_SECRET, start_time() + chrono::Duration::days(60))
+        .await;
 
     let dump = match h.db.backend() {
         Backend::Postgres => postgres_dump(&h).await,

@@ -10,12 +10,20 @@ use common::*;
 use posture_bus::{Bus, ConsumerConfig};
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::events::v1::ConnectionHealthChanged;
-use posture_proto::v1::{
-    ConnectionState, CredentialAccessPurpose, GetConnectionRequest, ListCredentialAccessesRequest,
-    TestConnectionRequest, UpdateCredentialsRequest,
-};
+use posture_proto::v1::{ConnectionHealth, ConnectionState, CredentialAccessPurpose, TestConnectionRequest};
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
+
+/// Asks the role to test the tenant's connection and returns the health it found.
+async fn test_connection(h: &mut Harness, tenant: &str) -> Result<ConnectionHealth, tonic::Status> {
+    let response = h
+        .connections
+        .test_connection(TestConnectionRequest {
+            tenant_id: tenant.into(),
+        })
+        .await?;
+    Ok(response.into_inner().health.expect("health"))
+}
 
 posture_kit::db_test!(
     test_connection_forwards_to_the_token_broker_and_stores_its_health,
@@ -34,74 +42,23 @@ posture_kit::db_test!(
             .consumer(ConsumerConfig::new("test-health", filter).expect("config"))
             .await
             .expect("consumer");
-        h.connections
-            .create_connection(create_request(TENANT_A, SECRET))
-            .await
-            .expect("create");
+        h.create(TENANT_A, SECRET).await;
 
-        let tested = h
-            .connections
-            .test_connection(TestConnectionRequest {
-                tenant_id: TENANT_A.into(),
-            })
-            .await
-            .expect("test")
-            .into_inner()
-            .health
-            .expect("health");
+        let tested = test_connection(&mut h, TENANT_A).await.expect("test");
         assert_eq!(tested.state, ConnectionState::Connected as i32);
-        let stored = h
-            .connections
-            .get_connection(GetConnectionRequest {
-                tenant_id: TENANT_A.into(),
-            })
-            .await
-            .expect("get")
-            .into_inner()
-            .connection
-            .and_then(|c| c.health)
-            .expect("health");
+        let stored = h.connection(TENANT_A).await.expect("get").health.expect("health");
         assert_eq!(stored.state, ConnectionState::Connected as i32);
         assert_eq!(stored.checked_at, Some(timestamp(start_time())));
 
         // The broker read the secret through the vault, which logged it with its purpose.
-        let log = h
-            .connections
-            .list_credential_accesses(ListCredentialAccessesRequest {
-                tenant_id: TENANT_A.into(),
-                ..Default::default()
-            })
-            .await
-            .expect("log")
-            .into_inner();
-        assert_eq!(log.accesses.len(), 1);
-        assert_eq!(
-            log.accesses[0].purpose,
-            CredentialAccessPurpose::ConnectionTest as i32
-        );
+        let log = h.access_log(TENANT_A).await;
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].purpose, CredentialAccessPurpose::ConnectionTest as i32);
 
         // A wrong secret turns the connection to Authentication Error with the AADSTS code.
-        h.connections
-            .update_credentials(UpdateCredentialsRequest {
-                tenant_id: TENANT_A.into(),
-                credential: Some(secret_credential(
-                    OTHER_SECRET,
-                    start_time() + chrono::Duration::days(90),
-                )),
-                client_id: String::new(),
-            })
-            .await
-            .expect("rotate");
-        let failed = h
-            .connections
-            .test_connection(TestConnectionRequest {
-                tenant_id: TENANT_A.into(),
-            })
-            .await
-            .expect("test")
-            .into_inner()
-            .health
-            .expect("health");
+        h.rotate_secret(TENANT_A, OTHER_SECRET, start_time() + chrono::Duration::days(90))
+            .await;
+        let failed = test_connection(&mut h, TENANT_A).await.expect("test");
         assert_eq!(failed.state, ConnectionState::AuthenticationError as i32);
         assert_eq!(failed.reason.map(|r| r.code), Some("AADSTS7000215".to_owned()));
 
@@ -140,11 +97,7 @@ posture_kit::db_test!(
         let quiet = tokio::time::timeout(Duration::from_millis(200), health_events.next(&cancel)).await;
         assert!(quiet.is_err(), "no further health event");
 
-        let missing = h
-            .connections
-            .test_connection(TestConnectionRequest {
-                tenant_id: TENANT_B.into(),
-            })
+        let missing = test_connection(&mut h, TENANT_B)
             .await
             .expect_err("unknown tenant");
         assert_eq!(missing.code(), Code::NotFound);
@@ -155,17 +108,8 @@ posture_kit::db_test!(
 #[tokio::test]
 async fn test_connection_without_a_broker_is_unavailable() {
     let mut h = Harness::start(TestDatabase::sqlite().expect("sqlite")).await;
-    h.connections
-        .create_connection(create_request(TENANT_A, SECRET))
-        .await
-        .expect("create");
-    let status = h
-        .connections
-        .test_connection(TestConnectionRequest {
-            tenant_id: TENANT_A.into(),
-        })
-        .await
-        .expect_err("no broker");
+    h.create(TENANT_A, SECRET).await;
+    let status = test_connection(&mut h, TENANT_A).await.expect_err("no broker");
     assert_eq!(status.code(), Code::Unavailable);
     assert!(status.message().contains("token broker"), "{}", status.message());
     h.stop().await;

@@ -8,7 +8,7 @@ use posture_kit::db::test_support::TestDatabase;
 use posture_proto::events::v1::ConnectionChange;
 use posture_proto::v1::{
     AuthMethod, Cloud, CloudEndpoints, Connection, ConnectionState, DeleteConnectionRequest,
-    GetConnectionRequest, ListConnectionsRequest, UpdateConnectionRequest, UpdateCredentialsRequest,
+    ListConnectionsRequest, UpdateConnectionRequest, UpdateCredentialsRequest,
 };
 use prost_types::FieldMask;
 use tonic::Code;
@@ -27,28 +27,22 @@ fn delete_request(tenant: &str) -> DeleteConnectionRequest {
     }
 }
 
-async fn get(h: &mut Harness, tenant: &str) -> Result<Connection, tonic::Status> {
-    let response = h
-        .connections
-        .get_connection(GetConnectionRequest {
-            tenant_id: tenant.to_owned(),
-        })
-        .await?;
-    Ok(response.into_inner().connection.expect("connection"))
+/// Connects `tenant` as the admin and returns the new connection.
+async fn create_as_admin(h: &mut Harness, tenant: &str) -> Connection {
+    h.connections
+        .create_connection(as_admin(create_request(tenant, SECRET)))
+        .await
+        .expect("create")
+        .into_inner()
+        .connection
+        .expect("connection")
 }
 
 posture_kit::db_test!(
     create_get_list_update_delete_round_trip,
     |db: TestDatabase| async move {
         let mut h = Harness::start(db).await;
-        let created = h
-            .connections
-            .create_connection(as_admin(create_request(TENANT_A, SECRET)))
-            .await
-            .expect("create")
-            .into_inner()
-            .connection
-            .expect("connection");
+        let created = create_as_admin(&mut h, TENANT_A).await;
         assert_eq!(created.tenant_id, TENANT_A);
         assert_eq!(created.created_by, ADMIN);
         assert_eq!(
@@ -68,10 +62,10 @@ posture_kit::db_test!(
         assert_eq!(endpoints.graph_url, "https://graph.microsoft.com");
         assert_eq!(endpoints.authority_url, "https://login.microsoftonline.com");
 
-        assert_eq!(get(&mut h, TENANT_A).await.expect("get"), created);
+        assert_eq!(h.connection(TENANT_A).await.expect("get"), created);
         // Upper-case ids address the same connection.
         assert_eq!(
-            get(&mut h, &TENANT_A.to_uppercase())
+            h.connection(&TENANT_A.to_uppercase())
                 .await
                 .expect("get")
                 .tenant_id,
@@ -143,7 +137,7 @@ posture_kit::db_test!(
             .into_inner();
         assert_eq!(deleted.deleted_at, Some(timestamp(start_time())));
         assert_eq!(
-            get(&mut h, TENANT_A).await.expect_err("deleted").code(),
+            h.connection(TENANT_A).await.expect_err("deleted").code(),
             Code::NotFound
         );
         let again = h.connections.delete_connection(delete_request(TENANT_A)).await;
@@ -156,10 +150,7 @@ posture_kit::db_test!(
     connection_changes_are_published_with_their_credential_version,
     |db: TestDatabase| async move {
         let mut h = Harness::start(db).await;
-        h.connections
-            .create_connection(as_admin(create_request(TENANT_A, SECRET)))
-            .await
-            .expect("create");
+        create_as_admin(&mut h, TENANT_A).await;
         let created = h.next_change().await;
         assert_eq!(created.tenant_id, TENANT_A);
         assert_eq!(created.change, ConnectionChange::Created as i32);
@@ -168,14 +159,11 @@ posture_kit::db_test!(
         assert!(uuid::Uuid::parse_str(&created.event_id).is_ok());
 
         h.connections
-            .update_credentials(as_admin(UpdateCredentialsRequest {
-                tenant_id: TENANT_A.to_owned(),
-                credential: Some(secret_credential(
-                    OTHER_SECRET,
-                    start_time() + Duration::days(365),
-                )),
-                client_id: String::new(),
-            }))
+            .update_credentials(as_admin(update_credentials_request(
+                TENANT_A,
+                OTHER_SECRET,
+                start_time() + Duration::days(365),
+            )))
             .await
             .expect("rotate secret");
         let rotated = h.next_change().await;
@@ -197,22 +185,14 @@ posture_kit::db_test!(
     update_credentials_keeps_the_connection_and_bumps_credential_version,
     |db: TestDatabase| async move {
         let mut h = Harness::start(db).await;
-        let created = h
-            .connections
-            .create_connection(as_admin(create_request(TENANT_A, SECRET)))
-            .await
-            .expect("create")
-            .into_inner()
-            .connection
-            .expect("connection");
+        let created = create_as_admin(&mut h, TENANT_A).await;
         h.clock.advance(Duration::days(10));
         let new_client = "9a9a9a9a-1111-4222-8333-444455556666";
         let rotated = h
             .connections
             .update_credentials(as_admin(UpdateCredentialsRequest {
-                tenant_id: TENANT_A.to_owned(),
-                credential: Some(secret_credential(OTHER_SECRET, start_time() + Duration::days(20))),
                 client_id: new_client.to_uppercase(),
+                ..update_credentials_request(TENANT_A, OTHER_SECRET, start_time() + Duration::days(20))
             }))
             .await
             .expect("update credentials")
@@ -239,11 +219,11 @@ posture_kit::db_test!(
 
         let unknown = h
             .connections
-            .update_credentials(UpdateCredentialsRequest {
-                tenant_id: TENANT_B.to_owned(),
-                credential: Some(secret_credential(OTHER_SECRET, start_time() + Duration::days(20))),
-                client_id: String::new(),
-            })
+            .update_credentials(update_credentials_request(
+                TENANT_B,
+                OTHER_SECRET,
+                start_time() + Duration::days(20),
+            ))
             .await
             .expect_err("unknown tenant");
         assert_eq!(unknown.code(), Code::NotFound);
@@ -255,14 +235,11 @@ posture_kit::db_test!(
     unknown_tenant_is_not_found_and_duplicate_create_already_exists,
     |db: TestDatabase| async move {
         let mut h = Harness::start(db).await;
-        let missing = get(&mut h, TENANT_B).await.expect_err("never created");
+        let missing = h.connection(TENANT_B).await.expect_err("never created");
         assert_eq!(missing.code(), Code::NotFound);
         assert!(missing.message().contains(TENANT_B), "{}", missing.message());
 
-        h.connections
-            .create_connection(as_admin(create_request(TENANT_A, SECRET)))
-            .await
-            .expect("create");
+        create_as_admin(&mut h, TENANT_A).await;
         let duplicate = h
             .connections
             .create_connection(as_admin(create_request(&TENANT_A.to_uppercase(), OTHER_SECRET)))

@@ -9,10 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use common::*;
 use posture_kit::db::test_support::TestDatabase;
-use posture_proto::internal::v1::GetConnectionSecretRequest;
-use posture_proto::v1::{
-    CredentialAccessPurpose, GetConnectionRequest, ListConnectionsRequest, UpdateCredentialsRequest,
-};
+use posture_proto::v1::{GetConnectionRequest, ListConnectionsRequest};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -74,14 +71,8 @@ posture_kit::db_test!(
             .expect_err("duplicate");
         assert_clean("duplicate error", duplicate.message());
 
-        let rotate = UpdateCredentialsRequest {
-            tenant_id: TENANT_A.into(),
-            credential: Some(secret_credential(
-                OTHER_SECRET,
-                start_time() + chrono::Duration::days(30),
-            )),
-            client_id: String::new(),
-        };
+        let rotate =
+            update_credentials_request(TENANT_A, OTHER_SECRET, start_time() + chrono::Duration::days(30));
         assert_clean("Debug of UpdateCredentialsRequest", &format!("{rotate:?}"));
         let rotated = h.connections.update_credentials(rotate).await.expect("rotate");
         assert_clean("UpdateCredentialsResponse", &format!("{:?}", rotated.get_ref()));
@@ -113,11 +104,7 @@ posture_kit::db_test!(
         // The vault hands the secret out (that is its job) but its Debug output stays redacted.
         let secret = h
             .vault
-            .get_connection_secret(GetConnectionSecretRequest {
-                tenant_id: TENANT_A.into(),
-                purpose: CredentialAccessPurpose::TokenRequest as i32,
-                caller: "tokens".into(),
-            })
+            .get_connection_secret(vault_request(TENANT_A))
             .await
             .expect("vault")
             .into_inner();

@@ -7,11 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use posture_credentials::store::CredentialStore;
 use posture_credentials::{CredentialsSettings, KeyId, KeyMaterial, Keyring, rewrap_all};
 use posture_kit::db::test_support::TestDatabase;
-use posture_proto::internal::v1::GetConnectionSecretRequest;
-use posture_proto::v1::CredentialAccessPurpose;
-use posture_proto::v1::credential::Kind;
 use tokio_util::sync::CancellationToken;
 
 const TENANTS: [&str; 3] = [TENANT_A, TENANT_B, TENANT_C];
@@ -21,19 +19,25 @@ fn id(value: &str) -> KeyId {
 }
 
 async fn secret_of(h: &mut Harness, tenant: &str) -> Result<String, tonic::Status> {
-    let response = h
-        .vault
-        .get_connection_secret(GetConnectionSecretRequest {
-            tenant_id: tenant.into(),
-            purpose: CredentialAccessPurpose::TokenRequest as i32,
-            caller: "tokens".into(),
-        })
-        .await?
-        .into_inner();
-    match response.credential.and_then(|c| c.kind) {
-        Some(Kind::ClientSecret(secret)) => Ok(secret.secret_value),
-        _ => Err(tonic::Status::internal("not a client secret")),
+    let response = h.vault.get_connection_secret(vault_request(tenant)).await?;
+    Ok(secret_value(response.into_inner().credential))
+}
+
+fn with_keyring(keyring: Keyring) -> Options {
+    Options {
+        keyring,
+        ..Default::default()
     }
+}
+
+/// Connects every tenant under `keyring`, then stops the role: the rows stay sealed with its keys.
+async fn connect_every_tenant(db: TestDatabase, keyring: Keyring) -> (CredentialStore, TestDatabase) {
+    let mut h = Harness::start_with(db, with_keyring(keyring)).await;
+    for tenant in TENANTS {
+        h.create(tenant, SECRET).await;
+    }
+    let store = h.role.store().clone();
+    (store, h.stop_and_keep_database().await)
 }
 
 posture_kit::db_test!(
@@ -41,23 +45,7 @@ posture_kit::db_test!(
     |db: TestDatabase| async move {
         let old_key = KeyMaterial::generate();
         let ring = Keyring::new([(id("k1"), old_key.clone())], id("k1")).expect("keyring");
-        let h = Harness::start_with(
-            db,
-            Options {
-                keyring: ring.clone(),
-                ..Default::default()
-            },
-        )
-        .await;
-        let mut connections = h.connections.clone();
-        for tenant in TENANTS {
-            connections
-                .create_connection(create_request(tenant, SECRET))
-                .await
-                .expect("create");
-        }
-        let store = h.role.store().clone();
-        let db = h.stop_and_keep_database().await;
+        let (store, db) = connect_every_tenant(db, ring.clone()).await;
 
         let mut rotated = ring.clone();
         rotated.rotate_to(id("k2"), KeyMaterial::generate());
@@ -77,14 +65,7 @@ posture_kit::db_test!(
         assert_eq!(again.rewrapped, 0, "nothing left for a second pass");
 
         rotated.retire(&id("k1")).expect("old key retired");
-        let mut h = Harness::start_with(
-            db,
-            Options {
-                keyring: rotated,
-                ..Default::default()
-            },
-        )
-        .await;
+        let mut h = Harness::start_with(db, with_keyring(rotated)).await;
         for tenant in TENANTS {
             assert_eq!(
                 secret_of(&mut h, tenant)
@@ -101,22 +82,7 @@ posture_kit::db_test!(
     background_rotation_rewraps_rows_sealed_with_an_old_key,
     |db: TestDatabase| async move {
         let ring = keyring(&["k1"]);
-        let h = Harness::start_with(
-            db,
-            Options {
-                keyring: ring.clone(),
-                ..Default::default()
-            },
-        )
-        .await;
-        let mut connections = h.connections.clone();
-        for tenant in TENANTS {
-            connections
-                .create_connection(create_request(tenant, SECRET))
-                .await
-                .expect("create");
-        }
-        let db = h.stop_and_keep_database().await;
+        let (_, db) = connect_every_tenant(db, ring.clone()).await;
 
         let mut rotated = ring;
         rotated.rotate_to(id("k2"), KeyMaterial::generate());
@@ -128,9 +94,8 @@ posture_kit::db_test!(
         let mut h = Harness::start_with(
             db,
             Options {
-                keyring: rotated,
                 settings,
-                ..Default::default()
+                ..with_keyring(rotated)
             },
         )
         .await;

@@ -6,42 +6,24 @@ mod common;
 
 use common::*;
 use posture_kit::db::test_support::TestDatabase;
-use posture_proto::internal::v1::{GetConnectionSecretRequest, RecordHealthRequest};
+use posture_proto::internal::v1::RecordHealthRequest;
 use posture_proto::v1::credential::Kind;
 use posture_proto::v1::{
     CertificateCredential, ConnectionHealth, ConnectionState, Credential, CredentialAccessPurpose,
-    ErrorClass, FailureReason, GetConnectionRequest, ListCredentialAccessesRequest, UpdateCredentialsRequest,
+    ErrorClass, FailureReason, ListCredentialAccessesRequest,
 };
 use tonic::Code;
-
-fn secret_request(tenant: &str) -> GetConnectionSecretRequest {
-    GetConnectionSecretRequest {
-        tenant_id: tenant.to_owned(),
-        purpose: CredentialAccessPurpose::TokenRequest as i32,
-        caller: "tokens".to_owned(),
-    }
-}
-
-fn secret_value(credential: Option<Credential>) -> String {
-    match credential.and_then(|c| c.kind) {
-        Some(Kind::ClientSecret(secret)) => secret.secret_value,
-        other => panic!("expected a client secret, got {other:?}"),
-    }
-}
 
 posture_kit::db_test!(
     ciphertext_moved_to_another_row_fails_to_decrypt,
     |db: TestDatabase| async move {
         let mut h = Harness::start(db).await;
         for (tenant, secret) in [(TENANT_A, SECRET), (TENANT_B, OTHER_SECRET)] {
-            h.connections
-                .create_connection(create_request(tenant, secret))
-                .await
-                .expect("create");
+            h.create(tenant, secret).await;
         }
         let opened = h
             .vault
-            .get_connection_secret(secret_request(TENANT_A))
+            .get_connection_secret(vault_request(TENANT_A))
             .await
             .expect("open A")
             .into_inner();
@@ -68,7 +50,7 @@ posture_kit::db_test!(
         for tenant in [TENANT_A, TENANT_B] {
             let refused = h
                 .vault
-                .get_connection_secret(secret_request(tenant))
+                .get_connection_secret(vault_request(tenant))
                 .await
                 .expect_err("moved ciphertext");
             assert_eq!(refused.code(), Code::FailedPrecondition, "{}", refused.message());
@@ -76,16 +58,7 @@ posture_kit::db_test!(
             assert!(!refused.message().contains(SECRET) && !refused.message().contains(OTHER_SECRET));
         }
         // Only the one successful decryption is in the log.
-        let log = h
-            .connections
-            .list_credential_accesses(ListCredentialAccessesRequest {
-                tenant_id: TENANT_A.to_owned(),
-                ..Default::default()
-            })
-            .await
-            .expect("access log")
-            .into_inner();
-        assert_eq!(log.accesses.len(), 1);
+        assert_eq!(h.access_log(TENANT_A).await.len(), 1);
         h.stop().await;
     }
 );
@@ -94,14 +67,11 @@ posture_kit::db_test!(
     access_log_records_each_secret_handed_out,
     |db: TestDatabase| async move {
         let mut h = Harness::start(db).await;
-        h.connections
-            .create_connection(create_request(TENANT_A, SECRET))
-            .await
-            .expect("create");
+        h.create(TENANT_A, SECRET).await;
         let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
         for minute in 0..3 {
             h.clock.advance(chrono::Duration::minutes(minute));
-            let mut request = tonic::Request::new(secret_request(TENANT_A));
+            let mut request = tonic::Request::new(vault_request(TENANT_A));
             if minute == 2 {
                 request.get_mut().purpose = CredentialAccessPurpose::ConnectionTest as i32;
                 let traceparent = format!("00-{trace}-00f067aa0ba902b7-01");
@@ -166,16 +136,10 @@ posture_kit::db_test!(
         );
 
         // The log cannot be rewritten through SQL.
-        let rewrite = match h.role.store().db() {
-            posture_kit::db::Db::Postgres(pool) => sqlx::query("DELETE FROM credential_access_log")
-                .execute(pool)
-                .await
-                .err(),
-            posture_kit::db::Db::Sqlite(pool) => sqlx::query("DELETE FROM credential_access_log")
-                .execute(pool)
-                .await
-                .err(),
-        };
+        let rewrite = with_pool!(h, |pool| sqlx::query("DELETE FROM credential_access_log")
+            .execute(pool)
+            .await
+            .err());
         assert!(rewrite.is_some_and(|e| e.to_string().contains("append-only")));
         h.stop().await;
     }
@@ -185,10 +149,7 @@ posture_kit::db_test!(
     record_health_for_an_old_credential_version_is_ignored,
     |db: TestDatabase| async move {
         let mut h = Harness::start(db).await;
-        h.connections
-            .create_connection(create_request(TENANT_A, SECRET))
-            .await
-            .expect("create");
+        h.create(TENANT_A, SECRET).await;
         let failing = ConnectionHealth {
             state: ConnectionState::PermissionError as i32,
             reason: Some(FailureReason {
@@ -211,17 +172,8 @@ posture_kit::db_test!(
             .expect("record")
             .into_inner();
         assert!(recorded.recorded);
-        h.connections
-            .update_credentials(UpdateCredentialsRequest {
-                tenant_id: TENANT_A.into(),
-                credential: Some(secret_credential(
-                    OTHER_SECRET,
-                    start_time() + chrono::Duration::days(90),
-                )),
-                client_id: String::new(),
-            })
-            .await
-            .expect("rotate");
+        h.rotate_secret(TENANT_A, OTHER_SECRET, start_time() + chrono::Duration::days(90))
+            .await;
         // A test that started before the rotation reports late.
         let late = h
             .vault
@@ -234,17 +186,7 @@ posture_kit::db_test!(
             .expect("late result")
             .into_inner();
         assert!(!late.recorded);
-        let connection = h
-            .connections
-            .get_connection(GetConnectionRequest {
-                tenant_id: TENANT_A.into(),
-            })
-            .await
-            .expect("get")
-            .into_inner()
-            .connection
-            .expect("connection");
-        let health = connection.health.expect("health");
+        let health = h.connection(TENANT_A).await.expect("get").health.expect("health");
         assert_eq!(health.state, ConnectionState::Pending as i32);
         assert!(health.reason.is_none());
 
@@ -269,11 +211,8 @@ posture_kit::db_test!(
     vault_refuses_callers_other_than_tokens,
     |db: TestDatabase| async move {
         let mut h = Harness::start(db).await;
-        h.connections
-            .create_connection(create_request(TENANT_A, SECRET))
-            .await
-            .expect("create");
-        let mut request = secret_request(TENANT_A);
+        h.create(TENANT_A, SECRET).await;
+        let mut request = vault_request(TENANT_A);
         request.caller = "gateway".into();
         let refused = h
             .vault
@@ -281,7 +220,7 @@ posture_kit::db_test!(
             .await
             .expect_err("wrong caller");
         assert_eq!(refused.code(), Code::PermissionDenied);
-        let mut request = secret_request(TENANT_A);
+        let mut request = vault_request(TENANT_A);
         request.purpose = CredentialAccessPurpose::Unspecified as i32;
         let refused = h
             .vault
@@ -291,7 +230,7 @@ posture_kit::db_test!(
         assert_eq!(refused.code(), Code::InvalidArgument);
         let missing = h
             .vault
-            .get_connection_secret(secret_request(TENANT_B))
+            .get_connection_secret(vault_request(TENANT_B))
             .await
             .expect_err("unknown tenant");
         assert_eq!(missing.code(), Code::NotFound);
@@ -322,7 +261,7 @@ posture_kit::db_test!(
         assert_eq!(metadata.certificate_subject, "CN=posture-test-app");
         let secret = h
             .vault
-            .get_connection_secret(secret_request(TENANT_A))
+            .get_connection_secret(vault_request(TENANT_A))
             .await
             .expect("secret")
             .into_inner();

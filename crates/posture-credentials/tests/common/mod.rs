@@ -1,7 +1,7 @@
 //! Test harness: the credentials role on a real gRPC server (127.0.0.1:0) over a throwaway
 //! PostgreSQL database or SQLite file, with the in-process bus and a manual clock; request
-//! builders; and a stand-in token broker that, like the real one, reads the secret from the vault
-//! and reports health back.
+//! builders and the calls most tests make; and a stand-in token broker that, like the real one,
+//! reads the secret from the vault and reports health back.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -17,10 +17,14 @@ use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
 use posture_proto::events::v1::ConnectionChanged;
+use posture_proto::internal::v1::GetConnectionSecretRequest;
 use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
 use posture_proto::v1::credential::Kind;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
-use posture_proto::v1::{ClientSecretCredential, Cloud, CreateConnectionRequest, Credential};
+use posture_proto::v1::{
+    ClientSecretCredential, Cloud, Connection, CreateConnectionRequest, Credential, CredentialAccess,
+    CredentialAccessPurpose, GetConnectionRequest, ListCredentialAccessesRequest, UpdateCredentialsRequest,
+};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -148,6 +152,45 @@ impl Harness {
         event
     }
 
+    /// Connects `tenant_id` with `secret` (the request `create_request` builds).
+    pub async fn create(&mut self, tenant_id: &str, secret: &str) {
+        self.connections
+            .create_connection(create_request(tenant_id, secret))
+            .await
+            .expect("create");
+    }
+
+    /// Replaces the tenant's secret with `secret`, expiring at `expires_at`.
+    pub async fn rotate_secret(&mut self, tenant_id: &str, secret: &str, expires_at: DateTime<Utc>) {
+        self.connections
+            .update_credentials(update_credentials_request(tenant_id, secret, expires_at))
+            .await
+            .expect("rotate");
+    }
+
+    pub async fn connection(&mut self, tenant_id: &str) -> Result<Connection, tonic::Status> {
+        let response = self
+            .connections
+            .get_connection(GetConnectionRequest {
+                tenant_id: tenant_id.to_owned(),
+            })
+            .await?;
+        Ok(response.into_inner().connection.expect("connection"))
+    }
+
+    /// The first page of the tenant's credential access log, newest first.
+    pub async fn access_log(&mut self, tenant_id: &str) -> Vec<CredentialAccess> {
+        self.connections
+            .list_credential_accesses(ListCredentialAccessesRequest {
+                tenant_id: tenant_id.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .expect("access log")
+            .into_inner()
+            .accesses
+    }
+
     pub async fn stop(self) {
         self.stop_and_keep_database().await;
     }
@@ -187,6 +230,36 @@ pub fn timestamp(instant: DateTime<Utc>) -> prost_types::Timestamp {
     }
 }
 
+/// Replaces the tenant's credential with a client secret expiring at `expires_at`.
+pub fn update_credentials_request(
+    tenant_id: &str,
+    secret: &str,
+    expires_at: DateTime<Utc>,
+) -> UpdateCredentialsRequest {
+    UpdateCredentialsRequest {
+        tenant_id: tenant_id.to_owned(),
+        credential: Some(secret_credential(secret, expires_at)),
+        client_id: String::new(),
+    }
+}
+
+/// What the token broker asks the vault for before a token request.
+pub fn vault_request(tenant_id: &str) -> GetConnectionSecretRequest {
+    GetConnectionSecretRequest {
+        tenant_id: tenant_id.to_owned(),
+        purpose: CredentialAccessPurpose::TokenRequest as i32,
+        caller: "tokens".to_owned(),
+    }
+}
+
+/// The secret value of a client-secret credential; anything else fails the test.
+pub fn secret_value(credential: Option<Credential>) -> String {
+    match credential.and_then(|c| c.kind) {
+        Some(Kind::ClientSecret(secret)) => secret.secret_value,
+        other => panic!("expected a client secret, got {other:?}"),
+    }
+}
+
 pub fn create_request(tenant_id: &str, secret: &str) -> CreateConnectionRequest {
     CreateConnectionRequest {
         tenant_id: tenant_id.to_owned(),
@@ -201,30 +274,31 @@ pub fn create_request(tenant_id: &str, secret: &str) -> CreateConnectionRequest 
     }
 }
 
+/// Evaluates `$body` with `$pool` bound to the role's connection pool, whichever backend it is
+/// (sqlx pools of the two backends are different types, hence a macro).
+macro_rules! with_pool {
+    ($harness:expr, |$pool:ident| $body:expr) => {
+        match $harness.role.store().db() {
+            posture_kit::db::Db::Postgres($pool) => $body,
+            posture_kit::db::Db::Sqlite($pool) => $body,
+        }
+    };
+}
+// Re-exported for the test binaries that reach into storage; the others leave it unused.
+#[allow(unused_imports)]
+pub(crate) use with_pool;
+
 /// Runs one statement on the role's database (tests that tamper with storage on purpose).
 pub async fn execute(harness: &Harness, sql: &'static str, binds: &[&[u8]], tenant: &str) {
-    match harness.role.store().db() {
-        posture_kit::db::Db::Postgres(pool) => {
-            let mut query = sqlx::query(sql);
-            for bind in binds {
-                query = query.bind(bind.to_vec());
-            }
-            query
-                .bind(tenant.to_owned())
-                .execute(pool)
-                .await
-                .expect("statement");
+    with_pool!(harness, |pool| {
+        let mut query = sqlx::query(sql);
+        for bind in binds {
+            query = query.bind(bind.to_vec());
         }
-        posture_kit::db::Db::Sqlite(pool) => {
-            let mut query = sqlx::query(sql);
-            for bind in binds {
-                query = query.bind(bind.to_vec());
-            }
-            query
-                .bind(tenant.to_owned())
-                .execute(pool)
-                .await
-                .expect("statement");
-        }
-    }
+        query
+            .bind(tenant.to_owned())
+            .execute(pool)
+            .await
+            .expect("statement");
+    })
 }
