@@ -57,6 +57,20 @@ fn status_mib(field: &str) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU seconds this process used so far (user and system; Linux only, NaN elsewhere).
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 /// The child: the role's read, build and evaluate path over the run `run_id` of `tenant_id`,
 /// served by the parent's sync role at `endpoint`. Prints one JSON line.
 async fn assess_in_child(endpoint: &str, tenant_id: &str, run_id: &str) {
@@ -78,6 +92,7 @@ async fn assess_in_child(endpoint: &str, tenant_id: &str, run_id: &str) {
         .run
         .expect("run");
     let resident_before = status_mib("VmRSS:");
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let collections = InventoryReader::new(channel, config.max_message_bytes)
         .collections(tenant_id, &run)
@@ -87,7 +102,8 @@ async fn assess_in_child(endpoint: &str, tenant_id: &str, run_id: &str) {
     let peak_after_read = status_mib("VmHWM:");
     let tenant = tenant_id.to_owned();
     let evaluated = tokio::task::spawn_blocking(move || {
-        let mut builder = TenantDocumentBuilder::new(tenant.clone(), tenant);
+        let mut builder =
+            TenantDocumentBuilder::new(tenant.clone(), tenant).items_read(pack.collections_read());
         for (kind, collection) in collections {
             builder = builder.collection(kind, collection);
         }
@@ -108,6 +124,7 @@ async fn assess_in_child(endpoint: &str, tenant_id: &str, run_id: &str) {
         json!({
             "read_seconds": read_s,
             "total_seconds": started.elapsed().as_secs_f64(),
+            "cpu_seconds": cpu_seconds() - cpu_before,
             "evaluation_seconds": evaluated.duration.as_secs_f64(),
             "resident_before_mib": resident_before,
             "peak_rss_mib": status_mib("VmHWM:"),
@@ -196,10 +213,11 @@ async fn main() {
         seconds(&manual)
     );
     println!(
-        "  read+build+evaluate in a child process  {:>8.2} s (read {:.2} s, evaluation {:.2} s)",
+        "  read+build+evaluate in a child process  {:>8.2} s (read {:.2} s, evaluation {:.2} s; {:.2} s CPU)",
         number("total_seconds"),
         number("read_seconds"),
-        number("evaluation_seconds")
+        number("evaluation_seconds"),
+        number("cpu_seconds")
     );
     println!(
         "  child peak RSS                          {:>8.1} MiB ({:.1} MiB once read, {:.1} MiB once built, {:.1} MiB before)",
@@ -226,6 +244,7 @@ async fn main() {
         "manual_assessment_seconds": seconds(&manual),
         "child_read_build_evaluate_seconds": number("total_seconds"),
         "child_read_seconds": number("read_seconds"),
+        "child_cpu_seconds": number("cpu_seconds"),
         "child_peak_rss_mib": number("peak_rss_mib"),
         "controls": {"pass": counts.passed, "fail": counts.failed, "warning": counts.warning,
                      "not_applicable": counts.not_applicable, "error": counts.error},

@@ -18,53 +18,82 @@ pub(crate) struct RegoInput<'a> {
     converted: HashMap<String, Result<regorus::Value, String>>,
 }
 
-/// Converts JSON into regorus values directly, without printing and re-parsing it. Object keys
-/// are shared through `keys`: 100,000 account facts with the same seven keys hold seven key
-/// strings, as regorus's own JSON parser does.
-fn convert(value: &Json) -> Result<regorus::Value, String> {
-    convert_with(value, &mut HashMap::new())
+/// Converts JSON into regorus values directly, without printing and re-parsing it. Owned JSON is
+/// consumed as it is converted, so the two forms of a large array do not both exist in full.
+fn convert(value: Cow<'_, Json>) -> Result<regorus::Value, String> {
+    Converter::default().value(value)
 }
 
-fn convert_with(value: &Json, keys: &mut HashMap<String, regorus::Value>) -> Result<regorus::Value, String> {
-    Ok(match value {
-        Json::Null => regorus::Value::Null,
-        Json::Bool(b) => regorus::Value::Bool(*b),
-        Json::Number(n) => {
-            // The same variants regorus's parser picks for the same JSON text.
-            if let Some(u) = n.as_u64() {
-                regorus::Value::from(u)
-            } else if let Some(i) = n.as_i64() {
-                regorus::Value::from(i)
-            } else {
-                match n.as_f64() {
-                    Some(f) if f.is_finite() => regorus::Value::from(f),
-                    _ => return Err(format!("number {n} is not finite")),
-                }
-            }
+/// Object keys are shared: 100,000 account facts with the same seven keys hold seven key
+/// strings, as regorus's own JSON parser does.
+#[derive(Default)]
+struct Converter {
+    keys: HashMap<String, regorus::Value>,
+}
+
+impl Converter {
+    fn key(&mut self, name: Cow<'_, str>) -> regorus::Value {
+        if let Some(shared) = self.keys.get(name.as_ref()) {
+            return shared.clone();
         }
-        Json::String(s) => regorus::Value::from(s.as_str()),
-        Json::Array(items) => regorus::Value::from(
-            items
-                .iter()
-                .map(|item| convert_with(item, keys))
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Json::Object(fields) => {
-            let mut object = std::collections::BTreeMap::new();
-            for (name, field) in fields {
-                let name = match keys.get(name) {
-                    Some(shared) => shared.clone(),
-                    None => {
-                        let shared = key(name);
-                        keys.insert(name.clone(), shared.clone());
-                        shared
+        let shared = key(&name);
+        self.keys.insert(name.into_owned(), shared.clone());
+        shared
+    }
+
+    fn value(&mut self, value: Cow<'_, Json>) -> Result<regorus::Value, String> {
+        let scalar = |value: &Json| -> Result<regorus::Value, String> {
+            Ok(match value {
+                Json::Bool(b) => regorus::Value::Bool(*b),
+                Json::Number(n) => {
+                    // The same variants regorus's parser picks for the same JSON text.
+                    if let Some(u) = n.as_u64() {
+                        regorus::Value::from(u)
+                    } else if let Some(i) = n.as_i64() {
+                        regorus::Value::from(i)
+                    } else {
+                        match n.as_f64() {
+                            Some(f) if f.is_finite() => regorus::Value::from(f),
+                            _ => return Err(format!("number {n} is not finite")),
+                        }
                     }
-                };
-                object.insert(name, convert_with(field, keys)?);
+                }
+                Json::String(s) => regorus::Value::from(s.as_str()),
+                _ => regorus::Value::Null,
+            })
+        };
+        let mut object = std::collections::BTreeMap::new();
+        match value {
+            Cow::Owned(Json::Array(items)) => {
+                let mut list = Vec::with_capacity(items.len());
+                for item in items {
+                    list.push(self.value(Cow::Owned(item))?);
+                }
+                Ok(regorus::Value::from(list))
             }
-            regorus::Value::from(object)
+            Cow::Borrowed(Json::Array(items)) => Ok(regorus::Value::from(
+                items
+                    .iter()
+                    .map(|item| self.value(Cow::Borrowed(item)))
+                    .collect::<Result<Vec<_>, _>>()?,
+            )),
+            Cow::Owned(Json::Object(fields)) => {
+                for (name, field) in fields {
+                    let name = self.key(Cow::Owned(name));
+                    object.insert(name, self.value(Cow::Owned(field))?);
+                }
+                Ok(regorus::Value::from(object))
+            }
+            Cow::Borrowed(Json::Object(fields)) => {
+                for (name, field) in fields {
+                    let name = self.key(Cow::Borrowed(name));
+                    object.insert(name, self.value(Cow::Borrowed(field))?);
+                }
+                Ok(regorus::Value::from(object))
+            }
+            other => scalar(&other),
         }
-    })
+    }
 }
 
 fn key(name: &str) -> regorus::Value {
@@ -108,7 +137,7 @@ impl<'a> RegoInput<'a> {
         let mut items = HashMap::new();
         for (name, value) in members {
             if name != "collections" {
-                shared.push((key(&name), convert(&value)?));
+                shared.push((key(&name), convert(value)?));
                 continue;
             }
             for (kind, collection) in collection_members(value)? {
@@ -126,7 +155,7 @@ impl<'a> RegoInput<'a> {
                 if let Some(list) = list.filter(|_| wanted) {
                     items.insert(kind.clone(), list);
                 }
-                headers.push((kind, convert(&Json::Object(header))?));
+                headers.push((kind, convert(Cow::Owned(Json::Object(header)))?));
             }
         }
         Ok(RegoInput {
@@ -150,7 +179,7 @@ impl<'a> RegoInput<'a> {
                         // Converted once and shared: the JSON is not needed again.
                         items
                             .remove(kind)
-                            .map_or_else(|| Ok(regorus::Value::new_array()), |raw| convert(&raw))
+                            .map_or_else(|| Ok(regorus::Value::new_array()), convert)
                     })
                     .clone()
                     .map_err(|e| format!("collection {kind} cannot be converted: {e}"))?

@@ -124,6 +124,16 @@ impl PolicyPack {
         self.controls.iter().filter_map(|c| c.metadata()).collect()
     }
 
+    /// The collections whose items some control of the pack receives (its `reads_items`, or
+    /// its `required_collections`); no control sees the items of any other collection.
+    pub fn collections_read(&self) -> std::collections::BTreeSet<&str> {
+        self.controls
+            .iter()
+            .filter_map(|c| c.metadata())
+            .flat_map(|m| m.collections_read().iter().map(String::as_str))
+            .collect()
+    }
+
     /// Controls whose module did not load, with the reason: `(source path, error)`.
     pub fn broken_modules(&self) -> Vec<(&str, &str)> {
         self.controls.iter().filter_map(|c| c.broken()).collect()

@@ -81,6 +81,10 @@ fn kinds_never_collected_are_missing_as_not_synced() {
 }
 
 fn privileged_document() -> TenantDocument {
+    privileged_builder().build()
+}
+
+fn privileged_builder() -> TenantDocumentBuilder {
     builder()
         .collection(
             CollectionKind::Users,
@@ -121,7 +125,49 @@ fn privileged_document() -> TenantDocument {
             CollectionKind::RoleEligibilityInstances,
             Collection::ok(vec![eligibility("re-1", "alice", GLOBAL_ADMIN)]),
         )
+}
+
+#[test]
+fn collections_outside_items_read_drop_their_items_but_not_the_facts_derived_from_them() {
+    let full = privileged_document().into_json();
+    let lean = privileged_builder()
+        .items_read(["role_assignments"])
         .build()
+        .into_json();
+    assert_eq!(lean["derived"], full["derived"]);
+    assert_eq!(lean["tenant"], full["tenant"]);
+    assert_eq!(lean["collections"]["users"]["items"], json!([]));
+    assert_eq!(lean["collections"]["users"]["status"], json!("ok"));
+    assert_eq!(
+        lean["collections"]["user_registration_details"]["items"],
+        json!([])
+    );
+    assert_eq!(
+        lean["collections"]["role_assignments"],
+        full["collections"]["role_assignments"]
+    );
+    assert_eq!(
+        full["collections"]["users"]["items"].as_array().map(Vec::len),
+        Some(4)
+    );
+}
+
+#[test]
+fn users_keep_only_the_documented_properties() {
+    let mut synced = user("alice", "2026-05-30T00:00:00Z");
+    synced["department"] = json!("Finance");
+    synced["businessPhones"] = json!(["+1 555 0100"]);
+    let document = builder()
+        .collection(CollectionKind::Users, Collection::ok(vec![synced]))
+        .build()
+        .into_json();
+    let kept = &document["collections"]["users"]["items"][0];
+    assert!(kept.get("department").is_none() && kept.get("businessPhones").is_none());
+    let fields = CollectionKind::Users.fields().expect("users are projected");
+    let object = kept.as_object().expect("a user object");
+    assert!(object.keys().all(|k| fields.contains(&k.as_str())));
+    assert_eq!(kept["id"], json!("alice"));
+    assert!(kept["signInActivity"].is_object());
 }
 
 fn members_for(document: &TenantDocument, principal: &str) -> Vec<Value> {

@@ -77,8 +77,10 @@ fn common_fact(user: &Value, id: &str, emergency: &HashSet<&str>) -> Map<String,
 
 /// `derived.accounts`: enabled members with their MFA registration, enabled guests with their
 /// invitation state, and whether sign-in activity was synced at all.
-pub(super) fn account_facts(
-    users: &Collection,
+/// `users` may be consumed (the builder passes them by value when the document does not keep
+/// them), so each user is freed as its fact is made.
+pub(super) fn account_facts<U: std::borrow::Borrow<Value>>(
+    users: impl IntoIterator<Item = U>,
     registrations: &Collection,
     emergency_access_accounts: &[String],
 ) -> Value {
@@ -91,7 +93,8 @@ pub(super) fn account_facts(
     let mut members = Vec::new();
     let mut guests = Vec::new();
     let mut sign_in_synced = false;
-    for user in &users.items {
+    for user in users {
+        let user = user.borrow();
         let Some(id) = str_field(user, "id") else {
             continue;
         };

@@ -30,6 +30,8 @@ pub struct TenantDocumentBuilder {
     parameters: Map<String, Value>,
     privileged_roles: Vec<String>,
     now: DateTime<Utc>,
+    /// Collections whose items the document keeps; `None`: all.
+    items_read: Option<HashSet<String>>,
 }
 
 impl TenantDocumentBuilder {
@@ -49,6 +51,7 @@ impl TenantDocumentBuilder {
                 .map(|s| s.to_string())
                 .collect(),
             now: Utc::now(),
+            items_read: None,
         }
     }
 
@@ -87,14 +90,34 @@ impl TenantDocumentBuilder {
         self
     }
 
+    /// Keeps the items of these collections only (keys as in [`CollectionKind::key`]); the
+    /// others keep their status and reason, and their items serve the derived facts and are then
+    /// freed. For an evaluation by a pack whose controls read no other items: the result is the
+    /// same, and a large tenant's users are not held twice (as objects and as account facts).
+    pub fn items_read(mut self, kinds: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.items_read = Some(kinds.into_iter().map(Into::into).collect());
+        self
+    }
+
+    fn keeps_items(&self, kind: CollectionKind) -> bool {
+        self.items_read
+            .as_ref()
+            .is_none_or(|read| read.contains(kind.key()))
+    }
+
     pub fn build(mut self) -> TenantDocument {
         merge_sign_in_activity(&mut self.collections);
+        let mut users = self
+            .collections
+            .remove(&CollectionKind::Users)
+            .unwrap_or_else(|| Collection::missing("not synced"));
+        let keep_users = self.keeps_items(CollectionKind::Users);
         let not_synced = Collection::missing("not synced");
         let get = |kind: CollectionKind| self.collections.get(&kind).unwrap_or(&not_synced);
 
         let licences = Licences::from_subscribed_skus(get(CollectionKind::SubscribedSkus));
         let index = DirectoryIndex::new(
-            get(CollectionKind::Users),
+            &users,
             get(CollectionKind::Groups),
             get(CollectionKind::UserRegistrationDetails),
             get(CollectionKind::RoleDefinitions),
@@ -109,21 +132,37 @@ impl TenantDocumentBuilder {
         );
         let privileged_users = roles::privileged_users(&index, &role_members, &self.privileged_roles);
         let emergency_groups = emergency_access_groups(&index, &self.emergency_access_accounts);
-        let accounts = account_facts(
-            get(CollectionKind::Users),
-            get(CollectionKind::UserRegistrationDetails),
-            &self.emergency_access_accounts,
-        );
+        drop(index);
+        let registrations = get(CollectionKind::UserRegistrationDetails);
+        let accounts = if keep_users {
+            account_facts(&users.items, registrations, &self.emergency_access_accounts)
+        } else {
+            // Each user is freed as its fact is made.
+            account_facts(
+                std::mem::take(&mut users.items),
+                registrations,
+                &self.emergency_access_accounts,
+            )
+        };
+        self.collections.insert(CollectionKind::Users, users);
 
         // Assembled by hand rather than with json!: the macro serialises its arguments by
         // reference, which would deep-copy every synced object once per level.
+        let kept: Vec<bool> = CollectionKind::ALL
+            .iter()
+            .map(|kind| self.keeps_items(*kind))
+            .collect();
         let mut synced = self.collections;
         let collections: Map<String, Value> = CollectionKind::ALL
             .iter()
-            .map(|kind| {
-                let collection = synced
+            .zip(kept)
+            .map(|(kind, kept)| {
+                let mut collection = synced
                     .remove(kind)
                     .unwrap_or_else(|| Collection::missing("not synced"));
+                if !kept {
+                    collection.items = Vec::new();
+                }
                 let mut entry = Map::new();
                 entry.insert("status".to_string(), json!(collection.status));
                 entry.insert("reason".to_string(), json!(collection.reason));

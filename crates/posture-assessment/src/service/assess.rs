@@ -181,6 +181,7 @@ impl Assessor {
         let display_name = organization_name(&collections).unwrap_or_else(|| tenant.to_owned());
         let mut builder = TenantDocumentBuilder::new(tenant, display_name)
             .emergency_access_accounts(settings.emergency_access_accounts.clone())
+            .items_read(self.pack.collections_read())
             .now(now);
         for (name, value) in &settings.parameters {
             builder = builder.parameter(name.clone(), *value);
