@@ -99,6 +99,11 @@ impl<'a> Index<'a> {
         let mut found = Vec::new();
         for name in names {
             let entry = self.message(name);
+            // A map's synthetic entry names its fields `key` and `value`; the map field itself is
+            // judged by its own name on the message that holds it.
+            if entry.message.options.as_ref().is_some_and(|o| o.map_entry()) {
+                continue;
+            }
             for (i, field) in entry.message.field.iter().enumerate() {
                 if is_secret_name(field.name()) {
                     let mut path = entry.path.clone();
