@@ -273,3 +273,36 @@ async fn in_memory_sqlite_keeps_its_data_across_pool_checkouts() {
     assert_eq!(count(&db, "SELECT COUNT(*) FROM markers").await, 1);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM posture_migrations").await, 2);
 }
+
+#[tokio::test]
+async fn opening_a_sqlite_file_another_connection_holds_exclusively_waits_for_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/posture.db", dir.path().display());
+    let file = dir.path().join("posture-sync.db");
+    // Another process's connection, still in rollback-journal mode, holding the file exclusively.
+    let holder_options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&file)
+        .create_if_missing(true);
+    let mut holder = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&holder_options)
+        .await
+        .expect("holder connects");
+    sqlx::query("CREATE TABLE held (id INTEGER)")
+        .execute(&mut holder)
+        .await
+        .expect("create");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut holder)
+        .await
+        .expect("lock");
+    let opening =
+        tokio::spawn(
+            async move { Db::connect_url(&url, "sync", 2, std::time::Duration::from_secs(20)).await },
+        );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sqlx::query("COMMIT").execute(&mut holder).await.expect("unlock");
+    let db = opening
+        .await
+        .expect("task")
+        .expect("the open waits for the lock instead of failing");
+    db.migrate("sync", &[SYNC_V1]).await.expect("migrate");
+}

@@ -80,14 +80,37 @@ impl Db {
                 }
                 options.filename(file)
             };
-            let pool = pool
-                .connect_with(options)
-                .await
-                .map_err(|source| DbError::Connect { url: shown, source })?;
+            // Switching a new file to WAL takes an exclusive lock that SQLite may refuse at once,
+            // without its busy handler, while another process or pool opens the same file: retry
+            // that refusal until the acquire timeout.
+            let deadline = tokio::time::Instant::now() + acquire_timeout;
+            let mut pause = Duration::from_millis(10);
+            let pool = loop {
+                match pool.clone().connect_with(options.clone()).await {
+                    Ok(pool) => break pool,
+                    Err(source) if is_busy(&source) && tokio::time::Instant::now() < deadline => {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_millis(200));
+                    }
+                    Err(source) => return Err(DbError::Connect { url: shown, source }),
+                }
+            };
             Ok(Db::Sqlite(pool))
         } else {
             Err(invalid("must start with postgres:// or sqlite://".to_owned()))
         }
+    }
+}
+
+/// SQLITE_BUSY (5) or SQLITE_LOCKED (6), extended codes included (their low byte is the primary
+/// code): another connection holds the lock for now.
+fn is_busy(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
     }
 }
 
