@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::bus::ProcessBus;
 use anyhow::Context;
-use posture_bus::Bus;
 use posture_kit::PostureConfig;
 use posture_kit::ServiceRole;
 use posture_kit::clock::{SharedClock, SystemClock};
@@ -13,7 +13,6 @@ use posture_kit::config::BusKind;
 use posture_kit::db::Db;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
 use posture_kit::shutdown::Shutdown;
-use secrecy::ExposeSecret;
 
 /// How long a crashed token-refresh lease holder can block the other replicas.
 const TOKEN_LEASE_TTL: Duration = Duration::from_secs(30);
@@ -28,7 +27,7 @@ fn clock() -> SharedClock {
 pub async fn start_internal(
     role: ServiceRole,
     config: &PostureConfig,
-    bus: &Arc<dyn Bus>,
+    bus: &ProcessBus,
     shutdown: &Shutdown,
     server: GrpcServer,
 ) -> anyhow::Result<GrpcServer> {
@@ -43,7 +42,7 @@ pub async fn start_internal(
                 Some(lazy_channel(&config.endpoints.tokens, &config.grpc).context("endpoints.tokens")?);
             let role = posture_credentials::start(posture_credentials::CredentialsDeps {
                 db,
-                bus: Arc::clone(bus),
+                bus: Arc::clone(&bus.bus),
                 clock: clock(),
                 shutdown: shutdown.token(),
                 tasks: shutdown.tracker("credentials"),
@@ -61,26 +60,18 @@ pub async fn start_internal(
             let coordinator: Arc<dyn posture_tokens::RefreshCoordinator> = match config.bus.kind {
                 BusKind::Memory => Arc::new(posture_tokens::InProcessCoordinator::new(TOKEN_LEASE_TTL)),
                 BusKind::Nats => {
-                    let url = config
-                        .bus
-                        .nats_url
-                        .as_ref()
-                        .context("bus.kind = nats requires bus.nats_url")?;
-                    let client = async_nats::connect(url.expose_secret())
-                        .await
-                        .context("tokens: cannot connect to NATS")?;
+                    let (client, prefix) = bus.nats("tokens")?;
                     let seal = posture_tokens::TokenSealKey::from_vault_config(&config.vault)
                         .context("tokens: the token cache key comes from the vault keyring")?;
-                    let prefix = posture_bus::Prefix::new(config.bus.prefix.clone()).context("bus.prefix")?;
                     Arc::new(
-                        posture_tokens::NatsKvCoordinator::connect(client, &prefix, seal, TOKEN_LEASE_TTL)
+                        posture_tokens::NatsKvCoordinator::connect(client, prefix, seal, TOKEN_LEASE_TTL)
                             .await
                             .context("tokens: NATS KV buckets")?,
                     )
                 }
             };
             let role = posture_tokens::start(posture_tokens::TokensDeps {
-                bus: Arc::clone(bus),
+                bus: Arc::clone(&bus.bus),
                 clock: clock(),
                 shutdown: shutdown.token(),
                 tasks: shutdown.tracker("tokens"),
@@ -98,7 +89,7 @@ pub async fn start_internal(
                 .context("sync: database")?;
             let role = posture_sync::start(posture_sync::SyncDeps {
                 db,
-                bus: Arc::clone(bus),
+                bus: Arc::clone(&bus.bus),
                 clock: clock(),
                 shutdown: shutdown.token(),
                 tasks: shutdown.tracker("sync"),
@@ -121,17 +112,9 @@ pub async fn start_internal(
                     SCHEDULER_LEASE_TTL,
                 )),
                 BusKind::Nats => {
-                    let url = config
-                        .bus
-                        .nats_url
-                        .as_ref()
-                        .context("bus.kind = nats requires bus.nats_url")?;
-                    let client = async_nats::connect(url.expose_secret())
-                        .await
-                        .context("scheduler: cannot connect to NATS")?;
-                    let prefix = posture_bus::Prefix::new(config.bus.prefix.clone()).context("bus.prefix")?;
+                    let (client, prefix) = bus.nats("scheduler")?;
                     Arc::new(
-                        posture_scheduler::NatsKvLease::connect(client, &prefix, SCHEDULER_LEASE_TTL)
+                        posture_scheduler::NatsKvLease::connect(client, prefix, SCHEDULER_LEASE_TTL)
                             .await
                             .context("scheduler: NATS KV lease")?,
                     )
@@ -139,7 +122,7 @@ pub async fn start_internal(
             };
             let role = posture_scheduler::start(posture_scheduler::SchedulerDeps {
                 db,
-                bus: Arc::clone(bus),
+                bus: Arc::clone(&bus.bus),
                 clock: clock(),
                 shutdown: shutdown.token(),
                 tasks: shutdown.tracker("scheduler"),
@@ -157,7 +140,7 @@ pub async fn start_internal(
                 .context("assessment: database")?;
             let role = posture_assessment::service::start(posture_assessment::service::AssessmentDeps {
                 db,
-                bus: Arc::clone(bus),
+                bus: Arc::clone(&bus.bus),
                 clock: clock(),
                 shutdown: shutdown.token(),
                 tasks: shutdown.tracker("assessment"),
