@@ -1,10 +1,15 @@
 //! The one place where domain errors become `tonic::Status`. Services return [`ServiceError`];
 //! internal failures reach clients only as a generic message with a correlation id that is logged.
+//! An error may carry a hint (what to do instead) and a machine-readable `google.rpc.ErrorInfo`
+//! in the status details, built with `tonic-types` so any gRPC client can read them.
 
 use std::error::Error as StdError;
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 use uuid::Uuid;
 
 /// Boxed source of an internal failure; logged with its correlation id, never sent to a client.
@@ -37,6 +42,44 @@ pub enum ServiceError {
         #[source]
         source: InternalSource,
     },
+    /// Another error with what the caller can do about it; see [`ServiceError::with_hint`] and
+    /// [`ServiceError::with_info`].
+    #[error("{}", .0)]
+    Detailed(Box<Detailed>),
+}
+
+/// A [`ServiceError`] with a hint appended to its message and an optional `ErrorInfo`.
+#[derive(Debug)]
+pub struct Detailed {
+    pub error: ServiceError,
+    pub hint: Option<String>,
+    pub info: Option<ErrorInfo>,
+}
+
+impl std::fmt::Display for Detailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.hint {
+            Some(hint) => write!(f, "{}; {hint}", self.error),
+            None => write!(f, "{}", self.error),
+        }
+    }
+}
+
+/// `google.rpc.ErrorInfo`: a stable reason, its domain, and facts a client acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorInfo {
+    pub reason: String,
+    pub domain: String,
+    pub metadata: HashMap<String, String>,
+}
+
+/// The `ErrorInfo` in a status's details, if the server sent one (what a client reads).
+pub fn error_info(status: &Status) -> Option<ErrorInfo> {
+    status.get_details_error_info().map(|info| ErrorInfo {
+        reason: info.reason,
+        domain: info.domain,
+        metadata: info.metadata.into_iter().collect(),
+    })
 }
 
 impl ServiceError {
@@ -62,8 +105,47 @@ impl ServiceError {
         }
     }
 
+    /// Appends what the caller should do instead ("remove it first or update it") to the message.
+    pub fn with_hint(self, hint: impl Into<String>) -> Self {
+        let mut detailed = self.into_detailed();
+        detailed.hint = Some(hint.into());
+        Self::Detailed(detailed)
+    }
+
+    /// Adds a `google.rpc.ErrorInfo` with `reason` in `domain` to the status details.
+    pub fn with_info<K, V>(
+        self,
+        reason: impl Into<String>,
+        domain: impl Into<String>,
+        metadata: impl IntoIterator<Item = (K, V)>,
+    ) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut detailed = self.into_detailed();
+        detailed.info = Some(ErrorInfo {
+            reason: reason.into(),
+            domain: domain.into(),
+            metadata: metadata.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+        });
+        Self::Detailed(detailed)
+    }
+
+    fn into_detailed(self) -> Box<Detailed> {
+        match self {
+            Self::Detailed(detailed) => detailed,
+            error => Box::new(Detailed {
+                error,
+                hint: None,
+                info: None,
+            }),
+        }
+    }
+
     pub fn code(&self) -> Code {
         match self {
+            Self::Detailed(detailed) => detailed.error.code(),
             Self::InvalidArgument { .. } => Code::InvalidArgument,
             Self::NotFound { .. } => Code::NotFound,
             Self::AlreadyExists { .. } => Code::AlreadyExists,
@@ -95,6 +177,38 @@ impl From<ServiceError> for Status {
                 }
                 status
             }
+            ServiceError::Detailed(detailed) => match *detailed {
+                // An internal cause stays hidden whatever was attached to it.
+                Detailed {
+                    error: error @ ServiceError::Internal { .. },
+                    ..
+                } => error.into(),
+                Detailed { error, hint, info } => {
+                    let code = error.code();
+                    let message = match &hint {
+                        Some(hint) => format!("{error}; {hint}"),
+                        None => error.to_string(),
+                    };
+                    let mut status = match info {
+                        Some(info) => {
+                            let details =
+                                ErrorDetails::with_error_info(info.reason, info.domain, info.metadata);
+                            Status::with_error_details(code, message, details)
+                        }
+                        None => Status::new(code, message),
+                    };
+                    // A retry-after of the wrapped error survives the wrapping.
+                    if let ServiceError::ResourceExhausted {
+                        retry_after: Some(after),
+                        ..
+                    } = error
+                        && let Ok(value) = after.as_secs().max(1).to_string().parse()
+                    {
+                        status.metadata_mut().insert("retry-after", value);
+                    }
+                    status
+                }
+            },
             other => Status::new(other.code(), other.to_string()),
         }
     }
@@ -227,6 +341,49 @@ mod tests {
             .trim_start_matches("internal error (correlation id ")
             .trim_end_matches(')');
         assert!(Uuid::parse_str(id).is_ok(), "{}", status.message());
+    }
+
+    #[test]
+    fn a_hint_follows_the_message_and_keeps_the_code() {
+        let status = Status::from(
+            ServiceError::AlreadyExists {
+                what: "connection for tenant",
+                id: "t1".into(),
+            }
+            .with_hint("update it, or delete it first"),
+        );
+        assert_eq!(status.code(), Code::AlreadyExists);
+        assert_eq!(
+            status.message(),
+            "connection for tenant `t1` already exists; update it, or delete it first"
+        );
+    }
+
+    #[test]
+    fn error_info_travels_in_the_status_details() {
+        let status = Status::from(
+            ServiceError::AlreadyExists {
+                what: "sync run",
+                id: "r1".into(),
+            }
+            .with_info("SYNC_RUN_ACTIVE", "posture.sync", [("run_id", "r1")]),
+        );
+        // Through the wire format, as a client sees it.
+        let status = Status::with_details(status.code(), status.message(), status.details().to_vec().into());
+        let info = error_info(&status).expect("error info");
+        assert_eq!(info.reason, "SYNC_RUN_ACTIVE");
+        assert_eq!(info.domain, "posture.sync");
+        assert_eq!(info.metadata.get("run_id").map(String::as_str), Some("r1"));
+        assert_eq!(error_info(&Status::not_found("x")), None);
+    }
+
+    #[test]
+    fn a_detailed_internal_error_still_hides_its_cause() {
+        let source = std::io::Error::other("password=hunter2");
+        let status = Status::from(ServiceError::internal("saving", source).with_hint("try later"));
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("hunter2"));
+        assert!(!status.message().contains("try later"));
     }
 
     #[test]

@@ -7,9 +7,11 @@ pub mod db;
 pub mod error;
 pub mod grpc;
 pub mod ids;
+pub mod paging;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+pub mod time;
 pub mod trace_context;
 
 pub use config::PostureConfig;

@@ -9,6 +9,7 @@
 //! the dialect differs, which is why each [`Migration`] carries one script per backend.
 
 mod connect;
+mod failure;
 mod migrate;
 #[cfg(feature = "test-support")]
 pub mod test_support;
@@ -16,6 +17,7 @@ mod write;
 
 use sqlx::{PgPool, SqlitePool};
 
+pub use failure::SqlFailure;
 pub use migrate::{Migration, MigrationReport};
 pub use write::BeginWrite;
 

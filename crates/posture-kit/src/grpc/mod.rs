@@ -1,11 +1,16 @@
 //! gRPC plumbing shared by every role: a server builder that adds health checking, reflection,
-//! per-call tracing with W3C context extraction, limits and graceful shutdown; and client channels.
+//! per-call tracing with W3C context extraction, limits and graceful shutdown; client channels; and
+//! the principal a forwarded call is made for.
 
 mod client;
 mod metrics;
+mod principal;
 mod server;
 
 pub use client::{TracedChannel, connect_channel, lazy_channel, traced};
+pub use principal::{
+    MAX_PRINCIPAL_CHARS, PRINCIPAL_METADATA, UNKNOWN_PRINCIPAL, principal, principal_value, set_principal,
+};
 pub use server::GrpcServer;
 
 #[derive(Debug, thiserror::Error)]
