@@ -76,7 +76,7 @@ impl StreamKind {
         }
     }
 
-    fn from_token(token: &str) -> Option<Self> {
+    pub(crate) fn from_token(token: &str) -> Option<Self> {
         StreamKind::ALL.into_iter().find(|k| k.token() == token)
     }
 }
@@ -117,6 +117,12 @@ impl Subject {
             builder = builder.token(token)?;
         }
         builder.build()
+    }
+
+    /// A subject from tokens the caller has already validated (the crate's own topics).
+    pub(crate) fn from_parts(kind: StreamKind, tokens: Vec<String>) -> Self {
+        debug_assert!(!tokens.is_empty() && tokens.iter().all(|t| validate_token(t).is_ok()));
+        Self { kind, tokens }
     }
 
     /// Parses a full subject as seen on the wire back into its parts, if it belongs to `prefix`.
@@ -216,6 +222,17 @@ impl SubjectFilter {
             filter = filter.token(token)?;
         }
         Ok(filter)
+    }
+
+    /// `{stream}.{literals...}.*` from literals the caller has already validated.
+    pub(crate) fn literal_then_any(kind: StreamKind, literals: &[&str]) -> Self {
+        debug_assert!(literals.iter().all(|t| validate_token(t).is_ok()));
+        let mut tokens: Vec<FilterToken> = literals
+            .iter()
+            .map(|t| FilterToken::Literal((*t).to_owned()))
+            .collect();
+        tokens.push(FilterToken::AnyOne);
+        SubjectFilter { kind, tokens }
     }
 
     /// Everything in the stream: `{stream}.>`.

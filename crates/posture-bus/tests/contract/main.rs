@@ -52,4 +52,6 @@ contract_suite!(
     shutdown::shutdown_stops_intake_and_naks_the_in_flight_job,
     shutdown::shutdown_lets_a_handler_finish_within_the_grace_period,
     shutdown::workers_share_a_consumer_and_all_stop_on_cancel,
+    outbox::a_staged_event_survives_a_failed_publish_and_arrives_once,
+    outbox::the_relay_task_publishes_after_a_commit_and_drains_at_shutdown,
 );
