@@ -18,8 +18,8 @@ use http::{HeaderMap, Method};
 
 use crate::faults::FaultAction;
 use crate::http::auth::authenticate;
+use crate::http::exchange::{ApiRequest, Outcome};
 use crate::http::reply::{Ctx, Reply, graph_error};
-use crate::http::route::{Incoming2, Outcome};
 use crate::permissions::{Resource, satisfies};
 use crate::state::{AccessClaims, SimState, TenantRef, read, write};
 use crate::throttle::{Family, identity_cost};
@@ -34,8 +34,8 @@ pub struct Executed {
     pub label: String,
 }
 
-pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
-    let path = inc.path.trim_start_matches('/');
+pub fn handle(state: &SimState, ctx: &Ctx, req: &ApiRequest) -> Outcome {
+    let path = req.path.trim_start_matches('/');
     let (version, rest) = path.split_once('/').unwrap_or((path, ""));
     if version != "v1.0" && version != "beta" {
         return Outcome::plain(graph_error(
@@ -45,7 +45,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
             &format!("Invalid version: {version}"),
         ));
     }
-    let (tenant, claims) = match authenticate(state, &inc.headers, Resource::Graph) {
+    let (tenant, claims) = match authenticate(state, &req.headers, Resource::Graph) {
         Ok(a) => a,
         Err(f) => {
             let reply = graph_error(ctx, 401, "InvalidAuthenticationToken", f.graph_message())
@@ -57,7 +57,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
         }
     };
     if rest.eq_ignore_ascii_case("$batch") {
-        if inc.method != Method::POST {
+        if req.method != Method::POST {
             return Outcome {
                 tenant: Some(tenant),
                 ..Outcome::plain(graph_error(
@@ -68,7 +68,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
                 ))
             };
         }
-        let reply = batch::run(state, ctx, &tenant, &claims, &inc.body);
+        let reply = batch::run(state, ctx, &tenant, &claims, &req.body);
         return Outcome {
             reply,
             tenant: Some(tenant),
@@ -82,10 +82,10 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
         ctx,
         &tenant,
         &claims,
-        &inc.method,
+        &req.method,
         rest,
-        inc.query.as_deref(),
-        &inc.headers,
+        req.query.as_deref(),
+        &req.headers,
     );
     Outcome {
         reply: ex.reply,

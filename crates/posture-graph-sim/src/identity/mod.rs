@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
+use crate::http::exchange::{ApiRequest, Outcome};
 use crate::http::reply::{Ctx, Reply};
-use crate::http::route::{Incoming2, Outcome};
 use crate::state::{SimState, read};
 
 mod token;
@@ -52,8 +52,8 @@ fn error_reply(ctx: &Ctx, e: TokenError) -> Reply {
     .header("Cache-Control", "no-store, no-cache")
 }
 
-pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
-    let segs: Vec<&str> = inc.path.trim_matches('/').split('/').collect();
+pub fn handle(state: &SimState, ctx: &Ctx, req: &ApiRequest) -> Outcome {
+    let segs: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     match segs.as_slice() {
         ["common", "discovery", "instance"] | ["common", "discovery", "v2.0", "instance"] => {
             Outcome::plain(instance_discovery(ctx))
@@ -67,7 +67,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
             Outcome::plain(Reply::json(200, &json!({ "keys": keys })))
         }
         [tenant, "oauth2", "v2.0", "token"] | [tenant, "oauth2", "token"] => {
-            if inc.method != http::Method::POST {
+            if req.method != http::Method::POST {
                 return Outcome::plain(error_reply(
                     ctx,
                     err(
@@ -79,7 +79,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
                 ));
             }
             let tenant_ref = state.tenant(tenant);
-            let reply = match token(state, ctx, inc, tenant) {
+            let reply = match token(state, ctx, req, tenant) {
                 Ok(v) => Reply::json(200, &v).header("Cache-Control", "no-store, no-cache"),
                 Err(e) => error_reply(ctx, e),
             };
