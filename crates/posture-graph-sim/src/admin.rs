@@ -6,11 +6,13 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::error::SimError;
+use crate::faults::validate_faults;
 use crate::http::exchange::{ApiRequest, Outcome};
 use crate::http::reply::{Ctx, Reply};
 use crate::spec::{FaultSpec, Mutation, Profile, TenantSpec, ThrottleMode};
 use crate::state::{SimState, read, write};
-use crate::tenant::collections::COLLECTIONS;
+use crate::tenant::credentials;
+use crate::truth::{COLLECTIONS, ground_truth};
 
 fn bad(message: impl Into<String>) -> Reply {
     Reply::json(400, &json!({ "error": message.into() }))
@@ -99,16 +101,16 @@ fn route(state: &SimState, req: &ApiRequest) -> Result<Reply, Reply> {
                 .and_then(Value::as_str)
                 .ok_or_else(|| bad("expected {\"pem\": \"-----BEGIN CERTIFICATE-----...\"}"))?;
             let t = tenant(id)?;
-            let info = crate::register_certificate(&mut write(&t), pem).map_err(from_sim_error)?;
+            let info = credentials::register_certificate(&mut write(&t), pem).map_err(from_sim_error)?;
             ok(&info)
         }
         ("POST", ["tenants", id, "secrets"]) => {
             let v: Value = body(req, true)?;
             let days = v.get("expires_in_days").and_then(Value::as_i64).unwrap_or(365);
-            crate::check_secret_days(days).map_err(from_sim_error)?;
+            credentials::check_secret_days(days).map_err(from_sim_error)?;
             let t = tenant(id)?;
             let now = state.clock.now();
-            ok(&crate::add_secret(&mut write(&t), days, now))
+            ok(&credentials::add_secret(&mut write(&t), days, now))
         }
         ("POST", ["tenants", id, "mutations"]) => {
             let mutation: Mutation = body(req, false)?;
@@ -120,7 +122,7 @@ fn route(state: &SimState, req: &ApiRequest) -> Result<Reply, Reply> {
         ("GET", ["tenants", id, "faults"]) => ok(&read(&tenant(id)?).faults.spec),
         ("PUT", ["tenants", id, "faults"]) => {
             let spec: FaultSpec = body(req, false)?;
-            crate::validate_faults(&spec).map_err(from_sim_error)?;
+            validate_faults(&spec).map_err(from_sim_error)?;
             write(&tenant(id)?).faults.set(spec.clone());
             ok(&spec)
         }
@@ -148,7 +150,7 @@ fn route(state: &SimState, req: &ApiRequest) -> Result<Reply, Reply> {
                 ))
             })?;
             let t = tenant(id)?;
-            let mut truth = read(&t).ground_truth(&collection).ok_or_else(|| {
+            let mut truth = ground_truth(&read(&t), &collection).ok_or_else(|| {
                 bad(format!(
                     "unknown collection '{collection}'; one of: {}",
                     COLLECTIONS.join(", ")

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::{TokenError, err};
+use super::error::{TokenError, err};
 use crate::http::exchange::ApiRequest;
 use crate::http::reply::Ctx;
 use crate::ids;
