@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
 use serde_json::{Value, json};
 
 use crate::http::auth::authenticate;
+use crate::http::exchange::{ApiRequest, Outcome};
 use crate::http::reply::{Ctx, Reply, manage_error};
-use crate::http::route::{Incoming2, Outcome};
 use crate::ids;
 use crate::permissions::{Resource, satisfies};
 use crate::state::{SimState, read, write};
@@ -65,8 +65,8 @@ fn parse_content_id(id: &str) -> Option<(DateTime<Utc>, &'static str)> {
     CONTENT_TYPES.iter().find(|c| **c == ctype).map(|c| (hour, *c))
 }
 
-pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
-    let segs: Vec<&str> = inc
+pub fn handle(state: &SimState, ctx: &Ctx, req: &ApiRequest) -> Outcome {
+    let segs: Vec<&str> = req
         .path
         .trim_matches('/')
         .split('/')
@@ -82,7 +82,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
             ));
         }
     };
-    let (tenant, claims) = match authenticate(state, &inc.headers, Resource::Manage) {
+    let (tenant, claims) = match authenticate(state, &req.headers, Resource::Manage) {
         Ok(a) => a,
         Err(_) => {
             return Outcome::plain(manage_error(
@@ -150,7 +150,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
         return plain(r.header("Retry-After", th.retry_after.unwrap_or(60).to_string()));
     }
     let decision = write(&tenant).faults.decide(
-        inc.method.as_str(),
+        req.method.as_str(),
         &format!("/api/v1.0/{{tenant}}/activity/feed/{}", op.join("/")),
     );
     if let Some(crate::faults::FaultAction::Error(status)) = decision.action {
@@ -166,7 +166,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
         };
     }
     let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(inc.query.as_deref().unwrap_or("").as_bytes())
+        url::form_urlencoded::parse(req.query.as_deref().unwrap_or("").as_bytes())
             .into_owned()
             .collect();
     let param = |name: &str| {
@@ -191,7 +191,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
             })
     };
     let now = ctx.now;
-    let reply = match (inc.method.as_str(), op.as_slice()) {
+    let reply = match (req.method.as_str(), op.as_slice()) {
         ("POST", ["subscriptions", "start"]) => match content_type() {
             Err(r) => r,
             Ok(c) => {
@@ -231,7 +231,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
                 &param("startTime"),
                 &param("endTime"),
                 &param("nextPage"),
-                inc,
+                req,
             ),
         },
         ("GET", ["audit", id]) | ("GET", ["dlp", id]) => blob(ctx, &read(&tenant), id),
@@ -259,7 +259,7 @@ fn list_content(
     start: &Option<String>,
     end: &Option<String>,
     next_page: &Option<String>,
-    inc: &Incoming2,
+    req: &ApiRequest,
 ) -> Reply {
     if !t.subscriptions.get(ctype).is_some_and(|s| s.enabled) {
         return manage_error(
@@ -323,7 +323,7 @@ fn list_content(
     let mut reply = Reply::json(200, &Value::Array(out));
     if let Some(h) = next {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in url::form_urlencoded::parse(inc.query.as_deref().unwrap_or("").as_bytes()) {
+        for (k, v) in url::form_urlencoded::parse(req.query.as_deref().unwrap_or("").as_bytes()) {
             if !k.eq_ignore_ascii_case("nextPage") {
                 ser.append_pair(&k, &v);
             }
@@ -331,7 +331,7 @@ fn list_content(
         ser.append_pair("nextPage", &h.format("%Y%m%d%H").to_string());
         reply = reply.header(
             "NextPageUri",
-            format!("{}{}?{}", ctx.base, inc.path, ser.finish()),
+            format!("{}{}?{}", ctx.base, req.path, ser.finish()),
         );
     }
     reply

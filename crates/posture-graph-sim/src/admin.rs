@@ -6,11 +6,13 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::error::SimError;
+use crate::faults::validate_faults;
+use crate::http::exchange::{ApiRequest, Outcome};
 use crate::http::reply::{Ctx, Reply};
-use crate::http::route::{Incoming2, Outcome};
 use crate::spec::{FaultSpec, Mutation, Profile, TenantSpec, ThrottleMode};
 use crate::state::{SimState, read, write};
-use crate::tenant::collections::COLLECTIONS;
+use crate::tenant::credentials;
+use crate::truth::{COLLECTIONS, ground_truth};
 
 fn bad(message: impl Into<String>) -> Reply {
     Reply::json(400, &json!({ "error": message.into() }))
@@ -25,11 +27,11 @@ fn from_sim_error(e: SimError) -> Reply {
     }
 }
 
-fn body<T: DeserializeOwned>(inc: &Incoming2, empty_ok: bool) -> Result<T, Reply> {
-    let bytes: &[u8] = if inc.body.is_empty() && empty_ok {
+fn body<T: DeserializeOwned>(req: &ApiRequest, empty_ok: bool) -> Result<T, Reply> {
+    let bytes: &[u8] = if req.body.is_empty() && empty_ok {
         b"{}"
     } else {
-        &inc.body
+        &req.body
     };
     serde_json::from_slice(bytes).map_err(|e| bad(format!("request body is not valid: {e}")))
 }
@@ -38,12 +40,12 @@ fn ok(v: &impl serde::Serialize) -> Reply {
     Reply::json(200, &serde_json::to_value(v).unwrap_or(Value::Null))
 }
 
-pub fn handle(state: &SimState, _ctx: &Ctx, inc: &Incoming2) -> Outcome {
-    Outcome::plain(route(state, inc).unwrap_or_else(|r| r))
+pub fn handle(state: &SimState, _ctx: &Ctx, req: &ApiRequest) -> Outcome {
+    Outcome::plain(route(state, req).unwrap_or_else(|r| r))
 }
 
-fn route(state: &SimState, inc: &Incoming2) -> Result<Reply, Reply> {
-    let segs: Vec<&str> = inc
+fn route(state: &SimState, req: &ApiRequest) -> Result<Reply, Reply> {
+    let segs: Vec<&str> = req
         .path
         .trim_matches('/')
         .split('/')
@@ -51,11 +53,11 @@ fn route(state: &SimState, inc: &Incoming2) -> Result<Reply, Reply> {
         .filter(|s| !s.is_empty())
         .collect();
     let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(inc.query.as_deref().unwrap_or("").as_bytes())
+        url::form_urlencoded::parse(req.query.as_deref().unwrap_or("").as_bytes())
             .into_owned()
             .collect();
     let param = |n: &str| query.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let m = inc.method.as_str();
+    let m = req.method.as_str();
     let tenant = |id: &str| state.tenant_or_err(id).map_err(from_sim_error);
     Ok(match (m, segs.as_slice()) {
         ("GET", ["health"]) => ok(&json!({ "status": "ok" })),
@@ -66,7 +68,7 @@ fn route(state: &SimState, inc: &Incoming2) -> Result<Reply, Reply> {
         ("GET", ["collections"]) => ok(&COLLECTIONS),
         ("GET", ["clock"]) => ok(&json!({ "now": state.clock.now(), "epoch": state.clock.epoch() })),
         ("POST", ["clock", "advance"]) => {
-            let v: Value = body(inc, false)?;
+            let v: Value = body(req, false)?;
             let secs = v
                 .get("seconds")
                 .and_then(Value::as_u64)
@@ -87,31 +89,31 @@ fn route(state: &SimState, inc: &Incoming2) -> Result<Reply, Reply> {
             .map(|t| read(t).info())
             .collect::<Vec<_>>()),
         ("POST", ["tenants"]) => {
-            let spec: TenantSpec = body(inc, true)?;
+            let spec: TenantSpec = body(req, true)?;
             ok(&state.create_tenant(spec).map_err(from_sim_error)?)
         }
         ("GET", ["tenants", id]) => ok(&read(&tenant(id)?).info()),
         ("GET", ["tenants", id, "expectations"]) => ok(&read(&tenant(id)?).expectations()),
         ("POST", ["tenants", id, "certificates"]) => {
-            let v: Value = body(inc, false)?;
+            let v: Value = body(req, false)?;
             let pem = v
                 .get("pem")
                 .and_then(Value::as_str)
                 .ok_or_else(|| bad("expected {\"pem\": \"-----BEGIN CERTIFICATE-----...\"}"))?;
             let t = tenant(id)?;
-            let info = crate::register_certificate(&mut write(&t), pem).map_err(from_sim_error)?;
+            let info = credentials::register_certificate(&mut write(&t), pem).map_err(from_sim_error)?;
             ok(&info)
         }
         ("POST", ["tenants", id, "secrets"]) => {
-            let v: Value = body(inc, true)?;
+            let v: Value = body(req, true)?;
             let days = v.get("expires_in_days").and_then(Value::as_i64).unwrap_or(365);
-            crate::check_secret_days(days).map_err(from_sim_error)?;
+            credentials::check_secret_days(days).map_err(from_sim_error)?;
             let t = tenant(id)?;
             let now = state.clock.now();
-            ok(&crate::add_secret(&mut write(&t), days, now))
+            ok(&credentials::add_secret(&mut write(&t), days, now))
         }
         ("POST", ["tenants", id, "mutations"]) => {
-            let mutation: Mutation = body(inc, false)?;
+            let mutation: Mutation = body(req, false)?;
             let t = tenant(id)?;
             let now = state.clock.now();
             let result = write(&t).apply(mutation, now).map_err(from_sim_error)?;
@@ -119,13 +121,13 @@ fn route(state: &SimState, inc: &Incoming2) -> Result<Reply, Reply> {
         }
         ("GET", ["tenants", id, "faults"]) => ok(&read(&tenant(id)?).faults.spec),
         ("PUT", ["tenants", id, "faults"]) => {
-            let spec: FaultSpec = body(inc, false)?;
-            crate::validate_faults(&spec).map_err(from_sim_error)?;
+            let spec: FaultSpec = body(req, false)?;
+            validate_faults(&spec).map_err(from_sim_error)?;
             write(&tenant(id)?).faults.set(spec.clone());
             ok(&spec)
         }
         ("PUT", ["tenants", id, "throttling"]) => {
-            let mode: ThrottleMode = body(inc, false)?;
+            let mode: ThrottleMode = body(req, false)?;
             write(&tenant(id)?).throttling = mode;
             ok(&mode)
         }
@@ -148,7 +150,7 @@ fn route(state: &SimState, inc: &Incoming2) -> Result<Reply, Reply> {
                 ))
             })?;
             let t = tenant(id)?;
-            let mut truth = read(&t).ground_truth(&collection).ok_or_else(|| {
+            let mut truth = ground_truth(&read(&t), &collection).ok_or_else(|| {
                 bad(format!(
                     "unknown collection '{collection}'; one of: {}",
                     COLLECTIONS.join(", ")
@@ -162,7 +164,7 @@ fn route(state: &SimState, inc: &Incoming2) -> Result<Reply, Reply> {
         _ => {
             return Err(Reply::json(
                 404,
-                &json!({ "error": format!("no admin endpoint {m} {}", inc.path) }),
+                &json!({ "error": format!("no admin endpoint {m} {}", req.path) }),
             ));
         }
     })

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::error::SimError;
 use crate::ids;
 use crate::spec::{FaultSpec, Latency};
 
@@ -112,6 +113,38 @@ impl FaultState {
         }
         d
     }
+}
+
+/// Rejects rates outside 0..=1, non-error statuses and inverted latency ranges before a spec
+/// reaches a tenant, so that `decide` never has to.
+pub(crate) fn validate_faults(spec: &FaultSpec) -> Result<(), SimError> {
+    for (i, r) in spec.rules.iter().enumerate() {
+        for (name, rate) in [
+            ("error_rate", r.error_rate),
+            ("drop_rate", r.drop_rate),
+            ("malformed_rate", r.malformed_rate),
+            ("truncate_rate", r.truncate_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(SimError::Invalid(format!(
+                    "rules[{i}].{name} must be between 0 and 1, got {rate}"
+                )));
+            }
+        }
+        if let Some(s) = r.error_statuses.iter().find(|s| !(400..=599).contains(*s)) {
+            return Err(SimError::Invalid(format!(
+                "rules[{i}].error_statuses holds {s}, which is not an HTTP error status"
+            )));
+        }
+        if let Some(Latency::Uniform { min_ms, max_ms }) = &r.latency
+            && min_ms > max_ms
+        {
+            return Err(SimError::Invalid(format!(
+                "rules[{i}].latency: min_ms {min_ms} exceeds max_ms {max_ms}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod spec;
 pub mod state;
 pub mod tenant;
 pub mod throttle;
+pub mod truth;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,7 +37,7 @@ pub use spec::{
     hour_floor,
 };
 use state::{SimState, read, write};
-use tenant::Tenant;
+use tenant::credentials;
 
 /// A running simulator: one port serving every API plus the admin API.
 pub struct Simulator {
@@ -105,7 +106,7 @@ impl Simulator {
     }
 
     pub fn set_faults(&self, tenant_id: &str, faults: FaultSpec) -> Result<(), SimError> {
-        validate_faults(&faults)?;
+        faults::validate_faults(&faults)?;
         write(&self.state.tenant_or_err(tenant_id)?).faults.set(faults);
         Ok(())
     }
@@ -151,8 +152,8 @@ impl Simulator {
     /// Every object of a collection (Graph path such as `users`, or `mde/machines`).
     pub fn ground_truth(&self, tenant_id: &str, collection: &str) -> Result<GroundTruth, SimError> {
         let t = self.state.tenant_or_err(tenant_id)?;
-        let truth = read(&t).ground_truth(collection);
-        truth.ok_or_else(|| SimError::Invalid(format!("unknown collection '{collection}'")))
+        let found = truth::ground_truth(&read(&t), collection);
+        found.ok_or_else(|| SimError::Invalid(format!("unknown collection '{collection}'")))
     }
 
     pub fn expectations(&self, tenant_id: &str) -> Result<Vec<TenantExpectation>, SimError> {
@@ -161,15 +162,15 @@ impl Simulator {
 
     /// Registers a PEM certificate on the tenant's app for signed client assertions.
     pub fn register_certificate(&self, tenant_id: &str, pem: &str) -> Result<CertificateInfo, SimError> {
-        register_certificate(&mut write(&self.state.tenant_or_err(tenant_id)?), pem)
+        credentials::register_certificate(&mut write(&self.state.tenant_or_err(tenant_id)?), pem)
     }
 
     /// Adds a client secret expiring in `expires_in_days` (negative: already expired).
     pub fn add_secret(&self, tenant_id: &str, expires_in_days: i64) -> Result<SecretInfo, SimError> {
-        check_secret_days(expires_in_days)?;
+        credentials::check_secret_days(expires_in_days)?;
         let t = self.state.tenant_or_err(tenant_id)?;
         let now = self.state.clock.now();
-        Ok(add_secret(&mut write(&t), expires_in_days, now))
+        Ok(credentials::add_secret(&mut write(&t), expires_in_days, now))
     }
 
     /// Stops accepting, closes open connections and waits for the listener to end.
@@ -181,70 +182,9 @@ impl Simulator {
     }
 }
 
-pub(crate) fn register_certificate(t: &mut Tenant, pem: &str) -> Result<CertificateInfo, SimError> {
-    let (der, key) = jwt::certificate_from_pem(pem).map_err(SimError::Invalid)?;
-    let (x5t, thumbprint_hex) = jwt::x5t(&der);
-    let info = CertificateInfo { x5t, thumbprint_hex };
-    if !t.certificates.iter().any(|(c, _)| c.x5t == info.x5t) {
-        t.certificates.push((info.clone(), key));
-    }
-    Ok(info)
-}
-
 impl Drop for Simulator {
     /// A simulator dropped without `shutdown` still stops serving.
     fn drop(&mut self) {
         self.stop.cancel();
     }
-}
-
-pub(crate) fn check_secret_days(days: i64) -> Result<(), SimError> {
-    if (-3650..=36500).contains(&days) {
-        Ok(())
-    } else {
-        Err(SimError::Invalid(format!(
-            "expires_in_days must be between -3650 and 36500, got {days}"
-        )))
-    }
-}
-
-pub(crate) fn add_secret(t: &mut Tenant, expires_in_days: i64, now: DateTime<Utc>) -> SecretInfo {
-    let ordinal = t.secrets.len() as u64;
-    let secret = SecretInfo {
-        secret_id: ids::object_id(t.seed, "secret", ordinal as u32),
-        value: SecretValue::new(ids::secret_value(t.seed, ordinal)),
-        expires_at: now + chrono::Duration::days(expires_in_days),
-    };
-    t.secrets.push(secret.clone());
-    secret
-}
-
-pub(crate) fn validate_faults(spec: &FaultSpec) -> Result<(), SimError> {
-    for (i, r) in spec.rules.iter().enumerate() {
-        for (name, rate) in [
-            ("error_rate", r.error_rate),
-            ("drop_rate", r.drop_rate),
-            ("malformed_rate", r.malformed_rate),
-            ("truncate_rate", r.truncate_rate),
-        ] {
-            if !(0.0..=1.0).contains(&rate) {
-                return Err(SimError::Invalid(format!(
-                    "rules[{i}].{name} must be between 0 and 1, got {rate}"
-                )));
-            }
-        }
-        if let Some(s) = r.error_statuses.iter().find(|s| !(400..=599).contains(*s)) {
-            return Err(SimError::Invalid(format!(
-                "rules[{i}].error_statuses holds {s}, which is not an HTTP error status"
-            )));
-        }
-        if let Some(Latency::Uniform { min_ms, max_ms }) = &r.latency
-            && min_ms > max_ms
-        {
-            return Err(SimError::Invalid(format!(
-                "rules[{i}].latency: min_ms {min_ms} exceeds max_ms {max_ms}"
-            )));
-        }
-    }
-    Ok(())
 }

@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use crate::faults::FaultAction;
 use crate::graph::query::{Query, parse_filter};
 use crate::http::auth::authenticate;
+use crate::http::exchange::{ApiRequest, Outcome};
 use crate::http::reply::{Ctx, Reply, mde_error};
-use crate::http::route::{Incoming2, Outcome};
 use crate::permissions::{Resource, satisfies};
 use crate::state::{SimState, read, write};
 use crate::tenant::Tenant;
@@ -65,8 +65,8 @@ fn data(t: &Tenant, entity: &str) -> Data {
     }
 }
 
-pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
-    let lower = inc.path.to_ascii_lowercase();
+pub fn handle(state: &SimState, ctx: &Ctx, req: &ApiRequest) -> Outcome {
+    let lower = req.path.to_ascii_lowercase();
     let mut segs: Vec<String> = lower
         .trim_matches('/')
         .split('/')
@@ -80,7 +80,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
     if segs.first().map(String::as_str) == Some("v1.0") {
         segs.remove(0);
     }
-    let (tenant, claims) = match authenticate(state, &inc.headers, Resource::Mde) {
+    let (tenant, claims) = match authenticate(state, &req.headers, Resource::Mde) {
         Ok(a) => a,
         Err(_) => {
             return Outcome::plain(mde_error(
@@ -104,7 +104,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
             &format!("Resource '{}' was not found.", segs.join("/")),
         ));
     };
-    if inc.method != http::Method::GET {
+    if req.method != http::Method::GET {
         return plain(mde_error(
             ctx,
             405,
@@ -154,7 +154,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
     }
     let reply = {
         let t = read(&tenant);
-        list(ctx, &t, &ep, inc)
+        list(ctx, &t, &ep, req)
     };
     Outcome {
         latency: decision.latency,
@@ -163,8 +163,8 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
     }
 }
 
-fn list(ctx: &Ctx, t: &Tenant, ep: &Endpoint, inc: &Incoming2) -> Reply {
-    let q = Query::parse(inc.query.as_deref());
+fn list(ctx: &Ctx, t: &Tenant, ep: &Endpoint, req: &ApiRequest) -> Reply {
+    let q = Query::parse(req.query.as_deref());
     let context = format!("{}/api/$metadata#{}", ctx.base, ep.entity);
     let items = match data(t, ep.entity) {
         Data::Score(mut v) => {
@@ -252,7 +252,7 @@ fn list(ctx: &Ctx, t: &Tenant, ep: &Endpoint, inc: &Incoming2) -> Reply {
             json!(format!(
                 "{}{}?{}",
                 ctx.base,
-                inc.path,
+                req.path,
                 ser.finish().replace('+', "%20")
             )),
         );

@@ -7,6 +7,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::error::SimError;
+
 /// How a tenant is configured, which decides which controls pass or fail.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -360,20 +362,18 @@ pub struct SimFile {
 }
 
 impl SimFile {
-    pub fn parse(text: &str) -> Result<SimFile, crate::SimError> {
-        toml::from_str(text).map_err(|e| crate::SimError::Invalid(format!("simulator config: {e}")))
+    pub fn parse(text: &str) -> Result<SimFile, SimError> {
+        toml::from_str(text).map_err(|e| SimError::Invalid(format!("simulator config: {e}")))
     }
 
     /// The epoch named by `epoch`, `fallback` when absent.
-    pub fn epoch_or(&self, fallback: DateTime<Utc>) -> Result<DateTime<Utc>, crate::SimError> {
+    pub fn epoch_or(&self, fallback: DateTime<Utc>) -> Result<DateTime<Utc>, SimError> {
         match self.epoch.as_deref() {
             None => Ok(fallback),
             Some("now") => Ok(hour_floor(Utc::now())),
             Some(t) => DateTime::parse_from_rfc3339(t)
                 .map(|d| d.with_timezone(&Utc))
-                .map_err(|e| {
-                    crate::SimError::Invalid(format!("epoch '{t}' is neither 'now' nor RFC 3339: {e}"))
-                }),
+                .map_err(|e| SimError::Invalid(format!("epoch '{t}' is neither 'now' nor RFC 3339: {e}"))),
         }
     }
 }

@@ -95,7 +95,7 @@ impl SimState {
         let faults = spec.faults.clone();
         let mut tenant = Tenant::generate(spec, ordinal, self.clock.now(), self.clock.epoch());
         if let Some(f) = faults {
-            crate::validate_faults(&f)?;
+            crate::faults::validate_faults(&f)?;
             tenant.faults.set(f);
         }
         let info = tenant.info();

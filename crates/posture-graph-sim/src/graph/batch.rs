@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use http::{HeaderMap, HeaderValue, Method};
 use serde_json::{Map, Value, json};
 
+use super::pipeline::execute;
 use crate::http::reply::{Ctx, Reply, graph_error};
 use crate::ids;
 use crate::state::{AccessClaims, SimState, TenantRef};
@@ -185,7 +186,7 @@ fn execute_item(
         None => (url, None),
     };
     let method = Method::from_bytes(it.method.as_bytes()).unwrap_or(Method::GET);
-    let ex = super::execute(state, ctx, tenant, claims, &method, path, query, &it.headers);
+    let ex = execute(state, ctx, tenant, claims, &method, path, query, &it.headers);
     let mut headers = Map::new();
     if !ex.reply.content_type.is_empty() {
         headers.insert("Content-Type".into(), json!(ex.reply.content_type));

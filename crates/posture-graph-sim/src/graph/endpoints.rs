@@ -6,8 +6,6 @@ use serde_json::Value;
 use crate::tenant::Tenant;
 use crate::throttle::Family;
 
-pub use super::routes::resolve;
-
 /// Licence an endpoint needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Gate {

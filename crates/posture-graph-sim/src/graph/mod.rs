@@ -1,5 +1,6 @@
-//! Microsoft Graph v1.0: authentication, permission and licence gates, throttling, faults,
-//! then the collection handlers.
+//! Microsoft Graph v1.0: version check, bearer-token authentication and `$batch`; each request
+//! then goes through `pipeline` (permission and licence gates, throttling, faults) to the
+//! collection handlers.
 
 pub mod batch;
 pub mod delta;
@@ -7,35 +8,23 @@ pub mod endpoints;
 pub mod errors;
 pub mod fast;
 pub mod paging;
+pub mod pipeline;
 pub mod query;
 pub mod routes;
 pub mod run;
 pub mod select;
 
-use std::time::{Duration, Instant};
+use http::Method;
 
-use http::{HeaderMap, Method};
-
-use crate::faults::FaultAction;
 use crate::http::auth::authenticate;
-use crate::http::reply::{Ctx, Reply, graph_error};
-use crate::http::route::{Incoming2, Outcome};
-use crate::permissions::{Resource, satisfies};
-use crate::state::{AccessClaims, SimState, TenantRef, read, write};
-use crate::throttle::{Family, identity_cost};
-use endpoints::Gate;
-use query::Query;
+use crate::http::exchange::{ApiRequest, Outcome};
+use crate::http::reply::{Ctx, graph_error};
+use crate::permissions::Resource;
+use crate::state::SimState;
+use pipeline::execute;
 
-/// The result of executing one Graph request (top-level or a batch item).
-pub struct Executed {
-    pub reply: Reply,
-    pub fault: Option<FaultAction>,
-    pub latency: Option<Duration>,
-    pub label: String,
-}
-
-pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
-    let path = inc.path.trim_start_matches('/');
+pub fn handle(state: &SimState, ctx: &Ctx, req: &ApiRequest) -> Outcome {
+    let path = req.path.trim_start_matches('/');
     let (version, rest) = path.split_once('/').unwrap_or((path, ""));
     if version != "v1.0" && version != "beta" {
         return Outcome::plain(graph_error(
@@ -45,7 +34,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
             &format!("Invalid version: {version}"),
         ));
     }
-    let (tenant, claims) = match authenticate(state, &inc.headers, Resource::Graph) {
+    let (tenant, claims) = match authenticate(state, &req.headers, Resource::Graph) {
         Ok(a) => a,
         Err(f) => {
             let reply = graph_error(ctx, 401, "InvalidAuthenticationToken", f.graph_message())
@@ -57,7 +46,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
         }
     };
     if rest.eq_ignore_ascii_case("$batch") {
-        if inc.method != Method::POST {
+        if req.method != Method::POST {
             return Outcome {
                 tenant: Some(tenant),
                 ..Outcome::plain(graph_error(
@@ -68,7 +57,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
                 ))
             };
         }
-        let reply = batch::run(state, ctx, &tenant, &claims, &inc.body);
+        let reply = batch::run(state, ctx, &tenant, &claims, &req.body);
         return Outcome {
             reply,
             tenant: Some(tenant),
@@ -82,10 +71,10 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
         ctx,
         &tenant,
         &claims,
-        &inc.method,
+        &req.method,
         rest,
-        inc.query.as_deref(),
-        &inc.headers,
+        req.query.as_deref(),
+        &req.headers,
     );
     Outcome {
         reply: ex.reply,
@@ -93,181 +82,5 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
         latency: ex.latency,
         fault: ex.fault,
         api_label: ex.label,
-    }
-}
-
-fn licence_error(ctx: &Ctx, gate: Gate) -> Reply {
-    match gate {
-        Gate::P1 => graph_error(
-            ctx,
-            403,
-            "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-            "Neither tenant is B2C or tenant doesn't have premium license",
-        ),
-        Gate::P2 => graph_error(
-            ctx,
-            400,
-            "AadPremiumLicenseRequired",
-            "The tenant needs an AAD Premium 2 license.",
-        ),
-        Gate::Intune => graph_error(ctx, 400, "BadRequest", "Request not applicable to target tenant."),
-        Gate::None => graph_error(ctx, 500, "generalException", "unexpected licence gate"),
-    }
-}
-
-/// Runs one GET (the sync never writes) through every gate and handler.
-#[allow(clippy::too_many_arguments)]
-pub fn execute(
-    state: &SimState,
-    ctx: &Ctx,
-    tenant: &TenantRef,
-    claims: &AccessClaims,
-    method: &Method,
-    rest: &str,
-    raw_query: Option<&str>,
-    headers: &HeaderMap,
-) -> Executed {
-    let q = Query::parse(raw_query);
-    let segs: Vec<&str> = rest
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let plain = |reply: Reply, label: &str| Executed {
-        reply,
-        fault: None,
-        latency: None,
-        label: format!("graph {label}"),
-    };
-    let Some(route) = endpoints::resolve(&segs, q.expand.as_deref()) else {
-        let msg = format!(
-            "Resource not found for the segment '{}'.",
-            segs.first().copied().unwrap_or("")
-        );
-        return plain(graph_error(ctx, 400, "BadRequest", &msg), "unknown");
-    };
-    if method != Method::GET {
-        return plain(
-            graph_error(
-                ctx,
-                405,
-                "Request_BadRequest",
-                &format!(
-                    "The HTTP method '{method}' is not supported by the simulator for '{}'.",
-                    route.label
-                ),
-            ),
-            &route.label,
-        );
-    }
-    let (licences, users, throttling, tenant_id) = {
-        let t = read(tenant);
-        (t.licences(), t.layout.users, t.throttling, t.id.to_string())
-    };
-    if !satisfies(&claims.roles, route.perms) {
-        return plain(
-            errors::permission_denied(ctx, route.denial, route.perms, &claims.roles),
-            &route.label,
-        );
-    }
-    let wants_sign_in = q
-        .select
-        .as_ref()
-        .is_some_and(|s| s.iter().any(|p| p == "signInActivity"))
-        || q.filter.as_deref().is_some_and(|f| f.contains("signInActivity"));
-    let mut family = route.family;
-    if wants_sign_in && matches!(route.kind, endpoints::Kind::Users | endpoints::Kind::User(_)) {
-        if !satisfies(&claims.roles, &["AuditLog.Read.All"]) {
-            return plain(
-                graph_error(
-                    ctx,
-                    403,
-                    "Authentication_MSGraphPermissionMissing",
-                    "Calling principal does not have required MSGraph permissions AuditLog.Read.All",
-                ),
-                &route.label,
-            );
-        }
-        if !licences.has_p1() {
-            return plain(licence_error(ctx, Gate::P1), &route.label);
-        }
-        family = Family::SignInActivity;
-    }
-    let gated = match route.gate {
-        Gate::None => false,
-        Gate::P1 => !licences.has_p1(),
-        Gate::P2 => !licences.has_p2(),
-        Gate::Intune => !licences.has_intune(),
-    };
-    if gated {
-        return plain(licence_error(ctx, route.gate), &route.label);
-    }
-    let top = q.top.as_deref().and_then(|t| t.parse().ok());
-    let cost = if family == Family::Identity {
-        identity_cost(&format!("/{rest}"), q.select.is_some(), q.expand.is_some(), top)
-    } else {
-        1.0
-    };
-    let verdict = state.throttle.lock().unwrap_or_else(|e| e.into_inner()).charge(
-        throttling,
-        &tenant_id,
-        &claims.app_id,
-        family,
-        cost,
-        users,
-        Instant::now(),
-    );
-    if let Some(th) = verdict {
-        return plain(
-            errors::throttled(ctx, &th, &claims.app_id, &tenant_id),
-            &route.label,
-        );
-    }
-    let decision = write(tenant)
-        .faults
-        .decide(method.as_str(), &format!("/v1.0/{rest}"));
-    let label = format!("graph {}", route.label);
-    if let Some(FaultAction::Error(status)) = decision.action {
-        return Executed {
-            reply: errors::injected(ctx, status),
-            fault: decision.action,
-            latency: decision.latency,
-            label,
-        };
-    }
-    let eventual = headers
-        .get("consistencylevel")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
-    let self_path = format!("/v1.0/{}", segs.join("/"));
-    let mut reply = {
-        let t = read(tenant);
-        run::run(
-            state,
-            ctx,
-            &t,
-            &route,
-            &q,
-            &self_path,
-            eventual,
-            decision.delta_gone,
-        )
-    };
-    if family == Family::Identity {
-        reply = reply.header("x-ms-resource-unit", format!("{}", cost as u32));
-        let usage = state
-            .throttle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .identity_usage(&tenant_id, &claims.app_id);
-        if let Some(u) = usage {
-            reply = reply.header("x-ms-throttle-limit-percentage", format!("{u:.1}"));
-        }
-    }
-    Executed {
-        reply: reply.graph_headers(ctx),
-        fault: decision.action,
-        latency: decision.latency,
-        label,
     }
 }

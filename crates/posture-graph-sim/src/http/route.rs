@@ -2,19 +2,19 @@
 //! then fault effects (latency, dropped connection, broken JSON) and the request log.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Response};
+use http::Response;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::Notify;
 
-use super::reply::{Body, Ctx, Reply, graph_error};
+use super::exchange::{ApiRequest, Outcome};
+use super::reply::{Body, Ctx, graph_error};
 use crate::faults::FaultAction;
 use crate::ids::object_id;
 use crate::spec::RequestRecord;
-use crate::state::{SimState, TenantRef, write};
+use crate::state::{SimState, write};
 
 /// Which API a request is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,48 +34,6 @@ impl Api {
             Api::Mde => "mde",
             Api::Manage => "manage",
             Api::Admin => "admin",
-        }
-    }
-}
-
-/// A parsed incoming request, body read.
-pub struct Incoming2 {
-    pub method: Method,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Incoming2 {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-    pub fn path_and_query(&self) -> String {
-        match &self.query {
-            Some(q) => format!("{}?{q}", self.path),
-            None => self.path.clone(),
-        }
-    }
-}
-
-/// What an API handler decided.
-pub struct Outcome {
-    pub reply: Reply,
-    pub tenant: Option<TenantRef>,
-    pub latency: Option<Duration>,
-    pub fault: Option<FaultAction>,
-    pub api_label: String,
-}
-
-impl Outcome {
-    pub fn plain(reply: Reply) -> Self {
-        Outcome {
-            reply,
-            tenant: None,
-            latency: None,
-            fault: None,
-            api_label: String::new(),
         }
     }
 }
@@ -207,7 +165,7 @@ pub async fn handle(
             .into_response(&ctx);
         }
     };
-    let inc = Incoming2 {
+    let request = ApiRequest {
         method: parts.method.clone(),
         path: rest,
         query: parts.uri.query().map(str::to_string),
@@ -215,11 +173,11 @@ pub async fn handle(
         body,
     };
     let outcome = match api {
-        Some(Api::Login) => crate::identity::handle(&state, &ctx, &inc),
-        Some(Api::Graph) => crate::graph::handle(&state, &ctx, &inc),
-        Some(Api::Mde) => crate::mde::handle(&state, &ctx, &inc),
-        Some(Api::Manage) => crate::activity::handle(&state, &ctx, &inc),
-        Some(Api::Admin) => crate::admin::handle(&state, &ctx, &inc),
+        Some(Api::Login) => crate::identity::handle(&state, &ctx, &request),
+        Some(Api::Graph) => crate::graph::handle(&state, &ctx, &request),
+        Some(Api::Mde) => crate::mde::handle(&state, &ctx, &request),
+        Some(Api::Manage) => crate::activity::handle(&state, &ctx, &request),
+        Some(Api::Admin) => crate::admin::handle(&state, &ctx, &request),
         None => Outcome::plain(graph_error(
             &ctx,
             404,
@@ -230,7 +188,7 @@ pub async fn handle(
     finish(
         &state,
         &ctx,
-        &inc,
+        &request,
         api.unwrap_or(Api::Graph),
         outcome,
         drop_signal,
@@ -241,7 +199,7 @@ pub async fn handle(
 async fn finish(
     state: &SimState,
     ctx: &Ctx,
-    inc: &Incoming2,
+    request: &ApiRequest,
     api: Api,
     outcome: Outcome,
     drop_signal: Arc<Notify>,
@@ -269,10 +227,10 @@ async fn finish(
     }
     if api != Api::Admin {
         let record = RequestRecord {
-            method: inc.method.to_string(),
-            path: inc.path_and_query(),
+            method: request.method.to_string(),
+            path: request.path_and_query(),
             api: if api_label.is_empty() {
-                format!("{} {}", api.as_str(), inc.path)
+                format!("{} {}", api.as_str(), request.path)
             } else {
                 api_label
             },

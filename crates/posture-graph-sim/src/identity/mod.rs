@@ -3,57 +3,18 @@
 
 use serde_json::json;
 
+use crate::http::exchange::{ApiRequest, Outcome};
 use crate::http::reply::{Ctx, Reply};
-use crate::http::route::{Incoming2, Outcome};
 use crate::state::{SimState, read};
 
+mod error;
 mod token;
 
+use error::{err, error_reply};
 use token::token;
 
-pub(crate) struct TokenError {
-    pub(crate) status: u16,
-    pub(crate) error: &'static str,
-    pub(crate) code: u32,
-    pub(crate) message: String,
-}
-
-pub(crate) fn err(status: u16, error: &'static str, code: u32, message: impl Into<String>) -> TokenError {
-    TokenError {
-        status,
-        error,
-        code,
-        message: message.into(),
-    }
-}
-
-fn error_reply(ctx: &Ctx, e: TokenError) -> Reply {
-    let ts = ctx.now.format("%Y-%m-%d %H:%M:%SZ").to_string();
-    let trace = uuid::Uuid::new_v4().to_string();
-    let correlation = ctx
-        .client_request_id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let description = format!(
-        "AADSTS{}: {}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {}",
-        e.code,
-        e.message,
-        ctx.now.format("%Y-%m-%d %H:%M:%S%.3fZ")
-    );
-    Reply::json(
-        e.status,
-        &json!({
-            "error": e.error, "error_description": description, "error_codes": [e.code], "timestamp": ts,
-            "trace_id": trace, "correlation_id": correlation,
-            "error_uri": format!("https://login.microsoftonline.com/error?code={}", e.code),
-        }),
-    )
-    .header("x-ms-request-id", trace)
-    .header("Cache-Control", "no-store, no-cache")
-}
-
-pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
-    let segs: Vec<&str> = inc.path.trim_matches('/').split('/').collect();
+pub fn handle(state: &SimState, ctx: &Ctx, req: &ApiRequest) -> Outcome {
+    let segs: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     match segs.as_slice() {
         ["common", "discovery", "instance"] | ["common", "discovery", "v2.0", "instance"] => {
             Outcome::plain(instance_discovery(ctx))
@@ -67,7 +28,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
             Outcome::plain(Reply::json(200, &json!({ "keys": keys })))
         }
         [tenant, "oauth2", "v2.0", "token"] | [tenant, "oauth2", "token"] => {
-            if inc.method != http::Method::POST {
+            if req.method != http::Method::POST {
                 return Outcome::plain(error_reply(
                     ctx,
                     err(
@@ -79,7 +40,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, inc: &Incoming2) -> Outcome {
                 ));
             }
             let tenant_ref = state.tenant(tenant);
-            let reply = match token(state, ctx, inc, tenant) {
+            let reply = match token(state, ctx, req, tenant) {
                 Ok(v) => Reply::json(200, &v).header("Cache-Control", "no-store, no-cache"),
                 Err(e) => error_reply(ctx, e),
             };

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::{TokenError, err};
+use super::error::{TokenError, err};
+use crate::http::exchange::ApiRequest;
 use crate::http::reply::Ctx;
-use crate::http::route::Incoming2;
 use crate::ids;
 use crate::permissions::Resource;
 use crate::state::{AccessClaims, SimState, read};
@@ -39,10 +39,10 @@ fn scope_resource(scope: &str) -> Option<Resource> {
 pub(super) fn token(
     state: &SimState,
     ctx: &Ctx,
-    inc: &Incoming2,
+    req: &ApiRequest,
     tenant_key: &str,
 ) -> Result<Value, TokenError> {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&inc.body).into_owned().collect();
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&req.body).into_owned().collect();
     if ["common", "consumers", "organizations"].contains(&tenant_key.to_ascii_lowercase().as_str()) {
         return Err(err(
             400,
@@ -78,7 +78,7 @@ pub(super) fn token(
         ));
     }
     // HTTP Basic client authentication (RFC 6749 §2.3.1) or form fields.
-    let basic = inc
+    let basic = req
         .header("authorization")
         .and_then(|h| h.strip_prefix("Basic "))
         .and_then(|b| {
