@@ -53,12 +53,7 @@ CREATE TABLE outbox (
 
 /// The migration that adds a service's outbox table, at `version` of that service's list.
 pub const fn migration(version: i64) -> Migration {
-    Migration {
-        version,
-        description: "outbox of events to announce",
-        postgres: TABLE_POSTGRES,
-        sqlite: TABLE_SQLITE,
-    }
+    Migration::per_engine(version, "outbox of events to announce", TABLE_POSTGRES, TABLE_SQLITE)
 }
 
 /// An event to stage: where it goes, its message id and its encoded payload.

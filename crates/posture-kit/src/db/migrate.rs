@@ -14,12 +14,44 @@ use super::{Db, DbError, check_schema};
 
 /// One step of a service's schema. Versions are unique and increasing; an applied migration must
 /// never change (its checksum is verified), so fixes go into a new version.
+///
+/// The convention every service follows: its list is `MIGRATIONS` in its store's `migrations.rs`;
+/// a step is [`Migration::portable`] (one script both engines run, which most are: instants as
+/// BIGINT microseconds, JSON as text) unless the engines need different SQL (triggers, column
+/// types), where it is [`Migration::per_engine`].
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
     pub version: i64,
     pub description: &'static str,
     pub postgres: &'static str,
     pub sqlite: &'static str,
+}
+
+impl Migration {
+    /// A step whose one script runs on both engines.
+    pub const fn portable(version: i64, description: &'static str, sql: &'static str) -> Self {
+        Self {
+            version,
+            description,
+            postgres: sql,
+            sqlite: sql,
+        }
+    }
+
+    /// A step that needs a script per engine.
+    pub const fn per_engine(
+        version: i64,
+        description: &'static str,
+        postgres: &'static str,
+        sqlite: &'static str,
+    ) -> Self {
+        Self {
+            version,
+            description,
+            postgres,
+            sqlite,
+        }
+    }
 }
 
 /// What one `migrate` call did.
