@@ -53,7 +53,12 @@ CREATE TABLE outbox (
 
 /// The migration that adds a service's outbox table, at `version` of that service's list.
 pub const fn migration(version: i64) -> Migration {
-    Migration::per_engine(version, "outbox of events to announce", TABLE_POSTGRES, TABLE_SQLITE)
+    Migration::per_engine(
+        version,
+        "outbox of events to announce",
+        TABLE_POSTGRES,
+        TABLE_SQLITE,
+    )
 }
 
 /// An event to stage: where it goes, its message id and its encoded payload.

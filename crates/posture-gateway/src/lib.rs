@@ -4,7 +4,6 @@
 //! (vault, token broker) are never mounted here.
 
 pub mod auth;
-mod convert;
 pub mod edge;
 pub mod forward;
 pub mod keys;
@@ -23,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use auth::{AccessRole, Principal, TenantScope};
-pub use forward::{API_KEY_ID_HEADER, PRINCIPAL_HEADER, Upstreams};
+pub use forward::{API_KEY_ID_HEADER, Upstreams};
 pub use keys::{ApiKeyRecord, ApiKeyStore, IssuedApiKey, NewApiKey, bootstrap_admin_key, issue_key};
 
 use auth::{Gate, Guarded};

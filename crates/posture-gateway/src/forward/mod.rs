@@ -24,10 +24,6 @@ use crate::edge::{EdgeRequest, Touches};
 
 /// Metadata naming the API key a forwarded call was made with.
 pub const API_KEY_ID_HEADER: &str = "x-posture-api-key-id";
-/// Metadata with the key's display name, the principal backends record in audit fields
-/// (`created_by`, `saved_by`, `requested_by`). Metadata values are ASCII, so bytes outside
-/// printable ASCII (and `%`) are percent-encoded.
-pub const PRINCIPAL_HEADER: &str = "x-posture-principal";
 /// Incoming metadata passed on unchanged: trace context and the caller's deadline.
 const PASSED_ON: [&str; 3] = ["traceparent", "tracestate", "grpc-timeout"];
 
@@ -138,23 +134,8 @@ pub(crate) fn outgoing<T>(incoming: &MetadataMap, principal: &Principal, message
     if let Ok(id) = MetadataValue::try_from(principal.api_key_id.to_string()) {
         metadata.insert(API_KEY_ID_HEADER, id);
     }
-    if let Ok(name) = MetadataValue::try_from(principal_header_value(&principal.name)) {
-        metadata.insert(PRINCIPAL_HEADER, name);
-    }
+    posture_kit::grpc::set_principal(metadata, &principal.name);
     request
-}
-
-/// `name` as a metadata value: printable ASCII as is, every other byte as `%XX`.
-fn principal_header_value(name: &str) -> String {
-    let mut value = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if (0x20..0x7f).contains(&byte) && byte != b'%' {
-            value.push(char::from(byte));
-        } else {
-            value.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    value
 }
 
 /// What a backend's failure means to the caller. Statuses the backend chose pass through; a
@@ -180,16 +161,4 @@ pub(crate) fn upstream_status(role: ServiceRole, status: Status) -> Status {
 /// Relays a backend stream, mapping its errors like unary ones.
 pub(crate) fn relay<T: Send + 'static>(role: ServiceRole, stream: tonic::Streaming<T>) -> ForwardedStream<T> {
     Box::pin(stream.map(move |item| item.map_err(|status| upstream_status(role, status))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn principal_names_travel_as_ascii_metadata() {
-        assert_eq!(principal_header_value("ci pipeline"), "ci pipeline");
-        assert_eq!(principal_header_value("Müller 100%"), "M%C3%BCller 100%25");
-        assert_eq!(principal_header_value("a\nb"), "a%0Ab");
-    }
 }

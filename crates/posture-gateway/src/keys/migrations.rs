@@ -5,10 +5,10 @@ use posture_kit::db::Migration;
 
 pub const SCHEMA: &str = "gateway";
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "api keys",
-    postgres: "
+pub const MIGRATIONS: &[Migration] = &[Migration::per_engine(
+    1,
+    "api keys",
+    "
         CREATE TABLE api_keys (
             api_key_id   UUID PRIMARY KEY,
             display_name TEXT NOT NULL,
@@ -26,7 +26,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         CREATE UNIQUE INDEX api_keys_unrevoked_name ON api_keys (display_name) WHERE revoked_at IS NULL;
         CREATE INDEX api_keys_newest_first ON api_keys (created_at DESC, api_key_id DESC);
     ",
-    sqlite: "
+    "
         CREATE TABLE api_keys (
             api_key_id   BLOB PRIMARY KEY,
             display_name TEXT NOT NULL,
@@ -44,4 +44,4 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         CREATE UNIQUE INDEX api_keys_unrevoked_name ON api_keys (display_name) WHERE revoked_at IS NULL;
         CREATE INDEX api_keys_newest_first ON api_keys (created_at DESC, api_key_id DESC);
     ",
-}];
+)];

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use posture_kit::ServiceError;
 use posture_kit::clock::Clock;
 use posture_kit::error::{page_size, require_max_len, require_non_empty};
-use posture_kit::ids::{ApiKeyId, PageToken};
+use posture_kit::ids::ApiKeyId;
 use posture_proto::v1;
 use posture_proto::v1::api_key_service_server::ApiKeyService;
 use secrecy::ExposeSecret;
@@ -16,7 +16,8 @@ use tonic::{Request, Response, Status};
 
 use super::{ApiKeyRecord, ApiKeyStore, NewApiKey, StoreError, issue_key};
 use crate::auth::{AccessRole, TenantScope, principal_of};
-use crate::convert::{from_timestamp, timestamp};
+use posture_kit::paging::Keyset;
+use posture_kit::time::{from_timestamp, timestamp};
 
 const MAX_DISPLAY_NAME: usize = 200;
 
@@ -60,22 +61,19 @@ pub(crate) fn api_key_message(record: &ApiKeyRecord) -> v1::ApiKey {
     }
 }
 
-fn encode_cursor(record: &ApiKeyRecord) -> String {
-    PageToken::Cursor(format!("{}|{}", record.created_at.to_rfc3339(), record.id)).encode()
+/// API keys, newest first; a page resumes after the last key's creation time and id.
+fn listing(include_revoked: bool) -> Keyset {
+    Keyset::new("api-keys", if include_revoked { "all" } else { "unrevoked" })
 }
 
-fn decode_cursor(token: &str) -> Result<Option<(DateTime<Utc>, ApiKeyId)>, ServiceError> {
+fn resume_after(keyset: &Keyset, token: &str) -> Result<Option<(DateTime<Utc>, ApiKeyId)>, ServiceError> {
     let invalid = || ServiceError::invalid("page_token", "is not a page token returned by this API");
-    match PageToken::decode(token)? {
-        None => Ok(None),
-        Some(PageToken::Cursor(cursor)) => {
-            let (at, id) = cursor.split_once('|').ok_or_else(invalid)?;
-            let at = DateTime::parse_from_rfc3339(at).map_err(|_| invalid())?;
-            let id = id.parse::<ApiKeyId>().map_err(|_| invalid())?;
-            Ok(Some((at.with_timezone(&Utc), id)))
-        }
-        Some(PageToken::Offset(_)) => Err(invalid()),
-    }
+    let Some(position) = keyset.resume(token)? else {
+        return Ok(None);
+    };
+    let at = DateTime::parse_from_rfc3339(position.text(0)?).map_err(|_| invalid())?;
+    let id = position.text(1)?.parse::<ApiKeyId>().map_err(|_| invalid())?;
+    Ok(Some((at.with_timezone(&Utc), id)))
 }
 
 #[tonic::async_trait]
@@ -132,19 +130,17 @@ impl ApiKeyService for ApiKeyApi {
         let caller = principal_of(&request)?;
         let input = request.get_ref();
         let limit = page_size(input.page_size, 50, 500)?;
-        let after = decode_cursor(&input.page_token)?;
+        let keyset = listing(input.include_revoked);
+        let after = resume_after(&keyset, &input.page_token)?;
         // One row more than asked says whether another page exists.
-        let rows = self
+        let mut page: Vec<ApiKeyRecord> = self
             .store
             .list(input.include_revoked, self.clock.now(), after, limit + 1)
             .await
             .map_err(ServiceError::from)?;
-        let more = rows.len() > limit as usize;
-        let page: Vec<ApiKeyRecord> = rows.into_iter().take(limit as usize).collect();
-        let next_page_token = match page.last() {
-            Some(last) if more => encode_cursor(last),
-            _ => String::new(),
-        };
+        let next_page_token = keyset.page(&mut page, limit as usize, |last| {
+            [last.created_at.to_rfc3339(), last.id.to_string()]
+        });
         // Filtering after paging keeps tokens valid; a scoped caller may see short pages.
         let api_keys = page
             .iter()

@@ -1,26 +1,17 @@
 //! [`ApiKeyStore`]: API key rows in the `gateway` schema, on PostgreSQL or SQLite. The SQL text is
 //! shared (both accept `$n` parameters); only the pool type differs, so each query is written once
-//! and run through [`on_db!`].
+//! and run through [`on_backend!`].
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use posture_kit::db::Db;
+use posture_kit::db::{Db, SqlFailure};
 use posture_kit::ids::{ApiKeyId, TenantId};
+use posture_kit::on_backend;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
 
 use crate::auth::{AccessRole, TenantScope};
-
-/// Runs the same query-building expression against whichever pool `db` holds.
-macro_rules! on_db {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            Db::Postgres($pool) => $body,
-            Db::Sqlite($pool) => $body,
-        }
-    };
-}
 
 /// A key's metadata as stored (never the key).
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +87,7 @@ impl ApiKeyStore {
     /// so what is returned equals what is read back.
     pub async fn insert(&self, record: &ApiKeyRecord, key_hash: &[u8; 32]) -> Result<(), StoreError> {
         let (all_tenants, tenant_ids) = scope_columns(&record.scope);
-        let result = on_db!(&self.db, |pool| {
+        let result = on_backend!(&self.db, |pool| {
             sqlx::query(INSERT)
                 .bind(record.id.as_uuid())
                 .bind(&record.display_name)
@@ -114,7 +105,7 @@ impl ApiKeyStore {
         });
         match result {
             Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            Err(error) if SqlFailure::of(&error) == SqlFailure::UniqueViolation => {
                 Err(StoreError::DuplicateName(record.display_name.clone()))
             }
             Err(source) => Err(StoreError::Query {
@@ -126,7 +117,7 @@ impl ApiKeyStore {
 
     pub async fn get(&self, id: &ApiKeyId) -> Result<Option<StoredKey>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE api_key_id = $1");
-        on_db!(&self.db, |pool| {
+        on_backend!(&self.db, |pool| {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(id.as_uuid())
                 .fetch_optional(pool)
@@ -151,7 +142,7 @@ impl ApiKeyStore {
              ORDER BY created_at DESC, api_key_id DESC LIMIT $6"
         );
         let (cursor_at, cursor_id) = after.map_or((now, Uuid::nil()), |(at, id)| (at, id.as_uuid()));
-        on_db!(&self.db, |pool| {
+        on_backend!(&self.db, |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(include_revoked)
                 .bind(now)
@@ -177,7 +168,7 @@ impl ApiKeyStore {
         let sql = format!(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE api_key_id = $1 RETURNING {COLUMNS}"
         );
-        on_db!(&self.db, |pool| {
+        on_backend!(&self.db, |pool| {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(id.as_uuid())
                 .bind(now.trunc_subsecs(6))
@@ -191,7 +182,7 @@ impl ApiKeyStore {
     }
 
     pub async fn touch(&self, id: &ApiKeyId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        on_db!(&self.db, |pool| {
+        on_backend!(&self.db, |pool| {
             sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE api_key_id = $1")
                 .bind(id.as_uuid())
                 .bind(now.trunc_subsecs(6))
@@ -206,7 +197,7 @@ impl ApiKeyStore {
     pub async fn has_active_admin(&self, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let sql = "SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL \
                    AND (expires_at IS NULL OR expires_at > $1)";
-        let count: i64 = on_db!(&self.db, |pool| {
+        let count: i64 = on_backend!(&self.db, |pool| {
             sqlx::query_scalar(sql)
                 .bind(now)
                 .fetch_one(pool)

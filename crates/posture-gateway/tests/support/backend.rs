@@ -50,7 +50,7 @@ impl Backend {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned)
         };
-        let principal = text("x-posture-principal");
+        let principal = text(posture_kit::grpc::PRINCIPAL_METADATA);
         let call = SeenCall {
             principal,
             api_key_id: text("x-posture-api-key-id"),

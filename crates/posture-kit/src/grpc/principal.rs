@@ -94,6 +94,19 @@ mod tests {
     }
 
     #[test]
+    fn names_travel_as_printable_ascii_with_percent_escapes() {
+        let encoded = |name: &str| {
+            principal_value(name)
+                .to_str()
+                .map(str::to_owned)
+                .unwrap_or_default()
+        };
+        assert_eq!(encoded("ci pipeline"), "ci pipeline");
+        assert_eq!(encoded("Müller 100%"), "M%C3%BCller 100%25");
+        assert_eq!(encoded("a\nb"), "a%0Ab");
+    }
+
+    #[test]
     fn a_missing_or_blank_principal_is_anonymous() {
         assert_eq!(principal(&MetadataMap::new()), UNKNOWN_PRINCIPAL);
         assert_eq!(principal(&with("   ")), UNKNOWN_PRINCIPAL);
