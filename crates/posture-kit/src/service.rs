@@ -32,6 +32,16 @@ impl ServiceRole {
         Self::ALL.to_vec()
     }
 
+    /// Role names joined with `, ` for messages and docs, e.g. `ServiceRole::list(&ServiceRole::ALL)`,
+    /// so a message naming the roles cannot fall behind the enum.
+    pub fn list(roles: &[ServiceRole]) -> String {
+        roles
+            .iter()
+            .map(|role| role.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ServiceRole::Credentials => "credentials",
@@ -70,9 +80,7 @@ impl fmt::Display for ServiceRole {
 
 /// A role name that is not one of [`ServiceRole::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown service role `{name}` (expected one of: credentials, tokens, sync, scheduler, assessment, gateway)"
-)]
+#[error("unknown service role `{name}` (expected one of: {})", ServiceRole::list(&ServiceRole::ALL))]
 pub struct UnknownServiceRole {
     pub name: String,
 }
@@ -151,6 +159,20 @@ mod tests {
             .to_string();
         assert!(err.contains("`tokenz`"), "{err}");
         assert!(err.contains("credentials, tokens"), "{err}");
+    }
+
+    #[test]
+    fn role_list_joins_names_in_the_given_order() {
+        assert_eq!(
+            ServiceRole::list(&[ServiceRole::Sync, ServiceRole::Tokens]),
+            "sync, tokens"
+        );
+        assert_eq!(ServiceRole::list(&[]), "");
+        let all = ServiceRole::list(&ServiceRole::ALL);
+        assert!(
+            all.starts_with("credentials, tokens, ") && all.ends_with(", gateway"),
+            "{all}"
+        );
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 mod client;
 mod cmd;
-mod cmd_sim;
 mod demo;
 mod server;
 
@@ -32,7 +31,7 @@ enum Command {
     /// Everything in one process against the built-in simulator: connect demo tenants and show their health.
     Demo(demo::DemoArgs),
     /// Serve a synthetic Microsoft cloud (identity platform, Graph, Defender, Management Activity).
-    Sim(cmd_sim::SimArgs),
+    Sim(cmd::sim::SimArgs),
     /// Run the given roles in this process (distributed mode: one process per role).
     Run(cmd::serve::RunArgs),
     /// Run every role in one process (SQLite and the in-process bus unless configured otherwise).
@@ -108,7 +107,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Demo(args) => demo::run(args).await,
-        Command::Sim(args) => cmd_sim::run(args).await.map(|()| 0),
+        Command::Sim(args) => cmd::sim::run(args).await.map(|()| 0),
         Command::Run(args) => cmd::serve::run(args).await,
         Command::Standalone(args) => cmd::serve::standalone(args).await,
         Command::Config { config } => {

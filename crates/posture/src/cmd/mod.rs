@@ -1,7 +1,9 @@
-//! Server-side commands: run roles, run everything, inspect configuration, bootstrap API keys.
+//! Server-side commands: run roles, run everything, inspect configuration, bootstrap API keys,
+//! serve the Microsoft cloud simulator.
 
 pub mod keys;
 pub mod serve;
+pub mod sim;
 
 use std::path::PathBuf;
 

@@ -17,6 +17,7 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(20);
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Roles to run, comma-separated or repeated: credentials, tokens, sync, scheduler, assessment, gateway.
+    // clap needs the help as a literal; a test checks it names exactly `ServiceRole::ALL`.
     #[arg(long = "service", value_delimiter = ',', required = true)]
     pub services: Vec<ServiceRole>,
     #[command(flatten)]
@@ -71,4 +72,26 @@ async fn serve(config: posture_kit::PostureConfig, strict: bool) -> anyhow::Resu
         eprintln!("shutdown: did not drain in time: {}", report.timed_out.join(", "));
     }
     served.map(|()| 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_help_names_every_role_in_order() {
+        let command = RunArgs::augment_args(clap::Command::new("run"));
+        let help = command
+            .get_arguments()
+            .find(|arg| arg.get_id() == "services")
+            .and_then(|arg| arg.get_help())
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        // clap drops the doc comment's final period.
+        let expected = format!(": {}", ServiceRole::list(&ServiceRole::ALL));
+        assert!(
+            help.trim_end_matches('.').ends_with(&expected),
+            "{help:?} should end with {expected:?}"
+        );
+    }
 }

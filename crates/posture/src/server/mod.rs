@@ -62,7 +62,8 @@ pub async fn start(
             roles.push(*role);
         } else if strict {
             anyhow::bail!(
-                "the {role} role is not part of this build yet; available roles: credentials, tokens, sync, scheduler, assessment, gateway"
+                "the {role} role is not part of this build yet; available roles: {}",
+                ServiceRole::list(&AVAILABLE_ROLES)
             );
         } else {
             tracing::warn!(%role, "role not part of this build yet; skipped");

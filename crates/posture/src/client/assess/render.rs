@@ -1,0 +1,302 @@
+//! Terminal rendering of assessments: the header with a score per framework, the control results
+//! table, findings with their failing objects, and the assessment settings.
+
+use std::fmt::Write as _;
+
+use posture_proto::v1::{
+    Assessment, AssessmentSettings, AssessmentState, ControlResult, Finding, ResultCounts, Severity,
+};
+
+use crate::client::health::reason_text;
+use crate::client::output::Table;
+use crate::client::progress::{shorten, ts_opt};
+
+/// Evidence lines printed per finding in a table; the JSON output carries all of them.
+const EVIDENCE_SHOWN: usize = 10;
+
+pub(super) fn settings_text(s: &AssessmentSettings) -> String {
+    let mut out = String::new();
+    let accounts = if s.emergency_access_accounts.is_empty() {
+        "none declared".to_owned()
+    } else {
+        s.emergency_access_accounts.join(", ")
+    };
+    let _ = writeln!(out, "Emergency-access accounts: {accounts}");
+    let mut table = Table::new(vec!["PARAMETER", "VALUE", "SOURCE"]);
+    let mut names: Vec<&String> = s.effective_parameters.keys().collect();
+    names.sort();
+    for name in names {
+        let source = if s.parameters.contains_key(name) {
+            "override"
+        } else {
+            "default"
+        };
+        table.row(vec![
+            name.clone(),
+            s.effective_parameters[name].to_string(),
+            source.into(),
+        ]);
+    }
+    out.push_str(&table.render());
+    if s.updated_at.is_some() {
+        let _ = writeln!(out, "Saved {} by {}", ts_opt(s.updated_at.as_ref()), s.updated_by);
+    }
+    out
+}
+
+pub(super) fn result_label(result: i32) -> &'static str {
+    match ControlResult::try_from(result).unwrap_or(ControlResult::Unspecified) {
+        ControlResult::Unspecified => "unknown",
+        ControlResult::Pass => "pass",
+        ControlResult::Fail => "fail",
+        ControlResult::Warning => "warning",
+        ControlResult::NotApplicable => "n/a",
+        ControlResult::Error => "error",
+    }
+}
+
+pub(super) fn severity_label(severity: i32) -> &'static str {
+    match Severity::try_from(severity).unwrap_or(Severity::Unspecified) {
+        Severity::Unspecified => "-",
+        Severity::Informational => "info",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+pub(super) fn state_label(state: i32) -> &'static str {
+    match AssessmentState::try_from(state).unwrap_or(AssessmentState::Unspecified) {
+        AssessmentState::Unspecified => "unknown",
+        AssessmentState::Pending => "pending",
+        AssessmentState::Running => "running",
+        AssessmentState::Succeeded => "succeeded",
+        AssessmentState::Failed => "failed",
+    }
+}
+
+/// `fail (accepted)` when exceptions cover it: the live result stays visible.
+fn status_text(f: &Finding) -> String {
+    let label = result_label(f.result);
+    if f.accepted {
+        format!("{label} (accepted)")
+    } else {
+        label.to_owned()
+    }
+}
+
+fn counts_text(c: &ResultCounts) -> String {
+    format!(
+        "{} passed, {} failed, {} warning, {} n/a, {} error, {} accepted",
+        c.passed, c.failed, c.warning, c.not_applicable, c.error, c.accepted
+    )
+}
+
+/// The assessment's header: id, when, what it judged, counts, and a score line per framework.
+pub fn assessment_text(a: &Assessment) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Assessment {} ({}), completed {}, pack {}, sync run {}",
+        a.assessment_id,
+        state_label(a.state),
+        ts_opt(a.completed_at.as_ref()),
+        a.pack_version,
+        a.sync_run_id
+    );
+    let _ = writeln!(out, "Controls: {}", counts_text(&a.counts.unwrap_or_default()));
+    if let Some(error) = &a.error {
+        let _ = writeln!(out, "Error: {}", reason_text(Some(error)));
+    }
+    if !a.scores.is_empty() {
+        let mut table = Table::new(vec!["FRAMEWORK", "SCORE", "PASS", "FAIL", "WARN", "N/A", "ERROR"]);
+        for s in &a.scores {
+            let c = s.counts.unwrap_or_default();
+            table.row(vec![
+                s.framework.clone(),
+                score_text(s.score),
+                c.passed.to_string(),
+                c.failed.to_string(),
+                c.warning.to_string(),
+                c.not_applicable.to_string(),
+                c.error.to_string(),
+            ]);
+        }
+        out.push('\n');
+        out.push_str(&table.render());
+    }
+    out
+}
+
+/// A score outside 0..=100 (or NaN) from the server is shown as `-`, not as a made-up number.
+fn score_text(score: f64) -> String {
+    if (0.0..=100.0).contains(&score) {
+        format!("{score:.1}%")
+    } else {
+        "-".into()
+    }
+}
+
+pub fn controls_table(findings: &[Finding]) -> String {
+    let mut table = Table::new(vec!["CONTROL", "SEVERITY", "STATUS", "TITLE", "REASON"]);
+    for f in findings {
+        table.row(vec![
+            f.control_id.clone(),
+            severity_label(f.severity).into(),
+            status_text(f),
+            shorten(&f.title, 50),
+            shorten(&f.reason, 60),
+        ]);
+    }
+    table.render()
+}
+
+/// The findings table, then each finding's failing objects (the first few; JSON has all).
+pub(super) fn findings_text(findings: &[Finding]) -> String {
+    let mut out = controls_table(findings);
+    for f in findings.iter().filter(|f| !f.evidence.is_empty()) {
+        let _ = writeln!(
+            out,
+            "\n{} — {} failing object(s):",
+            f.control_id, f.evidence_total
+        );
+        for e in f.evidence.iter().take(EVIDENCE_SHOWN) {
+            let (kind, id, name) = e.object.as_ref().map_or(("", "", ""), |o| {
+                (
+                    o.entity_kind.as_str(),
+                    o.object_id.as_str(),
+                    o.display_name.as_str(),
+                )
+            });
+            let mut line = format!("  {kind}/{id}");
+            if !name.is_empty() {
+                let _ = write!(line, " ({name})");
+            }
+            if !e.detail.is_empty() {
+                let _ = write!(line, ": {}", e.detail);
+            }
+            if e.accepted {
+                line.push_str(" [accepted]");
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        let total = usize::try_from(f.evidence_total)
+            .unwrap_or(usize::MAX)
+            .max(f.evidence.len());
+        if total > EVIDENCE_SHOWN.min(f.evidence.len()) {
+            let shown = EVIDENCE_SHOWN.min(f.evidence.len());
+            let _ = writeln!(out, "  … and {} more (see --output json)", total - shown);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::assess::json::{assessment_json, finding_json};
+    use posture_proto::v1::{EvidenceObject, FrameworkScore, ObjectRef};
+
+    fn finding(control: &str, result: ControlResult, accepted: bool) -> Finding {
+        Finding {
+            control_id: control.into(),
+            title: "MFA is required for every user".into(),
+            severity: Severity::High as i32,
+            result: result as i32,
+            reason: "2 users are excluded".into(),
+            accepted,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn accepted_findings_keep_their_live_status_with_a_marker() {
+        let table = controls_table(&[
+            finding("MS.AAD.3.2v2", ControlResult::Fail, true),
+            finding("MS.AAD.1.1v1", ControlResult::Pass, false),
+        ]);
+        let lines: Vec<_> = table.lines().collect();
+        assert!(lines[0].starts_with("CONTROL"), "{table}");
+        assert!(
+            lines[1].starts_with("MS.AAD.3.2v2  high") && lines[1].contains("fail (accepted)"),
+            "{table}"
+        );
+        assert!(
+            lines[2].contains("pass") && !lines[2].contains("accepted"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn assessment_header_shows_counts_and_a_score_per_framework() {
+        let a = Assessment {
+            assessment_id: "a1".into(),
+            state: AssessmentState::Succeeded as i32,
+            counts: Some(ResultCounts {
+                passed: 8,
+                failed: 2,
+                ..Default::default()
+            }),
+            scores: vec![
+                FrameworkScore {
+                    framework: "cis-m365".into(),
+                    score: 80.0,
+                    counts: None,
+                },
+                FrameworkScore {
+                    framework: "cisa-scuba".into(),
+                    score: f64::NAN,
+                    counts: None,
+                },
+            ],
+            ..Default::default()
+        };
+        let text = assessment_text(&a);
+        assert!(text.contains("Controls: 8 passed, 2 failed"), "{text}");
+        assert!(text.contains("cis-m365    80.0%"), "{text}");
+        assert!(text.contains("cisa-scuba  -"), "{text}");
+        assert_eq!(assessment_json(&a)["scores"][1]["score"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn findings_list_evidence_refs_and_say_how_many_are_not_shown() {
+        let mut f = finding("MS.AAD.3.2v2", ControlResult::Fail, false);
+        f.evidence = (0..12)
+            .map(|i| EvidenceObject {
+                object: Some(ObjectRef {
+                    entity_kind: "users".into(),
+                    object_id: format!("u{i}"),
+                    display_name: if i == 0 { "Adele".into() } else { String::new() },
+                }),
+                detail: "excluded from the MFA policy".into(),
+                accepted: i == 1,
+            })
+            .collect();
+        f.evidence_total = 40;
+        let text = findings_text(&[f.clone()]);
+        assert!(text.contains("MS.AAD.3.2v2 — 40 failing object(s):"), "{text}");
+        assert!(
+            text.contains("  users/u0 (Adele): excluded from the MFA policy\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  users/u1: excluded from the MFA policy [accepted]\n"),
+            "{text}"
+        );
+        assert!(!text.contains("users/u10"), "{text}");
+        assert!(text.contains("… and 30 more"), "{text}");
+        let value = finding_json(&f, true);
+        assert_eq!(value["evidence"].as_array().map(Vec::len), Some(12));
+        assert_eq!(value["evidence"][1]["accepted"], true);
+        assert_eq!(value["result"], "fail");
+        assert!(finding_json(&f, false).get("evidence").is_none());
+    }
+
+    #[test]
+    fn unknown_enum_values_from_the_server_render_as_unknown() {
+        assert_eq!(result_label(42), "unknown");
+        assert_eq!(severity_label(-1), "-");
+        assert_eq!(state_label(9), "unknown");
+    }
+}
