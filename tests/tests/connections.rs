@@ -14,7 +14,7 @@ use posture_proto::v1::{
     GetConnectionRequest, Role, TenantScope, TestConnectionRequest, UpdateCredentialsRequest,
 };
 use posture_tests::scenario::{endpoints, secret_credential};
-use posture_tests::{Deployment, GatewayClients, Mode, authed};
+use posture_tests::{Deployment, GatewayClients, Mode, authed, both_modes};
 use tonic::Code;
 
 /// Permissions the third tenant's admin did not consent to; nothing else granted covers them
@@ -270,12 +270,7 @@ async fn connection_lifecycle(mode: Mode) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn standalone_connects_tests_rotates_and_never_leaks_secrets() -> anyhow::Result<()> {
-    connection_lifecycle(Mode::Standalone).await
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn distributed_connects_tests_rotates_and_never_leaks_secrets() -> anyhow::Result<()> {
-    connection_lifecycle(Mode::Distributed).await
-}
+both_modes!(
+    connects_tests_rotates_and_never_leaks_secrets,
+    connection_lifecycle
+);
