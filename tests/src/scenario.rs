@@ -16,30 +16,8 @@ use crate::GatewayClients;
 /// How long a run or an assessment may take before a test gives up (only to avoid hanging).
 const PATIENCE: Duration = Duration::from_secs(240);
 
-/// The simulator's endpoints as a custom cloud.
-pub fn endpoints(sim: &Simulator) -> pb::CloudEndpoints {
-    let base = sim.base_url();
-    let at = |p: &str| format!("{}{p}", base.as_str());
-    pb::CloudEndpoints {
-        authority_url: at("login"),
-        graph_url: at("graph"),
-        defender_url: at("mde"),
-        management_activity_url: at("manage"),
-    }
-}
-
-/// The tenant's app secret as a credential.
-pub fn secret_credential(secret: &str, tenant: &TenantInfo) -> pb::Credential {
-    pb::Credential {
-        kind: Some(pb::credential::Kind::ClientSecret(pb::ClientSecretCredential {
-            secret_value: secret.to_owned(),
-            expires_at: Some(prost_types::Timestamp {
-                seconds: tenant.secret_expires_at.timestamp(),
-                nanos: 0,
-            }),
-        })),
-    }
-}
+/// The connection of a simulator tenant, as the in-process test worlds build it.
+pub use posture_testkit::{connection_request, endpoints, secret_credential};
 
 /// Connects a simulator tenant through the gateway with its own secret.
 pub async fn connect_tenant(
@@ -49,14 +27,7 @@ pub async fn connect_tenant(
 ) -> anyhow::Result<()> {
     clients
         .connections
-        .create_connection(pb::CreateConnectionRequest {
-            tenant_id: tenant.tenant_id.to_string(),
-            display_name: tenant.display_name.clone(),
-            client_id: tenant.client_id.to_string(),
-            cloud: pb::Cloud::Custom as i32,
-            endpoints: Some(endpoints(sim)),
-            credential: Some(secret_credential(tenant.client_secret.expose(), tenant)),
-        })
+        .create_connection(connection_request(sim, tenant))
         .await
         .context("creating the connection")?;
     Ok(())
