@@ -30,6 +30,7 @@ use crate::connection::connection_request;
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
 /// What to start besides credentials and tokens.
+#[derive(Default)]
 pub struct WorldBuilder {
     bus: Option<Arc<dyn Bus>>,
     sim: SimConfig,
@@ -59,17 +60,6 @@ pub struct SyncProcess {
     pub channel: Channel,
     pub shutdown: CancellationToken,
     pub tasks: TaskTracker,
-}
-
-impl Default for WorldBuilder {
-    fn default() -> Self {
-        Self {
-            bus: None,
-            sim: SimConfig::default(),
-            sync: None,
-            assessment: None,
-        }
-    }
 }
 
 impl WorldBuilder {
