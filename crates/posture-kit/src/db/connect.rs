@@ -72,12 +72,10 @@ impl Db {
             } else {
                 pool = pool.max_connections(max_connections.max(1));
                 let file = schema_file(options.get_filename(), schema);
-                if let Some(dir) = file.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
-                        path: dir.display().to_string(),
-                        source,
-                    })?;
-                }
+                create_private(&file).map_err(|(path, source)| DbError::CreateDir {
+                    path: path.display().to_string(),
+                    source,
+                })?;
                 options.filename(file)
             };
             // Switching a new file to WAL takes an exclusive lock that SQLite may refuse at once,
@@ -115,6 +113,32 @@ fn is_busy(error: &sqlx::Error) -> bool {
 }
 
 /// `data/posture.db` + `sync` → `data/posture-sync.db`.
+/// Creates the database file's missing folders (0700) and the file itself (0600) before SQLite
+/// opens it: the store holds sealed secrets and audit trails, which no other local user should
+/// read. SQLite gives its `-wal` and `-shm` files the main file's mode. Existing folders and files
+/// keep the mode their owner gave them.
+fn create_private(file: &Path) -> Result<(), (PathBuf, std::io::Error)> {
+    if let Some(dir) = file
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+    {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|e| (dir.to_path_buf(), e))?;
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err((file.to_path_buf(), e)),
+    }
+}
+
 pub(crate) fn schema_file(base: &Path, schema: &str) -> PathBuf {
     let stem = base
         .file_stem()
@@ -130,6 +154,21 @@ pub(crate) fn schema_file(base: &Path, schema: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_sqlite_store_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/state/posture.db", root.path().display());
+        let db = Db::connect_url(&url, "credentials", 2, Duration::from_secs(5))
+            .await
+            .expect("connect");
+        let mode = |path: &Path| std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&root.path().join("state")), 0o700);
+        assert_eq!(mode(&root.path().join("state/posture-credentials.db")), 0o600);
+        db.close().await;
+    }
 
     #[test]
     fn each_schema_gets_its_own_sqlite_file_next_to_the_configured_one() {
