@@ -11,6 +11,7 @@ use posture_kit::ServiceRole;
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::internal::v1 as internal;
 use posture_proto::v1;
+use posture_proto::v1::evidence_service_client::EvidenceServiceClient;
 use posture_proto::v1::schedule_service_client::ScheduleServiceClient;
 use posture_proto::v1::sync_service_client::SyncServiceClient;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
@@ -274,4 +275,27 @@ async fn reflection_lists_the_public_services_and_nothing_internal() {
             "{response:?}"
         ),
     }
+}
+
+#[tokio::test]
+async fn a_service_no_role_serves_yet_answers_unimplemented_with_what_is_missing() {
+    // The assessment role runs (its AssessmentService answers) but serves no EvidenceService.
+    let backend = Backend::default();
+    let (gateway, _served) = gateway_in_front_of(&backend).await;
+    let mut evidence = EvidenceServiceClient::new(gateway.channel().await);
+    let status = evidence
+        .get_evidence_manifest(with_key(
+            &gateway.admin_key,
+            v1::GetEvidenceManifestRequest {
+                tenant_id: TENANT_A.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect_err("evidence is not built");
+    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "posture.v1.EvidenceService is not available: evidence bundles are not assembled yet"
+    );
 }

@@ -107,7 +107,7 @@ impl Forwarder {
         let response = client
             .get_baseline(outgoing(incoming, principal, lookup))
             .await
-            .map_err(|status| upstream_status(role, status))?;
+            .map_err(|status| service_status(role, "DriftService", status))?;
         let source = response
             .into_inner()
             .baseline
@@ -136,6 +136,31 @@ pub(crate) fn outgoing<T>(incoming: &MetadataMap, principal: &Principal, message
     }
     posture_kit::grpc::set_principal(metadata, &principal.name);
     request
+}
+
+/// Public services the contract declares and no role serves yet, with what is missing. A role
+/// that is running answers them UNIMPLEMENTED; the caller is told what is not built, not that
+/// the role is down.
+const NOT_BUILT: [(&str, &str); 3] = [
+    (
+        "DriftService",
+        "baselines and configuration drift are not computed yet",
+    ),
+    (
+        "ScoreService",
+        "Secure Score and Defender exposure score history are not synced yet",
+    ),
+    ("EvidenceService", "evidence bundles are not assembled yet"),
+];
+
+/// [`upstream_status`] for a call to `service`, which may not be built yet (see [`NOT_BUILT`]).
+pub(crate) fn service_status(role: ServiceRole, service: &str, status: Status) -> Status {
+    if status.code() == Code::Unimplemented
+        && let Some((_, missing)) = NOT_BUILT.iter().find(|(name, _)| *name == service)
+    {
+        return Status::unimplemented(format!("posture.v1.{service} is not available: {missing}"));
+    }
+    upstream_status(role, status)
 }
 
 /// What a backend's failure means to the caller. Statuses the backend chose pass through; a

@@ -6,7 +6,7 @@ use posture_kit::ServiceRole;
 use posture_proto::v1;
 use tonic::{Request, Response, Status};
 
-use super::{ForwardedStream, Forwarder, outgoing, relay, upstream_status};
+use super::{ForwardedStream, Forwarder, outgoing, relay, service_status};
 use crate::edge::ScopedResponse;
 
 macro_rules! forward_service {
@@ -27,7 +27,7 @@ macro_rules! forward_service {
                     let mut response = client
                         .$method(outgoing(&metadata, &call.principal, message))
                         .await
-                        .map_err(|status| upstream_status(call.role, status))?;
+                        .map_err(|status| service_status(call.role, stringify!($service), status))?;
                     response.get_mut().scope_to(&call.principal.scope)?;
                     Ok(response)
                 }
@@ -47,7 +47,7 @@ macro_rules! forward_service {
                     let response = client
                         .$stream_method(outgoing(&metadata, &call.principal, message))
                         .await
-                        .map_err(|status| upstream_status(call.role, status))?;
+                        .map_err(|status| service_status(call.role, stringify!($service), status))?;
                     let role = call.role;
                     Ok(response.map(|stream| relay(role, stream)))
                 }
