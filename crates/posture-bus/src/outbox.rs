@@ -100,37 +100,32 @@ pub trait StageMessage {
 
 const INSERT: &str = "INSERT INTO outbox (message_id, subject, payload, traceparent) VALUES ($1, $2, $3, $4)";
 
-impl StageMessage for sqlx::PgConnection {
-    fn stage(&mut self, message: &OutboxMessage) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
-        let subject = message.subject_text();
-        async move {
-            sqlx::query(INSERT)
-                .bind(message.message_id.as_str())
-                .bind(subject)
-                .bind(&message.payload)
-                .bind(&message.traceparent)
-                .execute(self)
-                .await
-                .map(|_| ())
+/// The same statement on either engine's connection.
+macro_rules! stage_on {
+    ($connection:ty) => {
+        impl StageMessage for $connection {
+            fn stage(
+                &mut self,
+                message: &OutboxMessage,
+            ) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
+                let subject = message.subject_text();
+                async move {
+                    sqlx::query(INSERT)
+                        .bind(message.message_id.as_str())
+                        .bind(subject)
+                        .bind(&message.payload)
+                        .bind(&message.traceparent)
+                        .execute(self)
+                        .await
+                        .map(|_| ())
+                }
+            }
         }
-    }
+    };
 }
 
-impl StageMessage for sqlx::SqliteConnection {
-    fn stage(&mut self, message: &OutboxMessage) -> impl Future<Output = Result<(), sqlx::Error>> + Send {
-        let subject = message.subject_text();
-        async move {
-            sqlx::query(INSERT)
-                .bind(message.message_id.as_str())
-                .bind(subject)
-                .bind(&message.payload)
-                .bind(&message.traceparent)
-                .execute(self)
-                .await
-                .map(|_| ())
-        }
-    }
-}
+stage_on!(sqlx::PgConnection);
+stage_on!(sqlx::SqliteConnection);
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
