@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use posture_bus::outbox::{self, Outbox, OutboxMessage, StageMessage};
 use posture_bus::testing::FailingPublishes;
-use posture_bus::{Bus, ConsumerConfig, MessageId, topics};
+use posture_bus::{Bus, ConsumerConfig, MessageId, StreamKind, SubjectFilter, topics};
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::db::{Backend, BeginWrite, Db};
 use posture_kit::ids::TenantId;
@@ -70,12 +70,15 @@ pub async fn a_staged_event_survives_a_failed_publish_and_arrives_once(t: &TestB
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let (_test, db) = store(backend).await;
         let tenant = TenantId::new_random();
-        let config = ConsumerConfig::new(
-            format!("outbox-{backend:?}").to_lowercase(),
-            topics::RUN_COMPLETED.filter(),
+        // This tenant's events only: the stream still holds the previous engine's.
+        let this_tenant = SubjectFilter::new(
+            StreamKind::Events,
+            [topics::RUN_COMPLETED.token(), &tenant.to_string()],
         )
-        .unwrap()
-        .with_ack_wait(Duration::from_millis(500));
+        .unwrap();
+        let config = ConsumerConfig::new(format!("outbox-{backend:?}").to_lowercase(), this_tenant)
+            .unwrap()
+            .with_ack_wait(Duration::from_millis(500));
         let mut consumer = t.consumer(&config).await;
         let failing = Arc::new(FailingPublishes::new(
             t.bus.clone(),
@@ -85,7 +88,9 @@ pub async fn a_staged_event_survives_a_failed_publish_and_arrives_once(t: &TestB
         let outbox = Outbox::new(db.clone(), failing.clone() as Arc<dyn Bus>);
 
         complete_run(&db, &tenant, "run-rolled-back", false).await;
-        complete_run(&db, &tenant, "run-1", true).await;
+        // Run ids differ per engine: the bus would drop a repeated message id as a duplicate.
+        let run = format!("run-{tenant}");
+        complete_run(&db, &tenant, &run, true).await;
 
         assert!(
             outbox.relay().await.is_err(),
@@ -107,8 +112,13 @@ pub async fn a_staged_event_survives_a_failed_publish_and_arrives_once(t: &TestB
             .await
             .unwrap_or_else(|| panic!("{backend:?}: the event arrives"));
         let event: SyncRunCompleted = delivery.decode().unwrap();
-        assert_eq!(event.event_id, "run-1.completed");
-        assert_eq!(event.tenant_id, tenant.to_string());
+        assert_eq!(event.event_id, format!("{run}.completed"));
+        assert_eq!(
+            event.tenant_id,
+            tenant.to_string(),
+            "{backend:?} {:?}",
+            delivery.subject()
+        );
         delivery.ack().await.unwrap();
         assert!(
             next_within(&mut consumer, Duration::from_millis(800))
