@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use posture_kit::ids::TenantId;
 
 pub use in_process::InProcessCoordinator;
 pub use nats_kv::NatsKvCoordinator;
 
 use crate::cached::CachedToken;
-use crate::key::{TenantId, TokenKey};
+use crate::key::TokenKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoordinatorError {

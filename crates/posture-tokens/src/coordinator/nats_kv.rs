@@ -13,10 +13,11 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use posture_bus::Prefix;
 use posture_graph::Resource;
+use posture_kit::ids::TenantId;
 
 use super::{ChangeWaiter, CoordinatorError, RefreshCoordinator, wire};
 use crate::cached::CachedToken;
-use crate::key::{TenantId, TokenKey};
+use crate::key::TokenKey;
 use crate::seal::TokenSealKey;
 
 /// Longest a shared token entry lives, whatever its own expiry says (tokens last 60-90 minutes).
@@ -113,7 +114,7 @@ impl NatsKvCoordinator {
 
 fn parse_kv_key(raw: &str) -> Option<TokenKey> {
     let (tenant, resource) = raw.split_once('.')?;
-    let tenant = TenantId::parse(tenant).ok()?;
+    let tenant: TenantId = tenant.parse().ok()?;
     let resource = Resource::ALL.into_iter().find(|r| r.as_str() == resource)?;
     Some(TokenKey::new(tenant, resource))
 }
@@ -224,7 +225,7 @@ impl RefreshCoordinator for NatsKvCoordinator {
     async fn forget_tenant(&self, tenant: &TenantId) -> Result<u32, CoordinatorError> {
         let mut dropped = 0;
         for resource in Resource::ALL {
-            let key = TokenKey::new(tenant.clone(), resource);
+            let key = TokenKey::new(*tenant, resource);
             let present = self
                 .tokens
                 .get(key.kv_key())
