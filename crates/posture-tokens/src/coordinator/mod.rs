@@ -27,6 +27,15 @@ pub enum CoordinatorError {
     Entry { key: String, reason: String },
 }
 
+impl From<posture_bus::kv::KvError> for CoordinatorError {
+    fn from(error: posture_bus::kv::KvError) -> Self {
+        CoordinatorError::Kv {
+            bucket: error.bucket,
+            reason: error.message,
+        }
+    }
+}
+
 /// Waits for the next change of one key's lease or shared token. Created before the caller looks
 /// at the shared slot, so a change in between is not missed.
 #[async_trait]
