@@ -12,6 +12,7 @@ use posture_bus::{Bus, MemoryBus};
 use posture_kit::clock::ManualClock;
 use posture_kit::config::SchedulerConfig;
 use posture_kit::db::test_support::TestDatabase;
+use posture_kit::ids::TenantId;
 use posture_scheduler::cadence::spread_offset;
 use posture_scheduler::store::{SCHEMA, ScheduleStore};
 use posture_scheduler::{ScheduleDefaults, Scheduler};
@@ -19,8 +20,10 @@ use posture_scheduler::{ScheduleDefaults, Scheduler};
 const TENANTS: u32 = 10_000;
 const BATCH: u32 = 500;
 
-fn tenant(n: u32) -> String {
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &n.to_be_bytes()).to_string()
+fn tenant(n: u32) -> TenantId {
+    // A v5 UUID carries its version bits, so it is never the nil GUID.
+    TenantId::from_uuid(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &n.to_be_bytes()))
+        .expect("a v5 GUID is not nil")
 }
 
 #[tokio::main]

@@ -2,6 +2,7 @@
 //! slot is due at a given instant. Pure functions of their inputs, so restarts and replicas agree.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use posture_kit::ids::TenantId;
 use sha2::{Digest, Sha256};
 
 /// Shortest interval cadence: shorter would hammer Microsoft's APIs for little gain.
@@ -80,13 +81,14 @@ impl Cadence {
 
 /// The tenant's stable place in the spread window: a hash of its id, so thousands of tenants do
 /// not start in the same second and a tenant's start never moves between restarts or replicas.
-/// Whole seconds in `[0, window)`; zero for an empty window.
-pub fn spread_offset(tenant_id: &str, window: Duration) -> Duration {
+/// Whole seconds in `[0, window)`; zero for an empty window. The hash is over the id's text (the
+/// lower-case GUID), so offsets stay where they were when ids were kept as strings.
+pub fn spread_offset(tenant_id: &TenantId, window: Duration) -> Duration {
     let window_secs = window.num_seconds();
     if window_secs <= 0 {
         return Duration::zero();
     }
-    let digest = Sha256::digest(tenant_id.to_ascii_lowercase().as_bytes());
+    let digest = Sha256::digest(tenant_id.to_string().as_bytes());
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     let hash = u64::from_be_bytes(first);
@@ -107,20 +109,25 @@ mod tests {
     #[test]
     fn spread_offset_is_stable_and_within_window() {
         let window = Duration::hours(2);
-        let tenant = "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11";
-        let first = spread_offset(tenant, window);
-        assert_eq!(first, spread_offset(tenant, window));
-        assert_eq!(first, spread_offset(&tenant.to_ascii_uppercase(), window));
+        let text = "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11";
+        let tenant: TenantId = text.parse().expect("a GUID");
+        let first = spread_offset(&tenant, window);
+        assert_eq!(first, spread_offset(&tenant, window));
+        let upper: TenantId = text.to_ascii_uppercase().parse().expect("a GUID");
+        assert_eq!(first, spread_offset(&upper, window));
+        // Pinned: a tenant's start must not move when the code that computes it changes.
+        assert_eq!(first, Duration::seconds(2373));
         let mut distinct = std::collections::HashSet::new();
         for n in 0..2000u32 {
-            let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &n.to_be_bytes()).to_string();
+            let id = TenantId::from_uuid(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &n.to_be_bytes()))
+                .expect("a v5 GUID is not nil");
             let offset = spread_offset(&id, window);
             assert!(offset >= Duration::zero() && offset < window, "{offset}");
             distinct.insert(offset.num_seconds());
         }
         // 2000 tenants over 7200 seconds: a good hash leaves few collisions.
         assert!(distinct.len() > 1500, "only {} distinct offsets", distinct.len());
-        assert_eq!(spread_offset(tenant, Duration::zero()), Duration::zero());
+        assert_eq!(spread_offset(&tenant, Duration::zero()), Duration::zero());
     }
 
     #[test]

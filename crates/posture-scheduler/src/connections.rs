@@ -5,9 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use posture_bus::{
-    Bus, ConsumerConfig, Delivery, Handler, HandlerError, RetryPolicy, StreamKind, SubjectFilter,
-};
+use posture_bus::topics::{CONNECTION_CHANGED, durable};
+use posture_bus::{Bus, ConsumerConfig, Delivery, Handler, HandlerError, RetryPolicy};
 use posture_proto::events::v1::{ConnectionChange, ConnectionChanged};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -16,11 +15,6 @@ use crate::api::validate;
 use crate::error::SchedulerError;
 use crate::scheduler::Scheduler;
 use crate::store::StoreError;
-
-/// Subject token the credentials role publishes connection changes under.
-pub const CONNECTION_CHANGED: &str = "connection-changed";
-/// The scheduler's durable consumer of connection changes.
-pub const CONSUMER: &str = "scheduler-connections";
 
 struct ConnectionChangedHandler {
     scheduler: Scheduler,
@@ -74,10 +68,7 @@ pub async fn spawn_consumer(
         context: "creating the connection change consumer",
         source,
     };
-    let filter = SubjectFilter::new(StreamKind::Events, [CONNECTION_CHANGED])
-        .and_then(|f| f.any())
-        .map_err(|e| bus_error(e.into()))?;
-    let config = ConsumerConfig::new(CONSUMER, filter)
+    let config = ConsumerConfig::new(durable::SCHEDULER_CONNECTION_CHANGES, CONNECTION_CHANGED.filter())
         .map_err(bus_error)?
         .with_ack_wait(Duration::from_secs(30));
     let handler = Arc::new(ConnectionChangedHandler { scheduler });

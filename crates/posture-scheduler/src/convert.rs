@@ -1,17 +1,10 @@
 //! Between stored schedules and their protobuf shapes.
 
-use chrono::{DateTime, Utc};
+use posture_kit::time::timestamp;
 use posture_proto::v1::{DailyCadence, IntervalCadence, Schedule, schedule};
 
 use crate::cadence::Cadence;
 use crate::store::ScheduleRecord;
-
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
 
 pub fn duration(span: chrono::Duration) -> prost_types::Duration {
     prost_types::Duration {
@@ -34,14 +27,14 @@ pub fn cadence(cadence: &Cadence) -> schedule::Cadence {
 
 pub fn schedule(record: &ScheduleRecord) -> Schedule {
     Schedule {
-        tenant_id: record.tenant_id.clone(),
+        tenant_id: record.tenant_id.to_string(),
         enabled: record.enabled,
         cadence: Some(cadence(&record.cadence)),
         window: Some(duration(record.window)),
         entity_kinds: record.entity_kinds.clone(),
         next_run_at: Some(timestamp(record.next_run_at)),
         last_triggered_at: record.last_triggered_at.map(timestamp),
-        last_run_id: record.last_run_id.clone(),
+        last_run_id: record.last_run_id.map(|id| id.to_string()).unwrap_or_default(),
         updated_by: record.updated_by.clone(),
         updated_at: record.updated_at.map(timestamp),
     }

@@ -1,6 +1,7 @@
 //! The scheduler's errors, and their one mapping to gRPC status (through `ServiceError`).
 
 use posture_kit::ServiceError;
+use posture_kit::ids::TenantId;
 
 use crate::lease::LeaseError;
 use crate::store::StoreError;
@@ -10,7 +11,7 @@ pub enum SchedulerError {
     #[error("invalid {field}: {reason}")]
     InvalidArgument { field: String, reason: String },
     #[error("tenant `{tenant_id}` has no schedule (not connected)")]
-    UnknownTenant { tenant_id: String },
+    UnknownTenant { tenant_id: TenantId },
     #[error("invalid scheduler configuration `{key}`: {reason}")]
     Config { key: &'static str, reason: String },
     #[error(transparent)]

@@ -17,7 +17,5 @@ pub use api::ScheduleApi;
 pub use error::SchedulerError;
 pub use lease::{InProcessLease, LeaseError, NatsKvLease, SchedulerLease};
 pub use role::{SchedulerDeps, SchedulerRole, start};
-pub use scheduler::{
-    REQUESTED_BY, SYNC_REQUESTED, Scheduler, TickOutcome, scheduled_event_id, scheduled_run_id,
-};
+pub use scheduler::{REQUESTED_BY, Scheduler, TickOutcome, scheduled_event_id, scheduled_run_id};
 pub use settings::{ScheduleDefaults, SchedulerSettings};

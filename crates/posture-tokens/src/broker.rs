@@ -10,13 +10,14 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use posture_graph::{AccessToken, GraphError, Resource, RetryPolicy, TokenAcquirer};
 use posture_kit::clock::SharedClock;
+use posture_kit::ids::TenantId;
 use posture_proto::v1::CredentialAccessPurpose;
 
 use crate::cached::{CachedToken, RefreshPolicy};
 use crate::coordinator::{CoordinatorError, RefreshCoordinator};
 use crate::error::TokensError;
 use crate::health;
-use crate::key::{TenantId, TokenKey};
+use crate::key::TokenKey;
 use crate::refusal::{Refusal, Refusals};
 use crate::vault::{Vault, VaultConnection};
 
@@ -256,7 +257,7 @@ impl TokenBroker {
             }
             if Instant::now() >= deadline {
                 return Err(TokensError::WaitTimedOut {
-                    tenant: key.tenant.to_string(),
+                    tenant: key.tenant,
                     resource: key.resource,
                 });
             }
@@ -317,12 +318,12 @@ impl TokenBroker {
                     && e.health() == Some(posture_graph::HealthClass::AuthenticationError)
                 {
                     self.inner.refusals.report(Refusal {
-                        tenant: key.tenant.clone(),
+                        tenant: key.tenant,
                         check: health::resource_check(key.resource, Err(&e), &[]),
                         credential_version: connection.credential_version,
                     });
                 }
-                return Err(TokensError::from_acquire(key.tenant.as_str(), key.resource, e));
+                return Err(TokensError::from_acquire(key.tenant, key.resource, e));
             }
         };
         let cached = CachedToken::issued(
@@ -382,7 +383,7 @@ impl TokenBroker {
     pub(crate) fn forget_locally(&self, tenant: &TenantId, resource: Option<Resource>) -> u32 {
         self.inner.refusals.clear_tenant(tenant);
         let mut generations = lock(&self.inner.generations);
-        let generation = generations.entry(tenant.clone()).or_insert(0);
+        let generation = generations.entry(*tenant).or_insert(0);
         *generation = generation.wrapping_add(1);
         let mut cache = self
             .inner

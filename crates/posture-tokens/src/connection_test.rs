@@ -12,12 +12,14 @@ use posture_graph::{
     AccessToken, ApiRequest, EntityKind, GraphClient, GraphError, PermissionState, Resource, ServiceFamily,
     TokenSource, probe_permissions,
 };
+use posture_kit::ids::TenantId;
+use posture_kit::time::timestamp;
 use posture_proto::v1::{ConnectionHealth, ConnectionState, CredentialAccessPurpose};
 
 use crate::broker::TokenBroker;
 use crate::error::TokensError;
 use crate::health::{self, PermissionFinding};
-use crate::key::{TenantId, TokenKey};
+use crate::key::TokenKey;
 use crate::refusal::Refusal;
 
 const ACTIVITY_PERMISSION: &str = "ActivityFeed.Read";
@@ -82,7 +84,7 @@ impl ConnectionTester {
             state: refusal.check.state,
             reason: refusal.check.reason.clone(),
             resources: vec![refusal.check],
-            checked_at: Some(now_timestamp(&self.broker)),
+            checked_at: Some(timestamp(self.broker.clock().now())),
         };
         self.report(&refusal.tenant, &health, refusal.credential_version)
             .await;
@@ -104,7 +106,7 @@ impl ConnectionTester {
         self.last_states
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(tenant.clone(), state);
+            .insert(*tenant, state);
     }
 
     /// The test itself, without reporting.
@@ -119,7 +121,7 @@ impl ConnectionTester {
         for resource in Resource::ALL {
             match self.broker.acquire(&connection, resource).await {
                 Ok(token) => {
-                    let key = TokenKey::new(tenant.clone(), resource);
+                    let key = TokenKey::new(*tenant, resource);
                     self.broker
                         .adopt(&key, &token, connection.credential_version)
                         .await;
@@ -134,7 +136,7 @@ impl ConnectionTester {
             self.broker.http().clone(),
             Arc::new(IssuedTokens(tokens.clone())),
             connection.app.endpoints.clone(),
-            tenant.as_str(),
+            tenant.to_string(),
             connection.app.client_id.clone(),
         )
         .with_retry(self.broker.retry_policy().clone());
@@ -149,7 +151,7 @@ impl ConnectionTester {
             checks.insert(resource, health::resource_check(resource, token, &findings));
         }
         Ok((
-            health::assemble(checks, now_timestamp(&self.broker)),
+            health::assemble(checks, timestamp(self.broker.clock().now())),
             connection.credential_version,
         ))
     }
@@ -214,13 +216,5 @@ impl ConnectionTester {
             probe_endpoint,
             state,
         }
-    }
-}
-
-fn now_timestamp(broker: &TokenBroker) -> prost_types::Timestamp {
-    let now = broker.clock().now();
-    prost_types::Timestamp {
-        seconds: now.timestamp(),
-        nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap_or(0),
     }
 }

@@ -3,6 +3,7 @@
 
 use posture_graph::{GraphError, Resource};
 use posture_kit::ServiceError;
+use posture_kit::ids::{InvalidId, TenantId};
 
 use crate::coordinator::CoordinatorError;
 
@@ -10,18 +11,21 @@ use crate::coordinator::CoordinatorError;
 pub enum TokensError {
     #[error("invalid {field}: {reason}")]
     InvalidArgument { field: &'static str, reason: String },
+    /// A tenant id (or another id) in a request or event that is not a GUID.
+    #[error(transparent)]
+    InvalidId(#[from] InvalidId),
     #[error("tenant {tenant} is not connected")]
-    NotConnected { tenant: String },
+    NotConnected { tenant: TenantId },
     #[error("the credentials vault refused the request for tenant {tenant}: {reason}")]
-    VaultRefused { tenant: String, reason: String },
+    VaultRefused { tenant: TenantId, reason: String },
     #[error("the credentials vault is unavailable: {reason}")]
     VaultUnavailable { reason: String },
     #[error("the vault returned an unusable connection for tenant {tenant}: {reason}")]
-    UnusableConnection { tenant: String, reason: String },
+    UnusableConnection { tenant: TenantId, reason: String },
     /// Microsoft refused the credential (AADSTS error) or the configuration cannot work.
     #[error("no {} token for tenant {tenant}: {source}", .resource.as_str())]
     Refused {
-        tenant: String,
+        tenant: TenantId,
         resource: Resource,
         #[source]
         source: Box<GraphError>,
@@ -29,7 +33,7 @@ pub enum TokensError {
     /// The token endpoint could not be reached or kept failing.
     #[error("token endpoint unavailable for tenant {tenant} ({}): {source}", .resource.as_str())]
     TokenEndpointUnavailable {
-        tenant: String,
+        tenant: TenantId,
         resource: Resource,
         #[source]
         source: Box<GraphError>,
@@ -37,7 +41,7 @@ pub enum TokensError {
     #[error("token cache coordination failed: {0}")]
     Coordination(#[from] CoordinatorError),
     #[error("gave up waiting for another replica's {} token for tenant {tenant}", .resource.as_str())]
-    WaitTimedOut { tenant: String, resource: Resource },
+    WaitTimedOut { tenant: TenantId, resource: Resource },
     #[error("bus error: {0}")]
     Bus(#[from] posture_bus::BusError),
     #[error("invalid configuration: {0}")]
@@ -49,15 +53,15 @@ pub enum TokensError {
 impl TokensError {
     /// Classifies a token request failure: credential or configuration refusals are the caller's
     /// to fix; everything else is worth retrying.
-    pub(crate) fn from_acquire(tenant: &str, resource: Resource, source: GraphError) -> TokensError {
+    pub(crate) fn from_acquire(tenant: TenantId, resource: Resource, source: GraphError) -> TokensError {
         match source {
             GraphError::Authentication { .. } | GraphError::Config { .. } => TokensError::Refused {
-                tenant: tenant.to_owned(),
+                tenant,
                 resource,
                 source: Box::new(source),
             },
             other => TokensError::TokenEndpointUnavailable {
-                tenant: tenant.to_owned(),
+                tenant,
                 resource,
                 source: Box::new(other),
             },
@@ -70,6 +74,7 @@ impl From<&TokensError> for ServiceError {
     fn from(error: &TokensError) -> Self {
         match error {
             TokensError::InvalidArgument { field, reason } => ServiceError::invalid(*field, reason.clone()),
+            TokensError::InvalidId(invalid) => ServiceError::from(invalid.clone()),
             TokensError::NotConnected { .. }
             | TokensError::Refused { .. }
             | TokensError::UnusableConnection { .. } => ServiceError::FailedPrecondition {
@@ -108,6 +113,10 @@ mod tests {
     use super::*;
     use tonic::Code;
 
+    fn tenant() -> TenantId {
+        "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11".parse().expect("a GUID")
+    }
+
     fn refused() -> GraphError {
         GraphError::Authentication {
             tenant: "t1".into(),
@@ -134,20 +143,28 @@ mod tests {
                 Code::InvalidArgument,
             ),
             (
-                TokensError::NotConnected { tenant: "t1".into() },
+                TokensError::from(
+                    "contoso.onmicrosoft.com"
+                        .parse::<TenantId>()
+                        .expect_err("not a GUID"),
+                ),
+                Code::InvalidArgument,
+            ),
+            (
+                TokensError::NotConnected { tenant: tenant() },
                 Code::FailedPrecondition,
             ),
             (
-                TokensError::from_acquire("t1", Resource::Graph, refused()),
+                TokensError::from_acquire(tenant(), Resource::Graph, refused()),
                 Code::FailedPrecondition,
             ),
             (
-                TokensError::from_acquire("t1", Resource::Graph, transient),
+                TokensError::from_acquire(tenant(), Resource::Graph, transient),
                 Code::Unavailable,
             ),
             (
                 TokensError::VaultRefused {
-                    tenant: "t1".into(),
+                    tenant: tenant(),
                     reason: "caller".into(),
                 },
                 Code::PermissionDenied,
@@ -167,7 +184,7 @@ mod tests {
 
     #[test]
     fn a_refusal_tells_the_caller_the_aadsts_code_and_its_meaning() {
-        let status = tonic::Status::from(TokensError::from_acquire("t1", Resource::Graph, refused()));
+        let status = tonic::Status::from(TokensError::from_acquire(tenant(), Resource::Graph, refused()));
         assert!(status.message().contains("AADSTS7000215"), "{}", status.message());
         assert!(status.message().contains("invalid client secret"));
     }

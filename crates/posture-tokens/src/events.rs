@@ -1,40 +1,22 @@
-//! The role on the bus: subjects of connection events, and the consumer that drops a tenant's
-//! tokens when its connection changes (and tests the connection again unless it was deleted).
+//! The role on the bus: the consumer that drops a tenant's tokens when its connection changes
+//! (and tests the connection again unless it was deleted). Replicas share the durable consumer,
+//! and every replica still drops its copy because the drop goes through the coordinator's shared
+//! slot, which all replicas watch.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use posture_bus::topics::{self, durable};
 use posture_bus::{
-    Bus, Consumer, ConsumerConfig, Delivery, Handler, HandlerError, RetryPolicy, StreamKind, Subject,
-    SubjectError, SubjectFilter, run_consumer,
+    Bus, Consumer, ConsumerConfig, Delivery, Handler, HandlerError, RetryPolicy, run_consumer,
 };
+use posture_kit::ids::TenantId;
 use posture_proto::events::v1::{ConnectionChange, ConnectionChanged};
 use tokio_util::sync::CancellationToken;
 
 use crate::broker::TokenBroker;
 use crate::connection_test::ConnectionTester;
 use crate::error::TokensError;
-use crate::key::TenantId;
-
-/// Durable consumer of the role; replicas share it, and every replica still drops its copy
-/// because the drop goes through the coordinator's shared slot, which all replicas watch.
-pub const CONSUMER: &str = "tokens-connection-changed";
-
-/// Subject token of connection changes (shared with the credentials role, which publishes them).
-pub const CONNECTION_CHANGED: &str = "connection-changed";
-
-/// `events.connection-changed.{tenant}`: published by credentials.
-pub fn changed_subject(tenant: &TenantId) -> Result<Subject, SubjectError> {
-    Subject::events()
-        .token(CONNECTION_CHANGED)?
-        .token(tenant.as_str())?
-        .build()
-}
-
-/// `events.connection-changed.*`.
-pub fn changed_filter() -> Result<SubjectFilter, SubjectError> {
-    SubjectFilter::new(StreamKind::Events, [CONNECTION_CHANGED])?.any()
-}
 
 pub(crate) struct ConnectionChangedHandler {
     pub broker: TokenBroker,
@@ -45,7 +27,7 @@ pub(crate) struct ConnectionChangedHandler {
 impl Handler for ConnectionChangedHandler {
     async fn handle(&self, delivery: &Delivery) -> Result<(), HandlerError> {
         let event: ConnectionChanged = delivery.decode()?;
-        let tenant = TenantId::parse(&event.tenant_id).map_err(HandlerError::permanent)?;
+        let tenant: TenantId = event.tenant_id.parse().map_err(HandlerError::permanent)?;
         let change = ConnectionChange::try_from(event.change).unwrap_or(ConnectionChange::Unspecified);
         if change == ConnectionChange::Unspecified {
             return Err(HandlerError::permanent(format!(
@@ -76,9 +58,12 @@ impl Handler for ConnectionChangedHandler {
 
 /// Creates (or joins) the role's durable consumer of connection changes.
 pub(crate) async fn connection_changes(bus: &dyn Bus) -> Result<Box<dyn Consumer>, TokensError> {
-    let filter = changed_filter().map_err(posture_bus::BusError::from)?;
     // A connection test takes a few seconds; give it room before a redelivery.
-    let config = ConsumerConfig::new(CONSUMER, filter)?.with_ack_wait(Duration::from_secs(120));
+    let config = ConsumerConfig::new(
+        durable::TOKENS_CONNECTION_CHANGES,
+        topics::CONNECTION_CHANGED.filter(),
+    )?
+    .with_ack_wait(Duration::from_secs(120));
     Ok(bus.consumer(config).await?)
 }
 

@@ -1,43 +1,13 @@
-//! What a cached token is keyed by: the tenant (a canonical lower-case GUID, so `ABC…` and
-//! `abc…` share one cache entry and one lease) and the Microsoft API.
+//! What a cached token is keyed by: the tenant (the platform's `TenantId`, whose text is the
+//! lower-case GUID, so `ABC…` and `abc…` share one cache entry and one lease) and the Microsoft API.
 
 use std::fmt;
 
 use posture_graph::Resource;
+use posture_kit::ids::TenantId;
 use posture_proto::v1::ApiResource;
 
 use crate::error::TokensError;
-
-/// A tenant id that has been checked to be a GUID.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TenantId(String);
-
-impl TenantId {
-    pub fn parse(raw: &str) -> Result<TenantId, TokensError> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return Err(TokensError::InvalidArgument {
-                field: "tenant_id",
-                reason: "must not be empty".to_owned(),
-            });
-        }
-        let parsed = uuid::Uuid::parse_str(trimmed).map_err(|_| TokensError::InvalidArgument {
-            field: "tenant_id",
-            reason: "must be an Entra tenant GUID such as 00000000-0000-0000-0000-000000000000".to_owned(),
-        })?;
-        Ok(TenantId(parsed.hyphenated().to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for TenantId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// One cache entry, one lease: a tenant and an API.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,14 +60,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tenant_ids_are_canonical_guids() {
-        let upper = TenantId::parse(" 9B2F8A8E-2C63-4E4B-9D1A-0F3A9E5F1C11 ").ok();
-        let lower = TenantId::parse("9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11").ok();
-        assert!(upper.is_some());
-        assert_eq!(upper, lower);
-        assert!(TenantId::parse("contoso.onmicrosoft.com").is_err());
-        assert!(TenantId::parse("").is_err());
-        assert!(TenantId::parse("a.b>c").is_err());
+    fn a_tenant_in_any_case_has_one_kv_key_and_non_guids_are_refused() {
+        let upper: TenantId = " 9B2F8A8E-2C63-4E4B-9D1A-0F3A9E5F1C11 ".parse().expect("a GUID");
+        let lower: TenantId = "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11".parse().expect("a GUID");
+        assert_eq!(
+            TokenKey::new(upper, Resource::Graph).kv_key(),
+            "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11.graph"
+        );
+        assert_eq!(
+            TokenKey::new(upper, Resource::Graph),
+            TokenKey::new(lower, Resource::Graph)
+        );
+        for bad in ["contoso.onmicrosoft.com", "", "a.b>c"] {
+            assert!(bad.parse::<TenantId>().is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -113,7 +89,7 @@ mod tests {
     #[test]
     fn kv_keys_only_use_kv_safe_characters() {
         let key = TokenKey::new(
-            TenantId::parse("9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11").expect("a GUID"),
+            "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11".parse().expect("a GUID"),
             Resource::DefenderForEndpoint,
         );
         let kv = key.kv_key();

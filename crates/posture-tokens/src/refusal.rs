@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use posture_kit::ids::TenantId;
 use posture_proto::v1::ResourceCheck;
 use tokio::sync::mpsc;
 
 use crate::error::TokensError;
-use crate::key::{TenantId, TokenKey};
+use crate::key::TokenKey;
 
 /// How long a refusal is answered from memory. Short: an operator fixing the secret in Azure
 /// without touching Posture waits at most this long; a change through Posture clears it at once.

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use posture_kit::ids::TenantId;
+use posture_kit::time::timestamp;
 use posture_proto::internal::v1::token_broker_service_server::TokenBrokerService;
 use posture_proto::internal::v1::{
     GetTokenRequest, GetTokenResponse, InvalidateTokensRequest, InvalidateTokensResponse,
@@ -14,7 +16,7 @@ use tonic::{Request, Response, Status};
 use crate::broker::TokenBroker;
 use crate::connection_test::ConnectionTester;
 use crate::error::TokensError;
-use crate::key::{TenantId, TokenKey, resource_from_proto};
+use crate::key::{TokenKey, resource_from_proto};
 
 #[derive(Debug, Clone)]
 pub struct TokenBrokerApi {
@@ -28,15 +30,14 @@ impl TokenBrokerApi {
     }
 }
 
+/// Every refusal goes through the role's one error mapping (`TokensError` -> `ServiceError`).
 fn status(error: &TokensError) -> Status {
     Status::from(error)
 }
 
-fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
+/// The tenant a request names, parsed at the edge.
+fn requested_tenant(raw: &str) -> Result<TenantId, Status> {
+    raw.parse::<TenantId>().map_err(|e| status(&TokensError::from(e)))
 }
 
 #[tonic::async_trait]
@@ -46,7 +47,7 @@ impl TokenBrokerService for TokenBrokerApi {
         request: Request<GetTokenRequest>,
     ) -> Result<Response<GetTokenResponse>, Status> {
         let request = request.into_inner();
-        let tenant = TenantId::parse(&request.tenant_id).map_err(|e| status(&e))?;
+        let tenant = requested_tenant(&request.tenant_id)?;
         let resource = resource_from_proto(request.resource).map_err(|e| status(&e))?;
         let min_valid: Duration = self.broker.min_valid(request.min_valid_seconds);
         let token = self
@@ -66,7 +67,7 @@ impl TokenBrokerService for TokenBrokerApi {
         &self,
         request: Request<TestConnectionRequest>,
     ) -> Result<Response<TestConnectionResponse>, Status> {
-        let tenant = TenantId::parse(&request.into_inner().tenant_id).map_err(|e| status(&e))?;
+        let tenant = requested_tenant(&request.into_inner().tenant_id)?;
         let (health, credential_version) = self
             .tester
             .test_and_report(&tenant)
@@ -82,7 +83,7 @@ impl TokenBrokerService for TokenBrokerApi {
         &self,
         request: Request<InvalidateTokensRequest>,
     ) -> Result<Response<InvalidateTokensResponse>, Status> {
-        let tenant = TenantId::parse(&request.into_inner().tenant_id).map_err(|e| status(&e))?;
+        let tenant = requested_tenant(&request.into_inner().tenant_id)?;
         let invalidated = self.broker.invalidate(&tenant).await.map_err(|e| status(&e))?;
         Ok(Response::new(InvalidateTokensResponse { invalidated }))
     }

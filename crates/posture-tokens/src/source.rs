@@ -2,8 +2,9 @@
 //! to their `GraphClient`, so every request of every worker shares the broker's cached tokens.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use posture_graph::{AccessToken, GraphError, Resource, TokenSource};
+use posture_kit::time::from_optional_timestamp;
 use posture_proto::internal::v1::GetTokenRequest;
 use posture_proto::internal::v1::token_broker_service_client::TokenBrokerServiceClient;
 use secrecy::SecretString;
@@ -50,12 +51,12 @@ impl TokenSource for BrokerTokenSource {
             .map_err(|status| broker_failure(&self.tenant, status))?
             .into_inner();
         let now = Utc::now();
-        let expires_at = response
-            .expires_at
-            .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+        let expires_at = from_optional_timestamp("expires_at", response.expires_at.as_ref())
+            .ok()
+            .flatten()
             .ok_or_else(|| GraphError::BadResponse {
                 endpoint: format!("token broker for tenant {}", self.tenant),
-                reason: "the broker sent a token without expires_at".to_owned(),
+                reason: "the broker sent a token without a valid expires_at".to_owned(),
                 ids: Default::default(),
             })?;
         let remaining = (expires_at - now).to_std().unwrap_or_default();

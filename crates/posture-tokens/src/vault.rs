@@ -3,6 +3,7 @@
 //! values move straight from the response into `SecretString`s.
 
 use posture_graph::{AppConnection, CertificateCredential, ClientCredential, Cloud, Endpoints};
+use posture_kit::ids::TenantId;
 use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
 use posture_proto::internal::v1::{
     GetConnectionSecretRequest, GetConnectionSecretResponse, RecordHealthRequest,
@@ -13,7 +14,6 @@ use tonic::transport::Channel;
 use url::Url;
 
 use crate::error::TokensError;
-use crate::key::TenantId;
 
 /// The name the broker gives the vault as its caller (checked and written to the access log).
 pub const CALLER: &str = "tokens";
@@ -33,12 +33,10 @@ pub struct Vault {
 fn status_error(tenant: &TenantId, status: tonic::Status) -> TokensError {
     use tonic::Code;
     match status.code() {
-        Code::NotFound => TokensError::NotConnected {
-            tenant: tenant.to_string(),
-        },
+        Code::NotFound => TokensError::NotConnected { tenant: *tenant },
         Code::PermissionDenied | Code::Unauthenticated | Code::InvalidArgument | Code::FailedPrecondition => {
             TokensError::VaultRefused {
-                tenant: tenant.to_string(),
+                tenant: *tenant,
                 reason: format!("{:?}: {}", status.code(), status.message()),
             }
         }
@@ -97,7 +95,7 @@ impl Vault {
 
 fn unusable(tenant: &TenantId, reason: impl Into<String>) -> TokensError {
     TokensError::UnusableConnection {
-        tenant: tenant.to_string(),
+        tenant: *tenant,
         reason: reason.into(),
     }
 }
@@ -205,7 +203,7 @@ mod tests {
     use super::*;
 
     fn tenant() -> TenantId {
-        TenantId::parse("9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11").expect("a GUID")
+        "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11".parse().expect("a GUID")
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 pub(crate) mod validate;
 
+use posture_kit::grpc::principal;
+use posture_kit::ids::TenantId;
 use posture_proto::v1::schedule_service_server::ScheduleService;
 use posture_proto::v1::{
     GetScheduleRequest, GetScheduleResponse, ListSchedulesRequest, ListSchedulesResponse,
@@ -13,12 +15,9 @@ use tonic::{Request, Response, Status};
 use crate::convert;
 use crate::error::SchedulerError;
 use crate::scheduler::Scheduler;
-use crate::store::{ListAfter, ScheduleRecord};
+use crate::store::ScheduleRecord;
 
 pub use validate::ScheduleChange;
-
-/// Metadata the gateway sets to the authenticated principal's name.
-pub const PRINCIPAL_METADATA: &str = "x-posture-principal";
 
 const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 500;
@@ -33,20 +32,20 @@ impl ScheduleApi {
         Self { scheduler }
     }
 
-    async fn schedule_of(&self, tenant_id: &str) -> Result<ScheduleRecord, SchedulerError> {
+    async fn schedule_of(&self, tenant_id: &TenantId) -> Result<ScheduleRecord, SchedulerError> {
         self.scheduler
             .store
             .get(tenant_id)
             .await?
-            .ok_or_else(|| SchedulerError::UnknownTenant {
-                tenant_id: tenant_id.to_owned(),
+            .ok_or(SchedulerError::UnknownTenant {
+                tenant_id: *tenant_id,
             })
     }
 
     /// Applies a validated change as `principal`.
     pub async fn update(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         change: ScheduleChange,
         principal: &str,
     ) -> Result<ScheduleRecord, SchedulerError> {
@@ -75,23 +74,12 @@ impl ScheduleApi {
         record.updated_at = Some(now);
         if !self.scheduler.store.replace(&record).await? {
             return Err(SchedulerError::UnknownTenant {
-                tenant_id: tenant_id.to_owned(),
+                tenant_id: *tenant_id,
             });
         }
-        tracing::info!(tenant_id, principal, next_run_at = %record.next_run_at, enabled = record.enabled, "schedule updated");
+        tracing::info!(%tenant_id, principal, next_run_at = %record.next_run_at, enabled = record.enabled, "schedule updated");
         Ok(record)
     }
-}
-
-fn principal<T>(request: &Request<T>) -> String {
-    request
-        .metadata()
-        .get(PRINCIPAL_METADATA)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| v.chars().take(128).collect())
-        .unwrap_or_else(|| "anonymous".to_owned())
 }
 
 #[tonic::async_trait]
@@ -114,7 +102,8 @@ impl ScheduleService for ScheduleApi {
         let request = request.into_inner();
         let limit = posture_kit::error::page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
             .map_err(SchedulerError::from)?;
-        let after = validate::page_token(&request.page_token, request.enabled_only)?;
+        let listing = validate::listing(request.enabled_only);
+        let after = validate::page_start(&listing, &request.page_token)?;
         // One extra row tells whether another page follows.
         let mut records = self
             .scheduler
@@ -122,18 +111,7 @@ impl ScheduleService for ScheduleApi {
             .list(request.enabled_only, after.as_ref(), limit + 1)
             .await
             .map_err(SchedulerError::from)?;
-        let more = records.len() > limit as usize;
-        records.truncate(limit as usize);
-        let next_page_token = match records.last() {
-            Some(last) if more => validate::next_page_token(
-                &ListAfter {
-                    next_run_at: last.next_run_at.timestamp(),
-                    tenant_id: last.tenant_id.clone(),
-                },
-                request.enabled_only,
-            ),
-            _ => String::new(),
-        };
+        let next_page_token = listing.page(&mut records, limit as usize, validate::page_key);
         Ok(Response::new(ListSchedulesResponse {
             schedules: records.iter().map(convert::schedule).collect(),
             next_page_token,
@@ -144,7 +122,7 @@ impl ScheduleService for ScheduleApi {
         &self,
         request: Request<UpdateScheduleRequest>,
     ) -> Result<Response<UpdateScheduleResponse>, Status> {
-        let principal = principal(&request);
+        let principal = principal(request.metadata());
         let request = request.into_inner();
         let Some(schedule) = request.schedule else {
             return Err(SchedulerError::invalid("schedule", "must be set").into());

@@ -1,21 +1,21 @@
 //! Request validation at the edge: tenant ids, update masks, cadences, windows, entity kinds and
 //! page tokens. Every refusal names the field.
 
-use posture_kit::ids::{PageToken, TenantId};
+use posture_kit::ids::TenantId;
+use posture_kit::paging::Keyset;
 use posture_proto::v1::{Schedule, schedule};
 
 use crate::cadence::{Cadence, MAX_WINDOW};
 use crate::error::SchedulerError;
-use crate::store::ListAfter;
+use crate::store::{ListAfter, ScheduleRecord};
 
 const MAX_ENTITY_KINDS: usize = 64;
 const MAX_KIND_LEN: usize = 64;
 
-/// A tenant id as stored: the lower-case GUID.
-pub fn tenant(field: &str, value: &str) -> Result<String, SchedulerError> {
+/// A tenant id from a request or event; a refusal names `field` (e.g. `schedule.tenant_id`).
+pub fn tenant(field: &str, value: &str) -> Result<TenantId, SchedulerError> {
     value
         .parse::<TenantId>()
-        .map(|id| id.to_string())
         .map_err(|e| SchedulerError::invalid(field, format!("`{}` {}", e.value, e.reason)))
 }
 
@@ -151,43 +151,33 @@ fn entity_kinds(kinds: &[String]) -> Result<Vec<String>, SchedulerError> {
     Ok(valid)
 }
 
-/// Page tokens carry the filter they were issued for, so a token is refused with other filters.
-pub fn page_token(token: &str, enabled_only: bool) -> Result<Option<ListAfter>, SchedulerError> {
-    let invalid = || SchedulerError::invalid("page_token", "is not a page token of this listing");
-    let Some(decoded) = PageToken::decode(token)? else {
+/// The schedule listing with its filter: a page token issued for one filter is refused with
+/// the other.
+pub fn listing(enabled_only: bool) -> Keyset {
+    Keyset::new("schedules", if enabled_only { "enabled" } else { "all" })
+}
+
+/// Where a listing page resumes: after the (next run, tenant) key of the previous page's last row.
+pub fn page_start(listing: &Keyset, token: &str) -> Result<Option<ListAfter>, SchedulerError> {
+    let Some(position) = listing.resume(token)? else {
         return Ok(None);
     };
-    let PageToken::Cursor(cursor) = decoded else {
-        return Err(invalid());
-    };
-    let mut parts = cursor.splitn(3, '/');
-    let (Some(filter), Some(next), Some(tenant)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid());
-    };
-    if filter != filter_tag(enabled_only) {
-        return Err(SchedulerError::invalid(
-            "page_token",
-            "was issued for other filters; start again without a token",
-        ));
-    }
+    let tenant_id = position
+        .text(1)?
+        .parse()
+        .map_err(|_| SchedulerError::invalid("page_token", "is not a page token returned by this API"))?;
     Ok(Some(ListAfter {
-        next_run_at: next.parse().map_err(|_| invalid())?,
-        tenant_id: tenant.to_owned(),
+        next_run_at: position.int(0)?,
+        tenant_id,
     }))
 }
 
-pub fn next_page_token(after: &ListAfter, enabled_only: bool) -> String {
-    PageToken::Cursor(format!(
-        "{}/{}/{}",
-        filter_tag(enabled_only),
-        after.next_run_at,
-        after.tenant_id
-    ))
-    .encode()
-}
-
-fn filter_tag(enabled_only: bool) -> &'static str {
-    if enabled_only { "enabled" } else { "all" }
+/// The key a page resumes after, as [`page_start`] reads it.
+pub fn page_key(record: &ScheduleRecord) -> [String; 2] {
+    [
+        record.next_run_at.timestamp().to_string(),
+        record.tenant_id.to_string(),
+    ]
 }
 
 #[cfg(test)]
@@ -270,14 +260,29 @@ mod tests {
 
     #[test]
     fn page_tokens_round_trip_only_with_the_same_filter() {
-        let after = ListAfter {
-            next_run_at: 1_770_000_000,
-            tenant_id: "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11".to_owned(),
-        };
-        let token = next_page_token(&after, true);
-        assert_eq!(page_token(&token, true).expect("valid"), Some(after));
-        assert!(page_token(&token, false).is_err());
-        assert!(page_token("garbage!", false).is_err());
-        assert_eq!(page_token("", false).expect("first page"), None);
+        let tenant: TenantId = "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11".parse().expect("a GUID");
+        let now = chrono::DateTime::from_timestamp(1_770_000_000, 0).expect("an instant");
+        let record = ScheduleRecord::new(
+            tenant,
+            Cadence::Interval {
+                every: chrono::Duration::hours(1),
+            },
+            chrono::Duration::zero(),
+            now,
+        );
+        let token = listing(true).token_after(page_key(&record));
+        let after = page_start(&listing(true), &token).expect("valid");
+        assert_eq!(
+            after,
+            Some(ListAfter {
+                next_run_at: record.next_run_at.timestamp(),
+                tenant_id: tenant,
+            })
+        );
+        assert!(page_start(&listing(false), &token).is_err());
+        assert!(page_start(&listing(false), "garbage!").is_err());
+        assert_eq!(page_start(&listing(false), "").expect("first page"), None);
+        let not_a_tenant = listing(true).token_after(["1", "contoso"]);
+        assert!(page_start(&listing(true), &not_a_tenant).is_err());
     }
 }

@@ -18,6 +18,15 @@ pub enum LeaseError {
     Kv { bucket: String, reason: String },
 }
 
+impl From<posture_bus::kv::KvError> for LeaseError {
+    fn from(error: posture_bus::kv::KvError) -> Self {
+        LeaseError::Kv {
+            bucket: error.bucket,
+            reason: error.message,
+        }
+    }
+}
+
 #[async_trait]
 pub trait SchedulerLease: Send + Sync + std::fmt::Debug {
     /// Takes the lease for `holder` when it is free or expired, or renews it when `holder` already

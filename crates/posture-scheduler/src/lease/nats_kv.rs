@@ -9,9 +9,12 @@ use async_nats::jetstream::{self, kv};
 use async_trait::async_trait;
 use bytes::Bytes;
 use posture_bus::Prefix;
+use posture_bus::kv::BucketSpec;
 
 use super::{LeaseError, SchedulerLease};
 
+/// Bucket name under the bus prefix, and the one key in it.
+const BUCKET: &str = "scheduler_lease";
 const KEY: &str = "active";
 
 #[derive(Clone)]
@@ -37,6 +40,15 @@ fn kv_error(bucket: &str, e: impl std::fmt::Display) -> LeaseError {
     }
 }
 
+/// The lease bucket, `{prefix}_scheduler_lease`; entries age out after `ttl`.
+fn spec(ttl: Duration) -> BucketSpec<'static> {
+    BucketSpec {
+        name: BUCKET,
+        description: "active scheduler lease",
+        max_age: ttl,
+    }
+}
+
 impl NatsKvLease {
     /// Creates (or adopts) the lease bucket of `prefix`.
     pub async fn connect(
@@ -44,42 +56,19 @@ impl NatsKvLease {
         prefix: &Prefix,
         ttl: Duration,
     ) -> Result<Self, LeaseError> {
-        let js = jetstream::new(client);
-        let bucket = format!("{prefix}_scheduler_lease");
-        // The stream is created directly with the settings of a KV bucket: the client's own bucket
-        // creation expects an account-limits reply that nats-server 2.9 does not give.
-        let config = jetstream::stream::Config {
-            name: format!("KV_{bucket}"),
-            description: Some("active scheduler lease".to_owned()),
-            subjects: vec![format!("$KV.{bucket}.>")],
-            max_messages_per_subject: 1,
-            max_age: ttl,
-            storage: jetstream::stream::StorageType::Memory,
-            allow_rollup: true,
-            deny_delete: true,
-            deny_purge: false,
-            allow_direct: true,
-            discard: jetstream::stream::DiscardPolicy::New,
-            num_replicas: 1,
-            ..Default::default()
-        };
-        js.create_or_update_stream(config)
-            .await
-            .map_err(|e| kv_error(&bucket, e))?;
-        let store = js
-            .get_key_value(bucket.clone())
-            .await
-            .map_err(|e| kv_error(&bucket, e))?;
-        Ok(Self { store, bucket, ttl })
+        let spec = spec(ttl);
+        let store = posture_bus::kv::bucket(&jetstream::new(client), prefix, &spec).await?;
+        Ok(Self {
+            store,
+            bucket: spec.bucket(prefix),
+            ttl,
+        })
     }
 
     /// Removes the bucket (tests and teardown).
     pub async fn delete_bucket(client: async_nats::Client, prefix: &Prefix) -> Result<(), LeaseError> {
-        let bucket = format!("{prefix}_scheduler_lease");
-        jetstream::new(client)
-            .delete_stream(format!("KV_{bucket}"))
-            .await
-            .map_err(|e| kv_error(&bucket, e))?;
+        // The max age plays no part in naming or deleting the bucket.
+        posture_bus::kv::delete_bucket(&jetstream::new(client), prefix, &spec(Duration::ZERO)).await?;
         Ok(())
     }
 }

@@ -1,43 +1,20 @@
 //! The scheduler store on PostgreSQL or SQLite (schema `scheduler`): one row per tenant. Instants
 //! are seconds since the Unix epoch, which both engines order and compare the same way, so every
-//! statement is the same text on both.
+//! statement is the same text on both. Ids are typed here and stored as text.
 
+mod migrations;
 mod record;
 
 use chrono::{DateTime, Utc};
-use posture_kit::db::{Db, DbError, Migration};
+use posture_kit::db::{Db, DbError, SqlFailure};
+use posture_kit::ids::{RunId, TenantId};
 
+pub use migrations::MIGRATIONS;
 pub use record::ScheduleRecord;
 use record::{COLUMNS, Row, cadence_columns, from_row};
 
 /// Schema (PostgreSQL) or file suffix (SQLite) of the scheduler role.
 pub const SCHEMA: &str = "scheduler";
-
-const TABLES: &str = "
-CREATE TABLE schedules (
-    tenant_id TEXT PRIMARY KEY,
-    enabled BOOLEAN NOT NULL,
-    cadence TEXT NOT NULL,
-    daily_minute BIGINT NOT NULL,
-    interval_secs BIGINT NOT NULL,
-    window_secs BIGINT NOT NULL,
-    entity_kinds TEXT NOT NULL,
-    next_run_at BIGINT NOT NULL,
-    last_slot BIGINT NOT NULL,
-    last_triggered_at BIGINT,
-    last_run_id TEXT NOT NULL,
-    updated_by TEXT NOT NULL,
-    updated_at BIGINT
-);
-CREATE INDEX schedules_by_next_run ON schedules (next_run_at, tenant_id);
-";
-
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "schedules",
-    postgres: TABLES,
-    sqlite: TABLES,
-}];
 
 pub(crate) use posture_kit::on_backend;
 
@@ -56,23 +33,21 @@ pub enum StoreError {
     Migrate(#[from] DbError),
 }
 
+/// The one reading of a failed statement (the kit's), as this store's error: an unreachable or
+/// busy database is worth retrying; anything else is reported with what was being done.
 fn sql_error(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| match &source {
-        sqlx::Error::Database(db) if db.message().contains("database is locked") => {
-            StoreError::Unavailable { source }
-        }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            StoreError::Unavailable { source }
-        }
-        _ => StoreError::Query { context, source },
+    move |source| match SqlFailure::of(&source) {
+        SqlFailure::Unavailable => StoreError::Unavailable { source },
+        SqlFailure::UniqueViolation | SqlFailure::Other => StoreError::Query { context, source },
     }
 }
 
 /// Where a listing page starts: after this (next run, tenant) pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListAfter {
+    /// Seconds since the Unix epoch, as stored.
     pub next_run_at: i64,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
 }
 
 #[derive(Debug, Clone)]
@@ -99,7 +74,7 @@ impl ScheduleStore {
                  entity_kinds, next_run_at, last_slot, last_triggered_at, last_run_id, updated_by, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (tenant_id) DO NOTHING",
             )
-            .bind(&record.tenant_id)
+            .bind(record.tenant_id.to_string())
             .bind(record.enabled)
             .bind(cadence)
             .bind(minute)
@@ -109,7 +84,7 @@ impl ScheduleStore {
             .bind(record.next_run_at.timestamp())
             .bind(record.last_slot.timestamp())
             .bind(record.last_triggered_at.map(|t| t.timestamp()))
-            .bind(&record.last_run_id)
+            .bind(record.last_run_id.map(|id| id.to_string()).unwrap_or_default())
             .bind(&record.updated_by)
             .bind(record.updated_at.map(|t| t.timestamp()))
             .execute(pool)
@@ -129,7 +104,7 @@ impl ScheduleStore {
                  window_secs = $6, entity_kinds = $7, next_run_at = $8, last_slot = $9, updated_by = $10, \
                  updated_at = $11 WHERE tenant_id = $1",
             )
-            .bind(&record.tenant_id)
+            .bind(record.tenant_id.to_string())
             .bind(record.enabled)
             .bind(cadence)
             .bind(minute)
@@ -155,7 +130,7 @@ impl ScheduleStore {
         record: &ScheduleRecord,
         slot: DateTime<Utc>,
         triggered_at: DateTime<Utc>,
-        run_id: &str,
+        run_id: &RunId,
     ) -> Result<bool, StoreError> {
         let next_run_at = record.start_after(slot);
         let done = on_backend!(&self.db, |pool| {
@@ -163,11 +138,11 @@ impl ScheduleStore {
                 "UPDATE schedules SET last_slot = $2, next_run_at = $3, last_triggered_at = $4, last_run_id = $5 \
                  WHERE tenant_id = $1 AND last_slot = $6",
             )
-            .bind(&record.tenant_id)
+            .bind(record.tenant_id.to_string())
             .bind(slot.timestamp())
             .bind(next_run_at.timestamp())
             .bind(triggered_at.timestamp())
-            .bind(run_id)
+            .bind(run_id.to_string())
             .bind(record.last_slot.timestamp())
             .execute(pool)
             .await
@@ -178,10 +153,10 @@ impl ScheduleStore {
     }
 
     /// Removes the tenant's schedule; true when there was one.
-    pub async fn delete(&self, tenant_id: &str) -> Result<bool, StoreError> {
+    pub async fn delete(&self, tenant_id: &TenantId) -> Result<bool, StoreError> {
         let done = on_backend!(&self.db, |pool| {
             sqlx::query("DELETE FROM schedules WHERE tenant_id = $1")
-                .bind(tenant_id)
+                .bind(tenant_id.to_string())
                 .execute(pool)
                 .await
                 .map_err(sql_error("deleting a schedule"))?
@@ -190,12 +165,12 @@ impl ScheduleStore {
         Ok(done == 1)
     }
 
-    pub async fn get(&self, tenant_id: &str) -> Result<Option<ScheduleRecord>, StoreError> {
+    pub async fn get(&self, tenant_id: &TenantId) -> Result<Option<ScheduleRecord>, StoreError> {
         let row: Option<Row> = on_backend!(&self.db, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM schedules WHERE tenant_id = $1"
             )))
-            .bind(tenant_id)
+            .bind(tenant_id.to_string())
             .fetch_optional(pool)
             .await
             .map_err(sql_error("reading a schedule"))?
@@ -226,7 +201,9 @@ impl ScheduleStore {
         after: Option<&ListAfter>,
         limit: u32,
     ) -> Result<Vec<ScheduleRecord>, StoreError> {
-        let (next, tenant) = after.map_or((i64::MIN, ""), |a| (a.next_run_at, a.tenant_id.as_str()));
+        let (next, tenant) = after.map_or((i64::MIN, String::new()), |a| {
+            (a.next_run_at, a.tenant_id.to_string())
+        });
         let rows: Vec<Row> = on_backend!(&self.db, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM schedules WHERE ($1 = FALSE OR enabled = TRUE) \
@@ -235,7 +212,7 @@ impl ScheduleStore {
             )))
             .bind(enabled_only)
             .bind(next)
-            .bind(tenant)
+            .bind(&tenant)
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await

@@ -3,13 +3,14 @@
 //! the schedule existed or changed), and `next_run_at` follows from it.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use posture_kit::ids::{RunId, TenantId};
 
 use super::StoreError;
 use crate::cadence::{Cadence, spread_offset};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleRecord {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub enabled: bool,
     pub cadence: Cadence,
     /// Spread window the tenant's offset falls in.
@@ -20,7 +21,8 @@ pub struct ScheduleRecord {
     pub next_run_at: DateTime<Utc>,
     pub last_slot: DateTime<Utc>,
     pub last_triggered_at: Option<DateTime<Utc>>,
-    pub last_run_id: String,
+    /// The run the last fired slot asked for; stored as empty text before the first.
+    pub last_run_id: Option<RunId>,
     /// Empty for a schedule never changed through the API.
     pub updated_by: String,
     pub updated_at: Option<DateTime<Utc>>,
@@ -28,9 +30,9 @@ pub struct ScheduleRecord {
 
 impl ScheduleRecord {
     /// A fresh schedule: slots that came due before `now` are not owed a run.
-    pub fn new(tenant_id: &str, cadence: Cadence, window: Duration, now: DateTime<Utc>) -> Self {
+    pub fn new(tenant_id: TenantId, cadence: Cadence, window: Duration, now: DateTime<Utc>) -> Self {
         let mut record = ScheduleRecord {
-            tenant_id: tenant_id.to_owned(),
+            tenant_id,
             enabled: true,
             cadence,
             window,
@@ -38,7 +40,7 @@ impl ScheduleRecord {
             next_run_at: now,
             last_slot: now,
             last_triggered_at: None,
-            last_run_id: String::new(),
+            last_run_id: None,
             updated_by: String::new(),
             updated_at: None,
         };
@@ -126,6 +128,11 @@ pub(super) fn from_row(row: Row) -> Result<ScheduleRecord, StoreError> {
         at,
     ) = row;
     let t = tenant_id.as_str();
+    let tenant = t.parse::<TenantId>().map_err(|e| corrupt(t, e.to_string()))?;
+    let last_run_id = match run.as_str() {
+        "" => None,
+        id => Some(id.parse::<RunId>().map_err(|e| corrupt(t, e.to_string()))?),
+    };
     let cadence = match cadence.as_str() {
         DAILY => u32::try_from(daily_minute)
             .ok()
@@ -147,10 +154,10 @@ pub(super) fn from_row(row: Row) -> Result<ScheduleRecord, StoreError> {
         next_run_at: instant(t, next)?,
         last_slot: instant(t, last)?,
         last_triggered_at: triggered.map(|s| instant(t, s)).transpose()?,
-        last_run_id: run,
+        last_run_id,
         updated_by: by,
         updated_at: at.map(|s| instant(t, s)).transpose()?,
-        tenant_id,
+        tenant_id: tenant,
     })
 }
 

@@ -4,7 +4,8 @@ use chrono::Duration as Span;
 use posture_kit::clock::ManualClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
-use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_kit::grpc::{GrpcServer, lazy_channel, set_principal};
+use posture_kit::ids::TenantId;
 use posture_proto::v1::schedule_service_client::ScheduleServiceClient;
 use posture_proto::v1::{
     DailyCadence, GetScheduleRequest, IntervalCadence, ListSchedulesRequest, Schedule, UpdateScheduleRequest,
@@ -47,9 +48,7 @@ fn update(schedule: Schedule, paths: &[&str]) -> tonic::Request<UpdateScheduleRe
             paths: paths.iter().map(|p| (*p).to_owned()).collect(),
         }),
     });
-    request
-        .metadata_mut()
-        .insert("x-posture-principal", "ops@example.com".parse().expect("ascii"));
+    set_principal(request.metadata_mut(), "ops@example.com");
     request
 }
 
@@ -63,7 +62,7 @@ posture_kit::db_test!(update_schedule_field_mask, |db: TestDatabase| async move 
         .running
         .role
         .scheduler()
-        .ensure_schedule(TENANT)
+        .ensure_schedule(&tenant())
         .await
         .expect("create");
 
@@ -89,7 +88,7 @@ posture_kit::db_test!(update_schedule_field_mask, |db: TestDatabase| async move 
     assert_eq!(before.window.as_ref().map(|w| w.seconds), Some(7200));
     assert_eq!(
         seconds(&before.next_run_at),
-        (at(3, 0) + spread_offset(TENANT, Span::hours(2))).timestamp()
+        (at(3, 0) + spread_offset(&tenant(), Span::hours(2))).timestamp()
     );
     assert!(before.updated_by.is_empty() && before.updated_at.is_none());
 
@@ -131,7 +130,7 @@ posture_kit::db_test!(update_schedule_field_mask, |db: TestDatabase| async move 
     assert_eq!(seconds(&after.updated_at), at(1, 0).timestamp());
     assert_eq!(
         seconds(&after.next_run_at),
-        (at(22, 15) + spread_offset(TENANT, Span::hours(2))).timestamp()
+        (at(22, 15) + spread_offset(&tenant(), Span::hours(2))).timestamp()
     );
 
     // The window, then an interval cadence that replaces the daily one.
@@ -189,7 +188,7 @@ posture_kit::db_test!(
             .running
             .role
             .scheduler()
-            .ensure_schedule(TENANT)
+            .ensure_schedule(&tenant())
             .await
             .expect("create");
 
@@ -296,8 +295,11 @@ posture_kit::db_test!(
     |db: TestDatabase| async move {
         let mut served = serve(db).await;
         let scheduler = served.running.role.scheduler().clone();
-        let tenants: Vec<String> = (0..7u32)
-            .map(|n| uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &n.to_be_bytes()).to_string())
+        let tenants: Vec<TenantId> = (0..7u32)
+            .map(|n| {
+                TenantId::from_uuid(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &n.to_be_bytes()))
+                    .expect("a v5 GUID is not nil")
+            })
             .collect();
         for tenant in &tenants {
             scheduler.ensure_schedule(tenant).await.expect("create");

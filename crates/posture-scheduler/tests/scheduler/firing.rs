@@ -20,13 +20,13 @@ posture_kit::db_test!(
         let bus = memory_bus();
         let mut requests = Requests::new(bus.as_ref()).await;
         let scheduler = scheduler(store(&db).await, bus.clone(), &clock);
-        assert!(scheduler.ensure_schedule(TENANT).await.expect("create"));
+        assert!(scheduler.ensure_schedule(&tenant()).await.expect("create"));
         assert!(
-            !scheduler.ensure_schedule(TENANT).await.expect("exists"),
+            !scheduler.ensure_schedule(&tenant()).await.expect("exists"),
             "an existing schedule is kept"
         );
 
-        let offset = spread_offset(TENANT, Span::hours(2));
+        let offset = spread_offset(&tenant(), Span::hours(2));
         let start = at(3, 0) + offset;
         clock.set(start - Span::seconds(1));
         assert_eq!(
@@ -48,12 +48,23 @@ posture_kit::db_test!(
         assert_eq!(request.tenant_id, TENANT);
         assert_eq!(request.trigger, SyncTrigger::Scheduled as i32);
         assert_eq!(request.requested_by, REQUESTED_BY);
-        assert_eq!(request.run_id, scheduled_run_id(TENANT, at(3, 0)).to_string());
-        assert_eq!(request.event_id, scheduled_event_id(TENANT, at(3, 0)).to_string());
+        assert_eq!(request.run_id, scheduled_run_id(&tenant(), at(3, 0)).to_string());
+        assert_eq!(
+            request.event_id,
+            scheduled_event_id(&tenant(), at(3, 0)).to_string()
+        );
 
-        let stored = scheduler.store.get(TENANT).await.expect("read").expect("exists");
+        let stored = scheduler
+            .store
+            .get(&tenant())
+            .await
+            .expect("read")
+            .expect("exists");
         assert_eq!(stored.last_slot, at(3, 0));
-        assert_eq!(stored.last_run_id, request.run_id);
+        assert_eq!(
+            stored.last_run_id.map(|id| id.to_string()),
+            Some(request.run_id.clone())
+        );
         assert_eq!(stored.last_triggered_at, Some(start));
         assert_eq!(stored.next_run_at, start + Span::days(1));
     }
@@ -66,7 +77,7 @@ posture_kit::db_test!(
         let bus = memory_bus();
         let mut requests = Requests::new(bus.as_ref()).await;
         let scheduler = scheduler(store(&db).await, bus.clone(), &clock);
-        scheduler.ensure_schedule(TENANT).await.expect("create");
+        scheduler.ensure_schedule(&tenant()).await.expect("create");
 
         clock.advance(Span::days(4));
         assert_eq!(scheduler.fire_due(100).await.expect("tick"), 1);
@@ -75,7 +86,7 @@ posture_kit::db_test!(
         assert_eq!(seen.len(), 1, "{seen:?}");
         // The one run owed is the latest slot, not the oldest missed one.
         let latest = at(3, 0) + Span::days(3);
-        assert_eq!(seen[0].run_id, scheduled_run_id(TENANT, latest).to_string());
+        assert_eq!(seen[0].run_id, scheduled_run_id(&tenant(), latest).to_string());
     }
 );
 
@@ -86,8 +97,13 @@ posture_kit::db_test!(
         let bus = memory_bus();
         let mut requests = Requests::new(bus.as_ref()).await;
         let scheduler = scheduler(store(&db).await, bus.clone(), &clock);
-        scheduler.ensure_schedule(TENANT).await.expect("create");
-        let before = scheduler.store.get(TENANT).await.expect("read").expect("exists");
+        scheduler.ensure_schedule(&tenant()).await.expect("create");
+        let before = scheduler
+            .store
+            .get(&tenant())
+            .await
+            .expect("read")
+            .expect("exists");
 
         clock.set(at(5, 30));
         assert_eq!(scheduler.fire_due(100).await.expect("tick"), 1);
@@ -107,13 +123,15 @@ posture_kit::db_test!(
         let bus = memory_bus();
         let mut requests = Requests::new(bus.as_ref()).await;
         let scheduler = scheduler(store(&db).await, bus.clone(), &clock);
-        scheduler.ensure_schedule(TENANT).await.expect("create");
+        scheduler.ensure_schedule(&tenant()).await.expect("create");
         let api = posture_scheduler::ScheduleApi::new(scheduler.clone());
         let pause = posture_scheduler::api::ScheduleChange {
             enabled: Some(false),
             ..Default::default()
         };
-        api.update(TENANT, pause, "ops@example.com").await.expect("pause");
+        api.update(&tenant(), pause, "ops@example.com")
+            .await
+            .expect("pause");
 
         clock.advance(Span::days(2));
         assert_eq!(scheduler.fire_due(100).await.expect("tick"), 0);
@@ -122,7 +140,7 @@ posture_kit::db_test!(
             ..Default::default()
         };
         let resumed = api
-            .update(TENANT, resume, "ops@example.com")
+            .update(&tenant(), resume, "ops@example.com")
             .await
             .expect("resume");
         assert!(

@@ -15,8 +15,8 @@ use crate::support::*;
 async fn two_schedulers(bus: Arc<dyn Bus>, clock: &ManualClock, db: &TestDatabase) -> (Scheduler, Scheduler) {
     let a = scheduler(store(db).await, bus.clone(), clock);
     let b = scheduler(store(db).await, bus, clock);
-    a.ensure_schedule(TENANT).await.expect("create");
-    a.ensure_schedule(OTHER_TENANT).await.expect("create");
+    a.ensure_schedule(&tenant()).await.expect("create");
+    a.ensure_schedule(&other_tenant()).await.expect("create");
     (a, b)
 }
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Duration as Span;
-use posture_bus::{Bus, BusExt, MessageId, StreamKind, Subject};
+use posture_bus::topics::CONNECTION_CHANGED;
+use posture_bus::{Bus, BusExt, MessageId};
 use posture_kit::clock::ManualClock;
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::events::v1::{ConnectionChange, ConnectionChanged};
@@ -24,7 +25,7 @@ posture_kit::db_test!(
         first
             .role
             .scheduler()
-            .ensure_schedule(TENANT)
+            .ensure_schedule(&tenant())
             .await
             .expect("create");
         first.stop().await;
@@ -36,7 +37,7 @@ posture_kit::db_test!(
         assert_eq!(seen.len(), 1, "one run for the missed slots: {seen:?}");
         assert_eq!(
             seen[0].run_id,
-            scheduled_run_id(TENANT, at(3, 0) + Span::days(2)).to_string()
+            scheduled_run_id(&tenant(), at(3, 0) + Span::days(2)).to_string()
         );
         second.stop().await;
 
@@ -67,7 +68,7 @@ async fn publish_change(bus: &dyn Bus, tenant: &str, change: ConnectionChange) {
         credential_version: 1,
         changed_by: "admin@example.com".to_owned(),
     };
-    let subject = Subject::new(StreamKind::Events, ["connection-changed", tenant]).expect("subject");
+    let subject = CONNECTION_CHANGED.subject(&tenant.parse().expect("a GUID"));
     bus.publish_message(subject, MessageId::new(event_id).expect("id"), &event)
         .await
         .expect("publish");
@@ -86,12 +87,12 @@ posture_kit::db_test!(
         eventually("both tenants have a schedule", || {
             let store = store.clone();
             async move {
-                store.get(TENANT).await.expect("read").is_some()
-                    && store.get(OTHER_TENANT).await.expect("read").is_some()
+                store.get(&tenant()).await.expect("read").is_some()
+                    && store.get(&other_tenant()).await.expect("read").is_some()
             }
         })
         .await;
-        let created = store.get(TENANT).await.expect("read").expect("exists");
+        let created = store.get(&tenant()).await.expect("read").expect("exists");
         assert!(created.enabled);
         assert_eq!(created.cadence, defaults().cadence);
         assert!(
@@ -102,10 +103,10 @@ posture_kit::db_test!(
         publish_change(bus.as_ref(), TENANT, ConnectionChange::Deleted).await;
         eventually("the deleted tenant's schedule is gone", || {
             let store = store.clone();
-            async move { store.get(TENANT).await.expect("read").is_none() }
+            async move { store.get(&tenant()).await.expect("read").is_none() }
         })
         .await;
-        assert!(store.get(OTHER_TENANT).await.expect("read").is_some());
+        assert!(store.get(&other_tenant()).await.expect("read").is_some());
         running.stop().await;
     }
 );
@@ -121,10 +122,14 @@ async fn two_running_roles_fire_each_slot_once(
     let [lease_a, lease_b] = leases;
     let a = RunningRole::start(db, bus.clone(), clock, lease_a, "a").await;
     let b = RunningRole::start(db, bus.clone(), clock, lease_b, "b").await;
-    a.role.scheduler().ensure_schedule(TENANT).await.expect("create");
     a.role
         .scheduler()
-        .ensure_schedule(OTHER_TENANT)
+        .ensure_schedule(&tenant())
+        .await
+        .expect("create");
+    a.role
+        .scheduler()
+        .ensure_schedule(&other_tenant())
         .await
         .expect("create");
     eventually("one scheduler is active", || async {

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use posture_bus::{
-    Bus, ConsumerConfig, MemoryBus, NatsBus, NatsBusConfig, Prefix, StreamKind, StreamSettings, SubjectFilter,
-};
+use posture_bus::topics::SYNC_REQUESTED;
+use posture_bus::{Bus, ConsumerConfig, MemoryBus, NatsBus, NatsBusConfig, Prefix, StreamSettings};
 use posture_kit::clock::{ManualClock, SharedClock};
 use posture_kit::config::SchedulerConfig;
 use posture_kit::db::test_support::TestDatabase;
+use posture_kit::ids::TenantId;
 use posture_proto::events::v1::SyncRequested;
 use posture_scheduler::store::{SCHEMA, ScheduleStore};
 use posture_scheduler::{
@@ -22,6 +22,14 @@ use tokio_util::task::TaskTracker;
 
 pub const TENANT: &str = "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11";
 pub const OTHER_TENANT: &str = "1d6c2e0a-7b4f-4c39-8a55-3e2f9d8b7c60";
+
+pub fn tenant() -> TenantId {
+    TENANT.parse().expect("a GUID")
+}
+
+pub fn other_tenant() -> TenantId {
+    OTHER_TENANT.parse().expect("a GUID")
+}
 
 /// 2026-03-10 at `h:m` UTC.
 pub fn at(h: u32, m: u32) -> DateTime<Utc> {
@@ -83,9 +91,7 @@ pub struct Requests {
 
 impl Requests {
     pub async fn new(bus: &dyn Bus) -> Requests {
-        let filter = SubjectFilter::new(StreamKind::Events, [posture_scheduler::SYNC_REQUESTED])
-            .and_then(|f| f.any())
-            .expect("filter");
+        let filter = SYNC_REQUESTED.filter();
         let name = format!("test-requests-{}", uuid::Uuid::new_v4().simple());
         let consumer = bus
             .consumer(ConsumerConfig::new(name, filter).expect("consumer config"))

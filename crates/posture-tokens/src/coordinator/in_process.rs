@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use posture_kit::ids::TenantId;
 use tokio::sync::{broadcast, watch};
 
 use super::{ChangeWaiter, CoordinatorError, RefreshCoordinator};
 use crate::cached::CachedToken;
-use crate::key::{TenantId, TokenKey};
+use crate::key::TokenKey;
 
 #[derive(Debug, Default)]
 struct State {

@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use posture_kit::ids::TenantId;
 
 pub use in_process::InProcessCoordinator;
 pub use nats_kv::NatsKvCoordinator;
 
 use crate::cached::CachedToken;
-use crate::key::{TenantId, TokenKey};
+use crate::key::TokenKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoordinatorError {
@@ -24,6 +25,15 @@ pub enum CoordinatorError {
     Kv { bucket: String, reason: String },
     #[error("shared token entry {key} is unreadable: {reason}")]
     Entry { key: String, reason: String },
+}
+
+impl From<posture_bus::kv::KvError> for CoordinatorError {
+    fn from(error: posture_bus::kv::KvError) -> Self {
+        CoordinatorError::Kv {
+            bucket: error.bucket,
+            reason: error.message,
+        }
+    }
 }
 
 /// Waits for the next change of one key's lease or shared token. Created before the caller looks

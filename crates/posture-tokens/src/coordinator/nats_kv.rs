@@ -12,12 +12,18 @@ use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use posture_bus::Prefix;
+use posture_bus::kv::BucketSpec;
 use posture_graph::Resource;
+use posture_kit::ids::TenantId;
 
 use super::{ChangeWaiter, CoordinatorError, RefreshCoordinator, wire};
 use crate::cached::CachedToken;
-use crate::key::{TenantId, TokenKey};
+use crate::key::TokenKey;
 use crate::seal::TokenSealKey;
+
+/// Bucket names under the bus prefix: `{prefix}_token_leases` and `{prefix}_tokens`.
+const LEASES_BUCKET: &str = "token_leases";
+const TOKENS_BUCKET: &str = "tokens";
 
 /// Longest a shared token entry lives, whatever its own expiry says (tokens last 60-90 minutes).
 const TOKEN_ENTRY_MAX_AGE: Duration = Duration::from_secs(3 * 3600);
@@ -48,39 +54,6 @@ fn kv_error(bucket: &str, e: impl std::fmt::Display) -> CoordinatorError {
     }
 }
 
-/// Creates or updates the bucket's stream directly, with the settings NATS KV uses for a bucket.
-/// (The client's own bucket creation asks for account limits in a shape nats-server 2.9 does not
-/// answer with, so it cannot be used there.)
-async fn bucket(
-    js: &jetstream::Context,
-    name: String,
-    description: &str,
-    max_age: Duration,
-) -> Result<kv::Store, CoordinatorError> {
-    let config = jetstream::stream::Config {
-        name: format!("KV_{name}"),
-        description: Some(description.to_owned()),
-        subjects: vec![format!("$KV.{name}.>")],
-        max_messages_per_subject: 1,
-        max_age,
-        // Sealed or not, short-lived secrets have no business on disk.
-        storage: jetstream::stream::StorageType::Memory,
-        allow_rollup: true,
-        deny_delete: true,
-        deny_purge: false,
-        allow_direct: true,
-        discard: jetstream::stream::DiscardPolicy::New,
-        num_replicas: 1,
-        ..Default::default()
-    };
-    js.create_or_update_stream(config)
-        .await
-        .map_err(|e| kv_error(&name, e))?;
-    js.get_key_value(name.clone())
-        .await
-        .map_err(|e| kv_error(&name, e))
-}
-
 impl NatsKvCoordinator {
     /// Creates (or adopts) the buckets of `prefix`. `lease_ttl` bounds how long a crashed lease
     /// holder blocks a refresh.
@@ -91,16 +64,22 @@ impl NatsKvCoordinator {
         lease_ttl: Duration,
     ) -> Result<NatsKvCoordinator, CoordinatorError> {
         let js = jetstream::new(client);
-        let leases_bucket = format!("{prefix}_token_leases");
-        let tokens_bucket = format!("{prefix}_tokens");
-        let leases = bucket(&js, leases_bucket.clone(), "token refresh leases", lease_ttl).await?;
-        let tokens = bucket(
-            &js,
-            tokens_bucket.clone(),
-            "sealed access tokens",
-            TOKEN_ENTRY_MAX_AGE,
-        )
-        .await?;
+        // The shared setup keeps entries in memory: sealed or not, short-lived secrets have no
+        // business on disk.
+        let leases_spec = BucketSpec {
+            name: LEASES_BUCKET,
+            description: "token refresh leases",
+            max_age: lease_ttl,
+        };
+        let tokens_spec = BucketSpec {
+            name: TOKENS_BUCKET,
+            description: "sealed access tokens",
+            max_age: TOKEN_ENTRY_MAX_AGE,
+        };
+        let leases = posture_bus::kv::bucket(&js, prefix, &leases_spec).await?;
+        let tokens = posture_bus::kv::bucket(&js, prefix, &tokens_spec).await?;
+        let leases_bucket = leases_spec.bucket(prefix);
+        let tokens_bucket = tokens_spec.bucket(prefix);
         Ok(NatsKvCoordinator {
             leases,
             tokens,
@@ -113,7 +92,7 @@ impl NatsKvCoordinator {
 
 fn parse_kv_key(raw: &str) -> Option<TokenKey> {
     let (tenant, resource) = raw.split_once('.')?;
-    let tenant = TenantId::parse(tenant).ok()?;
+    let tenant: TenantId = tenant.parse().ok()?;
     let resource = Resource::ALL.into_iter().find(|r| r.as_str() == resource)?;
     Some(TokenKey::new(tenant, resource))
 }
@@ -224,7 +203,7 @@ impl RefreshCoordinator for NatsKvCoordinator {
     async fn forget_tenant(&self, tenant: &TenantId) -> Result<u32, CoordinatorError> {
         let mut dropped = 0;
         for resource in Resource::ALL {
-            let key = TokenKey::new(tenant.clone(), resource);
+            let key = TokenKey::new(*tenant, resource);
             let present = self
                 .tokens
                 .get(key.kv_key())

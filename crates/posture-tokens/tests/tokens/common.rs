@@ -5,15 +5,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use posture_bus::{
-    Bus, BusExt, Consumer, ConsumerConfig, MemoryBus, MessageId, Prefix, StreamSettings, Subject,
-};
-use posture_credentials::events::{CONNECTION_HEALTH_CHANGED, connection_health_changed_filter};
+use posture_bus::topics::CONNECTION_HEALTH_CHANGED;
+use posture_bus::{Bus, BusExt, Consumer, ConsumerConfig, MemoryBus, MessageId, Prefix, StreamSettings};
 use posture_graph::Resource;
 use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
 use posture_kit::clock::ManualClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_kit::ids::TenantId;
 use posture_proto::events::v1::ConnectionHealthChanged;
 use posture_proto::internal::v1::token_broker_service_client::TokenBrokerServiceClient;
 use posture_proto::internal::v1::{GetTokenRequest, GetTokenResponse};
@@ -55,7 +54,7 @@ pub fn memory_bus() -> Arc<dyn Bus> {
 
 /// A consumer of every connection health announcement, created before the events it should see.
 pub async fn health_watcher(bus: &dyn Bus) -> Box<dyn Consumer> {
-    let filter = connection_health_changed_filter().expect("filter");
+    let filter = CONNECTION_HEALTH_CHANGED.filter();
     bus.consumer(ConsumerConfig::new("health-watcher", filter).expect("consumer config"))
         .await
         .expect("consumer")
@@ -70,12 +69,9 @@ pub async fn health_announcements(
     tenant: &TenantInfo,
 ) -> Vec<ConnectionHealthChanged> {
     let marker = format!("marker-{}", uuid::Uuid::new_v4());
+    let subject =
+        CONNECTION_HEALTH_CHANGED.subject(&TenantId::from_uuid(tenant.tenant_id).expect("tenant id"));
     let tenant = tenant.tenant_id.to_string();
-    let subject = Subject::new(
-        posture_bus::StreamKind::Events,
-        [CONNECTION_HEALTH_CHANGED, tenant.as_str()],
-    )
-    .expect("subject");
     let event = ConnectionHealthChanged {
         event_id: marker.clone(),
         tenant_id: tenant.clone(),

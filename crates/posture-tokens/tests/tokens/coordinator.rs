@@ -6,18 +6,14 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use posture_graph::Resource;
-use posture_tokens::{
-    CachedToken, InProcessCoordinator, RefreshCoordinator, TenantId, TokenKey, TokenSealKey,
-};
+use posture_kit::ids::TenantId;
+use posture_tokens::{CachedToken, InProcessCoordinator, RefreshCoordinator, TokenKey, TokenSealKey};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::replicas::{NATS_URL, drop_buckets, nats_coordinator, unique_prefix};
 
 fn key(resource: Resource) -> TokenKey {
-    TokenKey::new(
-        TenantId::parse(&uuid::Uuid::new_v4().to_string()).expect("tenant"),
-        resource,
-    )
+    TokenKey::new(TenantId::new_random(), resource)
 }
 
 fn token(value: &str) -> CachedToken {
@@ -72,7 +68,7 @@ async fn contract(coordinator: Arc<dyn RefreshCoordinator>) {
 
     // Dropping the tenant empties its slots and is announced.
     let mut forgotten = coordinator.forgotten().await.expect("forgotten stream");
-    let defender = TokenKey::new(graph.tenant.clone(), Resource::DefenderForEndpoint);
+    let defender = TokenKey::new(graph.tenant, Resource::DefenderForEndpoint);
     coordinator
         .share(&defender, &token("eyJ.second.sig"))
         .await

@@ -3,12 +3,14 @@
 
 use std::time::{Duration, Instant};
 
+use posture_bus::topics;
 use posture_bus::{BusExt, MessageId};
 use posture_graph::Resource;
 use posture_graph_sim::TenantSpec;
+use posture_kit::ids::TenantId;
 use posture_proto::events::v1::{ConnectionChange, ConnectionChanged};
 use posture_proto::internal::v1::InvalidateTokensRequest;
-use posture_tokens::{TenantId, TokenSealKey, changed_subject};
+use posture_tokens::TokenSealKey;
 
 use crate::common::{World, memory_bus};
 use crate::replicas::{drop_buckets, nats_coordinator, unique_prefix};
@@ -42,7 +44,8 @@ async fn connection_change_drops_cached_tokens_of_the_tenant() {
         credential_version: 2,
         changed_by: "admin".into(),
     };
-    let subject = changed_subject(&TenantId::parse(&tenant_id).expect("tenant id")).expect("subject");
+    let subject =
+        topics::CONNECTION_CHANGED.subject(&TenantId::from_uuid(tenant.tenant_id).expect("tenant id"));
     broker
         .bus
         .publish_message(
