@@ -81,7 +81,7 @@ async fn main() {
     assert_eq!(again.state, pb::SyncRunState::Succeeded as i32);
     let resync_rows = process.role.rows_written() - rows_before;
     // The same without the delta link: every user is listed again and compared by hash.
-    let tid = tenant.tenant_id.to_string();
+    let tid = posture_kit::ids::TenantId::from_uuid(tenant.tenant_id).expect("tenant id");
     process
         .role
         .store()

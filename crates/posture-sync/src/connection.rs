@@ -5,20 +5,22 @@
 use std::sync::Arc;
 
 use posture_graph::{Cloud, Endpoints, GraphClient, RequestBudget, RetryPolicy};
+use posture_kit::ids::TenantId;
 use posture_proto::v1 as pb;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
-use posture_tokens::BrokerTokenSource;
 use tonic::Code;
 use tonic::transport::Channel;
 use url::Url;
+
+use crate::tokens::BrokerTokenSource;
 
 /// Why a tenant's client could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionError {
     #[error("tenant {tenant} has no connection")]
-    NotConnected { tenant: String },
+    NotConnected { tenant: TenantId },
     #[error("the connection of tenant {tenant} is unusable: {reason}")]
-    Unusable { tenant: String, reason: String },
+    Unusable { tenant: TenantId, reason: String },
     #[error("the credentials role is unavailable: {reason}")]
     Unavailable { reason: String },
 }
@@ -57,12 +59,12 @@ impl TenantDirectory {
     }
 
     /// The tenant's connection, or why there is none.
-    pub async fn connection(&self, tenant: &str) -> Result<pb::Connection, ConnectionError> {
+    pub async fn connection(&self, tenant: &TenantId) -> Result<pb::Connection, ConnectionError> {
         let response = self
             .credentials
             .clone()
             .get_connection(pb::GetConnectionRequest {
-                tenant_id: tenant.to_owned(),
+                tenant_id: tenant.to_string(),
             })
             .await;
         match response {
@@ -70,14 +72,14 @@ impl TenantDirectory {
                 .into_inner()
                 .connection
                 .ok_or_else(|| ConnectionError::Unusable {
-                    tenant: tenant.to_owned(),
+                    tenant: *tenant,
                     reason: "the credentials role answered without a connection".into(),
                 }),
-            Err(status) if status.code() == Code::NotFound => Err(ConnectionError::NotConnected {
-                tenant: tenant.to_owned(),
-            }),
+            Err(status) if status.code() == Code::NotFound => {
+                Err(ConnectionError::NotConnected { tenant: *tenant })
+            }
             Err(status) if status.code() == Code::InvalidArgument => Err(ConnectionError::Unusable {
-                tenant: tenant.to_owned(),
+                tenant: *tenant,
                 reason: status.message().to_owned(),
             }),
             Err(status) => Err(ConnectionError::Unavailable {
@@ -87,16 +89,16 @@ impl TenantDirectory {
     }
 
     /// A Graph client for the tenant with broker tokens and the shared budget.
-    pub async fn client(&self, tenant: &str) -> Result<GraphClient, ConnectionError> {
+    pub async fn client(&self, tenant: &TenantId) -> Result<GraphClient, ConnectionError> {
         let connection = self.connection(tenant).await?;
         let endpoints = endpoints(tenant, &connection)?;
         // Long page streams need tokens that outlive a few minutes of paging.
-        let tokens = BrokerTokenSource::new(self.tokens.clone(), tenant).with_min_valid_seconds(300);
+        let tokens = BrokerTokenSource::new(self.tokens.clone(), *tenant).with_min_valid_seconds(300);
         Ok(GraphClient::new(
             self.http.clone(),
             Arc::new(tokens),
             endpoints,
-            tenant,
+            tenant.to_string(),
             connection.client_id,
         )
         .with_budget(self.budget.clone())
@@ -106,9 +108,9 @@ impl TenantDirectory {
 
 /// The cloud's well-known endpoints with the connection's overrides (custom clouds, the
 /// simulator). Scopes stay the cloud's: they name the resource, not the host.
-fn endpoints(tenant: &str, connection: &pb::Connection) -> Result<Endpoints, ConnectionError> {
+fn endpoints(tenant: &TenantId, connection: &pb::Connection) -> Result<Endpoints, ConnectionError> {
     let unusable = |reason: String| ConnectionError::Unusable {
-        tenant: tenant.to_owned(),
+        tenant: *tenant,
         reason,
     };
     let cloud = pb::Cloud::try_from(connection.cloud).unwrap_or(pb::Cloud::Unspecified);

@@ -1,30 +1,36 @@
-//! The role's error type and its one mapping to gRPC status codes. A second StartSync while a
-//! run is active is ALREADY_EXISTS with a `google.rpc.ErrorInfo` (reason `SYNC_RUN_ACTIVE`,
-//! metadata `run_id`) in the status details, as the contract promises.
-
-use std::collections::HashMap;
+//! The role's error type and its one mapping to gRPC, through the kit's `ServiceError`. A second
+//! StartSync while a run is active is ALREADY_EXISTS with a `google.rpc.ErrorInfo` (reason
+//! `SYNC_RUN_ACTIVE`, metadata `run_id`) in the status details, as the contract promises.
 
 use posture_kit::ServiceError;
-use prost::Message;
-use tonic::{Code, Status};
+use posture_kit::error::error_info;
+use posture_kit::ids::{InvalidId, RunId, TenantId};
+use tonic::Status;
 
 use crate::store::StoreError;
 
+/// `ErrorInfo.reason` of a StartSync refused because the tenant has an active run.
 pub const SYNC_RUN_ACTIVE: &str = "SYNC_RUN_ACTIVE";
+/// `ErrorInfo.domain` of the sync role's errors.
 const ERROR_DOMAIN: &str = "posture.sync";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("invalid {field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
+    Invalid { field: String, reason: String },
     #[error("{what} `{id}` not found")]
     NotFound { what: &'static str, id: String },
+    /// Display text of the ids (clients build it too); `run_id` is empty when the active run
+    /// finished between the refusal and the lookup.
     #[error("tenant {tenant} already has an active sync run {run_id}")]
     RunActive { tenant: String, run_id: String },
     #[error("{0}")]
     FailedPrecondition(String),
     #[error("{0} is unavailable")]
     Unavailable(String),
+    /// An error the kit already classified (a page token of another listing, a bad timestamp).
+    #[error(transparent)]
+    Service(ServiceError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the bus failed: {0}")]
@@ -38,9 +44,17 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+    /// The tenant already has a run (`active`, if it still does).
+    pub fn run_active(tenant: TenantId, active: Option<RunId>) -> Self {
+        SyncError::RunActive {
+            tenant: tenant.to_string(),
+            run_id: active.map(|run| run.to_string()).unwrap_or_default(),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         SyncError::Invalid {
-            field,
+            field: field.into(),
             reason: reason.into(),
         }
     }
@@ -49,90 +63,51 @@ impl SyncError {
 impl From<ServiceError> for SyncError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::InvalidArgument { reason, field } => SyncError::Invalid {
-                field: leak_field(&field),
-                reason,
-            },
-            other => SyncError::Unavailable(other.to_string()),
+            ServiceError::InvalidArgument { field, reason } => SyncError::Invalid { field, reason },
+            other => SyncError::Service(other),
         }
     }
 }
 
-/// Field names come from a fixed set in this crate; keeps `Invalid` cheap and `'static`.
-fn leak_field(field: &str) -> &'static str {
-    match field {
-        "tenant_id" => "tenant_id",
-        "run_id" => "run_id",
-        "page_token" => "page_token",
-        "object_id" => "object_id",
-        "entity_kind" => "entity_kind",
-        _ => "request",
+impl From<InvalidId> for SyncError {
+    fn from(e: InvalidId) -> Self {
+        ServiceError::from(e).into()
     }
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
-    #[prost(message, repeated, tag = "3")]
-    details: Vec<prost_types::Any>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct ErrorInfo {
-    #[prost(string, tag = "1")]
-    reason: String,
-    #[prost(string, tag = "2")]
-    domain: String,
-    #[prost(map = "string, string", tag = "3")]
-    metadata: HashMap<String, String>,
-}
-
-fn run_active(tenant: &str, run_id: &str) -> Status {
-    let message = format!("tenant {tenant} already has an active sync run {run_id}");
-    let info = ErrorInfo {
-        reason: SYNC_RUN_ACTIVE.to_owned(),
-        domain: ERROR_DOMAIN.to_owned(),
-        metadata: HashMap::from([("run_id".to_owned(), run_id.to_owned())]),
-    };
-    let status = RpcStatus {
-        code: Code::AlreadyExists as i32,
-        message: message.clone(),
-        details: vec![prost_types::Any {
-            type_url: "type.googleapis.com/google.rpc.ErrorInfo".to_owned(),
-            value: info.encode_to_vec(),
-        }],
-    };
-    Status::with_details(Code::AlreadyExists, message, status.encode_to_vec().into())
 }
 
 /// Reads the `run_id` of a SYNC_RUN_ACTIVE status (what a client does with the details).
 pub fn active_run_of(status: &Status) -> Option<String> {
-    let decoded = RpcStatus::decode(status.details()).ok()?;
-    decoded
-        .details
-        .iter()
-        .filter(|d| d.type_url.ends_with("google.rpc.ErrorInfo"))
-        .filter_map(|d| ErrorInfo::decode(d.value.as_slice()).ok())
-        .find(|i| i.reason == SYNC_RUN_ACTIVE)
-        .and_then(|i| i.metadata.get("run_id").cloned())
+    error_info(status)
+        .filter(|info| info.reason == SYNC_RUN_ACTIVE)
+        .and_then(|info| info.metadata.get("run_id").cloned())
 }
 
-impl From<SyncError> for Status {
-    fn from(error: SyncError) -> Status {
-        let service = match error {
-            SyncError::RunActive { tenant, run_id } => return run_active(&tenant, &run_id),
-            SyncError::Invalid { field, reason } => ServiceError::invalid(field, reason),
+impl From<SyncError> for ServiceError {
+    fn from(error: SyncError) -> ServiceError {
+        match error {
+            SyncError::RunActive { tenant, run_id } => ServiceError::AlreadyExists {
+                what: "active sync run",
+                id: run_id.clone(),
+            }
+            .with_hint(format!(
+                "tenant {tenant} syncs one run at a time; watch that run or cancel it first"
+            ))
+            .with_info(SYNC_RUN_ACTIVE, ERROR_DOMAIN, [("run_id", run_id)]),
+            SyncError::Invalid { field, reason } => ServiceError::InvalidArgument { field, reason },
             SyncError::NotFound { what, id } => ServiceError::not_found(what, id),
             SyncError::FailedPrecondition(reason) => ServiceError::FailedPrecondition { reason },
             SyncError::Unavailable(what) => ServiceError::Unavailable { what },
+            SyncError::Service(service) => service,
             SyncError::Store(StoreError::Unavailable { .. }) => ServiceError::Unavailable {
                 what: "the sync database".into(),
             },
             other => ServiceError::internal("serving a sync call", other.to_string()),
-        };
-        service.into()
+        }
+    }
+}
+
+impl From<SyncError> for Status {
+    fn from(error: SyncError) -> Status {
+        ServiceError::from(error).into()
     }
 }

@@ -3,9 +3,9 @@
 //! retried later with backoff.
 
 use posture_graph::GraphError;
-use posture_proto::v1::{ErrorClass, FailureReason};
 
 use crate::connection::ConnectionError;
+use crate::state::FailureClass;
 use crate::store::{ErrorRecord, StoreError};
 
 /// What to do with the entity after an error.
@@ -29,19 +29,19 @@ pub struct JobFailure {
 }
 
 impl JobFailure {
-    pub fn new(disposition: Disposition, class: ErrorClass, message: impl Into<String>) -> Self {
+    pub fn new(disposition: Disposition, class: FailureClass, message: impl Into<String>) -> Self {
         Self {
             disposition,
-            reason: ErrorRecord {
-                class: class as i32,
-                message: message.into(),
-                ..ErrorRecord::default()
-            },
+            reason: ErrorRecord::new(class, message),
         }
     }
 
     pub fn cancelled() -> Self {
-        Self::new(Disposition::Skip, ErrorClass::Cancelled, "the run was cancelled")
+        Self::new(
+            Disposition::Skip,
+            FailureClass::Cancelled,
+            "the run was cancelled",
+        )
     }
 }
 
@@ -62,7 +62,7 @@ impl From<GraphError> for JobFailure {
                 ..
             } => (
                 Disposition::Fail,
-                ErrorClass::Permission,
+                FailureClass::Permission,
                 code.clone(),
                 needs.clone(),
                 endpoint.clone(),
@@ -70,7 +70,7 @@ impl From<GraphError> for JobFailure {
             ),
             GraphError::LicenceMissing { endpoint, code, .. } => (
                 Disposition::Skip,
-                ErrorClass::License,
+                FailureClass::License,
                 code.clone(),
                 Vec::new(),
                 endpoint.clone(),
@@ -78,7 +78,7 @@ impl From<GraphError> for JobFailure {
             ),
             GraphError::Throttled { endpoint, .. } => (
                 Disposition::Retry,
-                ErrorClass::Throttled,
+                FailureClass::Throttled,
                 "TooManyRequests".to_owned(),
                 Vec::new(),
                 endpoint.clone(),
@@ -86,7 +86,7 @@ impl From<GraphError> for JobFailure {
             ),
             GraphError::Transient { endpoint, .. } => (
                 Disposition::Retry,
-                ErrorClass::Transient,
+                FailureClass::Transient,
                 String::new(),
                 Vec::new(),
                 endpoint.clone(),
@@ -94,7 +94,7 @@ impl From<GraphError> for JobFailure {
             ),
             GraphError::NotFound { endpoint, code, .. } => (
                 Disposition::Fail,
-                ErrorClass::NotFound,
+                FailureClass::NotFound,
                 code.clone(),
                 Vec::new(),
                 endpoint.clone(),
@@ -102,7 +102,7 @@ impl From<GraphError> for JobFailure {
             ),
             GraphError::BadResponse { endpoint, .. } => (
                 Disposition::Fail,
-                ErrorClass::InvalidResponse,
+                FailureClass::InvalidResponse,
                 String::new(),
                 Vec::new(),
                 endpoint.clone(),
@@ -115,7 +115,7 @@ impl From<GraphError> for JobFailure {
                 ..
             } => (
                 Disposition::Fail,
-                ErrorClass::InvalidResponse,
+                FailureClass::InvalidResponse,
                 code.clone(),
                 Vec::new(),
                 endpoint.clone(),
@@ -123,7 +123,7 @@ impl From<GraphError> for JobFailure {
             ),
             GraphError::Authentication { aadsts, error, .. } => (
                 Disposition::Fail,
-                ErrorClass::Authentication,
+                FailureClass::Authentication,
                 aadsts
                     .map(|c| format!("AADSTS{c}"))
                     .unwrap_or_else(|| error.clone()),
@@ -133,7 +133,7 @@ impl From<GraphError> for JobFailure {
             ),
             GraphError::ResyncRequired { endpoint, .. } => (
                 Disposition::Retry,
-                ErrorClass::Transient,
+                FailureClass::Transient,
                 "syncStateNotFound".to_owned(),
                 Vec::new(),
                 endpoint.clone(),
@@ -141,7 +141,7 @@ impl From<GraphError> for JobFailure {
             ),
             GraphError::Config { .. } => (
                 Disposition::Fail,
-                ErrorClass::Internal,
+                FailureClass::Internal,
                 String::new(),
                 Vec::new(),
                 String::new(),
@@ -151,7 +151,7 @@ impl From<GraphError> for JobFailure {
         JobFailure {
             disposition,
             reason: ErrorRecord {
-                class: class as i32,
+                class,
                 code,
                 message,
                 permissions,
@@ -171,7 +171,7 @@ impl From<StoreError> for JobFailure {
         } else {
             Disposition::Fail
         };
-        JobFailure::new(disposition, ErrorClass::Internal, error.to_string())
+        JobFailure::new(disposition, FailureClass::Internal, error.to_string())
     }
 }
 
@@ -179,21 +179,9 @@ impl From<ConnectionError> for JobFailure {
     fn from(error: ConnectionError) -> Self {
         match error {
             ConnectionError::Unavailable { .. } => {
-                JobFailure::new(Disposition::Retry, ErrorClass::Internal, error.to_string())
+                JobFailure::new(Disposition::Retry, FailureClass::Internal, error.to_string())
             }
-            _ => JobFailure::new(Disposition::Fail, ErrorClass::Authentication, error.to_string()),
+            _ => JobFailure::new(Disposition::Fail, FailureClass::Authentication, error.to_string()),
         }
-    }
-}
-
-/// The stored reason as the API's message.
-pub fn failure_reason(record: &ErrorRecord) -> FailureReason {
-    FailureReason {
-        error_class: record.class,
-        code: record.code.clone(),
-        message: record.message.clone(),
-        missing_permissions: record.permissions.clone(),
-        endpoint: record.endpoint.clone(),
-        http_status: record.http_status,
     }
 }

@@ -7,13 +7,16 @@ pub mod canonical;
 pub mod connection;
 pub mod convert;
 pub mod error;
+pub mod events;
 pub mod failure;
 pub mod job;
 pub mod kinds;
 mod requested;
 mod role;
 pub mod runs;
+pub mod state;
 pub mod store;
+pub mod tokens;
 
 pub use error::{SYNC_RUN_ACTIVE, SyncError, active_run_of};
 pub use role::{SyncDeps, SyncRole, SyncSettings, start};

@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use posture_bus::{Delivery, Handler, HandlerError};
 use posture_proto::events::v1 as ev;
-use posture_proto::v1::SyncTrigger;
 
 use crate::api::validate;
+use crate::convert;
 use crate::error::SyncError;
 use crate::runs::{RunRequest, Runs};
 
@@ -23,15 +23,11 @@ impl Handler for SyncRequestedHandler {
             for name in &event.entity_kinds {
                 kinds.push(validate::kind("entity_kinds", name)?.name.to_owned());
             }
-            let trigger = match SyncTrigger::try_from(event.trigger) {
-                Ok(SyncTrigger::Manual) => SyncTrigger::Manual,
-                _ => SyncTrigger::Scheduled,
-            };
             Ok(RunRequest {
                 run_id: validate::run_id(&event.run_id)?,
                 tenant_id: validate::tenant(&event.tenant_id)?,
                 kinds,
-                trigger,
+                trigger: convert::requested_trigger(event.trigger),
                 requested_by: if event.requested_by.is_empty() {
                     "scheduler".to_owned()
                 } else {

@@ -1,12 +1,14 @@
-//! The entry point the binary calls: [`start`] migrates the `sync` schema, resumes unfinished
-//! runs, and starts one durable consumer per entity kind plus the SyncRequested consumer;
-//! [`SyncRole::register`] mounts SyncService and InventoryService on a gRPC server.
+//! The entry point the binary calls: [`start`] migrates the `sync` schema, starts the outbox
+//! relay, resumes unfinished runs, and starts one durable consumer per entity kind plus the
+//! SyncRequested consumer; [`SyncRole::register`] mounts SyncService and InventoryService on a
+//! gRPC server.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use posture_bus::{Bus, ConsumerConfig, RetryPolicy as BusRetry, StreamKind, SubjectFilter, spawn_workers};
+use posture_bus::outbox::Outbox;
+use posture_bus::{Bus, ConsumerConfig, RetryPolicy as BusRetry, spawn_workers, topics};
 use posture_graph::{InProcessBudget, RequestBudget, RetryPolicy as GraphRetry};
 use posture_kit::clock::SharedClock;
 use posture_kit::db::Db;
@@ -23,7 +25,7 @@ use crate::error::SyncError;
 use crate::job::{JobSettings, SyncWorker};
 use crate::kinds;
 use crate::requested::SyncRequestedHandler;
-use crate::runs::{JOBS_TOKEN, Runs, SYNC_REQUESTED};
+use crate::runs::Runs;
 use crate::store::InventoryStore;
 
 /// Tunables of the role.
@@ -99,8 +101,12 @@ pub struct SyncRole {
 
 /// Migrates the schema, resumes unfinished runs and starts the consumers (they end on `shutdown`).
 pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
+    let outbox = Outbox::new(deps.db.clone(), deps.bus.clone());
     let store = InventoryStore::new(deps.db);
     store.migrate().await?;
+    // Staged jobs and announcements go out as their transactions commit, and whatever a previous
+    // process staged but did not publish goes out now.
+    outbox.spawn(deps.shutdown.clone(), &deps.tasks);
     let http = posture_graph::http_client().map_err(|e| SyncError::Config(e.to_string()))?;
     let budget: Arc<dyn RequestBudget> = Arc::new(InProcessBudget::new());
     let directory = TenantDirectory::new(
@@ -113,6 +119,7 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
     let runs = Runs {
         store: store.clone(),
         bus: deps.bus.clone(),
+        outbox,
         clock: deps.clock,
     };
     let rows_written = Arc::new(AtomicU64::new(0));
@@ -127,10 +134,12 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
         rows_written: rows_written.clone(),
     });
     for kind in kinds::ALL {
-        let filter = SubjectFilter::new(StreamKind::Jobs, [JOBS_TOKEN, kind.name])?.any()?;
-        let config = ConsumerConfig::new(format!("sync-{}", kind.name), filter)?
-            .with_ack_wait(deps.settings.ack_wait)
-            .with_max_deliver(deps.settings.max_deliver);
+        let config = ConsumerConfig::new(
+            topics::sync_jobs::consumer(kind.name),
+            topics::sync_jobs::filter(kind.name)?,
+        )?
+        .with_ack_wait(deps.settings.ack_wait)
+        .with_max_deliver(deps.settings.max_deliver);
         spawn_workers(
             deps.bus.as_ref(),
             config,
@@ -142,10 +151,9 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
         )
         .await?;
     }
-    let filter = SubjectFilter::new(StreamKind::Events, [SYNC_REQUESTED])?.any()?;
     spawn_workers(
         deps.bus.as_ref(),
-        ConsumerConfig::new("sync-requested", filter)?,
+        ConsumerConfig::new(topics::durable::SYNC_REQUESTS, topics::SYNC_REQUESTED.filter())?,
         1,
         Arc::new(SyncRequestedHandler { runs: runs.clone() }),
         deps.settings.bus_retry.clone(),

@@ -1,47 +1,36 @@
-//! The life of a run: creating it with one job per entity kind on the work queue (message id
-//! `{run}.{kind}`, so a repeated request enqueues nothing twice), finishing entities with an
-//! EntitySynced event each, and completing the run exactly once with SyncRunCompleted.
+//! The life of a run and its announcements, each at least once:
+//! - creating a run stages one job per entity kind in the same transaction (the outbox relays
+//!   them), so a run never exists without its jobs, whatever the bus does after the commit;
+//! - settling an entity announces EntitySynced and, when it was the last, completes the run and
+//!   announces SyncRunCompleted; a failed publish NAKs the job, and its redelivery finds the
+//!   entity settled and announces again (`announce_settled`);
+//! - cancelling stages SyncRunCompleted (cancelled) with the cancellation.
+//!
+//! Every message id derives from the run (`events`), so a repeat is dropped as a duplicate.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use posture_bus::{Bus, BusExt, MessageId, Subject};
+use posture_bus::outbox::Outbox;
+use posture_bus::{Bus, BusExt};
 use posture_kit::clock::SharedClock;
-use posture_proto::events::v1 as ev;
-use posture_proto::v1::{EntitySyncState, SyncRunState, SyncTrigger};
+use posture_kit::ids::{RunId, TenantId};
 
-use crate::convert;
 use crate::error::SyncError;
+use crate::events::{self, Announcement};
+use crate::failure::JobFailure;
 use crate::kinds;
-use crate::store::{ErrorRecord, InventoryStore, NewRun, RunRecord, StoreError};
-
-/// Subject tokens of the sync pipeline.
-pub const JOBS_TOKEN: &str = "sync";
-pub const ENTITY_SYNCED: &str = "entity-synced";
-pub const RUN_COMPLETED: &str = "run-completed";
-pub const SYNC_REQUESTED: &str = "sync-requested";
-
-/// `jobs.sync.<kind>.<tenant>`.
-pub fn job_subject(kind: &str, tenant: &str) -> Result<Subject, SyncError> {
-    Ok(Subject::jobs()
-        .token(JOBS_TOKEN)?
-        .token(kind)?
-        .token(tenant)?
-        .build()?)
-}
-
-fn event_subject(event: &str, tenant: &str) -> Result<Subject, SyncError> {
-    Ok(Subject::events().token(event)?.token(tenant)?.build()?)
-}
+use crate::state::{EntityState, Trigger};
+use crate::store::{EntityStatus, ErrorRecord, InventoryStore, NewRun, RunRecord, StoreError};
 
 /// A run to start.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
-    pub run_id: String,
-    pub tenant_id: String,
+    pub run_id: RunId,
+    pub tenant_id: TenantId,
     /// Validated kind names; empty means every kind.
     pub kinds: Vec<String>,
-    pub trigger: SyncTrigger,
+    pub trigger: Trigger,
     pub requested_by: String,
 }
 
@@ -49,6 +38,8 @@ pub struct RunRequest {
 pub struct Runs {
     pub store: InventoryStore,
     pub bus: Arc<dyn Bus>,
+    /// Relays what runs and cancellations staged.
+    pub outbox: Outbox,
     pub clock: SharedClock,
 }
 
@@ -57,7 +48,7 @@ impl Runs {
         self.clock.now()
     }
 
-    /// Creates the run and enqueues its jobs. `RunActive` when the tenant already has one.
+    /// Creates the run with its jobs staged. `RunActive` when the tenant already has one.
     pub async fn start(&self, request: &RunRequest) -> Result<RunRecord, SyncError> {
         let mut names: Vec<&str> = if request.kinds.is_empty() {
             kinds::ALL.iter().map(|k| k.name).collect()
@@ -66,170 +57,141 @@ impl Runs {
         };
         names.sort_unstable();
         names.dedup();
+        let now = self.now();
+        let mut jobs = Vec::with_capacity(names.len());
+        for kind in &names {
+            jobs.push(events::job(request.run_id, request.tenant_id, kind, 1, now)?.staged());
+        }
         let created = self
             .store
-            .create_run(&NewRun {
-                run_id: &request.run_id,
-                tenant_id: &request.tenant_id,
-                trigger: request.trigger as i32,
-                requested_by: &request.requested_by,
-                requested_at: self.now(),
-                kinds: &names,
-            })
+            .create_run(
+                &NewRun {
+                    run_id: request.run_id,
+                    tenant_id: request.tenant_id,
+                    trigger: request.trigger,
+                    requested_by: &request.requested_by,
+                    requested_at: now,
+                    kinds: &names,
+                },
+                &jobs,
+            )
             .await;
         match created {
-            Ok(()) => {}
+            Ok(()) => self.outbox.notify(),
             Err(StoreError::AlreadyExists { .. }) => {
                 if let Some(existing) = self.store.run(&request.run_id).await? {
-                    // The same request again (a redelivered SyncRequested): its jobs may not all
-                    // have been published before a crash, so publish again; duplicates are dropped.
-                    self.enqueue(&existing).await?;
+                    // The same request again (a redelivered SyncRequested): its jobs were staged
+                    // with it, so there is nothing more to do.
                     return Ok(existing);
                 }
-                let active = self
-                    .store
-                    .active_run(&request.tenant_id)
-                    .await?
-                    .unwrap_or_default();
-                return Err(SyncError::RunActive {
-                    tenant: request.tenant_id.clone(),
-                    run_id: active,
-                });
+                let active = self.store.active_run(&request.tenant_id).await?;
+                return Err(SyncError::run_active(request.tenant_id, active));
             }
             Err(other) => return Err(other.into()),
         }
-        let run = self
-            .store
+        self.store
             .run(&request.run_id)
             .await?
             .ok_or_else(|| SyncError::NotFound {
                 what: "sync run",
-                id: request.run_id.clone(),
-            })?;
-        self.enqueue(&run).await?;
-        Ok(run)
+                id: request.run_id.to_string(),
+            })
     }
 
-    /// Publishes a job for every entity of the run that is not finished.
+    /// Publishes a job for every entity of the run that is not finished (a run resumed by a new
+    /// process; the in-process bus lost its queue). A job already queued is a duplicate and
+    /// dropped.
     pub async fn enqueue(&self, run: &RunRecord) -> Result<(), SyncError> {
+        let now = self.now();
         for entity in run.entities.iter().filter(|e| !e.is_terminal()) {
-            let job = ev::SyncJob {
-                event_id: format!("{}.{}", run.run_id, entity.kind),
-                occurred_at: Some(convert::timestamp(self.now())),
-                tenant_id: run.tenant_id.clone(),
-                run_id: run.run_id.clone(),
-                entity_kind: entity.kind.clone(),
-                attempt: entity.attempt.max(1),
-            };
-            self.bus
-                .publish_message(
-                    job_subject(&entity.kind, &run.tenant_id)?,
-                    MessageId::new(job.event_id.clone())?,
-                    &job,
-                )
-                .await?;
+            let job = events::job(run.run_id, run.tenant_id, &entity.kind, entity.attempt, now)?;
+            self.publish(job).await?;
         }
         Ok(())
     }
 
-    /// Moves an entity to a terminal state, publishes EntitySynced, and completes the run when
-    /// it was the last one. Repeated calls for a finished entity change and publish nothing.
+    /// Moves an entity to a terminal state and announces it (see [`Runs::announce_settled`]).
+    /// An entity settled before stays as it was and is announced as it is.
     pub async fn finish_entity(
         &self,
-        run: &RunRecord,
+        run_id: &RunId,
         kind: &str,
-        state: EntitySyncState,
-        reason: &ErrorRecord,
+        state: EntityState,
+        reason: Option<&ErrorRecord>,
     ) -> Result<(), SyncError> {
-        let now = self.now();
-        if self
-            .store
-            .finish_entity(&run.run_id, kind, state, reason, now)
-            .await?
-            && let Some(entity) = self
-                .store
-                .entities(&run.run_id)
-                .await?
-                .into_iter()
-                .find(|e| e.kind == kind)
-        {
-            let event = ev::EntitySynced {
-                event_id: format!("{}.{}.synced", run.run_id, kind),
-                occurred_at: Some(convert::timestamp(now)),
-                tenant_id: run.tenant_id.clone(),
-                run_id: run.run_id.clone(),
-                entity: Some(convert::entity(&entity, now)),
-            };
-            self.bus
-                .publish_message(
-                    event_subject(ENTITY_SYNCED, &run.tenant_id)?,
-                    MessageId::new(event.event_id.clone())?,
-                    &event,
-                )
-                .await?;
-        }
-        self.complete_if_done(&run.run_id).await
+        self.store
+            .finish_entity(run_id, kind, state, reason, self.now())
+            .await?;
+        self.announce_settled(run_id, kind).await
     }
 
-    /// Completes the run if every entity is terminal; publishes SyncRunCompleted once.
-    pub async fn complete_if_done(&self, run_id: &str) -> Result<(), SyncError> {
+    /// Announces the settled entity of `kind` (EntitySynced), then completes the run when every
+    /// entity is settled and announces that (SyncRunCompleted). Safe to repeat: a job delivered
+    /// again after a failed publish calls this to announce what may not have gone out.
+    pub async fn announce_settled(&self, run_id: &RunId, kind: &str) -> Result<(), SyncError> {
+        let Some(run) = self.store.run(run_id).await? else {
+            return Ok(());
+        };
+        if let Some(entity) = run.entity(kind).filter(|e| e.is_terminal()) {
+            self.announce_entity(&run, entity).await?;
+        }
+        self.complete_if_done(run_id).await
+    }
+
+    /// Completes the run if every entity is terminal, and announces SyncRunCompleted whenever
+    /// the run is complete, whether this call completed it or an earlier one did (whose
+    /// announcement may have failed). A cancelled run is announced by its cancellation.
+    pub async fn complete_if_done(&self, run_id: &RunId) -> Result<(), SyncError> {
         let now = self.now();
-        if let Some(done) = self.store.complete_run_if_done(run_id, now).await? {
-            self.publish_completed(&done, now).await?;
+        if let Some(run) = self.store.complete_run_if_done(run_id, now).await?
+            && run.state.is_completed()
+        {
+            self.publish(events::run_completed(&run, now)?).await?;
         }
         Ok(())
     }
 
-    async fn publish_completed(&self, run: &RunRecord, now: DateTime<Utc>) -> Result<(), SyncError> {
-        let event = ev::SyncRunCompleted {
-            event_id: format!("{}.completed", run.run_id),
-            occurred_at: Some(convert::timestamp(now)),
-            tenant_id: run.tenant_id.clone(),
-            run: Some(convert::run(run, now)),
-        };
+    async fn announce_entity(&self, run: &RunRecord, entity: &EntityStatus) -> Result<(), SyncError> {
+        self.publish(events::entity_synced(run, entity, self.now())?)
+            .await
+    }
+
+    async fn publish<M: prost::Message + Sync>(
+        &self,
+        announcement: Announcement<M>,
+    ) -> Result<(), SyncError> {
         self.bus
-            .publish_message(
-                event_subject(RUN_COMPLETED, &run.tenant_id)?,
-                MessageId::new(event.event_id.clone())?,
-                &event,
-            )
+            .publish_message(announcement.subject, announcement.id, &announcement.message)
             .await?;
         Ok(())
     }
 
     /// Cancels an active run: pending entities become SKIPPED, running ones stop after their
-    /// current page.
+    /// current page. SyncRunCompleted (cancelled) is staged with the change, so it goes out
+    /// even when the bus fails right after.
     pub async fn cancel(&self, run: &RunRecord) -> Result<RunRecord, SyncError> {
         let now = self.now();
-        if !self
-            .store
-            .set_run_terminal(&run.run_id, SyncRunState::Cancelled, now)
-            .await?
-        {
-            return Err(SyncError::FailedPrecondition(format!(
-                "sync run {} is already finished",
-                run.run_id
-            )));
-        }
-        let reason = crate::failure::JobFailure::cancelled().reason;
-        for entity in run
-            .entities
-            .iter()
-            .filter(|e| e.state == EntitySyncState::Pending as i32)
-        {
-            self.store
-                .finish_entity(&run.run_id, &entity.kind, EntitySyncState::Skipped, &reason, now)
-                .await?;
-        }
+        // Built before the transaction reads the cancelled run back, so nothing fallible is left
+        // for inside it.
+        let subject = posture_bus::topics::RUN_COMPLETED.subject(&run.tenant_id);
+        let id = events::completed_id(run.run_id)?;
+        let reason = JobFailure::cancelled().reason;
         let cancelled = self
             .store
-            .run(&run.run_id)
-            .await?
-            .ok_or_else(|| SyncError::NotFound {
-                what: "sync run",
-                id: run.run_id.clone(),
-            })?;
-        self.publish_completed(&cancelled, now).await?;
-        Ok(cancelled)
+            .cancel_run(&run.run_id, &reason, now, |cancelled| {
+                let message = events::run_completed_message(cancelled, now);
+                vec![Announcement { subject, id, message }.staged()]
+            })
+            .await?;
+        match cancelled {
+            Some(cancelled) => {
+                self.outbox.notify();
+                Ok(cancelled)
+            }
+            None => Err(SyncError::FailedPrecondition(format!(
+                "sync run {} is already finished",
+                run.run_id
+            ))),
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! InventoryService: the entity kinds, and the synced objects and versions of a tenant.
 
+use posture_kit::ids::TenantId;
+use posture_kit::paging::Keyset;
 use posture_proto::v1 as pb;
 use posture_proto::v1::inventory_service_server::InventoryService;
 use tonic::{Request, Response, Status};
@@ -17,14 +19,14 @@ pub struct InventoryApi {
 
 impl InventoryApi {
     /// A tenant the inventory has never synced is NOT_FOUND.
-    async fn known_tenant(&self, tenant: &str) -> Result<String, SyncError> {
+    async fn known_tenant(&self, tenant: &str) -> Result<TenantId, SyncError> {
         let tenant = validate::tenant(tenant)?;
         if self.store.tenant_known(&tenant).await? {
             Ok(tenant)
         } else {
             Err(SyncError::NotFound {
                 what: "tenant",
-                id: tenant,
+                id: tenant.to_string(),
             })
         }
     }
@@ -60,28 +62,32 @@ impl InventoryService for InventoryApi {
         let limit = validate::page_size(body.page_size, 100, 1000)?;
         let view = pb::ObjectView::try_from(body.view)
             .map_err(|_| SyncError::invalid("view", "is not an ObjectView"))?;
-        let after = validate::cursor_token(&body.page_token)?;
         let tenant = self.known_tenant(&body.tenant_id).await?;
+        let listing = Keyset::new(
+            "objects",
+            format!("{tenant}|{}|{}", kind.name, body.include_removed),
+        );
+        let after = listing.resume(&body.page_token)?;
+        let after = match &after {
+            Some(position) => Some(position.text(0)?),
+            None => None,
+        };
         let mut objects = self
             .store
             .list_objects(&ObjectQuery {
-                tenant_id: &tenant,
+                tenant_id: tenant,
                 kind: kind.name,
                 include_removed: body.include_removed,
                 with_content: view == pb::ObjectView::Full,
-                after: after.as_deref(),
+                after,
                 limit: limit + 1,
             })
             .await
             .map_err(SyncError::from)?;
-        let more = objects.len() > limit as usize;
-        objects.truncate(limit as usize);
-        let next = more
-            .then(|| objects.last().map(|o| o.object_id.clone()))
-            .flatten();
+        let next_page_token = listing.page(&mut objects, limit as usize, |o| [o.object_id.clone()]);
         Ok(Response::new(pb::ListObjectsResponse {
             objects: objects.into_iter().map(convert::object).collect(),
-            next_page_token: validate::next_token(next),
+            next_page_token,
         }))
     }
 
@@ -115,14 +121,12 @@ impl InventoryService for InventoryApi {
         let kind = validate::kind("entity_kind", &body.entity_kind)?;
         let object_id = validate::object_id(&body.object_id)?;
         let limit = validate::page_size(body.page_size, 50, 500)?;
-        let before =
-            match validate::cursor_token(&body.page_token)? {
-                None => None,
-                Some(c) => Some(c.parse::<i64>().map_err(|_| {
-                    SyncError::invalid("page_token", "is not a page token returned by this API")
-                })?),
-            };
         let tenant = validate::tenant(&body.tenant_id)?;
+        let listing = Keyset::new("object-versions", format!("{tenant}|{}|{object_id}", kind.name));
+        let before = match listing.resume(&body.page_token)? {
+            Some(position) => Some(position.int(0)?),
+            None => None,
+        };
         if !kind.configuration {
             return Err(SyncError::FailedPrecondition(format!(
                 "{} is not a configuration kind; it keeps no versions",
@@ -144,17 +148,13 @@ impl InventoryService for InventoryApi {
             .versions(&tenant, kind.name, object_id, before, limit + 1)
             .await
             .map_err(SyncError::from)?;
-        let more = versions.len() > limit as usize;
-        versions.truncate(limit as usize);
-        let next = more
-            .then(|| versions.last().map(|v| v.version.to_string()))
-            .flatten();
+        let next_page_token = listing.page(&mut versions, limit as usize, |v| [v.version.to_string()]);
         Ok(Response::new(pb::ListObjectVersionsResponse {
             versions: versions
                 .into_iter()
                 .map(|v| convert::version(kind.name, &object.display_name, v))
                 .collect(),
-            next_page_token: validate::next_token(next),
+            next_page_token,
         }))
     }
 

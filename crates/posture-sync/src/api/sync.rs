@@ -4,6 +4,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use posture_kit::grpc::principal;
+use posture_kit::ids::{RunId, TenantId};
+use posture_kit::paging::Keyset;
+use posture_kit::time::{from_micros, from_optional_timestamp, micros, timestamp};
 use posture_proto::v1 as pb;
 use posture_proto::v1::sync_service_server::SyncService;
 use posture_proto::v1::watch_sync_run_response::Update;
@@ -16,10 +20,9 @@ use crate::connection::{ConnectionError, TenantDirectory};
 use crate::convert;
 use crate::error::SyncError;
 use crate::runs::{RunRequest, Runs};
+use crate::state::{RunState, Trigger};
 use crate::store::{RunFilter, RunRecord};
 
-/// Metadata key the gateway sets to the authenticated principal (the API key's name).
-pub const PRINCIPAL_METADATA: &str = "x-posture-principal";
 const MAX_KINDS: usize = 64;
 const WATCH_POLL: Duration = Duration::from_millis(200);
 
@@ -28,17 +31,6 @@ pub struct SyncApi {
     pub runs: Runs,
     pub directory: TenantDirectory,
     pub shutdown: CancellationToken,
-}
-
-fn principal(request: &Request<impl Sized>) -> String {
-    request
-        .metadata()
-        .get(PRINCIPAL_METADATA)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| v.chars().take(128).collect())
-        .unwrap_or_else(|| "anonymous".to_owned())
 }
 
 impl SyncApi {
@@ -50,15 +42,10 @@ impl SyncApi {
             Some(run) if run.tenant_id == tenant => Ok(run),
             _ => Err(SyncError::NotFound {
                 what: "sync run",
-                id: run_id,
+                id: run_id.to_string(),
             }),
         }
     }
-}
-
-fn time(t: &Option<prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
-    t.as_ref()
-        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
 }
 
 #[tonic::async_trait]
@@ -67,7 +54,7 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::StartSyncRequest>,
     ) -> Result<Response<pb::StartSyncResponse>, Status> {
-        let requested_by = principal(&request);
+        let requested_by = principal(request.metadata());
         let body = request.into_inner();
         let tenant = validate::tenant(&body.tenant_id)?;
         if body.entity_kinds.len() > MAX_KINDS {
@@ -94,10 +81,10 @@ impl SyncService for SyncApi {
         let run = self
             .runs
             .start(&RunRequest {
-                run_id: uuid::Uuid::new_v4().to_string(),
+                run_id: RunId::new_random(),
                 tenant_id: tenant,
                 kinds,
-                trigger: pb::SyncTrigger::Manual,
+                trigger: Trigger::Manual,
                 requested_by,
             })
             .await?;
@@ -128,47 +115,42 @@ impl SyncService for SyncApi {
             Some(validate::tenant(&body.tenant_id)?)
         };
         let limit = validate::page_size(body.page_size, 50, 500)?;
-        if pb::SyncRunState::try_from(body.state).is_err() {
-            return Err(SyncError::invalid("state", "is not a SyncRunState").into());
-        }
-        let before = match validate::cursor_token(&body.page_token)? {
+        let state = pb::SyncRunState::try_from(body.state)
+            .map(convert::run_state_filter)
+            .map_err(|_| SyncError::invalid("state", "is not a SyncRunState"))?;
+        let range = body.requested.unwrap_or_default();
+        let from = from_optional_timestamp("requested.start_at", range.start_at.as_ref())?;
+        let to = from_optional_timestamp("requested.end_at", range.end_at.as_ref())?;
+        let listing = Keyset::new("sync-runs", run_filters(tenant, state, from, to));
+        let before = match listing.resume(&body.page_token)? {
             None => None,
-            Some(c) => {
-                let bad = || SyncError::invalid("page_token", "is not a page token returned by this API");
-                let (at, id) = c.split_once('|').ok_or_else(bad)?;
-                let at = at.parse::<i64>().map_err(|_| bad())?;
-                Some((
-                    chrono::DateTime::from_timestamp_micros(at).ok_or_else(bad)?,
-                    id.to_owned(),
-                ))
+            Some(position) => {
+                let run_id: RunId = position.text(1)?.parse().map_err(|_| {
+                    SyncError::invalid("page_token", "is not a page token returned by this API")
+                })?;
+                Some((from_micros(position.int(0)?), run_id))
             }
         };
-        let range = body.requested.unwrap_or_default();
         let mut runs = self
             .runs
             .store
             .list_runs(&RunFilter {
                 tenant_id: tenant,
-                state: (body.state != 0).then_some(body.state),
-                from: time(&range.start_at),
-                to: time(&range.end_at),
+                state,
+                from,
+                to,
                 before,
                 limit: limit + 1,
             })
             .await
             .map_err(SyncError::from)?;
-        let more = runs.len() > limit as usize;
-        runs.truncate(limit as usize);
-        let next = more
-            .then(|| {
-                runs.last()
-                    .map(|r| format!("{}|{}", r.requested_at.timestamp_micros(), r.run_id))
-            })
-            .flatten();
+        let next_page_token = listing.page(&mut runs, limit as usize, |r| {
+            [micros(r.requested_at).to_string(), r.run_id.to_string()]
+        });
         let now = self.runs.now();
         Ok(Response::new(pb::ListSyncRunsResponse {
             runs: runs.iter().map(|r| convert::run(r, now)).collect(),
-            next_page_token: validate::next_token(next),
+            next_page_token,
         }))
     }
 
@@ -192,13 +174,6 @@ impl SyncService for SyncApi {
     ) -> Result<Response<pb::CancelSyncRunResponse>, Status> {
         let body = request.into_inner();
         let run = self.tenant_run(&body.tenant_id, &body.run_id).await?;
-        if !run.is_active() {
-            return Err(SyncError::FailedPrecondition(format!(
-                "sync run {} is already finished",
-                run.run_id
-            ))
-            .into());
-        }
         let run = self.runs.cancel(&run).await?;
         Ok(Response::new(pb::CancelSyncRunResponse {
             run: Some(convert::run(&run, self.runs.now())),
@@ -208,13 +183,30 @@ impl SyncService for SyncApi {
 
 type WatchSender = tokio::sync::mpsc::Sender<Result<pb::WatchSyncRunResponse, Status>>;
 
+/// The filters of a ListSyncRuns request as a page token pins them.
+fn run_filters(
+    tenant: Option<TenantId>,
+    state: Option<RunState>,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    let text = |v: Option<String>| v.unwrap_or_default();
+    format!(
+        "{}|{}|{}|{}",
+        text(tenant.map(|t| t.to_string())),
+        text(state.map(|s| format!("{s:?}"))),
+        text(from.map(|t| micros(t).to_string())),
+        text(to.map(|t| micros(t).to_string())),
+    )
+}
+
 impl SyncApi {
     /// Sends the snapshot, then each entity change, then the final snapshot.
     async fn follow(&self, mut run: RunRecord, tx: WatchSender) {
-        let message = |update: Update, state: i32, api: &SyncApi| pb::WatchSyncRunResponse {
+        let message = |update: Update, state: RunState, api: &SyncApi| pb::WatchSyncRunResponse {
             update: Some(update),
-            run_state: state,
-            observed_at: Some(convert::timestamp(api.runs.now())),
+            run_state: convert::run_state(state) as i32,
+            observed_at: Some(timestamp(api.runs.now())),
         };
         let now = self.runs.now();
         if tx

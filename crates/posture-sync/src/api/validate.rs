@@ -1,19 +1,19 @@
-//! Request validation: ids, kinds, page sizes and tokens. Everything from a request is untrusted;
-//! each problem names the field to fix.
+//! Request validation: ids, kinds and page sizes. Everything from a request (or a bus payload) is
+//! untrusted; each problem names the field to fix.
 
-use posture_kit::error::require_uuid;
-use posture_kit::ids::PageToken;
+use posture_kit::ids::{RunId, TenantId};
 
 use crate::error::SyncError;
 use crate::kinds::{self, KindDef};
 
-/// A tenant id as the store keeps it (lower-case GUID).
-pub fn tenant(value: &str) -> Result<String, SyncError> {
-    Ok(require_uuid("tenant_id", value)?.to_string())
+/// The `tenant_id` of a request.
+pub fn tenant(value: &str) -> Result<TenantId, SyncError> {
+    Ok(value.parse()?)
 }
 
-pub fn run_id(value: &str) -> Result<String, SyncError> {
-    Ok(require_uuid("run_id", value)?.to_string())
+/// The `run_id` of a request.
+pub fn run_id(value: &str) -> Result<RunId, SyncError> {
+    Ok(value.parse()?)
 }
 
 pub fn kind(field: &'static str, value: &str) -> Result<&'static KindDef, SyncError> {
@@ -51,20 +51,4 @@ pub fn page_size(value: i32, default: u32, max: u32) -> Result<u32, SyncError> {
         0 => Ok(default),
         v => Ok(u32::try_from(v).unwrap_or(max).min(max)),
     }
-}
-
-/// A cursor page token (the last key of the previous page).
-pub fn cursor_token(value: &str) -> Result<Option<String>, SyncError> {
-    match PageToken::decode(value)? {
-        None => Ok(None),
-        Some(PageToken::Cursor(c)) => Ok(Some(c)),
-        Some(PageToken::Offset(_)) => Err(SyncError::invalid(
-            "page_token",
-            "is not a page token returned by this API",
-        )),
-    }
-}
-
-pub fn next_token(cursor: Option<String>) -> String {
-    cursor.map(|c| PageToken::Cursor(c).encode()).unwrap_or_default()
 }

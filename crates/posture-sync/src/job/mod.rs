@@ -1,34 +1,38 @@
 //! The worker: one job is one entity kind of one run. It reads the tenant's endpoints from the
 //! credentials role and tokens from the broker, resumes from the stored cursor, streams pages
 //! into the store while the next one is fetched, checkpoints after every durable page, and turns
-//! failures into the entity's state (failed, skipped) or a retry with backoff.
+//! failures into the entity's state (failed, skipped) or a retry with backoff. Settling announces
+//! the entity (and the run, when it was the last); a delivery that finds its entity settled
+//! announces again before it is acked, so a failed publish is repaired by the job's redelivery.
 
 // Errors here are posture-graph's `GraphError`, passed through on a cold path once per job.
 #![allow(clippy::result_large_err)]
 
 mod diff;
 mod fetch;
+mod pages;
+mod pass;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use posture_bus::{Delivery, Handler, HandlerError};
-use posture_graph::{GraphClient, GraphError};
+use posture_kit::ids::{RunId, TenantId};
 use posture_proto::events::v1 as ev;
-use posture_proto::v1::{EntitySyncState, SyncRunState};
-use tokio_util::sync::CancellationToken;
-use url::Url;
 
 use crate::connection::TenantDirectory;
 use crate::failure::{Disposition, JobFailure};
-use crate::kinds::{self, KindDef, ReadMode};
+use crate::kinds::{self, KindDef};
 use crate::runs::Runs;
-use crate::store::{Cursor, PageWrite, RunRecord};
+use crate::state::{EntityState, RunState};
+use crate::store::{ErrorRecord, RunRecord};
 
 pub use diff::{Inventory, PageDiff};
 pub use fetch::{FetchedPage, Item};
+pub use pages::{DiffedPage, PageStream};
+use pass::Job;
 
 /// Tunables of the workers.
 #[derive(Debug, Clone)]
@@ -68,61 +72,77 @@ impl Handler for SyncWorker {
         let job: ev::SyncJob = delivery.decode()?;
         let kind = kinds::find(&job.entity_kind)
             .ok_or_else(|| HandlerError::permanent(format!("unknown entity kind {}", job.entity_kind)))?;
+        let run_id: RunId = job.run_id.parse().map_err(HandlerError::permanent)?;
+        let tenant: TenantId = job.tenant_id.parse().map_err(HandlerError::permanent)?;
         let store = &self.runs.store;
         let run = store
-            .run(&job.run_id)
+            .run(&run_id)
             .await
             .map_err(HandlerError::transient)?
-            .ok_or_else(|| HandlerError::permanent(format!("unknown sync run {}", job.run_id)))?;
-        if run.tenant_id != job.tenant_id {
+            .ok_or_else(|| HandlerError::permanent(format!("unknown sync run {run_id}")))?;
+        if run.tenant_id != tenant {
             return Err(HandlerError::permanent(format!(
-                "job for tenant {} names run {} of another tenant",
-                job.tenant_id, job.run_id
+                "job for tenant {tenant} names run {run_id} of another tenant"
             )));
         }
-        if !run.is_active() {
+        if run.state == RunState::Cancelled {
             // A job of a cancelled run whose worker died mid-page: nobody else will settle it.
-            if run.state == SyncRunState::Cancelled as i32 {
-                let reason = JobFailure::cancelled().reason;
-                store
-                    .finish_entity(
-                        &run.run_id,
-                        kind.name,
-                        EntitySyncState::Skipped,
-                        &reason,
-                        self.runs.now(),
-                    )
-                    .await
-                    .map_err(HandlerError::transient)?;
-            }
-            return Ok(());
-        }
-        let attempt = delivery.delivery_count().max(1);
-        let entity = store
-            .start_entity(&run.run_id, kind.name, attempt, self.runs.now())
-            .await
-            .map_err(HandlerError::transient)?;
-        if entity.is_none_or(|e| e.is_terminal()) {
-            return Ok(());
-        }
-        let outcome = tokio::select! {
-            outcome = self.sync(&run, kind, delivery) => outcome,
-            never = heartbeat(delivery, self.settings.heartbeat) => match never {},
-        };
-        let run = &run;
-        let settle = |state, reason| async move {
-            self.runs
-                .finish_entity(run, kind.name, state, reason)
+            let reason = JobFailure::cancelled().reason;
+            store
+                .finish_entity(
+                    &run.run_id,
+                    kind.name,
+                    EntityState::Skipped,
+                    Some(&reason),
+                    self.runs.now(),
+                )
                 .await
-                .map_err(HandlerError::transient)
+                .map_err(HandlerError::transient)?;
+        }
+        if run.is_active() {
+            let attempt = delivery.delivery_count().max(1);
+            let entity = store
+                .start_entity(&run.run_id, kind.name, attempt, self.runs.now())
+                .await
+                .map_err(HandlerError::transient)?;
+            if entity.is_some_and(|e| !e.is_terminal()) {
+                let job = Job {
+                    run: &run,
+                    kind,
+                    delivery,
+                    attempt,
+                };
+                return self.run_job(&job).await;
+            }
+        }
+        // The entity was settled before this delivery. Settling announces, and that publish may
+        // be what failed (this is its redelivery): announce again, under the same message ids,
+        // before the job is acked.
+        self.runs
+            .announce_settled(&run.run_id, kind.name)
+            .await
+            .map_err(HandlerError::transient)
+    }
+}
+
+impl SyncWorker {
+    /// Reads the job's kind and settles its entity by the outcome, or asks for a retry.
+    async fn run_job(&self, job: &Job<'_>) -> Result<(), HandlerError> {
+        let outcome = tokio::select! {
+            outcome = self.sync(job) => outcome,
+            never = heartbeat(job.delivery, self.settings.heartbeat) => match never {},
         };
+        let (run, kind, attempt) = (job.run, job.kind, job.attempt);
         match outcome {
-            Ok(()) => settle(EntitySyncState::Succeeded, &Default::default()).await,
+            Ok(()) => self.settle(run, kind, EntityState::Succeeded, None).await,
             Err(f) => match f.disposition {
-                Disposition::Fail => settle(EntitySyncState::Failed, &f.reason).await,
-                Disposition::Skip => settle(EntitySyncState::Skipped, &f.reason).await,
-                Disposition::Retry if delivery.is_last_delivery() => {
-                    settle(EntitySyncState::Failed, &f.reason).await
+                Disposition::Fail => self.settle(run, kind, EntityState::Failed, Some(&f.reason)).await,
+                Disposition::Skip => {
+                    self.settle(run, kind, EntityState::Skipped, Some(&f.reason))
+                        .await
+                }
+                Disposition::Retry if job.delivery.is_last_delivery() => {
+                    self.settle(run, kind, EntityState::Failed, Some(&f.reason)).await
                 }
                 Disposition::Superseded => {
                     tracing::warn!(run = %run.run_id, kind = kind.name, attempt, reason = %f, "sync job stops: delivered again");
@@ -130,11 +150,30 @@ impl Handler for SyncWorker {
                 }
                 Disposition::Retry => {
                     tracing::warn!(run = %run.run_id, kind = kind.name, attempt, reason = %f, "sync job will be retried");
-                    let _ = store.note_entity_error(&run.run_id, kind.name, &f.reason).await;
+                    let _ = self
+                        .runs
+                        .store
+                        .note_entity_error(&run.run_id, kind.name, &f.reason)
+                        .await;
                     Err(HandlerError::transient(f))
                 }
             },
         }
+    }
+
+    /// Settles the entity and announces it (and the run, when it was the last one). A failed
+    /// announcement NAKs the job; its redelivery announces again.
+    async fn settle(
+        &self,
+        run: &RunRecord,
+        kind: &'static KindDef,
+        state: EntityState,
+        reason: Option<&ErrorRecord>,
+    ) -> Result<(), HandlerError> {
+        self.runs
+            .finish_entity(&run.run_id, kind.name, state, reason)
+            .await
+            .map_err(HandlerError::transient)
     }
 }
 
@@ -144,157 +183,5 @@ async fn heartbeat(delivery: &Delivery, every: Duration) -> std::convert::Infall
     loop {
         tokio::time::sleep(every).await;
         let _ = delivery.in_progress().await;
-    }
-}
-
-/// Where a job starts reading.
-struct Start {
-    url: Url,
-    /// True when the pass starts at the first page, so unseen objects can be swept at the end.
-    complete: bool,
-}
-
-impl SyncWorker {
-    async fn sync(
-        &self,
-        run: &RunRecord,
-        kind: &'static KindDef,
-        delivery: &Delivery,
-    ) -> Result<(), JobFailure> {
-        let store = &self.runs.store;
-        let tenant = run.tenant_id.as_str();
-        let client = self.directory.client(tenant).await?;
-        let cursor = store.cursor(tenant, kind.name).await?;
-        let stored = |link: &Option<String>| link.as_deref().and_then(|l| Url::parse(l).ok());
-        let resume = (cursor.run_id.as_deref() == Some(run.run_id.as_str()))
-            .then(|| stored(&cursor.next_link))
-            .flatten();
-        let mut start = match (resume, kind.read, stored(&cursor.delta_link)) {
-            (Some(url), _, _) => {
-                tracing::info!(run = %run.run_id, kind = kind.name, "resuming from the last checkpoint");
-                Start { url, complete: false }
-            }
-            (None, ReadMode::Delta, Some(url)) => Start { url, complete: false },
-            _ => Start {
-                url: fetch::first_url(kind, &client)?,
-                complete: true,
-            },
-        };
-        let mut delta_link = cursor.delta_link.clone();
-        let mut restarted = false;
-        loop {
-            let known = store.known_objects(tenant, kind.name).await?;
-            let mut inventory = Inventory::new(kind, known, start.complete);
-            match self
-                .stream(run, kind, &client, &start, &mut inventory, &delta_link, delivery)
-                .await
-            {
-                Ok(Ok(())) => return Ok(()),
-                Ok(Err(GraphError::ResyncRequired { fresh_link, .. })) if !restarted => {
-                    // The delta token expired: a fresh full round, then removals by sweep.
-                    tracing::info!(run = %run.run_id, kind = kind.name, "delta state expired; reading everything");
-                    restarted = true;
-                    delta_link = None;
-                    let url = match fresh_link {
-                        Some(url) => url,
-                        None => fetch::first_url(kind, &client)?,
-                    };
-                    start = Start { url, complete: true };
-                    store.set_cursor(tenant, kind.name, &Cursor::default()).await?;
-                }
-                Ok(Err(graph)) => return Err(graph.into()),
-                Err(failure) => return Err(failure),
-            }
-        }
-    }
-
-    /// Streams pages from `start` into the store. Graph errors come back separately so the
-    /// caller can restart an expired delta round.
-    #[allow(clippy::too_many_arguments)]
-    async fn stream(
-        &self,
-        run: &RunRecord,
-        kind: &'static KindDef,
-        client: &GraphClient,
-        start: &Start,
-        inventory: &mut Inventory,
-        delta_link: &Option<String>,
-        delivery: &Delivery,
-    ) -> Result<Result<(), GraphError>, JobFailure> {
-        let store = &self.runs.store;
-        let stop = CancellationToken::new();
-        let _stop_fetcher = stop.clone().drop_guard();
-        let mut pages = fetch::spawn_fetcher(
-            kind,
-            client.clone(),
-            start.url.clone(),
-            self.settings.page_buffer,
-            stop,
-        );
-        let endpoint = kind.endpoint();
-        while let Some(page) = pages.recv().await {
-            let page = match page {
-                Ok(page) => page,
-                Err(e) => return Ok(Err(e)),
-            };
-            let last = page.next.is_none();
-            let mut diff = match inventory.diff(page.items, &endpoint) {
-                Ok(diff) => diff,
-                Err(e) => return Ok(Err(e)),
-            };
-            if last {
-                diff.removals.extend(inventory.sweep().removals);
-            }
-            let cursor = if last {
-                Cursor {
-                    run_id: None,
-                    next_link: None,
-                    delta_link: page.delta_link.map(String::from),
-                    complete_pass: false,
-                }
-            } else {
-                Cursor {
-                    run_id: Some(run.run_id.clone()),
-                    next_link: page.next.map(String::from),
-                    delta_link: delta_link.clone(),
-                    complete_pass: start.complete,
-                }
-            };
-            let outcome = store
-                .apply_page(&PageWrite {
-                    tenant_id: &run.tenant_id,
-                    kind: kind.name,
-                    run_id: &run.run_id,
-                    attempt: delivery.delivery_count().max(1),
-                    configuration: kind.configuration,
-                    now: self.runs.now(),
-                    upserts: diff.upserts,
-                    refreshes: diff.refreshes,
-                    removals: diff.removals,
-                    added: diff.added,
-                    changed: diff.changed,
-                    unchanged: diff.unchanged,
-                    pages: 1,
-                    cursor,
-                    batch_size: self.settings.batch_size,
-                })
-                .await?;
-            self.rows_written
-                .fetch_add(outcome.rows_written, Ordering::Relaxed);
-            if last {
-                return Ok(Ok(()));
-            }
-            // Long jobs keep their delivery: each durable page restarts the ack wait.
-            let _ = delivery.in_progress().await;
-            let state = store.run(&run.run_id).await?.map(|r| r.state);
-            if state == Some(SyncRunState::Cancelled as i32) {
-                return Err(JobFailure::cancelled());
-            }
-        }
-        Err(JobFailure::new(
-            Disposition::Retry,
-            posture_proto::v1::ErrorClass::Internal,
-            "the page stream ended before its last page",
-        ))
     }
 }

@@ -1,5 +1,5 @@
-//! The `sync` schema. One script per engine; the shapes are identical (instants as BIGINT
-//! microseconds), only the dialect differs.
+//! The `sync` schema: the inventory, runs and cursors in one script both engines run (instants as
+//! BIGINT microseconds), then the transactional outbox.
 
 use posture_kit::db::Migration;
 
@@ -79,9 +79,7 @@ CREATE TABLE cursors (
 );
 ";
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "inventory, versions, runs, entity status, cursors",
-    postgres: TABLES,
-    sqlite: TABLES,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::portable(1, "inventory, versions, runs, entity status, cursors", TABLES),
+    posture_bus::outbox::migration(2),
+];

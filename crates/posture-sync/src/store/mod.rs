@@ -1,19 +1,24 @@
 //! The sync store on PostgreSQL or SQLite (schema `sync`): the inventory (current object per
 //! tenant, kind and id, plus every version of configuration kinds), sync runs with one status row
-//! per entity kind, and the cursors that let an interrupted job resume from its last page.
-//! Instants are stored as microseconds since the Unix epoch, which both engines order and compare
+//! per entity kind, the cursors that let an interrupted job resume from its last page, and the
+//! outbox of events staged in the transactions whose changes they announce. Instants are stored as microseconds since the Unix epoch, which both engines order and compare
 //! the same way.
 
+mod codes;
 mod cursors;
 mod migrations;
 mod objects;
 mod run_reads;
+mod run_writes;
 mod runs;
 mod write;
 
-use chrono::{DateTime, Utc};
-use posture_kit::db::Db;
+use std::str::FromStr;
 
+use posture_kit::db::{Db, SqlFailure};
+use posture_kit::ids::{InvalidId, RunId};
+
+pub(crate) use codes::Stored;
 pub use cursors::Cursor;
 pub use migrations::MIGRATIONS;
 pub use objects::{KnownObject, ObjectQuery, StoredObject, StoredVersion};
@@ -24,6 +29,7 @@ pub use write::{PageWrite, Upsert, WriteOutcome};
 pub const SCHEMA: &str = "sync";
 
 pub(crate) use posture_kit::on_backend;
+pub(crate) use posture_kit::time::{from_micros, micros};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -42,7 +48,7 @@ pub enum StoreError {
     /// settled: this delivery's page is rolled back and it stops.
     #[error("the {kind} job of run {run_id} was taken over by a later delivery than attempt {attempt}")]
     Superseded {
-        run_id: String,
+        run_id: RunId,
         kind: String,
         attempt: u32,
     },
@@ -55,29 +61,32 @@ impl StoreError {
     }
 }
 
-/// The one mapping from database errors to store errors.
+/// The one mapping from database errors to store errors, through the kit's classification.
 pub(crate) fn sql_error(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| match &source {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyExists {
+    move |source| match SqlFailure::of(&source) {
+        SqlFailure::UniqueViolation => StoreError::AlreadyExists {
             what: context,
             id: String::new(),
         },
-        sqlx::Error::Database(db) if db.message().contains("database is locked") => {
-            StoreError::Unavailable { source }
-        }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            StoreError::Unavailable { source }
-        }
-        _ => StoreError::Query { context, source },
+        SqlFailure::Unavailable => StoreError::Unavailable { source },
+        SqlFailure::Other => StoreError::Query { context, source },
     }
 }
 
-pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
-    at.timestamp_micros()
+/// A stored code read back as its value; a code this version does not know is corrupt data.
+pub(crate) fn decode<T: Stored>(code: i32) -> Result<T, StoreError> {
+    T::from_code(code).ok_or_else(|| StoreError::Corrupt {
+        what: T::WHAT,
+        reason: format!("unknown code {code}"),
+    })
 }
 
-pub(crate) fn from_micros(us: i64) -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp_micros(us).unwrap_or_default()
+/// A stored id read back as its type (tenant and run ids are kept as text).
+pub(crate) fn parse_id<T: FromStr<Err = InvalidId>>(text: &str) -> Result<T, StoreError> {
+    text.parse().map_err(|e: InvalidId| StoreError::Corrupt {
+        what: e.kind,
+        reason: e.to_string(),
+    })
 }
 
 /// The role's storage. Cheap to clone (the pool is shared).

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use posture_kit::ids::{RunId, TenantId};
 
-use super::{InventoryStore, StoreError, from_micros, sql_error};
+use super::{InventoryStore, StoreError, from_micros, parse_id, sql_error};
 
 /// What a job needs to know about a stored object to decide whether a page changes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +29,7 @@ impl KnownObject {
 /// A page request over one tenant's objects of one kind, ordered by object id.
 #[derive(Debug, Clone)]
 pub struct ObjectQuery<'a> {
-    pub tenant_id: &'a str,
+    pub tenant_id: TenantId,
     pub kind: &'a str,
     pub include_removed: bool,
     pub with_content: bool,
@@ -39,7 +40,7 @@ pub struct ObjectQuery<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub kind: String,
     pub object_id: String,
     pub display_name: String,
@@ -51,7 +52,7 @@ pub struct StoredObject {
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     pub changed_at: DateTime<Utc>,
-    pub last_run_id: String,
+    pub last_run_id: RunId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +62,7 @@ pub struct StoredVersion {
     pub content_hash: String,
     pub removed: bool,
     pub observed_at: DateTime<Utc>,
-    pub run_id: String,
+    pub run_id: RunId,
     /// Empty unless asked for.
     pub content: String,
 }
@@ -81,7 +82,7 @@ type ObjectRow = (
     String,
 );
 
-fn object(row: ObjectRow) -> StoredObject {
+fn object(row: ObjectRow) -> Result<StoredObject, StoreError> {
     let (
         tenant_id,
         kind,
@@ -96,8 +97,8 @@ fn object(row: ObjectRow) -> StoredObject {
         changed,
         run,
     ) = row;
-    StoredObject {
-        tenant_id,
+    Ok(StoredObject {
+        tenant_id: parse_id(&tenant_id)?,
         kind,
         object_id,
         display_name,
@@ -108,15 +109,15 @@ fn object(row: ObjectRow) -> StoredObject {
         first_seen: from_micros(first),
         last_seen: from_micros(last),
         changed_at: from_micros(changed),
-        last_run_id: run,
-    }
+        last_run_id: parse_id(&run)?,
+    })
 }
 
 impl InventoryStore {
     /// Every stored object of a tenant's kind: id → hashes, version, removed.
     pub async fn known_objects(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         kind: &str,
     ) -> Result<HashMap<String, KnownObject>, StoreError> {
         let rows: Vec<(String, String, Option<String>, i64, bool)> = super::on_backend!(self.db(), |pool| {
@@ -124,7 +125,7 @@ impl InventoryStore {
                 "SELECT object_id, state_hash, NULLIF(content_hash, state_hash), version, removed FROM objects \
                  WHERE tenant_id = $1 AND kind = $2",
             )
-            .bind(tenant_id)
+            .bind(tenant_id.to_string())
             .bind(kind)
             .fetch_all(pool)
             .await
@@ -156,7 +157,7 @@ impl InventoryStore {
         );
         let rows: Vec<ObjectRow> = super::on_backend!(self.db(), |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(q.tenant_id)
+                .bind(q.tenant_id.to_string())
                 .bind(q.kind)
                 .bind(q.after.unwrap_or(""))
                 .bind(q.include_removed)
@@ -165,12 +166,12 @@ impl InventoryStore {
                 .await
                 .map_err(sql_error("listing objects"))?
         });
-        Ok(rows.into_iter().map(object).collect())
+        rows.into_iter().map(object).collect()
     }
 
     pub async fn object(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         kind: &str,
         object_id: &str,
     ) -> Result<Option<StoredObject>, StoreError> {
@@ -180,20 +181,20 @@ impl InventoryStore {
                  first_seen, last_seen, changed_at, last_run_id FROM objects \
                  WHERE tenant_id = $1 AND kind = $2 AND object_id = $3",
             )
-            .bind(tenant_id)
+            .bind(tenant_id.to_string())
             .bind(kind)
             .bind(object_id)
             .fetch_optional(pool)
             .await
             .map_err(sql_error("reading an object"))?
         });
-        Ok(row.map(object))
+        row.map(object).transpose()
     }
 
     /// Versions newest first, below `before` when given.
     pub async fn versions(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         kind: &str,
         object_id: &str,
         before: Option<i64>,
@@ -205,7 +206,7 @@ impl InventoryStore {
                  WHERE tenant_id = $1 AND kind = $2 AND object_id = $3 AND version < $4 \
                  ORDER BY version DESC LIMIT $5",
             )
-            .bind(tenant_id)
+            .bind(tenant_id.to_string())
             .bind(kind)
             .bind(object_id)
             .bind(before.unwrap_or(i64::MAX))
@@ -214,25 +215,24 @@ impl InventoryStore {
             .await
             .map_err(sql_error("listing versions"))?
         });
-        Ok(rows
-            .into_iter()
-            .map(
-                |(object_id, version, content_hash, removed, at, run_id)| StoredVersion {
+        rows.into_iter()
+            .map(|(object_id, version, content_hash, removed, at, run_id)| {
+                Ok(StoredVersion {
                     object_id,
                     version,
                     content_hash,
                     removed,
                     observed_at: from_micros(at),
-                    run_id,
+                    run_id: parse_id(&run_id)?,
                     content: String::new(),
-                },
-            )
-            .collect())
+                })
+            })
+            .collect()
     }
 
     pub async fn version(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         kind: &str,
         object_id: &str,
         version: i64,
@@ -244,7 +244,7 @@ impl InventoryStore {
                     "SELECT object_id, version, content_hash, removed, observed_at, run_id, content \
                      FROM object_versions WHERE tenant_id = $1 AND kind = $2 AND object_id = $3 AND version = $4",
                 )
-                .bind(tenant_id)
+                .bind(tenant_id.to_string())
                 .bind(kind)
                 .bind(object_id)
                 .bind(version)
@@ -253,17 +253,20 @@ impl InventoryStore {
                 .map_err(sql_error("reading a version"))?
             }
         );
-        Ok(row.map(
-            |(object_id, version, content_hash, removed, at, run_id, content)| StoredVersion {
-                object_id,
-                version,
-                content_hash,
-                removed,
-                observed_at: from_micros(at),
-                run_id,
-                content,
+        row.map(
+            |(object_id, version, content_hash, removed, at, run_id, content)| {
+                Ok(StoredVersion {
+                    object_id,
+                    version,
+                    content_hash,
+                    removed,
+                    observed_at: from_micros(at),
+                    run_id: parse_id(&run_id)?,
+                    content,
+                })
             },
-        ))
+        )
+        .transpose()
     }
 
     /// Rows in the inventory tables (objects, versions): what tests and benchmarks compare.

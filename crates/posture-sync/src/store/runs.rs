@@ -1,40 +1,56 @@
-//! Sync runs and the status of each entity kind within them. States are the proto's numbers
-//! (`SyncRunState`, `EntitySyncState`); a partial unique index keeps one active run per tenant,
-//! and terminal transitions are guarded updates so each happens exactly once.
+//! Sync runs and the status of each entity kind within them, as the store keeps them: typed ids
+//! stored as text, states and failure classes as their stored codes (`codes`). A partial unique
+//! index keeps one active run per tenant, and terminal transitions are guarded updates so each
+//! happens exactly once (`run_writes`).
 
 use chrono::{DateTime, Utc};
-use posture_kit::db::BeginWrite;
-use posture_proto::v1::{EntitySyncState, SyncRunState};
+use posture_kit::ids::{RunId, TenantId};
 
-use super::{InventoryStore, StoreError, from_micros, micros, sql_error};
+use super::{StoreError, decode, from_micros, parse_id};
+use crate::state::{EntityState, FailureClass, RunState, Trigger};
 
-pub(super) const ACTIVE: [i32; 2] = [SyncRunState::Pending as i32, SyncRunState::Running as i32];
-
+/// A run to create, PENDING with one PENDING entity per kind.
 #[derive(Debug, Clone)]
 pub struct NewRun<'a> {
-    pub run_id: &'a str,
-    pub tenant_id: &'a str,
-    pub trigger: i32,
+    pub run_id: RunId,
+    pub tenant_id: TenantId,
+    pub trigger: Trigger,
     pub requested_by: &'a str,
     pub requested_at: DateTime<Utc>,
     pub kinds: &'a [&'a str],
 }
 
 /// Why an entity failed or was skipped.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorRecord {
-    pub class: i32,
+    pub class: FailureClass,
+    /// Microsoft's code (`Authorization_RequestDenied`, `AADSTS7000215`), empty when none.
     pub code: String,
     pub message: String,
     pub permissions: Vec<String>,
     pub endpoint: String,
+    /// 0 when no HTTP answer caused it.
     pub http_status: i32,
+}
+
+impl ErrorRecord {
+    /// A reason with a class and a message only.
+    pub fn new(class: FailureClass, message: impl Into<String>) -> Self {
+        Self {
+            class,
+            code: String::new(),
+            message: message.into(),
+            permissions: Vec::new(),
+            endpoint: String::new(),
+            http_status: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityStatus {
     pub kind: String,
-    pub state: i32,
+    pub state: EntityState,
     pub added: u64,
     pub changed: u64,
     pub removed: u64,
@@ -48,23 +64,17 @@ pub struct EntityStatus {
 
 impl EntityStatus {
     pub fn is_terminal(&self) -> bool {
-        is_terminal_entity(self.state)
+        self.state.is_terminal()
     }
-}
-
-pub fn is_terminal_entity(state: i32) -> bool {
-    state == EntitySyncState::Succeeded as i32
-        || state == EntitySyncState::Failed as i32
-        || state == EntitySyncState::Skipped as i32
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
-    pub run_id: String,
-    pub tenant_id: String,
-    pub trigger: i32,
+    pub run_id: RunId,
+    pub tenant_id: TenantId,
+    pub trigger: Trigger,
     pub requested_by: String,
-    pub state: i32,
+    pub state: RunState,
     pub requested_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -74,18 +84,24 @@ pub struct RunRecord {
 
 impl RunRecord {
     pub fn is_active(&self) -> bool {
-        ACTIVE.contains(&self.state)
+        self.state.is_active()
+    }
+
+    /// The entity of `kind`, if the run includes it.
+    pub fn entity(&self, kind: &str) -> Option<&EntityStatus> {
+        self.entities.iter().find(|e| e.kind == kind)
     }
 }
 
-/// Filters of ListSyncRuns; pages go newest first, continuing below `(before_at, before_id)`.
+/// Filters of ListSyncRuns; pages go newest first, continuing below `before`.
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
-    pub tenant_id: Option<String>,
-    pub state: Option<i32>,
+    pub tenant_id: Option<TenantId>,
+    pub state: Option<RunState>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    pub before: Option<(DateTime<Utc>, String)>,
+    /// The (requested at, run id) of the last run of the previous page.
+    pub before: Option<(DateTime<Utc>, RunId)>,
     pub limit: u32,
 }
 
@@ -109,12 +125,22 @@ pub(super) type EntityRow = (
     Option<i64>,
 );
 
-pub(super) const RUN_COLUMNS: &str =
-    "run_id, tenant_id, trigger, requested_by, state, requested_at, started_at, finished_at";
-pub(super) const ENTITY_COLUMNS: &str = "kind, state, added, changed, removed, unchanged, pages, attempt, error_class, \
-     error_code, error_message, error_permissions, error_endpoint, error_http, started_at, finished_at";
+/// The columns of [`RunRow`], as a literal for `concat!`.
+macro_rules! run_columns {
+    () => {
+        "run_id, tenant_id, trigger, requested_by, state, requested_at, started_at, finished_at"
+    };
+}
+/// The columns of [`EntityRow`], as a literal for `concat!`.
+macro_rules! entity_columns {
+    () => {
+        "kind, state, added, changed, removed, unchanged, pages, attempt, error_class, error_code, \
+         error_message, error_permissions, error_endpoint, error_http, started_at, finished_at"
+    };
+}
+pub(crate) use {entity_columns, run_columns};
 
-pub(super) fn entity(row: EntityRow) -> EntityStatus {
+pub(super) fn entity(row: EntityRow) -> Result<EntityStatus, StoreError> {
     let (
         kind,
         state,
@@ -133,22 +159,26 @@ pub(super) fn entity(row: EntityRow) -> EntityStatus {
         s,
         f,
     ) = row;
-    let error = (class != 0).then(|| ErrorRecord {
-        class,
-        code,
-        message,
-        permissions: perms
-            .split(',')
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        endpoint,
-        http_status: http,
-    });
+    // Class 0 is "no error": a settled success, or a running entity without a noted failure.
+    let error = match class {
+        0 => None,
+        class => Some(ErrorRecord {
+            class: decode(class)?,
+            code,
+            message,
+            permissions: perms
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            endpoint,
+            http_status: http,
+        }),
+    };
     let n = |v: i64| u64::try_from(v).unwrap_or(0);
-    EntityStatus {
+    Ok(EntityStatus {
         kind,
-        state,
+        state: decode(state)?,
         added: n(added),
         changed: n(changed),
         removed: n(removed),
@@ -158,213 +188,20 @@ pub(super) fn entity(row: EntityRow) -> EntityStatus {
         error,
         started_at: s.map(from_micros),
         finished_at: f.map(from_micros),
-    }
+    })
 }
 
-pub(super) fn run(row: RunRow, entities: Vec<EntityStatus>) -> RunRecord {
+pub(super) fn run(row: RunRow, entities: Vec<EntityRow>) -> Result<RunRecord, StoreError> {
     let (run_id, tenant_id, trigger, requested_by, state, requested_at, started_at, finished_at) = row;
-    RunRecord {
-        run_id,
-        tenant_id,
-        trigger,
+    Ok(RunRecord {
+        run_id: parse_id(&run_id)?,
+        tenant_id: parse_id(&tenant_id)?,
+        trigger: decode(trigger)?,
         requested_by,
-        state,
+        state: decode(state)?,
         requested_at: from_micros(requested_at),
         started_at: started_at.map(from_micros),
         finished_at: finished_at.map(from_micros),
-        entities,
-    }
-}
-
-impl InventoryStore {
-    /// Creates a PENDING run with one PENDING entity per kind. `AlreadyExists` when the tenant
-    /// has an active run or the run id is taken.
-    pub async fn create_run(&self, new: &NewRun<'_>) -> Result<(), StoreError> {
-        super::on_backend!(self.db(), |pool| {
-            let mut tx = pool.begin_write().await.map_err(sql_error("starting a run"))?;
-            sqlx::query(
-                "INSERT INTO runs (run_id, tenant_id, trigger, requested_by, state, requested_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(new.run_id)
-            .bind(new.tenant_id)
-            .bind(new.trigger)
-            .bind(new.requested_by)
-            .bind(SyncRunState::Pending as i32)
-            .bind(micros(new.requested_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(sql_error("sync run"))?;
-            for kind in new.kinds {
-                sqlx::query("INSERT INTO run_entities (run_id, kind, state) VALUES ($1, $2, $3)")
-                    .bind(new.run_id)
-                    .bind(*kind)
-                    .bind(EntitySyncState::Pending as i32)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(sql_error("sync run entity"))?;
-            }
-            tx.commit().await.map_err(sql_error("committing a run"))?;
-        });
-        Ok(())
-    }
-
-    /// Marks the entity RUNNING with this attempt (unless it is already terminal) and the run
-    /// RUNNING. Returns the entity's status after the change.
-    pub async fn start_entity(
-        &self,
-        run_id: &str,
-        kind: &str,
-        attempt: u32,
-        now: DateTime<Utc>,
-    ) -> Result<Option<EntityStatus>, StoreError> {
-        let now = micros(now);
-        super::on_backend!(self.db(), |pool| {
-            let mut tx = pool
-                .begin_write()
-                .await
-                .map_err(sql_error("starting an entity"))?;
-            sqlx::query(
-                "UPDATE run_entities SET state = $3, attempt = $4, started_at = COALESCE(started_at, $5) \
-                 WHERE run_id = $1 AND kind = $2 AND state IN ($6, $3)",
-            )
-            .bind(run_id)
-            .bind(kind)
-            .bind(EntitySyncState::Running as i32)
-            .bind(i64::from(attempt))
-            .bind(now)
-            .bind(EntitySyncState::Pending as i32)
-            .execute(&mut *tx)
-            .await
-            .map_err(sql_error("starting an entity"))?;
-            sqlx::query(
-                "UPDATE runs SET state = $2, started_at = COALESCE(started_at, $3) WHERE run_id = $1 AND state = $4",
-            )
-            .bind(run_id)
-            .bind(SyncRunState::Running as i32)
-            .bind(now)
-            .bind(SyncRunState::Pending as i32)
-            .execute(&mut *tx)
-            .await
-            .map_err(sql_error("starting a run"))?;
-            tx.commit().await.map_err(sql_error("starting an entity"))?;
-        });
-        Ok(self.entities(run_id).await?.into_iter().find(|e| e.kind == kind))
-    }
-
-    /// Records the last transient error of a still running entity.
-    pub async fn note_entity_error(
-        &self,
-        run_id: &str,
-        kind: &str,
-        error: &ErrorRecord,
-    ) -> Result<(), StoreError> {
-        self.write_entity(run_id, kind, None, error, None)
-            .await
-            .map(|_| ())
-    }
-
-    /// Moves a non-terminal entity to a terminal `state`; false when it already was terminal.
-    pub async fn finish_entity(
-        &self,
-        run_id: &str,
-        kind: &str,
-        state: EntitySyncState,
-        error: &ErrorRecord,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        self.write_entity(run_id, kind, Some(state as i32), error, Some(now))
-            .await
-    }
-
-    async fn write_entity(
-        &self,
-        run_id: &str,
-        kind: &str,
-        state: Option<i32>,
-        e: &ErrorRecord,
-        now: Option<DateTime<Utc>>,
-    ) -> Result<bool, StoreError> {
-        let done = super::on_backend!(self.db(), |pool| {
-            sqlx::query(
-                "UPDATE run_entities SET state = COALESCE($3, state), error_class = $4, error_code = $5, \
-                 error_message = $6, error_permissions = $7, error_endpoint = $8, error_http = $9, \
-                 finished_at = COALESCE($10, finished_at) WHERE run_id = $1 AND kind = $2 AND state IN ($11, $12)",
-            )
-            .bind(run_id)
-            .bind(kind)
-            .bind(state)
-            .bind(e.class)
-            .bind(&e.code)
-            .bind(&e.message)
-            .bind(e.permissions.join(","))
-            .bind(&e.endpoint)
-            .bind(e.http_status)
-            .bind(now.map(micros))
-            .bind(EntitySyncState::Pending as i32)
-            .bind(EntitySyncState::Running as i32)
-            .execute(pool)
-            .await
-            .map_err(sql_error("updating an entity"))?
-            .rows_affected()
-        });
-        Ok(done == 1)
-    }
-
-    /// When every entity is terminal, moves the active run to its terminal state and returns it;
-    /// `None` when entities are still open or another worker completed the run first.
-    pub async fn complete_run_if_done(
-        &self,
-        run_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<RunRecord>, StoreError> {
-        let entities = self.entities(run_id).await?;
-        if entities.iter().any(|e| !e.is_terminal()) {
-            return Ok(None);
-        }
-        let failed = entities
-            .iter()
-            .filter(|e| e.state == EntitySyncState::Failed as i32)
-            .count();
-        let state = if failed == 0 {
-            SyncRunState::Succeeded
-        } else if failed == entities.len()
-            || entities
-                .iter()
-                .all(|e| e.state != EntitySyncState::Succeeded as i32)
-        {
-            SyncRunState::Failed
-        } else {
-            SyncRunState::PartiallySucceeded
-        };
-        if !self.set_run_terminal(run_id, state, now).await? {
-            return Ok(None);
-        }
-        self.run(run_id).await
-    }
-
-    /// Guarded transition of an active run to a terminal state; true for the one caller that won.
-    pub async fn set_run_terminal(
-        &self,
-        run_id: &str,
-        state: SyncRunState,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = super::on_backend!(self.db(), |pool| {
-            sqlx::query(
-                "UPDATE runs SET state = $2, finished_at = $3, started_at = COALESCE(started_at, $3) \
-                 WHERE run_id = $1 AND state IN ($4, $5)",
-            )
-            .bind(run_id)
-            .bind(state as i32)
-            .bind(micros(now))
-            .bind(ACTIVE[0])
-            .bind(ACTIVE[1])
-            .execute(pool)
-            .await
-            .map_err(sql_error("finishing a run"))?
-            .rows_affected()
-        });
-        Ok(done == 1)
-    }
+        entities: entities.into_iter().map(entity).collect::<Result<_, _>>()?,
+    })
 }

@@ -5,9 +5,10 @@
 
 use chrono::{DateTime, Utc};
 use posture_kit::db::BeginWrite;
-use posture_proto::v1::EntitySyncState;
+use posture_kit::ids::{RunId, TenantId};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
+use super::codes::OPEN_ENTITY;
 use super::cursors::{Cursor, save_cursor};
 use super::{InventoryStore, StoreError, micros, sql_error};
 
@@ -27,9 +28,9 @@ pub struct Upsert {
 /// Everything one page changes.
 #[derive(Debug, Clone)]
 pub struct PageWrite<'a> {
-    pub tenant_id: &'a str,
+    pub tenant_id: TenantId,
     pub kind: &'a str,
-    pub run_id: &'a str,
+    pub run_id: RunId,
     /// The delivery writing: the page lands only while the entity's recorded attempt is this
     /// one and the entity is not settled, so a worker whose job was delivered again (or settled
     /// by another) cannot add its pages to the other worker's.
@@ -76,6 +77,8 @@ impl InventoryStore {
     pub async fn apply_page(&self, page: &PageWrite<'_>) -> Result<WriteOutcome, StoreError> {
         let batch = page.batch_size.clamp(1, 10_000);
         let mut rows = 0u64;
+        let tenant_id = page.tenant_id.to_string();
+        let run_id = page.run_id.to_string();
         macro_rules! apply {
             ($pool:expr, $engine:ty) => {{
                 let mut tx = $pool.begin_write().await.map_err(sql_error("starting a page write"))?;
@@ -111,12 +114,12 @@ impl InventoryStore {
                              TRUE, $5, $6 FROM objects WHERE tenant_id = $1 AND kind = $2 AND object_id = $3 \
                              ON CONFLICT DO NOTHING",
                         )
-                        .bind(page.tenant_id)
+                        .bind(&tenant_id)
                         .bind(page.kind)
                         .bind(object_id)
                         .bind(*version)
                         .bind(now)
-                        .bind(page.run_id)
+                        .bind(&run_id)
                         .execute(&mut *tx)
                         .await
                         .map_err(sql_error("recording a removal version"))?;
@@ -127,12 +130,12 @@ impl InventoryStore {
                          version = $5, last_run_id = $6 WHERE tenant_id = $1 AND kind = $2 AND object_id = $3 \
                          AND removed = FALSE",
                     )
-                    .bind(page.tenant_id)
+                    .bind(&tenant_id)
                     .bind(page.kind)
                     .bind(object_id)
                     .bind(now)
                     .bind(*version)
-                    .bind(page.run_id)
+                    .bind(&run_id)
                     .execute(&mut *tx)
                     .await
                     .map_err(sql_error("marking an object removed"))?;
@@ -143,7 +146,7 @@ impl InventoryStore {
                      unchanged = unchanged + $6, pages = pages + $7 WHERE run_id = $1 AND kind = $2 AND attempt = $8 \
                      AND state IN ($9, $10)",
                 )
-                .bind(page.run_id)
+                .bind(&run_id)
                 .bind(page.kind)
                 .bind(page.added as i64)
                 .bind(page.changed as i64)
@@ -151,20 +154,20 @@ impl InventoryStore {
                 .bind(page.unchanged as i64)
                 .bind(page.pages as i64)
                 .bind(i64::from(page.attempt))
-                .bind(EntitySyncState::Pending as i32)
-                .bind(EntitySyncState::Running as i32)
+                .bind(OPEN_ENTITY[0])
+                .bind(OPEN_ENTITY[1])
                 .execute(&mut *tx)
                 .await
                 .map_err(sql_error("counting a page"))?;
                 if counted.rows_affected() == 0 {
                     // Dropping the transaction rolls the page back.
                     return Err(StoreError::Superseded {
-                        run_id: page.run_id.to_owned(),
+                        run_id: page.run_id,
                         kind: page.kind.to_owned(),
                         attempt: page.attempt,
                     });
                 }
-                save_cursor!(&mut *tx, page.tenant_id, page.kind, &page.cursor);
+                save_cursor!(&mut *tx, &page.tenant_id, page.kind, &page.cursor);
                 tx.commit().await.map_err(sql_error("committing a page write"))?;
             }};
         }
@@ -189,7 +192,7 @@ impl BatchSql for Postgres {
         let now = micros(page.now);
         let mut q = QueryBuilder::<Postgres>::new("");
         q.push(format!("INSERT INTO objects ({UPSERT_COLUMNS}) SELECT "));
-        q.push_bind(page.tenant_id.to_owned());
+        q.push_bind(page.tenant_id.to_string());
         q.push(", ");
         q.push_bind(page.kind.to_owned());
         q.push(", t.object_id, t.display_name, t.content, t.content_hash, t.state_hash, t.version, FALSE, NULL, ");
@@ -199,7 +202,7 @@ impl BatchSql for Postgres {
         q.push(", ");
         q.push_bind(now);
         q.push(", ");
-        q.push_bind(page.run_id.to_owned());
+        q.push_bind(page.run_id.to_string());
         q.push(" FROM UNNEST(");
         q.push_bind(col(|u| u.object_id.clone()));
         q.push("::text[], ");
@@ -223,13 +226,13 @@ impl BatchSql for Postgres {
             "INSERT INTO object_versions (tenant_id, kind, object_id, version, content, content_hash, removed, \
              observed_at, run_id) SELECT ",
         );
-        q.push_bind(page.tenant_id.to_owned());
+        q.push_bind(page.tenant_id.to_string());
         q.push(", ");
         q.push_bind(page.kind.to_owned());
         q.push(", t.object_id, t.version, t.content, t.content_hash, FALSE, ");
         q.push_bind(micros(page.now));
         q.push(", ");
-        q.push_bind(page.run_id.to_owned());
+        q.push_bind(page.run_id.to_string());
         q.push(" FROM UNNEST(");
         q.push_bind(col(|u| u.object_id.clone()));
         q.push("::text[], ");
@@ -248,7 +251,7 @@ impl BatchSql for Sqlite {
         let now = micros(page.now);
         let mut q = QueryBuilder::<Sqlite>::new(format!("INSERT INTO objects ({UPSERT_COLUMNS}) "));
         q.push_values(chunk, |mut row, u| {
-            row.push_bind(page.tenant_id.to_owned())
+            row.push_bind(page.tenant_id.to_string())
                 .push_bind(page.kind.to_owned())
                 .push_bind(u.object_id.clone())
                 .push_bind(u.display_name.clone())
@@ -261,7 +264,7 @@ impl BatchSql for Sqlite {
                 .push_bind(now)
                 .push_bind(now)
                 .push_bind(now)
-                .push_bind(page.run_id.to_owned());
+                .push_bind(page.run_id.to_string());
         });
         q.push(on_conflict);
         q
@@ -273,7 +276,7 @@ impl BatchSql for Sqlite {
              observed_at, run_id) ",
         );
         q.push_values(chunk, |mut row, u| {
-            row.push_bind(page.tenant_id.to_owned())
+            row.push_bind(page.tenant_id.to_string())
                 .push_bind(page.kind.to_owned())
                 .push_bind(u.object_id.clone())
                 .push_bind(u.version)
@@ -281,7 +284,7 @@ impl BatchSql for Sqlite {
                 .push_bind(u.content_hash.clone())
                 .push("FALSE")
                 .push_bind(micros(page.now))
-                .push_bind(page.run_id.to_owned());
+                .push_bind(page.run_id.to_string());
         });
         q.push(" ON CONFLICT DO NOTHING");
         q

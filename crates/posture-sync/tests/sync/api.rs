@@ -10,7 +10,7 @@ use posture_proto::v1::watch_sync_run_response::Update;
 use tonic::Code;
 use tonic::codec::Streaming;
 
-use crate::world::{SyncProcess, World, slow_users, sqlite_world, start_run, wait_for_run};
+use crate::world::{SyncProcess, World, slow_users, sqlite_world, start_run, sync_and_wait, wait_for_run};
 
 /// A tenant of `users` whose users pages take a while, so a run stays active long enough to
 /// observe, with a sync process ready.
@@ -264,4 +264,41 @@ async fn cancelled_run_stops_after_the_current_page_and_skips_the_rest() {
         .await
         .expect_err("already finished");
     assert_eq!(again.code(), Code::FailedPrecondition);
+}
+
+#[tokio::test]
+async fn run_listing_pages_newest_first_and_refuses_a_token_of_other_filters() {
+    let (_world, tenant, process) = sqlite_world(TenantSpec::default()).await;
+    let tid = tenant.tenant_id.to_string();
+    let first = sync_and_wait(&process, &tenant, &["organization"]).await;
+    let second = sync_and_wait(&process, &tenant, &["organization"]).await;
+    let list = |page_token: String, tenant_id: String| pb::ListSyncRunsRequest {
+        tenant_id,
+        page_size: 1,
+        page_token,
+        ..Default::default()
+    };
+    let mut sync = process.sync();
+    let page = sync
+        .list_sync_runs(list(String::new(), tid.clone()))
+        .await
+        .expect("first page")
+        .into_inner();
+    assert_eq!(page.runs.len(), 1);
+    assert_eq!(page.runs[0].run_id, second.run_id, "newest first");
+    assert!(!page.next_page_token.is_empty());
+    let next = sync
+        .list_sync_runs(list(page.next_page_token.clone(), tid.clone()))
+        .await
+        .expect("second page")
+        .into_inner();
+    assert_eq!(next.runs.len(), 1);
+    assert_eq!(next.runs[0].run_id, first.run_id);
+    assert!(next.next_page_token.is_empty(), "two runs, two pages");
+    // The token was issued for this tenant's runs; with another filter it would skip or repeat.
+    expect_invalid(
+        "a token replayed with another tenant",
+        sync.list_sync_runs(list(page.next_page_token, uuid::Uuid::new_v4().to_string())),
+    )
+    .await;
 }

@@ -75,6 +75,22 @@ async fn mutation_then_resync_versions_only_the_changed_objects() {
         !versions.next_page_token.is_empty(),
         "the first version is on the next page"
     );
+    let next = inventory
+        .list_object_versions(pb::ListObjectVersionsRequest {
+            tenant_id: tid.clone(),
+            entity_kind: "conditional_access_policies".into(),
+            object_id: target.clone(),
+            page_size: 1,
+            page_token: versions.next_page_token.clone(),
+        })
+        .await
+        .expect("the next page")
+        .into_inner();
+    assert_eq!(
+        next.versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![1]
+    );
+    assert!(next.next_page_token.is_empty(), "version 1 is the last");
     let old = inventory
         .get_object_version(pb::GetObjectVersionRequest {
             tenant_id: tid.clone(),

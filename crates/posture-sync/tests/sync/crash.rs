@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use posture_kit::db::test_support::TestDatabase;
+use posture_kit::ids::RunId;
 use posture_proto::v1 as pb;
+use posture_sync::state::EntityState;
 
 use crate::ground_truth::assert_matches_truth;
-use crate::world::{World, entity, settings, wait_for_run};
+use crate::world::{World, entity, settings, tenant_id, wait_for_run};
 
 #[tokio::test]
 async fn worker_crash_mid_run_resumes_from_last_checkpoint() {
@@ -26,13 +28,19 @@ async fn worker_crash_mid_run_resumes_from_last_checkpoint() {
         .into_inner()
         .run
         .expect("run");
+    let run_id: RunId = run.run_id.parse().expect("run id");
 
     // Crash once a few pages are checkpointed.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let cursor = first.role.store().cursor(&tid, "users").await.expect("cursor");
-        let pages = first.role.store().entities(&run.run_id).await.expect("entities")[0].pages;
-        if cursor.run_id.as_deref() == Some(run.run_id.as_str()) && cursor.next_link.is_some() && pages >= 3 {
+        let cursor = first
+            .role
+            .store()
+            .cursor(&tenant_id(&tenant), "users")
+            .await
+            .expect("cursor");
+        let pages = first.role.store().entities(&run_id).await.expect("entities")[0].pages;
+        if cursor.run_id == Some(run_id) && cursor.next_link.is_some() && pages >= 3 {
             break;
         }
         assert!(
@@ -44,12 +52,8 @@ async fn worker_crash_mid_run_resumes_from_last_checkpoint() {
     first.stop().await;
     let checkpoint = world.db.connect("sync").await.expect("db");
     let store = posture_sync::store::InventoryStore::new(checkpoint);
-    let stopped_at = store.entities(&run.run_id).await.expect("entities")[0].clone();
-    assert_ne!(
-        stopped_at.state,
-        pb::EntitySyncState::Succeeded as i32,
-        "stopped mid-job"
-    );
+    let stopped_at = store.entities(&run_id).await.expect("entities")[0].clone();
+    assert_ne!(stopped_at.state, EntityState::Succeeded, "stopped mid-job");
     let requests_before = world.sim.request_log(&tid).len();
 
     let second = world.start_sync(settings()).await;

@@ -1,6 +1,7 @@
 //! Integration tests of the sync role: the store on PostgreSQL and SQLite, and whole runs
 //! against the simulator through real credentials and token broker roles.
 
+mod announce;
 mod api;
 mod changes;
 mod crash;

@@ -2,52 +2,32 @@
 //! publishes it) starts the run once even when published twice, jobs flow through the per-kind
 //! durable consumers, and SyncRunCompleted arrives on the events stream once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use posture_bus::{
-    Bus, BusExt, ConsumerConfig, MessageId, NatsBus, NatsBusConfig, Prefix, StreamKind, Subject,
-    SubjectFilter,
-};
+use posture_bus::{BusExt, ConsumerConfig, MessageId, topics};
 use posture_graph_sim::TenantSpec;
 use posture_kit::db::test_support::TestDatabase;
+use posture_kit::ids::RunId;
 use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 use tokio_util::sync::CancellationToken;
 
 use crate::ground_truth::assert_kinds_match_truth;
-use crate::world::{World, settings, wait_for_run};
-
-fn nats_url() -> String {
-    std::env::var("POSTURE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
-}
+use crate::world::{World, nats_bus, settings, tenant_id, wait_for_run};
 
 #[tokio::test]
 async fn scheduled_request_over_nats_runs_once_and_completes_once() {
-    let prefix = Prefix::new(format!("t{}", uuid::Uuid::new_v4().simple())).expect("prefix");
-    let bus: Arc<dyn Bus> = Arc::new(
-        NatsBus::connect(NatsBusConfig {
-            prefix: prefix.clone(),
-            ..NatsBusConfig::new(nats_url())
-        })
-        .await
-        .expect("NATS with JetStream must be reachable"),
-    );
+    let bus = nats_bus().await;
     let world = World::with_bus(TestDatabase::postgres().await.expect("postgres"), bus.clone()).await;
     let tenant = world.tenant(TenantSpec::default()).await;
     let tid = tenant.tenant_id.to_string();
-    let completions = ConsumerConfig::new(
-        "test-run-completed",
-        SubjectFilter::new(StreamKind::Events, ["run-completed"])
-            .expect("filter")
-            .any()
-            .expect("filter"),
-    )
-    .expect("consumer");
+    let completions =
+        ConsumerConfig::new("test-run-completed", topics::RUN_COMPLETED.filter()).expect("consumer");
     let mut completed = bus.consumer(completions).await.expect("consumer");
     let process = world.start_sync(settings()).await;
 
-    let run_id = uuid::Uuid::new_v4().to_string();
+    let run = RunId::new_random();
+    let run_id = run.to_string();
     let request = ev::SyncRequested {
         event_id: uuid::Uuid::new_v4().to_string(),
         occurred_at: None,
@@ -61,11 +41,7 @@ async fn scheduled_request_over_nats_runs_once_and_completes_once() {
         trigger: pb::SyncTrigger::Scheduled as i32,
         requested_by: "scheduler".into(),
     };
-    let subject = Subject::events()
-        .token("sync-requested")
-        .and_then(|s| s.token(tid.clone()))
-        .and_then(|s| s.build())
-        .expect("subject");
+    let subject = topics::SYNC_REQUESTED.subject(&tenant_id(&tenant));
     for attempt in 0..2 {
         // The second publish has a new message id: only the run id makes it the same request.
         bus.publish_message(
@@ -79,7 +55,7 @@ async fn scheduled_request_over_nats_runs_once_and_completes_once() {
     let run = {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            if process.role.store().run(&run_id).await.expect("read").is_some() {
+            if process.role.store().run(&run).await.expect("read").is_some() {
                 break wait_for_run(&process, &tenant, &run_id).await;
             }
             assert!(

@@ -3,12 +3,17 @@
 
 use chrono::Utc;
 use posture_kit::db::test_support::TestDatabase;
-use posture_proto::v1::{EntitySyncState, SyncRunState};
+use posture_kit::ids::{RunId, TenantId};
+use posture_sync::state::{EntityState, FailureClass, RunState, Trigger};
 use posture_sync::store::{
     Cursor, ErrorRecord, InventoryStore, NewRun, ObjectQuery, PageWrite, StoreError, Upsert,
 };
 
-const TENANT: &str = "8d3c1f9e-0000-4000-8000-000000000001";
+const TENANT_ID: &str = "8d3c1f9e-0000-4000-8000-000000000001";
+
+fn tenant() -> TenantId {
+    TENANT_ID.parse().expect("tenant id")
+}
 
 fn upsert(id: &str, content: &str, version: i64) -> Upsert {
     Upsert {
@@ -21,14 +26,14 @@ fn upsert(id: &str, content: &str, version: i64) -> Upsert {
     }
 }
 
-fn page<'a>(
-    run: &'a str,
+fn page(
+    run: RunId,
     upserts: Vec<Upsert>,
     removals: Vec<(String, i64)>,
     next: Option<&str>,
-) -> PageWrite<'a> {
+) -> PageWrite<'static> {
     PageWrite {
-        tenant_id: TENANT,
+        tenant_id: tenant(),
         kind: "conditional_access_policies",
         run_id: run,
         // Not started: the entity's recorded attempt is still 0.
@@ -43,7 +48,7 @@ fn page<'a>(
         unchanged: 0,
         pages: 1,
         cursor: Cursor {
-            run_id: Some(run.to_owned()),
+            run_id: Some(run),
             next_link: next.map(str::to_owned),
             delta_link: None,
             complete_pass: true,
@@ -60,23 +65,26 @@ async fn store(db: &TestDatabase) -> InventoryStore {
 }
 
 /// A migrated store with one run, the start of most tests here.
-async fn store_with_run(db: &TestDatabase) -> (InventoryStore, String) {
+async fn store_with_run(db: &TestDatabase) -> (InventoryStore, RunId) {
     let store = store(db).await;
-    let run = uuid::Uuid::new_v4().to_string();
-    new_run(&store, &run).await.expect("run created");
+    let run = RunId::new_random();
+    new_run(&store, run).await.expect("run created");
     (store, run)
 }
 
-async fn new_run(store: &InventoryStore, run: &str) -> Result<(), StoreError> {
+async fn new_run(store: &InventoryStore, run: RunId) -> Result<(), StoreError> {
     store
-        .create_run(&NewRun {
-            run_id: run,
-            tenant_id: TENANT,
-            trigger: 1,
-            requested_by: "test",
-            requested_at: Utc::now(),
-            kinds: &["conditional_access_policies", "users"],
-        })
+        .create_run(
+            &NewRun {
+                run_id: run,
+                tenant_id: tenant(),
+                trigger: Trigger::Manual,
+                requested_by: "test",
+                requested_at: Utc::now(),
+                kinds: &["conditional_access_policies", "users"],
+            },
+            &[],
+        )
         .await
 }
 
@@ -90,20 +98,20 @@ posture_kit::db_test!(
             upsert("c", r#"{"id":"c"}"#, 1),
         ];
         let outcome = store
-            .apply_page(&page(&run, objects, vec![], Some("http://x/next")))
+            .apply_page(&page(run, objects, vec![], Some("http://x/next")))
             .await
             .expect("write");
         assert_eq!(outcome.rows_written, 6, "three objects and three versions");
         assert_eq!(store.row_counts().await.expect("counts"), (3, 3));
         let cursor = store
-            .cursor(TENANT, "conditional_access_policies")
+            .cursor(&tenant(), "conditional_access_policies")
             .await
             .expect("cursor");
         assert_eq!(cursor.next_link.as_deref(), Some("http://x/next"));
-        assert_eq!(cursor.run_id.as_deref(), Some(run.as_str()));
+        assert_eq!(cursor.run_id, Some(run));
 
         let known = store
-            .known_objects(TENANT, "conditional_access_policies")
+            .known_objects(&tenant(), "conditional_access_policies")
             .await
             .expect("known");
         assert_eq!(known.len(), 3);
@@ -115,7 +123,7 @@ posture_kit::db_test!(
         // A change of `a` and the removal of `b`: new versions, removed flag, counters add up.
         let outcome = store
             .apply_page(&page(
-                &run,
+                run,
                 vec![upsert("a", r#"{"id":"a","state":"disabled"}"#, 2)],
                 vec![("b".into(), 2)],
                 None,
@@ -124,18 +132,18 @@ posture_kit::db_test!(
             .expect("second write");
         assert_eq!(outcome.rows_written, 4);
         let b = store
-            .object(TENANT, "conditional_access_policies", "b")
+            .object(&tenant(), "conditional_access_policies", "b")
             .await
             .expect("read")
             .expect("kept");
         assert!(b.removed);
         let versions = store
-            .versions(TENANT, "conditional_access_policies", "a", None, 10)
+            .versions(&tenant(), "conditional_access_policies", "a", None, 10)
             .await
             .expect("versions");
         assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), vec![2, 1]);
         let v1 = store
-            .version(TENANT, "conditional_access_policies", "a", 1)
+            .version(&tenant(), "conditional_access_policies", "a", 1)
             .await
             .expect("read")
             .expect("v1");
@@ -143,7 +151,7 @@ posture_kit::db_test!(
 
         let listed = store
             .list_objects(&ObjectQuery {
-                tenant_id: TENANT,
+                tenant_id: tenant(),
                 kind: "conditional_access_policies",
                 include_removed: false,
                 with_content: true,
@@ -168,17 +176,14 @@ posture_kit::db_test!(
     one_active_run_per_tenant_and_terminal_transitions_happen_once,
     |db: TestDatabase| async move {
         let store = store(&db).await;
-        let first = uuid::Uuid::new_v4().to_string();
-        new_run(&store, &first).await.expect("first run");
-        let second = uuid::Uuid::new_v4().to_string();
+        let first = RunId::new_random();
+        new_run(&store, first).await.expect("first run");
+        let second = RunId::new_random();
         assert!(matches!(
-            new_run(&store, &second).await,
+            new_run(&store, second).await,
             Err(StoreError::AlreadyExists { .. })
         ));
-        assert_eq!(
-            store.active_run(TENANT).await.expect("active"),
-            Some(first.clone())
-        );
+        assert_eq!(store.active_run(&tenant()).await.expect("active"), Some(first));
 
         let now = Utc::now();
         store.start_entity(&first, "users", 1, now).await.expect("start");
@@ -190,18 +195,17 @@ posture_kit::db_test!(
                 .is_none()
         );
         let reason = ErrorRecord {
-            class: 2,
             code: "Authorization_RequestDenied".into(),
             permissions: vec!["Policy.Read.All".into()],
-            ..ErrorRecord::default()
+            ..ErrorRecord::new(FailureClass::Permission, "denied")
         };
         assert!(
             store
                 .finish_entity(
                     &first,
                     "conditional_access_policies",
-                    EntitySyncState::Failed,
-                    &reason,
+                    EntityState::Failed,
+                    Some(&reason),
                     now
                 )
                 .await
@@ -212,8 +216,8 @@ posture_kit::db_test!(
                 .finish_entity(
                     &first,
                     "conditional_access_policies",
-                    EntitySyncState::Succeeded,
-                    &ErrorRecord::default(),
+                    EntityState::Succeeded,
+                    None,
                     now
                 )
                 .await
@@ -221,13 +225,7 @@ posture_kit::db_test!(
         );
         assert!(
             store
-                .finish_entity(
-                    &first,
-                    "users",
-                    EntitySyncState::Succeeded,
-                    &ErrorRecord::default(),
-                    now
-                )
+                .finish_entity(&first, "users", EntityState::Succeeded, None, now)
                 .await
                 .expect("users")
         );
@@ -235,20 +233,20 @@ posture_kit::db_test!(
             .complete_run_if_done(&first, now)
             .await
             .expect("complete")
-            .expect("completed once");
-        assert_eq!(done.state, SyncRunState::PartiallySucceeded as i32);
+            .expect("completed");
+        assert_eq!(done.state, RunState::PartiallySucceeded);
         assert_eq!(
             done.entities[0].error.as_ref().map(|e| e.permissions.clone()),
             Some(vec!["Policy.Read.All".to_owned()])
         );
-        assert!(
-            store
-                .complete_run_if_done(&first, now)
-                .await
-                .expect("complete again")
-                .is_none()
-        );
-        new_run(&store, &second)
+        // Asked again later, the run is the one completed before: the transition happened once.
+        let again = store
+            .complete_run_if_done(&first, now + chrono::Duration::seconds(5))
+            .await
+            .expect("complete again")
+            .expect("still completed");
+        assert_eq!(again, done);
+        new_run(&store, second)
             .await
             .expect("a new run once the first is done");
     }
@@ -265,17 +263,17 @@ posture_kit::db_test!(
         };
         let january = r#"{"id":"a","modifiedDateTime":"2026-01-01T00:00:00Z"}"#;
         store
-            .apply_page(&page(&run, vec![at(january)], vec![], None))
+            .apply_page(&page(run, vec![at(january)], vec![], None))
             .await
             .expect("first write");
         let before = store
-            .object(TENANT, "conditional_access_policies", "a")
+            .object(&tenant(), "conditional_access_policies", "a")
             .await
             .expect("read")
             .expect("stored");
 
         let february = r#"{"id":"a","modifiedDateTime":"2026-02-01T00:00:00Z"}"#;
-        let mut refresh = page(&run, vec![], vec![], None);
+        let mut refresh = page(run, vec![], vec![], None);
         refresh.refreshes = vec![at(february)];
         refresh.unchanged = 1;
         refresh.now = before.changed_at + chrono::Duration::seconds(5);
@@ -283,7 +281,7 @@ posture_kit::db_test!(
         assert_eq!(outcome.rows_written, 1, "the object only, no version row");
 
         let after = store
-            .object(TENANT, "conditional_access_policies", "a")
+            .object(&tenant(), "conditional_access_policies", "a")
             .await
             .expect("read")
             .expect("stored");
@@ -294,7 +292,7 @@ posture_kit::db_test!(
         assert_eq!(after.last_seen, refresh.now);
         assert_eq!(store.row_counts().await.expect("counts"), (1, 1));
         let known = store
-            .known_objects(TENANT, "conditional_access_policies")
+            .known_objects(&tenant(), "conditional_access_policies")
             .await
             .expect("known");
         assert_eq!(known["a"].state_hash, stable);
@@ -314,7 +312,7 @@ posture_kit::db_test!(
             .await
             .expect("attempt 2 starts");
         let mut stale = page(
-            &run,
+            run,
             vec![upsert("a", r#"{"id":"a"}"#, 1)],
             vec![],
             Some("http://x/2"),
@@ -325,7 +323,10 @@ posture_kit::db_test!(
             other => panic!("attempt 1 writes after attempt 2 started: {other:?}"),
         }
         assert_eq!(store.row_counts().await.expect("counts"), (0, 0));
-        assert_eq!(store.cursor(TENANT, kind).await.expect("cursor").next_link, None);
+        assert_eq!(
+            store.cursor(&tenant(), kind).await.expect("cursor").next_link,
+            None
+        );
         stale.attempt = 2;
         store
             .apply_page(&stale)
@@ -334,16 +335,10 @@ posture_kit::db_test!(
         assert_eq!(store.row_counts().await.expect("counts"), (1, 1));
         // Once the entity is settled, no delivery adds to it.
         store
-            .finish_entity(
-                &run,
-                kind,
-                EntitySyncState::Succeeded,
-                &ErrorRecord::default(),
-                Utc::now(),
-            )
+            .finish_entity(&run, kind, EntityState::Succeeded, None, Utc::now())
             .await
             .expect("settled");
-        let late = page(&run, vec![upsert("b", r#"{"id":"b"}"#, 1)], vec![], None);
+        let late = page(run, vec![upsert("b", r#"{"id":"b"}"#, 1)], vec![], None);
         assert!(matches!(
             store.apply_page(&PageWrite { attempt: 2, ..late }).await,
             Err(StoreError::Superseded { .. })

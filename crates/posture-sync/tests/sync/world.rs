@@ -5,13 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use posture_bus::{Bus, MemoryBus, Prefix, StreamSettings};
+use posture_bus::{Bus, MemoryBus, NatsBus, NatsBusConfig, Prefix, StreamSettings};
 use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
 use posture_graph_sim::{FaultRule, FaultSpec, Latency, SimConfig, Simulator, TenantInfo, TenantSpec};
 use posture_kit::clock::SystemClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_kit::ids::TenantId;
 use posture_proto::v1 as pb;
 use posture_proto::v1::inventory_service_client::InventoryServiceClient;
 use posture_proto::v1::sync_service_client::SyncServiceClient;
@@ -78,8 +79,25 @@ impl Drop for World {
 }
 
 pub fn memory_bus() -> Arc<dyn Bus> {
-    let prefix = Prefix::new(format!("t{}", uuid::Uuid::new_v4().simple())).expect("valid prefix");
-    Arc::new(MemoryBus::new(prefix, StreamSettings::default()))
+    Arc::new(MemoryBus::new(test_prefix(), StreamSettings::default()))
+}
+
+fn test_prefix() -> Prefix {
+    Prefix::new(format!("t{}", uuid::Uuid::new_v4().simple())).expect("valid prefix")
+}
+
+/// The local NATS JetStream (`POSTURE_TEST_NATS_URL`, default 127.0.0.1:4222) under a prefix of
+/// the test's own.
+pub async fn nats_bus() -> Arc<dyn Bus> {
+    let url = std::env::var("POSTURE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned());
+    Arc::new(
+        NatsBus::connect(NatsBusConfig {
+            prefix: test_prefix(),
+            ..NatsBusConfig::new(url)
+        })
+        .await
+        .expect("NATS with JetStream must be reachable"),
+    )
 }
 
 async fn serve(server: GrpcServer, shutdown: CancellationToken) -> Channel {
@@ -298,6 +316,11 @@ pub async fn wait_for_run(process: &SyncProcess, tenant: &TenantInfo, run_id: &s
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The simulator tenant's id as the service types it.
+pub fn tenant_id(tenant: &TenantInfo) -> TenantId {
+    TenantId::from_uuid(tenant.tenant_id).expect("a simulator tenant has a GUID")
 }
 
 pub fn entity<'a>(run: &'a pb::SyncRun, kind: &str) -> &'a pb::EntitySync {
