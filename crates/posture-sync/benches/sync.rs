@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use posture_graph_sim::{TenantSpec, ThrottleMode};
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
-use world::{World, entity, settings, sync_and_wait};
+use world::{entity, settings, sync_and_wait};
 
 fn env_number(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -58,7 +58,7 @@ async fn main() {
     let backend = std::env::var("POSTURE_BENCH_DB").unwrap_or_else(|_| "sqlite".into());
 
     // Part 1: the big tenant, no latency, no throttling.
-    let world = World::new(database().await).await;
+    let world = world::new_world(database().await).await;
     let tenant = world
         .tenant(TenantSpec {
             users,
@@ -101,7 +101,7 @@ async fn main() {
 
     // Part 2: 300 ms per page; the bound is what strictly sequential paging must take.
     let latency_ms = 300u64;
-    let world = World::new(database().await).await;
+    let world = world::new_world(database().await).await;
     let tenant = world
         .tenant(TenantSpec {
             users: latency_users,

@@ -24,11 +24,10 @@ pub fn nats_url() -> String {
 /// A NATS bus with a prefix of its own; panics when NATS is not reachable (a test's setup).
 pub async fn nats_bus() -> Arc<dyn Bus> {
     let config = NatsBusConfig {
-        url: nats_url(),
         prefix: random_prefix(),
-        streams: StreamSettings::default(),
         // Short pulls keep a test's shutdown quick.
         pull_expiry: Duration::from_millis(500),
+        ..NatsBusConfig::new(nats_url())
     };
     match NatsBus::connect(config).await {
         Ok(bus) => Arc::new(bus),

@@ -15,6 +15,7 @@ use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
 use posture_proto::v1 as pb;
+use posture_proto::v1::inventory_service_client::InventoryServiceClient;
 use posture_proto::v1::sync_service_client::SyncServiceClient;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 use posture_sync::{SyncDeps, SyncRole, SyncSettings};
@@ -251,6 +252,29 @@ impl World {
 }
 
 impl SyncProcess {
+    pub fn sync(&self) -> SyncServiceClient<Channel> {
+        SyncServiceClient::new(self.channel.clone())
+    }
+
+    pub fn inventory(&self) -> InventoryServiceClient<Channel> {
+        InventoryServiceClient::new(self.channel.clone())
+    }
+
+    /// One stored object (removed ones too) through GetObject.
+    pub async fn object(&self, tenant: &str, kind: &str, id: &str) -> pb::InventoryObject {
+        self.inventory()
+            .get_object(pb::GetObjectRequest {
+                tenant_id: tenant.to_owned(),
+                entity_kind: kind.to_owned(),
+                object_id: id.to_owned(),
+            })
+            .await
+            .expect("the object is readable")
+            .into_inner()
+            .object
+            .expect("object")
+    }
+
     /// Stops the role's consumers and waits for them; the in-flight job is cut off.
     pub async fn stop(self) {
         self.shutdown.cancel();

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::ground_truth::assert_kinds_match_truth;
 use crate::world::{
     SyncProcess, World, memory_bus, nats_bus, settings, slow_users, start_run, sync_and_wait, wait_for_run,
+    world_with_bus,
 };
 
 /// Two kinds read differently (a delta round and a full read), so a run has two jobs.
@@ -49,7 +50,7 @@ impl FailingWorld {
             ),
         };
         let failing = Arc::new(FailingPublishes::new(bus.clone(), fail, 1));
-        let world = World::with_bus(db, failing.clone()).await;
+        let world = world_with_bus(db, failing.clone()).await;
         FailingWorld { world, bus, failing }
     }
 

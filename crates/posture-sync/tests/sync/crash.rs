@@ -9,12 +9,12 @@ use posture_proto::v1 as pb;
 use posture_sync::state::EntityState;
 
 use crate::ground_truth::assert_matches_truth;
-use crate::world::{World, entity, settings, tenant_id, wait_for_run};
+use crate::world::{entity, new_world, settings, slow_tenant, tenant_id, wait_for_run};
 
 #[tokio::test]
 async fn worker_crash_mid_run_resumes_from_last_checkpoint() {
-    let world = World::new(TestDatabase::postgres().await.expect("postgres")).await;
-    let tenant = world.slow_tenant(9_000, 200).await;
+    let world = new_world(TestDatabase::postgres().await.expect("postgres")).await;
+    let tenant = slow_tenant(&world, 9_000, 200).await;
     let tid = tenant.tenant_id.to_string();
     let first = world.start_sync(settings()).await;
     let run = first
@@ -97,10 +97,10 @@ async fn worker_crash_mid_run_resumes_from_last_checkpoint() {
 
 #[tokio::test]
 async fn a_page_slower_than_the_ack_wait_keeps_its_worker() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
+    let world = new_world(TestDatabase::sqlite().expect("sqlite")).await;
     // Every users page takes longer than a whole ack wait: only the job's heartbeat keeps the
     // delivery from going to a second worker.
-    let tenant = world.slow_tenant(2_000, 1_500).await;
+    let tenant = slow_tenant(&world, 2_000, 1_500).await;
     let process = world
         .start_sync(posture_sync::SyncSettings {
             ack_wait: Duration::from_secs(1),

@@ -8,7 +8,7 @@ use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
 use serde_json::Value;
 
-use crate::world::{SyncProcess, World, entity, settings, sync_and_wait};
+use crate::world::{SyncProcess, World, entity, new_world, settings, sync_and_wait};
 
 /// Every stored object of a kind (FULL view), by id.
 pub async fn stored_objects(process: &SyncProcess, tenant: &str, kind: &str) -> BTreeMap<String, Value> {
@@ -100,7 +100,7 @@ pub async fn assert_kinds_match_truth(world: &World, process: &SyncProcess, tena
 posture_kit::db_test!(
     sync_matches_simulator_ground_truth,
     |db: TestDatabase| async move {
-        let world = World::new(db).await;
+        let world = new_world(db).await;
         let tenant = world
             .tenant(TenantSpec {
                 users: 1_200,

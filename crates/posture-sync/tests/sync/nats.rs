@@ -13,12 +13,12 @@ use posture_proto::v1 as pb;
 use tokio_util::sync::CancellationToken;
 
 use crate::ground_truth::assert_kinds_match_truth;
-use crate::world::{World, nats_bus, settings, tenant_id, wait_for_run};
+use crate::world::{nats_bus, settings, tenant_id, wait_for_run, world_with_bus};
 
 #[tokio::test]
 async fn scheduled_request_over_nats_runs_once_and_completes_once() {
     let bus = nats_bus().await;
-    let world = World::with_bus(TestDatabase::postgres().await.expect("postgres"), bus.clone()).await;
+    let world = world_with_bus(TestDatabase::postgres().await.expect("postgres"), bus.clone()).await;
     let tenant = world.tenant(TenantSpec::default()).await;
     let tid = tenant.tenant_id.to_string();
     let completions =
