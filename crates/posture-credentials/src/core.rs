@@ -1,5 +1,6 @@
 //! What both gRPC services share: the store, the keyring, the event publisher, the clock and the
-//! settings; and request context (principal, trace id) read the same way by both.
+//! settings; and the trace id of a call, read the same way by both (the principal is read with
+//! `posture_kit::grpc::principal`).
 
 use std::sync::Arc;
 
@@ -15,12 +16,6 @@ use crate::error::CredentialsError;
 use crate::events::ConnectionEvents;
 use crate::keyring::Keyring;
 use crate::store::{ConnectionRecord, CredentialStore, at_store_precision};
-
-/// Metadata key the gateway sets to the authenticated principal (the API key's name).
-pub const PRINCIPAL_METADATA: &str = "x-posture-principal";
-/// Recorded as the principal when a call carries none (a direct call on the internal server).
-pub const UNKNOWN_PRINCIPAL: &str = "anonymous";
-const MAX_PRINCIPAL_CHARS: usize = 128;
 
 /// Tunables of the credentials role.
 #[derive(Debug, Clone)]
@@ -71,23 +66,6 @@ impl Core {
             .await?
             .ok_or_else(|| CredentialsError::not_found(tenant_id))
     }
-}
-
-/// The principal a call acts for, as the gateway forwarded it.
-pub(crate) fn principal(metadata: &MetadataMap) -> String {
-    metadata
-        .get(PRINCIPAL_METADATA)
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .map(|value| {
-            value
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(MAX_PRINCIPAL_CHARS)
-                .collect()
-        })
-        .unwrap_or_else(|| UNKNOWN_PRINCIPAL.to_owned())
 }
 
 /// The W3C trace id of the call: from the current span when telemetry is on, otherwise from the

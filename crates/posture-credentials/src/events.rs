@@ -10,7 +10,7 @@ use posture_proto::events::v1::{ConnectionChange, ConnectionChanged, ConnectionH
 use posture_proto::v1::{ConnectionHealth, ConnectionState};
 use uuid::Uuid;
 
-use crate::convert::timestamp;
+use posture_kit::time::timestamp;
 
 pub const CONNECTION_CHANGED: &str = "connection-changed";
 pub const CONNECTION_HEALTH_CHANGED: &str = "connection-health-changed";

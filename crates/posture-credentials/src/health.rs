@@ -4,9 +4,9 @@
 use posture_proto::v1::{ConnectionHealth, ConnectionState};
 use prost::Message;
 
-use crate::convert::{from_timestamp, timestamp};
 use crate::error::CredentialsError;
 use crate::store::HealthRecord;
+use posture_kit::time::{from_timestamp, timestamp};
 
 pub fn state_name(state: ConnectionState) -> &'static str {
     match state {

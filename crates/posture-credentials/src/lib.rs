@@ -18,7 +18,7 @@ mod validate;
 mod vault_config;
 
 pub use api::{ConnectionApi, VaultApi};
-pub use core::{CredentialsSettings, PRINCIPAL_METADATA, UNKNOWN_PRINCIPAL};
+pub use core::CredentialsSettings;
 pub use envelope::{EnvelopeError, SealedSecret, SecretBinding, SecretKind, open, rewrap, seal};
 pub use error::CredentialsError;
 pub use keyring::{KeyId, KeyMaterial, Keyring, KeyringError};

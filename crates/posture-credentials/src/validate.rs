@@ -11,9 +11,9 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::certificate;
-use crate::convert::from_timestamp;
 use crate::envelope::SecretKind;
 use crate::error::CredentialsError;
+use posture_kit::time::from_timestamp;
 
 /// Upper bound of a client secret value (Azure's are 40 characters).
 pub const MAX_SECRET_BYTES: usize = 1024;
@@ -193,7 +193,7 @@ mod tests {
         Credential {
             kind: Some(Kind::ClientSecret(ClientSecretCredential {
                 secret_value: value.to_owned(),
-                expires_at: expires_at.map(crate::convert::timestamp),
+                expires_at: expires_at.map(posture_kit::time::timestamp),
             })),
         }
     }
@@ -235,5 +235,35 @@ mod tests {
         assert!(credential(Some(&secret("v", Some(now - chrono::Duration::days(1)))), now).is_err());
         assert!(credential(None, now).is_err());
         assert!(credential(Some(&Credential { kind: None }), now).is_err());
+    }
+
+    #[test]
+    fn an_expiry_outside_the_timestamp_range_names_its_field() {
+        let now = Utc::now();
+        for expires_at in [
+            prost_types::Timestamp {
+                seconds: 0,
+                nanos: -1,
+            },
+            prost_types::Timestamp {
+                seconds: i64::MAX,
+                nanos: 0,
+            },
+        ] {
+            let credential = Credential {
+                kind: Some(Kind::ClientSecret(ClientSecretCredential {
+                    secret_value: "value".to_owned(),
+                    expires_at: Some(expires_at),
+                })),
+            };
+            let err = credential_check(&credential, now);
+            assert!(err.contains("credential.client_secret.expires_at"), "{err}");
+        }
+    }
+
+    fn credential_check(value: &Credential, now: DateTime<Utc>) -> String {
+        credential(Some(value), now)
+            .expect_err("invalid expiry")
+            .to_string()
     }
 }

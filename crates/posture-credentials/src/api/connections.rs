@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use posture_kit::grpc::principal;
 use posture_proto::events::v1::ConnectionChange;
 use posture_proto::v1::tenant_connection_service_server::TenantConnectionService;
 use posture_proto::v1::{
@@ -17,12 +18,13 @@ use uuid::Uuid;
 
 use super::paging;
 use crate::cloud::validate_cloud;
-use crate::convert::{connection, timestamp};
-use crate::core::{Core, principal};
+use crate::convert::connection;
+use crate::core::Core;
 use crate::envelope::{SecretBinding, seal};
 use crate::error::CredentialsError;
 use crate::store::{CredentialReplacement, NewConnection, SecretMetadata, SettingsChange};
 use crate::validate::{self, ValidCredential};
+use posture_kit::time::timestamp;
 
 /// The public connection service; cheap to clone.
 #[derive(Clone)]

@@ -15,13 +15,13 @@ use tonic::{Request, Response, Status};
 
 use super::paging::purpose_name;
 use crate::cloud::resolved_endpoints;
-use crate::convert::timestamp;
 use crate::core::{Core, trace_id};
 use crate::envelope::{SecretBinding, SecretKind, open};
 use crate::error::CredentialsError;
 use crate::health::{connection_health, health_record};
 use crate::store::{AccessRecord, ConnectionRecord, HealthOutcome, SealedRow, StoreError};
 use crate::validate;
+use posture_kit::time::timestamp;
 
 /// The internal vault service; cheap to clone.
 #[derive(Clone)]

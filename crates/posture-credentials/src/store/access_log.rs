@@ -29,13 +29,6 @@ pub struct AccessQuery {
     pub limit: i64,
 }
 
-/// A page of entries, newest first, with each entry's id (the page cursor) alongside.
-#[derive(Debug, Clone, Default)]
-pub struct AccessPage {
-    pub entries: Vec<AccessRecord>,
-    pub ids: Vec<i64>,
-}
-
 fn read_access<R: RowExt>(row: &R) -> Result<(i64, AccessRecord), sqlx::Error> {
     Ok((
         row.int("id")?,
@@ -73,7 +66,8 @@ impl CredentialStore {
         })
     }
 
-    pub async fn list_accesses(&self, query: &AccessQuery) -> Result<AccessPage, StoreError> {
+    /// Entries newest first, each with its log id (where the next page starts).
+    pub async fn list_accesses(&self, query: &AccessQuery) -> Result<Vec<(i64, AccessRecord)>, StoreError> {
         let id = query.tenant_id.as_str();
         on_backend!(self.db(), |pool| {
             let rows = sqlx::query(
@@ -89,14 +83,9 @@ impl CredentialStore {
             .fetch_all(pool)
             .await
             .map_err(map_sql_error("listing credential accesses", id))?;
-            let mut page = AccessPage::default();
-            for row in &rows {
-                let (entry_id, record) =
-                    read_access(row).map_err(map_sql_error("reading a credential access", id))?;
-                page.ids.push(entry_id);
-                page.entries.push(record);
-            }
-            Ok(page)
+            rows.iter()
+                .map(|row| read_access(row).map_err(map_sql_error("reading a credential access", id)))
+                .collect()
         })
     }
 }

@@ -10,9 +10,9 @@ mod migrations;
 mod row;
 mod secrets;
 
-use posture_kit::db::Db;
+use posture_kit::db::{Db, SqlFailure};
 
-pub use access_log::{AccessPage, AccessQuery, AccessRecord};
+pub use access_log::{AccessQuery, AccessRecord};
 pub use connections::{ConnectionRecord, ListFilter, NewConnection, SettingsChange};
 pub use credential::{CredentialReplacement, DeletionRecord};
 pub use health::{HealthOutcome, HealthRecord};
@@ -44,19 +44,17 @@ pub enum StoreError {
     },
 }
 
-/// The one mapping from database errors to store errors: unique violations (SQLSTATE 23505 or
-/// SQLite's UNIQUE/PRIMARY KEY constraint) become `AlreadyExists`, lost connections
-/// `Unavailable`, the rest a query failure with its context.
+/// Database errors as store errors, classified by the kit's one reading ([`SqlFailure::of`]): a
+/// unique violation is `AlreadyExists`, a lost or busy database `Unavailable`, the rest a query
+/// failure with its context.
 pub(crate) fn map_sql_error(context: &'static str, id: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| match &source {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyExists {
+    move |source| match SqlFailure::of(&source) {
+        SqlFailure::UniqueViolation => StoreError::AlreadyExists {
             what: "connection for tenant",
             id: id.to_owned(),
         },
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            StoreError::Unavailable { source }
-        }
-        _ => StoreError::Query { context, source },
+        SqlFailure::Unavailable => StoreError::Unavailable { source },
+        SqlFailure::Other => StoreError::Query { context, source },
     }
 }
 

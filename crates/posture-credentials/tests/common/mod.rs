@@ -16,6 +16,7 @@ use posture_kit::clock::ManualClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
+pub use posture_kit::time::timestamp;
 use posture_proto::events::v1::ConnectionChanged;
 use posture_proto::internal::v1::GetConnectionSecretRequest;
 use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
@@ -207,10 +208,7 @@ impl Harness {
 /// A request carrying the admin principal, as the gateway forwards it.
 pub fn as_admin<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        posture_credentials::PRINCIPAL_METADATA,
-        ADMIN.parse().expect("metadata"),
-    );
+    posture_kit::grpc::set_principal(request.metadata_mut(), ADMIN);
     request
 }
 
@@ -220,13 +218,6 @@ pub fn secret_credential(value: &str, expires_at: DateTime<Utc>) -> Credential {
             secret_value: value.to_owned(),
             expires_at: Some(timestamp(expires_at)),
         })),
-    }
-}
-
-pub fn timestamp(instant: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: instant.timestamp(),
-        nanos: i32::try_from(instant.timestamp_subsec_nanos()).expect("nanos"),
     }
 }
 
