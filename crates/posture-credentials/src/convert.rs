@@ -18,13 +18,13 @@ pub fn expiring_soon(expires_at: DateTime<Utc>, now: DateTime<Utc>, window: Dura
 pub fn connection(record: &ConnectionRecord, now: DateTime<Utc>, warning_window: Duration) -> Connection {
     let secret = &record.secret;
     Connection {
-        tenant_id: record.tenant_id.clone(),
+        tenant_id: record.tenant_id.to_string(),
         display_name: record.display_name.clone(),
         client_id: record.client_id.clone(),
-        cloud: record.cloud as i32,
-        endpoints: Some(resolved_endpoints(record.cloud, record.endpoints.clone())),
+        cloud: record.cloud.proto() as i32,
+        endpoints: Some(resolved_endpoints(record.cloud, record.endpoints.clone()).into()),
         credential: Some(CredentialMetadata {
-            auth_method: secret.auth_method as i32,
+            auth_method: secret.auth_method.proto() as i32,
             saved_by: secret.saved_by.clone(),
             saved_at: Some(timestamp(secret.saved_at)),
             expires_at: Some(timestamp(secret.expires_at)),

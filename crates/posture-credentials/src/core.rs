@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use opentelemetry::trace::TraceContextExt;
 use posture_kit::clock::SharedClock;
+use posture_kit::ids::TenantId;
 use posture_kit::trace_context::{MetadataReader, extract_from};
 use tonic::metadata::MetadataMap;
 use tonic::transport::Channel;
@@ -60,7 +61,7 @@ impl Core {
         Duration::days(i64::from(self.settings.expiry_warning_days))
     }
 
-    pub async fn existing(&self, tenant_id: &str) -> Result<ConnectionRecord, CredentialsError> {
+    pub async fn existing(&self, tenant_id: &TenantId) -> Result<ConnectionRecord, CredentialsError> {
         self.store
             .connection(tenant_id)
             .await?

@@ -2,6 +2,7 @@
 //! Messages name tenants, fields and key ids, never secret material.
 
 use posture_kit::ServiceError;
+use posture_kit::ids::TenantId;
 
 use crate::envelope::EnvelopeError;
 use crate::keyring::KeyringError;
@@ -15,9 +16,9 @@ pub enum CredentialsError {
     #[error("invalid {field}: {reason}")]
     InvalidArgument { field: String, reason: String },
     #[error("tenant `{tenant_id}` has no connection")]
-    NotFound { tenant_id: String },
+    NotFound { tenant_id: TenantId },
     #[error("tenant `{tenant_id}` is already connected; {ALREADY_CONNECTED_HINT}")]
-    AlreadyConnected { tenant_id: String },
+    AlreadyConnected { tenant_id: TenantId },
     #[error("permission denied: {reason}")]
     PermissionDenied { reason: String },
     #[error("{what} is unavailable: {reason}")]
@@ -41,9 +42,9 @@ impl CredentialsError {
         }
     }
 
-    pub fn not_found(tenant_id: impl Into<String>) -> Self {
+    pub fn not_found(tenant_id: &TenantId) -> Self {
         Self::NotFound {
-            tenant_id: tenant_id.into(),
+            tenant_id: *tenant_id,
         }
     }
 }
@@ -56,11 +57,11 @@ impl From<CredentialsError> for ServiceError {
             }
             CredentialsError::NotFound { tenant_id } => ServiceError::NotFound {
                 what: "connection for tenant",
-                id: tenant_id,
+                id: tenant_id.to_string(),
             },
             CredentialsError::AlreadyConnected { tenant_id } => ServiceError::AlreadyExists {
                 what: "connection for tenant",
-                id: tenant_id,
+                id: tenant_id.to_string(),
             }
             .with_hint(ALREADY_CONNECTED_HINT),
             CredentialsError::PermissionDenied { reason } => ServiceError::PermissionDenied { reason },
@@ -108,7 +109,7 @@ mod tests {
     #[test]
     fn an_existing_connection_is_already_exists_with_what_to_do_instead() {
         let status = Status::from(CredentialsError::AlreadyConnected {
-            tenant_id: "6f1c8a1e-0000-4000-8000-00000000000a".to_owned(),
+            tenant_id: "6f1c8a1e-0000-4000-8000-00000000000a".parse().expect("tenant id"),
         });
         assert_eq!(status.code(), Code::AlreadyExists);
         assert_eq!(

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use posture_bus::{Bus, BusError, BusExt, MessageId, StreamKind, Subject, SubjectFilter};
 use posture_proto::events::v1::{ConnectionChange, ConnectionChanged, ConnectionHealthChanged};
-use posture_proto::v1::{ConnectionHealth, ConnectionState};
+use posture_proto::v1::ConnectionHealth;
+
+use crate::domain::ConnectionState;
+use posture_kit::ids::TenantId;
 use uuid::Uuid;
 
 use posture_kit::time::timestamp;
@@ -39,7 +42,7 @@ impl ConnectionEvents {
 
     pub async fn changed(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         change: ConnectionChange,
         credential_version: i64,
         changed_by: &str,
@@ -49,7 +52,7 @@ impl ConnectionEvents {
         let event = ConnectionChanged {
             event_id: event_id.clone(),
             occurred_at: Some(timestamp(occurred_at)),
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.to_string(),
             change: change as i32,
             credential_version: u64::try_from(credential_version).unwrap_or(0),
             changed_by: changed_by.to_owned(),
@@ -60,7 +63,7 @@ impl ConnectionEvents {
 
     pub async fn health_changed(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         previous: ConnectionState,
         health: ConnectionHealth,
         credential_version: i64,
@@ -70,8 +73,8 @@ impl ConnectionEvents {
         let event = ConnectionHealthChanged {
             event_id: event_id.clone(),
             occurred_at: Some(timestamp(occurred_at)),
-            tenant_id: tenant_id.to_owned(),
-            previous_state: previous as i32,
+            tenant_id: tenant_id.to_string(),
+            previous_state: previous.proto() as i32,
             health: Some(health),
             credential_version: u64::try_from(credential_version).unwrap_or(0),
         };
@@ -82,18 +85,18 @@ impl ConnectionEvents {
     async fn publish<M: prost::Message + Sync>(
         &self,
         kind: &str,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         event_id: &str,
         event: &M,
     ) {
         let result = async {
-            let subject = Subject::new(StreamKind::Events, [kind, tenant_id])?;
+            let subject = Subject::new(StreamKind::Events, [kind.to_owned(), tenant_id.to_string()])?;
             let id = MessageId::new(event_id)?;
             self.bus.publish_message(subject, id, event).await
         }
         .await;
         if let Err(error) = result {
-            tracing::error!(%error, tenant_id, event = kind, "could not publish a connection event");
+            tracing::error!(%error, %tenant_id, event = kind, "could not publish a connection event");
         }
     }
 }

@@ -6,6 +6,7 @@ mod certificate;
 pub mod cloud;
 mod convert;
 mod core;
+pub mod domain;
 pub mod envelope;
 mod error;
 pub mod events;

@@ -5,20 +5,26 @@
 mod common;
 
 use common::*;
+use posture_credentials::domain::{AuthMethod, Cloud};
 use posture_credentials::store::{CredentialStore, NewConnection, SecretMetadata, StoreError};
 use posture_credentials::{SecretBinding, SecretKind, seal};
 use posture_kit::db::test_support::TestDatabase;
-use posture_proto::v1::{AuthMethod, Cloud};
+use posture_kit::ids::{ConnectionId, TenantId};
+
+fn tenant_a() -> TenantId {
+    tenant(TENANT_A)
+}
 
 fn new_connection(ring: &posture_credentials::Keyring, connection_id: &str) -> NewConnection {
+    let connection_id: ConnectionId = connection_id.parse().expect("connection id");
     let binding = SecretBinding {
-        tenant_id: TENANT_A,
+        tenant_id: tenant_a(),
         connection_id,
         kind: SecretKind::ClientSecret,
     };
     NewConnection {
-        tenant_id: TENANT_A.to_owned(),
-        connection_id: connection_id.to_owned(),
+        tenant_id: tenant_a(),
+        connection_id,
         display_name: "Contoso".to_owned(),
         client_id: CLIENT_ID.to_owned(),
         cloud: Cloud::Global,
@@ -60,17 +66,20 @@ posture_kit::db_test!(
         );
         // The first connection and its secret are intact.
         let stored = store
-            .connection(TENANT_A)
+            .connection(&tenant_a())
             .await
             .expect("read")
             .expect("connection");
         assert_eq!(stored, first);
         let sealed = store
-            .sealed_secret(TENANT_A)
+            .sealed_secret(&tenant_a())
             .await
             .expect("read")
             .expect("sealed");
-        assert_eq!(sealed.connection_id, "11111111-2222-4333-8444-555555555555");
+        assert_eq!(
+            sealed.connection_id.to_string(),
+            "11111111-2222-4333-8444-555555555555"
+        );
         assert_eq!(
             store.secrets_per_key().await.expect("count"),
             vec![("k1".to_owned(), 1)]

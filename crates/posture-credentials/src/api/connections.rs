@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use posture_kit::grpc::principal;
+use posture_kit::ids::ConnectionId;
 use posture_proto::events::v1::ConnectionChange;
 use posture_proto::v1::tenant_connection_service_server::TenantConnectionService;
 use posture_proto::v1::{
@@ -14,7 +15,6 @@ use posture_proto::v1::{
     UpdateCredentialsRequest, UpdateCredentialsResponse,
 };
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use super::paging;
 use crate::cloud::validate_cloud;
@@ -66,17 +66,17 @@ impl ConnectionApi {
         }
         // A fresh id per connection: a secret sealed for a deleted connection of the same tenant
         // can never be opened for its successor.
-        let connection_id = Uuid::new_v4().to_string();
+        let connection_id = ConnectionId::new_random();
         let binding = SecretBinding {
-            tenant_id: &tenant_id,
-            connection_id: &connection_id,
+            tenant_id,
+            connection_id,
             kind: credential.kind,
         };
         let sealed = seal(&core.keyring, binding, credential.secret.expose())?;
         let record = core
             .store
             .create_connection(&NewConnection {
-                tenant_id: tenant_id.clone(),
+                tenant_id,
                 connection_id,
                 display_name,
                 client_id,
@@ -90,12 +90,12 @@ impl ConnectionApi {
             })
             .await
             .map_err(|error| match error {
-                crate::store::StoreError::AlreadyExists { .. } => CredentialsError::AlreadyConnected {
-                    tenant_id: tenant_id.clone(),
-                },
+                crate::store::StoreError::AlreadyExists { .. } => {
+                    CredentialsError::AlreadyConnected { tenant_id }
+                }
                 other => other.into(),
             })?;
-        tracing::info!(tenant_id, created_by = principal, auth_method = ?credential.auth_method, "tenant connected");
+        tracing::info!(%tenant_id, created_by = principal, auth_method = ?credential.auth_method, "tenant connected");
         core.events
             .changed(
                 &tenant_id,
@@ -148,12 +148,12 @@ impl ConnectionApi {
         let cloud_value = if has("cloud") {
             input.cloud
         } else {
-            current.cloud as i32
+            current.cloud.proto() as i32
         };
         let endpoints_in = if has("endpoints") {
             input.endpoints.clone()
         } else if cloud_value == Cloud::Custom as i32 {
-            current.endpoints.clone()
+            current.endpoints.clone().map(Into::into)
         } else {
             None
         };
@@ -167,7 +167,7 @@ impl ConnectionApi {
             now,
         };
         if !core.store.update_settings(&tenant_id, &change).await? {
-            return Err(CredentialsError::not_found(tenant_id));
+            return Err(CredentialsError::not_found(&tenant_id));
         }
         let record = core.existing(&tenant_id).await?;
         core.events
@@ -199,8 +199,8 @@ impl ConnectionApi {
         let credential = validate::credential(request.credential.as_ref(), now)?;
         let current = core.existing(&tenant_id).await?;
         let binding = SecretBinding {
-            tenant_id: &tenant_id,
-            connection_id: &current.connection_id,
+            tenant_id,
+            connection_id: current.connection_id,
             kind: credential.kind,
         };
         let sealed = seal(&core.keyring, binding, credential.secret.expose())?;
@@ -209,7 +209,7 @@ impl ConnectionApi {
             .replace_credential(
                 &tenant_id,
                 &CredentialReplacement {
-                    connection_id: &current.connection_id,
+                    connection_id: current.connection_id,
                     client_id: client_id.as_deref(),
                     secret: &metadata_of(&credential, &principal, now),
                     kind: credential.kind,
@@ -220,7 +220,7 @@ impl ConnectionApi {
             .await?
             .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;
         tracing::info!(
-            tenant_id,
+            %tenant_id,
             credential_version = version,
             saved_by = principal,
             "credential replaced"
@@ -268,7 +268,7 @@ impl ConnectionApi {
             .await?
             .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;
         tracing::info!(
-            tenant_id,
+            %tenant_id,
             deleted_by = deleted.deleted_by,
             reason = deleted.reason,
             "connection deleted"

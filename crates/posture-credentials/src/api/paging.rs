@@ -4,12 +4,13 @@
 use posture_kit::error::page_size;
 use posture_kit::paging::Keyset;
 use posture_proto::v1::{
-    ConnectionState, CredentialAccess, CredentialAccessPurpose, ListConnectionsRequest,
-    ListConnectionsResponse, ListCredentialAccessesRequest, ListCredentialAccessesResponse,
+    ConnectionState as ApiState, CredentialAccess, ListConnectionsRequest, ListConnectionsResponse,
+    ListCredentialAccessesRequest, ListCredentialAccessesResponse,
 };
 
 use crate::convert::connection;
 use crate::core::Core;
+use crate::domain::ConnectionState;
 use crate::error::CredentialsError;
 use crate::store::{AccessQuery, ListFilter};
 use crate::validate;
@@ -28,10 +29,10 @@ pub(crate) async fn list_connections(
     request: &ListConnectionsRequest,
 ) -> Result<ListConnectionsResponse, CredentialsError> {
     let size = page_size(request.page_size, 50, 500)?;
-    let state = match ConnectionState::try_from(request.state) {
-        Ok(ConnectionState::Unspecified) => None,
-        Ok(state) => Some(state),
-        Err(_) => {
+    let state = match ConnectionState::from_proto(request.state) {
+        Some(state) => Some(state),
+        None if request.state == ApiState::Unspecified as i32 => None,
+        None => {
             return Err(CredentialsError::invalid(
                 "state",
                 "must be one of the ConnectionState values",
@@ -64,22 +65,6 @@ pub(crate) async fn list_connections(
         connections: records.iter().map(|r| connection(r, now, window)).collect(),
         next_page_token,
     })
-}
-
-pub(crate) fn purpose_name(purpose: CredentialAccessPurpose) -> &'static str {
-    match purpose {
-        CredentialAccessPurpose::Unspecified => "unspecified",
-        CredentialAccessPurpose::TokenRequest => "token_request",
-        CredentialAccessPurpose::ConnectionTest => "connection_test",
-    }
-}
-
-fn purpose_from_name(name: &str) -> CredentialAccessPurpose {
-    match name {
-        "token_request" => CredentialAccessPurpose::TokenRequest,
-        "connection_test" => CredentialAccessPurpose::ConnectionTest,
-        _ => CredentialAccessPurpose::Unspecified,
-    }
 }
 
 pub(crate) async fn list_accesses(
@@ -126,9 +111,9 @@ pub(crate) async fn list_accesses(
         accesses: entries
             .into_iter()
             .map(|(_, entry)| CredentialAccess {
-                tenant_id: entry.tenant_id,
+                tenant_id: entry.tenant_id.to_string(),
                 caller: entry.caller,
-                purpose: purpose_from_name(&entry.purpose) as i32,
+                purpose: entry.purpose.proto() as i32,
                 credential_version: u64::try_from(entry.credential_version).unwrap_or(0),
                 accessed_at: Some(timestamp(entry.accessed_at)),
                 trace_id: entry.trace_id,

@@ -3,19 +3,18 @@
 
 use std::sync::Arc;
 
+use posture_kit::ids::TenantId;
 use posture_proto::internal::v1::vault_service_server::VaultService;
 use posture_proto::internal::v1::{
     GetConnectionSecretRequest, GetConnectionSecretResponse, RecordHealthRequest, RecordHealthResponse,
 };
 use posture_proto::v1::credential::Kind;
-use posture_proto::v1::{
-    CertificateCredential, ClientSecretCredential, ConnectionHealth, Credential, CredentialAccessPurpose,
-};
+use posture_proto::v1::{CertificateCredential, ClientSecretCredential, ConnectionHealth, Credential};
 use tonic::{Request, Response, Status};
 
-use super::paging::purpose_name;
 use crate::cloud::resolved_endpoints;
 use crate::core::{Core, trace_id};
+use crate::domain::AccessPurpose;
 use crate::envelope::{SecretBinding, SecretKind, open};
 use crate::error::CredentialsError;
 use crate::health::{connection_health, health_record};
@@ -33,7 +32,7 @@ pub struct VaultApi {
 /// credential version and was ignored.
 pub(crate) async fn store_health(
     core: &Core,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     health: Option<&ConnectionHealth>,
     credential_version: u64,
 ) -> Result<bool, CredentialsError> {
@@ -43,7 +42,7 @@ pub(crate) async fn store_health(
         None => Err(CredentialsError::not_found(tenant_id)),
         Some(HealthOutcome::Stale { current_version }) => {
             tracing::info!(
-                tenant_id,
+                %tenant_id,
                 credential_version,
                 current_version,
                 "health result for another credential version ignored"
@@ -71,7 +70,7 @@ pub(crate) async fn store_health(
 /// commits between the two reads is noticed and the pair read again.
 async fn consistent_read(
     core: &Core,
-    tenant_id: &str,
+    tenant_id: &TenantId,
 ) -> Result<(ConnectionRecord, SealedRow), CredentialsError> {
     for _ in 0..3 {
         let record = core.existing(tenant_id).await?;
@@ -100,12 +99,9 @@ impl VaultApi {
     ) -> Result<GetConnectionSecretResponse, CredentialsError> {
         let core = &self.core;
         let tenant_id = validate::tenant_id("tenant_id", &request.tenant_id)?;
-        let purpose = CredentialAccessPurpose::try_from(request.purpose)
-            .ok()
-            .filter(|p| *p != CredentialAccessPurpose::Unspecified)
-            .ok_or_else(|| {
-                CredentialsError::invalid("purpose", "must be TOKEN_REQUEST or CONNECTION_TEST")
-            })?;
+        let purpose = AccessPurpose::from_proto(request.purpose).ok_or_else(|| {
+            CredentialsError::invalid("purpose", "must be TOKEN_REQUEST or CONNECTION_TEST")
+        })?;
         let caller = request.caller.trim();
         if caller.is_empty() {
             return Err(CredentialsError::invalid(
@@ -120,41 +116,41 @@ impl VaultApi {
             .any(|allowed| allowed == caller)
         {
             let shown: String = caller.chars().take(64).collect();
-            tracing::warn!(tenant_id, caller = shown, "vault access refused");
+            tracing::warn!(%tenant_id, caller = shown, "vault access refused");
             return Err(CredentialsError::PermissionDenied {
                 reason: format!("role `{shown}` may not read connection secrets"),
             });
         }
         let (record, sealed) = consistent_read(core, &tenant_id).await?;
         let binding = SecretBinding {
-            tenant_id: &tenant_id,
-            connection_id: &record.connection_id,
+            tenant_id,
+            connection_id: record.connection_id,
             kind: sealed.kind,
         };
         let plaintext = open(&core.keyring, binding, &sealed.sealed).inspect_err(|error| {
-            tracing::error!(tenant_id, %error, "stored secret could not be opened");
+            tracing::error!(%tenant_id, %error, "stored secret could not be opened");
         })?;
         let text = String::from_utf8(plaintext.to_vec()).map_err(|_| StoreError::Corrupt {
             column: "sealed secret",
-            tenant_id: tenant_id.clone(),
+            tenant_id: tenant_id.to_string(),
             reason: "opened to bytes that are not UTF-8".to_owned(),
         })?;
         // Recorded before the secret leaves: without a log entry there is no secret.
         core.store
             .append_access(&AccessRecord {
-                tenant_id: tenant_id.clone(),
-                connection_id: record.connection_id.clone(),
+                tenant_id,
+                connection_id: record.connection_id,
                 caller: caller.to_owned(),
-                purpose: purpose_name(purpose).to_owned(),
+                purpose,
                 credential_version: sealed.credential_version,
                 trace_id,
                 accessed_at: core.now(),
             })
             .await?;
         tracing::info!(
-            tenant_id,
+            %tenant_id,
             caller,
-            purpose = purpose_name(purpose),
+            purpose = purpose.name(),
             "connection secret handed out"
         );
         let expires_at = Some(timestamp(record.secret.expires_at));
@@ -170,8 +166,8 @@ impl VaultApi {
         };
         Ok(GetConnectionSecretResponse {
             client_id: record.client_id.clone(),
-            cloud: record.cloud as i32,
-            endpoints: Some(resolved_endpoints(record.cloud, record.endpoints.clone())),
+            cloud: record.cloud.proto() as i32,
+            endpoints: Some(resolved_endpoints(record.cloud, record.endpoints.clone()).into()),
             credential: Some(Credential { kind: Some(kind) }),
             credential_version: u64::try_from(sealed.credential_version).unwrap_or(0),
             expires_at,

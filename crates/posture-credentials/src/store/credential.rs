@@ -3,20 +3,19 @@
 
 use chrono::{DateTime, Utc};
 use posture_kit::db::BeginWrite;
-use posture_proto::v1::ConnectionState;
+use posture_kit::ids::{ConnectionId, TenantId};
 
-use super::connections::auth_method_name;
 use super::row::{RowExt, Ts};
 use super::secrets::SecretMetadata;
-use super::{CredentialStore, StoreError, map_sql_error, on_backend};
+use super::{CredentialStore, StoreError, map_sql_error, on_backend, stored_id};
+use crate::domain::ConnectionState;
 use crate::envelope::{SealedSecret, SecretKind};
-use crate::health::state_name;
 
 /// A new credential for an existing connection.
 #[derive(Debug)]
 pub struct CredentialReplacement<'a> {
     /// The connection the secret was sealed for; another connection of the tenant is not touched.
-    pub connection_id: &'a str,
+    pub connection_id: ConnectionId,
     /// A new application (client) id, or `None` to keep the current one.
     pub client_id: Option<&'a str>,
     pub secret: &'a SecretMetadata,
@@ -28,8 +27,8 @@ pub struct CredentialReplacement<'a> {
 /// What was kept of a deleted connection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeletionRecord {
-    pub tenant_id: String,
-    pub connection_id: String,
+    pub tenant_id: TenantId,
+    pub connection_id: ConnectionId,
     pub deleted_by: String,
     pub reason: String,
     pub deleted_at: DateTime<Utc>,
@@ -41,7 +40,7 @@ impl CredentialStore {
     /// returns the new version, or `None` when that connection no longer exists.
     pub async fn replace_credential(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         replacement: &CredentialReplacement<'_>,
     ) -> Result<Option<i64>, StoreError> {
         let CredentialReplacement {
@@ -63,10 +62,10 @@ impl CredentialStore {
                  expires_at = $7, certificate_thumbprint = $8, certificate_subject = $9, certificate_pem = $10, \
                  updated_at = $6 WHERE tenant_id = $1 AND connection_id = $2 RETURNING credential_version",
             )
-            .bind(tenant_id)
-            .bind(connection_id)
+            .bind(tenant_id.to_string())
+            .bind(connection_id.to_string())
             .bind(client_id)
-            .bind(auth_method_name(secret.auth_method))
+            .bind(secret.auth_method.name())
             .bind(&secret.saved_by)
             .bind(Ts(now))
             .bind(Ts(secret.expires_at))
@@ -86,7 +85,7 @@ impl CredentialStore {
                 "UPDATE sealed_secrets SET kind = $2, credential_version = $3, key_id = $4, wrapped_key = $5, \
                  ciphertext = $6 WHERE tenant_id = $1",
             )
-            .bind(tenant_id)
+            .bind(tenant_id.to_string())
             .bind(kind.as_str())
             .bind(version)
             .bind(sealed.key_id.as_str())
@@ -99,8 +98,8 @@ impl CredentialStore {
                 "UPDATE connection_health SET state = $2, detail = NULL, checked_at = NULL, credential_version = $3 \
                  WHERE tenant_id = $1",
             )
-            .bind(tenant_id)
-            .bind(state_name(ConnectionState::Pending))
+            .bind(tenant_id.to_string())
+            .bind(ConnectionState::Pending.name())
             .bind(version)
             .execute(&mut *tx)
             .await
@@ -116,7 +115,7 @@ impl CredentialStore {
     /// tenant has no connection.
     pub async fn delete_connection(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         deleted_by: &str,
         reason: &str,
         now: DateTime<Utc>,
@@ -132,7 +131,7 @@ impl CredentialStore {
                  SELECT tenant_id, connection_id, display_name, client_id, credential_version, $2, $3, $4 \
                  FROM connections WHERE tenant_id = $1 RETURNING connection_id",
             )
-            .bind(tenant_id)
+            .bind(tenant_id.to_string())
             .bind(deleted_by)
             .bind(reason)
             .bind(Ts(now))
@@ -145,8 +144,9 @@ impl CredentialStore {
             let connection_id = audited
                 .text("connection_id")
                 .map_err(map_sql_error("auditing a deletion", tenant_id))?;
+            let connection_id = stored_id("connection_id", &tenant_id.to_string(), &connection_id)?;
             sqlx::query("DELETE FROM connections WHERE tenant_id = $1")
-                .bind(tenant_id)
+                .bind(tenant_id.to_string())
                 .execute(&mut *tx)
                 .await
                 .map_err(map_sql_error("deleting a connection", tenant_id))?;
@@ -154,7 +154,7 @@ impl CredentialStore {
                 .await
                 .map_err(map_sql_error("committing a deletion", tenant_id))?;
             Ok(Some(DeletionRecord {
-                tenant_id: tenant_id.to_owned(),
+                tenant_id: *tenant_id,
                 connection_id,
                 deleted_by: deleted_by.to_owned(),
                 reason: reason.to_owned(),

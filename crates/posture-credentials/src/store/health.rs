@@ -3,12 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use posture_kit::db::BeginWrite;
-use posture_proto::v1::ConnectionState;
+use posture_kit::ids::TenantId;
 
-use super::connections::corrupt;
 use super::row::{RowExt, Ts};
-use super::{CredentialStore, StoreError, map_sql_error, on_backend};
-use crate::health::{state_from_name, state_name};
+use super::{CredentialStore, StoreError, corrupt, map_sql_error, on_backend};
+use crate::domain::ConnectionState;
 
 /// The stored health of a connection.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +36,7 @@ impl CredentialStore {
     /// has no connection.
     pub async fn record_health(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         health: &HealthRecord,
     ) -> Result<Option<HealthOutcome>, StoreError> {
         on_backend!(self.db(), |pool| {
@@ -49,7 +48,7 @@ impl CredentialStore {
                 "SELECT c.credential_version, h.state FROM connections c \
                  JOIN connection_health h ON h.tenant_id = c.tenant_id WHERE c.tenant_id = $1",
             )
-            .bind(tenant_id)
+            .bind(tenant_id.to_string())
             .fetch_optional(&mut *tx)
             .await
             .map_err(map_sql_error("reading connection health", tenant_id))?;
@@ -61,7 +60,7 @@ impl CredentialStore {
             let previous_text = current
                 .text("state")
                 .map_err(map_sql_error("reading connection health", tenant_id))?;
-            let previous = state_from_name(&previous_text)
+            let previous = ConnectionState::from_name(&previous_text)
                 .ok_or_else(|| corrupt("health state", tenant_id, previous_text))?;
             if health.credential_version != current_version {
                 return Ok(Some(HealthOutcome::Stale { current_version }));
@@ -70,8 +69,8 @@ impl CredentialStore {
                 "UPDATE connection_health SET state = $2, detail = $3, checked_at = $4, credential_version = $5 \
                  WHERE tenant_id = $1",
             )
-            .bind(tenant_id)
-            .bind(state_name(health.state))
+            .bind(tenant_id.to_string())
+            .bind(health.state.name())
             .bind(&health.detail)
             .bind(health.checked_at.map(Ts))
             .bind(health.credential_version)

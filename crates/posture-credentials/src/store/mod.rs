@@ -10,7 +10,11 @@ mod migrations;
 mod row;
 mod secrets;
 
+use std::fmt;
+use std::str::FromStr;
+
 use posture_kit::db::{Db, SqlFailure};
+use posture_kit::ids::InvalidId;
 
 pub use access_log::{AccessQuery, AccessRecord};
 pub use connections::{ConnectionRecord, ListFilter, NewConnection, SettingsChange};
@@ -47,15 +51,40 @@ pub enum StoreError {
 /// Database errors as store errors, classified by the kit's one reading ([`SqlFailure::of`]): a
 /// unique violation is `AlreadyExists`, a lost or busy database `Unavailable`, the rest a query
 /// failure with its context.
-pub(crate) fn map_sql_error(context: &'static str, id: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn map_sql_error(
+    context: &'static str,
+    id: impl fmt::Display,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| match SqlFailure::of(&source) {
         SqlFailure::UniqueViolation => StoreError::AlreadyExists {
             what: "connection for tenant",
-            id: id.to_owned(),
+            id: id.to_string(),
         },
         SqlFailure::Unavailable => StoreError::Unavailable { source },
         SqlFailure::Other => StoreError::Query { context, source },
     }
+}
+
+/// A stored value that this version cannot read, in the tenant's row.
+pub(crate) fn corrupt(
+    column: &'static str,
+    tenant_id: impl fmt::Display,
+    reason: impl Into<String>,
+) -> StoreError {
+    StoreError::Corrupt {
+        column,
+        tenant_id: tenant_id.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A stored id read back as its type (ids are stored as text); one that does not parse is corrupt.
+pub(crate) fn stored_id<T>(column: &'static str, tenant_id: &str, text: &str) -> Result<T, StoreError>
+where
+    T: FromStr<Err = InvalidId>,
+{
+    text.parse()
+        .map_err(|error: InvalidId| corrupt(column, tenant_id, error.to_string()))
 }
 
 /// The role's storage. Cheap to clone (the pool is shared).

@@ -42,6 +42,11 @@ pub const SECRET: &str = "Xy8Q~tH1s.Is-The_Secret-Value-0123456789";
 pub const OTHER_SECRET: &str = "Ab3R~another.Secret_Value-9876543210zz";
 pub const ADMIN: &str = "ops-admin-key";
 
+/// One of the tenant id constants, typed as the store takes it.
+pub fn tenant(id: &str) -> posture_kit::ids::TenantId {
+    id.parse().expect("tenant id")
+}
+
 pub fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
         .single()
