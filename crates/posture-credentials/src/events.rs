@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use posture_bus::{Bus, BusError, BusExt, MessageId, StreamKind, Subject, SubjectFilter};
+use posture_bus::topics::{self, Topic};
+use posture_bus::{Bus, BusExt, MessageId};
 use posture_proto::events::v1::{ConnectionChange, ConnectionChanged, ConnectionHealthChanged};
 use posture_proto::v1::ConnectionHealth;
 
@@ -14,19 +15,6 @@ use posture_kit::ids::TenantId;
 use uuid::Uuid;
 
 use posture_kit::time::timestamp;
-
-pub const CONNECTION_CHANGED: &str = "connection-changed";
-pub const CONNECTION_HEALTH_CHANGED: &str = "connection-health-changed";
-
-/// `events.connection-changed.>`: what the tokens role consumes to drop cached tokens.
-pub fn connection_changed_filter() -> Result<SubjectFilter, BusError> {
-    Ok(SubjectFilter::new(StreamKind::Events, [CONNECTION_CHANGED])?.rest()?)
-}
-
-/// `events.connection-health-changed.>`.
-pub fn connection_health_changed_filter() -> Result<SubjectFilter, BusError> {
-    Ok(SubjectFilter::new(StreamKind::Events, [CONNECTION_HEALTH_CHANGED])?.rest()?)
-}
 
 /// Publishes connection events. A failed publish is logged, not returned: the change is already
 /// committed, and consumers re-read the credential version from the vault anyway.
@@ -57,7 +45,7 @@ impl ConnectionEvents {
             credential_version: u64::try_from(credential_version).unwrap_or(0),
             changed_by: changed_by.to_owned(),
         };
-        self.publish(CONNECTION_CHANGED, tenant_id, &event_id, &event)
+        self.publish(&topics::CONNECTION_CHANGED, tenant_id, &event_id, &event)
             .await;
     }
 
@@ -78,25 +66,26 @@ impl ConnectionEvents {
             health: Some(health),
             credential_version: u64::try_from(credential_version).unwrap_or(0),
         };
-        self.publish(CONNECTION_HEALTH_CHANGED, tenant_id, &event_id, &event)
+        self.publish(&topics::CONNECTION_HEALTH_CHANGED, tenant_id, &event_id, &event)
             .await;
     }
 
     async fn publish<M: prost::Message + Sync>(
         &self,
-        kind: &str,
+        topic: &Topic<M>,
         tenant_id: &TenantId,
         event_id: &str,
         event: &M,
     ) {
         let result = async {
-            let subject = Subject::new(StreamKind::Events, [kind.to_owned(), tenant_id.to_string()])?;
             let id = MessageId::new(event_id)?;
-            self.bus.publish_message(subject, id, event).await
+            self.bus
+                .publish_message(topic.subject(tenant_id), id, event)
+                .await
         }
         .await;
         if let Err(error) = result {
-            tracing::error!(%error, %tenant_id, event = kind, "could not publish a connection event");
+            tracing::error!(%error, %tenant_id, event = topic.token(), "could not publish a connection event");
         }
     }
 }

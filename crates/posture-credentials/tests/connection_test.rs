@@ -36,7 +36,7 @@ posture_kit::db_test!(
             },
         )
         .await;
-        let filter = posture_credentials::events::connection_health_changed_filter().expect("filter");
+        let filter = posture_bus::topics::CONNECTION_HEALTH_CHANGED.filter();
         let mut health_events = h
             .bus
             .consumer(ConsumerConfig::new("test-health", filter).expect("config"))

@@ -103,7 +103,7 @@ impl Harness {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let bus = MemoryBus::default();
-        let filter = posture_credentials::events::connection_changed_filter().expect("filter");
+        let filter = posture_bus::topics::CONNECTION_CHANGED.filter();
         let changes = bus
             .consumer(ConsumerConfig::new("test-connection-changed", filter).expect("consumer config"))
             .await
