@@ -1,4 +1,4 @@
-//! What both gRPC services share: the store, the keyring, the event publisher, the clock and the
+//! What both gRPC services share: the store, the keyring, the event outbox, the clock and the
 //! settings; and the trace id of a call, read the same way by both (the principal is read with
 //! `posture_kit::grpc::principal`).
 
@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use opentelemetry::trace::TraceContextExt;
+use posture_bus::Outbox;
 use posture_kit::clock::SharedClock;
 use posture_kit::ids::TenantId;
 use posture_kit::trace_context::{MetadataReader, extract_from};
@@ -14,7 +15,6 @@ use tonic::transport::Channel;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::error::CredentialsError;
-use crate::events::ConnectionEvents;
 use crate::keyring::Keyring;
 use crate::store::{ConnectionRecord, CredentialStore, at_store_precision};
 
@@ -45,7 +45,9 @@ impl Default for CredentialsSettings {
 pub(crate) struct Core {
     pub store: CredentialStore,
     pub keyring: Arc<Keyring>,
-    pub events: ConnectionEvents,
+    /// Relay of the events the store stages with each change; told after every commit that
+    /// staged one, so it publishes at once instead of at its next poll.
+    pub outbox: Outbox,
     pub clock: SharedClock,
     pub settings: CredentialsSettings,
     pub token_broker: Option<Channel>,

@@ -9,7 +9,7 @@ mod core;
 pub mod domain;
 pub mod envelope;
 mod error;
-pub mod events;
+mod events;
 mod health;
 pub mod keyring;
 mod role;

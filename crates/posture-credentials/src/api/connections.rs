@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use posture_kit::grpc::principal;
 use posture_kit::ids::ConnectionId;
-use posture_proto::events::v1::ConnectionChange;
 use posture_proto::v1::tenant_connection_service_server::TenantConnectionService;
 use posture_proto::v1::{
     Cloud, CreateConnectionRequest, CreateConnectionResponse, DeleteConnectionRequest,
@@ -95,16 +94,8 @@ impl ConnectionApi {
                 }
                 other => other.into(),
             })?;
+        core.outbox.notify();
         tracing::info!(%tenant_id, created_by = principal, auth_method = ?credential.auth_method, "tenant connected");
-        core.events
-            .changed(
-                &tenant_id,
-                ConnectionChange::Created,
-                record.credential_version,
-                &principal,
-                now,
-            )
-            .await;
         Ok(CreateConnectionResponse {
             connection: Some(connection(&record, now, core.warning_window())),
         })
@@ -164,21 +155,14 @@ impl ConnectionApi {
             display_name,
             cloud,
             endpoints,
+            changed_by: principal,
             now,
         };
         if !core.store.update_settings(&tenant_id, &change).await? {
             return Err(CredentialsError::not_found(&tenant_id));
         }
+        core.outbox.notify();
         let record = core.existing(&tenant_id).await?;
-        core.events
-            .changed(
-                &tenant_id,
-                ConnectionChange::Updated,
-                record.credential_version,
-                &principal,
-                now,
-            )
-            .await;
         Ok(UpdateConnectionResponse {
             connection: Some(connection(&record, now, core.warning_window())),
         })
@@ -219,21 +203,13 @@ impl ConnectionApi {
             )
             .await?
             .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;
+        core.outbox.notify();
         tracing::info!(
             %tenant_id,
             credential_version = version,
             saved_by = principal,
             "credential replaced"
         );
-        core.events
-            .changed(
-                &tenant_id,
-                ConnectionChange::CredentialsUpdated,
-                version,
-                &principal,
-                now,
-            )
-            .await;
         let record = core.existing(&tenant_id).await?;
         Ok(UpdateCredentialsResponse {
             connection: Some(connection(&record, now, core.warning_window())),
@@ -267,15 +243,13 @@ impl ConnectionApi {
             .delete_connection(&tenant_id, &principal, &reason, now)
             .await?
             .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;
+        core.outbox.notify();
         tracing::info!(
             %tenant_id,
             deleted_by = deleted.deleted_by,
             reason = deleted.reason,
             "connection deleted"
         );
-        core.events
-            .changed(&tenant_id, ConnectionChange::Deleted, 0, &principal, now)
-            .await;
         Ok(DeleteConnectionResponse {
             deleted_at: Some(timestamp(deleted.deleted_at)),
         })

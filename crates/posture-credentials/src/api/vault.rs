@@ -17,7 +17,7 @@ use crate::core::{Core, trace_id};
 use crate::domain::AccessPurpose;
 use crate::envelope::{SecretBinding, SecretKind, open};
 use crate::error::CredentialsError;
-use crate::health::{connection_health, health_record};
+use crate::health::health_record;
 use crate::store::{AccessRecord, ConnectionRecord, HealthOutcome, SealedRow, StoreError};
 use crate::validate;
 use posture_kit::time::timestamp;
@@ -28,8 +28,8 @@ pub struct VaultApi {
     pub(crate) core: Arc<Core>,
 }
 
-/// Stores a health result and announces a state change; `false` when it was for another
-/// credential version and was ignored.
+/// Stores a health result (the store stages the event of a state change with it); `false` when
+/// it was for another credential version and was ignored.
 pub(crate) async fn store_health(
     core: &Core,
     tenant_id: &TenantId,
@@ -38,7 +38,7 @@ pub(crate) async fn store_health(
 ) -> Result<bool, CredentialsError> {
     let now = core.now();
     let record = health_record(health, credential_version, now)?;
-    match core.store.record_health(tenant_id, &record).await? {
+    match core.store.record_health(tenant_id, &record, now).await? {
         None => Err(CredentialsError::not_found(tenant_id)),
         Some(HealthOutcome::Stale { current_version }) => {
             tracing::info!(
@@ -51,15 +51,7 @@ pub(crate) async fn store_health(
         }
         Some(HealthOutcome::Recorded { previous }) => {
             if previous != record.state {
-                core.events
-                    .health_changed(
-                        tenant_id,
-                        previous,
-                        connection_health(&record),
-                        record.credential_version,
-                        now,
-                    )
-                    .await;
+                core.outbox.notify();
             }
             Ok(true)
         }

@@ -1,9 +1,12 @@
 //! Connections with their credential metadata and health: create (with the sealed secret and
-//! PENDING health, in one transaction), read, list, and change settings.
+//! PENDING health, in one transaction), read, list, and change settings. Each change stages its
+//! `ConnectionChanged` event in the outbox within the transaction that makes it.
 
 use chrono::{DateTime, Utc};
+use posture_bus::outbox::StageMessage;
 use posture_kit::db::BeginWrite;
 use posture_kit::ids::{ConnectionId, TenantId};
+use posture_proto::events::v1::ConnectionChange;
 
 use super::health::HealthRecord;
 use super::row::{RowExt, Ts};
@@ -11,6 +14,7 @@ use super::secrets::SecretMetadata;
 use super::{CredentialStore, StoreError, corrupt, map_sql_error, on_backend, stored_id};
 use crate::domain::{AuthMethod, Cloud, ConnectionState, Endpoints};
 use crate::envelope::{SealedSecret, SecretKind};
+use crate::events;
 
 /// A connection as stored, with its latest health.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +57,8 @@ pub struct SettingsChange {
     pub cloud: Cloud,
     pub endpoints: Option<Endpoints>,
     pub reset_health: bool,
+    /// Who changed them, as the change event names them.
+    pub changed_by: String,
     pub now: DateTime<Utc>,
 }
 
@@ -66,6 +72,9 @@ pub struct ListFilter {
     pub after_tenant: Option<TenantId>,
     pub limit: i64,
 }
+
+/// The credential version a new connection starts at (the inserts below write it as a literal).
+const FIRST_CREDENTIAL_VERSION: i64 = 1;
 
 const SELECT_CONNECTION: &str = "SELECT c.tenant_id, c.connection_id, c.display_name, c.client_id, c.cloud, \
      c.authority_url, c.graph_url, c.defender_url, c.management_activity_url, c.auth_method, \
@@ -136,11 +145,18 @@ fn read_connection<R: RowExt>(row: &R) -> Result<ConnectionRecord, StoreError> {
 }
 
 impl CredentialStore {
-    /// Stores a new connection, its sealed secret and PENDING health atomically;
-    /// `AlreadyExists` when the tenant is connected.
+    /// Stores a new connection, its sealed secret and PENDING health, and stages its `Created`
+    /// event, atomically; `AlreadyExists` when the tenant is connected.
     pub async fn create_connection(&self, new: &NewConnection) -> Result<ConnectionRecord, StoreError> {
         let id = new.tenant_id;
         let endpoint = |pick: fn(&Endpoints) -> &String| new.endpoints.as_ref().map(|e| pick(e).clone());
+        let event = events::connection_changed(
+            &id,
+            ConnectionChange::Created,
+            FIRST_CREDENTIAL_VERSION,
+            &new.created_by,
+            new.now,
+        )?;
         on_backend!(self.db(), |pool| {
             let mut tx = pool
                 .begin_write()
@@ -194,6 +210,9 @@ impl CredentialStore {
             .execute(&mut *tx)
             .await
             .map_err(map_sql_error("inserting connection health", id))?;
+            tx.stage(&event)
+                .await
+                .map_err(map_sql_error("staging the connection event", id))?;
             tx.commit()
                 .await
                 .map_err(map_sql_error("committing a new connection", id))?;
@@ -237,7 +256,8 @@ impl CredentialStore {
         })
     }
 
-    /// Writes new settings; `false` when the tenant has no connection.
+    /// Writes new settings and stages their `Updated` event; `false` when the tenant has no
+    /// connection.
     pub async fn update_settings(
         &self,
         tenant_id: &TenantId,
@@ -251,7 +271,8 @@ impl CredentialStore {
                 .map_err(map_sql_error("starting a transaction", tenant_id))?;
             let updated = sqlx::query(
                 "UPDATE connections SET display_name = $2, cloud = $3, authority_url = $4, graph_url = $5, \
-                 defender_url = $6, management_activity_url = $7, updated_at = $8 WHERE tenant_id = $1",
+                 defender_url = $6, management_activity_url = $7, updated_at = $8 WHERE tenant_id = $1 \
+                 RETURNING credential_version",
             )
             .bind(tenant_id.to_string())
             .bind(&change.display_name)
@@ -261,11 +282,16 @@ impl CredentialStore {
             .bind(endpoint(|e| &e.defender_url))
             .bind(endpoint(|e| &e.management_activity_url))
             .bind(Ts(change.now))
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(map_sql_error("updating connection settings", tenant_id))?
-            .rows_affected();
-            if updated == 1 && change.reset_health {
+            .map_err(map_sql_error("updating connection settings", tenant_id))?;
+            let Some(updated) = updated else {
+                return Ok(false);
+            };
+            let version = updated
+                .int("credential_version")
+                .map_err(map_sql_error("reading the credential version", tenant_id))?;
+            if change.reset_health {
                 sqlx::query(
                     "UPDATE connection_health SET state = $2, detail = NULL, checked_at = NULL WHERE tenant_id = $1",
                 )
@@ -275,10 +301,20 @@ impl CredentialStore {
                 .await
                 .map_err(map_sql_error("resetting connection health", tenant_id))?;
             }
+            let event = events::connection_changed(
+                tenant_id,
+                ConnectionChange::Updated,
+                version,
+                &change.changed_by,
+                change.now,
+            )?;
+            tx.stage(&event)
+                .await
+                .map_err(map_sql_error("staging the connection event", tenant_id))?;
             tx.commit()
                 .await
                 .map_err(map_sql_error("committing settings", tenant_id))?;
-            Ok(updated == 1)
+            Ok(true)
         })
     }
 }

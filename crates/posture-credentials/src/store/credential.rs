@@ -1,15 +1,19 @@
 //! The credential's lifecycle after creation: replacing it (a new sealed secret, the version bumped,
 //! health back to PENDING, everything else kept) and deleting the connection with an audit record.
+//! Each stages its `ConnectionChanged` event in the outbox within the transaction that makes it.
 
 use chrono::{DateTime, Utc};
+use posture_bus::outbox::StageMessage;
 use posture_kit::db::BeginWrite;
 use posture_kit::ids::{ConnectionId, TenantId};
+use posture_proto::events::v1::ConnectionChange;
 
 use super::row::{RowExt, Ts};
 use super::secrets::SecretMetadata;
 use super::{CredentialStore, StoreError, map_sql_error, on_backend, stored_id};
 use crate::domain::ConnectionState;
 use crate::envelope::{SealedSecret, SecretKind};
+use crate::events;
 
 /// A new credential for an existing connection.
 #[derive(Debug)]
@@ -35,9 +39,10 @@ pub struct DeletionRecord {
 }
 
 impl CredentialStore {
-    /// Replaces the sealed secret and its metadata, bumps the credential version and resets health
-    /// to PENDING. Only the connection `connection_id` is touched (the secret was sealed for it);
-    /// returns the new version, or `None` when that connection no longer exists.
+    /// Replaces the sealed secret and its metadata, bumps the credential version, resets health
+    /// to PENDING and stages the `CredentialsUpdated` event. Only the connection `connection_id` is
+    /// touched (the secret was sealed for it); returns the new version, or `None` when that
+    /// connection no longer exists.
     pub async fn replace_credential(
         &self,
         tenant_id: &TenantId,
@@ -104,6 +109,16 @@ impl CredentialStore {
             .execute(&mut *tx)
             .await
             .map_err(map_sql_error("resetting connection health", tenant_id))?;
+            let event = events::connection_changed(
+                tenant_id,
+                ConnectionChange::CredentialsUpdated,
+                version,
+                &secret.saved_by,
+                now,
+            )?;
+            tx.stage(&event)
+                .await
+                .map_err(map_sql_error("staging the connection event", tenant_id))?;
             tx.commit()
                 .await
                 .map_err(map_sql_error("committing a new credential", tenant_id))?;
@@ -111,8 +126,8 @@ impl CredentialStore {
         })
     }
 
-    /// Deletes a connection with its secret and health, leaving an audit record; `None` when the
-    /// tenant has no connection.
+    /// Deletes a connection with its secret and health, leaving an audit record, and stages the
+    /// `Deleted` event; `None` when the tenant has no connection.
     pub async fn delete_connection(
         &self,
         tenant_id: &TenantId,
@@ -120,6 +135,8 @@ impl CredentialStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<DeletionRecord>, StoreError> {
+        // A deleted connection has no credential version; the event says 0.
+        let event = events::connection_changed(tenant_id, ConnectionChange::Deleted, 0, deleted_by, now)?;
         on_backend!(self.db(), |pool| {
             let mut tx = pool
                 .begin_write()
@@ -150,6 +167,9 @@ impl CredentialStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_sql_error("deleting a connection", tenant_id))?;
+            tx.stage(&event)
+                .await
+                .map_err(map_sql_error("staging the connection event", tenant_id))?;
             tx.commit()
                 .await
                 .map_err(map_sql_error("committing a deletion", tenant_id))?;

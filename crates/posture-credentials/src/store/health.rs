@@ -1,13 +1,16 @@
 //! Connection health as stored: the state, the full result, when it was found and for which
-//! credential version; a result for another version than the stored one is not written.
+//! credential version; a result for another version than the stored one is not written. A result
+//! that changes the state stages a `ConnectionHealthChanged` event in the same transaction.
 
 use chrono::{DateTime, Utc};
+use posture_bus::outbox::StageMessage;
 use posture_kit::db::BeginWrite;
 use posture_kit::ids::TenantId;
 
 use super::row::{RowExt, Ts};
 use super::{CredentialStore, StoreError, corrupt, map_sql_error, on_backend};
 use crate::domain::ConnectionState;
+use crate::events;
 
 /// The stored health of a connection.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,12 +35,14 @@ pub enum HealthOutcome {
 }
 
 impl CredentialStore {
-    /// Stores a health result unless it is for another credential version; `None` when the tenant
+    /// Stores a health result unless it is for another credential version, and stages the
+    /// `ConnectionHealthChanged` event (as of `now`) when the state changed; `None` when the tenant
     /// has no connection.
     pub async fn record_health(
         &self,
         tenant_id: &TenantId,
         health: &HealthRecord,
+        now: DateTime<Utc>,
     ) -> Result<Option<HealthOutcome>, StoreError> {
         on_backend!(self.db(), |pool| {
             let mut tx = pool
@@ -77,6 +82,14 @@ impl CredentialStore {
             .execute(&mut *tx)
             .await
             .map_err(map_sql_error("storing connection health", tenant_id))?;
+            // Announced once per change of state: a repeated result (the broker and this role
+            // both record a test's result) changes nothing worth an event.
+            if previous != health.state {
+                let event = events::health_changed(tenant_id, previous, health, now)?;
+                tx.stage(&event)
+                    .await
+                    .map_err(map_sql_error("staging the health event", tenant_id))?;
+            }
             tx.commit()
                 .await
                 .map_err(map_sql_error("committing connection health", tenant_id))?;

@@ -5,12 +5,16 @@
 
 use posture_kit::db::Migration;
 
-pub const MIGRATIONS: &[Migration] = &[Migration::per_engine(
-    1,
-    "connections, sealed secrets, health, access log, deletion audit",
-    POSTGRES_V1,
-    SQLITE_V1,
-)];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::per_engine(
+        1,
+        "connections, sealed secrets, health, access log, deletion audit",
+        POSTGRES_V1,
+        SQLITE_V1,
+    ),
+    // Connection events are staged here with the change they announce (see `crate::events`).
+    posture_bus::outbox::migration(2),
+];
 
 const POSTGRES_V1: &str = r#"
 CREATE TABLE connections (

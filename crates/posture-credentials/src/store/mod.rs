@@ -1,5 +1,6 @@
 //! The credentials store on PostgreSQL or SQLite (schema `credentials`): connections, sealed
-//! secrets, health, the append-only access log and the deletion audit. The SQL is written once
+//! secrets, health, the append-only access log, the deletion audit, and the outbox of events that
+//! announce changes (staged in the transaction of the change). The SQL is written once
 //! (both engines accept `$n` parameters) and [`on_backend!`] runs it on whichever pool is open.
 
 mod access_log;
@@ -40,6 +41,9 @@ pub enum StoreError {
         context: &'static str,
         source: sqlx::Error,
     },
+    /// The event announcing a change could not be built; the change is not made without it.
+    #[error("cannot stage the event announcing the change: {0}")]
+    Event(#[from] posture_bus::BusError),
     #[error("stored {column} of tenant `{tenant_id}` is unreadable: {reason}")]
     Corrupt {
         column: &'static str,
