@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use posture_bus::{Bus, ConsumerConfig};
+use posture_bus::ConsumerConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::events::v1::ConnectionHealthChanged;
 use posture_proto::v1::{ConnectionHealth, ConnectionState, CredentialAccessPurpose, TestConnectionRequest};

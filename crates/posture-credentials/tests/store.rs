@@ -1,6 +1,6 @@
 //! The store on its own, against PostgreSQL and SQLite: the database's own unique constraint is
 //! mapped to AlreadyExists (what a concurrent create that passed the existence check runs into),
-//! and migrations can run again on every start.
+//! a change that fails leaves no event staged, and migrations can run again on every start.
 
 mod common;
 
@@ -45,6 +45,16 @@ fn new_connection(ring: &posture_credentials::Keyring, connection_id: &str) -> N
     }
 }
 
+/// Events staged in the outbox and not yet relayed (no relay runs in these tests).
+async fn staged_events(store: &CredentialStore) -> i64 {
+    posture_kit::on_backend!(store.db(), |pool| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(pool)
+            .await
+            .expect("count staged events")
+    })
+}
+
 posture_kit::db_test!(
     unique_violation_maps_to_already_exists_and_leaves_nothing_half_written,
     |db: TestDatabase| async move {
@@ -56,6 +66,7 @@ posture_kit::db_test!(
             .create_connection(&new_connection(&ring, "11111111-2222-4333-8444-555555555555"))
             .await
             .expect("first create");
+        assert_eq!(staged_events(&store).await, 1, "the creation is staged with it");
         let second = store
             .create_connection(&new_connection(&ring, "99999999-2222-4333-8444-555555555555"))
             .await
@@ -63,6 +74,11 @@ posture_kit::db_test!(
         assert!(
             matches!(&second, StoreError::AlreadyExists { id, .. } if id == TENANT_A),
             "{second}"
+        );
+        assert_eq!(
+            staged_events(&store).await,
+            1,
+            "the failed create staged no event"
         );
         // The first connection and its secret are intact.
         let stored = store

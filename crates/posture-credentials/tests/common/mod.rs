@@ -1,5 +1,6 @@
 //! Test harness: the credentials role on a real gRPC server (127.0.0.1:0) over a throwaway
-//! PostgreSQL database or SQLite file, with the in-process bus and a manual clock; request
+//! PostgreSQL database or SQLite file, with the in-process bus (or one the test brings) and a
+//! manual clock; request
 //! builders and the calls most tests make; and a stand-in token broker that, like the real one,
 //! reads the secret from the vault and reports health back.
 #![allow(dead_code)]
@@ -66,6 +67,8 @@ pub struct Options {
     pub keyring: Keyring,
     pub broker: bool,
     pub settings: CredentialsSettings,
+    /// The bus the role publishes on; a fresh MemoryBus when `None`.
+    pub bus: Option<Arc<dyn Bus>>,
 }
 
 impl Default for Options {
@@ -74,6 +77,7 @@ impl Default for Options {
             keyring: keyring(&["k1"]),
             broker: false,
             settings: CredentialsSettings::default(),
+            bus: None,
         }
     }
 }
@@ -81,7 +85,7 @@ impl Default for Options {
 pub struct Harness {
     pub role: CredentialsRole,
     pub clock: ManualClock,
-    pub bus: MemoryBus,
+    pub bus: Arc<dyn Bus>,
     pub changes: Box<dyn Consumer>,
     pub connections: TenantConnectionServiceClient<Channel>,
     pub vault: VaultServiceClient<Channel>,
@@ -102,7 +106,9 @@ impl Harness {
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
-        let bus = MemoryBus::default();
+        let bus = options
+            .bus
+            .unwrap_or_else(|| Arc::new(MemoryBus::default()) as Arc<dyn Bus>);
         let filter = posture_bus::topics::CONNECTION_CHANGED.filter();
         let changes = bus
             .consumer(ConsumerConfig::new("test-connection-changed", filter).expect("consumer config"))
@@ -117,7 +123,7 @@ impl Harness {
         let clock = ManualClock::new(start_time());
         let role = posture_credentials::start(CredentialsDeps {
             db: db.connect("credentials").await.expect("connect"),
-            bus: Arc::new(bus.clone()) as Arc<dyn Bus>,
+            bus: bus.clone(),
             clock: Arc::new(clock.clone()),
             shutdown: shutdown.clone(),
             tasks: tasks.clone(),
