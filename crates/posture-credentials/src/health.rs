@@ -1,13 +1,13 @@
 //! Connection health as stored and as shown: the state (stored by its stable name), and the full
 //! `ConnectionHealth` (reason, per-API checks) kept as protobuf bytes next to it.
 
+use posture_kit::time::{from_timestamp, timestamp};
 use posture_proto::v1::ConnectionHealth;
 use prost::Message;
 
 use crate::domain::ConnectionState;
 use crate::error::CredentialsError;
 use crate::store::HealthRecord;
-use posture_kit::time::{from_timestamp, timestamp};
 
 /// Upper bound of a stored health result; a full test of every permission is a few KiB.
 const MAX_HEALTH_BYTES: usize = 64 * 1024;

@@ -254,20 +254,17 @@ mod tests {
                 nanos: 0,
             },
         ] {
-            let credential = Credential {
+            let value = Credential {
                 kind: Some(Kind::ClientSecret(ClientSecretCredential {
                     secret_value: "value".to_owned(),
                     expires_at: Some(expires_at),
                 })),
             };
-            let err = credential_check(&credential, now);
-            assert!(err.contains("credential.client_secret.expires_at"), "{err}");
+            let err = credential(Some(&value), now).expect_err("invalid expiry");
+            assert!(
+                err.to_string().contains("credential.client_secret.expires_at"),
+                "{err}"
+            );
         }
-    }
-
-    fn credential_check(value: &Credential, now: DateTime<Utc>) -> String {
-        credential(Some(value), now)
-            .expect_err("invalid expiry")
-            .to_string()
     }
 }

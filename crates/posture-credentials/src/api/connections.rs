@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use posture_kit::grpc::principal;
 use posture_kit::ids::ConnectionId;
+use posture_kit::time::timestamp;
 use posture_proto::v1::tenant_connection_service_server::TenantConnectionService;
 use posture_proto::v1::{
     Cloud, CreateConnectionRequest, CreateConnectionResponse, DeleteConnectionRequest,
@@ -23,7 +24,6 @@ use crate::envelope::{SecretBinding, seal};
 use crate::error::CredentialsError;
 use crate::store::{CredentialReplacement, NewConnection, SecretMetadata, SettingsChange};
 use crate::validate::{self, ValidCredential};
-use posture_kit::time::timestamp;
 
 /// The public connection service; cheap to clone.
 #[derive(Clone)]

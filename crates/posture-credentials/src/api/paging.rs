@@ -3,6 +3,7 @@
 
 use posture_kit::error::page_size;
 use posture_kit::paging::Keyset;
+use posture_kit::time::{from_optional_timestamp, micros, timestamp};
 use posture_proto::v1::{
     ConnectionState as ApiState, CredentialAccess, ListConnectionsRequest, ListConnectionsResponse,
     ListCredentialAccessesRequest, ListCredentialAccessesResponse,
@@ -14,7 +15,6 @@ use crate::domain::ConnectionState;
 use crate::error::CredentialsError;
 use crate::store::{AccessQuery, ListFilter};
 use crate::validate;
-use posture_kit::time::{from_optional_timestamp, micros, timestamp};
 
 /// Connections by tenant id; the filters are the state and the expiring-soon flag.
 fn connections_listing(request: &ListConnectionsRequest) -> Keyset {

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use posture_kit::ids::TenantId;
+use posture_kit::time::timestamp;
 use posture_proto::internal::v1::vault_service_server::VaultService;
 use posture_proto::internal::v1::{
     GetConnectionSecretRequest, GetConnectionSecretResponse, RecordHealthRequest, RecordHealthResponse,
@@ -20,7 +21,6 @@ use crate::error::CredentialsError;
 use crate::health::health_record;
 use crate::store::{AccessRecord, ConnectionRecord, HealthOutcome, SealedRow, StoreError};
 use crate::validate;
-use posture_kit::time::timestamp;
 
 /// The internal vault service; cheap to clone.
 #[derive(Clone)]
