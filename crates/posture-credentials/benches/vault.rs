@@ -36,8 +36,10 @@ fn per_second(count: u64, elapsed: std::time::Duration) -> f64 {
 fn crypto() -> (f64, f64, f64) {
     let mut ring = keyring(&["k1"]);
     let binding = SecretBinding {
-        tenant_id: TENANT_A,
-        connection_id: "6a3c0d3e-5a5b-4c4d-8e8f-000000000001",
+        tenant_id: TENANT_A.parse().expect("tenant id"),
+        connection_id: "6a3c0d3e-5a5b-4c4d-8e8f-000000000001"
+            .parse()
+            .expect("connection id"),
         kind: SecretKind::ClientSecret,
     };
     let started = Instant::now();

@@ -1,39 +1,14 @@
 //! The Microsoft cloud of a connection and the hosts that follow from it: a built-in table for the
 //! named clouds, and checked explicit endpoints for `CLOUD_CUSTOM` (a simulator, a proxy).
 
-use posture_proto::v1::{Cloud, CloudEndpoints};
+use posture_proto::v1::CloudEndpoints;
 use url::{Host, Url};
 
+use crate::domain::{Cloud, Endpoints};
 use crate::error::CredentialsError;
 
-/// How a cloud is stored (stable names, independent of the proto enum numbers).
-pub fn cloud_name(cloud: Cloud) -> &'static str {
-    match cloud {
-        Cloud::Unspecified => "unspecified",
-        Cloud::Global => "global",
-        Cloud::UsGovGcc => "us_gov_gcc",
-        Cloud::UsGovGccHigh => "us_gov_gcc_high",
-        Cloud::UsGovDod => "us_gov_dod",
-        Cloud::China => "china",
-        Cloud::Custom => "custom",
-    }
-}
-
-pub fn cloud_from_name(name: &str) -> Option<Cloud> {
-    [
-        Cloud::Global,
-        Cloud::UsGovGcc,
-        Cloud::UsGovGccHigh,
-        Cloud::UsGovDod,
-        Cloud::China,
-        Cloud::Custom,
-    ]
-    .into_iter()
-    .find(|cloud| cloud_name(*cloud) == name)
-}
-
-/// The built-in hosts of a named cloud; `None` for `CLOUD_CUSTOM` and unspecified.
-pub fn builtin_endpoints(cloud: Cloud) -> Option<CloudEndpoints> {
+/// The built-in hosts of a named cloud; `None` for `CLOUD_CUSTOM`.
+pub fn builtin_endpoints(cloud: Cloud) -> Option<Endpoints> {
     // Authority and Graph hosts per national cloud are Microsoft's documented deployments; the
     // Defender and Management Activity hosts follow the US Gov service descriptions.
     let (authority, graph, defender, management) = match cloud {
@@ -68,9 +43,9 @@ pub fn builtin_endpoints(cloud: Cloud) -> Option<CloudEndpoints> {
             "https://api.securitycenter.microsoft.com",
             "https://manage.office.cn",
         ),
-        Cloud::Custom | Cloud::Unspecified => return None,
+        Cloud::Custom => return None,
     };
-    Some(CloudEndpoints {
+    Some(Endpoints {
         authority_url: authority.to_owned(),
         graph_url: graph.to_owned(),
         defender_url: defender.to_owned(),
@@ -83,18 +58,20 @@ pub fn builtin_endpoints(cloud: Cloud) -> Option<CloudEndpoints> {
 pub fn validate_cloud(
     cloud_value: i32,
     endpoints: Option<&CloudEndpoints>,
-) -> Result<(Cloud, Option<CloudEndpoints>), CredentialsError> {
-    let cloud = Cloud::try_from(cloud_value).map_err(|_| {
+) -> Result<(Cloud, Option<Endpoints>), CredentialsError> {
+    if cloud_value == posture_proto::v1::Cloud::Unspecified as i32 {
+        return Err(CredentialsError::invalid(
+            "cloud",
+            "must be set, e.g. CLOUD_GLOBAL (or CLOUD_CUSTOM with endpoints)",
+        ));
+    }
+    let cloud = Cloud::from_proto(cloud_value).ok_or_else(|| {
         CredentialsError::invalid(
             "cloud",
             format!("unknown value {cloud_value}; use one of the Cloud enum values"),
         )
     })?;
     match cloud {
-        Cloud::Unspecified => Err(CredentialsError::invalid(
-            "cloud",
-            "must be set, e.g. CLOUD_GLOBAL (or CLOUD_CUSTOM with endpoints)",
-        )),
         Cloud::Custom => {
             let endpoints = endpoints.ok_or_else(|| {
                 CredentialsError::invalid("endpoints", "are required when cloud is CLOUD_CUSTOM")
@@ -109,8 +86,8 @@ pub fn validate_cloud(
     }
 }
 
-fn normalize_endpoints(endpoints: &CloudEndpoints) -> Result<CloudEndpoints, CredentialsError> {
-    Ok(CloudEndpoints {
+fn normalize_endpoints(endpoints: &CloudEndpoints) -> Result<Endpoints, CredentialsError> {
+    Ok(Endpoints {
         authority_url: base_url("endpoints.authority_url", &endpoints.authority_url)?,
         graph_url: base_url("endpoints.graph_url", &endpoints.graph_url)?,
         defender_url: base_url("endpoints.defender_url", &endpoints.defender_url)?,
@@ -172,13 +149,14 @@ fn base_url(field: &str, value: &str) -> Result<String, CredentialsError> {
 }
 
 /// The endpoints a connection uses: stored ones for CUSTOM, the table's otherwise.
-pub fn resolved_endpoints(cloud: Cloud, stored: Option<CloudEndpoints>) -> CloudEndpoints {
+pub fn resolved_endpoints(cloud: Cloud, stored: Option<Endpoints>) -> Endpoints {
     stored.or_else(|| builtin_endpoints(cloud)).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use posture_proto::v1::Cloud as ApiCloud;
 
     fn custom(graph: &str) -> CloudEndpoints {
         CloudEndpoints {
@@ -190,48 +168,42 @@ mod tests {
     }
 
     #[test]
-    fn every_named_cloud_has_hosts_and_round_trips_its_stored_name() {
-        for cloud in [
-            Cloud::Global,
-            Cloud::UsGovGcc,
-            Cloud::UsGovGccHigh,
-            Cloud::UsGovDod,
-            Cloud::China,
-        ] {
-            let endpoints = builtin_endpoints(cloud).expect("named cloud");
+    fn every_named_cloud_has_hosts() {
+        for cloud in Cloud::ALL.iter().filter(|cloud| **cloud != Cloud::Custom) {
+            let endpoints = builtin_endpoints(*cloud).expect("named cloud");
             assert!(endpoints.graph_url.starts_with("https://"));
-            assert_eq!(cloud_from_name(cloud_name(cloud)), Some(cloud));
         }
         assert_eq!(
             builtin_endpoints(Cloud::UsGovDod).map(|e| e.graph_url),
             Some("https://dod-graph.microsoft.us".to_owned())
         );
-        assert_eq!(cloud_from_name("mars"), None);
+        assert_eq!(builtin_endpoints(Cloud::Custom), None);
     }
 
     #[test]
     fn custom_cloud_needs_https_or_loopback_endpoints() {
-        let (cloud, stored) = validate_cloud(Cloud::Custom as i32, Some(&custom("https://graph.example/")))
-            .expect("valid custom endpoints");
+        let (cloud, stored) =
+            validate_cloud(ApiCloud::Custom as i32, Some(&custom("https://graph.example/")))
+                .expect("valid custom endpoints");
         assert_eq!(cloud, Cloud::Custom);
         let stored = stored.expect("stored endpoints");
         assert_eq!(stored.authority_url, "http://127.0.0.1:9000");
         assert_eq!(stored.graph_url, "https://graph.example");
         assert_eq!(stored.management_activity_url, "https://manage.example/base");
 
-        let err = validate_cloud(Cloud::Custom as i32, Some(&custom("http://graph.example")))
+        let err = validate_cloud(ApiCloud::Custom as i32, Some(&custom("http://graph.example")))
             .expect_err("plain http to a remote host");
         assert!(err.to_string().contains("endpoints.graph_url"), "{err}");
-        assert!(validate_cloud(Cloud::Custom as i32, None).is_err());
-        assert!(validate_cloud(Cloud::Custom as i32, Some(&custom("ftp://x"))).is_err());
-        assert!(validate_cloud(Cloud::Custom as i32, Some(&custom("https://u:p@x"))).is_err());
+        assert!(validate_cloud(ApiCloud::Custom as i32, None).is_err());
+        assert!(validate_cloud(ApiCloud::Custom as i32, Some(&custom("ftp://x"))).is_err());
+        assert!(validate_cloud(ApiCloud::Custom as i32, Some(&custom("https://u:p@x"))).is_err());
     }
 
     #[test]
     fn named_clouds_reject_explicit_endpoints_and_unspecified_is_rejected() {
-        assert!(validate_cloud(Cloud::Global as i32, Some(&custom("https://g.example"))).is_err());
-        assert!(validate_cloud(Cloud::Global as i32, Some(&CloudEndpoints::default())).is_ok());
-        assert!(validate_cloud(Cloud::Unspecified as i32, None).is_err());
+        assert!(validate_cloud(ApiCloud::Global as i32, Some(&custom("https://g.example"))).is_err());
+        assert!(validate_cloud(ApiCloud::Global as i32, Some(&CloudEndpoints::default())).is_ok());
+        assert!(validate_cloud(ApiCloud::Unspecified as i32, None).is_err());
         assert!(validate_cloud(42, None).is_err());
     }
 }

@@ -1,26 +1,22 @@
-//! What both gRPC services share: the store, the keyring, the event publisher, the clock and the
-//! settings; and request context (principal, trace id) read the same way by both.
+//! What both gRPC services share: the store, the keyring, the event outbox, the clock and the
+//! settings; and the trace id of a call, read the same way by both (the principal is read with
+//! `posture_kit::grpc::principal`).
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use opentelemetry::trace::TraceContextExt;
+use posture_bus::Outbox;
 use posture_kit::clock::SharedClock;
+use posture_kit::ids::TenantId;
 use posture_kit::trace_context::{MetadataReader, extract_from};
 use tonic::metadata::MetadataMap;
 use tonic::transport::Channel;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::error::CredentialsError;
-use crate::events::ConnectionEvents;
 use crate::keyring::Keyring;
 use crate::store::{ConnectionRecord, CredentialStore, at_store_precision};
-
-/// Metadata key the gateway sets to the authenticated principal (the API key's name).
-pub const PRINCIPAL_METADATA: &str = "x-posture-principal";
-/// Recorded as the principal when a call carries none (a direct call on the internal server).
-pub const UNKNOWN_PRINCIPAL: &str = "anonymous";
-const MAX_PRINCIPAL_CHARS: usize = 128;
 
 /// Tunables of the credentials role.
 #[derive(Debug, Clone)]
@@ -49,7 +45,9 @@ impl Default for CredentialsSettings {
 pub(crate) struct Core {
     pub store: CredentialStore,
     pub keyring: Arc<Keyring>,
-    pub events: ConnectionEvents,
+    /// Relay of the events the store stages with each change; told after every commit that
+    /// staged one, so it publishes at once instead of at its next poll.
+    pub outbox: Outbox,
     pub clock: SharedClock,
     pub settings: CredentialsSettings,
     pub token_broker: Option<Channel>,
@@ -65,29 +63,12 @@ impl Core {
         Duration::days(i64::from(self.settings.expiry_warning_days))
     }
 
-    pub async fn existing(&self, tenant_id: &str) -> Result<ConnectionRecord, CredentialsError> {
+    pub async fn existing(&self, tenant_id: &TenantId) -> Result<ConnectionRecord, CredentialsError> {
         self.store
             .connection(tenant_id)
             .await?
             .ok_or_else(|| CredentialsError::not_found(tenant_id))
     }
-}
-
-/// The principal a call acts for, as the gateway forwarded it.
-pub(crate) fn principal(metadata: &MetadataMap) -> String {
-    metadata
-        .get(PRINCIPAL_METADATA)
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .map(|value| {
-            value
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(MAX_PRINCIPAL_CHARS)
-                .collect()
-        })
-        .unwrap_or_else(|| UNKNOWN_PRINCIPAL.to_owned())
 }
 
 /// The W3C trace id of the call: from the current span when telemetry is on, otherwise from the

@@ -5,6 +5,7 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
+use posture_kit::ids::{ConnectionId, TenantId};
 use rand::RngCore;
 use zeroize::Zeroizing;
 
@@ -32,20 +33,23 @@ impl SecretKind {
 
 /// Where a sealed secret belongs. Opening it under any other binding fails.
 #[derive(Clone, Copy, Debug)]
-pub struct SecretBinding<'a> {
-    pub tenant_id: &'a str,
-    pub connection_id: &'a str,
+pub struct SecretBinding {
+    pub tenant_id: TenantId,
+    pub connection_id: ConnectionId,
     pub kind: SecretKind,
 }
 
-impl SecretBinding<'_> {
+impl SecretBinding {
     fn associated_data(&self, layer: &str, key_id: Option<&KeyId>) -> Vec<u8> {
-        let mut aad = Vec::with_capacity(96);
+        let mut aad = Vec::with_capacity(128);
+        // Ids in their text form (lower-case hyphenated), as they were bound when first sealed.
+        let tenant_id = self.tenant_id.to_string();
+        let connection_id = self.connection_id.to_string();
         for part in [
             "posture.vault.v1",
             layer,
-            self.tenant_id,
-            self.connection_id,
+            tenant_id.as_str(),
+            connection_id.as_str(),
             self.kind.as_str(),
             key_id.map(KeyId::as_str).unwrap_or(""),
         ] {
@@ -74,8 +78,8 @@ pub enum EnvelopeError {
         "the stored secret cannot be opened for tenant {tenant_id}, connection {connection_id}: it was sealed for another binding or has been altered"
     )]
     Tampered {
-        tenant_id: String,
-        connection_id: String,
+        tenant_id: TenantId,
+        connection_id: ConnectionId,
     },
     #[error("the stored secret has an unknown format version {0}")]
     UnknownFormat(u8),
@@ -86,7 +90,7 @@ pub enum EnvelopeError {
 /// Seals `plaintext` for `binding` with a fresh data key wrapped by the active key.
 pub fn seal(
     keyring: &Keyring,
-    binding: SecretBinding<'_>,
+    binding: SecretBinding,
     plaintext: &[u8],
 ) -> Result<SealedSecret, EnvelopeError> {
     let data_key = Zeroizing::new(random_key());
@@ -103,7 +107,7 @@ pub fn seal(
 /// Opens a sealed secret; fails with [`EnvelopeError::Tampered`] under any other binding.
 pub fn open(
     keyring: &Keyring,
-    binding: SecretBinding<'_>,
+    binding: SecretBinding,
     sealed: &SealedSecret,
 ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
     let data_key = unwrap_key(keyring, binding, sealed)?;
@@ -119,7 +123,7 @@ pub fn open(
 /// the secret already uses the active key. This is what background key rotation runs per row.
 pub fn rewrap(
     keyring: &Keyring,
-    binding: SecretBinding<'_>,
+    binding: SecretBinding,
     sealed: &SealedSecret,
 ) -> Result<Option<SealedSecret>, EnvelopeError> {
     let (active_id, kek) = keyring.active();
@@ -138,7 +142,7 @@ pub fn rewrap(
 fn wrap(
     kek: &KeyMaterial,
     key_id: &KeyId,
-    binding: SecretBinding<'_>,
+    binding: SecretBinding,
     data_key: &[u8; KEY_LEN],
 ) -> Result<Vec<u8>, EnvelopeError> {
     encrypt(
@@ -150,7 +154,7 @@ fn wrap(
 
 fn unwrap_key(
     keyring: &Keyring,
-    binding: SecretBinding<'_>,
+    binding: SecretBinding,
     sealed: &SealedSecret,
 ) -> Result<Zeroizing<[u8; KEY_LEN]>, EnvelopeError> {
     let kek = keyring.get(&sealed.key_id)?;
@@ -161,8 +165,8 @@ fn unwrap_key(
     )
     .map_err(|err| err.with_binding(binding))?;
     let key: [u8; KEY_LEN] = raw.as_slice().try_into().map_err(|_| EnvelopeError::Tampered {
-        tenant_id: binding.tenant_id.to_owned(),
-        connection_id: binding.connection_id.to_owned(),
+        tenant_id: binding.tenant_id,
+        connection_id: binding.connection_id,
     })?;
     Ok(Zeroizing::new(key))
 }
@@ -194,12 +198,12 @@ enum OpenFailure {
 }
 
 impl OpenFailure {
-    fn with_binding(self, binding: SecretBinding<'_>) -> EnvelopeError {
+    fn with_binding(self, binding: SecretBinding) -> EnvelopeError {
         match self {
             OpenFailure::Format(v) => EnvelopeError::UnknownFormat(v),
             OpenFailure::Authentication => EnvelopeError::Tampered {
-                tenant_id: binding.tenant_id.to_owned(),
-                connection_id: binding.connection_id.to_owned(),
+                tenant_id: binding.tenant_id,
+                connection_id: binding.connection_id,
             },
         }
     }
@@ -227,6 +231,8 @@ mod tests {
 
     const TENANT_A: &str = "6f1c8a1e-0000-4000-8000-00000000000a";
     const TENANT_B: &str = "6f1c8a1e-0000-4000-8000-00000000000b";
+    const C1: &str = "c0000000-0000-4000-8000-000000000001";
+    const C2: &str = "c0000000-0000-4000-8000-000000000002";
 
     fn ring(ids: &[&str]) -> Keyring {
         let keys = ids
@@ -235,10 +241,10 @@ mod tests {
         Keyring::new(keys.collect::<Vec<_>>(), KeyId::new(ids[0]).expect("id")).expect("keyring")
     }
 
-    fn binding<'a>(tenant: &'a str, connection: &'a str) -> SecretBinding<'a> {
+    fn binding(tenant: &str, connection: &str) -> SecretBinding {
         SecretBinding {
-            tenant_id: tenant,
-            connection_id: connection,
+            tenant_id: tenant.parse().expect("tenant id"),
+            connection_id: connection.parse().expect("connection id"),
             kind: SecretKind::ClientSecret,
         }
     }
@@ -247,22 +253,22 @@ mod tests {
     fn sealed_secret_opens_under_its_binding_and_holds_no_plaintext() {
         let ring = ring(&["k1"]);
         let secret = b"Xy8Q~super.secret.value_1234567890";
-        let sealed = seal(&ring, binding(TENANT_A, "c1"), secret).expect("seal");
+        let sealed = seal(&ring, binding(TENANT_A, C1), secret).expect("seal");
         assert!(!sealed.ciphertext.windows(secret.len()).any(|w| w == secret));
-        let opened = open(&ring, binding(TENANT_A, "c1"), &sealed).expect("open");
+        let opened = open(&ring, binding(TENANT_A, C1), &sealed).expect("open");
         assert_eq!(opened.as_slice(), secret);
     }
 
     #[test]
     fn secret_moved_to_another_connection_tenant_or_kind_fails_to_open() {
         let ring = ring(&["k1"]);
-        let sealed = seal(&ring, binding(TENANT_A, "c1"), b"secret").expect("seal");
+        let sealed = seal(&ring, binding(TENANT_A, C1), b"secret").expect("seal");
         for other in [
-            binding(TENANT_A, "c2"),
-            binding(TENANT_B, "c1"),
+            binding(TENANT_A, C2),
+            binding(TENANT_B, C1),
             SecretBinding {
                 kind: SecretKind::CertificateKey,
-                ..binding(TENANT_A, "c1")
+                ..binding(TENANT_A, C1)
             },
         ] {
             let err = open(&ring, other, &sealed).expect_err("moved secret must not open");
@@ -273,25 +279,25 @@ mod tests {
     #[test]
     fn altered_ciphertext_or_wrapped_key_fails_to_open() {
         let ring = ring(&["k1"]);
-        let sealed = seal(&ring, binding(TENANT_A, "c1"), b"secret").expect("seal");
+        let sealed = seal(&ring, binding(TENANT_A, C1), b"secret").expect("seal");
         let mut flipped = sealed.clone();
         let last = flipped.ciphertext.len() - 1;
         flipped.ciphertext[last] ^= 1;
-        assert!(open(&ring, binding(TENANT_A, "c1"), &flipped).is_err());
+        assert!(open(&ring, binding(TENANT_A, C1), &flipped).is_err());
         let mut flipped = sealed.clone();
         flipped.wrapped_key[5] ^= 1;
-        assert!(open(&ring, binding(TENANT_A, "c1"), &flipped).is_err());
+        assert!(open(&ring, binding(TENANT_A, C1), &flipped).is_err());
         let mut truncated = sealed;
         truncated.ciphertext.truncate(3);
-        assert!(open(&ring, binding(TENANT_A, "c1"), &truncated).is_err());
+        assert!(open(&ring, binding(TENANT_A, C1), &truncated).is_err());
     }
 
     #[test]
     fn rotation_rewraps_data_key_and_old_key_can_then_be_retired() {
         let mut ring = ring(&["k1"]);
-        let sealed = seal(&ring, binding(TENANT_A, "c1"), b"secret").expect("seal");
+        let sealed = seal(&ring, binding(TENANT_A, C1), b"secret").expect("seal");
         assert!(
-            rewrap(&ring, binding(TENANT_A, "c1"), &sealed)
+            rewrap(&ring, binding(TENANT_A, C1), &sealed)
                 .expect("noop")
                 .is_none()
         );
@@ -299,12 +305,12 @@ mod tests {
         ring.rotate_to(KeyId::new("k2").expect("id"), KeyMaterial::generate());
         // Still readable with the old key while rotation runs.
         assert_eq!(
-            open(&ring, binding(TENANT_A, "c1"), &sealed)
+            open(&ring, binding(TENANT_A, C1), &sealed)
                 .expect("open")
                 .as_slice(),
             b"secret"
         );
-        let rewrapped = rewrap(&ring, binding(TENANT_A, "c1"), &sealed)
+        let rewrapped = rewrap(&ring, binding(TENANT_A, C1), &sealed)
             .expect("rewrap")
             .expect("changed");
         assert_eq!(rewrapped.key_id.as_str(), "k2");
@@ -312,23 +318,31 @@ mod tests {
 
         ring.retire(&KeyId::new("k1").expect("id")).expect("retire");
         assert_eq!(
-            open(&ring, binding(TENANT_A, "c1"), &rewrapped)
+            open(&ring, binding(TENANT_A, C1), &rewrapped)
                 .expect("open")
                 .as_slice(),
             b"secret"
         );
         assert!(matches!(
-            open(&ring, binding(TENANT_A, "c1"), &sealed),
+            open(&ring, binding(TENANT_A, C1), &sealed),
             Err(EnvelopeError::Keyring(KeyringError::UnknownKey(_)))
         ));
     }
 
     #[test]
+    fn associated_data_binds_the_ids_in_their_stored_text_form() {
+        // Secrets sealed before the ids were typed were bound to this exact text; it must not move.
+        let aad = binding(TENANT_A, C1).associated_data("key", Some(&KeyId::new("k1").expect("id")));
+        let expected = format!("posture.vault.v1\0key\0{TENANT_A}\0{C1}\0client-secret\0k1\0");
+        assert_eq!(aad, expected.into_bytes());
+    }
+
+    #[test]
     fn error_messages_name_the_connection_but_never_the_secret() {
         let ring = ring(&["k1"]);
-        let sealed = seal(&ring, binding(TENANT_A, "c1"), b"hunter2-secret").expect("seal");
-        let err = open(&ring, binding(TENANT_A, "c2"), &sealed).expect_err("wrong binding");
+        let sealed = seal(&ring, binding(TENANT_A, C1), b"hunter2-secret").expect("seal");
+        let err = open(&ring, binding(TENANT_A, C2), &sealed).expect_err("wrong binding");
         let text = format!("{err} {err:?}");
-        assert!(text.contains("c2") && !text.contains("hunter2"));
+        assert!(text.contains(C2) && !text.contains("hunter2"));
     }
 }

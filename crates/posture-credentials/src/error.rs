@@ -2,19 +2,23 @@
 //! Messages name tenants, fields and key ids, never secret material.
 
 use posture_kit::ServiceError;
+use posture_kit::ids::TenantId;
 
 use crate::envelope::EnvelopeError;
 use crate::keyring::KeyringError;
 use crate::store::StoreError;
+
+/// What a caller creating a connection for a connected tenant should do instead.
+const ALREADY_CONNECTED_HINT: &str = "use UpdateCredentials to replace its credential";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialsError {
     #[error("invalid {field}: {reason}")]
     InvalidArgument { field: String, reason: String },
     #[error("tenant `{tenant_id}` has no connection")]
-    NotFound { tenant_id: String },
-    #[error("tenant `{tenant_id}` is already connected; use UpdateCredentials to replace its credential")]
-    AlreadyConnected { tenant_id: String },
+    NotFound { tenant_id: TenantId },
+    #[error("tenant `{tenant_id}` is already connected; {ALREADY_CONNECTED_HINT}")]
+    AlreadyConnected { tenant_id: TenantId },
     #[error("permission denied: {reason}")]
     PermissionDenied { reason: String },
     #[error("{what} is unavailable: {reason}")]
@@ -38,9 +42,9 @@ impl CredentialsError {
         }
     }
 
-    pub fn not_found(tenant_id: impl Into<String>) -> Self {
+    pub fn not_found(tenant_id: &TenantId) -> Self {
         Self::NotFound {
-            tenant_id: tenant_id.into(),
+            tenant_id: *tenant_id,
         }
     }
 }
@@ -53,16 +57,17 @@ impl From<CredentialsError> for ServiceError {
             }
             CredentialsError::NotFound { tenant_id } => ServiceError::NotFound {
                 what: "connection for tenant",
-                id: tenant_id,
+                id: tenant_id.to_string(),
             },
             CredentialsError::AlreadyConnected { tenant_id } => ServiceError::AlreadyExists {
                 what: "connection for tenant",
-                id: tenant_id,
-            },
+                id: tenant_id.to_string(),
+            }
+            .with_hint(ALREADY_CONNECTED_HINT),
             CredentialsError::PermissionDenied { reason } => ServiceError::PermissionDenied { reason },
-            CredentialsError::Unavailable { what, reason } => ServiceError::Unavailable {
-                what: format!("{what} ({reason})"),
-            },
+            CredentialsError::Unavailable { what, reason } => {
+                ServiceError::Unavailable { what }.with_hint(reason)
+            }
             // A sealed secret that does not open, or a key missing from the keyring, is a state
             // an operator fixes (restore the key, or save the credential again), not a bug.
             CredentialsError::Envelope(
@@ -92,11 +97,38 @@ impl From<CredentialsError> for ServiceError {
 
 impl From<CredentialsError> for tonic::Status {
     fn from(error: CredentialsError) -> Self {
-        match error {
-            // The kit's messages have no room for the hint on what to do instead.
-            CredentialsError::AlreadyConnected { .. } => tonic::Status::already_exists(error.to_string()),
-            CredentialsError::Unavailable { .. } => tonic::Status::unavailable(error.to_string()),
-            other => ServiceError::from(other).into(),
-        }
+        ServiceError::from(error).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::{Code, Status};
+
+    #[test]
+    fn an_existing_connection_is_already_exists_with_what_to_do_instead() {
+        let status = Status::from(CredentialsError::AlreadyConnected {
+            tenant_id: "6f1c8a1e-0000-4000-8000-00000000000a".parse().expect("tenant id"),
+        });
+        assert_eq!(status.code(), Code::AlreadyExists);
+        assert_eq!(
+            status.message(),
+            "connection for tenant `6f1c8a1e-0000-4000-8000-00000000000a` already exists; \
+             use UpdateCredentials to replace its credential"
+        );
+    }
+
+    #[test]
+    fn an_unavailable_dependency_says_why() {
+        let status = Status::from(CredentialsError::Unavailable {
+            what: "token broker".to_owned(),
+            reason: "no token broker is configured".to_owned(),
+        });
+        assert_eq!(status.code(), Code::Unavailable);
+        assert_eq!(
+            status.message(),
+            "token broker unavailable; no token broker is configured"
+        );
     }
 }

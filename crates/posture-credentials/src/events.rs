@@ -1,99 +1,86 @@
-//! Bus events the credentials role publishes: `events.connection-changed.{tenant}` after every
-//! committed change of a connection, `events.connection-health-changed.{tenant}` when a recorded
-//! health changes state. Payloads never carry secret material.
-
-use std::sync::Arc;
+//! Bus events the credentials role announces: `topics::CONNECTION_CHANGED` for every committed
+//! change of a connection, `topics::CONNECTION_HEALTH_CHANGED` when a recorded health changes
+//! state. The store stages each event in its outbox inside the transaction that makes the change,
+//! and the outbox relay publishes it, so a committed change is announced at least once even when
+//! the bus is down at that moment. Payloads never carry secret material.
 
 use chrono::{DateTime, Utc};
-use posture_bus::{Bus, BusError, BusExt, MessageId, StreamKind, Subject, SubjectFilter};
+use posture_bus::outbox::OutboxMessage;
+use posture_bus::topics::{self, Topic};
+use posture_bus::{BusError, MessageId};
+use posture_kit::ids::TenantId;
+use posture_kit::time::timestamp;
 use posture_proto::events::v1::{ConnectionChange, ConnectionChanged, ConnectionHealthChanged};
-use posture_proto::v1::{ConnectionHealth, ConnectionState};
 use uuid::Uuid;
 
-use crate::convert::timestamp;
+use crate::domain::ConnectionState;
+use crate::health::connection_health;
+use crate::store::HealthRecord;
 
-pub const CONNECTION_CHANGED: &str = "connection-changed";
-pub const CONNECTION_HEALTH_CHANGED: &str = "connection-health-changed";
-
-/// `events.connection-changed.>`: what the tokens role consumes to drop cached tokens.
-pub fn connection_changed_filter() -> Result<SubjectFilter, BusError> {
-    Ok(SubjectFilter::new(StreamKind::Events, [CONNECTION_CHANGED])?.rest()?)
+/// A fresh event id: the event's `event_id` and its bus message id. It is staged with the event,
+/// so every publish of that event (a retry after a failure, a repeat after a crash) carries the
+/// same id and the bus drops the duplicates.
+fn event_id() -> String {
+    Uuid::new_v4().to_string()
 }
 
-/// `events.connection-health-changed.>`.
-pub fn connection_health_changed_filter() -> Result<SubjectFilter, BusError> {
-    Ok(SubjectFilter::new(StreamKind::Events, [CONNECTION_HEALTH_CHANGED])?.rest()?)
+fn message<M: prost::Message>(
+    topic: &Topic<M>,
+    tenant_id: &TenantId,
+    event_id: String,
+    event: &M,
+) -> Result<OutboxMessage, BusError> {
+    Ok(OutboxMessage::new(
+        topic.subject(tenant_id),
+        MessageId::new(event_id)?,
+        event,
+    ))
 }
 
-/// Publishes connection events. A failed publish is logged, not returned: the change is already
-/// committed, and consumers re-read the credential version from the vault anyway.
-#[derive(Clone)]
-pub struct ConnectionEvents {
-    bus: Arc<dyn Bus>,
+/// The `ConnectionChanged` event of a change to the tenant's connection.
+pub(crate) fn connection_changed(
+    tenant_id: &TenantId,
+    change: ConnectionChange,
+    credential_version: i64,
+    changed_by: &str,
+    occurred_at: DateTime<Utc>,
+) -> Result<OutboxMessage, BusError> {
+    let event = ConnectionChanged {
+        event_id: event_id(),
+        occurred_at: Some(timestamp(occurred_at)),
+        tenant_id: tenant_id.to_string(),
+        change: change as i32,
+        credential_version: u64::try_from(credential_version).unwrap_or(0),
+        changed_by: changed_by.to_owned(),
+    };
+    message(
+        &topics::CONNECTION_CHANGED,
+        tenant_id,
+        event.event_id.clone(),
+        &event,
+    )
 }
 
-impl ConnectionEvents {
-    pub fn new(bus: Arc<dyn Bus>) -> Self {
-        Self { bus }
-    }
-
-    pub async fn changed(
-        &self,
-        tenant_id: &str,
-        change: ConnectionChange,
-        credential_version: i64,
-        changed_by: &str,
-        occurred_at: DateTime<Utc>,
-    ) {
-        let event_id = Uuid::new_v4().to_string();
-        let event = ConnectionChanged {
-            event_id: event_id.clone(),
-            occurred_at: Some(timestamp(occurred_at)),
-            tenant_id: tenant_id.to_owned(),
-            change: change as i32,
-            credential_version: u64::try_from(credential_version).unwrap_or(0),
-            changed_by: changed_by.to_owned(),
-        };
-        self.publish(CONNECTION_CHANGED, tenant_id, &event_id, &event)
-            .await;
-    }
-
-    pub async fn health_changed(
-        &self,
-        tenant_id: &str,
-        previous: ConnectionState,
-        health: ConnectionHealth,
-        credential_version: i64,
-        occurred_at: DateTime<Utc>,
-    ) {
-        let event_id = Uuid::new_v4().to_string();
-        let event = ConnectionHealthChanged {
-            event_id: event_id.clone(),
-            occurred_at: Some(timestamp(occurred_at)),
-            tenant_id: tenant_id.to_owned(),
-            previous_state: previous as i32,
-            health: Some(health),
-            credential_version: u64::try_from(credential_version).unwrap_or(0),
-        };
-        self.publish(CONNECTION_HEALTH_CHANGED, tenant_id, &event_id, &event)
-            .await;
-    }
-
-    async fn publish<M: prost::Message + Sync>(
-        &self,
-        kind: &str,
-        tenant_id: &str,
-        event_id: &str,
-        event: &M,
-    ) {
-        let result = async {
-            let subject = Subject::new(StreamKind::Events, [kind, tenant_id])?;
-            let id = MessageId::new(event_id)?;
-            self.bus.publish_message(subject, id, event).await
-        }
-        .await;
-        if let Err(error) = result {
-            tracing::error!(%error, tenant_id, event = kind, "could not publish a connection event");
-        }
-    }
+/// The `ConnectionHealthChanged` event of a health result that moved the connection from
+/// `previous` to `health.state`.
+pub(crate) fn health_changed(
+    tenant_id: &TenantId,
+    previous: ConnectionState,
+    health: &HealthRecord,
+    occurred_at: DateTime<Utc>,
+) -> Result<OutboxMessage, BusError> {
+    let event = ConnectionHealthChanged {
+        event_id: event_id(),
+        occurred_at: Some(timestamp(occurred_at)),
+        tenant_id: tenant_id.to_string(),
+        previous_state: previous.proto() as i32,
+        health: Some(connection_health(health)),
+        credential_version: u64::try_from(health.credential_version).unwrap_or(0),
+    };
+    message(
+        &topics::CONNECTION_HEALTH_CHANGED,
+        tenant_id,
+        event.event_id.clone(),
+        &event,
+    )
 }

@@ -1,35 +1,13 @@
-//! Connection health as stored and as shown: the state by a stable name, and the full
+//! Connection health as stored and as shown: the state (stored by its stable name), and the full
 //! `ConnectionHealth` (reason, per-API checks) kept as protobuf bytes next to it.
 
-use posture_proto::v1::{ConnectionHealth, ConnectionState};
+use posture_kit::time::{from_timestamp, timestamp};
+use posture_proto::v1::ConnectionHealth;
 use prost::Message;
 
-use crate::convert::{from_timestamp, timestamp};
+use crate::domain::ConnectionState;
 use crate::error::CredentialsError;
 use crate::store::HealthRecord;
-
-pub fn state_name(state: ConnectionState) -> &'static str {
-    match state {
-        ConnectionState::Unspecified => "unspecified",
-        ConnectionState::Pending => "pending",
-        ConnectionState::Connected => "connected",
-        ConnectionState::AuthenticationError => "authentication_error",
-        ConnectionState::PermissionError => "permission_error",
-        ConnectionState::ServiceError => "service_error",
-    }
-}
-
-pub fn state_from_name(name: &str) -> Option<ConnectionState> {
-    [
-        ConnectionState::Pending,
-        ConnectionState::Connected,
-        ConnectionState::AuthenticationError,
-        ConnectionState::PermissionError,
-        ConnectionState::ServiceError,
-    ]
-    .into_iter()
-    .find(|state| state_name(*state) == name)
-}
 
 /// Upper bound of a stored health result; a full test of every permission is a few KiB.
 const MAX_HEALTH_BYTES: usize = 64 * 1024;
@@ -41,12 +19,9 @@ pub fn health_record(
     received_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<HealthRecord, CredentialsError> {
     let health = health.ok_or_else(|| CredentialsError::invalid("health", "must be set"))?;
-    let state = ConnectionState::try_from(health.state)
-        .ok()
-        .filter(|state| *state != ConnectionState::Unspecified)
-        .ok_or_else(|| {
-            CredentialsError::invalid("health.state", "must be one of the ConnectionState values")
-        })?;
+    let state = ConnectionState::from_proto(health.state).ok_or_else(|| {
+        CredentialsError::invalid("health.state", "must be one of the ConnectionState values")
+    })?;
     let credential_version = i64::try_from(credential_version)
         .map_err(|_| CredentialsError::invalid("credential_version", "is out of range"))?;
     let detail = health.encode_to_vec();
@@ -76,7 +51,7 @@ pub fn connection_health(record: &HealthRecord) -> ConnectionHealth {
         .as_deref()
         .and_then(|bytes| ConnectionHealth::decode(bytes).ok())
         .unwrap_or_default();
-    health.state = record.state as i32;
+    health.state = record.state.proto() as i32;
     health.checked_at = record.checked_at.map(timestamp);
     if record.state == ConnectionState::Pending {
         health.reason = None;
@@ -88,20 +63,10 @@ pub fn connection_health(record: &HealthRecord) -> ConnectionHealth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use posture_proto::v1::{ErrorClass, FailureReason};
+    use posture_proto::v1::{ConnectionState as ApiState, ErrorClass, FailureReason};
 
     #[test]
-    fn state_names_round_trip_and_unspecified_is_not_storable() {
-        for state in [
-            ConnectionState::Pending,
-            ConnectionState::Connected,
-            ConnectionState::AuthenticationError,
-            ConnectionState::PermissionError,
-            ConnectionState::ServiceError,
-        ] {
-            assert_eq!(state_from_name(state_name(state)), Some(state));
-        }
-        assert_eq!(state_from_name("unspecified"), None);
+    fn unspecified_state_is_not_storable() {
         let err = health_record(Some(&ConnectionHealth::default()), 1, chrono::Utc::now())
             .expect_err("unspecified state");
         assert!(err.to_string().contains("health.state"), "{err}");
@@ -110,7 +75,7 @@ mod tests {
     #[test]
     fn reason_survives_storage() {
         let health = ConnectionHealth {
-            state: ConnectionState::AuthenticationError as i32,
+            state: ApiState::AuthenticationError as i32,
             reason: Some(FailureReason {
                 error_class: ErrorClass::Authentication as i32,
                 code: "AADSTS7000215".into(),
@@ -122,7 +87,7 @@ mod tests {
         let now = chrono::Utc::now();
         let record = health_record(Some(&health), 3, now).expect("valid");
         let shown = connection_health(&record);
-        assert_eq!(shown.state, ConnectionState::AuthenticationError as i32);
+        assert_eq!(shown.state, ApiState::AuthenticationError as i32);
         assert_eq!(shown.reason.map(|r| r.code), Some("AADSTS7000215".to_owned()));
         assert_eq!(shown.checked_at, Some(timestamp(now)));
     }

@@ -6,9 +6,10 @@ mod certificate;
 pub mod cloud;
 mod convert;
 mod core;
+pub mod domain;
 pub mod envelope;
 mod error;
-pub mod events;
+mod events;
 mod health;
 pub mod keyring;
 mod role;
@@ -18,10 +19,13 @@ mod validate;
 mod vault_config;
 
 pub use api::{ConnectionApi, VaultApi};
-pub use core::{CredentialsSettings, PRINCIPAL_METADATA, UNKNOWN_PRINCIPAL};
+pub use core::CredentialsSettings;
 pub use envelope::{EnvelopeError, SealedSecret, SecretBinding, SecretKind, open, rewrap, seal};
 pub use error::CredentialsError;
 pub use keyring::{KeyId, KeyMaterial, Keyring, KeyringError};
+/// The kit's principal key, re-exported (not a copy) for tests of other roles that still import
+/// it from here; new code imports `posture_kit::grpc::PRINCIPAL_METADATA`.
+pub use posture_kit::grpc::PRINCIPAL_METADATA;
 pub use role::{CredentialsDeps, CredentialsRole, start};
 pub use rotation::{RewrapReport, rewrap_all};
 pub use store::{CredentialStore, StoreError};

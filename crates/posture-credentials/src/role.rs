@@ -1,9 +1,10 @@
-//! The entry point the binary calls: [`start`] migrates the schema and spawns key rotation;
-//! [`CredentialsRole::register`] mounts the connection and vault services on a gRPC server.
+//! The entry point the binary calls: [`start`] migrates the schema and spawns key rotation and the
+//! relay of connection events; [`CredentialsRole::register`] mounts the connection and vault
+//! services on a gRPC server.
 
 use std::sync::Arc;
 
-use posture_bus::Bus;
+use posture_bus::{Bus, Outbox};
 use posture_kit::clock::SharedClock;
 use posture_kit::db::Db;
 use posture_kit::grpc::GrpcServer;
@@ -16,7 +17,6 @@ use tonic::transport::Channel;
 use crate::api::{ConnectionApi, VaultApi};
 use crate::core::{Core, CredentialsSettings};
 use crate::error::CredentialsError;
-use crate::events::ConnectionEvents;
 use crate::keyring::Keyring;
 use crate::rotation::run_rotation;
 use crate::store::CredentialStore;
@@ -41,10 +41,13 @@ pub struct CredentialsRole {
     core: Arc<Core>,
 }
 
-/// Migrates the `credentials` schema and spawns the key rotation task (ends on `shutdown`).
+/// Migrates the `credentials` schema and spawns the key rotation task and the outbox relay that
+/// publishes connection events (both end on `shutdown`; the relay makes a last pass first).
 pub async fn start(deps: CredentialsDeps) -> Result<CredentialsRole, CredentialsError> {
     let store = CredentialStore::new(deps.db);
     store.migrate().await?;
+    let outbox = Outbox::new(store.db().clone(), deps.bus);
+    outbox.spawn(deps.shutdown.clone(), &deps.tasks);
     let keyring = Arc::new(deps.keyring);
     tracing::info!(active_key = %keyring.active_id(), keys = keyring.key_ids().count(), "credentials vault ready");
     deps.tasks.spawn(run_rotation(
@@ -57,7 +60,7 @@ pub async fn start(deps: CredentialsDeps) -> Result<CredentialsRole, Credentials
     let core = Core {
         store,
         keyring,
-        events: ConnectionEvents::new(deps.bus),
+        outbox,
         clock: deps.clock,
         settings: deps.settings,
         token_broker: deps.token_broker,

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use posture_kit::ids::TenantId;
 use tokio_util::sync::CancellationToken;
 
 use crate::envelope::{SecretBinding, rewrap};
@@ -39,36 +40,36 @@ pub async fn rewrap_all(
     let active = keyring.active_id();
     let limit = i64::from(batch_size.max(1));
     let mut report = RewrapReport::default();
-    let mut after: Option<String> = None;
+    let mut after: Option<TenantId> = None;
     loop {
         if cancel.is_cancelled() {
             tracing::info!(?report, "key rotation paused by shutdown");
             return Ok(report);
         }
         let batch = store
-            .secrets_not_wrapped_by(active, after.as_deref(), limit)
+            .secrets_not_wrapped_by(active, after.as_ref(), limit)
             .await?;
         let Some(last) = batch.last() else {
             break;
         };
-        after = Some(last.tenant_id.clone());
+        after = Some(last.tenant_id);
         let mut swaps = Vec::with_capacity(batch.len());
         for row in &batch {
             let binding = SecretBinding {
-                tenant_id: &row.tenant_id,
-                connection_id: &row.connection_id,
+                tenant_id: row.tenant_id,
+                connection_id: row.connection_id,
                 kind: row.kind,
             };
             match rewrap(keyring, binding, &row.sealed) {
                 Ok(Some(new)) => swaps.push(WrappingSwap {
-                    tenant_id: &row.tenant_id,
+                    tenant_id: row.tenant_id,
                     old: &row.sealed,
                     new,
                 }),
                 Ok(None) => report.skipped += 1,
                 Err(error) => {
                     report.failed += 1;
-                    tracing::error!(tenant_id = row.tenant_id, key_id = %row.sealed.key_id, %error, "secret could not be re-wrapped");
+                    tracing::error!(tenant_id = %row.tenant_id, key_id = %row.sealed.key_id, %error, "secret could not be re-wrapped");
                 }
             }
         }

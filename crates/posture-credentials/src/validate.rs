@@ -5,15 +5,17 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use posture_kit::ids::TenantId;
+use posture_proto::v1::Credential;
 use posture_proto::v1::credential::Kind;
-use posture_proto::v1::{AuthMethod, Credential};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::certificate;
-use crate::convert::from_timestamp;
+use crate::domain::AuthMethod;
 use crate::envelope::SecretKind;
 use crate::error::CredentialsError;
+use posture_kit::time::from_timestamp;
 
 /// Upper bound of a client secret value (Azure's are 40 characters).
 pub const MAX_SECRET_BYTES: usize = 1024;
@@ -47,7 +49,7 @@ pub struct ValidCredential {
     pub certificate_pem: Option<String>,
 }
 
-fn guid(field: &str, value: &str, what: &str) -> Result<String, CredentialsError> {
+fn guid(field: &str, value: &str, what: &str) -> Result<Uuid, CredentialsError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(CredentialsError::invalid(
@@ -56,7 +58,7 @@ fn guid(field: &str, value: &str, what: &str) -> Result<String, CredentialsError
         ));
     }
     match Uuid::try_parse(trimmed) {
-        Ok(uuid) if !uuid.is_nil() => Ok(uuid.hyphenated().to_string()),
+        Ok(uuid) if !uuid.is_nil() => Ok(uuid),
         Ok(_) => Err(CredentialsError::invalid(field, "must not be the nil GUID")),
         Err(_) => Err(CredentialsError::invalid(
             field,
@@ -72,14 +74,15 @@ fn guid(field: &str, value: &str, what: &str) -> Result<String, CredentialsError
     }
 }
 
-/// An Entra tenant id, returned lower-case hyphenated.
-pub fn tenant_id(field: &str, value: &str) -> Result<String, CredentialsError> {
-    guid(field, value, "Entra tenant id")
+/// An Entra tenant id (the messages say what to fix, beyond what [`TenantId`]'s parser says).
+pub fn tenant_id(field: &str, value: &str) -> Result<TenantId, CredentialsError> {
+    let uuid = guid(field, value, "Entra tenant id")?;
+    TenantId::from_uuid(uuid).map_err(|_| CredentialsError::invalid(field, "must not be the nil GUID"))
 }
 
 /// An application (client) id, returned lower-case hyphenated.
 pub fn client_id(field: &str, value: &str) -> Result<String, CredentialsError> {
-    guid(field, value, "application (client) id")
+    guid(field, value, "application (client) id").map(|uuid| uuid.hyphenated().to_string())
 }
 
 pub fn display_name(value: &str) -> Result<String, CredentialsError> {
@@ -193,7 +196,7 @@ mod tests {
         Credential {
             kind: Some(Kind::ClientSecret(ClientSecretCredential {
                 secret_value: value.to_owned(),
-                expires_at: expires_at.map(crate::convert::timestamp),
+                expires_at: expires_at.map(posture_kit::time::timestamp),
             })),
         }
     }
@@ -203,6 +206,7 @@ mod tests {
         assert_eq!(
             tenant_id("tenant_id", " 72F988BF-86F1-41AF-91AB-2D7CD011DB47 ")
                 .ok()
+                .map(|tenant| tenant.to_string())
                 .as_deref(),
             Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
         );
@@ -235,5 +239,32 @@ mod tests {
         assert!(credential(Some(&secret("v", Some(now - chrono::Duration::days(1)))), now).is_err());
         assert!(credential(None, now).is_err());
         assert!(credential(Some(&Credential { kind: None }), now).is_err());
+    }
+
+    #[test]
+    fn an_expiry_outside_the_timestamp_range_names_its_field() {
+        let now = Utc::now();
+        for expires_at in [
+            prost_types::Timestamp {
+                seconds: 0,
+                nanos: -1,
+            },
+            prost_types::Timestamp {
+                seconds: i64::MAX,
+                nanos: 0,
+            },
+        ] {
+            let value = Credential {
+                kind: Some(Kind::ClientSecret(ClientSecretCredential {
+                    secret_value: "value".to_owned(),
+                    expires_at: Some(expires_at),
+                })),
+            };
+            let err = credential(Some(&value), now).expect_err("invalid expiry");
+            assert!(
+                err.to_string().contains("credential.client_secret.expires_at"),
+                "{err}"
+            );
+        }
     }
 }

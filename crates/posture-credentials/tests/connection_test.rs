@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use posture_bus::{Bus, ConsumerConfig};
+use posture_bus::ConsumerConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::events::v1::ConnectionHealthChanged;
 use posture_proto::v1::{ConnectionHealth, ConnectionState, CredentialAccessPurpose, TestConnectionRequest};
@@ -36,7 +36,7 @@ posture_kit::db_test!(
             },
         )
         .await;
-        let filter = posture_credentials::events::connection_health_changed_filter().expect("filter");
+        let filter = posture_bus::topics::CONNECTION_HEALTH_CHANGED.filter();
         let mut health_events = h
             .bus
             .consumer(ConsumerConfig::new("test-health", filter).expect("config"))

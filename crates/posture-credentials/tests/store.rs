@@ -1,24 +1,30 @@
 //! The store on its own, against PostgreSQL and SQLite: the database's own unique constraint is
 //! mapped to AlreadyExists (what a concurrent create that passed the existence check runs into),
-//! and migrations can run again on every start.
+//! a change that fails leaves no event staged, and migrations can run again on every start.
 
 mod common;
 
 use common::*;
+use posture_credentials::domain::{AuthMethod, Cloud};
 use posture_credentials::store::{CredentialStore, NewConnection, SecretMetadata, StoreError};
 use posture_credentials::{SecretBinding, SecretKind, seal};
 use posture_kit::db::test_support::TestDatabase;
-use posture_proto::v1::{AuthMethod, Cloud};
+use posture_kit::ids::{ConnectionId, TenantId};
+
+fn tenant_a() -> TenantId {
+    tenant(TENANT_A)
+}
 
 fn new_connection(ring: &posture_credentials::Keyring, connection_id: &str) -> NewConnection {
+    let connection_id: ConnectionId = connection_id.parse().expect("connection id");
     let binding = SecretBinding {
-        tenant_id: TENANT_A,
+        tenant_id: tenant_a(),
         connection_id,
         kind: SecretKind::ClientSecret,
     };
     NewConnection {
-        tenant_id: TENANT_A.to_owned(),
-        connection_id: connection_id.to_owned(),
+        tenant_id: tenant_a(),
+        connection_id,
         display_name: "Contoso".to_owned(),
         client_id: CLIENT_ID.to_owned(),
         cloud: Cloud::Global,
@@ -39,6 +45,16 @@ fn new_connection(ring: &posture_credentials::Keyring, connection_id: &str) -> N
     }
 }
 
+/// Events staged in the outbox and not yet relayed (no relay runs in these tests).
+async fn staged_events(store: &CredentialStore) -> i64 {
+    posture_kit::on_backend!(store.db(), |pool| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(pool)
+            .await
+            .expect("count staged events")
+    })
+}
+
 posture_kit::db_test!(
     unique_violation_maps_to_already_exists_and_leaves_nothing_half_written,
     |db: TestDatabase| async move {
@@ -50,6 +66,7 @@ posture_kit::db_test!(
             .create_connection(&new_connection(&ring, "11111111-2222-4333-8444-555555555555"))
             .await
             .expect("first create");
+        assert_eq!(staged_events(&store).await, 1, "the creation is staged with it");
         let second = store
             .create_connection(&new_connection(&ring, "99999999-2222-4333-8444-555555555555"))
             .await
@@ -58,19 +75,27 @@ posture_kit::db_test!(
             matches!(&second, StoreError::AlreadyExists { id, .. } if id == TENANT_A),
             "{second}"
         );
+        assert_eq!(
+            staged_events(&store).await,
+            1,
+            "the failed create staged no event"
+        );
         // The first connection and its secret are intact.
         let stored = store
-            .connection(TENANT_A)
+            .connection(&tenant_a())
             .await
             .expect("read")
             .expect("connection");
         assert_eq!(stored, first);
         let sealed = store
-            .sealed_secret(TENANT_A)
+            .sealed_secret(&tenant_a())
             .await
             .expect("read")
             .expect("sealed");
-        assert_eq!(sealed.connection_id, "11111111-2222-4333-8444-555555555555");
+        assert_eq!(
+            sealed.connection_id.to_string(),
+            "11111111-2222-4333-8444-555555555555"
+        );
         assert_eq!(
             store.secrets_per_key().await.expect("count"),
             vec![("k1".to_owned(), 1)]

@@ -32,13 +32,13 @@ posture_kit::db_test!(
         // Swap the sealed columns of the two rows, as someone with write access to the table could.
         let store = h.role.store().clone();
         let a = store
-            .sealed_secret(TENANT_A)
+            .sealed_secret(&tenant(TENANT_A))
             .await
             .expect("read")
             .expect("row A")
             .sealed;
         let b = store
-            .sealed_secret(TENANT_B)
+            .sealed_secret(&tenant(TENANT_B))
             .await
             .expect("read")
             .expect("row B")
@@ -275,7 +275,7 @@ posture_kit::db_test!(
         let sealed = h
             .role
             .store()
-            .sealed_secret(TENANT_A)
+            .sealed_secret(&tenant(TENANT_A))
             .await
             .expect("read")
             .expect("row");

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use posture_proto::events::v1::ConnectionChange;
+use posture_kit::grpc::principal;
+use posture_kit::ids::ConnectionId;
+use posture_kit::time::timestamp;
 use posture_proto::v1::tenant_connection_service_server::TenantConnectionService;
 use posture_proto::v1::{
     Cloud, CreateConnectionRequest, CreateConnectionResponse, DeleteConnectionRequest,
@@ -13,12 +15,11 @@ use posture_proto::v1::{
     UpdateCredentialsRequest, UpdateCredentialsResponse,
 };
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use super::paging;
 use crate::cloud::validate_cloud;
-use crate::convert::{connection, timestamp};
-use crate::core::{Core, principal};
+use crate::convert::connection;
+use crate::core::Core;
 use crate::envelope::{SecretBinding, seal};
 use crate::error::CredentialsError;
 use crate::store::{CredentialReplacement, NewConnection, SecretMetadata, SettingsChange};
@@ -64,17 +65,17 @@ impl ConnectionApi {
         }
         // A fresh id per connection: a secret sealed for a deleted connection of the same tenant
         // can never be opened for its successor.
-        let connection_id = Uuid::new_v4().to_string();
+        let connection_id = ConnectionId::new_random();
         let binding = SecretBinding {
-            tenant_id: &tenant_id,
-            connection_id: &connection_id,
+            tenant_id,
+            connection_id,
             kind: credential.kind,
         };
         let sealed = seal(&core.keyring, binding, credential.secret.expose())?;
         let record = core
             .store
             .create_connection(&NewConnection {
-                tenant_id: tenant_id.clone(),
+                tenant_id,
                 connection_id,
                 display_name,
                 client_id,
@@ -88,21 +89,13 @@ impl ConnectionApi {
             })
             .await
             .map_err(|error| match error {
-                crate::store::StoreError::AlreadyExists { .. } => CredentialsError::AlreadyConnected {
-                    tenant_id: tenant_id.clone(),
-                },
+                crate::store::StoreError::AlreadyExists { .. } => {
+                    CredentialsError::AlreadyConnected { tenant_id }
+                }
                 other => other.into(),
             })?;
-        tracing::info!(tenant_id, created_by = principal, auth_method = ?credential.auth_method, "tenant connected");
-        core.events
-            .changed(
-                &tenant_id,
-                ConnectionChange::Created,
-                record.credential_version,
-                &principal,
-                now,
-            )
-            .await;
+        core.outbox.notify();
+        tracing::info!(%tenant_id, created_by = principal, auth_method = ?credential.auth_method, "tenant connected");
         Ok(CreateConnectionResponse {
             connection: Some(connection(&record, now, core.warning_window())),
         })
@@ -146,12 +139,12 @@ impl ConnectionApi {
         let cloud_value = if has("cloud") {
             input.cloud
         } else {
-            current.cloud as i32
+            current.cloud.proto() as i32
         };
         let endpoints_in = if has("endpoints") {
             input.endpoints.clone()
         } else if cloud_value == Cloud::Custom as i32 {
-            current.endpoints.clone()
+            current.endpoints.clone().map(Into::into)
         } else {
             None
         };
@@ -162,21 +155,14 @@ impl ConnectionApi {
             display_name,
             cloud,
             endpoints,
+            changed_by: principal,
             now,
         };
         if !core.store.update_settings(&tenant_id, &change).await? {
-            return Err(CredentialsError::not_found(tenant_id));
+            return Err(CredentialsError::not_found(&tenant_id));
         }
+        core.outbox.notify();
         let record = core.existing(&tenant_id).await?;
-        core.events
-            .changed(
-                &tenant_id,
-                ConnectionChange::Updated,
-                record.credential_version,
-                &principal,
-                now,
-            )
-            .await;
         Ok(UpdateConnectionResponse {
             connection: Some(connection(&record, now, core.warning_window())),
         })
@@ -197,8 +183,8 @@ impl ConnectionApi {
         let credential = validate::credential(request.credential.as_ref(), now)?;
         let current = core.existing(&tenant_id).await?;
         let binding = SecretBinding {
-            tenant_id: &tenant_id,
-            connection_id: &current.connection_id,
+            tenant_id,
+            connection_id: current.connection_id,
             kind: credential.kind,
         };
         let sealed = seal(&core.keyring, binding, credential.secret.expose())?;
@@ -207,7 +193,7 @@ impl ConnectionApi {
             .replace_credential(
                 &tenant_id,
                 &CredentialReplacement {
-                    connection_id: &current.connection_id,
+                    connection_id: current.connection_id,
                     client_id: client_id.as_deref(),
                     secret: &metadata_of(&credential, &principal, now),
                     kind: credential.kind,
@@ -217,21 +203,13 @@ impl ConnectionApi {
             )
             .await?
             .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;
+        core.outbox.notify();
         tracing::info!(
-            tenant_id,
+            %tenant_id,
             credential_version = version,
             saved_by = principal,
             "credential replaced"
         );
-        core.events
-            .changed(
-                &tenant_id,
-                ConnectionChange::CredentialsUpdated,
-                version,
-                &principal,
-                now,
-            )
-            .await;
         let record = core.existing(&tenant_id).await?;
         Ok(UpdateCredentialsResponse {
             connection: Some(connection(&record, now, core.warning_window())),
@@ -265,15 +243,13 @@ impl ConnectionApi {
             .delete_connection(&tenant_id, &principal, &reason, now)
             .await?
             .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;
+        core.outbox.notify();
         tracing::info!(
-            tenant_id,
+            %tenant_id,
             deleted_by = deleted.deleted_by,
             reason = deleted.reason,
             "connection deleted"
         );
-        core.events
-            .changed(&tenant_id, ConnectionChange::Deleted, 0, &principal, now)
-            .await;
         Ok(DeleteConnectionResponse {
             deleted_at: Some(timestamp(deleted.deleted_at)),
         })

@@ -23,14 +23,14 @@ pub(crate) async fn test_connection(
         reason: "no token broker is configured for the credentials role (endpoints.tokens); start the tokens role or point the credentials role at it".to_owned(),
     })?;
     let mut broker_request = tonic::Request::new(BrokerTestRequest {
-        tenant_id: tenant_id.clone(),
+        tenant_id: tenant_id.to_string(),
     });
     inject_into(&mut MetadataCarrier(broker_request.metadata_mut()));
     let result = TokenBrokerServiceClient::new(channel)
         .test_connection(broker_request)
         .await
         .map_err(|status| {
-            tracing::warn!(tenant_id, code = ?status.code(), "token broker could not test the connection");
+            tracing::warn!(%tenant_id, code = ?status.code(), "token broker could not test the connection");
             match status.code() {
                 tonic::Code::NotFound => CredentialsError::not_found(&tenant_id),
                 _ => CredentialsError::Unavailable {

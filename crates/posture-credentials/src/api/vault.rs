@@ -3,23 +3,22 @@
 
 use std::sync::Arc;
 
+use posture_kit::ids::TenantId;
+use posture_kit::time::timestamp;
 use posture_proto::internal::v1::vault_service_server::VaultService;
 use posture_proto::internal::v1::{
     GetConnectionSecretRequest, GetConnectionSecretResponse, RecordHealthRequest, RecordHealthResponse,
 };
 use posture_proto::v1::credential::Kind;
-use posture_proto::v1::{
-    CertificateCredential, ClientSecretCredential, ConnectionHealth, Credential, CredentialAccessPurpose,
-};
+use posture_proto::v1::{CertificateCredential, ClientSecretCredential, ConnectionHealth, Credential};
 use tonic::{Request, Response, Status};
 
-use super::paging::purpose_name;
 use crate::cloud::resolved_endpoints;
-use crate::convert::timestamp;
 use crate::core::{Core, trace_id};
+use crate::domain::AccessPurpose;
 use crate::envelope::{SecretBinding, SecretKind, open};
 use crate::error::CredentialsError;
-use crate::health::{connection_health, health_record};
+use crate::health::health_record;
 use crate::store::{AccessRecord, ConnectionRecord, HealthOutcome, SealedRow, StoreError};
 use crate::validate;
 
@@ -29,21 +28,21 @@ pub struct VaultApi {
     pub(crate) core: Arc<Core>,
 }
 
-/// Stores a health result and announces a state change; `false` when it was for another
-/// credential version and was ignored.
+/// Stores a health result (the store stages the event of a state change with it); `false` when
+/// it was for another credential version and was ignored.
 pub(crate) async fn store_health(
     core: &Core,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     health: Option<&ConnectionHealth>,
     credential_version: u64,
 ) -> Result<bool, CredentialsError> {
     let now = core.now();
     let record = health_record(health, credential_version, now)?;
-    match core.store.record_health(tenant_id, &record).await? {
+    match core.store.record_health(tenant_id, &record, now).await? {
         None => Err(CredentialsError::not_found(tenant_id)),
         Some(HealthOutcome::Stale { current_version }) => {
             tracing::info!(
-                tenant_id,
+                %tenant_id,
                 credential_version,
                 current_version,
                 "health result for another credential version ignored"
@@ -52,15 +51,7 @@ pub(crate) async fn store_health(
         }
         Some(HealthOutcome::Recorded { previous }) => {
             if previous != record.state {
-                core.events
-                    .health_changed(
-                        tenant_id,
-                        previous,
-                        connection_health(&record),
-                        record.credential_version,
-                        now,
-                    )
-                    .await;
+                core.outbox.notify();
             }
             Ok(true)
         }
@@ -71,7 +62,7 @@ pub(crate) async fn store_health(
 /// commits between the two reads is noticed and the pair read again.
 async fn consistent_read(
     core: &Core,
-    tenant_id: &str,
+    tenant_id: &TenantId,
 ) -> Result<(ConnectionRecord, SealedRow), CredentialsError> {
     for _ in 0..3 {
         let record = core.existing(tenant_id).await?;
@@ -100,12 +91,9 @@ impl VaultApi {
     ) -> Result<GetConnectionSecretResponse, CredentialsError> {
         let core = &self.core;
         let tenant_id = validate::tenant_id("tenant_id", &request.tenant_id)?;
-        let purpose = CredentialAccessPurpose::try_from(request.purpose)
-            .ok()
-            .filter(|p| *p != CredentialAccessPurpose::Unspecified)
-            .ok_or_else(|| {
-                CredentialsError::invalid("purpose", "must be TOKEN_REQUEST or CONNECTION_TEST")
-            })?;
+        let purpose = AccessPurpose::from_proto(request.purpose).ok_or_else(|| {
+            CredentialsError::invalid("purpose", "must be TOKEN_REQUEST or CONNECTION_TEST")
+        })?;
         let caller = request.caller.trim();
         if caller.is_empty() {
             return Err(CredentialsError::invalid(
@@ -120,41 +108,41 @@ impl VaultApi {
             .any(|allowed| allowed == caller)
         {
             let shown: String = caller.chars().take(64).collect();
-            tracing::warn!(tenant_id, caller = shown, "vault access refused");
+            tracing::warn!(%tenant_id, caller = shown, "vault access refused");
             return Err(CredentialsError::PermissionDenied {
                 reason: format!("role `{shown}` may not read connection secrets"),
             });
         }
         let (record, sealed) = consistent_read(core, &tenant_id).await?;
         let binding = SecretBinding {
-            tenant_id: &tenant_id,
-            connection_id: &record.connection_id,
+            tenant_id,
+            connection_id: record.connection_id,
             kind: sealed.kind,
         };
         let plaintext = open(&core.keyring, binding, &sealed.sealed).inspect_err(|error| {
-            tracing::error!(tenant_id, %error, "stored secret could not be opened");
+            tracing::error!(%tenant_id, %error, "stored secret could not be opened");
         })?;
         let text = String::from_utf8(plaintext.to_vec()).map_err(|_| StoreError::Corrupt {
             column: "sealed secret",
-            tenant_id: tenant_id.clone(),
+            tenant_id: tenant_id.to_string(),
             reason: "opened to bytes that are not UTF-8".to_owned(),
         })?;
         // Recorded before the secret leaves: without a log entry there is no secret.
         core.store
             .append_access(&AccessRecord {
-                tenant_id: tenant_id.clone(),
-                connection_id: record.connection_id.clone(),
+                tenant_id,
+                connection_id: record.connection_id,
                 caller: caller.to_owned(),
-                purpose: purpose_name(purpose).to_owned(),
+                purpose,
                 credential_version: sealed.credential_version,
                 trace_id,
                 accessed_at: core.now(),
             })
             .await?;
         tracing::info!(
-            tenant_id,
+            %tenant_id,
             caller,
-            purpose = purpose_name(purpose),
+            purpose = purpose.name(),
             "connection secret handed out"
         );
         let expires_at = Some(timestamp(record.secret.expires_at));
@@ -170,8 +158,8 @@ impl VaultApi {
         };
         Ok(GetConnectionSecretResponse {
             client_id: record.client_id.clone(),
-            cloud: record.cloud as i32,
-            endpoints: Some(resolved_endpoints(record.cloud, record.endpoints.clone())),
+            cloud: record.cloud.proto() as i32,
+            endpoints: Some(resolved_endpoints(record.cloud, record.endpoints.clone()).into()),
             credential: Some(Credential { kind: Some(kind) }),
             credential_version: u64::try_from(sealed.credential_version).unwrap_or(0),
             expires_at,

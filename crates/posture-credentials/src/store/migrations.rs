@@ -1,15 +1,20 @@
-//! The `credentials` schema, one script per engine. Secret material exists only as
-//! `sealed_secrets.wrapped_key` and `sealed_secrets.ciphertext`; the access log and the deletion
-//! audit refuse updates and deletes (triggers), so history cannot be rewritten through SQL.
+//! The `credentials` schema. Secret material exists only as `sealed_secrets.wrapped_key` and
+//! `sealed_secrets.ciphertext`; the access log and the deletion audit refuse updates and deletes
+//! (triggers), so history cannot be rewritten through SQL. Version 1 needs a script per engine:
+//! instants are `TIMESTAMPTZ` on PostgreSQL and fixed-width text on SQLite, and triggers differ.
 
 use posture_kit::db::Migration;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "connections, sealed secrets, health, access log, deletion audit",
-    postgres: POSTGRES_V1,
-    sqlite: SQLITE_V1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::per_engine(
+        1,
+        "connections, sealed secrets, health, access log, deletion audit",
+        POSTGRES_V1,
+        SQLITE_V1,
+    ),
+    // Connection events are staged here with the change they announce (see `crate::events`).
+    posture_bus::outbox::migration(2),
+];
 
 const POSTGRES_V1: &str = r#"
 CREATE TABLE connections (

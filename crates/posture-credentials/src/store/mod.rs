@@ -1,5 +1,6 @@
 //! The credentials store on PostgreSQL or SQLite (schema `credentials`): connections, sealed
-//! secrets, health, the append-only access log and the deletion audit. The SQL is written once
+//! secrets, health, the append-only access log, the deletion audit, and the outbox of events that
+//! announce changes (staged in the transaction of the change). The SQL is written once
 //! (both engines accept `$n` parameters) and [`on_backend!`] runs it on whichever pool is open.
 
 mod access_log;
@@ -10,9 +11,13 @@ mod migrations;
 mod row;
 mod secrets;
 
-use posture_kit::db::Db;
+use std::fmt;
+use std::str::FromStr;
 
-pub use access_log::{AccessPage, AccessQuery, AccessRecord};
+use posture_kit::db::{Db, SqlFailure};
+use posture_kit::ids::InvalidId;
+
+pub use access_log::{AccessQuery, AccessRecord};
 pub use connections::{ConnectionRecord, ListFilter, NewConnection, SettingsChange};
 pub use credential::{CredentialReplacement, DeletionRecord};
 pub use health::{HealthOutcome, HealthRecord};
@@ -36,6 +41,9 @@ pub enum StoreError {
         context: &'static str,
         source: sqlx::Error,
     },
+    /// The event announcing a change could not be built; the change is not made without it.
+    #[error("cannot stage the event announcing the change: {0}")]
+    Event(#[from] posture_bus::BusError),
     #[error("stored {column} of tenant `{tenant_id}` is unreadable: {reason}")]
     Corrupt {
         column: &'static str,
@@ -44,20 +52,43 @@ pub enum StoreError {
     },
 }
 
-/// The one mapping from database errors to store errors: unique violations (SQLSTATE 23505 or
-/// SQLite's UNIQUE/PRIMARY KEY constraint) become `AlreadyExists`, lost connections
-/// `Unavailable`, the rest a query failure with its context.
-pub(crate) fn map_sql_error(context: &'static str, id: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| match &source {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyExists {
+/// Database errors as store errors, classified by the kit's one reading ([`SqlFailure::of`]): a
+/// unique violation is `AlreadyExists`, a lost or busy database `Unavailable`, the rest a query
+/// failure with its context.
+pub(crate) fn map_sql_error(
+    context: &'static str,
+    id: impl fmt::Display,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| match SqlFailure::of(&source) {
+        SqlFailure::UniqueViolation => StoreError::AlreadyExists {
             what: "connection for tenant",
-            id: id.to_owned(),
+            id: id.to_string(),
         },
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            StoreError::Unavailable { source }
-        }
-        _ => StoreError::Query { context, source },
+        SqlFailure::Unavailable => StoreError::Unavailable { source },
+        SqlFailure::Other => StoreError::Query { context, source },
     }
+}
+
+/// A stored value that this version cannot read, in the tenant's row.
+pub(crate) fn corrupt(
+    column: &'static str,
+    tenant_id: impl fmt::Display,
+    reason: impl Into<String>,
+) -> StoreError {
+    StoreError::Corrupt {
+        column,
+        tenant_id: tenant_id.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A stored id read back as its type (ids are stored as text); one that does not parse is corrupt.
+pub(crate) fn stored_id<T>(column: &'static str, tenant_id: &str, text: &str) -> Result<T, StoreError>
+where
+    T: FromStr<Err = InvalidId>,
+{
+    text.parse()
+        .map_err(|error: InvalidId| corrupt(column, tenant_id, error.to_string()))
 }
 
 /// The role's storage. Cheap to clone (the pool is shared).

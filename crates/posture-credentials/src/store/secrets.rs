@@ -4,10 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use posture_kit::db::BeginWrite;
-use posture_proto::v1::AuthMethod;
+use posture_kit::ids::{ConnectionId, TenantId};
 
 use super::row::RowExt;
-use super::{CredentialStore, StoreError, map_sql_error, on_backend};
+use super::{CredentialStore, StoreError, corrupt, map_sql_error, on_backend, stored_id};
+use crate::domain::AuthMethod;
 use crate::envelope::{SealedSecret, SecretKind};
 use crate::keyring::KeyId;
 
@@ -27,7 +28,7 @@ pub struct SecretMetadata {
 /// A new wrapping for one secret, applied only if the stored one is still `old`.
 #[derive(Debug)]
 pub struct WrappingSwap<'a> {
-    pub tenant_id: &'a str,
+    pub tenant_id: TenantId,
     pub old: &'a SealedSecret,
     pub new: SealedSecret,
 }
@@ -35,8 +36,8 @@ pub struct WrappingSwap<'a> {
 /// One sealed secret with the binding it was sealed under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedRow {
-    pub tenant_id: String,
-    pub connection_id: String,
+    pub tenant_id: TenantId,
+    pub connection_id: ConnectionId,
     pub kind: SecretKind,
     pub credential_version: i64,
     pub sealed: SealedSecret,
@@ -47,21 +48,21 @@ fn read_sealed<R: RowExt>(row: &R) -> Result<SealedRow, StoreError> {
         context: "reading a sealed secret",
         source,
     };
-    let tenant_id = row.text("tenant_id").map_err(read)?;
-    let corrupt = |column, reason: String| StoreError::Corrupt {
-        column,
-        tenant_id: tenant_id.clone(),
-        reason,
-    };
+    let tenant_text = row.text("tenant_id").map_err(read)?;
     let kind = match row.text("kind").map_err(read)?.as_str() {
         "client-secret" => SecretKind::ClientSecret,
         "certificate-key" => SecretKind::CertificateKey,
-        other => return Err(corrupt("secret kind", other.to_owned())),
+        other => return Err(corrupt("secret kind", &tenant_text, other)),
     };
-    let key_id =
-        KeyId::new(row.text("key_id").map_err(read)?).map_err(|e| corrupt("key id", e.to_string()))?;
+    let key_id = KeyId::new(row.text("key_id").map_err(read)?)
+        .map_err(|e| corrupt("key id", &tenant_text, e.to_string()))?;
     Ok(SealedRow {
-        connection_id: row.text("connection_id").map_err(read)?,
+        tenant_id: stored_id("tenant_id", &tenant_text, &tenant_text)?,
+        connection_id: stored_id(
+            "connection_id",
+            &tenant_text,
+            &row.text("connection_id").map_err(read)?,
+        )?,
         kind,
         credential_version: row.int("credential_version").map_err(read)?,
         sealed: SealedSecret {
@@ -69,7 +70,6 @@ fn read_sealed<R: RowExt>(row: &R) -> Result<SealedRow, StoreError> {
             wrapped_key: row.bytes("wrapped_key").map_err(read)?,
             ciphertext: row.bytes("ciphertext").map_err(read)?,
         },
-        tenant_id,
     })
 }
 
@@ -77,11 +77,11 @@ const SELECT_SEALED: &str = "SELECT s.tenant_id, c.connection_id, s.kind, s.cred
      s.wrapped_key, s.ciphertext FROM sealed_secrets s JOIN connections c ON c.tenant_id = s.tenant_id";
 
 impl CredentialStore {
-    pub async fn sealed_secret(&self, tenant_id: &str) -> Result<Option<SealedRow>, StoreError> {
+    pub async fn sealed_secret(&self, tenant_id: &TenantId) -> Result<Option<SealedRow>, StoreError> {
         let sql = format!("{SELECT_SEALED} WHERE s.tenant_id = $1");
         on_backend!(self.db(), |pool| {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(tenant_id)
+                .bind(tenant_id.to_string())
                 .fetch_optional(pool)
                 .await
                 .map_err(map_sql_error("reading a sealed secret", tenant_id))?;
@@ -94,16 +94,17 @@ impl CredentialStore {
     pub async fn secrets_not_wrapped_by(
         &self,
         active: &KeyId,
-        after: Option<&str>,
+        after: Option<&TenantId>,
         limit: i64,
     ) -> Result<Vec<SealedRow>, StoreError> {
         let sql = format!(
             "{SELECT_SEALED} WHERE s.key_id <> $1 AND ($2 IS NULL OR s.tenant_id > $2) ORDER BY s.tenant_id LIMIT $3"
         );
+        let after = after.map(TenantId::to_string);
         on_backend!(self.db(), |pool| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(active.as_str())
-                .bind(after)
+                .bind(&after)
                 .bind(limit)
                 .fetch_all(pool)
                 .await
@@ -127,7 +128,7 @@ impl CredentialStore {
                     "UPDATE sealed_secrets SET key_id = $2, wrapped_key = $3 \
                      WHERE tenant_id = $1 AND key_id = $4 AND wrapped_key = $5 AND ciphertext = $6",
                 )
-                .bind(swap.tenant_id)
+                .bind(swap.tenant_id.to_string())
                 .bind(swap.new.key_id.as_str())
                 .bind(&swap.new.wrapped_key)
                 .bind(swap.old.key_id.as_str())

@@ -1,5 +1,6 @@
 //! Test harness: the credentials role on a real gRPC server (127.0.0.1:0) over a throwaway
-//! PostgreSQL database or SQLite file, with the in-process bus and a manual clock; request
+//! PostgreSQL database or SQLite file, with the in-process bus (or one the test brings) and a
+//! manual clock; request
 //! builders and the calls most tests make; and a stand-in token broker that, like the real one,
 //! reads the secret from the vault and reports health back.
 #![allow(dead_code)]
@@ -16,6 +17,7 @@ use posture_kit::clock::ManualClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
+pub use posture_kit::time::timestamp;
 use posture_proto::events::v1::ConnectionChanged;
 use posture_proto::internal::v1::GetConnectionSecretRequest;
 use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
@@ -41,6 +43,11 @@ pub const SECRET: &str = "Xy8Q~tH1s.Is-The_Secret-Value-0123456789";
 pub const OTHER_SECRET: &str = "Ab3R~another.Secret_Value-9876543210zz";
 pub const ADMIN: &str = "ops-admin-key";
 
+/// One of the tenant id constants, typed as the store takes it.
+pub fn tenant(id: &str) -> posture_kit::ids::TenantId {
+    id.parse().expect("tenant id")
+}
+
 pub fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
         .single()
@@ -60,6 +67,8 @@ pub struct Options {
     pub keyring: Keyring,
     pub broker: bool,
     pub settings: CredentialsSettings,
+    /// The bus the role publishes on; a fresh MemoryBus when `None`.
+    pub bus: Option<Arc<dyn Bus>>,
 }
 
 impl Default for Options {
@@ -68,6 +77,7 @@ impl Default for Options {
             keyring: keyring(&["k1"]),
             broker: false,
             settings: CredentialsSettings::default(),
+            bus: None,
         }
     }
 }
@@ -75,7 +85,7 @@ impl Default for Options {
 pub struct Harness {
     pub role: CredentialsRole,
     pub clock: ManualClock,
-    pub bus: MemoryBus,
+    pub bus: Arc<dyn Bus>,
     pub changes: Box<dyn Consumer>,
     pub connections: TenantConnectionServiceClient<Channel>,
     pub vault: VaultServiceClient<Channel>,
@@ -96,8 +106,10 @@ impl Harness {
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
-        let bus = MemoryBus::default();
-        let filter = posture_credentials::events::connection_changed_filter().expect("filter");
+        let bus = options
+            .bus
+            .unwrap_or_else(|| Arc::new(MemoryBus::default()) as Arc<dyn Bus>);
+        let filter = posture_bus::topics::CONNECTION_CHANGED.filter();
         let changes = bus
             .consumer(ConsumerConfig::new("test-connection-changed", filter).expect("consumer config"))
             .await
@@ -111,7 +123,7 @@ impl Harness {
         let clock = ManualClock::new(start_time());
         let role = posture_credentials::start(CredentialsDeps {
             db: db.connect("credentials").await.expect("connect"),
-            bus: Arc::new(bus.clone()) as Arc<dyn Bus>,
+            bus: bus.clone(),
             clock: Arc::new(clock.clone()),
             shutdown: shutdown.clone(),
             tasks: tasks.clone(),
@@ -207,10 +219,7 @@ impl Harness {
 /// A request carrying the admin principal, as the gateway forwards it.
 pub fn as_admin<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        posture_credentials::PRINCIPAL_METADATA,
-        ADMIN.parse().expect("metadata"),
-    );
+    posture_kit::grpc::set_principal(request.metadata_mut(), ADMIN);
     request
 }
 
@@ -220,13 +229,6 @@ pub fn secret_credential(value: &str, expires_at: DateTime<Utc>) -> Credential {
             secret_value: value.to_owned(),
             expires_at: Some(timestamp(expires_at)),
         })),
-    }
-}
-
-pub fn timestamp(instant: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: instant.timestamp(),
-        nanos: i32::try_from(instant.timestamp_subsec_nanos()).expect("nanos"),
     }
 }
 
