@@ -23,9 +23,6 @@ pub use core::CredentialsSettings;
 pub use envelope::{EnvelopeError, SealedSecret, SecretBinding, SecretKind, open, rewrap, seal};
 pub use error::CredentialsError;
 pub use keyring::{KeyId, KeyMaterial, Keyring, KeyringError};
-/// The kit's principal key, re-exported (not a copy) for tests of other roles that still import
-/// it from here; new code imports `posture_kit::grpc::PRINCIPAL_METADATA`.
-pub use posture_kit::grpc::PRINCIPAL_METADATA;
 pub use role::{CredentialsDeps, CredentialsRole, start};
 pub use rotation::{RewrapReport, rewrap_all};
 pub use store::{CredentialStore, StoreError};

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use posture_bus::{Bus, MemoryBus};
-use posture_credentials::{
-    CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring, PRINCIPAL_METADATA,
-};
+use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
 use posture_graph_sim::{SimConfig, Simulator, TenantSpec};
 use posture_kit::clock::SystemClock;
 use posture_kit::config::GrpcConfig;
@@ -31,9 +29,10 @@ use crate::common::{health_announcements, health_watcher};
 
 fn as_admin<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
-    request
-        .metadata_mut()
-        .insert(PRINCIPAL_METADATA, "ops-admin".parse().expect("metadata"));
+    request.metadata_mut().insert(
+        posture_kit::grpc::PRINCIPAL_METADATA,
+        "ops-admin".parse().expect("metadata"),
+    );
     request
 }
 
