@@ -16,7 +16,10 @@ use serde_json::Value;
 use super::convert;
 use super::reader::{InventoryReader, ReadError};
 use super::store::{AssessmentRecord, AssessmentStore, FailureRecord, NewAssessment, StoreError};
-use crate::{Collection, CollectionKind, Engine, PolicyPack, TenantDocumentBuilder, apply_exceptions};
+use crate::acceptance::apply_exceptions;
+use crate::document::{Collection, CollectionKind, TenantDocumentBuilder};
+use crate::engine::Engine;
+use crate::pack::PolicyPack;
 
 /// Subject token of the event this role publishes: `events.assessment-completed.<tenant>`.
 pub const ASSESSMENT_COMPLETED: &str = "assessment-completed";

@@ -9,7 +9,10 @@ use super::store::{
     AssessmentRecord, Counts, EvidenceRecord, ExceptionRecord, FailureRecord, FindingRecord, MAX_EVIDENCE,
     ReferenceRecord, ScoreRecord, SettingsRecord,
 };
-use crate::{ControlMetadata, ControlResult, FrameworkScore, OVERALL, RiskException, Severity, Status};
+use crate::exceptions::RiskException;
+use crate::metadata::{ControlMetadata, Severity};
+use crate::result::{ControlResult, Status};
+use crate::score::{FrameworkScore, OVERALL};
 
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {

@@ -9,7 +9,7 @@ use posture_proto::v1::sync_service_client::SyncServiceClient;
 use serde_json::Value;
 use tonic::transport::Channel;
 
-use crate::{Collection, CollectionKind};
+use crate::document::{Collection, CollectionKind};
 
 /// Objects per ListObjects call (the API's maximum).
 const PAGE_SIZE: i32 = 1000;

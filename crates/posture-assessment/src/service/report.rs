@@ -5,7 +5,11 @@
 use posture_proto::v1 as pb;
 
 use super::convert;
-use crate::{Assessment, ControlMetadata, ControlResult, Evidence, FrameworkReference, render_html, score};
+use crate::assessment::Assessment;
+use crate::metadata::{ControlMetadata, FrameworkReference};
+use crate::report::render_html;
+use crate::result::{ControlResult, Evidence};
+use crate::score::score;
 
 /// The pack's framework id from the contract's id and version (`cis-m365`, `7` → `cis-m365-v7`).
 fn pack_framework(r: &pb::FrameworkReference) -> String {

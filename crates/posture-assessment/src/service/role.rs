@@ -20,7 +20,7 @@ use super::assess::Assessor;
 use super::consumer::{CONSUMER, RUN_COMPLETED, RunCompletedHandler};
 use super::reader::InventoryReader;
 use super::store::AssessmentStore;
-use crate::PolicyPack;
+use crate::pack::PolicyPack;
 
 /// Tunables of the role.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use posture_proto::v1::exception_service_server::ExceptionService;
 use tonic::{Request, Response, Status};
 
 use super::validate;
-use crate::PolicyPack;
+use crate::pack::PolicyPack;
 use crate::service::convert;
 use crate::service::store::{AssessmentStore, ExceptionFilter, ExceptionRecord, from_micros};
 

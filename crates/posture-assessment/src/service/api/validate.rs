@@ -9,7 +9,7 @@ use posture_kit::error::{require_max_len, require_uuid};
 use posture_kit::ids::PageToken;
 use tonic::Request;
 
-use crate::DEFAULT_PARAMETERS;
+use crate::document::DEFAULT_PARAMETERS;
 
 /// Metadata key the gateway sets to the authenticated principal (the API key's name).
 pub const PRINCIPAL_METADATA: &str = "x-posture-principal";

@@ -7,8 +7,10 @@ use posture_kit::db::BeginWrite;
 use posture_proto::v1::AssessmentState;
 use serde::{Deserialize, Serialize};
 
+use super::columns::{from_json, from_micros, micros, to_json};
+use super::database::AssessmentStore;
+use super::error::{StoreError, sql_error};
 use super::findings::{FindingRecord, insert_findings};
-use super::{AssessmentStore, StoreError, from_json, from_micros, micros, sql_error, to_json};
 
 const PENDING: i32 = AssessmentState::Pending as i32;
 const RUNNING: i32 = AssessmentState::Running as i32;

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use posture_kit::db::BeginWrite;
 use serde::{Deserialize, Serialize};
 
-use super::{AssessmentStore, StoreError, from_json, from_micros, micros, sql_error, to_json};
+use super::columns::{from_json, from_micros, micros, to_json};
+use super::database::AssessmentStore;
+use super::error::{StoreError, sql_error};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExceptionRecord {

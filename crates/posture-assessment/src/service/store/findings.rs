@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{AssessmentStore, StoreError, from_json, from_micros, sql_error};
+use super::columns::{from_json, from_micros};
+use super::database::AssessmentStore;
+use super::error::{StoreError, sql_error};
 
 /// Most evidence objects kept per finding; `evidence_total` keeps the full count.
 pub const MAX_EVIDENCE: usize = 1000;
@@ -85,18 +87,18 @@ macro_rules! insert_findings {
             .bind(&f.control_id)
             .bind(&f.title)
             .bind(f.severity)
-            .bind($crate::service::store::to_json(&f.references))
+            .bind($crate::service::store::columns::to_json(&f.references))
             .bind(f.frameworks_column())
             .bind(f.result)
             .bind(&f.reason)
-            .bind($crate::service::store::to_json(&f.evidence))
+            .bind($crate::service::store::columns::to_json(&f.evidence))
             .bind(i64::from(f.evidence_total))
             .bind(f.accepted)
-            .bind($crate::service::store::to_json(&f.exception_ids))
-            .bind($crate::service::store::micros(f.evaluated_at))
+            .bind($crate::service::store::columns::to_json(&f.exception_ids))
+            .bind($crate::service::store::columns::micros(f.evaluated_at))
             .execute($tx)
             .await
-            .map_err($crate::service::store::sql_error("storing findings"))?;
+            .map_err($crate::service::store::error::sql_error("storing findings"))?;
         }
     };
 }

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{AssessmentStore, StoreError, from_json, from_micros, micros, sql_error, to_json};
+use super::columns::{from_json, from_micros, micros, to_json};
+use super::database::AssessmentStore;
+use super::error::{StoreError, sql_error};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SettingsRecord {
