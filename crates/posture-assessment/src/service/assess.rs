@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use posture_bus::{Bus, BusExt, MessageId, Subject};
 use posture_kit::clock::SharedClock;
+use posture_kit::time::timestamp;
 use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 use serde_json::Value;
@@ -260,9 +261,7 @@ impl Assessor {
         .to_string();
         let event = ev::AssessmentCompleted {
             event_id: event_id.clone(),
-            occurred_at: Some(convert::timestamp(
-                record.completed_at.unwrap_or_else(|| self.now()),
-            )),
+            occurred_at: Some(timestamp(record.completed_at.unwrap_or_else(|| self.now()))),
             tenant_id: tenant_id.to_owned(),
             assessment: Some(convert::assessment(&record)),
         };

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use posture_kit::time::timestamp;
 use posture_proto::v1 as pb;
 
 use super::store::{
@@ -13,18 +14,6 @@ use crate::exceptions::RiskException;
 use crate::metadata::{ControlMetadata, Severity};
 use crate::result::{ControlResult, Status};
 use crate::score::{FrameworkScore, OVERALL};
-
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
-
-pub fn from_timestamp(ts: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
-    let nanos = u32::try_from(ts.nanos).ok()?;
-    DateTime::<Utc>::from_timestamp(ts.seconds, nanos)
-}
 
 pub fn severity(s: Severity) -> pb::Severity {
     match s {

@@ -12,7 +12,6 @@ mod report;
 mod role;
 pub mod store;
 
-pub use api::PRINCIPAL_METADATA;
 pub use assess::ASSESSMENT_COMPLETED;
 pub use consumer::{CONSUMER, RUN_COMPLETED, SYNC_PRINCIPAL};
 pub use reader::{InventoryReader, ReadError, describe_failure};

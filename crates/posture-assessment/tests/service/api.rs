@@ -197,6 +197,37 @@ posture_kit::db_test!(
             .await
             .expect_err("bad token");
         assert_eq!(bad.code(), Code::InvalidArgument);
+        // A token is tied to the filters it was issued for.
+        let first = world
+            .assessments()
+            .list_findings(pb::ListFindingsRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                assessment_id: id.clone(),
+                page_size: 7,
+                ..Default::default()
+            })
+            .await
+            .expect("first page")
+            .into_inner();
+        assert!(!first.next_page_token.is_empty());
+        let replayed = world
+            .assessments()
+            .list_findings(pb::ListFindingsRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                assessment_id: id.clone(),
+                page_size: 7,
+                min_severity: pb::Severity::High as i32,
+                page_token: first.next_page_token,
+                ..Default::default()
+            })
+            .await
+            .expect_err("token of other filters");
+        assert_eq!(replayed.code(), Code::InvalidArgument);
+        assert!(
+            replayed.message().contains("other filters"),
+            "{}",
+            replayed.message()
+        );
         let bad = world
             .assessments()
             .list_findings(pb::ListFindingsRequest {

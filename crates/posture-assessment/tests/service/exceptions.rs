@@ -16,9 +16,7 @@ use crate::world::{World, finding, findings};
 
 fn as_principal<T>(name: &str, message: T) -> Request<T> {
     let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("x-posture-principal", name.parse().expect("ascii principal"));
+    posture_kit::grpc::set_principal(request.metadata_mut(), name);
     request
 }
 

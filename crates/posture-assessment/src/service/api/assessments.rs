@@ -3,6 +3,9 @@
 
 use posture_kit::ServiceError;
 use posture_kit::error::page_size;
+use posture_kit::grpc::principal;
+use posture_kit::paging::Keyset;
+use posture_kit::time::{from_micros, from_optional_timestamp, micros};
 use posture_proto::v1 as pb;
 use posture_proto::v1::assessment_service_server::AssessmentService;
 use tokio_util::task::TaskTracker;
@@ -115,10 +118,26 @@ impl AssessmentApi {
         let min_severity = pb::Severity::try_from(body.min_severity)
             .map_err(|_| ServiceError::invalid("min_severity", "is not a Severity"))?;
         let limit = page_size(body.page_size, 100, 1000)?;
-        let after = validate::keyset_token(&body.page_token)?
-            .map(|(s, c)| i32::try_from(s).map(|s| (s, c)))
-            .transpose()
-            .map_err(|_| ServiceError::invalid("page_token", "is not a page token returned by this API"))?;
+        let listing = Keyset::new(
+            "findings",
+            format!(
+                "{tenant}|{}|{}|{results:?}|{}|{}|{:?}",
+                body.assessment_id.trim(),
+                control_id.as_deref().unwrap_or_default(),
+                min_severity as i32,
+                framework.as_deref().unwrap_or_default(),
+                body.accepted,
+            ),
+        );
+        let after = listing
+            .resume(&body.page_token)?
+            .map(|p| {
+                let severity = i32::try_from(p.int(0)?).map_err(|_| {
+                    ServiceError::invalid("page_token", "is not a page token returned by this API")
+                })?;
+                Ok::<_, ServiceError>((severity, p.text(1)?.to_owned()))
+            })
+            .transpose()?;
         let assessment_id = self.resolve(&tenant, &body.assessment_id).await?;
         let mut findings = self
             .store()
@@ -133,13 +152,9 @@ impl AssessmentApi {
                 limit: limit + 1,
             })
             .await?;
-        let more = findings.len() > limit as usize;
-        findings.truncate(limit as usize);
-        let next = findings
-            .last()
-            .filter(|_| more)
-            .map(|f| (i64::from(f.severity), f.control_id.as_str()));
-        let next_page_token = validate::next_keyset(next);
+        let next_page_token = listing.page(&mut findings, limit as usize, |f| {
+            [f.severity.to_string(), f.control_id.clone()]
+        });
         Ok(pb::ListFindingsResponse {
             findings: findings.into_iter().map(convert::finding_message).collect(),
             next_page_token,
@@ -195,7 +210,7 @@ impl AssessmentService for AssessmentApi {
         &self,
         request: Request<pb::StartAssessmentRequest>,
     ) -> Result<Response<pb::StartAssessmentResponse>, Status> {
-        let requested_by = validate::principal(&request);
+        let requested_by = principal(request.metadata());
         let tenant = validate::tenant(&request.get_ref().tenant_id)?;
         let assessment = self.start(tenant, requested_by).await?;
         Ok(Response::new(pb::StartAssessmentResponse {
@@ -244,27 +259,31 @@ impl AssessmentService for AssessmentApi {
         let body = request.into_inner();
         let tenant = validate::tenant(&body.tenant_id)?;
         let limit = page_size(body.page_size, 50, 500)?;
-        let before = validate::keyset_token(&body.page_token)?
-            .map(|(us, id)| (crate::service::store::from_micros(us), id));
         let range = body.requested.unwrap_or_default();
+        let from = from_optional_timestamp("requested.start_at", range.start_at.as_ref())?;
+        let to = from_optional_timestamp("requested.end_at", range.end_at.as_ref())?;
+        let listing = Keyset::new(
+            "assessments",
+            format!("{tenant}|{:?}|{:?}", from.map(micros), to.map(micros)),
+        );
+        let before = listing
+            .resume(&body.page_token)?
+            .map(|p| Ok::<_, ServiceError>((from_micros(p.int(0)?), p.text(1)?.to_owned())))
+            .transpose()?;
         let mut found = self
             .store()
             .list_assessments(&AssessmentFilter {
                 tenant_id: tenant,
-                from: validate::timestamp("requested.start_at", range.start_at.as_ref())?,
-                to: validate::timestamp("requested.end_at", range.end_at.as_ref())?,
+                from,
+                to,
                 before,
                 limit: limit + 1,
             })
             .await
             .map_err(ServiceError::from)?;
-        let more = found.len() > limit as usize;
-        found.truncate(limit as usize);
-        let next = found
-            .last()
-            .filter(|_| more)
-            .map(|a| (a.requested_at.timestamp_micros(), a.assessment_id.as_str()));
-        let next_page_token = validate::next_keyset(next);
+        let next_page_token = listing.page(&mut found, limit as usize, |a| {
+            [micros(a.requested_at).to_string(), a.assessment_id.clone()]
+        });
         Ok(Response::new(pb::ListAssessmentsResponse {
             assessments: found.iter().map(convert::assessment).collect(),
             next_page_token,
@@ -292,7 +311,7 @@ impl AssessmentService for AssessmentApi {
         &self,
         request: Request<pb::UpdateAssessmentSettingsRequest>,
     ) -> Result<Response<pb::UpdateAssessmentSettingsResponse>, Status> {
-        let updated_by = validate::principal(&request);
+        let updated_by = principal(request.metadata());
         let body = request.into_inner();
         let tenant = validate::tenant(&body.tenant_id)?;
         let record = SettingsRecord {

@@ -7,7 +7,9 @@ use posture_kit::db::BeginWrite;
 use posture_proto::v1::AssessmentState;
 use serde::{Deserialize, Serialize};
 
-use super::columns::{from_json, from_micros, micros, to_json};
+use posture_kit::time::{from_micros, micros};
+
+use super::columns::{from_json, to_json};
 use super::database::AssessmentStore;
 use super::error::{StoreError, sql_error};
 use super::findings::{FindingRecord, insert_findings};

@@ -1,18 +1,9 @@
-//! How values are kept in columns on both engines: instants as microseconds since the Unix epoch,
-//! structured parts as JSON text only this store reads.
+//! How values are kept in columns on both engines: structured parts as JSON text only this store
+//! reads. Instants are microseconds since the Unix epoch (`posture_kit::time::micros`).
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
-
-pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
-    at.timestamp_micros()
-}
-
-pub fn from_micros(us: i64) -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp_micros(us).unwrap_or_default()
-}
 
 pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     // The store's own record types serialise infallibly (strings, numbers, vectors, maps).

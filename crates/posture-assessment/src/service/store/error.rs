@@ -1,5 +1,7 @@
 //! The store's errors and the one mapping from database failures to them.
 
+use posture_kit::db::SqlFailure;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{what} already exists")]
@@ -22,16 +24,11 @@ impl StoreError {
     }
 }
 
-/// The one mapping from database errors to store errors.
+/// Database errors as store errors, through the kit's one classification of SQL failures.
 pub(crate) fn sql_error(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| match &source {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AlreadyExists { what: context },
-        sqlx::Error::Database(db) if db.message().contains("database is locked") => {
-            StoreError::Unavailable { source }
-        }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            StoreError::Unavailable { source }
-        }
-        _ => StoreError::Query { context, source },
+    move |source| match SqlFailure::of(&source) {
+        SqlFailure::UniqueViolation => StoreError::AlreadyExists { what: context },
+        SqlFailure::Unavailable => StoreError::Unavailable { source },
+        SqlFailure::Other => StoreError::Query { context, source },
     }
 }

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use posture_kit::db::BeginWrite;
 use serde::{Deserialize, Serialize};
 
-use super::columns::{from_json, from_micros, micros, to_json};
+use posture_kit::time::{from_micros, micros};
+
+use super::columns::{from_json, to_json};
 use super::database::AssessmentStore;
 use super::error::{StoreError, sql_error};
 

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::columns::{from_json, from_micros};
+use posture_kit::time::from_micros;
+
+use super::columns::from_json;
 use super::database::AssessmentStore;
 use super::error::{StoreError, sql_error};
 
@@ -95,7 +97,7 @@ macro_rules! insert_findings {
             .bind(i64::from(f.evidence_total))
             .bind(f.accepted)
             .bind($crate::service::store::columns::to_json(&f.exception_ids))
-            .bind($crate::service::store::columns::micros(f.evaluated_at))
+            .bind(posture_kit::time::micros(f.evaluated_at))
             .execute($tx)
             .await
             .map_err($crate::service::store::error::sql_error("storing findings"))?;

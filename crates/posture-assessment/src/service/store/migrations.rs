@@ -77,9 +77,8 @@ CREATE TABLE tenant_settings (
 );
 ";
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "assessments, findings, exceptions with their audit, tenant settings",
-    postgres: TABLES,
-    sqlite: TABLES,
-}];
+pub const MIGRATIONS: &[Migration] = &[Migration::portable(
+    1,
+    "assessments, findings, exceptions with their audit, tenant settings",
+    TABLES,
+)];

@@ -14,7 +14,6 @@ mod settings;
 pub use assessments::{
     AssessmentFilter, AssessmentRecord, Counts, FailureRecord, NewAssessment, ScoreRecord,
 };
-pub use columns::from_micros;
 pub use database::{AssessmentStore, SCHEMA};
 pub use error::StoreError;
 pub use exceptions::{AuditRecord, ExceptionFilter, ExceptionRecord};
