@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use posture_bus::{Bus, BusExt, MessageId, Subject};
 use posture_kit::clock::SharedClock;
+use posture_kit::ids::{AssessmentId, RunId, TenantId};
 use posture_kit::time::timestamp;
 use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
@@ -16,7 +17,9 @@ use serde_json::Value;
 
 use super::convert;
 use super::reader::{InventoryReader, ReadError};
-use super::store::{AssessmentRecord, AssessmentStore, FailureRecord, NewAssessment, StoreError};
+use super::store::{
+    AssessmentRecord, AssessmentStore, FailureClass, FailureRecord, NewAssessment, StoreError, Trigger,
+};
 use crate::acceptance::apply_exceptions;
 use crate::document::{Collection, CollectionKind, TenantDocumentBuilder};
 use crate::engine::Engine;
@@ -56,12 +59,12 @@ impl AssessError {
             AssessError::Read(ReadError::Sync { status, .. })
                 if status.code() == tonic::Code::Unavailable =>
             {
-                (pb::ErrorClass::Transient, "SYNC_UNAVAILABLE")
+                (FailureClass::Transient, "SYNC_UNAVAILABLE")
             }
-            AssessError::Read(_) => (pb::ErrorClass::Internal, "INVENTORY_UNREADABLE"),
-            AssessError::Store(_) => (pb::ErrorClass::Internal, "STORE_FAILED"),
-            AssessError::Bus(_) | AssessError::Subject(_) => (pb::ErrorClass::Internal, "BUS_FAILED"),
-            AssessError::Evaluation(_) => (pb::ErrorClass::Internal, "EVALUATION_FAILED"),
+            AssessError::Read(_) => (FailureClass::Internal, "INVENTORY_UNREADABLE"),
+            AssessError::Store(_) => (FailureClass::Internal, "STORE_FAILED"),
+            AssessError::Bus(_) | AssessError::Subject(_) => (FailureClass::Internal, "BUS_FAILED"),
+            AssessError::Evaluation(_) => (FailureClass::Internal, "EVALUATION_FAILED"),
         };
         // Database and bus errors stay in the log: their text names internals, not causes a
         // reader of the assessment can act on.
@@ -75,7 +78,7 @@ impl AssessError {
             other => other.to_string(),
         };
         FailureRecord {
-            error_class: class as i32,
+            error_class: class,
             code: code.to_owned(),
             message,
         }
@@ -84,10 +87,10 @@ impl AssessError {
 
 /// What an assessment is created with.
 pub struct Request<'a> {
-    pub tenant_id: &'a str,
-    pub trigger: pb::AssessmentTrigger,
+    pub tenant_id: TenantId,
+    pub trigger: Trigger,
     pub requested_by: &'a str,
-    pub sync_run_id: &'a str,
+    pub sync_run_id: RunId,
 }
 
 #[derive(Clone)]
@@ -110,24 +113,24 @@ impl Assessor {
     /// Creates a PENDING assessment. `AlreadyExists` when the tenant has an active one (after
     /// failing it if it went stale) or the run was already assessed.
     pub async fn create(&self, request: &Request<'_>) -> Result<AssessmentRecord, StoreError> {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = AssessmentId::new_random();
         let new = NewAssessment {
-            assessment_id: &id,
+            assessment_id: id,
             tenant_id: request.tenant_id,
-            trigger: request.trigger as i32,
+            trigger: request.trigger,
             requested_by: request.requested_by,
             sync_run_id: request.sync_run_id,
             pack_version: &self.pack_version,
             requested_at: self.now(),
         };
         match self.store.create_assessment(&new).await {
-            Err(StoreError::AlreadyExists { .. }) if self.abandon_stale(request.tenant_id).await? => {
+            Err(StoreError::AlreadyExists { .. }) if self.abandon_stale(&request.tenant_id).await? => {
                 self.store.create_assessment(&new).await?
             }
             other => other?,
         }
         self.store
-            .assessment(request.tenant_id, &id)
+            .assessment(&request.tenant_id, &id)
             .await?
             .ok_or_else(|| StoreError::Corrupt {
                 what: "assessment",
@@ -136,7 +139,7 @@ impl Assessor {
     }
 
     /// Fails the tenant's active assessment if nothing happened to it for `stale_after`.
-    async fn abandon_stale(&self, tenant_id: &str) -> Result<bool, StoreError> {
+    async fn abandon_stale(&self, tenant_id: &TenantId) -> Result<bool, StoreError> {
         let Some(active) = self.store.active_assessment(tenant_id).await? else {
             return Ok(false);
         };
@@ -147,7 +150,7 @@ impl Assessor {
         }
         tracing::warn!(assessment = %active.assessment_id, tenant = %tenant_id, "abandoning a stale assessment");
         let failure = FailureRecord {
-            error_class: pb::ErrorClass::Internal as i32,
+            error_class: FailureClass::Internal,
             code: "ABANDONED".to_owned(),
             message: format!(
                 "no progress for {} minutes; the process running it stopped",
@@ -169,7 +172,7 @@ impl Assessor {
     /// Evaluates `assessment` over the inventory `run` left and completes it. A finished
     /// assessment is left alone (a redelivery after success).
     pub async fn execute(&self, assessment: &AssessmentRecord, run: &pb::SyncRun) -> Result<(), AssessError> {
-        let tenant = assessment.tenant_id.as_str();
+        let tenant = &assessment.tenant_id;
         if !self
             .store
             .mark_running(&assessment.assessment_id, self.now())
@@ -182,8 +185,8 @@ impl Assessor {
         let now = self.now();
         let exceptions = self.store.active_exceptions(tenant, now).await?;
 
-        let display_name = organization_name(&collections).unwrap_or_else(|| tenant.to_owned());
-        let mut builder = TenantDocumentBuilder::new(tenant, display_name)
+        let display_name = organization_name(&collections).unwrap_or_else(|| tenant.to_string());
+        let mut builder = TenantDocumentBuilder::new(tenant.to_string(), display_name)
             .emergency_access_accounts(settings.emergency_access_accounts.clone())
             .items_read(self.pack.collections_read())
             .now(now);
@@ -250,7 +253,11 @@ impl Assessor {
     }
 
     /// Publishes AssessmentCompleted once per assessment (the message id derives from its id).
-    pub async fn publish_completed(&self, assessment_id: &str, tenant_id: &str) -> Result<(), AssessError> {
+    pub async fn publish_completed(
+        &self,
+        assessment_id: &AssessmentId,
+        tenant_id: &TenantId,
+    ) -> Result<(), AssessError> {
         let Some(record) = self.store.assessment(tenant_id, assessment_id).await? else {
             return Ok(());
         };
@@ -262,12 +269,12 @@ impl Assessor {
         let event = ev::AssessmentCompleted {
             event_id: event_id.clone(),
             occurred_at: Some(timestamp(record.completed_at.unwrap_or_else(|| self.now()))),
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.to_string(),
             assessment: Some(convert::assessment(&record)),
         };
         let subject = Subject::events()
             .token(ASSESSMENT_COMPLETED)?
-            .token(tenant_id)?
+            .token(tenant_id.to_string())?
             .build()?;
         self.bus
             .publish_message(subject, MessageId::new(event_id)?, &event)

@@ -4,13 +4,13 @@
 
 use async_trait::async_trait;
 use posture_bus::{Delivery, Handler, HandlerError};
-use posture_kit::error::require_uuid;
+use posture_kit::ids::{RunId, TenantId};
 use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 
 use super::assess::{AssessError, Assessor, Request};
 use super::reader::is_assessable;
-use super::store::{AssessmentRecord, FailureRecord, StoreError};
+use super::store::{AssessmentRecord, FailureClass, FailureRecord, StoreError, Trigger};
 
 /// Subject token of the sync role's event (`events.run-completed.<tenant>`).
 pub const RUN_COMPLETED: &str = "run-completed";
@@ -33,7 +33,7 @@ fn store_error(e: StoreError) -> HandlerError {
 
 impl RunCompletedHandler {
     /// The run's assessment: the existing one, or a new one.
-    async fn assessment(&self, tenant: &str, run_id: &str) -> Result<AssessmentRecord, HandlerError> {
+    async fn assessment(&self, tenant: &TenantId, run_id: &RunId) -> Result<AssessmentRecord, HandlerError> {
         let store = &self.assessor.store;
         if let Some(existing) = store
             .assessment_of_run(tenant, run_id)
@@ -43,10 +43,10 @@ impl RunCompletedHandler {
             return Ok(existing);
         }
         let request = Request {
-            tenant_id: tenant,
-            trigger: pb::AssessmentTrigger::SyncCompleted,
+            tenant_id: *tenant,
+            trigger: Trigger::SyncCompleted,
             requested_by: SYNC_PRINCIPAL,
-            sync_run_id: run_id,
+            sync_run_id: *run_id,
         };
         match self.assessor.create(&request).await {
             Ok(created) => Ok(created),
@@ -76,12 +76,9 @@ impl Handler for RunCompletedHandler {
         let run = event
             .run
             .ok_or_else(|| HandlerError::permanent("SyncRunCompleted without a run"))?;
-        let tenant = require_uuid("tenant_id", &event.tenant_id)
-            .map_err(HandlerError::permanent)?
-            .to_string();
-        let run_id = require_uuid("run.run_id", &run.run_id)
-            .map_err(HandlerError::permanent)?
-            .to_string();
+        // Parsed once here; a malformed id will not parse on a later delivery either.
+        let tenant: TenantId = event.tenant_id.parse().map_err(HandlerError::permanent)?;
+        let run_id: RunId = run.run_id.parse().map_err(HandlerError::permanent)?;
         if run.state == pb::SyncRunState::Cancelled as i32 {
             tracing::info!(%tenant, run = %run_id, "sync run was cancelled; not assessed");
             return Ok(());
@@ -99,7 +96,7 @@ impl Handler for RunCompletedHandler {
         }
         if !is_assessable(&run) {
             let failure = FailureRecord {
-                error_class: pb::ErrorClass::Internal as i32,
+                error_class: FailureClass::Internal,
                 code: "SYNC_RUN_FAILED".to_owned(),
                 message: format!("sync run {run_id} read no entity of the tenant; nothing to assess"),
             };

@@ -6,7 +6,7 @@ use posture_proto::v1 as pb;
 
 use super::convert;
 use crate::assessment::Assessment;
-use crate::metadata::{ControlMetadata, FrameworkReference};
+use crate::metadata::{ControlMetadata, FrameworkReference, Severity};
 use crate::report::render_html;
 use crate::result::{ControlResult, Evidence};
 use crate::score::score;
@@ -18,6 +18,14 @@ fn pack_framework(r: &pb::FrameworkReference) -> String {
     } else {
         format!("{}-v{}", r.framework, r.framework_version)
     }
+}
+
+/// A message's severity for the report; an unspecified one reads as informational.
+fn report_severity(severity: i32) -> Severity {
+    pb::Severity::try_from(severity)
+        .ok()
+        .and_then(convert::engine_severity)
+        .unwrap_or(Severity::Info)
 }
 
 fn references(refs: &[pb::FrameworkReference]) -> Vec<FrameworkReference> {
@@ -33,7 +41,7 @@ fn metadata(c: &pb::Control) -> ControlMetadata {
     ControlMetadata {
         id: c.control_id.clone(),
         title: c.title.clone(),
-        severity: convert::engine_severity(pb::Severity::try_from(c.severity).unwrap_or_default()),
+        severity: report_severity(c.severity),
         frameworks: references(&c.references),
         rationale: c.rationale.clone(),
         remediation: c.remediation.clone(),
@@ -51,7 +59,7 @@ fn result(f: &pb::Finding, controls: &[ControlMetadata]) -> ControlResult {
         .unwrap_or_else(|| ControlMetadata {
             id: f.control_id.clone(),
             title: f.title.clone(),
-            severity: convert::engine_severity(pb::Severity::try_from(f.severity).unwrap_or_default()),
+            severity: report_severity(f.severity),
             frameworks: references(&f.references),
             rationale: String::new(),
             remediation: String::new(),

@@ -1,9 +1,10 @@
 //! AssessmentService over real gRPC: manual starts and their preconditions, findings filters and
 //! paging, controls, and tenant isolation.
 
-use posture_assessment::service::store::NewAssessment;
+use posture_assessment::service::store::{NewAssessment, Trigger};
 use posture_graph_sim::Profile;
 use posture_kit::db::test_support::TestDatabase;
+use posture_kit::ids::{AssessmentId, TenantId};
 use posture_proto::v1 as pb;
 use tonic::Code;
 
@@ -41,16 +42,16 @@ posture_kit::db_test!(
         assert_eq!(manual.requested_by, "anonymous");
 
         // An assessment of the tenant in progress (as another replica would have it).
-        let running = uuid::Uuid::new_v4().to_string();
+        let running = AssessmentId::new_random();
         world
             .assessment
             .store()
             .create_assessment(&NewAssessment {
-                assessment_id: &running,
-                tenant_id: &tid,
-                trigger: pb::AssessmentTrigger::Manual as i32,
+                assessment_id: running,
+                tenant_id: tid.parse::<TenantId>().expect("tenant id"),
+                trigger: Trigger::Manual,
                 requested_by: "someone",
-                sync_run_id: &run.run_id,
+                sync_run_id: run.run_id.parse().expect("run id"),
                 pack_version: "builtin",
                 requested_at: chrono::Utc::now(),
             })
@@ -62,7 +63,11 @@ posture_kit::db_test!(
             .await
             .expect_err("one runs");
         assert_eq!(busy.code(), Code::AlreadyExists, "{busy:?}");
-        assert!(busy.message().contains(&running), "{}", busy.message());
+        assert!(
+            busy.message().contains(&running.to_string()),
+            "{}",
+            busy.message()
+        );
 
         let bad = world
             .assessments()
@@ -387,16 +392,16 @@ async fn an_abandoned_assessment_does_not_block_the_tenant() {
     let run = world.sync(&tenant).await;
     world.assessment_of_run(&tenant, &run.run_id).await;
     // Left PENDING by a process that died 20 minutes ago.
-    let abandoned = uuid::Uuid::new_v4().to_string();
+    let abandoned = AssessmentId::new_random();
     world
         .assessment
         .store()
         .create_assessment(&NewAssessment {
-            assessment_id: &abandoned,
-            tenant_id: &tid,
-            trigger: pb::AssessmentTrigger::Manual as i32,
+            assessment_id: abandoned,
+            tenant_id: tid.parse::<TenantId>().expect("tenant id"),
+            trigger: Trigger::Manual,
             requested_by: "someone",
-            sync_run_id: &run.run_id,
+            sync_run_id: run.run_id.parse().expect("run id"),
             pack_version: "builtin",
             requested_at: chrono::Utc::now() - chrono::Duration::minutes(20),
         })
@@ -409,7 +414,7 @@ async fn an_abandoned_assessment_does_not_block_the_tenant() {
         .assessments()
         .get_assessment(pb::GetAssessmentRequest {
             tenant_id: tid,
-            assessment_id: abandoned,
+            assessment_id: abandoned.to_string(),
         })
         .await
         .expect("still readable")

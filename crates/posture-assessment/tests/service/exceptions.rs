@@ -255,7 +255,7 @@ posture_kit::db_test!(
         let audit = world
             .assessment
             .store()
-            .exception_audit(&tid, &object_exception.exception_id)
+            .exception_audit(&tid.parse().expect("tenant id"), &object_exception.exception_id)
             .await
             .expect("audit");
         let trail: Vec<(&str, &str, &str)> = audit

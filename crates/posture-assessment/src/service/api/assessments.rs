@@ -4,6 +4,7 @@
 use posture_kit::ServiceError;
 use posture_kit::error::page_size;
 use posture_kit::grpc::principal;
+use posture_kit::ids::{AssessmentId, RunId, TenantId};
 use posture_kit::paging::Keyset;
 use posture_kit::time::{from_micros, from_optional_timestamp, micros};
 use posture_proto::v1 as pb;
@@ -14,7 +15,7 @@ use tonic::{Request, Response, Status};
 use super::validate;
 use crate::service::assess::{Assessor, Request as NewRequest};
 use crate::service::convert;
-use crate::service::store::{AssessmentFilter, FindingFilter, SettingsRecord, StoreError};
+use crate::service::store::{AssessmentFilter, FindingFilter, SettingsRecord, StoreError, Trigger};
 
 #[derive(Clone)]
 pub struct AssessmentApi {
@@ -28,7 +29,7 @@ impl AssessmentApi {
         &self.assessor.store
     }
 
-    async fn start(&self, tenant: String, requested_by: String) -> Result<pb::Assessment, ServiceError> {
+    async fn start(&self, tenant: TenantId, requested_by: String) -> Result<pb::Assessment, ServiceError> {
         let run = self
             .assessor
             .reader
@@ -43,11 +44,16 @@ impl AssessmentApi {
             .ok_or_else(|| ServiceError::FailedPrecondition {
                 reason: format!("tenant {tenant} has no completed sync run to assess; run a sync first"),
             })?;
+        // The sync role's answer: an id that does not parse is its defect, not the caller's.
+        let run_id: RunId = run
+            .run_id
+            .parse()
+            .map_err(|e| ServiceError::internal("reading the tenant's latest sync run", e))?;
         let request = NewRequest {
-            tenant_id: &tenant,
-            trigger: pb::AssessmentTrigger::Manual,
+            tenant_id: tenant,
+            trigger: Trigger::Manual,
             requested_by: &requested_by,
-            sync_run_id: &run.run_id,
+            sync_run_id: run_id,
         };
         let created = match self.assessor.create(&request).await {
             Ok(created) => created,
@@ -56,7 +62,7 @@ impl AssessmentApi {
                     .store()
                     .active_assessment(&tenant)
                     .await?
-                    .map(|a| a.assessment_id)
+                    .map(|a| a.assessment_id.to_string())
                     .unwrap_or_default();
                 return Err(ServiceError::AlreadyExists {
                     what: "running assessment of the tenant",
@@ -79,7 +85,7 @@ impl AssessmentApi {
     }
 
     /// The assessment `id` of the tenant, or the tenant's latest succeeded one when `id` is empty.
-    async fn resolve(&self, tenant: &str, id: &str) -> Result<String, ServiceError> {
+    async fn resolve(&self, tenant: &TenantId, id: &str) -> Result<AssessmentId, ServiceError> {
         if id.is_empty() {
             return self
                 .store()
@@ -88,7 +94,7 @@ impl AssessmentApi {
                 .map(|a| a.assessment_id)
                 .ok_or_else(|| ServiceError::not_found("succeeded assessment of tenant", tenant));
         }
-        let id = validate::id("assessment_id", id)?;
+        let id = validate::assessment_id(id)?;
         self.store()
             .assessment(tenant, &id)
             .await?
@@ -103,49 +109,43 @@ impl AssessmentApi {
         let tenant = validate::tenant(&body.tenant_id)?;
         let control_id = validate::optional_identifier("control_id", &body.control_id)?;
         let framework = validate::optional_identifier("framework", &body.framework)?;
-        let mut results = Vec::with_capacity(body.results.len());
-        for r in &body.results {
-            match pb::ControlResult::try_from(*r) {
-                Ok(pb::ControlResult::Unspecified) | Err(_) => {
-                    return Err(ServiceError::invalid(
-                        "results",
-                        format!("{r} is not a ControlResult"),
-                    ));
-                }
-                Ok(valid) => results.push(valid as i32),
-            }
-        }
+        let results = validate::results(&body.results)?;
         let min_severity = pb::Severity::try_from(body.min_severity)
             .map_err(|_| ServiceError::invalid("min_severity", "is not a Severity"))?;
         let limit = page_size(body.page_size, 100, 1000)?;
         let listing = Keyset::new(
             "findings",
             format!(
-                "{tenant}|{}|{}|{results:?}|{}|{}|{:?}",
+                "{tenant}|{}|{}|{:?}|{}|{}|{:?}",
                 body.assessment_id.trim(),
                 control_id.as_deref().unwrap_or_default(),
+                results.iter().map(|r| *r as i32).collect::<Vec<_>>(),
                 min_severity as i32,
                 framework.as_deref().unwrap_or_default(),
                 body.accepted,
             ),
         );
+        // A finding's position is its severity as the contract numbers it, then its control id.
         let after = listing
             .resume(&body.page_token)?
             .map(|p| {
-                let severity = i32::try_from(p.int(0)?).map_err(|_| {
-                    ServiceError::invalid("page_token", "is not a page token returned by this API")
-                })?;
-                Ok::<_, ServiceError>((severity, p.text(1)?.to_owned()))
+                let severity = i32::try_from(p.int(0)?)
+                    .ok()
+                    .and_then(|s| pb::Severity::try_from(s).ok())
+                    .ok_or_else(|| {
+                        ServiceError::invalid("page_token", "is not a page token returned by this API")
+                    })?;
+                Ok::<_, ServiceError>((convert::engine_severity(severity), p.text(1)?.to_owned()))
             })
             .transpose()?;
         let assessment_id = self.resolve(&tenant, &body.assessment_id).await?;
         let mut findings = self
             .store()
             .list_findings(&FindingFilter {
-                assessment_id: assessment_id.clone(),
+                assessment_id,
                 control_id,
-                results,
-                min_severity: min_severity as i32,
+                results: results.into_iter().map(convert::status).collect(),
+                min_severity: convert::engine_severity(min_severity),
                 framework,
                 accepted: body.accepted,
                 after,
@@ -153,16 +153,19 @@ impl AssessmentApi {
             })
             .await?;
         let next_page_token = listing.page(&mut findings, limit as usize, |f| {
-            [f.severity.to_string(), f.control_id.clone()]
+            [
+                (convert::finding_severity(f.severity) as i32).to_string(),
+                f.control_id.clone(),
+            ]
         });
         Ok(pb::ListFindingsResponse {
             findings: findings.into_iter().map(convert::finding_message).collect(),
             next_page_token,
-            assessment_id,
+            assessment_id: assessment_id.to_string(),
         })
     }
 
-    async fn settings_message(&self, tenant: &str) -> Result<pb::AssessmentSettings, ServiceError> {
+    async fn settings_message(&self, tenant: &TenantId) -> Result<pb::AssessmentSettings, ServiceError> {
         let saved = self.store().settings(tenant).await?;
         Ok(convert::settings(
             &saved,
@@ -224,13 +227,13 @@ impl AssessmentService for AssessmentApi {
     ) -> Result<Response<pb::GetAssessmentResponse>, Status> {
         let body = request.into_inner();
         let tenant = validate::tenant(&body.tenant_id)?;
-        let id = validate::id("assessment_id", &body.assessment_id)?;
+        let id = validate::assessment_id(&body.assessment_id)?;
         let found = self
             .store()
             .assessment(&tenant, &id)
             .await
             .map_err(ServiceError::from)?
-            .ok_or_else(|| ServiceError::not_found("assessment", &id))?;
+            .ok_or_else(|| ServiceError::not_found("assessment", id))?;
         Ok(Response::new(pb::GetAssessmentResponse {
             assessment: Some(convert::assessment(&found)),
         }))
@@ -246,7 +249,7 @@ impl AssessmentService for AssessmentApi {
             .latest_succeeded(&tenant)
             .await
             .map_err(ServiceError::from)?
-            .ok_or_else(|| ServiceError::not_found("succeeded assessment of tenant", &tenant))?;
+            .ok_or_else(|| ServiceError::not_found("succeeded assessment of tenant", tenant))?;
         Ok(Response::new(pb::GetLatestAssessmentResponse {
             assessment: Some(convert::assessment(&found)),
         }))
@@ -268,7 +271,10 @@ impl AssessmentService for AssessmentApi {
         );
         let before = listing
             .resume(&body.page_token)?
-            .map(|p| Ok::<_, ServiceError>((from_micros(p.int(0)?), p.text(1)?.to_owned())))
+            .map(|p| {
+                let id = p.text(1)?.parse::<AssessmentId>()?;
+                Ok::<_, ServiceError>((from_micros(p.int(0)?), id))
+            })
             .transpose()?;
         let mut found = self
             .store()
@@ -282,7 +288,7 @@ impl AssessmentService for AssessmentApi {
             .await
             .map_err(ServiceError::from)?;
         let next_page_token = listing.page(&mut found, limit as usize, |a| {
-            [micros(a.requested_at).to_string(), a.assessment_id.clone()]
+            [micros(a.requested_at).to_string(), a.assessment_id.to_string()]
         });
         Ok(Response::new(pb::ListAssessmentsResponse {
             assessments: found.iter().map(convert::assessment).collect(),
@@ -315,7 +321,7 @@ impl AssessmentService for AssessmentApi {
         let body = request.into_inner();
         let tenant = validate::tenant(&body.tenant_id)?;
         let record = SettingsRecord {
-            tenant_id: tenant.clone(),
+            tenant_id: tenant,
             emergency_access_accounts: validate::emergency_accounts(&body.emergency_access_accounts)?,
             parameters: validate::parameters(&body.parameters)?,
             updated_at: None,

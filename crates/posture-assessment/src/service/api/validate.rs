@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use posture_kit::ServiceError;
 use posture_kit::error::{require_max_len, require_uuid};
-use posture_kit::ids::PageToken;
+use posture_kit::ids::{AssessmentId, PageToken, TenantId};
 use posture_kit::time::from_optional_timestamp;
+use posture_proto::v1 as pb;
 
 use crate::document::DEFAULT_PARAMETERS;
 
@@ -19,11 +20,15 @@ pub const MAX_EXCEPTION_OBJECTS: usize = 1000;
 /// The furthest an exception may reach into the future.
 pub const MAX_EXCEPTION_DAYS: i64 = 3 * 365 + 1;
 
-/// A tenant id as the store keeps it (lower-case GUID).
-pub fn tenant(value: &str) -> Result<String, ServiceError> {
-    Ok(require_uuid("tenant_id", value)?.to_string())
+pub fn tenant(value: &str) -> Result<TenantId, ServiceError> {
+    Ok(value.parse::<TenantId>()?)
 }
 
+pub fn assessment_id(value: &str) -> Result<AssessmentId, ServiceError> {
+    Ok(value.parse::<AssessmentId>()?)
+}
+
+/// A GUID id without a type of its own (an exception's), as the store keeps it (lower case).
 pub fn id(field: &str, value: &str) -> Result<String, ServiceError> {
     Ok(require_uuid(field, value)?.to_string())
 }
@@ -46,6 +51,20 @@ pub fn optional_identifier(field: &str, value: &str) -> Result<Option<String>, S
     } else {
         identifier(field, value).map(Some)
     }
+}
+
+/// The results a findings listing is filtered to: each a ControlResult other than unspecified.
+pub fn results(values: &[i32]) -> Result<Vec<pb::ControlResult>, ServiceError> {
+    values
+        .iter()
+        .map(|r| match pb::ControlResult::try_from(*r) {
+            Ok(pb::ControlResult::Unspecified) | Err(_) => Err(ServiceError::invalid(
+                "results",
+                format!("{r} is not a ControlResult"),
+            )),
+            Ok(valid) => Ok(valid),
+        })
+        .collect()
 }
 
 fn bad_token() -> ServiceError {

@@ -8,6 +8,7 @@ mod database;
 mod error;
 mod exceptions;
 mod findings;
+mod lifecycle;
 mod migrations;
 mod settings;
 
@@ -18,5 +19,6 @@ pub use database::{AssessmentStore, SCHEMA};
 pub use error::StoreError;
 pub use exceptions::{AuditRecord, ExceptionFilter, ExceptionRecord};
 pub use findings::{EvidenceRecord, FindingFilter, FindingRecord, MAX_EVIDENCE, ReferenceRecord};
+pub use lifecycle::{AssessmentState, FailureClass, Trigger};
 pub use migrations::MIGRATIONS;
 pub use settings::SettingsRecord;

@@ -1,59 +1,16 @@
-//! Between the engine's types, the store's records and the contract's messages.
-
-use std::collections::BTreeMap;
+//! From the engine's results to the store's records: findings with their references and
+//! evidence, the scores per framework, and the risk exceptions an assessment applies.
 
 use chrono::{DateTime, Utc};
-use posture_kit::time::timestamp;
-use posture_proto::v1 as pb;
+use posture_kit::ids::{AssessmentId, TenantId};
 
-use super::store::{
-    AssessmentRecord, Counts, EvidenceRecord, ExceptionRecord, FailureRecord, FindingRecord, MAX_EVIDENCE,
-    ReferenceRecord, ScoreRecord, SettingsRecord,
-};
 use crate::exceptions::RiskException;
-use crate::metadata::{ControlMetadata, Severity};
-use crate::result::{ControlResult, Status};
+use crate::metadata::ControlMetadata;
+use crate::result::ControlResult;
 use crate::score::{FrameworkScore, OVERALL};
-
-pub fn severity(s: Severity) -> pb::Severity {
-    match s {
-        Severity::Info => pb::Severity::Informational,
-        Severity::Low => pb::Severity::Low,
-        Severity::Medium => pb::Severity::Medium,
-        Severity::High => pb::Severity::High,
-        Severity::Critical => pb::Severity::Critical,
-    }
-}
-
-pub fn engine_severity(s: pb::Severity) -> Severity {
-    match s {
-        pb::Severity::Unspecified | pb::Severity::Informational => Severity::Info,
-        pb::Severity::Low => Severity::Low,
-        pb::Severity::Medium => Severity::Medium,
-        pb::Severity::High => Severity::High,
-        pb::Severity::Critical => Severity::Critical,
-    }
-}
-
-pub fn result(status: Status) -> pb::ControlResult {
-    match status {
-        Status::Pass => pb::ControlResult::Pass,
-        Status::Fail => pb::ControlResult::Fail,
-        Status::Warning => pb::ControlResult::Warning,
-        Status::NotApplicable => pb::ControlResult::NotApplicable,
-        Status::Error => pb::ControlResult::Error,
-    }
-}
-
-pub fn status(result: pb::ControlResult) -> Status {
-    match result {
-        pb::ControlResult::Pass => Status::Pass,
-        pb::ControlResult::Fail => Status::Fail,
-        pb::ControlResult::Warning => Status::Warning,
-        pb::ControlResult::NotApplicable => Status::NotApplicable,
-        pb::ControlResult::Unspecified | pb::ControlResult::Error => Status::Error,
-    }
-}
+use crate::service::store::{
+    Counts, EvidenceRecord, ExceptionRecord, FindingRecord, MAX_EVIDENCE, ReferenceRecord, ScoreRecord,
+};
 
 /// The pack writes versioned framework ids (`cis-m365-v7`); the contract splits them into the id
 /// (`cis-m365`) and the version (`7`).
@@ -130,24 +87,24 @@ pub fn risk_exception(e: &ExceptionRecord) -> RiskException {
 }
 
 pub fn finding(
-    assessment_id: &str,
-    tenant_id: &str,
+    assessment_id: &AssessmentId,
+    tenant_id: &TenantId,
     r: &ControlResult,
     exceptions: &[ExceptionRecord],
     evaluated_at: DateTime<Utc>,
 ) -> FindingRecord {
     let (severity, references) = match &r.metadata {
-        Some(m) => (severity(m.severity), references(m)),
-        None => (pb::Severity::Unspecified, Vec::new()),
+        Some(m) => (Some(m.severity), references(m)),
+        None => (None, Vec::new()),
     };
     FindingRecord {
-        assessment_id: assessment_id.to_owned(),
-        tenant_id: tenant_id.to_owned(),
+        assessment_id: *assessment_id,
+        tenant_id: *tenant_id,
         control_id: r.control_id.clone(),
         title: r.title.clone(),
-        severity: severity as i32,
+        severity,
         references,
-        result: result(r.status) as i32,
+        result: r.status,
         reason: r.reason.clone(),
         evidence: r
             .evidence
@@ -204,148 +161,6 @@ pub fn scores(engine: &[FrameworkScore]) -> (Counts, Vec<ScoreRecord>) {
     (overall, scores)
 }
 
-fn counts(c: &Counts) -> pb::ResultCounts {
-    pb::ResultCounts {
-        passed: c.passed,
-        failed: c.failed,
-        warning: c.warning,
-        not_applicable: c.not_applicable,
-        error: c.error,
-        accepted: c.accepted,
-    }
-}
-
-pub fn failure(f: &FailureRecord) -> pb::FailureReason {
-    pb::FailureReason {
-        error_class: f.error_class,
-        code: f.code.clone(),
-        message: f.message.clone(),
-        ..Default::default()
-    }
-}
-
-pub fn assessment(a: &AssessmentRecord) -> pb::Assessment {
-    pb::Assessment {
-        assessment_id: a.assessment_id.clone(),
-        tenant_id: a.tenant_id.clone(),
-        state: a.state,
-        trigger: a.trigger,
-        requested_by: a.requested_by.clone(),
-        sync_run_id: a.sync_run_id.clone(),
-        pack_version: a.pack_version.clone(),
-        counts: Some(counts(&a.counts)),
-        scores: a
-            .scores
-            .iter()
-            .map(|s| pb::FrameworkScore {
-                framework: s.framework.clone(),
-                counts: Some(counts(&s.counts)),
-                score: s.score,
-            })
-            .collect(),
-        error: a.error.as_ref().map(failure),
-        requested_at: Some(timestamp(a.requested_at)),
-        completed_at: a.completed_at.map(timestamp),
-    }
-}
-
-pub fn finding_message(f: FindingRecord) -> pb::Finding {
-    pb::Finding {
-        assessment_id: f.assessment_id,
-        tenant_id: f.tenant_id,
-        control_id: f.control_id,
-        title: f.title,
-        severity: f.severity,
-        references: f
-            .references
-            .into_iter()
-            .map(|r| pb::FrameworkReference {
-                framework: r.framework,
-                framework_version: r.framework_version,
-                reference_id: r.reference_id,
-            })
-            .collect(),
-        result: f.result,
-        reason: f.reason,
-        evidence: f
-            .evidence
-            .into_iter()
-            .map(|e| pb::EvidenceObject {
-                object: Some(pb::ObjectRef {
-                    entity_kind: e.entity_kind,
-                    object_id: e.object_id,
-                    display_name: e.display_name,
-                }),
-                detail: e.detail,
-                accepted: e.accepted,
-            })
-            .collect(),
-        evidence_total: f.evidence_total,
-        accepted: f.accepted,
-        exception_ids: f.exception_ids,
-        evaluated_at: Some(timestamp(f.evaluated_at)),
-    }
-}
-
-pub fn control(m: &ControlMetadata) -> pb::Control {
-    pb::Control {
-        control_id: m.id.clone(),
-        title: m.title.clone(),
-        severity: severity(m.severity) as i32,
-        references: references(m)
-            .into_iter()
-            .map(|r| pb::FrameworkReference {
-                framework: r.framework,
-                framework_version: r.framework_version,
-                reference_id: r.reference_id,
-            })
-            .collect(),
-        rationale: m.rationale.clone(),
-        remediation: m.remediation.clone(),
-        entity_kinds: m.required_collections.clone(),
-        required_licenses: m
-            .licence
-            .iter()
-            .map(|l| match l.as_str() {
-                "p1" => "Microsoft Entra ID P1".to_owned(),
-                "p2" => "Microsoft Entra ID P2".to_owned(),
-                other => other.to_owned(),
-            })
-            .collect(),
-    }
-}
-
-pub fn exception(e: &ExceptionRecord, now: DateTime<Utc>) -> pb::ControlException {
-    let state = if now < e.expires_at {
-        pb::ExceptionState::Active
-    } else {
-        pb::ExceptionState::Expired
-    };
-    pb::ControlException {
-        exception_id: e.exception_id.clone(),
-        tenant_id: e.tenant_id.clone(),
-        control_id: e.control_id.clone(),
-        object_ids: e.object_ids.clone(),
-        reason: e.reason.clone(),
-        owner: e.owner.clone(),
-        expires_at: Some(timestamp(e.expires_at)),
-        state: state as i32,
-        created_by: e.created_by.clone(),
-        created_at: Some(timestamp(e.created_at)),
-    }
-}
-
-pub fn settings(s: &SettingsRecord, effective: BTreeMap<String, f64>) -> pb::AssessmentSettings {
-    pb::AssessmentSettings {
-        tenant_id: s.tenant_id.clone(),
-        emergency_access_accounts: s.emergency_access_accounts.clone(),
-        parameters: s.parameters.clone().into_iter().collect(),
-        effective_parameters: effective.into_iter().collect(),
-        updated_at: s.updated_at.map(timestamp),
-        updated_by: s.updated_by.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +194,7 @@ mod tests {
         assert_eq!(entity_kind("somethingNew"), "somethingNew");
     }
 
+    /// The store keeps the contract's numbers, so rows written before the domain types existed
     #[test]
     fn scores_are_percentages_and_overall_gives_the_counts() {
         let engine = vec![
