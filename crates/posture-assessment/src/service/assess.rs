@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use posture_bus::{Bus, BusExt, MessageId, Subject};
+use posture_bus::{Bus, BusExt, MessageId, topics};
 use posture_kit::clock::SharedClock;
 use posture_kit::ids::{AssessmentId, RunId, TenantId};
 use posture_kit::time::timestamp;
@@ -25,9 +25,6 @@ use crate::document::{Collection, CollectionKind, TenantDocumentBuilder};
 use crate::engine::Engine;
 use crate::pack::PolicyPack;
 
-/// Subject token of the event this role publishes: `events.assessment-completed.<tenant>`.
-pub const ASSESSMENT_COMPLETED: &str = "assessment-completed";
-
 #[derive(Debug, thiserror::Error)]
 pub enum AssessError {
     #[error(transparent)]
@@ -36,8 +33,6 @@ pub enum AssessError {
     Store(#[from] StoreError),
     #[error("publishing AssessmentCompleted failed: {0}")]
     Bus(#[from] posture_bus::BusError),
-    #[error("subject: {0}")]
-    Subject(#[from] posture_bus::SubjectError),
     #[error("the evaluation task stopped: {0}")]
     Evaluation(String),
 }
@@ -49,7 +44,7 @@ impl AssessError {
             AssessError::Read(e) => e.is_transient(),
             AssessError::Store(e) => e.is_transient(),
             AssessError::Bus(_) => true,
-            AssessError::Subject(_) | AssessError::Evaluation(_) => false,
+            AssessError::Evaluation(_) => false,
         }
     }
 
@@ -63,7 +58,7 @@ impl AssessError {
             }
             AssessError::Read(_) => (FailureClass::Internal, "INVENTORY_UNREADABLE"),
             AssessError::Store(_) => (FailureClass::Internal, "STORE_FAILED"),
-            AssessError::Bus(_) | AssessError::Subject(_) => (FailureClass::Internal, "BUS_FAILED"),
+            AssessError::Bus(_) => (FailureClass::Internal, "BUS_FAILED"),
             AssessError::Evaluation(_) => (FailureClass::Internal, "EVALUATION_FAILED"),
         };
         // Database and bus errors stay in the log: their text names internals, not causes a
@@ -72,7 +67,7 @@ impl AssessError {
             AssessError::Store(_) => {
                 "storing the assessment failed; see the assessment role's log".to_owned()
             }
-            AssessError::Bus(_) | AssessError::Subject(_) => {
+            AssessError::Bus(_) => {
                 "announcing the assessment failed; see the assessment role's log".to_owned()
             }
             other => other.to_string(),
@@ -272,12 +267,12 @@ impl Assessor {
             tenant_id: tenant_id.to_string(),
             assessment: Some(convert::assessment(&record)),
         };
-        let subject = Subject::events()
-            .token(ASSESSMENT_COMPLETED)?
-            .token(tenant_id.to_string())?
-            .build()?;
         self.bus
-            .publish_message(subject, MessageId::new(event_id)?, &event)
+            .publish_message(
+                topics::ASSESSMENT_COMPLETED.subject(tenant_id),
+                MessageId::new(event_id)?,
+                &event,
+            )
             .await?;
         Ok(())
     }

@@ -12,10 +12,6 @@ use super::assess::{AssessError, Assessor, Request};
 use super::reader::is_assessable;
 use super::store::{AssessmentRecord, FailureClass, FailureRecord, StoreError, Trigger};
 
-/// Subject token of the sync role's event (`events.run-completed.<tenant>`).
-pub const RUN_COMPLETED: &str = "run-completed";
-/// Durable consumer name.
-pub const CONSUMER: &str = "assessment-run-completed";
 /// `requested_by` of assessments a completed run triggered.
 pub const SYNC_PRINCIPAL: &str = "sync";
 

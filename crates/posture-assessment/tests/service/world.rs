@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use posture_assessment::service::{AssessmentDeps, AssessmentRole, RoleSettings};
-use posture_bus::{
-    Bus, Consumer, ConsumerConfig, MemoryBus, Prefix, StreamKind, StreamSettings, SubjectFilter,
-};
+use posture_bus::{Bus, Consumer, ConsumerConfig, MemoryBus, Prefix, StreamSettings, topics};
 use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
 use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
 use posture_kit::clock::{SharedClock, SystemClock};
@@ -333,15 +331,10 @@ impl World {
 
     /// A member of a fresh consumer of AssessmentCompleted events.
     pub async fn completions(&self) -> Box<dyn Consumer> {
-        let filter = SubjectFilter::new(StreamKind::Events, ["assessment-completed"])
-            .expect("filter")
-            .any()
-            .expect("filter");
         let name = format!("test-completions-{}", uuid::Uuid::new_v4().simple());
-        self.bus
-            .consumer(ConsumerConfig::new(name, filter).expect("consumer config"))
-            .await
-            .expect("consumer")
+        let config =
+            ConsumerConfig::new(name, topics::ASSESSMENT_COMPLETED.filter()).expect("consumer config");
+        self.bus.consumer(config).await.expect("consumer")
     }
 }
 
