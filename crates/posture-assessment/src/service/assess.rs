@@ -1,24 +1,25 @@
 //! One assessment from start to finish: read the run's inventory through the sync role, build
 //! the tenant document with the tenant's settings, evaluate the pack, apply the active
-//! exceptions, store the findings and publish AssessmentCompleted. Used by the run-completed
-//! consumer and by StartAssessment alike.
+//! exceptions, and store the findings; AssessmentCompleted goes out as the caller's
+//! [`Announce`] says. Used by the run-completed consumer and by StartAssessment alike.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use posture_bus::{Bus, BusExt, MessageId, topics};
+use posture_bus::Bus;
+use posture_bus::outbox::{Outbox, OutboxMessage};
 use posture_kit::clock::SharedClock;
 use posture_kit::ids::{AssessmentId, RunId, TenantId};
-use posture_kit::time::timestamp;
-use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 use serde_json::Value;
 
+use super::announce::{Announce, Completed};
 use super::convert;
 use super::reader::{InventoryReader, ReadError};
 use super::store::{
-    AssessmentRecord, AssessmentStore, FailureClass, FailureRecord, NewAssessment, StoreError, Trigger,
+    AssessmentRecord, AssessmentState, AssessmentStore, FailureClass, FailureRecord, NewAssessment,
+    StoreError, Trigger,
 };
 use crate::acceptance::apply_exceptions;
 use crate::document::{Collection, CollectionKind, TenantDocumentBuilder};
@@ -93,6 +94,8 @@ pub struct Assessor {
     pub store: AssessmentStore,
     pub reader: InventoryReader,
     pub bus: Arc<dyn Bus>,
+    /// Relays the announcements staged with [`Announce::ThroughOutbox`].
+    pub outbox: Outbox,
     pub clock: SharedClock,
     pub pack: Arc<PolicyPack>,
     pub pack_version: Arc<str>,
@@ -107,7 +110,7 @@ impl Assessor {
 
     /// Creates a PENDING assessment. `AlreadyExists` when the tenant has an active one (after
     /// failing it if it went stale) or the run was already assessed.
-    pub async fn create(&self, request: &Request<'_>) -> Result<AssessmentRecord, StoreError> {
+    pub async fn create(&self, request: &Request<'_>) -> Result<AssessmentRecord, AssessError> {
         let id = AssessmentId::new_random();
         let new = NewAssessment {
             assessment_id: id,
@@ -124,17 +127,17 @@ impl Assessor {
             }
             other => other?,
         }
-        self.store
-            .assessment(&request.tenant_id, &id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt {
-                what: "assessment",
-                reason: format!("{id} vanished after it was created"),
-            })
+        let created = self.store.assessment(&request.tenant_id, &id).await?;
+        Ok(created.ok_or_else(|| StoreError::Corrupt {
+            what: "assessment",
+            reason: format!("{id} vanished after it was created"),
+        })?)
     }
 
-    /// Fails the tenant's active assessment if nothing happened to it for `stale_after`.
-    async fn abandon_stale(&self, tenant_id: &TenantId) -> Result<bool, StoreError> {
+    /// Fails the tenant's active assessment if nothing happened to it for `stale_after`. The
+    /// abandoned assessment may be a manual one nothing will redeliver, so its announcement is
+    /// staged in the outbox.
+    async fn abandon_stale(&self, tenant_id: &TenantId) -> Result<bool, AssessError> {
         let Some(active) = self.store.active_assessment(tenant_id).await? else {
             return Ok(false);
         };
@@ -152,21 +155,18 @@ impl Assessor {
                 self.stale_after.as_secs() / 60
             ),
         };
-        if self
-            .store
-            .fail_assessment(&active.assessment_id, &failure, self.now())
-            .await?
-            && let Err(e) = self.publish_completed(&active.assessment_id, tenant_id).await
-        {
-            // The abandonment is stored; a lost announcement of it must not block the new start.
-            tracing::warn!(assessment = %active.assessment_id, error = %e, "abandonment not announced");
-        }
+        self.fail(&active, &failure, Announce::ThroughOutbox).await?;
         Ok(true)
     }
 
     /// Evaluates `assessment` over the inventory `run` left and completes it. A finished
     /// assessment is left alone (a redelivery after success).
-    pub async fn execute(&self, assessment: &AssessmentRecord, run: &pb::SyncRun) -> Result<(), AssessError> {
+    pub async fn execute(
+        &self,
+        assessment: &AssessmentRecord,
+        run: &pb::SyncRun,
+        announce: Announce,
+    ) -> Result<(), AssessError> {
         let tenant = &assessment.tenant_id;
         if !self
             .store
@@ -209,9 +209,26 @@ impl Assessor {
             .map(|r| convert::finding(&assessment.assessment_id, tenant, r, &exceptions, now))
             .collect();
         let (counts, scores) = convert::scores(&evaluated.scores);
+        let completed_at = self.now();
+        let finished = AssessmentRecord {
+            state: AssessmentState::Succeeded,
+            counts: counts.clone(),
+            scores: scores.clone(),
+            error: None,
+            completed_at: Some(completed_at),
+            ..assessment.clone()
+        };
+        let staged = self.staged(announce, &finished)?;
         let completed = self
             .store
-            .complete_assessment(&assessment.assessment_id, &counts, &scores, &findings, self.now())
+            .complete_assessment(
+                &assessment.assessment_id,
+                &counts,
+                &scores,
+                &findings,
+                completed_at,
+                staged.as_ref(),
+            )
             .await?;
         if completed {
             tracing::info!(
@@ -224,31 +241,55 @@ impl Assessor {
                 duration_ms = evaluated.duration.as_millis() as u64,
                 "assessment completed"
             );
-            self.publish_completed(&assessment.assessment_id, tenant).await?;
+            if staged.is_some() {
+                self.outbox.notify();
+            }
         }
         Ok(())
     }
 
-    /// Stores the assessment as FAILED with the reason and announces it.
+    /// Stores the assessment as FAILED with the reason (unless it already finished).
     pub async fn fail(
         &self,
         assessment: &AssessmentRecord,
         failure: &FailureRecord,
+        announce: Announce,
     ) -> Result<(), AssessError> {
         tracing::warn!(assessment = %assessment.assessment_id, tenant = %assessment.tenant_id, code = %failure.code, reason = %failure.message, "assessment failed");
+        let failed_at = self.now();
+        let finished = AssessmentRecord {
+            state: AssessmentState::Failed,
+            error: Some(failure.clone()),
+            completed_at: Some(failed_at),
+            ..assessment.clone()
+        };
+        let staged = self.staged(announce, &finished)?;
         if self
             .store
-            .fail_assessment(&assessment.assessment_id, failure, self.now())
+            .fail_assessment(&assessment.assessment_id, failure, failed_at, staged.as_ref())
             .await?
+            && staged.is_some()
         {
-            self.publish_completed(&assessment.assessment_id, &assessment.tenant_id)
-                .await?;
+            self.outbox.notify();
         }
         Ok(())
     }
 
-    /// Publishes AssessmentCompleted once per assessment (the message id derives from its id).
-    pub async fn publish_completed(
+    /// The outbox row announcing `finished`, when that is how the caller announces.
+    fn staged(
+        &self,
+        announce: Announce,
+        finished: &AssessmentRecord,
+    ) -> Result<Option<OutboxMessage>, AssessError> {
+        match announce {
+            Announce::OnRedelivery => Ok(None),
+            Announce::ThroughOutbox => Ok(Some(Completed::of(finished, self.now())?.staged())),
+        }
+    }
+
+    /// Publishes AssessmentCompleted for the assessment as stored, if it is finished; nothing
+    /// while it is still active.
+    pub async fn announce(
         &self,
         assessment_id: &AssessmentId,
         tenant_id: &TenantId,
@@ -256,23 +297,11 @@ impl Assessor {
         let Some(record) = self.store.assessment(tenant_id, assessment_id).await? else {
             return Ok(());
         };
-        let event_id = uuid::Uuid::new_v5(
-            &uuid::Uuid::NAMESPACE_OID,
-            format!("posture.assessment-completed.{assessment_id}").as_bytes(),
-        )
-        .to_string();
-        let event = ev::AssessmentCompleted {
-            event_id: event_id.clone(),
-            occurred_at: Some(timestamp(record.completed_at.unwrap_or_else(|| self.now()))),
-            tenant_id: tenant_id.to_string(),
-            assessment: Some(convert::assessment(&record)),
-        };
-        self.bus
-            .publish_message(
-                topics::ASSESSMENT_COMPLETED.subject(tenant_id),
-                MessageId::new(event_id)?,
-                &event,
-            )
+        if record.is_active() {
+            return Ok(());
+        }
+        Completed::of(&record, self.now())?
+            .publish(self.bus.as_ref())
             .await?;
         Ok(())
     }

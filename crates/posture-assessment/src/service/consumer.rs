@@ -1,6 +1,8 @@
 //! Consumes SyncRunCompleted and assesses the run's inventory. Idempotent per sync run: the
 //! database allows one sync-triggered assessment per run, so a redelivery finds it and either
-//! leaves it (finished) or takes it over (its first attempt died midway).
+//! leaves it (finished) or takes it over (its first attempt died midway). However the assessment
+//! ended, on this delivery or an earlier one, the delivery ends by announcing it, so a failed
+//! announcement is repeated by the redelivery.
 
 use async_trait::async_trait;
 use posture_bus::{Delivery, Handler, HandlerError};
@@ -8,6 +10,7 @@ use posture_kit::ids::{RunId, TenantId};
 use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 
+use super::announce::Announce;
 use super::assess::{AssessError, Assessor, Request};
 use super::reader::is_assessable;
 use super::store::{AssessmentRecord, FailureClass, FailureRecord, StoreError, Trigger};
@@ -20,6 +23,14 @@ pub struct RunCompletedHandler {
 }
 
 fn store_error(e: StoreError) -> HandlerError {
+    if e.is_transient() {
+        HandlerError::transient(e)
+    } else {
+        HandlerError::permanent(e)
+    }
+}
+
+fn assess_error(e: AssessError) -> HandlerError {
     if e.is_transient() {
         HandlerError::transient(e)
     } else {
@@ -46,7 +57,7 @@ impl RunCompletedHandler {
         };
         match self.assessor.create(&request).await {
             Ok(created) => Ok(created),
-            Err(StoreError::AlreadyExists { .. }) => {
+            Err(AssessError::Store(StoreError::AlreadyExists { .. })) => {
                 // Either a concurrent delivery created it just now, or another assessment of the
                 // tenant (a manual one) is running: try again after it.
                 match store
@@ -60,7 +71,44 @@ impl RunCompletedHandler {
                     ))),
                 }
             }
-            Err(e) => Err(store_error(e)),
+            Err(e) => Err(assess_error(e)),
+        }
+    }
+
+    /// Brings an active assessment to SUCCEEDED, or to FAILED when the run read nothing or the
+    /// last delivery failed too.
+    async fn finish(
+        &self,
+        delivery: &Delivery,
+        assessment: &AssessmentRecord,
+        run: &pb::SyncRun,
+    ) -> Result<(), HandlerError> {
+        if !is_assessable(run) {
+            let failure = FailureRecord {
+                error_class: FailureClass::Internal,
+                code: "SYNC_RUN_FAILED".to_owned(),
+                message: format!(
+                    "sync run {} read no entity of the tenant; nothing to assess",
+                    run.run_id
+                ),
+            };
+            return self
+                .assessor
+                .fail(assessment, &failure, Announce::OnRedelivery)
+                .await
+                .map_err(HandlerError::transient);
+        }
+        match self
+            .assessor
+            .execute(assessment, run, Announce::OnRedelivery)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_transient() && !delivery.is_last_delivery() => {
+                tracing::warn!(tenant = %assessment.tenant_id, run = %run.run_id, error = %e, "assessment will be retried");
+                Err(HandlerError::transient(e))
+            }
+            Err(e) => fail_for_good(&self.assessor, assessment, e).await,
         }
     }
 }
@@ -80,36 +128,16 @@ impl Handler for RunCompletedHandler {
             return Ok(());
         }
         let assessment = self.assessment(&tenant, &run_id).await?;
-        if !assessment.is_active() {
-            // Done before; announce it again in case the first announcement is what failed
-            // (the event's message id is derived from the assessment, so the bus drops a
-            // duplicate within its window).
-            return self
-                .assessor
-                .publish_completed(&assessment.assessment_id, &tenant)
-                .await
-                .map_err(HandlerError::transient);
+        if assessment.is_active() {
+            self.finish(delivery, &assessment, &run).await?;
         }
-        if !is_assessable(&run) {
-            let failure = FailureRecord {
-                error_class: FailureClass::Internal,
-                code: "SYNC_RUN_FAILED".to_owned(),
-                message: format!("sync run {run_id} read no entity of the tenant; nothing to assess"),
-            };
-            return self
-                .assessor
-                .fail(&assessment, &failure)
-                .await
-                .map_err(HandlerError::transient);
-        }
-        match self.assessor.execute(&assessment, &run).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.is_transient() && !delivery.is_last_delivery() => {
-                tracing::warn!(%tenant, run = %run_id, error = %e, "assessment will be retried");
-                Err(HandlerError::transient(e))
-            }
-            Err(e) => fail_for_good(&self.assessor, &assessment, e).await,
-        }
+        // Announced on every delivery that finds the assessment finished, not only the one that
+        // finished it: the first announcement may be what failed. The message id derives from
+        // the assessment, so the bus drops a repeat within its duplicate window.
+        self.assessor
+            .announce(&assessment.assessment_id, &tenant)
+            .await
+            .map_err(HandlerError::transient)
     }
 }
 
@@ -120,7 +148,7 @@ async fn fail_for_good(
 ) -> Result<(), HandlerError> {
     tracing::error!(assessment = %assessment.assessment_id, error = %error, "assessment failed for good");
     assessor
-        .fail(assessment, &error.failure())
+        .fail(assessment, &error.failure(), Announce::OnRedelivery)
         .await
         .map_err(HandlerError::transient)
 }

@@ -3,6 +3,7 @@
 //! serves AssessmentService and ExceptionService. It reads the inventory only through the sync
 //! role's public API.
 
+mod announce;
 mod api;
 mod assess;
 mod consumer;

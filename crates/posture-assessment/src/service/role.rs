@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use posture_bus::outbox::Outbox;
 use posture_bus::{Bus, ConsumerConfig, RetryPolicy, spawn_workers, topics};
 use posture_kit::clock::SharedClock;
 use posture_kit::db::Db;
@@ -85,8 +86,10 @@ pub struct AssessmentRole {
 
 /// Migrates the schema and starts the consumer (it ends on `shutdown`).
 pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
-    let store = AssessmentStore::new(deps.db);
+    let store = AssessmentStore::new(deps.db.clone());
     store.migrate().await?;
+    let outbox = Outbox::new(deps.db, deps.bus.clone());
+    outbox.spawn(deps.shutdown.clone(), &deps.tasks);
     let pack = PolicyPack::builtin();
     let broken = pack.broken_modules();
     if !broken.is_empty() {
@@ -97,6 +100,7 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
         store: store.clone(),
         reader: InventoryReader::new(deps.sync, deps.settings.max_message_bytes),
         bus: deps.bus.clone(),
+        outbox,
         clock: deps.clock.clone(),
         pack: Arc::new(pack),
         pack_version: Arc::from(PolicyPack::builtin_version()),

@@ -11,7 +11,8 @@ use posture_kit::ids::TenantId;
 use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 
-use crate::world::{World, finding, next_completed};
+use crate::events::next_completed;
+use crate::world::{World, finding};
 
 pub fn spec(profile: Profile) -> TenantSpec {
     TenantSpec {

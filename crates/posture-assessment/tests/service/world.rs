@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use posture_assessment::service::{AssessmentDeps, AssessmentRole, RoleSettings};
-use posture_bus::{Bus, Consumer, ConsumerConfig, MemoryBus, Prefix, StreamSettings, topics};
+use posture_bus::{Bus, Consumer, ConsumerConfig, MemoryBus, Prefix, StreamSettings, SubjectFilter, topics};
 use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
 use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
 use posture_kit::clock::{SharedClock, SystemClock};
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
-use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 use posture_proto::v1::assessment_service_client::AssessmentServiceClient;
 use posture_proto::v1::exception_service_client::ExceptionServiceClient;
@@ -331,10 +330,28 @@ impl World {
 
     /// A member of a fresh consumer of AssessmentCompleted events.
     pub async fn completions(&self) -> Box<dyn Consumer> {
-        let name = format!("test-completions-{}", uuid::Uuid::new_v4().simple());
-        let config =
-            ConsumerConfig::new(name, topics::ASSESSMENT_COMPLETED.filter()).expect("consumer config");
+        self.events(topics::ASSESSMENT_COMPLETED.filter()).await
+    }
+
+    /// A member of a fresh consumer of the events `filter` matches.
+    pub async fn events(&self, filter: SubjectFilter) -> Box<dyn Consumer> {
+        let name = format!("test-events-{}", uuid::Uuid::new_v4().simple());
+        let config = ConsumerConfig::new(name, filter).expect("consumer config");
         self.bus.consumer(config).await.expect("consumer")
+    }
+
+    /// Every assessment of the tenant, newest first.
+    pub async fn all_assessments(&self, tenant: &TenantInfo) -> Vec<pb::Assessment> {
+        self.assessments()
+            .list_assessments(pb::ListAssessmentsRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                page_size: 500,
+                ..Default::default()
+            })
+            .await
+            .expect("assessments are listed")
+            .into_inner()
+            .assessments
     }
 }
 
@@ -359,19 +376,6 @@ pub async fn findings(
         }
         request.page_token = page.next_page_token;
     }
-}
-
-/// The next AssessmentCompleted, within [`PATIENCE`].
-pub async fn next_completed(consumer: &mut Box<dyn Consumer>) -> ev::AssessmentCompleted {
-    let cancel = CancellationToken::new();
-    let delivery = tokio::time::timeout(PATIENCE, consumer.next(&cancel))
-        .await
-        .expect("an AssessmentCompleted arrives")
-        .expect("the bus delivers")
-        .expect("a delivery");
-    let event: ev::AssessmentCompleted = delivery.decode().expect("AssessmentCompleted decodes");
-    delivery.ack().await.expect("ack");
-    event
 }
 
 pub fn finding<'a>(findings: &'a [pb::Finding], control_id: &str) -> &'a pb::Finding {

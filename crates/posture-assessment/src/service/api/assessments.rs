@@ -13,7 +13,8 @@ use tokio_util::task::TaskTracker;
 use tonic::{Request, Response, Status};
 
 use super::validate;
-use crate::service::assess::{Assessor, Request as NewRequest};
+use crate::service::announce::Announce;
+use crate::service::assess::{AssessError, Assessor, Request as NewRequest};
 use crate::service::convert;
 use crate::service::store::{AssessmentFilter, FindingFilter, SettingsRecord, StoreError, Trigger};
 
@@ -57,7 +58,7 @@ impl AssessmentApi {
         };
         let created = match self.assessor.create(&request).await {
             Ok(created) => created,
-            Err(StoreError::AlreadyExists { .. }) => {
+            Err(AssessError::Store(StoreError::AlreadyExists { .. })) => {
                 let active = self
                     .store()
                     .active_assessment(&tenant)
@@ -69,14 +70,16 @@ impl AssessmentApi {
                     id: active,
                 });
             }
-            Err(e) => return Err(e.into()),
+            Err(AssessError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(ServiceError::internal("starting an assessment", e)),
         };
         let assessor = self.assessor.clone();
         let record = created.clone();
+        // Nothing redelivers a manual assessment: its announcement goes through the outbox.
         self.tasks.spawn(async move {
-            if let Err(e) = assessor.execute(&record, &run).await {
+            if let Err(e) = assessor.execute(&record, &run, Announce::ThroughOutbox).await {
                 tracing::error!(assessment = %record.assessment_id, error = %e, "manual assessment failed");
-                if let Err(stored) = assessor.fail(&record, &e.failure()).await {
+                if let Err(stored) = assessor.fail(&record, &e.failure(), Announce::ThroughOutbox).await {
                     tracing::error!(assessment = %record.assessment_id, error = %stored, "cannot record a failed assessment");
                 }
             }

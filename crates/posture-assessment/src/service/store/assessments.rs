@@ -3,6 +3,7 @@
 //! reading them back for the API.
 
 use chrono::{DateTime, Utc};
+use posture_bus::outbox::{OutboxMessage, StageMessage};
 use posture_kit::db::BeginWrite;
 use posture_kit::ids::{AssessmentId, RunId, TenantId};
 use posture_kit::time::{from_micros, micros};
@@ -264,15 +265,22 @@ impl AssessmentStore {
         Ok(done == 1)
     }
 
-    /// An active assessment becomes FAILED with the reason; false when it was already finished.
+    /// An active assessment becomes FAILED with the reason, and `announcement` (if any) is
+    /// staged in the outbox in the same transaction; false (and nothing written) when it was
+    /// already finished.
     pub async fn fail_assessment(
         &self,
         assessment_id: &AssessmentId,
         failure: &FailureRecord,
         now: DateTime<Utc>,
+        announcement: Option<&OutboxMessage>,
     ) -> Result<bool, StoreError> {
-        let done = posture_kit::on_backend!(self.db(), |pool| {
-            sqlx::query(
+        let failed = posture_kit::on_backend!(self.db(), |pool| {
+            let mut tx = pool
+                .begin_write()
+                .await
+                .map_err(sql_error("starting to fail an assessment"))?;
+            let updated = sqlx::query(
                 "UPDATE assessments SET state = $1, error = $2, completed_at = $3 \
                  WHERE assessment_id = $4 AND state IN ($5, $6)",
             )
@@ -282,16 +290,31 @@ impl AssessmentStore {
             .bind(assessment_id.to_string())
             .bind(PENDING)
             .bind(RUNNING)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
             .map_err(sql_error("failing an assessment"))?
-            .rows_affected()
+            .rows_affected();
+            if updated == 1 {
+                if let Some(message) = announcement {
+                    tx.stage(message)
+                        .await
+                        .map_err(sql_error("staging AssessmentCompleted"))?;
+                }
+                tx.commit()
+                    .await
+                    .map_err(sql_error("committing a failed assessment"))?;
+                true
+            } else {
+                tx.rollback().await.map_err(sql_error("abandoning a failure"))?;
+                false
+            }
         });
-        Ok(done == 1)
+        Ok(failed)
     }
 
-    /// Stores the findings and marks the assessment SUCCEEDED, atomically. False (and nothing
-    /// written) when the assessment was no longer active, e.g. already completed by a redelivery.
+    /// Stores the findings, marks the assessment SUCCEEDED and stages `announcement` (if any) in
+    /// the outbox, atomically. False (and nothing written) when the assessment was no longer
+    /// active, e.g. already completed by a redelivery.
     pub async fn complete_assessment(
         &self,
         assessment_id: &AssessmentId,
@@ -299,6 +322,7 @@ impl AssessmentStore {
         scores: &[ScoreRecord],
         findings: &[FindingRecord],
         now: DateTime<Utc>,
+        announcement: Option<&OutboxMessage>,
     ) -> Result<bool, StoreError> {
         let completed = posture_kit::on_backend!(self.db(), |pool| {
             let mut tx = pool
@@ -327,6 +351,11 @@ impl AssessmentStore {
                     .await
                     .map_err(sql_error("replacing findings"))?;
                 insert_findings!(&mut *tx, findings);
+                if let Some(message) = announcement {
+                    tx.stage(message)
+                        .await
+                        .map_err(sql_error("staging AssessmentCompleted"))?;
+                }
                 tx.commit().await.map_err(sql_error("committing findings"))?;
                 true
             } else {
