@@ -287,12 +287,13 @@ impl Assessor {
         }
     }
 
-    /// Publishes AssessmentCompleted for the assessment as stored, if it is finished; nothing
-    /// while it is still active.
+    /// Publishes AssessmentCompleted for the assessment as stored, if it is finished (nothing
+    /// while it is still active), or with [`Announce::ThroughOutbox`] stages it for the relay.
     pub async fn announce(
         &self,
         assessment_id: &AssessmentId,
         tenant_id: &TenantId,
+        announce: Announce,
     ) -> Result<(), AssessError> {
         let Some(record) = self.store.assessment(tenant_id, assessment_id).await? else {
             return Ok(());
@@ -300,9 +301,14 @@ impl Assessor {
         if record.is_active() {
             return Ok(());
         }
-        Completed::of(&record, self.now())?
-            .publish(self.bus.as_ref())
-            .await?;
+        let completed = Completed::of(&record, self.now())?;
+        match announce {
+            Announce::OnRedelivery => completed.publish(self.bus.as_ref()).await?,
+            Announce::ThroughOutbox => {
+                self.store.stage(&completed.staged()).await?;
+                self.outbox.notify();
+            }
+        }
         Ok(())
     }
 }

@@ -134,10 +134,22 @@ impl Handler for RunCompletedHandler {
         // Announced on every delivery that finds the assessment finished, not only the one that
         // finished it: the first announcement may be what failed. The message id derives from
         // the assessment, so the bus drops a repeat within its duplicate window.
-        self.assessor
-            .announce(&assessment.assessment_id, &tenant)
-            .await
-            .map_err(HandlerError::transient)
+        let announced = self
+            .assessor
+            .announce(&assessment.assessment_id, &tenant, Announce::OnRedelivery)
+            .await;
+        match announced {
+            Ok(()) => Ok(()),
+            // No redelivery follows the last one: the outbox relay takes the announcement over.
+            Err(e) if delivery.is_last_delivery() => {
+                tracing::warn!(assessment = %assessment.assessment_id, error = %e, "announcement handed to the outbox");
+                self.assessor
+                    .announce(&assessment.assessment_id, &tenant, Announce::ThroughOutbox)
+                    .await
+                    .map_err(HandlerError::transient)
+            }
+            Err(e) => Err(HandlerError::transient(e)),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use posture_assessment::service::RoleSettings;
 use posture_bus::{Bus, topics};
 use posture_graph_sim::Profile;
 use posture_kit::db::test_support::TestDatabase;
@@ -15,7 +16,7 @@ use crate::events::{next_completed, next_event, nothing_more};
 use crate::nats::nats_bus;
 use crate::observed::ObservedBus;
 use crate::pipeline::spec;
-use crate::world::{World, memory_bus};
+use crate::world::{World, assessment_settings, memory_bus};
 
 /// How long a second copy of an event is waited for: longer than the role's retry backoff (at
 /// most 500 ms in the test world) and the outbox relay's pause after a failure (2 s).
@@ -55,6 +56,38 @@ async fn assessment_of_a_run_is_announced_once_after_a_failed_publish(db: TestDa
         .filter(|a| a.sync_run_id == run.run_id)
         .collect();
     assert_eq!(of_run.len(), 1, "{of_run:#?}");
+}
+
+/// As above, but the failed publish is on the event's last delivery: nothing redelivers it, so
+/// the announcement is handed to the outbox relay.
+async fn assessment_is_announced_after_a_failed_publish_on_the_last_delivery(
+    db: TestDatabase,
+    inner: Arc<dyn Bus>,
+) {
+    let bus = ObservedBus::new(inner);
+    let failing = bus.fail_publishes(topics::ASSESSMENT_COMPLETED.filter(), 1);
+    let settings = RoleSettings {
+        max_deliver: 1,
+        ..assessment_settings()
+    };
+    let world = World::with_settings(db, bus.clone(), settings).await;
+    let mut completions = world.completions().await;
+    let tenant = world.tenant(spec(Profile::Typical)).await;
+    let run = world.sync(&tenant).await;
+    let assessment = world.assessment_of_run(&tenant, &run.run_id).await;
+
+    let event = next_completed(&mut completions).await;
+    assert_eq!(
+        event.assessment.map(|a| a.assessment_id),
+        Some(assessment.assessment_id.clone())
+    );
+    assert_eq!(failing.failed(), 1, "the first announcement failed");
+    assert_eq!(
+        bus.most_deliveries(topics::durable::ASSESSMENT_RUNS),
+        1,
+        "the run-completed event was delivered once"
+    );
+    nothing_more(&mut completions, QUIET).await;
 }
 
 /// A manual assessment whose first announcement fails: nothing redelivers a StartAssessment, so
@@ -130,6 +163,20 @@ async fn assessment_completed_over_nats_is_announced_once_after_a_failed_publish
     let bus = nats_bus().await;
     let db = TestDatabase::postgres().await.expect("postgres");
     assessment_of_a_run_is_announced_once_after_a_failed_publish(db, bus.clone()).await;
+    bus.delete_streams().await.expect("streams removed");
+}
+
+#[tokio::test]
+async fn assessment_completed_is_announced_after_a_failed_publish_on_the_last_delivery() {
+    let db = TestDatabase::sqlite().expect("sqlite");
+    assessment_is_announced_after_a_failed_publish_on_the_last_delivery(db, memory_bus()).await;
+}
+
+#[tokio::test]
+async fn assessment_completed_over_nats_is_announced_after_a_failed_publish_on_the_last_delivery() {
+    let bus = nats_bus().await;
+    let db = TestDatabase::postgres().await.expect("postgres");
+    assessment_is_announced_after_a_failed_publish_on_the_last_delivery(db, bus.clone()).await;
     bus.delete_streams().await.expect("streams removed");
 }
 

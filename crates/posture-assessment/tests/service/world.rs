@@ -66,7 +66,7 @@ fn sync_settings() -> SyncSettings {
 }
 
 /// One consumer worker, so run-completed events are handled in the order they were published.
-fn assessment_settings() -> RoleSettings {
+pub fn assessment_settings() -> RoleSettings {
     let mut settings = RoleSettings {
         concurrency: 1,
         ack_wait: Duration::from_secs(30),
@@ -80,19 +80,29 @@ fn assessment_settings() -> RoleSettings {
 
 impl World {
     pub async fn new(db: TestDatabase) -> World {
-        Self::build(db, memory_bus(), Arc::new(SystemClock)).await
+        Self::build(db, memory_bus(), Arc::new(SystemClock), assessment_settings()).await
     }
 
     /// The assessment role judges at the instants `clock` gives (exception expiry).
     pub async fn with_clock(db: TestDatabase, clock: SharedClock) -> World {
-        Self::build(db, memory_bus(), clock).await
+        Self::build(db, memory_bus(), clock, assessment_settings()).await
     }
 
     pub async fn with_bus(db: TestDatabase, bus: Arc<dyn Bus>) -> World {
-        Self::build(db, bus, Arc::new(SystemClock)).await
+        Self::build(db, bus, Arc::new(SystemClock), assessment_settings()).await
     }
 
-    async fn build(db: TestDatabase, bus: Arc<dyn Bus>, assessment_clock: SharedClock) -> World {
+    /// The assessment role runs with `settings`.
+    pub async fn with_settings(db: TestDatabase, bus: Arc<dyn Bus>, settings: RoleSettings) -> World {
+        Self::build(db, bus, Arc::new(SystemClock), settings).await
+    }
+
+    async fn build(
+        db: TestDatabase,
+        bus: Arc<dyn Bus>,
+        assessment_clock: SharedClock,
+        assessment_settings: RoleSettings,
+    ) -> World {
         posture_graph::install_crypto_provider();
         let sim = Simulator::start(SimConfig::default())
             .await
@@ -148,7 +158,7 @@ impl World {
             shutdown: shutdown.clone(),
             tasks: TaskTracker::new(),
             sync: channel.clone(),
-            settings: assessment_settings(),
+            settings: assessment_settings,
         })
         .await
         .expect("assessment role starts");
