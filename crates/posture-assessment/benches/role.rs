@@ -95,7 +95,7 @@ async fn assess_in_child(endpoint: &str, tenant_id: &str, run_id: &str) {
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let collections = InventoryReader::new(channel, config.max_message_bytes)
-        .collections(tenant_id, &run)
+        .collections(&tenant_id.parse().expect("tenant id"), &run)
         .await
         .expect("inventory is read");
     let read_s = started.elapsed().as_secs_f64();

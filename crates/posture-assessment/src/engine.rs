@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use crate::assessment::Assessment;
 use crate::document::TenantDocument;
 use crate::input::RegoInput;
 use crate::module::ControlModule;
 use crate::pack::PolicyPack;
-use crate::result::{Assessment, ControlResult, Evidence, Status};
+use crate::result::{ControlResult, Evidence, Status};
 use crate::score::score;
 
 /// The policy engine. Stateless: everything it needs is in the pack and the document.

@@ -2,11 +2,14 @@
 //! document, the built-in pack of controls (CIS Microsoft 365 Foundations, CISA SCuBA, Posture's own
 //! signals), per-framework scores and risk exceptions.
 
+mod acceptance;
+mod assessment;
 mod document;
 mod engine;
 mod error;
 mod exceptions;
 mod input;
+mod metadata;
 mod module;
 mod pack;
 mod report;
@@ -14,15 +17,18 @@ mod result;
 mod score;
 pub mod service;
 
+pub use acceptance::apply_exceptions;
+pub use assessment::Assessment;
 pub use document::{
     Collection, CollectionKind, CollectionStatus, DEFAULT_PARAMETERS, Licences, PRIVILEGED_ROLE_TEMPLATE_IDS,
     TenantDocument, TenantDocumentBuilder, role_display_name,
 };
 pub use engine::Engine;
 pub use error::AssessmentError;
-pub use exceptions::{RiskException, apply_exceptions};
-pub use pack::{ControlMetadata, FrameworkReference, PolicyPack, Severity};
+pub use exceptions::RiskException;
+pub use metadata::{ControlMetadata, FrameworkReference, Severity};
+pub use pack::PolicyPack;
 pub use report::render_html;
-pub use result::{Assessment, ControlResult, Evidence, Status};
+pub use result::{ControlResult, Evidence, Status};
 pub use score::{FrameworkScore, OVERALL, score};
 pub use service::{render_html_from_api, render_html_from_api_named};

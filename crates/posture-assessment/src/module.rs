@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use regorus::utils::limits::ExecutionTimerConfig;
 
-use crate::pack::ControlMetadata;
+use crate::metadata::ControlMetadata;
 
 /// Folder (relative to a pack's root) holding library modules rather than controls.
 pub(crate) const LIBRARY_DIR: &str = "lib/";

@@ -3,59 +3,9 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::AssessmentError;
-use crate::module::{ControlModule, LIBRARY_DIR};
-
-/// How bad a failure of the control is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-/// Where a control comes from in a published framework, e.g. `cis-m365-v7` `5.2.2.2`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct FrameworkReference {
-    pub framework: String,
-    pub reference: String,
-}
-
-/// What a control module says about itself in its `metadata` rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ControlMetadata {
-    pub id: String,
-    pub title: String,
-    pub severity: Severity,
-    #[serde(default)]
-    pub frameworks: Vec<FrameworkReference>,
-    #[serde(default)]
-    pub rationale: String,
-    #[serde(default)]
-    pub remediation: String,
-    /// Tenant-document collections the control reads; missing ones make the result `error`.
-    #[serde(default)]
-    pub required_collections: Vec<String>,
-    /// Collections whose raw `items` the control reads; defaults to `required_collections`. The
-    /// control sees every collection's status, but items only of these (see docs/tenant-document.md).
-    #[serde(default)]
-    pub reads_items: Option<Vec<String>>,
-    /// Entra licence the control needs (`p1`, `p2`); without it the control is not applicable.
-    #[serde(default)]
-    pub licence: Option<String>,
-}
-
-impl ControlMetadata {
-    /// The collections whose items are handed to the control.
-    pub fn collections_read(&self) -> &[String] {
-        self.reads_items.as_deref().unwrap_or(&self.required_collections)
-    }
-}
+use crate::metadata::ControlMetadata;
+use crate::module::{ControlModule, LIBRARY_DIR, load_controls};
 
 /// A loaded set of controls ready to evaluate.
 #[derive(Debug, Clone)]
@@ -101,7 +51,7 @@ impl PolicyPack {
     pub fn from_sources(sources: impl IntoIterator<Item = (String, String)>) -> Self {
         let (library, controls): (Vec<_>, Vec<_>) =
             sources.into_iter().partition(|(path, _)| is_library_path(path));
-        let controls = crate::module::load_controls(&library, controls);
+        let controls = load_controls(&library, controls);
         PolicyPack { controls }
     }
 

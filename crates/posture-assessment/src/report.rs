@@ -4,8 +4,9 @@
 
 use std::fmt::Write;
 
-use crate::pack::{ControlMetadata, Severity};
-use crate::result::{Assessment, ControlResult, Status};
+use crate::assessment::Assessment;
+use crate::metadata::{ControlMetadata, Severity};
+use crate::result::{ControlResult, Status};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;width:100%;margin-bottom:2em}\

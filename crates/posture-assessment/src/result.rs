@@ -1,13 +1,12 @@
-//! What an assessment says: one result per control (status, reason, evidence) and the scores per
-//! framework, plus any risk exception that accepted a finding.
+//! What one control decided: its status, the reason and the evidence objects behind it, plus any
+//! risk exception that accepted the finding.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::exceptions::RiskException;
-use crate::pack::ControlMetadata;
-use crate::score::FrameworkScore;
+use crate::metadata::ControlMetadata;
 
 /// The verdict of one control over one tenant document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -70,23 +69,7 @@ pub struct ControlResult {
     pub duration: Duration,
 }
 
-/// The result of evaluating a pack over one tenant document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Assessment {
-    pub tenant_id: String,
-    pub results: Vec<ControlResult>,
-    pub scores: Vec<FrameworkScore>,
-    #[serde(with = "duration_micros")]
-    pub duration: Duration,
-}
-
-impl Assessment {
-    pub fn result(&self, control_id: &str) -> Option<&ControlResult> {
-        self.results.iter().find(|r| r.control_id == control_id)
-    }
-}
-
-mod duration_micros {
+pub(crate) mod duration_micros {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};

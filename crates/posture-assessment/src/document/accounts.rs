@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::DateTime;
 use serde_json::{Map, Value};
 
-use super::Collection;
+use super::collection::Collection;
 
 const SIGN_IN_FIELDS: [&str; 3] = [
     "lastSignInDateTime",

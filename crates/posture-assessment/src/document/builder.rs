@@ -8,9 +8,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use super::accounts::account_facts;
+use super::collection::{Collection, CollectionKind};
 use super::licences::Licences;
 use super::roles::{self, DirectoryIndex, PRIVILEGED_ROLE_TEMPLATE_IDS};
-use super::{Collection, CollectionKind, TenantDocument};
+use super::tenant::TenantDocument;
 
 /// Pack parameters with their defaults; a tenant overrides any of them with
 /// [`TenantDocumentBuilder::parameter`].

@@ -10,7 +10,7 @@ use serde::Deserializer;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::CollectionKind;
+use super::collection::CollectionKind;
 
 /// `users`: what `derived.accounts` and `derived.privileged_users` are built from and what the
 /// built-in pack reads of a user. Eleven properties: a JSON object of up to eleven fits one

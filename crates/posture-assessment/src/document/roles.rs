@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use super::Collection;
+use super::collection::Collection;
 
 /// controls.md "Privileged roles": Global, Privileged Role, User, SharePoint, Exchange, Hybrid
 /// Identity, Application and Cloud Application Administrator.

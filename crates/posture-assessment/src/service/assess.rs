@@ -1,25 +1,30 @@
 //! One assessment from start to finish: read the run's inventory through the sync role, build
 //! the tenant document with the tenant's settings, evaluate the pack, apply the active
-//! exceptions, store the findings and publish AssessmentCompleted. Used by the run-completed
-//! consumer and by StartAssessment alike.
+//! exceptions, and store the findings; AssessmentCompleted goes out as the caller's
+//! [`Announce`] says. Used by the run-completed consumer and by StartAssessment alike.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use posture_bus::{Bus, BusExt, MessageId, Subject};
+use posture_bus::Bus;
+use posture_bus::outbox::{Outbox, OutboxMessage};
 use posture_kit::clock::SharedClock;
-use posture_proto::events::v1 as ev;
+use posture_kit::ids::{AssessmentId, RunId, TenantId};
 use posture_proto::v1 as pb;
 use serde_json::Value;
 
+use super::announce::{Announce, Completed};
 use super::convert;
 use super::reader::{InventoryReader, ReadError};
-use super::store::{AssessmentRecord, AssessmentStore, FailureRecord, NewAssessment, StoreError};
-use crate::{Collection, CollectionKind, Engine, PolicyPack, TenantDocumentBuilder, apply_exceptions};
-
-/// Subject token of the event this role publishes: `events.assessment-completed.<tenant>`.
-pub const ASSESSMENT_COMPLETED: &str = "assessment-completed";
+use super::store::{
+    AssessmentRecord, AssessmentState, AssessmentStore, FailureClass, FailureRecord, NewAssessment,
+    StoreError, Trigger,
+};
+use crate::acceptance::apply_exceptions;
+use crate::document::{Collection, CollectionKind, TenantDocumentBuilder};
+use crate::engine::Engine;
+use crate::pack::PolicyPack;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssessError {
@@ -29,8 +34,6 @@ pub enum AssessError {
     Store(#[from] StoreError),
     #[error("publishing AssessmentCompleted failed: {0}")]
     Bus(#[from] posture_bus::BusError),
-    #[error("subject: {0}")]
-    Subject(#[from] posture_bus::SubjectError),
     #[error("the evaluation task stopped: {0}")]
     Evaluation(String),
 }
@@ -42,7 +45,7 @@ impl AssessError {
             AssessError::Read(e) => e.is_transient(),
             AssessError::Store(e) => e.is_transient(),
             AssessError::Bus(_) => true,
-            AssessError::Subject(_) | AssessError::Evaluation(_) => false,
+            AssessError::Evaluation(_) => false,
         }
     }
 
@@ -52,12 +55,12 @@ impl AssessError {
             AssessError::Read(ReadError::Sync { status, .. })
                 if status.code() == tonic::Code::Unavailable =>
             {
-                (pb::ErrorClass::Transient, "SYNC_UNAVAILABLE")
+                (FailureClass::Transient, "SYNC_UNAVAILABLE")
             }
-            AssessError::Read(_) => (pb::ErrorClass::Internal, "INVENTORY_UNREADABLE"),
-            AssessError::Store(_) => (pb::ErrorClass::Internal, "STORE_FAILED"),
-            AssessError::Bus(_) | AssessError::Subject(_) => (pb::ErrorClass::Internal, "BUS_FAILED"),
-            AssessError::Evaluation(_) => (pb::ErrorClass::Internal, "EVALUATION_FAILED"),
+            AssessError::Read(_) => (FailureClass::Internal, "INVENTORY_UNREADABLE"),
+            AssessError::Store(_) => (FailureClass::Internal, "STORE_FAILED"),
+            AssessError::Bus(_) => (FailureClass::Internal, "BUS_FAILED"),
+            AssessError::Evaluation(_) => (FailureClass::Internal, "EVALUATION_FAILED"),
         };
         // Database and bus errors stay in the log: their text names internals, not causes a
         // reader of the assessment can act on.
@@ -65,13 +68,13 @@ impl AssessError {
             AssessError::Store(_) => {
                 "storing the assessment failed; see the assessment role's log".to_owned()
             }
-            AssessError::Bus(_) | AssessError::Subject(_) => {
+            AssessError::Bus(_) => {
                 "announcing the assessment failed; see the assessment role's log".to_owned()
             }
             other => other.to_string(),
         };
         FailureRecord {
-            error_class: class as i32,
+            error_class: class,
             code: code.to_owned(),
             message,
         }
@@ -80,10 +83,10 @@ impl AssessError {
 
 /// What an assessment is created with.
 pub struct Request<'a> {
-    pub tenant_id: &'a str,
-    pub trigger: pb::AssessmentTrigger,
+    pub tenant_id: TenantId,
+    pub trigger: Trigger,
     pub requested_by: &'a str,
-    pub sync_run_id: &'a str,
+    pub sync_run_id: RunId,
 }
 
 #[derive(Clone)]
@@ -91,6 +94,8 @@ pub struct Assessor {
     pub store: AssessmentStore,
     pub reader: InventoryReader,
     pub bus: Arc<dyn Bus>,
+    /// Relays the announcements staged with [`Announce::ThroughOutbox`].
+    pub outbox: Outbox,
     pub clock: SharedClock,
     pub pack: Arc<PolicyPack>,
     pub pack_version: Arc<str>,
@@ -105,34 +110,34 @@ impl Assessor {
 
     /// Creates a PENDING assessment. `AlreadyExists` when the tenant has an active one (after
     /// failing it if it went stale) or the run was already assessed.
-    pub async fn create(&self, request: &Request<'_>) -> Result<AssessmentRecord, StoreError> {
-        let id = uuid::Uuid::new_v4().to_string();
+    pub async fn create(&self, request: &Request<'_>) -> Result<AssessmentRecord, AssessError> {
+        let id = AssessmentId::new_random();
         let new = NewAssessment {
-            assessment_id: &id,
+            assessment_id: id,
             tenant_id: request.tenant_id,
-            trigger: request.trigger as i32,
+            trigger: request.trigger,
             requested_by: request.requested_by,
             sync_run_id: request.sync_run_id,
             pack_version: &self.pack_version,
             requested_at: self.now(),
         };
         match self.store.create_assessment(&new).await {
-            Err(StoreError::AlreadyExists { .. }) if self.abandon_stale(request.tenant_id).await? => {
+            Err(StoreError::AlreadyExists { .. }) if self.abandon_stale(&request.tenant_id).await? => {
                 self.store.create_assessment(&new).await?
             }
             other => other?,
         }
-        self.store
-            .assessment(request.tenant_id, &id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt {
-                what: "assessment",
-                reason: format!("{id} vanished after it was created"),
-            })
+        let created = self.store.assessment(&request.tenant_id, &id).await?;
+        Ok(created.ok_or_else(|| StoreError::Corrupt {
+            what: "assessment",
+            reason: format!("{id} vanished after it was created"),
+        })?)
     }
 
-    /// Fails the tenant's active assessment if nothing happened to it for `stale_after`.
-    async fn abandon_stale(&self, tenant_id: &str) -> Result<bool, StoreError> {
+    /// Fails the tenant's active assessment if nothing happened to it for `stale_after`. The
+    /// abandoned assessment may be a manual one nothing will redeliver, so its announcement is
+    /// staged in the outbox.
+    async fn abandon_stale(&self, tenant_id: &TenantId) -> Result<bool, AssessError> {
         let Some(active) = self.store.active_assessment(tenant_id).await? else {
             return Ok(false);
         };
@@ -143,29 +148,26 @@ impl Assessor {
         }
         tracing::warn!(assessment = %active.assessment_id, tenant = %tenant_id, "abandoning a stale assessment");
         let failure = FailureRecord {
-            error_class: pb::ErrorClass::Internal as i32,
+            error_class: FailureClass::Internal,
             code: "ABANDONED".to_owned(),
             message: format!(
                 "no progress for {} minutes; the process running it stopped",
                 self.stale_after.as_secs() / 60
             ),
         };
-        if self
-            .store
-            .fail_assessment(&active.assessment_id, &failure, self.now())
-            .await?
-            && let Err(e) = self.publish_completed(&active.assessment_id, tenant_id).await
-        {
-            // The abandonment is stored; a lost announcement of it must not block the new start.
-            tracing::warn!(assessment = %active.assessment_id, error = %e, "abandonment not announced");
-        }
+        self.fail(&active, &failure, Announce::ThroughOutbox).await?;
         Ok(true)
     }
 
     /// Evaluates `assessment` over the inventory `run` left and completes it. A finished
     /// assessment is left alone (a redelivery after success).
-    pub async fn execute(&self, assessment: &AssessmentRecord, run: &pb::SyncRun) -> Result<(), AssessError> {
-        let tenant = assessment.tenant_id.as_str();
+    pub async fn execute(
+        &self,
+        assessment: &AssessmentRecord,
+        run: &pb::SyncRun,
+        announce: Announce,
+    ) -> Result<(), AssessError> {
+        let tenant = &assessment.tenant_id;
         if !self
             .store
             .mark_running(&assessment.assessment_id, self.now())
@@ -178,8 +180,8 @@ impl Assessor {
         let now = self.now();
         let exceptions = self.store.active_exceptions(tenant, now).await?;
 
-        let display_name = organization_name(&collections).unwrap_or_else(|| tenant.to_owned());
-        let mut builder = TenantDocumentBuilder::new(tenant, display_name)
+        let display_name = organization_name(&collections).unwrap_or_else(|| tenant.to_string());
+        let mut builder = TenantDocumentBuilder::new(tenant.to_string(), display_name)
             .emergency_access_accounts(settings.emergency_access_accounts.clone())
             .items_read(self.pack.collections_read())
             .now(now);
@@ -207,9 +209,26 @@ impl Assessor {
             .map(|r| convert::finding(&assessment.assessment_id, tenant, r, &exceptions, now))
             .collect();
         let (counts, scores) = convert::scores(&evaluated.scores);
+        let completed_at = self.now();
+        let finished = AssessmentRecord {
+            state: AssessmentState::Succeeded,
+            counts: counts.clone(),
+            scores: scores.clone(),
+            error: None,
+            completed_at: Some(completed_at),
+            ..assessment.clone()
+        };
+        let staged = self.staged(announce, &finished)?;
         let completed = self
             .store
-            .complete_assessment(&assessment.assessment_id, &counts, &scores, &findings, self.now())
+            .complete_assessment(
+                &assessment.assessment_id,
+                &counts,
+                &scores,
+                &findings,
+                completed_at,
+                staged.as_ref(),
+            )
             .await?;
         if completed {
             tracing::info!(
@@ -222,54 +241,74 @@ impl Assessor {
                 duration_ms = evaluated.duration.as_millis() as u64,
                 "assessment completed"
             );
-            self.publish_completed(&assessment.assessment_id, tenant).await?;
+            if staged.is_some() {
+                self.outbox.notify();
+            }
         }
         Ok(())
     }
 
-    /// Stores the assessment as FAILED with the reason and announces it.
+    /// Stores the assessment as FAILED with the reason (unless it already finished).
     pub async fn fail(
         &self,
         assessment: &AssessmentRecord,
         failure: &FailureRecord,
+        announce: Announce,
     ) -> Result<(), AssessError> {
         tracing::warn!(assessment = %assessment.assessment_id, tenant = %assessment.tenant_id, code = %failure.code, reason = %failure.message, "assessment failed");
+        let failed_at = self.now();
+        let finished = AssessmentRecord {
+            state: AssessmentState::Failed,
+            error: Some(failure.clone()),
+            completed_at: Some(failed_at),
+            ..assessment.clone()
+        };
+        let staged = self.staged(announce, &finished)?;
         if self
             .store
-            .fail_assessment(&assessment.assessment_id, failure, self.now())
+            .fail_assessment(&assessment.assessment_id, failure, failed_at, staged.as_ref())
             .await?
+            && staged.is_some()
         {
-            self.publish_completed(&assessment.assessment_id, &assessment.tenant_id)
-                .await?;
+            self.outbox.notify();
         }
         Ok(())
     }
 
-    /// Publishes AssessmentCompleted once per assessment (the message id derives from its id).
-    pub async fn publish_completed(&self, assessment_id: &str, tenant_id: &str) -> Result<(), AssessError> {
+    /// The outbox row announcing `finished`, when that is how the caller announces.
+    fn staged(
+        &self,
+        announce: Announce,
+        finished: &AssessmentRecord,
+    ) -> Result<Option<OutboxMessage>, AssessError> {
+        match announce {
+            Announce::OnRedelivery => Ok(None),
+            Announce::ThroughOutbox => Ok(Some(Completed::of(finished, self.now())?.staged())),
+        }
+    }
+
+    /// Publishes AssessmentCompleted for the assessment as stored, if it is finished (nothing
+    /// while it is still active), or with [`Announce::ThroughOutbox`] stages it for the relay.
+    pub async fn announce(
+        &self,
+        assessment_id: &AssessmentId,
+        tenant_id: &TenantId,
+        announce: Announce,
+    ) -> Result<(), AssessError> {
         let Some(record) = self.store.assessment(tenant_id, assessment_id).await? else {
             return Ok(());
         };
-        let event_id = uuid::Uuid::new_v5(
-            &uuid::Uuid::NAMESPACE_OID,
-            format!("posture.assessment-completed.{assessment_id}").as_bytes(),
-        )
-        .to_string();
-        let event = ev::AssessmentCompleted {
-            event_id: event_id.clone(),
-            occurred_at: Some(convert::timestamp(
-                record.completed_at.unwrap_or_else(|| self.now()),
-            )),
-            tenant_id: tenant_id.to_owned(),
-            assessment: Some(convert::assessment(&record)),
-        };
-        let subject = Subject::events()
-            .token(ASSESSMENT_COMPLETED)?
-            .token(tenant_id)?
-            .build()?;
-        self.bus
-            .publish_message(subject, MessageId::new(event_id)?, &event)
-            .await?;
+        if record.is_active() {
+            return Ok(());
+        }
+        let completed = Completed::of(&record, self.now())?;
+        match announce {
+            Announce::OnRedelivery => completed.publish(self.bus.as_ref()).await?,
+            Announce::ThroughOutbox => {
+                self.store.stage(&completed.staged()).await?;
+                self.outbox.notify();
+            }
+        }
         Ok(())
     }
 }

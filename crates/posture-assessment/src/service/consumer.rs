@@ -1,21 +1,20 @@
 //! Consumes SyncRunCompleted and assesses the run's inventory. Idempotent per sync run: the
 //! database allows one sync-triggered assessment per run, so a redelivery finds it and either
-//! leaves it (finished) or takes it over (its first attempt died midway).
+//! leaves it (finished) or takes it over (its first attempt died midway). However the assessment
+//! ended, on this delivery or an earlier one, the delivery ends by announcing it, so a failed
+//! announcement is repeated by the redelivery.
 
 use async_trait::async_trait;
 use posture_bus::{Delivery, Handler, HandlerError};
-use posture_kit::error::require_uuid;
+use posture_kit::ids::{RunId, TenantId};
 use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 
+use super::announce::Announce;
 use super::assess::{AssessError, Assessor, Request};
 use super::reader::is_assessable;
-use super::store::{AssessmentRecord, FailureRecord, StoreError};
+use super::store::{AssessmentRecord, FailureClass, FailureRecord, StoreError, Trigger};
 
-/// Subject token of the sync role's event (`events.run-completed.<tenant>`).
-pub const RUN_COMPLETED: &str = "run-completed";
-/// Durable consumer name.
-pub const CONSUMER: &str = "assessment-run-completed";
 /// `requested_by` of assessments a completed run triggered.
 pub const SYNC_PRINCIPAL: &str = "sync";
 
@@ -31,9 +30,17 @@ fn store_error(e: StoreError) -> HandlerError {
     }
 }
 
+fn assess_error(e: AssessError) -> HandlerError {
+    if e.is_transient() {
+        HandlerError::transient(e)
+    } else {
+        HandlerError::permanent(e)
+    }
+}
+
 impl RunCompletedHandler {
     /// The run's assessment: the existing one, or a new one.
-    async fn assessment(&self, tenant: &str, run_id: &str) -> Result<AssessmentRecord, HandlerError> {
+    async fn assessment(&self, tenant: &TenantId, run_id: &RunId) -> Result<AssessmentRecord, HandlerError> {
         let store = &self.assessor.store;
         if let Some(existing) = store
             .assessment_of_run(tenant, run_id)
@@ -43,14 +50,14 @@ impl RunCompletedHandler {
             return Ok(existing);
         }
         let request = Request {
-            tenant_id: tenant,
-            trigger: pb::AssessmentTrigger::SyncCompleted,
+            tenant_id: *tenant,
+            trigger: Trigger::SyncCompleted,
             requested_by: SYNC_PRINCIPAL,
-            sync_run_id: run_id,
+            sync_run_id: *run_id,
         };
         match self.assessor.create(&request).await {
             Ok(created) => Ok(created),
-            Err(StoreError::AlreadyExists { .. }) => {
+            Err(AssessError::Store(StoreError::AlreadyExists { .. })) => {
                 // Either a concurrent delivery created it just now, or another assessment of the
                 // tenant (a manual one) is running: try again after it.
                 match store
@@ -64,7 +71,44 @@ impl RunCompletedHandler {
                     ))),
                 }
             }
-            Err(e) => Err(store_error(e)),
+            Err(e) => Err(assess_error(e)),
+        }
+    }
+
+    /// Brings an active assessment to SUCCEEDED, or to FAILED when the run read nothing or the
+    /// last delivery failed too.
+    async fn finish(
+        &self,
+        delivery: &Delivery,
+        assessment: &AssessmentRecord,
+        run: &pb::SyncRun,
+    ) -> Result<(), HandlerError> {
+        if !is_assessable(run) {
+            let failure = FailureRecord {
+                error_class: FailureClass::Internal,
+                code: "SYNC_RUN_FAILED".to_owned(),
+                message: format!(
+                    "sync run {} read no entity of the tenant; nothing to assess",
+                    run.run_id
+                ),
+            };
+            return self
+                .assessor
+                .fail(assessment, &failure, Announce::OnRedelivery)
+                .await
+                .map_err(HandlerError::transient);
+        }
+        match self
+            .assessor
+            .execute(assessment, run, Announce::OnRedelivery)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_transient() && !delivery.is_last_delivery() => {
+                tracing::warn!(tenant = %assessment.tenant_id, run = %run.run_id, error = %e, "assessment will be retried");
+                Err(HandlerError::transient(e))
+            }
+            Err(e) => fail_for_good(&self.assessor, assessment, e).await,
         }
     }
 }
@@ -76,46 +120,35 @@ impl Handler for RunCompletedHandler {
         let run = event
             .run
             .ok_or_else(|| HandlerError::permanent("SyncRunCompleted without a run"))?;
-        let tenant = require_uuid("tenant_id", &event.tenant_id)
-            .map_err(HandlerError::permanent)?
-            .to_string();
-        let run_id = require_uuid("run.run_id", &run.run_id)
-            .map_err(HandlerError::permanent)?
-            .to_string();
+        // Parsed once here; a malformed id will not parse on a later delivery either.
+        let tenant: TenantId = event.tenant_id.parse().map_err(HandlerError::permanent)?;
+        let run_id: RunId = run.run_id.parse().map_err(HandlerError::permanent)?;
         if run.state == pb::SyncRunState::Cancelled as i32 {
             tracing::info!(%tenant, run = %run_id, "sync run was cancelled; not assessed");
             return Ok(());
         }
         let assessment = self.assessment(&tenant, &run_id).await?;
-        if !assessment.is_active() {
-            // Done before; announce it again in case the first announcement is what failed
-            // (the event's message id is derived from the assessment, so the bus drops a
-            // duplicate within its window).
-            return self
-                .assessor
-                .publish_completed(&assessment.assessment_id, &tenant)
-                .await
-                .map_err(HandlerError::transient);
+        if assessment.is_active() {
+            self.finish(delivery, &assessment, &run).await?;
         }
-        if !is_assessable(&run) {
-            let failure = FailureRecord {
-                error_class: pb::ErrorClass::Internal as i32,
-                code: "SYNC_RUN_FAILED".to_owned(),
-                message: format!("sync run {run_id} read no entity of the tenant; nothing to assess"),
-            };
-            return self
-                .assessor
-                .fail(&assessment, &failure)
-                .await
-                .map_err(HandlerError::transient);
-        }
-        match self.assessor.execute(&assessment, &run).await {
+        // Announced on every delivery that finds the assessment finished, not only the one that
+        // finished it: the first announcement may be what failed. The message id derives from
+        // the assessment, so the bus drops a repeat within its duplicate window.
+        let announced = self
+            .assessor
+            .announce(&assessment.assessment_id, &tenant, Announce::OnRedelivery)
+            .await;
+        match announced {
             Ok(()) => Ok(()),
-            Err(e) if e.is_transient() && !delivery.is_last_delivery() => {
-                tracing::warn!(%tenant, run = %run_id, error = %e, "assessment will be retried");
-                Err(HandlerError::transient(e))
+            // No redelivery follows the last one: the outbox relay takes the announcement over.
+            Err(e) if delivery.is_last_delivery() => {
+                tracing::warn!(assessment = %assessment.assessment_id, error = %e, "announcement handed to the outbox");
+                self.assessor
+                    .announce(&assessment.assessment_id, &tenant, Announce::ThroughOutbox)
+                    .await
+                    .map_err(HandlerError::transient)
             }
-            Err(e) => fail_for_good(&self.assessor, &assessment, e).await,
+            Err(e) => Err(HandlerError::transient(e)),
         }
     }
 }
@@ -127,7 +160,7 @@ async fn fail_for_good(
 ) -> Result<(), HandlerError> {
     tracing::error!(assessment = %assessment.assessment_id, error = %error, "assessment failed for good");
     assessor
-        .fail(assessment, &error.failure())
+        .fail(assessment, &error.failure(), Announce::OnRedelivery)
         .await
         .map_err(HandlerError::transient)
 }

@@ -3,6 +3,7 @@
 //! serves AssessmentService and ExceptionService. It reads the inventory only through the sync
 //! role's public API.
 
+mod announce;
 mod api;
 mod assess;
 mod consumer;
@@ -12,9 +13,7 @@ mod report;
 mod role;
 pub mod store;
 
-pub use api::PRINCIPAL_METADATA;
-pub use assess::ASSESSMENT_COMPLETED;
-pub use consumer::{CONSUMER, RUN_COMPLETED, SYNC_PRINCIPAL};
+pub use consumer::SYNC_PRINCIPAL;
 pub use reader::{InventoryReader, ReadError, describe_failure};
 pub use report::{render_html_from_api, render_html_from_api_named};
 pub use role::{AssessmentDeps, AssessmentRole, RoleSettings, StartError, start};

@@ -3,13 +3,14 @@
 //! licence the sync reported); the objects come from InventoryService.ListObjects, page by page.
 
 use futures::{StreamExt, TryStreamExt};
+use posture_kit::ids::TenantId;
 use posture_proto::v1 as pb;
 use posture_proto::v1::inventory_service_client::InventoryServiceClient;
 use posture_proto::v1::sync_service_client::SyncServiceClient;
 use serde_json::Value;
 use tonic::transport::Channel;
 
-use crate::{Collection, CollectionKind};
+use crate::document::{Collection, CollectionKind};
 
 /// Objects per ListObjects call (the API's maximum).
 const PAGE_SIZE: i32 = 1000;
@@ -148,11 +149,11 @@ impl InventoryReader {
         InventoryServiceClient::new(self.channel.clone()).max_decoding_message_size(self.max_message_bytes)
     }
 
-    async fn recent_runs(&self, tenant_id: &str) -> Result<Vec<pb::SyncRun>, ReadError> {
+    async fn recent_runs(&self, tenant_id: &TenantId) -> Result<Vec<pb::SyncRun>, ReadError> {
         let response = self
             .sync()
             .list_sync_runs(pb::ListSyncRunsRequest {
-                tenant_id: tenant_id.to_owned(),
+                tenant_id: tenant_id.to_string(),
                 page_size: LOOKBACK_RUNS,
                 ..Default::default()
             })
@@ -166,7 +167,10 @@ impl InventoryReader {
     }
 
     /// The tenant's newest run that read something, for a manual assessment.
-    pub async fn latest_assessable_run(&self, tenant_id: &str) -> Result<Option<pb::SyncRun>, ReadError> {
+    pub async fn latest_assessable_run(
+        &self,
+        tenant_id: &TenantId,
+    ) -> Result<Option<pb::SyncRun>, ReadError> {
         Ok(self.recent_runs(tenant_id).await?.into_iter().find(is_assessable))
     }
 
@@ -174,7 +178,7 @@ impl InventoryReader {
     /// include, from the newest earlier run that finished them.
     pub async fn collections(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         run: &pb::SyncRun,
     ) -> Result<Vec<(CollectionKind, Collection)>, ReadError> {
         let mut statuses: Vec<pb::EntitySync> = run
@@ -222,7 +226,7 @@ impl InventoryReader {
     /// Every current object of one kind, as the document keeps it: the Graph JSON the sync
     /// stored, projected for the per-user kinds while each page is parsed. The next page is
     /// requested before the current one is parsed, so the sync role reads it meanwhile.
-    async fn objects(&self, tenant_id: &str, kind: CollectionKind) -> Result<Vec<Value>, ReadError> {
+    async fn objects(&self, tenant_id: &TenantId, kind: CollectionKind) -> Result<Vec<Value>, ReadError> {
         let key = kind.key();
         let mut items = Vec::new();
         let mut pending = Some(self.page(tenant_id, key, String::new()));
@@ -255,13 +259,13 @@ impl InventoryReader {
     /// Starts reading one page of current objects in the background.
     fn page(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         kind: &str,
         page_token: String,
     ) -> tokio::task::JoinHandle<Result<pb::ListObjectsResponse, tonic::Status>> {
         let mut client = self.inventory();
         let request = pb::ListObjectsRequest {
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.to_string(),
             entity_kind: kind.to_owned(),
             include_removed: false,
             view: pb::ObjectView::Full as i32,

@@ -5,7 +5,11 @@
 use posture_proto::v1 as pb;
 
 use super::convert;
-use crate::{Assessment, ControlMetadata, ControlResult, Evidence, FrameworkReference, render_html, score};
+use crate::assessment::Assessment;
+use crate::metadata::{ControlMetadata, FrameworkReference, Severity};
+use crate::report::render_html;
+use crate::result::{ControlResult, Evidence};
+use crate::score::score;
 
 /// The pack's framework id from the contract's id and version (`cis-m365`, `7` → `cis-m365-v7`).
 fn pack_framework(r: &pb::FrameworkReference) -> String {
@@ -14,6 +18,14 @@ fn pack_framework(r: &pb::FrameworkReference) -> String {
     } else {
         format!("{}-v{}", r.framework, r.framework_version)
     }
+}
+
+/// A message's severity for the report; an unspecified one reads as informational.
+fn report_severity(severity: i32) -> Severity {
+    pb::Severity::try_from(severity)
+        .ok()
+        .and_then(convert::engine_severity)
+        .unwrap_or(Severity::Info)
 }
 
 fn references(refs: &[pb::FrameworkReference]) -> Vec<FrameworkReference> {
@@ -29,7 +41,7 @@ fn metadata(c: &pb::Control) -> ControlMetadata {
     ControlMetadata {
         id: c.control_id.clone(),
         title: c.title.clone(),
-        severity: convert::engine_severity(pb::Severity::try_from(c.severity).unwrap_or_default()),
+        severity: report_severity(c.severity),
         frameworks: references(&c.references),
         rationale: c.rationale.clone(),
         remediation: c.remediation.clone(),
@@ -47,7 +59,7 @@ fn result(f: &pb::Finding, controls: &[ControlMetadata]) -> ControlResult {
         .unwrap_or_else(|| ControlMetadata {
             id: f.control_id.clone(),
             title: f.title.clone(),
-            severity: convert::engine_severity(pb::Severity::try_from(f.severity).unwrap_or_default()),
+            severity: report_severity(f.severity),
             frameworks: references(&f.references),
             rationale: String::new(),
             remediation: String::new(),

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use posture_bus::{Bus, ConsumerConfig, RetryPolicy, StreamKind, SubjectFilter, spawn_workers};
+use posture_bus::outbox::Outbox;
+use posture_bus::{Bus, ConsumerConfig, RetryPolicy, spawn_workers, topics};
 use posture_kit::clock::SharedClock;
 use posture_kit::db::Db;
 use posture_kit::grpc::GrpcServer;
@@ -17,10 +18,10 @@ use tonic::transport::Channel;
 
 use super::api::{AssessmentApi, ExceptionApi};
 use super::assess::Assessor;
-use super::consumer::{CONSUMER, RUN_COMPLETED, RunCompletedHandler};
+use super::consumer::RunCompletedHandler;
 use super::reader::InventoryReader;
 use super::store::AssessmentStore;
-use crate::PolicyPack;
+use crate::pack::PolicyPack;
 
 /// Tunables of the role.
 #[derive(Debug, Clone)]
@@ -60,8 +61,6 @@ pub enum StartError {
     Migrate(#[from] posture_kit::db::DbError),
     #[error("cannot start the run-completed consumer: {0}")]
     Bus(#[from] posture_bus::BusError),
-    #[error("subject: {0}")]
-    Subject(#[from] posture_bus::SubjectError),
     #[error("the built-in policy pack has modules that do not load: {0}")]
     Pack(String),
 }
@@ -87,8 +86,10 @@ pub struct AssessmentRole {
 
 /// Migrates the schema and starts the consumer (it ends on `shutdown`).
 pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
-    let store = AssessmentStore::new(deps.db);
+    let store = AssessmentStore::new(deps.db.clone());
     store.migrate().await?;
+    let outbox = Outbox::new(deps.db, deps.bus.clone());
+    outbox.spawn(deps.shutdown.clone(), &deps.tasks);
     let pack = PolicyPack::builtin();
     let broken = pack.broken_modules();
     if !broken.is_empty() {
@@ -99,13 +100,13 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
         store: store.clone(),
         reader: InventoryReader::new(deps.sync, deps.settings.max_message_bytes),
         bus: deps.bus.clone(),
+        outbox,
         clock: deps.clock.clone(),
         pack: Arc::new(pack),
         pack_version: Arc::from(PolicyPack::builtin_version()),
         stale_after: deps.settings.stale_after,
     };
-    let filter = SubjectFilter::new(StreamKind::Events, [RUN_COMPLETED])?.any()?;
-    let config = ConsumerConfig::new(CONSUMER, filter)?
+    let config = ConsumerConfig::new(topics::durable::ASSESSMENT_RUNS, topics::RUN_COMPLETED.filter())?
         .with_ack_wait(deps.settings.ack_wait)
         .with_max_deliver(deps.settings.max_deliver);
     spawn_workers(

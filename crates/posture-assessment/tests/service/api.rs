@@ -1,9 +1,10 @@
 //! AssessmentService over real gRPC: manual starts and their preconditions, findings filters and
-//! paging, controls, and tenant isolation.
+//! paging, and tenant isolation.
 
-use posture_assessment::service::store::NewAssessment;
+use posture_assessment::service::store::{NewAssessment, Trigger};
 use posture_graph_sim::Profile;
 use posture_kit::db::test_support::TestDatabase;
+use posture_kit::ids::{AssessmentId, TenantId};
 use posture_proto::v1 as pb;
 use tonic::Code;
 
@@ -41,16 +42,16 @@ posture_kit::db_test!(
         assert_eq!(manual.requested_by, "anonymous");
 
         // An assessment of the tenant in progress (as another replica would have it).
-        let running = uuid::Uuid::new_v4().to_string();
+        let running = AssessmentId::new_random();
         world
             .assessment
             .store()
             .create_assessment(&NewAssessment {
-                assessment_id: &running,
-                tenant_id: &tid,
-                trigger: pb::AssessmentTrigger::Manual as i32,
+                assessment_id: running,
+                tenant_id: tid.parse::<TenantId>().expect("tenant id"),
+                trigger: Trigger::Manual,
                 requested_by: "someone",
-                sync_run_id: &run.run_id,
+                sync_run_id: run.run_id.parse().expect("run id"),
                 pack_version: "builtin",
                 requested_at: chrono::Utc::now(),
             })
@@ -62,7 +63,11 @@ posture_kit::db_test!(
             .await
             .expect_err("one runs");
         assert_eq!(busy.code(), Code::AlreadyExists, "{busy:?}");
-        assert!(busy.message().contains(&running), "{}", busy.message());
+        assert!(
+            busy.message().contains(&running.to_string()),
+            "{}",
+            busy.message()
+        );
 
         let bad = world
             .assessments()
@@ -197,6 +202,37 @@ posture_kit::db_test!(
             .await
             .expect_err("bad token");
         assert_eq!(bad.code(), Code::InvalidArgument);
+        // A token is tied to the filters it was issued for.
+        let first = world
+            .assessments()
+            .list_findings(pb::ListFindingsRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                assessment_id: id.clone(),
+                page_size: 7,
+                ..Default::default()
+            })
+            .await
+            .expect("first page")
+            .into_inner();
+        assert!(!first.next_page_token.is_empty());
+        let replayed = world
+            .assessments()
+            .list_findings(pb::ListFindingsRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                assessment_id: id.clone(),
+                page_size: 7,
+                min_severity: pb::Severity::High as i32,
+                page_token: first.next_page_token,
+                ..Default::default()
+            })
+            .await
+            .expect_err("token of other filters");
+        assert_eq!(replayed.code(), Code::InvalidArgument);
+        assert!(
+            replayed.message().contains("other filters"),
+            "{}",
+            replayed.message()
+        );
         let bad = world
             .assessments()
             .list_findings(pb::ListFindingsRequest {
@@ -274,81 +310,6 @@ posture_kit::db_test!(
 );
 
 #[tokio::test]
-async fn controls_are_listed_by_id_with_filters_and_pages() {
-    let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
-    let mut all = Vec::new();
-    let mut token = String::new();
-    loop {
-        let page = world
-            .assessments()
-            .list_controls(pb::ListControlsRequest {
-                page_size: 8,
-                page_token: token,
-                ..Default::default()
-            })
-            .await
-            .expect("controls")
-            .into_inner();
-        all.extend(page.controls);
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        token = page.next_page_token;
-    }
-    assert_eq!(
-        all.len(),
-        posture_assessment::PolicyPack::builtin().controls().len()
-    );
-    assert!(all.windows(2).all(|p| p[0].control_id < p[1].control_id));
-    let mfa = all
-        .iter()
-        .find(|c| c.control_id == "entra.ca.mfa-all-users")
-        .expect("control");
-    assert!(
-        mfa.references
-            .iter()
-            .any(|r| r.framework == "cis-m365" && r.framework_version == "7" && r.reference_id == "5.2.2.2"),
-        "{mfa:#?}"
-    );
-    assert_eq!(mfa.severity, pb::Severity::Critical as i32);
-
-    let cis = world
-        .assessments()
-        .list_controls(pb::ListControlsRequest {
-            framework: "cis-m365".into(),
-            page_size: 1000,
-            ..Default::default()
-        })
-        .await
-        .expect("controls")
-        .into_inner()
-        .controls;
-    assert_eq!(
-        cis,
-        all.iter()
-            .filter(|c| c.references.iter().any(|r| r.framework == "cis-m365"))
-            .cloned()
-            .collect::<Vec<_>>()
-    );
-    let critical = world
-        .assessments()
-        .list_controls(pb::ListControlsRequest {
-            severity: pb::Severity::Critical as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("controls")
-        .into_inner()
-        .controls;
-    assert!(
-        !critical.is_empty()
-            && critical
-                .iter()
-                .all(|c| c.severity == pb::Severity::Critical as i32)
-    );
-}
-
-#[tokio::test]
 async fn an_abandoned_assessment_does_not_block_the_tenant() {
     let world = World::new(TestDatabase::sqlite().expect("sqlite")).await;
     let tenant = world.tenant(spec(Profile::Typical)).await;
@@ -356,16 +317,16 @@ async fn an_abandoned_assessment_does_not_block_the_tenant() {
     let run = world.sync(&tenant).await;
     world.assessment_of_run(&tenant, &run.run_id).await;
     // Left PENDING by a process that died 20 minutes ago.
-    let abandoned = uuid::Uuid::new_v4().to_string();
+    let abandoned = AssessmentId::new_random();
     world
         .assessment
         .store()
         .create_assessment(&NewAssessment {
-            assessment_id: &abandoned,
-            tenant_id: &tid,
-            trigger: pb::AssessmentTrigger::Manual as i32,
+            assessment_id: abandoned,
+            tenant_id: tid.parse::<TenantId>().expect("tenant id"),
+            trigger: Trigger::Manual,
             requested_by: "someone",
-            sync_run_id: &run.run_id,
+            sync_run_id: run.run_id.parse().expect("run id"),
             pack_version: "builtin",
             requested_at: chrono::Utc::now() - chrono::Duration::minutes(20),
         })
@@ -378,7 +339,7 @@ async fn an_abandoned_assessment_does_not_block_the_tenant() {
         .assessments()
         .get_assessment(pb::GetAssessmentRequest {
             tenant_id: tid,
-            assessment_id: abandoned,
+            assessment_id: abandoned.to_string(),
         })
         .await
         .expect("still readable")

@@ -16,9 +16,7 @@ use crate::world::{World, finding, findings};
 
 fn as_principal<T>(name: &str, message: T) -> Request<T> {
     let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("x-posture-principal", name.parse().expect("ascii principal"));
+    posture_kit::grpc::set_principal(request.metadata_mut(), name);
     request
 }
 
@@ -257,7 +255,7 @@ posture_kit::db_test!(
         let audit = world
             .assessment
             .store()
-            .exception_audit(&tid, &object_exception.exception_id)
+            .exception_audit(&tid.parse().expect("tenant id"), &object_exception.exception_id)
             .await
             .expect("audit");
         let trail: Vec<(&str, &str, &str)> = audit

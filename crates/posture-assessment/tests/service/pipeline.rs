@@ -4,13 +4,15 @@
 //! sync's reason.
 
 use posture_assessment::PolicyPack;
-use posture_bus::{BusExt, MessageId, Subject};
+use posture_bus::{BusExt, MessageId, topics};
 use posture_graph_sim::{Profile, TenantSpec, ThrottleMode};
 use posture_kit::db::test_support::TestDatabase;
+use posture_kit::ids::TenantId;
 use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 
-use crate::world::{World, finding, next_completed};
+use crate::events::next_completed;
+use crate::world::{World, finding};
 
 pub fn spec(profile: Profile) -> TenantSpec {
     TenantSpec {
@@ -102,11 +104,8 @@ posture_kit::db_test!(
             tenant_id: tenant.tenant_id.to_string(),
             run: Some(first.clone()),
         };
-        let subject = Subject::events()
-            .token("run-completed")
-            .and_then(|s| s.token(tenant.tenant_id.to_string()))
-            .and_then(|s| s.build())
-            .expect("subject");
+        let tenant_id = TenantId::from_uuid(tenant.tenant_id).expect("tenant id");
+        let subject = topics::RUN_COMPLETED.subject(&tenant_id);
         world
             .bus
             .publish_message(

@@ -6,16 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use posture_assessment::service::{AssessmentDeps, AssessmentRole, RoleSettings};
-use posture_bus::{
-    Bus, Consumer, ConsumerConfig, MemoryBus, Prefix, StreamKind, StreamSettings, SubjectFilter,
-};
+use posture_bus::{Bus, Consumer, ConsumerConfig, MemoryBus, Prefix, StreamSettings, SubjectFilter, topics};
 use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
 use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
 use posture_kit::clock::{SharedClock, SystemClock};
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::grpc::{GrpcServer, lazy_channel};
-use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 use posture_proto::v1::assessment_service_client::AssessmentServiceClient;
 use posture_proto::v1::exception_service_client::ExceptionServiceClient;
@@ -69,7 +66,7 @@ fn sync_settings() -> SyncSettings {
 }
 
 /// One consumer worker, so run-completed events are handled in the order they were published.
-fn assessment_settings() -> RoleSettings {
+pub fn assessment_settings() -> RoleSettings {
     let mut settings = RoleSettings {
         concurrency: 1,
         ack_wait: Duration::from_secs(30),
@@ -83,19 +80,29 @@ fn assessment_settings() -> RoleSettings {
 
 impl World {
     pub async fn new(db: TestDatabase) -> World {
-        Self::build(db, memory_bus(), Arc::new(SystemClock)).await
+        Self::build(db, memory_bus(), Arc::new(SystemClock), assessment_settings()).await
     }
 
     /// The assessment role judges at the instants `clock` gives (exception expiry).
     pub async fn with_clock(db: TestDatabase, clock: SharedClock) -> World {
-        Self::build(db, memory_bus(), clock).await
+        Self::build(db, memory_bus(), clock, assessment_settings()).await
     }
 
     pub async fn with_bus(db: TestDatabase, bus: Arc<dyn Bus>) -> World {
-        Self::build(db, bus, Arc::new(SystemClock)).await
+        Self::build(db, bus, Arc::new(SystemClock), assessment_settings()).await
     }
 
-    async fn build(db: TestDatabase, bus: Arc<dyn Bus>, assessment_clock: SharedClock) -> World {
+    /// The assessment role runs with `settings`.
+    pub async fn with_settings(db: TestDatabase, bus: Arc<dyn Bus>, settings: RoleSettings) -> World {
+        Self::build(db, bus, Arc::new(SystemClock), settings).await
+    }
+
+    async fn build(
+        db: TestDatabase,
+        bus: Arc<dyn Bus>,
+        assessment_clock: SharedClock,
+        assessment_settings: RoleSettings,
+    ) -> World {
         posture_graph::install_crypto_provider();
         let sim = Simulator::start(SimConfig::default())
             .await
@@ -151,7 +158,7 @@ impl World {
             shutdown: shutdown.clone(),
             tasks: TaskTracker::new(),
             sync: channel.clone(),
-            settings: assessment_settings(),
+            settings: assessment_settings,
         })
         .await
         .expect("assessment role starts");
@@ -333,15 +340,28 @@ impl World {
 
     /// A member of a fresh consumer of AssessmentCompleted events.
     pub async fn completions(&self) -> Box<dyn Consumer> {
-        let filter = SubjectFilter::new(StreamKind::Events, ["assessment-completed"])
-            .expect("filter")
-            .any()
-            .expect("filter");
-        let name = format!("test-completions-{}", uuid::Uuid::new_v4().simple());
-        self.bus
-            .consumer(ConsumerConfig::new(name, filter).expect("consumer config"))
+        self.events(topics::ASSESSMENT_COMPLETED.filter()).await
+    }
+
+    /// A member of a fresh consumer of the events `filter` matches.
+    pub async fn events(&self, filter: SubjectFilter) -> Box<dyn Consumer> {
+        let name = format!("test-events-{}", uuid::Uuid::new_v4().simple());
+        let config = ConsumerConfig::new(name, filter).expect("consumer config");
+        self.bus.consumer(config).await.expect("consumer")
+    }
+
+    /// Every assessment of the tenant, newest first.
+    pub async fn all_assessments(&self, tenant: &TenantInfo) -> Vec<pb::Assessment> {
+        self.assessments()
+            .list_assessments(pb::ListAssessmentsRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                page_size: 500,
+                ..Default::default()
+            })
             .await
-            .expect("consumer")
+            .expect("assessments are listed")
+            .into_inner()
+            .assessments
     }
 }
 
@@ -366,19 +386,6 @@ pub async fn findings(
         }
         request.page_token = page.next_page_token;
     }
-}
-
-/// The next AssessmentCompleted, within [`PATIENCE`].
-pub async fn next_completed(consumer: &mut Box<dyn Consumer>) -> ev::AssessmentCompleted {
-    let cancel = CancellationToken::new();
-    let delivery = tokio::time::timeout(PATIENCE, consumer.next(&cancel))
-        .await
-        .expect("an AssessmentCompleted arrives")
-        .expect("the bus delivers")
-        .expect("a delivery");
-    let event: ev::AssessmentCompleted = delivery.decode().expect("AssessmentCompleted decodes");
-    delivery.ack().await.expect("ack");
-    event
 }
 
 pub fn finding<'a>(findings: &'a [pb::Finding], control_id: &str) -> &'a pb::Finding {

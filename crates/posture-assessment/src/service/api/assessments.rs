@@ -3,15 +3,20 @@
 
 use posture_kit::ServiceError;
 use posture_kit::error::page_size;
+use posture_kit::grpc::principal;
+use posture_kit::ids::{AssessmentId, RunId, TenantId};
+use posture_kit::paging::Keyset;
+use posture_kit::time::{from_micros, from_optional_timestamp, micros};
 use posture_proto::v1 as pb;
 use posture_proto::v1::assessment_service_server::AssessmentService;
 use tokio_util::task::TaskTracker;
 use tonic::{Request, Response, Status};
 
 use super::validate;
-use crate::service::assess::{Assessor, Request as NewRequest};
+use crate::service::announce::Announce;
+use crate::service::assess::{AssessError, Assessor, Request as NewRequest};
 use crate::service::convert;
-use crate::service::store::{AssessmentFilter, FindingFilter, SettingsRecord, StoreError};
+use crate::service::store::{AssessmentFilter, FindingFilter, SettingsRecord, StoreError, Trigger};
 
 #[derive(Clone)]
 pub struct AssessmentApi {
@@ -25,7 +30,7 @@ impl AssessmentApi {
         &self.assessor.store
     }
 
-    async fn start(&self, tenant: String, requested_by: String) -> Result<pb::Assessment, ServiceError> {
+    async fn start(&self, tenant: TenantId, requested_by: String) -> Result<pb::Assessment, ServiceError> {
         let run = self
             .assessor
             .reader
@@ -40,34 +45,41 @@ impl AssessmentApi {
             .ok_or_else(|| ServiceError::FailedPrecondition {
                 reason: format!("tenant {tenant} has no completed sync run to assess; run a sync first"),
             })?;
+        // The sync role's answer: an id that does not parse is its defect, not the caller's.
+        let run_id: RunId = run
+            .run_id
+            .parse()
+            .map_err(|e| ServiceError::internal("reading the tenant's latest sync run", e))?;
         let request = NewRequest {
-            tenant_id: &tenant,
-            trigger: pb::AssessmentTrigger::Manual,
+            tenant_id: tenant,
+            trigger: Trigger::Manual,
             requested_by: &requested_by,
-            sync_run_id: &run.run_id,
+            sync_run_id: run_id,
         };
         let created = match self.assessor.create(&request).await {
             Ok(created) => created,
-            Err(StoreError::AlreadyExists { .. }) => {
+            Err(AssessError::Store(StoreError::AlreadyExists { .. })) => {
                 let active = self
                     .store()
                     .active_assessment(&tenant)
                     .await?
-                    .map(|a| a.assessment_id)
+                    .map(|a| a.assessment_id.to_string())
                     .unwrap_or_default();
                 return Err(ServiceError::AlreadyExists {
                     what: "running assessment of the tenant",
                     id: active,
                 });
             }
-            Err(e) => return Err(e.into()),
+            Err(AssessError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(ServiceError::internal("starting an assessment", e)),
         };
         let assessor = self.assessor.clone();
         let record = created.clone();
+        // Nothing redelivers a manual assessment: its announcement goes through the outbox.
         self.tasks.spawn(async move {
-            if let Err(e) = assessor.execute(&record, &run).await {
+            if let Err(e) = assessor.execute(&record, &run, Announce::ThroughOutbox).await {
                 tracing::error!(assessment = %record.assessment_id, error = %e, "manual assessment failed");
-                if let Err(stored) = assessor.fail(&record, &e.failure()).await {
+                if let Err(stored) = assessor.fail(&record, &e.failure(), Announce::ThroughOutbox).await {
                     tracing::error!(assessment = %record.assessment_id, error = %stored, "cannot record a failed assessment");
                 }
             }
@@ -76,7 +88,7 @@ impl AssessmentApi {
     }
 
     /// The assessment `id` of the tenant, or the tenant's latest succeeded one when `id` is empty.
-    async fn resolve(&self, tenant: &str, id: &str) -> Result<String, ServiceError> {
+    async fn resolve(&self, tenant: &TenantId, id: &str) -> Result<AssessmentId, ServiceError> {
         if id.is_empty() {
             return self
                 .store()
@@ -85,7 +97,7 @@ impl AssessmentApi {
                 .map(|a| a.assessment_id)
                 .ok_or_else(|| ServiceError::not_found("succeeded assessment of tenant", tenant));
         }
-        let id = validate::id("assessment_id", id)?;
+        let id = validate::assessment_id(id)?;
         self.store()
             .assessment(tenant, &id)
             .await?
@@ -100,54 +112,63 @@ impl AssessmentApi {
         let tenant = validate::tenant(&body.tenant_id)?;
         let control_id = validate::optional_identifier("control_id", &body.control_id)?;
         let framework = validate::optional_identifier("framework", &body.framework)?;
-        let mut results = Vec::with_capacity(body.results.len());
-        for r in &body.results {
-            match pb::ControlResult::try_from(*r) {
-                Ok(pb::ControlResult::Unspecified) | Err(_) => {
-                    return Err(ServiceError::invalid(
-                        "results",
-                        format!("{r} is not a ControlResult"),
-                    ));
-                }
-                Ok(valid) => results.push(valid as i32),
-            }
-        }
+        let results = validate::results(&body.results)?;
         let min_severity = pb::Severity::try_from(body.min_severity)
             .map_err(|_| ServiceError::invalid("min_severity", "is not a Severity"))?;
         let limit = page_size(body.page_size, 100, 1000)?;
-        let after = validate::keyset_token(&body.page_token)?
-            .map(|(s, c)| i32::try_from(s).map(|s| (s, c)))
-            .transpose()
-            .map_err(|_| ServiceError::invalid("page_token", "is not a page token returned by this API"))?;
+        let listing = Keyset::new(
+            "findings",
+            format!(
+                "{tenant}|{}|{}|{:?}|{}|{}|{:?}",
+                body.assessment_id.trim(),
+                control_id.as_deref().unwrap_or_default(),
+                results.iter().map(|r| *r as i32).collect::<Vec<_>>(),
+                min_severity as i32,
+                framework.as_deref().unwrap_or_default(),
+                body.accepted,
+            ),
+        );
+        // A finding's position is its severity as the contract numbers it, then its control id.
+        let after = listing
+            .resume(&body.page_token)?
+            .map(|p| {
+                let severity = i32::try_from(p.int(0)?)
+                    .ok()
+                    .and_then(|s| pb::Severity::try_from(s).ok())
+                    .ok_or_else(|| {
+                        ServiceError::invalid("page_token", "is not a page token returned by this API")
+                    })?;
+                Ok::<_, ServiceError>((convert::engine_severity(severity), p.text(1)?.to_owned()))
+            })
+            .transpose()?;
         let assessment_id = self.resolve(&tenant, &body.assessment_id).await?;
         let mut findings = self
             .store()
             .list_findings(&FindingFilter {
-                assessment_id: assessment_id.clone(),
+                assessment_id,
                 control_id,
-                results,
-                min_severity: min_severity as i32,
+                results: results.into_iter().map(convert::status).collect(),
+                min_severity: convert::engine_severity(min_severity),
                 framework,
                 accepted: body.accepted,
                 after,
                 limit: limit + 1,
             })
             .await?;
-        let more = findings.len() > limit as usize;
-        findings.truncate(limit as usize);
-        let next = findings
-            .last()
-            .filter(|_| more)
-            .map(|f| (i64::from(f.severity), f.control_id.as_str()));
-        let next_page_token = validate::next_keyset(next);
+        let next_page_token = listing.page(&mut findings, limit as usize, |f| {
+            [
+                (convert::finding_severity(f.severity) as i32).to_string(),
+                f.control_id.clone(),
+            ]
+        });
         Ok(pb::ListFindingsResponse {
             findings: findings.into_iter().map(convert::finding_message).collect(),
             next_page_token,
-            assessment_id,
+            assessment_id: assessment_id.to_string(),
         })
     }
 
-    async fn settings_message(&self, tenant: &str) -> Result<pb::AssessmentSettings, ServiceError> {
+    async fn settings_message(&self, tenant: &TenantId) -> Result<pb::AssessmentSettings, ServiceError> {
         let saved = self.store().settings(tenant).await?;
         Ok(convert::settings(
             &saved,
@@ -195,7 +216,7 @@ impl AssessmentService for AssessmentApi {
         &self,
         request: Request<pb::StartAssessmentRequest>,
     ) -> Result<Response<pb::StartAssessmentResponse>, Status> {
-        let requested_by = validate::principal(&request);
+        let requested_by = principal(request.metadata());
         let tenant = validate::tenant(&request.get_ref().tenant_id)?;
         let assessment = self.start(tenant, requested_by).await?;
         Ok(Response::new(pb::StartAssessmentResponse {
@@ -209,13 +230,13 @@ impl AssessmentService for AssessmentApi {
     ) -> Result<Response<pb::GetAssessmentResponse>, Status> {
         let body = request.into_inner();
         let tenant = validate::tenant(&body.tenant_id)?;
-        let id = validate::id("assessment_id", &body.assessment_id)?;
+        let id = validate::assessment_id(&body.assessment_id)?;
         let found = self
             .store()
             .assessment(&tenant, &id)
             .await
             .map_err(ServiceError::from)?
-            .ok_or_else(|| ServiceError::not_found("assessment", &id))?;
+            .ok_or_else(|| ServiceError::not_found("assessment", id))?;
         Ok(Response::new(pb::GetAssessmentResponse {
             assessment: Some(convert::assessment(&found)),
         }))
@@ -231,7 +252,7 @@ impl AssessmentService for AssessmentApi {
             .latest_succeeded(&tenant)
             .await
             .map_err(ServiceError::from)?
-            .ok_or_else(|| ServiceError::not_found("succeeded assessment of tenant", &tenant))?;
+            .ok_or_else(|| ServiceError::not_found("succeeded assessment of tenant", tenant))?;
         Ok(Response::new(pb::GetLatestAssessmentResponse {
             assessment: Some(convert::assessment(&found)),
         }))
@@ -244,27 +265,34 @@ impl AssessmentService for AssessmentApi {
         let body = request.into_inner();
         let tenant = validate::tenant(&body.tenant_id)?;
         let limit = page_size(body.page_size, 50, 500)?;
-        let before = validate::keyset_token(&body.page_token)?
-            .map(|(us, id)| (crate::service::store::from_micros(us), id));
         let range = body.requested.unwrap_or_default();
+        let from = from_optional_timestamp("requested.start_at", range.start_at.as_ref())?;
+        let to = from_optional_timestamp("requested.end_at", range.end_at.as_ref())?;
+        let listing = Keyset::new(
+            "assessments",
+            format!("{tenant}|{:?}|{:?}", from.map(micros), to.map(micros)),
+        );
+        let before = listing
+            .resume(&body.page_token)?
+            .map(|p| {
+                let id = p.text(1)?.parse::<AssessmentId>()?;
+                Ok::<_, ServiceError>((from_micros(p.int(0)?), id))
+            })
+            .transpose()?;
         let mut found = self
             .store()
             .list_assessments(&AssessmentFilter {
                 tenant_id: tenant,
-                from: validate::timestamp("requested.start_at", range.start_at.as_ref())?,
-                to: validate::timestamp("requested.end_at", range.end_at.as_ref())?,
+                from,
+                to,
                 before,
                 limit: limit + 1,
             })
             .await
             .map_err(ServiceError::from)?;
-        let more = found.len() > limit as usize;
-        found.truncate(limit as usize);
-        let next = found
-            .last()
-            .filter(|_| more)
-            .map(|a| (a.requested_at.timestamp_micros(), a.assessment_id.as_str()));
-        let next_page_token = validate::next_keyset(next);
+        let next_page_token = listing.page(&mut found, limit as usize, |a| {
+            [micros(a.requested_at).to_string(), a.assessment_id.to_string()]
+        });
         Ok(Response::new(pb::ListAssessmentsResponse {
             assessments: found.iter().map(convert::assessment).collect(),
             next_page_token,
@@ -292,11 +320,11 @@ impl AssessmentService for AssessmentApi {
         &self,
         request: Request<pb::UpdateAssessmentSettingsRequest>,
     ) -> Result<Response<pb::UpdateAssessmentSettingsResponse>, Status> {
-        let updated_by = validate::principal(&request);
+        let updated_by = principal(request.metadata());
         let body = request.into_inner();
         let tenant = validate::tenant(&body.tenant_id)?;
         let record = SettingsRecord {
-            tenant_id: tenant.clone(),
+            tenant_id: tenant,
             emergency_access_accounts: validate::emergency_accounts(&body.emergency_access_accounts)?,
             parameters: validate::parameters(&body.parameters)?,
             updated_at: None,

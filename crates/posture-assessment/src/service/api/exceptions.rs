@@ -6,14 +6,17 @@ use std::sync::Arc;
 use posture_kit::ServiceError;
 use posture_kit::clock::SharedClock;
 use posture_kit::error::page_size;
+use posture_kit::grpc::principal;
+use posture_kit::paging::Keyset;
+use posture_kit::time::{from_micros, micros, timestamp};
 use posture_proto::v1 as pb;
 use posture_proto::v1::exception_service_server::ExceptionService;
 use tonic::{Request, Response, Status};
 
 use super::validate;
-use crate::PolicyPack;
+use crate::pack::PolicyPack;
 use crate::service::convert;
-use crate::service::store::{AssessmentStore, ExceptionFilter, ExceptionRecord, from_micros};
+use crate::service::store::{AssessmentStore, ExceptionFilter, ExceptionRecord};
 
 #[derive(Clone)]
 pub struct ExceptionApi {
@@ -28,7 +31,7 @@ impl ExceptionService for ExceptionApi {
         &self,
         request: Request<pb::CreateExceptionRequest>,
     ) -> Result<Response<pb::CreateExceptionResponse>, Status> {
-        let created_by = validate::principal(&request);
+        let created_by = principal(request.metadata());
         let body = request.into_inner();
         let now = self.clock.now();
         let tenant = validate::tenant(&body.tenant_id)?;
@@ -70,7 +73,18 @@ impl ExceptionService for ExceptionApi {
         let tenant = validate::tenant(&body.tenant_id)?;
         let control_id = validate::optional_identifier("control_id", &body.control_id)?;
         let limit = page_size(body.page_size, 50, 500)?;
-        let after = validate::keyset_token(&body.page_token)?.map(|(us, id)| (from_micros(us), id));
+        let listing = Keyset::new(
+            "exceptions",
+            format!(
+                "{tenant}|{}|{}",
+                control_id.as_deref().unwrap_or_default(),
+                body.include_expired
+            ),
+        );
+        let after = listing
+            .resume(&body.page_token)?
+            .map(|p| Ok::<_, ServiceError>((from_micros(p.int(0)?), p.text(1)?.to_owned())))
+            .transpose()?;
         let mut found = self
             .store
             .list_exceptions(&ExceptionFilter {
@@ -82,13 +96,9 @@ impl ExceptionService for ExceptionApi {
             })
             .await
             .map_err(ServiceError::from)?;
-        let more = found.len() > limit as usize;
-        found.truncate(limit as usize);
-        let next = found
-            .last()
-            .filter(|_| more)
-            .map(|e| (e.expires_at.timestamp_micros(), e.exception_id.as_str()));
-        let next_page_token = validate::next_keyset(next);
+        let next_page_token = listing.page(&mut found, limit as usize, |e| {
+            [micros(e.expires_at).to_string(), e.exception_id.clone()]
+        });
         Ok(Response::new(pb::ListExceptionsResponse {
             exceptions: found.iter().map(|e| convert::exception(e, now)).collect(),
             next_page_token,
@@ -99,7 +109,7 @@ impl ExceptionService for ExceptionApi {
         &self,
         request: Request<pb::DeleteExceptionRequest>,
     ) -> Result<Response<pb::DeleteExceptionResponse>, Status> {
-        let actor = validate::principal(&request);
+        let actor = principal(request.metadata());
         let body = request.into_inner();
         let now = self.clock.now();
         let tenant = validate::tenant(&body.tenant_id)?;
@@ -116,7 +126,7 @@ impl ExceptionService for ExceptionApi {
             .ok_or_else(|| ServiceError::not_found("exception", &id))?;
         tracing::info!(exception = %id, tenant = %tenant, by = %actor, "risk exception withdrawn");
         Ok(Response::new(pb::DeleteExceptionResponse {
-            deleted_at: Some(convert::timestamp(now)),
+            deleted_at: Some(timestamp(now)),
         }))
     }
 }

@@ -8,7 +8,6 @@ mod validate;
 
 pub use assessments::AssessmentApi;
 pub use exceptions::ExceptionApi;
-pub use validate::PRINCIPAL_METADATA;
 
 use posture_kit::ServiceError;
 

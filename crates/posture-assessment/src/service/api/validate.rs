@@ -1,18 +1,18 @@
-//! Request validation: ids, page tokens, exceptions and settings. Everything in a request is
-//! untrusted; each problem names the field to fix.
+//! Request validation: ids, offset page tokens, exceptions and settings. Everything in a request
+//! is untrusted; each problem names the field to fix. The principal, timestamps and keyset page
+//! tokens are read through `posture_kit` (`grpc::principal`, `time`, `paging`).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use posture_kit::ServiceError;
 use posture_kit::error::{require_max_len, require_uuid};
-use posture_kit::ids::PageToken;
-use tonic::Request;
+use posture_kit::ids::{AssessmentId, PageToken, TenantId};
+use posture_kit::time::from_optional_timestamp;
+use posture_proto::v1 as pb;
 
-use crate::DEFAULT_PARAMETERS;
+use crate::document::DEFAULT_PARAMETERS;
 
-/// Metadata key the gateway sets to the authenticated principal (the API key's name).
-pub const PRINCIPAL_METADATA: &str = "x-posture-principal";
 /// Most emergency-access accounts a tenant may declare.
 pub const MAX_EMERGENCY_ACCOUNTS: usize = 50;
 /// Most object ids one exception may name.
@@ -20,22 +20,15 @@ pub const MAX_EXCEPTION_OBJECTS: usize = 1000;
 /// The furthest an exception may reach into the future.
 pub const MAX_EXCEPTION_DAYS: i64 = 3 * 365 + 1;
 
-pub fn principal<T>(request: &Request<T>) -> String {
-    request
-        .metadata()
-        .get(PRINCIPAL_METADATA)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| v.chars().take(128).collect())
-        .unwrap_or_else(|| "anonymous".to_owned())
+pub fn tenant(value: &str) -> Result<TenantId, ServiceError> {
+    Ok(value.parse::<TenantId>()?)
 }
 
-/// A tenant id as the store keeps it (lower-case GUID).
-pub fn tenant(value: &str) -> Result<String, ServiceError> {
-    Ok(require_uuid("tenant_id", value)?.to_string())
+pub fn assessment_id(value: &str) -> Result<AssessmentId, ServiceError> {
+    Ok(value.parse::<AssessmentId>()?)
 }
 
+/// A GUID id without a type of its own (an exception's), as the store keeps it (lower case).
 pub fn id(field: &str, value: &str) -> Result<String, ServiceError> {
     Ok(require_uuid(field, value)?.to_string())
 }
@@ -60,25 +53,22 @@ pub fn optional_identifier(field: &str, value: &str) -> Result<Option<String>, S
     }
 }
 
+/// The results a findings listing is filtered to: each a ControlResult other than unspecified.
+pub fn results(values: &[i32]) -> Result<Vec<pb::ControlResult>, ServiceError> {
+    values
+        .iter()
+        .map(|r| match pb::ControlResult::try_from(*r) {
+            Ok(pb::ControlResult::Unspecified) | Err(_) => Err(ServiceError::invalid(
+                "results",
+                format!("{r} is not a ControlResult"),
+            )),
+            Ok(valid) => Ok(valid),
+        })
+        .collect()
+}
+
 fn bad_token() -> ServiceError {
     ServiceError::invalid("page_token", "is not a page token returned by this API")
-}
-
-/// A keyset cursor of `<number>:<id>`.
-pub fn keyset_token(value: &str) -> Result<Option<(i64, String)>, ServiceError> {
-    match PageToken::decode(value)? {
-        None => Ok(None),
-        Some(PageToken::Cursor(c)) => {
-            let (number, id) = c.split_once(':').ok_or_else(bad_token)?;
-            Ok(Some((number.parse().map_err(|_| bad_token())?, id.to_owned())))
-        }
-        Some(PageToken::Offset(_)) => Err(bad_token()),
-    }
-}
-
-pub fn next_keyset(key: Option<(i64, &str)>) -> String {
-    key.map(|(n, id)| PageToken::Cursor(format!("{n}:{id}")).encode())
-        .unwrap_or_default()
 }
 
 pub fn offset_token(value: &str) -> Result<usize, ServiceError> {
@@ -93,18 +83,6 @@ pub fn next_offset(offset: Option<usize>) -> String {
     offset
         .map(|o| PageToken::Offset(o as u64).encode())
         .unwrap_or_default()
-}
-
-pub fn timestamp(
-    field: &str,
-    ts: Option<&prost_types::Timestamp>,
-) -> Result<Option<DateTime<Utc>>, ServiceError> {
-    match ts {
-        None => Ok(None),
-        Some(ts) => super::super::convert::from_timestamp(ts)
-            .map(Some)
-            .ok_or_else(|| ServiceError::invalid(field, "is not a valid timestamp")),
-    }
 }
 
 /// Free text: trimmed, between 1 and `max` characters.
@@ -144,8 +122,8 @@ pub fn expiry(
     ts: Option<&prost_types::Timestamp>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, ServiceError> {
-    let at =
-        timestamp("expires_at", ts)?.ok_or_else(|| ServiceError::invalid("expires_at", "is required"))?;
+    let at = from_optional_timestamp("expires_at", ts)?
+        .ok_or_else(|| ServiceError::invalid("expires_at", "is required"))?;
     if at <= now {
         return Err(ServiceError::invalid("expires_at", "must be in the future"));
     }
@@ -268,13 +246,12 @@ mod tests {
     }
 
     #[test]
-    fn keyset_tokens_round_trip_and_reject_offsets() {
-        let token = next_keyset(Some((4, "entra.ca.mfa-admins")));
-        assert_eq!(
-            keyset_token(&token).expect("valid"),
-            Some((4, "entra.ca.mfa-admins".to_owned()))
-        );
-        assert!(keyset_token(&next_offset(Some(3))).is_err());
-        assert!(keyset_token("garbage!").is_err());
+    fn offset_tokens_round_trip_and_reject_keyset_tokens() {
+        assert_eq!(offset_token(&next_offset(Some(3))).expect("valid"), 3);
+        assert_eq!(offset_token("").expect("first page"), 0);
+        assert_eq!(next_offset(None), "");
+        let keyset = posture_kit::paging::Keyset::new("findings", "").token_after(["4", "x"]);
+        assert!(offset_token(&keyset).is_err());
+        assert!(offset_token("garbage!").is_err());
     }
 }

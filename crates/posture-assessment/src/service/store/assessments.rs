@@ -3,17 +3,22 @@
 //! reading them back for the API.
 
 use chrono::{DateTime, Utc};
+use posture_bus::outbox::{OutboxMessage, StageMessage};
 use posture_kit::db::BeginWrite;
-use posture_proto::v1::AssessmentState;
+use posture_kit::ids::{AssessmentId, RunId, TenantId};
+use posture_kit::time::{from_micros, micros};
 use serde::{Deserialize, Serialize};
 
+use super::columns::{decoded, from_json, id, to_json};
+use super::database::AssessmentStore;
+use super::error::{StoreError, sql_error};
 use super::findings::{FindingRecord, insert_findings};
-use super::{AssessmentStore, StoreError, from_json, from_micros, micros, sql_error, to_json};
+use super::lifecycle::{AssessmentState, FailureClass, Trigger};
 
-const PENDING: i32 = AssessmentState::Pending as i32;
-const RUNNING: i32 = AssessmentState::Running as i32;
-const SUCCEEDED: i32 = AssessmentState::Succeeded as i32;
-const FAILED: i32 = AssessmentState::Failed as i32;
+const PENDING: i32 = AssessmentState::Pending.code();
+const RUNNING: i32 = AssessmentState::Running.code();
+const SUCCEEDED: i32 = AssessmentState::Succeeded.code();
+const FAILED: i32 = AssessmentState::Failed.code();
 
 /// Results per status over a set of controls.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,21 +41,23 @@ pub struct ScoreRecord {
 }
 
 /// Why an assessment failed, in the contract's FailureReason shape.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureRecord {
-    pub error_class: i32,
+    pub error_class: FailureClass,
     pub code: String,
     pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssessmentRecord {
-    pub assessment_id: String,
-    pub tenant_id: String,
-    pub state: i32,
-    pub trigger: i32,
+    pub assessment_id: AssessmentId,
+    pub tenant_id: TenantId,
+    pub state: AssessmentState,
+    pub trigger: Trigger,
     pub requested_by: String,
-    pub sync_run_id: String,
+    /// The run whose inventory is judged: the completed one, or for a manual assessment the
+    /// tenant's newest run that read something.
+    pub sync_run_id: RunId,
     pub pack_version: String,
     pub counts: Counts,
     pub scores: Vec<ScoreRecord>,
@@ -62,16 +69,16 @@ pub struct AssessmentRecord {
 
 impl AssessmentRecord {
     pub fn is_active(&self) -> bool {
-        self.state == PENDING || self.state == RUNNING
+        self.state.is_active()
     }
 }
 
 pub struct NewAssessment<'a> {
-    pub assessment_id: &'a str,
-    pub tenant_id: &'a str,
-    pub trigger: i32,
+    pub assessment_id: AssessmentId,
+    pub tenant_id: TenantId,
+    pub trigger: Trigger,
     pub requested_by: &'a str,
-    pub sync_run_id: &'a str,
+    pub sync_run_id: RunId,
     pub pack_version: &'a str,
     pub requested_at: DateTime<Utc>,
 }
@@ -79,11 +86,11 @@ pub struct NewAssessment<'a> {
 /// A page of a tenant's assessments, newest first.
 #[derive(Debug, Clone)]
 pub struct AssessmentFilter {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Keyset cursor: (requested_at, assessment_id) of the last row of the previous page.
-    pub before: Option<(DateTime<Utc>, String)>,
+    pub before: Option<(DateTime<Utc>, AssessmentId)>,
     pub limit: u32,
 }
 
@@ -108,12 +115,12 @@ type Row = (
 
 fn record(row: Row) -> Result<AssessmentRecord, StoreError> {
     Ok(AssessmentRecord {
-        assessment_id: row.0,
-        tenant_id: row.1,
-        state: row.2,
-        trigger: row.3,
+        assessment_id: id("assessment id", &row.0)?,
+        tenant_id: id("assessment tenant id", &row.1)?,
+        state: decoded("assessment state", row.2, AssessmentState::from_code)?,
+        trigger: decoded("assessment trigger", row.3, Trigger::from_code)?,
         requested_by: row.4,
-        sync_run_id: row.5,
+        sync_run_id: id("assessment sync run id", &row.5)?,
         pack_version: row.6,
         counts: from_json("assessment counts", &row.7)?,
         scores: from_json("assessment scores", &row.8)?,
@@ -137,12 +144,12 @@ impl AssessmentStore {
                 "INSERT INTO assessments (assessment_id, tenant_id, state, trigger, requested_by, sync_run_id, \
                  pack_version, requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
-            .bind(new.assessment_id)
-            .bind(new.tenant_id)
+            .bind(new.assessment_id.to_string())
+            .bind(new.tenant_id.to_string())
             .bind(PENDING)
-            .bind(new.trigger)
+            .bind(new.trigger.code())
             .bind(new.requested_by)
-            .bind(new.sync_run_id)
+            .bind(new.sync_run_id.to_string())
             .bind(new.pack_version)
             .bind(micros(new.requested_at))
             .execute(pool)
@@ -152,12 +159,12 @@ impl AssessmentStore {
         Ok(())
     }
 
-    async fn one(&self, condition: &str, binds: &[&str]) -> Result<Option<AssessmentRecord>, StoreError> {
+    async fn one(&self, condition: &str, binds: &[String]) -> Result<Option<AssessmentRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM assessments WHERE {condition}");
         let row: Option<Row> = posture_kit::on_backend!(self.db(), |pool| {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
             for value in binds {
-                query = query.bind(*value);
+                query = query.bind(value.as_str());
             }
             query
                 .fetch_optional(pool)
@@ -170,12 +177,12 @@ impl AssessmentStore {
     /// The assessment, only if it belongs to the tenant.
     pub async fn assessment(
         &self,
-        tenant_id: &str,
-        assessment_id: &str,
+        tenant_id: &TenantId,
+        assessment_id: &AssessmentId,
     ) -> Result<Option<AssessmentRecord>, StoreError> {
         self.one(
             "tenant_id = $1 AND assessment_id = $2",
-            &[tenant_id, assessment_id],
+            &[tenant_id.to_string(), assessment_id.to_string()],
         )
         .await
     }
@@ -183,24 +190,31 @@ impl AssessmentStore {
     /// The assessment a completed sync run triggered, if any.
     pub async fn assessment_of_run(
         &self,
-        tenant_id: &str,
-        sync_run_id: &str,
+        tenant_id: &TenantId,
+        sync_run_id: &RunId,
     ) -> Result<Option<AssessmentRecord>, StoreError> {
         self.one(
             "tenant_id = $1 AND sync_run_id = $2 AND trigger = 1",
-            &[tenant_id, sync_run_id],
+            &[tenant_id.to_string(), sync_run_id.to_string()],
         )
         .await
     }
 
-    pub async fn active_assessment(&self, tenant_id: &str) -> Result<Option<AssessmentRecord>, StoreError> {
-        self.one("tenant_id = $1 AND state IN (1, 2)", &[tenant_id]).await
+    pub async fn active_assessment(
+        &self,
+        tenant_id: &TenantId,
+    ) -> Result<Option<AssessmentRecord>, StoreError> {
+        self.one("tenant_id = $1 AND state IN (1, 2)", &[tenant_id.to_string()])
+            .await
     }
 
-    pub async fn latest_succeeded(&self, tenant_id: &str) -> Result<Option<AssessmentRecord>, StoreError> {
+    pub async fn latest_succeeded(
+        &self,
+        tenant_id: &TenantId,
+    ) -> Result<Option<AssessmentRecord>, StoreError> {
         self.one(
             "tenant_id = $1 AND state = 3 ORDER BY completed_at DESC, assessment_id DESC LIMIT 1",
-            &[tenant_id],
+            &[tenant_id.to_string()],
         )
         .await
     }
@@ -209,7 +223,7 @@ impl AssessmentStore {
         let (before_at, before_id) = f
             .before
             .as_ref()
-            .map(|(at, id)| (micros(*at), id.clone()))
+            .map(|(at, id)| (micros(*at), id.to_string()))
             .unwrap_or((i64::MAX, String::new()));
         let sql = format!(
             "SELECT {COLUMNS} FROM assessments WHERE tenant_id = $1 AND requested_at >= $2 AND requested_at < $3 \
@@ -218,7 +232,7 @@ impl AssessmentStore {
         );
         let rows: Vec<Row> = posture_kit::on_backend!(self.db(), |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(&f.tenant_id)
+                .bind(f.tenant_id.to_string())
                 .bind(f.from.map(micros).unwrap_or(i64::MIN))
                 .bind(f.to.map(micros).unwrap_or(i64::MAX))
                 .bind(before_at)
@@ -232,12 +246,16 @@ impl AssessmentStore {
     }
 
     /// PENDING (or a RUNNING one being taken over) becomes RUNNING; false when it is finished.
-    pub async fn mark_running(&self, assessment_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn mark_running(
+        &self,
+        assessment_id: &AssessmentId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let done = posture_kit::on_backend!(self.db(), |pool| {
             sqlx::query("UPDATE assessments SET state = $1, started_at = $2 WHERE assessment_id = $3 AND state IN ($4, $1)")
                 .bind(RUNNING)
                 .bind(micros(now))
-                .bind(assessment_id)
+                .bind(assessment_id.to_string())
                 .bind(PENDING)
                 .execute(pool)
                 .await
@@ -247,41 +265,64 @@ impl AssessmentStore {
         Ok(done == 1)
     }
 
-    /// An active assessment becomes FAILED with the reason; false when it was already finished.
+    /// An active assessment becomes FAILED with the reason, and `announcement` (if any) is
+    /// staged in the outbox in the same transaction; false (and nothing written) when it was
+    /// already finished.
     pub async fn fail_assessment(
         &self,
-        assessment_id: &str,
+        assessment_id: &AssessmentId,
         failure: &FailureRecord,
         now: DateTime<Utc>,
+        announcement: Option<&OutboxMessage>,
     ) -> Result<bool, StoreError> {
-        let done = posture_kit::on_backend!(self.db(), |pool| {
-            sqlx::query(
+        let failed = posture_kit::on_backend!(self.db(), |pool| {
+            let mut tx = pool
+                .begin_write()
+                .await
+                .map_err(sql_error("starting to fail an assessment"))?;
+            let updated = sqlx::query(
                 "UPDATE assessments SET state = $1, error = $2, completed_at = $3 \
                  WHERE assessment_id = $4 AND state IN ($5, $6)",
             )
             .bind(FAILED)
             .bind(to_json(failure))
             .bind(micros(now))
-            .bind(assessment_id)
+            .bind(assessment_id.to_string())
             .bind(PENDING)
             .bind(RUNNING)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
             .map_err(sql_error("failing an assessment"))?
-            .rows_affected()
+            .rows_affected();
+            if updated == 1 {
+                if let Some(message) = announcement {
+                    tx.stage(message)
+                        .await
+                        .map_err(sql_error("staging AssessmentCompleted"))?;
+                }
+                tx.commit()
+                    .await
+                    .map_err(sql_error("committing a failed assessment"))?;
+                true
+            } else {
+                tx.rollback().await.map_err(sql_error("abandoning a failure"))?;
+                false
+            }
         });
-        Ok(done == 1)
+        Ok(failed)
     }
 
-    /// Stores the findings and marks the assessment SUCCEEDED, atomically. False (and nothing
-    /// written) when the assessment was no longer active, e.g. already completed by a redelivery.
+    /// Stores the findings, marks the assessment SUCCEEDED and stages `announcement` (if any) in
+    /// the outbox, atomically. False (and nothing written) when the assessment was no longer
+    /// active, e.g. already completed by a redelivery.
     pub async fn complete_assessment(
         &self,
-        assessment_id: &str,
+        assessment_id: &AssessmentId,
         counts: &Counts,
         scores: &[ScoreRecord],
         findings: &[FindingRecord],
         now: DateTime<Utc>,
+        announcement: Option<&OutboxMessage>,
     ) -> Result<bool, StoreError> {
         let completed = posture_kit::on_backend!(self.db(), |pool| {
             let mut tx = pool
@@ -296,7 +337,7 @@ impl AssessmentStore {
             .bind(to_json(counts))
             .bind(to_json(&scores))
             .bind(micros(now))
-            .bind(assessment_id)
+            .bind(assessment_id.to_string())
             .bind(PENDING)
             .bind(RUNNING)
             .execute(&mut *tx)
@@ -305,11 +346,16 @@ impl AssessmentStore {
             .rows_affected();
             if updated == 1 {
                 sqlx::query("DELETE FROM findings WHERE assessment_id = $1")
-                    .bind(assessment_id)
+                    .bind(assessment_id.to_string())
                     .execute(&mut *tx)
                     .await
                     .map_err(sql_error("replacing findings"))?;
                 insert_findings!(&mut *tx, findings);
+                if let Some(message) = announcement {
+                    tx.stage(message)
+                        .await
+                        .map_err(sql_error("staging AssessmentCompleted"))?;
+                }
                 tx.commit().await.map_err(sql_error("committing findings"))?;
                 true
             } else {

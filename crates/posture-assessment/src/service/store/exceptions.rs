@@ -3,14 +3,19 @@
 
 use chrono::{DateTime, Utc};
 use posture_kit::db::BeginWrite;
+use posture_kit::ids::TenantId;
+use posture_kit::time::{from_micros, micros};
 use serde::{Deserialize, Serialize};
 
-use super::{AssessmentStore, StoreError, from_json, from_micros, micros, sql_error, to_json};
+use super::columns::{from_json, id, to_json};
+use super::database::AssessmentStore;
+use super::error::{StoreError, sql_error};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExceptionRecord {
+    /// A GUID, kept as text: exceptions have no id type of their own.
     pub exception_id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub control_id: String,
     /// Empty: the whole control.
     pub object_ids: Vec<String>,
@@ -24,7 +29,7 @@ pub struct ExceptionRecord {
 /// A page of a tenant's exceptions, ordered by expiry.
 #[derive(Debug, Clone)]
 pub struct ExceptionFilter {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub control_id: Option<String>,
     /// Only exceptions still in force at this instant; `None` includes expired ones.
     pub active_at: Option<DateTime<Utc>>,
@@ -41,7 +46,7 @@ type Row = (String, String, String, String, String, String, i64, String, i64);
 fn record(row: Row) -> Result<ExceptionRecord, StoreError> {
     Ok(ExceptionRecord {
         exception_id: row.0,
-        tenant_id: row.1,
+        tenant_id: id("exception tenant id", &row.1)?,
         control_id: row.2,
         object_ids: from_json("exception object ids", &row.3)?,
         reason: row.4,
@@ -61,7 +66,7 @@ macro_rules! audit {
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(&$exception.exception_id)
-        .bind(&$exception.tenant_id)
+        .bind($exception.tenant_id.to_string())
         .bind($action)
         .bind($actor)
         .bind($reason)
@@ -95,7 +100,7 @@ impl AssessmentStore {
                  created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&e.exception_id)
-            .bind(&e.tenant_id)
+            .bind(e.tenant_id.to_string())
             .bind(&e.control_id)
             .bind(to_json(&e.object_ids))
             .bind(&e.reason)
@@ -116,7 +121,7 @@ impl AssessmentStore {
     /// exception (unknown, another tenant's, or already withdrawn).
     pub async fn delete_exception(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         exception_id: &str,
         actor: &str,
         reason: &str,
@@ -131,7 +136,7 @@ impl AssessmentStore {
                 .await
                 .map_err(sql_error("starting to withdraw an exception"))?;
             let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(select.clone()))
-                .bind(tenant_id)
+                .bind(tenant_id.to_string())
                 .bind(exception_id)
                 .fetch_optional(&mut *tx)
                 .await
@@ -174,7 +179,7 @@ impl AssessmentStore {
         );
         let rows: Vec<Row> = posture_kit::on_backend!(self.db(), |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(&f.tenant_id)
+                .bind(f.tenant_id.to_string())
                 .bind(f.control_id.clone().unwrap_or_default())
                 .bind(f.active_at.map(micros).unwrap_or(i64::MIN))
                 .bind(after_at)
@@ -190,7 +195,7 @@ impl AssessmentStore {
     /// Every exception of the tenant in force at `now`: what an assessment applies.
     pub async fn active_exceptions(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         now: DateTime<Utc>,
     ) -> Result<Vec<ExceptionRecord>, StoreError> {
         let sql = format!(
@@ -199,7 +204,7 @@ impl AssessmentStore {
         );
         let rows: Vec<Row> = posture_kit::on_backend!(self.db(), |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(tenant_id)
+                .bind(tenant_id.to_string())
                 .bind(micros(now))
                 .fetch_all(pool)
                 .await
@@ -211,7 +216,7 @@ impl AssessmentStore {
     /// The audit of one exception, oldest first.
     pub async fn exception_audit(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         exception_id: &str,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let rows: Vec<(String, String, String, String, i64)> = posture_kit::on_backend!(self.db(), |pool| {
@@ -219,7 +224,7 @@ impl AssessmentStore {
                 "SELECT exception_id, action, actor, reason, at FROM exception_audit \
                  WHERE tenant_id = $1 AND exception_id = $2 ORDER BY at, action",
             )
-            .bind(tenant_id)
+            .bind(tenant_id.to_string())
             .bind(exception_id)
             .fetch_all(pool)
             .await

@@ -3,9 +3,17 @@
 //! ordered by severity (highest first) then control id, paged by keyset.
 
 use chrono::{DateTime, Utc};
+use posture_kit::ids::{AssessmentId, TenantId};
+use posture_kit::time::from_micros;
 use serde::{Deserialize, Serialize};
 
-use super::{AssessmentStore, StoreError, from_json, from_micros, sql_error};
+use super::columns::{
+    decoded, from_json, id, severity_code, severity_from_code, status_code, status_from_code,
+};
+use super::database::AssessmentStore;
+use super::error::{StoreError, sql_error};
+use crate::metadata::Severity;
+use crate::result::Status;
 
 /// Most evidence objects kept per finding; `evidence_total` keeps the full count.
 pub const MAX_EVIDENCE: usize = 1000;
@@ -28,15 +36,14 @@ pub struct EvidenceRecord {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FindingRecord {
-    pub assessment_id: String,
-    pub tenant_id: String,
+    pub assessment_id: AssessmentId,
+    pub tenant_id: TenantId,
     pub control_id: String,
     pub title: String,
-    /// `posture.v1.Severity`.
-    pub severity: i32,
+    /// `None` when the control's module did not load, so its metadata is unknown.
+    pub severity: Option<Severity>,
     pub references: Vec<ReferenceRecord>,
-    /// `posture.v1.ControlResult`.
-    pub result: i32,
+    pub result: Status,
     pub reason: String,
     pub evidence: Vec<EvidenceRecord>,
     pub evidence_total: u32,
@@ -56,18 +63,18 @@ impl FindingRecord {
 }
 
 /// ListFindings' filters over one assessment.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FindingFilter {
-    pub assessment_id: String,
+    pub assessment_id: AssessmentId,
     pub control_id: Option<String>,
-    /// `posture.v1.ControlResult` values; empty means all.
-    pub results: Vec<i32>,
-    /// `posture.v1.Severity`; 0 means all.
-    pub min_severity: i32,
+    /// Empty means all.
+    pub results: Vec<Status>,
+    /// `None` means all.
+    pub min_severity: Option<Severity>,
     pub framework: Option<String>,
     pub accepted: Option<bool>,
     /// Keyset cursor: (severity, control_id) of the last finding of the previous page.
-    pub after: Option<(i32, String)>,
+    pub after: Option<(Option<Severity>, String)>,
     pub limit: u32,
 }
 
@@ -80,23 +87,23 @@ macro_rules! insert_findings {
                  result, reason, evidence, evidence_total, accepted, exception_ids, evaluated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
-            .bind(&f.assessment_id)
-            .bind(&f.tenant_id)
+            .bind(f.assessment_id.to_string())
+            .bind(f.tenant_id.to_string())
             .bind(&f.control_id)
             .bind(&f.title)
-            .bind(f.severity)
-            .bind($crate::service::store::to_json(&f.references))
+            .bind($crate::service::store::columns::severity_code(f.severity))
+            .bind($crate::service::store::columns::to_json(&f.references))
             .bind(f.frameworks_column())
-            .bind(f.result)
+            .bind($crate::service::store::columns::status_code(f.result))
             .bind(&f.reason)
-            .bind($crate::service::store::to_json(&f.evidence))
+            .bind($crate::service::store::columns::to_json(&f.evidence))
             .bind(i64::from(f.evidence_total))
             .bind(f.accepted)
-            .bind($crate::service::store::to_json(&f.exception_ids))
-            .bind($crate::service::store::micros(f.evaluated_at))
+            .bind($crate::service::store::columns::to_json(&f.exception_ids))
+            .bind(posture_kit::time::micros(f.evaluated_at))
             .execute($tx)
             .await
-            .map_err($crate::service::store::sql_error("storing findings"))?;
+            .map_err($crate::service::store::error::sql_error("storing findings"))?;
         }
     };
 }
@@ -126,13 +133,13 @@ type Row = (
 
 fn record(row: Row) -> Result<FindingRecord, StoreError> {
     Ok(FindingRecord {
-        assessment_id: row.0,
-        tenant_id: row.1,
+        assessment_id: id("finding assessment id", &row.0)?,
+        tenant_id: id("finding tenant id", &row.1)?,
         control_id: row.2,
         title: row.3,
-        severity: row.4,
+        severity: decoded("finding severity", row.4, severity_from_code)?,
         references: from_json("finding references", &row.5)?,
-        result: row.6,
+        result: decoded("finding result", row.6, status_from_code)?,
         reason: row.7,
         evidence: from_json("finding evidence", &row.8)?,
         evidence_total: u32::try_from(row.9).unwrap_or(u32::MAX),
@@ -159,12 +166,11 @@ impl AssessmentStore {
         let mask = f
             .results
             .iter()
-            .filter(|r| (1..63).contains(*r))
-            .fold(0i64, |mask, r| mask | (1i64 << r));
+            .fold(0i64, |mask, r| mask | (1i64 << status_code(*r)));
         let (after_severity, after_control) = f
             .after
             .clone()
-            .map(|(s, c)| (i64::from(s), c))
+            .map(|(s, c)| (i64::from(severity_code(s)), c))
             .unwrap_or((i64::MAX, String::new()));
         let framework = f
             .framework
@@ -186,10 +192,10 @@ impl AssessmentStore {
              ORDER BY severity DESC, control_id LIMIT $9";
         let rows: Vec<Row> = posture_kit::on_backend!(self.db(), |pool| {
             sqlx::query_as(sql)
-                .bind(&f.assessment_id)
+                .bind(f.assessment_id.to_string())
                 .bind(f.control_id.clone().unwrap_or_default())
                 .bind(mask)
-                .bind(i64::from(f.min_severity))
+                .bind(i64::from(severity_code(f.min_severity)))
                 .bind(framework.clone())
                 .bind(accepted)
                 .bind(after_severity)

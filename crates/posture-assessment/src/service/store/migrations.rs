@@ -1,6 +1,8 @@
 //! The `assessment` schema. One script serves both engines: instants are BIGINT microseconds,
 //! structured parts (counts, scores, evidence, references) are JSON text the store alone reads.
+//! The outbox table is posture-bus's.
 
+use posture_bus::outbox;
 use posture_kit::db::Migration;
 
 const TABLES: &str = "
@@ -77,9 +79,12 @@ CREATE TABLE tenant_settings (
 );
 ";
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "assessments, findings, exceptions with their audit, tenant settings",
-    postgres: TABLES,
-    sqlite: TABLES,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::portable(
+        1,
+        "assessments, findings, exceptions with their audit, tenant settings",
+        TABLES,
+    ),
+    // AssessmentCompleted of assessments finished where no redelivery would announce them again.
+    outbox::migration(2),
+];

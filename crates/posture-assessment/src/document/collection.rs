@@ -1,0 +1,121 @@
+//! The collections of a tenant document: which entity kinds it carries, under which key, and
+//! whether the sync could read each of them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The entity kinds a document carries, with their key under `collections`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CollectionKind {
+    Users,
+    /// `{id, signInActivity}` per user; merged onto `users` by the builder.
+    UserSignInActivity,
+    UserRegistrationDetails,
+    ConditionalAccessPolicies,
+    NamedLocations,
+    RoleAssignments,
+    RoleDefinitions,
+    RoleEligibilityInstances,
+    RoleAssignmentInstances,
+    AuthorizationPolicy,
+    Organization,
+    SubscribedSkus,
+    AuthenticationMethodsPolicy,
+    Domains,
+    DirectorySettings,
+    SharepointSettings,
+    Groups,
+}
+
+impl CollectionKind {
+    pub const ALL: [CollectionKind; 17] = [
+        CollectionKind::Users,
+        CollectionKind::UserSignInActivity,
+        CollectionKind::UserRegistrationDetails,
+        CollectionKind::ConditionalAccessPolicies,
+        CollectionKind::NamedLocations,
+        CollectionKind::RoleAssignments,
+        CollectionKind::RoleDefinitions,
+        CollectionKind::RoleEligibilityInstances,
+        CollectionKind::RoleAssignmentInstances,
+        CollectionKind::AuthorizationPolicy,
+        CollectionKind::Organization,
+        CollectionKind::SubscribedSkus,
+        CollectionKind::AuthenticationMethodsPolicy,
+        CollectionKind::Domains,
+        CollectionKind::DirectorySettings,
+        CollectionKind::SharepointSettings,
+        CollectionKind::Groups,
+    ];
+
+    /// The key under `collections` in the document, as policies name it.
+    pub fn key(self) -> &'static str {
+        match self {
+            CollectionKind::Users => "users",
+            CollectionKind::UserSignInActivity => "user_sign_in_activity",
+            CollectionKind::UserRegistrationDetails => "user_registration_details",
+            CollectionKind::ConditionalAccessPolicies => "conditional_access_policies",
+            CollectionKind::NamedLocations => "named_locations",
+            CollectionKind::RoleAssignments => "role_assignments",
+            CollectionKind::RoleDefinitions => "role_definitions",
+            CollectionKind::RoleEligibilityInstances => "role_eligibility_instances",
+            CollectionKind::RoleAssignmentInstances => "role_assignment_instances",
+            CollectionKind::AuthorizationPolicy => "authorization_policy",
+            CollectionKind::Organization => "organization",
+            CollectionKind::SubscribedSkus => "subscribed_skus",
+            CollectionKind::AuthenticationMethodsPolicy => "authentication_methods_policy",
+            CollectionKind::Domains => "domains",
+            CollectionKind::DirectorySettings => "directory_settings",
+            CollectionKind::SharepointSettings => "sharepoint_settings",
+            CollectionKind::Groups => "groups",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.key() == key)
+    }
+}
+
+/// Whether the sync could read an entity kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollectionStatus {
+    Ok,
+    /// Not readable (permission not granted, licence missing, never synced); `reason` says which.
+    Missing,
+}
+
+/// One entity kind as synced: Graph JSON objects (the per-user kinds projected to
+/// [`CollectionKind::fields`] by the builder).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Collection {
+    pub status: CollectionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub items: Vec<Value>,
+}
+
+impl Collection {
+    pub fn ok(items: Vec<Value>) -> Self {
+        Collection {
+            status: CollectionStatus::Ok,
+            reason: None,
+            items,
+        }
+    }
+
+    /// A kind the sync could not read, with the reason as the sync classified it, e.g.
+    /// `"403 Authorization_RequestDenied: AuditLog.Read.All not granted"`.
+    pub fn missing(reason: impl Into<String>) -> Self {
+        Collection {
+            status: CollectionStatus::Missing,
+            reason: Some(reason.into()),
+            items: Vec::new(),
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.status == CollectionStatus::Ok
+    }
+}
