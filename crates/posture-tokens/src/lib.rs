@@ -14,7 +14,6 @@ mod refusal;
 mod role;
 mod seal;
 mod service;
-mod source;
 mod vault;
 
 pub use broker::{BrokerSettings, MAX_MIN_VALID, TokenBroker};
@@ -26,5 +25,4 @@ pub use health::is_required;
 pub use key::TokenKey;
 pub use role::{TokensDeps, TokensRole, start};
 pub use seal::{SealError, TokenSealKey};
-pub use source::BrokerTokenSource;
 pub use vault::{CALLER, Vault, VaultConnection};

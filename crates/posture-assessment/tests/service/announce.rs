@@ -195,14 +195,12 @@ async fn manual_assessment_completed_over_nats_is_announced_once_after_a_failed_
 }
 
 #[tokio::test]
-#[ignore = "needs the sync role's re-announce"]
 async fn run_completed_of_the_sync_role_is_announced_once_after_a_failed_publish() {
     let db = TestDatabase::sqlite().expect("sqlite");
     run_completed_is_announced_once_after_a_failed_publish(db, memory_bus()).await;
 }
 
 #[tokio::test]
-#[ignore = "needs the sync role's re-announce"]
 async fn run_completed_of_the_sync_role_over_nats_is_announced_once_after_a_failed_publish() {
     let bus = nats_bus().await;
     let db = TestDatabase::postgres().await.expect("postgres");

@@ -44,7 +44,7 @@ posture_kit::db_test!(
         // An assessment of the tenant in progress (as another replica would have it).
         let running = AssessmentId::new_random();
         world
-            .assessment
+            .assessment()
             .store()
             .create_assessment(&NewAssessment {
                 assessment_id: running,
@@ -319,7 +319,7 @@ async fn an_abandoned_assessment_does_not_block_the_tenant() {
     // Left PENDING by a process that died 20 minutes ago.
     let abandoned = AssessmentId::new_random();
     world
-        .assessment
+        .assessment()
         .store()
         .create_assessment(&NewAssessment {
             assessment_id: abandoned,

@@ -253,7 +253,7 @@ posture_kit::db_test!(
             .exceptions;
         assert!(left.is_empty(), "{left:#?}");
         let audit = world
-            .assessment
+            .assessment()
             .store()
             .exception_audit(&tid.parse().expect("tenant id"), &object_exception.exception_id)
             .await

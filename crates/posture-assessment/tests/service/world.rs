@@ -1,56 +1,34 @@
-//! The world a service test runs in, composed as standalone composes it: the simulator (real
-//! HTTP), the credentials, tokens, sync and assessment roles mounted on one loopback gRPC server
-//! (the assessment role reads the inventory through it), one database and one bus.
+//! The world a service test runs in: the testkit's world (the simulator, the credentials, tokens,
+//! sync and assessment roles on one loopback gRPC server, one database and one bus) with the
+//! assessment suite's waits and readers.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use posture_assessment::service::{AssessmentDeps, AssessmentRole, RoleSettings};
-use posture_bus::{Bus, Consumer, ConsumerConfig, MemoryBus, Prefix, StreamSettings, SubjectFilter, topics};
-use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
-use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
+use posture_assessment::service::{AssessmentRole, RoleSettings};
+use posture_bus::{Bus, Consumer, ConsumerConfig, SubjectFilter, topics};
+use posture_graph_sim::TenantInfo;
 use posture_kit::clock::{SharedClock, SystemClock};
-use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
-use posture_kit::grpc::{GrpcServer, lazy_channel};
 use posture_proto::v1 as pb;
 use posture_proto::v1::assessment_service_client::AssessmentServiceClient;
 use posture_proto::v1::exception_service_client::ExceptionServiceClient;
 use posture_proto::v1::inventory_service_client::InventoryServiceClient;
-use posture_proto::v1::sync_service_client::SyncServiceClient;
-use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
-use posture_sync::{SyncDeps, SyncSettings};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
+use posture_sync::SyncSettings;
 use tonic::transport::Channel;
 
-/// Generous bound for anything the tests wait on; reaching it is a failure, not a measurement.
-pub const PATIENCE: Duration = Duration::from_secs(120);
+pub use posture_testkit::{PATIENCE, memory_bus};
 
-pub struct World {
-    pub sim: Simulator,
-    /// Kept alive for the roles' pools; dropped (and removed) with the world.
-    _db: TestDatabase,
-    pub bus: Arc<dyn Bus>,
-    pub channel: Channel,
-    /// The loopback gRPC server every role is mounted on, e.g. `http://127.0.0.1:41234` (the
-    /// role bench's measuring child connects to it).
-    #[allow(dead_code)]
-    pub endpoint: String,
-    pub assessment: AssessmentRole,
-    pub shutdown: CancellationToken,
-}
+/// The testkit's world with the sync and assessment roles mounted, plus the assessment suite's
+/// waits and readers.
+pub struct World(posture_testkit::World);
 
-impl Drop for World {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+impl std::ops::Deref for World {
+    type Target = posture_testkit::World;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
-}
-
-pub fn memory_bus() -> Arc<dyn Bus> {
-    let prefix = Prefix::new(format!("t{}", uuid::Uuid::new_v4().simple())).expect("valid prefix");
-    Arc::new(MemoryBus::new(prefix, StreamSettings::default()))
 }
 
 fn sync_settings() -> SyncSettings {
@@ -103,80 +81,22 @@ impl World {
         assessment_clock: SharedClock,
         assessment_settings: RoleSettings,
     ) -> World {
-        posture_graph::install_crypto_provider();
-        let sim = Simulator::start(SimConfig::default())
-            .await
-            .expect("simulator starts");
-        let shutdown = CancellationToken::new();
-        // Bind first so the roles' channels point at the server before it serves.
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-        let addr = listener.local_addr().expect("local address");
-        let config = GrpcConfig::default();
-        let endpoint = format!("http://{addr}");
-        let channel = lazy_channel(&endpoint, &config).expect("channel");
-        let key = KeyId::new("k1").expect("key id");
-        let keyring = Keyring::new([(key.clone(), KeyMaterial::generate())], key).expect("keyring");
-        let credentials = posture_credentials::start(CredentialsDeps {
-            db: db.connect("credentials").await.expect("credentials db"),
-            bus: bus.clone(),
-            clock: Arc::new(SystemClock),
-            shutdown: shutdown.clone(),
-            tasks: TaskTracker::new(),
-            keyring,
-            token_broker: Some(channel.clone()),
-            settings: CredentialsSettings::default(),
-        })
-        .await
-        .expect("credentials role starts");
-        let tokens = posture_tokens::start(posture_tokens::TokensDeps {
-            bus: bus.clone(),
-            clock: Arc::new(SystemClock),
-            shutdown: shutdown.clone(),
-            tasks: TaskTracker::new(),
-            vault: channel.clone(),
-            coordinator: Arc::new(posture_tokens::InProcessCoordinator::new(Duration::from_secs(30))),
-            settings: posture_tokens::BrokerSettings::default(),
-        })
-        .await
-        .expect("tokens role starts");
-        let sync = posture_sync::start(SyncDeps {
-            db: db.connect("sync").await.expect("sync db"),
-            bus: bus.clone(),
-            clock: Arc::new(SystemClock),
-            shutdown: shutdown.clone(),
-            tasks: TaskTracker::new(),
-            credentials: channel.clone(),
-            tokens: channel.clone(),
-            settings: sync_settings(),
-        })
-        .await
-        .expect("sync role starts");
-        let assessment = posture_assessment::service::start(AssessmentDeps {
-            db: db.connect("assessment").await.expect("assessment db"),
-            bus: bus.clone(),
-            clock: assessment_clock,
-            shutdown: shutdown.clone(),
-            tasks: TaskTracker::new(),
-            sync: channel.clone(),
-            settings: assessment_settings,
-        })
-        .await
-        .expect("assessment role starts");
-        let server = assessment
-            .register(sync.register(tokens.register(credentials.register(GrpcServer::new(&config)))));
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            let _ = server.serve(listener, stop).await;
-        });
-        World {
-            sim,
-            _db: db,
-            bus,
-            channel,
-            endpoint,
-            assessment,
-            shutdown,
-        }
+        World(
+            posture_testkit::World::builder()
+                .bus(bus)
+                .with_sync(sync_settings())
+                .with_assessment(assessment_settings, assessment_clock)
+                .start(db)
+                .await,
+        )
+    }
+
+    /// The assessment role (the world always starts it).
+    pub fn assessment(&self) -> &AssessmentRole {
+        self.0
+            .assessment
+            .as_ref()
+            .expect("the world starts the assessment role")
     }
 
     pub fn assessments(&self) -> AssessmentServiceClient<Channel> {
@@ -191,38 +111,6 @@ impl World {
         InventoryServiceClient::new(self.channel.clone())
     }
 
-    /// A simulator tenant connected through the credentials role.
-    pub async fn tenant(&self, spec: TenantSpec) -> TenantInfo {
-        let info = self.sim.create_tenant(spec).expect("tenant is created");
-        let base = self.sim.base_url();
-        let at = |p: &str| format!("{}{p}", base.as_str());
-        TenantConnectionServiceClient::new(self.channel.clone())
-            .create_connection(pb::CreateConnectionRequest {
-                tenant_id: info.tenant_id.to_string(),
-                display_name: info.display_name.clone(),
-                client_id: info.client_id.to_string(),
-                cloud: pb::Cloud::Custom as i32,
-                endpoints: Some(pb::CloudEndpoints {
-                    authority_url: at("login"),
-                    graph_url: at("graph"),
-                    defender_url: at("mde"),
-                    management_activity_url: at("manage"),
-                }),
-                credential: Some(pb::Credential {
-                    kind: Some(pb::credential::Kind::ClientSecret(pb::ClientSecretCredential {
-                        secret_value: info.client_secret.expose().to_owned(),
-                        expires_at: Some(prost_types::Timestamp {
-                            seconds: info.secret_expires_at.timestamp(),
-                            nanos: 0,
-                        }),
-                    })),
-                }),
-            })
-            .await
-            .expect("connection is created");
-        info
-    }
-
     /// Syncs every kind of the tenant and waits until the run is terminal.
     pub async fn sync(&self, tenant: &TenantInfo) -> pb::SyncRun {
         self.sync_kinds(tenant, Vec::new()).await
@@ -230,39 +118,7 @@ impl World {
 
     /// Syncs `entity_kinds` (every kind when empty) and waits until the run is terminal.
     pub async fn sync_kinds(&self, tenant: &TenantInfo, entity_kinds: Vec<String>) -> pb::SyncRun {
-        let mut client = SyncServiceClient::new(self.channel.clone());
-        let run = client
-            .start_sync(pb::StartSyncRequest {
-                tenant_id: tenant.tenant_id.to_string(),
-                entity_kinds,
-            })
-            .await
-            .expect("run starts")
-            .into_inner()
-            .run
-            .expect("run");
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let run = client
-                .get_sync_run(pb::GetSyncRunRequest {
-                    tenant_id: tenant.tenant_id.to_string(),
-                    run_id: run.run_id.clone(),
-                })
-                .await
-                .expect("run is readable")
-                .into_inner()
-                .run
-                .expect("run");
-            if run.state != pb::SyncRunState::Pending as i32 && run.state != pb::SyncRunState::Running as i32
-            {
-                return run;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "run did not finish: {run:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.0.sync_and_wait(tenant, entity_kinds).await
     }
 
     /// Waits for the assessment of `run_id` to be terminal.

@@ -10,4 +10,5 @@ mod ground_truth;
 mod nats;
 mod sign_in;
 mod store;
+mod tokens;
 mod world;

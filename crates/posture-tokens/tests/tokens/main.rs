@@ -9,5 +9,4 @@ mod invalidation;
 mod logs;
 mod real_credentials;
 mod replicas;
-mod source;
 mod vault_double;
