@@ -6,7 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::error::BusError;
 use crate::headers::{Headers, MESSAGE_ID};
-use crate::message::{Delivery, Envelope, MessageId};
+use crate::message::{Delivery, Envelope, MessageId, Settle};
 use crate::subject::Subject;
 
 const SUBJECT: &str = "Posture-Dead-Subject";
@@ -139,5 +139,27 @@ impl DeadLetter {
             stream_sequence: number(SEQUENCE)?,
             terminated_at,
         })
+    }
+}
+
+// Terminating lives beside the dead letter it writes, so the message module needs nothing from here.
+impl Delivery {
+    /// Gives up on the message for good: writes a dead letter with `reason`, then terminates it, so
+    /// nothing is dropped silently. If the dead letter cannot be written the message is left
+    /// unsettled (it is delivered again, or stays in the stream) and the error is returned.
+    pub async fn term(self, reason: &str) -> Result<(), BusError> {
+        let letter = DeadLetter::from_parts(
+            &self.wire_subject,
+            &self.payload,
+            &self.headers,
+            reason,
+            self.delivery_count,
+            &self.consumer,
+            self.stream_sequence,
+        );
+        self.acker
+            .write_dead_letter(letter.to_envelope(&self.subject)?)
+            .await?;
+        self.acker.settle(Settle::Term).await
     }
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::dead_letter::DeadLetter;
 use crate::error::BusError;
 use crate::headers::{Headers, MESSAGE_ID};
 use crate::subject::Subject;
@@ -235,24 +234,5 @@ impl Delivery {
     /// Still working: restarts the ack wait so a long job is not handed to another worker.
     pub async fn in_progress(&self) -> Result<(), BusError> {
         self.acker.settle(Settle::Progress).await
-    }
-
-    /// Gives up on the message for good: writes a dead letter with `reason`, then terminates it, so
-    /// nothing is dropped silently. If the dead letter cannot be written the message is left
-    /// unsettled (it is delivered again, or stays in the stream) and the error is returned.
-    pub async fn term(self, reason: &str) -> Result<(), BusError> {
-        let letter = DeadLetter::from_parts(
-            &self.wire_subject,
-            &self.payload,
-            &self.headers,
-            reason,
-            self.delivery_count,
-            &self.consumer,
-            self.stream_sequence,
-        );
-        self.acker
-            .write_dead_letter(letter.to_envelope(&self.subject)?)
-            .await?;
-        self.acker.settle(Settle::Term).await
     }
 }
