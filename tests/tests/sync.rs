@@ -98,6 +98,13 @@ async fn changes_become_versions_and_flip_controls(mode: Mode) -> anyhow::Result
     }
     let first = sync_and_wait(&mut world.clients, &tenant).await?;
     ensure!(first.state() == pb::SyncRunState::Succeeded, "{first:#?}");
+    // An assessment judges the inventory as it stands when it reads it: take the first run's
+    // before the tenant changes and a second run rewrites the inventory.
+    let before = if assesses {
+        Some(findings_of_run(&mut world.clients, &tenant, &first.run_id).await?)
+    } else {
+        None
+    };
 
     let policies = stored_objects(&mut world.clients, &tenant, "conditional_access_policies").await?;
     let target = policies
@@ -171,8 +178,7 @@ async fn changes_become_versions_and_flip_controls(mode: Mode) -> anyhow::Result
     ensure!(now_assigned.len() == assignments.len() + 1);
 
     // Each completed run was assessed; the two assessments differ in the controls the changes decide.
-    if assesses {
-        let before = findings_of_run(&mut world.clients, &tenant, &first.run_id).await?;
+    if let Some(before) = before {
         let after = findings_of_run(&mut world.clients, &tenant, &second.run_id).await?;
         let flip = |control: &str, was: &[pb::ControlResult]| -> anyhow::Result<()> {
             ensure!(
