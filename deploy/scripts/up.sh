@@ -166,8 +166,11 @@ role_env() {
     for r in credentials tokens sync scheduler assessment; do
         echo "POSTURE__ENDPOINTS__${r^^}=http://127.0.0.1:$(grpc_port "$r")"
     done
-    echo "POSTURE_VAULT_KEY_LOCAL_1=$(cat "$KEY_FILE")"
 }
+
+# Only the roles that open sealed material (credentials: secrets; tokens: its sealed token cache)
+# get the vault key, through their environment: never another role, never a command line.
+needs_vault_key() { [[ "$1" == credentials || "$1" == tokens ]]; }
 
 readyz() { curl -fsS -o /dev/null --max-time 2 "http://$1/readyz" 2>/dev/null; }
 
@@ -189,7 +192,13 @@ for role in "${ROLES[@]}"; do
         continue
     fi
     mapfile -t envs < <(role_env "$role")
-    spawn "$role" env "${envs[@]}" "$BIN" run --service "$role" --config "$CONFIG_FILE"
+    if needs_vault_key "$role"; then
+        # An assignment before a function call is exported to what the function runs.
+        POSTURE_VAULT_KEY_LOCAL_1="$(<"$KEY_FILE")" \
+            spawn "$role" env "${envs[@]}" "$BIN" run --service "$role" --config "$CONFIG_FILE"
+    else
+        spawn "$role" env "${envs[@]}" "$BIN" run --service "$role" --config "$CONFIG_FILE"
+    fi
     if [[ "$role" == gateway ]]; then hp="$(gateway_health_port)"; else hp="$(health_port "$role")"; fi
     ready=0
     for _ in $(seq 600); do

@@ -131,6 +131,35 @@ impl Deployment {
         }
     }
 
+    /// Distributed only: which roles' processes hold the vault key in their environment, and
+    /// whether any role's command line shows it.
+    pub fn vault_key_exposure(&self) -> anyhow::Result<(Vec<String>, bool)> {
+        let Runtime::Distributed(stack) = &self.runtime else {
+            anyhow::bail!("one process runs every role in standalone");
+        };
+        let key = stack.vault_key()?;
+        let mut holders = Vec::new();
+        let mut on_a_command_line = false;
+        for role in [
+            "credentials",
+            "tokens",
+            "sync",
+            "scheduler",
+            "assessment",
+            "gateway",
+        ] {
+            if stack
+                .environment_names(role)?
+                .iter()
+                .any(|name| name.starts_with("POSTURE_VAULT_KEY"))
+            {
+                holders.push(role.to_owned());
+            }
+            on_a_command_line |= stack.command_line(role)?.contains(&key);
+        }
+        Ok((holders, on_a_command_line))
+    }
+
     /// Everything every process has logged so far.
     pub fn logs(&self) -> String {
         match &self.runtime {

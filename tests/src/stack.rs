@@ -171,6 +171,36 @@ impl Stack {
             .with_context(|| format!("{} holds no pid", path.display()))
     }
 
+    /// The names of the environment variables the process of `role` runs with.
+    pub(crate) fn environment_names(&self, role: &str) -> anyhow::Result<Vec<String>> {
+        let pid = self.pid(role)?;
+        let environ = std::fs::read(format!("/proc/{pid}/environ"))
+            .with_context(|| format!("reading the environment of {role} ({pid})"))?;
+        Ok(environ
+            .split(|b| *b == 0)
+            .filter_map(|entry| entry.split(|b| *b == b'=').next())
+            .filter(|name| !name.is_empty())
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect())
+    }
+
+    /// The command line of the process of `role`.
+    pub(crate) fn command_line(&self, role: &str) -> anyhow::Result<String> {
+        let pid = self.pid(role)?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .with_context(|| format!("reading the command line of {role} ({pid})"))?;
+        Ok(String::from_utf8_lossy(&cmdline).replace('\0', " "))
+    }
+
+    /// The vault key up.sh generated.
+    pub(crate) fn vault_key(&self) -> anyhow::Result<String> {
+        let path = self.state.join("vault-key-1");
+        Ok(std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .trim()
+            .to_owned())
+    }
+
     /// Sends `signal` to the process of `role` and waits until it has exited.
     pub(crate) fn signal_role(&mut self, role: &str, signal: Signal) -> anyhow::Result<()> {
         let pid = self.pid(role)?;

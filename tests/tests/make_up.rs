@@ -16,6 +16,11 @@ use posture_tests::{Launcher, Mode, Signal};
 async fn make_up_stack_completes_a_run_after_sigterm_to_its_sync_worker() -> anyhow::Result<()> {
     // Dropping the world runs `make down`, whether the test passes or not.
     let mut world = World::start_with(Mode::Distributed, Launcher::Make).await?;
+    let (holders, on_a_command_line) = world.deployment.vault_key_exposure()?;
+    ensure!(
+        holders == ["credentials", "tokens"] && !on_a_command_line,
+        "only credentials and tokens hold the vault key, and no command line shows it: {holders:?}"
+    );
     let tenant = world.tenant(slow_tenant(31)).await?;
     let run_id = start_sync(&mut world.clients, &tenant).await?;
     wait_until_mid_run(&mut world.clients, &tenant, &run_id).await?;
