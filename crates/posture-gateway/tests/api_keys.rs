@@ -365,3 +365,40 @@ async fn api_key_lists_page_newest_first_and_refuse_foreign_tokens() {
         .expect_err("foreign token");
     assert_eq!(status.code(), Code::InvalidArgument);
 }
+
+posture_kit::db_test!(
+    an_expiry_outside_the_protobuf_range_is_refused_not_stored,
+    |db: TestDatabase| async move {
+        let gateway = TestGateway::start(db, posture_gateway::Upstreams::none()).await;
+        let mut keys = ApiKeyServiceClient::new(gateway.channel().await);
+        // 10000-01-01T00:00:00Z: past google.protobuf.Timestamp's range, and on SQLite a date
+        // that would sort before every four-digit year as text.
+        let mut request = create(
+            "far future",
+            v1::Role::Admin,
+            v1::TenantScope {
+                all_tenants: true,
+                tenant_ids: vec![],
+            },
+        );
+        request.expires_at = Some(prost_types::Timestamp {
+            seconds: 253_402_300_800,
+            nanos: 0,
+        });
+        let status = keys
+            .create_api_key(with_key(&gateway.admin_key, request))
+            .await
+            .expect_err("year 10000");
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+        assert!(status.message().contains("expires_at"), "{}", status.message());
+        let listed = keys
+            .list_api_keys(with_key(&gateway.admin_key, v1::ListApiKeysRequest::default()))
+            .await
+            .expect("list")
+            .into_inner();
+        assert!(
+            listed.api_keys.iter().all(|k| k.display_name != "far future"),
+            "nothing was stored"
+        );
+    }
+);
