@@ -1,7 +1,7 @@
 //! The request core: every call takes a token from the `TokenSource`, waits for the shared budget,
 //! carries a fresh `client-request-id`, and is retried on throttling (honouring Retry-After),
-//! 5xx and dropped connections or cut-off bodies, a bounded number of times. Permission and other
-//! client errors are never retried.
+//! 5xx, dropped connections and unreadable bodies (cut off or malformed), a bounded number of
+//! times. Permission and other client errors are never retried.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,8 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::auth::TokenSource;
+use crate::body;
+pub use crate::body::{json_error, parse_json};
 use crate::budget::{BudgetKey, RequestBudget, ServiceFamily, Unlimited};
 use crate::classify::{FailureContext, classify_failure};
 use crate::cloud::{Endpoints, Resource};
@@ -325,9 +327,9 @@ impl GraphClient {
         Err(error)
     }
 
-    /// `execute`, then `parse` the answer. A body that ends early (a connection cut mid-response
-    /// with intact framing) parses as `Transient` and is fetched again within the retry policy;
-    /// malformed JSON is a `BadResponse` at once.
+    /// `execute`, then `parse` the answer. A 2xx body that does not parse (cut off, broken JSON,
+    /// JSON of the wrong shape) is what a proxy or front end sends when it hiccups: it is fetched
+    /// again with backoff within the retry policy's attempts, then reported (see `body`).
     pub async fn fetch<T>(
         &self,
         req: &ApiRequest,
@@ -337,27 +339,18 @@ impl GraphClient {
         loop {
             attempt += 1;
             let resp = self.execute(req).await?;
-            match parse(&resp) {
+            let error = match parse(&resp) {
                 Ok(value) => return Ok((value, resp)),
-                Err(GraphError::Transient {
-                    endpoint,
-                    reason,
-                    ids,
-                    ..
-                }) => {
-                    if attempt >= self.retry.max_attempts {
-                        return Err(GraphError::Transient {
-                            endpoint,
-                            reason,
-                            attempts: attempt,
-                            ids,
-                        });
-                    }
-                    tracing::debug!(%endpoint, attempt, client_request_id = %ids.client_request_id, "refetching cut-off body");
-                    tokio::time::sleep(self.retry.backoff(attempt)).await;
-                }
+                Err(e) if body::is_unreadable_body(&e) => e,
                 Err(other) => return Err(other),
+            };
+            if attempt >= self.retry.max_attempts {
+                return Err(body::unreadable_after(error, resp.status, attempt));
             }
+            tracing::debug!(endpoint = %req.endpoint(), attempt, status = resp.status.as_u16(),
+                client_request_id = %resp.ids.client_request_id, error = %body::excerpt(&error.to_string()),
+                "refetching unreadable body");
+            tokio::time::sleep(self.retry.backoff(attempt)).await;
         }
     }
 
@@ -369,32 +362,4 @@ impl GraphClient {
             .await?;
         Ok(value)
     }
-}
-
-/// A JSON error as a `GraphError`: input that ends early is `Transient` (the body was cut off),
-/// anything else is a `BadResponse`.
-pub fn json_error(endpoint: &str, ids: &RequestIds, what: &str, e: &serde_json::Error) -> GraphError {
-    if e.is_eof() {
-        GraphError::Transient {
-            endpoint: endpoint.to_owned(),
-            reason: format!("response body cut off: {e}"),
-            attempts: 1,
-            ids: ids.clone(),
-        }
-    } else {
-        GraphError::BadResponse {
-            endpoint: endpoint.to_owned(),
-            reason: format!("{what}: {e}"),
-            ids: ids.clone(),
-        }
-    }
-}
-
-/// Parse a JSON body, reporting malformed or unexpected shapes with the request ids.
-pub fn parse_json<T: DeserializeOwned>(
-    body: &[u8],
-    endpoint: &str,
-    ids: &RequestIds,
-) -> Result<T, GraphError> {
-    serde_json::from_slice(body).map_err(|e| json_error(endpoint, ids, "invalid JSON", &e))
 }

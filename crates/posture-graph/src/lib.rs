@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod auth;
 pub mod batch;
+mod body;
 pub mod budget;
 pub mod catalog;
 pub mod classify;

@@ -1,12 +1,13 @@
 //! Throttling and transient faults: Retry-After honoured to the millisecond of the simulator's
-//! request log, backoff without it, 5xx / dropped connections / cut-off bodies recovered, and a
-//! budget that avoids 429s altogether.
+//! request log, backoff without it, 5xx / dropped connections / cut-off and malformed bodies
+//! recovered within bounded attempts, and a budget that avoids 429s altogether.
 
 use std::sync::Arc;
 
 use chrono::Duration as ChronoDuration;
-use posture_graph::{EntityKind, GraphError, InProcessBudget, entity_pages, models};
-use posture_graph_sim::{FaultRule, RequestRecord, TenantSpec, ThrottleMode};
+use posture_graph::{EntityKind, GraphError, HealthClass, InProcessBudget, Resource, entity_pages, models};
+use posture_graph_sim::faults::{FaultAction, FaultState};
+use posture_graph_sim::{FaultRule, FaultSpec, RequestRecord, TenantSpec, ThrottleMode};
 
 use crate::common::{collect, rig};
 
@@ -170,8 +171,56 @@ async fn cut_off_bodies_are_fetched_again() {
     assert_eq!(log.len(), 8 + cut, "each cut page is fetched exactly once more");
 }
 
+/// A seed for which a `malformed_rate` of one half breaks the tenant's first response and leaves
+/// the second alone, found through the simulator's own deterministic fault decisions.
+fn seed_breaking_only_the_first_response(rule: &FaultRule) -> u64 {
+    (0..1000)
+        .find(|&seed| {
+            let mut faults = FaultState::new(FaultSpec {
+                seed,
+                rules: vec![rule.clone()],
+            });
+            faults.decide("GET", "/v1.0/users").action == Some(FaultAction::Malformed)
+                && faults.decide("GET", "/v1.0/users").action.is_none()
+        })
+        .expect("some seed breaks only the first response")
+}
+
 #[tokio::test]
-async fn malformed_json_is_reported_with_both_request_ids() {
+async fn a_malformed_body_followed_by_a_good_one_reads_the_page() {
+    let r = rig(TenantSpec {
+        users: 40,
+        ..Default::default()
+    })
+    .await;
+    let client = r.client();
+    // The token first, so the fault counter sees only the collection requests.
+    client.tokens().token(Resource::Graph).await.expect("token");
+    let rule = FaultRule {
+        path: "*".into(),
+        malformed_rate: 0.5,
+        ..Default::default()
+    };
+    r.fault(seed_breaking_only_the_first_response(&rule), rule);
+    let got = collect(entity_pages::<models::User>(&client, &EntityKind::Users.spec()).expect("stream"))
+        .await
+        .expect("the page is read on the second attempt");
+    assert_eq!(got.iter().map(|p| p.records.len()).sum::<usize>(), 40);
+    let log = r.api_log();
+    let faults: Vec<Option<&str>> = log.iter().map(|l| l.fault.as_deref()).collect();
+    assert_eq!(
+        faults,
+        vec![Some("Malformed"), None],
+        "one broken body, then one good"
+    );
+    assert!(
+        log[1].time - log[0].time >= ChronoDuration::milliseconds(50),
+        "backed off before fetching again"
+    );
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_retried_a_bounded_number_of_times_then_reported() {
     let r = rig(TenantSpec {
         users: 40,
         ..Default::default()
@@ -186,18 +235,37 @@ async fn malformed_json_is_reported_with_both_request_ids() {
     let client = r.client();
     let err = collect(entity_pages::<models::User>(&client, &EntityKind::Users.spec()).expect("stream"))
         .await
-        .expect_err("malformed JSON");
+        .expect_err("every body is malformed");
+    assert_eq!(err.health(), Some(HealthClass::ServiceError), "{err}");
     let GraphError::BadResponse { ids, .. } = &err else {
         panic!("expected BadResponse, got {err}")
     };
-    assert!(ids.request_id.is_some(), "{err}");
-    let log = r.api_log();
-    assert_eq!(log.len(), 1, "malformed JSON is not retried");
-    assert_eq!(
-        log[0].client_request_id.as_deref(),
-        Some(ids.client_request_id.as_str())
+    let message = err.to_string();
+    assert!(
+        message.contains("malformed response body (HTTP 200) after 6 attempts"),
+        "{message}"
     );
-    assert!(err.to_string().contains(&ids.client_request_id));
+    assert!(
+        message.contains("from GET /") && message.contains("/v1.0/users"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("Service Unavailable"),
+        "no body in the message: {message}"
+    );
+    let log = r.api_log();
+    assert_eq!(
+        log.len(),
+        6,
+        "the retry policy's attempt limit bounds the requests"
+    );
+    assert!(log.iter().all(|l| l.fault.as_deref() == Some("Malformed")));
+    assert!(ids.request_id.is_some(), "{err}");
+    assert_eq!(
+        log[5].client_request_id.as_deref(),
+        Some(ids.client_request_id.as_str()),
+        "the error names the last attempt's ids"
+    );
 }
 
 #[tokio::test]
