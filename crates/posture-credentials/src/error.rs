@@ -11,6 +11,9 @@ use crate::store::StoreError;
 /// What a caller creating a connection for a connected tenant should do instead.
 const ALREADY_CONNECTED_HINT: &str = "use UpdateCredentials to replace its credential";
 
+/// What an operator does about a stored secret that no longer decrypts.
+pub const UNREADABLE_SECRET_HINT: &str = "replace the credential with UpdateCredentials";
+
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialsError {
     #[error("invalid {field}: {reason}")]
@@ -23,6 +26,17 @@ pub enum CredentialsError {
     PermissionDenied { reason: String },
     #[error("{what} is unavailable: {reason}")]
     Unavailable { what: String, reason: String },
+    /// The stored secret exists but does not decrypt (altered row, retired key): no retry helps,
+    /// the credential has to be saved again. `cause` names ids and key ids, never key material.
+    #[error("the stored {kind} of tenant {tenant_id} cannot be decrypted: {cause}")]
+    SecretUnreadable {
+        tenant_id: TenantId,
+        kind: &'static str,
+        cause: String,
+    },
+    /// The token broker refused to test for a reason retrying does not fix; its words are kept.
+    #[error("{reason}")]
+    TestRefused { reason: String },
     #[error("{0}")]
     Envelope(#[from] EnvelopeError),
     #[error(transparent)]
@@ -65,6 +79,11 @@ impl From<CredentialsError> for ServiceError {
             }
             .with_hint(ALREADY_CONNECTED_HINT),
             CredentialsError::PermissionDenied { reason } => ServiceError::PermissionDenied { reason },
+            error @ CredentialsError::SecretUnreadable { .. } => ServiceError::FailedPrecondition {
+                reason: error.to_string(),
+            }
+            .with_hint(UNREADABLE_SECRET_HINT),
+            CredentialsError::TestRefused { reason } => ServiceError::FailedPrecondition { reason },
             CredentialsError::Unavailable { what, reason } => {
                 ServiceError::Unavailable { what }.with_hint(reason)
             }

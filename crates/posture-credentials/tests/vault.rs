@@ -298,3 +298,64 @@ fn self_signed_certificate() -> (String, String) {
         .push(rcgen::DnType::CommonName, "posture-test-app");
     (params.self_signed(&pair).expect("certificate").pem(), key_pem)
 }
+
+posture_kit::db_test!(
+    a_secret_sealed_with_a_retired_key_is_a_failed_precondition_and_an_authentication_error,
+    |db: TestDatabase| async move {
+        let mut h = Harness::start_with(
+            db,
+            Options {
+                keyring: keyring(&["k0"]),
+                ..Default::default()
+            },
+        )
+        .await;
+        h.create(TENANT_A, SECRET).await;
+        // The role comes back without the key the secret was sealed with.
+        let db = h.stop_and_keep_database().await;
+        let mut h = Harness::start_with(
+            db,
+            Options {
+                keyring: keyring(&["k1"]),
+                ..Default::default()
+            },
+        )
+        .await;
+        let refused = h
+            .vault
+            .get_connection_secret(vault_request(TENANT_A))
+            .await
+            .expect_err("no key to open it");
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{}", refused.message());
+        let message = refused.message();
+        assert!(
+            message.contains("the stored client secret of tenant")
+                && message.contains("cannot be decrypted")
+                && message.contains("vault key 'k0'")
+                && message.contains("UpdateCredentials"),
+            "{message}"
+        );
+        assert!(!message.contains(SECRET), "{message}");
+
+        let health = h.connection(TENANT_A).await.expect("get").health.expect("health");
+        assert_eq!(health.state, ConnectionState::AuthenticationError as i32);
+        let reason = health.reason.expect("reason");
+        assert_eq!(reason.code, "StoredCredentialUnreadable");
+        assert_eq!(
+            reason.message,
+            "the stored client secret cannot be decrypted: it was sealed with vault key 'k0', which is no \
+             longer in the keyring; replace the credential with UpdateCredentials"
+        );
+        // Saving the credential again is the way out.
+        h.rotate_secret(TENANT_A, OTHER_SECRET, start_time() + chrono::Duration::days(90))
+            .await;
+        let opened = h
+            .vault
+            .get_connection_secret(vault_request(TENANT_A))
+            .await
+            .expect("the new secret opens")
+            .into_inner();
+        assert_eq!(secret_value(opened.credential), OTHER_SECRET);
+        h.stop().await;
+    }
+);

@@ -181,7 +181,10 @@ impl TokenBroker {
         let task = tokio::spawn(async move {
             let result = broker.refresh(&owned_key, min_valid).await.map_err(Arc::new);
             if let Err(error) = &result
-                && matches!(**error, TokensError::Refused { .. })
+                && matches!(
+                    **error,
+                    TokensError::Refused { .. } | TokensError::StoredCredentialUnusable { .. }
+                )
             {
                 broker.inner.refusals.hold(&owned_key, error.clone());
             }

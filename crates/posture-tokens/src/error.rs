@@ -18,6 +18,10 @@ pub enum TokensError {
     NotConnected { tenant: TenantId },
     #[error("the credentials vault refused the request for tenant {tenant}: {reason}")]
     VaultRefused { tenant: TenantId, reason: String },
+    /// The vault holds the tenant's credential but cannot hand it out (it no longer decrypts):
+    /// retrying does not help, saving the credential again does. `reason` is the vault's.
+    #[error("the stored credential of tenant {tenant} cannot be used: {reason}")]
+    StoredCredentialUnusable { tenant: TenantId, reason: String },
     #[error("the credentials vault is unavailable: {reason}")]
     VaultUnavailable { reason: String },
     #[error("the vault returned an unusable connection for tenant {tenant}: {reason}")]
@@ -77,6 +81,7 @@ impl From<&TokensError> for ServiceError {
             TokensError::InvalidId(invalid) => ServiceError::from(invalid.clone()),
             TokensError::NotConnected { .. }
             | TokensError::Refused { .. }
+            | TokensError::StoredCredentialUnusable { .. }
             | TokensError::UnusableConnection { .. } => ServiceError::FailedPrecondition {
                 reason: error.to_string(),
             },
@@ -174,6 +179,13 @@ mod tests {
                     reason: "down".into(),
                 },
                 Code::Unavailable,
+            ),
+            (
+                TokensError::StoredCredentialUnusable {
+                    tenant: tenant(),
+                    reason: "cannot be decrypted".into(),
+                },
+                Code::FailedPrecondition,
             ),
             (TokensError::RefreshTask("panicked".into()), Code::Internal),
         ];

@@ -1,6 +1,8 @@
 //! Refused credentials: Microsoft's refusal is kept for a short while, so callers retrying a
 //! tenant with a wrong or expired secret do not hammer the token endpoint (which answers repeated
 //! identical requests with AADSTS50196), and it is passed on to be reported as connection health.
+//! A stored credential the vault cannot decrypt is held the same way (the vault records that
+//! health itself), so retrying callers do not read the unreadable row again and again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};

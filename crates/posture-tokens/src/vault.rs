@@ -34,12 +34,16 @@ fn status_error(tenant: &TenantId, status: tonic::Status) -> TokensError {
     use tonic::Code;
     match status.code() {
         Code::NotFound => TokensError::NotConnected { tenant: *tenant },
-        Code::PermissionDenied | Code::Unauthenticated | Code::InvalidArgument | Code::FailedPrecondition => {
-            TokensError::VaultRefused {
-                tenant: *tenant,
-                reason: format!("{:?}: {}", status.code(), status.message()),
-            }
-        }
+        // The vault's one precondition: the stored credential decrypts. Its message says why not
+        // and what to do (key ids at most, never key material).
+        Code::FailedPrecondition => TokensError::StoredCredentialUnusable {
+            tenant: *tenant,
+            reason: status.message().to_owned(),
+        },
+        Code::PermissionDenied | Code::Unauthenticated | Code::InvalidArgument => TokensError::VaultRefused {
+            tenant: *tenant,
+            reason: format!("{:?}: {}", status.code(), status.message()),
+        },
         _ => TokensError::VaultUnavailable {
             reason: format!("{:?}: {}", status.code(), status.message()),
         },

@@ -33,6 +33,11 @@ pub(crate) async fn test_connection(
             tracing::warn!(%tenant_id, code = ?status.code(), "token broker could not test the connection");
             match status.code() {
                 tonic::Code::NotFound => CredentialsError::not_found(&tenant_id),
+                // The broker could not test for a reason waiting does not fix (a stored secret
+                // that does not decrypt, an unusable connection): passed on, not called unavailable.
+                tonic::Code::FailedPrecondition => CredentialsError::TestRefused {
+                    reason: status.message().to_owned(),
+                },
                 _ => CredentialsError::Unavailable {
                     what: "token broker".to_owned(),
                     reason: format!("{:?}: {}", status.code(), status.message()),

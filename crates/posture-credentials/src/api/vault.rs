@@ -10,16 +10,20 @@ use posture_proto::internal::v1::{
     GetConnectionSecretRequest, GetConnectionSecretResponse, RecordHealthRequest, RecordHealthResponse,
 };
 use posture_proto::v1::credential::Kind;
-use posture_proto::v1::{CertificateCredential, ClientSecretCredential, ConnectionHealth, Credential};
+use posture_proto::v1::{
+    CertificateCredential, ClientSecretCredential, ConnectionHealth, ConnectionState, Credential, ErrorClass,
+    FailureReason,
+};
 use tonic::{Request, Response, Status};
 
 use crate::cloud::resolved_endpoints;
 use crate::core::{Core, trace_id};
 use crate::domain::AccessPurpose;
-use crate::envelope::{SecretBinding, SecretKind, open};
-use crate::error::CredentialsError;
+use crate::envelope::{EnvelopeError, SecretBinding, SecretKind, open};
+use crate::error::{CredentialsError, UNREADABLE_SECRET_HINT};
 use crate::health::health_record;
-use crate::store::{AccessRecord, ConnectionRecord, HealthOutcome, SealedRow, StoreError};
+use crate::keyring::KeyringError;
+use crate::store::{AccessRecord, ConnectionRecord, HealthOutcome, SealedRow};
 use crate::validate;
 
 /// The internal vault service; cheap to clone.
@@ -83,6 +87,57 @@ async fn consistent_read(
     })
 }
 
+/// The code a connection's health carries when its stored secret does not decrypt.
+pub const UNREADABLE_SECRET_CODE: &str = "StoredCredentialUnreadable";
+
+/// Why a sealed secret did not open, in words that name ids and key ids but no key material;
+/// `None` for failures that are not about the stored row (those stay internal errors).
+fn unreadable_cause(error: &EnvelopeError, sealed: &SealedRow) -> Option<String> {
+    let key_id = &sealed.sealed.key_id;
+    match error {
+        EnvelopeError::Tampered { connection_id, .. } => Some(format!(
+            "it was sealed for another connection or has been altered since it was saved \
+             (connection {connection_id}, vault key '{key_id}')"
+        )),
+        EnvelopeError::UnknownFormat(version) => Some(format!("it has an unknown format version {version}")),
+        EnvelopeError::Keyring(KeyringError::UnknownKey(id)) => Some(format!(
+            "it was sealed with vault key '{id}', which is no longer in the keyring"
+        )),
+        _ => None,
+    }
+}
+
+/// A stored secret that cannot be decrypted: no retry helps, so the connection's health becomes
+/// Authentication Error (the state whose remedy is saving the credential again) with the whole
+/// cause, recorded like any test result so the change is announced; the caller gets the error.
+async fn unreadable(core: &Core, sealed: &SealedRow, tenant_id: TenantId, cause: String) -> CredentialsError {
+    let kind = match sealed.kind {
+        SecretKind::ClientSecret => "client secret",
+        SecretKind::CertificateKey => "certificate private key",
+    };
+    tracing::error!(%tenant_id, kind, %cause, "stored secret cannot be decrypted");
+    let health = ConnectionHealth {
+        state: ConnectionState::AuthenticationError as i32,
+        reason: Some(FailureReason {
+            error_class: ErrorClass::Authentication as i32,
+            code: UNREADABLE_SECRET_CODE.to_owned(),
+            message: format!("the stored {kind} cannot be decrypted: {cause}; {UNREADABLE_SECRET_HINT}"),
+            ..Default::default()
+        }),
+        checked_at: Some(timestamp(core.now())),
+        ..Default::default()
+    };
+    let version = u64::try_from(sealed.credential_version).unwrap_or(0);
+    if let Err(error) = store_health(core, &tenant_id, Some(&health), version).await {
+        tracing::warn!(%tenant_id, %error, "could not record the unreadable secret as connection health");
+    }
+    CredentialsError::SecretUnreadable {
+        tenant_id,
+        kind,
+        cause,
+    }
+}
+
 impl VaultApi {
     async fn secret(
         &self,
@@ -119,14 +174,17 @@ impl VaultApi {
             connection_id: record.connection_id,
             kind: sealed.kind,
         };
-        let plaintext = open(&core.keyring, binding, &sealed.sealed).inspect_err(|error| {
-            tracing::error!(%tenant_id, %error, "stored secret could not be opened");
-        })?;
-        let text = String::from_utf8(plaintext.to_vec()).map_err(|_| StoreError::Corrupt {
-            column: "sealed secret",
-            tenant_id: tenant_id.to_string(),
-            reason: "opened to bytes that are not UTF-8".to_owned(),
-        })?;
+        let plaintext = match open(&core.keyring, binding, &sealed.sealed) {
+            Ok(plaintext) => plaintext,
+            Err(error) => match unreadable_cause(&error, &sealed) {
+                Some(cause) => return Err(unreadable(core, &sealed, tenant_id, cause).await),
+                None => return Err(error.into()),
+            },
+        };
+        let Ok(text) = String::from_utf8(plaintext.to_vec()) else {
+            let cause = "it opened to bytes that are not UTF-8".to_owned();
+            return Err(unreadable(core, &sealed, tenant_id, cause).await);
+        };
         // Recorded before the secret leaves: without a log entry there is no secret.
         core.store
             .append_access(&AccessRecord {

@@ -9,4 +9,5 @@ mod invalidation;
 mod logs;
 mod real_credentials;
 mod replicas;
+mod unreadable_secret;
 mod vault_double;

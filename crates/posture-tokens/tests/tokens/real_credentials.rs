@@ -27,7 +27,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::common::{health_announcements, health_watcher};
 
-fn as_admin<T>(message: T) -> tonic::Request<T> {
+pub(crate) fn as_admin<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert(
         posture_kit::grpc::PRINCIPAL_METADATA,
@@ -36,7 +36,7 @@ fn as_admin<T>(message: T) -> tonic::Request<T> {
     request
 }
 
-fn secret(value: &str) -> Credential {
+pub(crate) fn secret(value: &str) -> Credential {
     let expires = chrono::Utc::now() + chrono::Duration::days(180);
     Credential {
         kind: Some(credential::Kind::ClientSecret(ClientSecretCredential {
