@@ -52,11 +52,8 @@ impl AssessError {
     /// How the failure is kept on the assessment: plain words, no internals beyond the cause.
     pub fn failure(&self) -> FailureRecord {
         let (class, code) = match self {
-            AssessError::Read(ReadError::Sync { status, .. })
-                if status.code() == tonic::Code::Unavailable =>
-            {
-                (FailureClass::Transient, "SYNC_UNAVAILABLE")
-            }
+            // Stored only by the last delivery: the sync role stayed unreachable throughout.
+            AssessError::Read(e) if e.is_transient() => (FailureClass::Transient, "SYNC_UNAVAILABLE"),
             AssessError::Read(_) => (FailureClass::Internal, "INVENTORY_UNREADABLE"),
             AssessError::Store(_) => (FailureClass::Internal, "STORE_FAILED"),
             AssessError::Bus(_) => (FailureClass::Internal, "BUS_FAILED"),

@@ -3,6 +3,12 @@
 //! leaves it (finished) or takes it over (its first attempt died midway). However the assessment
 //! ended, on this delivery or an earlier one, the delivery ends by announcing it, so a failed
 //! announcement is repeated by the redelivery.
+//!
+//! The ack wait is short (30 s by default) so the delivery of a process that died goes to
+//! another consumer quickly, and the RUNNING assessment it left is taken over by that
+//! redelivery; a live process keeps its delivery through a long assessment with progress acks.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use posture_bus::{Delivery, Handler, HandlerError};
@@ -20,6 +26,9 @@ pub const SYNC_PRINCIPAL: &str = "sync";
 
 pub struct RunCompletedHandler {
     pub assessor: Assessor,
+    /// Interval of progress acks while a delivery is handled: a third of the ack wait, so two
+    /// may be lost before the bus hands the delivery to another consumer.
+    pub heartbeat: Duration,
 }
 
 fn store_error(e: StoreError) -> HandlerError {
@@ -116,6 +125,27 @@ impl RunCompletedHandler {
 #[async_trait]
 impl Handler for RunCompletedHandler {
     async fn handle(&self, delivery: &Delivery) -> Result<(), HandlerError> {
+        tokio::select! {
+            handled = self.handle_event(delivery) => handled,
+            never = heartbeat(delivery, self.heartbeat) => match never {},
+        }
+    }
+}
+
+/// Progress acks every `every` until dropped: the delivery stays this process's while it
+/// assesses, however long that takes, and stops being so soon after the process dies.
+async fn heartbeat(delivery: &Delivery, every: Duration) -> std::convert::Infallible {
+    let every = every.max(Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(e) = delivery.in_progress().await {
+            tracing::warn!(error = %e, "progress ack failed; the delivery may go to another consumer");
+        }
+    }
+}
+
+impl RunCompletedHandler {
+    async fn handle_event(&self, delivery: &Delivery) -> Result<(), HandlerError> {
         let event: ev::SyncRunCompleted = delivery.decode()?;
         let run = event
             .run

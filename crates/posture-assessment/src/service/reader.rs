@@ -21,7 +21,7 @@ const LOOKBACK_RUNS: i32 = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    /// The sync role answered with an error; transient when it was unavailable or timed out.
+    /// The sync role answered with an error, or the call to it broke; see [`ReadError::is_transient`].
     #[error("reading {what} from the sync role failed: {status}")]
     Sync { what: String, status: tonic::Status },
     #[error("object {object_id} of {kind} is not valid JSON: {reason}")]
@@ -33,11 +33,25 @@ pub enum ReadError {
 }
 
 impl ReadError {
+    /// Worth another delivery. A sync role restarting mid-read cuts the call in ways tonic
+    /// reports as Unavailable, Unknown (a broken connection), Internal (an h2 stream or body
+    /// error) or Cancelled (the stream reset as the server stopped); deliveries are bounded, so
+    /// a fault that persists still ends as FAILED. Answers a retry cannot change (the request
+    /// was refused) and objects that do not parse are final.
     pub fn is_transient(&self) -> bool {
-        matches!(self, ReadError::Sync { status, .. } if matches!(
-            status.code(),
-            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::ResourceExhausted | tonic::Code::Unknown
-        ))
+        match self {
+            ReadError::Sync { status, .. } => matches!(
+                status.code(),
+                tonic::Code::Unavailable
+                    | tonic::Code::Unknown
+                    | tonic::Code::Internal
+                    | tonic::Code::Cancelled
+                    | tonic::Code::Aborted
+                    | tonic::Code::DeadlineExceeded
+                    | tonic::Code::ResourceExhausted
+            ),
+            ReadError::Corrupt { .. } => false,
+        }
     }
 }
 
@@ -294,6 +308,42 @@ mod tests {
             http_status: 403,
             ..Default::default()
         }
+    }
+
+    fn cut(code: tonic::Code) -> ReadError {
+        ReadError::Sync {
+            what: "the users inventory".into(),
+            status: tonic::Status::new(code, "the sync role went away"),
+        }
+    }
+
+    #[test]
+    fn a_read_cut_by_a_sync_restart_is_transient_and_a_refused_request_is_not() {
+        for code in [
+            tonic::Code::Unavailable,
+            tonic::Code::Unknown,
+            tonic::Code::Internal,
+            tonic::Code::Cancelled,
+            tonic::Code::Aborted,
+            tonic::Code::DeadlineExceeded,
+        ] {
+            assert!(cut(code).is_transient(), "{code:?}");
+        }
+        for code in [
+            tonic::Code::InvalidArgument,
+            tonic::Code::NotFound,
+            tonic::Code::PermissionDenied,
+            tonic::Code::Unauthenticated,
+            tonic::Code::Unimplemented,
+        ] {
+            assert!(!cut(code).is_transient(), "{code:?}");
+        }
+        let corrupt = ReadError::Corrupt {
+            kind: "users".into(),
+            object_id: "u1".into(),
+            reason: "not JSON".into(),
+        };
+        assert!(!corrupt.is_transient());
     }
 
     #[test]

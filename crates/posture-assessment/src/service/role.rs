@@ -28,7 +28,9 @@ use crate::pack::PolicyPack;
 pub struct RoleSettings {
     /// Run-completed deliveries handled at once per process.
     pub concurrency: usize,
-    /// Ack wait of a delivery: reading a large inventory and evaluating stays well inside it.
+    /// Ack wait of a delivery. Progress acks every third of it keep a long assessment's
+    /// delivery; when the process dies, its delivery (and the RUNNING assessment, which the
+    /// redelivery takes over) goes to another consumer after this long.
     pub ack_wait: Duration,
     /// Deliveries of one SyncRunCompleted before the assessment is stored as FAILED. With the
     /// default backoff, 12 deliveries span about 20 minutes: longer than `stale_after`, so a run
@@ -46,7 +48,7 @@ impl Default for RoleSettings {
     fn default() -> Self {
         Self {
             concurrency: 2,
-            ack_wait: Duration::from_secs(300),
+            ack_wait: Duration::from_secs(30),
             max_deliver: 12,
             bus_retry: RetryPolicy::default(),
             stale_after: Duration::from_secs(15 * 60),
@@ -115,6 +117,7 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
         deps.settings.concurrency,
         Arc::new(RunCompletedHandler {
             assessor: assessor.clone(),
+            heartbeat: deps.settings.ack_wait / 3,
         }),
         deps.settings.bus_retry.clone(),
         &deps.shutdown,

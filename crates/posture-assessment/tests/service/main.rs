@@ -11,4 +11,5 @@ mod observed;
 mod pipeline;
 mod report;
 mod settings;
+mod takeover;
 mod world;
