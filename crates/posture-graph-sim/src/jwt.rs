@@ -9,6 +9,8 @@ use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
 use sha1::Digest;
 use sha2::Sha256;
@@ -103,8 +105,7 @@ pub fn x5t(der: &[u8]) -> (String, String) {
 
 /// Reads a PEM certificate and extracts its DER bytes and RSA public key.
 pub fn certificate_from_pem(pem: &str) -> Result<(Vec<u8>, RsaPublicKey), String> {
-    let mut reader = std::io::BufReader::new(pem.as_bytes());
-    let der = rustls_pemfile::certs(&mut reader)
+    let der = CertificateDer::pem_slice_iter(pem.as_bytes())
         .next()
         .ok_or("no CERTIFICATE block in the PEM text")?
         .map_err(|e| format!("unreadable PEM: {e}"))?;

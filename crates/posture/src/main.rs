@@ -1,8 +1,10 @@
 //! The one Posture binary: server roles (`run`, `standalone`), the simulator (`sim`), the demo and
-//! the client commands that talk to a running Posture through its gateway.
+//! the client commands that talk to a running Posture through its gateway. `sim` and `demo` need
+//! the default `simulator` feature; production builds leave it out.
 
 mod client;
 mod cmd;
+#[cfg(feature = "simulator")]
 mod demo;
 mod server;
 
@@ -29,8 +31,10 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Everything in one process against the built-in simulator: connect demo tenants and show their health.
+    #[cfg(feature = "simulator")]
     Demo(demo::DemoArgs),
     /// Serve a synthetic Microsoft cloud (identity platform, Graph, Defender, Management Activity).
+    #[cfg(feature = "simulator")]
     Sim(cmd::sim::SimArgs),
     /// Run the given roles in this process (distributed mode: one process per role).
     Run(cmd::serve::RunArgs),
@@ -106,7 +110,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        #[cfg(feature = "simulator")]
         Command::Demo(args) => demo::run(args).await,
+        #[cfg(feature = "simulator")]
         Command::Sim(args) => cmd::sim::run(args).await.map(|()| 0),
         Command::Run(args) => cmd::serve::run(args).await,
         Command::Standalone(args) => cmd::serve::standalone(args).await,

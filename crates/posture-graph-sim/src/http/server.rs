@@ -9,6 +9,8 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
+use rustls_pki_types::pem::{self, PemObject};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_rustls::TlsAcceptor;
@@ -22,15 +24,16 @@ pub fn tls_acceptor(cert: &std::path::Path, key: &std::path::Path) -> Result<Tls
     let cert_pem =
         std::fs::read(cert).map_err(|e| SimError::Tls(format!("reading {}: {e}", cert.display())))?;
     let key_pem = std::fs::read(key).map_err(|e| SimError::Tls(format!("reading {}: {e}", key.display())))?;
-    let certs: Vec<_> = rustls_pemfile::certs(&mut cert_pem.as_slice())
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
         .map_err(|e| SimError::Tls(format!("certificate PEM: {e}")))?;
     if certs.is_empty() {
         return Err(SimError::Tls(format!("no certificate in {}", cert.display())));
     }
-    let key = rustls_pemfile::private_key(&mut key_pem.as_slice())
-        .map_err(|e| SimError::Tls(format!("key PEM: {e}")))?
-        .ok_or_else(|| SimError::Tls(format!("no private key in {}", key.display())))?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| match e {
+        pem::Error::NoItemsFound => SimError::Tls(format!("no private key in {}", key.display())),
+        e => SimError::Tls(format!("key PEM: {e}")),
+    })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -58,6 +58,8 @@ pub struct GatewayArgs {
 pub struct ApiKey(MetadataValue<tonic::metadata::Ascii>);
 
 impl ApiKey {
+    /// The demo builds its key header itself; only it needs this.
+    #[cfg(feature = "simulator")]
     pub fn from_header(value: MetadataValue<tonic::metadata::Ascii>) -> Self {
         Self(value)
     }

@@ -3,6 +3,7 @@
 
 pub mod keys;
 pub mod serve;
+#[cfg(feature = "simulator")]
 pub mod sim;
 
 use std::path::PathBuf;

@@ -33,6 +33,10 @@ pub const AVAILABLE_ROLES: [ServiceRole; 6] = [
 /// A started set of roles.
 pub struct RunningServer {
     /// Where the public gateway listens, if the gateway runs here.
+    #[cfg_attr(
+        not(feature = "simulator"),
+        expect(dead_code, reason = "only the demo, a simulator command, reads it")
+    )]
     pub gateway_addr: Option<SocketAddr>,
     servers: Vec<JoinHandle<anyhow::Result<()>>>,
 }
