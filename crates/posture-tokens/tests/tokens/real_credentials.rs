@@ -6,9 +6,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use posture_bus::{Bus, MemoryBus};
-use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
-use posture_graph_sim::{SimConfig, Simulator, TenantSpec};
+use posture_bus::{Bus, Consumer, MemoryBus};
+use posture_credentials::{
+    CredentialsDeps, CredentialsRole, CredentialsSettings, KeyId, KeyMaterial, Keyring,
+};
+use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
 use posture_kit::clock::SystemClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
@@ -24,6 +26,7 @@ use posture_tokens::{InProcessCoordinator, TokensDeps};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tonic::transport::Channel;
 
 use crate::common::{health_announcements, health_watcher};
 
@@ -49,8 +52,22 @@ pub(crate) fn secret(value: &str) -> Credential {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_real_credentials_role_serves_the_broker_and_receives_its_health() {
+/// The simulator with one tenant, and the real credentials and tokens roles on one internal
+/// server (as standalone mounts them), the tenant connected through the public API.
+pub(crate) struct RealRoles {
+    pub sim: Simulator,
+    pub tenant: TenantInfo,
+    pub tenant_id: String,
+    pub internal: Channel,
+    pub bus: Arc<dyn Bus>,
+    pub database: TestDatabase,
+    pub credentials: CredentialsRole,
+    pub shutdown: CancellationToken,
+    pub watcher: Box<dyn Consumer>,
+    pub connections: TenantConnectionServiceClient<Channel>,
+}
+
+pub(crate) async fn real_roles_with_a_connection() -> RealRoles {
     posture_graph::install_crypto_provider();
     let sim = Simulator::start(SimConfig::default()).await.expect("simulator");
     let tenant = sim.create_tenant(TenantSpec::default()).expect("tenant");
@@ -91,7 +108,7 @@ async fn the_real_credentials_role_serves_the_broker_and_receives_its_health() {
     .expect("tokens role");
     let server = tokens.register(credentials.register(GrpcServer::new(&grpc)));
     tokio::spawn(server.serve(listener, shutdown.clone()));
-    let mut watcher = health_watcher(bus.as_ref()).await;
+    let watcher = health_watcher(bus.as_ref()).await;
 
     let mut connections = TenantConnectionServiceClient::new(internal.clone());
     connections
@@ -110,6 +127,36 @@ async fn the_real_credentials_role_serves_the_broker_and_receives_its_health() {
         }))
         .await
         .expect("connection created");
+    RealRoles {
+        sim,
+        tenant,
+        tenant_id,
+        internal,
+        bus,
+        database,
+        credentials,
+        shutdown,
+        watcher,
+        connections,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_credentials_role_serves_the_broker_and_receives_its_health() {
+    let RealRoles {
+        sim,
+        tenant,
+        tenant_id,
+        internal,
+        bus,
+        shutdown,
+        mut watcher,
+        mut connections,
+        // Bound so they live as long as the test: dropping them would stop the simulator and
+        // remove the database under the roles.
+        database: _database,
+        credentials: _credentials,
+    } = real_roles_with_a_connection().await;
 
     // The creation event makes the broker test the connection; the health lands on the connection.
     let health_of = |connections: TenantConnectionServiceClient<tonic::transport::Channel>| {

@@ -3,32 +3,19 @@
 //! real credentials and tokens roles answer FAILED_PRECONDITION saying to replace the credential,
 //! the connection turns Authentication Error with the whole cause, and the change is announced.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use posture_bus::{Bus, MemoryBus};
-use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
-use posture_graph_sim::{SimConfig, Simulator, TenantSpec};
-use posture_kit::clock::SystemClock;
-use posture_kit::config::GrpcConfig;
 use posture_kit::db::Db;
-use posture_kit::db::test_support::TestDatabase;
-use posture_kit::grpc::{GrpcServer, lazy_channel};
 use posture_proto::internal::v1::token_broker_service_client::TokenBrokerServiceClient;
 use posture_proto::internal::v1::{GetTokenRequest, InvalidateTokensRequest};
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 use posture_proto::v1::{
-    ApiResource, Cloud, CloudEndpoints, ConnectionHealth, ConnectionState, CreateConnectionRequest,
-    ErrorClass, GetConnectionRequest, TestConnectionRequest,
+    ApiResource, ConnectionHealth, ConnectionState, ErrorClass, GetConnectionRequest, TestConnectionRequest,
 };
-use posture_tokens::{InProcessCoordinator, TokensDeps};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tonic::Code;
 
-use crate::common::{health_announcements, health_watcher};
-use crate::real_credentials::{as_admin, secret};
+use crate::common::health_announcements;
+use crate::real_credentials::{RealRoles, as_admin, real_roles_with_a_connection};
 
 async fn health(
     connections: &mut TenantConnectionServiceClient<tonic::transport::Channel>,
@@ -56,65 +43,20 @@ fn assert_says_what_to_do(message: &str, secret: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_that_no_longer_decrypts_fails_without_retry_and_turns_the_connection_to_authentication_error()
  {
-    posture_graph::install_crypto_provider();
-    let sim = Simulator::start(SimConfig::default()).await.expect("simulator");
-    let tenant = sim.create_tenant(TenantSpec::default()).expect("tenant");
-    let tenant_id = tenant.tenant_id.to_string();
-    let base = sim.base_url().as_str().trim_end_matches('/').to_owned();
-
-    let grpc = GrpcConfig::default();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("address"));
-    let internal = lazy_channel(&address, &grpc).expect("channel");
-    let shutdown = CancellationToken::new();
-    let tasks = TaskTracker::new();
-    let bus: Arc<dyn Bus> = Arc::new(MemoryBus::default());
-    let database = TestDatabase::sqlite().expect("sqlite database");
-    let key = KeyId::new("k1").expect("key id");
-    let credentials = posture_credentials::start(CredentialsDeps {
-        db: database.connect("credentials").await.expect("database"),
-        bus: bus.clone(),
-        clock: Arc::new(SystemClock),
-        shutdown: shutdown.clone(),
-        tasks: tasks.clone(),
-        keyring: Keyring::new(vec![(key.clone(), KeyMaterial::generate())], key).expect("keyring"),
-        token_broker: Some(internal.clone()),
-        settings: CredentialsSettings::default(),
-    })
-    .await
-    .expect("credentials role");
-    let tokens = posture_tokens::start(TokensDeps {
-        bus: bus.clone(),
-        clock: Arc::new(SystemClock),
-        shutdown: shutdown.clone(),
-        tasks: tasks.clone(),
-        vault: internal.clone(),
-        coordinator: Arc::new(InProcessCoordinator::default()),
-        settings: crate::common::settings(),
-    })
-    .await
-    .expect("tokens role");
-    let server = tokens.register(credentials.register(GrpcServer::new(&grpc)));
-    tokio::spawn(server.serve(listener, shutdown.clone()));
-    let mut watcher = health_watcher(bus.as_ref()).await;
-
-    let mut connections = TenantConnectionServiceClient::new(internal.clone());
-    connections
-        .create_connection(as_admin(CreateConnectionRequest {
-            tenant_id: tenant_id.clone(),
-            display_name: "Simulated customer".into(),
-            client_id: tenant.client_id.to_string(),
-            cloud: Cloud::Custom as i32,
-            endpoints: Some(CloudEndpoints {
-                authority_url: format!("{base}/login"),
-                graph_url: format!("{base}/graph"),
-                defender_url: format!("{base}/mde"),
-                management_activity_url: format!("{base}/manage"),
-            }),
-            credential: Some(secret(tenant.client_secret.expose())),
-        }))
-        .await
-        .expect("connection created");
+    let RealRoles {
+        tenant,
+        tenant_id,
+        internal,
+        bus,
+        credentials,
+        shutdown,
+        mut watcher,
+        mut connections,
+        // Bound so they live as long as the test: dropping them would stop the simulator and
+        // remove the database under the roles.
+        sim: _sim,
+        database: _database,
+    } = real_roles_with_a_connection().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while health(&mut connections, &tenant_id).await.map(|h| h.state)
         != Some(ConnectionState::Connected as i32)
