@@ -207,10 +207,11 @@ posture_kit::db_test!(
         let storage = dump_gateway_storage(&gateway.db, &pool).await;
         assert!(!storage.is_empty());
         for key in [&created.key, &gateway.admin_key] {
-            let secret = key
-                .rsplit_once('_')
-                .map(|(_, secret)| secret)
-                .expect("key has a secret part");
+            // `pst_<id>_<secret>`: the secret is base64url and may itself hold '_', so it is
+            // everything after the second separator (a split at the last '_' could leave a
+            // one-letter "secret" that any dump contains).
+            let secret = key.splitn(3, '_').nth(2).expect("key has a secret part");
+            assert_eq!(secret.len(), 43, "{key}");
             assert!(!contains(&storage, key), "plaintext key stored");
             assert!(!contains(&storage, secret), "secret part stored");
         }
