@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use posture_bus::{Bus, MemoryBus, NatsBus, NatsBusConfig, Prefix, StreamSettings};
+use posture_kit::db::test_support::TestDatabase;
 
 fn random_prefix() -> Prefix {
     // A prefix of letters and digits is always valid.
@@ -33,4 +34,54 @@ pub async fn nats_bus() -> Arc<dyn Bus> {
         Ok(bus) => Arc::new(bus),
         Err(error) => panic!("NATS with JetStream must be reachable for this test: {error}"),
     }
+}
+
+/// The two shapes a test runs in: the in-process bus with SQLite (standalone) and NATS JetStream
+/// with PostgreSQL (distributed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backing {
+    Memory,
+    Nats,
+}
+
+impl Backing {
+    /// A fresh bus and database of this shape.
+    pub async fn open(self) -> (Arc<dyn Bus>, TestDatabase) {
+        match self {
+            Backing::Memory => (
+                memory_bus(),
+                TestDatabase::sqlite().expect("sqlite test database"),
+            ),
+            Backing::Nats => (
+                nats_bus().await,
+                TestDatabase::postgres().await.expect("PostgreSQL test database"),
+            ),
+        }
+    }
+}
+
+/// Runs each behaviour `async fn(TestDatabase, Arc<dyn Bus>)` once per [`Backing`]: expands to a
+/// module per behaviour with the tests `memory_bus` and `nats_bus`. The NATS streams are removed
+/// afterwards.
+#[macro_export]
+macro_rules! on_both_buses {
+    ($($behaviour:ident),+ $(,)?) => {$(
+        mod $behaviour {
+            async fn run(backing: $crate::Backing) {
+                let (bus, db) = backing.open().await;
+                super::$behaviour(db, bus.clone()).await;
+                let _ = bus.delete_streams().await;
+            }
+
+            #[tokio::test]
+            async fn memory_bus() {
+                run($crate::Backing::Memory).await;
+            }
+
+            #[tokio::test]
+            async fn nats_bus() {
+                run($crate::Backing::Nats).await;
+            }
+        }
+    )+};
 }

@@ -8,7 +8,7 @@ mod connection;
 mod recording;
 mod world;
 
-pub use bus::{memory_bus, nats_bus, nats_url};
+pub use bus::{Backing, memory_bus, nats_bus, nats_url};
 pub use connection::{connection_request, endpoints, secret_credential};
 pub use recording::RecordingBus;
 pub use world::{PATIENCE, SyncProcess, World, WorldBuilder, wait_for_run};

@@ -13,10 +13,11 @@ use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
 
 use crate::events::{next_completed, next_event, nothing_more};
-use crate::nats::nats_bus;
 use crate::observed::ObservedBus;
 use crate::pipeline::spec;
-use crate::world::{World, assessment_settings, memory_bus};
+use posture_testkit::on_both_buses;
+
+use crate::world::{World, assessment_settings};
 
 /// How long a second copy of an event is waited for: longer than the role's retry backoff (at
 /// most 500 ms in the test world) and the outbox relay's pause after a failure (2 s).
@@ -152,58 +153,9 @@ async fn run_completed_is_announced_once_after_a_failed_publish(db: TestDatabase
     assert_eq!(of_run.len(), 1, "{of_run:#?}");
 }
 
-#[tokio::test]
-async fn assessment_completed_is_announced_once_after_a_failed_publish() {
-    let db = TestDatabase::sqlite().expect("sqlite");
-    assessment_of_a_run_is_announced_once_after_a_failed_publish(db, memory_bus()).await;
-}
-
-#[tokio::test]
-async fn assessment_completed_over_nats_is_announced_once_after_a_failed_publish() {
-    let bus = nats_bus().await;
-    let db = TestDatabase::postgres().await.expect("postgres");
-    assessment_of_a_run_is_announced_once_after_a_failed_publish(db, bus.clone()).await;
-    bus.delete_streams().await.expect("streams removed");
-}
-
-#[tokio::test]
-async fn assessment_completed_is_announced_after_a_failed_publish_on_the_last_delivery() {
-    let db = TestDatabase::sqlite().expect("sqlite");
-    assessment_is_announced_after_a_failed_publish_on_the_last_delivery(db, memory_bus()).await;
-}
-
-#[tokio::test]
-async fn assessment_completed_over_nats_is_announced_after_a_failed_publish_on_the_last_delivery() {
-    let bus = nats_bus().await;
-    let db = TestDatabase::postgres().await.expect("postgres");
-    assessment_is_announced_after_a_failed_publish_on_the_last_delivery(db, bus.clone()).await;
-    bus.delete_streams().await.expect("streams removed");
-}
-
-#[tokio::test]
-async fn manual_assessment_completed_is_announced_once_after_a_failed_publish() {
-    let db = TestDatabase::sqlite().expect("sqlite");
-    manual_assessment_is_announced_once_after_a_failed_publish(db, memory_bus()).await;
-}
-
-#[tokio::test]
-async fn manual_assessment_completed_over_nats_is_announced_once_after_a_failed_publish() {
-    let bus = nats_bus().await;
-    let db = TestDatabase::postgres().await.expect("postgres");
-    manual_assessment_is_announced_once_after_a_failed_publish(db, bus.clone()).await;
-    bus.delete_streams().await.expect("streams removed");
-}
-
-#[tokio::test]
-async fn run_completed_of_the_sync_role_is_announced_once_after_a_failed_publish() {
-    let db = TestDatabase::sqlite().expect("sqlite");
-    run_completed_is_announced_once_after_a_failed_publish(db, memory_bus()).await;
-}
-
-#[tokio::test]
-async fn run_completed_of_the_sync_role_over_nats_is_announced_once_after_a_failed_publish() {
-    let bus = nats_bus().await;
-    let db = TestDatabase::postgres().await.expect("postgres");
-    run_completed_is_announced_once_after_a_failed_publish(db, bus.clone()).await;
-    bus.delete_streams().await.expect("streams removed");
-}
+on_both_buses!(
+    assessment_of_a_run_is_announced_once_after_a_failed_publish,
+    assessment_is_announced_after_a_failed_publish_on_the_last_delivery,
+    manual_assessment_is_announced_once_after_a_failed_publish,
+    run_completed_is_announced_once_after_a_failed_publish,
+);

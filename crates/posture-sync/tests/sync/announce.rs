@@ -16,21 +16,16 @@ use posture_proto::v1 as pb;
 use tokio_util::sync::CancellationToken;
 
 use crate::ground_truth::assert_kinds_match_truth;
+use posture_testkit::on_both_buses;
+
 use crate::world::{
-    SyncProcess, World, memory_bus, nats_bus, settings, slow_users, start_run, sync_and_wait, wait_for_run,
-    world_with_bus,
+    SyncProcess, World, settings, slow_users, start_run, sync_and_wait, wait_for_run, world_with_bus,
 };
 
 /// Two kinds read differently (a delta round and a full read), so a run has two jobs.
 const KINDS: &[&str] = &["conditional_access_policies", "users"];
 /// How long a consumer keeps listening after the expected events: a duplicate would arrive then.
 const QUIET: Duration = Duration::from_secs(2);
-
-#[derive(Debug, Clone, Copy)]
-enum Backing {
-    Memory,
-    Nats,
-}
 
 /// A world whose bus fails the first publish matching a filter.
 struct FailingWorld {
@@ -41,14 +36,7 @@ struct FailingWorld {
 }
 
 impl FailingWorld {
-    async fn open(backing: Backing, fail: SubjectFilter) -> FailingWorld {
-        let (bus, db) = match backing {
-            Backing::Memory => (memory_bus(), TestDatabase::sqlite().expect("sqlite")),
-            Backing::Nats => (
-                nats_bus().await,
-                TestDatabase::postgres().await.expect("postgres"),
-            ),
-        };
+    async fn open(db: TestDatabase, bus: Arc<dyn Bus>, fail: SubjectFilter) -> FailingWorld {
         let failing = Arc::new(FailingPublishes::new(bus.clone(), fail, 1));
         let world = world_with_bus(db, failing.clone()).await;
         FailingWorld { world, bus, failing }
@@ -61,7 +49,6 @@ impl FailingWorld {
 
     async fn close(self, process: SyncProcess) {
         process.stop().await;
-        let _ = self.bus.delete_streams().await;
     }
 }
 
@@ -110,11 +97,11 @@ async fn assert_synced_once(world: &World, process: &SyncProcess, tenant: &Tenan
     assert_kinds_match_truth(world, process, &tid, KINDS).await;
 }
 
-async fn run_jobs_are_enqueued_after_a_failed_publish(backing: Backing) {
+async fn run_jobs_are_enqueued_after_a_failed_publish(db: TestDatabase, bus: Arc<dyn Bus>) {
     let jobs = SubjectFilter::new(StreamKind::Jobs, [topics::sync_jobs::TOKEN])
         .and_then(|f| f.rest())
         .expect("filter");
-    let t = FailingWorld::open(backing, jobs).await;
+    let t = FailingWorld::open(db, bus, jobs).await;
     let tenant = t.world.tenant(TenantSpec::default()).await;
     let process = t.world.start_sync(settings()).await;
 
@@ -124,8 +111,8 @@ async fn run_jobs_are_enqueued_after_a_failed_publish(backing: Backing) {
     t.close(process).await;
 }
 
-async fn entity_synced_is_announced_after_a_failed_publish(backing: Backing) {
-    let t = FailingWorld::open(backing, topics::ENTITY_SYNCED.filter()).await;
+async fn entity_synced_is_announced_after_a_failed_publish(db: TestDatabase, bus: Arc<dyn Bus>) {
+    let t = FailingWorld::open(db, bus, topics::ENTITY_SYNCED.filter()).await;
     let mut synced = t
         .consumer("test-entity-synced", topics::ENTITY_SYNCED.filter())
         .await;
@@ -155,8 +142,8 @@ async fn entity_synced_is_announced_after_a_failed_publish(backing: Backing) {
     t.close(process).await;
 }
 
-async fn run_completed_is_announced_after_a_failed_publish(backing: Backing) {
-    let t = FailingWorld::open(backing, topics::RUN_COMPLETED.filter()).await;
+async fn run_completed_is_announced_after_a_failed_publish(db: TestDatabase, bus: Arc<dyn Bus>) {
+    let t = FailingWorld::open(db, bus, topics::RUN_COMPLETED.filter()).await;
     let mut completed = t
         .consumer("test-run-completed", topics::RUN_COMPLETED.filter())
         .await;
@@ -175,8 +162,8 @@ async fn run_completed_is_announced_after_a_failed_publish(backing: Backing) {
     t.close(process).await;
 }
 
-async fn cancellation_is_announced_after_a_failed_publish(backing: Backing) {
-    let t = FailingWorld::open(backing, topics::RUN_COMPLETED.filter()).await;
+async fn cancellation_is_announced_after_a_failed_publish(db: TestDatabase, bus: Arc<dyn Bus>) {
+    let t = FailingWorld::open(db, bus, topics::RUN_COMPLETED.filter()).await;
     let mut completed = t
         .consumer("test-run-completed", topics::RUN_COMPLETED.filter())
         .await;
@@ -231,23 +218,6 @@ async fn cancellation_is_announced_after_a_failed_publish(backing: Backing) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     t.close(process).await;
-}
-
-/// One test per bus for each behaviour above.
-macro_rules! on_both_buses {
-    ($($behaviour:ident),+ $(,)?) => {$(
-        mod $behaviour {
-            #[tokio::test]
-            async fn memory_bus() {
-                super::$behaviour(super::Backing::Memory).await;
-            }
-
-            #[tokio::test]
-            async fn nats_bus() {
-                super::$behaviour(super::Backing::Nats).await;
-            }
-        }
-    )+};
 }
 
 on_both_buses!(
