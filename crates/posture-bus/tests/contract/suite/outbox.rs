@@ -148,8 +148,22 @@ pub async fn the_relay_task_publishes_after_a_commit_and_drains_at_shutdown(t: &
         .expect("published after the commit");
     delivery.ack().await.unwrap();
 
+    // Staged without a wake-up, and the relay stopped before its next poll: its last pass at
+    // shutdown still publishes the event.
+    complete_run(&db, &tenant, "run-3", true).await;
     shutdown.cancel();
     tasks.close();
     tasks.wait().await;
+    assert_eq!(
+        outbox.relay().await.unwrap(),
+        0,
+        "nothing left staged after shutdown"
+    );
+    let delivery = next_within(&mut consumer, Duration::from_secs(5))
+        .await
+        .expect("published by the last pass");
+    let event: SyncRunCompleted = delivery.decode().unwrap();
+    assert_eq!(event.event_id, "run-3.completed");
+    delivery.ack().await.unwrap();
     consumer.close().await.unwrap();
 }
