@@ -12,6 +12,7 @@ pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod time;
+pub mod tls;
 pub mod trace_context;
 
 pub use config::PostureConfig;

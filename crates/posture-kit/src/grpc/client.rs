@@ -5,7 +5,9 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 use super::GrpcError;
+use crate::ServiceRole;
 use crate::config::GrpcConfig;
+use crate::tls::{ClientTls, InternalTls, role_server_name};
 use crate::trace_context::TraceContextInterceptor;
 
 /// A channel whose requests carry W3C trace context; pass it to any generated client's `new`.
@@ -27,6 +29,42 @@ pub fn lazy_channel(address: &str, config: &GrpcConfig) -> Result<Channel, GrpcE
     Ok(endpoint(address, config)?.connect_lazy())
 }
 
+/// A channel to `role` at `address` over mutual TLS: it presents this process's role
+/// certificate and accepts only a server whose certificate names `role`, whatever the address.
+/// Connects on first use, like [`lazy_channel`].
+pub fn internal_channel(
+    address: &str,
+    role: ServiceRole,
+    tls: &InternalTls,
+    config: &GrpcConfig,
+) -> Result<Channel, GrpcError> {
+    let connector = tls
+        .client()
+        .connector(Some(role_server_name(role)))
+        .map_err(|error| GrpcError::InvalidEndpoint {
+            address: address.to_owned(),
+            reason: error.to_string(),
+        })?;
+    Ok(endpoint(address, config)?.connect_with_connector_lazy(connector))
+}
+
+/// Connects now over TLS (`tls` decides the roots and any client certificate), verifying the
+/// server's certificate for the host of `address`; fails after `grpc.connect_timeout_secs`.
+pub async fn connect_tls_channel(address: &str, tls: &ClientTls, config: &GrpcConfig) -> Result<Channel, GrpcError> {
+    let connector = tls.connector(None).map_err(|error| GrpcError::InvalidEndpoint {
+        address: address.to_owned(),
+        reason: error.to_string(),
+    })?;
+    endpoint(address, config)?
+        .connect_with_connector(connector)
+        .await
+        .map_err(|error| GrpcError::Connect {
+            address: address.to_owned(),
+            timeout_secs: config.connect_timeout_secs,
+            reason: error_chain(&error),
+        })
+}
+
 /// Connects now, failing after `grpc.connect_timeout_secs` (for CLI commands that want a clear
 /// "cannot reach" error up front).
 pub async fn connect_channel(address: &str, config: &GrpcConfig) -> Result<Channel, GrpcError> {
@@ -36,8 +74,24 @@ pub async fn connect_channel(address: &str, config: &GrpcConfig) -> Result<Chann
         .map_err(|error| GrpcError::Connect {
             address: address.to_owned(),
             timeout_secs: config.connect_timeout_secs,
-            reason: error.to_string(),
+            reason: error_chain(&error),
         })
+}
+
+/// An error and its sources joined by `: `: tonic's transport error says only "transport error",
+/// the reason (refused, a certificate problem, a timeout) is in its sources.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }
 
 pub fn traced(channel: Channel) -> TracedChannel {

@@ -19,6 +19,7 @@ use super::GrpcError;
 use super::metrics::{GrpcMetrics, GrpcMetricsLayer};
 use crate::config::GrpcConfig;
 use crate::telemetry::MetricsRegistry;
+use crate::tls::{InternalAuthzLayer, InternalPolicy, InternalTls, ServerTls, tls_incoming};
 use crate::trace_context::grpc_server_trace_layer;
 
 pub struct GrpcServer {
@@ -30,6 +31,8 @@ pub struct GrpcServer {
     max_message_bytes: usize,
     request_timeout: Duration,
     metrics: Option<MetricsRegistry>,
+    tls: Option<ServerTls>,
+    policy: Option<InternalPolicy>,
 }
 
 impl GrpcServer {
@@ -45,7 +48,26 @@ impl GrpcServer {
             max_message_bytes: config.max_message_bytes,
             request_timeout: config.request_timeout(),
             metrics: None,
+            tls: None,
+            policy: None,
         }
+    }
+
+    /// Serves mutual TLS with this process's role certificate and authorizes every call by the
+    /// caller's verified role ([`InternalPolicy::posture`]). Every role's internal server in a
+    /// Posture process runs this way; without it a server is plaintext and open (tests of a
+    /// single service).
+    pub fn internal_tls(mut self, tls: &InternalTls) -> Self {
+        self.tls = Some(tls.server());
+        self.policy = Some(InternalPolicy::posture());
+        self
+    }
+
+    /// Serves TLS with `tls` (the public gateway: callers authenticate with API keys).
+    pub fn edge_tls(mut self, tls: ServerTls) -> Self {
+        self.tls = Some(tls);
+        self.policy = None;
+        self
     }
 
     /// The limit services should apply to their generated server with
@@ -132,13 +154,26 @@ impl GrpcServer {
             }
             health.set_service_status("", ServingStatus::NotServing).await;
         };
-        Server::builder()
+        let router = Server::builder()
             .timeout(self.request_timeout)
             .layer(grpc_server_trace_layer::<Body>())
             .layer(GrpcMetricsLayer { metrics })
-            .add_routes(routes)
-            .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), signal)
-            .await?;
+            .layer(InternalAuthzLayer::new(self.policy))
+            .add_routes(routes);
+        match self.tls {
+            Some(tls) => {
+                let accepting = CancellationToken::new();
+                let incoming = tls_incoming(listener, tls, accepting.clone());
+                let served = router.serve_with_incoming_shutdown(incoming, signal).await;
+                accepting.cancel();
+                served?;
+            }
+            None => {
+                router
+                    .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), signal)
+                    .await?;
+            }
+        }
         Ok(())
     }
 }
