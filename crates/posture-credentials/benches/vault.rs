@@ -73,7 +73,6 @@ async fn secret_calls() -> f64 {
     let request = GetConnectionSecretRequest {
         tenant_id: TENANT_A.into(),
         purpose: CredentialAccessPurpose::TokenRequest as i32,
-        caller: "tokens".into(),
     };
     h.vault
         .get_connection_secret(request.clone())

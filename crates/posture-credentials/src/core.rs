@@ -27,8 +27,9 @@ pub struct CredentialsSettings {
     pub rewrap_batch_size: u32,
     /// How often the rotation task looks for secrets wrapped by an old key.
     pub rewrap_interval: std::time::Duration,
-    /// Roles allowed to decrypt secrets through the vault.
-    pub vault_callers: Vec<String>,
+    /// Roles allowed to decrypt secrets through the vault, as named by the caller's verified
+    /// certificate.
+    pub vault_callers: Vec<posture_kit::ServiceRole>,
 }
 
 impl Default for CredentialsSettings {
@@ -37,7 +38,7 @@ impl Default for CredentialsSettings {
             expiry_warning_days: 30,
             rewrap_batch_size: 100,
             rewrap_interval: std::time::Duration::from_secs(600),
-            vault_callers: vec!["tokens".to_owned()],
+            vault_callers: vec![posture_kit::ServiceRole::Tokens],
         }
     }
 }

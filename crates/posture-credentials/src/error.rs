@@ -24,6 +24,8 @@ pub enum CredentialsError {
     AlreadyConnected { tenant_id: TenantId },
     #[error("permission denied: {reason}")]
     PermissionDenied { reason: String },
+    #[error("unauthenticated: {reason}")]
+    Unauthenticated { reason: String },
     #[error("{what} is unavailable: {reason}")]
     Unavailable { what: String, reason: String },
     /// The stored secret exists but does not decrypt (altered row, retired key): no retry helps,
@@ -79,6 +81,7 @@ impl From<CredentialsError> for ServiceError {
             }
             .with_hint(ALREADY_CONNECTED_HINT),
             CredentialsError::PermissionDenied { reason } => ServiceError::PermissionDenied { reason },
+            CredentialsError::Unauthenticated { reason } => ServiceError::Unauthenticated { reason },
             error @ CredentialsError::SecretUnreadable { .. } => ServiceError::FailedPrecondition {
                 reason: error.to_string(),
             }

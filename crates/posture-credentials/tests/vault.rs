@@ -4,8 +4,15 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
+use posture_kit::ServiceRole;
+use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
+use posture_kit::grpc::{internal_channel, lazy_channel};
+use posture_kit::tls::{CertificateAuthority, InternalTls};
+use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
 use posture_proto::internal::v1::RecordHealthRequest;
 use posture_proto::v1::credential::Kind;
 use posture_proto::v1::{
@@ -208,18 +215,67 @@ posture_kit::db_test!(
 );
 
 posture_kit::db_test!(
-    vault_refuses_callers_other_than_tokens,
+    vault_hands_secrets_only_to_a_verified_tokens_role,
     |db: TestDatabase| async move {
         let mut h = Harness::start(db).await;
         h.create(TENANT_A, SECRET).await;
-        let mut request = vault_request(TENANT_A);
-        request.caller = "gateway".into();
-        let refused = h
-            .vault
-            .get_connection_secret(request)
+        let accesses = |h: &Harness| {
+            let mut connections = h.connections.clone();
+            async move {
+                connections
+                    .list_credential_accesses(ListCredentialAccessesRequest {
+                        tenant_id: TENANT_A.into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("access log")
+                    .into_inner()
+                    .accesses
+                    .len()
+            }
+        };
+        let before = accesses(&h).await;
+
+        // Every other role, verified by the internal CA, is refused.
+        for role in [
+            ServiceRole::Credentials,
+            ServiceRole::Sync,
+            ServiceRole::Scheduler,
+            ServiceRole::Assessment,
+            ServiceRole::Gateway,
+        ] {
+            let refused = VaultServiceClient::new(h.channel_as(&[role]))
+                .get_connection_secret(vault_request(TENANT_A))
+                .await
+                .expect_err("not the tokens role");
+            assert_eq!(refused.code(), Code::PermissionDenied, "{role}: {refused}");
+        }
+        // A "tokens" certificate from another authority, and no certificate at all, never reach it.
+        let forged_ca = CertificateAuthority::generate("forged", Duration::from_secs(3600)).expect("CA");
+        let forged = InternalTls::issued_by(&forged_ca, &[ServiceRole::Tokens]).expect("forged identity");
+        let channel = internal_channel(&h.address, ServiceRole::Credentials, &forged, &GrpcConfig::default())
+            .expect("channel");
+        VaultServiceClient::new(channel)
+            .get_connection_secret(vault_request(TENANT_A))
             .await
-            .expect_err("wrong caller");
-        assert_eq!(refused.code(), Code::PermissionDenied);
+            .expect_err("forged certificate");
+        let plaintext = lazy_channel(&h.address, &GrpcConfig::default()).expect("channel");
+        VaultServiceClient::new(plaintext)
+            .get_connection_secret(vault_request(TENANT_A))
+            .await
+            .expect_err("no certificate");
+        assert_eq!(accesses(&h).await, before, "a refused read left an access record");
+
+        // The tokens role reads it, and the access log names the verified role.
+        let secret = h
+            .vault
+            .get_connection_secret(vault_request(TENANT_A))
+            .await
+            .expect("tokens reads the secret")
+            .into_inner();
+        assert_eq!(secret_value(secret.credential), SECRET);
+        assert_eq!(accesses(&h).await, before + 1);
+
         let mut request = vault_request(TENANT_A);
         request.purpose = CredentialAccessPurpose::Unspecified as i32;
         let refused = h

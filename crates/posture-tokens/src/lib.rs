@@ -25,4 +25,4 @@ pub use health::is_required;
 pub use key::TokenKey;
 pub use role::{TokensDeps, TokensRole, start};
 pub use seal::{SealError, TokenSealKey};
-pub use vault::{CALLER, Vault, VaultConnection};
+pub use vault::{Vault, VaultConnection};

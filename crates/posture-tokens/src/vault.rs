@@ -15,9 +15,6 @@ use url::Url;
 
 use crate::error::TokensError;
 
-/// The name the broker gives the vault as its caller (checked and written to the access log).
-pub const CALLER: &str = "tokens";
-
 /// A tenant's app connection and the credential version it carries.
 #[derive(Debug, Clone)]
 pub struct VaultConnection {
@@ -68,7 +65,6 @@ impl Vault {
             .get_connection_secret(GetConnectionSecretRequest {
                 tenant_id: tenant.to_string(),
                 purpose: purpose as i32,
-                caller: CALLER.to_owned(),
             })
             .await
             .map_err(|status| status_error(tenant, status))?

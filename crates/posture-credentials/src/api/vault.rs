@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use posture_kit::ids::TenantId;
 use posture_kit::time::timestamp;
+use posture_kit::tls::{PeerIdentity, peer_identity};
 use posture_proto::internal::v1::vault_service_server::VaultService;
 use posture_proto::internal::v1::{
     GetConnectionSecretRequest, GetConnectionSecretResponse, RecordHealthRequest, RecordHealthResponse,
@@ -142,6 +143,7 @@ impl VaultApi {
     async fn secret(
         &self,
         trace_id: String,
+        peer: Option<&PeerIdentity>,
         request: &GetConnectionSecretRequest,
     ) -> Result<GetConnectionSecretResponse, CredentialsError> {
         let core = &self.core;
@@ -149,25 +151,28 @@ impl VaultApi {
         let purpose = AccessPurpose::from_proto(request.purpose).ok_or_else(|| {
             CredentialsError::invalid("purpose", "must be TOKEN_REQUEST or CONNECTION_TEST")
         })?;
-        let caller = request.caller.trim();
-        if caller.is_empty() {
-            return Err(CredentialsError::invalid(
-                "caller",
-                "must name the calling role, e.g. tokens",
-            ));
-        }
-        if !core
+        // Who is asking comes from the caller's verified certificate, never from the request. The
+        // internal server's policy already refused anyone else; this check keeps the vault closed
+        // even on a server mounted without it.
+        let Some(peer) = peer else {
+            tracing::warn!(%tenant_id, "vault access refused: no verified role certificate");
+            return Err(CredentialsError::Unauthenticated {
+                reason: "the vault answers only callers with a role certificate from the internal CA".to_owned(),
+            });
+        };
+        let Some(role) = core
             .settings
             .vault_callers
             .iter()
-            .any(|allowed| allowed == caller)
-        {
-            let shown: String = caller.chars().take(64).collect();
-            tracing::warn!(%tenant_id, caller = shown, "vault access refused");
+            .copied()
+            .find(|role| peer.holds(*role))
+        else {
+            tracing::warn!(%tenant_id, caller = %peer, "vault access refused");
             return Err(CredentialsError::PermissionDenied {
-                reason: format!("role `{shown}` may not read connection secrets"),
+                reason: format!("the {peer} role may not read connection secrets"),
             });
-        }
+        };
+        let caller = role.as_str();
         let (record, sealed) = consistent_read(core, &tenant_id).await?;
         let binding = SecretBinding {
             tenant_id,
@@ -232,7 +237,8 @@ impl VaultService for VaultApi {
         request: Request<GetConnectionSecretRequest>,
     ) -> Result<Response<GetConnectionSecretResponse>, Status> {
         let trace_id = trace_id(request.metadata());
-        Ok(Response::new(self.secret(trace_id, request.get_ref()).await?))
+        let peer = peer_identity(&request);
+        Ok(Response::new(self.secret(trace_id, peer, request.get_ref()).await?))
     }
 
     async fn record_health(

@@ -46,7 +46,6 @@ impl TokenBrokerService for Broker {
             .get_connection_secret(GetConnectionSecretRequest {
                 tenant_id: tenant_id.clone(),
                 purpose: CredentialAccessPurpose::ConnectionTest as i32,
-                caller: "tokens".to_owned(),
             })
             .await?
             .into_inner();

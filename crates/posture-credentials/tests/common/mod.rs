@@ -16,7 +16,9 @@ use posture_credentials::{
 use posture_kit::clock::ManualClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
-use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_kit::ServiceRole;
+use posture_kit::grpc::{GrpcServer, internal_channel, lazy_channel};
+use posture_kit::tls::{CertificateAuthority, InternalTls};
 pub use posture_kit::time::timestamp;
 use posture_proto::events::v1::ConnectionChanged;
 use posture_proto::internal::v1::GetConnectionSecretRequest;
@@ -90,6 +92,8 @@ pub struct Harness {
     pub connections: TenantConnectionServiceClient<Channel>,
     pub vault: VaultServiceClient<Channel>,
     pub address: String,
+    /// The internal CA the role's server trusts; [`Harness::channel_as`] issues callers from it.
+    pub ca: Arc<CertificateAuthority>,
     pub shutdown: CancellationToken,
     pub tasks: TaskTracker,
     pub db: TestDatabase,
@@ -114,8 +118,13 @@ impl Harness {
             .consumer(ConsumerConfig::new("test-connection-changed", filter).expect("consumer config"))
             .await
             .expect("consumer");
+        let ca = Arc::new(CertificateAuthority::generate("test CA", Duration::from_secs(3600)).expect("CA"));
+        let as_role = |role: ServiceRole| {
+            let tls = InternalTls::issued_by(&ca, &[role]).expect("identity");
+            internal_channel(&address, ServiceRole::Credentials, &tls, &grpc).expect("channel")
+        };
         let broker = if options.broker {
-            let channel = lazy_channel(&address, &grpc).expect("vault channel");
+            let channel = as_role(ServiceRole::Tokens);
             Some(broker::start(channel, shutdown.clone()).await)
         } else {
             None
@@ -134,12 +143,13 @@ impl Harness {
         })
         .await
         .expect("start credentials role");
-        let server = role.register(GrpcServer::new(&grpc));
+        let identity = InternalTls::issued_by(&ca, &[ServiceRole::Credentials]).expect("identity");
+        let server = role.register(GrpcServer::new(&grpc).internal_tls(&identity));
         tokio::spawn(server.serve(listener, shutdown.clone()));
-        let channel = lazy_channel(&address, &grpc).expect("channel");
         Self {
-            connections: TenantConnectionServiceClient::new(channel.clone()),
-            vault: VaultServiceClient::new(channel),
+            connections: TenantConnectionServiceClient::new(as_role(ServiceRole::Gateway)),
+            vault: VaultServiceClient::new(as_role(ServiceRole::Tokens)),
+            ca,
             role,
             clock,
             bus,
@@ -203,6 +213,12 @@ impl Harness {
             .accesses
     }
 
+    /// A channel to the role's internal server as a caller holding `roles`.
+    pub fn channel_as(&self, roles: &[ServiceRole]) -> Channel {
+        let tls = InternalTls::issued_by(&self.ca, roles).expect("identity");
+        internal_channel(&self.address, ServiceRole::Credentials, &tls, &GrpcConfig::default()).expect("channel")
+    }
+
     pub async fn stop(self) {
         self.stop_and_keep_database().await;
     }
@@ -250,7 +266,6 @@ pub fn vault_request(tenant_id: &str) -> GetConnectionSecretRequest {
     GetConnectionSecretRequest {
         tenant_id: tenant_id.to_owned(),
         purpose: CredentialAccessPurpose::TokenRequest as i32,
-        caller: "tokens".to_owned(),
     }
 }
 

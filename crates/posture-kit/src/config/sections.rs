@@ -65,6 +65,9 @@ pub struct GrpcConfig {
     pub max_message_bytes: usize,
     pub request_timeout_secs: u64,
     pub connect_timeout_secs: u64,
+    /// Mutual TLS between roles. Unset: a throwaway CA made in memory at start, which only the
+    /// roles of this process share (standalone).
+    pub tls: InternalTlsConfig,
 }
 
 impl Default for GrpcConfig {
@@ -74,7 +77,43 @@ impl Default for GrpcConfig {
             max_message_bytes: 16 * 1024 * 1024,
             request_timeout_secs: 30,
             connect_timeout_secs: 5,
+            tls: InternalTlsConfig::default(),
         }
+    }
+}
+
+/// This process's role certificate and the internal CA, as PEM files (from `posture certs` or a
+/// cert-manager Secret: `tls.crt`, `tls.key`, `ca.crt`). Read again when they change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InternalTlsConfig {
+    /// The internal CA's certificate: callers' and servers' certificates must come from it.
+    pub ca_file: Option<PathBuf>,
+    /// This process's certificate; its DNS names `<role>.posture.internal` name the roles it holds.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+}
+
+impl InternalTlsConfig {
+    pub fn is_set(&self) -> bool {
+        self.ca_file.is_some() || self.cert_file.is_some() || self.key_file.is_some()
+    }
+}
+
+/// The gateway's public TLS: the operator's certificate and, to require client certificates, the
+/// CA that issues them. Read again when they change (cert-manager rotations).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EdgeTlsConfig {
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    /// When set, callers must present a client certificate this CA issued (besides their API key).
+    pub client_ca_file: Option<PathBuf>,
+}
+
+impl EdgeTlsConfig {
+    pub fn is_set(&self) -> bool {
+        self.cert_file.is_some() || self.key_file.is_some() || self.client_ca_file.is_some()
     }
 }
 
@@ -278,12 +317,19 @@ impl Default for SyncConfig {
 pub struct GatewayConfig {
     /// The public gRPC endpoint.
     pub listen: SocketAddr,
+    /// TLS for API callers. Without it the gateway serves plaintext, which it refuses on an address
+    /// other than loopback unless `allow_plaintext` says a proxy in front terminates TLS.
+    pub tls: EdgeTlsConfig,
+    /// Serve plaintext on a non-loopback address: only behind a TLS-terminating proxy or mesh.
+    pub allow_plaintext: bool,
 }
 
 impl Default for GatewayConfig {
     fn default() -> Self {
         Self {
             listen: loopback(7700),
+            tls: EdgeTlsConfig::default(),
+            allow_plaintext: false,
         }
     }
 }

@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::ConfigError;
 use super::sections::{BusKind, KeyRef, PostureConfig};
+use crate::ServiceRole;
 
 impl PostureConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -90,6 +91,32 @@ impl PostureConfig {
             self.gateway.listen != self.grpc.listen,
             "gateway.listen and grpc.listen must differ",
         );
+
+        let internal = &self.grpc.tls;
+        check(
+            !internal.is_set() || (internal.ca_file.is_some() && internal.cert_file.is_some() && internal.key_file.is_some()),
+            "grpc.tls needs ca_file, cert_file and key_file together (`posture certs` writes them)",
+        );
+        let edge = &self.gateway.tls;
+        check(
+            edge.cert_file.is_some() == edge.key_file.is_some(),
+            "gateway.tls needs cert_file and key_file together",
+        );
+        check(
+            edge.client_ca_file.is_none() || edge.cert_file.is_some(),
+            "gateway.tls.client_ca_file needs gateway.tls.cert_file and key_file",
+        );
+        if self.services.contains(&ServiceRole::Gateway) {
+            check(
+                edge.cert_file.is_some() || self.gateway.listen.ip().is_loopback() || self.gateway.allow_plaintext,
+                &format!(
+                    "gateway.listen {} is not loopback: API keys would cross the network in cleartext; \
+                     set gateway.tls.cert_file and key_file, or gateway.allow_plaintext = true when a \
+                     proxy in front terminates TLS",
+                    self.gateway.listen
+                ),
+            );
+        }
 
         for (role, address) in self.endpoints.all() {
             if !is_http_url(address) {
