@@ -143,6 +143,13 @@ if [[ ! -s "$KEY_FILE" ]]; then
     log "generated a vault key in $KEY_FILE (secrets in $PG_DB are sealed with it)"
 fi
 
+# --- certificates -----------------------------------------------------------------------------
+# The internal CA, one certificate per role (mutual TLS between roles) and the gateway's public
+# certificate; kept across runs, so a role restarted later still trusts the others.
+CERT_DIR="$STATE_DIR/certs"
+"$BIN" certs --dir "$CERT_DIR" >"$LOG_DIR/certs.log" 2>&1 ||
+    { echo "up: cannot create certificates:" >&2; cat "$LOG_DIR/certs.log" >&2; exit 1; }
+
 # --- roles ------------------------------------------------------------------------------------
 role_env() {
     local role="$1"
@@ -162,9 +169,14 @@ role_env() {
     echo "POSTURE__BUS__NATS_URL=$NATS_URL"
     echo "POSTURE__BUS__PREFIX=$BUS_PREFIX"
     echo "POSTURE__TELEMETRY__SERVICE_NAME=posture-$role"
+    echo "POSTURE__GRPC__TLS__CA_FILE=$CERT_DIR/ca.crt"
+    echo "POSTURE__GRPC__TLS__CERT_FILE=$CERT_DIR/$role.crt"
+    echo "POSTURE__GRPC__TLS__KEY_FILE=$CERT_DIR/$role.key"
+    echo "POSTURE__GATEWAY__TLS__CERT_FILE=$CERT_DIR/edge.crt"
+    echo "POSTURE__GATEWAY__TLS__KEY_FILE=$CERT_DIR/edge.key"
     local r
     for r in credentials tokens sync scheduler assessment; do
-        echo "POSTURE__ENDPOINTS__${r^^}=http://127.0.0.1:$(grpc_port "$r")"
+        echo "POSTURE__ENDPOINTS__${r^^}=https://127.0.0.1:$(grpc_port "$r")"
     done
 }
 
@@ -220,8 +232,10 @@ for role in "${ROLES[@]}"; do
     fi
 done
 
-GATEWAY="http://127.0.0.1:$(gateway_port)"
+GATEWAY="https://127.0.0.1:$(gateway_port)"
 export POSTURE_GATEWAY="$GATEWAY"
+# The CLI trusts the gateway's certificate through the local CA.
+export POSTURE_CA_CERT="$CERT_DIR/ca.crt"
 
 # --- first admin key --------------------------------------------------------------------------
 API_KEY_FILE="$STATE_DIR/api-key"
@@ -269,12 +283,13 @@ fi
 # --- what next --------------------------------------------------------------------------------
 {
     echo "export POSTURE_GATEWAY=$GATEWAY"
+    echo "export POSTURE_CA_CERT=$CERT_DIR/ca.crt"
     echo "export POSTURE_API_KEY=\$(cat $API_KEY_FILE)"
 } >"$STATE_DIR/env"
 cat <<EOF
 
 Posture is running distributed: started ${STARTED[*]:-nothing}${RUNNING:+ (already running: ${RUNNING[*]})}${SKIPPED:+ (skipped, not in this build yet: ${SKIPPED[*]})}
-  gateway   $GATEWAY
+  gateway   $GATEWAY (TLS; CA $CERT_DIR/ca.crt)
   logs      $LOG_DIR/<role>.log
   database  $DATABASE_URL   bus  $NATS_URL (prefix $BUS_PREFIX)
 

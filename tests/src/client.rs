@@ -1,6 +1,9 @@
 //! gRPC clients to the gateway, authenticated with an API key as any caller would be.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use posture_kit::tls::ClientTls;
 
 use posture_proto::v1::api_key_service_client::ApiKeyServiceClient;
 use posture_proto::v1::assessment_service_client::AssessmentServiceClient;
@@ -26,9 +29,38 @@ impl Interceptor for Bearer {
 
 pub type Authed = InterceptedService<Channel, Bearer>;
 
-/// A channel to `addr` that sends `key` (or no key at all) on every call.
-pub async fn authed(addr: SocketAddr, key: Option<&str>) -> anyhow::Result<Authed> {
-    let channel = Endpoint::from_shared(format!("http://{addr}"))?.connect().await?;
+/// Where a deployment's gateway listens and, when it serves TLS, the CA that issued its
+/// certificate.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    pub addr: SocketAddr,
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl Gateway {
+    /// `https://` when the gateway serves TLS, `http://` on plaintext loopback.
+    pub fn url(&self) -> String {
+        match self.ca_cert {
+            Some(_) => format!("https://{}", self.addr),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    pub async fn channel(&self) -> anyhow::Result<Channel> {
+        let endpoint = Endpoint::from_shared(self.url())?;
+        Ok(match &self.ca_cert {
+            Some(ca) => {
+                let tls = ClientTls::edge(Some(ca), None)?;
+                endpoint.connect_with_connector(tls.connector(None)?).await?
+            }
+            None => endpoint.connect().await?,
+        })
+    }
+}
+
+/// A channel to `gateway` that sends `key` (or no key at all) on every call.
+pub async fn authed(gateway: &Gateway, key: Option<&str>) -> anyhow::Result<Authed> {
+    let channel = gateway.channel().await?;
     let bearer = match key {
         Some(key) => Some(MetadataValue::try_from(format!("Bearer {key}"))?),
         None => None,
@@ -46,8 +78,8 @@ pub struct GatewayClients {
 }
 
 impl GatewayClients {
-    pub async fn connect(addr: SocketAddr, key: &str) -> anyhow::Result<Self> {
-        let channel = authed(addr, Some(key)).await?;
+    pub async fn connect(gateway: &Gateway, key: &str) -> anyhow::Result<Self> {
+        let channel = authed(gateway, Some(key)).await?;
         // Inventory pages of 1000 full objects exceed tonic's 4 MiB default.
         let limit = 64 * 1024 * 1024;
         Ok(Self {

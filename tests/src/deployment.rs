@@ -5,7 +5,7 @@
 //! logs are kept for later checks and a dropped deployment stops what it started.
 
 use std::fmt::Write as _;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use posture_kit::db::Backend;
 use posture_kit::db::test_support::TestDatabase;
 
+use crate::client::Gateway;
 use crate::stack::{Launcher, Stack};
 use crate::standalone::Standalone;
 
@@ -51,7 +52,7 @@ enum Runtime {
 /// A running Posture deployment. Dropping it stops its processes.
 pub struct Deployment {
     pub mode: Mode,
-    pub gateway: SocketAddr,
+    pub gateway: Gateway,
     pub admin_key: String,
     runtime: Runtime,
     database: Option<TestDatabase>,
@@ -107,7 +108,10 @@ impl Deployment {
                 let standalone = Standalone::start(&binary, data_dir.path()).await?;
                 Ok(Deployment {
                     mode,
-                    gateway: standalone.gateway(),
+                    gateway: Gateway {
+                        addr: standalone.gateway(),
+                        ca_cert: None,
+                    },
                     admin_key: standalone.admin_key().to_owned(),
                     runtime: Runtime::Standalone(standalone),
                     database: None,
@@ -121,7 +125,10 @@ impl Deployment {
                 let stack = Stack::up(launcher, &binary, &data_dir.path().join("stack"), database.url())?;
                 Ok(Deployment {
                     mode,
-                    gateway: stack.gateway(),
+                    gateway: Gateway {
+                        addr: stack.gateway(),
+                        ca_cert: Some(stack.ca_cert()),
+                    },
                     admin_key: stack.admin_key()?,
                     runtime: Runtime::Distributed(stack),
                     database: Some(database),

@@ -10,7 +10,7 @@ pub mod scenario;
 mod stack;
 mod standalone;
 
-pub use client::{GatewayClients, authed};
+pub use client::{Gateway, GatewayClients, authed};
 pub use deployment::{Deployment, Mode, Signal};
 pub use stack::Launcher;
 

@@ -466,7 +466,7 @@ impl World {
     pub async fn start_with(mode: crate::Mode, launcher: crate::Launcher) -> anyhow::Result<World> {
         let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;
         let deployment = crate::Deployment::start_with(mode, launcher).await?;
-        let clients = GatewayClients::connect(deployment.gateway, &deployment.admin_key).await?;
+        let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
         Ok(World {
             sim,
             deployment,

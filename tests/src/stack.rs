@@ -155,6 +155,11 @@ impl Stack {
         SocketAddr::from(([127, 0, 0, 1], self.port_base + 60))
     }
 
+    /// The CA `posture certs` made for the stack; it issued the gateway's public certificate.
+    pub(crate) fn ca_cert(&self) -> PathBuf {
+        self.state.join("certs").join("ca.crt")
+    }
+
     /// The admin API key up.sh bootstrapped.
     pub(crate) fn admin_key(&self) -> anyhow::Result<String> {
         let path = self.state.join("api-key");

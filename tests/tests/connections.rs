@@ -85,7 +85,7 @@ fn spec(seed: u64, name: &str) -> TenantSpec {
 async fn connection_lifecycle(mode: Mode) -> anyhow::Result<()> {
     let sim = Simulator::start(SimConfig::default()).await?;
     let mut deployment = Deployment::start(mode).await?;
-    let mut clients = GatewayClients::connect(deployment.gateway, &deployment.admin_key).await?;
+    let mut clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
 
     // A tenant whose app has every permission Posture needs: Connected.
     let contoso = sim.create_tenant(spec(11, "Contoso"))?;
@@ -188,7 +188,7 @@ async fn connection_lifecycle(mode: Mode) -> anyhow::Result<()> {
         .await?
         .into_inner()
         .key;
-    let mut viewer = GatewayClients::connect(deployment.gateway, &scoped).await?;
+    let mut viewer = GatewayClients::connect(&deployment.gateway, &scoped).await?;
     viewer
         .connections
         .get_connection(GetConnectionRequest {
@@ -205,7 +205,7 @@ async fn connection_lifecycle(mode: Mode) -> anyhow::Result<()> {
     assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
 
     // The vault is not reachable through the gateway, not even with an admin key.
-    let mut vault = VaultServiceClient::new(authed(deployment.gateway, Some(&deployment.admin_key)).await?);
+    let mut vault = VaultServiceClient::new(authed(&deployment.gateway, Some(&deployment.admin_key)).await?);
     let unreachable = vault
         .get_connection_secret(GetConnectionSecretRequest {
             tenant_id: contoso.tenant_id.to_string(),

@@ -232,7 +232,7 @@ async fn killed_sync_worker_is_replaced(mode: Mode) -> anyhow::Result<()> {
     if mode == Mode::Standalone {
         // The gateway died with the process: a new channel.
         world.clients =
-            posture_tests::GatewayClients::connect(world.deployment.gateway, &world.deployment.admin_key)
+            posture_tests::GatewayClients::connect(&world.deployment.gateway, &world.deployment.admin_key)
                 .await?;
     }
 

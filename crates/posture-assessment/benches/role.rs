@@ -73,14 +73,23 @@ fn cpu_seconds() -> f64 {
 
 /// The child: the role's read, build and evaluate path over the run `run_id` of `tenant_id`,
 /// served by the parent's sync role at `endpoint`. Prints one JSON line.
-async fn assess_in_child(endpoint: &str, tenant_id: &str, run_id: &str) {
+async fn assess_in_child(endpoint: &str, certificates: &str, tenant_id: &str, run_id: &str) {
     use posture_assessment::service::InventoryReader;
     use posture_assessment::{Engine, PolicyPack, TenantDocumentBuilder};
     use posture_proto::v1::sync_service_client::SyncServiceClient;
 
     let pack = std::sync::Arc::new(PolicyPack::builtin());
     let config = posture_kit::config::GrpcConfig::default();
-    let channel = posture_kit::grpc::lazy_channel(endpoint, &config).expect("channel");
+    let dir = std::path::Path::new(certificates);
+    let tls = posture_kit::tls::InternalTls::from_files(posture_kit::tls::PemFiles {
+        certificate: dir.join("role.crt"),
+        private_key: dir.join("role.key"),
+        ca: Some(dir.join("ca.crt")),
+    })
+    .expect("the parent's certificate for this process");
+    let channel =
+        posture_kit::grpc::internal_channel(endpoint, posture_kit::ServiceRole::Sync, &tls, &config)
+            .expect("channel");
     let run = SyncServiceClient::new(channel.clone())
         .get_sync_run(pb::GetSyncRunRequest {
             tenant_id: tenant_id.to_owned(),
@@ -139,8 +148,8 @@ async fn assess_in_child(endpoint: &str, tenant_id: &str, run_id: &str) {
 async fn main() {
     if let Ok(child) = std::env::var("POSTURE_BENCH_CHILD") {
         let parts: Vec<&str> = child.split(' ').collect();
-        if let [endpoint, tenant_id, run_id] = parts[..] {
-            assess_in_child(endpoint, tenant_id, run_id).await;
+        if let [endpoint, certificates, tenant_id, run_id] = parts[..] {
+            assess_in_child(endpoint, certificates, tenant_id, run_id).await;
         }
         return;
     }
@@ -187,10 +196,19 @@ async fn main() {
     let triggered = world.assessment_of_run(&tenant, &run.run_id).await;
     let after_sync_s = started.elapsed().as_secs_f64() - sync_s;
     let manual = world.assess_now(&tenant).await;
+    // The child calls the sync role as the assessment role would: over mutual TLS.
+    let certificates = tempfile::tempdir().expect("certificate folder");
+    world.identity_files(certificates.path(), &[posture_kit::ServiceRole::Assessment]);
     let child = tokio::process::Command::new(std::env::current_exe().expect("bench executable"))
         .env(
             "POSTURE_BENCH_CHILD",
-            format!("{} {} {}", world.endpoint, tenant.tenant_id, run.run_id),
+            format!(
+                "{} {} {} {}",
+                world.endpoint,
+                certificates.path().display(),
+                tenant.tenant_id,
+                run.run_id
+            ),
         )
         .output()
         .await

@@ -12,8 +12,8 @@ use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::grpc::{internal_channel, lazy_channel};
 use posture_kit::tls::{CertificateAuthority, InternalTls};
-use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
 use posture_proto::internal::v1::RecordHealthRequest;
+use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
 use posture_proto::v1::credential::Kind;
 use posture_proto::v1::{
     CertificateCredential, ConnectionHealth, ConnectionState, Credential, CredentialAccessPurpose,
@@ -253,8 +253,13 @@ posture_kit::db_test!(
         // A "tokens" certificate from another authority, and no certificate at all, never reach it.
         let forged_ca = CertificateAuthority::generate("forged", Duration::from_secs(3600)).expect("CA");
         let forged = InternalTls::issued_by(&forged_ca, &[ServiceRole::Tokens]).expect("forged identity");
-        let channel = internal_channel(&h.address, ServiceRole::Credentials, &forged, &GrpcConfig::default())
-            .expect("channel");
+        let channel = internal_channel(
+            &h.address,
+            ServiceRole::Credentials,
+            &forged,
+            &GrpcConfig::default(),
+        )
+        .expect("channel");
         VaultServiceClient::new(channel)
             .get_connection_secret(vault_request(TENANT_A))
             .await

@@ -43,7 +43,7 @@ fn built_in_defaults_describe_a_standalone_process() {
     );
     assert_eq!(
         config.endpoints.for_role(ServiceRole::Tokens),
-        Some("http://127.0.0.1:7600")
+        Some("https://127.0.0.1:7600")
     );
 }
 
@@ -303,24 +303,59 @@ fn every_scalar_key_in_the_reference_has_a_working_environment_variable() {
         ("POSTURE__SYNC__CONCURRENCY", "16", "sync.concurrency"),
         ("POSTURE__GATEWAY__LISTEN", "0.0.0.0:9700", "gateway.listen"),
         (
+            "POSTURE__GRPC__TLS__CA_FILE",
+            "/etc/posture/tls/ca.crt",
+            "grpc.tls.ca_file",
+        ),
+        (
+            "POSTURE__GRPC__TLS__CERT_FILE",
+            "/etc/posture/tls/tls.crt",
+            "grpc.tls.cert_file",
+        ),
+        (
+            "POSTURE__GRPC__TLS__KEY_FILE",
+            "/etc/posture/tls/tls.key",
+            "grpc.tls.key_file",
+        ),
+        (
+            "POSTURE__GATEWAY__TLS__CERT_FILE",
+            "/etc/posture/edge/tls.crt",
+            "gateway.tls.cert_file",
+        ),
+        (
+            "POSTURE__GATEWAY__TLS__KEY_FILE",
+            "/etc/posture/edge/tls.key",
+            "gateway.tls.key_file",
+        ),
+        (
+            "POSTURE__GATEWAY__TLS__CLIENT_CA_FILE",
+            "/etc/posture/edge/clients.crt",
+            "gateway.tls.client_ca_file",
+        ),
+        (
+            "POSTURE__GATEWAY__ALLOW_PLAINTEXT",
+            "true",
+            "gateway.allow_plaintext",
+        ),
+        (
             "POSTURE__ENDPOINTS__CREDENTIALS",
-            "http://credentials:7600",
+            "https://credentials:7600",
             "endpoints.credentials",
         ),
         (
             "POSTURE__ENDPOINTS__TOKENS",
-            "http://tokens:7600",
+            "https://tokens:7600",
             "endpoints.tokens",
         ),
-        ("POSTURE__ENDPOINTS__SYNC", "http://sync:7600", "endpoints.sync"),
+        ("POSTURE__ENDPOINTS__SYNC", "https://sync:7600", "endpoints.sync"),
         (
             "POSTURE__ENDPOINTS__SCHEDULER",
-            "http://scheduler:7600",
+            "https://scheduler:7600",
             "endpoints.scheduler",
         ),
         (
             "POSTURE__ENDPOINTS__ASSESSMENT",
-            "http://assessment:7600",
+            "https://assessment:7600",
             "endpoints.assessment",
         ),
         (

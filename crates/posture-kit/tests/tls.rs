@@ -10,7 +10,9 @@ use std::time::Duration;
 use posture_kit::ServiceRole;
 use posture_kit::config::GrpcConfig;
 use posture_kit::grpc::{GrpcServer, connect_tls_channel, internal_channel, lazy_channel};
-use posture_kit::tls::{CertificateAuthority, ClientTls, InternalTls, PemFiles, ServerTls, write_private, write_public};
+use posture_kit::tls::{
+    CertificateAuthority, ClientTls, InternalTls, PemFiles, ServerTls, write_private, write_public,
+};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -30,7 +32,12 @@ fn config() -> GrpcConfig {
 /// An internal server holding `roles`' certificate from `ca`, with the trace echo and health.
 async fn internal_server(ca: &CertificateAuthority, roles: &[ServiceRole]) -> common::Running {
     let tls = InternalTls::issued_by(ca, roles).expect("identity");
-    common::serve(GrpcServer::new(&config()).internal_tls(&tls).add_service(common::TraceEcho)).await
+    common::serve(
+        GrpcServer::new(&config())
+            .internal_tls(&tls)
+            .add_service(common::TraceEcho),
+    )
+    .await
 }
 
 async fn health(channel: tonic::transport::Channel) -> Result<(), tonic::Status> {
@@ -45,7 +52,8 @@ async fn a_role_with_a_certificate_from_the_internal_ca_is_served() {
     let ca = authority();
     let server = internal_server(&ca, &[ServiceRole::Credentials]).await;
     let caller = InternalTls::issued_by(&ca, &[ServiceRole::Tokens]).expect("caller");
-    let channel = internal_channel(&server.address, ServiceRole::Credentials, &caller, &config()).expect("channel");
+    let channel =
+        internal_channel(&server.address, ServiceRole::Credentials, &caller, &config()).expect("channel");
     health(channel).await.expect("health over mutual TLS");
 }
 
@@ -83,7 +91,8 @@ async fn a_certificate_from_another_authority_is_refused() {
     let server = internal_server(&ca, &[ServiceRole::Credentials]).await;
     // Same role name, different CA: a forged "tokens" certificate.
     let forged = InternalTls::issued_by(&authority(), &[ServiceRole::Tokens]).expect("forged");
-    let channel = internal_channel(&server.address, ServiceRole::Credentials, &forged, &config()).expect("channel");
+    let channel =
+        internal_channel(&server.address, ServiceRole::Credentials, &forged, &config()).expect("channel");
     let error = health(channel).await.expect_err("forged identity refused");
     assert_eq!(error.code(), tonic::Code::Unavailable, "{error}");
 }
@@ -94,7 +103,8 @@ async fn a_client_refuses_a_server_that_does_not_hold_the_role_it_calls() {
     // A sync process answering at the address configured for the vault.
     let impostor = internal_server(&ca, &[ServiceRole::Sync]).await;
     let tokens = InternalTls::issued_by(&ca, &[ServiceRole::Tokens]).expect("tokens");
-    let channel = internal_channel(&impostor.address, ServiceRole::Credentials, &tokens, &config()).expect("channel");
+    let channel =
+        internal_channel(&impostor.address, ServiceRole::Credentials, &tokens, &config()).expect("channel");
     let error = health(channel).await.expect_err("wrong server role");
     assert_eq!(error.code(), tonic::Code::Unavailable, "{error}");
 }
@@ -104,7 +114,8 @@ async fn a_path_no_rule_names_is_refused_even_to_a_verified_role() {
     let ca = authority();
     let server = internal_server(&ca, &[ServiceRole::Credentials]).await;
     let caller = InternalTls::issued_by(&ca, &ServiceRole::ALL).expect("caller");
-    let channel = internal_channel(&server.address, ServiceRole::Credentials, &caller, &config()).expect("channel");
+    let channel =
+        internal_channel(&server.address, ServiceRole::Credentials, &caller, &config()).expect("channel");
     let error = common::whoami(channel).await.expect_err("default deny");
     assert_eq!(error.code(), tonic::Code::PermissionDenied, "{error}");
 }
@@ -128,7 +139,11 @@ async fn a_certificate_naming_no_role_is_not_an_identity() {
 
 fn write_edge(dir: &std::path::Path, ca: &CertificateAuthority) {
     let issued = ca
-        .issue_server(&["localhost".to_owned()], &["127.0.0.1".parse().expect("ip")], VALIDITY)
+        .issue_server(
+            &["localhost".to_owned()],
+            &["127.0.0.1".parse().expect("ip")],
+            VALIDITY,
+        )
         .expect("server cert");
     // Key first, then the certificate: between the two writes the pair does not match, which
     // the server must ride out with the previous pair.
@@ -157,7 +172,9 @@ async fn the_edge_serves_a_rotated_certificate_without_restarting() {
     };
     let (trusts_old, trusts_new) = (trusts(&old_ca, "old-ca.pem"), trusts(&new_ca, "new-ca.pem"));
 
-    let channel = connect_tls_channel(&address, &trusts_old, &config()).await.expect("old cert served");
+    let channel = connect_tls_channel(&address, &trusts_old, &config())
+        .await
+        .expect("old cert served");
     health(channel).await.expect("health");
     let error = connect_tls_channel(&address, &trusts_new, &config())
         .await
@@ -169,7 +186,11 @@ async fn the_edge_serves_a_rotated_certificate_without_restarting() {
         .await
         .expect("rotated cert served to a new connection");
     health(channel).await.expect("health after rotation");
-    assert!(connect_tls_channel(&address, &trusts_old, &config()).await.is_err());
+    assert!(
+        connect_tls_channel(&address, &trusts_old, &config())
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -207,6 +228,8 @@ async fn an_edge_requiring_client_certificates_refuses_callers_without_one() {
         }),
     )
     .expect("client");
-    let channel = connect_tls_channel(&address, &with, &config()).await.expect("connect");
+    let channel = connect_tls_channel(&address, &with, &config())
+        .await
+        .expect("connect");
     health(channel).await.expect("served with a client certificate");
 }

@@ -10,10 +10,12 @@ use posture_assessment::service::{AssessmentDeps, AssessmentRole, RoleSettings};
 use posture_bus::Bus;
 use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
 use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
+use posture_kit::ServiceRole;
 use posture_kit::clock::{SharedClock, SystemClock};
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
-use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_kit::grpc::{GrpcServer, internal_channel};
+use posture_kit::tls::{CertificateAuthority, InternalTls, PemFiles, write_private, write_public};
 use posture_proto::v1 as pb;
 use posture_proto::v1::inventory_service_client::InventoryServiceClient;
 use posture_proto::v1::sync_service_client::SyncServiceClient;
@@ -48,6 +50,10 @@ pub struct World {
     pub channel: Channel,
     /// That server's address, e.g. `http://127.0.0.1:41234`.
     pub endpoint: String,
+    /// The world's identity among the roles (every role, from a throwaway CA, as in standalone).
+    pub tls: InternalTls,
+    /// The CA the world's servers trust; [`World::identity_files`] issues more from it.
+    pub authority: Arc<CertificateAuthority>,
     /// The sync role on the shared server, when the builder asked for it.
     pub sync: Option<SyncRole>,
     /// The assessment role on the shared server, when the builder asked for it.
@@ -99,7 +105,13 @@ impl WorldBuilder {
         let addr = listener.local_addr().expect("local address");
         let config = GrpcConfig::default();
         let endpoint = format!("http://{addr}");
-        let channel = lazy_channel(&endpoint, &config).expect("channel");
+        // As standalone does: one throwaway CA, one certificate naming every role.
+        let authority = Arc::new(
+            CertificateAuthority::generate("Posture test CA", Duration::from_secs(24 * 3600))
+                .expect("test CA"),
+        );
+        let tls = InternalTls::issued_by(&authority, &ServiceRole::ALL).expect("internal TLS identity");
+        let channel = internal_channel(&endpoint, ServiceRole::Credentials, &tls, &config).expect("channel");
         let key = KeyId::new("k1").expect("key id");
         let keyring = Keyring::new([(key.clone(), KeyMaterial::generate())], key).expect("keyring");
         let credentials = posture_credentials::start(CredentialsDeps {
@@ -125,7 +137,7 @@ impl WorldBuilder {
         })
         .await
         .expect("tokens role starts");
-        let mut server = tokens.register(credentials.register(GrpcServer::new(&config)));
+        let mut server = tokens.register(credentials.register(GrpcServer::new(&config).internal_tls(&tls)));
         let sync = match self.sync {
             Some(settings) => {
                 let role =
@@ -163,6 +175,8 @@ impl WorldBuilder {
             bus,
             channel,
             endpoint,
+            tls,
+            authority,
             sync,
             assessment,
             shutdown,
@@ -203,6 +217,24 @@ impl World {
         WorldBuilder::default()
     }
 
+    /// Writes a certificate for `roles` from the world's CA into `dir` (`ca.crt`, `role.crt`,
+    /// `role.key`), for a separate process that calls the world's roles.
+    pub fn identity_files(&self, dir: &std::path::Path, roles: &[ServiceRole]) -> PemFiles {
+        let issued = self
+            .authority
+            .issue_roles(roles, Duration::from_secs(24 * 3600))
+            .expect("role certificate");
+        let files = PemFiles {
+            certificate: dir.join("role.crt"),
+            private_key: dir.join("role.key"),
+            ca: Some(dir.join("ca.crt")),
+        };
+        write_public(&files.certificate, &issued.certificate_pem).expect("write certificate");
+        write_private(&files.private_key, &issued.private_key_pem).expect("write key");
+        write_public(dir.join("ca.crt").as_path(), self.authority.certificate_pem()).expect("write CA");
+        files
+    }
+
     /// A simulator tenant, connected through the credentials role with its own secret.
     pub async fn tenant(&self, spec: TenantSpec) -> TenantInfo {
         let info = self.sim.create_tenant(spec).expect("tenant is created");
@@ -218,14 +250,20 @@ impl World {
         let shutdown = self.shutdown.child_token();
         let tasks = TaskTracker::new();
         let role = start_sync_role(&self.db, &self.bus, &self.channel, settings, &shutdown, &tasks).await;
-        let server = role.register(GrpcServer::new(&GrpcConfig::default()));
+        let server = role.register(GrpcServer::new(&GrpcConfig::default()).internal_tls(&self.tls));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
         let stop = shutdown.clone();
         tokio::spawn(async move {
             let _ = server.serve(listener, stop).await;
         });
-        let channel = lazy_channel(&format!("http://{addr}"), &GrpcConfig::default()).expect("channel");
+        let channel = internal_channel(
+            &format!("http://{addr}"),
+            ServiceRole::Sync,
+            &self.tls,
+            &GrpcConfig::default(),
+        )
+        .expect("channel");
         SyncProcess {
             role,
             channel,

@@ -45,6 +45,8 @@ enum Command {
         #[command(flatten)]
         config: cmd::ConfigArgs,
     },
+    /// Create the internal CA and the role and gateway certificates for a local stack.
+    Certs(cmd::certs::CertsArgs),
     /// API keys for the gateway.
     ApiKeys {
         #[command(subcommand)]
@@ -115,6 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         #[cfg(feature = "simulator")]
         Command::Sim(args) => cmd::sim::run(args).await.map(|()| 0),
         Command::Run(args) => cmd::serve::run(args).await,
+        Command::Certs(args) => cmd::certs::run(&args).map(|()| 0),
         Command::Standalone(args) => cmd::serve::standalone(args).await,
         Command::Config { config } => {
             print!("{}", config.load()?.redacted()?);

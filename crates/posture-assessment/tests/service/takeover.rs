@@ -11,10 +11,11 @@ use posture_assessment::service::store::{AssessmentStore, NewAssessment, Trigger
 use posture_assessment::service::{AssessmentDeps, AssessmentRole, RoleSettings, SYNC_PRINCIPAL, start};
 use posture_bus::{ConsumerConfig, topics};
 use posture_graph_sim::Profile;
+use posture_kit::ServiceRole;
 use posture_kit::clock::SystemClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
-use posture_kit::grpc::lazy_channel;
+use posture_kit::grpc::internal_channel;
 use posture_kit::ids::{AssessmentId, RunId, TenantId};
 use posture_proto::events::v1 as ev;
 use posture_proto::v1 as pb;
@@ -207,7 +208,8 @@ async fn an_inventory_read_cut_by_a_sync_restart_is_retried_and_the_assessment_s
     let world = sync_world().await;
     let target = world.endpoint.trim_start_matches("http://").to_owned();
     let (proxy, cuts) = cutting_proxy(target, 16 * 1024).await;
-    let channel = lazy_channel(&proxy, &GrpcConfig::default()).expect("channel");
+    let channel =
+        internal_channel(&proxy, ServiceRole::Sync, &world.tls, &GrpcConfig::default()).expect("channel");
     let role = start_role(&world, channel, assessment_settings()).await;
 
     let tenant = world.tenant(spec(Profile::Neglected)).await;

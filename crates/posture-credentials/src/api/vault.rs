@@ -157,7 +157,8 @@ impl VaultApi {
         let Some(peer) = peer else {
             tracing::warn!(%tenant_id, "vault access refused: no verified role certificate");
             return Err(CredentialsError::Unauthenticated {
-                reason: "the vault answers only callers with a role certificate from the internal CA".to_owned(),
+                reason: "the vault answers only callers with a role certificate from the internal CA"
+                    .to_owned(),
             });
         };
         let Some(role) = core
@@ -238,7 +239,9 @@ impl VaultService for VaultApi {
     ) -> Result<Response<GetConnectionSecretResponse>, Status> {
         let trace_id = trace_id(request.metadata());
         let peer = peer_identity(&request);
-        Ok(Response::new(self.secret(trace_id, peer, request.get_ref()).await?))
+        Ok(Response::new(
+            self.secret(trace_id, peer, request.get_ref()).await?,
+        ))
     }
 
     async fn record_health(

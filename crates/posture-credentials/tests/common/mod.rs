@@ -13,13 +13,13 @@ use posture_bus::{Bus, Consumer, ConsumerConfig, MemoryBus};
 use posture_credentials::{
     CredentialsDeps, CredentialsRole, CredentialsSettings, KeyId, KeyMaterial, Keyring,
 };
+use posture_kit::ServiceRole;
 use posture_kit::clock::ManualClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
-use posture_kit::ServiceRole;
 use posture_kit::grpc::{GrpcServer, internal_channel, lazy_channel};
-use posture_kit::tls::{CertificateAuthority, InternalTls};
 pub use posture_kit::time::timestamp;
+use posture_kit::tls::{CertificateAuthority, InternalTls};
 use posture_proto::events::v1::ConnectionChanged;
 use posture_proto::internal::v1::GetConnectionSecretRequest;
 use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
@@ -216,7 +216,13 @@ impl Harness {
     /// A channel to the role's internal server as a caller holding `roles`.
     pub fn channel_as(&self, roles: &[ServiceRole]) -> Channel {
         let tls = InternalTls::issued_by(&self.ca, roles).expect("identity");
-        internal_channel(&self.address, ServiceRole::Credentials, &tls, &GrpcConfig::default()).expect("channel")
+        internal_channel(
+            &self.address,
+            ServiceRole::Credentials,
+            &tls,
+            &GrpcConfig::default(),
+        )
+        .expect("channel")
     }
 
     pub async fn stop(self) {

@@ -7,7 +7,8 @@ use std::fmt;
 
 use posture_kit::ServiceRole;
 use posture_kit::config::{EndpointsConfig, GrpcConfig};
-use posture_kit::grpc::{TracedChannel, lazy_channel, traced};
+use posture_kit::grpc::{TracedChannel, internal_channel, lazy_channel, traced};
+use posture_kit::tls::InternalTls;
 use tonic::Status;
 use tonic::transport::Channel;
 
@@ -40,17 +41,27 @@ impl Upstreams {
         Self::default()
     }
 
-    /// Every backend role at the address `endpoints` names for it.
-    pub fn from_endpoints(endpoints: &EndpointsConfig, grpc: &GrpcConfig) -> Result<Self, GatewayError> {
+    /// Every backend role at the address `endpoints` names for it, over mutual TLS as the gateway
+    /// role (`tls`), each server verified to hold the role it is called for.
+    pub fn from_endpoints(
+        endpoints: &EndpointsConfig,
+        grpc: &GrpcConfig,
+        tls: &InternalTls,
+    ) -> Result<Self, GatewayError> {
         BACKEND_ROLES
             .iter()
             .try_fold(Self::none(), |upstreams, role| match endpoints.for_role(*role) {
-                Some(address) if !address.trim().is_empty() => upstreams.with_address(*role, address, grpc),
+                Some(address) if !address.trim().is_empty() => {
+                    let channel = internal_channel(address, *role, tls, grpc)
+                        .map_err(|source| GatewayError::Upstream { role: *role, source })?;
+                    Ok(upstreams.with_channel(*role, channel))
+                }
                 _ => Ok(upstreams),
             })
     }
 
-    /// `role` at `address` (e.g. `http://127.0.0.1:7600`), connected on first use.
+    /// `role` at `address` (e.g. `http://127.0.0.1:7600`) in plaintext, connected on first use:
+    /// for tests that serve a single role without TLS.
     pub fn with_address(
         self,
         role: ServiceRole,

@@ -335,7 +335,8 @@ impl Default for GatewayConfig {
 }
 
 /// Where each role's gRPC endpoint is reached, by the gateway and by roles calling each other
-/// (sync asks tokens, tokens asks the vault). In standalone they are all the local server.
+/// (sync asks tokens, tokens asks the vault). In standalone they are all the local server. Calls
+/// between roles are always mutual TLS; `https://` says so, `http://` is accepted as the same.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EndpointsConfig {
@@ -348,7 +349,7 @@ pub struct EndpointsConfig {
 
 impl Default for EndpointsConfig {
     fn default() -> Self {
-        let local = "http://127.0.0.1:7600".to_owned();
+        let local = "https://127.0.0.1:7600".to_owned();
         Self {
             credentials: local.clone(),
             tokens: local.clone(),

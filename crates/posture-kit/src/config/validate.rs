@@ -94,7 +94,10 @@ impl PostureConfig {
 
         let internal = &self.grpc.tls;
         check(
-            !internal.is_set() || (internal.ca_file.is_some() && internal.cert_file.is_some() && internal.key_file.is_some()),
+            !internal.is_set()
+                || (internal.ca_file.is_some()
+                    && internal.cert_file.is_some()
+                    && internal.key_file.is_some()),
             "grpc.tls needs ca_file, cert_file and key_file together (`posture certs` writes them)",
         );
         let edge = &self.gateway.tls;
@@ -108,7 +111,9 @@ impl PostureConfig {
         );
         if self.services.contains(&ServiceRole::Gateway) {
             check(
-                edge.cert_file.is_some() || self.gateway.listen.ip().is_loopback() || self.gateway.allow_plaintext,
+                edge.cert_file.is_some()
+                    || self.gateway.listen.ip().is_loopback()
+                    || self.gateway.allow_plaintext,
                 &format!(
                     "gateway.listen {} is not loopback: API keys would cross the network in cleartext; \
                      set gateway.tls.cert_file and key_file, or gateway.allow_plaintext = true when a \

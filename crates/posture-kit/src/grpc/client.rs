@@ -50,7 +50,11 @@ pub fn internal_channel(
 
 /// Connects now over TLS (`tls` decides the roots and any client certificate), verifying the
 /// server's certificate for the host of `address`; fails after `grpc.connect_timeout_secs`.
-pub async fn connect_tls_channel(address: &str, tls: &ClientTls, config: &GrpcConfig) -> Result<Channel, GrpcError> {
+pub async fn connect_tls_channel(
+    address: &str,
+    tls: &ClientTls,
+    config: &GrpcConfig,
+) -> Result<Channel, GrpcError> {
     let connector = tls.connector(None).map_err(|error| GrpcError::InvalidEndpoint {
         address: address.to_owned(),
         reason: error.to_string(),

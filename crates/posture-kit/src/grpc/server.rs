@@ -170,7 +170,10 @@ impl GrpcServer {
             }
             None => {
                 router
-                    .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), signal)
+                    .serve_with_incoming_shutdown(
+                        TcpIncoming::from(listener).with_nodelay(Some(true)),
+                        signal,
+                    )
                     .await?;
             }
         }

@@ -27,21 +27,51 @@ use ServiceRole::{Assessment, Credentials, Gateway, Sync, Tokens};
 /// The rules of Posture's internal servers; the most specific matching prefix decides.
 const POSTURE_RULES: &[Rule] = &[
     // Decrypted secrets: only the token broker, which turns them into access tokens.
-    Rule { prefix: "/posture.internal.v1.VaultService/", callers: &[Tokens] },
+    Rule {
+        prefix: "/posture.internal.v1.VaultService/",
+        callers: &[Tokens],
+    },
     // Access tokens: only the sync workers that call Microsoft with them.
-    Rule { prefix: "/posture.internal.v1.TokenBrokerService/GetToken", callers: &[Sync] },
+    Rule {
+        prefix: "/posture.internal.v1.TokenBrokerService/GetToken",
+        callers: &[Sync],
+    },
     // Connection tests and token invalidation: the credentials role, on behalf of the API.
-    Rule { prefix: "/posture.internal.v1.TokenBrokerService/", callers: &[Credentials] },
+    Rule {
+        prefix: "/posture.internal.v1.TokenBrokerService/",
+        callers: &[Credentials],
+    },
     // Public services: the gateway, after it has authenticated and authorized the API key...
-    Rule { prefix: "/posture.v1.", callers: &[Gateway] },
+    Rule {
+        prefix: "/posture.v1.",
+        callers: &[Gateway],
+    },
     // ...and the reads other roles' work needs.
-    Rule { prefix: "/posture.v1.TenantConnectionService/GetConnection", callers: &[Gateway, Sync] },
-    Rule { prefix: "/posture.v1.SyncService/ListSyncRuns", callers: &[Gateway, Assessment] },
-    Rule { prefix: "/posture.v1.SyncService/GetSyncRun", callers: &[Gateway, Assessment] },
-    Rule { prefix: "/posture.v1.InventoryService/", callers: &[Gateway, Assessment] },
+    Rule {
+        prefix: "/posture.v1.TenantConnectionService/GetConnection",
+        callers: &[Gateway, Sync],
+    },
+    Rule {
+        prefix: "/posture.v1.SyncService/ListSyncRuns",
+        callers: &[Gateway, Assessment],
+    },
+    Rule {
+        prefix: "/posture.v1.SyncService/GetSyncRun",
+        callers: &[Gateway, Assessment],
+    },
+    Rule {
+        prefix: "/posture.v1.InventoryService/",
+        callers: &[Gateway, Assessment],
+    },
     // Health and reflection: any role (operators' probes use the HTTP health port).
-    Rule { prefix: "/grpc.health.v1.Health/", callers: ANY_ROLE },
-    Rule { prefix: "/grpc.reflection.", callers: ANY_ROLE },
+    Rule {
+        prefix: "/grpc.health.v1.Health/",
+        callers: ANY_ROLE,
+    },
+    Rule {
+        prefix: "/grpc.reflection.",
+        callers: ANY_ROLE,
+    },
 ];
 
 /// A set of [`Rule`]s.

@@ -147,11 +147,14 @@ impl tower::Service<http::Uri> for TlsConnector {
                 .unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
             let name = match fixed_name {
                 Some(name) => name,
-                None => ServerName::try_from(host.clone()).map_err(|_| format!("`{host}` is not a valid TLS server name"))?,
+                None => ServerName::try_from(host.clone())
+                    .map_err(|_| format!("`{host}` is not a valid TLS server name"))?,
             };
             let tcp = TcpStream::connect((host.as_str(), port)).await?;
             let _ = tcp.set_nodelay(true);
-            let stream = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
+            let stream = tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await?;
             Ok(TokioIo::new(stream))
         })
     }

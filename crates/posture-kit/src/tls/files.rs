@@ -68,7 +68,9 @@ pub(crate) fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'stati
             reason: error.to_string(),
         })?;
     if certificates.is_empty() {
-        return Err(TlsError::NoCertificate { path: path.to_owned() });
+        return Err(TlsError::NoCertificate {
+            path: path.to_owned(),
+        });
     }
     Ok(certificates)
 }
@@ -76,7 +78,9 @@ pub(crate) fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'stati
 fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     let bytes = read_bytes(path)?;
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|error| match error {
-        rustls_pki_types::pem::Error::NoItemsFound => TlsError::NoKey { path: path.to_owned() },
+        rustls_pki_types::pem::Error::NoItemsFound => TlsError::NoKey {
+            path: path.to_owned(),
+        },
         // The parser's message never quotes the key material.
         other => TlsError::Pem {
             path: path.to_owned(),
@@ -131,7 +135,10 @@ impl<T> Reloading<T> {
     }
 
     pub(crate) fn current(&self) -> Arc<T> {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let stamps: Vec<_> = self.paths.iter().map(|path| stamp(path)).collect();
         if stamps != state.1 {
             match (self.build)() {

@@ -56,7 +56,11 @@ impl PeerIdentity {
 
     /// The name access logs record: `tokens`, or `credentials+tokens` for a process holding both.
     pub fn name(&self) -> String {
-        self.roles.iter().map(|role| role.as_str()).collect::<Vec<_>>().join("+")
+        self.roles
+            .iter()
+            .map(|role| role.as_str())
+            .collect::<Vec<_>>()
+            .join("+")
     }
 }
 
@@ -96,8 +100,14 @@ mod tests {
 
     #[test]
     fn role_names_are_read_only_under_the_role_domain() {
-        assert_eq!(role_of_dns_name("tokens.posture.internal"), Some(ServiceRole::Tokens));
-        assert_eq!(role_of_dns_name("gateway.posture.internal"), Some(ServiceRole::Gateway));
+        assert_eq!(
+            role_of_dns_name("tokens.posture.internal"),
+            Some(ServiceRole::Tokens)
+        );
+        assert_eq!(
+            role_of_dns_name("gateway.posture.internal"),
+            Some(ServiceRole::Gateway)
+        );
         assert_eq!(role_of_dns_name("tokens.posture.internal.evil.com"), None);
         assert_eq!(role_of_dns_name("tokensposture.internal"), None);
         assert_eq!(role_of_dns_name("root.posture.internal"), None);
@@ -106,7 +116,11 @@ mod tests {
 
     #[test]
     fn a_process_identity_is_named_by_its_roles_in_start_order() {
-        let identity = PeerIdentity::new(vec![ServiceRole::Tokens, ServiceRole::Credentials, ServiceRole::Tokens]);
+        let identity = PeerIdentity::new(vec![
+            ServiceRole::Tokens,
+            ServiceRole::Credentials,
+            ServiceRole::Tokens,
+        ]);
         assert_eq!(identity.name(), "credentials+tokens");
         assert!(identity.holds(ServiceRole::Tokens));
         assert!(!identity.holds(ServiceRole::Sync));

@@ -110,15 +110,31 @@ impl CertificateAuthority {
 
     /// A certificate for a process running `roles`: one `<role>.posture.internal` DNS name each,
     /// usable to serve and to call.
-    pub fn issue_roles(&self, roles: &[ServiceRole], valid_for: Duration) -> Result<IssuedCertificate, TlsError> {
+    pub fn issue_roles(
+        &self,
+        roles: &[ServiceRole],
+        valid_for: Duration,
+    ) -> Result<IssuedCertificate, TlsError> {
         if roles.is_empty() {
-            return Err(TlsError::Issue("a role certificate needs at least one role".to_owned()));
+            return Err(TlsError::Issue(
+                "a role certificate needs at least one role".to_owned(),
+            ));
         }
-        let names = roles.iter().map(|role| role_server_name(*role)).collect::<Vec<_>>();
-        let common_name = roles.iter().map(|role| role.as_str()).collect::<Vec<_>>().join("+");
+        let names = roles
+            .iter()
+            .map(|role| role_server_name(*role))
+            .collect::<Vec<_>>();
+        let common_name = roles
+            .iter()
+            .map(|role| role.as_str())
+            .collect::<Vec<_>>()
+            .join("+");
         let mut params = CertificateParams::new(names)?;
         params.distinguished_name = distinguished_name(&format!("posture {common_name}"));
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
         self.issue(params, valid_for)
     }
 
@@ -134,23 +150,35 @@ impl CertificateAuthority {
             .subject_alt_names
             .extend(addresses.iter().map(|address| SanType::IpAddress(*address)));
         if params.subject_alt_names.is_empty() {
-            return Err(TlsError::Issue("a server certificate needs a DNS name or an address".to_owned()));
+            return Err(TlsError::Issue(
+                "a server certificate needs a DNS name or an address".to_owned(),
+            ));
         }
-        let common_name = dns_names.first().map_or_else(|| addresses[0].to_string(), Clone::clone);
+        let common_name = dns_names
+            .first()
+            .map_or_else(|| addresses[0].to_string(), Clone::clone);
         params.distinguished_name = distinguished_name(&common_name);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         self.issue(params, valid_for)
     }
 
     /// A client certificate for callers of a gateway that requires them.
-    pub fn issue_client(&self, common_name: &str, valid_for: Duration) -> Result<IssuedCertificate, TlsError> {
+    pub fn issue_client(
+        &self,
+        common_name: &str,
+        valid_for: Duration,
+    ) -> Result<IssuedCertificate, TlsError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = distinguished_name(common_name);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         self.issue(params, valid_for)
     }
 
-    fn issue(&self, mut params: CertificateParams, valid_for: Duration) -> Result<IssuedCertificate, TlsError> {
+    fn issue(
+        &self,
+        mut params: CertificateParams,
+        valid_for: Duration,
+    ) -> Result<IssuedCertificate, TlsError> {
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.use_authority_key_identifier_extension = true;
@@ -182,7 +210,8 @@ pub fn write_private(path: &Path, contents: &SecretString) -> Result<(), TlsErro
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(error)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(error)?;
     }
     file.write_all(contents.expose_secret().as_bytes()).map_err(error)
 }

@@ -123,7 +123,10 @@ impl InternalTls {
     }
 
     /// A certificate for `roles` from `authority`, held in memory (tests give each role its own).
-    pub fn issued_by(authority: &CertificateAuthority, roles: &[crate::ServiceRole]) -> Result<Self, TlsError> {
+    pub fn issued_by(
+        authority: &CertificateAuthority,
+        roles: &[crate::ServiceRole],
+    ) -> Result<Self, TlsError> {
         use rustls_pki_types::pem::PemObject;
         use secrecy::ExposeSecret;
         let issued = authority.issue_roles(roles, EPHEMERAL_VALIDITY)?;
@@ -137,8 +140,10 @@ impl InternalTls {
         let ca = rustls_pki_types::CertificateDer::pem_slice_iter(authority.certificate_pem().as_bytes())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|error| pem_error(error.to_string()))?;
-        let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(issued.private_key_pem.expose_secret().as_bytes())
-            .map_err(|error| pem_error(error.to_string()))?;
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(
+            issued.private_key_pem.expose_secret().as_bytes(),
+        )
+        .map_err(|error| pem_error(error.to_string()))?;
         let material = files::Material { chain, key, ca };
         Ok(Self {
             server: ServerTls::internal_fixed(&material)?,

@@ -9,10 +9,12 @@ use posture_bus::topics::CONNECTION_HEALTH_CHANGED;
 use posture_bus::{Bus, BusExt, Consumer, ConsumerConfig, MemoryBus, MessageId, Prefix, StreamSettings};
 use posture_graph::Resource;
 use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
+use posture_kit::ServiceRole;
 use posture_kit::clock::ManualClock;
 use posture_kit::config::GrpcConfig;
-use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_kit::grpc::{GrpcServer, internal_channel};
 use posture_kit::ids::TenantId;
+use posture_kit::tls::{CertificateAuthority, InternalTls};
 use posture_proto::events::v1::ConnectionHealthChanged;
 use posture_proto::internal::v1::token_broker_service_client::TokenBrokerServiceClient;
 use posture_proto::internal::v1::{GetTokenRequest, GetTokenResponse};
@@ -29,6 +31,8 @@ pub struct World {
     pub sim: Simulator,
     pub vault: VaultDouble,
     pub vault_addr: SocketAddr,
+    /// The internal CA every server and caller of the test trusts.
+    pub ca: Arc<CertificateAuthority>,
     pub clock: ManualClock,
     pub shutdown: CancellationToken,
 }
@@ -111,11 +115,15 @@ impl World {
             .expect("simulator starts");
         let vault = VaultDouble::default();
         let shutdown = CancellationToken::new();
-        let vault_addr = vault.serve(shutdown.clone()).await;
+        let ca =
+            Arc::new(CertificateAuthority::generate("test CA", Duration::from_secs(24 * 3600)).expect("CA"));
+        let vault_identity = InternalTls::issued_by(&ca, &[ServiceRole::Credentials]).expect("identity");
+        let vault_addr = vault.serve(&vault_identity, shutdown.clone()).await;
         World {
             sim,
             vault,
             vault_addr,
+            ca,
             clock: ManualClock::new(chrono::Utc::now()),
             shutdown,
         }
@@ -161,7 +169,14 @@ impl World {
         settings: BrokerSettings,
     ) -> Replica {
         let config = GrpcConfig::default();
-        let vault = lazy_channel(&format!("http://{}", self.vault_addr), &config).expect("vault channel");
+        let tokens = InternalTls::issued_by(&self.ca, &[ServiceRole::Tokens]).expect("identity");
+        let vault = internal_channel(
+            &format!("http://{}", self.vault_addr),
+            ServiceRole::Credentials,
+            &tokens,
+            &config,
+        )
+        .expect("vault channel");
         let role = start(TokensDeps {
             bus: bus.clone(),
             clock: Arc::new(self.clock.clone()),
@@ -175,12 +190,16 @@ impl World {
         .expect("tokens role starts");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr: SocketAddr = listener.local_addr().expect("local address");
-        let server = role.register(GrpcServer::new(&config));
+        let server = role.register(GrpcServer::new(&config).internal_tls(&tokens));
         let stop = self.shutdown.clone();
         tokio::spawn(async move {
             let _ = server.serve(listener, stop).await;
         });
-        let channel = lazy_channel(&format!("http://{addr}"), &config).expect("broker channel");
+        // The broker's callers: sync asks for tokens, credentials for connection tests.
+        let callers = InternalTls::issued_by(&self.ca, &[ServiceRole::Sync, ServiceRole::Credentials])
+            .expect("identity");
+        let channel = internal_channel(&format!("http://{addr}"), ServiceRole::Tokens, &callers, &config)
+            .expect("broker channel");
         Replica { channel, bus }
     }
 }

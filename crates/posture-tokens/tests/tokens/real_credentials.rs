@@ -11,10 +11,12 @@ use posture_credentials::{
     CredentialsDeps, CredentialsRole, CredentialsSettings, KeyId, KeyMaterial, Keyring,
 };
 use posture_graph_sim::{SimConfig, Simulator, TenantInfo, TenantSpec};
+use posture_kit::ServiceRole;
 use posture_kit::clock::SystemClock;
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
-use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_kit::grpc::{GrpcServer, internal_channel};
+use posture_kit::tls::InternalTls;
 use posture_proto::internal::v1::token_broker_service_client::TokenBrokerServiceClient;
 use posture_proto::internal::v1::{GetTokenRequest, TestConnectionRequest};
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
@@ -77,7 +79,8 @@ pub(crate) async fn real_roles_with_a_connection() -> RealRoles {
     let grpc = GrpcConfig::default();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("address"));
-    let internal = lazy_channel(&address, &grpc).expect("channel");
+    let tls = InternalTls::ephemeral(&ServiceRole::ALL).expect("internal TLS identity");
+    let internal = internal_channel(&address, ServiceRole::Credentials, &tls, &grpc).expect("channel");
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
     let bus: Arc<dyn Bus> = Arc::new(MemoryBus::default());
@@ -106,7 +109,7 @@ pub(crate) async fn real_roles_with_a_connection() -> RealRoles {
     })
     .await
     .expect("tokens role");
-    let server = tokens.register(credentials.register(GrpcServer::new(&grpc)));
+    let server = tokens.register(credentials.register(GrpcServer::new(&grpc).internal_tls(&tls)));
     tokio::spawn(server.serve(listener, shutdown.clone()));
     let watcher = health_watcher(bus.as_ref()).await;
 

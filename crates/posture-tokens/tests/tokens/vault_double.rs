@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use posture_kit::config::GrpcConfig;
 use posture_kit::grpc::GrpcServer;
+use posture_kit::tls::{InternalTls, PeerIdentity, peer_identity};
 use posture_proto::internal::v1::vault_service_server::{VaultService, VaultServiceServer};
 use posture_proto::internal::v1::{
     GetConnectionSecretRequest, GetConnectionSecretResponse, RecordHealthRequest, RecordHealthResponse,
@@ -64,12 +65,14 @@ impl VaultDouble {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Serves the double on a loopback port until `shutdown`.
-    pub async fn serve(&self, shutdown: CancellationToken) -> SocketAddr {
+    /// Serves the double on a loopback port until `shutdown`, over mutual TLS as the credentials
+    /// role does.
+    pub async fn serve(&self, tls: &InternalTls, shutdown: CancellationToken) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
-        let server =
-            GrpcServer::new(&GrpcConfig::default()).add_service(VaultServiceServer::new(self.clone()));
+        let server = GrpcServer::new(&GrpcConfig::default())
+            .internal_tls(tls)
+            .add_service(VaultServiceServer::new(self.clone()));
         tokio::spawn(async move {
             let _ = server.serve(listener, shutdown).await;
         });
@@ -83,20 +86,21 @@ impl VaultService for VaultDouble {
         &self,
         request: Request<GetConnectionSecretRequest>,
     ) -> Result<Response<GetConnectionSecretResponse>, Status> {
+        let caller = peer_identity(&request).map(PeerIdentity::name);
         let request = request.into_inner();
         let purpose = CredentialAccessPurpose::try_from(request.purpose)
             .map_err(|_| Status::invalid_argument("unknown purpose"))?;
         if purpose == CredentialAccessPurpose::Unspecified {
             return Err(Status::invalid_argument("purpose must be set"));
         }
-        if request.caller != "tokens" {
+        let Some(caller) = caller.filter(|caller| caller == "tokens") else {
             return Err(Status::permission_denied("only the tokens role may read secrets"));
-        }
+        };
         let mut state = self.lock();
         state.accesses.push(Access {
             tenant: request.tenant_id.clone(),
             purpose,
-            caller: request.caller.clone(),
+            caller,
         });
         let stored = state
             .connections

@@ -49,9 +49,11 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub async fn connect(url: &str, api_key: &str) -> anyhow::Result<Gateway> {
+    /// Connects over TLS, trusting `ca_cert` (the stack's CA) for the gateway's certificate.
+    pub async fn connect(url: &str, ca_cert: &std::path::Path, api_key: &str) -> anyhow::Result<Gateway> {
+        let tls = posture_kit::tls::ClientTls::edge(Some(ca_cert), None).context("TLS to the gateway")?;
         let channel = Endpoint::from_shared(url.to_owned())?
-            .connect()
+            .connect_with_connector(tls.connector(None)?)
             .await
             .with_context(|| format!("cannot reach the gateway at {url}"))?;
         let header = MetadataValue::try_from(format!("Bearer {api_key}"))

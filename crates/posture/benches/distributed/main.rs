@@ -131,7 +131,7 @@ async fn run() -> anyhow::Result<()> {
     let pool = sqlx::PgPool::connect(&settings.database_url())
         .await
         .context("cannot connect to the benchmark database")?;
-    let mut gateway = Gateway::connect(&stack.gateway, &stack.api_key).await?;
+    let mut gateway = Gateway::connect(&stack.gateway, &stack.ca_cert, &stack.api_key).await?;
     gateway.connect_tenant(&sim, &big).await?;
     gateway.connect_tenant(&sim, &slow).await?;
     let big_id = big.tenant_id.to_string();

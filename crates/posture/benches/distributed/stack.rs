@@ -60,8 +60,10 @@ impl StackSettings {
 /// A running stack. Stop it with [`Stack::down`]; dropping it stops it too.
 pub struct Stack {
     settings: StackSettings,
-    /// The public gRPC endpoint, `http://127.0.0.1:PORT`.
+    /// The public gRPC endpoint, `https://127.0.0.1:PORT`.
     pub gateway: String,
+    /// The CA up.sh's `posture certs` made; it issued the gateway's certificate.
+    pub ca_cert: std::path::PathBuf,
     /// The admin API key up.sh bootstrapped.
     pub api_key: String,
     /// The roles running, each in its own process, in start order.
@@ -76,7 +78,8 @@ impl Stack {
         // down.sh purges only when it finds a state folder; a database may outlive one.
         drop_database(&settings).await?;
         let mut stack = Stack {
-            gateway: format!("http://127.0.0.1:{}", u32::from(settings.port_base) + 60),
+            gateway: format!("https://127.0.0.1:{}", u32::from(settings.port_base) + 60),
+            ca_cert: settings.state_dir.join("certs").join("ca.crt"),
             settings,
             api_key: String::new(),
             roles: Vec::new(),

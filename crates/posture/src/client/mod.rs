@@ -28,6 +28,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use posture_kit::grpc::error_chain;
+use posture_kit::tls::{ClientTls, PemFiles};
 use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
 use tonic::transport::{Channel, Endpoint};
@@ -48,6 +50,16 @@ pub struct GatewayArgs {
     /// File holding the API key (default: the POSTURE_API_KEY environment variable).
     #[arg(long, global = true)]
     pub api_key_file: Option<PathBuf>,
+    /// PEM file of a CA to trust for an https:// gateway, besides the system's roots (an internal
+    /// or self-signed CA, e.g. the `edge.crt` issuer `posture certs` writes as ca.crt).
+    #[arg(long, env = "POSTURE_CA_CERT", global = true)]
+    pub ca_cert: Option<PathBuf>,
+    /// Client certificate (PEM) for a gateway that requires one; with --client-key.
+    #[arg(long, env = "POSTURE_CLIENT_CERT", global = true, requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    /// Private key (PEM) of --client-cert.
+    #[arg(long, env = "POSTURE_CLIENT_KEY", global = true, requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Table, global = true)]
     pub output: OutputFormat,
@@ -91,20 +103,83 @@ impl GatewayArgs {
         Ok(ApiKey(value))
     }
 
-    /// Connects to the gateway; fails fast with what to check when it is not reachable.
+    /// Connects to the gateway; fails fast with what to check when it is not reachable. An
+    /// `https://` gateway is verified against the system's roots plus `--ca-cert`; an `http://`
+    /// one must be on this machine, since the API key would otherwise cross the network readable.
     pub async fn connect(&self) -> anyhow::Result<AuthedChannel> {
         let key = self.api_key()?;
-        let channel = Endpoint::from_shared(self.gateway.clone())
-            .with_context(|| format!("invalid gateway address {:?}", self.gateway))?
+        let channel = connect_gateway(
+            &self.gateway,
+            self.ca_cert.as_deref(),
+            self.client_identity().as_ref(),
+        )
+        .await?;
+        Ok(tonic::service::interceptor::InterceptedService::new(channel, key))
+    }
+
+    fn client_identity(&self) -> Option<PemFiles> {
+        match (&self.client_cert, &self.client_key) {
+            (Some(certificate), Some(private_key)) => Some(PemFiles {
+                certificate: certificate.clone(),
+                private_key: private_key.clone(),
+                ca: None,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `host` is this machine: a loopback address or `localhost`.
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
+/// A channel to the gateway at `address`: TLS for `https://`, plaintext only to loopback.
+pub async fn connect_gateway(
+    address: &str,
+    ca_cert: Option<&std::path::Path>,
+    identity: Option<&PemFiles>,
+) -> anyhow::Result<Channel> {
+    let uri: tonic::codegen::http::Uri = address
+        .parse()
+        .with_context(|| format!("invalid gateway address {address:?} (expected https://host:port)"))?;
+    let host = uri.host().unwrap_or_default().to_owned();
+    let unreachable = || {
+        format!(
+            "cannot reach the Posture gateway at {address}: is `posture standalone` (or the gateway role) running?"
+        )
+    };
+    match uri.scheme_str() {
+        Some("https") => {
+            let tls = ClientTls::edge(ca_cert, identity)
+                .context("the CLI's TLS settings (--ca-cert, --client-cert)")?;
+            let connector = tls.connector(None)?;
+            Endpoint::from_shared(address.to_owned())
+                .with_context(|| format!("invalid gateway address {address:?}"))?
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .connect_with_connector(connector)
+                .await
+                .map_err(|error| anyhow::anyhow!("{}: {}", unreachable(), error_chain(&error)))
+        }
+        Some("http") if is_loopback_host(&host) => Endpoint::from_shared(address.to_owned())
+            .with_context(|| format!("invalid gateway address {address:?}"))?
             .connect_timeout(std::time::Duration::from_secs(5))
             .connect()
             .await
-            .with_context(|| {
-                format!(
-                    "cannot reach the Posture gateway at {}: is `posture standalone` (or the gateway role) running?",
-                    self.gateway
-                )
-            })?;
-        Ok(tonic::service::interceptor::InterceptedService::new(channel, key))
+            .map_err(|error| anyhow::anyhow!("{}: {}", unreachable(), error_chain(&error))),
+        Some("http") => anyhow::bail!(
+            "refusing to send the API key in cleartext to {host}, which is not this machine: use \
+             https://{} (the gateway serves TLS when gateway.tls.cert_file and key_file are set; pass \
+             --ca-cert if its CA is not in the system's roots)",
+            uri.authority()
+                .map_or(host.as_str(), |authority| authority.as_str())
+        ),
+        _ => anyhow::bail!(
+            "invalid gateway address {address:?}: it must start with https:// (or http:// on this machine)"
+        ),
     }
 }

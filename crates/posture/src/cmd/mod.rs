@@ -1,6 +1,7 @@
 //! Server-side commands: run roles, run everything, inspect configuration, bootstrap API keys,
 //! serve the Microsoft cloud simulator.
 
+pub mod certs;
 pub mod keys;
 pub mod serve;
 #[cfg(feature = "simulator")]

@@ -15,6 +15,7 @@ use posture_kit::ServiceRole;
 use posture_kit::grpc::GrpcServer;
 use posture_kit::shutdown::Shutdown;
 use posture_kit::telemetry::{MetricsRegistry, health};
+use posture_kit::tls::{InternalTls, PemFiles};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -90,6 +91,7 @@ pub async fn start(
             .context("the health server failed")
     }));
 
+    let tls = internal_identity(config, &roles)?;
     let bus = bus::connect(config).await?;
     let internal_roles: Vec<_> = roles
         .iter()
@@ -102,9 +104,11 @@ pub async fn start(
         let bound = listener.local_addr()?;
         follow_bound_port(config, bound);
         internal_addr = Some(bound);
-        let mut server = GrpcServer::new(&config.grpc).descriptor_set(posture_proto::FILE_DESCRIPTOR_SET);
+        let mut server = GrpcServer::new(&config.grpc)
+            .descriptor_set(posture_proto::FILE_DESCRIPTOR_SET)
+            .internal_tls(&tls);
         for role in &internal_roles {
-            server = roles::start_internal(*role, config, &bus, shutdown, server).await?;
+            server = roles::start_internal(*role, config, &bus, shutdown, &tls, server).await?;
         }
         let token = shutdown.token();
         servers.push(tokio::spawn(async move {
@@ -119,7 +123,7 @@ pub async fn start(
     if roles.contains(&ServiceRole::Gateway) {
         let listener = bind(config.gateway.listen, "gateway").await?;
         gateway_addr = Some(listener.local_addr()?);
-        let server = roles::start_gateway(config, shutdown).await?;
+        let server = roles::start_gateway(config, shutdown, &tls).await?;
         let token = shutdown.token();
         servers.push(tokio::spawn(async move {
             server.serve(listener, token).await.context("the gateway failed")
@@ -132,6 +136,8 @@ pub async fn start(
         internal = ?internal_addr,
         gateway = ?gateway_addr,
         health = %health_addr,
+        internal_tls = if tls.is_ephemeral() { "process CA" } else { "files" },
+        gateway_tls = config.gateway.tls.cert_file.is_some(),
         "posture is serving"
     );
     Ok(RunningServer {
@@ -140,14 +146,69 @@ pub async fn start(
     })
 }
 
+/// This process's identity among the roles. With `grpc.tls` files: the certificate there, which
+/// must name every role the process runs. Without: a throwaway CA made in memory, which only works
+/// when every role the process's roles call runs here too (standalone), since no other process
+/// can obtain a certificate from it.
+fn internal_identity(config: &PostureConfig, roles: &[ServiceRole]) -> anyhow::Result<InternalTls> {
+    let files = &config.grpc.tls;
+    if let (Some(ca), Some(certificate), Some(private_key)) =
+        (&files.ca_file, &files.cert_file, &files.key_file)
+    {
+        let tls = InternalTls::from_files(PemFiles {
+            certificate: certificate.clone(),
+            private_key: private_key.clone(),
+            ca: Some(ca.clone()),
+        })
+        .context("grpc.tls: this process's role certificate")?;
+        let missing: Vec<_> = roles
+            .iter()
+            .copied()
+            .filter(|role| !tls.roles().contains(role))
+            .collect();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "grpc.tls.cert_file ({}) names the roles {} but this process also runs {}: use a certificate \
+                 naming every role it runs (`posture certs` issues one per role)",
+                certificate.display(),
+                ServiceRole::list(tls.roles()),
+                ServiceRole::list(&missing)
+            );
+        }
+        return Ok(tls);
+    }
+    let remote: Vec<String> = roles
+        .iter()
+        .flat_map(|role| roles::callees(*role).iter().map(move |callee| (*role, *callee)))
+        .filter(|(_, callee)| !roles.contains(callee))
+        .map(|(role, callee)| {
+            format!(
+                "{role} calls {callee} at {}",
+                config.endpoints.for_role(callee).unwrap_or_default()
+            )
+        })
+        .collect();
+    if !remote.is_empty() {
+        anyhow::bail!(
+            "internal calls are mutual TLS and this process has no certificate ({}): set grpc.tls.ca_file, \
+             cert_file and key_file (POSTURE__GRPC__TLS__*) to files from `posture certs` or cert-manager",
+            remote.join("; ")
+        );
+    }
+    InternalTls::ephemeral(roles).context("creating this process's internal CA")
+}
+
 /// Endpoints that name this process's own internal server follow the port it actually bound, so a
 /// configuration with port 0 (tests, the demo) still lets the roles reach each other over loopback.
 fn follow_bound_port(config: &mut PostureConfig, bound: SocketAddr) {
     if config.grpc.listen.port() != 0 {
         return;
     }
-    let configured = format!("http://{}", config.grpc.listen);
-    let actual = format!("http://{bound}");
+    let configured = [
+        format!("http://{}", config.grpc.listen),
+        format!("https://{}", config.grpc.listen),
+    ];
+    let actual = format!("https://{bound}");
     let endpoints = &mut config.endpoints;
     for endpoint in [
         &mut endpoints.credentials,
@@ -156,7 +217,7 @@ fn follow_bound_port(config: &mut PostureConfig, bound: SocketAddr) {
         &mut endpoints.scheduler,
         &mut endpoints.assessment,
     ] {
-        if endpoint.trim_end_matches('/') == configured {
+        if configured.iter().any(|c| endpoint.trim_end_matches('/') == c) {
             endpoint.clone_from(&actual);
         }
     }

@@ -11,8 +11,9 @@ use posture_kit::ServiceRole;
 use posture_kit::clock::{SharedClock, SystemClock};
 use posture_kit::config::BusKind;
 use posture_kit::db::Db;
-use posture_kit::grpc::{GrpcServer, lazy_channel};
+use posture_kit::grpc::{GrpcServer, internal_channel};
 use posture_kit::shutdown::Shutdown;
+use posture_kit::tls::{InternalTls, PemFiles, ServerTls};
 
 /// How long a crashed token-refresh lease holder can block the other replicas.
 const TOKEN_LEASE_TTL: Duration = Duration::from_secs(30);
@@ -29,8 +30,14 @@ pub async fn start_internal(
     config: &PostureConfig,
     bus: &ProcessBus,
     shutdown: &Shutdown,
+    tls: &InternalTls,
     server: GrpcServer,
 ) -> anyhow::Result<GrpcServer> {
+    // Channels to the roles this one calls: mutual TLS as this process, each server verified to
+    // hold the role it is called for.
+    let channel = |callee: ServiceRole, address: &str| {
+        internal_channel(address, callee, tls, &config.grpc).with_context(|| format!("endpoints.{callee}"))
+    };
     match role {
         ServiceRole::Credentials => {
             let db = Db::connect(&config.database, "credentials")
@@ -38,8 +45,7 @@ pub async fn start_internal(
                 .context("credentials: database")?;
             let keyring = posture_credentials::keyring_from_config(&config.vault)
                 .context("credentials: vault keyring")?;
-            let token_broker =
-                Some(lazy_channel(&config.endpoints.tokens, &config.grpc).context("endpoints.tokens")?);
+            let token_broker = Some(channel(ServiceRole::Tokens, &config.endpoints.tokens)?);
             let role = posture_credentials::start(posture_credentials::CredentialsDeps {
                 db,
                 bus: Arc::clone(&bus.bus),
@@ -55,8 +61,7 @@ pub async fn start_internal(
             Ok(role.register(server))
         }
         ServiceRole::Tokens => {
-            let vault =
-                lazy_channel(&config.endpoints.credentials, &config.grpc).context("endpoints.credentials")?;
+            let vault = channel(ServiceRole::Credentials, &config.endpoints.credentials)?;
             let coordinator: Arc<dyn posture_tokens::RefreshCoordinator> = match config.bus.kind {
                 BusKind::Memory => Arc::new(posture_tokens::InProcessCoordinator::new(TOKEN_LEASE_TTL)),
                 BusKind::Nats => {
@@ -93,9 +98,8 @@ pub async fn start_internal(
                 clock: clock(),
                 shutdown: shutdown.token(),
                 tasks: shutdown.tracker("sync"),
-                credentials: lazy_channel(&config.endpoints.credentials, &config.grpc)
-                    .context("endpoints.credentials")?,
-                tokens: lazy_channel(&config.endpoints.tokens, &config.grpc).context("endpoints.tokens")?,
+                credentials: channel(ServiceRole::Credentials, &config.endpoints.credentials)?,
+                tokens: channel(ServiceRole::Tokens, &config.endpoints.tokens)?,
                 settings: posture_sync::SyncSettings::from_config(&config.sync),
             })
             .await
@@ -144,7 +148,7 @@ pub async fn start_internal(
                 clock: clock(),
                 shutdown: shutdown.token(),
                 tasks: shutdown.tracker("assessment"),
-                sync: lazy_channel(&config.endpoints.sync, &config.grpc).context("endpoints.sync")?,
+                sync: channel(ServiceRole::Sync, &config.endpoints.sync)?,
                 settings: posture_assessment::service::RoleSettings {
                     max_message_bytes: config.grpc.max_message_bytes,
                     ..posture_assessment::service::RoleSettings::default()
@@ -158,8 +162,12 @@ pub async fn start_internal(
     }
 }
 
-/// Starts the gateway on its own public server.
-pub async fn start_gateway(config: &PostureConfig, shutdown: &Shutdown) -> anyhow::Result<GrpcServer> {
+/// Starts the gateway on its own public server: TLS when `gateway.tls` names a certificate.
+pub async fn start_gateway(
+    config: &PostureConfig,
+    shutdown: &Shutdown,
+    tls: &InternalTls,
+) -> anyhow::Result<GrpcServer> {
     let db = Db::connect(&config.database, "gateway")
         .await
         .context("gateway: database")?;
@@ -168,12 +176,39 @@ pub async fn start_gateway(config: &PostureConfig, shutdown: &Shutdown) -> anyho
         clock: clock(),
         shutdown: shutdown.token(),
         tasks: shutdown.tracker("gateway"),
-        upstreams: posture_gateway::Upstreams::from_endpoints(&config.endpoints, &config.grpc)
+        upstreams: posture_gateway::Upstreams::from_endpoints(&config.endpoints, &config.grpc, tls)
             .context("gateway: upstream endpoints")?,
         max_message_bytes: config.grpc.max_message_bytes,
         overview_part_timeout: posture_gateway::DEFAULT_OVERVIEW_PART_TIMEOUT,
     })
     .await
     .context("starting the gateway")?;
-    Ok(role.register(GrpcServer::new(&config.grpc)))
+    let mut server = GrpcServer::new(&config.grpc);
+    let edge = &config.gateway.tls;
+    if let (Some(certificate), Some(private_key)) = (&edge.cert_file, &edge.key_file) {
+        let files = PemFiles {
+            certificate: certificate.clone(),
+            private_key: private_key.clone(),
+            ca: edge.client_ca_file.clone(),
+        };
+        server = server.edge_tls(ServerTls::edge_from_files(files).context("gateway.tls")?);
+    }
+    Ok(role.register(server))
+}
+
+/// The roles each role calls over the internal network.
+pub fn callees(role: ServiceRole) -> &'static [ServiceRole] {
+    match role {
+        ServiceRole::Credentials => &[ServiceRole::Tokens],
+        ServiceRole::Tokens => &[ServiceRole::Credentials],
+        ServiceRole::Sync => &[ServiceRole::Credentials, ServiceRole::Tokens],
+        ServiceRole::Scheduler => &[],
+        ServiceRole::Assessment => &[ServiceRole::Sync],
+        ServiceRole::Gateway => &[
+            ServiceRole::Credentials,
+            ServiceRole::Sync,
+            ServiceRole::Scheduler,
+            ServiceRole::Assessment,
+        ],
+    }
 }
