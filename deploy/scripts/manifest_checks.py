@@ -236,7 +236,57 @@ def check_compose(compose_path, schema_path, problems):
             source = volume.split(":")[0] if isinstance(volume, str) else volume.get("source", "")
             if source.startswith(".") and not (compose_path.parent / source).exists():
                 problems.append(f"{compose_path.name}: {name} mounts missing {source}")
+    check_compose_tls(compose_path.name, services, problems)
     print(f"  {compose_path.name}: {len(services)} services")
+
+
+def check_compose_tls(name, services, problems):
+    """The one-shot `certs` service writes the certificates before any role starts; each role
+    mounts them read-only as the same user, names its own certificate, and calls the others over
+    https; the gateway serves its published port with the edge certificate."""
+    certs = [n for n, s in services.items() if (s.get("command") or [None])[0] == "certs"]
+    if len(certs) != 1:
+        problems.append(f"{name}: expected one service running `posture certs`, found {certs}")
+        return
+    certs_service = services[certs[0]]
+    command = certs_service["command"]
+    certs_dir = command[command.index("--dir") + 1]
+    certs_volume = next((v.split(":")[0] for v in certs_service.get("volumes", []) if v.split(":")[1] == certs_dir), None)
+    if certs_volume is None:
+        problems.append(f"{name}: {certs[0]} writes {certs_dir}, which is no volume")
+        return
+    for service_name, service in services.items():
+        command = service.get("command") or []
+        if command[:2] != ["run", "--service"]:
+            continue
+        role = command[2]
+        env = service.get("environment", {})
+        where = f"{name}: {service_name}"
+        if service.get("user") != certs_service.get("user"):
+            problems.append(f"{where} runs as {service.get('user')}, not as {certs_service.get('user')} who owns the keys")
+        depends = service.get("depends_on", {})
+        if not isinstance(depends, dict) or depends.get(certs[0], {}).get("condition") != "service_completed_successfully":
+            problems.append(f"{where} does not wait for {certs[0]} to complete")
+        mount = next((v.split(":") for v in service.get("volumes", []) if v.split(":")[0] == certs_volume), None)
+        if not mount or mount[-1] != "ro":
+            problems.append(f"{where} does not mount volume {certs_volume} read-only")
+            continue
+        expected = {
+            "POSTURE__GRPC__TLS__CA_FILE": f"{mount[1]}/ca.crt",
+            "POSTURE__GRPC__TLS__CERT_FILE": f"{mount[1]}/{role}.crt",
+            "POSTURE__GRPC__TLS__KEY_FILE": f"{mount[1]}/{role}.key",
+        }
+        if role == "gateway":
+            expected["POSTURE__GATEWAY__TLS__CERT_FILE"] = f"{mount[1]}/edge.crt"
+            expected["POSTURE__GATEWAY__TLS__KEY_FILE"] = f"{mount[1]}/edge.key"
+        for key, value in expected.items():
+            if env.get(key) != value:
+                problems.append(f"{where}: {key} is {env.get(key)}, expected {value}")
+        if str(env.get("POSTURE__GATEWAY__ALLOW_PLAINTEXT", "false")).lower() == "true":
+            problems.append(f"{where} allows a plaintext gateway")
+        for key, value in env.items():
+            if key.startswith("POSTURE__ENDPOINTS__") and not str(value).startswith("https://"):
+                problems.append(f"{where}: {key}={value}; internal calls are mutual TLS, write https://")
 
 
 def crd_objects(paths):
