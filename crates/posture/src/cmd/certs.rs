@@ -66,8 +66,10 @@ pub fn run(args: &CertsArgs) -> anyhow::Result<()> {
         let mut addresses: Vec<IpAddr> = vec!["127.0.0.1".parse()?, "::1".parse()?];
         for name in &args.gateway_names {
             match name.parse::<IpAddr>() {
-                Ok(address) => addresses.push(address),
-                Err(_) => names.push(name.clone()),
+                Ok(address) if !addresses.contains(&address) => addresses.push(address),
+                Ok(_) => {}
+                Err(_) if !names.iter().any(|known| known.eq_ignore_ascii_case(name)) => names.push(name.clone()),
+                Err(_) => {}
             }
         }
         let issued = authority.issue_server(&names, &addresses, validity)?;
