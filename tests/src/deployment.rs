@@ -138,6 +138,23 @@ impl Deployment {
         }
     }
 
+    /// Every internal gRPC server and the roles it serves: one for standalone (`all`), one per
+    /// role distributed.
+    pub fn internal_servers(&self) -> Vec<(&'static str, std::net::SocketAddr)> {
+        match &self.runtime {
+            Runtime::Standalone(standalone) => vec![("all", standalone.internal())],
+            Runtime::Distributed(stack) => stack.internal(),
+        }
+    }
+
+    /// Distributed only: the folder holding the stack's internal CA and role certificates.
+    pub fn certificates(&self) -> Option<PathBuf> {
+        match &self.runtime {
+            Runtime::Standalone(_) => None,
+            Runtime::Distributed(stack) => Some(stack.certificates()),
+        }
+    }
+
     /// Distributed only: which roles' processes hold the vault key in their environment, and
     /// whether any role's command line shows it.
     pub fn vault_key_exposure(&self) -> anyhow::Result<(Vec<String>, bool)> {

@@ -155,6 +155,20 @@ impl Stack {
         SocketAddr::from(([127, 0, 0, 1], self.port_base + 60))
     }
 
+    /// Each role's internal gRPC server (up.sh: role N at base + 10N).
+    pub(crate) fn internal(&self) -> Vec<(&'static str, SocketAddr)> {
+        ["credentials", "tokens", "sync", "scheduler", "assessment"]
+            .into_iter()
+            .zip(1u16..)
+            .map(|(role, n)| (role, SocketAddr::from(([127, 0, 0, 1], self.port_base + 10 * n))))
+            .collect()
+    }
+
+    /// The folder `posture certs` wrote the stack's CA and certificates into.
+    pub(crate) fn certificates(&self) -> PathBuf {
+        self.state.join("certs")
+    }
+
     /// The CA `posture certs` made for the stack; it issued the gateway's public certificate.
     pub(crate) fn ca_cert(&self) -> PathBuf {
         self.state.join("certs").join("ca.crt")

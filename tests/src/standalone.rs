@@ -29,6 +29,7 @@ pub(crate) struct Standalone {
     dir: PathBuf,
     config: PathBuf,
     health_port: u16,
+    internal: SocketAddr,
     gateway: SocketAddr,
     admin_key: String,
     /// The current process, if it runs.
@@ -79,6 +80,7 @@ impl Standalone {
             dir: dir.to_owned(),
             config: config_path,
             health_port: health,
+            internal: SocketAddr::from(([127, 0, 0, 1], grpc)),
             gateway: SocketAddr::from(([127, 0, 0, 1], gateway)),
             admin_key: String::new(),
             child: None,
@@ -91,6 +93,11 @@ impl Standalone {
 
     pub(crate) fn gateway(&self) -> SocketAddr {
         self.gateway
+    }
+
+    /// The internal gRPC server every role of the process is mounted on.
+    pub(crate) fn internal(&self) -> SocketAddr {
+        self.internal
     }
 
     pub(crate) fn admin_key(&self) -> &str {
