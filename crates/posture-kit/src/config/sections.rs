@@ -278,12 +278,15 @@ impl Default for SyncConfig {
 pub struct GatewayConfig {
     /// The public gRPC endpoint.
     pub listen: SocketAddr,
+    /// Days the activity log keeps an entry before it is pruned (at least 1).
+    pub activity_retention_days: u32,
 }
 
 impl Default for GatewayConfig {
     fn default() -> Self {
         Self {
             listen: loopback(7700),
+            activity_retention_days: 365,
         }
     }
 }
