@@ -73,6 +73,29 @@ pub async fn serve_backend(backend: &Backend) -> Served {
     serve(server).await
 }
 
+/// The real credentials role (not a double) on its own database, served like a backend.
+pub async fn credentials_role(db: &TestDatabase) -> Served {
+    use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
+    let key_id = KeyId::new("k1").expect("key id");
+    let keyring = Keyring::new([(key_id.clone(), KeyMaterial::generate())], key_id).expect("keyring");
+    let role = posture_credentials::start(CredentialsDeps {
+        db: db
+            .connect("credentials")
+            .await
+            .expect("connect credentials schema"),
+        bus: Arc::new(posture_bus::MemoryBus::default()) as Arc<dyn posture_bus::Bus>,
+        clock: Arc::new(SystemClock),
+        shutdown: CancellationToken::new(),
+        tasks: TaskTracker::new(),
+        keyring,
+        token_broker: None,
+        settings: CredentialsSettings::default(),
+    })
+    .await
+    .expect("credentials role starts");
+    serve(role.register(GrpcServer::new(&grpc_config()))).await
+}
+
 /// An address where nothing listens (a port that was just released).
 pub async fn closed_address() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
