@@ -479,7 +479,7 @@ posture_kit::db_test!(
             Some("tokens")
         );
         assert_eq!(
-            read.secret_purpose,
+            read.read_purpose,
             v1::CredentialAccessPurpose::TokenRequest as i32
         );
 

@@ -125,7 +125,7 @@ fn entry(access: v1::CredentialAccess) -> Entry {
             rpc: String::new(),
             status_code: 0,
             trace_id: access.trace_id,
-            secret_purpose: access.purpose,
+            read_purpose: access.purpose,
             credential_version: access.credential_version,
         },
     }

@@ -247,7 +247,7 @@ fn call_entry((id, call): StoredCall) -> Entry {
             rpc: call.rpc,
             status_code: call.status_code,
             trace_id: call.trace_id,
-            secret_purpose: v1::CredentialAccessPurpose::Unspecified as i32,
+            read_purpose: v1::CredentialAccessPurpose::Unspecified as i32,
             credential_version: 0,
         },
     }

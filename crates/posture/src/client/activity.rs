@@ -169,7 +169,7 @@ fn who(entry: &Activity) -> String {
 
 fn action(entry: &Activity) -> String {
     if is_secret_read(entry) {
-        format!("read secret ({})", purpose_label(entry.secret_purpose))
+        format!("read secret ({})", purpose_label(entry.read_purpose))
     } else {
         entry.rpc.rsplit('/').next().unwrap_or_default().to_owned()
     }
@@ -229,7 +229,7 @@ fn activity_json(entry: &Activity) -> serde_json::Value {
         "result": code_name(entry.status_code),
         "status_code": entry.status_code,
         "trace_id": entry.trace_id,
-        "secret_purpose": if is_secret_read(entry) { purpose_label(entry.secret_purpose) } else { "" },
+        "read_purpose": if is_secret_read(entry) { purpose_label(entry.read_purpose) } else { "" },
         "credential_version": entry.credential_version,
     })
 }
@@ -280,7 +280,7 @@ mod tests {
                 service_role: "tokens".into(),
                 ..Default::default()
             }),
-            secret_purpose: CredentialAccessPurpose::TokenRequest as i32,
+            read_purpose: CredentialAccessPurpose::TokenRequest as i32,
             ..call.clone()
         };
         let rendered = activity_table(&[call, read]);
