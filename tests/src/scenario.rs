@@ -451,6 +451,82 @@ pub fn result_of(
     Ok(finding.result())
 }
 
+/// The API key id of a key `pst_<id>_<secret>`, as the activity log names it.
+fn key_id_of(key: &str) -> anyhow::Result<String> {
+    let id = key
+        .strip_prefix("pst_")
+        .and_then(|rest| rest.get(..32))
+        .context("not an API key")?;
+    Ok(uuid::Uuid::parse_str(id)?.hyphenated().to_string())
+}
+
+/// Holds the activity log against every call made through `clients` (made with `key`): each
+/// mutating call appears exactly once, with its rpc, its trace id and the key's id and name; no
+/// read appears. Returns how many mutating calls were checked.
+pub async fn assert_calls_in_activity_log(clients: &mut GatewayClients, key: &str) -> anyhow::Result<usize> {
+    let calls = clients.log.calls();
+    let key_id = key_id_of(key)?;
+    let mut entries = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = clients
+            .activity
+            .list_activity(pb::ListActivityRequest {
+                api_key_id: key_id.clone(),
+                kind: pb::ActivityKind::Call as i32,
+                page_size: 1000,
+                page_token,
+                ..Default::default()
+            })
+            .await
+            .context("listing the activity log")?
+            .into_inner();
+        entries.extend(page.activities);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    let mut by_trace: BTreeMap<&str, Vec<&pb::Activity>> = BTreeMap::new();
+    for entry in &entries {
+        by_trace.entry(entry.trace_id.as_str()).or_default().push(entry);
+    }
+    let mut mutating = 0;
+    for call in &calls {
+        ensure!(!call.path.is_empty(), "a call without its method: {call:?}");
+        let found = by_trace
+            .get(call.trace_id.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        if !posture_gateway::activity::is_mutating(&call.path) {
+            ensure!(
+                found.is_empty(),
+                "the read {} was recorded: {found:#?}",
+                call.path
+            );
+            continue;
+        }
+        mutating += 1;
+        ensure!(
+            found.len() == 1,
+            "{} (trace {}) appears {} times in the activity log",
+            call.path,
+            call.trace_id,
+            found.len()
+        );
+        let entry = found[0];
+        let principal = entry.principal.clone().unwrap_or_default();
+        ensure!(
+            format!("/{}", entry.rpc) == call.path
+                && principal.api_key_id == key_id
+                && !principal.api_key_name.is_empty(),
+            "{} is recorded as {entry:#?}",
+            call.path
+        );
+    }
+    ensure!(mutating > 0, "the scenario made no mutating call to check");
+    Ok(mutating)
+}
+
 /// A deployment, a simulator beside it and clients to its gateway.
 pub struct World {
     pub sim: Simulator,
@@ -479,6 +555,14 @@ impl World {
         let tenant = self.sim.create_tenant(spec)?;
         connect_tenant(&mut self.clients, &self.sim, &tenant).await?;
         Ok(tenant.tenant_id.to_string())
+    }
+
+    /// Every mutating call the scenario made through `clients` appears once in the activity log
+    /// with the admin key as its principal.
+    pub async fn assert_activity_log(&mut self) -> anyhow::Result<()> {
+        assert_calls_in_activity_log(&mut self.clients, &self.deployment.admin_key)
+            .await
+            .map(drop)
     }
 
     /// Whether the assessment role runs (it is skipped by builds that do not have it yet).

@@ -13,7 +13,7 @@ use posture_proto::v1::{
     Cloud, ConnectionHealth, ConnectionState, CreateApiKeyRequest, CreateConnectionRequest,
     GetConnectionRequest, Role, TenantScope, TestConnectionRequest, UpdateCredentialsRequest,
 };
-use posture_tests::scenario::{endpoints, secret_credential};
+use posture_tests::scenario::{assert_calls_in_activity_log, endpoints, secret_credential};
 use posture_tests::{Deployment, GatewayClients, Mode, authed, both_modes};
 use tonic::Code;
 
@@ -257,6 +257,8 @@ async fn connection_lifecycle(mode: Mode) -> anyhow::Result<()> {
             "{mode:?}: a secret is stored in clear"
         );
     }
+    // Every change made through the admin's clients is in the activity log once.
+    assert_calls_in_activity_log(&mut clients, &deployment.admin_key).await?;
     deployment.stop()?;
     let logs = deployment.logs();
     assert!(logs.len() > 1000, "the processes logged: {logs}");

@@ -54,6 +54,7 @@ async fn first_sync_matches_ground_truth(mode: Mode) -> anyhow::Result<()> {
         "{mode:?}: an unchanged tenant re-synced: {totals:?}"
     );
     assert_inventory_matches_truth(&mut world.clients, &world.sim, &tenant, &again, false).await?;
+    world.assert_activity_log().await?;
     Ok(())
 }
 
@@ -214,6 +215,7 @@ async fn changes_become_versions_and_flip_controls(mode: Mode) -> anyhow::Result
     } else {
         eprintln!("{mode:?}: this build has no assessment role; control results are not checked");
     }
+    world.assert_activity_log().await?;
     Ok(())
 }
 
@@ -391,6 +393,7 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
     } else {
         eprintln!("{mode:?}: this build has no assessment role; control results are not checked");
     }
+    world.assert_activity_log().await?;
     Ok(())
 }
 

@@ -1,8 +1,9 @@
 //! The gateway role: Posture's one public gRPC endpoint. It authenticates every call with an API
 //! key, authorizes it by role and tenant scope, forwards it to the role that owns the service,
-//! answers the aggregated tenant overviews itself and administers API keys. Internal services
-//! (vault, token broker) are never mounted here.
+//! answers the aggregated tenant overviews itself, administers API keys and keeps the activity
+//! log of every mutating call. Internal services (vault, token broker) are never mounted here.
 
+pub mod activity;
 pub mod auth;
 pub mod edge;
 pub mod forward;
@@ -21,10 +22,12 @@ use posture_proto::v1;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use activity::ActivitySettings;
 pub use auth::{AccessRole, Principal, TenantScope};
 pub use forward::{API_KEY_ID_HEADER, Upstreams};
 pub use keys::{ApiKeyRecord, ApiKeyStore, IssuedApiKey, NewApiKey, bootstrap_admin_key, issue_key};
 
+use activity::{ActivityApi, ActivityRecorder, ActivityStore};
 use auth::{Gate, Guarded};
 use forward::Forwarder;
 use keys::ApiKeyApi;
@@ -77,6 +80,8 @@ pub struct GatewayDeps {
     pub max_message_bytes: usize,
     /// See [`DEFAULT_OVERVIEW_PART_TIMEOUT`].
     pub overview_part_timeout: Duration,
+    /// Retention of the activity log.
+    pub activity: ActivitySettings,
 }
 
 /// A started gateway, ready to be mounted on the public server.
@@ -86,24 +91,46 @@ pub struct GatewayRole {
     forwarder: Arc<Forwarder>,
     overview: OverviewApi,
     api_keys: ApiKeyApi,
+    activity: ActivityApi,
+    recorder: ActivityRecorder,
     store: ApiKeyStore,
 }
 
-/// Migrates the `gateway` schema and builds the services. The gateway keeps no background tasks:
-/// `shutdown` and `tasks` are taken for symmetry with the other roles and future use.
+/// Migrates the `gateway` schema, builds the services and starts pruning the activity log (on
+/// `tasks`, until `shutdown`).
 pub async fn start(deps: GatewayDeps) -> Result<GatewayRole, GatewayError> {
     deps.db.migrate(SCHEMA, keys::migrations::MIGRATIONS).await?;
-    let store = ApiKeyStore::new(deps.db);
-    let gate = Arc::new(Gate::new(store.clone(), Arc::clone(&deps.clock)));
+    let store = ApiKeyStore::new(deps.db.clone());
+    let activity_store = ActivityStore::new(deps.db);
+    let recorder = ActivityRecorder::new(activity_store.clone());
+    let gate = Arc::new(Gate::new(
+        store.clone(),
+        Arc::clone(&deps.clock),
+        recorder.clone(),
+    ));
     let forwarder = Arc::new(Forwarder::new(deps.upstreams, deps.max_message_bytes));
     let overview = OverviewApi::new(Arc::clone(&forwarder), deps.overview_part_timeout);
-    let api_keys = ApiKeyApi::new(store.clone(), deps.clock);
-    let _ = (deps.shutdown, deps.tasks);
+    let api_keys = ApiKeyApi::new(store.clone(), Arc::clone(&deps.clock));
+    let activity = ActivityApi::new(
+        activity_store.clone(),
+        Arc::clone(&forwarder),
+        Arc::clone(&deps.clock),
+        deps.activity.retention,
+    );
+    activity::spawn_pruning(
+        activity_store,
+        deps.clock,
+        deps.activity,
+        deps.shutdown,
+        &deps.tasks,
+    );
     Ok(GatewayRole {
         gate,
         forwarder,
         overview,
         api_keys,
+        activity,
+        recorder,
         store,
     })
 }
@@ -112,6 +139,11 @@ impl GatewayRole {
     /// The key store, e.g. for the CLI to list keys without going through the API.
     pub fn store(&self) -> &ApiKeyStore {
         &self.store
+    }
+
+    /// Writes the activity log; its `failed_writes` counts records that could not be written.
+    pub fn activity_recorder(&self) -> &ActivityRecorder {
+        &self.recorder
     }
 
     /// Mounts every public service behind the gate, with the server's message size limit, and
@@ -184,6 +216,11 @@ impl GatewayRole {
             server,
             api_key_service_server::ApiKeyServiceServer,
             Arc::new(self.api_keys.clone())
+        );
+        let server = mount!(
+            server,
+            activity_service_server::ActivityServiceServer,
+            Arc::new(self.activity.clone())
         );
         server.descriptor_set(posture_proto::PUBLIC_FILE_DESCRIPTOR_SET)
     }

@@ -5,47 +5,18 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use posture_bus::{Bus, MemoryBus};
-use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
 use posture_gateway::{AccessRole, TenantScope};
 use posture_kit::ServiceRole;
-use posture_kit::clock::SystemClock;
 use posture_kit::db::test_support::TestDatabase;
-use posture_kit::grpc::GrpcServer;
 use posture_proto::internal::v1 as internal;
 use posture_proto::v1;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 use prost::Message;
-use support::{TENANT_A, TENANT_B, TestGateway, grpc_config, only, serve, with_key};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
+use support::{TENANT_A, TENANT_B, TestGateway, credentials_role, grpc_config, only, with_key};
 use tonic::Code;
 
 const SECRET: &str = "Qz7~gateway.Forwarded-Secret_Value-0123456789";
 const CLIENT_ID: &str = "0b7e4f2a-1111-4222-8333-444455556666";
-
-async fn credentials_role(db: &TestDatabase) -> support::Served {
-    let key_id = KeyId::new("k1").expect("key id");
-    let keyring = Keyring::new([(key_id.clone(), KeyMaterial::generate())], key_id).expect("keyring");
-    let role = posture_credentials::start(CredentialsDeps {
-        db: db
-            .connect("credentials")
-            .await
-            .expect("connect credentials schema"),
-        bus: Arc::new(MemoryBus::default()) as Arc<dyn Bus>,
-        clock: Arc::new(SystemClock),
-        shutdown: CancellationToken::new(),
-        tasks: TaskTracker::new(),
-        keyring,
-        token_broker: None,
-        settings: CredentialsSettings::default(),
-    })
-    .await
-    .expect("credentials role starts");
-    serve(role.register(GrpcServer::new(&grpc_config()))).await
-}
 
 fn create(tenant_id: &str, name: &str) -> v1::CreateConnectionRequest {
     let expires = chrono::Utc::now() + chrono::Duration::days(180);

@@ -47,6 +47,7 @@ pub const PUBLIC_SERVICE_NAMES: &[&str] = &[
     "posture.v1.EvidenceService",
     "posture.v1.OverviewService",
     "posture.v1.ApiKeyService",
+    "posture.v1.ActivityService",
 ];
 
 /// Fully qualified names of the internal services.

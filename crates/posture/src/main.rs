@@ -80,6 +80,13 @@ enum Command {
         #[command(subcommand)]
         command: client::assess::AssessCommand,
     },
+    /// The activity log: who changed what through the gateway, and which role read a stored secret.
+    Activity {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(flatten)]
+        args: client::activity::ActivityArgs,
+    },
     /// Exceptions (risk acceptance): add, list, remove.
     Exceptions {
         #[command(flatten)]
@@ -129,5 +136,6 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Inventory { gateway, command } => client::inventory::run(command, &gateway).await,
         Command::Assess { gateway, command } => client::assess::run(command, &gateway).await,
         Command::Exceptions { gateway, command } => client::exceptions::run(command, &gateway).await,
+        Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
     }
 }

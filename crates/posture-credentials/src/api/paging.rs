@@ -1,9 +1,10 @@
-//! The two paged listings: connections (by tenant id) and the access log (newest first), both
+//! The two paged listings: connections (by tenant id) and the access log (newest first by time,
+//! for one tenant, a set of tenants or all of them), both
 //! keyset pages through `posture_kit::paging`, whose tokens pin the filters they were issued for.
 
 use posture_kit::error::page_size;
 use posture_kit::paging::Keyset;
-use posture_kit::time::{from_optional_timestamp, micros, timestamp};
+use posture_kit::time::{from_micros, from_optional_timestamp, micros, timestamp};
 use posture_proto::v1::{
     ConnectionState as ApiState, CredentialAccess, ListConnectionsRequest, ListConnectionsResponse,
     ListCredentialAccessesRequest, ListCredentialAccessesResponse,
@@ -13,7 +14,7 @@ use crate::convert::connection;
 use crate::core::Core;
 use crate::domain::ConnectionState;
 use crate::error::CredentialsError;
-use crate::store::{AccessQuery, ListFilter};
+use crate::store::{AccessQuery, AccessTenants, ListFilter};
 use crate::validate;
 
 /// Connections by tenant id; the filters are the state and the expiring-soon flag.
@@ -67,11 +68,47 @@ pub(crate) async fn list_connections(
     })
 }
 
+/// Most tenants one access-log listing may name (an API key's largest scope).
+const MAX_LISTED_TENANTS: usize = 10_000;
+
+/// Whose accesses a request lists: `tenant_id`, else `tenant_ids`, else every tenant.
+fn access_tenants(request: &ListCredentialAccessesRequest) -> Result<AccessTenants, CredentialsError> {
+    if !request.tenant_id.is_empty() {
+        if !request.tenant_ids.is_empty() {
+            return Err(CredentialsError::invalid(
+                "tenant_ids",
+                "must be empty when tenant_id is set",
+            ));
+        }
+        return Ok(AccessTenants::Only(vec![validate::tenant_id(
+            "tenant_id",
+            &request.tenant_id,
+        )?]));
+    }
+    if request.tenant_ids.is_empty() {
+        return Ok(AccessTenants::All);
+    }
+    if request.tenant_ids.len() > MAX_LISTED_TENANTS {
+        return Err(CredentialsError::invalid(
+            "tenant_ids",
+            format!("must name at most {MAX_LISTED_TENANTS} tenants"),
+        ));
+    }
+    let mut tenants = request
+        .tenant_ids
+        .iter()
+        .map(|id| validate::tenant_id("tenant_ids", id))
+        .collect::<Result<Vec<_>, _>>()?;
+    tenants.sort();
+    tenants.dedup();
+    Ok(AccessTenants::Only(tenants))
+}
+
 pub(crate) async fn list_accesses(
     core: &Core,
     request: &ListCredentialAccessesRequest,
 ) -> Result<ListCredentialAccessesResponse, CredentialsError> {
-    let tenant_id = validate::tenant_id("tenant_id", &request.tenant_id)?;
+    let tenants = access_tenants(request)?;
     let size = page_size(request.page_size, 100, 1000)?;
     let range = request.accessed.unwrap_or_default();
     let from = from_optional_timestamp("accessed.start_at", range.start_at.as_ref())?;
@@ -84,39 +121,50 @@ pub(crate) async fn list_accesses(
             "start_at must not be after end_at",
         ));
     }
+    let tenant_filter = match &tenants {
+        AccessTenants::All => String::new(),
+        AccessTenants::Only(tenants) => tenants
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    };
     let listing = Keyset::new(
         "credential-accesses",
         format!(
-            "{tenant_id}|{}|{}",
+            "{tenant_filter}|{}|{}",
             from.map(micros).unwrap_or_default(),
             until.map(micros).unwrap_or_default()
         ),
     );
-    let before_id = listing
-        .resume(&request.page_token)?
-        .map(|position| position.int(0))
-        .transpose()?;
+    let before = match listing.resume(&request.page_token)? {
+        Some(position) => Some((from_micros(position.int(0)?), position.int(1)?)),
+        None => None,
+    };
     let mut entries = core
         .store
         .list_accesses(&AccessQuery {
-            tenant_id,
+            tenants,
             accessed_from: from,
             accessed_until: until,
-            before_id,
+            before,
             limit: i64::from(size) + 1,
         })
         .await?;
-    let next_page_token = listing.page(&mut entries, size as usize, |(id, _)| [id.to_string()]);
+    let next_page_token = listing.page(&mut entries, size as usize, |(id, entry)| {
+        [micros(entry.accessed_at).to_string(), id.to_string()]
+    });
     Ok(ListCredentialAccessesResponse {
         accesses: entries
             .into_iter()
-            .map(|(_, entry)| CredentialAccess {
+            .map(|(id, entry)| CredentialAccess {
                 tenant_id: entry.tenant_id.to_string(),
                 caller: entry.caller,
                 purpose: entry.purpose.proto() as i32,
                 credential_version: u64::try_from(entry.credential_version).unwrap_or(0),
                 accessed_at: Some(timestamp(entry.accessed_at)),
                 trace_id: entry.trace_id,
+                access_id: u64::try_from(id).unwrap_or(0),
             })
             .collect(),
         next_page_token,

@@ -14,6 +14,17 @@ pub const MIGRATIONS: &[Migration] = &[
     ),
     // Connection events are staged here with the change they announce (see `crate::events`).
     posture_bus::outbox::migration(2),
+    // The access log is listed newest first by time, across tenants too (the gateway's activity
+    // log merges it by time with its own entries).
+    Migration::portable(
+        3,
+        "access log in time order",
+        "
+        CREATE INDEX credential_access_log_time ON credential_access_log (accessed_at DESC, id DESC);
+        CREATE INDEX credential_access_log_tenant_time
+            ON credential_access_log (tenant_id, accessed_at DESC, id DESC);
+        ",
+    ),
 ];
 
 const POSTGRES_V1: &str = r#"

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use posture_kit::db::{Db, SqlFailure};
 use posture_kit::ids::InvalidId;
 
-pub use access_log::{AccessQuery, AccessRecord};
+pub use access_log::{AccessQuery, AccessRecord, AccessTenants};
 pub use connections::{ConnectionRecord, ListFilter, NewConnection, SettingsChange};
 pub use credential::{CredentialReplacement, DeletionRecord};
 pub use health::{HealthOutcome, HealthRecord};

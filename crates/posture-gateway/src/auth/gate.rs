@@ -2,6 +2,7 @@
 //! `authorization: Bearer <key>`, checks it against the store (hash, revocation, expiry), checks
 //! the rpc's least role from the per-rpc table and hands the [`Principal`] to the handler in the
 //! request's extensions. Tenant checks need the decoded message and happen in the handlers.
+//! Every admitted mutating call is then recorded in the activity log with the status it ended with.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -18,6 +19,7 @@ use tonic::body::Body;
 use tonic::server::NamedService;
 
 use super::{Principal, policy};
+use crate::activity::{ActivityRecorder, CallNote, CallRecord, is_mutating, rpc_name, trace_id};
 use crate::keys::{ApiKeyStore, PresentedKey};
 
 /// `last_used_at` is written at most this often per key, so busy keys do not write on every call.
@@ -28,11 +30,16 @@ const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 pub struct Gate {
     store: ApiKeyStore,
     clock: Arc<dyn Clock>,
+    activity: ActivityRecorder,
 }
 
 impl Gate {
-    pub fn new(store: ApiKeyStore, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: ApiKeyStore, clock: Arc<dyn Clock>, activity: ActivityRecorder) -> Self {
+        Self {
+            store,
+            clock,
+            activity,
+        }
     }
 
     /// Who is calling `path`, or the status that refuses the call.
@@ -149,6 +156,9 @@ where
         Box::pin(async move {
             let path = request.uri().path().to_owned();
             match gate.admit(&path, request.headers()).await {
+                Ok(principal) if is_mutating(&path) => {
+                    Ok(recorded(gate, principal, path, request, inner, limit).await)
+                }
                 Ok(principal) => {
                     request.extensions_mut().insert(principal);
                     let response = inner.call(request).await?;
@@ -160,6 +170,96 @@ where
                 }
             }
         })
+    }
+}
+
+/// Runs an admitted mutating call and appends its activity record. The call runs in its own task,
+/// so a caller that hangs up does not cut the record (or the call) off halfway.
+async fn recorded<S>(
+    gate: Arc<Gate>,
+    principal: Principal,
+    path: String,
+    mut request: http::Request<Body>,
+    mut inner: S,
+    limit: usize,
+) -> http::Response<Body>
+where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    use tracing::Instrument as _;
+
+    let note = CallNote::default();
+    let mut call = CallRecord {
+        occurred_at: gate.clock.now(),
+        api_key_id: principal.api_key_id.to_string(),
+        api_key_name: principal.name.clone(),
+        role: principal.role,
+        rpc: rpc_name(&path).to_owned(),
+        status_code: 0,
+        trace_id: trace_id(request.headers()),
+        tenant_ids: Vec::new(),
+    };
+    request.extensions_mut().insert(principal);
+    request.extensions_mut().insert(note.clone());
+    let task = tokio::spawn(
+        async move {
+            let response = match inner.call(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let (response, code) = ended_with(in_contract_terms(response, limit)).await;
+            call.status_code = code as i32;
+            call.tenant_ids = note.tenants();
+            gate.activity.record(call).await;
+            response
+        }
+        .instrument(tracing::Span::current()),
+    );
+    match task.await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, path = %path, "a recorded call's task failed");
+            Status::internal("the gateway failed while handling the call").into_http()
+        }
+    }
+}
+
+/// The status a response ends with: from its headers when the answer is trailers-only (every
+/// error a handler returns), else from its trailers, for which the (unary, bounded) body is read
+/// and handed on unchanged.
+async fn ended_with(response: http::Response<Body>) -> (http::Response<Body>, tonic::Code) {
+    use http_body_util::BodyExt as _;
+
+    fn code_in(headers: &HeaderMap) -> Option<tonic::Code> {
+        headers
+            .get(Status::GRPC_STATUS)
+            .map(|value| tonic::Code::from_bytes(value.as_bytes()))
+    }
+
+    if let Some(code) = code_in(response.headers()) {
+        return (response, code);
+    }
+    let (parts, body) = response.into_parts();
+    match body.collect().await {
+        Ok(collected) => {
+            let trailers = collected.trailers().cloned();
+            let code = trailers
+                .as_ref()
+                .and_then(code_in)
+                .unwrap_or(tonic::Code::Unknown);
+            let body = http_body_util::Full::new(collected.to_bytes())
+                .map_err(|never| match never {})
+                .with_trailers(async move { trailers.map(Ok) });
+            (http::Response::from_parts(parts, Body::new(body)), code)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the response of a recorded call broke off");
+            let status = Status::internal("the response broke off");
+            (status.into_http(), tonic::Code::Internal)
+        }
     }
 }
 

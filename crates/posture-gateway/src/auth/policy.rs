@@ -57,6 +57,7 @@ pub const RPC_ROLES: &[(&str, AccessRole)] = &[
     ("/posture.v1.ApiKeyService/CreateApiKey", Admin),
     ("/posture.v1.ApiKeyService/ListApiKeys", Admin),
     ("/posture.v1.ApiKeyService/RevokeApiKey", Admin),
+    ("/posture.v1.ActivityService/ListActivity", Viewer),
 ];
 
 /// The least role `path` needs; `None` for a method nobody may call.

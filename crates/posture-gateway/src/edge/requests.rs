@@ -79,7 +79,6 @@ tenant_request! {
     DeleteConnectionRequest => |r| text("confirm_tenant_id", &r.confirm_tenant_id, 64)
         .and_then(|()| text("reason", &r.reason, MAX_TEXT_LEN));
     TestConnectionRequest;
-    ListCredentialAccessesRequest => |r| paging(r.page_size, &r.page_token);
     StartSyncRequest => |r| entity_kinds("entity_kinds", &r.entity_kinds);
     GetSyncRunRequest => |r| uuid("run_id", &r.run_id);
     WatchSyncRunRequest => |r| uuid("run_id", &r.run_id);
@@ -142,6 +141,23 @@ impl EdgeRequest for v1::UpdateConnectionRequest {
             "connection.tenant_id",
             &connection.tenant_id,
         )?))
+    }
+}
+
+impl EdgeRequest for v1::ListCredentialAccessesRequest {
+    fn admit(&self) -> Result<Touches, ServiceError> {
+        paging(self.page_size, &self.page_token)?;
+        let one = optional_tenant("tenant_id", &self.tenant_id)?;
+        if one.is_some() && !self.tenant_ids.is_empty() {
+            return Err(ServiceError::invalid(
+                "tenant_ids",
+                "must be empty when tenant_id is set",
+            ));
+        }
+        // Without either, the listing spans every tenant and the response is cut to the scope.
+        let mut touched = tenants("tenant_ids", &self.tenant_ids)?;
+        touched.extend(one);
+        Ok(Touches::Tenants(touched))
     }
 }
 

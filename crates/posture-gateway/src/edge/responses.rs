@@ -26,7 +26,6 @@ single_tenant!(
     UpdateCredentialsResponse,
     DeleteConnectionResponse,
     TestConnectionResponse,
-    ListCredentialAccessesResponse,
     StartSyncResponse,
     GetSyncRunResponse,
     CancelSyncRunResponse,
@@ -61,6 +60,14 @@ single_tenant!(
 impl ScopedResponse for v1::ListConnectionsResponse {
     fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
         self.connections.retain(|c| scope.contains_str(&c.tenant_id));
+        Ok(())
+    }
+}
+
+impl ScopedResponse for v1::ListCredentialAccessesResponse {
+    fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
+        self.accesses
+            .retain(|access| scope.contains_str(&access.tenant_id));
         Ok(())
     }
 }

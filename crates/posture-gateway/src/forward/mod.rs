@@ -11,6 +11,7 @@ use futures::{Stream, StreamExt};
 use posture_kit::ServiceError;
 use posture_kit::ServiceRole;
 use posture_kit::grpc::TracedChannel;
+use posture_kit::ids::TenantId;
 use posture_proto::v1;
 use posture_proto::v1::drift_service_client::DriftServiceClient;
 use tonic::metadata::{MetadataMap, MetadataValue};
@@ -19,6 +20,7 @@ use tonic::{Code, Request, Status};
 pub(crate) use upstreams::not_running;
 pub use upstreams::{BACKEND_ROLES, Upstreams};
 
+use crate::activity::CallNote;
 use crate::auth::{Principal, principal_of};
 use crate::edge::{EdgeRequest, Touches};
 
@@ -72,16 +74,20 @@ impl Forwarder {
         let touches = request.get_ref().admit()?;
         match touches {
             Touches::Tenants(tenants) => {
+                CallNote::add_to(request, tenants.iter().copied());
                 for tenant in &tenants {
                     principal.require_tenant(tenant)?;
                 }
             }
             Touches::Baseline { baseline_id, targets } => {
+                CallNote::add_to(request, targets.iter().copied());
                 for tenant in &targets {
                     principal.require_tenant(tenant)?;
                 }
-                self.require_baseline_in_scope(&principal, &baseline_id, request.metadata())
+                let source = self
+                    .require_baseline_in_scope(&principal, &baseline_id, request.metadata())
                     .await?;
+                CallNote::add_to(request, source);
             }
         }
         let channel = self.upstreams.channel(role)?;
@@ -93,12 +99,13 @@ impl Forwarder {
     }
 
     /// A baseline belongs to its source tenant; one outside the caller's scope is NOT_FOUND.
+    /// Returns the source tenant.
     async fn require_baseline_in_scope(
         &self,
         principal: &Principal,
         baseline_id: &str,
         incoming: &MetadataMap,
-    ) -> Result<(), Status> {
+    ) -> Result<Option<TenantId>, Status> {
         let role = ServiceRole::Assessment;
         let mut client = DriftServiceClient::new(self.upstreams.channel(role)?);
         let lookup = v1::GetBaselineRequest {
@@ -114,7 +121,7 @@ impl Forwarder {
             .map(|baseline| baseline.source_tenant_id)
             .unwrap_or_default();
         if principal.scope.contains_str(&source) {
-            Ok(())
+            Ok(source.parse().ok())
         } else {
             Err(ServiceError::not_found("baseline", baseline_id).into())
         }

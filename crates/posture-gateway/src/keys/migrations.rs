@@ -1,14 +1,16 @@
-//! The gateway's schema: API keys, stored by hash. The tenant scope is a comma-separated list of
-//! canonical GUIDs in the row itself, so authenticating a call is one primary-key read.
+//! The gateway's schema: API keys, stored by hash (the tenant scope is a comma-separated list of
+//! canonical GUIDs in the row itself, so authenticating a call is one primary-key read), and the
+//! activity log (its tables are in `crate::activity::migrations`).
 
 use posture_kit::db::Migration;
 
 pub const SCHEMA: &str = "gateway";
 
-pub const MIGRATIONS: &[Migration] = &[Migration::per_engine(
-    1,
-    "api keys",
-    "
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::per_engine(
+        1,
+        "api keys",
+        "
         CREATE TABLE api_keys (
             api_key_id   UUID PRIMARY KEY,
             display_name TEXT NOT NULL,
@@ -26,7 +28,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration::per_engine(
         CREATE UNIQUE INDEX api_keys_unrevoked_name ON api_keys (display_name) WHERE revoked_at IS NULL;
         CREATE INDEX api_keys_newest_first ON api_keys (created_at DESC, api_key_id DESC);
     ",
-    "
+        "
         CREATE TABLE api_keys (
             api_key_id   BLOB PRIMARY KEY,
             display_name TEXT NOT NULL,
@@ -44,4 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[Migration::per_engine(
         CREATE UNIQUE INDEX api_keys_unrevoked_name ON api_keys (display_name) WHERE revoked_at IS NULL;
         CREATE INDEX api_keys_newest_first ON api_keys (created_at DESC, api_key_id DESC);
     ",
-)];
+    ),
+    Migration::per_engine(
+        2,
+        "activity log",
+        crate::activity::migrations::POSTGRES,
+        crate::activity::migrations::SQLITE,
+    ),
+];

@@ -15,6 +15,7 @@ use secrecy::ExposeSecret;
 use tonic::{Request, Response, Status};
 
 use super::{ApiKeyRecord, ApiKeyStore, NewApiKey, StoreError, issue_key};
+use crate::activity::CallNote;
 use crate::auth::{AccessRole, TenantScope, principal_of};
 use posture_kit::paging::Keyset;
 use posture_kit::time::{from_timestamp, timestamp};
@@ -76,6 +77,14 @@ fn resume_after(keyset: &Keyset, token: &str) -> Result<Option<(DateTime<Utc>, A
     Ok(Some((at.with_timezone(&Utc), id)))
 }
 
+/// A key scoped to tenants is recorded in the activity log against them, so the admins of those
+/// tenants see who handed out or revoked access to them.
+fn note_scope<T>(request: &Request<T>, scope: &TenantScope) {
+    if let TenantScope::Tenants(tenants) = scope {
+        CallNote::add_to(request, tenants.iter().copied());
+    }
+}
+
 #[tonic::async_trait]
 impl ApiKeyService for ApiKeyApi {
     async fn create_api_key(
@@ -88,6 +97,7 @@ impl ApiKeyService for ApiKeyApi {
         require_max_len("display_name", display_name, MAX_DISPLAY_NAME)?;
         let role = AccessRole::from_proto(input.role)?;
         let scope = TenantScope::from_proto(input.scope.as_ref())?;
+        note_scope(&request, &scope);
         let now = self.clock.now();
         let expires_at = input
             .expires_at
@@ -162,7 +172,9 @@ impl ApiKeyService for ApiKeyApi {
         let not_found = || ServiceError::not_found("API key", id);
         let existing = self.store.get(&id).await.map_err(ServiceError::from)?;
         match existing {
-            Some(stored) if caller.scope.covers(&stored.record.scope) => {}
+            Some(stored) if caller.scope.covers(&stored.record.scope) => {
+                note_scope(&request, &stored.record.scope);
+            }
             _ => return Err(not_found().into()),
         }
         let revoked = self

@@ -9,7 +9,9 @@ pub mod backend;
 use std::sync::Arc;
 use std::time::Duration;
 
-use posture_gateway::{AccessRole, GatewayDeps, GatewayRole, NewApiKey, TenantScope, Upstreams, issue_key};
+use posture_gateway::{
+    AccessRole, ActivitySettings, GatewayDeps, GatewayRole, NewApiKey, TenantScope, Upstreams, issue_key,
+};
 use posture_kit::ServiceRole;
 use posture_kit::clock::{Clock, SystemClock};
 use posture_kit::config::GrpcConfig;
@@ -71,6 +73,29 @@ pub async fn serve_backend(backend: &Backend) -> Served {
     serve(server).await
 }
 
+/// The real credentials role (not a double) on its own database, served like a backend.
+pub async fn credentials_role(db: &TestDatabase) -> Served {
+    use posture_credentials::{CredentialsDeps, CredentialsSettings, KeyId, KeyMaterial, Keyring};
+    let key_id = KeyId::new("k1").expect("key id");
+    let keyring = Keyring::new([(key_id.clone(), KeyMaterial::generate())], key_id).expect("keyring");
+    let role = posture_credentials::start(CredentialsDeps {
+        db: db
+            .connect("credentials")
+            .await
+            .expect("connect credentials schema"),
+        bus: Arc::new(posture_bus::MemoryBus::default()) as Arc<dyn posture_bus::Bus>,
+        clock: Arc::new(SystemClock),
+        shutdown: CancellationToken::new(),
+        tasks: TaskTracker::new(),
+        keyring,
+        token_broker: None,
+        settings: CredentialsSettings::default(),
+    })
+    .await
+    .expect("credentials role starts");
+    serve(role.register(GrpcServer::new(&grpc_config()))).await
+}
+
 /// An address where nothing listens (a port that was just released).
 pub async fn closed_address() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
@@ -118,21 +143,49 @@ impl TestGateway {
         grpc: GrpcConfig,
         overview_part_timeout: Duration,
     ) -> Self {
+        Self::start_full(
+            db,
+            upstreams,
+            grpc,
+            overview_part_timeout,
+            Arc::new(SystemClock),
+            ActivitySettings::default(),
+        )
+        .await
+    }
+
+    /// With its own clock and activity retention (the retention task stops with the gateway).
+    pub async fn start_full(
+        db: TestDatabase,
+        upstreams: Upstreams,
+        grpc: GrpcConfig,
+        overview_part_timeout: Duration,
+        clock: Arc<dyn Clock>,
+        activity: ActivitySettings,
+    ) -> Self {
         let pool = db
             .connect(posture_gateway::SCHEMA)
             .await
             .expect("connect gateway schema");
+        let served_shutdown = CancellationToken::new();
         let deps = GatewayDeps {
             db: pool,
-            clock: Arc::new(SystemClock),
-            shutdown: CancellationToken::new(),
+            clock,
+            shutdown: served_shutdown.clone(),
             tasks: TaskTracker::new(),
             upstreams,
             max_message_bytes: grpc.max_message_bytes,
             overview_part_timeout,
+            activity,
         };
         let role = posture_gateway::start(deps).await.expect("gateway starts");
         let served = serve(role.register(GrpcServer::new(&grpc))).await;
+        // The role's background tasks stop with the server.
+        let stop_tasks = served.shutdown.clone();
+        tokio::spawn(async move {
+            stop_tasks.cancelled().await;
+            served_shutdown.cancel();
+        });
         let mut gateway = Self {
             address: served.address.clone(),
             role,

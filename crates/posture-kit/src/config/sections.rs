@@ -322,6 +322,8 @@ pub struct GatewayConfig {
     pub tls: EdgeTlsConfig,
     /// Serve plaintext on a non-loopback address: only behind a TLS-terminating proxy or mesh.
     pub allow_plaintext: bool,
+    /// Days the activity log keeps an entry before it is pruned (at least 1).
+    pub activity_retention_days: u32,
 }
 
 impl Default for GatewayConfig {
@@ -330,6 +332,7 @@ impl Default for GatewayConfig {
             listen: loopback(7700),
             tls: EdgeTlsConfig::default(),
             allow_plaintext: false,
+            activity_retention_days: 365,
         }
     }
 }

@@ -88,6 +88,10 @@ impl PostureConfig {
             "health.listen and grpc.listen must differ",
         );
         check(
+            self.gateway.activity_retention_days >= 1,
+            "gateway.activity_retention_days must be at least 1",
+        );
+        check(
             self.gateway.listen != self.grpc.listen,
             "gateway.listen and grpc.listen must differ",
         );

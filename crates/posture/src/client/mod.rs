@@ -14,6 +14,7 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::client::output::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+pub mod activity;
 pub mod assess;
 pub mod exceptions;
 pub mod health;

@@ -180,6 +180,9 @@ pub async fn start_gateway(
             .context("gateway: upstream endpoints")?,
         max_message_bytes: config.grpc.max_message_bytes,
         overview_part_timeout: posture_gateway::DEFAULT_OVERVIEW_PART_TIMEOUT,
+        activity: posture_gateway::ActivitySettings::with_retention_days(
+            config.gateway.activity_retention_days,
+        ),
     })
     .await
     .context("starting the gateway")?;
