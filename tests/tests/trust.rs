@@ -23,7 +23,8 @@ use posture_proto::internal::v1::vault_service_client::VaultServiceClient;
 use posture_proto::internal::v1::{GetConnectionSecretRequest, GetTokenRequest};
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 use posture_proto::v1::{
-    Cloud, CreateConnectionRequest, CredentialAccessPurpose, ListConnectionsRequest, ListCredentialAccessesRequest,
+    Cloud, CreateConnectionRequest, CredentialAccessPurpose, ListConnectionsRequest,
+    ListCredentialAccessesRequest,
 };
 use posture_tests::scenario::{endpoints, secret_credential};
 use posture_tests::{Deployment, GatewayClients, Mode, both_modes};
@@ -55,7 +56,10 @@ fn as_role(certificates: &Path, role: &str, address: &str, server: ServiceRole) 
     Ok(internal_channel(address, server, &tls, &grpc())?)
 }
 
-async fn internal_servers_refuse_unverified_callers(deployment: &Deployment, tenant_id: &str) -> anyhow::Result<()> {
+async fn internal_servers_refuse_unverified_callers(
+    deployment: &Deployment,
+    tenant_id: &str,
+) -> anyhow::Result<()> {
     let forged_ca = CertificateAuthority::generate("forged", Duration::from_secs(3600))?;
     let forged = InternalTls::issued_by(&forged_ca, &ServiceRole::ALL)?;
     for (role, address) in deployment.internal_servers() {
@@ -98,37 +102,52 @@ async fn roles_get_only_what_they_may(
     };
     let (credentials, tokens) = (at("credentials"), at("tokens"));
     for caller in ["credentials", "sync", "scheduler", "assessment", "gateway"] {
-        let refused = VaultServiceClient::new(as_role(certificates, caller, &credentials, ServiceRole::Credentials)?)
-            .get_connection_secret(secret_request(tenant_id))
-            .await
-            .expect_err("only tokens reads secrets");
+        let refused = VaultServiceClient::new(as_role(
+            certificates,
+            caller,
+            &credentials,
+            ServiceRole::Credentials,
+        )?)
+        .get_connection_secret(secret_request(tenant_id))
+        .await
+        .expect_err("only tokens reads secrets");
         assert_eq!(refused.code(), Code::PermissionDenied, "{caller}: {refused:?}");
     }
     for caller in ["credentials", "scheduler", "assessment", "gateway"] {
-        let refused = TokenBrokerServiceClient::new(as_role(certificates, caller, &tokens, ServiceRole::Tokens)?)
-            .get_token(GetTokenRequest {
-                tenant_id: tenant_id.to_owned(),
-                ..Default::default()
-            })
-            .await
-            .expect_err("only sync gets tokens");
+        let refused =
+            TokenBrokerServiceClient::new(as_role(certificates, caller, &tokens, ServiceRole::Tokens)?)
+                .get_token(GetTokenRequest {
+                    tenant_id: tenant_id.to_owned(),
+                    ..Default::default()
+                })
+                .await
+                .expect_err("only sync gets tokens");
         assert_eq!(refused.code(), Code::PermissionDenied, "{caller}: {refused:?}");
     }
     for caller in ["tokens", "sync", "assessment"] {
-        let refused =
-            TenantConnectionServiceClient::new(as_role(certificates, caller, &credentials, ServiceRole::Credentials)?)
-                .list_connections(ListConnectionsRequest::default())
-                .await
-                .expect_err("public services on internal ports answer only the gateway");
+        let refused = TenantConnectionServiceClient::new(as_role(
+            certificates,
+            caller,
+            &credentials,
+            ServiceRole::Credentials,
+        )?)
+        .list_connections(ListConnectionsRequest::default())
+        .await
+        .expect_err("public services on internal ports answer only the gateway");
         assert_eq!(refused.code(), Code::PermissionDenied, "{caller}: {refused:?}");
     }
 
     // The tokens role does read the secret, and the access log names the verified role.
     let mut clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
     let before = accesses(&mut clients, tenant_id).await?;
-    VaultServiceClient::new(as_role(certificates, "tokens", &credentials, ServiceRole::Credentials)?)
-        .get_connection_secret(secret_request(tenant_id))
-        .await?;
+    VaultServiceClient::new(as_role(
+        certificates,
+        "tokens",
+        &credentials,
+        ServiceRole::Credentials,
+    )?)
+    .get_connection_secret(secret_request(tenant_id))
+    .await?;
     let after = accesses(&mut clients, tenant_id).await?;
     assert_eq!(after.len(), before.len() + 1, "one read, one record");
     assert!(after.iter().all(|caller| caller == "tokens"), "{after:?}");
@@ -170,7 +189,10 @@ fn cli_refuses_cleartext(key: &str) -> anyhow::Result<()> {
     let output = cli("http://192.0.2.10:7700", key, None)?;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("refusing to send the API key in cleartext"), "{stderr}");
+    assert!(
+        stderr.contains("refusing to send the API key in cleartext"),
+        "{stderr}"
+    );
 
     // https:// to a server that is not TLS: what reaches it is a TLS handshake, not the key.
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -190,7 +212,10 @@ fn cli_refuses_cleartext(key: &str) -> anyhow::Result<()> {
     let received = receiver.join().expect("listener thread");
     assert_eq!(received.first(), Some(&0x16), "not a TLS handshake: {received:?}");
     let text = String::from_utf8_lossy(&received);
-    assert!(!text.contains(key) && !text.contains("Bearer"), "the key crossed in cleartext");
+    assert!(
+        !text.contains(key) && !text.contains("Bearer"),
+        "the key crossed in cleartext"
+    );
     Ok(())
 }
 
@@ -200,11 +225,18 @@ async fn tls_gateway(deployment: &Deployment, certificates: &Path) -> anyhow::Re
     let url = deployment.gateway.url();
     assert!(url.starts_with("https://"), "{url}");
     let output = cli(&url, &deployment.admin_key, Some(&certificates.join("ca.crt")))?;
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let output = cli(&url, &deployment.admin_key, None)?;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("certificate"), "the failure does not say why: {stderr}");
+    assert!(
+        stderr.contains("certificate"),
+        "the failure does not say why: {stderr}"
+    );
 
     // Rotation: a certificate from a new CA, written over the gateway's files.
     let new_ca = CertificateAuthority::generate("rotated", Duration::from_secs(3600))?;
@@ -222,11 +254,14 @@ async fn tls_gateway(deployment: &Deployment, certificates: &Path) -> anyhow::Re
         .connect_with_connector(tls.connector(None)?)
         .await?;
     let header: tonic::metadata::MetadataValue<_> = format!("Bearer {}", deployment.admin_key).parse()?;
-    let mut connections = TenantConnectionServiceClient::with_interceptor(channel, move |mut request: tonic::Request<()>| {
-        request.metadata_mut().insert("authorization", header.clone());
-        Ok(request)
-    });
-    connections.list_connections(ListConnectionsRequest::default()).await?;
+    let mut connections =
+        TenantConnectionServiceClient::with_interceptor(channel, move |mut request: tonic::Request<()>| {
+            request.metadata_mut().insert("authorization", header.clone());
+            Ok(request)
+        });
+    connections
+        .list_connections(ListConnectionsRequest::default())
+        .await?;
     let output = cli(&url, &deployment.admin_key, Some(&certificates.join("ca.crt")))?;
     assert!(!output.status.success(), "the old certificate is still served");
     Ok(())
@@ -264,4 +299,7 @@ async fn trust_boundaries(mode: Mode) -> anyhow::Result<()> {
     Ok(())
 }
 
-both_modes!(internal_calls_need_a_verified_role_and_keys_never_cross_in_cleartext, trust_boundaries);
+both_modes!(
+    internal_calls_need_a_verified_role_and_keys_never_cross_in_cleartext,
+    trust_boundaries
+);

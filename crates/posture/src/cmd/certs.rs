@@ -68,7 +68,9 @@ pub fn run(args: &CertsArgs) -> anyhow::Result<()> {
             match name.parse::<IpAddr>() {
                 Ok(address) if !addresses.contains(&address) => addresses.push(address),
                 Ok(_) => {}
-                Err(_) if !names.iter().any(|known| known.eq_ignore_ascii_case(name)) => names.push(name.clone()),
+                Err(_) if !names.iter().any(|known| known.eq_ignore_ascii_case(name)) => {
+                    names.push(name.clone())
+                }
                 Err(_) => {}
             }
         }
