@@ -36,7 +36,7 @@ pub enum ExceptionsCommand {
 #[derive(Args, Debug)]
 pub struct AddArgs {
     pub tenant_id: String,
-    /// Control id, e.g. `MS.AAD.3.2v2`.
+    /// Control id as `posture assess show` lists it, e.g. `entra.ca.mfa-all-users`.
     #[arg(long)]
     pub control: String,
     /// Why the risk is accepted.
@@ -62,7 +62,7 @@ pub async fn run(command: ExceptionsCommand, gateway: &GatewayArgs) -> anyhow::R
             let created = client
                 .create_exception(request)
                 .await
-                .map_err(|s| explain("recording the exception", s))?
+                .map_err(|s| explain_missing("recording the exception", s, "posture assess show <tenant-id>"))?
                 .into_inner()
                 .exception
                 .context("the server returned no exception")?;

@@ -51,8 +51,8 @@ pub struct GatewayArgs {
     /// File holding the API key (default: the POSTURE_API_KEY environment variable).
     #[arg(long, global = true)]
     pub api_key_file: Option<PathBuf>,
-    /// PEM file of a CA to trust for an https:// gateway, besides the system's roots (an internal
-    /// or self-signed CA, e.g. the `edge.crt` issuer `posture certs` writes as ca.crt).
+    /// CA file (PEM) to trust for an https:// gateway besides the system's roots, e.g. the ca.crt
+    /// `posture certs` writes.
     #[arg(long, env = "POSTURE_CA_CERT", global = true)]
     pub ca_cert: Option<PathBuf>,
     /// Client certificate (PEM) for a gateway that requires one; with --client-key.
