@@ -138,6 +138,21 @@ impl Deployment {
         }
     }
 
+    /// Runs the `posture` CLI against this deployment's gateway with the admin key (and the CA
+    /// file when the gateway serves TLS), as an operator's shell would.
+    pub fn cli(&self, args: &[&str]) -> anyhow::Result<std::process::Output> {
+        let mut command = Command::new(posture_binary()?);
+        command
+            .args(args)
+            .env("POSTURE_GATEWAY", self.gateway.url())
+            .env("POSTURE_API_KEY", &self.admin_key)
+            .env_remove("POSTURE_CA_CERT");
+        if let Some(ca) = &self.gateway.ca_cert {
+            command.env("POSTURE_CA_CERT", ca);
+        }
+        Ok(command.output()?)
+    }
+
     /// Every internal gRPC server and the roles it serves: one for standalone (`all`), one per
     /// role distributed.
     pub fn internal_servers(&self) -> Vec<(&'static str, std::net::SocketAddr)> {

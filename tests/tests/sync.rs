@@ -27,6 +27,27 @@ fn tenant_spec(seed: u64, users: u32) -> TenantSpec {
     }
 }
 
+/// `posture inventory list` shows the first page it is asked for and says more exist; `--all`
+/// pages through every object.
+fn cli_lists_every_user_only_when_asked(world: &World, tenant_id: &str, users: u64) -> anyhow::Result<()> {
+    let listed = |extra: &[&str]| -> anyhow::Result<(usize, String)> {
+        let mut args = vec!["inventory", "list", tenant_id, "--kind", "users", "-o", "json"];
+        args.extend_from_slice(extra);
+        let output = world.deployment.cli(&args)?;
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        ensure!(output.status.success(), "posture {args:?} failed: {stderr}");
+        let objects: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout)?;
+        Ok((objects.len(), stderr))
+    };
+    let (shown, note) = listed(&["--limit", "50"])?;
+    ensure!(shown == 50, "--limit 50 listed {shown}");
+    ensure!(note.contains("more exist"), "a cut list says so: {note:?}");
+    let (all, note) = listed(&["--all"])?;
+    ensure!(all as u64 == users, "--all listed {all} of {users} users");
+    ensure!(!note.contains("more exist"), "{note}");
+    Ok(())
+}
+
 async fn first_sync_matches_ground_truth(mode: Mode) -> anyhow::Result<()> {
     let mut world = World::start(mode).await?;
     let tenant = world.tenant(tenant_spec(21, 1_200)).await?;
@@ -44,6 +65,8 @@ async fn first_sync_matches_ground_truth(mode: Mode) -> anyhow::Result<()> {
         entity(&run, "users")?.pages >= 2,
         "1,200 users come in more than one page"
     );
+    let users = entity(&run, "users")?.counts.clone().unwrap_or_default().added;
+    cli_lists_every_user_only_when_asked(&world, &tenant, users)?;
 
     // Nothing changed in the tenant: the second run adds, changes and removes nothing.
     let again = sync_and_wait(&mut world.clients, &tenant).await?;

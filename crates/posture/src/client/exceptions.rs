@@ -62,7 +62,9 @@ pub async fn run(command: ExceptionsCommand, gateway: &GatewayArgs) -> anyhow::R
             let created = client
                 .create_exception(request)
                 .await
-                .map_err(|s| explain_missing("recording the exception", s, "posture assess show <tenant-id>"))?
+                .map_err(|s| {
+                    explain_missing("recording the exception", s, "posture assess show <tenant-id>")
+                })?
                 .into_inner()
                 .exception
                 .context("the server returned no exception")?;

@@ -24,9 +24,12 @@ pub enum InventoryCommand {
         /// Also list objects removed from the tenant.
         #[arg(long)]
         include_removed: bool,
-        /// At most this many objects.
-        #[arg(long, default_value_t = 100)]
+        /// At most this many objects (a note on standard error says when more exist).
+        #[arg(long, default_value_t = 100, conflicts_with = "all")]
         limit: usize,
+        /// Every object of the kind, however many.
+        #[arg(long)]
+        all: bool,
     },
     /// Show one object's current content; with --versions, its stored versions instead.
     Show {
@@ -50,7 +53,9 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
             kind,
             include_removed,
             limit,
+            all,
         } => {
+            let limit = if all { usize::MAX } else { limit };
             let request = ListObjectsRequest {
                 tenant_id,
                 entity_kind: kind,
@@ -60,7 +65,13 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
                 page_size: i32::try_from(limit.min(1000)).unwrap_or(1000),
                 page_token: String::new(),
             };
-            let objects = list(&mut client, request, limit).await?;
+            let (objects, more) = list(&mut client, request, limit).await?;
+            if more {
+                eprintln!(
+                    "showing the first {} objects; more exist (--limit N, or --all for every one)",
+                    objects.len()
+                );
+            }
             match format {
                 OutputFormat::Json => {
                     print_json(&json!(
@@ -141,9 +152,10 @@ async fn list(
     client: &mut InventoryServiceClient<AuthedChannel>,
     mut request: ListObjectsRequest,
     limit: usize,
-) -> anyhow::Result<Vec<InventoryObject>> {
+) -> anyhow::Result<(Vec<InventoryObject>, bool)> {
     let mut objects = Vec::new();
-    while objects.len() < limit {
+    let mut more = false;
+    while objects.len() <= limit {
         let page = client
             .list_objects(request.clone())
             .await
@@ -153,10 +165,15 @@ async fn list(
         if page.next_page_token.is_empty() {
             break;
         }
+        if objects.len() >= limit {
+            more = true;
+            break;
+        }
         request.page_token = page.next_page_token;
     }
+    more |= objects.len() > limit;
     objects.truncate(limit);
-    Ok(objects)
+    Ok((objects, more))
 }
 
 /// A name for people from the object's content: displayName, else userPrincipalName, else the
