@@ -14,6 +14,7 @@ use posture_proto::v1::{
 use serde_json::json;
 
 use super::output::{OutputFormat, Table, details, print_json};
+use super::progress::{timestamp_json, ts};
 use super::{GatewayArgs, health, status::explain};
 
 #[derive(Subcommand, Debug)]
@@ -405,20 +406,13 @@ fn expiry_text(c: &Connection) -> String {
     }
 }
 
-fn ts(t: &prost_types::Timestamp) -> String {
-    chrono::DateTime::from_timestamp(t.seconds, 0).map_or_else(
-        || "invalid time".into(),
-        |d| d.format("%Y-%m-%d %H:%M UTC").to_string(),
-    )
-}
-
 fn connection_json(c: &Connection) -> serde_json::Value {
     json!({
         "tenant_id": c.tenant_id,
         "display_name": c.display_name,
         "client_id": c.client_id,
         "cloud": cloud_label(c.cloud),
-        "secret_expires_at": c.credential.as_ref().and_then(|m| m.expires_at.as_ref()).map(ts),
+        "secret_expires_at": timestamp_json(c.credential.as_ref().and_then(|m| m.expires_at.as_ref())),
         "secret_expiring_soon": c.credential.as_ref().is_some_and(|m| m.expiring_soon),
         "health": c.health.as_ref().map(health_json),
     })
@@ -430,11 +424,41 @@ fn health_json(h: &posture_proto::v1::ConnectionHealth) -> serde_json::Value {
         "summary": health::summary(Some(h)),
         "missing_permissions": health::missing_permissions(h),
         "reason": h.reason.as_ref().map(|r| json!({"code": r.code, "message": r.message, "endpoint": r.endpoint})),
-        "checked_at": h.checked_at.as_ref().map(ts),
+        "checked_at": timestamp_json(h.checked_at.as_ref()),
         "resources": h.resources.iter().map(|r| json!({
             "resource": health::resource_label(r.resource),
             "state": health::state_label(r.state),
             "granted_roles": r.granted_roles,
         })).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use posture_proto::v1::{ConnectionHealth, CredentialMetadata};
+
+    use super::*;
+
+    #[test]
+    fn json_times_are_rfc3339_like_every_other_command() {
+        let at = prost_types::Timestamp {
+            seconds: 1_796_428_800,
+            nanos: 0,
+        };
+        let connection = Connection {
+            tenant_id: "t".into(),
+            credential: Some(CredentialMetadata {
+                expires_at: Some(at),
+                ..Default::default()
+            }),
+            health: Some(ConnectionHealth {
+                checked_at: Some(at),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let json = connection_json(&connection);
+        assert_eq!(json["secret_expires_at"], "2026-12-05T00:00:00+00:00");
+        assert_eq!(json["health"]["checked_at"], "2026-12-05T00:00:00+00:00");
+    }
 }
