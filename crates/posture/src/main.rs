@@ -87,6 +87,13 @@ enum Command {
         #[command(flatten)]
         args: client::activity::ActivityArgs,
     },
+    /// Every tenant on one screen: health, last sync, scores, failed controls, secret expiry.
+    Overview {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(flatten)]
+        args: client::overview::OverviewArgs,
+    },
     /// Exceptions (risk acceptance): add, list, remove.
     Exceptions {
         #[command(flatten)]
@@ -137,5 +144,6 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Assess { gateway, command } => client::assess::run(command, &gateway).await,
         Command::Exceptions { gateway, command } => client::exceptions::run(command, &gateway).await,
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
+        Command::Overview { gateway, args } => client::overview::run(args, &gateway).await,
     }
 }

@@ -20,6 +20,7 @@ pub mod exceptions;
 pub mod health;
 pub mod inventory;
 pub mod output;
+pub mod overview;
 pub mod progress;
 pub mod status;
 pub mod sync;
