@@ -40,6 +40,11 @@ enum Command {
     Run(cmd::serve::RunArgs),
     /// Run every role in one process (SQLite and the in-process bus unless configured otherwise).
     Standalone(cmd::serve::StandaloneArgs),
+    /// Print a shell completion script, e.g. `posture completions bash > /etc/bash_completion.d/posture`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
     /// Show the effective configuration (secrets redacted) after every layer is applied.
     Config {
         #[command(flatten)]
@@ -132,6 +137,14 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Sim(args) => cmd::sim::run(args).await.map(|()| 0),
         Command::Run(args) => cmd::serve::run(args).await,
         Command::Certs(args) => cmd::certs::run(&args).map(|()| 0),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            // Into a buffer first: clap_complete panics on a closed pipe, `out!` ends quietly.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "posture", &mut script);
+            client::output::write_stdout(format_args!("{}", String::from_utf8_lossy(&script)));
+            Ok(0)
+        }
         Command::Standalone(args) => cmd::serve::standalone(args).await,
         Command::Config { config } => {
             print!("{}", config.load()?.redacted()?);
@@ -145,5 +158,28 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Exceptions { gateway, command } => client::exceptions::run(command, &gateway).await,
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
         Command::Overview { gateway, args } => client::overview::run(args, &gateway).await,
+    }
+}
+
+#[cfg(test)]
+mod completion_tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn completion_scripts_know_every_command() {
+        for shell in [
+            clap_complete::Shell::Bash,
+            clap_complete::Shell::Zsh,
+            clap_complete::Shell::Fish,
+        ] {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "posture", &mut script);
+            let script = String::from_utf8(script).expect("UTF-8");
+            for command in ["tenants", "overview", "activity", "certs", "assess", "inventory"] {
+                assert!(script.contains(command), "{shell}: {command} missing");
+            }
+        }
     }
 }
