@@ -9,7 +9,8 @@ use posture_proto::v1::tenant_connection_service_client::TenantConnectionService
 use posture_proto::v1::{
     CertificateCredential, ClientSecretCredential, Cloud, CloudEndpoints, Connection,
     CreateConnectionRequest, Credential, DeleteConnectionRequest, GetConnectionRequest,
-    ListConnectionsRequest, TestConnectionRequest, UpdateCredentialsRequest, credential,
+    ListConnectionsRequest, TestConnectionRequest, UpdateConnectionRequest, UpdateCredentialsRequest,
+    credential,
 };
 use serde_json::json;
 
@@ -27,6 +28,9 @@ pub enum TenantsCommand {
     Show { tenant_id: String },
     /// Test a connection: a token per API, then one cheap call per required permission.
     Test { tenant_id: String },
+    /// Change a connection's name, cloud or endpoints (a wrong endpoint is fixed here, not by
+    /// removing the tenant); tested again unless --no-test.
+    Update(UpdateArgs),
     /// Replace the client secret or certificate; synced data is kept.
     UpdateCredentials(UpdateCredentialsArgs),
     /// Remove a connection (explicit and audited).
@@ -106,6 +110,41 @@ pub struct AddArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct UpdateArgs {
+    pub tenant_id: String,
+    /// New display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// New cloud (health goes back to Pending until the next test).
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudArg>,
+    /// Custom cloud: identity platform base URL (the others keep their value unless given).
+    #[arg(long)]
+    pub authority_url: Option<String>,
+    /// Custom cloud: Graph base URL.
+    #[arg(long)]
+    pub graph_url: Option<String>,
+    /// Custom cloud: Defender for Endpoint base URL.
+    #[arg(long)]
+    pub defender_url: Option<String>,
+    /// Custom cloud: Management Activity API base URL.
+    #[arg(long)]
+    pub management_url: Option<String>,
+    /// Do not test the connection after changing it.
+    #[arg(long)]
+    pub no_test: bool,
+}
+
+impl UpdateArgs {
+    fn endpoint_given(&self) -> bool {
+        self.authority_url.is_some()
+            || self.graph_url.is_some()
+            || self.defender_url.is_some()
+            || self.management_url.is_some()
+    }
+}
+
+#[derive(Args, Debug)]
 pub struct UpdateCredentialsArgs {
     pub tenant_id: String,
     /// A new application (client) id, when the app registration changed too.
@@ -172,6 +211,31 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
             Ok(0)
         }
         TenantsCommand::Test { tenant_id } => test(&mut client, &tenant_id, format).await,
+        TenantsCommand::Update(args) => {
+            let current = client
+                .get_connection(GetConnectionRequest {
+                    tenant_id: args.tenant_id.clone(),
+                })
+                .await
+                .map_err(|s| explain("reading the connection", s))?
+                .into_inner()
+                .connection
+                .context("the server returned no connection")?;
+            let request = update_request(current, &args)?;
+            client
+                .update_connection(request)
+                .await
+                .map_err(|s| explain("updating the connection", s))?;
+            if args.no_test {
+                outln!(
+                    "Connection {} updated; run `posture tenants test {}`",
+                    args.tenant_id,
+                    args.tenant_id
+                );
+                return Ok(0);
+            }
+            test(&mut client, &args.tenant_id, format).await
+        }
         TenantsCommand::UpdateCredentials(args) => {
             let credential = read_credential(&args.credential)?;
             client
@@ -284,6 +348,45 @@ async fn test(
         }
     }
     Ok(if connected { 0 } else { EXIT_NOT_CONNECTED })
+}
+
+/// The UpdateConnection request for `args` over the connection as it is: only the fields given
+/// are in the mask; endpoint URLs not given keep their current value.
+fn update_request(mut connection: Connection, args: &UpdateArgs) -> anyhow::Result<UpdateConnectionRequest> {
+    let mut paths = Vec::new();
+    if let Some(name) = &args.name {
+        connection.display_name.clone_from(name);
+        paths.push("display_name".to_owned());
+    }
+    if let Some(cloud) = args.cloud {
+        connection.cloud = Cloud::from(cloud) as i32;
+        paths.push("cloud".to_owned());
+    }
+    if args.endpoint_given() {
+        if connection.cloud != Cloud::Custom as i32 {
+            anyhow::bail!("endpoint URLs go with a custom cloud (add --cloud custom)");
+        }
+        let mut endpoints = connection.endpoints.take().unwrap_or_default();
+        for (given, field) in [
+            (&args.authority_url, &mut endpoints.authority_url),
+            (&args.graph_url, &mut endpoints.graph_url),
+            (&args.defender_url, &mut endpoints.defender_url),
+            (&args.management_url, &mut endpoints.management_activity_url),
+        ] {
+            if let Some(url) = given {
+                field.clone_from(url);
+            }
+        }
+        connection.endpoints = Some(endpoints);
+        paths.push("endpoints".to_owned());
+    }
+    if paths.is_empty() {
+        anyhow::bail!("nothing to change: give --name, --cloud or an endpoint URL");
+    }
+    Ok(UpdateConnectionRequest {
+        connection: Some(connection),
+        update_mask: Some(prost_types::FieldMask { paths }),
+    })
 }
 
 fn custom_endpoints(args: &AddArgs) -> anyhow::Result<Option<CloudEndpoints>> {
@@ -460,5 +563,65 @@ mod tests {
         let json = connection_json(&connection);
         assert_eq!(json["secret_expires_at"], "2026-12-05T00:00:00+00:00");
         assert_eq!(json["health"]["checked_at"], "2026-12-05T00:00:00+00:00");
+    }
+}
+
+#[cfg(test)]
+mod update_tests {
+    use clap::Parser;
+    use posture_proto::v1::{Cloud, CloudEndpoints, Connection};
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: TenantsCommand,
+    }
+
+    fn args(line: &[&str]) -> UpdateArgs {
+        let mut argv = vec!["tenants", "update", "t-1"];
+        argv.extend_from_slice(line);
+        match Cli::try_parse_from(argv).expect("parses").command {
+            TenantsCommand::Update(args) => args,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn custom() -> Connection {
+        Connection {
+            tenant_id: "t-1".into(),
+            display_name: "Old".into(),
+            cloud: Cloud::Custom as i32,
+            endpoints: Some(CloudEndpoints {
+                authority_url: "https://login.example".into(),
+                graph_url: "https://graph.wrong".into(),
+                defender_url: "https://mde.example".into(),
+                management_activity_url: "https://manage.example".into(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_wrong_endpoint_is_fixed_in_place_and_the_others_are_kept() {
+        let request =
+            update_request(custom(), &args(&["--graph-url", "https://graph.right"])).expect("request");
+        assert_eq!(request.update_mask.expect("mask").paths, ["endpoints"]);
+        let endpoints = request.connection.and_then(|c| c.endpoints).expect("endpoints");
+        assert_eq!(endpoints.graph_url, "https://graph.right");
+        assert_eq!(endpoints.authority_url, "https://login.example");
+    }
+
+    #[test]
+    fn only_the_fields_given_are_changed() {
+        let request = update_request(custom(), &args(&["--name", "New"])).expect("request");
+        assert_eq!(request.update_mask.expect("mask").paths, ["display_name"]);
+        assert!(update_request(custom(), &args(&[])).is_err(), "nothing to change");
+        let global = Connection {
+            cloud: Cloud::Global as i32,
+            ..custom()
+        };
+        assert!(update_request(global, &args(&["--graph-url", "https://x"])).is_err());
     }
 }
