@@ -34,6 +34,10 @@ pub enum AssessCommand {
         /// A given assessment (default: the latest succeeded one).
         #[arg(long)]
         assessment_id: Option<String>,
+        /// Exit with code 4 when a control fails at this severity or above and no exception
+        /// accepts it (for pipelines).
+        #[arg(long, value_enum, value_name = "SEVERITY")]
+        fail_on: Option<SeverityArg>,
     },
     /// Findings of the latest (or a given) assessment with their failing objects.
     Findings(FindingsArgs),
@@ -150,6 +154,17 @@ impl From<SeverityArg> for Severity {
     }
 }
 
+/// Exit code of `assess show --fail-on` when controls fail at or above the severity.
+pub const EXIT_FAILING_FINDINGS: i32 = 4;
+
+/// Controls whose live result is FAIL at `severity` or above and that no exception accepts.
+fn failing_at_or_above(findings: &[posture_proto::v1::Finding], severity: Severity) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.result == ControlResult::Fail as i32 && !f.accepted && f.severity >= severity as i32)
+        .count()
+}
+
 pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Result<i32> {
     let mut client = AssessmentServiceClient::new(gateway.connect().await?);
     let format = gateway.output;
@@ -157,8 +172,10 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
         AssessCommand::Show {
             tenant_id,
             assessment_id,
+            fail_on,
         } => {
             let (assessment, findings) = with_findings(&mut client, tenant_id, assessment_id).await?;
+            let failing = fail_on.map_or(0, |severity| failing_at_or_above(&findings, severity.into()));
             match format {
                 OutputFormat::Json => print_json(&json!({
                     "assessment": assessment_json(&assessment),
@@ -167,6 +184,13 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 OutputFormat::Table => {
                     out!("{}\n{}", assessment_text(&assessment), controls_table(&findings));
                 }
+            }
+            if let (Some(severity), true) = (fail_on, failing > 0) {
+                eprintln!(
+                    "{failing} control(s) fail at {} or above without an exception",
+                    format!("{severity:?}").to_lowercase()
+                );
+                return Ok(EXIT_FAILING_FINDINGS);
             }
             Ok(0)
         }
@@ -274,6 +298,31 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fail_on_counts_unaccepted_failures_at_or_above_the_severity() {
+        let finding =
+            |result: ControlResult, severity: Severity, accepted: bool| posture_proto::v1::Finding {
+                result: result as i32,
+                severity: severity as i32,
+                accepted,
+                ..Default::default()
+            };
+        let findings = [
+            finding(ControlResult::Fail, Severity::Critical, false),
+            finding(ControlResult::Fail, Severity::High, true),
+            finding(ControlResult::Fail, Severity::Medium, false),
+            finding(ControlResult::Warning, Severity::Critical, false),
+            finding(ControlResult::Error, Severity::High, false),
+        ];
+        assert_eq!(failing_at_or_above(&findings, Severity::Critical), 1);
+        assert_eq!(
+            failing_at_or_above(&findings, Severity::High),
+            1,
+            "an accepted failure does not count"
+        );
+        assert_eq!(failing_at_or_above(&findings, Severity::Low), 2);
+    }
 
     #[derive(clap::Parser, Debug)]
     struct Cli {
