@@ -45,6 +45,35 @@ fn cli_lists_every_user_only_when_asked(world: &World, tenant_id: &str, users: u
     let (all, note) = listed(&["--all"])?;
     ensure!(all as u64 == users, "--all listed {all} of {users} users");
     ensure!(!note.contains("more exist"), "{note}");
+
+    // The same tenant addressed by its display name.
+    let shown = world
+        .deployment
+        .cli(&["tenants", "show", tenant_id, "-o", "json"])?;
+    let name = serde_json::from_slice::<serde_json::Value>(&shown.stdout)?["display_name"]
+        .as_str()
+        .context("the tenant has a display name")?
+        .to_uppercase();
+    let by_name = world.deployment.cli(&[
+        "inventory",
+        "list",
+        &name,
+        "--kind",
+        "users",
+        "--limit",
+        "3",
+        "-o",
+        "json",
+    ])?;
+    ensure!(
+        by_name.status.success(),
+        "by name: {}",
+        String::from_utf8_lossy(&by_name.stderr)
+    );
+    ensure!(serde_json::from_slice::<Vec<serde_json::Value>>(&by_name.stdout)?.len() == 3);
+    let unknown = world.deployment.cli(&["sync", "runs", "No Such Customer"])?;
+    ensure!(!unknown.status.success());
+    ensure!(String::from_utf8_lossy(&unknown.stderr).contains("no tenant is named"));
     Ok(())
 }
 

@@ -151,11 +151,26 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::ApiKeys { command } => cmd::keys::run(command).await,
-        Command::Tenants { gateway, command } => client::tenants::run(command, &gateway).await,
-        Command::Sync { gateway, command } => client::sync::run(command, &gateway).await,
-        Command::Inventory { gateway, command } => client::inventory::run(command, &gateway).await,
-        Command::Assess { gateway, command } => client::assess::run(command, &gateway).await,
-        Command::Exceptions { gateway, command } => client::exceptions::run(command, &gateway).await,
+        Command::Tenants { gateway, mut command } => {
+            client::resolve::resolve_names(&mut command, &gateway).await?;
+            client::tenants::run(command, &gateway).await
+        }
+        Command::Sync { gateway, mut command } => {
+            client::resolve::resolve_names(&mut command, &gateway).await?;
+            client::sync::run(command, &gateway).await
+        }
+        Command::Inventory { gateway, mut command } => {
+            client::resolve::resolve_names(&mut command, &gateway).await?;
+            client::inventory::run(command, &gateway).await
+        }
+        Command::Assess { gateway, mut command } => {
+            client::resolve::resolve_names(&mut command, &gateway).await?;
+            client::assess::run(command, &gateway).await
+        }
+        Command::Exceptions { gateway, mut command } => {
+            client::resolve::resolve_names(&mut command, &gateway).await?;
+            client::exceptions::run(command, &gateway).await
+        }
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
         Command::Overview { gateway, args } => client::overview::run(args, &gateway).await,
     }

@@ -324,3 +324,14 @@ mod tests {
         assert_eq!(value["created_at"], serde_json::Value::Null);
     }
 }
+
+impl super::resolve::TenantArgument for ExceptionsCommand {
+    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
+        match self {
+            ExceptionsCommand::Add(args) => Some((&mut args.tenant_id, None)),
+            ExceptionsCommand::List { tenant_id, .. } | ExceptionsCommand::Remove { tenant_id, .. } => {
+                Some((tenant_id, None))
+            }
+        }
+    }
+}

@@ -432,3 +432,13 @@ mod tests {
         );
     }
 }
+
+impl super::resolve::TenantArgument for InventoryCommand {
+    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
+        match self {
+            InventoryCommand::List { tenant_id, .. } | InventoryCommand::Show { tenant_id, .. } => {
+                Some((tenant_id, None))
+            }
+        }
+    }
+}

@@ -22,6 +22,7 @@ pub mod inventory;
 pub mod output;
 pub mod overview;
 pub mod progress;
+pub mod resolve;
 pub mod status;
 pub mod sync;
 pub mod tenants;

@@ -512,3 +512,14 @@ mod tests {
         assert_eq!(value["entities"][0]["error"], serde_json::Value::Null);
     }
 }
+
+impl super::resolve::TenantArgument for SyncCommand {
+    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
+        match self {
+            SyncCommand::Start(args) => Some((&mut args.tenant_id, None)),
+            SyncCommand::Watch { tenant_id, .. } | SyncCommand::Runs { tenant_id, .. } => {
+                Some((tenant_id, None))
+            }
+        }
+    }
+}

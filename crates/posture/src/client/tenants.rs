@@ -625,3 +625,18 @@ mod update_tests {
         assert!(update_request(global, &args(&["--graph-url", "https://x"])).is_err());
     }
 }
+
+impl super::resolve::TenantArgument for TenantsCommand {
+    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
+        match self {
+            // A new connection has no name to look up yet.
+            TenantsCommand::Add(_) | TenantsCommand::List => None,
+            TenantsCommand::Show { tenant_id } | TenantsCommand::Test { tenant_id } => {
+                Some((tenant_id, None))
+            }
+            TenantsCommand::Update(args) => Some((&mut args.tenant_id, None)),
+            TenantsCommand::UpdateCredentials(args) => Some((&mut args.tenant_id, None)),
+            TenantsCommand::Remove(args) => Some((&mut args.tenant_id, Some(&mut args.confirm))),
+        }
+    }
+}
