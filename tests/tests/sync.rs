@@ -94,7 +94,7 @@ async fn first_sync_matches_ground_truth(mode: Mode) -> anyhow::Result<()> {
         entity(&run, "users")?.pages >= 2,
         "1,200 users come in more than one page"
     );
-    let users = entity(&run, "users")?.counts.clone().unwrap_or_default().added;
+    let users = entity(&run, "users")?.counts.unwrap_or_default().added;
     cli_lists_every_user_only_when_asked(&world, &tenant, users)?;
 
     // Nothing changed in the tenant: the second run adds, changes and removes nothing.
