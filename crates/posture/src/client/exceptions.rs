@@ -212,6 +212,17 @@ pub fn exception_json(e: &ControlException) -> serde_json::Value {
     })
 }
 
+impl super::resolve::TenantArgument for ExceptionsCommand {
+    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
+        match self {
+            ExceptionsCommand::Add(args) => Some((&mut args.tenant_id, None)),
+            ExceptionsCommand::List { tenant_id, .. } | ExceptionsCommand::Remove { tenant_id, .. } => {
+                Some((tenant_id, None))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,16 +333,5 @@ mod tests {
         assert_eq!(value["object_ids"], json!(["u1", "u2"]));
         assert_eq!(value["expires_at"], "2027-03-31T23:59:59+00:00");
         assert_eq!(value["created_at"], serde_json::Value::Null);
-    }
-}
-
-impl super::resolve::TenantArgument for ExceptionsCommand {
-    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
-        match self {
-            ExceptionsCommand::Add(args) => Some((&mut args.tenant_id, None)),
-            ExceptionsCommand::List { tenant_id, .. } | ExceptionsCommand::Remove { tenant_id, .. } => {
-                Some((tenant_id, None))
-            }
-        }
     }
 }

@@ -298,6 +298,16 @@ fn version_json(v: &ObjectVersion) -> serde_json::Value {
     })
 }
 
+impl super::resolve::TenantArgument for InventoryCommand {
+    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
+        match self {
+            InventoryCommand::List { tenant_id, .. } | InventoryCommand::Show { tenant_id, .. } => {
+                Some((tenant_id, None))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,15 +440,5 @@ mod tests {
                 .is_some_and(|l| l.starts_with("2 ") && l.contains("abababababab  run-1")),
             "{table}"
         );
-    }
-}
-
-impl super::resolve::TenantArgument for InventoryCommand {
-    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
-        match self {
-            InventoryCommand::List { tenant_id, .. } | InventoryCommand::Show { tenant_id, .. } => {
-                Some((tenant_id, None))
-            }
-        }
     }
 }

@@ -332,6 +332,17 @@ pub fn run_json(run: &SyncRun) -> serde_json::Value {
     })
 }
 
+impl super::resolve::TenantArgument for SyncCommand {
+    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
+        match self {
+            SyncCommand::Start(args) => Some((&mut args.tenant_id, None)),
+            SyncCommand::Watch { tenant_id, .. } | SyncCommand::Runs { tenant_id, .. } => {
+                Some((tenant_id, None))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,16 +521,5 @@ mod tests {
         assert_eq!(value["totals"]["added"], 5);
         assert_eq!(value["entities"][0]["entity_kind"], "users");
         assert_eq!(value["entities"][0]["error"], serde_json::Value::Null);
-    }
-}
-
-impl super::resolve::TenantArgument for SyncCommand {
-    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
-        match self {
-            SyncCommand::Start(args) => Some((&mut args.tenant_id, None)),
-            SyncCommand::Watch { tenant_id, .. } | SyncCommand::Runs { tenant_id, .. } => {
-                Some((tenant_id, None))
-            }
-        }
     }
 }

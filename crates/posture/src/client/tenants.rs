@@ -536,6 +536,21 @@ fn health_json(h: &posture_proto::v1::ConnectionHealth) -> serde_json::Value {
     })
 }
 
+impl super::resolve::TenantArgument for TenantsCommand {
+    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
+        match self {
+            // A new connection has no name to look up yet.
+            TenantsCommand::Add(_) | TenantsCommand::List => None,
+            TenantsCommand::Show { tenant_id } | TenantsCommand::Test { tenant_id } => {
+                Some((tenant_id, None))
+            }
+            TenantsCommand::Update(args) => Some((&mut args.tenant_id, None)),
+            TenantsCommand::UpdateCredentials(args) => Some((&mut args.tenant_id, None)),
+            TenantsCommand::Remove(args) => Some((&mut args.tenant_id, Some(&mut args.confirm))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use posture_proto::v1::{ConnectionHealth, CredentialMetadata};
@@ -623,20 +638,5 @@ mod update_tests {
             ..custom()
         };
         assert!(update_request(global, &args(&["--graph-url", "https://x"])).is_err());
-    }
-}
-
-impl super::resolve::TenantArgument for TenantsCommand {
-    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
-        match self {
-            // A new connection has no name to look up yet.
-            TenantsCommand::Add(_) | TenantsCommand::List => None,
-            TenantsCommand::Show { tenant_id } | TenantsCommand::Test { tenant_id } => {
-                Some((tenant_id, None))
-            }
-            TenantsCommand::Update(args) => Some((&mut args.tenant_id, None)),
-            TenantsCommand::UpdateCredentials(args) => Some((&mut args.tenant_id, None)),
-            TenantsCommand::Remove(args) => Some((&mut args.tenant_id, Some(&mut args.confirm))),
-        }
     }
 }

@@ -295,6 +295,22 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
     }
 }
 
+impl crate::client::resolve::TenantArgument for AssessCommand {
+    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
+        match self {
+            AssessCommand::Show { tenant_id, .. }
+            | AssessCommand::Run { tenant_id, .. }
+            | AssessCommand::Report { tenant_id, .. } => Some((tenant_id, None)),
+            AssessCommand::Findings(args) => Some((&mut args.tenant_id, None)),
+            AssessCommand::Settings { command } => match command {
+                SettingsCommand::Show { tenant_id } | SettingsCommand::Set { tenant_id, .. } => {
+                    Some((tenant_id, None))
+                }
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,21 +371,5 @@ mod tests {
             other => panic!("unexpected parse: {other:?}"),
         }
         assert!(Cli::try_parse_from(["assess", "findings", "t1", "--status", "bad"]).is_err());
-    }
-}
-
-impl crate::client::resolve::TenantArgument for AssessCommand {
-    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
-        match self {
-            AssessCommand::Show { tenant_id, .. }
-            | AssessCommand::Run { tenant_id, .. }
-            | AssessCommand::Report { tenant_id, .. } => Some((tenant_id, None)),
-            AssessCommand::Findings(args) => Some((&mut args.tenant_id, None)),
-            AssessCommand::Settings { command } => match command {
-                SettingsCommand::Show { tenant_id } | SettingsCommand::Set { tenant_id, .. } => {
-                    Some((tenant_id, None))
-                }
-            },
-        }
     }
 }
