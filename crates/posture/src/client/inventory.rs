@@ -4,8 +4,8 @@ use anyhow::Context;
 use clap::Subcommand;
 use posture_proto::v1::inventory_service_client::InventoryServiceClient;
 use posture_proto::v1::{
-    GetObjectRequest, InventoryObject, ListObjectVersionsRequest, ListObjectsRequest, ObjectVersion,
-    ObjectView,
+    GetObjectRequest, InventoryObject, ListEntityKindsRequest, ListObjectVersionsRequest, ListObjectsRequest,
+    ObjectVersion, ObjectView,
 };
 use serde_json::json;
 
@@ -15,6 +15,8 @@ use super::{AuthedChannel, GatewayArgs, status::explain};
 
 #[derive(Subcommand, Debug)]
 pub enum InventoryCommand {
+    /// The entity kinds Posture syncs: what each is read from and the permissions it needs.
+    Kinds,
     /// List a tenant's objects of one entity kind, ordered by object id.
     List {
         tenant_id: String,
@@ -48,6 +50,44 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
     let mut client = InventoryServiceClient::new(gateway.connect().await?);
     let format = gateway.output;
     match command {
+        InventoryCommand::Kinds => {
+            let kinds = client
+                .list_entity_kinds(ListEntityKindsRequest {})
+                .await
+                .map_err(|s| explain("listing entity kinds", s))?
+                .into_inner()
+                .entity_kinds;
+            match format {
+                OutputFormat::Json => print_json(&json!(
+                    kinds
+                        .iter()
+                        .map(|k| json!({
+                            "name": k.name,
+                            "display_name": k.display_name,
+                            "resource": super::health::resource_label(k.resource),
+                            "endpoint": k.endpoint,
+                            "permissions": k.permissions,
+                            "configuration": k.configuration,
+                            "delta": k.delta,
+                        }))
+                        .collect::<Vec<_>>()
+                ))?,
+                OutputFormat::Table => {
+                    let mut table = Table::new(vec!["KIND", "API", "PERMISSIONS", "HISTORY", "DELTA"]);
+                    for k in &kinds {
+                        table.row(vec![
+                            k.name.clone(),
+                            super::health::resource_label(k.resource).into(),
+                            shorten(&k.permissions.join(", "), 50),
+                            if k.configuration { "versions" } else { "current" }.into(),
+                            if k.delta { "yes" } else { "no" }.into(),
+                        ]);
+                    }
+                    out!("{}", table.render());
+                }
+            }
+            Ok(0)
+        }
         InventoryCommand::List {
             tenant_id,
             kind,
@@ -301,6 +341,7 @@ fn version_json(v: &ObjectVersion) -> serde_json::Value {
 impl super::resolve::TenantArgument for InventoryCommand {
     fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
         match self {
+            InventoryCommand::Kinds => None,
             InventoryCommand::List { tenant_id, .. } | InventoryCommand::Show { tenant_id, .. } => {
                 Some((tenant_id, None))
             }
