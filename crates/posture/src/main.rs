@@ -92,6 +92,13 @@ enum Command {
         #[command(flatten)]
         args: client::activity::ActivityArgs,
     },
+    /// Sync schedules: list, show, set (daily time or interval, window, kinds, pause, resume).
+    Schedules {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::schedules::SchedulesCommand,
+    },
     /// Every tenant on one screen: health, last sync, scores, failed controls, secret expiry.
     Overview {
         #[command(flatten)]
@@ -173,6 +180,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
         Command::Overview { gateway, args } => client::overview::run(args, &gateway).await,
+        Command::Schedules { gateway, mut command } => {
+            client::resolve::resolve_names(&mut command, &gateway).await?;
+            client::schedules::run(command, &gateway).await
+        }
     }
 }
 

@@ -23,6 +23,7 @@ pub mod output;
 pub mod overview;
 pub mod progress;
 pub mod resolve;
+pub mod schedules;
 pub mod status;
 pub mod sync;
 pub mod tenants;
