@@ -1,22 +1,20 @@
 //! The process's Prometheus registry (prometheus-client). Services register their counters and
-//! histograms at start; the health server encodes it for `/metrics`.
+//! histograms at start; the health server encodes it for `/metrics`. Posture's own metrics are
+//! named `posture_*`; the gRPC and process metrics keep the names the ecosystem's dashboards
+//! query (go-grpc-prometheus, the Prometheus client libraries' process collector).
 
 use std::sync::{Arc, RwLock};
 
+use prometheus_client::collector::Collector;
 use prometheus_client::registry::{Metric, Registry};
 
+/// Prefix of every metric that is Posture's own.
+pub const POSTURE_PREFIX: &str = "posture";
+
 /// Cheap to clone; every clone registers into the same registry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MetricsRegistry {
     inner: Arc<RwLock<Registry>>,
-}
-
-impl Default for MetricsRegistry {
-    fn default() -> Self {
-        Self {
-            inner: Arc::new(RwLock::new(Registry::with_prefix("posture"))),
-        }
-    }
 }
 
 impl MetricsRegistry {
@@ -24,13 +22,35 @@ impl MetricsRegistry {
         Self::default()
     }
 
-    /// Registers `metric` as `posture_<name>`; keep a clone of the metric to update it.
+    /// A registry with the process metrics and `posture_build_info`, what every Posture process
+    /// serves on `/metrics`.
+    pub fn for_process(build: &super::process::BuildInfo) -> Self {
+        let registry = Self::new();
+        super::process::register(&registry, build);
+        registry
+    }
+
+    /// Registers `metric` as `posture_<name>` (counters get `_total` appended when encoded);
+    /// keep a clone of the metric to update it.
     pub fn register(&self, name: &str, help: &str, metric: impl Metric) {
-        let mut registry = self
-            .inner
+        self.register_unprefixed(&format!("{POSTURE_PREFIX}_{name}"), help, metric);
+    }
+
+    /// Registers `metric` under exactly `name`: for names other tools already know
+    /// (`grpc_server_handled_total`, `process_cpu_seconds_total`).
+    pub fn register_unprefixed(&self, name: &str, help: &str, metric: impl Metric) {
+        self.write().register(name, help, metric);
+    }
+
+    /// Registers a collector that reads its values at every scrape.
+    pub fn register_collector(&self, collector: impl Collector) {
+        self.write().register_collector(Box::new(collector));
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.inner
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        registry.register(name, help, metric);
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// OpenMetrics text exposition of every registered metric.

@@ -4,6 +4,7 @@
 
 pub mod health;
 mod metrics;
+mod process;
 
 use std::time::Duration;
 
@@ -18,7 +19,8 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
 
-pub use metrics::MetricsRegistry;
+pub use metrics::{MetricsRegistry, POSTURE_PREFIX};
+pub use process::BuildInfo;
 
 use crate::config::{LogFormat, TelemetryConfig};
 
