@@ -54,6 +54,10 @@ async fn scrape_after_calls_shows_go_grpc_prometheus_series_process_metrics_and_
             .metrics(&registry),
     )
     .await;
+    // A second server in the process (standalone runs the gateway next to the internal server)
+    // shares the families instead of registering them again.
+    let second = common::serve(GrpcServer::new(&GrpcConfig::default()).metrics(&registry)).await;
+    GrpcClientMetrics::register(&registry, &[], &[]);
     let clients = GrpcClientMetrics::register(
         &registry,
         &[common::SERVICE, "grpc.health.v1.Health"],
@@ -155,6 +159,14 @@ async fn scrape_after_calls_shows_go_grpc_prometheus_series_process_metrics_and_
         Some(0.0),
         "{text}"
     );
+    for family in [
+        "grpc_server_handled",
+        "grpc_client_handled",
+        "grpc_server_handling_seconds",
+    ] {
+        let declared = format!("# TYPE {family} ");
+        assert_eq!(text.matches(&declared).count(), 1, "{family} once: {text}");
+    }
     assert!(!text.contains("Random123") && !text.contains("evil"), "{text}");
 
     assert_eq!(
@@ -177,5 +189,6 @@ async fn scrape_after_calls_shows_go_grpc_prometheus_series_process_metrics_and_
     assert!(text.trim_end().ends_with("# EOF"), "{text}");
 
     server.shutdown.cancel();
+    second.shutdown.cancel();
     stop.cancel();
 }

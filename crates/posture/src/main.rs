@@ -139,3 +139,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
     }
 }
+
+/// What `posture_build_info` reports: the crate version and the commit given to the build as
+/// `POSTURE_GIT_REVISION` (the container build passes it), else `unknown`.
+fn build_info() -> posture_kit::telemetry::BuildInfo {
+    posture_kit::telemetry::BuildInfo::new(env!("CARGO_PKG_VERSION"), option_env!("POSTURE_GIT_REVISION"))
+}

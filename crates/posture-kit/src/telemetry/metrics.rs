@@ -3,7 +3,9 @@
 //! named `posture_*`; the gRPC and process metrics keep the names the ecosystem's dashboards
 //! query (go-grpc-prometheus, the Prometheus client libraries' process collector).
 
-use std::sync::{Arc, RwLock};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::registry::{Metric, Registry};
@@ -15,6 +17,9 @@ pub const POSTURE_PREFIX: &str = "posture";
 #[derive(Debug, Clone, Default)]
 pub struct MetricsRegistry {
     inner: Arc<RwLock<Registry>>,
+    /// Metric sets registered once per registry and shared by everything that records them (two
+    /// gRPC servers in one process must not register `grpc_server_handled` twice).
+    shared: Arc<Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
 }
 
 impl MetricsRegistry {
@@ -40,6 +45,26 @@ impl MetricsRegistry {
     /// (`grpc_server_handled_total`, `process_cpu_seconds_total`).
     pub fn register_unprefixed(&self, name: &str, help: &str, metric: impl Metric) {
         self.write().register(name, help, metric);
+    }
+
+    /// The `T` registered in this registry, registering it with `register` the first time.
+    pub fn shared<T>(&self, register: impl FnOnce(&Self) -> T) -> T
+    where
+        T: Any + Clone + Send + Sync,
+    {
+        let mut shared = self
+            .shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(existing) = shared
+            .get(&TypeId::of::<T>())
+            .and_then(|any| any.downcast_ref::<T>())
+        {
+            return existing.clone();
+        }
+        let made = register(self);
+        shared.insert(TypeId::of::<T>(), Box::new(made.clone()));
+        made
     }
 
     /// Registers a collector that reads its values at every scrape.

@@ -118,6 +118,16 @@ impl MethodTable {
         }
     }
 
+    /// Adds the methods and services of `other`.
+    pub fn merge(&mut self, other: MethodTable) {
+        self.methods.extend(other.methods);
+        for service in other.services {
+            if !self.services.contains(&service) {
+                self.services.push(service);
+            }
+        }
+    }
+
     /// The labels of a call to `path`; bounded whatever the path.
     pub fn labels(&self, path: &str) -> MethodLabels {
         if let Some(labels) = self.methods.get(path) {

@@ -12,7 +12,7 @@ mod body;
 mod labels;
 
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -48,7 +48,7 @@ pub(crate) enum Side {
 #[derive(Debug)]
 pub(crate) struct RpcMetrics {
     side: Side,
-    methods: MethodTable,
+    methods: RwLock<MethodTable>,
     started: Family<MethodLabels, Counter>,
     handled: Family<HandledLabels, Counter>,
     msg_received: Family<MethodLabels, Counter>,
@@ -57,12 +57,55 @@ pub(crate) struct RpcMetrics {
 }
 
 impl RpcMetrics {
-    /// Registers the five families for `side` and starts every declared method's `started`
-    /// and `handled{grpc_code="OK"}` series at zero.
+    /// The families for `side` in `registry` (registered on first use, shared by every server or
+    /// client of the process after that), knowing `methods` as well.
     pub(crate) fn register(registry: &MetricsRegistry, side: Side, methods: MethodTable) -> Arc<Self> {
+        #[derive(Clone)]
+        struct Server(Arc<RpcMetrics>);
+        #[derive(Clone)]
+        struct Client(Arc<RpcMetrics>);
+        let metrics = match side {
+            Side::Server => {
+                registry
+                    .shared(|registry| Server(Self::register_new(registry, side)))
+                    .0
+            }
+            Side::Client => {
+                registry
+                    .shared(|registry| Client(Self::register_new(registry, side)))
+                    .0
+            }
+        };
+        metrics.know(methods);
+        metrics
+    }
+
+    /// Adds `methods` to the labelled ones and starts their `started` and
+    /// `handled{grpc_code="OK"}` series at zero.
+    fn know(&self, methods: MethodTable) {
+        for labels in methods.all() {
+            self.started.get_or_create(labels).inc_by(0);
+            self.handled
+                .get_or_create(&labels.handled(tonic::Code::Ok))
+                .inc_by(0);
+        }
+        self.methods
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .merge(methods);
+    }
+
+    fn labels(&self, path: &str) -> MethodLabels {
+        self.methods
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .labels(path)
+    }
+
+    fn register_new(registry: &MetricsRegistry, side: Side) -> Arc<Self> {
         let metrics = Self {
             side,
-            methods,
+            methods: RwLock::default(),
             started: Family::default(),
             handled: Family::default(),
             msg_received: Family::default(),
@@ -100,13 +143,6 @@ impl RpcMetrics {
             ),
             metrics.seconds.clone(),
         );
-        for labels in metrics.methods.all() {
-            metrics.started.get_or_create(labels).inc_by(0);
-            metrics
-                .handled
-                .get_or_create(&labels.handled(tonic::Code::Ok))
-                .inc_by(0);
-        }
         Arc::new(metrics)
     }
 
@@ -174,7 +210,7 @@ where
             let response = self.inner.call(request);
             return Box::pin(async move { Ok(response.await?.map(Body::new)) });
         };
-        let labels = metrics.methods.labels(request.uri().path());
+        let labels = metrics.labels(request.uri().path());
         metrics.started.get_or_create(&labels).inc();
         let started = Instant::now();
         let span = tracing::Span::current();
