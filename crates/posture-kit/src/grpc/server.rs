@@ -89,6 +89,11 @@ impl GrpcServer {
         self
     }
 
+    /// The registry given to [`GrpcServer::metrics`], for the roles mounted here to add theirs.
+    pub fn metrics_registry(&self) -> Option<&MetricsRegistry> {
+        self.metrics.as_ref()
+    }
+
     /// Mounts a generated tonic server; it is reported SERVING under its fully-qualified name.
     pub fn add_service<S>(mut self, service: S) -> Self
     where

@@ -100,6 +100,7 @@ pub async fn start_internal(
                 tasks: shutdown.tracker("sync"),
                 credentials: channel(ServiceRole::Credentials, &config.endpoints.credentials)?,
                 tokens: channel(ServiceRole::Tokens, &config.endpoints.tokens)?,
+                metrics: server.metrics_registry().cloned().unwrap_or_default(),
                 settings: posture_sync::SyncSettings::from_config(&config.sync),
             })
             .await

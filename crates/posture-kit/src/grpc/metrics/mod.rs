@@ -54,6 +54,9 @@ pub(crate) struct RpcMetrics {
     msg_received: Family<MethodLabels, Counter>,
     msg_sent: Family<MethodLabels, Counter>,
     seconds: SecondsFamily,
+    /// The same durations for OTLP (`rpc.{server,client}.call.duration`, seconds), a no-op
+    /// unless an OTLP endpoint installed a meter provider before the server or client started.
+    otel_duration: opentelemetry::metrics::Histogram<f64>,
 }
 
 impl RpcMetrics {
@@ -111,6 +114,14 @@ impl RpcMetrics {
             msg_received: Family::default(),
             msg_sent: Family::default(),
             seconds: Family::new_with_constructor(handling_histogram as fn() -> Histogram),
+            otel_duration: opentelemetry::global::meter("posture")
+                .f64_histogram(match side {
+                    Side::Server => "rpc.server.call.duration",
+                    Side::Client => "rpc.client.call.duration",
+                })
+                .with_unit("s")
+                .with_boundaries(HANDLING_BUCKETS.to_vec())
+                .build(),
         };
         let (side_name, peer) = match side {
             Side::Server => ("server", "on the server"),
@@ -155,9 +166,17 @@ impl RpcMetrics {
     }
 
     fn finish(&self, labels: &MethodLabels, code: tonic::Code, started: Instant, span: &tracing::Span) {
-        self.seconds
-            .get_or_create(labels)
-            .observe(started.elapsed().as_secs_f64());
+        let seconds = started.elapsed().as_secs_f64();
+        self.seconds.get_or_create(labels).observe(seconds);
+        self.otel_duration.record(
+            seconds,
+            &[
+                opentelemetry::KeyValue::new("rpc.system", "grpc"),
+                opentelemetry::KeyValue::new("rpc.service", labels.grpc_service.clone()),
+                opentelemetry::KeyValue::new("rpc.method", labels.grpc_method.clone()),
+                opentelemetry::KeyValue::new("rpc.grpc.status_code", code as i64),
+            ],
+        );
         self.handled.get_or_create(&labels.handled(code)).inc();
         span.record("rpc.grpc.status_code", code as i32);
     }
