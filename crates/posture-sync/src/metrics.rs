@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use posture_kit::telemetry::MetricsRegistry;
+use posture_graph::GraphMetrics;
+use posture_kit::telemetry::{MetricsRegistry, POSTURE_PREFIX};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -60,6 +61,8 @@ pub struct SyncMetrics {
     pages: Family<KindLabels, Counter>,
     jobs: Family<JobLabels, Counter>,
     job_seconds: Family<KindLabels, Histogram, fn() -> Histogram>,
+    /// The calls to Microsoft the role's jobs make.
+    pub graph: GraphMetrics,
 }
 
 fn job_histogram() -> Histogram {
@@ -76,7 +79,9 @@ impl SyncMetrics {
                 pages: Family::default(),
                 jobs: Family::default(),
                 job_seconds: Family::new_with_constructor(job_histogram as fn() -> Histogram),
+                graph: GraphMetrics::default(),
             };
+            registry.with_registry(|raw| metrics.graph.register(raw, POSTURE_PREFIX));
             registry.register(
                 "sync_objects",
                 "Objects read from Microsoft and stored, by entity kind and change against the stored inventory",

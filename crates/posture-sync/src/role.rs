@@ -113,13 +113,15 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
     outbox.spawn(deps.shutdown.clone(), &deps.tasks);
     let http = posture_graph::http_client().map_err(|e| SyncError::Config(e.to_string()))?;
     let budget: Arc<dyn RequestBudget> = Arc::new(InProcessBudget::new());
+    let metrics = SyncMetrics::register(&deps.metrics);
     let directory = TenantDirectory::new(
         deps.credentials,
         deps.tokens,
         http,
         budget,
         deps.settings.graph_retry.clone(),
-    );
+    )
+    .with_metrics(metrics.graph.clone());
     let runs = Runs {
         store: store.clone(),
         bus: deps.bus.clone(),
@@ -136,7 +138,7 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
             heartbeat: deps.settings.ack_wait / 3,
         },
         rows_written: rows_written.clone(),
-        metrics: SyncMetrics::register(&deps.metrics),
+        metrics,
     });
     for kind in kinds::ALL {
         let config = ConsumerConfig::new(

@@ -67,6 +67,12 @@ impl MetricsRegistry {
         made
     }
 
+    /// Direct access, for a library that registers prometheus-client metrics itself without
+    /// depending on this crate (names are then exactly as it gives them).
+    pub fn with_registry(&self, register: impl FnOnce(&mut Registry)) {
+        register(&mut self.write());
+    }
+
     /// Registers a collector that reads its values at every scrape.
     pub fn register_collector(&self, collector: impl Collector) {
         self.write().register_collector(Box::new(collector));

@@ -49,6 +49,16 @@ async fn a_users_sync_is_counted_by_kind_in_pages_objects_jobs_and_grpc_calls() 
         Some(1.0),
         "{text}"
     );
+    let graph = value(
+        &text,
+        r#"posture_graph_requests_total{family="identity",status="200"}"#,
+    )
+    .expect("Graph requests of the identity family");
+    assert!(graph >= pages, "at least one request per page: {text}");
+    assert!(
+        text.contains(r#"posture_graph_budget_wait_seconds_count{family="identity"}"#),
+        "{text}"
+    );
     assert_eq!(
         value(
             &text,
