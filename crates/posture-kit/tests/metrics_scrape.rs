@@ -174,8 +174,9 @@ async fn scrape_after_calls_shows_go_grpc_prometheus_series_process_metrics_and_
         Some(1.0),
         "{text}"
     );
+    // A test process this young may not have used one 10 ms clock tick of CPU yet.
     let cpu = value(&text, "process_cpu_seconds_total").expect("cpu seconds");
-    assert!(cpu > 0.0, "{text}");
+    assert!(cpu >= 0.0, "{text}");
     let rss = value(&text, "process_resident_memory_bytes").expect("rss");
     assert!(rss > 1_000_000.0, "{text}");
     let fds = value(&text, "process_open_fds").expect("open fds");
