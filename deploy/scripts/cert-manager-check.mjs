@@ -1,6 +1,8 @@
-// Validates cert-manager objects (Certificate, Issuer, ClusterIssuer) against cert-manager's own
-// CRD schemas, which kubernetes-validate does not have. The schemas come from the npm package
-// @kubernetes-models/cert-manager (pinned in k8s-check.sh): validators generated from the CRDs'
+// Validates cert-manager objects (Certificate, Issuer, ClusterIssuer) and Prometheus Operator
+// objects (ServiceMonitor, PodMonitor, PrometheusRule) against their CRD schemas, which
+// kubernetes-validate does not have. The schemas come from the npm packages
+// @kubernetes-models/cert-manager and @kubernetes-models/prometheus-operator (pinned in
+// k8s-check.sh): validators generated from the CRDs'
 // OpenAPI schemas (types, enums, required fields, formats), and type declarations generated from
 // the same schemas, from which this script reads every declared field so that an undeclared one
 // (a misspelt `renewbefore`) fails, as `kubernetes-validate --strict` does for built-in kinds.
@@ -12,9 +14,12 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const [modules, objectsPath] = process.argv.slice(2);
-const PACKAGE = join(modules, "@kubernetes-models/cert-manager");
 const KINDS = {
-    "cert-manager.io/v1": ["Certificate", "Issuer", "ClusterIssuer"],
+    "cert-manager.io/v1": ["@kubernetes-models/cert-manager", ["Certificate", "Issuer", "ClusterIssuer"]],
+    "monitoring.coreos.com/v1": [
+        "@kubernetes-models/prometheus-operator",
+        ["ServiceMonitor", "PodMonitor", "PrometheusRule"],
+    ],
 };
 
 // The fields a declaration file's model class declares, and for each the declaration file of its
@@ -35,6 +40,8 @@ function declaration(file) {
             const type = m[2].replace(/^Array<(.+)>$/, "$1");
             fields.set(m[1], imports.get(type) ?? null);
         }
+        // A map (`"labels"?: {` over several lines) is a leaf too.
+        for (const m of body[1].matchAll(/^\s+"([^"]+)"\??: \{$/gm)) fields.set(m[1], null);
     }
     declarations.set(file, fields);
     return fields;
@@ -61,10 +68,12 @@ const problems = [];
 const counts = {};
 for (const { source, object } of JSON.parse(readFileSync(objectsPath, "utf8"))) {
     const where = `${source}: ${object.kind} ${object.metadata?.name}`;
-    if (!(KINDS[object.apiVersion] ?? []).includes(object.kind)) {
+    const [packageName, kinds] = KINDS[object.apiVersion] ?? ["", []];
+    if (!kinds.includes(object.kind)) {
         problems.push(`${where}: no schema for ${object.apiVersion} ${object.kind}`);
         continue;
     }
+    const PACKAGE = join(modules, packageName);
     const group = object.apiVersion.split("/")[0];
     const version = object.apiVersion.split("/")[1];
     const module = join(PACKAGE, group, version, `${object.kind}.js`);
@@ -78,9 +87,11 @@ for (const { source, object } of JSON.parse(readFileSync(objectsPath, "utf8"))) 
         problems.push(`${where}: unknown field ${path}`);
     }
     counts[source] = (counts[source] ?? 0) + 1;
+    if (!counts[`${source} ${group}`]) counts[`${source} ${group}`] = 0;
+    counts[`${source} ${group}`] += 1;
 }
 for (const [source, count] of Object.entries(counts)) {
-    console.log(`  ${source}: ${count} cert-manager objects checked`);
+    if (source.includes(" ")) console.log(`  ${source}: ${count} objects checked`);
 }
 for (const problem of problems) console.log(`  FAIL ${problem}`);
 process.exit(problems.length ? 1 : 0);

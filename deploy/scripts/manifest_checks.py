@@ -16,6 +16,12 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 ROLES = ["credentials", "tokens", "sync", "scheduler", "assessment", "gateway"]
 ROLE_DOMAIN = "posture.internal"
 CERT_MANAGER_GROUP = "cert-manager.io"
+MONITORING_GROUP = "monitoring.coreos.com"
+# Metric names in PromQL: Posture's own, the gRPC and the process families.
+METRIC_NAME = re.compile(r"\b((?:posture|grpc|process)_[a-z0-9_]+)")
+HISTOGRAM_SERIES = ("_bucket", "_count", "_sum")
+# go-grpc-prometheus's label names, which look like metric names to the pattern above.
+GRPC_LABELS = {"grpc_type", "grpc_service", "grpc_method", "grpc_code"}
 
 
 def sync_kinds():
@@ -156,6 +162,97 @@ def check_tls(name, by_kind, deployments, issued, problems):
                 problems.append(f"{name}: Service {svc_name} ({svc['spec']['type']}) exposes port {port['port']}, which is not the gateway's TLS port")
 
 
+def documented_metrics():
+    """Metric names the README's "Metrics and traces" table lists (first column, in backticks)."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Metrics and traces", 1)[-1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z0-9_]+)", section, re.MULTILINE))
+
+
+def metric_problems(where, expr, known):
+    problems = []
+    for metric in METRIC_NAME.findall(expr):
+        if metric in GRPC_LABELS:
+            continue
+        base = metric
+        for suffix in HISTOGRAM_SERIES:
+            if base.endswith(suffix) and base.removesuffix(suffix) in known:
+                base = base.removesuffix(suffix)
+        if base not in known:
+            problems.append(f"{where}: {metric} is not a metric Posture serves (README, Metrics and traces)")
+    if expr.count("(") != expr.count(")"):
+        problems.append(f"{where}: unbalanced parentheses in {expr!r}")
+    return problems
+
+
+def check_monitoring(name, by_kind, problems):
+    """Monitors select objects that exist and name their port; rules and dashboard panels use
+    only metrics Posture serves; the dashboard is valid JSON."""
+    known = documented_metrics()
+    services = by_kind.get("Service", {})
+    deployments = by_kind.get("Deployment", {})
+    for monitor_name, monitor in by_kind.get("ServiceMonitor", {}).items():
+        spec = monitor["spec"]
+        selected = [s for s in services.values() if selects(spec["selector"], s["metadata"].get("labels", {}))]
+        if not selected:
+            problems.append(f"{name}: ServiceMonitor {monitor_name} selects no Service")
+        for endpoint in spec["endpoints"]:
+            for svc in selected:
+                if endpoint.get("port") not in {p.get("name") for p in svc["spec"]["ports"]}:
+                    problems.append(f"{name}: ServiceMonitor {monitor_name}: Service {svc['metadata']['name']} has no port {endpoint.get('port')}")
+    for monitor_name, monitor in by_kind.get("PodMonitor", {}).items():
+        spec = monitor["spec"]
+        pods = [d for d in deployments.values() if selects(spec["selector"], d["spec"]["template"]["metadata"].get("labels", {}))]
+        if not pods:
+            problems.append(f"{name}: PodMonitor {monitor_name} selects no pods")
+        for endpoint in spec["podMetricsEndpoints"]:
+            for dep in pods:
+                ports = {p.get("name") for c in dep["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+                if endpoint.get("port") not in ports:
+                    problems.append(f"{name}: PodMonitor {monitor_name}: {dep['metadata']['name']} has no port {endpoint.get('port')}")
+    checked = 0
+    for rule_name, rule in by_kind.get("PrometheusRule", {}).items():
+        for group in rule["spec"]["groups"]:
+            for item in group["rules"]:
+                where = f"{name}: PrometheusRule {rule_name} {item.get('alert') or item.get('record')}"
+                problems.extend(metric_problems(where, item["expr"], known))
+                checked += 1
+    for cm_name, cm in by_kind.get("ConfigMap", {}).items():
+        if cm["metadata"].get("labels", {}).get("grafana_dashboard") != "1":
+            continue
+        for file_name, text in cm.get("data", {}).items():
+            try:
+                dashboard = json.loads(text)
+            except json.JSONDecodeError as error:
+                problems.append(f"{name}: dashboard {cm_name}/{file_name} is not JSON: {error}")
+                continue
+            for panel in dashboard.get("panels", []):
+                for target in panel.get("targets", []):
+                    where = f"{name}: dashboard {cm_name} panel {panel.get('title')!r}"
+                    problems.extend(metric_problems(where, target.get("expr", ""), known))
+                    checked += 1
+    if by_kind.get("PrometheusRule") or checked:
+        print(f"  {name}: {checked} PromQL expressions use only metrics Posture serves")
+
+
+def selects(selector, labels):
+    for key, value in selector.get("matchLabels", {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions", []):
+        present = labels.get(expression["key"])
+        operator = expression["operator"]
+        if operator == "In" and present not in expression["values"]:
+            return False
+        if operator == "NotIn" and present in expression["values"]:
+            return False
+        if operator == "Exists" and present is None:
+            return False
+        if operator == "DoesNotExist" and present is not None:
+            return False
+    return True
+
+
 def check_rendered(name, path, problems):
     docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
     by_kind = {}
@@ -193,6 +290,7 @@ def check_rendered(name, path, problems):
                 problems.append(f"{name}: {dep_name} sets {env['name']} literally; use a Secret")
     if by_kind.get("Secret"):
         problems.append(f"{name}: the render contains Secrets; secrets are created apart, never in manifests")
+    check_monitoring(name, by_kind, problems)
     issued, external_issuers = check_certificates(name, by_kind, deployments, problems)
     check_tls(name, by_kind, deployments, issued, problems)
     for scaled in by_kind.get("ScaledObject", {}).values():
@@ -290,12 +388,13 @@ def check_compose_tls(name, services, problems):
 
 
 def crd_objects(paths):
-    """The cert-manager objects of rendered overlays as JSON, for cert-manager-check.mjs."""
+    """The cert-manager and Prometheus Operator objects of rendered overlays as JSON, for
+    cert-manager-check.mjs."""
     objects = []
     for arg in paths:
         source, path = arg.split("=", 1)
         for doc in yaml.safe_load_all(pathlib.Path(path).read_text()):
-            if doc and doc.get("apiVersion", "").split("/")[0] == CERT_MANAGER_GROUP:
+            if doc and doc.get("apiVersion", "").split("/")[0] in (CERT_MANAGER_GROUP, MONITORING_GROUP):
                 objects.append({"source": source, "object": doc})
     json.dump(objects, sys.stdout)
 

@@ -162,6 +162,14 @@ impl Deployment {
         }
     }
 
+    /// Standalone only: the process's health server, which serves `/metrics`.
+    pub fn standalone_health(&self) -> Option<std::net::SocketAddr> {
+        match &self.runtime {
+            Runtime::Standalone(standalone) => Some(standalone.health()),
+            Runtime::Distributed(_) => None,
+        }
+    }
+
     /// Distributed only: the folder holding the stack's internal CA and role certificates.
     pub fn certificates(&self) -> Option<PathBuf> {
         match &self.runtime {

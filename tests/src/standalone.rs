@@ -100,6 +100,10 @@ impl Standalone {
         self.internal
     }
 
+    pub(crate) fn health(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.health_port))
+    }
+
     pub(crate) fn admin_key(&self) -> &str {
         &self.admin_key
     }

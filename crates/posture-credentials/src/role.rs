@@ -4,10 +4,13 @@
 
 use std::sync::Arc;
 
+use crate::metrics::{FleetMetrics, run_fleet_metrics};
+use crate::store::StoreError;
 use posture_bus::{Bus, Outbox};
 use posture_kit::clock::SharedClock;
 use posture_kit::db::Db;
 use posture_kit::grpc::GrpcServer;
+use posture_kit::telemetry::MetricsRegistry;
 use posture_proto::internal::v1::vault_service_server::VaultServiceServer;
 use posture_proto::v1::tenant_connection_service_server::TenantConnectionServiceServer;
 use tokio_util::sync::CancellationToken;
@@ -95,5 +98,30 @@ impl CredentialsRole {
 
     pub fn store(&self) -> &CredentialStore {
         &self.core.store
+    }
+
+    /// Keeps the fleet gauges in `registry` (connections per health state, days to credential
+    /// expiry) current, refreshing every `interval` until `shutdown`.
+    pub fn record_fleet_metrics(
+        &self,
+        registry: &MetricsRegistry,
+        interval: std::time::Duration,
+        shutdown: CancellationToken,
+        tasks: &TaskTracker,
+    ) -> FleetMetrics {
+        let metrics = FleetMetrics::register(registry);
+        tasks.spawn(run_fleet_metrics(
+            metrics.clone(),
+            self.core.store.clone(),
+            self.core.clock.clone(),
+            interval,
+            shutdown,
+        ));
+        metrics
+    }
+
+    /// Refreshes `metrics` from the store now (what the interval does), at the role's clock.
+    pub async fn refresh_fleet_metrics(&self, metrics: &FleetMetrics) -> Result<(), StoreError> {
+        metrics.refresh(&self.core.store, self.core.clock.now()).await
     }
 }

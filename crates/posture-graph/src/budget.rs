@@ -47,6 +47,23 @@ const fn rate(requests: f64, secs: u64) -> Rate {
 }
 
 impl ServiceFamily {
+    /// Stable snake_case name (metric labels, logs).
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceFamily::Identity => "identity",
+            ServiceFamily::IdentityReports => "identity_reports",
+            ServiceFamily::SignInActivity => "sign_in_activity",
+            ServiceFamily::ConditionalAccess => "conditional_access",
+            ServiceFamily::IntuneDevices => "intune_devices",
+            ServiceFamily::IntuneConfiguration => "intune_configuration",
+            ServiceFamily::Security => "security",
+            ServiceFamily::ServiceHealth => "service_health",
+            ServiceFamily::OtherGraph => "other_graph",
+            ServiceFamily::DefenderForEndpoint => "defender_for_endpoint",
+            ServiceFamily::ManagementActivity => "management_activity",
+        }
+    }
+
     /// Limit per app per tenant (reference §13, smallest tenant tier where it depends on size).
     pub fn per_tenant_rate(self) -> Rate {
         match self {

@@ -11,6 +11,7 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 use url::Url;
 
 use crate::auth::TokenSource;
@@ -20,6 +21,7 @@ use crate::budget::{BudgetKey, RequestBudget, ServiceFamily, Unlimited};
 use crate::classify::{FailureContext, classify_failure};
 use crate::cloud::{Endpoints, Resource};
 use crate::error::{GraphError, Licence, RequestIds};
+use crate::metrics::GraphMetrics;
 use crate::retry::{RetryPolicy, retry_after};
 
 /// One HTTP call and what the crate knows about it (for the budget and for error reports).
@@ -90,6 +92,7 @@ pub struct GraphClient {
     app_id: String,
     budget: Arc<dyn RequestBudget>,
     retry: RetryPolicy,
+    metrics: Option<GraphMetrics>,
 }
 
 impl std::fmt::Debug for GraphClient {
@@ -125,7 +128,14 @@ impl GraphClient {
             app_id: app_id.into(),
             budget: Arc::new(Unlimited),
             retry: RetryPolicy::default(),
+            metrics: None,
         }
+    }
+
+    /// Records every request, 429 and budget wait into `metrics`.
+    pub fn with_metrics(mut self, metrics: GraphMetrics) -> GraphClient {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn with_budget(mut self, budget: Arc<dyn RequestBudget>) -> GraphClient {
@@ -187,12 +197,34 @@ impl GraphClient {
             // Token first: the budget is charged right before sending, so its pacing is what the
             // service sees.
             let token = self.tokens.token(req.resource).await?;
+            let waiting = std::time::Instant::now();
             self.budget.acquire(&key, req.cost).await;
+            if let Some(metrics) = &self.metrics {
+                metrics.waited(req.family, waiting.elapsed());
+            }
             let ids = RequestIds {
                 client_request_id: uuid::Uuid::new_v4().to_string(),
                 request_id: None,
             };
-            let (failure, ids) = match self.send_once(req, token.secret().expose_secret(), ids).await {
+            // One client span per attempt, with OpenTelemetry's HTTP client attributes; the
+            // tenant is on the job's span above it.
+            let span = tracing::info_span!(
+                "graph.request",
+                otel.name = %req.method,
+                otel.kind = "client",
+                http.request.method = %req.method,
+                server.address = req.url.host_str().unwrap_or_default(),
+                http.request.resend_count = attempt - 1,
+                http.response.status_code = tracing::field::Empty,
+                throttled = tracing::field::Empty,
+                posture.graph.family = req.family.name(),
+                client_request_id = %ids.client_request_id,
+            );
+            let sent = self
+                .send_once(req, token.secret().expose_secret(), ids)
+                .instrument(span)
+                .await;
+            let (failure, ids) = match sent {
                 Ok(Ok(mut resp)) => {
                     resp.attempts = attempt;
                     return Ok(resp);
@@ -272,9 +304,21 @@ impl GraphClient {
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
+        let started = std::time::Instant::now();
+        let answered = |status: Option<StatusCode>| {
+            let span = tracing::Span::current();
+            if let Some(status) = status {
+                span.record("http.response.status_code", status.as_u16());
+                span.record("throttled", status == StatusCode::TOO_MANY_REQUESTS);
+            }
+            if let Some(metrics) = &self.metrics {
+                metrics.answered(req.family, status.map(|s| s.as_u16()), started.elapsed());
+            }
+        };
         let resp = match builder.send().await {
             Ok(r) => r,
             Err(e) => {
+                answered(None);
                 let reason = format!("connection failed: {}", e.without_url());
                 return Ok(Err((Failure::Transient(reason), ids)));
             }
@@ -286,8 +330,12 @@ impl GraphClient {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let body = match resp.bytes().await {
-            Ok(b) => b,
+            Ok(b) => {
+                answered(Some(status));
+                b
+            }
             Err(e) => {
+                answered(None);
                 let reason = format!("response body cut off: {}", e.without_url());
                 return Ok(Err((Failure::Transient(reason), ids)));
             }

@@ -108,13 +108,18 @@ impl tonic::service::Interceptor for TraceContextInterceptor {
 
 /// The span of one incoming gRPC call, parented to the caller's trace when the request carries one.
 pub fn grpc_server_span<B>(request: &http::Request<B>) -> Span {
-    let method = request.uri().path();
+    let path = request.uri().path();
+    let (service, method) = rpc_service_and_method(path);
+    // OpenTelemetry's RPC conventions: the span is named `service/method`, and the status code
+    // is filled in by the metrics layer when the call's status is known.
     let span = tracing::info_span!(
         "grpc.server",
-        otel.name = %method.trim_start_matches('/'),
+        otel.name = %path.trim_start_matches('/'),
         otel.kind = "server",
         rpc.system = "grpc",
+        rpc.service = %service,
         rpc.method = %method,
+        rpc.grpc.status_code = tracing::field::Empty,
         trace_id = tracing::field::Empty,
     );
     set_parent_from(&span, &HeaderReader(request.headers()));
@@ -124,6 +129,11 @@ pub fn grpc_server_span<B>(request: &http::Request<B>) -> Span {
         span.record("trace_id", tracing::field::display(trace_id));
     }
     span
+}
+
+/// `/pkg.Service/Method` split into `pkg.Service` and `Method` (`rpc.service`, `rpc.method`).
+pub fn rpc_service_and_method(path: &str) -> (&str, &str) {
+    path.trim_start_matches('/').split_once('/').unwrap_or((path, ""))
 }
 
 /// Server side: a tower layer giving every call a span (method, and the status on failure) whose

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use posture_graph::GraphMetrics;
 use posture_graph::{Cloud, Endpoints, GraphClient, RequestBudget, RetryPolicy};
 use posture_kit::ids::TenantId;
 use posture_proto::v1 as pb;
@@ -33,6 +34,7 @@ pub struct TenantDirectory {
     http: reqwest::Client,
     budget: Arc<dyn RequestBudget>,
     retry: RetryPolicy,
+    metrics: Option<GraphMetrics>,
 }
 
 impl std::fmt::Debug for TenantDirectory {
@@ -55,7 +57,14 @@ impl TenantDirectory {
             http,
             budget,
             retry,
+            metrics: None,
         }
+    }
+
+    /// Clients built from here record their calls into `metrics`.
+    pub fn with_metrics(mut self, metrics: GraphMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The tenant's connection, or why there is none.
@@ -94,7 +103,7 @@ impl TenantDirectory {
         let endpoints = endpoints(tenant, &connection)?;
         // Long page streams need tokens that outlive a few minutes of paging.
         let tokens = BrokerTokenSource::new(self.tokens.clone(), *tenant).with_min_valid_seconds(300);
-        Ok(GraphClient::new(
+        let client = GraphClient::new(
             self.http.clone(),
             Arc::new(tokens),
             endpoints,
@@ -102,7 +111,11 @@ impl TenantDirectory {
             connection.client_id,
         )
         .with_budget(self.budget.clone())
-        .with_retry(self.retry.clone()))
+        .with_retry(self.retry.clone());
+        Ok(match &self.metrics {
+            Some(metrics) => client.with_metrics(metrics.clone()),
+            None => client,
+        })
     }
 }
 

@@ -11,6 +11,7 @@ pub mod events;
 pub mod failure;
 pub mod job;
 pub mod kinds;
+pub mod metrics;
 mod requested;
 mod role;
 pub mod runs;

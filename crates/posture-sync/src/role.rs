@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::metrics::SyncMetrics;
 use posture_bus::outbox::Outbox;
 use posture_bus::{Bus, ConsumerConfig, RetryPolicy as BusRetry, spawn_workers, topics};
 use posture_graph::{InProcessBudget, RequestBudget, RetryPolicy as GraphRetry};
 use posture_kit::clock::SharedClock;
 use posture_kit::db::Db;
 use posture_kit::grpc::GrpcServer;
+use posture_kit::telemetry::MetricsRegistry;
 use posture_proto::v1::inventory_service_server::InventoryServiceServer;
 use posture_proto::v1::sync_service_server::SyncServiceServer;
 use tokio_util::sync::CancellationToken;
@@ -88,6 +90,8 @@ pub struct SyncDeps {
     pub credentials: Channel,
     /// Channel to the tokens role (TokenBrokerService).
     pub tokens: Channel,
+    /// The process's registry; the role adds its `posture_sync_*` metrics.
+    pub metrics: MetricsRegistry,
     pub settings: SyncSettings,
 }
 
@@ -109,13 +113,15 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
     outbox.spawn(deps.shutdown.clone(), &deps.tasks);
     let http = posture_graph::http_client().map_err(|e| SyncError::Config(e.to_string()))?;
     let budget: Arc<dyn RequestBudget> = Arc::new(InProcessBudget::new());
+    let metrics = SyncMetrics::register(&deps.metrics);
     let directory = TenantDirectory::new(
         deps.credentials,
         deps.tokens,
         http,
         budget,
         deps.settings.graph_retry.clone(),
-    );
+    )
+    .with_metrics(metrics.graph.clone());
     let runs = Runs {
         store: store.clone(),
         bus: deps.bus.clone(),
@@ -132,6 +138,7 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
             heartbeat: deps.settings.ack_wait / 3,
         },
         rows_written: rows_written.clone(),
+        metrics,
     });
     for kind in kinds::ALL {
         let config = ConsumerConfig::new(

@@ -15,6 +15,7 @@ use posture_kit::clock::{SharedClock, SystemClock};
 use posture_kit::config::GrpcConfig;
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::grpc::{GrpcServer, internal_channel};
+use posture_kit::telemetry::MetricsRegistry;
 use posture_kit::tls::{CertificateAuthority, InternalTls, PemFiles, write_private, write_public};
 use posture_proto::v1 as pb;
 use posture_proto::v1::inventory_service_client::InventoryServiceClient;
@@ -59,6 +60,8 @@ pub struct World {
     /// The assessment role on the shared server, when the builder asked for it.
     pub assessment: Option<AssessmentRole>,
     pub shutdown: CancellationToken,
+    /// The registry the world's roles and server record into, as a process's `/metrics` serves it.
+    pub metrics: MetricsRegistry,
 }
 
 /// A sync role with a server and a shutdown of its own: a "process" a test can stop alone.
@@ -100,6 +103,7 @@ impl WorldBuilder {
         let bus = self.bus.unwrap_or_else(memory_bus);
         let sim = Simulator::start(self.sim).await.expect("simulator starts");
         let shutdown = CancellationToken::new();
+        let metrics = MetricsRegistry::new();
         // Bind first so the roles' channels point at the server before it serves.
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
@@ -137,11 +141,26 @@ impl WorldBuilder {
         })
         .await
         .expect("tokens role starts");
-        let mut server = tokens.register(credentials.register(GrpcServer::new(&config).internal_tls(&tls)));
+        let mut server = tokens.register(
+            credentials.register(
+                GrpcServer::new(&config)
+                    .internal_tls(&tls)
+                    .descriptor_set(posture_proto::FILE_DESCRIPTOR_SET)
+                    .metrics(&metrics),
+            ),
+        );
         let sync = match self.sync {
             Some(settings) => {
-                let role =
-                    start_sync_role(&db, &bus, &channel, settings, &shutdown, &TaskTracker::new()).await;
+                let role = start_sync_role(
+                    &db,
+                    &bus,
+                    &channel,
+                    settings,
+                    &shutdown,
+                    &TaskTracker::new(),
+                    &metrics,
+                )
+                .await;
                 server = role.register(server);
                 Some(role)
             }
@@ -180,6 +199,7 @@ impl WorldBuilder {
             sync,
             assessment,
             shutdown,
+            metrics,
         }
     }
 }
@@ -191,6 +211,7 @@ async fn start_sync_role(
     settings: SyncSettings,
     shutdown: &CancellationToken,
     tasks: &TaskTracker,
+    metrics: &MetricsRegistry,
 ) -> SyncRole {
     posture_sync::start(SyncDeps {
         db: db.connect("sync").await.expect("sync db"),
@@ -200,6 +221,7 @@ async fn start_sync_role(
         tasks: tasks.clone(),
         credentials: roles.clone(),
         tokens: roles.clone(),
+        metrics: metrics.clone(),
         settings,
     })
     .await
@@ -249,8 +271,22 @@ impl World {
     pub async fn start_sync(&self, settings: SyncSettings) -> SyncProcess {
         let shutdown = self.shutdown.child_token();
         let tasks = TaskTracker::new();
-        let role = start_sync_role(&self.db, &self.bus, &self.channel, settings, &shutdown, &tasks).await;
-        let server = role.register(GrpcServer::new(&GrpcConfig::default()).internal_tls(&self.tls));
+        let role = start_sync_role(
+            &self.db,
+            &self.bus,
+            &self.channel,
+            settings,
+            &shutdown,
+            &tasks,
+            &self.metrics,
+        )
+        .await;
+        let server = role.register(
+            GrpcServer::new(&GrpcConfig::default())
+                .internal_tls(&self.tls)
+                .descriptor_set(posture_proto::FILE_DESCRIPTOR_SET)
+                .metrics(&self.metrics),
+        );
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local address");
         let stop = shutdown.clone();

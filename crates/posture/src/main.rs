@@ -209,3 +209,9 @@ mod completion_tests {
         }
     }
 }
+
+/// What `posture_build_info` reports: the crate version and the commit given to the build as
+/// `POSTURE_GIT_REVISION` (the container build passes it), else `unknown`.
+fn build_info() -> posture_kit::telemetry::BuildInfo {
+    posture_kit::telemetry::BuildInfo::new(env!("CARGO_PKG_VERSION"), option_env!("POSTURE_GIT_REVISION"))
+}

@@ -4,9 +4,15 @@
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
+use std::sync::Arc;
+
+use tower::Layer as _;
+
 use super::GrpcError;
+use super::metrics::{MethodTable, RpcMetrics, RpcMetricsLayer, RpcMetricsService, Side};
 use crate::ServiceRole;
 use crate::config::GrpcConfig;
+use crate::telemetry::MetricsRegistry;
 use crate::tls::{ClientTls, InternalTls, role_server_name};
 use crate::trace_context::TraceContextInterceptor;
 
@@ -100,4 +106,37 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 
 pub fn traced(channel: Channel) -> TracedChannel {
     InterceptedService::new(channel, TraceContextInterceptor)
+}
+
+/// A channel whose calls are counted in the go-grpc-prometheus client metrics.
+pub type MeteredChannel = RpcMetricsService<Channel>;
+
+/// The process's gRPC client metrics (`grpc_client_started_total`, `grpc_client_handled_total`,
+/// `grpc_client_handling_seconds`, ...): register once per registry, then wrap each channel.
+#[derive(Debug, Clone)]
+pub struct GrpcClientMetrics {
+    metrics: Arc<RpcMetrics>,
+}
+
+impl GrpcClientMetrics {
+    /// Registers the client families; `services` and `descriptor_sets` name the methods that
+    /// get their own labels (any other path is counted as `unknown`).
+    pub fn register(registry: &MetricsRegistry, services: &[&str], descriptor_sets: &[&[u8]]) -> Self {
+        let services: Vec<String> = services.iter().map(|name| (*name).to_owned()).collect();
+        Self {
+            metrics: RpcMetrics::register(
+                registry,
+                Side::Client,
+                MethodTable::new(&services, descriptor_sets),
+            ),
+        }
+    }
+
+    /// `channel` with its calls counted; TLS, timeouts and reconnects stay the channel's own.
+    pub fn wrap(&self, channel: Channel) -> MeteredChannel {
+        RpcMetricsLayer {
+            metrics: Some(Arc::clone(&self.metrics)),
+        }
+        .layer(channel)
+    }
 }

@@ -8,8 +8,10 @@ mod principal;
 mod server;
 
 pub use client::{
-    TracedChannel, connect_channel, connect_tls_channel, error_chain, internal_channel, lazy_channel, traced,
+    GrpcClientMetrics, MeteredChannel, TracedChannel, connect_channel, connect_tls_channel, error_chain,
+    internal_channel, lazy_channel, traced,
 };
+pub use metrics::{RpcMetricsService, UNKNOWN, code_name};
 pub use principal::{
     MAX_PRINCIPAL_CHARS, PRINCIPAL_METADATA, UNKNOWN_PRINCIPAL, principal, principal_value, set_principal,
 };

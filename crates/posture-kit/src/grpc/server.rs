@@ -16,7 +16,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use super::GrpcError;
-use super::metrics::{GrpcMetrics, GrpcMetricsLayer};
+use super::metrics::{MethodTable, RpcMetrics, RpcMetricsLayer, Side};
 use crate::config::GrpcConfig;
 use crate::telemetry::MetricsRegistry;
 use crate::tls::{InternalAuthzLayer, InternalPolicy, InternalTls, ServerTls, tls_incoming};
@@ -82,11 +82,16 @@ impl GrpcServer {
         self.health.clone()
     }
 
-    /// Records `posture_grpc_server_handled_total{method,code}` and
-    /// `posture_grpc_server_handling_seconds{method}` into `registry`.
+    /// Records the go-grpc-prometheus server metrics (`grpc_server_handled_total{grpc_type,
+    /// grpc_service,grpc_method,grpc_code}`, `grpc_server_handling_seconds`, ...) into `registry`.
     pub fn metrics(mut self, registry: &MetricsRegistry) -> Self {
         self.metrics = Some(registry.clone());
         self
+    }
+
+    /// The registry given to [`GrpcServer::metrics`], for the roles mounted here to add theirs.
+    pub fn metrics_registry(&self) -> Option<&MetricsRegistry> {
+        self.metrics.as_ref()
     }
 
     /// Mounts a generated tonic server; it is reported SERVING under its fully-qualified name.
@@ -143,7 +148,13 @@ impl GrpcServer {
                 ]
                 .map(str::to_owned),
             );
-            GrpcMetrics::register(registry, known)
+            let mut sets = self.descriptor_sets.clone();
+            sets.extend([
+                tonic_health::pb::FILE_DESCRIPTOR_SET,
+                tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+            ]);
+            RpcMetrics::register(registry, Side::Server, MethodTable::new(&known, &sets))
         });
         let health = self.health.clone();
         let serving = self.serving.clone();
@@ -157,7 +168,7 @@ impl GrpcServer {
         let router = Server::builder()
             .timeout(self.request_timeout)
             .layer(grpc_server_trace_layer::<Body>())
-            .layer(GrpcMetricsLayer { metrics })
+            .layer(RpcMetricsLayer { metrics })
             .layer(InternalAuthzLayer::new(self.policy))
             .add_routes(routes);
         match self.tls {

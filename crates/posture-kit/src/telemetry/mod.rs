@@ -4,6 +4,7 @@
 
 pub mod health;
 mod metrics;
+mod process;
 
 use std::time::Duration;
 
@@ -18,7 +19,8 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
 
-pub use metrics::MetricsRegistry;
+pub use metrics::{MetricsRegistry, POSTURE_PREFIX};
+pub use process::BuildInfo;
 
 use crate::config::{LogFormat, TelemetryConfig};
 
@@ -56,6 +58,37 @@ impl TelemetryGuard {
     }
 }
 
+/// Where and as whom to export, from the config file and the standard OpenTelemetry variables.
+/// The variables win, so the same image works under an operator that injects them:
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` over `telemetry.otlp_endpoint`; for the service name
+/// `OTEL_SERVICE_NAME`, then `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, then
+/// `telemetry.service_name`. Other `OTEL_RESOURCE_ATTRIBUTES` pairs are added to the resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtlpSettings {
+    pub endpoint: Option<String>,
+    pub service_name: String,
+}
+
+impl OtlpSettings {
+    /// `env` returns a variable's non-empty value.
+    pub fn resolve(config: &TelemetryConfig, env: impl Fn(&str) -> Option<String>) -> Self {
+        let endpoint = env("OTEL_EXPORTER_OTLP_ENDPOINT").or_else(|| config.otlp_endpoint.clone());
+        let from_attributes = env("OTEL_RESOURCE_ATTRIBUTES").and_then(|pairs| {
+            pairs.split(',').find_map(|pair| {
+                let (key, value) = pair.split_once('=')?;
+                (key.trim() == "service.name" && !value.trim().is_empty()).then(|| value.trim().to_owned())
+            })
+        });
+        let service_name = env("OTEL_SERVICE_NAME")
+            .or(from_attributes)
+            .unwrap_or_else(|| config.service_name.clone());
+        Self {
+            endpoint,
+            service_name,
+        }
+    }
+}
+
 /// Installs the global subscriber, propagator, tracer and meter providers. Call once, from
 /// inside the Tokio runtime (the OTLP exporter's channel lives there).
 ///
@@ -63,13 +96,17 @@ impl TelemetryGuard {
 /// between services and into logs; only the export is skipped.
 pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> {
     let filter = EnvFilter::try_new(&config.log_level)?;
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+    let otlp = OtlpSettings::resolve(config, env);
+    // The default detectors read OTEL_RESOURCE_ATTRIBUTES; the service name is set last so the
+    // precedence above holds whatever order the detectors merge in.
     let resource = Resource::builder()
-        .with_service_name(config.service_name.clone())
+        .with_service_name(otlp.service_name.clone())
         .build();
 
     let mut tracer_builder = SdkTracerProvider::builder().with_resource(resource.clone());
     let mut meter_provider = None;
-    if let Some(endpoint) = &config.otlp_endpoint {
+    if let Some(endpoint) = &otlp.endpoint {
         let exporter_error = |error: opentelemetry_otlp::ExporterBuildError| TelemetryError::Exporter {
             endpoint: endpoint.clone(),
             reason: error.to_string(),
@@ -134,4 +171,64 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> 
         tracer_provider,
         meter_provider,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn resolve(config: &TelemetryConfig, vars: &[(&str, &str)]) -> OtlpSettings {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect();
+        OtlpSettings::resolve(config, |name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn standard_otel_variables_win_over_the_config_file() {
+        let config = TelemetryConfig {
+            otlp_endpoint: Some("http://from-config:4317".to_owned()),
+            service_name: "posture-config".to_owned(),
+            ..TelemetryConfig::default()
+        };
+        assert_eq!(
+            resolve(&config, &[]),
+            OtlpSettings {
+                endpoint: Some("http://from-config:4317".to_owned()),
+                service_name: "posture-config".to_owned(),
+            }
+        );
+        let attributes = (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment=prod, service.name=posture-attr",
+        );
+        assert_eq!(resolve(&config, &[attributes]).service_name, "posture-attr");
+        let both = resolve(
+            &config,
+            &[
+                attributes,
+                ("OTEL_SERVICE_NAME", "posture-sync"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+            ],
+        );
+        assert_eq!(both.service_name, "posture-sync");
+        assert_eq!(both.endpoint.as_deref(), Some("http://collector:4317"));
+    }
+
+    #[test]
+    fn an_endpoint_from_the_environment_alone_turns_export_on() {
+        let config = TelemetryConfig::default();
+        assert_eq!(resolve(&config, &[]).endpoint, None);
+        assert_eq!(
+            resolve(
+                &config,
+                &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")]
+            )
+            .endpoint,
+            Some("http://collector:4317".to_owned())
+        );
+    }
 }

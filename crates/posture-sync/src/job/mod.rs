@@ -25,6 +25,7 @@ use posture_proto::events::v1 as ev;
 use crate::connection::TenantDirectory;
 use crate::failure::{Disposition, JobFailure};
 use crate::kinds::{self, KindDef};
+use crate::metrics::{JobOutcome, SyncMetrics};
 use crate::runs::Runs;
 use crate::state::{EntityState, RunState};
 use crate::store::{ErrorRecord, RunRecord};
@@ -64,6 +65,7 @@ pub struct SyncWorker {
     pub settings: JobSettings,
     /// Inventory rows written since start (objects and versions).
     pub rows_written: Arc<AtomicU64>,
+    pub metrics: SyncMetrics,
 }
 
 #[async_trait]
@@ -128,11 +130,23 @@ impl Handler for SyncWorker {
 impl SyncWorker {
     /// Reads the job's kind and settles its entity by the outcome, or asks for a retry.
     async fn run_job(&self, job: &Job<'_>) -> Result<(), HandlerError> {
+        let started = std::time::Instant::now();
         let outcome = tokio::select! {
             outcome = self.sync(job) => outcome,
             never = heartbeat(job.delivery, self.settings.heartbeat) => match never {},
         };
         let (run, kind, attempt) = (job.run, job.kind, job.attempt);
+        let ended = match &outcome {
+            Ok(()) => JobOutcome::Succeeded,
+            Err(f) => match f.disposition {
+                Disposition::Fail => JobOutcome::Failed,
+                Disposition::Skip => JobOutcome::Skipped,
+                Disposition::Retry if job.delivery.is_last_delivery() => JobOutcome::Failed,
+                Disposition::Retry => JobOutcome::Retried,
+                Disposition::Superseded => JobOutcome::Superseded,
+            },
+        };
+        self.metrics.job(kind.name, ended, started.elapsed());
         match outcome {
             Ok(()) => self.settle(run, kind, EntityState::Succeeded, None).await,
             Err(f) => match f.disposition {

@@ -159,6 +159,12 @@ impl SyncWorker {
                 }
             };
             let diff = page.diff;
+            let counts = (
+                diff.added,
+                diff.changed,
+                diff.unchanged,
+                diff.removals.len() as u64,
+            );
             let outcome = store
                 .apply_page(&PageWrite {
                     tenant_id: run.tenant_id,
@@ -180,6 +186,8 @@ impl SyncWorker {
                 .await?;
             self.rows_written
                 .fetch_add(outcome.rows_written, Ordering::Relaxed);
+            self.metrics
+                .page(kind.name, counts.0, counts.1, counts.2, counts.3);
             if last {
                 return Ok(());
             }

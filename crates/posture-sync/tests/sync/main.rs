@@ -7,6 +7,7 @@ mod changes;
 mod crash;
 mod failures;
 mod ground_truth;
+mod metrics;
 mod nats;
 mod sign_in;
 mod store;

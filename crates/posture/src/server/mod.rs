@@ -78,12 +78,17 @@ pub async fn start(
         anyhow::bail!("no role to run: set `services` in the config, POSTURE__SERVICES, or --service");
     }
 
-    let metrics = MetricsRegistry::new();
+    let metrics = MetricsRegistry::for_process(&crate::build_info());
     let readiness = health::Readiness::new(shutdown.token());
     let health_listener = bind(config.health.listen, "health").await?;
     let health_addr = health_listener.local_addr()?;
     let mut servers = Vec::new();
-    let health_task = health::serve(health_listener, metrics, readiness.clone(), shutdown.token());
+    let health_task = health::serve(
+        health_listener,
+        metrics.clone(),
+        readiness.clone(),
+        shutdown.token(),
+    );
     servers.push(tokio::spawn(async move {
         health_task
             .await
@@ -106,7 +111,8 @@ pub async fn start(
         internal_addr = Some(bound);
         let mut server = GrpcServer::new(&config.grpc)
             .descriptor_set(posture_proto::FILE_DESCRIPTOR_SET)
-            .internal_tls(&tls);
+            .internal_tls(&tls)
+            .metrics(&metrics);
         for role in &internal_roles {
             server = roles::start_internal(*role, config, &bus, shutdown, &tls, server).await?;
         }
@@ -123,7 +129,9 @@ pub async fn start(
     if roles.contains(&ServiceRole::Gateway) {
         let listener = bind(config.gateway.listen, "gateway").await?;
         gateway_addr = Some(listener.local_addr()?);
-        let server = roles::start_gateway(config, shutdown, &tls).await?;
+        let server = roles::start_gateway(config, shutdown, &tls)
+            .await?
+            .metrics(&metrics);
         let token = shutdown.token();
         servers.push(tokio::spawn(async move {
             server.serve(listener, token).await.context("the gateway failed")

@@ -17,6 +17,8 @@ use posture_kit::tls::{InternalTls, PemFiles, ServerTls};
 
 /// How long a crashed token-refresh lease holder can block the other replicas.
 const TOKEN_LEASE_TTL: Duration = Duration::from_secs(30);
+/// How often the credentials role re-reads the fleet for its gauges (health states, expiry).
+const FLEET_METRICS_INTERVAL: Duration = Duration::from_secs(60);
 /// How long a crashed active scheduler keeps a standby from taking over.
 const SCHEDULER_LEASE_TTL: Duration = Duration::from_secs(30);
 
@@ -58,6 +60,14 @@ pub async fn start_internal(
             })
             .await
             .context("starting the credentials role")?;
+            if let Some(registry) = server.metrics_registry() {
+                role.record_fleet_metrics(
+                    registry,
+                    FLEET_METRICS_INTERVAL,
+                    shutdown.token(),
+                    &shutdown.tracker("credentials-metrics"),
+                );
+            }
             Ok(role.register(server))
         }
         ServiceRole::Tokens => {
@@ -100,6 +110,7 @@ pub async fn start_internal(
                 tasks: shutdown.tracker("sync"),
                 credentials: channel(ServiceRole::Credentials, &config.endpoints.credentials)?,
                 tokens: channel(ServiceRole::Tokens, &config.endpoints.tokens)?,
+                metrics: server.metrics_registry().cloned().unwrap_or_default(),
                 settings: posture_sync::SyncSettings::from_config(&config.sync),
             })
             .await
