@@ -78,13 +78,19 @@ pub(super) fn state_label(state: i32) -> &'static str {
 }
 
 /// `fail (accepted)` when exceptions cover it: the live result stays visible.
+/// The result, then the verdict of each framework that judges the control differently, e.g.
+/// `fail; cis-m365: warning`.
 fn status_text(f: &Finding) -> String {
     let label = result_label(f.result);
-    if f.accepted {
+    let mut text = if f.accepted {
         format!("{label} (accepted)")
     } else {
         label.to_owned()
+    };
+    for r in &f.framework_results {
+        let _ = write!(text, "; {}: {}", r.framework, result_label(r.result));
     }
+    text
 }
 
 fn counts_text(c: &ResultCounts) -> String {
@@ -336,6 +342,7 @@ mod tests {
             }],
         }];
         let text = findings_text(std::slice::from_ref(&f));
+        assert!(text.contains("fail; cis-m365: warning"), "{text}");
         assert!(
             text.contains(
                 "entra.ca.mfa-all-users — cis-m365 v7 judges it warning: CIS treats the exclusions"
