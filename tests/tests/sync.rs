@@ -430,16 +430,15 @@ async fn permission_and_licence_gaps_are_named(mode: Mode) -> anyhow::Result<()>
                 "{mode:?}: {control} is an error naming Policy.Read.All: {f:#?}"
             );
         }
-        // Controls that need PIM data say P2 is missing (an error or not applicable, with the reason).
+        // SCuBA's PIM controls still apply without P2: they fail, naming the missing licence (an
+        // error when the licences themselves could not be read).
         let findings = findings_of_run(&mut world.clients, &without_p2, &run_p2.run_id).await?;
         let f = findings
             .get("entra.roles.no-permanent-active-assignments")
             .context("no finding for permanent assignments")?;
         ensure!(
-            matches!(
-                f.result(),
-                pb::ControlResult::Error | pb::ControlResult::NotApplicable
-            ) && f.reason.contains("P2"),
+            matches!(f.result(), pb::ControlResult::Fail | pb::ControlResult::Error)
+                && f.reason.contains("P2"),
             "{mode:?}: the PIM control names the missing P2 licence: {f:#?}"
         );
     } else {

@@ -13,7 +13,8 @@ pub fn apply_exceptions(assessment: &mut Assessment, exceptions: &[RiskException
     for result in &mut assessment.results {
         result.accepted = false;
         result.exceptions.clear();
-        for item in &mut result.evidence {
+        let framework_evidence = result.by_framework.iter_mut().flat_map(|f| f.evidence.iter_mut());
+        for item in result.evidence.iter_mut().chain(framework_evidence) {
             item.accepted = false;
         }
         if !result.status.is_finding() {
@@ -33,6 +34,12 @@ pub fn apply_exceptions(assessment: &mut Assessment, exceptions: &[RiskException
                     for item in result.evidence.iter_mut().filter(|i| ids.contains(&i.id)) {
                         item.accepted = true;
                         covered_any = true;
+                    }
+                    // A framework's own evidence (e.g. CIS's excluded objects) is covered alike.
+                    let framework_evidence =
+                        result.by_framework.iter_mut().flat_map(|f| f.evidence.iter_mut());
+                    for item in framework_evidence.filter(|i| ids.contains(&i.id)) {
+                        item.accepted = true;
                     }
                     if covered_any {
                         result.exceptions.push(exception.clone());

@@ -11,9 +11,10 @@ use serde::Deserialize;
 use crate::assessment::Assessment;
 use crate::document::TenantDocument;
 use crate::input::RegoInput;
+use crate::metadata::ControlMetadata;
 use crate::module::ControlModule;
 use crate::pack::PolicyPack;
-use crate::result::{ControlResult, Evidence, Status};
+use crate::result::{ControlResult, Evidence, FrameworkResult, Status};
 use crate::score::score;
 
 /// The policy engine. Stateless: everything it needs is in the pack and the document.
@@ -28,6 +29,8 @@ struct DecidedResult {
     reason: String,
     #[serde(default)]
     evidence: Vec<Evidence>,
+    #[serde(default)]
+    by_framework: Vec<FrameworkResult>,
 }
 
 impl Engine {
@@ -90,6 +93,7 @@ fn errored(control: &ControlModule, reason: String, duration: Duration) -> Contr
         status: Status::Error,
         reason,
         evidence: Vec::new(),
+        by_framework: Vec::new(),
         accepted: false,
         exceptions: Vec::new(),
         duration,
@@ -127,7 +131,7 @@ fn evaluate_control(control: &ControlModule, input: Result<regorus::Value, Strin
         Ok(Ok(regorus::Value::Undefined)) => {
             Err("policy decided no result (`result` is undefined)".to_string())
         }
-        Ok(Ok(value)) => parse_result(&value),
+        Ok(Ok(value)) => parse_result(&value, metadata),
         Ok(Err(e)) => Err(format!("policy evaluation failed: {e}")),
         Err(_) => Err("policy evaluation panicked".to_string()),
     };
@@ -140,6 +144,7 @@ fn evaluate_control(control: &ControlModule, input: Result<regorus::Value, Strin
             status: decided.status,
             reason: decided.reason,
             evidence: decided.evidence,
+            by_framework: decided.by_framework,
             accepted: false,
             exceptions: Vec::new(),
             duration,
@@ -151,12 +156,34 @@ fn evaluate_control(control: &ControlModule, input: Result<regorus::Value, Strin
     }
 }
 
-fn parse_result(value: &regorus::Value) -> Result<DecidedResult, String> {
+fn parse_result(value: &regorus::Value, metadata: &ControlMetadata) -> Result<DecidedResult, String> {
     let mut decided: DecidedResult = serde_json::to_value(value)
         .and_then(serde_json::from_value)
         .map_err(|e| format!("policy returned a malformed result: {e}"))?;
+    let mut seen = HashSet::new();
+    for f in &decided.by_framework {
+        if !metadata.frameworks.iter().any(|r| r.framework == f.framework) {
+            return Err(format!(
+                "policy returned a result for framework {}, which the control does not reference",
+                f.framework
+            ));
+        }
+        if !seen.insert(f.framework.as_str()) {
+            return Err(format!(
+                "policy returned two results for framework {}",
+                f.framework
+            ));
+        }
+    }
+    // A framework that agrees with the control needs no entry of its own.
+    let status = decided.status;
+    decided.by_framework.retain(|f| f.status != status);
     // Acceptance is granted by risk exceptions only, never by the policy itself.
-    for item in &mut decided.evidence {
+    let framework_evidence = decided
+        .by_framework
+        .iter_mut()
+        .flat_map(|f| f.evidence.iter_mut());
+    for item in decided.evidence.iter_mut().chain(framework_evidence) {
         item.accepted = false;
     }
     Ok(decided)

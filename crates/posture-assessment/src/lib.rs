@@ -29,6 +29,6 @@ pub use exceptions::RiskException;
 pub use metadata::{ControlMetadata, FrameworkReference, Severity};
 pub use pack::PolicyPack;
 pub use report::render_html;
-pub use result::{ControlResult, Evidence, Status};
+pub use result::{ControlResult, Evidence, FrameworkResult, Status};
 pub use score::{FrameworkScore, OVERALL, score};
 pub use service::{render_html_from_api, render_html_from_api_named};

@@ -41,7 +41,8 @@ pub struct ControlMetadata {
     /// control sees every collection's status, but items only of these (see docs/tenant-document.md).
     #[serde(default)]
     pub reads_items: Option<Vec<String>>,
-    /// Entra licence the control needs (`p1`, `p2`); without it the control is not applicable.
+    /// Entra licence the control needs (`p1`, `p2`). The module decides what its absence means: not
+    /// applicable, or a failure where the benchmark still applies (SCuBA's P2 controls).
     #[serde(default)]
     pub licence: Option<String>,
 }

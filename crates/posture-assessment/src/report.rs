@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::assessment::Assessment;
 use crate::metadata::{ControlMetadata, Severity};
-use crate::result::{ControlResult, Status};
+use crate::result::{ControlResult, Evidence, Status};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;width:100%;margin-bottom:2em}\
@@ -122,12 +122,35 @@ fn table(html: &mut String, assessment: &Assessment, controls: &[&ControlMetadat
     html.push_str("</tbody></table>");
 }
 
-fn row(html: &mut String, result: &ControlResult, metadata: Option<&ControlMetadata>) {
-    let status = result.status.as_str();
-    let label = match result.status {
+fn status_label(status: Status) -> &'static str {
+    match status {
         Status::NotApplicable => "not applicable",
         other => other.as_str(),
-    };
+    }
+}
+
+fn evidence_list(html: &mut String, evidence: &[Evidence]) {
+    if evidence.is_empty() {
+        return;
+    }
+    html.push_str("<ul>");
+    for e in evidence {
+        let _ = write!(
+            html,
+            "<li>{} <code>{}</code> {}: {}{}</li>",
+            escape(&e.kind),
+            escape(&e.id),
+            escape(&e.display_name),
+            escape(&e.detail),
+            if e.accepted { " (accepted)" } else { "" }
+        );
+    }
+    html.push_str("</ul>");
+}
+
+fn row(html: &mut String, result: &ControlResult, metadata: Option<&ControlMetadata>) {
+    let status = result.status.as_str();
+    let label = status_label(result.status);
     let accepted = if result.accepted && result.status.is_finding() {
         " (risk accepted)"
     } else {
@@ -142,20 +165,18 @@ fn row(html: &mut String, result: &ControlResult, metadata: Option<&ControlMetad
         metadata.map_or("", |m| severity_name(m.severity)),
         escape(&result.reason)
     );
-    if !result.evidence.is_empty() {
-        html.push_str("<ul>");
-        for e in &result.evidence {
-            let _ = write!(
-                html,
-                "<li>{} <code>{}</code> {}: {}{}</li>",
-                escape(&e.kind),
-                escape(&e.id),
-                escape(&e.display_name),
-                escape(&e.detail),
-                if e.accepted { " (accepted)" } else { "" }
-            );
-        }
-        html.push_str("</ul>");
+    evidence_list(html, &result.evidence);
+    // Frameworks that judge the control differently, each with its verdict, reason and evidence.
+    for f in &result.by_framework {
+        let _ = write!(
+            html,
+            "<p><strong>{}</strong>: <span class=\"{}\">{}</span>: {}</p>",
+            escape(&f.framework),
+            f.status.as_str(),
+            status_label(f.status),
+            escape(&f.reason)
+        );
+        evidence_list(html, &f.evidence);
     }
     let _ = write!(
         html,

@@ -52,6 +52,20 @@ pub struct Evidence {
     pub accepted: bool,
 }
 
+/// The verdict of one framework that judges a control differently from the control's own result,
+/// e.g. CIS reading Conditional Access exclusions as documented exceptions (a warning) where SCuBA
+/// fails them. Frameworks without an entry share the control's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameworkResult {
+    /// The pack's framework id, one the control references (e.g. `cis-m365-v7`).
+    pub framework: String,
+    pub status: Status,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
 /// The outcome of one control.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ControlResult {
@@ -61,12 +75,28 @@ pub struct ControlResult {
     pub status: Status,
     pub reason: String,
     pub evidence: Vec<Evidence>,
+    /// Verdicts of the referenced frameworks that differ from `status` (see [`FrameworkResult`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_framework: Vec<FrameworkResult>,
     /// True when a live finding is covered by an unexpired risk exception; the status is unchanged.
     pub accepted: bool,
     /// The exceptions that applied (a control can be covered by several object-scoped ones).
     pub exceptions: Vec<RiskException>,
     #[serde(with = "duration_micros")]
     pub duration: Duration,
+}
+
+impl ControlResult {
+    /// The verdict of `framework` (a pack framework id): its own when it judges differently, else
+    /// the control's.
+    pub fn status_for(&self, framework: &str) -> Status {
+        self.framework_result(framework).map_or(self.status, |f| f.status)
+    }
+
+    /// The framework's own verdict, when it differs from the control's.
+    pub fn framework_result(&self, framework: &str) -> Option<&FrameworkResult> {
+        self.by_framework.iter().find(|f| f.framework == framework)
+    }
 }
 
 pub(crate) mod duration_micros {

@@ -1,5 +1,6 @@
-//! Scores per framework. A control counts for every framework it references, and all controls count
-//! for `overall`. Score = (passed + 0.5 × warnings) / (passed + failed + warnings): a warning is half
+//! Scores per framework. A control counts for every framework it references, with that framework's
+//! verdict where it judges differently (`ControlResult::by_framework`), and all controls count for
+//! `overall` with the control's own verdict. Score = (passed + 0.5 × warnings) / (passed + failed + warnings): a warning is half
 //! a pass; not-applicable and errored controls are left out (an error is "unknown", not "failed")
 //! and reported as counts so a score over little data is visible as such.
 
@@ -34,15 +35,15 @@ fn ratio(points: f64, total: usize) -> Option<f64> {
 }
 
 impl FrameworkScore {
-    fn count(&mut self, result: &ControlResult) {
-        match result.status {
+    fn count(&mut self, result: &ControlResult, status: Status) {
+        match status {
             Status::Pass => self.passed += 1,
             Status::Fail => self.failed += 1,
             Status::Warning => self.warnings += 1,
             Status::NotApplicable => self.not_applicable += 1,
             Status::Error => self.errors += 1,
         }
-        if result.accepted && result.status.is_finding() {
+        if result.accepted && status.is_finding() {
             self.accepted += 1;
         }
     }
@@ -69,10 +70,16 @@ pub fn score(results: &[ControlResult]) -> Vec<FrameworkScore> {
         frameworks.dedup();
         frameworks.insert(0, OVERALL);
         for framework in frameworks {
+            // Each framework scores its own verdict; `overall` scores the control's.
+            let status = if framework == OVERALL {
+                result.status
+            } else {
+                result.status_for(framework)
+            };
             let entry = by_framework.entry(framework.to_string()).or_default();
-            entry.0.count(result);
+            entry.0.count(result, status);
             if result.accepted {
-                match result.status {
+                match status {
                     Status::Fail => entry.1 += 1,
                     Status::Warning => entry.2 += 1,
                     _ => {}

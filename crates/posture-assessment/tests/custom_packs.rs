@@ -239,3 +239,84 @@ fn the_documented_example_control_evaluates() {
     assert_eq!(result.status, Status::Fail);
     assert_eq!(result.evidence[0].id, "guest-1");
 }
+
+/// A control referenced by two frameworks that judge it differently.
+fn two_framework_control(package: &str, id: &str, result: &str) -> String {
+    format!(
+        r#"package custom.{package}
+
+metadata := {{"id": "{id}", "title": "{id}", "severity": "low",
+  "frameworks": [{{"framework": "x", "reference": "1"}}, {{"framework": "y-v2", "reference": "2"}}],
+  "required_collections": []}}
+
+result := {result}
+"#
+    )
+}
+
+#[test]
+fn per_framework_results_are_kept_and_each_framework_scores_its_own_verdict() {
+    let pack = PolicyPack::from_sources([
+        (
+            "split.rego".to_owned(),
+            two_framework_control(
+                "split",
+                "c.split",
+                r#"{"status": "fail", "reason": "x fails it", "evidence": [],
+  "by_framework": [{"framework": "y-v2", "status": "warning", "reason": "y reviews it",
+    "evidence": [{"kind": "user", "id": "u1", "display_name": "u1", "detail": "excluded", "accepted": true}]}]}"#,
+            ),
+        ),
+        (
+            "agree.rego".to_owned(),
+            two_framework_control(
+                "agree",
+                "c.agree",
+                r#"{"status": "pass", "reason": "fine", "evidence": [],
+  "by_framework": [{"framework": "y-v2", "status": "pass", "reason": "fine too"}]}"#,
+            ),
+        ),
+        (
+            "stray.rego".to_owned(),
+            two_framework_control(
+                "stray",
+                "c.stray",
+                r#"{"status": "pass", "reason": "fine", "evidence": [],
+  "by_framework": [{"framework": "z", "status": "fail", "reason": "not referenced"}]}"#,
+            ),
+        ),
+    ]);
+    let assessment = Engine::evaluate(&pack, &TenantDocumentBuilder::new("t", "T").build());
+
+    let split = assessment.result("c.split").expect("split result");
+    assert_eq!(split.status, Status::Fail);
+    assert_eq!(split.status_for("x"), Status::Fail);
+    assert_eq!(split.status_for("y-v2"), Status::Warning);
+    let y = split.framework_result("y-v2").expect("y's own verdict");
+    assert_eq!(y.reason, "y reviews it");
+    assert_eq!(y.evidence.len(), 1);
+    assert!(!y.evidence[0].accepted, "only exceptions accept evidence");
+
+    let agree = assessment.result("c.agree").expect("agree result");
+    assert!(
+        agree.by_framework.is_empty(),
+        "an agreeing framework needs no entry"
+    );
+
+    let stray = assessment.result("c.stray").expect("stray result");
+    assert_eq!(stray.status, Status::Error);
+    assert!(stray.reason.contains("does not reference"), "{}", stray.reason);
+
+    let score = |framework: &str| {
+        assessment
+            .scores
+            .iter()
+            .find(|s| s.framework == framework)
+            .unwrap_or_else(|| panic!("no score for {framework}"))
+            .clone()
+    };
+    let (x, y, overall) = (score("x"), score("y-v2"), score(OVERALL));
+    assert_eq!((x.passed, x.failed, x.warnings, x.errors), (1, 1, 0, 1));
+    assert_eq!((y.passed, y.failed, y.warnings, y.errors), (1, 0, 1, 1));
+    assert_eq!((overall.passed, overall.failed, overall.errors), (1, 1, 1));
+}

@@ -58,8 +58,16 @@ fn builtin_pack_judges_a_small_tenant() {
     assert_eq!(status("entra.roles.global-admin-count-cis"), Status::Fail);
     assert_eq!(status("posture.mfa.coverage"), Status::Fail);
     assert_eq!(status("posture.accounts.stale"), Status::Fail);
-    // No P2: the risk policies cannot exist, and PIM eligibility cannot be missing.
-    assert_eq!(status("entra.ca.high-risk-users-blocked"), Status::NotApplicable);
+    // No P2: SCuBA's risk-based controls still apply, and fail for want of the licence.
+    let risky = assessment
+        .result("entra.ca.high-risk-users-blocked")
+        .expect("result");
+    assert_eq!(risky.status, Status::Fail);
+    assert!(
+        risky.reason.contains("requires Microsoft Entra ID P2"),
+        "{}",
+        risky.reason
+    );
     assert_eq!(status("entra.risk.admin-notifications"), Status::NotApplicable);
 
     let consent = assessment

@@ -32,6 +32,7 @@ fn result(control_id: &str, status: Status, evidence: Vec<Evidence>) -> ControlR
         status,
         reason: String::new(),
         evidence,
+        by_framework: Vec::new(),
         accepted: false,
         exceptions: Vec::new(),
         duration: Duration::ZERO,

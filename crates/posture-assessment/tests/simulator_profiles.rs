@@ -195,23 +195,42 @@ fn expected_status(outcome: Outcome) -> Status {
     }
 }
 
-/// Pack controls that implement a simulator control id: the id itself or a framework reference
-/// (the simulator writes CIS ids as `CIS.<number>`, the pack as framework `cis-m365-*`, `<number>`).
-fn implementing<'a>(assessment: &'a Assessment, control: &str) -> Vec<&'a posture_assessment::ControlResult> {
+/// Pack controls that implement a simulator control id, each with the framework that references
+/// it: the id itself (no framework) or a framework reference (the simulator writes CIS ids as
+/// `CIS.<number>`, the pack as framework `cis-m365-*`, `<number>`).
+fn implementing<'a>(
+    assessment: &'a Assessment,
+    control: &str,
+) -> Vec<(&'a posture_assessment::ControlResult, Option<&'a str>)> {
     let cis = control.strip_prefix("CIS.");
     assessment
         .results
         .iter()
-        .filter(|r| {
-            r.control_id == control
-                || r.metadata.as_ref().is_some_and(|m| {
-                    m.frameworks.iter().any(|f| match cis {
-                        Some(number) => f.framework.starts_with("cis-") && f.reference == number,
-                        None => f.reference == control,
-                    })
+        .filter_map(|r| {
+            if r.control_id == control {
+                return Some((r, None));
+            }
+            let m = r.metadata.as_ref()?;
+            m.frameworks
+                .iter()
+                .find(|f| match cis {
+                    Some(number) => f.framework.starts_with("cis-") && f.reference == number,
+                    None => f.reference == control,
                 })
+                .map(|f| (r, Some(f.framework.as_str())))
         })
         .collect()
+}
+
+/// The verdict the framework behind a simulator id gives: its own where it judges differently.
+fn verdict<'a>(
+    r: &'a posture_assessment::ControlResult,
+    framework: Option<&str>,
+) -> (Status, &'a str, &'a [posture_assessment::Evidence]) {
+    match framework.and_then(|f| r.framework_result(f)) {
+        Some(f) => (f.status, f.reason.as_str(), f.evidence.as_slice()),
+        None => (r.status, r.reason.as_str(), r.evidence.as_slice()),
+    }
 }
 
 /// Every disagreement between the pack and the simulator's expectations, as readable lines.
@@ -219,13 +238,14 @@ fn disagreements(assessment: &Assessment, expectations: &[TenantExpectation]) ->
     let mut compared = 0;
     let mut wrong = Vec::new();
     for e in expectations {
-        for r in implementing(assessment, e.control) {
+        for (r, framework) in implementing(assessment, e.control) {
             compared += 1;
             let want = expected_status(e.outcome);
-            if r.status != want {
+            let (status, reason, evidence) = verdict(r, framework);
+            if status != want {
                 wrong.push(format!(
                     "{} ({}): pack {:?} \"{}\", simulator {:?} ({})",
-                    e.control, r.control_id, r.status, r.reason, want, e.why
+                    e.control, r.control_id, status, reason, want, e.why
                 ));
                 continue;
             }
@@ -233,7 +253,7 @@ fn disagreements(assessment: &Assessment, expectations: &[TenantExpectation]) ->
                 let missing: Vec<&String> = e
                     .evidence
                     .iter()
-                    .filter(|id| !r.evidence.iter().any(|ev| &ev.id == *id))
+                    .filter(|id| !evidence.iter().any(|ev| &ev.id == *id))
                     .collect();
                 if !missing.is_empty() {
                     wrong.push(format!(
@@ -241,7 +261,7 @@ fn disagreements(assessment: &Assessment, expectations: &[TenantExpectation]) ->
                         e.control,
                         r.control_id,
                         missing,
-                        r.evidence.iter().map(|ev| &ev.id).collect::<Vec<_>>()
+                        evidence.iter().map(|ev| &ev.id).collect::<Vec<_>>()
                     ));
                 }
             }

@@ -56,7 +56,7 @@ pub struct ControlExpectation {
     pub control: &'static str,
     pub outcome: Outcome,
     pub evidence: Vec<Evidence>,
-    /// Licence without which the control is not applicable.
+    /// Needs Entra ID P2: without it the control fails (SCuBA still applies; the tenant cannot meet it).
     pub requires_p2: bool,
     pub why: &'static str,
 }
@@ -407,9 +407,9 @@ impl Tenant {
                 if e.requires_p2 && !self.licences().has_p2() {
                     return TenantExpectation {
                         control: e.control,
-                        outcome: Outcome::NotApplicable,
+                        outcome: Outcome::Fail,
                         evidence: vec![],
-                        why: "the tenant has no Entra ID P2 licence",
+                        why: "fail: requires Entra ID P2, which the tenant has not",
                     };
                 }
                 let evidence = e.evidence.iter().flat_map(|r| self.resolve_evidence(r)).collect();

@@ -1,5 +1,6 @@
 # Share of enabled member accounts that are MFA capable (registered and allowed by the methods
-# policy). All capable passes; at or above the threshold is a warning; below it fails. Reads
+# policy). All capable passes; at or above the threshold is a warning (a failure for CIS 5.2.3.4,
+# which asks for every member); below it fails. Reads
 # derived.accounts.members, where the builder joined each member with its registration details.
 package posture.controls.mfa_coverage
 
@@ -44,6 +45,10 @@ result := r if {
 	total == 0
 } else := lib.result("pass", summary, []) if {
 	count(incapable) == 0
-} else := lib.result("warning", summary, incapable) if {
+} else := lib.with_framework(
+	lib.result("warning", summary, incapable),
+	lib.cis_framework,
+	lib.result("fail", sprintf("CIS 5.2.3.4 asks every member to be MFA capable: %s", [summary]), incapable),
+) if {
 	coverage >= threshold
 } else := lib.result("fail", summary, incapable)

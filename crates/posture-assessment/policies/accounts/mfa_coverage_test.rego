@@ -54,3 +54,11 @@ test_error_without_the_registration_report if {
 	contains(r.reason, "user_registration_details")
 	contains(r.reason, "P1")
 }
+
+test_cis_5_2_3_4_fails_when_any_member_is_not_mfa_capable if {
+	r := control.result with input as with_members(array.concat(capable(39), not_capable(40, 40)))
+	r.status == "warning"
+	cis := testing.framework_result(r, "cis-m365-v7")
+	cis.status == "fail"
+	[e.id | some e in cis.evidence] == ["u40"]
+}

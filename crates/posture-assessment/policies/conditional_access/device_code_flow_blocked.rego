@@ -29,4 +29,4 @@ near := [p | some p in lib.ca_policies; targets_device_code(p); lib.ca_blocks(p)
 
 result := r if {
 	r := lib.error_for(metadata.required_collections)
-} else := lib.ca_result(matching, near, "blocking the device code flow")
+} else := lib.ca_result_by_framework(matching, near, "blocking the device code flow")

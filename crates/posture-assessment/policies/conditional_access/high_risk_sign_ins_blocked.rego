@@ -21,7 +21,7 @@ matching := [p | some p in lib.ca_policies; lib.ca_broad(p); targets_high_sign_i
 near := [p | some p in lib.ca_policies; targets_high_sign_in_risk(p); lib.ca_blocks(p); not lib.ca_broad(p)]
 
 result := r if {
-	r := lib.requires_licence("p2")
+	r := lib.licence_missing_fails("p2")
 } else := r if {
 	r := lib.error_for(metadata.required_collections)
 } else := lib.ca_result(matching, near, "blocking high-risk sign-ins")

@@ -19,8 +19,10 @@ test_fails_when_user_risk_is_used_instead_of_sign_in_risk if {
 	control.result.status == "fail" with input as testing.doc({"conditional_access_policies": testing.ok([p])})
 }
 
-test_not_applicable_without_p2 if {
-	control.result.status == "not_applicable" with input as testing.doc_with(testing.without_p2)
+test_licence_missing_fails_requires_entra_id_p2 if {
+	r := control.result with input as testing.doc_with(testing.without_p2)
+	r.status == "fail"
+	contains(r.reason, "requires Microsoft Entra ID P2")
 }
 
 test_error_when_policies_could_not_be_read if {

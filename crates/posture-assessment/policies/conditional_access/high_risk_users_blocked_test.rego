@@ -14,10 +14,10 @@ test_fails_when_policy_only_covers_medium_risk if {
 	control.result.status == "fail" with input as testing.doc({"conditional_access_policies": testing.ok([p])})
 }
 
-test_not_applicable_without_p2 if {
+test_licence_missing_fails_requires_entra_id_p2 if {
 	r := control.result with input as testing.doc_with(testing.without_p2)
-	r.status == "not_applicable"
-	contains(r.reason, "P2")
+	r.status == "fail"
+	contains(r.reason, "requires Microsoft Entra ID P2")
 }
 
 test_error_when_licences_are_unknown if {

@@ -30,4 +30,4 @@ near := [p | some p in lib.ca_policies; targets_legacy(p); lib.ca_blocks(p); not
 
 result := r if {
 	r := lib.error_for(metadata.required_collections)
-} else := lib.ca_result(matching, near, "blocking legacy authentication")
+} else := lib.ca_result_by_framework(matching, near, "blocking legacy authentication")

@@ -19,21 +19,47 @@ metadata := {
 
 registers_security_info(p) if "urn:user:registersecurityinfo" in lib.list(p, ["conditions", "applications", "includeUserActions"])
 
-requires_device(p) if "compliantDevice" in lib.grant_controls(p)
-
-requires_device(p) if "domainJoinedDevice" in lib.grant_controls(p)
-
+# ca_broad for a user action: every user, no exclusions but the emergency-access accounts.
 applies(p) if {
 	lib.ca_enabled(p)
 	lib.ca_all_users(p)
 	lib.ca_no_excluded_roles(p)
+	lib.ca_no_excluded_guests(p)
 	lib.ca_exclusions_only_emergency(p)
+	lib.ca_all_platforms(p)
 }
 
-matching := [p | some p in lib.ca_policies; applies(p); registers_security_info(p); requires_device(p)]
+applies_but_exclusions(p) if {
+	lib.ca_enabled(p)
+	lib.ca_all_users(p)
+	lib.ca_no_excluded_guests(p)
+	lib.ca_all_platforms(p)
+	not applies(p)
+}
 
-near := [p | some p in lib.ca_policies; registers_security_info(p); requires_device(p); not applies(p)]
+candidates := [p | some p in lib.ca_policies; registers_security_info(p)]
+
+scuba := [p | some p in candidates; applies(p); lib.ca_requires_managed_device_scuba(p)]
+
+cis := [p | some p in candidates; applies(p); lib.ca_requires_managed_device_cis(p)]
+
+near := [p | some p in candidates; lib.ca_asks_managed_device(p); not p in scuba]
+
+cis_near := [p | some p in candidates; lib.ca_requires_managed_device_cis(p); not p in cis]
+
+what := "requiring a managed device to register MFA"
+
+cis_result := lib.ca_result(cis, cis_near, what) if {
+	count(cis) > 0
+} else := lib.cis_exceptions_result(exempted, what) if {
+	exempted := [p | some p in cis_near; applies_but_exclusions(p)]
+	count(exempted) > 0
+} else := lib.ca_result(cis, near, what)
+
+scuba_result := lib.ca_result(scuba, near, what)
 
 result := r if {
 	r := lib.error_for(metadata.required_collections)
-} else := lib.ca_result(matching, near, "requiring a managed device to register MFA")
+} else := scuba_result if {
+	cis_result.status == scuba_result.status
+} else := lib.with_framework(scuba_result, lib.cis_framework, cis_result)

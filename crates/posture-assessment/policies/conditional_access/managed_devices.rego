@@ -16,27 +16,31 @@ metadata := {
 	"required_collections": ["conditional_access_policies"],
 }
 
-requires_managed_device(p) if {
-	controls := {c | some c in lib.grant_controls(p)}
-	count({"compliantDevice", "domainJoinedDevice"} - controls) == 0
-	upper(lib.str(p, ["grantControls", "operator"])) == "OR"
-}
+# SCuBA's verdict is the control's; CIS judges on its own when it accepts what SCuBA does not
+# (a compliant device alone) or reads exclusions as exceptions to review.
+scuba := [p | some p in lib.ca_policies; lib.ca_broad(p); lib.ca_requires_managed_device_scuba(p)]
 
-matching := [p | some p in lib.ca_policies; lib.ca_broad(p); requires_managed_device(p)]
+cis := [p | some p in lib.ca_policies; lib.ca_broad(p); lib.ca_requires_managed_device_cis(p)]
 
-# Policies that ask for a managed device but fall short: not broad, or only one of the two options
-# (compliant alone locks out hybrid-joined machines and is usually platform-limited).
-near := [p |
-	some p in lib.ca_policies
-	asks_managed_device(p)
-	not p in matching
-]
+# Policies that ask for a managed device but fall short: not broad, another grant control beside
+# the device ones, or not the two device options with OR.
+near := [p | some p in lib.ca_policies; lib.ca_asks_managed_device(p); not p in scuba]
 
-asks_managed_device(p) if {
-	some c in lib.grant_controls(p)
-	c in {"compliantDevice", "domainJoinedDevice"}
-}
+cis_near := [p | some p in lib.ca_policies; lib.ca_requires_managed_device_cis(p); not p in cis]
+
+what := "requiring a managed device"
+
+cis_result := lib.ca_result(cis, cis_near, what) if {
+	count(cis) > 0
+} else := lib.cis_exceptions_result(exempted, what) if {
+	exempted := [p | some p in cis_near; lib.ca_broad_but_exclusions(p)]
+	count(exempted) > 0
+} else := lib.ca_result(cis, near, what)
+
+scuba_result := lib.ca_result(scuba, near, what)
 
 result := r if {
 	r := lib.error_for(metadata.required_collections)
-} else := lib.ca_result(matching, near, "requiring a managed device")
+} else := scuba_result if {
+	cis_result.status == scuba_result.status
+} else := lib.with_framework(scuba_result, lib.cis_framework, cis_result)

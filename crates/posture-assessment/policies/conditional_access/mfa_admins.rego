@@ -22,6 +22,16 @@ covered(role) if {
 	lib.ca_covers_role(p, role)
 }
 
+# Policies that would cover administrators but for excluded users, groups or roles: CIS treats the
+# exclusions as documented exceptions to review.
+exempted := [p | some p in lib.ca_policies; lib.ca_targets_admins_but_exclusions(p); lib.ca_requires_mfa(p)]
+
+covered_with_exceptions(role) if {
+	some p in exempted
+	lib.ca_covers_role(p, role)
+	not role in lib.list(p, ["conditions", "users", "excludeRoles"])
+}
+
 result := r if {
 	r := lib.error_for(metadata.required_collections)
 } else := lib.result(
@@ -30,6 +40,17 @@ result := r if {
 	[lib.ca_evidence(p, "enforcing policy") | some p in enforcing],
 ) if {
 	count(uncovered) == 0
+} else := lib.result(
+	"warning",
+	sprintf("every privileged role requires MFA, through policies with excluded users, groups or roles; CIS treats them as documented exceptions to review (%s)", [concat(", ", sort([object.get(p, "displayName", p.id) | some p in exempted]))]),
+	array.concat(
+		[lib.ca_evidence(p, "requires MFA for administrators, with exclusions") | some p in exempted],
+		[e | some p in exempted; some e in lib.ca_excluded_objects(p)],
+	),
+) if {
+	every role in uncovered {
+		covered_with_exceptions(role)
+	}
 } else := lib.result(
 	"fail",
 	sprintf("%d privileged roles are not covered by an enabled policy requiring MFA for all resources", [count(uncovered)]),

@@ -33,3 +33,23 @@ test_fails_when_admin_policy_is_report_only if {
 test_error_when_policies_could_not_be_read if {
 	control.result.status == "error" with input as testing.doc({"conditional_access_policies": testing.missing("403 Authorization_RequestDenied: Policy.Read.All not granted")})
 }
+
+test_cis_exclusions_are_exceptions_to_review_for_admin_mfa if {
+	p := object.union(admin_policy, {"conditions": {"users": {"excludeUsers": ["ea-0001", "ops-admin"]}}})
+	r := control.result with input as testing.doc({"conditional_access_policies": testing.ok([p])})
+	r.status == "warning"
+	contains(r.reason, "documented exceptions")
+	{e.id | some e in r.evidence} == {p.id, "ops-admin"}
+}
+
+test_admin_mfa_excluding_a_privileged_role_fails if {
+	p := object.union(admin_policy, {"conditions": {"users": {"excludeRoles": [testing.user_admin]}}})
+	r := control.result with input as testing.doc({"conditional_access_policies": testing.ok([p])})
+	r.status == "fail"
+	testing.user_admin in {e.id | some e in r.evidence}
+}
+
+test_admin_mfa_excluding_applications_fails if {
+	p := object.union(admin_policy, {"conditions": {"applications": {"excludeApplications": ["app-1"]}}})
+	control.result.status == "fail" with input as testing.doc({"conditional_access_policies": testing.ok([p])})
+}

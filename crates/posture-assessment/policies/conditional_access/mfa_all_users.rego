@@ -22,4 +22,4 @@ near := [p | some p in lib.ca_policies; lib.ca_requires_mfa(p); not lib.ca_broad
 
 result := r if {
 	r := lib.error_for(metadata.required_collections)
-} else := lib.ca_result(matching, near, "MFA for all users")
+} else := lib.ca_result_by_framework(matching, near, "MFA for all users")

@@ -55,3 +55,70 @@ test_unreadable_policies_are_errors if {
 	devices.result.status == "error" with input as unreadable
 	registration.result.status == "error" with input as unreadable
 }
+
+test_managed_device_compliant_or_joined_passes_every_framework if {
+	r := devices.result with input as with_policies([device_policy])
+	r.status == "pass"
+	not r.by_framework
+}
+
+test_managed_device_or_with_mfa_does_not_require_a_managed_device if {
+	p := object.union(device_policy, {"grantControls": {"builtInControls": ["compliantDevice", "domainJoinedDevice", "mfa"]}})
+	r := devices.result with input as with_policies([p])
+	r.status == "fail"
+	testing.status_for(r, "cis-m365-v7") == "fail"
+	r.evidence[0].id == p.id
+}
+
+test_managed_device_or_with_authentication_strength_does_not_require_a_managed_device if {
+	p := object.union(device_policy, {"grantControls": {"authenticationStrength": {"id": "00000000-0000-0000-0000-000000000002"}}})
+	r := devices.result with input as with_policies([p])
+	r.status == "fail"
+	testing.status_for(r, "cis-m365-v7") == "fail"
+}
+
+test_managed_device_compliant_alone_passes_cis_but_not_scuba if {
+	p := object.union(device_policy, {"grantControls": {"builtInControls": ["compliantDevice"]}})
+	r := devices.result with input as with_policies([p])
+	r.status == "fail"
+	testing.status_for(r, "cisa-scuba") == "fail"
+	testing.framework_result(r, "cis-m365-v7").status == "pass"
+}
+
+test_managed_device_joined_alone_passes_no_framework if {
+	p := object.union(device_policy, {"grantControls": {"builtInControls": ["domainJoinedDevice"]}})
+	r := devices.result with input as with_policies([p])
+	r.status == "fail"
+	not r.by_framework
+}
+
+test_managed_device_cis_exclusions_are_exceptions_to_review if {
+	p := object.union(device_policy, {"conditions": {"users": {"excludeGroups": ["project-x"]}}})
+	r := devices.result with input as with_policies([p])
+	r.status == "fail"
+	cis := testing.framework_result(r, "cis-m365-v7")
+	cis.status == "warning"
+	some e in cis.evidence
+	e.id == "project-x"
+}
+
+test_managed_device_registration_or_with_mfa_does_not_require_a_managed_device if {
+	p := object.union(registration_policy, {"grantControls": {"builtInControls": ["mfa", "compliantDevice", "domainJoinedDevice"]}})
+	r := registration.result with input as with_policies([p])
+	r.status == "fail"
+	testing.status_for(r, "cis-m365-v7") == "fail"
+}
+
+test_managed_device_registration_compliant_alone_passes_cis_but_not_scuba if {
+	p := object.union(registration_policy, {"grantControls": {"builtInControls": ["compliantDevice"]}})
+	r := registration.result with input as with_policies([p])
+	r.status == "fail"
+	testing.framework_result(r, "cis-m365-v7").status == "pass"
+}
+
+test_managed_device_registration_excluding_guests_does_not_apply_broadly if {
+	p := object.union(registration_policy, {"conditions": {"users": {"excludeGuestsOrExternalUsers": {"guestOrExternalUserTypes": "internalGuest"}}}})
+	r := registration.result with input as with_policies([p])
+	r.status == "fail"
+	testing.status_for(r, "cis-m365-v7") == "fail"
+}

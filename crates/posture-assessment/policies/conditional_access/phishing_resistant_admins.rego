@@ -26,9 +26,35 @@ covered(role) if {
 	lib.ca_covers_role(p, role)
 }
 
+exempted := [p | some p in lib.ca_policies; lib.ca_targets_admins_but_exclusions(p); lib.strength_is_phishing_resistant(p)]
+
+covered_with_exceptions(role) if {
+	some p in exempted
+	lib.ca_covers_role(p, role)
+	not role in lib.list(p, ["conditions", "users", "excludeRoles"])
+}
+
+# CIS 5.2.2.5 treats exclusions as documented exceptions to review; SCuBA MS.AAD.3.6 fails them.
+cis_warning := lib.result(
+	"warning",
+	sprintf("every privileged role requires a phishing-resistant authentication strength, through policies with excluded users, groups or roles; CIS treats them as documented exceptions to review (%s)", [concat(", ", sort([object.get(p, "displayName", p.id) | some p in exempted]))]),
+	array.concat(
+		[lib.ca_evidence(p, "requires phishing-resistant MFA for administrators, with exclusions") | some p in exempted],
+		[e | some p in exempted; some e in lib.ca_excluded_objects(p)],
+	),
+)
+
 result := r if {
 	r := lib.error_for(metadata.required_collections)
-} else := lib.result(
+} else := lib.with_framework(scuba_result, lib.cis_framework, cis_warning) if {
+	scuba_result.status == "fail"
+	count(exempted) > 0
+	every role in uncovered {
+		covered_with_exceptions(role)
+	}
+} else := scuba_result
+
+scuba_result := lib.result(
 	"pass",
 	sprintf("all %d privileged roles require a phishing-resistant authentication strength", [count(lib.privileged_roles)]),
 	[lib.ca_evidence(p, "enforcing policy") | some p in enforcing],

@@ -37,3 +37,12 @@ test_fails_with_plain_mfa_grant if {
 test_error_when_policies_could_not_be_read if {
 	control.result.status == "error" with input as testing.doc({"conditional_access_policies": testing.missing("not synced")})
 }
+
+test_cis_exclusions_are_exceptions_to_review_where_scuba_fails_phishing_resistant_admins if {
+	p := object.union(admin_policy({"id": "00000000-0000-0000-0000-000000000004"}), {"conditions": {"users": {"excludeGroups": ["tier0-legacy"]}}})
+	r := control.result with input as testing.doc({"conditional_access_policies": testing.ok([p])})
+	r.status == "fail"
+	cis := testing.framework_result(r, "cis-m365-v7")
+	cis.status == "warning"
+	"tier0-legacy" in {e.id | some e in cis.evidence}
+}

@@ -77,3 +77,15 @@ test_unreadable_policy_is_an_error_for_every_authorization_control if {
 	guest_access.result.status == "error" with input as unreadable
 	invitations.result.status == "error" with input as unreadable
 }
+
+references(control) := {sprintf("%s %s", [f.framework, f.reference]) | some f in control.metadata.frameworks}
+
+test_cis_5_1_6_2_is_guest_user_access_restricted if {
+	"cis-m365-v7 5.1.6.2" in references(guest_access)
+	not "cis-m365-v7 5.1.6.2" in references(invitations)
+}
+
+test_cis_5_1_6_3_is_guest_user_invitations_limited if {
+	"cis-m365-v7 5.1.6.3" in references(invitations)
+	not "cis-m365-v7 5.1.6.3" in references(guest_access)
+}

@@ -9,7 +9,7 @@ metadata := {
 	"severity": "medium",
 	"frameworks": [
 		{"framework": "cisa-scuba", "reference": "MS.AAD.8.1v1"},
-		{"framework": "cis-m365-v7", "reference": "5.1.6.3"},
+		{"framework": "cis-m365-v7", "reference": "5.1.6.2"},
 	],
 	"rationale": "With member-level access a guest can enumerate every user, group and application, which is a reconnaissance map for an attacker who compromises any partner account.",
 	"remediation": "Entra admin center > External Identities > External collaboration settings: set guest user access to 'limited access' or 'restricted to properties and memberships of their own directory objects'.",

@@ -9,7 +9,7 @@ metadata := {
 	"severity": "medium",
 	"frameworks": [
 		{"framework": "cisa-scuba", "reference": "MS.AAD.8.2v1"},
-		{"framework": "cis-m365-v7", "reference": "5.1.6.2"},
+		{"framework": "cis-m365-v7", "reference": "5.1.6.3"},
 	],
 	"rationale": "When anyone can invite, external accounts enter the directory without review and stay there long after the collaboration ends.",
 	"remediation": "Entra admin center > External Identities > External collaboration settings: set guest invite settings to 'Only users assigned to specific admin roles can invite guest users' (or stricter).",

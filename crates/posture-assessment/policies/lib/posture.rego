@@ -140,6 +140,11 @@ ca_all_apps(p) if "All" in list(p, ["conditions", "applications", "includeApplic
 
 ca_no_excluded_roles(p) if count(list(p, ["conditions", "users", "excludeRoles"])) == 0
 
+# excludeGuestsOrExternalUsers is null unless the policy leaves out some kind of guest or external user.
+ca_no_excluded_guests(p) if not is_object(object.get(p, ["conditions", "users", "excludeGuestsOrExternalUsers"], null))
+
+ca_no_excluded_apps(p) if count(list(p, ["conditions", "applications", "excludeApplications"])) == 0
+
 ca_exclusions_only_emergency(p) if {
 	excluded := array.concat(
 		list(p, ["conditions", "users", "excludeUsers"]),
@@ -151,14 +156,29 @@ ca_exclusions_only_emergency(p) if {
 }
 
 # controls.md: enabled (report-only does not count), all users, all applications, no excluded
-# roles, user and group exclusions limited to the declared emergency-access accounts.
+# roles, guests or applications, user and group exclusions limited to the declared emergency-access
+# accounts.
 ca_broad(p) if {
 	ca_enabled(p)
 	ca_all_users(p)
 	ca_all_apps(p)
 	ca_no_excluded_roles(p)
+	ca_no_excluded_guests(p)
+	ca_no_excluded_apps(p)
 	ca_exclusions_only_emergency(p)
 	ca_all_platforms(p)
+}
+
+# Broad in every respect but excluded users, groups or roles beyond the emergency-access accounts.
+# CIS 5.2.2.x treats such exclusions as documented exceptions to review; SCuBA fails them.
+ca_broad_but_exclusions(p) if {
+	ca_enabled(p)
+	ca_all_users(p)
+	ca_all_apps(p)
+	ca_no_excluded_guests(p)
+	ca_no_excluded_apps(p)
+	ca_all_platforms(p)
+	not ca_broad(p)
 }
 
 # A platform condition that names specific platforms (e.g. Windows only) leaves the others open.
@@ -172,6 +192,39 @@ ca_all_platforms(p) if {
 grant_controls(p) := list(p, ["grantControls", "builtInControls"])
 
 ca_blocks(p) if "block" in grant_controls(p)
+
+managed_device_controls := {"compliantDevice", "domainJoinedDevice"}
+
+# The grant controls are managed-device ones only: with "Require one of the selected controls" any
+# other control (MFA, an authentication strength, terms of use) is a way in without a managed device.
+ca_only_device_controls(p) if {
+	controls := {c | some c in grant_controls(p)}
+	count(controls) > 0
+	count(controls - managed_device_controls) == 0
+	not strength(p)
+	count(list(p, ["grantControls", "customAuthenticationFactors"])) == 0
+	count(list(p, ["grantControls", "termsOfUse"])) == 0
+}
+
+# SCuBA MS.AAD.3.7/3.8: compliant OR hybrid joined, the two as the only grant controls.
+ca_requires_managed_device_scuba(p) if {
+	ca_only_device_controls(p)
+	count(managed_device_controls - {c | some c in grant_controls(p)}) == 0
+	upper(str(p, ["grantControls", "operator"])) == "OR"
+}
+
+# CIS 5.2.2.9/5.2.2.10 recommend the same, and accept a compliant device alone.
+ca_requires_managed_device_cis(p) if ca_requires_managed_device_scuba(p)
+
+ca_requires_managed_device_cis(p) if {
+	ca_only_device_controls(p)
+	{c | some c in grant_controls(p)} == {"compliantDevice"}
+}
+
+ca_asks_managed_device(p) if {
+	some c in grant_controls(p)
+	c in managed_device_controls
+}
 
 phishing_resistant_modes := {"windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"}
 
@@ -230,14 +283,50 @@ ca_targets_admins(p) if {
 	ca_enabled(p)
 	ca_all_apps(p)
 	ca_no_excluded_roles(p)
+	ca_no_excluded_guests(p)
+	ca_no_excluded_apps(p)
 	ca_exclusions_only_emergency(p)
 	ca_all_platforms(p)
 }
 
+# Like ca_broad_but_exclusions, for policies aimed at administrators.
+ca_targets_admins_but_exclusions(p) if {
+	ca_enabled(p)
+	ca_all_apps(p)
+	ca_no_excluded_guests(p)
+	ca_no_excluded_apps(p)
+	ca_all_platforms(p)
+	not ca_targets_admins(p)
+}
+
+# The users, groups and roles a policy leaves out beyond the emergency-access accounts, as evidence.
+ca_excluded_objects(p) := array.concat(
+	array.concat(
+		[evidence("user", id, id, sprintf("excluded from %s", [object.get(p, "displayName", p.id)])) |
+			some id in list(p, ["conditions", "users", "excludeUsers"])
+			not id in emergency_ids
+		],
+		[evidence("group", id, id, sprintf("excluded from %s", [object.get(p, "displayName", p.id)])) |
+			some id in list(p, ["conditions", "users", "excludeGroups"])
+			not id in emergency_ids
+		],
+	),
+	[evidence("directoryRole", id, role_name(id), sprintf("excluded from %s", [object.get(p, "displayName", p.id)])) |
+		some id in list(p, ["conditions", "users", "excludeRoles"])
+	],
+)
+
 ca_evidence(p, detail) := evidence("conditionalAccessPolicy", p.id, object.get(p, "displayName", p.id), detail)
 
 # Why a policy does not apply broadly, for evidence on policies that have the right controls.
-ca_gaps(p) := concat("; ", [g | some g in [gap_state(p), gap_users(p), gap_apps(p), gap_roles(p), gap_exclusions(p), gap_platforms(p)]; g != ""])
+ca_gaps(p) := concat("; ", [g | some g in [gap_state(p), gap_users(p), gap_apps(p), gap_roles(p), gap_guests(p), gap_excluded_apps(p), gap_exclusions(p), gap_platforms(p)]; g != ""])
+
+gap_guests(p) := "" if ca_no_excluded_guests(p) else := sprintf("excludes guests or external users (%s)", [kinds]) if {
+	kinds := str(p, ["conditions", "users", "excludeGuestsOrExternalUsers", "guestOrExternalUserTypes"])
+	kinds != ""
+} else := "excludes guests or external users"
+
+gap_excluded_apps(p) := "" if ca_no_excluded_apps(p) else := sprintf("excludes applications: %s", [concat(", ", sort(list(p, ["conditions", "applications", "excludeApplications"])))])
 
 gap_platforms(p) := "" if ca_all_platforms(p) else := sprintf("applies only to platforms %s", [concat(", ", list(p, ["conditions", "platforms", "includePlatforms"]))])
 
@@ -265,6 +354,38 @@ ca_result(matching, near, what) := result("pass", sprintf("%s is enforced by: %s
 	count(matching) > 0
 } else := result("fail", sprintf("%s is not enforced: no enabled Conditional Access policy that applies broadly does it (%d other policies have the right controls, see evidence)", [what, count(near)]), [ca_evidence(p, ca_gaps(p)) | some p in near])
 
+# CIS 5.2.2.x: when no policy applies broadly but one would except for excluded users, groups or
+# roles, CIS reads the exclusions as documented exceptions to review: a warning listing them.
+cis_exceptions_result(exempted, what) := result(
+	"warning",
+	sprintf("%s is enforced by %s except for excluded users, groups or roles; CIS treats them as documented exceptions to review (see evidence)", [what, concat(", ", sort([object.get(p, "displayName", p.id) | some p in exempted]))]),
+	array.concat(
+		[ca_evidence(p, sprintf("enforcing policy with exclusions: %s", [ca_gaps(p)])) | some p in exempted],
+		[e | some p in exempted; some e in ca_excluded_objects(p)],
+	),
+)
+
+# ca_result for controls that CIS and SCuBA both reference: SCuBA's verdict is the control's, and
+# CIS gets its own (a warning) when exclusions are all that stand between a policy and a pass.
+ca_result_by_framework(matching, near, what) := with_framework(ca_result(matching, near, what), cis_framework, cis_exceptions_result(exempted, what)) if {
+	count(matching) == 0
+	exempted := [p | some p in near; ca_broad_but_exclusions(p)]
+	count(exempted) > 0
+} else := ca_result(matching, near, what)
+
+# --- per-framework results -------------------------------------------------------------------------
+
+cis_framework := "cis-m365-v7"
+
+scuba_framework := "cisa-scuba"
+
+# A control's result with the verdict of one framework that judges it differently. Frameworks not
+# listed share the control's verdict (docs/tenant-document.md, "Per-framework results").
+with_framework(r, framework, verdict) := object.union(r, {"by_framework": array.concat(
+	[f | some f in object.get(r, "by_framework", []); f.framework != framework],
+	[object.union(verdict, {"framework": framework})],
+)})
+
 # --- licence gates and singletons ------------------------------------------------------------------
 
 licence_names := {"p1": "Microsoft Entra ID P1", "p2": "Microsoft Entra ID P2", "intune": "Microsoft Intune", "defender": "Microsoft Defender for Endpoint"}
@@ -273,6 +394,15 @@ licence_names := {"p1": "Microsoft Entra ID P1", "p2": "Microsoft Entra ID P2", 
 requires_licence(licence) := result("error", sprintf("cannot tell whether the tenant has %s: %s", [licence_names[licence], missing_reason("subscribed_skus")]), []) if {
 	not licences_known
 } else := result("not_applicable", sprintf("requires %s, which the tenant is not licensed for", [licence_names[licence]]), []) if {
+	input.tenant.licences[licence] != true
+}
+
+# For benchmarks that still apply without the licence (SCuBA's risk-based and PIM controls): the
+# tenant cannot meet the control, so it fails; a third-party tool doing the job is declared through
+# an exception. Undefined when the tenant has the licence; an error when licences are unknown.
+licence_missing_fails(licence) := result("error", sprintf("cannot tell whether the tenant has %s: %s", [licence_names[licence], missing_reason("subscribed_skus")]), []) if {
+	not licences_known
+} else := result("fail", sprintf("requires %s, which the tenant is not licensed for; the benchmark still applies (declare a third-party tool that meets it through an exception)", [licence_names[licence]]), []) if {
 	input.tenant.licences[licence] != true
 }
 

@@ -176,3 +176,14 @@ accounts(members, guests) := doc_with({"derived": {"accounts": {
 	"members": members,
 	"guests": guests,
 }}})
+
+# The verdict a framework gives when it judges a control differently; undefined when it agrees.
+framework_result(r, framework) := f if {
+	some f in r.by_framework
+	f.framework == framework
+}
+
+# The status a framework gives: its own, else the control's.
+status_for(r, framework) := framework_result(r, framework).status if {
+	framework_result(r, framework)
+} else := r.status

@@ -39,7 +39,7 @@ permanent := [i |
 evidence := [lib.evidence("roleAssignmentScheduleInstance", i.id, label(i.principalId), sprintf("permanent active %s assignment since %v", [lib.role_name(template_of(i.roleDefinitionId)), object.get(i, "startDateTime", "unknown")])) | some i in permanent]
 
 result := r if {
-	r := lib.requires_licence("p2")
+	r := lib.licence_missing_fails("p2")
 } else := r if {
 	r := lib.error_for(metadata.required_collections)
 } else := lib.result("fail", sprintf("%d permanent active assignments to privileged roles outside the emergency-access accounts", [count(permanent)]), evidence) if {

@@ -44,8 +44,10 @@ test_custom_role_definition_resolves_to_its_template if {
 	control.result.status == "fail" with input as doc
 }
 
-test_not_applicable_without_p2 if {
-	control.result.status == "not_applicable" with input as testing.doc_with(testing.without_p2)
+test_licence_missing_fails_requires_entra_id_p2 if {
+	r := control.result with input as testing.doc_with(testing.without_p2)
+	r.status == "fail"
+	contains(r.reason, "requires Microsoft Entra ID P2")
 }
 
 test_error_when_instances_could_not_be_read if {

@@ -8,7 +8,7 @@ use super::convert;
 use crate::assessment::Assessment;
 use crate::metadata::{ControlMetadata, FrameworkReference, Severity};
 use crate::report::render_html;
-use crate::result::{ControlResult, Evidence};
+use crate::result::{ControlResult, Evidence, FrameworkResult};
 use crate::score::score;
 
 /// The pack's framework id from the contract's id and version (`cis-m365`, `7` → `cis-m365-v7`).
@@ -51,6 +51,17 @@ fn metadata(c: &pb::Control) -> ControlMetadata {
     }
 }
 
+fn evidence_of(e: &pb::EvidenceObject) -> Evidence {
+    let object = e.object.clone().unwrap_or_default();
+    Evidence {
+        kind: object.entity_kind,
+        id: object.object_id,
+        display_name: object.display_name,
+        detail: e.detail.clone(),
+        accepted: e.accepted,
+    }
+}
+
 fn result(f: &pb::Finding, controls: &[ControlMetadata]) -> ControlResult {
     let metadata = controls
         .iter()
@@ -67,20 +78,7 @@ fn result(f: &pb::Finding, controls: &[ControlMetadata]) -> ControlResult {
             reads_items: None,
             licence: None,
         });
-    let mut evidence: Vec<Evidence> = f
-        .evidence
-        .iter()
-        .map(|e| {
-            let object = e.object.clone().unwrap_or_default();
-            Evidence {
-                kind: object.entity_kind,
-                id: object.object_id,
-                display_name: object.display_name,
-                detail: e.detail.clone(),
-                accepted: e.accepted,
-            }
-        })
-        .collect();
+    let mut evidence: Vec<Evidence> = f.evidence.iter().map(evidence_of).collect();
     let shown = u32::try_from(evidence.len()).unwrap_or(u32::MAX);
     if f.evidence_total > shown {
         evidence.push(Evidence {
@@ -91,6 +89,20 @@ fn result(f: &pb::Finding, controls: &[ControlMetadata]) -> ControlResult {
             accepted: false,
         });
     }
+    let by_framework = f
+        .framework_results
+        .iter()
+        .map(|r| FrameworkResult {
+            framework: pack_framework(&pb::FrameworkReference {
+                framework: r.framework.clone(),
+                framework_version: r.framework_version.clone(),
+                reference_id: String::new(),
+            }),
+            status: convert::status(pb::ControlResult::try_from(r.result).unwrap_or_default()),
+            reason: r.reason.clone(),
+            evidence: r.evidence.iter().map(evidence_of).collect(),
+        })
+        .collect();
     ControlResult {
         control_id: f.control_id.clone(),
         title: f.title.clone(),
@@ -98,6 +110,7 @@ fn result(f: &pb::Finding, controls: &[ControlMetadata]) -> ControlResult {
         status: convert::status(pb::ControlResult::try_from(f.result).unwrap_or_default()),
         reason: f.reason.clone(),
         evidence,
+        by_framework,
         accepted: f.accepted,
         exceptions: Vec::new(),
         duration: std::time::Duration::ZERO,

@@ -11,8 +11,8 @@ use super::records::references;
 use crate::metadata::{ControlMetadata, Severity};
 use crate::result::Status;
 use crate::service::store::{
-    AssessmentRecord, AssessmentState, Counts, ExceptionRecord, FailureClass, FailureRecord, FindingRecord,
-    SettingsRecord, Trigger,
+    AssessmentRecord, AssessmentState, Counts, EvidenceRecord, ExceptionRecord, FailureClass, FailureRecord,
+    FindingRecord, SettingsRecord, Trigger,
 };
 
 pub fn severity(s: Severity) -> pb::Severity {
@@ -148,24 +148,38 @@ pub fn finding_message(f: FindingRecord) -> pb::Finding {
             .collect(),
         result: result(f.result) as i32,
         reason: f.reason,
-        evidence: f
-            .evidence
-            .into_iter()
-            .map(|e| pb::EvidenceObject {
-                object: Some(pb::ObjectRef {
-                    entity_kind: e.entity_kind,
-                    object_id: e.object_id,
-                    display_name: e.display_name,
-                }),
-                detail: e.detail,
-                accepted: e.accepted,
-            })
-            .collect(),
+        evidence: evidence_objects(f.evidence),
         evidence_total: f.evidence_total,
         accepted: f.accepted,
         exception_ids: f.exception_ids,
         evaluated_at: Some(timestamp(f.evaluated_at)),
+        framework_results: f
+            .framework_results
+            .into_iter()
+            .map(|r| pb::FrameworkResult {
+                framework: r.framework,
+                framework_version: r.framework_version,
+                result: result(r.result) as i32,
+                reason: r.reason,
+                evidence: evidence_objects(r.evidence),
+            })
+            .collect(),
     }
+}
+
+fn evidence_objects(evidence: Vec<EvidenceRecord>) -> Vec<pb::EvidenceObject> {
+    evidence
+        .into_iter()
+        .map(|e| pb::EvidenceObject {
+            object: Some(pb::ObjectRef {
+                entity_kind: e.entity_kind,
+                object_id: e.object_id,
+                display_name: e.display_name,
+            }),
+            detail: e.detail,
+            accepted: e.accepted,
+        })
+        .collect()
 }
 
 pub fn control(m: &ControlMetadata) -> pb::Control {

@@ -6,10 +6,11 @@ use posture_kit::ids::{AssessmentId, TenantId};
 
 use crate::exceptions::RiskException;
 use crate::metadata::ControlMetadata;
-use crate::result::ControlResult;
+use crate::result::{ControlResult, Evidence};
 use crate::score::{FrameworkScore, OVERALL};
 use crate::service::store::{
-    Counts, EvidenceRecord, ExceptionRecord, FindingRecord, MAX_EVIDENCE, ReferenceRecord, ScoreRecord,
+    Counts, EvidenceRecord, ExceptionRecord, FindingRecord, FrameworkResultRecord, MAX_EVIDENCE,
+    ReferenceRecord, ScoreRecord,
 };
 
 /// The pack writes versioned framework ids (`cis-m365-v7`); the contract splits them into the id
@@ -106,23 +107,40 @@ pub fn finding(
         references,
         result: r.status,
         reason: r.reason.clone(),
-        evidence: r
-            .evidence
-            .iter()
-            .take(MAX_EVIDENCE)
-            .map(|e| EvidenceRecord {
-                entity_kind: entity_kind(&e.kind).to_owned(),
-                object_id: e.id.clone(),
-                display_name: e.display_name.clone(),
-                detail: e.detail.clone(),
-                accepted: e.accepted,
-            })
-            .collect(),
+        evidence: evidence_records(&r.evidence),
         evidence_total: u32::try_from(r.evidence.len()).unwrap_or(u32::MAX),
         accepted: r.accepted && r.status.is_finding(),
         exception_ids: exception_ids(&r.exceptions, exceptions),
         evaluated_at,
+        framework_results: r
+            .by_framework
+            .iter()
+            .map(|f| {
+                let (framework, framework_version) = framework_id(&f.framework);
+                FrameworkResultRecord {
+                    framework,
+                    framework_version,
+                    result: f.status,
+                    reason: f.reason.clone(),
+                    evidence: evidence_records(&f.evidence),
+                }
+            })
+            .collect(),
     }
+}
+
+fn evidence_records(evidence: &[Evidence]) -> Vec<EvidenceRecord> {
+    evidence
+        .iter()
+        .take(MAX_EVIDENCE)
+        .map(|e| EvidenceRecord {
+            entity_kind: entity_kind(&e.kind).to_owned(),
+            object_id: e.id.clone(),
+            display_name: e.display_name.clone(),
+            detail: e.detail.clone(),
+            accepted: e.accepted,
+        })
+        .collect()
 }
 
 fn percent(score: Option<f64>) -> f64 {

@@ -34,6 +34,16 @@ pub struct EvidenceRecord {
     pub accepted: bool,
 }
 
+/// One framework's own verdict on a control, when it differs from the finding's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameworkResultRecord {
+    pub framework: String,
+    pub framework_version: String,
+    pub result: Status,
+    pub reason: String,
+    pub evidence: Vec<EvidenceRecord>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct FindingRecord {
     pub assessment_id: AssessmentId,
@@ -50,6 +60,7 @@ pub struct FindingRecord {
     pub accepted: bool,
     pub exception_ids: Vec<String>,
     pub evaluated_at: DateTime<Utc>,
+    pub framework_results: Vec<FrameworkResultRecord>,
 }
 
 impl FindingRecord {
@@ -84,8 +95,8 @@ macro_rules! insert_findings {
         for f in $findings {
             sqlx::query(
                 "INSERT INTO findings (assessment_id, tenant_id, control_id, title, severity, refs, frameworks, \
-                 result, reason, evidence, evidence_total, accepted, exception_ids, evaluated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 result, reason, evidence, evidence_total, accepted, exception_ids, evaluated_at, framework_results) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             )
             .bind(f.assessment_id.to_string())
             .bind(f.tenant_id.to_string())
@@ -101,6 +112,7 @@ macro_rules! insert_findings {
             .bind(f.accepted)
             .bind($crate::service::store::columns::to_json(&f.exception_ids))
             .bind(posture_kit::time::micros(f.evaluated_at))
+            .bind($crate::service::store::columns::to_json(&f.framework_results))
             .execute($tx)
             .await
             .map_err($crate::service::store::error::sql_error("storing findings"))?;
@@ -129,6 +141,7 @@ type Row = (
     bool,
     String,
     i64,
+    String,
 );
 
 fn record(row: Row) -> Result<FindingRecord, StoreError> {
@@ -146,6 +159,7 @@ fn record(row: Row) -> Result<FindingRecord, StoreError> {
         accepted: row.10,
         exception_ids: from_json("finding exceptions", &row.11)?,
         evaluated_at: from_micros(row.12),
+        framework_results: from_json("finding framework results", &row.13)?,
     })
 }
 
@@ -183,7 +197,7 @@ impl AssessmentStore {
             Some(false) => 2,
         };
         let sql = "SELECT assessment_id, tenant_id, control_id, title, severity, refs, result, reason, evidence, \
-             evidence_total, accepted, exception_ids, evaluated_at FROM findings \
+             evidence_total, accepted, exception_ids, evaluated_at, framework_results FROM findings \
              WHERE assessment_id = $1 AND ($2 = '' OR control_id = $2) \
              AND ($3 = 0 OR (($3 >> result) & 1) = 1) AND severity >= $4 \
              AND ($5 = '' OR frameworks LIKE $5 ESCAPE '\\') \

@@ -87,4 +87,11 @@ pub const MIGRATIONS: &[Migration] = &[
     ),
     // AssessmentCompleted of assessments finished where no redelivery would announce them again.
     outbox::migration(2),
+    // Verdicts of frameworks that judge a control differently from its result (JSON, `[]` when
+    // every referenced framework agrees).
+    Migration::portable(
+        3,
+        "per-framework results of findings",
+        "ALTER TABLE findings ADD COLUMN framework_results TEXT NOT NULL DEFAULT '[]';",
+    ),
 ];

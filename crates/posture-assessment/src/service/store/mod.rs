@@ -18,7 +18,9 @@ pub use assessments::{
 pub use database::{AssessmentStore, SCHEMA};
 pub use error::StoreError;
 pub use exceptions::{AuditRecord, ExceptionFilter, ExceptionRecord};
-pub use findings::{EvidenceRecord, FindingFilter, FindingRecord, MAX_EVIDENCE, ReferenceRecord};
+pub use findings::{
+    EvidenceRecord, FindingFilter, FindingRecord, FrameworkResultRecord, MAX_EVIDENCE, ReferenceRecord,
+};
 pub use lifecycle::{AssessmentState, FailureClass, Trigger};
 pub use migrations::MIGRATIONS;
 pub use settings::SettingsRecord;

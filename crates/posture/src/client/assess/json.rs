@@ -1,7 +1,8 @@
 //! JSON output of `posture assess` (`--output json`): assessments with their counts and scores,
-//! findings with their references and, where asked, every failing object, and the settings.
+//! findings with their references, the verdicts of frameworks that judge a control differently and,
+//! where asked, every failing object, and the settings.
 
-use posture_proto::v1::{Assessment, AssessmentSettings, Finding, ResultCounts};
+use posture_proto::v1::{Assessment, AssessmentSettings, EvidenceObject, Finding, ResultCounts};
 use serde_json::json;
 
 use super::render::{result_label, severity_label, state_label};
@@ -58,13 +59,32 @@ pub(super) fn finding_json(f: &Finding, evidence: bool) -> serde_json::Value {
             "framework": r.framework, "version": r.framework_version, "id": r.reference_id,
         })).collect::<Vec<_>>(),
         "evaluated_at": timestamp_json(f.evaluated_at.as_ref()),
+        "framework_results": f.framework_results.iter().map(|r| {
+            let mut v = json!({
+                "framework": r.framework, "version": r.framework_version,
+                "result": result_label(r.result), "reason": r.reason,
+            });
+            if evidence {
+                v["evidence"] = evidence_json(&r.evidence);
+            }
+            v
+        }).collect::<Vec<_>>(),
     });
     if evidence {
-        value["evidence"] = json!(f.evidence.iter().map(|e| {
-            let o = e.object.clone().unwrap_or_default();
-            json!({"entity_kind": o.entity_kind, "object_id": o.object_id, "display_name": o.display_name,
-                   "detail": e.detail, "accepted": e.accepted})
-        }).collect::<Vec<_>>());
+        value["evidence"] = evidence_json(&f.evidence);
     }
     value
+}
+
+fn evidence_json(evidence: &[EvidenceObject]) -> serde_json::Value {
+    json!(
+        evidence
+            .iter()
+            .map(|e| {
+                let o = e.object.clone().unwrap_or_default();
+                json!({"entity_kind": o.entity_kind, "object_id": o.object_id, "display_name": o.display_name,
+               "detail": e.detail, "accepted": e.accepted})
+            })
+            .collect::<Vec<_>>()
+    )
 }

@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use posture_proto::v1::{
-    Assessment, AssessmentSettings, AssessmentState, ControlResult, Finding, ResultCounts, Severity,
+    Assessment, AssessmentSettings, AssessmentState, ControlResult, EvidenceObject, Finding, ResultCounts,
+    Severity,
 };
 
 use crate::client::health::reason_text;
@@ -77,13 +78,19 @@ pub(super) fn state_label(state: i32) -> &'static str {
 }
 
 /// `fail (accepted)` when exceptions cover it: the live result stays visible.
+/// The result, then the verdict of each framework that judges the control differently, e.g.
+/// `fail; cis-m365: warning`.
 fn status_text(f: &Finding) -> String {
     let label = result_label(f.result);
-    if f.accepted {
+    let mut text = if f.accepted {
         format!("{label} (accepted)")
     } else {
         label.to_owned()
+    };
+    for r in &f.framework_results {
+        let _ = write!(text, "; {}: {}", r.framework, result_label(r.result));
     }
+    text
 }
 
 fn counts_text(c: &ResultCounts) -> String {
@@ -152,51 +159,74 @@ pub fn controls_table(findings: &[Finding]) -> String {
     table.render()
 }
 
-/// The findings table, then each finding's failing objects (the first few; JSON has all).
+/// The findings table, then each finding's failing objects (the first few; JSON has all), and the
+/// verdict of each framework that judges the control differently.
 pub(super) fn findings_text(findings: &[Finding]) -> String {
     let mut out = controls_table(findings);
-    for f in findings.iter().filter(|f| !f.evidence.is_empty()) {
-        let _ = writeln!(
-            out,
-            "\n{} — {} failing object(s):",
-            f.control_id, f.evidence_total
-        );
-        for e in f.evidence.iter().take(EVIDENCE_SHOWN) {
-            let (kind, id, name) = e.object.as_ref().map_or(("", "", ""), |o| {
-                (
-                    o.entity_kind.as_str(),
-                    o.object_id.as_str(),
-                    o.display_name.as_str(),
-                )
-            });
-            let mut line = format!("  {kind}/{id}");
-            if !name.is_empty() {
-                let _ = write!(line, " ({name})");
-            }
-            if !e.detail.is_empty() {
-                let _ = write!(line, ": {}", e.detail);
-            }
-            if e.accepted {
-                line.push_str(" [accepted]");
-            }
-            let _ = writeln!(out, "{line}");
+    for f in findings {
+        if !f.evidence.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{} — {} failing object(s):",
+                f.control_id, f.evidence_total
+            );
+            evidence_lines(&mut out, &f.evidence, f.evidence_total);
         }
-        let total = usize::try_from(f.evidence_total)
-            .unwrap_or(usize::MAX)
-            .max(f.evidence.len());
-        if total > EVIDENCE_SHOWN.min(f.evidence.len()) {
-            let shown = EVIDENCE_SHOWN.min(f.evidence.len());
-            let _ = writeln!(out, "  … and {} more (see --output json)", total - shown);
+        for r in &f.framework_results {
+            let framework = if r.framework_version.is_empty() {
+                r.framework.clone()
+            } else {
+                format!("{} v{}", r.framework, r.framework_version)
+            };
+            let _ = writeln!(
+                out,
+                "\n{} — {framework} judges it {}: {}",
+                f.control_id,
+                result_label(r.result),
+                r.reason
+            );
+            let total = u32::try_from(r.evidence.len()).unwrap_or(u32::MAX);
+            evidence_lines(&mut out, &r.evidence, total);
         }
     }
     out
+}
+
+fn evidence_lines(out: &mut String, evidence: &[EvidenceObject], evidence_total: u32) {
+    for e in evidence.iter().take(EVIDENCE_SHOWN) {
+        let (kind, id, name) = e.object.as_ref().map_or(("", "", ""), |o| {
+            (
+                o.entity_kind.as_str(),
+                o.object_id.as_str(),
+                o.display_name.as_str(),
+            )
+        });
+        let mut line = format!("  {kind}/{id}");
+        if !name.is_empty() {
+            let _ = write!(line, " ({name})");
+        }
+        if !e.detail.is_empty() {
+            let _ = write!(line, ": {}", e.detail);
+        }
+        if e.accepted {
+            line.push_str(" [accepted]");
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    let total = usize::try_from(evidence_total)
+        .unwrap_or(usize::MAX)
+        .max(evidence.len());
+    if total > EVIDENCE_SHOWN.min(evidence.len()) {
+        let shown = EVIDENCE_SHOWN.min(evidence.len());
+        let _ = writeln!(out, "  … and {} more (see --output json)", total - shown);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::client::assess::json::{assessment_json, finding_json};
-    use posture_proto::v1::{EvidenceObject, FrameworkScore, ObjectRef};
+    use posture_proto::v1::{FrameworkResult, FrameworkScore, ObjectRef};
 
     fn finding(control: &str, result: ControlResult, accepted: bool) -> Finding {
         Finding {
@@ -291,6 +321,44 @@ mod tests {
         assert_eq!(value["evidence"][1]["accepted"], true);
         assert_eq!(value["result"], "fail");
         assert!(finding_json(&f, false).get("evidence").is_none());
+    }
+
+    #[test]
+    fn findings_show_each_framework_that_judges_the_control_differently() {
+        let mut f = finding("entra.ca.mfa-all-users", ControlResult::Fail, false);
+        f.framework_results = vec![FrameworkResult {
+            framework: "cis-m365".into(),
+            framework_version: "7".into(),
+            result: ControlResult::Warning as i32,
+            reason: "CIS treats the exclusions as documented exceptions to review".into(),
+            evidence: vec![EvidenceObject {
+                object: Some(ObjectRef {
+                    entity_kind: "groups".into(),
+                    object_id: "g1".into(),
+                    display_name: String::new(),
+                }),
+                detail: "excluded from Require MFA".into(),
+                accepted: false,
+            }],
+        }];
+        let text = findings_text(std::slice::from_ref(&f));
+        assert!(text.contains("fail; cis-m365: warning"), "{text}");
+        assert!(
+            text.contains(
+                "entra.ca.mfa-all-users — cis-m365 v7 judges it warning: CIS treats the exclusions"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  groups/g1: excluded from Require MFA\n"),
+            "{text}"
+        );
+        let value = finding_json(&f, true);
+        assert_eq!(value["framework_results"][0]["result"], "warning");
+        assert_eq!(value["framework_results"][0]["version"], "7");
+        assert_eq!(value["framework_results"][0]["evidence"][0]["object_id"], "g1");
+        let brief = finding_json(&f, false);
+        assert!(brief["framework_results"][0].get("evidence").is_none());
     }
 
     #[test]
