@@ -187,6 +187,12 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// What `posture_build_info` reports: the crate version and the commit given to the build as
+/// `POSTURE_GIT_REVISION` (the container build passes it), else `unknown`.
+fn build_info() -> posture_kit::telemetry::BuildInfo {
+    posture_kit::telemetry::BuildInfo::new(env!("CARGO_PKG_VERSION"), option_env!("POSTURE_GIT_REVISION"))
+}
+
 #[cfg(test)]
 mod completion_tests {
     use clap::CommandFactory;
@@ -208,10 +214,4 @@ mod completion_tests {
             }
         }
     }
-}
-
-/// What `posture_build_info` reports: the crate version and the commit given to the build as
-/// `POSTURE_GIT_REVISION` (the container build passes it), else `unknown`.
-fn build_info() -> posture_kit::telemetry::BuildInfo {
-    posture_kit::telemetry::BuildInfo::new(env!("CARGO_PKG_VERSION"), option_env!("POSTURE_GIT_REVISION"))
 }
