@@ -73,6 +73,17 @@ entity_kinds! {
     DefenderMachines => "defender_machines",
     DefenderVulnerabilities => "defender_vulnerabilities",
     ActivityContent => "activity_content",
+    AuthenticationMethodsPolicy => "authentication_methods_policy",
+    Domains => "domains",
+    DirectorySettings => "directory_settings",
+    AdminConsentRequestPolicy => "admin_consent_request_policy",
+    ActivityBasedTimeoutPolicies => "activity_based_timeout_policies",
+    DefaultAppManagementPolicy => "default_app_management_policy",
+    AppManagementPolicies => "app_management_policies",
+    DeviceRegistrationPolicy => "device_registration_policy",
+    CrossTenantAccessDefault => "cross_tenant_access_default",
+    OnPremisesSynchronization => "on_premises_synchronization",
+    DelegatedPermissionClassifications => "delegated_permission_classifications",
 }
 
 /// Static facts about one entity kind.
