@@ -449,6 +449,8 @@ impl EntityKind {
                     &["Policy.Read.All"],
                 )
             },
+            // Learn's API page lists only the delegated permission; the application permission
+            // of the same name exists, and a tenant that refuses it fails this kind alone.
             K::OnPremisesSynchronization => s(
                 "directory/onPremisesSynchronization",
                 &[],
