@@ -253,6 +253,10 @@ pub async fn assert_kind_matches_truth(
                 if field.starts_with("@odata") || fields.contains(&field.as_str()) {
                     continue;
                 }
+                // The id the sync gave a singleton Graph answers without one.
+                if field == "id" && object.get("id").is_none() && value.as_str() == Some(kind.name) {
+                    continue;
+                }
                 if expanded.contains(&field.as_str()) {
                     ensure!(
                         value.get("id").is_some() && value.get("id") == object.get(format!("{field}Id")),

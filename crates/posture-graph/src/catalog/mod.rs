@@ -106,6 +106,9 @@ pub struct EntitySpec {
     pub delta_select_extra: &'static [&'static str],
     /// Application permissions, all required.
     pub permissions: &'static [&'static str],
+    /// Other permissions Microsoft documents for this endpoint that allow it instead of
+    /// `permissions` (beyond the general [`broader_permissions`]).
+    pub accepted_instead: &'static [&'static str],
     pub licence: Option<Licence>,
     /// Budget units per request (Graph identity resource units after the `$select` discount).
     pub cost: u32,

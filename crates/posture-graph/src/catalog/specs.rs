@@ -94,6 +94,7 @@ impl EntityKind {
             delta_select_extra: &[],
             probe_path: None,
             permissions,
+            accepted_instead: &[],
             licence: None,
             cost: 1,
         };
@@ -395,6 +396,11 @@ impl EntityKind {
             ),
             K::AdminConsentRequestPolicy => EntitySpec {
                 paging: Singleton,
+                accepted_instead: &[
+                    "Policy.ReadWrite.ConsentRequest",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
                 ..s(
                     "policies/adminConsentRequestPolicy",
                     &[],
