@@ -423,3 +423,55 @@ fn stale_accounts_error_names_why_sign_in_activity_is_missing() {
     assert_eq!(stale.status, posture_assessment::Status::Error);
     assert!(stale.reason.contains(reason), "{}", stale.reason);
 }
+
+#[test]
+fn every_synced_kind_has_a_collection_in_the_document() {
+    for kind in posture_sync::kinds::ALL {
+        assert!(
+            CollectionKind::from_key(kind.name).is_some(),
+            "{} is synced but the tenant document has no collection for it",
+            kind.name
+        );
+    }
+}
+
+#[test]
+fn configuration_singletons_are_one_element_lists_under_their_keys() {
+    let default = json!({"id": "cross_tenant_access_default", "isServiceDefault": false,
+        "inboundTrust": {"isMfaAccepted": true}});
+    let device = json!({"id": "deviceRegistrationPolicy", "multiFactorAuthConfiguration": "required",
+        "azureADJoin": {"localAdmins": {"enableGlobalAdmins": true}}});
+    let document = builder()
+        .collection(
+            CollectionKind::CrossTenantAccessDefault,
+            Collection::ok(vec![default.clone()]),
+        )
+        .collection(
+            CollectionKind::DeviceRegistrationPolicy,
+            Collection::ok(vec![device.clone()]),
+        )
+        .collection(
+            CollectionKind::OnPremisesSynchronization,
+            Collection::missing(
+                "403 Authorization_RequestDenied: OnPremDirectorySynchronization.Read.All not granted",
+            ),
+        )
+        .build();
+    let collections = &document.as_json()["collections"];
+    assert_eq!(
+        collections["cross_tenant_access_default"]["items"],
+        json!([default])
+    );
+    assert_eq!(
+        collections["device_registration_policy"]["items"],
+        json!([device])
+    );
+    assert_eq!(
+        collections["on_premises_synchronization"]["status"],
+        json!("missing")
+    );
+    assert_eq!(
+        collections["delegated_permission_classifications"]["reason"],
+        json!("not synced")
+    );
+}

@@ -50,17 +50,44 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
     (EntityKind::Organization, CollectionKind::Organization),
     (EntityKind::SubscribedSkus, CollectionKind::SubscribedSkus),
     (EntityKind::SharepointSettings, CollectionKind::SharepointSettings),
-];
-
-/// Collections the catalog has no entity kind for, read with a plain GET (path, is a list).
-const DIRECT: &[(&str, CollectionKind, bool)] = &[
     (
-        "policies/authenticationMethodsPolicy",
+        EntityKind::AuthenticationMethodsPolicy,
         CollectionKind::AuthenticationMethodsPolicy,
-        false,
     ),
-    ("domains", CollectionKind::Domains, true),
-    ("settings", CollectionKind::DirectorySettings, true),
+    (EntityKind::Domains, CollectionKind::Domains),
+    (EntityKind::DirectorySettings, CollectionKind::DirectorySettings),
+    (
+        EntityKind::AdminConsentRequestPolicy,
+        CollectionKind::AdminConsentRequestPolicy,
+    ),
+    (
+        EntityKind::ActivityBasedTimeoutPolicies,
+        CollectionKind::ActivityBasedTimeoutPolicies,
+    ),
+    (
+        EntityKind::DefaultAppManagementPolicy,
+        CollectionKind::DefaultAppManagementPolicy,
+    ),
+    (
+        EntityKind::AppManagementPolicies,
+        CollectionKind::AppManagementPolicies,
+    ),
+    (
+        EntityKind::DeviceRegistrationPolicy,
+        CollectionKind::DeviceRegistrationPolicy,
+    ),
+    (
+        EntityKind::CrossTenantAccessDefault,
+        CollectionKind::CrossTenantAccessDefault,
+    ),
+    (
+        EntityKind::OnPremisesSynchronization,
+        CollectionKind::OnPremisesSynchronization,
+    ),
+    (
+        EntityKind::DelegatedPermissionClassifications,
+        CollectionKind::DelegatedPermissionClassifications,
+    ),
 ];
 
 async fn start() -> Simulator {
@@ -181,9 +208,6 @@ async fn assess(sim: &Simulator, tenant: &TenantInfo, now: DateTime<Utc>) -> Ass
         builder = builder.collection(*target, collection(read_kind(&client, *kind).await));
     }
     builder = builder.collection(CollectionKind::Groups, read_groups(&client).await);
-    for (path, target, list) in DIRECT {
-        builder = builder.collection(*target, collection(read_direct(&client, path, *list).await));
-    }
     Engine::evaluate(&PolicyPack::builtin(), &builder.build())
 }
 

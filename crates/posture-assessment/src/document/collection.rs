@@ -25,10 +25,18 @@ pub enum CollectionKind {
     DirectorySettings,
     SharepointSettings,
     Groups,
+    AdminConsentRequestPolicy,
+    ActivityBasedTimeoutPolicies,
+    DefaultAppManagementPolicy,
+    AppManagementPolicies,
+    DeviceRegistrationPolicy,
+    CrossTenantAccessDefault,
+    OnPremisesSynchronization,
+    DelegatedPermissionClassifications,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 17] = [
+    pub const ALL: [CollectionKind; 25] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -46,6 +54,14 @@ impl CollectionKind {
         CollectionKind::DirectorySettings,
         CollectionKind::SharepointSettings,
         CollectionKind::Groups,
+        CollectionKind::AdminConsentRequestPolicy,
+        CollectionKind::ActivityBasedTimeoutPolicies,
+        CollectionKind::DefaultAppManagementPolicy,
+        CollectionKind::AppManagementPolicies,
+        CollectionKind::DeviceRegistrationPolicy,
+        CollectionKind::CrossTenantAccessDefault,
+        CollectionKind::OnPremisesSynchronization,
+        CollectionKind::DelegatedPermissionClassifications,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -68,6 +84,14 @@ impl CollectionKind {
             CollectionKind::DirectorySettings => "directory_settings",
             CollectionKind::SharepointSettings => "sharepoint_settings",
             CollectionKind::Groups => "groups",
+            CollectionKind::AdminConsentRequestPolicy => "admin_consent_request_policy",
+            CollectionKind::ActivityBasedTimeoutPolicies => "activity_based_timeout_policies",
+            CollectionKind::DefaultAppManagementPolicy => "default_app_management_policy",
+            CollectionKind::AppManagementPolicies => "app_management_policies",
+            CollectionKind::DeviceRegistrationPolicy => "device_registration_policy",
+            CollectionKind::CrossTenantAccessDefault => "cross_tenant_access_default",
+            CollectionKind::OnPremisesSynchronization => "on_premises_synchronization",
+            CollectionKind::DelegatedPermissionClassifications => "delegated_permission_classifications",
         }
     }
 

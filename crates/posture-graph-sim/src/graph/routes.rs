@@ -3,6 +3,7 @@
 
 use super::endpoints::{Denial, Gate, ItemsFn, Kind, Route};
 use crate::tenant::Tenant;
+use crate::tenant::config::GRAPH_APP_ID;
 use crate::throttle::Family;
 
 const USERS: &[&str] = &[
@@ -57,6 +58,34 @@ const POLICY_ALL: &[&str] = &[
     "Policy.ReadWrite.Authorization",
 ];
 const DIRECTORY: &[&str] = &["Directory.Read.All", "Directory.ReadWrite.All"];
+const GROUP_SETTINGS: &[&str] = &[
+    "GroupSettings.Read.All",
+    "GroupSettings.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+];
+const POLICY_CONSENT: &[&str] = &[
+    "Policy.Read.All",
+    "Policy.ReadWrite.ConsentRequest",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+const POLICY_APP_CONFIG: &[&str] = &[
+    "Policy.Read.All",
+    "Policy.Read.ApplicationConfiguration",
+    "Policy.ReadWrite.ApplicationConfiguration",
+];
+const POLICY_CROSS_TENANT: &[&str] = &["Policy.Read.All", "Policy.ReadWrite.CrossTenantAccess"];
+const POLICY_DEVICE: &[&str] = &[
+    "Policy.Read.DeviceConfiguration",
+    "Policy.ReadWrite.DeviceConfiguration",
+];
+const ON_PREM_SYNC: &[&str] = &[
+    "OnPremDirectorySynchronization.Read.All",
+    "OnPremDirectorySynchronization.ReadWrite.All",
+];
 const DOMAINS: &[&str] = &["Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All"];
 const ORG: &[&str] = &[
     "Organization.Read.All",
@@ -114,6 +143,13 @@ fn items(context: &'static str, ty: &'static str, f: ItemsFn) -> Kind {
         directory: true,
         paging: true,
     }
+}
+
+/// The value of a `name='value'` key segment such as `servicePrincipals(appId='…')`.
+fn app_id_key(seg: &str) -> &str {
+    seg.split_once('=')
+        .map(|(_, v)| v.trim_end_matches(')').trim_matches('\''))
+        .unwrap_or_default()
 }
 
 /// Resolves a GET path (segments after the version) to its route.
@@ -377,7 +413,7 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
         ["policies", "defaultappmanagementpolicy"] => route(
             "policies/defaultAppManagementPolicy",
             F::Identity,
-            POLICY_ALL,
+            POLICY_APP_CONFIG,
             Gate::None,
             D::Directory,
             Kind::Single {
@@ -457,6 +493,126 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
                 Tenant::directory_settings_json,
             ),
         ),
+        ["groupsettings"] => route(
+            "groupSettings",
+            F::Identity,
+            GROUP_SETTINGS,
+            Gate::None,
+            D::Directory,
+            items(
+                "groupSettings",
+                "microsoft.graph.groupSetting",
+                Tenant::directory_settings_json,
+            ),
+        ),
+        ["groupsettings", _] => route(
+            "groupSettings/{id}",
+            F::Identity,
+            GROUP_SETTINGS,
+            Gate::None,
+            D::Directory,
+            Kind::ItemById {
+                context: "groupSettings",
+                ty: "microsoft.graph.groupSetting",
+                items: Tenant::directory_settings_json,
+                id: id(1),
+            },
+        ),
+        ["policies", "adminconsentrequestpolicy"] => route(
+            "policies/adminConsentRequestPolicy",
+            F::Identity,
+            POLICY_CONSENT,
+            Gate::None,
+            D::Directory,
+            Kind::Single {
+                context: "policies/adminConsentRequestPolicy",
+                ty: "microsoft.graph.adminConsentRequestPolicy",
+                get: Tenant::admin_consent_request_policy_json,
+            },
+        ),
+        ["policies", "activitybasedtimeoutpolicies"] => route(
+            "policies/activityBasedTimeoutPolicies",
+            F::Identity,
+            POLICY_APP_CONFIG,
+            Gate::None,
+            D::Directory,
+            items(
+                "policies/activityBasedTimeoutPolicies",
+                "microsoft.graph.activityBasedTimeoutPolicy",
+                Tenant::activity_based_timeout_policies_json,
+            ),
+        ),
+        ["policies", "appmanagementpolicies"] => route(
+            "policies/appManagementPolicies",
+            F::Identity,
+            POLICY_APP_CONFIG,
+            Gate::None,
+            D::Directory,
+            items(
+                "policies/appManagementPolicies",
+                "microsoft.graph.appManagementPolicy",
+                Tenant::app_management_policies_json,
+            ),
+        ),
+        ["policies", "deviceregistrationpolicy"] => route(
+            "policies/deviceRegistrationPolicy",
+            F::Identity,
+            POLICY_DEVICE,
+            Gate::None,
+            D::Directory,
+            Kind::Single {
+                context: "policies/deviceRegistrationPolicy",
+                ty: "microsoft.graph.deviceRegistrationPolicy",
+                get: Tenant::device_registration_policy_json,
+            },
+        ),
+        ["policies", "crosstenantaccesspolicy", "default"] => route(
+            "policies/crossTenantAccessPolicy/default",
+            F::Identity,
+            POLICY_CROSS_TENANT,
+            Gate::None,
+            D::Directory,
+            Kind::Single {
+                context: "policies/crossTenantAccessPolicy/default",
+                ty: "microsoft.graph.crossTenantAccessPolicyConfigurationDefault",
+                get: Tenant::cross_tenant_access_default_json,
+            },
+        ),
+        ["directory", "onpremisessynchronization"] => route(
+            "directory/onPremisesSynchronization",
+            F::Identity,
+            ON_PREM_SYNC,
+            Gate::None,
+            D::Directory,
+            Kind::Items {
+                context: "directory/onPremisesSynchronization",
+                ty: "microsoft.graph.onPremisesDirectorySynchronization",
+                items: Tenant::on_premises_synchronization_json,
+                max_top: 999,
+                directory: false,
+                paging: false,
+            },
+        ),
+        [key, "delegatedpermissionclassifications"]
+            if key.starts_with("serviceprincipals(appid=")
+                && app_id_key(segs[0]).eq_ignore_ascii_case(GRAPH_APP_ID) =>
+        {
+            route(
+                "servicePrincipals(appId)/delegatedPermissionClassifications",
+                F::Identity,
+                APPS,
+                Gate::None,
+                D::Directory,
+                Kind::Items {
+                    context: "servicePrincipals('{id}')/delegatedPermissionClassifications",
+                    ty: "microsoft.graph.delegatedPermissionClassification",
+                    items: Tenant::graph_permission_classifications_json,
+                    max_top: 999,
+                    directory: false,
+                    paging: true,
+                },
+            )
+        }
         ["domains"] => route(
             "domains",
             F::Identity,

@@ -73,6 +73,17 @@ entity_kinds! {
     DefenderMachines => "defender_machines",
     DefenderVulnerabilities => "defender_vulnerabilities",
     ActivityContent => "activity_content",
+    AuthenticationMethodsPolicy => "authentication_methods_policy",
+    Domains => "domains",
+    DirectorySettings => "directory_settings",
+    AdminConsentRequestPolicy => "admin_consent_request_policy",
+    ActivityBasedTimeoutPolicies => "activity_based_timeout_policies",
+    DefaultAppManagementPolicy => "default_app_management_policy",
+    AppManagementPolicies => "app_management_policies",
+    DeviceRegistrationPolicy => "device_registration_policy",
+    CrossTenantAccessDefault => "cross_tenant_access_default",
+    OnPremisesSynchronization => "on_premises_synchronization",
+    DelegatedPermissionClassifications => "delegated_permission_classifications",
 }
 
 /// Static facts about one entity kind.
@@ -95,6 +106,9 @@ pub struct EntitySpec {
     pub delta_select_extra: &'static [&'static str],
     /// Application permissions, all required.
     pub permissions: &'static [&'static str],
+    /// Other permissions Microsoft documents for this endpoint that allow it instead of
+    /// `permissions` (beyond the general [`broader_permissions`]).
+    pub accepted_instead: &'static [&'static str],
     pub licence: Option<Licence>,
     /// Budget units per request (Graph identity resource units after the `$select` discount).
     pub cost: u32,

@@ -62,6 +62,8 @@ const USER_FIELDS: &[&str] = &[
     "lastPasswordChangeDateTime",
     "passwordPolicies",
     "onPremisesSyncEnabled",
+    "onPremisesImmutableId",
+    "externalUserStateChangeDateTime",
     "assignedLicenses",
     "usageLocation",
 ];
@@ -92,6 +94,7 @@ impl EntityKind {
             delta_select_extra: &[],
             probe_path: None,
             permissions,
+            accepted_instead: &[],
             licence: None,
             cost: 1,
         };
@@ -373,6 +376,102 @@ impl EntityKind {
                     &["Vulnerability.Read.All"],
                 )
             },
+            K::AuthenticationMethodsPolicy => EntitySpec {
+                paging: Singleton,
+                ..s(
+                    "policies/authenticationMethodsPolicy",
+                    &[],
+                    None,
+                    F::Identity,
+                    &["Policy.Read.All"],
+                )
+            },
+            K::Domains => s("domains", &[], None, F::Identity, &["Domain.Read.All"]),
+            K::DirectorySettings => s(
+                "groupSettings",
+                &[],
+                None,
+                F::Identity,
+                &["GroupSettings.Read.All"],
+            ),
+            K::AdminConsentRequestPolicy => EntitySpec {
+                paging: Singleton,
+                accepted_instead: &[
+                    "Policy.ReadWrite.ConsentRequest",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+                ..s(
+                    "policies/adminConsentRequestPolicy",
+                    &[],
+                    None,
+                    F::Identity,
+                    &["Policy.Read.All"],
+                )
+            },
+            K::ActivityBasedTimeoutPolicies => s(
+                "policies/activityBasedTimeoutPolicies",
+                &[],
+                None,
+                F::Identity,
+                &["Policy.Read.All"],
+            ),
+            K::DefaultAppManagementPolicy => EntitySpec {
+                paging: Singleton,
+                ..s(
+                    "policies/defaultAppManagementPolicy",
+                    &[],
+                    None,
+                    F::Identity,
+                    &["Policy.Read.All"],
+                )
+            },
+            K::AppManagementPolicies => s(
+                "policies/appManagementPolicies",
+                &[],
+                None,
+                F::Identity,
+                &["Policy.Read.All"],
+            ),
+            // v1.0; application access needs Policy.Read.DeviceConfiguration (Policy.Read.All
+            // is accepted for delegated calls only).
+            K::DeviceRegistrationPolicy => EntitySpec {
+                paging: Singleton,
+                ..s(
+                    "policies/deviceRegistrationPolicy",
+                    &[],
+                    None,
+                    F::Identity,
+                    &["Policy.Read.DeviceConfiguration"],
+                )
+            },
+            K::CrossTenantAccessDefault => EntitySpec {
+                paging: Singleton,
+                ..s(
+                    "policies/crossTenantAccessPolicy/default",
+                    &[],
+                    None,
+                    F::Identity,
+                    &["Policy.Read.All"],
+                )
+            },
+            // Learn's API page lists only the delegated permission; the application permission
+            // of the same name exists, and a tenant that refuses it fails this kind alone.
+            K::OnPremisesSynchronization => s(
+                "directory/onPremisesSynchronization",
+                &[],
+                None,
+                F::Identity,
+                &["OnPremDirectorySynchronization.Read.All"],
+            ),
+            // Microsoft Graph's service principal, addressed by its appId (no lookup of its id).
+            K::DelegatedPermissionClassifications => s(
+                "servicePrincipals(appId='00000003-0000-0000-c000-000000000000')/delegatedPermissionClassifications",
+                &[],
+                None,
+                F::Identity,
+                &["Application.Read.All"],
+            ),
             // Listing content needs a contentType and a subscription; the sync adds both.
             K::ActivityContent => EntitySpec {
                 resource: Resource::ManagementActivity,

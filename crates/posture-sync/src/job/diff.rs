@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use posture_graph::GraphError;
+use posture_graph::{GraphError, PagingStyle};
 use serde_json::Value;
 
 use super::fetch::Item;
@@ -81,6 +81,11 @@ impl Inventory {
                     // not of the object, and a new version on every change of endpoint if kept.
                     if let Value::Object(map) = &mut value {
                         map.remove("@odata.context");
+                        // Some singletons (the cross-tenant access default) come without an id:
+                        // there is one per tenant, stored under the kind's name.
+                        if self.kind.spec().paging == PagingStyle::Singleton && !map.contains_key("id") {
+                            map.insert("id".to_owned(), Value::String(self.kind.name.to_owned()));
+                        }
                     }
                     let Some(id) = value.get("id").and_then(Value::as_str).map(str::to_owned) else {
                         return Err(GraphError::BadResponse {

@@ -2,9 +2,20 @@
 //! the posture-graph catalog entry it reads, whether it is configuration (every version kept),
 //! its volatile fields and how it is read. Adding a kind is one module plus one line in [`ALL`].
 
+mod activity_based_timeout_policies;
+mod admin_consent_request_policy;
+mod app_management_policies;
+mod authentication_methods_policy;
 mod authorization_policy;
 mod conditional_access_policies;
+mod cross_tenant_access_default;
+mod default_app_management_policy;
+mod delegated_permission_classifications;
+mod device_registration_policy;
+mod directory_settings;
+mod domains;
 mod named_locations;
+mod on_premises_synchronization;
 mod organization;
 mod role_assignment_instances;
 mod role_assignments;
@@ -64,9 +75,20 @@ impl KindDef {
 
 /// Every kind, ordered by name.
 pub const ALL: &[&KindDef] = &[
+    &activity_based_timeout_policies::KIND,
+    &admin_consent_request_policy::KIND,
+    &app_management_policies::KIND,
+    &authentication_methods_policy::KIND,
     &authorization_policy::KIND,
     &conditional_access_policies::KIND,
+    &cross_tenant_access_default::KIND,
+    &default_app_management_policy::KIND,
+    &delegated_permission_classifications::KIND,
+    &device_registration_policy::KIND,
+    &directory_settings::KIND,
+    &domains::KIND,
     &named_locations::KIND,
+    &on_premises_synchronization::KIND,
     &organization::KIND,
     &role_assignment_instances::KIND,
     &role_assignments::KIND,

@@ -4,6 +4,7 @@
 mod announce;
 mod api;
 mod changes;
+mod config_kinds;
 mod crash;
 mod failures;
 mod ground_truth;

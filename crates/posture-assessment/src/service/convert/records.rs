@@ -53,7 +53,15 @@ fn entity_kind(graph_kind: &str) -> &str {
         "roleAssignmentScheduleInstance" => "role_assignment_instances",
         "roleEligibilityScheduleInstance" => "role_eligibility_instances",
         "domain" => "domains",
-        "directorySetting" => "directory_settings",
+        "directorySetting" | "groupSetting" => "directory_settings",
+        "adminConsentRequestPolicy" => "admin_consent_request_policy",
+        "activityBasedTimeoutPolicy" => "activity_based_timeout_policies",
+        "tenantAppManagementPolicy" => "default_app_management_policy",
+        "appManagementPolicy" => "app_management_policies",
+        "deviceRegistrationPolicy" => "device_registration_policy",
+        "crossTenantAccessPolicyConfigurationDefault" => "cross_tenant_access_default",
+        "onPremisesDirectorySynchronization" => "on_premises_synchronization",
+        "delegatedPermissionClassification" => "delegated_permission_classifications",
         "sharepointSettings" => "sharepoint_settings",
         "authenticationMethodsPolicy" | "authenticationMethodConfiguration" => {
             "authentication_methods_policy"
