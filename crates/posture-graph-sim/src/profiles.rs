@@ -176,14 +176,17 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         ),
         "allowedToCreateApps",
     );
+    // Typical lets users consent to low-impact permissions from verified publishers and classifies
+    // only sign-in and basic profile permissions as low impact, which SCuBA accepts; neglected
+    // keeps legacy consent (anyone consents to anything).
     add(
         "MS.AAD.5.2v1",
         pick(
             (Pass, vec![]),
-            (Fail, vec![E::Fixed("authorizationPolicy")]),
+            (Pass, vec![]),
             (Fail, vec![E::Fixed("authorizationPolicy")]),
         ),
-        "permissionGrantPoliciesAssigned",
+        "permissionGrantPoliciesAssigned with delegated permission classifications",
     );
     add(
         "MS.AAD.5.3v1",
