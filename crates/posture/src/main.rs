@@ -136,6 +136,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs a client command after replacing a tenant's display name in it by its id.
+macro_rules! with_tenant {
+    ($run:path, $command:ident, $gateway:ident) => {{
+        let mut command = $command;
+        client::resolve::resolve_names(&mut command, &$gateway).await?;
+        $run(command, &$gateway).await
+    }};
+}
+
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         #[cfg(feature = "simulator")]
@@ -158,32 +167,14 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::ApiKeys { command } => cmd::keys::run(command).await,
-        Command::Tenants { gateway, mut command } => {
-            client::resolve::resolve_names(&mut command, &gateway).await?;
-            client::tenants::run(command, &gateway).await
-        }
-        Command::Sync { gateway, mut command } => {
-            client::resolve::resolve_names(&mut command, &gateway).await?;
-            client::sync::run(command, &gateway).await
-        }
-        Command::Inventory { gateway, mut command } => {
-            client::resolve::resolve_names(&mut command, &gateway).await?;
-            client::inventory::run(command, &gateway).await
-        }
-        Command::Assess { gateway, mut command } => {
-            client::resolve::resolve_names(&mut command, &gateway).await?;
-            client::assess::run(command, &gateway).await
-        }
-        Command::Exceptions { gateway, mut command } => {
-            client::resolve::resolve_names(&mut command, &gateway).await?;
-            client::exceptions::run(command, &gateway).await
-        }
+        Command::Tenants { gateway, command } => with_tenant!(client::tenants::run, command, gateway),
+        Command::Sync { gateway, command } => with_tenant!(client::sync::run, command, gateway),
+        Command::Inventory { gateway, command } => with_tenant!(client::inventory::run, command, gateway),
+        Command::Assess { gateway, command } => with_tenant!(client::assess::run, command, gateway),
+        Command::Exceptions { gateway, command } => with_tenant!(client::exceptions::run, command, gateway),
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
         Command::Overview { gateway, args } => client::overview::run(args, &gateway).await,
-        Command::Schedules { gateway, mut command } => {
-            client::resolve::resolve_names(&mut command, &gateway).await?;
-            client::schedules::run(command, &gateway).await
-        }
+        Command::Schedules { gateway, command } => with_tenant!(client::schedules::run, command, gateway),
     }
 }
 

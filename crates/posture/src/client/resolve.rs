@@ -2,11 +2,9 @@
 //! name (case-insensitive, whole name). A name is looked up in the connections the key may see;
 //! none or several matching is an error that says what to type instead.
 
-use posture_proto::v1::ListConnectionsRequest;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 
 use super::GatewayArgs;
-use super::status::explain;
 
 /// The tenant argument of a command, so names can be resolved before the command runs.
 pub trait TenantArgument {
@@ -38,29 +36,12 @@ pub async fn resolve_names(command: &mut impl TenantArgument, gateway: &GatewayA
 
 async fn tenant_id_of(gateway: &GatewayArgs, name: &str) -> anyhow::Result<String> {
     let mut client = TenantConnectionServiceClient::new(gateway.connect().await?);
-    let mut matches = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = client
-            .list_connections(ListConnectionsRequest {
-                page_size: 200,
-                page_token,
-                ..Default::default()
-            })
-            .await
-            .map_err(|s| explain("looking the tenant up by name", s))?
-            .into_inner();
-        matches.extend(
-            page.connections
-                .into_iter()
-                .filter(|c| c.display_name.trim().eq_ignore_ascii_case(name.trim()))
-                .map(|c| c.tenant_id),
-        );
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        page_token = page.next_page_token;
-    }
+    let matches = super::tenants::all_connections(&mut client)
+        .await?
+        .into_iter()
+        .filter(|c| c.display_name.trim().eq_ignore_ascii_case(name.trim()))
+        .map(|c| c.tenant_id)
+        .collect();
     choose(name, matches)
 }
 

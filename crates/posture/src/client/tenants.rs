@@ -77,6 +77,32 @@ pub struct CredentialArgs {
     pub private_key: Option<PathBuf>,
 }
 
+/// The base URLs of a custom cloud (the simulator, a private endpoint).
+#[derive(Args, Debug)]
+pub struct EndpointArgs {
+    /// With --cloud custom: identity platform base URL.
+    #[arg(long)]
+    pub authority_url: Option<String>,
+    /// With --cloud custom: Graph base URL.
+    #[arg(long)]
+    pub graph_url: Option<String>,
+    /// With --cloud custom: Defender for Endpoint base URL.
+    #[arg(long)]
+    pub defender_url: Option<String>,
+    /// With --cloud custom: Management Activity API base URL.
+    #[arg(long)]
+    pub management_url: Option<String>,
+}
+
+impl EndpointArgs {
+    fn any(&self) -> bool {
+        self.authority_url.is_some()
+            || self.graph_url.is_some()
+            || self.defender_url.is_some()
+            || self.management_url.is_some()
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct AddArgs {
     /// Entra tenant id (GUID).
@@ -90,18 +116,8 @@ pub struct AddArgs {
     pub name: String,
     #[arg(long, value_enum, default_value_t = CloudArg::Global)]
     pub cloud: CloudArg,
-    /// With --cloud custom: identity platform base URL.
-    #[arg(long)]
-    pub authority_url: Option<String>,
-    /// With --cloud custom: Graph base URL.
-    #[arg(long)]
-    pub graph_url: Option<String>,
-    /// With --cloud custom: Defender for Endpoint base URL.
-    #[arg(long)]
-    pub defender_url: Option<String>,
-    /// With --cloud custom: Management Activity API base URL.
-    #[arg(long)]
-    pub management_url: Option<String>,
+    #[command(flatten)]
+    pub urls: EndpointArgs,
     #[command(flatten)]
     pub credential: CredentialArgs,
     /// Do not test the connection after saving it.
@@ -118,30 +134,12 @@ pub struct UpdateArgs {
     /// New cloud (health goes back to Pending until the next test).
     #[arg(long, value_enum)]
     pub cloud: Option<CloudArg>,
-    /// Custom cloud: identity platform base URL (the others keep their value unless given).
-    #[arg(long)]
-    pub authority_url: Option<String>,
-    /// Custom cloud: Graph base URL.
-    #[arg(long)]
-    pub graph_url: Option<String>,
-    /// Custom cloud: Defender for Endpoint base URL.
-    #[arg(long)]
-    pub defender_url: Option<String>,
-    /// Custom cloud: Management Activity API base URL.
-    #[arg(long)]
-    pub management_url: Option<String>,
+    /// Custom cloud endpoints to change; the ones not given keep their value.
+    #[command(flatten)]
+    pub urls: EndpointArgs,
     /// Do not test the connection after changing it.
     #[arg(long)]
     pub no_test: bool,
-}
-
-impl UpdateArgs {
-    fn endpoint_given(&self) -> bool {
-        self.authority_url.is_some()
-            || self.graph_url.is_some()
-            || self.defender_url.is_some()
-            || self.management_url.is_some()
-    }
 }
 
 #[derive(Args, Debug)]
@@ -274,10 +272,10 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
     }
 }
 
-async fn list(
+/// Every connection the key may see, all pages.
+pub async fn all_connections(
     client: &mut TenantConnectionServiceClient<super::AuthedChannel>,
-    format: OutputFormat,
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<Vec<Connection>> {
     let mut connections = Vec::new();
     let mut page_token = String::new();
     loop {
@@ -292,10 +290,17 @@ async fn list(
             .into_inner();
         connections.extend(page.connections);
         if page.next_page_token.is_empty() {
-            break;
+            return Ok(connections);
         }
         page_token = page.next_page_token;
     }
+}
+
+async fn list(
+    client: &mut TenantConnectionServiceClient<super::AuthedChannel>,
+    format: OutputFormat,
+) -> anyhow::Result<i32> {
+    let connections = all_connections(client).await?;
     match format {
         OutputFormat::Json => print_json(&json!(
             connections.iter().map(connection_json).collect::<Vec<_>>()
@@ -362,16 +367,16 @@ fn update_request(mut connection: Connection, args: &UpdateArgs) -> anyhow::Resu
         connection.cloud = Cloud::from(cloud) as i32;
         paths.push("cloud".to_owned());
     }
-    if args.endpoint_given() {
+    if args.urls.any() {
         if connection.cloud != Cloud::Custom as i32 {
             anyhow::bail!("endpoint URLs go with a custom cloud (add --cloud custom)");
         }
         let mut endpoints = connection.endpoints.take().unwrap_or_default();
         for (given, field) in [
-            (&args.authority_url, &mut endpoints.authority_url),
-            (&args.graph_url, &mut endpoints.graph_url),
-            (&args.defender_url, &mut endpoints.defender_url),
-            (&args.management_url, &mut endpoints.management_activity_url),
+            (&args.urls.authority_url, &mut endpoints.authority_url),
+            (&args.urls.graph_url, &mut endpoints.graph_url),
+            (&args.urls.defender_url, &mut endpoints.defender_url),
+            (&args.urls.management_url, &mut endpoints.management_activity_url),
         ] {
             if let Some(url) = given {
                 field.clone_from(url);
@@ -391,7 +396,7 @@ fn update_request(mut connection: Connection, args: &UpdateArgs) -> anyhow::Resu
 
 fn custom_endpoints(args: &AddArgs) -> anyhow::Result<Option<CloudEndpoints>> {
     if !matches!(args.cloud, CloudArg::Custom) {
-        if args.authority_url.is_some() || args.graph_url.is_some() {
+        if args.urls.any() {
             anyhow::bail!("--authority-url and --graph-url go with --cloud custom");
         }
         return Ok(None);
@@ -399,10 +404,10 @@ fn custom_endpoints(args: &AddArgs) -> anyhow::Result<Option<CloudEndpoints>> {
     let need =
         |v: &Option<String>, flag: &str| v.clone().with_context(|| format!("--cloud custom needs {flag}"));
     Ok(Some(CloudEndpoints {
-        authority_url: need(&args.authority_url, "--authority-url")?,
-        graph_url: need(&args.graph_url, "--graph-url")?,
-        defender_url: args.defender_url.clone().unwrap_or_default(),
-        management_activity_url: args.management_url.clone().unwrap_or_default(),
+        authority_url: need(&args.urls.authority_url, "--authority-url")?,
+        graph_url: need(&args.urls.graph_url, "--graph-url")?,
+        defender_url: args.urls.defender_url.clone().unwrap_or_default(),
+        management_activity_url: args.urls.management_url.clone().unwrap_or_default(),
     }))
 }
 
