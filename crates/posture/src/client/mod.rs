@@ -152,29 +152,19 @@ pub async fn connect_gateway(
         .parse()
         .with_context(|| format!("invalid gateway address {address:?} (expected https://host:port)"))?;
     let host = uri.host().unwrap_or_default().to_owned();
-    let unreachable = || {
-        format!(
-            "cannot reach the Posture gateway at {address}: is `posture standalone` (or the gateway role) running?"
-        )
+    // No request timeout: `sync watch` streams for as long as a run takes.
+    let endpoint = || {
+        Endpoint::from_shared(address.to_owned())
+            .map(|endpoint| endpoint.connect_timeout(std::time::Duration::from_secs(5)))
+            .with_context(|| format!("invalid gateway address {address:?}"))
     };
-    match uri.scheme_str() {
+    let connected = match uri.scheme_str() {
         Some("https") => {
             let tls = ClientTls::edge(ca_cert, identity)
                 .context("the CLI's TLS settings (--ca-cert, --client-cert)")?;
-            let connector = tls.connector(None)?;
-            Endpoint::from_shared(address.to_owned())
-                .with_context(|| format!("invalid gateway address {address:?}"))?
-                .connect_timeout(std::time::Duration::from_secs(5))
-                .connect_with_connector(connector)
-                .await
-                .map_err(|error| anyhow::anyhow!("{}: {}", unreachable(), error_chain(&error)))
+            endpoint()?.connect_with_connector(tls.connector(None)?).await
         }
-        Some("http") if is_loopback_host(&host) => Endpoint::from_shared(address.to_owned())
-            .with_context(|| format!("invalid gateway address {address:?}"))?
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .connect()
-            .await
-            .map_err(|error| anyhow::anyhow!("{}: {}", unreachable(), error_chain(&error))),
+        Some("http") if is_loopback_host(&host) => endpoint()?.connect().await,
         Some("http") => anyhow::bail!(
             "refusing to send the API key in cleartext to {host}, which is not this machine: use \
              https://{} (the gateway serves TLS when gateway.tls.cert_file and key_file are set; pass \
@@ -185,5 +175,11 @@ pub async fn connect_gateway(
         _ => anyhow::bail!(
             "invalid gateway address {address:?}: it must start with https:// (or http:// on this machine)"
         ),
-    }
+    };
+    connected.map_err(|error| {
+        anyhow::anyhow!(
+            "cannot reach the Posture gateway at {address}: is `posture standalone` (or the gateway role) running?: {}",
+            error_chain(&error)
+        )
+    })
 }

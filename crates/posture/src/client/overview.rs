@@ -10,8 +10,9 @@ use super::output::{OutputFormat, Table, print_json};
 use super::progress::{run_state_label, shorten, timestamp_json, ts_opt};
 use super::{GatewayArgs, health, status::explain};
 
-/// Framework columns of the table, in this order; JSON carries every framework.
-const FRAMEWORKS: [(&str, &str); 2] = [("cis-m365", "CIS"), ("cisa-scuba", "SCUBA")];
+/// The frameworks of the table's CIS and SCUBA columns; JSON carries every framework.
+const CIS: &str = "cis-m365";
+const SCUBA: &str = "cisa-scuba";
 
 #[derive(Args, Debug)]
 pub struct OverviewArgs {
@@ -226,8 +227,8 @@ pub fn overview_table(overviews: &[TenantOverview]) -> String {
             shorten(&name(o), 24),
             health_cell,
             last_sync(o),
-            score_cell(o, FRAMEWORKS[0].0),
-            score_cell(o, FRAMEWORKS[1].0),
+            score_cell(o, CIS),
+            score_cell(o, SCUBA),
             failed,
             o.open_drift_count.to_string(),
             secret_cell(o),
