@@ -19,6 +19,8 @@ struct Item {
     url: String,
     headers: HeaderMap,
     depends_on: Vec<String>,
+    /// The step's JSON body (actions such as runHuntingQuery), serialised again for the handler.
+    body: Vec<u8>,
 }
 
 fn parse_items(body: &[u8]) -> Result<Vec<Item>, String> {
@@ -65,12 +67,17 @@ fn parse_items(body: &[u8]) -> Result<Vec<Item>, String> {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
             .unwrap_or_default();
+        let body = r
+            .get("body")
+            .map(|b| serde_json::to_vec(b).unwrap_or_default())
+            .unwrap_or_default();
         out.push(Item {
             id,
             method,
             url,
             headers,
             depends_on,
+            body,
         });
     }
     Ok(out)
@@ -186,7 +193,17 @@ fn execute_item(
         None => (url, None),
     };
     let method = Method::from_bytes(it.method.as_bytes()).unwrap_or(Method::GET);
-    let ex = execute(state, ctx, tenant, claims, &method, path, query, &it.headers);
+    let ex = execute(
+        state,
+        ctx,
+        tenant,
+        claims,
+        &method,
+        path,
+        query,
+        &it.headers,
+        &it.body,
+    );
     let mut headers = Map::new();
     if !ex.reply.content_type.is_empty() {
         headers.insert("Content-Type".into(), json!(ex.reply.content_type));

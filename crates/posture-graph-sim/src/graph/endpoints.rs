@@ -62,6 +62,8 @@ pub enum Kind {
     Users,
     UsersCount,
     User(String),
+    /// `users/{id}/licenseDetails`.
+    LicenseDetails(String),
     Delta {
         groups: bool,
     },
@@ -79,6 +81,8 @@ pub enum Kind {
     },
     RolePolicy(String),
     RolePolicyRules(String),
+    /// POST `security/runHuntingQuery`: the only action the simulator accepts.
+    HuntingQuery,
 }
 
 pub struct Route {

@@ -75,6 +75,7 @@ pub fn handle(state: &SimState, ctx: &Ctx, req: &ApiRequest) -> Outcome {
         rest,
         req.query.as_deref(),
         &req.headers,
+        &req.body,
     );
     Outcome {
         reply: ex.reply,

@@ -53,6 +53,7 @@ pub fn execute(
     rest: &str,
     raw_query: Option<&str>,
     headers: &HeaderMap,
+    body: &[u8],
 ) -> Executed {
     let q = Query::parse(raw_query);
     let segs: Vec<&str> = rest
@@ -69,11 +70,12 @@ pub fn execute(
     let Some(route) = routes::resolve(&segs, q.expand.as_deref()) else {
         let msg = format!(
             "Resource not found for the segment '{}'.",
-            segs.first().copied().unwrap_or("")
+            unknown_segment(&segs, q.expand.as_deref())
         );
         return plain(graph_error(ctx, 400, "BadRequest", &msg), "unknown");
     };
-    if method != Method::GET {
+    let action = matches!(route.kind, endpoints::Kind::HuntingQuery);
+    if (!action && method != Method::GET) || (action && method != Method::POST) {
         return plain(
             graph_error(
                 ctx,
@@ -166,6 +168,14 @@ pub fn execute(
         .get("consistencylevel")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
+    if action {
+        return Executed {
+            reply: hunting_query(ctx, body).graph_headers(ctx),
+            fault: decision.action,
+            latency: decision.latency,
+            label,
+        };
+    }
     let self_path = format!("/v1.0/{}", segs.join("/"));
     let mut reply = {
         let t = read(tenant);
@@ -197,4 +207,67 @@ pub fn execute(
         latency: decision.latency,
         label,
     }
+}
+
+/// POST `security/runHuntingQuery` with the permission: the body must carry a `Query` string. The
+/// simulated tenants hold no advanced-hunting tables, so a valid query returns no rows.
+fn hunting_query(ctx: &Ctx, body: &[u8]) -> Reply {
+    let parsed: Result<serde_json::Value, _> = serde_json::from_slice(body);
+    let query = parsed
+        .as_ref()
+        .ok()
+        .and_then(|v| v.get("Query").or_else(|| v.get("query")))
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim);
+    match (parsed.is_ok(), query) {
+        (false, _) => graph_error(
+            ctx,
+            400,
+            "BadRequest",
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+        ),
+        (true, None | Some("")) => graph_error(ctx, 400, "BadRequest", "The parameter 'Query' is required."),
+        (true, Some(_)) => crate::http::reply::Reply::json(
+            200,
+            &serde_json::json!({
+                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults",
+                "schema": [],
+                "results": [],
+            }),
+        ),
+    }
+}
+
+/// Namespaces that hold routes but are not routes themselves: Graph resolves through them and
+/// names the first segment after them that it cannot resolve.
+const NAMESPACES: &[&[&str]] = &[
+    &["identity"],
+    &["identity", "conditionalaccess"],
+    &["rolemanagement"],
+    &["rolemanagement", "directory"],
+    &["policies"],
+    &["reports"],
+    &["reports", "authenticationmethods"],
+    &["security"],
+    &["devicemanagement"],
+    &["admin"],
+    &["admin", "sharepoint"],
+    &["admin", "serviceannouncement"],
+    &["auditlogs"],
+    &["directory"],
+    &["identitygovernance"],
+    &["identitygovernance", "accessreviews"],
+];
+
+/// The segment Graph names in "Resource not found for the segment": the first one that does not
+/// resolve below the longest resolvable prefix (`users/{id}/bogus` names `bogus`, `bogus/x` names
+/// `bogus`), as the client wrote it.
+fn unknown_segment<'a>(segs: &[&'a str], expand: Option<&str>) -> &'a str {
+    let resolvable = |n: usize| {
+        let lower: Vec<String> = segs[..n].iter().map(|s| s.to_ascii_lowercase()).collect();
+        let l: Vec<&str> = lower.iter().map(String::as_str).collect();
+        NAMESPACES.contains(&l.as_slice()) || routes::resolve(&segs[..n], expand).is_some()
+    };
+    let known = (1..segs.len()).rev().find(|n| resolvable(*n)).unwrap_or(0);
+    segs.get(known).copied().unwrap_or("")
 }

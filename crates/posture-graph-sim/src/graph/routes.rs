@@ -115,6 +115,14 @@ const SHAREPOINT: &[&str] = &[
 ];
 const HEALTH: &[&str] = &["ServiceHealth.Read.All"];
 const AUDIT: &[&str] = &["AuditLog.Read.All"];
+const LICENCES: &[&str] = &[
+    "LicenseAssignment.Read.All",
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+const HUNTING: &[&str] = &["ThreatHunting.Read.All"];
 
 fn route(
     label: &str,
@@ -184,6 +192,14 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
             Gate::None,
             D::Directory,
             Kind::User(id(1)),
+        ),
+        ["users", _, "licensedetails"] => route(
+            "users/{id}/licenseDetails",
+            F::Identity,
+            LICENCES,
+            Gate::None,
+            D::Directory,
+            Kind::LicenseDetails(id(1)),
         ),
         ["groups"] => route(
             "groups",
@@ -299,6 +315,19 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
                 "microsoft.graph.unifiedRoleDefinition",
                 Tenant::role_definitions_json,
             ),
+        ),
+        ["rolemanagement", "directory", "roledefinitions", _] => route(
+            "roleManagement/directory/roleDefinitions/{id}",
+            F::Identity,
+            ROLES,
+            Gate::None,
+            D::Directory,
+            Kind::ItemById {
+                context: "roleManagement/directory/roleDefinitions",
+                ty: "microsoft.graph.unifiedRoleDefinition",
+                items: Tenant::role_definitions_json,
+                id: id(3),
+            },
         ),
         ["rolemanagement", "directory", "roleeligibilityscheduleinstances"] => route(
             "roleManagement/directory/roleEligibilityScheduleInstances",
@@ -728,6 +757,14 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
                 default_top: 2000,
                 skip: true,
             },
+        ),
+        ["security", "runhuntingquery"] | ["security", "microsoft.graph.security.runhuntingquery"] => route(
+            "security/runHuntingQuery",
+            F::Security,
+            HUNTING,
+            Gate::None,
+            D::Security,
+            Kind::HuntingQuery,
         ),
         ["security", "incidents"] => route(
             "security/incidents",

@@ -94,6 +94,16 @@ pub fn run(
                 None => not_found(ctx, id),
             }
         }
+        Kind::LicenseDetails(id) => match t.user_pos(id).and_then(|p| t.license_details_json(p)) {
+            Some(items) => {
+                let context = format!("users('{id}')/licenseDetails");
+                let spec = ListSpec::new(&context, "microsoft.graph.licenseDetails");
+                list(ctx, self_path, q, &spec, Source::Items(items), eventual)
+            }
+            None => not_found(ctx, id),
+        },
+        // Answered in the pipeline, which holds the request body.
+        Kind::HuntingQuery => graph_error(ctx, 500, "generalException", "unexpected action route"),
         Kind::Delta { groups } => super::delta::run(state, ctx, t, *groups, q, self_path, delta_gone),
         Kind::Groups => {
             let spec = ListSpec::new("groups", "microsoft.graph.group");

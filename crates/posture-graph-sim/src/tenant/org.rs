@@ -96,6 +96,52 @@ impl Tenant {
         })]
     }
 
+    /// `GET /users/{id}/licenseDetails`: one licenseDetails per assigned licence, with the SKU's part
+    /// number and service plans (a disabled plan reads provisioningStatus `Disabled`). `None` for an
+    /// unknown user.
+    pub fn license_details_json(&self, pos: u32) -> Option<Vec<Value>> {
+        let user = self.user_json(pos)?;
+        let user_id = user["id"].as_str().unwrap_or_default().to_string();
+        let skus = self.subscribed_skus_json();
+        let assigned = user["assignedLicenses"].as_array().cloned().unwrap_or_default();
+        Some(
+            assigned
+                .iter()
+                .filter_map(|a| {
+                    let sku_id = a["skuId"].as_str()?;
+                    let sku = skus.iter().find(|s| s["skuId"] == sku_id)?;
+                    let disabled: Vec<&str> = a["disabledPlans"]
+                        .as_array()
+                        .map(|d| d.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    let plans: Vec<Value> = sku["servicePlans"]
+                        .as_array()
+                        .map(|list| {
+                            list.iter()
+                                .map(|p| {
+                                    let mut p = p.clone();
+                                    let off = p["servicePlanId"]
+                                        .as_str()
+                                        .is_some_and(|id| disabled.contains(&id));
+                                    if off {
+                                        p["provisioningStatus"] = json!("Disabled");
+                                    }
+                                    p
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some(json!({
+                        "id": license_details_id(&user_id, sku_id),
+                        "skuId": sku_id,
+                        "skuPartNumber": sku["skuPartNumber"],
+                        "servicePlans": plans,
+                    }))
+                })
+                .collect(),
+        )
+    }
+
     pub fn subscribed_skus_json(&self) -> Vec<Value> {
         let l = self.licences();
         let seats = self.layout.users as i64;
@@ -291,4 +337,16 @@ impl Tenant {
         }
         v
     }
+}
+
+/// Graph's licenseDetails ids are opaque base64url strings unique per user and SKU.
+fn license_details_id(user_id: &str, sku_id: &str) -> String {
+    let hex: String = format!("{sku_id}{user_id}")
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect();
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).ok())
+        .collect();
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
 }
