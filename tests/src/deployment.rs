@@ -97,6 +97,24 @@ impl Deployment {
         Self::start_with(mode, Launcher::Script).await
     }
 
+    /// Starts one standalone process with `extra` TOML sections appended to its configuration.
+    pub async fn standalone_with_config(extra: &str) -> anyhow::Result<Deployment> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let data_dir = tempfile::tempdir()?;
+        let standalone = Standalone::start_with_config(&posture_binary()?, data_dir.path(), extra).await?;
+        Ok(Deployment {
+            mode: Mode::Standalone,
+            gateway: Gateway {
+                addr: standalone.gateway(),
+                ca_cert: None,
+            },
+            admin_key: standalone.admin_key().to_owned(),
+            runtime: Runtime::Standalone(standalone),
+            database: None,
+            data_dir,
+        })
+    }
+
     /// Starts Posture in `mode`; distributed through `launcher` (the script or `make up`).
     pub async fn start_with(mode: Mode, launcher: Launcher) -> anyhow::Result<Deployment> {
         // reqwest is built without a default TLS provider; the workspace uses ring.
@@ -104,20 +122,7 @@ impl Deployment {
         let data_dir = tempfile::tempdir()?;
         let binary = posture_binary()?;
         match mode {
-            Mode::Standalone => {
-                let standalone = Standalone::start(&binary, data_dir.path()).await?;
-                Ok(Deployment {
-                    mode,
-                    gateway: Gateway {
-                        addr: standalone.gateway(),
-                        ca_cert: None,
-                    },
-                    admin_key: standalone.admin_key().to_owned(),
-                    runtime: Runtime::Standalone(standalone),
-                    database: None,
-                    data_dir,
-                })
-            }
+            Mode::Standalone => Self::standalone_with_config("").await,
             Mode::Distributed => {
                 let database = TestDatabase::new(Backend::Postgres)
                     .await

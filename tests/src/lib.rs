@@ -11,7 +11,7 @@ mod stack;
 mod standalone;
 
 pub use client::{Gateway, GatewayClients, authed};
-pub use deployment::{Deployment, Mode, Signal};
+pub use deployment::{Deployment, Mode, Signal, posture_binary};
 pub use stack::Launcher;
 
 /// Runs one async scenario `fn(Mode) -> anyhow::Result<()>` in both modes: expands to a module

@@ -553,6 +553,18 @@ impl World {
         })
     }
 
+    /// A standalone deployment with `extra` TOML sections in its configuration.
+    pub async fn standalone_with_config(extra: &str) -> anyhow::Result<World> {
+        let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;
+        let deployment = crate::Deployment::standalone_with_config(extra).await?;
+        let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
+        Ok(World {
+            sim,
+            deployment,
+            clients,
+        })
+    }
+
     /// A new simulator tenant, connected through the gateway; returns its id.
     pub async fn tenant(&mut self, spec: posture_graph_sim::TenantSpec) -> anyhow::Result<String> {
         let tenant = self.sim.create_tenant(spec)?;

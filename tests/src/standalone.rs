@@ -39,7 +39,12 @@ pub(crate) struct Standalone {
 }
 
 impl Standalone {
-    pub(crate) async fn start(binary: &Path, dir: &Path) -> anyhow::Result<Standalone> {
+    /// Starts with `extra` TOML sections appended to the generated configuration.
+    pub(crate) async fn start_with_config(
+        binary: &Path,
+        dir: &Path,
+        extra: &str,
+    ) -> anyhow::Result<Standalone> {
         let key_file = dir.join("vault-key");
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
@@ -72,6 +77,7 @@ impl Standalone {
         for role in ROLES.iter().filter(|r| **r != "gateway") {
             writeln!(config, "{role} = \"http://127.0.0.1:{grpc}\"")?;
         }
+        config.push_str(extra);
         let config_path = dir.join("standalone.toml");
         std::fs::write(&config_path, config)?;
 

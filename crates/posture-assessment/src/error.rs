@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssessmentError {
-    #[error("reading policy pack {path}: {source}")]
+    // The cause is part of the message (not a `source`), so a chain printer does not repeat it.
+    #[error("reading policy pack {path}: {source_error}")]
     PackRead {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        source_error: std::io::Error,
     },
     #[error("policy pack {path} contains no control modules")]
     EmptyPack { path: PathBuf },

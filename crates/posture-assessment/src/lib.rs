@@ -16,6 +16,7 @@ mod report;
 mod result;
 mod score;
 pub mod service;
+mod unit_tests;
 
 pub use acceptance::apply_exceptions;
 pub use assessment::Assessment;
@@ -32,3 +33,4 @@ pub use report::render_html;
 pub use result::{ControlResult, Evidence, FrameworkResult, Status};
 pub use score::{FrameworkScore, OVERALL, score};
 pub use service::{render_html_from_api, render_html_from_api_named};
+pub use unit_tests::{RegoTestOutcome, RegoTestReport, test_custom_pack, test_pack_dir};

@@ -11,6 +11,8 @@ use crate::module::{ControlModule, LIBRARY_DIR, load_controls};
 #[derive(Debug, Clone)]
 pub struct PolicyPack {
     pub(crate) controls: Vec<ControlModule>,
+    /// Which policies judged: the built-in pack's version, plus a digest of any custom modules.
+    version: String,
 }
 
 const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
@@ -21,7 +23,56 @@ impl PolicyPack {
     pub fn builtin() -> Self {
         // The embedded library is part of the binary and covered by the pack's own tests, so a
         // failure here is a build defect; still, report it per control instead of panicking.
-        Self::from_sources(BUILTIN.iter().map(|(p, s)| (p.to_string(), s.to_string())))
+        Self {
+            version: Self::builtin_version(),
+            ..Self::from_sources(BUILTIN.iter().map(|(p, s)| (p.to_string(), s.to_string())))
+        }
+    }
+
+    /// The built-in pack with the controls of custom pack folders (`assessment.extra_packs`) added:
+    /// each folder's `lib/` modules join the shared library, every other `.rego` file but
+    /// `*_test.rego` is a control. A custom control cannot reuse a built-in control's id (it shows
+    /// as a broken module naming both files). The version names the built-in pack and a digest of
+    /// the custom modules, so an assessment records what judged it.
+    pub fn builtin_with(extra_packs: &[impl AsRef<Path>]) -> Result<Self, AssessmentError> {
+        if extra_packs.is_empty() {
+            return Ok(Self::builtin());
+        }
+        let mut library: Vec<(String, String)> = Vec::new();
+        let mut controls: Vec<(String, String)> = Vec::new();
+        for (path, source) in BUILTIN {
+            let entry = (path.to_string(), source.to_string());
+            if is_library_path(path) {
+                library.push(entry);
+            } else {
+                controls.push(entry);
+            }
+        }
+        let mut custom = Vec::new();
+        for root in extra_packs {
+            let root = root.as_ref();
+            let mut files = Vec::new();
+            collect_rego(root, root, &mut files)?;
+            files.sort();
+            if !files.iter().any(|(p, _)| !is_library_path(p)) {
+                return Err(AssessmentError::EmptyPack {
+                    path: root.to_path_buf(),
+                });
+            }
+            for (relative, source) in files {
+                let shown = format!("{}/{relative}", root.display());
+                custom.push((shown.clone(), source.clone()));
+                if is_library_path(&relative) {
+                    library.push((shown, source));
+                } else {
+                    controls.push((shown, source));
+                }
+            }
+        }
+        Ok(PolicyPack {
+            controls: load_controls(&library, controls),
+            version: format!("{}+custom-{:016x}", Self::builtin_version(), fnv(custom.iter())),
+        })
     }
 
     /// A custom pack: `lib/**/*.rego` are library modules, every other `.rego` file (except
@@ -31,13 +82,13 @@ impl PolicyPack {
         let mut files = Vec::new();
         collect_rego(root, root, &mut files)?;
         files.sort();
-        let mut sources: Vec<(String, String)> = BUILTIN
-            .iter()
-            .filter(|(p, _)| p.starts_with(LIBRARY_DIR))
-            .map(|(p, s)| (format!("builtin/{p}"), s.to_string()))
-            .collect();
+        let mut sources = builtin_library();
+        let version = format!("custom-{:016x}", fnv(files.iter()));
         sources.extend(files);
-        let pack = Self::from_sources(sources);
+        let pack = Self {
+            version,
+            ..Self::from_sources(sources)
+        };
         if pack.controls.is_empty() {
             return Err(AssessmentError::EmptyPack {
                 path: root.to_path_buf(),
@@ -52,20 +103,22 @@ impl PolicyPack {
         let (library, controls): (Vec<_>, Vec<_>) =
             sources.into_iter().partition(|(path, _)| is_library_path(path));
         let controls = load_controls(&library, controls);
-        PolicyPack { controls }
+        PolicyPack {
+            controls,
+            version: "unversioned".to_string(),
+        }
+    }
+
+    /// What judged an assessment: `builtin-<crate version>+<digest>`, with `+custom-<digest>` when
+    /// custom packs are added.
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     /// The built-in pack's version: the crate version and a digest of every embedded module, so
     /// an assessment records exactly which policies judged it.
     pub fn builtin_version() -> String {
-        // FNV-1a over paths and sources: stable across builds and platforms, no dependency.
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for (path, source) in BUILTIN {
-            for byte in path.bytes().chain([0]).chain(source.bytes()).chain([0]) {
-                hash ^= u64::from(byte);
-                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        }
+        let hash = fnv(BUILTIN.iter().map(|(p, s)| (p, s)));
         format!("builtin-{}+{hash:016x}", env!("CARGO_PKG_VERSION"))
     }
 
@@ -98,6 +151,34 @@ impl PolicyPack {
     }
 }
 
+/// The built-in library modules, as a custom pack sees them.
+pub(crate) fn builtin_library() -> Vec<(String, String)> {
+    BUILTIN
+        .iter()
+        .filter(|(p, _)| p.starts_with(LIBRARY_DIR))
+        .map(|(p, s)| (format!("builtin/{p}"), s.to_string()))
+        .collect()
+}
+
+/// FNV-1a over paths and sources: stable across builds and platforms, no dependency.
+fn fnv<P: AsRef<str>, S: AsRef<str>>(modules: impl Iterator<Item = impl std::borrow::Borrow<(P, S)>>) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for module in modules {
+        let (path, source) = module.borrow();
+        for byte in path
+            .as_ref()
+            .bytes()
+            .chain([0])
+            .chain(source.as_ref().bytes())
+            .chain([0])
+        {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
 fn is_library_path(path: &str) -> bool {
     path.starts_with(LIBRARY_DIR) || path.starts_with(&format!("builtin/{LIBRARY_DIR}"))
 }
@@ -105,7 +186,7 @@ fn is_library_path(path: &str) -> bool {
 fn collect_rego(root: &Path, dir: &Path, found: &mut Vec<(String, String)>) -> Result<(), AssessmentError> {
     let read_error = |source| AssessmentError::PackRead {
         path: dir.to_path_buf(),
-        source,
+        source_error: source,
     };
     for entry in std::fs::read_dir(dir).map_err(read_error)? {
         let path = entry.map_err(read_error)?.path();
@@ -119,7 +200,7 @@ fn collect_rego(root: &Path, dir: &Path, found: &mut Vec<(String, String)>) -> R
         }
         let source = std::fs::read_to_string(&path).map_err(|source| AssessmentError::PackRead {
             path: path.clone(),
-            source,
+            source_error: source,
         })?;
         let relative = path
             .strip_prefix(root)

@@ -320,3 +320,152 @@ fn per_framework_results_are_kept_and_each_framework_scores_its_own_verdict() {
     assert_eq!((y.passed, y.failed, y.warnings, y.errors), (1, 0, 1, 1));
     assert_eq!((overall.passed, overall.failed, overall.errors), (1, 1, 1));
 }
+
+#[test]
+fn extra_packs_join_the_builtin_pack_and_the_version_names_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "acme/owners.rego",
+        &control(
+            "owners",
+            "acme.groups.owners",
+            "acme-baseline",
+            r#"{"status": "pass", "reason": "fine", "evidence": []}"#,
+        ),
+    );
+    write(
+        dir.path(),
+        "acme/owners_test.rego",
+        "package custom.owners_test\n\ntest_x if true\n",
+    );
+    let builtin = PolicyPack::builtin();
+    let pack = PolicyPack::builtin_with(&[dir.path()]).expect("pack loads");
+    assert_eq!(pack.len(), builtin.len() + 1, "tests are not controls");
+    assert!(pack.controls().iter().any(|c| c.id == "acme.groups.owners"));
+    assert!(pack.broken_modules().is_empty(), "{:?}", pack.broken_modules());
+    assert!(pack.version().starts_with(&PolicyPack::builtin_version()));
+    assert!(pack.version().contains("+custom-"), "{}", pack.version());
+    assert_eq!(builtin.version(), PolicyPack::builtin_version());
+
+    // Editing a custom module changes the version an assessment records.
+    write(
+        dir.path(),
+        "acme/owners.rego",
+        &control(
+            "owners",
+            "acme.groups.owners",
+            "acme-baseline",
+            r#"{"status": "fail", "reason": "no", "evidence": []}"#,
+        ),
+    );
+    let edited = PolicyPack::builtin_with(&[dir.path()]).expect("pack loads");
+    assert_ne!(edited.version(), pack.version());
+
+    let document = TenantDocumentBuilder::new("t", "T").build();
+    let assessment = Engine::evaluate(&edited, &document);
+    assert_eq!(
+        assessment
+            .result("acme.groups.owners")
+            .expect("custom result")
+            .status,
+        Status::Fail
+    );
+}
+
+#[test]
+fn a_custom_control_cannot_take_a_builtin_controls_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "shadow.rego",
+        &control(
+            "shadow",
+            "entra.tenants.creation-restricted",
+            "cis-m365-v7",
+            r#"{"status": "pass", "reason": "always", "evidence": []}"#,
+        ),
+    );
+    let pack = PolicyPack::builtin_with(&[dir.path()]).expect("pack loads");
+    let broken = pack.broken_modules();
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert!(broken[0].0.ends_with("shadow.rego"), "{broken:?}");
+    assert!(broken[0].1.contains("already declared"), "{broken:?}");
+
+    let empty = tempfile::tempdir().expect("tempdir");
+    write(
+        empty.path(),
+        "lib/helpers.rego",
+        "package custom.helpers\n\nx := 1\n",
+    );
+    assert!(
+        PolicyPack::builtin_with(&[empty.path()]).is_err(),
+        "a pack of only library modules"
+    );
+    assert!(PolicyPack::builtin_with(&[empty.path().join("missing")]).is_err());
+}
+
+#[test]
+fn a_custom_packs_unit_tests_run_with_the_builtin_library() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "stale.rego",
+        r#"package custom.stale
+
+import data.posture.lib
+
+metadata := {"id": "acme.stale", "title": "t", "severity": "low", "frameworks": [],
+  "required_collections": ["users"]}
+
+result := lib.result("fail", "stale", []) if {
+	some u in lib.items("users")
+	lib.older_than_days(u.signInActivity.lastSignInDateTime, 30)
+} else := lib.result("pass", "fresh", [])
+"#,
+    );
+    write(
+        dir.path(),
+        "stale_test.rego",
+        r#"package custom.stale_test
+
+import data.custom.stale
+
+doc(last) := {"now": "2026-06-01T00:00:00Z", "collections": {"users": {"status": "ok",
+  "items": [{"id": "u", "signInActivity": {"lastSignInDateTime": last}}]}}}
+
+test_an_old_sign_in_fails if {
+	stale.result.status == "fail" with input as doc("2026-01-01T00:00:00Z")
+}
+
+test_a_recent_sign_in_passes if {
+	stale.result.status == "pass" with input as doc("2026-05-30T00:00:00Z")
+}
+
+test_a_wrong_expectation if {
+	stale.result.status == "pass" with input as doc("2026-01-01T00:00:00Z")
+}
+"#,
+    );
+    let report = posture_assessment::test_custom_pack(dir.path()).expect("readable");
+    assert!(report.load_errors.is_empty(), "{:?}", report.load_errors);
+    assert_eq!(report.outcomes.len(), 3);
+    assert_eq!(report.passed(), 2);
+    let failed: Vec<&str> = report.failed().map(|o| o.rule.as_str()).collect();
+    assert_eq!(failed, ["data.custom.stale_test.test_a_wrong_expectation"]);
+    assert!(!report.ok());
+
+    write(
+        dir.path(),
+        "broken_test.rego",
+        "package custom.broken_test\n\ntest_x if {\n",
+    );
+    let report = posture_assessment::test_custom_pack(dir.path()).expect("readable");
+    assert!(!report.ok());
+    assert_eq!(report.load_errors.len(), 1);
+    assert_eq!(report.load_errors[0].0, "broken_test.rego");
+    assert!(
+        report.outcomes.is_empty(),
+        "nothing runs when a module does not parse"
+    );
+}

@@ -1,5 +1,6 @@
-//! Runs the Rego unit tests of the built-in pack: every `test_*` rule in every `*_test.rego` file,
-//! evaluated by regorus with all policy modules loaded, so `cargo nextest` covers the policies too.
+//! Runs the Rego unit tests of the built-in pack (every `test_*` rule in every `*_test.rego` file,
+//! through the same runner as `posture policy test`), so `cargo nextest` covers the policies too,
+//! and checks every control has tests.
 
 use std::path::{Path, PathBuf};
 
@@ -39,43 +40,36 @@ fn tests_in(source: &str) -> (String, Vec<String>) {
 #[test]
 fn every_rego_unit_test_of_the_builtin_pack_passes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
-    let mut files = Vec::new();
-    rego_files(&root, &mut files);
-    files.sort();
-
-    let mut engine = regorus::Engine::new();
-    let mut suites = Vec::new();
-    for file in &files {
-        let source = std::fs::read_to_string(file).expect("policy file is readable");
-        engine
-            .add_policy(file.display().to_string(), source.clone())
-            .unwrap_or_else(|e| panic!("{} does not parse: {e}", file.display()));
-        if file.to_string_lossy().ends_with("_test.rego") {
-            suites.push(tests_in(&source));
-        }
-    }
-
-    let mut failures = Vec::new();
-    let mut total = 0;
-    for (package, tests) in &suites {
-        for test in tests {
-            total += 1;
-            let rule = format!("data.{package}.{test}");
-            match engine.eval_rule(rule.clone()) {
-                Ok(value) if value == regorus::Value::from(true) => {}
-                Ok(value) => failures.push(format!("{rule}: evaluated to {value}")),
-                Err(e) => failures.push(format!("{rule}: error: {e}")),
-            }
-        }
-    }
-    assert!(total > 0, "no test_* rules found under {}", root.display());
+    let report = posture_assessment::test_pack_dir(&root).expect("policies are readable");
+    assert!(
+        report.load_errors.is_empty(),
+        "modules do not parse: {:?}",
+        report.load_errors
+    );
+    assert!(
+        !report.outcomes.is_empty(),
+        "no test_* rules found under {}",
+        root.display()
+    );
+    let failures: Vec<String> = report
+        .failed()
+        .map(|o| {
+            format!(
+                "{} ({}): {}",
+                o.rule,
+                o.file,
+                o.failure.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
     assert!(
         failures.is_empty(),
-        "{} of {total} Rego unit tests failed:\n  {}",
+        "{} of {} Rego unit tests failed:\n  {}",
         failures.len(),
+        report.outcomes.len(),
         failures.join("\n  ")
     );
-    println!("{total} Rego unit tests passed");
+    println!("{} Rego unit tests passed", report.passed());
 }
 
 #[test]

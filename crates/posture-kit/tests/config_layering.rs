@@ -62,6 +62,34 @@ fn file_overrides_defaults_and_keeps_the_rest() {
 }
 
 #[test]
+fn extra_packs_are_a_list_in_the_file_and_comma_separated_in_the_environment() {
+    let toml = file("[assessment]\nextra_packs = [\"/packs/a\", \"/packs/b\"]\n");
+    let config = ConfigLoader::new().file(toml.path()).load().expect("valid");
+    assert_eq!(
+        config.assessment.extra_packs,
+        [std::path::PathBuf::from("/packs/a"), "/packs/b".into()]
+    );
+    let config = ConfigLoader::new()
+        .file(toml.path())
+        .env_vars(env(&[("POSTURE__ASSESSMENT__EXTRA_PACKS", " /packs/c , ")]))
+        .load()
+        .expect("valid");
+    assert_eq!(
+        config.assessment.extra_packs,
+        [std::path::PathBuf::from("/packs/c")]
+    );
+    assert!(
+        ConfigLoader::new()
+            .load()
+            .expect("defaults")
+            .assessment
+            .extra_packs
+            .is_empty(),
+        "only the built-in pack by default"
+    );
+}
+
+#[test]
 fn environment_overrides_the_file() {
     let toml = file("[sync]\nbatch_size = 42\nconcurrency = 2\n[telemetry]\nlog_format = \"pretty\"\n");
     let config = ConfigLoader::new()
@@ -301,6 +329,11 @@ fn every_scalar_key_in_the_reference_has_a_working_environment_variable() {
         ),
         ("POSTURE__SYNC__BATCH_SIZE", "250", "sync.batch_size"),
         ("POSTURE__SYNC__CONCURRENCY", "16", "sync.concurrency"),
+        (
+            "POSTURE__ASSESSMENT__EXTRA_PACKS",
+            "/etc/posture/packs/msp,/etc/posture/packs/customer",
+            "assessment.extra_packs",
+        ),
         ("POSTURE__GATEWAY__LISTEN", "0.0.0.0:9700", "gateway.listen"),
         (
             "POSTURE__GRPC__TLS__CA_FILE",

@@ -2,6 +2,7 @@
 //! the client commands that talk to a running Posture through its gateway. `sim` and `demo` need
 //! the default `simulator` feature; production builds leave it out.
 
+#[macro_use]
 mod client;
 mod cmd;
 #[cfg(feature = "simulator")]
@@ -49,6 +50,11 @@ enum Command {
     Config {
         #[command(flatten)]
         config: cmd::ConfigArgs,
+    },
+    /// Policy packs: list the controls judged, run a custom pack's Rego unit tests.
+    Policy {
+        #[command(subcommand)]
+        command: cmd::policy::PolicyCommand,
     },
     /// Create the internal CA and the role and gateway certificates for a local stack.
     Certs(cmd::certs::CertsArgs),
@@ -153,6 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Sim(args) => cmd::sim::run(args).await.map(|()| 0),
         Command::Run(args) => cmd::serve::run(args).await,
         Command::Certs(args) => cmd::certs::run(&args).map(|()| 0),
+        Command::Policy { command } => cmd::policy::run(command),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             // Into a buffer first: clap_complete panics on a closed pipe, `out!` ends quietly.

@@ -42,6 +42,8 @@ pub struct RoleSettings {
     pub stale_after: Duration,
     /// Largest gRPC message read from the sync role (a page of 1000 objects).
     pub max_message_bytes: usize,
+    /// Custom pack folders judged with the built-in pack (`assessment.extra_packs`).
+    pub extra_packs: Vec<std::path::PathBuf>,
 }
 
 impl Default for RoleSettings {
@@ -53,6 +55,7 @@ impl Default for RoleSettings {
             bus_retry: RetryPolicy::default(),
             stale_after: Duration::from_secs(15 * 60),
             max_message_bytes: 64 * 1024 * 1024,
+            extra_packs: Vec::new(),
         }
     }
 }
@@ -63,7 +66,7 @@ pub enum StartError {
     Migrate(#[from] posture_kit::db::DbError),
     #[error("cannot start the run-completed consumer: {0}")]
     Bus(#[from] posture_bus::BusError),
-    #[error("the built-in policy pack has modules that do not load: {0}")]
+    #[error("the policy pack has modules that do not load: {0}")]
     Pack(String),
 }
 
@@ -92,7 +95,8 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
     store.migrate().await?;
     let outbox = Outbox::new(deps.db, deps.bus.clone());
     outbox.spawn(deps.shutdown.clone(), &deps.tasks);
-    let pack = PolicyPack::builtin();
+    let pack =
+        PolicyPack::builtin_with(&deps.settings.extra_packs).map_err(|e| StartError::Pack(e.to_string()))?;
     let broken = pack.broken_modules();
     if !broken.is_empty() {
         let list: Vec<String> = broken.iter().map(|(p, e)| format!("{p}: {e}")).collect();
@@ -104,8 +108,8 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
         bus: deps.bus.clone(),
         outbox,
         clock: deps.clock.clone(),
+        pack_version: Arc::from(pack.version()),
         pack: Arc::new(pack),
-        pack_version: Arc::from(PolicyPack::builtin_version()),
         stale_after: deps.settings.stale_after,
     };
     let config = ConsumerConfig::new(topics::durable::ASSESSMENT_RUNS, topics::RUN_COMPLETED.filter())?

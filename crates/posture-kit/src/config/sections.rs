@@ -32,6 +32,7 @@ pub struct PostureConfig {
     pub tokens: TokensConfig,
     pub scheduler: SchedulerConfig,
     pub sync: SyncConfig,
+    pub assessment: AssessmentConfig,
     pub gateway: GatewayConfig,
     pub endpoints: EndpointsConfig,
     pub cloud: CloudConfig,
@@ -50,6 +51,7 @@ impl Default for PostureConfig {
             tokens: TokensConfig::default(),
             scheduler: SchedulerConfig::default(),
             sync: SyncConfig::default(),
+            assessment: AssessmentConfig::default(),
             gateway: GatewayConfig::default(),
             endpoints: EndpointsConfig::default(),
             cloud: CloudConfig::default(),
@@ -288,6 +290,37 @@ impl SchedulerConfig {
     pub fn daily_time(&self) -> Option<chrono::NaiveTime> {
         chrono::NaiveTime::parse_from_str(&self.daily_at, "%H:%M").ok()
     }
+}
+
+/// The assessment role.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AssessmentConfig {
+    /// Folders of custom Rego controls judged with the built-in pack (same metadata and layout:
+    /// `lib/` holds shared modules, `*_test.rego` unit tests). A list in the file; a comma-separated
+    /// list in `POSTURE__ASSESSMENT__EXTRA_PACKS`.
+    #[serde(deserialize_with = "deserialize_path_list")]
+    pub extra_packs: Vec<PathBuf>,
+}
+
+fn deserialize_path_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCsv {
+        List(Vec<PathBuf>),
+        Csv(String),
+    }
+    Ok(match ListOrCsv::deserialize(deserializer)? {
+        ListOrCsv::List(paths) => paths,
+        ListOrCsv::Csv(csv) => csv
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

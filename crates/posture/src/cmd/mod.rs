@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod keys;
+pub mod policy;
 pub mod serve;
 #[cfg(feature = "simulator")]
 pub mod sim;

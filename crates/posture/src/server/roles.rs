@@ -162,6 +162,7 @@ pub async fn start_internal(
                 sync: channel(ServiceRole::Sync, &config.endpoints.sync)?,
                 settings: posture_assessment::service::RoleSettings {
                     max_message_bytes: config.grpc.max_message_bytes,
+                    extra_packs: config.assessment.extra_packs.clone(),
                     ..posture_assessment::service::RoleSettings::default()
                 },
             })
