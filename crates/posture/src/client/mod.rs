@@ -16,6 +16,7 @@ macro_rules! outln {
 
 pub mod activity;
 pub mod assess;
+pub mod consent;
 pub mod exceptions;
 pub mod health;
 pub mod inventory;

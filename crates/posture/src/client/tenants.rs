@@ -35,6 +35,9 @@ pub enum TenantsCommand {
     UpdateCredentials(UpdateCredentialsArgs),
     /// Remove a connection (explicit and audited).
     Remove(RemoveArgs),
+    /// The admin-consent link for a customer's administrator, and the application permissions the
+    /// app registration must list (no gateway needed).
+    ConsentUrl(super::consent::ConsentUrlArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -169,6 +172,9 @@ pub struct RemoveArgs {
 pub const EXIT_NOT_CONNECTED: i32 = 3;
 
 pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Result<i32> {
+    if let TenantsCommand::ConsentUrl(args) = &command {
+        return super::consent::run(args);
+    }
     let mut client = TenantConnectionServiceClient::new(gateway.connect().await?);
     let format = gateway.output;
     match command {
@@ -196,6 +202,7 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
             }
             test(&mut client, &args.tenant_id, format).await
         }
+        TenantsCommand::ConsentUrl(args) => super::consent::run(&args),
         TenantsCommand::List => list(&mut client, format).await,
         TenantsCommand::Show { tenant_id } => {
             let connection = client
@@ -545,7 +552,7 @@ impl super::resolve::TenantArgument for TenantsCommand {
     fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
         match self {
             // A new connection has no name to look up yet.
-            TenantsCommand::Add(_) | TenantsCommand::List => None,
+            TenantsCommand::Add(_) | TenantsCommand::List | TenantsCommand::ConsentUrl(_) => None,
             TenantsCommand::Show { tenant_id } | TenantsCommand::Test { tenant_id } => {
                 Some((tenant_id, None))
             }
