@@ -19,6 +19,7 @@ pub mod assess;
 pub mod consent;
 pub mod exceptions;
 pub mod health;
+pub mod import;
 pub mod inventory;
 pub mod output;
 pub mod overview;

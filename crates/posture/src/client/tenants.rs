@@ -38,6 +38,8 @@ pub enum TenantsCommand {
     /// The admin-consent link for a customer's administrator, and the application permissions the
     /// app registration must list (no gateway needed).
     ConsentUrl(super::consent::ConsentUrlArgs),
+    /// Connect many tenants from a CSV (one row each; secrets read from the files the rows name).
+    Import(super::import::ImportArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -172,8 +174,13 @@ pub struct RemoveArgs {
 pub const EXIT_NOT_CONNECTED: i32 = 3;
 
 pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Result<i32> {
-    if let TenantsCommand::ConsentUrl(args) = &command {
-        return super::consent::run(args);
+    match &command {
+        TenantsCommand::ConsentUrl(args) => return super::consent::run(args),
+        TenantsCommand::Import(args) => {
+            let connect = async { Ok(TenantConnectionServiceClient::new(gateway.connect().await?)) };
+            return super::import::run(args, connect, gateway.output).await;
+        }
+        _ => {}
     }
     let mut client = TenantConnectionServiceClient::new(gateway.connect().await?);
     let format = gateway.output;
@@ -203,6 +210,7 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
             test(&mut client, &args.tenant_id, format).await
         }
         TenantsCommand::ConsentUrl(args) => super::consent::run(&args),
+        TenantsCommand::Import(args) => super::import::run(&args, async { Ok(client) }, format).await,
         TenantsCommand::List => list(&mut client, format).await,
         TenantsCommand::Show { tenant_id } => {
             let connection = client
@@ -401,7 +409,7 @@ fn update_request(mut connection: Connection, args: &UpdateArgs) -> anyhow::Resu
     })
 }
 
-fn custom_endpoints(args: &AddArgs) -> anyhow::Result<Option<CloudEndpoints>> {
+pub(super) fn custom_endpoints(args: &AddArgs) -> anyhow::Result<Option<CloudEndpoints>> {
     if !matches!(args.cloud, CloudArg::Custom) {
         if args.urls.any() {
             anyhow::bail!("--authority-url and --graph-url go with --cloud custom");
@@ -418,7 +426,7 @@ fn custom_endpoints(args: &AddArgs) -> anyhow::Result<Option<CloudEndpoints>> {
     }))
 }
 
-fn read_credential(args: &CredentialArgs) -> anyhow::Result<Credential> {
+pub(super) fn read_credential(args: &CredentialArgs) -> anyhow::Result<Credential> {
     if let (Some(cert), Some(key)) = (&args.certificate, &args.private_key) {
         let certificate_pem = std::fs::read_to_string(cert)
             .with_context(|| format!("cannot read the certificate {}", cert.display()))?;
@@ -552,7 +560,10 @@ impl super::resolve::TenantArgument for TenantsCommand {
     fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
         match self {
             // A new connection has no name to look up yet.
-            TenantsCommand::Add(_) | TenantsCommand::List | TenantsCommand::ConsentUrl(_) => None,
+            TenantsCommand::Add(_)
+            | TenantsCommand::List
+            | TenantsCommand::ConsentUrl(_)
+            | TenantsCommand::Import(_) => None,
             TenantsCommand::Show { tenant_id } | TenantsCommand::Test { tenant_id } => {
                 Some((tenant_id, None))
             }
