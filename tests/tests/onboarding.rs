@@ -19,7 +19,7 @@ fn spec(seed: u64) -> TenantSpec {
 // The CLI runs as a blocking child process while the simulator serves its tests from this runtime.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenants_import_connects_every_valid_row_and_names_the_others() -> anyhow::Result<()> {
-    let mut world = World::standalone_with_config("").await?;
+    let world = World::standalone_with_config("").await?;
     let contoso = world.sim.create_tenant(spec(31))?;
     let fabrikam = world.sim.create_tenant(spec(32))?;
     let denied = world.sim.create_tenant(TenantSpec {
