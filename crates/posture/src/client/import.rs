@@ -338,24 +338,40 @@ mod tests {
             .collect();
         assert!(results[0].1.is_ok(), "{results:?}");
         assert!(
-            results[1].1.as_ref().unwrap_err().contains("missing.secret"),
+            results[1]
+                .1
+                .as_ref()
+                .err()
+                .is_some_and(|e| e.contains("missing.secret")),
             "{results:?}"
         );
         assert!(
-            results[2].1.as_ref().unwrap_err().contains("tenant_id"),
+            results[2]
+                .1
+                .as_ref()
+                .err()
+                .is_some_and(|e| e.contains("tenant_id")),
             "{results:?}"
         );
         assert!(results[3].1.is_ok(), "{results:?}");
         assert!(
-            results[4].1.as_ref().unwrap_err().contains("no secret_file"),
+            results[4]
+                .1
+                .as_ref()
+                .err()
+                .is_some_and(|e| e.contains("no secret_file")),
             "{results:?}"
         );
         assert!(
-            results[5].1.as_ref().unwrap_err().contains("twice"),
+            results[5].1.as_ref().err().is_some_and(|e| e.contains("twice")),
             "{results:?}"
         );
         assert!(
-            results[6].1.as_ref().unwrap_err().contains("unknown cloud"),
+            results[6]
+                .1
+                .as_ref()
+                .err()
+                .is_some_and(|e| e.contains("unknown cloud")),
             "{results:?}"
         );
         assert_eq!(planned[0].line, 2, "lines count the header");
