@@ -1,7 +1,7 @@
-//! Onboarding many tenants: `posture tenants import FILE.csv` against a running standalone Posture
-//! and simulator tenants. Each row is connected and tested, a bad row is reported without
-//! stopping the others, no secret reaches the output, and importing again leaves connected
-//! tenants as they are.
+//! Onboarding from the CLI against a running standalone Posture: `posture tenants import FILE.csv`
+//! with simulator tenants (each row is connected and tested, a bad row is reported without
+//! stopping the others, no secret reaches the output, importing again leaves connected tenants
+//! as they are), and API keys created, used, listed and revoked with `posture api-keys`.
 
 use anyhow::{Context, ensure};
 use posture_graph_sim::{TenantSpec, ThrottleMode};
@@ -107,6 +107,89 @@ async fn tenants_import_connects_every_valid_row_and_names_the_others() -> anyho
             .as_str()
             .is_some_and(|s| s.starts_with("already connected"))),
         "{rows:?}"
+    );
+    Ok(())
+}
+
+/// `posture` against the deployment's gateway with `key` instead of the admin key.
+fn cli_with_key(world: &World, key: &str, args: &[&str]) -> anyhow::Result<std::process::Output> {
+    Ok(std::process::Command::new(posture_tests::posture_binary()?)
+        .args(args)
+        .env("POSTURE_GATEWAY", world.deployment.gateway.url())
+        .env("POSTURE_API_KEY", key)
+        .env_remove("POSTURE_CA_CERT")
+        .output()?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_are_created_listed_used_and_revoked_from_the_cli() -> anyhow::Result<()> {
+    let world = World::standalone_with_config("").await?;
+    let tenant = world.sim.create_tenant(spec(41))?;
+    let tenant_id = tenant.tenant_id.to_string();
+
+    let refused = world
+        .deployment
+        .cli(&["api-keys", "create", "--name", "nothing", "--role", "viewer"])?;
+    ensure!(!refused.status.success(), "a key needs a scope");
+
+    let created = world.deployment.cli(&[
+        "api-keys",
+        "create",
+        "--name",
+        "dashboards",
+        "--role",
+        "viewer",
+        "--tenant",
+        &tenant_id,
+    ])?;
+    ensure!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let key = String::from_utf8(created.stdout)?.trim().to_owned();
+    ensure!(
+        key.starts_with("pst_"),
+        "only the key is on standard output: {key:?}"
+    );
+
+    let listed = world.deployment.cli(&["api-keys", "list", "-o", "json"])?;
+    let keys: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout)?;
+    let dashboards = keys
+        .iter()
+        .find(|k| k["display_name"] == "dashboards")
+        .context("the new key is listed")?;
+    ensure!(dashboards["role"] == "viewer" && dashboards["tenant_ids"][0] == tenant_id.as_str());
+    ensure!(
+        !String::from_utf8_lossy(&listed.stdout).contains(&key),
+        "list never shows a key"
+    );
+    let id = dashboards["api_key_id"].as_str().context("an id")?.to_owned();
+
+    let read = cli_with_key(&world, &key, &["tenants", "list"])?;
+    ensure!(
+        read.status.success(),
+        "a viewer reads: {}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let write = cli_with_key(&world, &key, &["api-keys", "list"])?;
+    ensure!(!write.status.success(), "a viewer does not administer keys");
+
+    let revoked = world.deployment.cli(&["api-keys", "revoke", &id])?;
+    ensure!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    let after = cli_with_key(&world, &key, &["tenants", "list"])?;
+    ensure!(!after.status.success(), "a revoked key is refused");
+    let all = world
+        .deployment
+        .cli(&["api-keys", "list", "--all", "-o", "json"])?;
+    let keys: Vec<serde_json::Value> = serde_json::from_slice(&all.stdout)?;
+    ensure!(
+        keys.iter()
+            .any(|k| k["api_key_id"] == id.as_str() && !k["revoked_at"].is_null())
     );
     Ok(())
 }

@@ -15,6 +15,7 @@ macro_rules! outln {
 }
 
 pub mod activity;
+pub mod api_keys;
 pub mod assess;
 pub mod consent;
 pub mod exceptions;
