@@ -275,7 +275,7 @@ for t in json.load(sys.stdin):
             printf '%s' "$secret" | "$BIN" tenants add --api-key-file "$API_KEY_FILE" \
                 --tenant-id "$tenant" --client-id "$client" --name "$name" --secret-expires "$expires" \
                 --cloud custom --authority-url "$SIM/login" --graph-url "$SIM/graph" \
-                --defender-url "$SIM/mde" --management-url "$SIM/manage" || true
+                --defender-url "$SIM/mde" --management-url "$SIM/manage" --keep-on-failure || true
         fi
     done <<<"$tenants"
 fi

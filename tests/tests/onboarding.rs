@@ -45,7 +45,7 @@ async fn tenants_import_connects_every_valid_row_and_names_the_others() -> anyho
         ));
     }
     csv.push_str(&format!(
-        "{},{},Missing secret file,custom,nowhere.secret,2030-01-01,{base}login,{base}graph,,\n",
+        "{},{},Missing secret file,custom,nowhere.secret,2030-01-01,{base}login,{base}graph,{base}mde,{base}manage\n",
         uuid::Uuid::new_v4(),
         contoso.client_id
     ));
@@ -191,5 +191,64 @@ async fn api_keys_are_created_listed_used_and_revoked_from_the_cli() -> anyhow::
         keys.iter()
             .any(|k| k["api_key_id"] == id.as_str() && !k["revoked_at"].is_null())
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_failing_its_first_test_is_kept_only_when_asked() -> anyhow::Result<()> {
+    let world = World::standalone_with_config("").await?;
+    let denied = world.sim.create_tenant(TenantSpec {
+        permissions: Some(Vec::new()),
+        ..spec(51)
+    })?;
+    let dir = tempfile::tempdir()?;
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, denied.client_secret.expose())?;
+    let base = world.sim.base_url();
+    let tenant_id = denied.tenant_id.to_string();
+    let add = |extra: &[&str]| -> anyhow::Result<std::process::Output> {
+        let mut args = vec![
+            "tenants".to_owned(),
+            "add".into(),
+            "--tenant-id".into(),
+            tenant_id.clone(),
+            "--client-id".into(),
+            denied.client_id.to_string(),
+            "--name".into(),
+            "Denied".into(),
+            "--secret-file".into(),
+            secret.display().to_string(),
+            "--secret-expires".into(),
+            denied.secret_expires_at.format("%Y-%m-%d").to_string(),
+            "--cloud".into(),
+            "custom".into(),
+            "--authority-url".into(),
+            format!("{base}login"),
+            "--graph-url".into(),
+            format!("{base}graph"),
+            "--defender-url".into(),
+            format!("{base}mde"),
+            "--management-url".into(),
+            format!("{base}manage"),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        world.deployment.cli(&refs)
+    };
+    let dropped = add(&[])?;
+    ensure!(dropped.status.code() == Some(3), "{dropped:?}");
+    ensure!(String::from_utf8_lossy(&dropped.stderr).contains("--keep-on-failure"));
+    let shown = world.deployment.cli(&["tenants", "show", &tenant_id])?;
+    ensure!(
+        !shown.status.success(),
+        "the failing connection was removed again"
+    );
+
+    let kept = add(&["--keep-on-failure"])?;
+    ensure!(kept.status.code() == Some(3), "{kept:?}");
+    let shown = world
+        .deployment
+        .cli(&["tenants", "show", &tenant_id, "-o", "json"])?;
+    ensure!(shown.status.success(), "kept when asked");
     Ok(())
 }

@@ -116,6 +116,7 @@ fn plan_row(row: Row, base: &Path) -> Result<AddArgs, String> {
         },
         credential,
         no_test: false,
+        keep_on_failure: true,
     };
     if add.name.is_empty() {
         return Err("name is empty".into());

@@ -128,6 +128,10 @@ pub struct AddArgs {
     /// Do not test the connection after saving it.
     #[arg(long)]
     pub no_test: bool,
+    /// Keep the connection when its first test fails (e.g. while the customer's admin has not
+    /// consented yet); without it a connection that does not work is removed again.
+    #[arg(long, conflicts_with = "no_test")]
+    pub keep_on_failure: bool,
 }
 
 #[derive(Args, Debug)]
@@ -207,7 +211,23 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
                 print_connection(&created, format)?;
                 return Ok(0);
             }
-            test(&mut client, &args.tenant_id, format).await
+            let code = test(&mut client, &args.tenant_id, format).await?;
+            if code != 0 && !args.keep_on_failure {
+                client
+                    .delete_connection(DeleteConnectionRequest {
+                        tenant_id: args.tenant_id.clone(),
+                        confirm_tenant_id: args.tenant_id.clone(),
+                        reason: "the first connection test failed (tenants add without --keep-on-failure)"
+                            .into(),
+                    })
+                    .await
+                    .map_err(|s| explain("removing the connection that failed its first test", s))?;
+                eprintln!(
+                    "The connection failed its first test and was not kept: fix what the test names and add it \
+                     again, or pass --keep-on-failure to keep it (e.g. until admin consent is granted)."
+                );
+            }
+            Ok(code)
         }
         TenantsCommand::ConsentUrl(args) => super::consent::run(&args),
         TenantsCommand::Import(args) => super::import::run(&args, async { Ok(client) }, format).await,
@@ -421,8 +441,8 @@ pub(super) fn custom_endpoints(args: &AddArgs) -> anyhow::Result<Option<CloudEnd
     Ok(Some(CloudEndpoints {
         authority_url: need(&args.urls.authority_url, "--authority-url")?,
         graph_url: need(&args.urls.graph_url, "--graph-url")?,
-        defender_url: args.urls.defender_url.clone().unwrap_or_default(),
-        management_activity_url: args.urls.management_url.clone().unwrap_or_default(),
+        defender_url: need(&args.urls.defender_url, "--defender-url")?,
+        management_activity_url: need(&args.urls.management_url, "--management-url")?,
     }))
 }
 
