@@ -146,6 +146,35 @@ async fn standalone_judges_with_the_extra_packs_it_is_configured_with() -> anyho
         result_of(&findings, "entra.ca.mfa-all-users").is_ok(),
         "the built-in pack still judges"
     );
+
+    // The running role's controls, as `posture controls` shows them.
+    let listed = world
+        .deployment
+        .cli(&["controls", "list", "--framework", "acme-baseline"])?;
+    let text = String::from_utf8_lossy(&listed.stdout).into_owned();
+    ensure!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    ensure!(
+        text.contains("acme.guests.no-pending-invitations") && text.contains("1 controls"),
+        "{text}"
+    );
+    let shown = world.deployment.cli(&["controls", "show", "G-1", "-o", "json"])?;
+    let shown: Vec<serde_json::Value> = serde_json::from_slice(&shown.stdout)?;
+    ensure!(
+        shown.len() == 1 && shown[0]["control_id"] == "acme.guests.no-pending-invitations",
+        "{shown:?}"
+    );
+    let by_reference = world.deployment.cli(&["controls", "show", "MS.AAD.3.2v2"])?;
+    let text = String::from_utf8_lossy(&by_reference.stdout).into_owned();
+    ensure!(
+        text.contains("entra.ca.mfa-all-users") && text.contains("fix"),
+        "{text}"
+    );
+    let unknown = world.deployment.cli(&["controls", "show", "no.such.control"])?;
+    ensure!(!unknown.status.success());
     Ok(())
 }
 

@@ -112,6 +112,13 @@ enum Command {
         #[command(flatten)]
         args: client::overview::OverviewArgs,
     },
+    /// The controls the assessment role judges with: list, show (by id or framework reference).
+    Controls {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::controls::ControlsCommand,
+    },
     /// Exceptions (risk acceptance): add, list, remove.
     Exceptions {
         #[command(flatten)]
@@ -181,6 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Exceptions { gateway, command } => with_tenant!(client::exceptions::run, command, gateway),
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
         Command::Overview { gateway, args } => client::overview::run(args, &gateway).await,
+        Command::Controls { gateway, command } => client::controls::run(command, &gateway).await,
         Command::Schedules { gateway, command } => with_tenant!(client::schedules::run, command, gateway),
     }
 }

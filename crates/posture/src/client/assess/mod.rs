@@ -4,7 +4,7 @@
 
 mod fetch;
 mod json;
-mod render;
+pub(crate) mod render;
 
 use std::path::PathBuf;
 

@@ -56,7 +56,7 @@ pub(super) fn result_label(result: i32) -> &'static str {
     }
 }
 
-pub(super) fn severity_label(severity: i32) -> &'static str {
+pub(crate) fn severity_label(severity: i32) -> &'static str {
     match Severity::try_from(severity).unwrap_or(Severity::Unspecified) {
         Severity::Unspecified => "-",
         Severity::Informational => "info",
