@@ -14,24 +14,23 @@ metadata := {
 	"rationale": "A misconfigured Conditional Access policy, a federation outage or a lost MFA device can lock every administrator out; two cloud-only accounts outside Conditional Access keep a way back in.",
 	"remediation": "Create two cloud-only accounts on the onmicrosoft.com domain with Global Administrator, long random passwords or FIDO2 keys kept offline, exclude them (or a group holding only them) from every Conditional Access policy, monitor their sign-ins, and declare them in Posture's tenant settings (emergency_access_accounts).",
 	"required_collections": ["users", "conditional_access_policies"],
+	"reads_items": ["conditional_access_policies"],
 }
 
 declared := [id | some id in lib.list(input, ["tenant", "emergency_access_accounts"]); is_string(id)]
 
-users_by_id := {u.id: u | some u in lib.items("users"); is_object(u); is_string(u.id)}
+# Enabled member accounts as the document builder derives them (raw users are not read: see
+# docs/tenant-document.md, derived.accounts); synchronisation is known for privileged holders.
+members_by_id := {m.id: m | some m in lib.member_accounts; is_object(m); is_string(m.id)}
 
-label(id) := lib.user_label(users_by_id[id]) if users_by_id[id] else := id
+label(id) := members_by_id[id].label if members_by_id[id] else := id
 
 account_problems := array.concat(
-	[lib.evidence("user", id, id, "declared emergency-access account not found among the tenant's users") | some id in declared; not users_by_id[id]],
-	[lib.evidence("user", id, label(id), problem) | some id in declared; some problem in problems(users_by_id[id])],
+	[lib.evidence("user", id, id, "declared emergency-access account is not an enabled member account (missing, disabled or a guest)") | some id in declared; not members_by_id[id]],
+	[lib.evidence("user", id, label(id), "account is synchronised from on-premises (emergency-access accounts must be cloud-only)") | some id in declared; synced(id)],
 )
 
-problems(u) := [p | some p in [disabled(u), synced(u)]; p != ""]
-
-disabled(u) := "account is disabled" if u.accountEnabled == false else := ""
-
-synced(u) := "account is synchronised from on-premises (emergency-access accounts must be cloud-only)" if u.onPremisesSyncEnabled == true else := ""
+synced(id) if lib.privileged_users[id].user.onPremisesSyncEnabled == true
 
 roles_of(id) := {m.role_template_id | some m in lib.role_members; m.principal_id == id}
 

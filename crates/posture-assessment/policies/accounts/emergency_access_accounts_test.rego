@@ -3,17 +3,14 @@ package posture.controls.emergency_access_accounts_test
 import data.posture.controls.emergency_access_accounts as control
 import data.posture.testing
 
-users := [testing.user("ea-0001", {}), testing.user("ea-0002", {}), testing.user("alice", {})]
+users := [testing.member_fact("ea-0001", {}), testing.member_fact("ea-0002", {}), testing.member_fact("alice", {})]
 
 excluding_policy := object.union(testing.broad_policy, {
 	"grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
 	"conditions": {"users": {"excludeUsers": testing.emergency_accounts}},
 })
 
-doc(user_items, policies) := testing.doc({
-	"users": testing.ok(user_items),
-	"conditional_access_policies": testing.ok(policies),
-})
+doc(members, policies) := object.union(testing.accounts(members, []), {"collections": {"conditional_access_policies": testing.ok(policies)}})
 
 test_two_cloud_only_accounts_excluded_everywhere_pass if {
 	r := control.result with input as doc(users, [excluding_policy])
@@ -60,15 +57,20 @@ test_fewer_than_two_accounts_fail if {
 }
 
 test_synced_disabled_or_unknown_accounts_fail if {
-	synced := [testing.user("ea-0001", {"onPremisesSyncEnabled": true}), testing.user("ea-0002", {})]
-	r := control.result with input as doc(synced, [])
+	synced := object.union(doc(users, []), {"derived": {"privileged_users": {"ea-0001": {
+		"id": "ea-0001",
+		"user": testing.user("ea-0001", {"onPremisesSyncEnabled": true}),
+		"registration": null,
+		"roles": [testing.global_admin],
+		"assignments": ["active"],
+	}}}})
+	r := control.result with input as synced
 	r.status == "fail"
 	contains(r.evidence[0].detail, "cloud-only")
-	disabled := [testing.user("ea-0001", {}), testing.user("ea-0002", {"accountEnabled": false})]
-	control.result.status == "fail" with input as doc(disabled, [])
-	r2 := control.result with input as doc([testing.user("ea-0001", {})], [])
+	r2 := control.result with input as doc([testing.member_fact("ea-0001", {})], [])
 	r2.status == "fail"
-	contains(r2.evidence[0].detail, "not found")
+	r2.evidence[0].id == "ea-0002"
+	contains(r2.evidence[0].detail, "not an enabled member account")
 }
 
 test_unreadable_users_is_an_error if {
