@@ -487,6 +487,15 @@ fn settings_and_session_rows(
         "4 hours and never persistent (hardened); a day and persistence left to users (typical)",
     );
     add(
+        "CIS.5.2.2.11",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::CaPolicyNamed(ADMIN_SESSIONS)]),
+            (Fail, vec![]),
+        ),
+        "MFA every time for Intune enrollment (hardened); typical's only frequency is a day, for administrators",
+    );
+    add(
         "CIS.5.2.2.13",
         pick(
             (Pass, vec![]),

@@ -11,6 +11,8 @@ use crate::spec::Profile;
 
 pub const STRENGTH_PHISHING_RESISTANT: &str = "00000000-0000-0000-0000-000000000004";
 pub const STRENGTH_MFA: &str = "00000000-0000-0000-0000-000000000002";
+/// The first-party application Microsoft Intune Enrollment.
+pub const INTUNE_ENROLLMENT_APP: &str = "d4ebce55-015a-49b5-a083-c84d1797ae8c";
 
 /// A CA policy as generated, before overlay mutations.
 struct CaDraft {
@@ -280,7 +282,8 @@ impl Tenant {
 
     /// Hardened: admin portals closed to non-administrators, session limits for everyone
     /// (sign-in frequency, no persistent browser, app-enforced restrictions for the idle timeout on
-    /// unmanaged devices) and sign-ins from the blocked countries refused.
+    /// unmanaged devices), a fresh MFA sign-in for every Intune enrollment and sign-ins from the
+    /// blocked countries refused.
     fn hardened_session_and_location_drafts(&self) -> Vec<CaDraft> {
         let mut non_admins = self.users_condition(&["All"], true, vec![], vec![]);
         non_admins["excludeRoles"] = json!(privileged_templates());
@@ -315,6 +318,17 @@ impl Tenant {
                     "applicationEnforcedRestrictions": { "isEnabled": true }, "cloudAppSecurity": null, "disableResilienceDefaults": false,
                     "persistentBrowser": { "isEnabled": true, "mode": "never" },
                     "signInFrequency": { "isEnabled": true, "value": 12, "type": "hours", "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "timeBased" },
+                }),
+            ),
+            draft(
+                "CA013: Re-authenticate for Intune enrollment",
+                self.users_condition(&["All"], true, vec![], vec![]),
+                Self::apps(&[INTUNE_ENROLLMENT_APP], &[]),
+                grant("OR", &["mfa"], None),
+                json!({
+                    "applicationEnforcedRestrictions": null, "cloudAppSecurity": null, "disableResilienceDefaults": false,
+                    "persistentBrowser": null,
+                    "signInFrequency": { "isEnabled": true, "value": null, "type": null, "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "everyTime" },
                 }),
             ),
             CaDraft {
