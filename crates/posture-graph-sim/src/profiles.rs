@@ -49,6 +49,16 @@ pub enum Evidence {
     /// Permanent active assignments of privileged roles to anyone but the emergency accounts.
     PermanentPrivilegedAssignments,
     Sharepoint,
+    /// A Conditional Access policy by its display name (its position varies with the licences).
+    CaPolicyNamed(&'static str),
+    /// The tenant's on-premises directory synchronization object (its id is the tenant id).
+    OnPremisesSynchronization,
+    /// The Group.Unified directory setting.
+    GroupUnifiedSettings,
+    /// The organization-default activity-based timeout policy.
+    ActivityTimeoutPolicy,
+    /// A named location by its order in the profile.
+    NamedLocation(u32),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -320,6 +330,7 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         ),
         "privileged users without a strong method",
     );
+    settings_and_session_rows(&mut add, &pick);
     let mut p2 = |c: &'static str, o: (Outcome, Vec<Evidence>), why: &'static str| {
         v.push(ControlExpectation {
             requires_p2: true,
@@ -354,7 +365,184 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         ),
         "Global Administrator activation approval",
     );
+    risk_policy_rows(&mut p2, &pick);
     v
+}
+
+type Pick<'a> = &'a dyn Fn(
+    (Outcome, Vec<Evidence>),
+    (Outcome, Vec<Evidence>),
+    (Outcome, Vec<Evidence>),
+) -> (Outcome, Vec<Evidence>);
+
+/// Device, directory, session, location and emergency-access settings: hardened meets them; typical
+/// and neglected keep Entra's defaults or partial configurations where real tenants of their kind do.
+fn settings_and_session_rows(
+    add: &mut dyn FnMut(&'static str, (Outcome, Vec<Evidence>), &'static str),
+    pick: Pick<'_>,
+) {
+    use Evidence as E;
+    use Outcome::{Fail, NotApplicable, Pass};
+    let authenticator = || vec![E::Fixed("MicrosoftAuthenticator")];
+    let devices = || vec![E::Fixed("deviceRegistrationPolicy")];
+    let authorization = || vec![E::Fixed("authorizationPolicy")];
+    const ADMIN_SESSIONS: &str = "Sign-in frequency for administrators";
+    add(
+        "MS.AAD.3.3v1",
+        pick(
+            (NotApplicable, vec![]),
+            (Fail, authenticator()),
+            (Fail, authenticator()),
+        ),
+        "phishing-resistant MFA enforced (hardened); location context left Microsoft-managed (typical); no context (neglected)",
+    );
+    add(
+        "CIS.5.2.3.1",
+        pick((Pass, vec![]), (Fail, authenticator()), (Fail, authenticator())),
+        "Authenticator shows app name and location to all users",
+    );
+    add(
+        "CIS.5.1.4.1",
+        pick((Pass, vec![]), (Fail, devices()), (Fail, devices())),
+        "azureADJoin.allowedToJoin: a group (hardened), everyone",
+    );
+    add(
+        "CIS.5.1.4.2",
+        pick((Pass, vec![]), (Fail, devices()), (Fail, devices())),
+        "userDeviceQuota 20 (hardened), Entra's default 50",
+    );
+    add(
+        "CIS.5.1.4.3",
+        pick((Pass, vec![]), (Fail, devices()), (Fail, devices())),
+        "localAdmins.enableGlobalAdmins",
+    );
+    add(
+        "CIS.5.1.4.4",
+        pick((Pass, vec![]), (Fail, devices()), (Fail, devices())),
+        "localAdmins.registeringUsers: none (hardened), all",
+    );
+    add(
+        "CIS.5.1.4.5",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, devices())),
+        "localAdminPassword.isEnabled",
+    );
+    add(
+        "CIS.5.1.4.6",
+        pick((Pass, vec![]), (Fail, authorization()), (Fail, authorization())),
+        "allowedToReadBitlockerKeysForOwnedDevice",
+    );
+    add(
+        "CIS.5.1.8.1",
+        pick(
+            (Pass, vec![]),
+            (Pass, vec![]),
+            (Fail, vec![E::OnPremisesSynchronization]),
+        ),
+        "hybrid tenants; neglected synchronises without password hashes",
+    );
+    add(
+        "CIS.5.1.3.2",
+        pick((Pass, vec![]), (Fail, authorization()), (Fail, authorization())),
+        "allowedToCreateSecurityGroups",
+    );
+    add(
+        "CIS.5.1.3.4",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::GroupUnifiedSettings]),
+            (Fail, vec![E::GroupUnifiedSettings]),
+        ),
+        "Group.Unified EnableGroupCreation",
+    );
+    add(
+        "CIS.1.3.2",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::ActivityTimeoutPolicy]),
+            (Fail, vec![]),
+        ),
+        "idle timeout 1 hour with app-enforced restrictions / 8 hours / none",
+    );
+    add(
+        "CIS.1.1.2",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::CaPolicyNamed(ADMIN_SESSIONS)]),
+            (Fail, vec![]),
+        ),
+        "typical's admin session policy does not exclude the break-glass Global Administrators; neglected has none",
+    );
+    add(
+        "CIS.5.1.2.4",
+        pick((Pass, vec![]), (Fail, vec![]), (Fail, vec![])),
+        "only hardened blocks the admin portals for non-administrators",
+    );
+    add(
+        "CIS.5.2.2.4",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::CaPolicyNamed(ADMIN_SESSIONS)]),
+            (Fail, vec![]),
+        ),
+        "4 hours and never persistent (hardened); a day and persistence left to users (typical)",
+    );
+    add(
+        "CIS.5.2.2.11",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::CaPolicyNamed(ADMIN_SESSIONS)]),
+            (Fail, vec![]),
+        ),
+        "MFA every time for Intune enrollment (hardened); typical's only frequency is a day, for administrators",
+    );
+    add(
+        "CIS.5.2.2.13",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::CaPolicyNamed(ADMIN_SESSIONS)]),
+            (Fail, vec![]),
+        ),
+        "sign-in frequency for all users; typical sets one for administrators only",
+    );
+    add(
+        "CIS.5.2.2.14",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::NamedLocation(0)])),
+        "corporate network marked trusted except in neglected",
+    );
+    add(
+        "CIS.5.2.2.15",
+        pick((Pass, vec![]), (Fail, vec![]), (Fail, vec![])),
+        "only hardened blocks its blocked-countries location",
+    );
+    add(
+        "CIS.5.2.2.17",
+        pick((Pass, vec![]), (Fail, vec![]), (Fail, vec![])),
+        "only hardened blocks authentication transfer",
+    );
+}
+
+/// CIS's Identity Protection policies (Entra ID P2).
+fn risk_policy_rows(
+    p2: &mut dyn FnMut(&'static str, (Outcome, Vec<Evidence>), &'static str),
+    pick: Pick<'_>,
+) {
+    use Evidence as E;
+    use Outcome::{Fail, Pass};
+    p2(
+        "CIS.5.2.2.6",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
+        "high user risk blocked (hardened, typical)",
+    );
+    p2(
+        "CIS.5.2.2.7",
+        pick((Pass, vec![]), (Fail, vec![E::CaPolicy(5)]), (Fail, vec![])),
+        "medium and high sign-in risk acted on; typical's policy is report-only and high only",
+    );
+    p2(
+        "CIS.5.2.2.8",
+        pick((Pass, vec![]), (Fail, vec![E::CaPolicy(5)]), (Fail, vec![])),
+        "medium and high sign-in risk blocked",
+    );
 }
 
 impl Tenant {
@@ -399,6 +587,22 @@ impl Tenant {
                     .collect()
             }
             Evidence::Sharepoint => vec!["admin/sharepoint/settings".into()],
+            Evidence::CaPolicyNamed(name) => self
+                .ca_policies_json()
+                .iter()
+                .filter(|p| p["displayName"] == *name)
+                .filter_map(|p| p["id"].as_str().map(str::to_string))
+                .collect(),
+            Evidence::OnPremisesSynchronization => vec![self.id.to_string()],
+            Evidence::GroupUnifiedSettings => {
+                vec![crate::ids::object_id(self.seed, "directory-setting", 1).to_string()]
+            }
+            Evidence::ActivityTimeoutPolicy => {
+                vec![crate::ids::object_id(self.seed, "activity-timeout-policy", 0).to_string()]
+            }
+            Evidence::NamedLocation(k) => {
+                vec![crate::ids::object_id(self.seed, "named-location", *k).to_string()]
+            }
         }
     }
 

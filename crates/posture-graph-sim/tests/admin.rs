@@ -267,6 +267,9 @@ async fn profiles_publish_expected_outcomes_with_evidence_ids() {
             "policies/roleManagementPolicies",
             "settings",
             "domains",
+            "identity/conditionalAccess/namedLocations",
+            "policies/activityBasedTimeoutPolicies",
+            "directory/onPremisesSynchronization",
         ] {
             known.extend(
                 s.ground_truth(&tid, c)
@@ -284,6 +287,8 @@ async fn profiles_publish_expected_outcomes_with_evidence_ids() {
                 "Voice",
                 "Email",
                 "admin/sharepoint/settings",
+                "MicrosoftAuthenticator",
+                "deviceRegistrationPolicy",
             ]
             .map(String::from),
         );

@@ -126,15 +126,16 @@ impl Tenant {
             "id": "deviceRegistrationPolicy",
             "displayName": "Device Registration Policy",
             "description": "Tenant-wide policy that manages initial provisioning controls using quota restrictions, additional authentication and authorization checks",
-            "userDeviceQuota": if p == Profile::Neglected { 50 } else { 20 },
+            // 50 is Entra's default; CIS 5.1.4.2 asks for 20 or less.
+            "userDeviceQuota": if p == Profile::Hardened { 20 } else { 50 },
             "multiFactorAuthConfiguration": if p == Profile::Neglected { "notRequired" } else { "required" },
             "azureADRegistration": { "isAdminConfigurable": false, "allowedToRegister": all_members() },
             "azureADJoin": {
                 "isAdminConfigurable": true,
                 "allowedToJoin": allowed_to_join,
                 "localAdmins": {
-                    "enableGlobalAdmins": true,
-                    "registeringUsers": if p == Profile::Neglected { all_members() } else { json!({ "@odata.type": "#microsoft.graph.noDeviceRegistrationMembership" }) },
+                    "enableGlobalAdmins": p != Profile::Hardened,
+                    "registeringUsers": if p == Profile::Hardened { json!({ "@odata.type": "#microsoft.graph.noDeviceRegistrationMembership" }) } else { all_members() },
                 },
             },
             "localAdminPassword": { "isEnabled": p != Profile::Neglected },
@@ -194,7 +195,7 @@ impl Tenant {
                 "directoryExtensionsEnabled": false,
                 "fopeConflictResolutionEnabled": false,
                 "groupWriteBackEnabled": false,
-                "passwordSyncEnabled": hybrid && p == Profile::Typical,
+                "passwordSyncEnabled": p != Profile::Neglected,
                 "passwordWritebackEnabled": hybrid && p == Profile::Typical,
                 "quarantineUponProxyAddressesConflictEnabled": true,
                 "quarantineUponUpnConflictEnabled": true,

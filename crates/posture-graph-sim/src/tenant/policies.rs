@@ -11,6 +11,8 @@ use crate::spec::Profile;
 
 pub const STRENGTH_PHISHING_RESISTANT: &str = "00000000-0000-0000-0000-000000000004";
 pub const STRENGTH_MFA: &str = "00000000-0000-0000-0000-000000000002";
+/// The first-party application Microsoft Intune Enrollment.
+pub const INTUNE_ENROLLMENT_APP: &str = "d4ebce55-015a-49b5-a083-c84d1797ae8c";
 
 /// A CA policy as generated, before overlay mutations.
 struct CaDraft {
@@ -25,6 +27,7 @@ struct CaDraft {
     sign_in_risk: Vec<&'static str>,
     platforms: Value,
     flows: Value,
+    locations: Value,
 }
 
 fn strength(id: &str) -> Value {
@@ -112,6 +115,7 @@ impl Tenant {
             sign_in_risk: vec![],
             platforms: Value::Null,
             flows: Value::Null,
+            locations: Value::Null,
         };
         let p2 = self.licences().has_p2();
         match self.profile() {
@@ -196,6 +200,7 @@ impl Tenant {
                         )
                     });
                 }
+                v.extend(self.hardened_session_and_location_drafts());
                 v
             }
             Profile::Typical => {
@@ -252,6 +257,7 @@ impl Tenant {
                         )
                     });
                 }
+                v.push(self.typical_admin_session_draft());
                 v
             }
             Profile::Neglected => vec![
@@ -271,6 +277,96 @@ impl Tenant {
                     )
                 },
             ],
+        }
+    }
+
+    /// Hardened: admin portals closed to non-administrators, session limits for everyone
+    /// (sign-in frequency, no persistent browser, app-enforced restrictions for the idle timeout on
+    /// unmanaged devices), a fresh MFA sign-in for every Intune enrollment and sign-ins from the
+    /// blocked countries refused.
+    fn hardened_session_and_location_drafts(&self) -> Vec<CaDraft> {
+        let mut non_admins = self.users_condition(&["All"], true, vec![], vec![]);
+        non_admins["excludeRoles"] = json!(privileged_templates());
+        let draft = |name, users, apps, grant_v, session| CaDraft {
+            name,
+            state: "enabled",
+            users,
+            apps,
+            client_app_types: vec!["all"],
+            grant: grant_v,
+            session,
+            user_risk: vec![],
+            sign_in_risk: vec![],
+            platforms: Value::Null,
+            flows: Value::Null,
+            locations: Value::Null,
+        };
+        vec![
+            draft(
+                "CA010: Block admin portals for non-administrators",
+                non_admins,
+                Self::apps(&["MicrosoftAdminPortals"], &[]),
+                grant("OR", &["block"], None),
+                Value::Null,
+            ),
+            draft(
+                "CA011: Session limits for all users",
+                self.users_condition(&["All"], true, vec![], vec![]),
+                Self::apps(&["All"], &[]),
+                Value::Null,
+                json!({
+                    "applicationEnforcedRestrictions": { "isEnabled": true }, "cloudAppSecurity": null, "disableResilienceDefaults": false,
+                    "persistentBrowser": { "isEnabled": true, "mode": "never" },
+                    "signInFrequency": { "isEnabled": true, "value": 12, "type": "hours", "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "timeBased" },
+                }),
+            ),
+            draft(
+                "CA013: Re-authenticate for Intune enrollment",
+                self.users_condition(&["All"], true, vec![], vec![]),
+                Self::apps(&[INTUNE_ENROLLMENT_APP], &[]),
+                grant("OR", &["mfa"], None),
+                json!({
+                    "applicationEnforcedRestrictions": null, "cloudAppSecurity": null, "disableResilienceDefaults": false,
+                    "persistentBrowser": null,
+                    "signInFrequency": { "isEnabled": true, "value": null, "type": null, "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "everyTime" },
+                }),
+            ),
+            CaDraft {
+                locations: json!({
+                    "includeLocations": [object_id(self.seed, "named-location", 1).to_string()],
+                    "excludeLocations": [],
+                }),
+                ..draft(
+                    "CA012: Block sign-ins from blocked countries",
+                    self.users_condition(&["All"], true, vec![], vec![]),
+                    Self::apps(&["All"], &[]),
+                    grant("OR", &["block"], None),
+                    Value::Null,
+                )
+            },
+        ]
+    }
+
+    /// Typical: a day-long sign-in frequency for administrators, persistent browser sessions left
+    /// to the user, and the emergency-access accounts (Global Administrators) not excluded.
+    fn typical_admin_session_draft(&self) -> CaDraft {
+        CaDraft {
+            name: "Sign-in frequency for administrators",
+            state: "enabled",
+            users: self.users_condition(&[], false, vec![], privileged_templates()),
+            apps: Self::apps(&["All"], &[]),
+            client_app_types: vec!["all"],
+            grant: Value::Null,
+            session: json!({
+                "applicationEnforcedRestrictions": null, "cloudAppSecurity": null, "disableResilienceDefaults": false,
+                "persistentBrowser": null,
+                "signInFrequency": { "isEnabled": true, "value": 1, "type": "days", "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "timeBased" },
+            }),
+            user_risk: vec![],
+            sign_in_risk: vec![],
+            platforms: Value::Null,
+            flows: Value::Null,
+            locations: Value::Null,
         }
     }
 
@@ -299,7 +395,7 @@ impl Tenant {
                         "clientApplications": null,
                         "clientAppTypes": d.client_app_types,
                         "platforms": d.platforms,
-                        "locations": null,
+                        "locations": d.locations,
                         "devices": null,
                         "userRiskLevels": d.user_risk,
                         "signInRiskLevels": d.sign_in_risk,

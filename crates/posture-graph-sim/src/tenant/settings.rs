@@ -78,6 +78,12 @@ impl Tenant {
             Profile::Typical => ("migrationInProgress", "enabled", "disabled", "enabled", "enabled"),
             Profile::Neglected => ("preMigration", "enabled", "enabled", "enabled", "default"),
         };
+        // Typical shows the app name but leaves the location Microsoft-managed ("default").
+        let location = if p == Profile::Hardened {
+            "enabled"
+        } else {
+            "default"
+        };
         json!({
             "id": "authenticationMethodsPolicy",
             "displayName": "Authentication Methods Policy",
@@ -99,7 +105,7 @@ impl Tenant {
                   "state": "enabled", "excludeTargets": [], "isSoftwareOathEnabled": false,
                   "featureSettings": {
                       "displayAppInformationRequiredState": { "state": context, "includeTarget": { "targetType": "group", "id": "all_users" }, "excludeTarget": { "targetType": "group", "id": "00000000-0000-0000-0000-000000000000" } },
-                      "displayLocationInformationRequiredState": { "state": context, "includeTarget": { "targetType": "group", "id": "all_users" }, "excludeTarget": { "targetType": "group", "id": "00000000-0000-0000-0000-000000000000" } },
+                      "displayLocationInformationRequiredState": { "state": location, "includeTarget": { "targetType": "group", "id": "all_users" }, "excludeTarget": { "targetType": "group", "id": "00000000-0000-0000-0000-000000000000" } },
                   } },
                 { "@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration", "id": "Sms", "state": sms, "excludeTargets": [] },
                 { "@odata.type": "#microsoft.graph.voiceAuthenticationMethodConfiguration", "id": "Voice", "state": voice, "excludeTargets": [], "isOfficePhoneAllowed": false },
