@@ -19,7 +19,7 @@ use client::tenants::TenantsCommand;
 #[derive(Parser, Debug)]
 #[command(
     name = "posture",
-    version,
+    version = env!("POSTURE_VERSION_TEXT"),
     about = "Security posture of many Microsoft 365 tenants"
 )]
 struct Cli {
@@ -193,10 +193,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-/// What `posture_build_info` reports: the crate version and the commit given to the build as
-/// `POSTURE_GIT_REVISION` (the container build passes it), else `unknown`.
+/// What `posture_build_info` reports: the crate version and the commit, as named by build.rs (`POSTURE_GIT_REVISION`, else the checkout's HEAD, else `unknown`).
 fn build_info() -> posture_kit::telemetry::BuildInfo {
-    posture_kit::telemetry::BuildInfo::new(env!("CARGO_PKG_VERSION"), option_env!("POSTURE_GIT_REVISION"))
+    posture_kit::telemetry::BuildInfo::new(env!("CARGO_PKG_VERSION"), Some(env!("POSTURE_REVISION")))
 }
 
 #[cfg(test)]
@@ -215,9 +214,30 @@ mod completion_tests {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "posture", &mut script);
             let script = String::from_utf8(script).expect("UTF-8");
-            for command in ["tenants", "overview", "activity", "certs", "assess", "inventory"] {
+            for command in [
+                "tenants",
+                "overview",
+                "activity",
+                "certs",
+                "assess",
+                "inventory",
+                "controls",
+                "policy",
+                "api-keys",
+            ] {
                 assert!(script.contains(command), "{shell}: {command} missing");
             }
         }
+    }
+
+    #[test]
+    fn the_version_names_the_commit() {
+        let version = Cli::command()
+            .get_version()
+            .map(str::to_owned)
+            .unwrap_or_default();
+        assert!(version.starts_with(env!("CARGO_PKG_VERSION")), "{version}");
+        assert!(version.contains("(commit "), "{version}");
+        assert!(!env!("POSTURE_REVISION").is_empty());
     }
 }
