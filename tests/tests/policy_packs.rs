@@ -175,6 +175,37 @@ async fn standalone_judges_with_the_extra_packs_it_is_configured_with() -> anyho
     );
     let unknown = world.deployment.cli(&["controls", "show", "no.such.control"])?;
     ensure!(!unknown.status.success());
+
+    // The same findings exported for a spreadsheet and for a CI test report.
+    let csv = world
+        .deployment
+        .cli(&["assess", "findings", &tenant, "--format", "csv"])?;
+    ensure!(csv.status.success(), "{}", String::from_utf8_lossy(&csv.stderr));
+    let text = String::from_utf8(csv.stdout)?;
+    ensure!(text.starts_with("tenant_id,assessment_id,control_id,"), "{text}");
+    let custom_row = text
+        .lines()
+        .find(|l| l.contains("acme.guests.no-pending-invitations"))
+        .context("the custom control is exported")?;
+    ensure!(custom_row.contains(",fail,"), "{custom_row}");
+    ensure!(text.lines().count() == findings.len() + 1, "one row per finding");
+    let junit = pack.path().join("findings.xml");
+    let written = world.deployment.cli(&[
+        "assess",
+        "findings",
+        &tenant,
+        "--format",
+        "junit",
+        "--out",
+        junit.to_str().context("utf-8 path")?,
+    ])?;
+    ensure!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let xml = std::fs::read_to_string(&junit)?;
+    ensure!(xml.matches("<testcase ").count() == findings.len(), "{xml}");
     Ok(())
 }
 

@@ -122,12 +122,20 @@ pub async fn run(command: ControlsCommand, gateway: &GatewayArgs) -> anyhow::Res
                 }
                 OutputFormat::Table => {
                     let mut table = Table::new(vec!["CONTROL", "SEVERITY", "FRAMEWORKS", "TITLE"]);
+                    // 120 columns: ids as long as they are (up to 48), frameworks up to 30, the title the rest.
+                    let id_width = controls
+                        .iter()
+                        .map(|c| c.control_id.chars().count())
+                        .max()
+                        .unwrap_or(0)
+                        .min(48);
+                    let title_width = 120 - id_width - 30 - 8 - 6;
                     for c in &controls {
                         table.row(vec![
-                            cut(&c.control_id, 43),
+                            cut(&c.control_id, id_width),
                             severity_label(c.severity).to_owned(),
-                            cut(&references(c), 33),
-                            cut(&c.title, 30),
+                            cut(&references(c), 30),
+                            cut(&c.title, title_width),
                         ]);
                     }
                     outln!("{}", table.render().trim_end());

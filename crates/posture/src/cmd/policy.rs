@@ -84,6 +84,15 @@ fn list(packs: &[PathBuf], output: OutputFormat) -> anyhow::Result<i32> {
         }))?,
         OutputFormat::Table => {
             let mut table = Table::new(vec!["CONTROL", "SEVERITY", "FRAMEWORKS", "TITLE"]);
+            // 120 columns: ids as long as they are (up to 48), frameworks up to 30, the title the rest.
+            let id_width = pack
+                .controls()
+                .iter()
+                .map(|c| c.id.chars().count())
+                .max()
+                .unwrap_or(0)
+                .min(48);
+            let title_width = 120 - id_width - 30 - 8 - 6;
             for c in pack.controls() {
                 // Posture's own signals reference themselves; only other frameworks are shown.
                 let frameworks: Vec<String> = c
@@ -93,10 +102,10 @@ fn list(packs: &[PathBuf], output: OutputFormat) -> anyhow::Result<i32> {
                     .map(|f| format!("{} {}", short_framework(&f.framework), f.reference))
                     .collect();
                 table.row(vec![
-                    c.id.clone(),
+                    cut(&c.id, id_width),
                     severity(c.severity),
-                    cut(&frameworks.join(", "), 33),
-                    cut(&c.title, 30),
+                    cut(&frameworks.join(", "), 30),
+                    cut(&c.title, title_width),
                 ]);
             }
             outln!("{}", table.render().trim_end());

@@ -2,6 +2,7 @@
 //! findings with the failing objects as evidence. This file holds the commands (arguments and what
 //! each one does); `fetch` talks to the gateway, `render` and `json` format what comes back.
 
+mod export;
 mod fetch;
 mod json;
 pub(crate) mod render;
@@ -110,6 +111,12 @@ pub struct FindingsArgs {
     /// Only this control.
     #[arg(long)]
     pub control: Option<String>,
+    /// Export instead of the table: csv (spreadsheets), md (tickets), junit (CI test reports).
+    #[arg(long, value_enum)]
+    pub format: Option<export::ExportFormat>,
+    /// Write the export to this file instead of standard output.
+    #[arg(long, requires = "format")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -283,6 +290,18 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 ..Default::default()
             };
             let findings = all_findings(&mut client, request).await?;
+            if let Some(export) = args.format {
+                let text = export::render(export, &findings)?;
+                match &args.out {
+                    Some(path) => {
+                        std::fs::write(path, text)
+                            .with_context(|| format!("cannot write {}", path.display()))?;
+                        eprintln!("{} findings written to {}", findings.len(), path.display());
+                    }
+                    None => out!("{text}"),
+                }
+                return Ok(0);
+            }
             match format {
                 OutputFormat::Json => print_json(&json!(
                     findings.iter().map(|f| finding_json(f, true)).collect::<Vec<_>>()
