@@ -1,5 +1,6 @@
 //! Migrations on real PostgreSQL and SQLite: exactly-once under concurrent starts (advisory
-//! lock), one schema per service, edited migrations refused, failures leave nothing behind.
+//! lock), one schema per service, edited migrations and schemas of newer builds refused, failures
+//! leave nothing behind.
 
 use posture_kit::db::test_support::TestDatabase;
 use posture_kit::db::{Backend, Db, DbError, Migration};
@@ -160,6 +161,43 @@ posture_kit::db_test!(edited_migration_is_refused, |database: TestDatabase| asyn
         "{err}"
     );
 });
+
+posture_kit::db_test!(
+    a_schema_migrated_by_a_newer_build_is_refused,
+    |database: TestDatabase| async move {
+        let db = database.connect("sync").await.expect("connect");
+        db.migrate("sync", &[SYNC_V1, SYNC_V2])
+            .await
+            .expect("the newer build migrates");
+        // An older build, which knows only the first migration, starts on the same database.
+        let err = db
+            .migrate("sync", &[SYNC_V1])
+            .await
+            .expect_err("an older build refuses the newer schema");
+        assert!(
+            matches!(
+                err,
+                DbError::SchemaNewer {
+                    found: 2,
+                    known: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("a newer Posture migrated this database"),
+            "{err}"
+        );
+        // Nothing was touched: the newer build still finds its schema whole.
+        let report = db
+            .migrate("sync", &[SYNC_V1, SYNC_V2])
+            .await
+            .expect("still migrated");
+        assert_eq!(report.already_applied, vec![1, 2]);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM markers").await, 1);
+    }
+);
 
 posture_kit::db_test!(
     failing_migration_leaves_nothing_half_applied,

@@ -99,6 +99,20 @@ fn plan<'m>(
     sql_of: fn(&Migration) -> &'static str,
     report: &mut MigrationReport,
 ) -> Result<Vec<&'m Migration>, DbError> {
+    // A migration recorded in the ledger that this build does not have means a newer release ran:
+    // its code may rely on that schema, and this build's queries may break it. Refuse to start.
+    if let Some(found) = ledger
+        .keys()
+        .copied()
+        .filter(|v| !migrations.iter().any(|m| m.version == *v))
+        .max()
+    {
+        return Err(DbError::SchemaNewer {
+            schema: schema.to_owned(),
+            found,
+            known: migrations.last().map_or(0, |m| m.version),
+        });
+    }
     let mut pending = Vec::new();
     for migration in migrations {
         match ledger.get(&migration.version) {

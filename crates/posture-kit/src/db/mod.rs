@@ -81,6 +81,11 @@ pub enum DbError {
         "migration {version} of `{schema}` was changed after it was applied (checksum differs); add a new migration instead"
     )]
     ChecksumMismatch { schema: String, version: i64 },
+    #[error(
+        "`{schema}` is at migration {found}, which this build does not have (it knows up to {known}): a newer \
+         Posture migrated this database; run that version or newer, or restore the database from before it"
+    )]
+    SchemaNewer { schema: String, found: i64, known: i64 },
     #[error("migration {version} ({description}) of `{schema}` failed: {source}")]
     Migration {
         schema: String,
