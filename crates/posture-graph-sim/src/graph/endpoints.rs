@@ -79,6 +79,19 @@ pub enum Kind {
     },
     RolePolicy(String),
     RolePolicyRules(String),
+    /// App registrations and service principals with their relationships (`graph::apps`).
+    Apps(AppsQuery),
+}
+
+/// An app registration or service principal read; keys are object ids or `appId='…'`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppsQuery {
+    Applications,
+    ServicePrincipals,
+    ApplicationOwners(String),
+    ServicePrincipalOwners(String),
+    AppRoleAssignments(String),
+    AppRoleAssignedTo(String),
 }
 
 pub struct Route {
