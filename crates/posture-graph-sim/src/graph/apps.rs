@@ -23,10 +23,7 @@ fn not_found(ctx: &Ctx, key: &str) -> Reply {
 
 /// The expanded navigation property named by `$expand` (`owners($select=id,displayName)` gives
 /// `owners` and the nested select), if it is one of `allowed`.
-fn expansion<'a>(
-    expand: Option<&'a str>,
-    allowed: &[&'static str],
-) -> Option<(&'static str, Option<Vec<String>>)> {
+fn expansion(expand: Option<&str>, allowed: &[&'static str]) -> Option<(&'static str, Option<Vec<String>>)> {
     let e = expand?.trim();
     let (name, rest) = match e.split_once('(') {
         Some((n, r)) => (n.trim(), Some(r.trim_end_matches(')'))),

@@ -72,7 +72,7 @@ pub fn graph_app_role_id(name: &str) -> String {
     let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
     });
-    object_id(0x4752_4150_48, "graph-app-role", (h & 0xFFFF_FFFF) as u32).to_string()
+    object_id(0x0047_5241_5048, "graph-app-role", (h & 0xFFFF_FFFF) as u32).to_string()
 }
 
 #[derive(Clone, Copy)]
