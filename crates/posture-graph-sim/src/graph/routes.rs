@@ -97,6 +97,7 @@ const APPS: &[&str] = &[
     "Application.Read.All",
     "Application.ReadWrite.All",
     "Directory.Read.All",
+    "Directory.ReadWrite.All",
 ];
 const DEVICES: &[&str] = &[
     "DeviceManagementManagedDevices.Read.All",
