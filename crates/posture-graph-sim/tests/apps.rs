@@ -161,6 +161,29 @@ async fn owners_expand_with_nested_select_and_relationships_page() {
         mine.iter()
             .all(|a| a["principalId"] == own["id"] && a["principalType"] == "ServicePrincipal")
     );
+    let first = &apps[0];
+    let (status, one) = get_json(
+        &sim,
+        &token,
+        &format!(
+            "/graph/v1.0/applications/{}?$select=id,displayName",
+            first["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["displayName"], first["displayName"]);
+    let (status, sp) = get_json(
+        &sim,
+        &token,
+        &format!(
+            "/graph/v1.0/servicePrincipals/{}",
+            own["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{sp}");
+    assert_eq!(sp["appId"], own["appId"]);
     let (status, missing) = get_json(&sim, &token, "/graph/v1.0/applications/not-an-app/owners").await;
     assert_eq!(status, 404, "{missing}");
     assert_eq!(missing["error"]["code"], "Request_ResourceNotFound");

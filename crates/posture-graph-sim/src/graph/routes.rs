@@ -667,6 +667,19 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
             D::Directory,
             Kind::Apps(AppsQuery::Applications),
         ),
+        ["applications", _] => route(
+            "applications/{id}",
+            F::Identity,
+            APPS,
+            Gate::None,
+            D::Directory,
+            Kind::ItemById {
+                context: "applications",
+                ty: "microsoft.graph.application",
+                items: Tenant::applications_json,
+                id: id(1),
+            },
+        ),
         ["applications", _, "owners"] => route(
             "applications/{id}/owners",
             F::Identity,
@@ -690,6 +703,19 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
             Gate::None,
             D::Directory,
             Kind::Apps(AppsQuery::ServicePrincipals),
+        ),
+        ["serviceprincipals", _] => route(
+            "servicePrincipals/{id}",
+            F::Identity,
+            APPS,
+            Gate::None,
+            D::Directory,
+            Kind::ItemById {
+                context: "servicePrincipals",
+                ty: "microsoft.graph.servicePrincipal",
+                items: Tenant::service_principals_json,
+                id: id(1),
+            },
         ),
         ["serviceprincipals", _, rel] | [_, rel]
             if ((l.len() == 3 && l[0] == "serviceprincipals")
