@@ -88,6 +88,11 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
         EntityKind::DelegatedPermissionClassifications,
         CollectionKind::DelegatedPermissionClassifications,
     ),
+    (EntityKind::ServicePrincipals, CollectionKind::ServicePrincipals),
+    (
+        EntityKind::GraphAppRoleAssignments,
+        CollectionKind::GraphAppRoleAssignments,
+    ),
 ];
 
 async fn start() -> Simulator {
@@ -185,6 +190,19 @@ async fn read_groups(client: &GraphClient) -> Collection {
     Collection::ok(out)
 }
 
+/// App registrations with their owners expanded, as the sync reads them (the simulator's tenants
+/// have a handful, one page).
+async fn read_applications(client: &GraphClient) -> Collection {
+    collection(
+        read_direct(
+            client,
+            "applications?$expand=owners($select=id,displayName,userPrincipalName)",
+            true,
+        )
+        .await,
+    )
+}
+
 /// Reads every collection the pack needs and evaluates the built-in pack.
 async fn assess(sim: &Simulator, tenant: &TenantInfo, now: DateTime<Utc>) -> Assessment {
     let client = client(sim, tenant);
@@ -208,6 +226,7 @@ async fn assess(sim: &Simulator, tenant: &TenantInfo, now: DateTime<Utc>) -> Ass
         builder = builder.collection(*target, collection(read_kind(&client, *kind).await));
     }
     builder = builder.collection(CollectionKind::Groups, read_groups(&client).await);
+    builder = builder.collection(CollectionKind::Applications, read_applications(&client).await);
     Engine::evaluate(&PolicyPack::builtin(), &builder.build())
 }
 

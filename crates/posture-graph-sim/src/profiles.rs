@@ -59,6 +59,12 @@ pub enum Evidence {
     ActivityTimeoutPolicy,
     /// A named location by its order in the profile.
     NamedLocation(u32),
+    /// A line-of-business app registration by its number (1-3, see `tenant::apps`).
+    App(u32),
+    /// The service principal of line-of-business app `n`.
+    AppServicePrincipal(u32),
+    /// The neglected tenant's third-party service principal.
+    VendorApp,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -331,6 +337,7 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         "privileged users without a strong method",
     );
     settings_and_session_rows(&mut add, &pick);
+    add_app_expectations(&mut add, &pick);
     let mut p2 = |c: &'static str, o: (Outcome, Vec<Evidence>), why: &'static str| {
         v.push(ControlExpectation {
             requires_p2: true,
@@ -543,6 +550,82 @@ fn risk_policy_rows(
         pick((Pass, vec![]), (Fail, vec![E::CaPolicy(5)]), (Fail, vec![])),
         "medium and high sign-in risk blocked",
     );
+/// App registrations, service principals and the default app management policy (`tenant::apps`).
+fn add_app_expectations(
+    add: &mut impl FnMut(&'static str, (Outcome, Vec<Evidence>), &'static str),
+    pick: &impl Fn(
+        (Outcome, Vec<Evidence>),
+        (Outcome, Vec<Evidence>),
+        (Outcome, Vec<Evidence>),
+    ) -> (Outcome, Vec<Evidence>),
+) {
+    use Evidence as E;
+    use Outcome::{Fail, Pass};
+    add(
+        "posture.apps.expiring-credentials",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::App(2)]),
+            (Fail, vec![E::App(1), E::App(2)]),
+        ),
+        "a secret 14 days from expiry (typical); an expired secret and an expired certificate (neglected)",
+    );
+    add(
+        "posture.apps.long-lived-secrets",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::App(1)]),
+            (Fail, vec![E::App(1), E::App(2), E::App(3)]),
+        ),
+        "a one-year secret (typical); two- to ten-year secrets and a two-year certificate (neglected)",
+    );
+    add(
+        "posture.apps.unowned",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::App(2)]),
+            (Fail, vec![E::App(1), E::App(2), E::App(3)]),
+        ),
+        "app registrations without owners",
+    );
+    add(
+        "posture.apps.over-privileged",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::AppServicePrincipal(3)]),
+            (
+                Fail,
+                vec![
+                    E::AppServicePrincipal(1),
+                    E::AppServicePrincipal(2),
+                    E::AppServicePrincipal(3),
+                    E::VendorApp,
+                ],
+            ),
+        ),
+        "Mail.ReadWrite (typical); Application/Directory/RoleManagement write, Mail.ReadWrite, Files.ReadWrite.All and a third party's Sites.FullControl.All (neglected)",
+    );
+    for (control, why) in [
+        (
+            "posture.apps.password-credentials-blocked",
+            "default app management policy: passwordAddition restricted only in hardened",
+        ),
+        (
+            "posture.apps.password-lifetime-limited",
+            "default app management policy: passwordLifetime P180D only in hardened",
+        ),
+        (
+            "posture.apps.certificate-lifetime-limited",
+            "default app management policy: asymmetricKeyLifetime P365D only in hardened",
+        ),
+    ] {
+        let policy = || vec![E::Fixed("00000000-0000-0000-0000-000000000000")];
+        add(
+            control,
+            pick((Pass, vec![]), (Fail, policy()), (Fail, policy())),
+            why,
+        );
+    }
 }
 
 impl Tenant {
@@ -603,6 +686,9 @@ impl Tenant {
             Evidence::NamedLocation(k) => {
                 vec![crate::ids::object_id(self.seed, "named-location", *k).to_string()]
             }
+            Evidence::App(n) => vec![self.app_registration_id(*n)],
+            Evidence::AppServicePrincipal(n) => vec![self.app_service_principal_id(*n)],
+            Evidence::VendorApp => self.vendor_service_principal_id().into_iter().collect(),
         }
     }
 

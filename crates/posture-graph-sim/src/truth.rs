@@ -104,6 +104,7 @@ pub fn ground_truth(t: &Tenant, collection: &str) -> Option<GroundTruth> {
             Kind::Items { items, .. } => items(t),
             Kind::Single { get, .. } => vec![get(t)],
             Kind::Virtual { len, get, .. } => virtual_all(len(t), |i| get(t, i)),
+            Kind::Apps(a) => crate::graph::apps::objects(t, &a)?,
             _ => return None,
         }
     };

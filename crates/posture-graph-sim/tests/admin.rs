@@ -270,6 +270,9 @@ async fn profiles_publish_expected_outcomes_with_evidence_ids() {
             "identity/conditionalAccess/namedLocations",
             "policies/activityBasedTimeoutPolicies",
             "directory/onPremisesSynchronization",
+            "applications",
+            "servicePrincipals",
+            "policies/defaultAppManagementPolicy",
         ] {
             known.extend(
                 s.ground_truth(&tid, c)

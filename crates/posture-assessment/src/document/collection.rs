@@ -33,10 +33,13 @@ pub enum CollectionKind {
     CrossTenantAccessDefault,
     OnPremisesSynchronization,
     DelegatedPermissionClassifications,
+    Applications,
+    ServicePrincipals,
+    GraphAppRoleAssignments,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 25] = [
+    pub const ALL: [CollectionKind; 28] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -62,6 +65,9 @@ impl CollectionKind {
         CollectionKind::CrossTenantAccessDefault,
         CollectionKind::OnPremisesSynchronization,
         CollectionKind::DelegatedPermissionClassifications,
+        CollectionKind::Applications,
+        CollectionKind::ServicePrincipals,
+        CollectionKind::GraphAppRoleAssignments,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -92,6 +98,9 @@ impl CollectionKind {
             CollectionKind::CrossTenantAccessDefault => "cross_tenant_access_default",
             CollectionKind::OnPremisesSynchronization => "on_premises_synchronization",
             CollectionKind::DelegatedPermissionClassifications => "delegated_permission_classifications",
+            CollectionKind::Applications => "applications",
+            CollectionKind::ServicePrincipals => "service_principals",
+            CollectionKind::GraphAppRoleAssignments => "graph_app_role_assignments",
         }
     }
 

@@ -83,6 +83,19 @@ pub enum Kind {
     RolePolicyRules(String),
     /// POST `security/runHuntingQuery`: the only action the simulator accepts.
     HuntingQuery,
+    /// App registrations and service principals with their relationships (`graph::apps`).
+    Apps(AppsQuery),
+}
+
+/// An app registration or service principal read; keys are object ids or `appId='…'`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppsQuery {
+    Applications,
+    ServicePrincipals,
+    ApplicationOwners(String),
+    ServicePrincipalOwners(String),
+    AppRoleAssignments(String),
+    AppRoleAssignedTo(String),
 }
 
 pub struct Route {

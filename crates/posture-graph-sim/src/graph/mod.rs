@@ -2,6 +2,7 @@
 //! then goes through `pipeline` (permission and licence gates, throttling, faults) to the
 //! collection handlers.
 
+pub mod apps;
 pub mod batch;
 pub mod delta;
 pub mod endpoints;

@@ -1,7 +1,7 @@
 //! The route table: each Graph GET path with its permissions, licence gate, throttling family,
 //! denial style and handler kind.
 
-use super::endpoints::{Denial, Gate, ItemsFn, Kind, Route};
+use super::endpoints::{AppsQuery, Denial, Gate, ItemsFn, Kind, Route};
 use crate::tenant::Tenant;
 use crate::tenant::config::GRAPH_APP_ID;
 use crate::throttle::Family;
@@ -97,6 +97,7 @@ const APPS: &[&str] = &[
     "Application.Read.All",
     "Application.ReadWrite.All",
     "Directory.Read.All",
+    "Directory.ReadWrite.All",
 ];
 const DEVICES: &[&str] = &[
     "DeviceManagementManagedDevices.Read.All",
@@ -693,11 +694,36 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
             APPS,
             Gate::None,
             D::Directory,
-            items(
-                "applications",
-                "microsoft.graph.application",
-                Tenant::applications_json,
-            ),
+            Kind::Apps(AppsQuery::Applications),
+        ),
+        ["applications", _] => route(
+            "applications/{id}",
+            F::Identity,
+            APPS,
+            Gate::None,
+            D::Directory,
+            Kind::ItemById {
+                context: "applications",
+                ty: "microsoft.graph.application",
+                items: Tenant::applications_json,
+                id: id(1),
+            },
+        ),
+        ["applications", _, "owners"] => route(
+            "applications/{id}/owners",
+            F::Identity,
+            APPS,
+            Gate::None,
+            D::Directory,
+            Kind::Apps(AppsQuery::ApplicationOwners(id(1))),
+        ),
+        [key, "owners"] if key.starts_with("applications(appid=") => route(
+            "applications(appId)/owners",
+            F::Identity,
+            APPS,
+            Gate::None,
+            D::Directory,
+            Kind::Apps(AppsQuery::ApplicationOwners(id(0))),
         ),
         ["serviceprincipals"] => route(
             "servicePrincipals",
@@ -705,12 +731,41 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
             APPS,
             Gate::None,
             D::Directory,
-            items(
-                "servicePrincipals",
-                "microsoft.graph.servicePrincipal",
-                Tenant::service_principals_json,
-            ),
+            Kind::Apps(AppsQuery::ServicePrincipals),
         ),
+        ["serviceprincipals", _] => route(
+            "servicePrincipals/{id}",
+            F::Identity,
+            APPS,
+            Gate::None,
+            D::Directory,
+            Kind::ItemById {
+                context: "servicePrincipals",
+                ty: "microsoft.graph.servicePrincipal",
+                items: Tenant::service_principals_json,
+                id: id(1),
+            },
+        ),
+        ["serviceprincipals", _, rel] | [_, rel]
+            if ((l.len() == 3 && l[0] == "serviceprincipals")
+                || (l.len() == 2 && l[0].starts_with("serviceprincipals(appid=")))
+                && matches!(*rel, "owners" | "approleassignments" | "approleassignedto") =>
+        {
+            let key = if l.len() == 3 { id(1) } else { id(0) };
+            let (label, q) = match *rel {
+                "owners" => ("owners", AppsQuery::ServicePrincipalOwners(key)),
+                "approleassignments" => ("appRoleAssignments", AppsQuery::AppRoleAssignments(key)),
+                _ => ("appRoleAssignedTo", AppsQuery::AppRoleAssignedTo(key)),
+            };
+            route(
+                &format!("servicePrincipals/{{id}}/{label}"),
+                F::Identity,
+                APPS,
+                Gate::None,
+                D::Directory,
+                Kind::Apps(q),
+            )
+        }
         ["devicemanagement", "manageddevices"] => route(
             "deviceManagement/managedDevices",
             F::IntuneDevices,

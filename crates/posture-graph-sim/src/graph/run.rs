@@ -272,6 +272,7 @@ pub fn run(
             None => not_found(ctx, id),
         },
         Kind::Single { context, get, .. } => entity(ctx, context, get(t), &q.select),
+        Kind::Apps(a) => super::apps::run(ctx, t, a, q, self_path, eventual),
         Kind::Virtual {
             context,
             ty,

@@ -2,6 +2,7 @@
 //! mutations on top of the generated objects. Objects are produced on demand from
 //! (seed, index); only mutations are stored.
 
+pub mod apps;
 pub mod config;
 pub mod credentials;
 pub mod directory;

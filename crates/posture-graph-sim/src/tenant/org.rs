@@ -1,5 +1,5 @@
 //! Domains, organization, licences (subscribedSkus with service plans), SharePoint tenant
-//! settings, app registrations and service principals.
+//! settings (app registrations and service principals are in `apps`).
 
 use chrono::Duration;
 use serde_json::{Value, json};
@@ -257,85 +257,6 @@ impl Tenant {
             "tenantDefaultTimezone": "(UTC-08:00) Pacific Time (US and Canada)",
             "availableManagedPathsForSiteCreation": ["/sites/", "/teams/"],
         })
-    }
-
-    /// App registrations: Posture's own app plus a few line-of-business apps with credentials.
-    pub fn applications_json(&self) -> Vec<Value> {
-        let names = [
-            "Posture Security Sync",
-            "HR Portal",
-            "Legacy Reporting",
-            "Marketing Automation",
-        ];
-        names.iter().enumerate().map(|(k, name)| {
-            let k32 = k as u32;
-            let (app_id, object) = if k == 0 {
-                (self.client_id.to_string(), self.app_object_id.to_string())
-            } else {
-                (object_id(self.seed, "app-client", k32).to_string(), object_id(self.seed, "app-object", k32).to_string())
-            };
-            let expiry_days: i64 = match (self.profile(), k) {
-                (_, 0) => (self.secrets[0].expires_at - self.epoch).num_days(),
-                (Profile::Neglected, _) => 20 + 400 * (k as i64 - 1) - 200,
-                (Profile::Typical, 2) => 14,
-                _ => 300,
-            };
-            let secrets: Vec<Value> = if k == 0 {
-                self.secrets.iter().map(|s| json!({
-                    "keyId": s.secret_id.to_string(), "displayName": "posture", "hint": s.value.expose().chars().take(3).collect::<String>(),
-                    "startDateTime": iso(self.epoch - Duration::days(30)), "endDateTime": iso(s.expires_at),
-                    "customKeyIdentifier": null, "secretText": null,
-                })).collect()
-            } else {
-                vec![json!({
-                    "keyId": object_id(self.seed, "app-secret", k32).to_string(), "displayName": "client secret", "hint": "abc",
-                    "startDateTime": iso(self.epoch - Duration::days(200)), "endDateTime": iso(self.epoch + Duration::days(expiry_days)),
-                    "customKeyIdentifier": null, "secretText": null,
-                })]
-            };
-            json!({
-                "id": object, "appId": app_id, "displayName": name,
-                "createdDateTime": iso(self.created + Duration::days(10 * k as i64)),
-                "signInAudience": if k == 0 { "AzureADMultipleOrgs" } else { "AzureADMyOrg" },
-                "publisherDomain": self.custom_domain(),
-                "passwordCredentials": secrets,
-                "keyCredentials": [],
-                "requiredResourceAccess": [],
-                "tags": [],
-                "identifierUris": [],
-            })
-        }).collect()
-    }
-
-    pub fn service_principals_json(&self) -> Vec<Value> {
-        let mut v: Vec<Value> = self.applications_json().iter().enumerate().map(|(k, app)| json!({
-            "id": if k == 0 { self.sp_object_id.to_string() } else { object_id(self.seed, "sp-object", k as u32).to_string() },
-            "appId": app["appId"], "displayName": app["displayName"],
-            "accountEnabled": true, "servicePrincipalType": "Application",
-            "appOwnerOrganizationId": if k == 0 { json!("11111111-2222-4333-8444-555555555555") } else { json!(self.id.to_string()) },
-            "signInAudience": app["signInAudience"], "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
-            "passwordCredentials": [], "keyCredentials": [], "servicePrincipalNames": [app["appId"]],
-            "appRoleAssignmentRequired": false,
-        })).collect();
-        for (k, (app, name)) in [
-            ("00000003-0000-0000-c000-000000000000", "Microsoft Graph"),
-            ("fc780465-2017-40d4-a0c5-307022471b92", "WindowsDefenderATP"),
-            (
-                "c5393580-f805-4401-95e8-94b7a6ef2fc2",
-                "Office 365 Management APIs",
-            ),
-        ]
-        .iter()
-        .enumerate()
-        {
-            v.push(json!({
-                "id": object_id(self.seed, "sp-first-party", k as u32).to_string(), "appId": app, "displayName": name,
-                "accountEnabled": true, "servicePrincipalType": "Application",
-                "appOwnerOrganizationId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a", "signInAudience": "AzureADMultipleOrgs",
-                "tags": [], "passwordCredentials": [], "keyCredentials": [], "servicePrincipalNames": [app], "appRoleAssignmentRequired": false,
-            }));
-        }
-        v
     }
 }
 

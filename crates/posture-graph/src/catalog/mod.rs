@@ -84,6 +84,9 @@ entity_kinds! {
     CrossTenantAccessDefault => "cross_tenant_access_default",
     OnPremisesSynchronization => "on_premises_synchronization",
     DelegatedPermissionClassifications => "delegated_permission_classifications",
+    Applications => "applications",
+    ServicePrincipals => "service_principals",
+    GraphAppRoleAssignments => "graph_app_role_assignments",
 }
 
 /// Static facts about one entity kind.

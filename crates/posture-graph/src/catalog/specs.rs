@@ -76,6 +76,36 @@ const USER_SIGN_IN_FIELDS: &[&str] = &[
     "signInActivity",
 ];
 
+const APPLICATION_FIELDS: &[&str] = &[
+    "id",
+    "appId",
+    "displayName",
+    "createdDateTime",
+    "signInAudience",
+    "publisherDomain",
+    "verifiedPublisher",
+    "passwordCredentials",
+    "keyCredentials",
+    "requiredResourceAccess",
+    "tags",
+];
+const SERVICE_PRINCIPAL_FIELDS: &[&str] = &[
+    "id",
+    "appId",
+    "displayName",
+    "appDisplayName",
+    "servicePrincipalType",
+    "accountEnabled",
+    "appOwnerOrganizationId",
+    "signInAudience",
+    "verifiedPublisher",
+    "passwordCredentials",
+    "keyCredentials",
+    "appRoles",
+    "appRoleAssignmentRequired",
+    "tags",
+];
+
 impl EntityKind {
     pub fn spec(self) -> EntitySpec {
         use EntityKind as K;
@@ -469,6 +499,34 @@ impl EntityKind {
                 "servicePrincipals(appId='00000003-0000-0000-c000-000000000000')/delegatedPermissionClassifications",
                 &[],
                 None,
+                F::Identity,
+                &["Application.Read.All"],
+            ),
+            // App registrations with their credentials (Graph never returns secret values on GET).
+            // Learn's known limits: a directory query that expands gets at most 100 objects a page.
+            K::Applications => EntitySpec {
+                cost: 2,
+                ..s(
+                    "applications",
+                    APPLICATION_FIELDS,
+                    None,
+                    F::Identity,
+                    &["Application.Read.All"],
+                )
+            },
+            K::ServicePrincipals => s(
+                "servicePrincipals",
+                SERVICE_PRINCIPAL_FIELDS,
+                Some(999),
+                F::Identity,
+                &["Application.Read.All"],
+            ),
+            // Every application permission granted on Microsoft Graph, read once on Graph's service
+            // principal (by its appId) instead of once per service principal.
+            K::GraphAppRoleAssignments => s(
+                "servicePrincipals(appId='00000003-0000-0000-c000-000000000000')/appRoleAssignedTo",
+                &[],
+                Some(999),
                 F::Identity,
                 &["Application.Read.All"],
             ),

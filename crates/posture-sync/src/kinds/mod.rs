@@ -5,6 +5,7 @@
 mod activity_based_timeout_policies;
 mod admin_consent_request_policy;
 mod app_management_policies;
+mod applications;
 mod authentication_methods_policy;
 mod authorization_policy;
 mod conditional_access_policies;
@@ -14,6 +15,7 @@ mod delegated_permission_classifications;
 mod device_registration_policy;
 mod directory_settings;
 mod domains;
+mod graph_app_role_assignments;
 mod named_locations;
 mod on_premises_synchronization;
 mod organization;
@@ -21,6 +23,7 @@ mod role_assignment_instances;
 mod role_assignments;
 mod role_definitions;
 mod role_eligibility_instances;
+mod service_principals;
 mod subscribed_skus;
 mod user_registration_details;
 mod user_sign_in_activity;
@@ -78,6 +81,7 @@ pub const ALL: &[&KindDef] = &[
     &activity_based_timeout_policies::KIND,
     &admin_consent_request_policy::KIND,
     &app_management_policies::KIND,
+    &applications::KIND,
     &authentication_methods_policy::KIND,
     &authorization_policy::KIND,
     &conditional_access_policies::KIND,
@@ -87,6 +91,7 @@ pub const ALL: &[&KindDef] = &[
     &device_registration_policy::KIND,
     &directory_settings::KIND,
     &domains::KIND,
+    &graph_app_role_assignments::KIND,
     &named_locations::KIND,
     &on_premises_synchronization::KIND,
     &organization::KIND,
@@ -94,6 +99,7 @@ pub const ALL: &[&KindDef] = &[
     &role_assignments::KIND,
     &role_definitions::KIND,
     &role_eligibility_instances::KIND,
+    &service_principals::KIND,
     &subscribed_skus::KIND,
     &user_registration_details::KIND,
     &user_sign_in_activity::KIND,

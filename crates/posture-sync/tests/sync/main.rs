@@ -3,6 +3,7 @@
 
 mod announce;
 mod api;
+mod apps_kinds;
 mod changes;
 mod config_kinds;
 mod crash;

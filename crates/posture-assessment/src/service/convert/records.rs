@@ -62,6 +62,9 @@ fn entity_kind(graph_kind: &str) -> &str {
         "crossTenantAccessPolicyConfigurationDefault" => "cross_tenant_access_default",
         "onPremisesDirectorySynchronization" => "on_premises_synchronization",
         "delegatedPermissionClassification" => "delegated_permission_classifications",
+        "application" => "applications",
+        "servicePrincipal" => "service_principals",
+        "appRoleAssignment" => "graph_app_role_assignments",
         "sharepointSettings" => "sharepoint_settings",
         "authenticationMethodsPolicy" | "authenticationMethodConfiguration" => {
             "authentication_methods_policy"
