@@ -550,6 +550,8 @@ fn risk_policy_rows(
         pick((Pass, vec![]), (Fail, vec![E::CaPolicy(5)]), (Fail, vec![])),
         "medium and high sign-in risk blocked",
     );
+}
+
 /// App registrations, service principals and the default app management policy (`tenant::apps`).
 fn add_app_expectations(
     add: &mut impl FnMut(&'static str, (Outcome, Vec<Evidence>), &'static str),
