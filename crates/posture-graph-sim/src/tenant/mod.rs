@@ -5,6 +5,7 @@
 pub mod config;
 pub mod credentials;
 pub mod directory;
+pub mod governance;
 pub mod groups;
 pub mod mde;
 pub mod mutate;
