@@ -84,6 +84,10 @@ entity_kinds! {
     CrossTenantAccessDefault => "cross_tenant_access_default",
     OnPremisesSynchronization => "on_premises_synchronization",
     DelegatedPermissionClassifications => "delegated_permission_classifications",
+    RoleManagementPolicyAssignments => "role_management_policy_assignments",
+    RoleAssignmentSchedules => "role_assignment_schedules",
+    RoleEligibilitySchedules => "role_eligibility_schedules",
+    AccessReviewDefinitions => "access_review_definitions",
 }
 
 /// Static facts about one entity kind.
