@@ -33,10 +33,14 @@ pub enum CollectionKind {
     CrossTenantAccessDefault,
     OnPremisesSynchronization,
     DelegatedPermissionClassifications,
+    RoleManagementPolicyAssignments,
+    RoleAssignmentSchedules,
+    RoleEligibilitySchedules,
+    AccessReviewDefinitions,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 25] = [
+    pub const ALL: [CollectionKind; 29] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -62,6 +66,10 @@ impl CollectionKind {
         CollectionKind::CrossTenantAccessDefault,
         CollectionKind::OnPremisesSynchronization,
         CollectionKind::DelegatedPermissionClassifications,
+        CollectionKind::RoleManagementPolicyAssignments,
+        CollectionKind::RoleAssignmentSchedules,
+        CollectionKind::RoleEligibilitySchedules,
+        CollectionKind::AccessReviewDefinitions,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -92,6 +100,10 @@ impl CollectionKind {
             CollectionKind::CrossTenantAccessDefault => "cross_tenant_access_default",
             CollectionKind::OnPremisesSynchronization => "on_premises_synchronization",
             CollectionKind::DelegatedPermissionClassifications => "delegated_permission_classifications",
+            CollectionKind::RoleManagementPolicyAssignments => "role_management_policy_assignments",
+            CollectionKind::RoleAssignmentSchedules => "role_assignment_schedules",
+            CollectionKind::RoleEligibilitySchedules => "role_eligibility_schedules",
+            CollectionKind::AccessReviewDefinitions => "access_review_definitions",
         }
     }
 

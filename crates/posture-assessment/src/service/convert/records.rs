@@ -63,6 +63,9 @@ fn entity_kind(graph_kind: &str) -> &str {
         "onPremisesDirectorySynchronization" => "on_premises_synchronization",
         "delegatedPermissionClassification" => "delegated_permission_classifications",
         "sharepointSettings" => "sharepoint_settings",
+        "unifiedRoleManagementPolicy" => "role_management_policy_assignments",
+        "unifiedRoleAssignmentSchedule" => "role_assignment_schedules",
+        "accessReviewScheduleDefinition" => "access_review_definitions",
         "authenticationMethodsPolicy" | "authenticationMethodConfiguration" => {
             "authentication_methods_policy"
         }
