@@ -264,7 +264,10 @@ async fn profiles_publish_expected_outcomes_with_evidence_ids() {
             "identity/conditionalAccess/policies",
             "groups",
             "roleManagement/directory/roleAssignmentScheduleInstances",
+            "roleManagement/directory/roleAssignmentSchedules",
+            "roleManagement/directory/roleDefinitions",
             "policies/roleManagementPolicies",
+            "identityGovernance/accessReviews/definitions",
             "settings",
             "domains",
         ] {

@@ -357,7 +357,6 @@ impl Tenant {
                 let approvers = if approval {
                     json!([{
                         "@odata.type": "#microsoft.graph.singleUser",
-                        "isBackup": false,
                         "userId": self.user_id(0),
                         "description": null,
                     }])
