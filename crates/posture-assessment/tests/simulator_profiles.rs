@@ -93,7 +93,23 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
         EntityKind::GraphAppRoleAssignments,
         CollectionKind::GraphAppRoleAssignments,
     ),
+    (
+        EntityKind::RoleAssignmentSchedules,
+        CollectionKind::RoleAssignmentSchedules,
+    ),
+    (
+        EntityKind::RoleEligibilitySchedules,
+        CollectionKind::RoleEligibilitySchedules,
+    ),
+    (
+        EntityKind::AccessReviewDefinitions,
+        CollectionKind::AccessReviewDefinitions,
+    ),
 ];
+
+/// PIM settings as the sync reads them: directory-role policy assignments with each policy and
+/// its rules expanded.
+const ROLE_POLICIES_PATH: &str = "policies/roleManagementPolicyAssignments?$filter=scopeId%20eq%20'/'%20and%20scopeType%20eq%20'DirectoryRole'&$expand=policy($expand=rules)";
 
 async fn start() -> Simulator {
     posture_graph::install_crypto_provider();
@@ -227,6 +243,10 @@ async fn assess(sim: &Simulator, tenant: &TenantInfo, now: DateTime<Utc>) -> Ass
     }
     builder = builder.collection(CollectionKind::Groups, read_groups(&client).await);
     builder = builder.collection(CollectionKind::Applications, read_applications(&client).await);
+    builder = builder.collection(
+        CollectionKind::RoleManagementPolicyAssignments,
+        collection(read_direct(&client, ROLE_POLICIES_PATH, true).await),
+    );
     Engine::evaluate(&PolicyPack::builtin(), &builder.build())
 }
 

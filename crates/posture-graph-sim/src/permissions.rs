@@ -44,6 +44,7 @@ impl Resource {
 
 /// Graph application permissions Posture asks for.
 pub const GRAPH_NEEDED: &[&str] = &[
+    "AccessReview.Read.All",
     "AuditLog.Read.All",
     "DeviceManagementConfiguration.Read.All",
     "DeviceManagementManagedDevices.Read.All",

@@ -65,6 +65,12 @@ pub enum Evidence {
     AppServicePrincipal(u32),
     /// The neglected tenant's third-party service principal.
     VendorApp,
+    /// The role management policy of a role template.
+    RolePolicy(&'static str),
+    /// Active assignments of the controls' privileged roles made outside PIM (their schedules).
+    AssignedOutsidePim,
+    /// An access review definition by its position in the profile.
+    AccessReview(u32),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -328,6 +334,15 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         "isUnmanagedSyncAppForTenantRestricted",
     );
     add(
+        "MS.SHAREPOINT.1.1v1",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::Sharepoint]),
+            (Fail, vec![E::Sharepoint]),
+        ),
+        "sharingCapability existingExternalUserSharingOnly or disabled (typical allows new guests)",
+    );
+    add(
         "posture.mfa.admins-registered",
         pick(
             (Pass, vec![]),
@@ -373,6 +388,83 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         "Global Administrator activation approval",
     );
     risk_policy_rows(&mut p2, &pick);
+    let ga_policy = || vec![E::RolePolicy(CONTROL_PRIVILEGED_ROLES[0])];
+    let other_policies = || {
+        CONTROL_PRIVILEGED_ROLES[1..]
+            .iter()
+            .map(|r| E::RolePolicy(r))
+            .collect::<Vec<_>>()
+    };
+    let all_policies = || {
+        CONTROL_PRIVILEGED_ROLES
+            .iter()
+            .map(|r| E::RolePolicy(r))
+            .collect::<Vec<_>>()
+    };
+    p2(
+        "CIS.5.3.2",
+        pick((Pass, vec![]), (Fail, vec![E::AccessReview(0)]), (Fail, vec![])),
+        "monthly guest access review of all Microsoft 365 groups; typical's is quarterly, 14 days, not applied",
+    );
+    p2(
+        "CIS.5.3.3",
+        pick(
+            (Pass, vec![]),
+            (
+                Fail,
+                crate::tenant::governance::REVIEWED_ROLES[1..]
+                    .iter()
+                    .map(|r| E::Fixed(r))
+                    .collect(),
+            ),
+            (
+                Fail,
+                crate::tenant::governance::REVIEWED_ROLES
+                    .iter()
+                    .map(|r| E::Fixed(r))
+                    .collect(),
+            ),
+        ),
+        "monthly access reviews of Global, Exchange, SharePoint, Teams and Security Administrator; typical reviews Global Administrator only",
+    );
+    p2(
+        "CIS.5.3.4",
+        pick((Pass, vec![]), (Fail, ga_policy()), (Fail, ga_policy())),
+        "Global Administrator activation approval",
+    );
+    p2(
+        "CIS.5.3.5",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::RolePolicy(CONTROL_PRIVILEGED_ROLES[1])]),
+            (Fail, vec![E::RolePolicy(CONTROL_PRIVILEGED_ROLES[1])]),
+        ),
+        "Privileged Role Administrator activation approval",
+    );
+    p2(
+        "MS.AAD.7.5v1",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::AssignedOutsidePim]),
+            (Fail, vec![E::AssignedOutsidePim]),
+        ),
+        "active privileged assignments without a PIM request or schedule start",
+    );
+    p2(
+        "MS.AAD.7.7v1",
+        pick((Pass, vec![]), (Fail, other_policies()), (Fail, all_policies())),
+        "eligible and active assignment alerts: every privileged role / Global Administrator only / none",
+    );
+    p2(
+        "MS.AAD.7.8v1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, ga_policy())),
+        "Global Administrator activation alert",
+    );
+    p2(
+        "MS.AAD.7.9v1",
+        pick((Pass, vec![]), (Fail, other_policies()), (Fail, other_policies())),
+        "activation alerts for the other privileged roles",
+    );
     v
 }
 
@@ -691,6 +783,24 @@ impl Tenant {
             Evidence::App(n) => vec![self.app_registration_id(*n)],
             Evidence::AppServicePrincipal(n) => vec![self.app_service_principal_id(*n)],
             Evidence::VendorApp => self.vendor_service_principal_id().into_iter().collect(),
+            Evidence::RolePolicy(template) => self
+                .role_policy_assignments_json()
+                .iter()
+                .filter(|a| a["roleDefinitionId"] == *template)
+                .filter_map(|a| a["policyId"].as_str().map(str::to_string))
+                .collect(),
+            Evidence::AssignedOutsidePim => self
+                .assignment_schedules_json()
+                .iter()
+                .filter(|s| s["createdUsing"].is_null() || s["scheduleInfo"]["startDateTime"].is_null())
+                .filter(|s| {
+                    s["roleDefinitionId"]
+                        .as_str()
+                        .is_some_and(|r| CONTROL_PRIVILEGED_ROLES.contains(&r))
+                })
+                .filter_map(|s| s["id"].as_str().map(str::to_string))
+                .collect(),
+            Evidence::AccessReview(k) => vec![self.access_review_id(*k)],
         }
     }
 

@@ -36,10 +36,14 @@ pub enum CollectionKind {
     Applications,
     ServicePrincipals,
     GraphAppRoleAssignments,
+    RoleManagementPolicyAssignments,
+    RoleAssignmentSchedules,
+    RoleEligibilitySchedules,
+    AccessReviewDefinitions,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 28] = [
+    pub const ALL: [CollectionKind; 32] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -68,6 +72,10 @@ impl CollectionKind {
         CollectionKind::Applications,
         CollectionKind::ServicePrincipals,
         CollectionKind::GraphAppRoleAssignments,
+        CollectionKind::RoleManagementPolicyAssignments,
+        CollectionKind::RoleAssignmentSchedules,
+        CollectionKind::RoleEligibilitySchedules,
+        CollectionKind::AccessReviewDefinitions,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -101,6 +109,10 @@ impl CollectionKind {
             CollectionKind::Applications => "applications",
             CollectionKind::ServicePrincipals => "service_principals",
             CollectionKind::GraphAppRoleAssignments => "graph_app_role_assignments",
+            CollectionKind::RoleManagementPolicyAssignments => "role_management_policy_assignments",
+            CollectionKind::RoleAssignmentSchedules => "role_assignment_schedules",
+            CollectionKind::RoleEligibilitySchedules => "role_eligibility_schedules",
+            CollectionKind::AccessReviewDefinitions => "access_review_definitions",
         }
     }
 

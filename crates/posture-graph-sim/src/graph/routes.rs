@@ -47,6 +47,11 @@ const ROLE_POLICIES: &[&str] = &[
     "RoleManagement.Read.All",
     "RoleManagement.ReadWrite.Directory",
 ];
+const ACCESS_REVIEWS: &[&str] = &[
+    "AccessReview.Read.All",
+    "AccessReview.ReadWrite.All",
+    "AccessReview.ReadWrite.Membership",
+];
 const POLICY: &[&str] = &[
     "Policy.Read.All",
     "Policy.ReadWrite.ConditionalAccess",
@@ -151,6 +156,19 @@ fn items(context: &'static str, ty: &'static str, f: ItemsFn) -> Kind {
         max_top: 999,
         directory: true,
         paging: true,
+    }
+}
+
+/// Role management policy assignments as `$expand` asks: `policy($expand=rules)` embeds each
+/// policy with its rules, `policy` the policy alone.
+fn role_policy_assignments_for(expand: Option<&str>) -> ItemsFn {
+    let expand = expand.map(str::to_ascii_lowercase).unwrap_or_default();
+    if expand.contains("policy") && expand.contains("rules") {
+        Tenant::role_policy_assignments_with_rules_json
+    } else if expand.contains("policy") {
+        Tenant::role_policy_assignments_with_policy_json
+    } else {
+        Tenant::role_policy_assignments_json
     }
 }
 
@@ -354,6 +372,30 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
                 Tenant::eligibility_schedules_json,
             ),
         ),
+        ["rolemanagement", "directory", "roleassignmentschedules"] => route(
+            "roleManagement/directory/roleAssignmentSchedules",
+            F::Identity,
+            ASSIGNMENT_SCHEDULES,
+            Gate::P2,
+            D::Directory,
+            items(
+                "roleManagement/directory/roleAssignmentSchedules",
+                "microsoft.graph.unifiedRoleAssignmentSchedule",
+                Tenant::assignment_schedules_json,
+            ),
+        ),
+        ["identitygovernance", "accessreviews", "definitions"] => route(
+            "identityGovernance/accessReviews/definitions",
+            F::Identity,
+            ACCESS_REVIEWS,
+            Gate::P2,
+            D::Directory,
+            items(
+                "identityGovernance/accessReviews/definitions",
+                "microsoft.graph.accessReviewScheduleDefinition",
+                Tenant::access_review_definitions_json,
+            ),
+        ),
         ["rolemanagement", "directory", "roleassignmentscheduleinstances"] => route(
             "roleManagement/directory/roleAssignmentScheduleInstances",
             F::Identity,
@@ -401,7 +443,7 @@ pub fn resolve(segs: &[&str], expand: Option<&str>) -> Option<Route> {
             items(
                 "policies/roleManagementPolicyAssignments",
                 "microsoft.graph.unifiedRoleManagementPolicyAssignment",
-                Tenant::role_policy_assignments_json,
+                role_policy_assignments_for(expand),
             ),
         ),
         ["policies", "authorizationpolicy"] => route(

@@ -323,14 +323,22 @@ impl Tenant {
         )
     }
 
-    /// Role management policies for the privileged roles, each with its rules.
+    /// Role management policies for the privileged roles, each with the seventeen rules Entra
+    /// keeps per role (ids as Graph names them). Approval to activate: Global and Privileged Role
+    /// Administrator where the roster says so. Alert recipients (`notificationRecipients` of the
+    /// Notification_Admin_* rules): every role on hardened, Global Administrator only on
+    /// typical, none on neglected (Entra's default, which mails only the default recipients).
     pub fn role_policies_json(&self) -> Vec<(Value, Vec<Value>)> {
         privileged_templates()
             .into_iter()
             .map(|template| {
                 let id = self.policy_id(template);
                 let approval = (template == GLOBAL_ADMIN || template == roster::PRIVILEGED_ROLE_ADMIN) && self.roster.ga_activation_approval;
-                let notify = self.profile() != crate::spec::Profile::Neglected;
+                let alerts = match self.profile() {
+                    crate::spec::Profile::Hardened => true,
+                    crate::spec::Profile::Typical => template == GLOBAL_ADMIN,
+                    crate::spec::Profile::Neglected => false,
+                };
                 let policy = json!({
                     "id": id,
                     "displayName": "DirectoryRole",
@@ -341,52 +349,127 @@ impl Tenant {
                     "lastModifiedDateTime": iso(self.epoch - Duration::days(30)),
                     "lastModifiedBy": null,
                 });
-                let target = |caller: &str, level: &str| json!({
-                    "caller": caller, "operations": ["all"], "level": level,
-                    "inheritableSettings": [], "enforcedSettings": [],
-                });
-                let rules = vec![
-                    json!({
-                        "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
-                        "id": "Approval_EndUser_Assignment",
-                        "target": target("EndUser", "Assignment"),
-                        "setting": {
-                            "isApprovalRequired": approval,
-                            "isApprovalRequiredForExtension": false,
-                            "isRequestorJustificationRequired": true,
-                            "approvalMode": "SingleStage",
-                            "approvalStages": [],
-                        },
-                    }),
-                    json!({
-                        "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule",
-                        "id": "Notification_Admin_Admin_Eligibility",
-                        "target": target("Admin", "Eligibility"),
-                        "notificationType": "Email",
-                        "recipientType": "Admin",
-                        "notificationLevel": "All",
-                        "isDefaultRecipientsEnabled": notify,
-                        "notificationRecipients": if notify { json!([format!("secops@{}", self.domain)]) } else { json!([]) },
-                    }),
-                    json!({
-                        "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule",
-                        "id": "Notification_Admin_EndUser_Assignment",
-                        "target": target("EndUser", "Assignment"),
-                        "notificationType": "Email",
-                        "recipientType": "Admin",
-                        "notificationLevel": "All",
-                        "isDefaultRecipientsEnabled": notify,
-                        "notificationRecipients": [],
-                    }),
-                    json!({
+                let recipients = if alerts {
+                    json!([format!("secops@{}", self.domain)])
+                } else {
+                    json!([])
+                };
+                let approvers = if approval {
+                    json!([{
+                        "@odata.type": "#microsoft.graph.singleUser",
+                        "userId": self.user_id(0),
+                        "description": null,
+                    }])
+                } else {
+                    json!([])
+                };
+                let hardened = self.profile() == crate::spec::Profile::Hardened;
+                let mut rules = Vec::new();
+                for (caller, level) in [("Admin", "Eligibility"), ("Admin", "Assignment"), ("EndUser", "Assignment")] {
+                    let target = json!({
+                        "caller": caller, "operations": ["all"], "level": level,
+                        "inheritableSettings": [], "enforcedSettings": [],
+                    });
+                    let (expiry_required, max) = match (caller, level) {
+                        ("Admin", "Eligibility") => (hardened, "P365D"),
+                        ("Admin", _) => (hardened, "P180D"),
+                        _ => (true, "PT8H"),
+                    };
+                    rules.push(json!({
                         "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule",
-                        "id": "Expiration_Admin_Assignment",
-                        "target": target("Admin", "Assignment"),
-                        "isExpirationRequired": self.profile() == crate::spec::Profile::Hardened,
-                        "maximumDuration": "P180D",
-                    }),
-                ];
+                        "id": format!("Expiration_{caller}_{level}"),
+                        "isExpirationRequired": expiry_required,
+                        "maximumDuration": max,
+                        "target": target,
+                    }));
+                    let enabled: Value = match (caller, level) {
+                        ("Admin", "Assignment") => json!(["Justification"]),
+                        ("EndUser", _) => json!(["MultiFactorAuthentication", "Justification"]),
+                        _ => json!([]),
+                    };
+                    rules.push(json!({
+                        "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyEnablementRule",
+                        "id": format!("Enablement_{caller}_{level}"),
+                        "enabledRules": enabled,
+                        "target": target,
+                    }));
+                    if caller == "EndUser" {
+                        rules.push(json!({
+                            "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
+                            "id": "Approval_EndUser_Assignment",
+                            "target": target,
+                            "setting": {
+                                "isApprovalRequired": approval,
+                                "isApprovalRequiredForExtension": false,
+                                "isRequestorJustificationRequired": true,
+                                "approvalMode": "SingleStage",
+                                "approvalStages": [{
+                                    "approvalStageTimeOutInDays": 1,
+                                    "isApproverJustificationRequired": true,
+                                    "escalationTimeInMinutes": 0,
+                                    "isEscalationEnabled": false,
+                                    "primaryApprovers": approvers,
+                                    "escalationApprovers": [],
+                                }],
+                            },
+                        }));
+                        rules.push(json!({
+                            "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyAuthenticationContextRule",
+                            "id": "AuthenticationContext_EndUser_Assignment",
+                            "isEnabled": false,
+                            "claimValue": null,
+                            "target": target,
+                        }));
+                    }
+                    for recipient in ["Admin", "Requestor", "Approver"] {
+                        rules.push(json!({
+                            "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyNotificationRule",
+                            "id": format!("Notification_{recipient}_{caller}_{level}"),
+                            "notificationType": "Email",
+                            "recipientType": recipient,
+                            "notificationLevel": "All",
+                            "isDefaultRecipientsEnabled": true,
+                            "notificationRecipients": if recipient == "Admin" { recipients.clone() } else { json!([]) },
+                            "target": target,
+                        }));
+                    }
+                }
                 (policy, rules)
+            })
+            .collect()
+    }
+
+    /// A role management policy with its rules, as `$expand=policy($expand=rules)` embeds it.
+    fn expanded_policy(&self, policy_id: &str, with_rules: bool) -> Value {
+        self.role_policies_json()
+            .into_iter()
+            .find(|(p, _)| p["id"].as_str() == Some(policy_id))
+            .map(|(mut p, rules)| {
+                if with_rules {
+                    p["rules"] = Value::Array(rules);
+                }
+                p
+            })
+            .unwrap_or(Value::Null)
+    }
+
+    /// Policy assignments with `$expand=policy`.
+    pub fn role_policy_assignments_with_policy_json(&self) -> Vec<Value> {
+        self.role_policy_assignments_expanded(false)
+    }
+
+    /// Policy assignments with `$expand=policy($expand=rules)`.
+    pub fn role_policy_assignments_with_rules_json(&self) -> Vec<Value> {
+        self.role_policy_assignments_expanded(true)
+    }
+
+    fn role_policy_assignments_expanded(&self, with_rules: bool) -> Vec<Value> {
+        self.role_policy_assignments_json()
+            .into_iter()
+            .map(|mut a| {
+                let id = a["policyId"].as_str().unwrap_or_default().to_string();
+                a["policy"] = self.expanded_policy(&id, with_rules);
+                a
             })
             .collect()
     }

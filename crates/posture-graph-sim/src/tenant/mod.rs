@@ -6,6 +6,7 @@ pub mod apps;
 pub mod config;
 pub mod credentials;
 pub mod directory;
+pub mod governance;
 pub mod groups;
 pub mod mde;
 pub mod mutate;

@@ -235,7 +235,7 @@ impl Tenant {
             "isRequireAcceptingUserToMatchInvitedUserEnabled": p != Profile::Neglected,
             "isLegacyAuthProtocolsEnabled": p != Profile::Hardened,
             "isUnmanagedSyncAppForTenantRestricted": p == Profile::Hardened,
-            "allowedDomainGuidsForSyncApp": [],
+            "allowedDomainGuidsForSyncApp": if p == Profile::Hardened { json!([object_id(self.seed, "sync-domain", 0).to_string()]) } else { json!([]) },
             "idleSessionSignOut": { "isEnabled": p == Profile::Hardened, "warnAfterInSeconds": 9900, "signOutAfterInSeconds": 10800 },
             "deletedUserPersonalSiteRetentionPeriodInDays": 30,
             "excludedFileExtensionsForSyncApp": [],

@@ -87,6 +87,10 @@ entity_kinds! {
     Applications => "applications",
     ServicePrincipals => "service_principals",
     GraphAppRoleAssignments => "graph_app_role_assignments",
+    RoleManagementPolicyAssignments => "role_management_policy_assignments",
+    RoleAssignmentSchedules => "role_assignment_schedules",
+    RoleEligibilitySchedules => "role_eligibility_schedules",
+    AccessReviewDefinitions => "access_review_definitions",
 }
 
 /// Static facts about one entity kind.

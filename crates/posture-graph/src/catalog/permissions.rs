@@ -36,6 +36,13 @@ pub fn broader_permissions(permission: &str) -> &'static [&'static str] {
             "RoleManagement.Read.All",
             "RoleAssignmentSchedule.ReadWrite.Directory",
         ],
+        "RoleManagementPolicy.Read.Directory" => &[
+            "RoleManagementPolicy.ReadWrite.Directory",
+            "RoleManagement.Read.Directory",
+            "RoleManagement.Read.All",
+            "RoleManagement.ReadWrite.Directory",
+        ],
+        "AccessReview.Read.All" => &["AccessReview.ReadWrite.All", "AccessReview.ReadWrite.Membership"],
         "Domain.Read.All" => &[
             "Domain.ReadWrite.All",
             "Directory.Read.All",

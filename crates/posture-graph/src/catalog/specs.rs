@@ -530,6 +530,49 @@ impl EntityKind {
                 F::Identity,
                 &["Application.Read.All"],
             ),
+            // PIM settings of every directory role: the sync asks for the directory-role scope
+            // and expands each assignment's policy with its rules (`$expand=policy($expand=rules)`).
+            K::RoleManagementPolicyAssignments => EntitySpec {
+                licence: Some(Licence::EntraIdP2),
+                ..s(
+                    "policies/roleManagementPolicyAssignments",
+                    &[],
+                    None,
+                    F::Identity,
+                    &["RoleManagementPolicy.Read.Directory"],
+                )
+            },
+            K::RoleAssignmentSchedules => EntitySpec {
+                licence: Some(Licence::EntraIdP2),
+                ..s(
+                    "roleManagement/directory/roleAssignmentSchedules",
+                    &[],
+                    None,
+                    F::Identity,
+                    &["RoleAssignmentSchedule.Read.Directory"],
+                )
+            },
+            K::RoleEligibilitySchedules => EntitySpec {
+                licence: Some(Licence::EntraIdP2),
+                ..s(
+                    "roleManagement/directory/roleEligibilitySchedules",
+                    &[],
+                    None,
+                    F::Identity,
+                    &["RoleEligibilitySchedule.Read.Directory"],
+                )
+            },
+            // Entra ID P2 or ID Governance.
+            K::AccessReviewDefinitions => EntitySpec {
+                licence: Some(Licence::EntraIdP2),
+                ..s(
+                    "identityGovernance/accessReviews/definitions",
+                    &[],
+                    None,
+                    F::Identity,
+                    &["AccessReview.Read.All"],
+                )
+            },
             // Listing content needs a contentType and a subscription; the sync adds both.
             K::ActivityContent => EntitySpec {
                 resource: Resource::ManagementActivity,

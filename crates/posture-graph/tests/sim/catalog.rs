@@ -76,7 +76,11 @@ async fn every_catalog_entity_reads_into_its_typed_model() {
             | K::DeviceRegistrationPolicy
             | K::CrossTenantAccessDefault
             | K::OnPremisesSynchronization
-            | K::DelegatedPermissionClassifications => first_pages::<serde_json::Value>(&client, *kind).await,
+            | K::DelegatedPermissionClassifications
+            | K::RoleManagementPolicyAssignments
+            | K::RoleAssignmentSchedules
+            | K::RoleEligibilitySchedules
+            | K::AccessReviewDefinitions => first_pages::<serde_json::Value>(&client, *kind).await,
             K::Applications | K::ServicePrincipals | K::GraphAppRoleAssignments => {
                 first_pages::<serde_json::Value>(&client, *kind).await
             }
@@ -106,6 +110,8 @@ async fn every_catalog_entity_reads_into_its_typed_model() {
                 | K::Applications
                 | K::ServicePrincipals
                 | K::GraphAppRoleAssignments
+                | K::RoleManagementPolicyAssignments
+                | K::RoleAssignmentSchedules
         );
         assert!(n > 0 || !always_populated, "{} returned nothing", kind.name());
     }

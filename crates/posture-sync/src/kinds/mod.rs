@@ -2,6 +2,7 @@
 //! the posture-graph catalog entry it reads, whether it is configuration (every version kept),
 //! its volatile fields and how it is read. Adding a kind is one module plus one line in [`ALL`].
 
+mod access_review_definitions;
 mod activity_based_timeout_policies;
 mod admin_consent_request_policy;
 mod app_management_policies;
@@ -20,10 +21,14 @@ mod named_locations;
 mod on_premises_synchronization;
 mod organization;
 mod role_assignment_instances;
+mod role_assignment_schedules;
 mod role_assignments;
 mod role_definitions;
 mod role_eligibility_instances;
+mod role_eligibility_schedules;
+mod role_management_policy_assignments;
 mod service_principals;
+mod sharepoint_settings;
 mod subscribed_skus;
 mod user_registration_details;
 mod user_sign_in_activity;
@@ -78,6 +83,7 @@ impl KindDef {
 
 /// Every kind, ordered by name.
 pub const ALL: &[&KindDef] = &[
+    &access_review_definitions::KIND,
     &activity_based_timeout_policies::KIND,
     &admin_consent_request_policy::KIND,
     &app_management_policies::KIND,
@@ -96,10 +102,14 @@ pub const ALL: &[&KindDef] = &[
     &on_premises_synchronization::KIND,
     &organization::KIND,
     &role_assignment_instances::KIND,
+    &role_assignment_schedules::KIND,
     &role_assignments::KIND,
     &role_definitions::KIND,
     &role_eligibility_instances::KIND,
+    &role_eligibility_schedules::KIND,
+    &role_management_policy_assignments::KIND,
     &service_principals::KIND,
+    &sharepoint_settings::KIND,
     &subscribed_skus::KIND,
     &user_registration_details::KIND,
     &user_sign_in_activity::KIND,

@@ -11,6 +11,7 @@ mod failures;
 mod ground_truth;
 mod metrics;
 mod nats;
+mod pim_kinds;
 mod sign_in;
 mod store;
 mod tokens;

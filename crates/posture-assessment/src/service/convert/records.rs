@@ -66,6 +66,9 @@ fn entity_kind(graph_kind: &str) -> &str {
         "servicePrincipal" => "service_principals",
         "appRoleAssignment" => "graph_app_role_assignments",
         "sharepointSettings" => "sharepoint_settings",
+        "unifiedRoleManagementPolicy" => "role_management_policy_assignments",
+        "unifiedRoleAssignmentSchedule" => "role_assignment_schedules",
+        "accessReviewScheduleDefinition" => "access_review_definitions",
         "authenticationMethodsPolicy" | "authenticationMethodConfiguration" => {
             "authentication_methods_policy"
         }
