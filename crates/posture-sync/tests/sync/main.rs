@@ -8,6 +8,7 @@ mod config_kinds;
 mod crash;
 mod failures;
 mod ground_truth;
+mod groups;
 mod metrics;
 mod nats;
 mod sign_in;
