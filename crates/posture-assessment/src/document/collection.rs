@@ -25,6 +25,9 @@ pub enum CollectionKind {
     DirectorySettings,
     SharepointSettings,
     Groups,
+    /// `{id, isAssignableToRole, namedBy, members}` per group whose members matter; the builder
+    /// expands role-assignable groups and emergency-access exclusions with it.
+    GroupTransitiveMembers,
     AdminConsentRequestPolicy,
     ActivityBasedTimeoutPolicies,
     DefaultAppManagementPolicy,
@@ -36,7 +39,7 @@ pub enum CollectionKind {
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 25] = [
+    pub const ALL: [CollectionKind; 26] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -54,6 +57,7 @@ impl CollectionKind {
         CollectionKind::DirectorySettings,
         CollectionKind::SharepointSettings,
         CollectionKind::Groups,
+        CollectionKind::GroupTransitiveMembers,
         CollectionKind::AdminConsentRequestPolicy,
         CollectionKind::ActivityBasedTimeoutPolicies,
         CollectionKind::DefaultAppManagementPolicy,
@@ -84,6 +88,7 @@ impl CollectionKind {
             CollectionKind::DirectorySettings => "directory_settings",
             CollectionKind::SharepointSettings => "sharepoint_settings",
             CollectionKind::Groups => "groups",
+            CollectionKind::GroupTransitiveMembers => "group_transitive_members",
             CollectionKind::AdminConsentRequestPolicy => "admin_consent_request_policy",
             CollectionKind::ActivityBasedTimeoutPolicies => "activity_based_timeout_policies",
             CollectionKind::DefaultAppManagementPolicy => "default_app_management_policy",
