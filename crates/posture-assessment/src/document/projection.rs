@@ -158,6 +158,7 @@ mod tests {
                 "id": "u1",
                 "userType": "Member",
                 "signInActivity": {"lastSignInDateTime": "2026-01-01T00:00:00Z", "lastSignInRequestId": "r"},
+                "assignedLicenses": [{"skuId": "s", "disabledPlans": []}],
                 "onPremisesImmutableId": null,
             })
         );
