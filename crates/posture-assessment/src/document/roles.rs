@@ -315,7 +315,9 @@ pub(super) fn privileged_users(
     members: &[Value],
     privileged_roles: &[String],
 ) -> Map<String, Value> {
-    let mut roles_by_user: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    // Per user: role template ids, kinds of assignment, groups the roles come through.
+    type Held<'m> = (BTreeSet<&'m str>, BTreeSet<&'m str>, BTreeSet<&'m str>);
+    let mut roles_by_user: BTreeMap<&str, Held<'_>> = BTreeMap::new();
     for member in members {
         let field = |f| member.get(f).and_then(Value::as_str).unwrap_or_default();
         let tenant_wide = matches!(field("directory_scope_id"), "/" | "");
