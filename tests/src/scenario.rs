@@ -207,6 +207,25 @@ pub async fn assert_kind_matches_truth(
     kind: &posture_sync::kinds::KindDef,
     exact: bool,
 ) -> anyhow::Result<usize> {
+    if kind.read == posture_sync::kinds::ReadMode::PerGroup {
+        // One object per group whose members were read: each holds the group's transitive members.
+        let stored = stored_objects(clients, tenant, kind.name).await?;
+        for (id, object) in &stored {
+            let truth = sim.ground_truth(tenant, &format!("groups/{id}/transitiveMembers"))?;
+            let ids = |list: &[serde_json::Value]| -> std::collections::BTreeSet<String> {
+                list.iter()
+                    .filter_map(|m| m["id"].as_str().map(str::to_ascii_lowercase))
+                    .collect()
+            };
+            let members = object.content["members"].as_array().cloned().unwrap_or_default();
+            ensure!(
+                ids(&members) == ids(&truth.objects),
+                "{}: members of {id} differ from the tenant's",
+                kind.name
+            );
+        }
+        return Ok(stored.len());
+    }
     let truth = sim.ground_truth(tenant, kind.spec().path)?;
     let stored = stored_objects(clients, tenant, kind.name).await?;
     ensure!(

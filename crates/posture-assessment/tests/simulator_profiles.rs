@@ -185,23 +185,49 @@ async fn read_direct(client: &GraphClient, path: &str, list: bool) -> Result<Vec
     })
 }
 
-/// Groups with their `members`, which the role and emergency-access facts expand; a group whose
-/// members cannot be read keeps no `members` (the document then marks it unknown).
-async fn read_groups(client: &GraphClient) -> Collection {
-    let groups = match read_kind(client, EntityKind::Groups).await {
-        Ok(groups) => groups,
-        Err(e) => return Collection::missing(e.to_string()),
-    };
-    let mut out = Vec::with_capacity(groups.len());
-    for mut group in groups {
-        let id = group.get("id").and_then(Value::as_str).map(str::to_owned);
-        if let Some(id) = id
-            && let Ok(members) = read_direct(client, &format!("groups/{id}/members"), true).await
-            && let Some(obj) = group.as_object_mut()
-        {
-            obj.insert("members".into(), Value::Array(members));
+/// The transitive members of the groups that grant or scope privilege, as the sync reads them:
+/// role-assignable groups and the groups Conditional Access policies include or exclude, each
+/// `groups/{id}/transitiveMembers` with the members' own properties.
+async fn read_group_members(client: &GraphClient, groups: &Collection, policies: &Collection) -> Collection {
+    if !groups.is_ok() {
+        return Collection::missing(groups.reason.clone().unwrap_or_default());
+    }
+    let mut targets: std::collections::BTreeMap<String, bool> = groups
+        .items
+        .iter()
+        .filter(|g| g.get("isAssignableToRole") == Some(&Value::Bool(true)))
+        .filter_map(|g| {
+            g.get("id")
+                .and_then(Value::as_str)
+                .map(|id| (id.to_ascii_lowercase(), true))
+        })
+        .collect();
+    for policy in &policies.items {
+        for field in ["includeGroups", "excludeGroups"] {
+            let ids = policy
+                .pointer(&format!("/conditions/users/{field}"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str);
+            for id in ids {
+                targets.entry(id.to_ascii_lowercase()).or_insert(false);
+            }
         }
-        out.push(group);
+    }
+    let mut out = Vec::new();
+    for (id, role_assignable) in targets {
+        let path = format!(
+            "groups/{id}/transitiveMembers?$select=id,displayName,userPrincipalName,userType,onPremisesSyncEnabled&$top=999"
+        );
+        match read_direct(client, &path, true).await {
+            Ok(members) => out.push(serde_json::json!({
+                "id": id,
+                "isAssignableToRole": role_assignable,
+                "members": members,
+            })),
+            Err(e) => return Collection::missing(e.to_string()),
+        }
     }
     Collection::ok(out)
 }
@@ -241,7 +267,12 @@ async fn assess(sim: &Simulator, tenant: &TenantInfo, now: DateTime<Utc>) -> Ass
     for (kind, target) in CATALOG {
         builder = builder.collection(*target, collection(read_kind(&client, *kind).await));
     }
-    builder = builder.collection(CollectionKind::Groups, read_groups(&client).await);
+    let groups = collection(read_kind(&client, EntityKind::Groups).await);
+    let policies = collection(read_kind(&client, EntityKind::ConditionalAccessPolicies).await);
+    let members = read_group_members(&client, &groups, &policies).await;
+    builder = builder
+        .collection(CollectionKind::Groups, groups)
+        .collection(CollectionKind::GroupTransitiveMembers, members);
     builder = builder.collection(CollectionKind::Applications, read_applications(&client).await);
     builder = builder.collection(
         CollectionKind::RoleManagementPolicyAssignments,

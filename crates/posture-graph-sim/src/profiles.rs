@@ -270,6 +270,15 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         "allowInvitesFrom",
     );
     add(
+        "CIS.1.1.1",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::User(3)]),
+            (Fail, vec![E::User(2), E::User(5), E::User(7)]),
+        ),
+        "administrative accounts synchronised from on-premises; typical's holds Global Administrator through the role-assignable group",
+    );
+    add(
         "CIS.1.1.3",
         pick(
             (Pass, vec![]),
@@ -277,6 +286,15 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
             (Fail, (0..9).map(E::User).collect()),
         ),
         "between two and four Global Administrators",
+    );
+    add(
+        "CIS.1.1.4",
+        pick(
+            (Pass, vec![]),
+            (Fail, [0, 1, 2, 3, 5].map(E::User).to_vec()),
+            (Fail, (0..9).map(E::User).collect()),
+        ),
+        "administrators licensed for Microsoft 365 (hardened's are unlicensed; typical's group member counts)",
     );
     add(
         "CIS.1.2.1",
@@ -295,6 +313,11 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
             (Fail, vec![E::Fixed("authorizationPolicy")]),
         ),
         "allowedToCreateTenants",
+    );
+    add(
+        "CIS.5.1.3.1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
+        "dynamic All Guests group (neglected's is assigned, not dynamic)",
     );
     add(
         "CIS.7.2.1",

@@ -421,3 +421,69 @@ async fn microsoft_host_names_route_without_prefixes_and_links_keep_the_host() {
         .expect("token");
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn selected_properties_of_members_are_served_for_their_derived_types() {
+    let (sim, info) = sim_with(unthrottled(400)).await;
+    let token = graph_token(&sim, &info).await;
+    let tid = info.tenant_id.to_string();
+    let users = sim.ground_truth(&tid, "users").expect("users");
+    let groups = sim.ground_truth(&tid, "groups").expect("groups");
+    let group_id = |suffix: &str| {
+        groups
+            .objects
+            .iter()
+            .find(|g| g["displayName"].as_str().is_some_and(|n| n.ends_with(suffix)))
+            .and_then(|g| g["id"].as_str())
+            .expect("group")
+            .to_string()
+    };
+    let select = "$select=id,onPremisesSyncEnabled,userPrincipalName";
+    for path in ["members", "transitiveMembers"] {
+        let all_company = group_id("All Company");
+        let (members, _) = all_pages(
+            &sim,
+            &token,
+            &format!("/graph/v1.0/groups/{all_company}/{path}?{select}&$top=999"),
+        )
+        .await;
+        assert_eq!(members.len(), users.count, "{path}");
+        let mut synced = 0;
+        for m in &members {
+            assert_eq!(m["@odata.type"], "#microsoft.graph.user", "{path}: {m}");
+            let user = users
+                .objects
+                .iter()
+                .find(|u| u["id"] == m["id"])
+                .expect("member is a user");
+            assert_eq!(
+                m["onPremisesSyncEnabled"], user["onPremisesSyncEnabled"],
+                "{path}: {m}"
+            );
+            assert_eq!(m["userPrincipalName"], user["userPrincipalName"], "{path}: {m}");
+            synced += usize::from(m["onPremisesSyncEnabled"] == true);
+        }
+        assert!(synced > 0, "{path}: some members are synced from on-premises");
+    }
+    // A nested group comes back with the selected properties a group has, and no user ones.
+    let nesting = group_id(" 13");
+    let (members, _) = all_pages(
+        &sim,
+        &token,
+        &format!("/graph/v1.0/groups/{nesting}/transitiveMembers?{select}"),
+    )
+    .await;
+    let group = members
+        .iter()
+        .find(|m| m["@odata.type"] == "#microsoft.graph.group")
+        .expect("the nested group");
+    assert!(group.get("userPrincipalName").is_none(), "{group}");
+    assert!(group.get("onPremisesSyncEnabled").is_some(), "{group}");
+    // Without $select, members carry their type's default properties only.
+    let (plain, _) = all_pages(&sim, &token, &format!("/graph/v1.0/groups/{nesting}/members")).await;
+    let user = plain
+        .iter()
+        .find(|m| m["@odata.type"] == "#microsoft.graph.user")
+        .expect("a user member");
+    assert!(user.get("onPremisesSyncEnabled").is_none(), "{user}");
+}

@@ -2,6 +2,7 @@
 # actually challenge them (and nobody else can register one first).
 package posture.controls.admins_mfa_registered
 
+import data.posture.grouplib
 import data.posture.lib
 
 metadata := {
@@ -35,6 +36,8 @@ result := r if {
 	r := lib.error_for(metadata.required_collections)
 } else := r if {
 	r := lib.eligibility_error
+} else := r if {
+	r := grouplib.group_expansion_error
 } else := lib.result("fail", sprintf("%d of %d privileged users have no MFA method registered", [count(unregistered), count(lib.privileged_users)]), unregistered) if {
 	count(unregistered) > 0
 } else := lib.result("pass", sprintf("all %d privileged users have MFA registered", [count(lib.privileged_users)]), [])

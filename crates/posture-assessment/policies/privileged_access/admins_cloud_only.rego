@@ -2,6 +2,7 @@
 # on-premises directory that controls it.
 package posture.controls.admins_cloud_only
 
+import data.posture.grouplib
 import data.posture.lib
 
 metadata := {
@@ -22,7 +23,7 @@ synced(u) if u.onPremisesSyncEnabled == true
 
 synced(u) if is_string(u.onPremisesImmutableId)
 
-offenders := [lib.evidence("user", id, lib.user_label(p.user), sprintf("synced from on-premises; holds %s", [concat(", ", [lib.role_name(r) | some r in p.roles])])) |
+offenders := [lib.evidence("user", id, lib.user_label(p.user), sprintf("synced from on-premises; holds %s%s", [concat(", ", [lib.role_name(r) | some r in p.roles]), grouplib.held_through(p)])) |
 	some id, p in lib.privileged_users
 	is_object(p.user)
 	synced(p.user)
@@ -32,6 +33,8 @@ result := r if {
 	r := lib.error_for(metadata.required_collections)
 } else := r if {
 	r := lib.eligibility_error
+} else := r if {
+	r := grouplib.group_expansion_error
 } else := lib.result("fail", sprintf("%d privileged users are synced from on-premises", [count(offenders)]), offenders) if {
 	count(offenders) > 0
 } else := lib.result("pass", sprintf("all %d privileged users are cloud-only", [count(lib.privileged_users)]), [])

@@ -29,3 +29,18 @@ test_error_when_users_could_not_be_read if {
 	r.status == "error"
 	contains(r.reason, "User.Read.All")
 }
+
+test_a_synced_admin_through_a_group_fails_and_the_group_is_named if {
+	synced := testing.user("a4", {"onPremisesSyncEnabled": true})
+	users := {"a4": {"id": "a4", "user": synced, "registration": null, "roles": [testing.global_admin], "assignments": ["active"], "via_groups": ["g-tier0"]}}
+	r := control.result with input as testing.doc_with({"derived": {"privileged_users": users}})
+	r.status == "fail"
+	contains(r.evidence[0].detail, "through group g-tier0")
+}
+
+test_error_when_a_privileged_groups_members_are_unknown if {
+	group := object.union(testing.member("g1", testing.global_admin, "active"), {"principal_type": "group", "members_known": false})
+	r := control.result with input as testing.doc_with({"derived": {"role_members": [group]}})
+	r.status == "error"
+	contains(r.reason, "g1")
+}

@@ -122,6 +122,7 @@ impl TenantDocumentBuilder {
             get(CollectionKind::Groups),
             get(CollectionKind::UserRegistrationDetails),
             get(CollectionKind::RoleDefinitions),
+            get(CollectionKind::GroupTransitiveMembers),
         );
         let role_members = roles::role_members(
             &index,
@@ -249,15 +250,12 @@ fn merge_sign_in_activity(collections: &mut BTreeMap<CollectionKind, Collection>
 fn emergency_access_groups(index: &DirectoryIndex<'_>, accounts: &[String]) -> Vec<String> {
     let accounts: HashSet<&str> = accounts.iter().map(String::as_str).collect();
     let mut groups: Vec<String> = index
-        .groups
-        .iter()
-        .filter(|(_, group)| {
-            roles::group_members(group).is_some_and(|members| {
-                !members.is_empty() && members.iter().all(|(id, _)| accounts.contains(id))
-            })
-        })
+        .groups_with_members()
+        .into_iter()
+        .filter(|(_, members)| !members.is_empty() && members.iter().all(|(id, _)| accounts.contains(id)))
         .map(|(id, _)| id.to_string())
         .collect();
     groups.sort();
+    groups.dedup();
     groups
 }

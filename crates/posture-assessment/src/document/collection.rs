@@ -25,6 +25,9 @@ pub enum CollectionKind {
     DirectorySettings,
     SharepointSettings,
     Groups,
+    /// `{id, isAssignableToRole, namedBy, members}` per group whose members matter; the builder
+    /// expands role-assignable groups and emergency-access exclusions with it.
+    GroupTransitiveMembers,
     AdminConsentRequestPolicy,
     ActivityBasedTimeoutPolicies,
     DefaultAppManagementPolicy,
@@ -43,7 +46,7 @@ pub enum CollectionKind {
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 32] = [
+    pub const ALL: [CollectionKind; 33] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -61,6 +64,7 @@ impl CollectionKind {
         CollectionKind::DirectorySettings,
         CollectionKind::SharepointSettings,
         CollectionKind::Groups,
+        CollectionKind::GroupTransitiveMembers,
         CollectionKind::AdminConsentRequestPolicy,
         CollectionKind::ActivityBasedTimeoutPolicies,
         CollectionKind::DefaultAppManagementPolicy,
@@ -98,6 +102,7 @@ impl CollectionKind {
             CollectionKind::DirectorySettings => "directory_settings",
             CollectionKind::SharepointSettings => "sharepoint_settings",
             CollectionKind::Groups => "groups",
+            CollectionKind::GroupTransitiveMembers => "group_transitive_members",
             CollectionKind::AdminConsentRequestPolicy => "admin_consent_request_policy",
             CollectionKind::ActivityBasedTimeoutPolicies => "activity_based_timeout_policies",
             CollectionKind::DefaultAppManagementPolicy => "default_app_management_policy",

@@ -13,10 +13,10 @@ use serde_json::{Map, Value};
 use super::collection::CollectionKind;
 
 /// `users`: what `derived.accounts` and `derived.privileged_users` are built from and what the
-/// built-in pack reads of a user. Eleven properties: a JSON object of up to eleven fits one
-/// B-tree node.
+/// built-in pack reads of a user (`assignedLicenses` for the admin licence footprint).
 const USER_FIELDS: &[&str] = &[
     "id",
+    "assignedLicenses",
     "displayName",
     "userPrincipalName",
     "userType",
@@ -158,6 +158,7 @@ mod tests {
                 "id": "u1",
                 "userType": "Member",
                 "signInActivity": {"lastSignInDateTime": "2026-01-01T00:00:00Z", "lastSignInRequestId": "r"},
+                "assignedLicenses": [{"skuId": "s", "disabledPlans": []}],
                 "onPremisesImmutableId": null,
             })
         );

@@ -89,6 +89,8 @@ pub(super) struct DirectoryIndex<'a> {
     pub registrations: HashMap<&'a str, &'a Value>,
     /// role definition id -> (template id, display name)
     pub roles: HashMap<&'a str, (&'a str, Option<&'a str>)>,
+    /// Transitive members by group id (lower case), from `group_transitive_members`.
+    pub transitive: HashMap<String, &'a Value>,
 }
 
 impl<'a> DirectoryIndex<'a> {
@@ -97,6 +99,7 @@ impl<'a> DirectoryIndex<'a> {
         groups: &'a Collection,
         registrations: &'a Collection,
         definitions: &'a Collection,
+        transitive: &'a Collection,
     ) -> Self {
         let by_id = |collection: &'a Collection| -> HashMap<&'a str, &'a Value> {
             collection
@@ -114,12 +117,50 @@ impl<'a> DirectoryIndex<'a> {
                 Some((id, (template, str_field(definition, "displayName"))))
             })
             .collect();
+        let transitive = if transitive.is_ok() {
+            transitive
+                .items
+                .iter()
+                .filter(|item| item.get("members").is_some_and(Value::is_array))
+                .filter_map(|item| str_field(item, "id").map(|id| (id.to_ascii_lowercase(), item)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         DirectoryIndex {
             users: by_id(users),
             groups: by_id(groups),
             registrations: by_id(registrations),
             roles,
+            transitive,
         }
+    }
+
+    /// The members of a group, nested groups' members included where the sync read them
+    /// transitively; else its direct members as synced; `None` when unknown.
+    pub fn members_of(&self, group_id: &str) -> Option<Vec<(&'a str, &'static str)>> {
+        match self.transitive.get(&group_id.to_ascii_lowercase()) {
+            Some(group) => transitive_list(group),
+            None => self.groups.get(group_id).and_then(|g| group_members(g)),
+        }
+    }
+
+    /// Every group whose members are known, by its id as synced.
+    pub fn groups_with_members(&self) -> Vec<(&'a str, Vec<(&'a str, &'static str)>)> {
+        let mut out: Vec<(&'a str, Vec<(&'a str, &'static str)>)> = self
+            .transitive
+            .values()
+            .filter_map(|g| Some((str_field(g, "id")?, transitive_list(g)?)))
+            .collect();
+        for (id, group) in &self.groups {
+            if self.transitive.contains_key(&id.to_ascii_lowercase()) {
+                continue;
+            }
+            if let Some(members) = group_members(group) {
+                out.push((id, members));
+            }
+        }
+        out
     }
 
     fn role(&self, role_definition_id: &'a str) -> (&'a str, String) {
@@ -143,6 +184,7 @@ impl<'a> DirectoryIndex<'a> {
             Some(t) => odata_kind(t),
             None if self.users.contains_key(principal_id) => "user",
             None if self.groups.contains_key(principal_id) => "group",
+            None if self.transitive.contains_key(&principal_id.to_ascii_lowercase()) => "group",
             None => "unknown",
         }
     }
@@ -174,10 +216,20 @@ fn odata_kind(odata_type: &str) -> &'static str {
 /// Direct members of a group as synced: `members` (from `$expand=members`) or `members@delta`
 /// (from groups/delta, removals skipped). `None` when the sync did not bring members.
 pub(super) fn group_members(group: &Value) -> Option<Vec<(&str, &'static str)>> {
-    let list = group
-        .get("members")
-        .or_else(|| group.get("members@delta"))?
-        .as_array()?;
+    member_list(group.get("members").or_else(|| group.get("members@delta"))?)
+}
+
+/// The members of a `group_transitive_members` object, nested groups left out: their members
+/// are in the list themselves.
+fn transitive_list(group: &Value) -> Option<Vec<(&str, &'static str)>> {
+    let mut members = member_list(group.get("members")?)?;
+    members.retain(|(_, kind)| *kind != "group");
+    Some(members)
+}
+
+/// `(id, kind)` of each member in a list of directoryObjects (removals skipped).
+fn member_list(list: &Value) -> Option<Vec<(&str, &'static str)>> {
+    let list = list.as_array()?;
     Some(
         list.iter()
             .filter(|m| m.get("@removed").is_none())
@@ -214,7 +266,7 @@ pub(super) fn role_members(
             let scope = str_field(assignment, "directoryScopeId").unwrap_or("/");
             let assignment_id = str_field(assignment, "id").unwrap_or_default();
             let members_of_group = if principal_type == "group" {
-                index.groups.get(principal_id).and_then(|g| group_members(g))
+                index.members_of(principal_id)
             } else {
                 None
             };
@@ -263,7 +315,9 @@ pub(super) fn privileged_users(
     members: &[Value],
     privileged_roles: &[String],
 ) -> Map<String, Value> {
-    let mut roles_by_user: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    // Per user: role template ids, kinds of assignment, groups the roles come through.
+    type Held<'m> = (BTreeSet<&'m str>, BTreeSet<&'m str>, BTreeSet<&'m str>);
+    let mut roles_by_user: BTreeMap<&str, Held<'_>> = BTreeMap::new();
     for member in members {
         let field = |f| member.get(f).and_then(Value::as_str).unwrap_or_default();
         let tenant_wide = matches!(field("directory_scope_id"), "/" | "");
@@ -279,10 +333,13 @@ pub(super) fn privileged_users(
         let entry = roles_by_user.entry(field("principal_id")).or_default();
         entry.0.insert(field("role_template_id"));
         entry.1.insert(field("assignment"));
+        if let Some(group) = member.get("via_group").and_then(Value::as_str) {
+            entry.2.insert(group);
+        }
     }
     roles_by_user
         .into_iter()
-        .map(|(id, (roles, assignments))| {
+        .map(|(id, (roles, assignments, via_groups))| {
             let user = index.users.get(id).map_or(Value::Null, |u| (*u).clone());
             let registration = index.registrations.get(id).map_or(Value::Null, |r| (*r).clone());
             let value = json!({
@@ -291,6 +348,7 @@ pub(super) fn privileged_users(
                 "registration": registration,
                 "roles": roles,
                 "assignments": assignments,
+                "via_groups": via_groups,
             });
             (id.to_string(), value)
         })

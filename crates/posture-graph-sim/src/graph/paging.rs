@@ -195,6 +195,9 @@ fn search_matches(search: &str, obj: &Value) -> bool {
 
 pub fn shape(obj: &mut Value, select: &Option<Vec<String>>, spec: &ListSpec) {
     match (select, spec.default_select) {
+        // A directoryObject collection (members) holds derived types: each keeps the selected
+        // properties its own type has.
+        (Some(sel), _) if spec.schema_type.is_empty() => select::project_derived(obj, sel),
         (Some(sel), _) => select::project(obj, sel),
         (None, Some(def)) => select::project(obj, def),
         (None, None) => {}

@@ -124,17 +124,18 @@ pub fn run(
                 return not_found(ctx, group);
             };
             let spec = ListSpec::new("directoryObjects", "");
+            let selected = q.select.is_some();
             let source = if *transitive {
                 Source::Items(
                     t.transitive_members(g)
                         .iter()
-                        .filter_map(|m| t.member_json(m))
+                        .filter_map(|m| t.member_object(m, selected))
                         .collect(),
                 )
             } else {
                 Source::Virtual {
                     len: t.member_slots(g),
-                    get: Box::new(move |i| t.member_at(g, i).and_then(|m| t.member_json(&m))),
+                    get: Box::new(move |i| t.member_at(g, i).and_then(|m| t.member_object(&m, selected))),
                     find: None,
                     count: None,
                 }

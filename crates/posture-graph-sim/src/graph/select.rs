@@ -91,6 +91,23 @@ pub fn unknown_property<'a>(schema_type: &str, select: &'a [String]) -> Option<&
         .find(|s| !known.contains(*s) && !s.contains('@'))
 }
 
+/// `project` for an object of a derived type in a directoryObject collection: the selected
+/// properties its `@odata.type` does not have are left out rather than set to null, as Graph
+/// leaves `userPrincipalName` off a group member.
+pub fn project_derived<S: AsRef<str>>(obj: &mut Value, keep: &[S]) {
+    let ty = obj
+        .get("@odata.type")
+        .and_then(Value::as_str)
+        .map(|t| t.trim_start_matches('#').to_string());
+    let known = ty.as_deref().and_then(|t| members().names.get(t));
+    let kept: Vec<&str> = keep
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|k| *k == "id" || known.is_none_or(|names| names.contains(*k)))
+        .collect();
+    project(obj, &kept);
+}
+
 /// Keeps only `keep` (plus `@odata.type` and other annotations); selected-but-unset become null.
 pub fn project<S: AsRef<str>>(obj: &mut Value, keep: &[S]) {
     let Value::Object(map) = obj else { return };

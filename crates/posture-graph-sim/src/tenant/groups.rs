@@ -198,12 +198,21 @@ impl Tenant {
         out
     }
 
-    /// A member as the directoryObject Graph returns in members lists.
+    /// A member as the directoryObject Graph returns in members lists without `$select`.
     pub fn member_json(&self, m: &MemberRef) -> Option<Value> {
+        self.member_object(m, false)
+    }
+
+    /// A member as a directoryObject: with `selected` the whole object of its derived type (the
+    /// list's `$select` then picks the properties that type has, as Graph does for members),
+    /// else the type's default properties.
+    pub fn member_object(&self, m: &MemberRef, selected: bool) -> Option<Value> {
         match m {
             MemberRef::User(p) => {
                 let mut u = self.user_json(*p)?;
-                crate::graph::select::project(&mut u, &crate::graph::select::USER_DEFAULT);
+                if !selected {
+                    crate::graph::select::project(&mut u, &crate::graph::select::USER_DEFAULT);
+                }
                 if let Value::Object(map) = &mut u {
                     map.insert("@odata.type".into(), json!("#microsoft.graph.user"));
                 }

@@ -62,6 +62,7 @@ entity_kinds! {
     Organization => "organization",
     SubscribedSkus => "subscribed_skus",
     Groups => "groups",
+    GroupTransitiveMembers => "group_transitive_members",
     ManagedDevices => "managed_devices",
     DeviceCompliancePolicies => "device_compliance_policies",
     AlertsV2 => "alerts_v2",

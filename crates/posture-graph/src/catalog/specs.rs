@@ -291,7 +291,20 @@ impl EntityKind {
                         "visibility",
                         "createdDateTime",
                         "onPremisesSyncEnabled",
+                        "membershipRuleProcessingState",
                     ],
+                    Some(999),
+                    F::Identity,
+                    &["GroupMember.Read.All"],
+                )
+            },
+            // The role-assignable groups; the sync adds the groups Conditional Access names and
+            // reads each one's `groups/{id}/transitiveMembers` (5 resource units a page).
+            K::GroupTransitiveMembers => EntitySpec {
+                cost: 5,
+                ..s(
+                    "groups",
+                    &["id", "displayName", "isAssignableToRole"],
                     Some(999),
                     F::Identity,
                     &["GroupMember.Read.All"],

@@ -52,7 +52,7 @@ async fn every_catalog_entity_reads_into_its_typed_model() {
             K::AuthorizationPolicy => first_pages::<models::AuthorizationPolicy>(&client, *kind).await,
             K::Organization => first_pages::<models::Organization>(&client, *kind).await,
             K::SubscribedSkus => first_pages::<models::SubscribedSku>(&client, *kind).await,
-            K::Groups => first_pages::<models::Group>(&client, *kind).await,
+            K::Groups | K::GroupTransitiveMembers => first_pages::<models::Group>(&client, *kind).await,
             K::ManagedDevices => first_pages::<models::ManagedDevice>(&client, *kind).await,
             K::DeviceCompliancePolicies => {
                 first_pages::<models::DeviceCompliancePolicy>(&client, *kind).await

@@ -36,7 +36,7 @@ pub fn first_url(kind: &KindDef, client: &GraphClient) -> Result<Url, GraphError
         ReadMode::Delta => spec.delta_url(client)?.ok_or_else(|| GraphError::Config {
             reason: format!("{} has no delta path", kind.name),
         })?,
-        ReadMode::Full => spec.first_page_url(client)?,
+        ReadMode::Full | ReadMode::PerGroup => spec.first_page_url(client)?,
     };
     let own_select = kind.select.map(|fields| fields.join(","));
     if own_select.is_some() || !kind.extra_query.is_empty() {
@@ -107,7 +107,7 @@ fn parse(
                 delta_link: None,
             })
         }
-        (ReadMode::Full, _) => {
+        (ReadMode::Full | ReadMode::PerGroup, _) => {
             let page = parse_odata_page::<Value>(body, endpoint, ids)?;
             Ok(FetchedPage {
                 items: page.records.into_iter().map(|r| Item::Upsert(r.value)).collect(),
@@ -137,6 +137,9 @@ pub fn spawn_fetcher(
     buffer: usize,
     stop: CancellationToken,
 ) -> mpsc::Receiver<Result<FetchedPage, GraphError>> {
+    if kind.read == ReadMode::PerGroup {
+        return super::members::spawn_group_reader(kind, client, start, buffer, stop);
+    }
     let (tx, rx) = mpsc::channel(buffer.max(1));
     tokio::spawn(async move {
         let mut url = start;

@@ -10,6 +10,7 @@
 
 mod diff;
 mod fetch;
+mod members;
 mod pages;
 mod pass;
 

@@ -100,7 +100,9 @@ impl SyncWorker {
         let (run, kind) = (job.run, job.kind);
         let cursor = self.runs.store.cursor(&run.tenant_id, kind.name).await?;
         let stored = |link: &Option<String>| link.as_deref().and_then(|l| Url::parse(l).ok());
-        let resume = (cursor.run_id == Some(run.run_id))
+        // A per-group read starts over: its checkpoints name the next group's members, not a
+        // page of the kind's own listing.
+        let resume = (cursor.run_id == Some(run.run_id) && kind.read != ReadMode::PerGroup)
             .then(|| stored(&cursor.next_link))
             .flatten();
         let delta_link = cursor.delta_link.clone();

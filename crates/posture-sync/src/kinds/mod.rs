@@ -17,6 +17,8 @@ mod device_registration_policy;
 mod directory_settings;
 mod domains;
 mod graph_app_role_assignments;
+mod group_transitive_members;
+mod groups;
 mod named_locations;
 mod on_premises_synchronization;
 mod organization;
@@ -43,6 +45,9 @@ pub enum ReadMode {
     Delta,
     /// Every run lists everything; objects not listed are marked removed at the end.
     Full,
+    /// Every run lists the groups that matter and reads each one's transitive members: one object
+    /// per group, the rest marked removed at the end (job/members.rs).
+    PerGroup,
 }
 
 /// Static facts about one synced kind.
@@ -98,6 +103,8 @@ pub const ALL: &[&KindDef] = &[
     &directory_settings::KIND,
     &domains::KIND,
     &graph_app_role_assignments::KIND,
+    &group_transitive_members::KIND,
+    &groups::KIND,
     &named_locations::KIND,
     &on_premises_synchronization::KIND,
     &organization::KIND,

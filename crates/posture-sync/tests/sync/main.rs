@@ -9,6 +9,7 @@ mod config_kinds;
 mod crash;
 mod failures;
 mod ground_truth;
+mod groups;
 mod metrics;
 mod nats;
 mod pim_kinds;
