@@ -33,10 +33,18 @@ pub enum CollectionKind {
     CrossTenantAccessDefault,
     OnPremisesSynchronization,
     DelegatedPermissionClassifications,
+    ManagedDevices,
+    DeviceCompliancePolicies,
+    SecurityAlerts,
+    SecurityIncidents,
+    SecureScores,
+    SecureScoreControlProfiles,
+    ServiceHealthIssues,
+    ServiceHealthOverviews,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 25] = [
+    pub const ALL: [CollectionKind; 33] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -62,6 +70,14 @@ impl CollectionKind {
         CollectionKind::CrossTenantAccessDefault,
         CollectionKind::OnPremisesSynchronization,
         CollectionKind::DelegatedPermissionClassifications,
+        CollectionKind::ManagedDevices,
+        CollectionKind::DeviceCompliancePolicies,
+        CollectionKind::SecurityAlerts,
+        CollectionKind::SecurityIncidents,
+        CollectionKind::SecureScores,
+        CollectionKind::SecureScoreControlProfiles,
+        CollectionKind::ServiceHealthIssues,
+        CollectionKind::ServiceHealthOverviews,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -92,6 +108,14 @@ impl CollectionKind {
             CollectionKind::CrossTenantAccessDefault => "cross_tenant_access_default",
             CollectionKind::OnPremisesSynchronization => "on_premises_synchronization",
             CollectionKind::DelegatedPermissionClassifications => "delegated_permission_classifications",
+            CollectionKind::ManagedDevices => "managed_devices",
+            CollectionKind::DeviceCompliancePolicies => "device_compliance_policies",
+            CollectionKind::SecurityAlerts => "security_alerts",
+            CollectionKind::SecurityIncidents => "security_incidents",
+            CollectionKind::SecureScores => "secure_scores",
+            CollectionKind::SecureScoreControlProfiles => "secure_score_control_profiles",
+            CollectionKind::ServiceHealthIssues => "service_health_issues",
+            CollectionKind::ServiceHealthOverviews => "service_health_overviews",
         }
     }
 

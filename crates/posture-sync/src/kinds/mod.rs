@@ -11,9 +11,11 @@ mod conditional_access_policies;
 mod cross_tenant_access_default;
 mod default_app_management_policy;
 mod delegated_permission_classifications;
+mod device_compliance_policies;
 mod device_registration_policy;
 mod directory_settings;
 mod domains;
+mod managed_devices;
 mod named_locations;
 mod on_premises_synchronization;
 mod organization;
@@ -21,10 +23,17 @@ mod role_assignment_instances;
 mod role_assignments;
 mod role_definitions;
 mod role_eligibility_instances;
+mod secure_score_control_profiles;
+mod secure_scores;
+mod security_alerts;
+mod security_incidents;
+mod service_health_issues;
+mod service_health_overviews;
 mod subscribed_skus;
 mod user_registration_details;
 mod user_sign_in_activity;
 mod users;
+pub mod window;
 
 use posture_graph::{EntityKind, EntitySpec};
 
@@ -84,9 +93,11 @@ pub const ALL: &[&KindDef] = &[
     &cross_tenant_access_default::KIND,
     &default_app_management_policy::KIND,
     &delegated_permission_classifications::KIND,
+    &device_compliance_policies::KIND,
     &device_registration_policy::KIND,
     &directory_settings::KIND,
     &domains::KIND,
+    &managed_devices::KIND,
     &named_locations::KIND,
     &on_premises_synchronization::KIND,
     &organization::KIND,
@@ -94,6 +105,12 @@ pub const ALL: &[&KindDef] = &[
     &role_assignments::KIND,
     &role_definitions::KIND,
     &role_eligibility_instances::KIND,
+    &secure_score_control_profiles::KIND,
+    &secure_scores::KIND,
+    &security_alerts::KIND,
+    &security_incidents::KIND,
+    &service_health_issues::KIND,
+    &service_health_overviews::KIND,
     &subscribed_skus::KIND,
     &user_registration_details::KIND,
     &user_sign_in_activity::KIND,

@@ -11,6 +11,7 @@ mod ground_truth;
 mod metrics;
 mod nats;
 mod sign_in;
+mod signal_kinds;
 mod store;
 mod tokens;
 mod world;
