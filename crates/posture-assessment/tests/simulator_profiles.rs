@@ -88,6 +88,9 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
         EntityKind::DelegatedPermissionClassifications,
         CollectionKind::DelegatedPermissionClassifications,
     ),
+    (EntityKind::ManagedDevices, CollectionKind::ManagedDevices),
+    (EntityKind::AlertsV2, CollectionKind::SecurityAlerts),
+    (EntityKind::SecureScores, CollectionKind::SecureScores),
 ];
 
 async fn start() -> Simulator {

@@ -49,6 +49,12 @@ pub enum Evidence {
     /// Permanent active assignments of privileged roles to anyone but the emergency accounts.
     PermanentPrivilegedAssignments,
     Sharepoint,
+    /// Managed devices not compliant, or not checked in for 30 days.
+    NoncompliantDevices,
+    /// High-severity alerts open for more than 7 days.
+    StaleHighAlerts,
+    /// The latest daily Secure Score and the one 7 days before it.
+    SecureScoreWeek,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -320,6 +326,29 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         ),
         "privileged users without a strong method",
     );
+    add(
+        "posture.devices.noncompliant",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::NoncompliantDevices]),
+            (Fail, vec![E::NoncompliantDevices]),
+        ),
+        "no noncompliant devices (hardened); 12% and 35% noncompliant or not checking in",
+    );
+    add(
+        "posture.alerts.open-high",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::StaleHighAlerts]),
+            (Fail, vec![E::StaleHighAlerts]),
+        ),
+        "hardened triages within two days; typical leaves a high alert 12 days, neglected also one 40 days",
+    );
+    add(
+        "posture.securescore.drop",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::SecureScoreWeek])),
+        "neglected lost 4% (12 points) three days ago; the others move by under 2 points a week",
+    );
     let mut p2 = |c: &'static str, o: (Outcome, Vec<Evidence>), why: &'static str| {
         v.push(ControlExpectation {
             requires_p2: true,
@@ -399,6 +428,35 @@ impl Tenant {
                     .collect()
             }
             Evidence::Sharepoint => vec!["admin/sharepoint/settings".into()],
+            Evidence::NoncompliantDevices => {
+                let cutoff = crate::clock::iso(self.epoch - chrono::Duration::days(30));
+                (0..self.layout.devices)
+                    .filter_map(|i| self.managed_device_json(i))
+                    .filter(|d| {
+                        d["complianceState"] == "noncompliant"
+                            || d["lastSyncDateTime"]
+                                .as_str()
+                                .is_some_and(|t| t < cutoff.as_str())
+                    })
+                    .filter_map(|d| d["id"].as_str().map(str::to_string))
+                    .collect()
+            }
+            Evidence::StaleHighAlerts => {
+                let cutoff = crate::clock::iso(self.epoch - chrono::Duration::days(7));
+                (0..self.layout.alerts)
+                    .filter_map(|i| self.alert_v2_json(i))
+                    .filter(|a| a["status"] != "resolved" && a["severity"] == "high")
+                    .filter(|a| a["createdDateTime"].as_str().is_some_and(|t| t < cutoff.as_str()))
+                    .filter_map(|a| a["id"].as_str().map(str::to_string))
+                    .collect()
+            }
+            Evidence::SecureScoreWeek => {
+                let scores = self.secure_scores_json();
+                [0, 7]
+                    .iter()
+                    .filter_map(|d| scores.get(*d)?["id"].as_str().map(str::to_string))
+                    .collect()
+            }
         }
     }
 
