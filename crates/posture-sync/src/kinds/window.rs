@@ -3,6 +3,7 @@
 //! is a `$filter` computed when a pass starts, so it cannot be a static query pair of [`KindDef`].
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde_json::Value;
 
 use super::KindDef;
 
@@ -23,6 +24,21 @@ pub fn filter(kind: &KindDef, now: DateTime<Utc>) -> Option<String> {
     Some(format!("status ne '{closed}' or lastUpdateDateTime ge {since}"))
 }
 
+/// Whether a pass started at `now` reads `object` of `kind`: what [`filter`] asks Graph for
+/// (every object of a kind without a window).
+pub fn keeps(kind: &KindDef, object: &Value, now: DateTime<Utc>) -> bool {
+    let Some((_, closed)) = WINDOWED.iter().find(|(name, _)| *name == kind.name) else {
+        return true;
+    };
+    if object["status"].as_str() != Some(closed) {
+        return true;
+    }
+    object["lastUpdateDateTime"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .is_some_and(|t| t >= now - Duration::days(RESOLVED_WINDOW_DAYS))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,5 +54,13 @@ mod tests {
         );
         assert!(filter(super::super::find("security_incidents").unwrap(), now).is_some());
         assert!(filter(super::super::find("managed_devices").unwrap(), now).is_none());
+        let resolved = |at: &str| serde_json::json!({"status": "resolved", "lastUpdateDateTime": at});
+        assert!(keeps(alerts, &resolved("2026-05-10T00:00:00Z"), now));
+        assert!(!keeps(alerts, &resolved("2026-04-10T00:00:00Z"), now));
+        assert!(keeps(
+            alerts,
+            &serde_json::json!({"status": "new", "lastUpdateDateTime": "2025-01-01T00:00:00Z"}),
+            now
+        ));
     }
 }
