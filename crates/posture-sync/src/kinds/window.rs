@@ -46,14 +46,29 @@ mod tests {
 
     #[test]
     fn alerts_and_incidents_keep_open_ones_and_recently_resolved_ones() {
-        let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
-        let alerts = super::super::find("security_alerts").unwrap();
+        let now = Utc
+            .with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
+            .single()
+            .expect("a valid instant");
+        let alerts = super::super::find("security_alerts").expect("a registered kind");
         assert_eq!(
             filter(alerts, now).as_deref(),
             Some("status ne 'resolved' or lastUpdateDateTime ge 2026-05-02T12:00:00Z")
         );
-        assert!(filter(super::super::find("security_incidents").unwrap(), now).is_some());
-        assert!(filter(super::super::find("managed_devices").unwrap(), now).is_none());
+        assert!(
+            filter(
+                super::super::find("security_incidents").expect("a registered kind"),
+                now
+            )
+            .is_some()
+        );
+        assert!(
+            filter(
+                super::super::find("managed_devices").expect("a registered kind"),
+                now
+            )
+            .is_none()
+        );
         let resolved = |at: &str| serde_json::json!({"status": "resolved", "lastUpdateDateTime": at});
         assert!(keeps(alerts, &resolved("2026-05-10T00:00:00Z"), now));
         assert!(!keeps(alerts, &resolved("2026-04-10T00:00:00Z"), now));
