@@ -55,6 +55,8 @@ pub enum Evidence {
     StaleHighAlerts,
     /// The latest daily Secure Score and the one 7 days before it.
     SecureScoreWeek,
+    /// The latest daily Secure Score.
+    SecureScoreLatest,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -349,6 +351,11 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::SecureScoreWeek])),
         "neglected lost 4% (12 points) three days ago; the others move by under 2 points a week",
     );
+    add(
+        "posture.securescore.low",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::SecureScoreLatest])),
+        "about 78% (hardened), 52% (typical), 17% (neglected) of the maximum; below 50% fails",
+    );
     let mut p2 = |c: &'static str, o: (Outcome, Vec<Evidence>), why: &'static str| {
         v.push(ControlExpectation {
             requires_p2: true,
@@ -450,6 +457,12 @@ impl Tenant {
                     .filter_map(|a| a["id"].as_str().map(str::to_string))
                     .collect()
             }
+            Evidence::SecureScoreLatest => self
+                .secure_scores_json()
+                .first()
+                .and_then(|s| s["id"].as_str().map(str::to_string))
+                .into_iter()
+                .collect(),
             Evidence::SecureScoreWeek => {
                 let scores = self.secure_scores_json();
                 [0, 7]

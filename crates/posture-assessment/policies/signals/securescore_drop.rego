@@ -19,16 +19,11 @@ drop_points := lib.param("secure_score_drop_points", 5)
 
 drop_days := lib.param("secure_score_drop_days", 7)
 
-scores := [s |
-	some s in lib.items("secure_scores")
-	lib.ts(s.createdDateTime)
-	is_number(s.currentScore)
-]
+scores := lib.secure_scores
 
-# [time, index] pairs oldest first: one latest and one earlier score even if two share a date.
-ordered := sort([[lib.ts(s.createdDateTime), i] | some i, s in scores])
+ordered := lib.secure_scores_ordered
 
-latest := scores[ordered[count(ordered) - 1][1]] if count(ordered) > 0
+latest := lib.secure_score_latest
 
 earlier := scores[before[count(before) - 1][1]] if {
 	bound := lib.ts(latest.createdDateTime) - (drop_days * lib.day_ns)

@@ -3,6 +3,7 @@ package posture.controls.signals_test
 import data.posture.controls.alerts_open_high as alerts
 import data.posture.controls.devices_noncompliant as devices
 import data.posture.controls.securescore_drop as drop
+import data.posture.controls.securescore_low as low
 import data.posture.testing
 
 # --- posture.devices.noncompliant (fixtures' now: 2026-06-01) ------------------------------------
@@ -159,4 +160,29 @@ test_error_when_scores_could_not_be_read if {
 	r := drop.result with input as d
 	r.status == "error"
 	contains(r.reason, "SecurityEvents.Read.All")
+}
+
+# --- posture.securescore.low ----------------------------------------------------------------------
+
+test_score_below_half_of_maximum_fails_with_the_latest_score if {
+	r := low.result with input as with_scores([score("31", 120), score("30", 200)])
+	r.status == "fail"
+	[e.id | some e in r.evidence] == ["tenant_2026-05-31"]
+	r.evidence[0].detail == "120 of 300 points (40%)"
+	r.reason == "Secure Score is 40% of its maximum, below 50%"
+}
+
+test_score_at_least_half_passes if {
+	low.result.status == "pass" with input as with_scores([score("31", 150)])
+}
+
+test_minimum_percent_is_a_parameter if {
+	d := object.union(with_scores([score("31", 150)]), {"parameters": {"secure_score_min_percent": 60}})
+	low.result.status == "fail" with input as d
+}
+
+test_low_without_scores_is_not_applicable_or_error if {
+	low.result.status == "not_applicable" with input as with_scores([])
+	d := testing.doc({"secure_scores": testing.missing("403 Authorization_RequestDenied: SecurityEvents.Read.All not granted")})
+	low.result.status == "error" with input as d
 }

@@ -15,7 +15,7 @@ use super::tenant::TenantDocument;
 
 /// Pack parameters with their defaults; a tenant overrides any of them with
 /// [`TenantDocumentBuilder::parameter`].
-pub const DEFAULT_PARAMETERS: [(&str, f64); 8] = [
+pub const DEFAULT_PARAMETERS: [(&str, f64); 9] = [
     ("stale_days", 90.0),
     ("guest_stale_days", 90.0),
     ("guest_pending_days", 30.0),
@@ -27,6 +27,8 @@ pub const DEFAULT_PARAMETERS: [(&str, f64); 8] = [
     ("alert_open_days", 7.0),
     ("secure_score_drop_points", 5.0),
     ("secure_score_drop_days", 7.0),
+    // The latest Secure Score below this percentage of the maximum fails.
+    ("secure_score_min_percent", 50.0),
 ];
 
 #[derive(Debug, Clone)]

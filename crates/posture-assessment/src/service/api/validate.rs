@@ -171,6 +171,7 @@ fn parameter_range(name: &str) -> Option<(f64, f64, bool)> {
         // The history Graph keeps is 90 days; a score is at most a few hundred points.
         "secure_score_drop_days" => Some((1.0, 89.0, true)),
         "secure_score_drop_points" => Some((0.0, 10_000.0, false)),
+        "secure_score_min_percent" => Some((0.0, 100.0, false)),
         _ => None,
     }
 }
