@@ -226,7 +226,13 @@ pub async fn assert_kind_matches_truth(
         }
         return Ok(stored.len());
     }
-    let truth = sim.ground_truth(tenant, kind.spec().path)?;
+    let mut truth = sim.ground_truth(tenant, kind.spec().path)?;
+    // Resolved alerts and incidents are read only within their window.
+    let now = posture_kit::clock::Clock::now(&posture_kit::clock::SystemClock);
+    truth
+        .objects
+        .retain(|o| posture_sync::kinds::window::keeps(kind, o, now));
+    truth.count = truth.objects.len();
     let stored = stored_objects(clients, tenant, kind.name).await?;
     ensure!(
         stored.len() == truth.count && truth.objects.len() == truth.count,

@@ -105,6 +105,9 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
         EntityKind::AccessReviewDefinitions,
         CollectionKind::AccessReviewDefinitions,
     ),
+    (EntityKind::ManagedDevices, CollectionKind::ManagedDevices),
+    (EntityKind::AlertsV2, CollectionKind::SecurityAlerts),
+    (EntityKind::SecureScores, CollectionKind::SecureScores),
 ];
 
 /// PIM settings as the sync reads them: directory-role policy assignments with each policy and

@@ -71,6 +71,14 @@ pub enum Evidence {
     AssignedOutsidePim,
     /// An access review definition by its position in the profile.
     AccessReview(u32),
+    /// Managed devices not compliant, or not checked in for 30 days.
+    NoncompliantDevices,
+    /// High-severity alerts open for more than 7 days.
+    StaleHighAlerts,
+    /// The latest daily Secure Score and the one 7 days before it.
+    SecureScoreWeek,
+    /// The latest daily Secure Score.
+    SecureScoreLatest,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -376,6 +384,34 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
     );
     settings_and_session_rows(&mut add, &pick);
     add_app_expectations(&mut add, &pick);
+    add(
+        "posture.devices.noncompliant",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::NoncompliantDevices]),
+            (Fail, vec![E::NoncompliantDevices]),
+        ),
+        "no noncompliant devices (hardened); 12% and 35% noncompliant or not checking in",
+    );
+    add(
+        "posture.alerts.open-high",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::StaleHighAlerts]),
+            (Fail, vec![E::StaleHighAlerts]),
+        ),
+        "hardened triages within two days; typical leaves a high alert 12 days, neglected also one 40 days",
+    );
+    add(
+        "posture.securescore.drop",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::SecureScoreWeek])),
+        "neglected lost 4% (12 points) three days ago; the others move by under 2 points a week",
+    );
+    add(
+        "posture.securescore.low",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::SecureScoreLatest])),
+        "about 78% (hardened), 52% (typical), 17% (neglected) of the maximum; below 50% fails",
+    );
     let mut p2 = |c: &'static str, o: (Outcome, Vec<Evidence>), why: &'static str| {
         v.push(ControlExpectation {
             requires_p2: true,
@@ -824,6 +860,41 @@ impl Tenant {
                 .filter_map(|s| s["id"].as_str().map(str::to_string))
                 .collect(),
             Evidence::AccessReview(k) => vec![self.access_review_id(*k)],
+            Evidence::NoncompliantDevices => {
+                let cutoff = crate::clock::iso(self.epoch - chrono::Duration::days(30));
+                (0..self.layout.devices)
+                    .filter_map(|i| self.managed_device_json(i))
+                    .filter(|d| {
+                        d["complianceState"] == "noncompliant"
+                            || d["lastSyncDateTime"]
+                                .as_str()
+                                .is_some_and(|t| t < cutoff.as_str())
+                    })
+                    .filter_map(|d| d["id"].as_str().map(str::to_string))
+                    .collect()
+            }
+            Evidence::StaleHighAlerts => {
+                let cutoff = crate::clock::iso(self.epoch - chrono::Duration::days(7));
+                (0..self.layout.alerts)
+                    .filter_map(|i| self.alert_v2_json(i))
+                    .filter(|a| a["status"] != "resolved" && a["severity"] == "high")
+                    .filter(|a| a["createdDateTime"].as_str().is_some_and(|t| t < cutoff.as_str()))
+                    .filter_map(|a| a["id"].as_str().map(str::to_string))
+                    .collect()
+            }
+            Evidence::SecureScoreLatest => self
+                .secure_scores_json()
+                .first()
+                .and_then(|s| s["id"].as_str().map(str::to_string))
+                .into_iter()
+                .collect(),
+            Evidence::SecureScoreWeek => {
+                let scores = self.secure_scores_json();
+                [0, 7]
+                    .iter()
+                    .filter_map(|d| scores.get(*d)?["id"].as_str().map(str::to_string))
+                    .collect()
+            }
         }
     }
 

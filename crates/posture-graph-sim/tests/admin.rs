@@ -276,6 +276,9 @@ async fn profiles_publish_expected_outcomes_with_evidence_ids() {
             "applications",
             "servicePrincipals",
             "policies/defaultAppManagementPolicy",
+            "deviceManagement/managedDevices",
+            "security/alerts_v2",
+            "security/secureScores",
         ] {
             known.extend(
                 s.ground_truth(&tid, c)

@@ -15,11 +15,20 @@ use super::tenant::TenantDocument;
 
 /// Pack parameters with their defaults; a tenant overrides any of them with
 /// [`TenantDocumentBuilder::parameter`].
-pub const DEFAULT_PARAMETERS: [(&str, f64); 4] = [
+pub const DEFAULT_PARAMETERS: [(&str, f64); 9] = [
     ("stale_days", 90.0),
     ("guest_stale_days", 90.0),
     ("guest_pending_days", 30.0),
     ("mfa_coverage_threshold", 0.95),
+    // Security signals: a managed device not checked in for this many days counts as
+    // noncompliant; a high-severity alert open this long fails; a Secure Score fall of more than
+    // `secure_score_drop_points` points (not percent) over `secure_score_drop_days` fails.
+    ("device_stale_days", 30.0),
+    ("alert_open_days", 7.0),
+    ("secure_score_drop_points", 5.0),
+    ("secure_score_drop_days", 7.0),
+    // The latest Secure Score below this percentage of the maximum fails.
+    ("secure_score_min_percent", 50.0),
 ];
 
 #[derive(Debug, Clone)]

@@ -43,10 +43,18 @@ pub enum CollectionKind {
     RoleAssignmentSchedules,
     RoleEligibilitySchedules,
     AccessReviewDefinitions,
+    ManagedDevices,
+    DeviceCompliancePolicies,
+    SecurityAlerts,
+    SecurityIncidents,
+    SecureScores,
+    SecureScoreControlProfiles,
+    ServiceHealthIssues,
+    ServiceHealthOverviews,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 33] = [
+    pub const ALL: [CollectionKind; 41] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -80,6 +88,14 @@ impl CollectionKind {
         CollectionKind::RoleAssignmentSchedules,
         CollectionKind::RoleEligibilitySchedules,
         CollectionKind::AccessReviewDefinitions,
+        CollectionKind::ManagedDevices,
+        CollectionKind::DeviceCompliancePolicies,
+        CollectionKind::SecurityAlerts,
+        CollectionKind::SecurityIncidents,
+        CollectionKind::SecureScores,
+        CollectionKind::SecureScoreControlProfiles,
+        CollectionKind::ServiceHealthIssues,
+        CollectionKind::ServiceHealthOverviews,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -118,6 +134,14 @@ impl CollectionKind {
             CollectionKind::RoleAssignmentSchedules => "role_assignment_schedules",
             CollectionKind::RoleEligibilitySchedules => "role_eligibility_schedules",
             CollectionKind::AccessReviewDefinitions => "access_review_definitions",
+            CollectionKind::ManagedDevices => "managed_devices",
+            CollectionKind::DeviceCompliancePolicies => "device_compliance_policies",
+            CollectionKind::SecurityAlerts => "security_alerts",
+            CollectionKind::SecurityIncidents => "security_incidents",
+            CollectionKind::SecureScores => "secure_scores",
+            CollectionKind::SecureScoreControlProfiles => "secure_score_control_profiles",
+            CollectionKind::ServiceHealthIssues => "service_health_issues",
+            CollectionKind::ServiceHealthOverviews => "service_health_overviews",
         }
     }
 

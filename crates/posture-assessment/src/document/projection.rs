@@ -47,15 +47,48 @@ const REGISTRATION_FIELDS: &[&str] = &[
 /// `user_sign_in_activity`: the user's id and the activity the builder moves onto the user.
 const SIGN_IN_ACTIVITY_FIELDS: &[&str] = &["id", "signInActivity"];
 
+/// `managed_devices`: one object per device (tens of thousands in a large tenant): identity, the
+/// primary user, platform and version, compliance and the last check-in.
+const MANAGED_DEVICE_FIELDS: &[&str] = &[
+    "id",
+    "deviceName",
+    "userId",
+    "userPrincipalName",
+    "operatingSystem",
+    "osVersion",
+    "complianceState",
+    "lastSyncDateTime",
+    "managedDeviceOwnerType",
+    "isEncrypted",
+];
+
+/// `security_alerts`: what an alert is and where it stands, without its evidence graph.
+const SECURITY_ALERT_FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "severity",
+    "status",
+    "category",
+    "serviceSource",
+    "incidentId",
+    "createdDateTime",
+    "lastUpdateDateTime",
+    "resolvedDateTime",
+    "alertWebUrl",
+];
+
 impl CollectionKind {
     /// The top-level properties the document keeps of each object of this kind, or `None` when
-    /// objects are kept whole (every kind but the three with one object per user). Nested values
+    /// objects are kept whole (every kind but the three with one object per user and the two
+    /// event-like kinds that grow with the tenant). Nested values
     /// of a kept property are kept whole.
     pub fn fields(self) -> Option<&'static [&'static str]> {
         match self {
             CollectionKind::Users => Some(USER_FIELDS),
             CollectionKind::UserRegistrationDetails => Some(REGISTRATION_FIELDS),
             CollectionKind::UserSignInActivity => Some(SIGN_IN_ACTIVITY_FIELDS),
+            CollectionKind::ManagedDevices => Some(MANAGED_DEVICE_FIELDS),
+            CollectionKind::SecurityAlerts => Some(SECURITY_ALERT_FIELDS),
             _ => None,
         }
     }

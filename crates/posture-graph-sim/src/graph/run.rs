@@ -261,7 +261,20 @@ pub fn run(
                 spec.default_top = u32::MAX;
                 q2.top = None;
             }
-            list(ctx, self_path, &q2, &spec, Source::Items(items(t)), eventual)
+            // Navigation properties the data carries (`assignments`) come back only when expanded.
+            let expanded = q
+                .expand
+                .as_deref()
+                .is_some_and(|e| e.to_ascii_lowercase().contains("assignments"));
+            let mut all = items(t);
+            if !expanded {
+                for item in &mut all {
+                    if let Some(o) = item.as_object_mut() {
+                        o.remove("assignments");
+                    }
+                }
+            }
+            list(ctx, self_path, &q2, &spec, Source::Items(all), eventual)
         }
         Kind::ItemById {
             context, items, id, ..

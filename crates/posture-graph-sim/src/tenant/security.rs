@@ -46,7 +46,7 @@ const ALERT_TITLES: [(&str, &str, &str); 5] = [
 impl Tenant {
     fn noncompliant_rate(&self) -> f64 {
         match self.profile() {
-            Profile::Hardened => 0.03,
+            Profile::Hardened => 0.0,
             Profile::Typical => 0.12,
             Profile::Neglected => 0.35,
         }
@@ -61,7 +61,9 @@ impl Tenant {
         let owner_pos = RESERVED_OFFSET + i % (self.layout.users - RESERVED_OFFSET).max(1);
         let owner = self.user_facts(owner_pos)?;
         let (os, version, enrollment) = OS[pick(s, "device-os", p, 4) as usize];
-        let noncompliant = unit(s, "device-compliance", p) < self.noncompliant_rate();
+        // Typical and neglected tenants always have at least one noncompliant device (the second).
+        let rate = self.noncompliant_rate();
+        let noncompliant = unit(s, "device-compliance", p) < rate || (rate > 0.0 && i == 1);
         let stale_days = if unit(s, "device-stale", p) < self.noncompliant_rate() / 2.0 {
             45 + pick(s, "stale-days", p, 60) as i64
         } else {
@@ -132,6 +134,19 @@ impl Tenant {
             "securityBlockJailbrokenDevices": true, "osMinimumVersion": "16.0",
             "deviceThreatProtectionEnabled": hardened, "deviceThreatProtectionRequiredSecurityLevel": if hardened { "low" } else { "unavailable" },
         }));
+        // Hardened and typical tenants assign their baselines to all users; the neglected one
+        // left its iOS baseline unassigned.
+        for (k, policy) in v.iter_mut().enumerate() {
+            let assigned = self.profile() != Profile::Neglected || k == 0;
+            policy["assignments"] = if assigned {
+                json!([{
+                    "id": format!("{}_adadadad-808e-44e2-905a-0b7873a8a531", policy["id"].as_str().unwrap_or_default()),
+                    "target": { "@odata.type": "#microsoft.graph.allLicensedUsersAssignmentTarget" },
+                }])
+            } else {
+                json!([])
+            };
+        }
         v
     }
 
@@ -148,8 +163,27 @@ impl Tenant {
             Profile::Typical => 0.3,
             Profile::Neglected => 0.7,
         };
-        let open = unit(s, "alert-open", p) < open_rate;
-        let created = self.epoch - Duration::hours(1 + (i as i64) * 13 % (24 * 60));
+        let mut created = self.epoch - Duration::hours(1 + (i as i64) * 13 % (24 * 60));
+        // A hardened SOC triages within two days; elsewhere alerts are left open whatever their age.
+        let triaged = self.profile() == Profile::Hardened && self.epoch - created > Duration::hours(48);
+        let mut open = unit(s, "alert-open", p) < open_rate && !triaged;
+        let mut severity = severity;
+        // One high-severity alert nobody resolved in 12 days (typical), and one more open
+        // for 40 days (neglected).
+        let stale_high = match self.profile() {
+            Profile::Hardened => None,
+            Profile::Typical => (i == 1).then_some(12),
+            Profile::Neglected => match i {
+                1 => Some(12),
+                2 => Some(40),
+                _ => None,
+            },
+        };
+        if let Some(days) = stale_high {
+            created = self.epoch - Duration::days(days) - Duration::hours(3);
+            open = true;
+            severity = "high";
+        }
         let incident = i / 2 % self.layout.incidents.max(1);
         let id = format!(
             "da{:018}_{}",
@@ -229,9 +263,11 @@ impl Tenant {
         (0..90u32)
             .map(|d| {
                 let day = self.epoch - Duration::days(i64::from(d));
-                let wobble = (ids::hash3(self.seed, "score", u64::from(d)) % 300) as f64 / 100.0;
+                let wobble = (ids::hash3(self.seed, "score", u64::from(d)) % 100) as f64 / 100.0;
+                // The neglected tenant lost four percent three days ago (a protection switched off).
+                let lost = if self.profile() == Profile::Neglected && d < 3 { 4.0 } else { 0.0 };
                 let max = 300.0;
-                let current = ((self.base_score() - f64::from(d) * 0.05 + wobble) * max / 100.0 * 100.0).round() / 100.0;
+                let current = ((self.base_score() - f64::from(d) * 0.05 + wobble - lost) * max / 100.0 * 100.0).round() / 100.0;
                 json!({
                     "id": format!("{}_{}", self.id, day.format("%Y-%m-%d")),
                     "azureTenantId": self.id.to_string(),

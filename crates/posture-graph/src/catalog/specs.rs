@@ -354,8 +354,23 @@ impl EntityKind {
                 F::Security,
                 &["SecurityAlert.Read.All"],
             ),
+            K::SecurityIncidents => s(
+                "security/incidents",
+                &[],
+                Some(50),
+                F::Security,
+                &["SecurityIncident.Read.All"],
+            ),
+            // One score per day, newest first; `$top=90` is the history Graph keeps.
             K::SecureScores => s(
                 "security/secureScores",
+                &[],
+                Some(90),
+                F::Security,
+                &["SecurityEvents.Read.All"],
+            ),
+            K::SecureScoreControlProfiles => s(
+                "security/secureScoreControlProfiles",
                 &[],
                 None,
                 F::Security,
@@ -374,6 +389,13 @@ impl EntityKind {
             K::ServiceHealthIssues => s(
                 "admin/serviceAnnouncement/issues",
                 HEALTH_ISSUE_FIELDS,
+                None,
+                F::ServiceHealth,
+                &["ServiceHealth.Read.All"],
+            ),
+            K::ServiceHealthOverviews => s(
+                "admin/serviceAnnouncement/healthOverviews",
+                &["id", "service", "status"],
                 None,
                 F::ServiceHealth,
                 &["ServiceHealth.Read.All"],

@@ -3,6 +3,7 @@
 //! page while the next is on the wire. posture-graph's client does the retries, Retry-After and
 //! budget; links are followed exactly as sent.
 
+use chrono::{DateTime, Utc};
 use posture_graph::delta::{DeltaChange, parse_delta_page};
 use posture_graph::paging::{parse_odata_page, parse_singleton};
 use posture_graph::{ApiRequest, GraphClient, GraphError, PagingStyle};
@@ -11,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::kinds::{KindDef, ReadMode};
+use crate::kinds::{KindDef, ReadMode, window};
 
 /// One change a page carries.
 #[derive(Debug)]
@@ -30,7 +31,8 @@ pub struct FetchedPage {
 }
 
 /// The first URL of a fresh pass over `kind`: the initial delta request or the first page.
-pub fn first_url(kind: &KindDef, client: &GraphClient) -> Result<Url, GraphError> {
+/// `now` places the window of kinds read as open-plus-recently-closed ([`crate::kinds::window`]).
+pub fn first_url(kind: &KindDef, client: &GraphClient, now: DateTime<Utc>) -> Result<Url, GraphError> {
     let spec = kind.spec();
     let mut url = match kind.read {
         ReadMode::Delta => spec.delta_url(client)?.ok_or_else(|| GraphError::Config {
@@ -61,6 +63,9 @@ pub fn first_url(kind: &KindDef, client: &GraphClient) -> Result<Url, GraphError
         {
             q.append_pair(k, v);
         }
+    }
+    if let Some(filter) = window::filter(kind, now) {
+        url.query_pairs_mut().append_pair("$filter", &filter);
     }
     Ok(url)
 }

@@ -78,7 +78,7 @@ impl SyncWorker {
                     restarted = true;
                     let url = match fresh_link {
                         Some(url) => url,
-                        None => fetch::first_url(job.kind, &client)?,
+                        None => fetch::first_url(job.kind, &client, self.runs.now())?,
                     };
                     pass = Pass {
                         url,
@@ -121,7 +121,7 @@ impl SyncWorker {
                 delta_link,
             },
             _ => Pass {
-                url: fetch::first_url(kind, client)?,
+                url: fetch::first_url(kind, client, self.runs.now())?,
                 complete: true,
                 delta_link,
             },

@@ -13,12 +13,14 @@ mod conditional_access_policies;
 mod cross_tenant_access_default;
 mod default_app_management_policy;
 mod delegated_permission_classifications;
+mod device_compliance_policies;
 mod device_registration_policy;
 mod directory_settings;
 mod domains;
 mod graph_app_role_assignments;
 mod group_transitive_members;
 mod groups;
+mod managed_devices;
 mod named_locations;
 mod on_premises_synchronization;
 mod organization;
@@ -29,12 +31,19 @@ mod role_definitions;
 mod role_eligibility_instances;
 mod role_eligibility_schedules;
 mod role_management_policy_assignments;
+mod secure_score_control_profiles;
+mod secure_scores;
+mod security_alerts;
+mod security_incidents;
+mod service_health_issues;
+mod service_health_overviews;
 mod service_principals;
 mod sharepoint_settings;
 mod subscribed_skus;
 mod user_registration_details;
 mod user_sign_in_activity;
 mod users;
+pub mod window;
 
 use posture_graph::{EntityKind, EntitySpec};
 
@@ -99,12 +108,14 @@ pub const ALL: &[&KindDef] = &[
     &cross_tenant_access_default::KIND,
     &default_app_management_policy::KIND,
     &delegated_permission_classifications::KIND,
+    &device_compliance_policies::KIND,
     &device_registration_policy::KIND,
     &directory_settings::KIND,
     &domains::KIND,
     &graph_app_role_assignments::KIND,
     &group_transitive_members::KIND,
     &groups::KIND,
+    &managed_devices::KIND,
     &named_locations::KIND,
     &on_premises_synchronization::KIND,
     &organization::KIND,
@@ -115,6 +126,12 @@ pub const ALL: &[&KindDef] = &[
     &role_eligibility_instances::KIND,
     &role_eligibility_schedules::KIND,
     &role_management_policy_assignments::KIND,
+    &secure_score_control_profiles::KIND,
+    &secure_scores::KIND,
+    &security_alerts::KIND,
+    &security_incidents::KIND,
+    &service_health_issues::KIND,
+    &service_health_overviews::KIND,
     &service_principals::KIND,
     &sharepoint_settings::KIND,
     &subscribed_skus::KIND,

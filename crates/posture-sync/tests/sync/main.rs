@@ -14,6 +14,7 @@ mod metrics;
 mod nats;
 mod pim_kinds;
 mod sign_in;
+mod signal_kinds;
 mod store;
 mod tokens;
 mod world;

@@ -75,6 +75,9 @@ fn entity_kind(graph_kind: &str) -> &str {
         "authorizationPolicy" => "authorization_policy",
         "organization" => "organization",
         "subscribedSku" => "subscribed_skus",
+        "managedDevice" => "managed_devices",
+        "alert" => "security_alerts",
+        "secureScore" => "secure_scores",
         other => other,
     }
 }
