@@ -445,3 +445,37 @@ async fn conditional_access_controls_name_the_missing_policy_permission() {
     assert_ne!(stale.status, Status::Error, "{}", stale.reason);
     sim.shutdown().await;
 }
+
+/// Every control of the built-in pack is held against the simulator: its id, or one of its
+/// framework references, has an expected outcome for each profile.
+#[test]
+fn every_builtin_control_has_a_simulator_expectation() {
+    let pack = PolicyPack::builtin();
+    for profile in [Profile::Hardened, Profile::Typical, Profile::Neglected] {
+        let expected: Vec<&str> = posture_graph_sim::expectations(profile)
+            .iter()
+            .map(|e| e.control)
+            .collect();
+        let uncovered: Vec<&str> = pack
+            .controls()
+            .iter()
+            .filter(|c| {
+                let by_id = expected.contains(&c.id.as_str());
+                let by_reference = c.frameworks.iter().any(|f| {
+                    let id = if f.framework.starts_with("cis-") {
+                        format!("CIS.{}", f.reference)
+                    } else {
+                        f.reference.clone()
+                    };
+                    expected.contains(&id.as_str())
+                });
+                !by_id && !by_reference
+            })
+            .map(|c| c.id.as_str())
+            .collect();
+        assert!(
+            uncovered.is_empty(),
+            "{profile:?}: controls without a simulator expectation: {uncovered:?}"
+        );
+    }
+}

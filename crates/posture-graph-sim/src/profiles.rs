@@ -71,6 +71,12 @@ pub enum Evidence {
     AssignedOutsidePim,
     /// An access review definition by its position in the profile.
     AccessReview(u32),
+    /// Enabled members (emergency accounts aside) without a sign-in for 90 days, or created more
+    /// than 90 days ago and never signed in. Decides the outcome: none means pass.
+    StaleMembers,
+    /// Enabled guests with an invitation pending or no sign-in for 90 days. Decides the outcome:
+    /// no enabled guest means not applicable, none stale means pass.
+    StaleGuests,
     /// Managed devices not compliant, or not checked in for 30 days.
     NoncompliantDevices,
     /// High-severity alerts open for more than 7 days.
@@ -382,6 +388,39 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         ),
         "privileged users without a strong method",
     );
+    add(
+        "posture.mfa.coverage",
+        pick((Pass, vec![]), (Fail, vec![]), (Fail, vec![])),
+        "MFA-capable share of enabled members: about 99% (hardened), 85% (typical), 45% (neglected) against 95%",
+    );
+    add(
+        "posture.accounts.stale",
+        (Fail, vec![E::StaleMembers]),
+        "members without a sign-in for 90 days (2%, 10%, 25% of members); none means pass",
+    );
+    add(
+        "posture.guests.stale",
+        (Fail, vec![E::StaleGuests]),
+        "guests pending or without a sign-in for 90 days; no enabled guest is not applicable",
+    );
+    add(
+        "CIS.5.2.3.7",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::Fixed("Email")]),
+            (Fail, vec![E::Fixed("Email")]),
+        ),
+        "email one-time passcode disabled only in hardened",
+    );
+    add(
+        "CIS.5.2.2.1",
+        pick(
+            (Pass, vec![]),
+            (Pass, vec![]),
+            (Fail, vec![E::Fixed(crate::tenant::roster::GLOBAL_ADMIN)]),
+        ),
+        "MFA for the administrative roles: hardened and typical require it; neglected's policy is disabled",
+    );
     settings_and_session_rows(&mut add, &pick);
     add_app_expectations(&mut add, &pick);
     add(
@@ -540,19 +579,15 @@ fn settings_and_session_rows(
     pick: Pick<'_>,
 ) {
     use Evidence as E;
-    use Outcome::{Fail, NotApplicable, Pass};
+    use Outcome::{Fail, Pass};
     let authenticator = || vec![E::Fixed("MicrosoftAuthenticator")];
     let devices = || vec![E::Fixed("deviceRegistrationPolicy")];
     let authorization = || vec![E::Fixed("authorizationPolicy")];
     const ADMIN_SESSIONS: &str = "Sign-in frequency for administrators";
     add(
-        "MS.AAD.3.3v1",
-        pick(
-            (NotApplicable, vec![]),
-            (Fail, authenticator()),
-            (Fail, authenticator()),
-        ),
-        "phishing-resistant MFA enforced (hardened); location context left Microsoft-managed (typical); no context (neglected)",
+        "MS.AAD.3.3v2",
+        pick((Pass, vec![]), (Fail, authenticator()), (Fail, authenticator())),
+        "context shown to all users (hardened); location context left Microsoft-managed (typical); no context (neglected)",
     );
     add(
         "CIS.5.2.3.1",
@@ -882,6 +917,8 @@ impl Tenant {
                     .filter_map(|a| a["id"].as_str().map(str::to_string))
                     .collect()
             }
+            Evidence::StaleMembers => self.inactive_accounts(false),
+            Evidence::StaleGuests => self.inactive_accounts(true),
             Evidence::SecureScoreLatest => self
                 .secure_scores_json()
                 .first()
@@ -898,6 +935,31 @@ impl Tenant {
         }
     }
 
+    fn has_enabled_guests(&self) -> bool {
+        (0..self.user_positions()).any(|p| self.user_facts(p).is_some_and(|f| f.guest && f.enabled))
+    }
+
+    /// Enabled members (`guests` false) or guests inactive for 90 days: no sign-in since, or never
+    /// signed in and created before; a guest whose invitation is pending counts too (its
+    /// invitation is at least 50 days old). Declared emergency accounts are left out.
+    fn inactive_accounts(&self, guests: bool) -> Vec<String> {
+        (0..self.user_positions())
+            .filter(|p| !self.roster.breakglass.contains(p))
+            .filter_map(|p| self.user_facts(p))
+            .filter(|f| f.enabled && f.guest == guests)
+            .filter(|f| {
+                if f.pending_invitation {
+                    return guests;
+                }
+                match f.last_sign_in_days {
+                    Some(days) => days > 90,
+                    None => (self.epoch - f.created).num_days() > 90,
+                }
+            })
+            .map(|f| f.id)
+            .collect()
+    }
+
     /// Expected control outcomes for this tenant, evidence resolved to object ids.
     pub fn expectations(&self) -> Vec<TenantExpectation> {
         expectations(self.profile())
@@ -911,10 +973,26 @@ impl Tenant {
                         why: "fail: requires Entra ID P2, which the tenant has not",
                     };
                 }
-                let evidence = e.evidence.iter().flat_map(|r| self.resolve_evidence(r)).collect();
+                let evidence: Vec<String> =
+                    e.evidence.iter().flat_map(|r| self.resolve_evidence(r)).collect();
+                // Rows whose evidence is the tenant's own data decide their outcome from it.
+                let derived = !e.evidence.is_empty()
+                    && e.evidence
+                        .iter()
+                        .all(|r| matches!(r, Evidence::StaleMembers | Evidence::StaleGuests));
+                let outcome = match (derived, evidence.is_empty()) {
+                    (true, true)
+                        if e.evidence.contains(&Evidence::StaleGuests) && !self.has_enabled_guests() =>
+                    {
+                        Outcome::NotApplicable
+                    }
+                    (true, true) => Outcome::Pass,
+                    (true, false) => Outcome::Fail,
+                    (false, _) => e.outcome,
+                };
                 TenantExpectation {
                     control: e.control,
-                    outcome: e.outcome,
+                    outcome,
                     evidence,
                     why: e.why,
                 }

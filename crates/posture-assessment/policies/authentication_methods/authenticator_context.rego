@@ -1,7 +1,8 @@
 # Microsoft Authenticator push notifications show the application being signed in to and the
-# geographic location of the request, for all users (CIS 5.2.3.1, SCuBA MS.AAD.3.3). SCuBA asks for
-# it only while phishing-resistant MFA is not enforced for all users (MS.AAD.3.1) and Authenticator is
-# enabled; otherwise SCuBA's verdict is not applicable.
+# geographic location of the request, for all users (CIS 5.2.3.1, SCuBA MS.AAD.3.3v2). Both read the
+# same: "if Microsoft Authenticator is enabled, it SHALL be configured to show login context
+# information" (SCuBA's v1 asked only while phishing-resistant MFA was not enforced; v2 dropped that
+# stopgap). Authenticator disabled is not applicable for both.
 package posture.controls.authenticator_context
 
 import data.posture.lib
@@ -12,12 +13,11 @@ metadata := {
 	"severity": "medium",
 	"frameworks": [
 		{"framework": "cis-m365-v7", "reference": "5.2.3.1"},
-		{"framework": "cisa-scuba", "reference": "MS.AAD.3.3v1"},
+		{"framework": "cisa-scuba", "reference": "MS.AAD.3.3v2"},
 	],
 	"rationale": "A push that names the application and the place of the sign-in lets users recognise a request they did not start, which blunts MFA fatigue and relayed prompts.",
 	"remediation": "Entra admin center > Entra ID > Authentication methods > Policies > Microsoft Authenticator > Configure: set 'Show application name in push and passwordless notifications' and 'Show geographic location in push and passwordless notifications' to Enabled for All users, with no exclusions.",
 	"required_collections": ["authentication_methods_policy"],
-	"reads_items": ["authentication_methods_policy", "conditional_access_policies"],
 }
 
 features := {
@@ -44,7 +44,7 @@ feature_gap(name) := sprintf("%s is %s", [features[name], state]) if {
 
 gaps := [feature_gap(name) | some name, _ in features; feature_gap(name)]
 
-cis_result := lib.result("not_applicable", "Microsoft Authenticator is not enabled", []) if {
+judged := lib.result("not_applicable", "Microsoft Authenticator is not enabled", []) if {
 	not authenticator_enabled
 } else := lib.result("pass", "Microsoft Authenticator shows the application name and geographic location to all users", []) if {
 	count(gaps) == 0
@@ -54,23 +54,8 @@ cis_result := lib.result("not_applicable", "Microsoft Authenticator is not enabl
 	[lib.evidence("authenticationMethodConfiguration", "MicrosoftAuthenticator", "Microsoft Authenticator", concat("; ", sort(gaps)))],
 )
 
-phishing_resistant_enforced if {
-	some p in lib.ca_policies
-	lib.ca_broad(p)
-	lib.strength_is_phishing_resistant(p)
-}
-
-# SCuBA MS.AAD.3.3v1 applies only while MS.AAD.3.1 is unmet and Authenticator is enabled.
-scuba_result := lib.result("not_applicable", "phishing-resistant MFA is enforced for all users (MS.AAD.3.1), so SCuBA does not ask for Authenticator context", []) if {
-	authenticator_enabled
-	phishing_resistant_enforced
-} else := r if {
-	authenticator_enabled
-	r := lib.error_for(["conditional_access_policies"])
-} else := cis_result
-
 result := r if {
 	r := lib.error_for(metadata.required_collections)
 } else := r if {
 	r := lib.singleton_missing("authentication_methods_policy")
-} else := lib.with_framework(cis_result, lib.scuba_framework, scuba_result)
+} else := judged
