@@ -23,9 +23,8 @@ use posture_proto::v1::sync_service_client::SyncServiceClient;
 use posture_proto::v1::tenant_connection_service_client::TenantConnectionServiceClient;
 use posture_proto::v1::{
     Assessment, AssessmentState, ClientSecretCredential, Cloud, CloudEndpoints, ConnectionHealth,
-    ControlResult, CreateConnectionRequest, Credential, EntitySync, Finding, GetSyncRunRequest,
-    ListAssessmentsRequest, ListFindingsRequest, StartSyncRequest, SyncRun, TestConnectionRequest,
-    credential,
+    ControlResult, CreateConnectionRequest, Credential, Finding, GetSyncRunRequest, ListAssessmentsRequest,
+    ListFindingsRequest, StartSyncRequest, SyncRun, TestConnectionRequest, credential,
 };
 use secrecy::ExposeSecret;
 use tonic::metadata::MetadataValue;
@@ -157,7 +156,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     println!();
     print!("{}", table.render());
     for note in &notes {
-        println!("{note}");
+        for line in assess::wrap(note, 118) {
+            println!("{line}");
+        }
     }
     println!();
     println!(
@@ -187,8 +188,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
                 errors.len()
             );
             let mut table = Table::new(vec!["CONTROL", "REASON"]);
+            let id_width = errors
+                .iter()
+                .map(|f| f.control_id.chars().count())
+                .max()
+                .unwrap_or(0);
             for f in errors {
-                table.row(vec![f.control_id.clone(), progress::shorten(&f.reason, 110)]);
+                let room = 120usize.saturating_sub(id_width + 2).max(40);
+                table.row(vec![f.control_id.clone(), progress::shorten(&f.reason, room)]);
             }
             print!("{}", table.render());
         }
@@ -288,7 +295,7 @@ fn demo_tenants(sim: &Simulator, users: u32) -> anyhow::Result<Vec<DemoTenant>> 
     Ok(vec![
         DemoTenant {
             info: main,
-            note: "typical, all permissions",
+            note: "typical, consented",
         },
         DemoTenant {
             info: partial,
@@ -392,22 +399,29 @@ async fn assessment_of_run(
 }
 
 /// "cis-m365 61.5% · 14 pass, 9 fail, 4 error", or why the assessment failed.
+/// The score of each framework and the controls that could not be judged, e.g.
+/// `CIS 22% · SCuBA 21% · 0 error`.
 fn assessment_summary(a: &Assessment) -> String {
     if a.state == AssessmentState::Failed as i32 {
         let reason = a.error.as_ref().map(progress::short_reason).unwrap_or_default();
         return format!("failed: {reason}");
     }
-    let c = a.counts.unwrap_or_default();
-    let mut text = format!(
-        "{} pass, {} fail, {} error",
-        c.passed,
-        c.failed + c.warning,
-        c.error
-    );
-    if let Some(cis) = a.scores.iter().find(|s| s.framework.starts_with("cis")) {
-        text = format!("{} {:.0}% · {text}", cis.framework, cis.score);
-    }
-    text
+    let mut parts: Vec<String> = a
+        .scores
+        .iter()
+        .filter_map(|s| {
+            let name = if s.framework.contains("scuba") {
+                "SCuBA"
+            } else if s.framework.starts_with("cis") {
+                "CIS"
+            } else {
+                return None;
+            };
+            Some(format!("{name} {:.0}%", s.score))
+        })
+        .collect();
+    parts.push(format!("{} error", a.counts.unwrap_or_default().error));
+    parts.join(" · ")
 }
 
 /// A file name from a tenant's display name: lowercase letters and digits, dashes between words.
@@ -431,6 +445,8 @@ fn file_stem(name: &str) -> String {
 }
 
 /// "succeeded: 647 objects in 11 kinds", or with failures how many kinds failed and why, first one.
+/// `1224 objects, 41 kinds` when the run succeeded, or `partly: 10 of 41 kinds failed` (the health note
+/// below the table says why).
 fn sync_summary(run: &SyncRun) -> String {
     let objects: u64 = run
         .entities
@@ -438,21 +454,14 @@ fn sync_summary(run: &SyncRun) -> String {
         .filter_map(|e| e.counts.as_ref())
         .map(progress::objects)
         .sum();
-    let failed: Vec<&EntitySync> = run.entities.iter().filter(|e| e.error.is_some()).collect();
-    let mut text = format!(
-        "{}: {objects} objects in {} kinds",
-        progress::run_state_label(run.state),
-        run.entities.len() - failed.len()
-    );
-    if let Some(reason) = failed.first().and_then(|e| e.error.as_ref()) {
-        let why = if reason.missing_permissions.is_empty() {
-            progress::short_reason(reason)
-        } else {
-            format!("missing {}", reason.missing_permissions.join(", "))
-        };
-        text.push_str(&format!(", {} failed ({why})", failed.len()));
+    let failed = run.entities.iter().filter(|e| e.error.is_some()).count();
+    if failed == 0 && run.state == posture_proto::v1::SyncRunState::Succeeded as i32 {
+        return format!("{objects} objects, {} kinds", run.entities.len());
     }
-    text
+    if failed == 0 {
+        return format!("{}: {objects} objects", progress::run_state_label(run.state));
+    }
+    format!("partly: {failed} of {} kinds failed", run.entities.len())
 }
 
 async fn connect_and_test(

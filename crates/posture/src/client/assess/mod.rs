@@ -25,7 +25,7 @@ use json::{assessment_json, finding_json, settings_json};
 use render::{findings_text, settings_text};
 
 pub use fetch::{all_controls, all_findings};
-pub use render::{assessment_text, controls_table};
+pub use render::{assessment_text, controls_table, wrap};
 
 #[derive(Subcommand, Debug)]
 pub enum AssessCommand {

@@ -80,19 +80,6 @@ pub(super) fn state_label(state: i32) -> &'static str {
 /// `fail (accepted)` when exceptions cover it: the live result stays visible.
 /// The result, then the verdict of each framework that judges the control differently, e.g.
 /// `fail; cis-m365: warning`.
-fn status_text(f: &Finding) -> String {
-    let label = result_label(f.result);
-    let mut text = if f.accepted {
-        format!("{label} (accepted)")
-    } else {
-        label.to_owned()
-    };
-    for r in &f.framework_results {
-        let _ = write!(text, "; {}: {}", r.framework, result_label(r.result));
-    }
-    text
-}
-
 fn counts_text(c: &ResultCounts) -> String {
     format!(
         "{} passed, {} failed, {} warning, {} n/a, {} error, {} accepted",
@@ -105,13 +92,12 @@ pub fn assessment_text(a: &Assessment) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Assessment {} ({}), completed {}, pack {}, sync run {}",
+        "Assessment {} ({}), completed {}",
         a.assessment_id,
         state_label(a.state),
         ts_opt(a.completed_at.as_ref()),
-        a.pack_version,
-        a.sync_run_id
     );
+    let _ = writeln!(out, "Pack {}, sync run {}", a.pack_version, a.sync_run_id);
     let _ = writeln!(out, "Controls: {}", counts_text(&a.counts.unwrap_or_default()));
     if let Some(error) = &a.error {
         let _ = writeln!(out, "Error: {}", reason_text(Some(error)));
@@ -145,18 +131,101 @@ fn score_text(score: f64) -> String {
     }
 }
 
-pub fn controls_table(findings: &[Finding]) -> String {
-    let mut table = Table::new(vec!["CONTROL", "SEVERITY", "STATUS", "TITLE", "REASON"]);
-    for f in findings {
-        table.row(vec![
-            f.control_id.clone(),
-            severity_label(f.severity).into(),
-            status_text(f),
-            shorten(&f.title, 50),
-            shorten(&f.reason, 60),
-        ]);
+/// Terminal width the control table fits.
+const WIDTH: usize = 120;
+
+/// `cis-m365` reads `CIS`, `cisa-scuba` `SCuBA`; other frameworks as they are.
+fn framework_short(framework: &str) -> &str {
+    if framework.starts_with("cis-") {
+        "CIS"
+    } else if framework.contains("scuba") {
+        "SCuBA"
+    } else {
+        framework
     }
-    table.render()
+}
+
+/// The result, with each framework that judges differently: `fail (CIS warning)`.
+fn status_cell(f: &Finding) -> String {
+    let mut text = result_label(f.result).to_owned();
+    if f.accepted {
+        text.push_str(" (accepted)");
+    }
+    for r in &f.framework_results {
+        let _ = write!(
+            text,
+            " ({} {})",
+            framework_short(&r.framework),
+            result_label(r.result)
+        );
+    }
+    text
+}
+
+/// Words of `text` in lines of at most `width` characters (a longer word is cut).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let word = shorten(word, width);
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// One row per control within 120 columns: id, severity, result (with any framework that judges
+/// differently) and the whole reason, wrapped under its column. Titles are in `controls show`.
+pub fn controls_table(findings: &[Finding]) -> String {
+    let id_width = findings
+        .iter()
+        .map(|f| f.control_id.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp("CONTROL".len(), 46);
+    let status_width = findings
+        .iter()
+        .map(|f| status_cell(f).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp("RESULT".len(), 26);
+    let severity_width = "SEVERITY".len();
+    let reason_width = WIDTH - id_width - severity_width - status_width - 6;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<id_width$}  {:<severity_width$}  {:<status_width$}  REASON",
+        "CONTROL", "SEVERITY", "RESULT"
+    );
+    for f in findings {
+        let reason = wrap(&f.reason, reason_width);
+        for (i, line) in reason.iter().enumerate() {
+            let row = if i == 0 {
+                format!(
+                    "{:<id_width$}  {:<severity_width$}  {:<status_width$}  {line}",
+                    shorten(&f.control_id, id_width),
+                    severity_label(f.severity),
+                    shorten(&status_cell(f), status_width),
+                )
+            } else {
+                format!(
+                    "{:indent$}{line}",
+                    "",
+                    indent = id_width + severity_width + status_width + 6
+                )
+            };
+            let _ = writeln!(out, "{}", row.trim_end());
+        }
+    }
+    out
 }
 
 /// The findings table, then each finding's failing objects (the first few; JSON has all), and the
@@ -252,9 +321,41 @@ mod tests {
             lines[1].starts_with("MS.AAD.3.2v2  high") && lines[1].contains("fail (accepted)"),
             "{table}"
         );
+        assert!(table.lines().all(|l| l.chars().count() <= 120), "{table}");
         assert!(
             lines[2].contains("pass") && !lines[2].contains("accepted"),
             "{table}"
+        );
+    }
+
+    #[test]
+    fn long_reasons_wrap_under_their_column_and_framework_verdicts_are_named() {
+        let mut long = finding(
+            "entra.roles.no-permanent-active-assignments",
+            ControlResult::Fail,
+            false,
+        );
+        long.reason = "5 permanent active assignments to privileged roles outside the emergency-access accounts: \
+                       Global Administrator (Ann, Bo), Exchange Administrator (Cy), SharePoint Administrator (Di, Ed)"
+            .into();
+        long.framework_results = vec![posture_proto::v1::FrameworkResult {
+            framework: "cis-m365".into(),
+            result: ControlResult::Warning as i32,
+            ..Default::default()
+        }];
+        let table = controls_table(&[long]);
+        let lines: Vec<_> = table.lines().collect();
+        assert!(lines.iter().all(|l| l.chars().count() <= 120), "{table}");
+        assert!(lines[1].contains("fail (CIS warning)"), "{table}");
+        assert!(
+            lines.len() >= 3,
+            "the reason continues on the next line:\n{table}"
+        );
+        let column = lines[0].find("REASON").expect("a reason column");
+        assert!(lines[2][..column].trim().is_empty(), "{table}");
+        assert!(
+            table.contains("(Di, Ed)"),
+            "nothing of the reason is cut: {table}"
         );
     }
 
@@ -342,7 +443,7 @@ mod tests {
             }],
         }];
         let text = findings_text(std::slice::from_ref(&f));
-        assert!(text.contains("fail; cis-m365: warning"), "{text}");
+        assert!(text.contains("fail (CIS warning)"), "{text}");
         assert!(
             text.contains(
                 "entra.ca.mfa-all-users — cis-m365 v7 judges it warning: CIS treats the exclusions"
