@@ -116,16 +116,16 @@ builtin_role_names := {
 	"b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
 }
 
+no_p2_known if {
+	licences_known
+	not has_p2
+}
+
 # Eligible (PIM) assignments are complete when their collection synced, or when the tenant is known
 # to have no P2 (then there are none). Otherwise counts over role members would be silently short.
 eligibility_gap := missing_reason("role_eligibility_instances") if {
 	not collection_ok("role_eligibility_instances")
 	not no_p2_known
-}
-
-no_p2_known if {
-	licences_known
-	not has_p2
 }
 
 # --- Conditional Access ---------------------------------------------------------------------------
