@@ -12,7 +12,9 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222
 table{border-collapse:collapse;width:100%;margin-bottom:2em}\
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}.pass{color:#1a7f37}.fail{color:#cf222e}.warning{color:#9a6700}\
-.error{color:#8250df}.not_applicable,.not_evaluated{color:#666}ul{margin:0;padding-left:1.2em}";
+.error{color:#8250df}.not_applicable,.not_evaluated{color:#666}ul{margin:0;padding-left:1.2em}\
+table.controls{table-layout:fixed}table.controls td{overflow-wrap:anywhere}code{overflow-wrap:anywhere}\
+@media print{body{margin:0;font-size:10pt}tr{break-inside:avoid}}";
 
 /// Escapes text for HTML element content and double-quoted attribute values.
 fn escape(text: &str) -> String {
@@ -97,7 +99,9 @@ fn scores(html: &mut String, assessment: &Assessment) {
 
 fn table(html: &mut String, assessment: &Assessment, controls: &[&ControlMetadata]) {
     html.push_str(
-        "<h2>Controls</h2><table><thead><tr><th>control</th><th>severity</th><th>status</th><th>reason</th>\
+        "<h2>Controls</h2><table class=\"controls\"><colgroup><col style=\"width:15%\"><col style=\"width:7%\">\
+         <col style=\"width:8%\"><col style=\"width:20%\"><col style=\"width:30%\"><col style=\"width:20%\">\
+         </colgroup><thead><tr><th>control</th><th>severity</th><th>status</th><th>reason</th>\
          <th>evidence</th><th>remediation</th></tr></thead><tbody>",
     );
     for result in &assessment.results {

@@ -73,3 +73,25 @@ fn report_lists_a_control_without_a_result_as_not_evaluated() {
         .expect("the dropped control is still listed");
     assert!(html[at..].contains("not evaluated"));
 }
+
+/// The controls table keeps to the page width (checked in headless Chromium at 1400 px: without a
+/// fixed layout, long evidence ids pushed the remediation column off the page): fixed column widths
+/// that add up to the table, long words wrapped anywhere, rows kept whole when printed.
+#[test]
+fn controls_table_has_fixed_columns_that_fit_the_page() {
+    let pack = PolicyPack::builtin();
+    let assessment = Engine::evaluate(&pack, &small_tenant());
+    let html = render_html(&assessment, &pack.controls(), "Contoso");
+    assert!(html.contains("<table class=\"controls\"><colgroup>"));
+    assert!(html.contains("table.controls{table-layout:fixed}"));
+    assert!(html.contains("overflow-wrap:anywhere"));
+    assert!(html.contains("@media print"));
+    let colgroup = &html[html.find("<colgroup>").expect("colgroup")..html.find("</colgroup>").expect("end")];
+    let total: u32 = colgroup
+        .split("width:")
+        .skip(1)
+        .filter_map(|w| w.split('%').next()?.parse::<u32>().ok())
+        .sum();
+    assert_eq!(total, 100, "{colgroup}");
+    assert_eq!(colgroup.matches("<col ").count(), 6, "one width per column");
+}
