@@ -3,12 +3,10 @@
 //! every granted permission resolvable to its name through Graph's app roles, and the three kinds
 //! failing alone, naming Application.Read.All, when it is not granted.
 
-use posture_graph_sim::{Profile, TenantSpec};
-use posture_proto::v1 as pb;
+use posture_graph_sim::Profile;
 
 use crate::failures::assert_permission_gap_fails_only;
-use crate::ground_truth::{assert_kinds_match_truth, stored_objects};
-use crate::world::{entity, sqlite_world, sync_and_wait};
+use crate::ground_truth::{assert_kinds_match_truth, stored_objects, synced_profile};
 
 const APP_KINDS: &[&str] = &["applications", "graph_app_role_assignments", "service_principals"];
 const GRAPH: &str = "00000003-0000-0000-c000-000000000000";
@@ -16,26 +14,7 @@ const GRAPH: &str = "00000003-0000-0000-c000-000000000000";
 #[tokio::test]
 async fn app_kinds_match_the_simulator_for_every_profile() {
     for profile in Profile::ALL {
-        let (world, tenant, process) = sqlite_world(TenantSpec {
-            profile,
-            users: 60,
-            ..TenantSpec::default()
-        })
-        .await;
-        let run = sync_and_wait(&process, &tenant, APP_KINDS).await;
-        assert_eq!(
-            run.state,
-            pb::SyncRunState::Succeeded as i32,
-            "{profile:?}: {run:#?}"
-        );
-        for kind in APP_KINDS {
-            assert_eq!(
-                entity(&run, kind).state,
-                pb::EntitySyncState::Succeeded as i32,
-                "{profile:?} {kind}"
-            );
-        }
-        let tid = tenant.tenant_id.to_string();
+        let (world, process, tid) = synced_profile(profile, APP_KINDS).await;
         assert_kinds_match_truth(&world, &process, &tid, APP_KINDS).await;
 
         let apps = stored_objects(&process, &tid, "applications").await;

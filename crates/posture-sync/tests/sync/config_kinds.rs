@@ -6,8 +6,8 @@ use posture_graph_sim::{Profile, TenantSpec};
 use posture_proto::v1 as pb;
 
 use crate::failures::assert_permission_gap_fails_only;
-use crate::ground_truth::{assert_kinds_match_truth, stored_objects};
-use crate::world::{entity, sqlite_world, sync_and_wait};
+use crate::ground_truth::{assert_kinds_match_truth, stored_objects, synced_profile};
+use crate::world::{sqlite_world, sync_and_wait};
 
 const CONFIG_KINDS: &[&str] = &[
     "activity_based_timeout_policies",
@@ -26,26 +26,7 @@ const CONFIG_KINDS: &[&str] = &[
 #[tokio::test]
 async fn configuration_kinds_match_the_simulator_for_every_profile() {
     for profile in Profile::ALL {
-        let (world, tenant, process) = sqlite_world(TenantSpec {
-            profile,
-            users: 60,
-            ..TenantSpec::default()
-        })
-        .await;
-        let run = sync_and_wait(&process, &tenant, CONFIG_KINDS).await;
-        assert_eq!(
-            run.state,
-            pb::SyncRunState::Succeeded as i32,
-            "{profile:?}: {run:#?}"
-        );
-        for kind in CONFIG_KINDS {
-            assert_eq!(
-                entity(&run, kind).state,
-                pb::EntitySyncState::Succeeded as i32,
-                "{profile:?} {kind}"
-            );
-        }
-        let tid = tenant.tenant_id.to_string();
+        let (world, process, tid) = synced_profile(profile, CONFIG_KINDS).await;
         assert_kinds_match_truth(&world, &process, &tid, CONFIG_KINDS).await;
 
         let default = stored_objects(&process, &tid, "cross_tenant_access_default").await;

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use posture_graph_sim::{GroundTruth, TenantSpec};
+use posture_graph_sim::{GroundTruth, Profile, TenantSpec};
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
 use serde_json::Value;
 
-use crate::world::{SyncProcess, World, entity, new_world, settings, sync_and_wait};
+use crate::world::{SyncProcess, World, entity, new_world, settings, sqlite_world, sync_and_wait};
 
 /// Every stored object of a kind (FULL view), by id.
 pub async fn stored_objects(process: &SyncProcess, tenant: &str, kind: &str) -> BTreeMap<String, Value> {
@@ -188,3 +188,28 @@ posture_kit::db_test!(
         );
     }
 );
+
+/// A 60-user tenant of `profile` on SQLite, synced for `kinds`: the run and each kind succeeded.
+/// Returns the world, the sync process and the tenant id.
+pub async fn synced_profile(profile: Profile, kinds: &[&str]) -> (World, SyncProcess, String) {
+    let (world, tenant, process) = sqlite_world(TenantSpec {
+        profile,
+        users: 60,
+        ..TenantSpec::default()
+    })
+    .await;
+    let run = sync_and_wait(&process, &tenant, kinds).await;
+    assert_eq!(
+        run.state,
+        pb::SyncRunState::Succeeded as i32,
+        "{profile:?}: {run:#?}"
+    );
+    for kind in kinds {
+        assert_eq!(
+            entity(&run, kind).state,
+            pb::EntitySyncState::Succeeded as i32,
+            "{profile:?} {kind}"
+        );
+    }
+    (world, process, tenant.tenant_id.to_string())
+}

@@ -8,7 +8,7 @@ use posture_proto::v1 as pb;
 use serde_json::Value;
 
 use crate::failures::{all_permissions, assert_permission_gap_fails_only};
-use crate::ground_truth::{assert_kinds_match_truth, stored_objects};
+use crate::ground_truth::{assert_kinds_match_truth, stored_objects, synced_profile};
 use crate::world::{SyncProcess, World, entity, sqlite_world, sync_and_wait};
 
 const GROUP_KINDS: &[&str] = &["groups", "group_transitive_members"];
@@ -79,26 +79,7 @@ pub async fn assert_transitive_members_match_truth(
 #[tokio::test]
 async fn group_kinds_match_the_simulator_for_every_profile() {
     for profile in Profile::ALL {
-        let (world, tenant, process) = sqlite_world(TenantSpec {
-            profile,
-            users: 60,
-            ..TenantSpec::default()
-        })
-        .await;
-        let run = sync_and_wait(&process, &tenant, GROUP_KINDS).await;
-        assert_eq!(
-            run.state,
-            pb::SyncRunState::Succeeded as i32,
-            "{profile:?}: {run:#?}"
-        );
-        for kind in GROUP_KINDS {
-            assert_eq!(
-                entity(&run, kind).state,
-                pb::EntitySyncState::Succeeded as i32,
-                "{profile:?} {kind}"
-            );
-        }
-        let tid = tenant.tenant_id.to_string();
+        let (world, process, tid) = synced_profile(profile, GROUP_KINDS).await;
         assert_kinds_match_truth(&world, &process, &tid, &["groups"]).await;
         let groups = stored_objects(&process, &tid, "groups").await;
         assert!(

@@ -7,7 +7,7 @@ use posture_graph_sim::{Licences, Profile, TenantSpec};
 use posture_proto::v1 as pb;
 
 use crate::failures::assert_permission_gap_fails_only;
-use crate::ground_truth::{assert_kinds_match_truth, stored_objects};
+use crate::ground_truth::{assert_kinds_match_truth, stored_objects, synced_profile};
 use crate::world::{entity, sqlite_world, sync_and_wait};
 
 const KINDS: &[&str] = &[
@@ -28,19 +28,7 @@ const P2_KINDS: &[&str] = &[
 #[tokio::test]
 async fn pim_access_review_and_sharepoint_kinds_match_the_simulator_for_every_profile() {
     for profile in Profile::ALL {
-        let (world, tenant, process) = sqlite_world(TenantSpec {
-            profile,
-            users: 60,
-            ..TenantSpec::default()
-        })
-        .await;
-        let run = sync_and_wait(&process, &tenant, KINDS).await;
-        assert_eq!(
-            run.state,
-            pb::SyncRunState::Succeeded as i32,
-            "{profile:?}: {run:#?}"
-        );
-        let tid = tenant.tenant_id.to_string();
+        let (world, process, tid) = synced_profile(profile, KINDS).await;
         assert_kinds_match_truth(&world, &process, &tid, KINDS).await;
 
         // Every directory role policy comes with its policy and rules, as the controls read them.

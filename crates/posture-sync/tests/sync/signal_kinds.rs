@@ -10,7 +10,7 @@ use posture_proto::v1 as pb;
 use posture_testkit::World;
 
 use crate::failures::assert_permission_gap_fails_only;
-use crate::ground_truth::{assert_kinds_match_truth, stored_objects};
+use crate::ground_truth::{assert_kinds_match_truth, stored_objects, synced_profile};
 use crate::world::{entity, settings, sqlite_world, sync_and_wait};
 
 const SIGNAL_KINDS: &[&str] = &[
@@ -27,26 +27,7 @@ const SIGNAL_KINDS: &[&str] = &[
 #[tokio::test]
 async fn signal_kinds_match_the_simulator_for_every_profile() {
     for profile in Profile::ALL {
-        let (world, tenant, process) = sqlite_world(TenantSpec {
-            profile,
-            users: 60,
-            ..TenantSpec::default()
-        })
-        .await;
-        let run = sync_and_wait(&process, &tenant, SIGNAL_KINDS).await;
-        assert_eq!(
-            run.state,
-            pb::SyncRunState::Succeeded as i32,
-            "{profile:?}: {run:#?}"
-        );
-        for kind in SIGNAL_KINDS {
-            assert_eq!(
-                entity(&run, kind).state,
-                pb::EntitySyncState::Succeeded as i32,
-                "{profile:?} {kind}"
-            );
-        }
-        let tid = tenant.tenant_id.to_string();
+        let (world, process, tid) = synced_profile(profile, SIGNAL_KINDS).await;
         assert_kinds_match_truth(&world, &process, &tid, SIGNAL_KINDS).await;
 
         let devices = stored_objects(&process, &tid, "managed_devices").await;
