@@ -410,14 +410,8 @@ fn assessment_summary(a: &Assessment) -> String {
         .scores
         .iter()
         .filter_map(|s| {
-            let name = if s.framework.contains("scuba") {
-                "SCuBA"
-            } else if s.framework.starts_with("cis") {
-                "CIS"
-            } else {
-                return None;
-            };
-            Some(format!("{name} {:.0}%", s.score))
+            let name = crate::client::output::framework_short(&s.framework);
+            matches!(name, "CIS" | "SCuBA").then(|| format!("{name} {:.0}%", s.score))
         })
         .collect();
     parts.push(format!("{} error", a.counts.unwrap_or_default().error));

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::GatewayArgs;
 use super::assess::render::severity_label;
-use super::output::{OutputFormat, Table, details, print_json};
+use super::output::{OutputFormat, Table, details, framework_short, print_json};
+use super::progress::shorten;
 use super::status::explain;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,14 +67,7 @@ fn references(c: &Control) -> String {
     c.references
         .iter()
         .filter(|r| r.reference_id != c.control_id)
-        .map(|r| {
-            let short = match r.framework.as_str() {
-                f if f.starts_with("cis-") => "CIS",
-                f if f.contains("scuba") => "SCuBA",
-                f => f,
-            };
-            format!("{short} {}", r.reference_id)
-        })
+        .map(|r| format!("{} {}", framework_short(&r.framework), r.reference_id))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -91,16 +85,6 @@ fn control_json(c: &Control) -> serde_json::Value {
         "entity_kinds": c.entity_kinds,
         "required_licenses": c.required_licenses,
     })
-}
-
-/// At most `max` characters, ending in `…` when cut, so the table fits 120 columns.
-fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 pub async fn run(command: ControlsCommand, gateway: &GatewayArgs) -> anyhow::Result<i32> {
@@ -132,10 +116,10 @@ pub async fn run(command: ControlsCommand, gateway: &GatewayArgs) -> anyhow::Res
                     let title_width = 120 - id_width - 30 - 8 - 6;
                     for c in &controls {
                         table.row(vec![
-                            cut(&c.control_id, id_width),
+                            shorten(&c.control_id, id_width),
                             severity_label(c.severity).to_owned(),
-                            cut(&references(c), 30),
-                            cut(&c.title, title_width),
+                            shorten(&references(c), 30),
+                            shorten(&c.title, title_width),
                         ]);
                     }
                     outln!("{}", table.render().trim_end());

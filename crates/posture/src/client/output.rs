@@ -54,6 +54,18 @@ impl Table {
     }
 }
 
+/// A framework as a person reads it in a narrow column: `cis-m365-v7` is `CIS`, `cisa-scuba`
+/// `SCuBA`; Posture's own and custom frameworks as they are.
+pub fn framework_short(framework: &str) -> &str {
+    if framework.starts_with("cis-") {
+        "CIS"
+    } else if framework.contains("scuba") {
+        "SCuBA"
+    } else {
+        framework
+    }
+}
+
 /// Key-value lines for one object (`posture tenants show`).
 pub fn details(pairs: &[(&str, String)]) -> String {
     let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
@@ -85,6 +97,14 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frameworks_are_named_as_people_know_them() {
+        assert_eq!(framework_short("cis-m365-v7"), "CIS");
+        assert_eq!(framework_short("cis-m365"), "CIS");
+        assert_eq!(framework_short("cisa-scuba"), "SCuBA");
+        assert_eq!(framework_short("acme"), "acme");
+    }
 
     #[test]
     fn table_aligns_columns_to_the_widest_cell() {

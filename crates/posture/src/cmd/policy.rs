@@ -7,7 +7,8 @@ use anyhow::Context;
 use clap::Subcommand;
 use posture_assessment::PolicyPack;
 
-use crate::client::output::{OutputFormat, Table, print_json};
+use crate::client::output::{OutputFormat, Table, framework_short, print_json};
+use crate::client::progress::shorten;
 
 #[derive(Subcommand, Debug)]
 pub enum PolicyCommand {
@@ -99,13 +100,13 @@ fn list(packs: &[PathBuf], output: OutputFormat) -> anyhow::Result<i32> {
                     .frameworks
                     .iter()
                     .filter(|f| f.reference != c.id)
-                    .map(|f| format!("{} {}", short_framework(&f.framework), f.reference))
+                    .map(|f| format!("{} {}", framework_short(&f.framework), f.reference))
                     .collect();
                 table.row(vec![
-                    cut(&c.id, id_width),
+                    shorten(&c.id, id_width),
                     severity(c.severity),
-                    cut(&frameworks.join(", "), 30),
-                    cut(&c.title, title_width),
+                    shorten(&frameworks.join(", "), 30),
+                    shorten(&c.title, title_width),
                 ]);
             }
             outln!("{}", table.render().trim_end());
@@ -123,39 +124,4 @@ fn severity(s: posture_assessment::Severity) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
-}
-
-/// `cis-m365-v7` reads `CIS`, `cisa-scuba` `SCuBA`; custom frameworks as they are.
-fn short_framework(framework: &str) -> &str {
-    if framework.starts_with("cis-") {
-        "CIS"
-    } else if framework.contains("scuba") {
-        "SCuBA"
-    } else {
-        framework
-    }
-}
-
-/// At most `max` characters, ending in `…` when cut (the table stays within 120 columns).
-fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_cells_are_cut_with_an_ellipsis() {
-        assert_eq!(cut("short", 10), "short");
-        assert_eq!(cut("abcdefghijkl", 5), "abcd…");
-        assert_eq!(short_framework("cis-m365-v7"), "CIS");
-        assert_eq!(short_framework("cisa-scuba-aad"), "SCuBA");
-        assert_eq!(short_framework("acme"), "acme");
-    }
 }

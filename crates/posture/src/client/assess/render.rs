@@ -9,7 +9,7 @@ use posture_proto::v1::{
 };
 
 use crate::client::health::reason_text;
-use crate::client::output::Table;
+use crate::client::output::{Table, framework_short};
 use crate::client::progress::{shorten, ts_opt};
 
 /// Evidence lines printed per finding in a table; the JSON output carries all of them.
@@ -133,17 +133,6 @@ fn score_text(score: f64) -> String {
 
 /// Terminal width the control table fits.
 const WIDTH: usize = 120;
-
-/// `cis-m365` reads `CIS`, `cisa-scuba` `SCuBA`; other frameworks as they are.
-fn framework_short(framework: &str) -> &str {
-    if framework.starts_with("cis-") {
-        "CIS"
-    } else if framework.contains("scuba") {
-        "SCuBA"
-    } else {
-        framework
-    }
-}
 
 /// The result, with each framework that judges differently: `fail (CIS warning)`.
 fn status_cell(f: &Finding) -> String {
