@@ -105,7 +105,15 @@ enum Command {
         #[command(subcommand)]
         command: client::schedules::SchedulesCommand,
     },
-    /// Every tenant on one screen: health, last sync, scores, failed controls, secret expiry.
+    /// Secure Score history (or Defender exposure and configuration scores) as a chart and a table.
+    Scores {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(flatten)]
+        args: client::scores::ScoresArgs,
+    },
+    /// Every tenant on one screen (health, last sync, scores, failed controls, Secure Score, alerts,
+    /// secret expiry), or one tenant in detail with its Defender and device signals.
     Overview {
         #[command(flatten)]
         gateway: GatewayArgs,
@@ -187,7 +195,8 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Assess { gateway, command } => with_tenant!(client::assess::run, command, gateway),
         Command::Exceptions { gateway, command } => with_tenant!(client::exceptions::run, command, gateway),
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
-        Command::Overview { gateway, args } => client::overview::run(args, &gateway).await,
+        Command::Overview { gateway, args } => with_tenant!(client::overview::run, args, gateway),
+        Command::Scores { gateway, args } => with_tenant!(client::scores::run, args, gateway),
         Command::Controls { gateway, command } => client::controls::run(command, &gateway).await,
         Command::Schedules { gateway, command } => with_tenant!(client::schedules::run, command, gateway),
     }

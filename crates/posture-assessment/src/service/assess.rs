@@ -17,9 +17,10 @@ use serde_json::Value;
 use super::announce::{Announce, Completed};
 use super::convert;
 use super::reader::{InventoryReader, ReadError};
+use super::signals::count_signals;
 use super::store::{
-    AssessmentRecord, AssessmentState, AssessmentStore, FailureClass, FailureRecord, NewAssessment,
-    StoreError, Trigger,
+    AssessmentRecord, AssessmentState, AssessmentStore, Completion, FailureClass, FailureRecord,
+    NewAssessment, StoreError, Trigger,
 };
 use crate::acceptance::apply_exceptions;
 use crate::document::{Collection, CollectionKind, TenantDocumentBuilder};
@@ -177,6 +178,7 @@ impl Assessor {
         let now = self.now();
         let exceptions = self.store.active_exceptions(tenant, now).await?;
 
+        let signals = count_signals(&collections);
         let display_name = organization_name(&collections).unwrap_or_else(|| tenant.to_string());
         let mut builder = TenantDocumentBuilder::new(tenant.to_string(), display_name)
             .emergency_access_accounts(settings.emergency_access_accounts.clone())
@@ -211,6 +213,7 @@ impl Assessor {
             state: AssessmentState::Succeeded,
             counts: counts.clone(),
             scores: scores.clone(),
+            signals: signals.clone(),
             error: None,
             completed_at: Some(completed_at),
             ..assessment.clone()
@@ -220,9 +223,12 @@ impl Assessor {
             .store
             .complete_assessment(
                 &assessment.assessment_id,
-                &counts,
-                &scores,
-                &findings,
+                &Completion {
+                    counts: &counts,
+                    scores: &scores,
+                    signals: &signals,
+                    findings: &findings,
+                },
                 completed_at,
                 staged.as_ref(),
             )

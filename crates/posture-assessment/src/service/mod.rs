@@ -11,6 +11,7 @@ pub mod convert;
 mod reader;
 mod report;
 mod role;
+mod signals;
 pub mod store;
 
 pub use consumer::SYNC_PRINCIPAL;

@@ -1,6 +1,6 @@
 //! The entry point the binary calls: [`start`] migrates the `assessment` schema and starts the
-//! SyncRunCompleted consumer; [`AssessmentRole::register`] mounts AssessmentService and
-//! ExceptionService on a gRPC server.
+//! SyncRunCompleted consumer; [`AssessmentRole::register`] mounts AssessmentService,
+//! ExceptionService and ScoreService on a gRPC server.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,11 +12,12 @@ use posture_kit::db::Db;
 use posture_kit::grpc::GrpcServer;
 use posture_proto::v1::assessment_service_server::AssessmentServiceServer;
 use posture_proto::v1::exception_service_server::ExceptionServiceServer;
+use posture_proto::v1::score_service_server::ScoreServiceServer;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::transport::Channel;
 
-use super::api::{AssessmentApi, ExceptionApi};
+use super::api::{AssessmentApi, ExceptionApi, ScoreApi};
 use super::assess::Assessor;
 use super::consumer::RunCompletedHandler;
 use super::reader::InventoryReader;
@@ -87,6 +88,7 @@ pub struct AssessmentDeps {
 pub struct AssessmentRole {
     assessments: AssessmentApi,
     exceptions: ExceptionApi,
+    scores: ScoreApi,
 }
 
 /// Migrates the schema and starts the consumer (it ends on `shutdown`).
@@ -104,7 +106,7 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
     }
     let assessor = Assessor {
         store: store.clone(),
-        reader: InventoryReader::new(deps.sync, deps.settings.max_message_bytes),
+        reader: InventoryReader::new(deps.sync.clone(), deps.settings.max_message_bytes),
         bus: deps.bus.clone(),
         outbox,
         clock: deps.clock.clone(),
@@ -129,6 +131,11 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
     )
     .await?;
     Ok(AssessmentRole {
+        scores: ScoreApi {
+            store: store.clone(),
+            sync: deps.sync,
+            max_message_bytes: deps.settings.max_message_bytes,
+        },
         exceptions: ExceptionApi {
             store,
             pack: assessor.pack.clone(),
@@ -142,7 +149,8 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
 }
 
 impl AssessmentRole {
-    /// Mounts `posture.v1.AssessmentService` and `posture.v1.ExceptionService`.
+    /// Mounts `posture.v1.AssessmentService`, `posture.v1.ExceptionService` and
+    /// `posture.v1.ScoreService`.
     pub fn register(&self, server: GrpcServer) -> GrpcServer {
         let limit = server.max_message_bytes();
         let assessments = AssessmentServiceServer::new(self.assessments.clone())
@@ -151,7 +159,13 @@ impl AssessmentRole {
         let exceptions = ExceptionServiceServer::new(self.exceptions.clone())
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
-        server.add_service(assessments).add_service(exceptions)
+        let scores = ScoreServiceServer::new(self.scores.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        server
+            .add_service(assessments)
+            .add_service(exceptions)
+            .add_service(scores)
     }
 
     pub fn store(&self) -> &AssessmentStore {

@@ -10,6 +10,7 @@ mod nats;
 mod observed;
 mod pipeline;
 mod report;
+mod scores;
 mod settings;
 mod takeover;
 mod world;

@@ -28,6 +28,7 @@ pub mod overview;
 pub mod progress;
 pub mod resolve;
 pub mod schedules;
+pub mod scores;
 pub mod status;
 pub mod sync;
 pub mod tenants;

@@ -1,13 +1,15 @@
 //! The role's public gRPC APIs: AssessmentService (controls, assessments, findings, tenant
-//! settings) and ExceptionService. Every read filters by tenant, so another tenant's assessment
+//! settings), ExceptionService and ScoreService. Every read filters by tenant, so another tenant's assessment
 //! or exception id is NOT_FOUND.
 
 mod assessments;
 mod exceptions;
+mod scores;
 mod validate;
 
 pub use assessments::AssessmentApi;
 pub use exceptions::ExceptionApi;
+pub use scores::ScoreApi;
 
 use posture_kit::ServiceError;
 

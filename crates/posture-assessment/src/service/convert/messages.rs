@@ -127,6 +127,12 @@ pub fn assessment(a: &AssessmentRecord) -> pb::Assessment {
         error: a.error.as_ref().map(failure),
         requested_at: Some(timestamp(a.requested_at)),
         completed_at: a.completed_at.map(timestamp),
+        signals: (a.state == AssessmentState::Succeeded).then_some(pb::SecuritySignals {
+            open_high_alerts: a.signals.open_high_alerts,
+            managed_devices: a.signals.managed_devices,
+            noncompliant_devices: a.signals.noncompliant_devices,
+            critical_vulnerabilities: a.signals.critical_vulnerabilities,
+        }),
     }
 }
 

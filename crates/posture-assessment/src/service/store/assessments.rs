@@ -40,6 +40,26 @@ pub struct ScoreRecord {
     pub score: f64,
 }
 
+/// Security signals counted in the inventory an assessment judged; `None` where the kind was not
+/// read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Signals {
+    pub open_high_alerts: Option<u32>,
+    pub managed_devices: Option<u32>,
+    pub noncompliant_devices: Option<u32>,
+    pub critical_vulnerabilities: Option<u32>,
+}
+
+/// What a succeeded assessment stores: its counts, scores, signals and findings.
+#[derive(Debug, Clone, Copy)]
+pub struct Completion<'a> {
+    pub counts: &'a Counts,
+    pub scores: &'a [ScoreRecord],
+    pub signals: &'a Signals,
+    pub findings: &'a [FindingRecord],
+}
+
 /// Why an assessment failed, in the contract's FailureReason shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureRecord {
@@ -61,6 +81,7 @@ pub struct AssessmentRecord {
     pub pack_version: String,
     pub counts: Counts,
     pub scores: Vec<ScoreRecord>,
+    pub signals: Signals,
     pub error: Option<FailureRecord>,
     pub requested_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -95,7 +116,7 @@ pub struct AssessmentFilter {
 }
 
 const COLUMNS: &str = "assessment_id, tenant_id, state, trigger, requested_by, sync_run_id, pack_version, \
-     counts, scores, error, requested_at, started_at, completed_at";
+     counts, scores, error, requested_at, started_at, completed_at, signals";
 
 type Row = (
     String,
@@ -111,6 +132,7 @@ type Row = (
     i64,
     Option<i64>,
     Option<i64>,
+    String,
 );
 
 fn record(row: Row) -> Result<AssessmentRecord, StoreError> {
@@ -132,6 +154,7 @@ fn record(row: Row) -> Result<AssessmentRecord, StoreError> {
         requested_at: from_micros(row.10),
         started_at: row.11.map(from_micros),
         completed_at: row.12.map(from_micros),
+        signals: from_json("assessment signals", &row.13)?,
     })
 }
 
@@ -318,20 +341,24 @@ impl AssessmentStore {
     pub async fn complete_assessment(
         &self,
         assessment_id: &AssessmentId,
-        counts: &Counts,
-        scores: &[ScoreRecord],
-        findings: &[FindingRecord],
+        result: &Completion<'_>,
         now: DateTime<Utc>,
         announcement: Option<&OutboxMessage>,
     ) -> Result<bool, StoreError> {
+        let Completion {
+            counts,
+            scores,
+            signals,
+            findings,
+        } = *result;
         let completed = posture_kit::on_backend!(self.db(), |pool| {
             let mut tx = pool
                 .begin_write()
                 .await
                 .map_err(sql_error("starting to store findings"))?;
             let updated = sqlx::query(
-                "UPDATE assessments SET state = $1, counts = $2, scores = $3, error = NULL, completed_at = $4 \
-                 WHERE assessment_id = $5 AND state IN ($6, $7)",
+                "UPDATE assessments SET state = $1, counts = $2, scores = $3, error = NULL, completed_at = $4, \
+                 signals = $8 WHERE assessment_id = $5 AND state IN ($6, $7)",
             )
             .bind(SUCCEEDED)
             .bind(to_json(counts))
@@ -340,6 +367,7 @@ impl AssessmentStore {
             .bind(assessment_id.to_string())
             .bind(PENDING)
             .bind(RUNNING)
+            .bind(to_json(signals))
             .execute(&mut *tx)
             .await
             .map_err(sql_error("completing an assessment"))?

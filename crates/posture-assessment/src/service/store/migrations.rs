@@ -94,4 +94,10 @@ pub const MIGRATIONS: &[Migration] = &[
         "per-framework results of findings",
         "ALTER TABLE findings ADD COLUMN framework_results TEXT NOT NULL DEFAULT '[]';",
     ),
+    // Security signals counted in the judged inventory (JSON, `{}` before they were counted).
+    Migration::portable(
+        4,
+        "security signals of assessments",
+        "ALTER TABLE assessments ADD COLUMN signals TEXT NOT NULL DEFAULT '{}';",
+    ),
 ];

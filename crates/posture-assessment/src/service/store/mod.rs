@@ -13,7 +13,8 @@ mod migrations;
 mod settings;
 
 pub use assessments::{
-    AssessmentFilter, AssessmentRecord, Counts, FailureRecord, NewAssessment, ScoreRecord,
+    AssessmentFilter, AssessmentRecord, Completion, Counts, FailureRecord, NewAssessment, ScoreRecord,
+    Signals,
 };
 pub use database::{AssessmentStore, SCHEMA};
 pub use error::StoreError;

@@ -1,0 +1,204 @@
+//! ScoreService over real gRPC: the Secure Score history the sync stored, newest first, paged and
+//! filtered, with drops flagged by the tenant's own parameters; and the security signals an
+//! assessment counts, equal to what the simulator's tenant holds.
+
+use std::collections::HashMap;
+
+use posture_graph_sim::Profile;
+use posture_kit::db::test_support::TestDatabase;
+use posture_proto::v1 as pb;
+use posture_proto::v1::score_service_client::ScoreServiceClient;
+use serde_json::Value;
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::pipeline::spec;
+use crate::world::World;
+
+const SIGNAL_KINDS: [&str; 3] = ["secure_scores", "security_alerts", "managed_devices"];
+
+fn scores(world: &World) -> ScoreServiceClient<Channel> {
+    ScoreServiceClient::new(world.channel.clone())
+}
+
+fn list(tenant: &str, page_size: i32, page_token: String) -> pb::ListSecureScoresRequest {
+    pb::ListSecureScoresRequest {
+        tenant_id: tenant.to_owned(),
+        page_size,
+        page_token,
+        ..Default::default()
+    }
+}
+
+async fn all_scores(world: &World, tenant: &str, page_size: i32) -> Vec<pb::SecureScore> {
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = scores(world)
+            .list_secure_scores(list(tenant, page_size, token))
+            .await
+            .expect("secure scores")
+            .into_inner();
+        out.extend(page.secure_scores);
+        if page.next_page_token.is_empty() {
+            return out;
+        }
+        token = page.next_page_token;
+    }
+}
+
+fn seconds(s: &pb::SecureScore) -> i64 {
+    s.measured_at.as_ref().map_or(0, |t| t.seconds)
+}
+
+posture_kit::db_test!(
+    secure_score_history_is_served_newest_first_with_drops_flagged_by_the_tenants_parameters,
+    |db: TestDatabase| async move {
+        let world = World::new(db).await;
+        let tenant = world.tenant(spec(Profile::Neglected)).await;
+        let tid = tenant.tenant_id.to_string();
+        let kinds = SIGNAL_KINDS.iter().map(|k| (*k).to_owned()).collect();
+        let run = world.sync_kinds(&tenant, kinds).await;
+        assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+
+        let truth = world
+            .sim
+            .ground_truth(&tid, "security/secureScores")
+            .expect("the simulator serves Secure Scores");
+        let history = all_scores(&world, &tid, 0).await;
+        assert_eq!(history.len(), truth.objects.len(), "every day Graph keeps");
+        assert!(
+            history.windows(2).all(|w| seconds(&w[0]) > seconds(&w[1])),
+            "newest first"
+        );
+        for (served, day) in history.iter().zip(&truth.objects) {
+            assert_eq!(Some(served.current_score), day["currentScore"].as_f64());
+            assert_eq!(Some(served.max_score), day["maxScore"].as_f64());
+            assert_eq!(
+                served.controls.len(),
+                day["controlScores"].as_array().map_or(0, Vec::len)
+            );
+        }
+        // Each change is against the day a week earlier, as control posture.securescore.drop
+        // compares; the neglected tenant lost 4% of 300 points three days ago.
+        let latest = &history[0];
+        let week_before = history
+            .iter()
+            .find(|s| seconds(s) <= seconds(latest) - 7 * 86_400)
+            .expect("a week of history");
+        let change = latest.current_score - week_before.current_score;
+        assert!((latest.change_points.expect("a change") - change).abs() < 0.01);
+        assert!(latest.dropped, "{latest:#?}");
+        assert_eq!(history.last().and_then(|s| s.change_points), None);
+
+        // Pages of 30 are the same history, each day once.
+        let paged = all_scores(&world, &tid, 30).await;
+        assert_eq!(paged, history);
+
+        // A range keeps the days inside it.
+        let newest = latest.measured_at.expect("measured");
+        let since = prost_types::Timestamp {
+            seconds: newest.seconds - 10 * 86_400,
+            nanos: 0,
+        };
+        let ranged = scores(&world)
+            .list_secure_scores(pb::ListSecureScoresRequest {
+                tenant_id: tid.clone(),
+                measured: Some(pb::TimeRange {
+                    start_at: Some(since),
+                    end_at: None,
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("ranged")
+            .into_inner()
+            .secure_scores;
+        assert_eq!(ranged.len(), 11, "ten days back and the newest");
+
+        // The tenant's own threshold decides what a drop is.
+        world
+            .assessments()
+            .update_assessment_settings(pb::UpdateAssessmentSettingsRequest {
+                tenant_id: tid.clone(),
+                emergency_access_accounts: Vec::new(),
+                parameters: HashMap::from([("secure_score_drop_points".to_owned(), 50.0)]),
+            })
+            .await
+            .expect("settings");
+        let lenient = all_scores(&world, &tid, 1).await;
+        assert!(!lenient[0].dropped, "{:#?}", lenient[0]);
+
+        // Nothing of Defender for Endpoint was synced: an empty history, not an error.
+        let defender = scores(&world)
+            .list_exposure_scores(pb::ListExposureScoresRequest {
+                tenant_id: tid.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("exposure scores")
+            .into_inner();
+        assert!(defender.exposure_scores.is_empty());
+
+        for (request, field) in [
+            (list("not-a-tenant", 0, String::new()), "tenant_id"),
+            (list(&tid, -1, String::new()), "page_size"),
+            (list(&tid, 10, "garbage".into()), "page_token"),
+        ] {
+            let status = scores(&world)
+                .list_secure_scores(request)
+                .await
+                .expect_err("refused");
+            assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+            assert!(status.message().contains(field), "{status:?}");
+        }
+    }
+);
+
+fn is_open_high(alert: &Value) -> bool {
+    matches!(alert["severity"].as_str(), Some("high" | "critical")) && alert["status"] != "resolved"
+}
+
+posture_kit::db_test!(
+    an_assessment_counts_the_signals_the_simulators_tenant_holds,
+    |db: TestDatabase| async move {
+        let world = World::new(db).await;
+        let tenant = world.tenant(spec(Profile::Typical)).await;
+        let tid = tenant.tenant_id.to_string();
+        let kinds = SIGNAL_KINDS.iter().map(|k| (*k).to_owned()).collect();
+        let run = world.sync_kinds(&tenant, kinds).await;
+        let assessment = world.assessment_of_run(&tenant, &run.run_id).await;
+        let signals = assessment.signals.expect("a succeeded assessment has signals");
+
+        let devices = world
+            .sim
+            .ground_truth(&tid, "deviceManagement/managedDevices")
+            .expect("devices")
+            .objects;
+        let noncompliant = devices
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d["complianceState"].as_str(),
+                    Some("noncompliant" | "conflict" | "error")
+                )
+            })
+            .count() as u32;
+        assert_eq!(signals.managed_devices, Some(devices.len() as u32));
+        assert_eq!(signals.noncompliant_devices, Some(noncompliant));
+        assert!(noncompliant > 0, "the typical tenant has noncompliant devices");
+
+        // The sync reads every open alert and resolved ones of the last 30 days; resolved ones
+        // are not counted, so the whole simulator set gives the same count.
+        let alerts = world
+            .sim
+            .ground_truth(&tid, "security/alerts_v2")
+            .expect("alerts")
+            .objects;
+        let open_high = alerts.iter().filter(|a| is_open_high(a)).count() as u32;
+        assert_eq!(signals.open_high_alerts, Some(open_high));
+        assert!(open_high > 0, "the typical tenant leaves a high alert open");
+        // Defender for Endpoint was not synced: unknown, not zero.
+        assert_eq!(signals.critical_vulnerabilities, None);
+    }
+);
