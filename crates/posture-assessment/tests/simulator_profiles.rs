@@ -266,6 +266,11 @@ async fn assess(sim: &Simulator, tenant: &TenantInfo, now: DateTime<Utc>) -> Ass
     let mut builder = TenantDocumentBuilder::new(tenant.tenant_id.to_string(), tenant.display_name.clone())
         .emergency_access_accounts(emergency)
         .now(now)
+        .connection_credential(
+            "client_secret",
+            tenant.secret_id.to_string(),
+            Some(tenant.secret_expires_at),
+        )
         .collection(CollectionKind::Users, users);
     for (kind, target) in CATALOG {
         builder = builder.collection(*target, collection(read_kind(&client, *kind).await));

@@ -447,6 +447,11 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         "neglected lost 4% (12 points) three days ago; the others move by under 2 points a week",
     );
     add(
+        "posture.connection.expiring-secret",
+        pick((Pass, vec![]), (Pass, vec![]), (Pass, vec![])),
+        "the connection holds the tenant's client secret, which expires in 365 days unless the spec says otherwise",
+    );
+    add(
         "posture.securescore.low",
         pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::SecureScoreLatest])),
         "about 78% (hardened), 52% (typical), 17% (neglected) of the maximum; below 50% fails",

@@ -175,6 +175,7 @@ impl WorldBuilder {
                     shutdown: shutdown.clone(),
                     tasks: TaskTracker::new(),
                     sync: channel.clone(),
+                    credentials: channel.clone(),
                     settings,
                 })
                 .await

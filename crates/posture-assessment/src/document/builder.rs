@@ -15,7 +15,7 @@ use super::tenant::TenantDocument;
 
 /// Pack parameters with their defaults; a tenant overrides any of them with
 /// [`TenantDocumentBuilder::parameter`].
-pub const DEFAULT_PARAMETERS: [(&str, f64); 9] = [
+pub const DEFAULT_PARAMETERS: [(&str, f64); 10] = [
     ("stale_days", 90.0),
     ("guest_stale_days", 90.0),
     ("guest_pending_days", 30.0),
@@ -29,6 +29,8 @@ pub const DEFAULT_PARAMETERS: [(&str, f64); 9] = [
     ("secure_score_drop_days", 7.0),
     // The latest Secure Score below this percentage of the maximum fails.
     ("secure_score_min_percent", 50.0),
+    // The credential Posture reads a tenant with fails when it expires within this many days.
+    ("connection_secret_expiry_days", 30.0),
 ];
 
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct TenantDocumentBuilder {
     now: DateTime<Utc>,
     /// Collections whose items the document keeps; `None`: all.
     items_read: Option<HashSet<String>>,
+    /// `tenant.connection`: the credential Posture reads the tenant with.
+    connection: Value,
 }
 
 impl TenantDocumentBuilder {
@@ -62,7 +66,30 @@ impl TenantDocumentBuilder {
                 .collect(),
             now: Utc::now(),
             items_read: None,
+            connection: json!({"status": "missing", "reason": "the connection was not read"}),
         }
+    }
+
+    /// The credential Posture reads the tenant with, as registered with its connection:
+    /// `client_secret` or `certificate`, its id (secret id or thumbprint) and when it expires.
+    pub fn connection_credential(
+        mut self,
+        kind: &str,
+        id: impl Into<String>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Self {
+        let mut credential = json!({"type": kind, "id": id.into()});
+        if let Some(at) = expires_at {
+            credential["expires_at"] = json!(at.to_rfc3339_opts(SecondsFormat::Secs, true));
+        }
+        self.connection = json!({"status": "ok", "credential": credential});
+        self
+    }
+
+    /// The connection could not be read; controls about it give `error` with `reason`.
+    pub fn connection_missing(mut self, reason: impl Into<String>) -> Self {
+        self.connection = json!({"status": "missing", "reason": reason.into()});
+        self
     }
 
     /// The tenant's declared break-glass accounts (user ids, or ids of groups holding only them):
@@ -200,6 +227,7 @@ impl TenantDocumentBuilder {
                 "display_name": self.display_name,
                 "emergency_access_accounts": self.emergency_access_accounts,
                 "licences": licences,
+                "connection": self.connection,
             }),
         );
         document.insert("collections".to_string(), Value::Object(collections));

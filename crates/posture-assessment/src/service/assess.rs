@@ -15,6 +15,7 @@ use posture_proto::v1 as pb;
 use serde_json::Value;
 
 use super::announce::{Announce, Completed};
+use super::connection::{ConnectionFacts, ConnectionReader};
 use super::convert;
 use super::reader::{InventoryReader, ReadError};
 use super::signals::count_signals;
@@ -91,6 +92,8 @@ pub struct Request<'a> {
 pub struct Assessor {
     pub store: AssessmentStore,
     pub reader: InventoryReader,
+    /// The connection's credential metadata, for `tenant.connection`.
+    pub connections: ConnectionReader,
     pub bus: Arc<dyn Bus>,
     /// Relays the announcements staged with [`Announce::ThroughOutbox`].
     pub outbox: Outbox,
@@ -174,7 +177,11 @@ impl Assessor {
             return Ok(());
         }
         let settings = self.store.settings(tenant).await?;
-        let collections = self.reader.collections(tenant, run).await?;
+        let (collections, connection) = tokio::join!(
+            self.reader.collections(tenant, run),
+            self.connections.facts(tenant)
+        );
+        let collections = collections?;
         let now = self.now();
         let exceptions = self.store.active_exceptions(tenant, now).await?;
 
@@ -187,6 +194,12 @@ impl Assessor {
         for (name, value) in &settings.parameters {
             builder = builder.parameter(name.clone(), *value);
         }
+        builder = match connection {
+            ConnectionFacts::Credential { kind, id, expires_at } => {
+                builder.connection_credential(kind, id, expires_at)
+            }
+            ConnectionFacts::Unreadable(reason) => builder.connection_missing(reason),
+        };
         for (kind, collection) in collections {
             builder = builder.collection(kind, collection);
         }

@@ -6,6 +6,7 @@
 mod announce;
 mod api;
 mod assess;
+mod connection;
 mod consumer;
 pub mod convert;
 mod reader;

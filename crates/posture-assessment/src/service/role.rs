@@ -19,6 +19,7 @@ use tonic::transport::Channel;
 
 use super::api::{AssessmentApi, ExceptionApi, ScoreApi};
 use super::assess::Assessor;
+use super::connection::ConnectionReader;
 use super::consumer::RunCompletedHandler;
 use super::reader::InventoryReader;
 use super::store::AssessmentStore;
@@ -80,6 +81,9 @@ pub struct AssessmentDeps {
     pub tasks: TaskTracker,
     /// Channel to the sync role (SyncService and InventoryService; config `endpoints.sync`).
     pub sync: Channel,
+    /// Channel to the credentials role (TenantConnectionService.GetConnection, metadata only;
+    /// config `endpoints.credentials`).
+    pub credentials: Channel,
     pub settings: RoleSettings,
 }
 
@@ -107,6 +111,7 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
     let assessor = Assessor {
         store: store.clone(),
         reader: InventoryReader::new(deps.sync.clone(), deps.settings.max_message_bytes),
+        connections: ConnectionReader::new(deps.credentials),
         bus: deps.bus.clone(),
         outbox,
         clock: deps.clock.clone(),

@@ -202,3 +202,31 @@ posture_kit::db_test!(
         assert_eq!(signals.critical_vulnerabilities, None);
     }
 );
+
+posture_kit::db_test!(
+    a_connection_secret_about_to_expire_fails_its_control_with_the_registered_date,
+    |db: TestDatabase| async move {
+        let world = World::new(db).await;
+        // Ten days from today, counted from the simulator's clock (its secrets' reference).
+        let ahead = (chrono::Utc::now() - world.sim.now()).num_days() + 10;
+        let soon = world
+            .tenant(posture_graph_sim::TenantSpec {
+                secret_expires_in_days: ahead,
+                ..spec(Profile::Hardened)
+            })
+            .await;
+        let later = world.tenant(spec(Profile::Hardened)).await;
+        for (tenant, expected) in [
+            (&soon, pb::ControlResult::Fail),
+            (&later, pb::ControlResult::Pass),
+        ] {
+            let run = world.sync_kinds(tenant, vec!["organization".to_owned()]).await;
+            let assessment = world.assessment_of_run(tenant, &run.run_id).await;
+            let findings = world.all_findings(tenant, &assessment.assessment_id).await;
+            let f = crate::world::finding(&findings, "posture.connection.expiring-secret");
+            assert_eq!(f.result, expected as i32, "{f:#?}");
+            let date = tenant.secret_expires_at.format("%Y-%m-%d").to_string();
+            assert!(f.reason.contains(&date), "the registered expiry is named: {f:#?}");
+        }
+    }
+);

@@ -56,6 +56,7 @@ async fn start_role(
         shutdown: world.shutdown.clone(),
         tasks: TaskTracker::new(),
         sync,
+        credentials: world.channel.clone(),
         settings,
     })
     .await

@@ -4,7 +4,7 @@
 //! until a rule names its callers. The public services are mounted on internal servers for the
 //! gateway, which authenticates API keys and authorizes per tenant before it forwards; a role
 //! that reads another's public service for its own work (sync reading a connection, assessment
-//! reading the inventory) is named for exactly the methods it uses.
+//! reading the inventory and the connection's credential expiry) is named for exactly the methods it uses.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -49,7 +49,7 @@ const POSTURE_RULES: &[Rule] = &[
     // ...and the reads other roles' work needs.
     Rule {
         prefix: "/posture.v1.TenantConnectionService/GetConnection",
-        callers: &[Gateway, Sync],
+        callers: &[Gateway, Sync, Assessment],
     },
     Rule {
         prefix: "/posture.v1.SyncService/ListSyncRuns",

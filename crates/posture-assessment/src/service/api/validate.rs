@@ -168,6 +168,7 @@ fn parameter_range(name: &str) -> Option<(f64, f64, bool)> {
         "stale_days" | "guest_stale_days" | "guest_pending_days" => Some((1.0, 3650.0, true)),
         "mfa_coverage_threshold" => Some((0.0, 1.0, false)),
         "device_stale_days" | "alert_open_days" => Some((1.0, 3650.0, true)),
+        "connection_secret_expiry_days" => Some((0.0, 365.0, true)),
         // The history Graph keeps is 90 days; a score is at most a few hundred points.
         "secure_score_drop_days" => Some((1.0, 89.0, true)),
         "secure_score_drop_points" => Some((0.0, 10_000.0, false)),
