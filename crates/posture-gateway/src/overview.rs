@@ -36,10 +36,10 @@ pub const PART_LAST_RUN: &str = "last_run";
 pub const PART_ASSESSMENT: &str = "assessment";
 pub const PART_SCORES: &str = "scores";
 pub const PART_DRIFT: &str = "drift";
-/// Parts whose service a build may not contain yet (Secure Score and drift come after the
-/// assessment role): a running assessment role answering UNIMPLEMENTED for them means there is
+/// Parts whose service a build may not contain yet (drift comes after the assessment role): a
+/// running assessment role answering UNIMPLEMENTED for them means there is
 /// nothing to show, not that the part is unavailable.
-const PARTS_NOT_IN_EVERY_BUILD: [&str; 2] = [PART_SCORES, PART_DRIFT];
+const PARTS_NOT_IN_EVERY_BUILD: [&str; 1] = [PART_DRIFT];
 
 #[derive(Debug, Clone)]
 pub struct OverviewApi {

@@ -134,23 +134,23 @@ async fn overview_names_the_parts_of_roles_not_deployed() {
 }
 
 #[tokio::test]
-async fn scores_and_drift_not_in_the_build_are_absent_not_unavailable() {
+async fn drift_not_in_the_build_is_absent_not_unavailable() {
     let backend = backend_with_two_tenants();
-    // An assessment role without ScoreService and DriftService, as this build ships it: the
-    // server answers their calls with UNIMPLEMENTED.
+    // An assessment role without DriftService, as this build ships it: the server answers its
+    // calls with UNIMPLEMENTED.
     let served = support::serve(
         posture_kit::grpc::GrpcServer::new(&grpc_config())
             .add_service(backend.credentials())
             .add_service(backend.sync())
-            .add_service(backend.assessment()),
+            .add_service(backend.assessment())
+            .add_service(backend.scores()),
     )
     .await;
     let db = TestDatabase::sqlite().expect("sqlite");
     let gateway = TestGateway::start(db, support::all_roles_at(&served.address)).await;
     let overview = overview_of(&gateway, TENANT_A).await;
     assert!(overview.latest_assessment.is_some());
-    assert!(overview.latest_secure_score.is_none());
-    assert!(overview.latest_exposure_score.is_none());
+    assert!(overview.latest_exposure_score.is_some());
     assert_eq!(overview.open_drift_count, 0);
     assert!(
         overview.unavailable_parts.is_empty(),

@@ -148,14 +148,10 @@ pub(crate) fn outgoing<T>(incoming: &MetadataMap, principal: &Principal, message
 /// Public services the contract declares and no role serves yet, with what is missing. A role
 /// that is running answers them UNIMPLEMENTED; the caller is told what is not built, not that
 /// the role is down.
-const NOT_BUILT: [(&str, &str); 3] = [
+const NOT_BUILT: [(&str, &str); 2] = [
     (
         "DriftService",
         "baselines and configuration drift are not computed yet",
-    ),
-    (
-        "ScoreService",
-        "Secure Score and Defender exposure score history are not synced yet",
     ),
     ("EvidenceService", "evidence bundles are not assembled yet"),
 ];
