@@ -82,5 +82,29 @@ async fn standalone_serves_grpc_process_build_and_domain_metrics_after_a_sync() 
         "{text}"
     );
     ensure!(!text.contains(&tenant), "no tenant id in any series:\n{text}");
+
+    // The completed run is assessed: the assessment role counts it and its scores.
+    let assessed = r#"posture_assessments_total{trigger="sync",outcome="succeeded"}"#;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let text = loop {
+        let text = reqwest::get(format!("http://{health}/metrics"))
+            .await?
+            .text()
+            .await?;
+        if value(&text, assessed).is_some() || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    ensure!(value(&text, assessed) == Some(1.0), "{assessed} in:\n{text}");
+    ensure!(
+        text.contains(r#"posture_assessment_score_percent_count{framework="overall"} 1"#),
+        "{text}"
+    );
+    ensure!(
+        text.contains("posture_assessment_duration_seconds_bucket"),
+        "{text}"
+    );
+    ensure!(!text.contains(&tenant), "no tenant id in any series:\n{text}");
     Ok(())
 }

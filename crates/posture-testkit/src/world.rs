@@ -176,6 +176,7 @@ impl WorldBuilder {
                     tasks: TaskTracker::new(),
                     sync: channel.clone(),
                     credentials: channel.clone(),
+                    metrics: Default::default(),
                     settings,
                 })
                 .await

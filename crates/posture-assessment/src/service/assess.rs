@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::announce::{Announce, Completed};
 use super::connection::{ConnectionFacts, ConnectionReader};
 use super::convert;
+use super::metrics::AssessmentMetrics;
 use super::reader::{InventoryReader, ReadError};
 use super::signals::count_signals;
 use super::store::{
@@ -102,6 +103,14 @@ pub struct Assessor {
     pub pack_version: Arc<str>,
     /// An active assessment without progress for this long is abandoned (its process died).
     pub stale_after: Duration,
+    pub metrics: AssessmentMetrics,
+}
+
+fn trigger_label(trigger: Trigger) -> &'static str {
+    match trigger {
+        Trigger::SyncCompleted => "sync",
+        Trigger::Manual => "manual",
+    }
 }
 
 impl Assessor {
@@ -176,6 +185,7 @@ impl Assessor {
         {
             return Ok(());
         }
+        let started_at = self.now();
         let settings = self.store.settings(tenant).await?;
         let (collections, connection) = tokio::join!(
             self.reader.collections(tenant, run),
@@ -247,6 +257,11 @@ impl Assessor {
             )
             .await?;
         if completed {
+            let took = (completed_at - started_at).to_std().unwrap_or_default();
+            self.metrics.ended(trigger_label(assessment.trigger), true, took);
+            for score in &scores {
+                self.metrics.score(&score.framework, score.score);
+            }
             tracing::info!(
                 assessment = %assessment.assessment_id,
                 tenant = %tenant,
@@ -284,9 +299,13 @@ impl Assessor {
             .store
             .fail_assessment(&assessment.assessment_id, failure, failed_at, staged.as_ref())
             .await?
-            && staged.is_some()
         {
-            self.outbox.notify();
+            let started = assessment.started_at.unwrap_or(assessment.requested_at);
+            let took = (failed_at - started).to_std().unwrap_or_default();
+            self.metrics.ended(trigger_label(assessment.trigger), false, took);
+            if staged.is_some() {
+                self.outbox.notify();
+            }
         }
         Ok(())
     }

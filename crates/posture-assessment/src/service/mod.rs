@@ -9,6 +9,7 @@ mod assess;
 mod connection;
 mod consumer;
 pub mod convert;
+mod metrics;
 mod reader;
 mod report;
 mod role;
@@ -16,6 +17,7 @@ mod signals;
 pub mod store;
 
 pub use consumer::SYNC_PRINCIPAL;
+pub use metrics::AssessmentMetrics;
 pub use reader::{InventoryReader, ReadError, describe_failure};
 pub use report::{render_html_from_api, render_html_from_api_named};
 pub use role::{AssessmentDeps, AssessmentRole, RoleSettings, StartError, start};

@@ -84,6 +84,8 @@ pub struct AssessmentDeps {
     /// Channel to the credentials role (TenantConnectionService.GetConnection, metadata only;
     /// config `endpoints.credentials`).
     pub credentials: Channel,
+    /// Where the role's metrics are registered (the process's `/metrics`).
+    pub metrics: posture_kit::telemetry::MetricsRegistry,
     pub settings: RoleSettings,
 }
 
@@ -118,6 +120,7 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
         pack_version: Arc::from(pack.version()),
         pack: Arc::new(pack),
         stale_after: deps.settings.stale_after,
+        metrics: super::metrics::AssessmentMetrics::register(&deps.metrics),
     };
     let config = ConsumerConfig::new(topics::durable::ASSESSMENT_RUNS, topics::RUN_COMPLETED.filter())?
         .with_ack_wait(deps.settings.ack_wait)

@@ -57,6 +57,7 @@ async fn start_role(
         tasks: TaskTracker::new(),
         sync,
         credentials: world.channel.clone(),
+        metrics: Default::default(),
         settings,
     })
     .await

@@ -161,6 +161,7 @@ pub async fn start_internal(
                 tasks: shutdown.tracker("assessment"),
                 sync: channel(ServiceRole::Sync, &config.endpoints.sync)?,
                 credentials: channel(ServiceRole::Credentials, &config.endpoints.credentials)?,
+                metrics: server.metrics_registry().cloned().unwrap_or_default(),
                 settings: posture_assessment::service::RoleSettings {
                     max_message_bytes: config.grpc.max_message_bytes,
                     extra_packs: config.assessment.extra_packs.clone(),
