@@ -169,6 +169,16 @@ impl Tenant {
         }
     }
 
+    /// `GET /api/exposureScore` without its `@odata.context`.
+    pub fn mde_exposure_score_json(&self) -> Value {
+        json!({ "time": self.mde_score_time(), "score": self.mde_exposure_score(), "rbacGroupId": null, "rbacGroupName": null })
+    }
+
+    /// `GET /api/configurationScore` without its `@odata.context`.
+    pub fn mde_configuration_score_json(&self) -> Value {
+        json!({ "time": self.mde_score_time(), "score": self.mde_configuration_score(), "rbacGroupId": null, "rbacGroupName": null })
+    }
+
     pub fn mde_score_time(&self) -> String {
         iso(self.epoch - Duration::hours(3))
     }

@@ -1,0 +1,18 @@
+//! Defender for Endpoint vulnerabilities per machine (`vulnerabilities/machinesVulnerabilities`):
+//! one object per machine, CVE and vulnerable product, with its severity and the KB that fixes it.
+//! Defender's id joins machine, CVE and product, so it stays the same while the CVE stays open;
+//! a patched CVE leaves the list and is marked removed.
+
+use super::{KindDef, ReadMode};
+use posture_graph::EntityKind;
+
+pub const KIND: KindDef = KindDef {
+    name: "defender_vulnerabilities",
+    display_name: "Defender vulnerabilities per machine",
+    graph: EntityKind::DefenderVulnerabilities,
+    configuration: false,
+    volatile: &[],
+    read: ReadMode::Full,
+    extra_query: &[],
+    select: None,
+};

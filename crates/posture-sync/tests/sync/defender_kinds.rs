@@ -1,0 +1,189 @@
+//! The Defender for Endpoint kinds, read with their own token from their own API, over the
+//! simulator's three profiles: each stored as the tenant holds it; a tenant without Defender for
+//! Endpoint and an app without the WindowsDefenderATP permissions each reported as such, with the
+//! fix each needs.
+
+use posture_graph_sim::{Licences, Profile, TenantSpec};
+use posture_proto::v1 as pb;
+
+use crate::failures::all_permissions;
+use crate::ground_truth::{assert_kinds_match_truth, stored_objects, synced_profile};
+use crate::world::{entity, sqlite_world, sync_and_wait};
+
+const DEFENDER_KINDS: &[&str] = &[
+    "defender_alerts",
+    "defender_configuration_score",
+    "defender_exposure_score",
+    "defender_machines",
+    "defender_recommendations",
+    "defender_vulnerabilities",
+];
+
+/// The WindowsDefenderATP permissions the Defender kinds need.
+const MDE_PERMISSIONS: &[&str] = &[
+    "Alert.Read.All",
+    "Machine.Read.All",
+    "Score.Read.All",
+    "SecurityRecommendation.Read.All",
+    "Vulnerability.Read.All",
+];
+
+#[tokio::test]
+async fn defender_kinds_match_the_simulator_for_every_profile() {
+    let mut exposure = Vec::new();
+    for profile in Profile::ALL {
+        let (world, process, tid) = synced_profile(profile, DEFENDER_KINDS).await;
+        assert_kinds_match_truth(&world, &process, &tid, DEFENDER_KINDS).await;
+
+        let machines = stored_objects(&process, &tid, "defender_machines").await;
+        assert!(!machines.is_empty(), "{profile:?} has machines");
+        let vulns = stored_objects(&process, &tid, "defender_vulnerabilities").await;
+        assert!(!vulns.is_empty(), "{profile:?} has open CVEs");
+        for (id, v) in &vulns {
+            for field in ["machineId", "cveId", "severity", "fixingKbId"] {
+                assert!(v[field].is_string(), "{profile:?}: {id} lacks {field}: {v}");
+            }
+            let machine = v["machineId"].as_str().unwrap_or_default();
+            assert!(
+                machines.contains_key(machine),
+                "{profile:?}: {id} names a synced machine"
+            );
+            assert!(id.contains(machine) && id.contains(v["cveId"].as_str().unwrap_or_default()));
+        }
+        // A singleton without an id is stored under the kind's name.
+        for kind in ["defender_exposure_score", "defender_configuration_score"] {
+            let scores = stored_objects(&process, &tid, kind).await;
+            assert_eq!(scores.keys().collect::<Vec<_>>(), vec![kind], "{profile:?}");
+            assert!(scores[kind]["score"].is_number() && scores[kind]["time"].is_string());
+        }
+        let score = stored_objects(&process, &tid, "defender_exposure_score").await;
+        exposure.push(score["defender_exposure_score"]["score"].as_f64());
+    }
+    // Hardened, typical, neglected: the exposure grows.
+    assert!(
+        exposure.windows(2).all(|w| w[0] < w[1]),
+        "exposure per profile: {exposure:?}"
+    );
+}
+
+#[tokio::test]
+async fn scores_keep_a_version_per_measurement_and_an_unchanged_resync_adds_none() {
+    let (_world, tenant, process) = sqlite_world(TenantSpec {
+        users: 20,
+        ..TenantSpec::default()
+    })
+    .await;
+    let kinds = ["defender_configuration_score", "defender_exposure_score"];
+    for _ in 0..2 {
+        let run = sync_and_wait(&process, &tenant, &kinds).await;
+        assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+    }
+    for kind in kinds {
+        let versions = process
+            .inventory()
+            .list_object_versions(pb::ListObjectVersionsRequest {
+                tenant_id: tenant.tenant_id.to_string(),
+                entity_kind: kind.to_owned(),
+                object_id: kind.to_owned(),
+                page_size: 10,
+                page_token: String::new(),
+            })
+            .await
+            .expect("a score kind keeps versions")
+            .into_inner()
+            .versions;
+        assert_eq!(versions.len(), 1, "{kind}: one measurement, one version");
+    }
+}
+
+#[tokio::test]
+async fn defender_kinds_without_a_defender_licence_are_skipped_naming_the_licence() {
+    let (_world, tenant, process) = sqlite_world(TenantSpec {
+        users: 20,
+        licences: Licences {
+            defender_p2: false,
+            e5: false,
+            ..Licences::default()
+        },
+        ..TenantSpec::default()
+    })
+    .await;
+    let kinds: Vec<&str> = DEFENDER_KINDS.iter().copied().chain(["secure_scores"]).collect();
+    let run = sync_and_wait(&process, &tenant, &kinds).await;
+    assert_eq!(
+        run.state,
+        pb::SyncRunState::Succeeded as i32,
+        "skipped kinds do not fail a run: {run:#?}"
+    );
+    for kind in DEFENDER_KINDS {
+        let e = entity(&run, kind);
+        assert_eq!(e.state, pb::EntitySyncState::Skipped as i32, "{kind}");
+        let reason = e.error.clone().expect("a reason");
+        assert_eq!(
+            reason.error_class,
+            pb::ErrorClass::License as i32,
+            "{kind}: {reason:?}"
+        );
+        assert_eq!(reason.code, "AADSTS500011", "{kind}: {reason:?}");
+        assert!(
+            reason
+                .message
+                .contains("Microsoft Defender for Endpoint P2 licence"),
+            "{kind}: {reason:?}"
+        );
+        assert!(reason.missing_permissions.is_empty(), "{kind}: {reason:?}");
+        assert!(reason.endpoint.contains("/api/"), "{kind}: {reason:?}");
+    }
+    assert_eq!(
+        entity(&run, "secure_scores").state,
+        pb::EntitySyncState::Succeeded as i32
+    );
+}
+
+#[tokio::test]
+async fn defender_kinds_without_windows_defender_atp_consent_fail_naming_the_permission() {
+    // Every Graph permission, SecurityEvents.Read.All included, and none of WindowsDefenderATP's.
+    let graph_only: Vec<String> = all_permissions()
+        .into_iter()
+        .filter(|p| !MDE_PERMISSIONS.contains(&p.as_str()))
+        .collect();
+    assert!(graph_only.iter().any(|p| p == "SecurityEvents.Read.All"));
+    let (_world, tenant, process) = sqlite_world(TenantSpec {
+        users: 20,
+        permissions: Some(graph_only),
+        ..TenantSpec::default()
+    })
+    .await;
+    let kinds: Vec<&str> = DEFENDER_KINDS.iter().copied().chain(["secure_scores"]).collect();
+    let run = sync_and_wait(&process, &tenant, &kinds).await;
+    assert_eq!(run.state, pb::SyncRunState::PartiallySucceeded as i32, "{run:#?}");
+    let needs = [
+        ("defender_alerts", "Alert.Read.All"),
+        ("defender_configuration_score", "Score.Read.All"),
+        ("defender_exposure_score", "Score.Read.All"),
+        ("defender_machines", "Machine.Read.All"),
+        ("defender_recommendations", "SecurityRecommendation.Read.All"),
+        ("defender_vulnerabilities", "Vulnerability.Read.All"),
+    ];
+    for (kind, permission) in needs {
+        let e = entity(&run, kind);
+        assert_eq!(e.state, pb::EntitySyncState::Failed as i32, "{kind}");
+        let reason = e.error.clone().expect("a reason");
+        assert_eq!(
+            reason.error_class,
+            pb::ErrorClass::Permission as i32,
+            "{kind}: {reason:?}"
+        );
+        assert_eq!(reason.http_status, 403, "{kind}");
+        assert_eq!(reason.missing_permissions, vec![permission.to_owned()], "{kind}");
+        assert!(
+            reason.message.contains("WindowsDefenderATP")
+                && reason.message.contains("SecurityEvents.Read.All does not cover"),
+            "{kind}: the fix is the WindowsDefenderATP permission: {reason:?}"
+        );
+    }
+    assert_eq!(
+        entity(&run, "secure_scores").state,
+        pb::EntitySyncState::Succeeded as i32
+    );
+}
