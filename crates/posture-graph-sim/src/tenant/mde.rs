@@ -170,6 +170,9 @@ impl Tenant {
     }
 
     pub fn mde_exposure_score(&self) -> f64 {
+        if let Some((_, score, _)) = self.overlay.mde_scores {
+            return score;
+        }
         match self.profile() {
             Profile::Hardened => 18.25,
             Profile::Typical => 33.49,
@@ -178,6 +181,9 @@ impl Tenant {
     }
 
     pub fn mde_configuration_score(&self) -> i64 {
+        if let Some((_, _, score)) = self.overlay.mde_scores {
+            return score;
+        }
         match self.profile() {
             Profile::Hardened => 610,
             Profile::Typical => 340,
@@ -196,6 +202,9 @@ impl Tenant {
     }
 
     pub fn mde_score_time(&self) -> String {
+        if let Some((time, _, _)) = self.overlay.mde_scores {
+            return iso(time);
+        }
         iso(self.epoch - Duration::hours(3))
     }
 }

@@ -3,12 +3,15 @@
 //! Endpoint and an app without the WindowsDefenderATP permissions each reported as such, with the
 //! fix each needs.
 
-use posture_graph_sim::{Licences, Profile, TenantSpec};
+use chrono::{DateTime, Duration, Timelike, Utc};
+use posture_graph_sim::{Licences, Mutation, Profile, SimConfig, TenantSpec};
+use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
+use posture_testkit::World;
 
 use crate::failures::all_permissions;
 use crate::ground_truth::{assert_kinds_match_truth, stored_objects, synced_profile};
-use crate::world::{entity, sqlite_world, sync_and_wait};
+use crate::world::{SyncProcess, entity, settings, sqlite_world, sync_and_wait};
 
 const DEFENDER_KINDS: &[&str] = &[
     "defender_alerts",
@@ -66,34 +69,85 @@ async fn defender_kinds_match_the_simulator_for_every_profile() {
     );
 }
 
+/// The contents of every version of `kind`'s one object, newest first.
+async fn score_versions(process: &SyncProcess, tenant: &str, kind: &str) -> Vec<serde_json::Value> {
+    let listed = process
+        .inventory()
+        .list_object_versions(pb::ListObjectVersionsRequest {
+            tenant_id: tenant.to_owned(),
+            entity_kind: kind.to_owned(),
+            object_id: kind.to_owned(),
+            page_size: 10,
+            page_token: String::new(),
+        })
+        .await
+        .expect("a score kind keeps versions")
+        .into_inner()
+        .versions;
+    let mut contents = Vec::new();
+    for v in listed {
+        let version = process
+            .inventory()
+            .get_object_version(pb::GetObjectVersionRequest {
+                tenant_id: tenant.to_owned(),
+                entity_kind: kind.to_owned(),
+                object_id: kind.to_owned(),
+                version: v.version,
+            })
+            .await
+            .expect("the listed version is readable")
+            .into_inner()
+            .version
+            .expect("a version");
+        contents.push(serde_json::from_str(&version.content_json).expect("stored JSON"));
+    }
+    contents
+}
+
 #[tokio::test]
-async fn scores_keep_a_version_per_measurement_and_an_unchanged_resync_adds_none() {
-    let (_world, tenant, process) = sqlite_world(TenantSpec {
+async fn each_new_score_measurement_is_a_new_version_and_an_unchanged_resync_adds_none() {
+    let (world, tenant, process) = sqlite_world(TenantSpec {
         users: 20,
         ..TenantSpec::default()
     })
     .await;
+    let tid = tenant.tenant_id.to_string();
     let kinds = ["defender_configuration_score", "defender_exposure_score"];
     for _ in 0..2 {
         let run = sync_and_wait(&process, &tenant, &kinds).await;
         assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
     }
     for kind in kinds {
-        let versions = process
-            .inventory()
-            .list_object_versions(pb::ListObjectVersionsRequest {
-                tenant_id: tenant.tenant_id.to_string(),
-                entity_kind: kind.to_owned(),
-                object_id: kind.to_owned(),
-                page_size: 10,
-                page_token: String::new(),
-            })
-            .await
-            .expect("a score kind keeps versions")
-            .into_inner()
-            .versions;
-        assert_eq!(versions.len(), 1, "{kind}: one measurement, one version");
+        assert_eq!(
+            score_versions(&process, &tid, kind).await.len(),
+            1,
+            "{kind}: one measurement, one version"
+        );
     }
+
+    // Defender measures again (a little later, within the life of the cached tokens): a new
+    // version each, the first one kept.
+    world.sim.advance_clock(std::time::Duration::from_secs(600));
+    world
+        .sim
+        .mutate(
+            &tid,
+            Mutation::MeasureDefenderScores {
+                exposure_score: 41.5,
+                configuration_score: 512,
+            },
+        )
+        .expect("scores measured");
+    let run = sync_and_wait(&process, &tenant, &kinds).await;
+    assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+    assert_kinds_match_truth(&world, &process, &tid, &kinds).await;
+    let exposure = score_versions(&process, &tid, "defender_exposure_score").await;
+    let configuration = score_versions(&process, &tid, "defender_configuration_score").await;
+    assert_eq!((exposure.len(), configuration.len()), (2, 2));
+    assert_eq!(exposure[0]["score"], 41.5);
+    assert_eq!(configuration[0]["score"], 512);
+    assert!(exposure[0]["time"].as_str() > exposure[1]["time"].as_str());
+    assert_ne!(exposure[1]["score"], 41.5, "the first measurement is kept");
 }
 
 #[tokio::test]
@@ -186,4 +240,60 @@ async fn defender_kinds_without_windows_defender_atp_consent_fail_naming_the_per
         entity(&run, "secure_scores").state,
         pb::EntitySyncState::Succeeded as i32
     );
+}
+
+/// With the simulator's clock at the present, Defender's recently resolved alerts are read and the
+/// older resolved ones are not, through MDE's own field names and PascalCase status.
+#[tokio::test]
+async fn resolved_defender_alerts_are_read_within_thirty_days() {
+    let now = Utc::now();
+    let epoch = now
+        .with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(now);
+    let world = World::builder()
+        .simulator(SimConfig {
+            epoch,
+            ..SimConfig::default()
+        })
+        .start(TestDatabase::sqlite().expect("sqlite"))
+        .await;
+    let tenant = world
+        .tenant(TenantSpec {
+            profile: Profile::Typical,
+            // Enough alerts (one every 13 hours) to reach past 30 days.
+            users: 2_400,
+            ..TenantSpec::default()
+        })
+        .await;
+    let process = world.start_sync(settings()).await;
+    let run = sync_and_wait(&process, &tenant, &["defender_alerts"]).await;
+    assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+    let tid = tenant.tenant_id.to_string();
+    assert_kinds_match_truth(&world, &process, &tid, &["defender_alerts"]).await;
+    let truth = world.sim.ground_truth(&tid, "mde/alerts").expect("truth");
+    let since = now - Duration::days(30);
+    let updated = |o: &serde_json::Value| {
+        o["lastUpdateTime"]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let resolved = |recent: bool| {
+        truth
+            .objects
+            .iter()
+            .filter(|o| o["status"] == "Resolved" && updated(o).is_some_and(|t| (t >= since) == recent))
+            .count()
+    };
+    assert!(resolved(true) > 0 && resolved(false) > 0, "the tenant has both");
+    let stored = stored_objects(&process, &tid, "defender_alerts").await;
+    assert_eq!(
+        stored.values().filter(|o| o["status"] == "Resolved").count(),
+        resolved(true)
+    );
+    let open = truth.objects.iter().filter(|o| o["status"] != "Resolved").count();
+    assert!(open > 0);
+    assert_eq!(stored.len(), open + resolved(true), "every open one");
 }
