@@ -45,7 +45,12 @@ fix(v) := sprintf("fix KB%s", [v.fixingKbId]) if {
 	lib.str(v, "fixingKbId") != ""
 } else := "no fix published"
 
-cves(machine) := sort({sprintf("%s (%s, %s)", [lib.str(v, "cveId"), lib.str(v, "severity"), fix(v)]) |
+# The sync joins `publicExploit` from Defender's vulnerability catalogue.
+exploit(v) := ", public exploit" if {
+	v.publicExploit == true
+} else := ""
+
+cves(machine) := sort({sprintf("%s (%s%s, %s)", [lib.str(v, "cveId"), lib.str(v, "severity"), exploit(v), fix(v)]) |
 	some v in open_rows
 	v.machineId == machine
 })

@@ -33,14 +33,14 @@ test_only_high_and_medium_vulnerabilities_pass if {
 test_critical_vulnerability_fails_naming_machine_cve_and_fix if {
 	r := vulns.result with input as with_vulns([machine("m1"), machine("m2")], [
 		vuln("m1", "CVE-2024-38063", "Critical", "5040442"),
-		vuln("m1", "CVE-2024-49039", "Critical", ""),
+		object.union(vuln("m1", "CVE-2024-49039", "Critical", ""), {"publicExploit": true}),
 		vuln("m2", "CVE-2024-21412", "High", "5040442"),
 	])
 	r.status == "fail"
 	[e.id | some e in r.evidence] == ["m1"]
 	r.evidence[0].kind == "defenderMachine"
 	r.evidence[0].display_name == "desktop-m1.contoso.com"
-	r.evidence[0].detail == "CVE-2024-38063 (Critical, fix KB5040442); CVE-2024-49039 (Critical, no fix published)"
+	r.evidence[0].detail == "CVE-2024-38063 (Critical, fix KB5040442); CVE-2024-49039 (Critical, public exploit, no fix published)"
 	startswith(r.reason, "1 machines have open Critical")
 }
 

@@ -94,7 +94,8 @@ const DEFENDER_MACHINE_FIELDS: &[&str] = &[
     "deviceValue",
 ];
 
-/// `defender_vulnerabilities`: one object per machine, open CVE and product.
+/// `defender_vulnerabilities`: one object per machine, open CVE and product, with the CVE's facts
+/// the sync joins from Defender's vulnerability catalogue.
 const DEFENDER_VULNERABILITY_FIELDS: &[&str] = &[
     "id",
     "machineId",
@@ -104,6 +105,10 @@ const DEFENDER_VULNERABILITY_FIELDS: &[&str] = &[
     "productName",
     "productVendor",
     "productVersion",
+    "publicExploit",
+    "exploitVerified",
+    "publishedOn",
+    "cvssV3",
 ];
 
 /// `defender_alerts`: what a Defender for Endpoint alert is, where it stands and which machine.

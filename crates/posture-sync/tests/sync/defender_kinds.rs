@@ -53,6 +53,21 @@ async fn defender_kinds_match_the_simulator_for_every_profile() {
             );
             assert!(id.contains(machine) && id.contains(v["cveId"].as_str().unwrap_or_default()));
         }
+        // Each row carries its CVE's facts from the vulnerability catalogue.
+        let catalogue = world
+            .sim
+            .ground_truth(&tid, "mde/vulnerabilities")
+            .expect("catalogue");
+        for v in vulns.values() {
+            let cve = catalogue
+                .objects
+                .iter()
+                .find(|c| c["id"] == v["cveId"])
+                .expect("the catalogue lists every open CVE");
+            for fact in ["publicExploit", "exploitVerified", "publishedOn", "cvssV3"] {
+                assert_eq!(v[fact], cve[fact], "{profile:?}: {fact} of {}", v["id"]);
+            }
+        }
         // A singleton without an id is stored under the kind's name.
         for kind in ["defender_exposure_score", "defender_configuration_score"] {
             let scores = stored_objects(&process, &tid, kind).await;
