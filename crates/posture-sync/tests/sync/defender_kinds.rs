@@ -194,6 +194,7 @@ async fn defender_kinds_without_a_defender_licence_are_skipped_naming_the_licenc
             "{kind}: {reason:?}"
         );
         assert_eq!(reason.code, "AADSTS500011", "{kind}: {reason:?}");
+        assert_eq!(reason.http_status, 400, "{kind}: the token endpoint's answer");
         assert!(
             reason
                 .message
