@@ -226,7 +226,14 @@ pub async fn assert_kind_matches_truth(
         }
         return Ok(stored.len());
     }
-    let mut truth = sim.ground_truth(tenant, kind.spec().path)?;
+    // The simulator names Defender for Endpoint collections (`GET /api/...`) `mde/<path>`.
+    let path = kind.spec().path;
+    let collection = if kind.endpoint().starts_with("GET /api/") {
+        format!("mde/{path}")
+    } else {
+        path.to_owned()
+    };
+    let mut truth = sim.ground_truth(tenant, &collection)?;
     // Resolved alerts and incidents are read only within their window.
     let now = posture_kit::clock::Clock::now(&posture_kit::clock::SystemClock);
     truth

@@ -108,6 +108,12 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
     (EntityKind::ManagedDevices, CollectionKind::ManagedDevices),
     (EntityKind::AlertsV2, CollectionKind::SecurityAlerts),
     (EntityKind::SecureScores, CollectionKind::SecureScores),
+    // Defender for Endpoint, read with its own token.
+    (EntityKind::DefenderMachines, CollectionKind::DefenderMachines),
+    (
+        EntityKind::DefenderVulnerabilities,
+        CollectionKind::DefenderVulnerabilities,
+    ),
 ];
 
 /// PIM settings as the sync reads them: directory-role policy assignments with each policy and

@@ -56,12 +56,8 @@ fn data(t: &Tenant, entity: &str) -> Data {
         "Vulnerabilities" => Data::Items(t.mde_vulnerabilities_json()),
         "MachineVulnerabilities" => Data::Virtual(t.mde_machine_vulns_len(), Tenant::mde_machine_vuln_json),
         "Recommendations" => Data::Items(t.mde_recommendations_json()),
-        "ExposureScore" => Data::Score(
-            json!({ "time": t.mde_score_time(), "score": t.mde_exposure_score(), "rbacGroupId": null, "rbacGroupName": null }),
-        ),
-        _ => Data::Score(
-            json!({ "time": t.mde_score_time(), "score": t.mde_configuration_score(), "rbacGroupId": null, "rbacGroupName": null }),
-        ),
+        "ExposureScore" => Data::Score(t.mde_exposure_score_json()),
+        _ => Data::Score(t.mde_configuration_score_json()),
     }
 }
 

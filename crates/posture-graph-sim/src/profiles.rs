@@ -85,6 +85,8 @@ pub enum Evidence {
     SecureScoreWeek,
     /// The latest daily Secure Score.
     SecureScoreLatest,
+    /// Defender machines with an open critical CVE (the first 50 by id, as many as the control names).
+    CriticalVulnerableMachines,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -440,6 +442,15 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
             (Fail, vec![E::StaleHighAlerts]),
         ),
         "hardened triages within two days; typical leaves a high alert 12 days, neglected also one 40 days",
+    );
+    add(
+        "posture.vulns.critical-unpatched",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::CriticalVulnerableMachines]),
+            (Fail, vec![E::CriticalVulnerableMachines]),
+        ),
+        "hardened patches critical CVEs first (one machine in eight has a lesser one open); typical and neglected leave critical CVEs on about a third and a half of their machines",
     );
     add(
         "posture.securescore.drop",
@@ -921,6 +932,11 @@ impl Tenant {
                     .filter(|a| a["createdDateTime"].as_str().is_some_and(|t| t < cutoff.as_str()))
                     .filter_map(|a| a["id"].as_str().map(str::to_string))
                     .collect()
+            }
+            Evidence::CriticalVulnerableMachines => {
+                let mut ids = self.mde_critical_machines();
+                ids.truncate(50);
+                ids
             }
             Evidence::StaleMembers => self.inactive_accounts(false),
             Evidence::StaleGuests => self.inactive_accounts(true),

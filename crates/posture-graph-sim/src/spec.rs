@@ -289,6 +289,12 @@ pub enum Mutation {
         group_id: String,
         member_id: String,
     },
+    /// Defender measures the tenant's exposure score (0-100) and configuration score (points)
+    /// anew, at the sim clock's now.
+    MeasureDefenderScores {
+        exposure_score: f64,
+        configuration_score: i64,
+    },
 }
 
 /// One request as the simulator saw it.

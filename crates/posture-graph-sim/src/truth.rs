@@ -53,6 +53,8 @@ pub const COLLECTIONS: &[&str] = &[
     "mde/vulnerabilities",
     "mde/vulnerabilities/machinesVulnerabilities",
     "mde/recommendations",
+    "mde/exposureScore",
+    "mde/configurationScore",
 ];
 
 fn virtual_all(len: u32, get: impl Fn(u32) -> Option<Value>) -> Vec<Value> {
@@ -71,6 +73,8 @@ pub fn ground_truth(t: &Tenant, collection: &str) -> Option<GroundTruth> {
                 virtual_all(t.mde_machine_vulns_len(), |i| t.mde_machine_vuln_json(i))
             }
             "recommendations" => t.mde_recommendations_json(),
+            "exposurescore" => vec![t.mde_exposure_score_json()],
+            "configurationscore" => vec![t.mde_configuration_score_json()],
             _ => return None,
         }
     } else {

@@ -279,6 +279,7 @@ async fn profiles_publish_expected_outcomes_with_evidence_ids() {
             "deviceManagement/managedDevices",
             "security/alerts_v2",
             "security/secureScores",
+            "mde/machines",
         ] {
             known.extend(
                 s.ground_truth(&tid, c)

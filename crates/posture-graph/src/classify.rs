@@ -6,6 +6,7 @@ use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
+use crate::cloud::Resource;
 use crate::error::{GraphError, Licence, RequestIds};
 
 /// What the caller knows about the request that failed.
@@ -13,6 +14,8 @@ use crate::error::{GraphError, Licence, RequestIds};
 pub struct FailureContext<'a> {
     pub tenant: &'a str,
     pub endpoint: &'a str,
+    /// The API answered: a missing permission is granted on it.
+    pub resource: Resource,
     /// Permissions the endpoint needs (from the entity catalog); empty when unknown.
     pub needs: &'a [&'static str],
     /// The licence the endpoint depends on, used when the service says "licence" without naming one.
@@ -146,8 +149,8 @@ pub fn classify_failure(
             },
             meaning: format!("{endpoint} rejected the access token ({ids})"),
         },
-        403 => permission(endpoint, ctx.needs, &parts, ids),
-        _ if has_code("AF10001") => permission(endpoint, ctx.needs, &parts, ids),
+        403 => permission(endpoint, ctx.resource, ctx.needs, &parts, ids),
+        _ if has_code("AF10001") => permission(endpoint, ctx.resource, ctx.needs, &parts, ids),
         404 => GraphError::NotFound { endpoint, code, ids },
         429 => GraphError::Throttled {
             endpoint,
@@ -173,6 +176,7 @@ pub fn classify_failure(
 
 fn permission(
     endpoint: String,
+    resource: Resource,
     known: &[&'static str],
     parts: &ServiceErrorParts,
     ids: RequestIds,
@@ -185,6 +189,7 @@ fn permission(
     GraphError::Permission {
         endpoint,
         needs,
+        resource,
         code: parts.code.clone(),
         ids,
     }
@@ -235,6 +240,7 @@ mod tests {
         FailureContext {
             tenant: "t1",
             endpoint: "GET /users",
+            resource: Resource::Graph,
             needs,
             licence,
             ids: RequestIds {

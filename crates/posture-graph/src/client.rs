@@ -196,7 +196,11 @@ impl GraphClient {
             attempt += 1;
             // Token first: the budget is charged right before sending, so its pacing is what the
             // service sees.
-            let token = self.tokens.token(req.resource).await?;
+            let token = self
+                .tokens
+                .token(req.resource)
+                .await
+                .map_err(|e| e.licence_gate(req.resource, &req.endpoint(), req.licence))?;
             let waiting = std::time::Instant::now();
             self.budget.acquire(&key, req.cost).await;
             if let Some(metrics) = &self.metrics {
@@ -364,6 +368,7 @@ impl GraphClient {
             FailureContext {
                 tenant: &self.tenant_id,
                 endpoint: &endpoint,
+                resource: req.resource,
                 needs: req.needs,
                 licence: req.licence,
                 ids: ids.clone(),

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::cloud::Resource;
+
 /// The ids Microsoft support asks for: ours (`client-request-id`) and theirs (`request-id`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestIds {
@@ -75,11 +77,13 @@ pub enum GraphError {
         error: String,
         meaning: String,
     },
-    #[error("permission missing for {endpoint}: needs {} ({code}; {ids})", needs_label(.needs))]
+    #[error("permission missing for {endpoint}: needs {}{} ({code}; {ids})", needs_label(.needs), grant_hint(*.resource))]
     Permission {
         endpoint: String,
         /// Application permissions any one of which would allow the call.
         needs: Vec<String>,
+        /// The API whose application permissions they are: each is granted on its own API.
+        resource: Resource,
         code: String,
         ids: RequestIds,
     },
@@ -141,6 +145,20 @@ fn aadsts_label(code: Option<u32>, error: &str) -> String {
     }
 }
 
+/// Where a missing permission is granted, for the APIs whose permissions are easily confused with
+/// Graph's (Defender for Endpoint's live on the WindowsDefenderATP app, not on Microsoft Graph).
+fn grant_hint(resource: Resource) -> &'static str {
+    match resource {
+        Resource::Graph => "",
+        Resource::DefenderForEndpoint => {
+            ", an application permission of the WindowsDefenderATP API: grant it to the app under API permissions > APIs my organization uses > WindowsDefenderATP, then grant admin consent (Microsoft Graph's SecurityEvents.Read.All does not cover Defender for Endpoint)"
+        }
+        Resource::ManagementActivity => {
+            ", an application permission of the Office 365 Management APIs: grant it to the app, then grant admin consent"
+        }
+    }
+}
+
 fn needs_label(needs: &[String]) -> String {
     if needs.is_empty() {
         "an unnamed permission".to_owned()
@@ -171,6 +189,23 @@ impl GraphError {
     /// Worth trying again later without anyone changing the tenant or the app.
     pub fn is_transient(&self) -> bool {
         matches!(self, GraphError::Throttled { .. } | GraphError::Transient { .. })
+    }
+
+    /// A token refusal that means the tenant has no such API, not that the app is broken: without
+    /// a Defender for Endpoint licence the tenant has no WindowsDefenderATP service principal, and
+    /// the authority answers AADSTS500011. Reported as the missing licence, the fix it needs.
+    pub fn licence_gate(self, resource: Resource, endpoint: &str, licence: Option<Licence>) -> GraphError {
+        match self {
+            GraphError::Authentication {
+                aadsts: Some(500011), ..
+            } if resource == Resource::DefenderForEndpoint => GraphError::LicenceMissing {
+                endpoint: endpoint.to_owned(),
+                licence: licence.unwrap_or(Licence::DefenderForEndpointP2),
+                code: "AADSTS500011".to_owned(),
+                ids: RequestIds::default(),
+            },
+            other => other,
+        }
     }
 
     pub fn ids(&self) -> Option<&RequestIds> {
@@ -216,5 +251,61 @@ pub fn aadsts_meaning(code: u32) -> &'static str {
         50196 => "too many identical token requests; tokens must be cached",
         90055 => "the tenant is throttling token requests",
         _ => "the identity platform refused the token request",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(aadsts: u32) -> GraphError {
+        GraphError::Authentication {
+            tenant: "t1".into(),
+            aadsts: Some(aadsts),
+            error: "invalid_resource".into(),
+            meaning: aadsts_meaning(aadsts).into(),
+        }
+    }
+
+    #[test]
+    fn a_missing_defender_resource_is_the_missing_defender_licence() {
+        let gated = refused(500011).licence_gate(
+            Resource::DefenderForEndpoint,
+            "GET /api/machines",
+            Some(Licence::DefenderForEndpointP2),
+        );
+        match &gated {
+            GraphError::LicenceMissing { licence, code, .. } => {
+                assert_eq!(*licence, Licence::DefenderForEndpointP2);
+                assert_eq!(code, "AADSTS500011");
+            }
+            other => panic!("expected the licence, got {other:?}"),
+        }
+        assert_eq!(gated.health(), Some(HealthClass::PermissionError));
+        // Graph always exists in a tenant, and other refusals keep their meaning.
+        assert!(matches!(
+            refused(500011).licence_gate(Resource::Graph, "GET /v1.0/users", None),
+            GraphError::Authentication { .. }
+        ));
+        assert!(matches!(
+            refused(7000215).licence_gate(Resource::DefenderForEndpoint, "GET /api/machines", None),
+            GraphError::Authentication { .. }
+        ));
+    }
+
+    #[test]
+    fn a_defender_permission_gap_names_the_windows_defender_atp_api_not_graph() {
+        let missing = |resource| GraphError::Permission {
+            endpoint: "GET /api/machines".into(),
+            needs: vec!["Machine.Read.All".into()],
+            resource,
+            code: "Forbidden".into(),
+            ids: RequestIds::default(),
+        };
+        let mde = missing(Resource::DefenderForEndpoint).to_string();
+        assert!(mde.contains("WindowsDefenderATP"), "{mde}");
+        assert!(mde.contains("SecurityEvents.Read.All does not cover"), "{mde}");
+        let graph = missing(Resource::Graph).to_string();
+        assert!(!graph.contains("WindowsDefenderATP"), "{graph}");
     }
 }

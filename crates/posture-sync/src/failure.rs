@@ -68,13 +68,15 @@ impl From<GraphError> for JobFailure {
                 endpoint.clone(),
                 403,
             ),
+            // Without Defender for Endpoint the token endpoint refuses the resource (400,
+            // AADSTS500011) before the API is called; the APIs answer a missing licence with 403.
             GraphError::LicenceMissing { endpoint, code, .. } => (
                 Disposition::Skip,
                 FailureClass::License,
                 code.clone(),
                 Vec::new(),
                 endpoint.clone(),
-                403,
+                if code.starts_with("AADSTS") { 400 } else { 403 },
             ),
             GraphError::Throttled { endpoint, .. } => (
                 Disposition::Retry,

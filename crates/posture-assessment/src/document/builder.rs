@@ -15,7 +15,7 @@ use super::tenant::TenantDocument;
 
 /// Pack parameters with their defaults; a tenant overrides any of them with
 /// [`TenantDocumentBuilder::parameter`].
-pub const DEFAULT_PARAMETERS: [(&str, f64); 10] = [
+pub const DEFAULT_PARAMETERS: [(&str, f64); 12] = [
     ("stale_days", 90.0),
     ("guest_stale_days", 90.0),
     ("guest_pending_days", 30.0),
@@ -29,6 +29,10 @@ pub const DEFAULT_PARAMETERS: [(&str, f64); 10] = [
     ("secure_score_drop_days", 7.0),
     // The latest Secure Score below this percentage of the maximum fails.
     ("secure_score_min_percent", 50.0),
+    // Defender vulnerabilities: machines with an open vulnerability of at least this severity
+    // (1 Low, 2 Medium, 3 High, 4 Critical) count; more than `vuln_max_machines` of them fails.
+    ("vuln_min_severity", 4.0),
+    ("vuln_max_machines", 0.0),
     // The credential Posture reads a tenant with fails when it expires within this many days.
     ("connection_secret_expiry_days", 30.0),
 ];

@@ -51,10 +51,19 @@ pub enum CollectionKind {
     SecureScoreControlProfiles,
     ServiceHealthIssues,
     ServiceHealthOverviews,
+    DefenderMachines,
+    /// Defender for Endpoint's open vulnerabilities, one item per machine, CVE and product.
+    DefenderVulnerabilities,
+    DefenderRecommendations,
+    DefenderAlerts,
+    /// One item: the latest exposure score (`time`, `score`).
+    DefenderExposureScore,
+    /// One item: the latest device secure score (`time`, `score`).
+    DefenderConfigurationScore,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 41] = [
+    pub const ALL: [CollectionKind; 47] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -96,6 +105,12 @@ impl CollectionKind {
         CollectionKind::SecureScoreControlProfiles,
         CollectionKind::ServiceHealthIssues,
         CollectionKind::ServiceHealthOverviews,
+        CollectionKind::DefenderMachines,
+        CollectionKind::DefenderVulnerabilities,
+        CollectionKind::DefenderRecommendations,
+        CollectionKind::DefenderAlerts,
+        CollectionKind::DefenderExposureScore,
+        CollectionKind::DefenderConfigurationScore,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -142,6 +157,12 @@ impl CollectionKind {
             CollectionKind::SecureScoreControlProfiles => "secure_score_control_profiles",
             CollectionKind::ServiceHealthIssues => "service_health_issues",
             CollectionKind::ServiceHealthOverviews => "service_health_overviews",
+            CollectionKind::DefenderMachines => "defender_machines",
+            CollectionKind::DefenderVulnerabilities => "defender_vulnerabilities",
+            CollectionKind::DefenderRecommendations => "defender_recommendations",
+            CollectionKind::DefenderAlerts => "defender_alerts",
+            CollectionKind::DefenderExposureScore => "defender_exposure_score",
+            CollectionKind::DefenderConfigurationScore => "defender_configuration_score",
         }
     }
 

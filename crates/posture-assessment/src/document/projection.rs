@@ -77,10 +77,60 @@ const SECURITY_ALERT_FIELDS: &[&str] = &[
     "alertWebUrl",
 ];
 
+/// `defender_machines`: one object per onboarded machine: identity, platform, health and risk.
+const DEFENDER_MACHINE_FIELDS: &[&str] = &[
+    "id",
+    "computerDnsName",
+    "osPlatform",
+    "version",
+    "osBuild",
+    "healthStatus",
+    "onboardingStatus",
+    "riskScore",
+    "exposureLevel",
+    "lastSeen",
+    "aadDeviceId",
+    "machineTags",
+    "deviceValue",
+];
+
+/// `defender_vulnerabilities`: one object per machine, open CVE and product, with the CVE's facts
+/// the sync joins from Defender's vulnerability catalogue.
+const DEFENDER_VULNERABILITY_FIELDS: &[&str] = &[
+    "id",
+    "machineId",
+    "cveId",
+    "severity",
+    "fixingKbId",
+    "productName",
+    "productVendor",
+    "productVersion",
+    "publicExploit",
+    "exploitVerified",
+    "publishedOn",
+    "cvssV3",
+];
+
+/// `defender_alerts`: what a Defender for Endpoint alert is, where it stands and which machine.
+const DEFENDER_ALERT_FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "severity",
+    "status",
+    "category",
+    "detectionSource",
+    "incidentId",
+    "machineId",
+    "computerDnsName",
+    "alertCreationTime",
+    "lastUpdateTime",
+    "resolvedTime",
+];
+
 impl CollectionKind {
     /// The top-level properties the document keeps of each object of this kind, or `None` when
-    /// objects are kept whole (every kind but the three with one object per user and the two
-    /// event-like kinds that grow with the tenant). Nested values
+    /// objects are kept whole (every kind but the three with one object per user and the kinds
+    /// that grow with the tenant's devices and events). Nested values
     /// of a kept property are kept whole.
     pub fn fields(self) -> Option<&'static [&'static str]> {
         match self {
@@ -89,6 +139,9 @@ impl CollectionKind {
             CollectionKind::UserSignInActivity => Some(SIGN_IN_ACTIVITY_FIELDS),
             CollectionKind::ManagedDevices => Some(MANAGED_DEVICE_FIELDS),
             CollectionKind::SecurityAlerts => Some(SECURITY_ALERT_FIELDS),
+            CollectionKind::DefenderMachines => Some(DEFENDER_MACHINE_FIELDS),
+            CollectionKind::DefenderVulnerabilities => Some(DEFENDER_VULNERABILITY_FIELDS),
+            CollectionKind::DefenderAlerts => Some(DEFENDER_ALERT_FIELDS),
             _ => None,
         }
     }

@@ -47,6 +47,15 @@ pub fn count_signals(collections: &[(CollectionKind, Collection)]) -> Signals {
                 .count(),
         ));
     }
+    if let Some(vulnerabilities) = read(CollectionKind::DefenderVulnerabilities) {
+        let critical: std::collections::HashSet<&str> = vulnerabilities
+            .iter()
+            .filter(|v| field(v, "severity").eq_ignore_ascii_case("critical"))
+            .map(|v| field(v, "cveId"))
+            .filter(|cve| !cve.is_empty())
+            .collect();
+        signals.critical_vulnerabilities = Some(count(critical.len()));
+    }
     signals
 }
 
@@ -69,14 +78,25 @@ mod tests {
             json!({"complianceState": "error"}),
             json!({"complianceState": "inGracePeriod"}),
         ]);
+        let vulnerabilities = Collection::ok(vec![
+            json!({"cveId": "CVE-2024-1", "severity": "Critical", "machineId": "m1"}),
+            json!({"cveId": "CVE-2024-1", "severity": "Critical", "machineId": "m2"}),
+            json!({"cveId": "CVE-2024-2", "severity": "High", "machineId": "m1"}),
+            json!({"cveId": "CVE-2024-3", "severity": "Critical", "machineId": "m3"}),
+        ]);
         let signals = count_signals(&[
             (CollectionKind::SecurityAlerts, alerts),
             (CollectionKind::ManagedDevices, devices),
+            (CollectionKind::DefenderVulnerabilities, vulnerabilities),
         ]);
         assert_eq!(signals.open_high_alerts, Some(2));
         assert_eq!(signals.managed_devices, Some(4));
         assert_eq!(signals.noncompliant_devices, Some(2));
-        assert_eq!(signals.critical_vulnerabilities, None);
+        assert_eq!(
+            signals.critical_vulnerabilities,
+            Some(2),
+            "distinct critical CVEs"
+        );
 
         let unread = count_signals(&[(CollectionKind::ManagedDevices, Collection::missing("403"))]);
         assert_eq!(unread, Signals::default());

@@ -200,6 +200,90 @@ posture_kit::db_test!(
         assert!(open_high > 0, "the typical tenant leaves a high alert open");
         // Defender for Endpoint was not synced: unknown, not zero.
         assert_eq!(signals.critical_vulnerabilities, None);
+
+        // Synced, the distinct critical CVEs on the tenant's machines are counted.
+        let run = world
+            .sync_kinds(&tenant, vec!["defender_vulnerabilities".to_owned()])
+            .await;
+        let assessment = world.assessment_of_run(&tenant, &run.run_id).await;
+        let rows = world
+            .sim
+            .ground_truth(&tid, "mde/vulnerabilities/machinesVulnerabilities")
+            .expect("vulnerabilities")
+            .objects;
+        let critical: std::collections::HashSet<&str> = rows
+            .iter()
+            .filter(|v| v["severity"] == "Critical")
+            .filter_map(|v| v["cveId"].as_str())
+            .collect();
+        assert!(!critical.is_empty(), "the typical tenant has critical CVEs open");
+        let signals = assessment.signals.expect("signals");
+        assert_eq!(signals.critical_vulnerabilities, Some(critical.len() as u32));
+        // The earlier kinds still count: an assessment judges each kind's latest sync.
+        assert_eq!(signals.open_high_alerts, Some(open_high));
+    }
+);
+
+posture_kit::db_test!(
+    defender_scores_are_served_one_per_measurement_with_their_changes,
+    |db: TestDatabase| async move {
+        let world = World::new(db).await;
+        let tenant = world.tenant(spec(Profile::Typical)).await;
+        let tid = tenant.tenant_id.to_string();
+        let kinds: Vec<String> = ["defender_exposure_score", "defender_configuration_score"]
+            .iter()
+            .map(|k| (*k).to_owned())
+            .collect();
+        let run = world.sync_kinds(&tenant, kinds.clone()).await;
+        assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+        let list = || pb::ListExposureScoresRequest {
+            tenant_id: tid.clone(),
+            ..Default::default()
+        };
+        let first = scores(&world)
+            .list_exposure_scores(list())
+            .await
+            .expect("exposure scores")
+            .into_inner()
+            .exposure_scores;
+        assert_eq!(first.len(), 1, "{first:#?}");
+        assert!(first[0].configuration_score.is_some());
+        assert_eq!(first[0].exposure_change, None);
+        // An unchanged re-sync adds no measurement.
+        world.sync_kinds(&tenant, kinds.clone()).await;
+        let again = scores(&world)
+            .list_exposure_scores(list())
+            .await
+            .expect("exposure scores")
+            .into_inner()
+            .exposure_scores;
+        assert_eq!(again.len(), 1, "{again:#?}");
+
+        // Defender measures again (within the cached tokens' life): a second entry, newest first,
+        // with its changes against the first and flagged as worse.
+        world.sim.advance_clock(std::time::Duration::from_secs(600));
+        world
+            .sim
+            .mutate(
+                &tid,
+                posture_graph_sim::Mutation::MeasureDefenderScores {
+                    exposure_score: first[0].exposure_score + 10.0,
+                    configuration_score: first[0].configuration_score.unwrap_or(0.0) as i64 - 50,
+                },
+            )
+            .expect("scores measured");
+        world.sync_kinds(&tenant, kinds).await;
+        let history = scores(&world)
+            .list_exposure_scores(list())
+            .await
+            .expect("exposure scores")
+            .into_inner()
+            .exposure_scores;
+        assert_eq!(history.len(), 2, "{history:#?}");
+        assert_eq!(history[1], first[0], "the first measurement is kept");
+        assert_eq!(history[0].exposure_change, Some(10.0));
+        assert_eq!(history[0].configuration_change, Some(-50.0));
+        assert!(history[0].worsened);
     }
 );
 

@@ -125,15 +125,31 @@ impl Tenant {
         }
         let (every, per) = self.vuln_layout();
         let machine = i / per * every;
-        // Distinct CVEs on one machine: consecutive entries of the catalogue from a per-machine start.
-        let first = pick(self.seed, "machine-cve", u64::from(machine), CVES.len() as u64) as usize;
-        let (cve, sev, _, _) = CVES[(first + (i % per) as usize) % CVES.len()];
+        // Distinct CVEs on one machine: consecutive entries of the catalogue from a per-machine
+        // start. The hardened tenant patches critical CVEs first: only the others stay open.
+        let open: Vec<usize> = (0..CVES.len())
+            .filter(|k| self.profile() != Profile::Hardened || CVES[*k].1 != "Critical")
+            .collect();
+        let first = pick(self.seed, "machine-cve", u64::from(machine), open.len() as u64) as usize;
+        let (cve, sev, _, _) = CVES[open[(first + (i % per) as usize) % open.len()]];
         let mid = self.machine_id(machine);
         Some(json!({
             "id": format!("{mid}-_-{cve}-_-microsoft-_-windows_11-_-10.0.22631.3880-_-"),
             "cveId": cve, "machineId": mid, "fixingKbId": "5040442",
             "productName": "windows_11", "productVendor": "microsoft", "productVersion": "10.0.22631.3880", "severity": sev,
         }))
+    }
+
+    /// Machines with an open critical CVE, by id.
+    pub fn mde_critical_machines(&self) -> Vec<String> {
+        let mut ids: Vec<String> = (0..self.mde_machine_vulns_len())
+            .filter_map(|i| self.mde_machine_vuln_json(i))
+            .filter(|v| v["severity"] == "Critical")
+            .filter_map(|v| v["machineId"].as_str().map(str::to_string))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
     }
 
     pub fn mde_recommendations_json(&self) -> Vec<Value> {
@@ -154,6 +170,9 @@ impl Tenant {
     }
 
     pub fn mde_exposure_score(&self) -> f64 {
+        if let Some((_, score, _)) = self.overlay.mde_scores {
+            return score;
+        }
         match self.profile() {
             Profile::Hardened => 18.25,
             Profile::Typical => 33.49,
@@ -162,6 +181,9 @@ impl Tenant {
     }
 
     pub fn mde_configuration_score(&self) -> i64 {
+        if let Some((_, _, score)) = self.overlay.mde_scores {
+            return score;
+        }
         match self.profile() {
             Profile::Hardened => 610,
             Profile::Typical => 340,
@@ -169,7 +191,20 @@ impl Tenant {
         }
     }
 
+    /// `GET /api/exposureScore` without its `@odata.context`.
+    pub fn mde_exposure_score_json(&self) -> Value {
+        json!({ "time": self.mde_score_time(), "score": self.mde_exposure_score(), "rbacGroupId": null, "rbacGroupName": null })
+    }
+
+    /// `GET /api/configurationScore` without its `@odata.context`.
+    pub fn mde_configuration_score_json(&self) -> Value {
+        json!({ "time": self.mde_score_time(), "score": self.mde_configuration_score(), "rbacGroupId": null, "rbacGroupName": null })
+    }
+
     pub fn mde_score_time(&self) -> String {
+        if let Some((time, _, _)) = self.overlay.mde_scores {
+            return iso(time);
+        }
         iso(self.epoch - Duration::hours(3))
     }
 }

@@ -127,6 +127,8 @@ pub struct Overlay {
     pub sharepoint_sharing: Option<String>,
     pub group_added: HashMap<u32, Vec<String>>,
     pub group_removed: HashMap<u32, HashSet<String>>,
+    /// Defender's latest measurement (time, exposure score, configuration score), once remeasured.
+    pub mde_scores: Option<(DateTime<Utc>, f64, i64)>,
 }
 
 /// Subscription state of one Management Activity content type.

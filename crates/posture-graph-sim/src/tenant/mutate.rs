@@ -210,6 +210,22 @@ impl Tenant {
                 );
                 Ok(serde_json::json!({ "groupId": group_id, "memberId": id }))
             }
+            Mutation::MeasureDefenderScores {
+                exposure_score,
+                configuration_score,
+            } => {
+                if !(0.0..=100.0).contains(&exposure_score) || configuration_score < 0 {
+                    return Err(SimError::Invalid(format!(
+                        "exposure_score must be 0 to 100 and configuration_score at least 0, got {exposure_score} and {configuration_score}"
+                    )));
+                }
+                self.overlay.mde_scores = Some((now, exposure_score, configuration_score));
+                Ok(serde_json::json!({
+                    "time": crate::clock::iso(now),
+                    "exposureScore": exposure_score,
+                    "configurationScore": configuration_score,
+                }))
+            }
         }
     }
 }

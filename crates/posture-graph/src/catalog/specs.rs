@@ -441,6 +441,55 @@ impl EntityKind {
                     &["Vulnerability.Read.All"],
                 )
             },
+            K::DefenderRecommendations => EntitySpec {
+                resource: Mde,
+                paging: TopSkip,
+                licence: Some(Licence::DefenderForEndpointP2),
+                ..s(
+                    "recommendations",
+                    &[],
+                    Some(10_000),
+                    F::DefenderForEndpoint,
+                    &["SecurityRecommendation.Read.All"],
+                )
+            },
+            K::DefenderAlerts => EntitySpec {
+                resource: Mde,
+                paging: TopSkip,
+                licence: Some(Licence::DefenderForEndpointP2),
+                ..s(
+                    "alerts",
+                    &[],
+                    Some(10_000),
+                    F::DefenderForEndpoint,
+                    &["Alert.Read.All"],
+                )
+            },
+            // The tenant's current score, one object with the time Defender measured it.
+            K::DefenderExposureScore => EntitySpec {
+                resource: Mde,
+                paging: Singleton,
+                licence: Some(Licence::DefenderForEndpointP2),
+                ..s(
+                    "exposureScore",
+                    &[],
+                    None,
+                    F::DefenderForEndpoint,
+                    &["Score.Read.All"],
+                )
+            },
+            K::DefenderConfigurationScore => EntitySpec {
+                resource: Mde,
+                paging: Singleton,
+                licence: Some(Licence::DefenderForEndpointP2),
+                ..s(
+                    "configurationScore",
+                    &[],
+                    None,
+                    F::DefenderForEndpoint,
+                    &["Score.Read.All"],
+                )
+            },
             K::AuthenticationMethodsPolicy => EntitySpec {
                 paging: Singleton,
                 ..s(

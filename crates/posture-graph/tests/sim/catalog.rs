@@ -68,6 +68,10 @@ async fn every_catalog_entity_reads_into_its_typed_model() {
             K::SignIns => first_pages::<serde_json::Value>(&client, *kind).await,
             K::DefenderMachines => first_pages::<models::DefenderMachine>(&client, *kind).await,
             K::DefenderVulnerabilities => first_pages::<models::MachineVulnerability>(&client, *kind).await,
+            K::DefenderRecommendations
+            | K::DefenderAlerts
+            | K::DefenderExposureScore
+            | K::DefenderConfigurationScore => first_pages::<serde_json::Value>(&client, *kind).await,
             // Configuration kept as Graph's JSON: no typed model.
             K::AuthenticationMethodsPolicy
             | K::Domains

@@ -147,12 +147,30 @@ pub fn spawn_fetcher(
     }
     let (tx, rx) = mpsc::channel(buffer.max(1));
     tokio::spawn(async move {
+        let facts = if super::cves::joins(kind) {
+            let read = tokio::select! {
+                _ = stop.cancelled() => return,
+                read = super::cves::read(&client) => read,
+            };
+            match read {
+                Ok(facts) => Some(facts),
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            }
+        } else {
+            None
+        };
         let mut url = start;
         loop {
-            let page = tokio::select! {
+            let mut page = tokio::select! {
                 _ = stop.cancelled() => return,
                 page = fetch_page(kind, &client, url) => page,
             };
+            if let (Some(facts), Ok(p)) = (&facts, &mut page) {
+                facts.join(&mut p.items);
+            }
             let next = match &page {
                 Ok(p) => p.next.clone(),
                 Err(_) => None,

@@ -8,6 +8,7 @@
 // Errors here are posture-graph's `GraphError`, passed through on a cold path once per job.
 #![allow(clippy::result_large_err)]
 
+mod cves;
 mod diff;
 mod fetch;
 mod members;

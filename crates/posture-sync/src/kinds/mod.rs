@@ -12,6 +12,12 @@ mod authorization_policy;
 mod conditional_access_policies;
 mod cross_tenant_access_default;
 mod default_app_management_policy;
+mod defender_alerts;
+mod defender_configuration_score;
+mod defender_exposure_score;
+mod defender_machines;
+mod defender_recommendations;
+mod defender_vulnerabilities;
 mod delegated_permission_classifications;
 mod device_compliance_policies;
 mod device_registration_policy;
@@ -89,9 +95,14 @@ impl KindDef {
         self.select.unwrap_or(self.spec().select)
     }
 
-    /// `GET /v1.0/<path>` as shown in ListEntityKinds.
+    /// `GET /v1.0/<path>` (Graph) or `GET /api/<path>` (Defender for Endpoint) as shown in
+    /// ListEntityKinds.
     pub fn endpoint(&self) -> String {
-        format!("GET /v1.0/{}", self.spec().path)
+        let spec = self.spec();
+        match spec.resource {
+            posture_graph::Resource::DefenderForEndpoint => format!("GET /api/{}", spec.path),
+            _ => format!("GET /v1.0/{}", spec.path),
+        }
     }
 }
 
@@ -107,6 +118,12 @@ pub const ALL: &[&KindDef] = &[
     &conditional_access_policies::KIND,
     &cross_tenant_access_default::KIND,
     &default_app_management_policy::KIND,
+    &defender_alerts::KIND,
+    &defender_configuration_score::KIND,
+    &defender_exposure_score::KIND,
+    &defender_machines::KIND,
+    &defender_recommendations::KIND,
+    &defender_vulnerabilities::KIND,
     &delegated_permission_classifications::KIND,
     &device_compliance_policies::KIND,
     &device_registration_policy::KIND,

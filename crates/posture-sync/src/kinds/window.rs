@@ -10,30 +10,32 @@ use super::KindDef;
 /// How long resolved alerts and incidents stay in the inventory after their last update.
 pub const RESOLVED_WINDOW_DAYS: i64 = 30;
 
-/// The kinds read through a window: (kind, the status value that means closed).
-const WINDOWED: &[(&str, &str)] = &[
-    ("security_alerts", "resolved"),
-    ("security_incidents", "resolved"),
+/// The kinds read through a window: (kind, the status value that means closed, the field that
+/// holds the last update). Defender for Endpoint spells both its own way.
+const WINDOWED: &[(&str, &str, &str)] = &[
+    ("defender_alerts", "Resolved", "lastUpdateTime"),
+    ("security_alerts", "resolved", "lastUpdateDateTime"),
+    ("security_incidents", "resolved", "lastUpdateDateTime"),
 ];
 
 /// The `$filter` that keeps every open object and the closed ones updated since
 /// `now - RESOLVED_WINDOW_DAYS`, for a windowed kind.
 pub fn filter(kind: &KindDef, now: DateTime<Utc>) -> Option<String> {
-    let (_, closed) = WINDOWED.iter().find(|(name, _)| *name == kind.name)?;
+    let (_, closed, updated) = WINDOWED.iter().find(|(name, ..)| *name == kind.name)?;
     let since = (now - Duration::days(RESOLVED_WINDOW_DAYS)).to_rfc3339_opts(SecondsFormat::Secs, true);
-    Some(format!("status ne '{closed}' or lastUpdateDateTime ge {since}"))
+    Some(format!("status ne '{closed}' or {updated} ge {since}"))
 }
 
 /// Whether a pass started at `now` reads `object` of `kind`: what [`filter`] asks Graph for
 /// (every object of a kind without a window).
 pub fn keeps(kind: &KindDef, object: &Value, now: DateTime<Utc>) -> bool {
-    let Some((_, closed)) = WINDOWED.iter().find(|(name, _)| *name == kind.name) else {
+    let Some((_, closed, updated)) = WINDOWED.iter().find(|(name, ..)| *name == kind.name) else {
         return true;
     };
     if object["status"].as_str() != Some(closed) {
         return true;
     }
-    object["lastUpdateDateTime"]
+    object[*updated]
         .as_str()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .is_some_and(|t| t >= now - Duration::days(RESOLVED_WINDOW_DAYS))
@@ -77,5 +79,13 @@ mod tests {
             &serde_json::json!({"status": "new", "lastUpdateDateTime": "2025-01-01T00:00:00Z"}),
             now
         ));
+        let mde = super::super::find("defender_alerts").expect("a registered kind");
+        assert_eq!(
+            filter(mde, now).as_deref(),
+            Some("status ne 'Resolved' or lastUpdateTime ge 2026-05-02T12:00:00Z")
+        );
+        let mde_resolved = |at: &str| serde_json::json!({"status": "Resolved", "lastUpdateTime": at});
+        assert!(keeps(mde, &mde_resolved("2026-05-10T00:00:00Z"), now));
+        assert!(!keeps(mde, &mde_resolved("2026-04-10T00:00:00Z"), now));
     }
 }

@@ -44,23 +44,20 @@ pub async fn stored_objects(process: &SyncProcess, tenant: &str, kind: &str) -> 
 }
 
 /// Resolved alerts and incidents are read only while updated within the last 30 days; every
-/// other kind reads everything the tenant holds.
+/// other kind reads everything the tenant holds. Defender for Endpoint collections are the
+/// simulator's `mde/<path>`.
 pub fn expected_truth(world: &World, tenant: &str, kind: &posture_sync::kinds::KindDef) -> GroundTruth {
-    let mut truth = world
-        .sim
-        .ground_truth(tenant, kind.spec().path)
-        .expect("ground truth");
-    if matches!(kind.name, "security_alerts" | "security_incidents") {
-        let since = (chrono::Utc::now() - chrono::Duration::days(30))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        truth.objects.retain(|o| {
-            o["status"] != "resolved"
-                || o["lastUpdateDateTime"]
-                    .as_str()
-                    .is_some_and(|t| t >= since.as_str())
-        });
-        truth.count = truth.objects.len();
-    }
+    let spec = kind.spec();
+    let path = match spec.resource {
+        posture_graph::Resource::DefenderForEndpoint => format!("mde/{}", spec.path),
+        _ => spec.path.to_owned(),
+    };
+    let mut truth = world.sim.ground_truth(tenant, &path).expect("ground truth");
+    let now = chrono::Utc::now();
+    truth
+        .objects
+        .retain(|o| posture_sync::kinds::window::keeps(kind, o, now));
+    truth.count = truth.objects.len();
     truth
 }
 

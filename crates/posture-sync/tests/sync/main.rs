@@ -7,6 +7,7 @@ mod apps_kinds;
 mod changes;
 mod config_kinds;
 mod crash;
+mod defender_kinds;
 mod failures;
 mod ground_truth;
 mod groups;

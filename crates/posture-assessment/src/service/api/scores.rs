@@ -90,14 +90,23 @@ impl ScoreApi {
         Ok(out)
     }
 
-    /// Every version of every object of a singleton kind: one per measurement.
-    async fn measurements(&self, tenant: &TenantId, kind: &str) -> Result<Vec<Measurement>, ServiceError> {
+    /// Every version of every object of a singleton kind, one per measurement, skipping versions
+    /// the sync observed before `from` (a measurement is never observed before it is made).
+    /// ListObjectVersions lists versions without their content; each one is read with
+    /// GetObjectVersion.
+    async fn measurements(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        from: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Measurement>, ServiceError> {
         let mut client = self.inventory();
         let mut out = Vec::new();
         for object in self.objects(tenant, kind).await? {
             let Some(object_id) = object.r#ref.map(|r| r.object_id) else {
                 continue;
             };
+            let mut listed = Vec::new();
             let mut token = String::new();
             for _ in 0..MAX_READ_PAGES {
                 let reply = client
@@ -111,17 +120,38 @@ impl ScoreApi {
                     .await
                     .map_err(|s| Self::unavailable(kind, &s))?
                     .into_inner();
-                out.extend(
-                    reply
-                        .versions
-                        .iter()
-                        .filter(|v| !v.removed)
-                        .filter_map(|v| measurement(&v.content_json, v.observed_at.as_ref())),
-                );
+                listed.extend(reply.versions);
                 if reply.next_page_token.is_empty() {
                     break;
                 }
                 token = reply.next_page_token;
+            }
+            for version in listed.into_iter().filter(|v| !v.removed) {
+                let observed = version
+                    .observed_at
+                    .as_ref()
+                    .and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)));
+                if let (Some(from), Some(observed)) = (from, observed)
+                    && observed < from
+                {
+                    continue;
+                }
+                let full = client
+                    .get_object_version(pb::GetObjectVersionRequest {
+                        tenant_id: tenant.to_string(),
+                        entity_kind: kind.to_owned(),
+                        object_id: object_id.clone(),
+                        version: version.version,
+                    })
+                    .await
+                    .map_err(|s| Self::unavailable(kind, &s))?
+                    .into_inner()
+                    .version;
+                if let Some(full) = full
+                    && let Some(m) = measurement(&full.content_json, full.observed_at.as_ref())
+                {
+                    out.push(m);
+                }
             }
         }
         out.sort_by_key(|m| m.at);
@@ -187,8 +217,9 @@ impl ScoreApi {
             .resume(&body.page_token)?
             .map(|p| p.int(0).map(from_micros))
             .transpose()?;
-        let exposure = self.measurements(&tenant, EXPOSURE_SCORE).await?;
-        let configuration = self.measurements(&tenant, CONFIGURATION_SCORE).await?;
+        let exposure = self.measurements(&tenant, EXPOSURE_SCORE, from).await?;
+        // The configuration score in force at the first exposure measurement may be older.
+        let configuration = self.measurements(&tenant, CONFIGURATION_SCORE, None).await?;
         let mut page: Vec<pb::ExposureScore> = exposure_history(&tenant, &exposure, &configuration)
             .into_iter()
             .filter(|s| {

@@ -162,7 +162,8 @@ pub fn emergency_accounts(values: &[String]) -> Result<Vec<String>, ServiceError
     Ok(ids)
 }
 
-/// The range a parameter accepts, and whether it counts whole days.
+/// The range a parameter accepts, and whether it is a whole number (days, a severity level, a
+/// count of machines).
 fn parameter_range(name: &str) -> Option<(f64, f64, bool)> {
     match name {
         "stale_days" | "guest_stale_days" | "guest_pending_days" => Some((1.0, 3650.0, true)),
@@ -173,6 +174,9 @@ fn parameter_range(name: &str) -> Option<(f64, f64, bool)> {
         "secure_score_drop_days" => Some((1.0, 89.0, true)),
         "secure_score_drop_points" => Some((0.0, 10_000.0, false)),
         "secure_score_min_percent" => Some((0.0, 100.0, false)),
+        // Defender's severities: 1 Low, 2 Medium, 3 High, 4 Critical.
+        "vuln_min_severity" => Some((1.0, 4.0, true)),
+        "vuln_max_machines" => Some((0.0, 1_000_000.0, true)),
         _ => None,
     }
 }
@@ -193,8 +197,10 @@ pub fn parameters(
             ));
         };
         if !value.is_finite() || *value < min || *value > max || (whole && value.fract() != 0.0) {
-            let kind = if whole {
+            let kind = if whole && name.ends_with("_days") {
                 "a whole number of days"
+            } else if whole {
+                "a whole number"
             } else {
                 "a number"
             };

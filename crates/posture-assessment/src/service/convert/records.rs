@@ -76,6 +76,7 @@ fn entity_kind(graph_kind: &str) -> &str {
         "organization" => "organization",
         "subscribedSku" => "subscribed_skus",
         "managedDevice" => "managed_devices",
+        "defenderMachine" => "defender_machines",
         "alert" => "security_alerts",
         "secureScore" => "secure_scores",
         other => other,
