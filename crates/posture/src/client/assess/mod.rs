@@ -5,6 +5,7 @@
 mod export;
 mod fetch;
 mod json;
+mod ocsf;
 pub(crate) mod render;
 
 use std::path::PathBuf;
@@ -111,7 +112,8 @@ pub struct FindingsArgs {
     /// Only this control.
     #[arg(long)]
     pub control: Option<String>,
-    /// Export instead of the table: csv (spreadsheets), md (tickets), junit (CI test reports).
+    /// Export instead of the table: csv (spreadsheets), md (tickets), junit (CI test reports),
+    /// ocsf (OCSF 1.5.0 Compliance Findings, one JSON event per line, for SIEMs and data lakes).
     #[arg(long, value_enum)]
     pub format: Option<export::ExportFormat>,
     /// Write the export to this file instead of standard output.
@@ -291,7 +293,13 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
             };
             let findings = all_findings(&mut client, request).await?;
             if let Some(export) = args.format {
-                let text = export::render(export, &findings)?;
+                let text = if export == export::ExportFormat::Ocsf {
+                    // The controls carry the remediation each event names.
+                    let controls = all_controls(&mut client).await?;
+                    ocsf::render(&findings, &controls, env!("CARGO_PKG_VERSION"))?
+                } else {
+                    export::render(export, &findings)?
+                };
                 match &args.out {
                     Some(path) => {
                         std::fs::write(path, text)
