@@ -4,6 +4,7 @@
 //! outbox of events staged in the transactions whose changes they announce. Instants are stored as microseconds since the Unix epoch, which both engines order and compare
 //! the same way.
 
+mod audit;
 mod codes;
 mod cursors;
 mod migrations;
@@ -19,6 +20,7 @@ use posture_kit::db::{Db, SqlFailure};
 use posture_kit::ids::{InvalidId, RunId};
 
 pub(crate) use codes::Stored;
+pub use audit::{AuditEvent, AuditQuery, AuditStream};
 pub use cursors::Cursor;
 pub use migrations::MIGRATIONS;
 pub use objects::{KnownObject, ObjectQuery, StoredObject, StoredVersion};

@@ -4,6 +4,7 @@
 mod announce;
 mod api;
 mod apps_kinds;
+mod audit;
 mod changes;
 mod config_kinds;
 mod crash;
