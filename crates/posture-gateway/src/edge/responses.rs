@@ -34,6 +34,7 @@ single_tenant!(
     GetObjectResponse,
     ListObjectVersionsResponse,
     GetObjectVersionResponse,
+    SearchAuditEventsResponse,
     GetScheduleResponse,
     UpdateScheduleResponse,
     ListControlsResponse,

@@ -97,6 +97,14 @@ forward_service! {
 }
 
 forward_service! {
+    audit_service_server::AuditService
+        via audit_service_client::AuditServiceClient to ServiceRole::Sync;
+    unary {
+        search_audit_events(SearchAuditEventsRequest) -> SearchAuditEventsResponse;
+    }
+}
+
+forward_service! {
     schedule_service_server::ScheduleService
         via schedule_service_client::ScheduleServiceClient to ServiceRole::Scheduler;
     unary {
