@@ -1,0 +1,249 @@
+//! `posture audit`: a tenant's audit events (Management Activity, Entra directory audits and
+//! sign-ins) newest first, and `audit sign-ins`, Posture's own footprint in the tenant: the
+//! sign-ins of its app, so a customer sees when and from where Posture read their tenant.
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use posture_proto::v1::audit_service_client::AuditServiceClient;
+use posture_proto::v1::{AuditEvent, SearchAuditEventsRequest, TimeRange};
+use serde_json::json;
+
+use super::activity::parse_since;
+use super::output::{OutputFormat, Table, print_json};
+use super::progress::{shorten, timestamp_json};
+use super::{GatewayArgs, status::explain};
+
+/// The source AuditService stores Posture's own sign-ins under.
+const OWN_SIGN_INS: &str = "service_principal_sign_ins";
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Search a tenant's audit events, newest first.
+    Search {
+        /// Tenant id or display name.
+        tenant_id: String,
+        #[command(flatten)]
+        filters: AuditFilters,
+        /// Only events with this operation, e.g. `FileAccessed`, `Add member to role`.
+        #[arg(long)]
+        operation: Option<String>,
+        /// Only events by this user (user principal name), e.g. `megan@contoso.com`.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only events of this workload or source, e.g. `Exchange`, `SharePoint`,
+        /// `Audit.General`, `directory_audits`, `sign_ins`.
+        #[arg(long)]
+        workload: Option<String>,
+    },
+    /// Posture's own footprint: the sign-ins of Posture's app in the tenant (when, from where).
+    SignIns {
+        /// Tenant id or display name.
+        tenant_id: String,
+        #[command(flatten)]
+        filters: AuditFilters,
+    },
+}
+
+/// Time range, size and format, shared by both commands.
+#[derive(Args, Debug)]
+pub struct AuditFilters {
+    /// Only events since this long ago (`90s`, `15m`, `24h`, `7d`, `2w`) or this instant
+    /// (`2026-06-01T00:00:00Z`).
+    #[arg(long, value_parser = parse_instant)]
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this long ago or this instant (same forms as --since).
+    #[arg(long, value_parser = parse_instant)]
+    pub until: Option<DateTime<Utc>>,
+    /// Show at most this many events.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// JSON output (the same as `--output json`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A duration back from now, or an RFC 3339 instant.
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text.trim()) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    parse_since(text)
+        .map(|ago| Utc::now() - ago)
+        .map_err(|_| format!("`{text}` is neither a duration such as 24h or 7d nor a time such as 2026-06-01T00:00:00Z"))
+}
+
+impl super::resolve::TenantArgument for AuditCommand {
+    fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
+        match self {
+            AuditCommand::Search { tenant_id, .. } | AuditCommand::SignIns { tenant_id, .. } => {
+                Some((tenant_id, None))
+            }
+        }
+    }
+}
+
+fn request(tenant_id: String, filters: &AuditFilters) -> SearchAuditEventsRequest {
+    SearchAuditEventsRequest {
+        tenant_id,
+        occurred: (filters.since.is_some() || filters.until.is_some()).then(|| TimeRange {
+            start_at: filters.since.map(posture_kit::time::timestamp),
+            end_at: filters.until.map(posture_kit::time::timestamp),
+        }),
+        ..Default::default()
+    }
+}
+
+pub async fn run(command: AuditCommand, gateway: &GatewayArgs) -> anyhow::Result<i32> {
+    let (page, filters, own) = match command {
+        AuditCommand::Search {
+            tenant_id,
+            filters,
+            operation,
+            user,
+            workload,
+        } => (
+            SearchAuditEventsRequest {
+                operation: operation.unwrap_or_default(),
+                user: user.unwrap_or_default(),
+                workload: workload.unwrap_or_default(),
+                ..request(tenant_id, &filters)
+            },
+            filters,
+            false,
+        ),
+        AuditCommand::SignIns { tenant_id, filters } => (
+            SearchAuditEventsRequest {
+                workload: OWN_SIGN_INS.into(),
+                ..request(tenant_id, &filters)
+            },
+            filters,
+            true,
+        ),
+    };
+    if filters.limit == 0 {
+        bail!("--limit must be at least 1");
+    }
+    if let (Some(since), Some(until)) = (filters.since, filters.until)
+        && until <= since
+    {
+        bail!("--until must be after --since");
+    }
+    let mut client = AuditServiceClient::new(gateway.connect().await?);
+    let mut events = Vec::new();
+    let mut page = page;
+    loop {
+        page.page_size = i32::try_from((filters.limit - events.len()).min(1000)).unwrap_or(1000);
+        let response = client
+            .search_audit_events(page.clone())
+            .await
+            .map_err(|s| explain("searching audit events", s))?
+            .into_inner();
+        events.extend(response.events);
+        if response.next_page_token.is_empty() || events.len() >= filters.limit {
+            break;
+        }
+        page.page_token = response.next_page_token;
+    }
+    events.truncate(filters.limit);
+    if filters.json || gateway.output == OutputFormat::Json {
+        print_json(&json!(events.iter().map(event_json).collect::<Vec<_>>())).context("printing")?;
+    } else if events.is_empty() {
+        outln!(
+            "{}",
+            if own {
+                "No sign-ins of Posture's app stored for this tenant (yet)."
+            } else {
+                "No audit events match."
+            }
+        );
+    } else {
+        out!("{}", events_table(&events));
+    }
+    Ok(0)
+}
+
+fn time(event: &AuditEvent) -> String {
+    event
+        .occurred_at
+        .as_ref()
+        .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
+        .map_or_else(|| "-".into(), |at| at.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+fn or_dash(text: &str, max: usize) -> String {
+    if text.is_empty() {
+        "-".into()
+    } else {
+        shorten(text, max)
+    }
+}
+
+/// TIME, WORKLOAD, OPERATION, USER, RESULT, CLIENT IP: 120 columns at most (times are UTC).
+fn events_table(events: &[AuditEvent]) -> String {
+    let mut table = Table::new(vec!["TIME (UTC)", "WORKLOAD", "OPERATION", "USER", "RESULT", "CLIENT IP"]);
+    for event in events {
+        table.row(vec![
+            time(event),
+            or_dash(&event.workload, 14),
+            or_dash(&event.operation, 24),
+            or_dash(&event.user, 28),
+            or_dash(&event.result, 10),
+            or_dash(&event.client_ip, 15),
+        ]);
+    }
+    table.render()
+}
+
+fn event_json(event: &AuditEvent) -> serde_json::Value {
+    let raw: serde_json::Value =
+        serde_json::from_str(&event.raw_json).unwrap_or_else(|_| json!(event.raw_json));
+    json!({
+        "tenant_id": event.tenant_id,
+        "source": event.source,
+        "record_id": event.record_id,
+        "occurred_at": timestamp_json(event.occurred_at.as_ref()),
+        "operation": event.operation,
+        "user": event.user,
+        "workload": event.workload,
+        "result": event.result,
+        "client_ip": event.client_ip,
+        "record": raw,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_and_until_take_a_duration_or_an_instant() {
+        let at = parse_instant("2026-06-01T00:00:00Z").expect("an instant");
+        assert_eq!(at.to_rfc3339(), "2026-06-01T00:00:00+00:00");
+        let ago = parse_instant("24h").expect("a duration");
+        assert!(Utc::now() - ago >= chrono::Duration::hours(24));
+        assert!(parse_instant("yesterday").is_err());
+    }
+
+    #[test]
+    fn the_table_fits_in_120_columns() {
+        let event = AuditEvent {
+            source: "Audit.SharePoint".into(),
+            occurred_at: Some(prost_types::Timestamp {
+                seconds: 1_800_000_000,
+                nanos: 0,
+            }),
+            operation: "Add delegated permission grant to a service principal".into(),
+            user: "a.very.long.user.principal.name@contoso.onmicrosoft.com".into(),
+            workload: "AzureActiveDirectory".into(),
+            result: "failure (50126)".into(),
+            client_ip: "2001:db8:85a3::8a2e:370:7334".into(),
+            ..Default::default()
+        };
+        let rendered = events_table(&[event]);
+        for line in rendered.lines() {
+            assert!(line.chars().count() <= 120, "{} columns: {line}", line.chars().count());
+        }
+        assert!(rendered.contains("AzureActiveDi"));
+    }
+}
