@@ -23,7 +23,7 @@ use tokio_util::task::TaskTracker;
 use tonic::transport::Channel;
 
 use crate::api::{AuditApi, InventoryApi, SyncApi};
-use crate::audit::{AuditIngest, AuditSettings};
+use crate::audit::{AuditAfterRun, AuditIngest, AuditSettings};
 use crate::connection::TenantDirectory;
 use crate::error::SyncError;
 use crate::job::{JobSettings, SyncWorker};
@@ -82,6 +82,7 @@ impl SyncSettings {
             audit: AuditSettings {
                 retention: chrono::Duration::days(i64::from(config.audit_retention_days.clamp(1, 3650))),
                 interval: Duration::from_secs(u64::from(config.audit_interval_secs.clamp(1, 86_400))),
+                after_runs: config.audit_after_sync,
             },
             ..Self::default()
         }
@@ -186,6 +187,22 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
         &deps.tasks,
     )
     .await?;
+    if deps.settings.audit.after_runs {
+        spawn_workers(
+            deps.bus.as_ref(),
+            ConsumerConfig::new(topics::durable::SYNC_AUDIT_RUNS, topics::RUN_COMPLETED.filter())?
+                .with_ack_wait(deps.settings.ack_wait),
+            1,
+            Arc::new(AuditAfterRun {
+                ingest: audit.clone(),
+                heartbeat: deps.settings.ack_wait / 3,
+            }),
+            deps.settings.bus_retry.clone(),
+            &deps.shutdown,
+            &deps.tasks,
+        )
+        .await?;
+    }
     if deps.settings.resume_active_runs {
         for run in store.active_runs().await? {
             tracing::info!(run = %run.run_id, tenant = %run.tenant_id, "resuming an unfinished sync run");

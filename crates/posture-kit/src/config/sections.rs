@@ -337,6 +337,8 @@ pub struct SyncConfig {
     pub audit_retention_days: u32,
     /// Seconds between two reads of every synced tenant's audit streams (and prunes).
     pub audit_interval_secs: u32,
+    /// Also read a tenant's audit streams as soon as one of its sync runs completes.
+    pub audit_after_sync: bool,
 }
 
 impl Default for SyncConfig {
@@ -347,6 +349,7 @@ impl Default for SyncConfig {
             ack_wait_secs: 60,
             audit_retention_days: 90,
             audit_interval_secs: 900,
+            audit_after_sync: true,
         }
     }
 }

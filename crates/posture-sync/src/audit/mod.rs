@@ -8,6 +8,9 @@
 mod feed;
 mod logs;
 mod normalize;
+mod on_run;
+
+pub use on_run::AuditAfterRun;
 
 use std::time::Duration as StdDuration;
 
@@ -73,6 +76,10 @@ pub struct AuditSettings {
     /// How often every synced tenant's streams are read and old events pruned
     /// (`sync.audit_interval_secs`).
     pub interval: StdDuration,
+    /// Also read a tenant's streams as soon as one of its sync runs completes
+    /// (`sync.audit_after_sync`). Off here, so roles embedded in tests read only when asked;
+    /// the configuration turns it on by default.
+    pub after_runs: bool,
 }
 
 impl Default for AuditSettings {
@@ -80,6 +87,7 @@ impl Default for AuditSettings {
         Self {
             retention: Duration::days(90),
             interval: StdDuration::from_secs(900),
+            after_runs: false,
         }
     }
 }
