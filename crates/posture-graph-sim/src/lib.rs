@@ -170,6 +170,12 @@ impl Simulator {
         Ok(activity::records_created_between(&read(&t), content_type, from, to, now))
     }
 
+    /// The sign-ins of the tenant's app (one per token issued), newest first, as Graph beta lists
+    /// them by event type `servicePrincipal`.
+    pub fn service_principal_sign_ins(&self, tenant_id: &str) -> Result<Vec<serde_json::Value>, SimError> {
+        Ok(read(&self.state.tenant_or_err(tenant_id)?).service_principal_sign_ins_json())
+    }
+
     pub fn expectations(&self, tenant_id: &str) -> Result<Vec<TenantExpectation>, SimError> {
         Ok(read(&self.state.tenant_or_err(tenant_id)?).expectations())
     }

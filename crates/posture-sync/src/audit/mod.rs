@@ -116,17 +116,12 @@ impl AuditIngest {
         let keep_after = now - self.settings.retention;
         let outcome = match stream {
             DIRECTORY_AUDITS => {
-                logs::read(&self.store, client, tenant, (GraphLog::DirectoryAudits, stream, None), now, keep_after).await
+                logs::read(&self.store, client, tenant, (GraphLog::DirectoryAudits, stream), now, keep_after).await
             }
-            SIGN_INS => logs::read(&self.store, client, tenant, (GraphLog::SignIns, stream, None), now, keep_after).await,
+            SIGN_INS => logs::read(&self.store, client, tenant, (GraphLog::SignIns, stream), now, keep_after).await,
             SERVICE_PRINCIPAL_SIGN_INS => {
-                // v1.0 lists interactive sign-ins only; an app's own sign-ins are the
-                // service-principal event type, narrowed to Posture's app id.
-                let filter = format!(
-                    "signInEventTypes/any(t: t eq 'servicePrincipal') and appId eq '{}'",
-                    own_app_id.replace('\'', "''")
-                );
-                logs::read(&self.store, client, tenant, (GraphLog::SignIns, stream, Some(filter)), now, keep_after).await
+                let log = GraphLog::ServicePrincipalSignIns(own_app_id.to_owned());
+                logs::read(&self.store, client, tenant, (log, stream), now, keep_after).await
             }
             content_type => feed::read(&self.store, client, tenant, content_type, now, keep_after).await,
         };

@@ -12,7 +12,7 @@ use posture_kit::clock::ManualClock;
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
 use posture_proto::v1::audit_service_client::AuditServiceClient;
-use posture_sync::audit::{AuditIngest, CONTENT_TYPES, DIRECTORY_AUDITS, SIGN_INS};
+use posture_sync::audit::{AuditIngest, CONTENT_TYPES, DIRECTORY_AUDITS, SERVICE_PRINCIPAL_SIGN_INS, SIGN_INS};
 use posture_sync::store::AuditQuery;
 use tonic::Code;
 
@@ -124,6 +124,8 @@ posture_kit::db_test!(
         let tid = tenant_id(&tenant);
         let first_now = world.sim.now();
         let floor = feed_floor(first_now);
+        let sim_tenant = tenant.tenant_id.to_string();
+        let own_before = world.sim.service_principal_sign_ins(&sim_tenant).expect("sign-ins");
         let added = ingest_at(&process, first_now)
             .read_tenant(tid)
             .await
@@ -131,6 +133,23 @@ posture_kit::db_test!(
         assert!(added > 0);
         assert_feed_matches(&world, &process, &tenant, floor).await;
         assert_logs_match(&world, &process, &tenant).await;
+
+        // Posture's own sign-ins (one per token the tenant issued to its app): every one before
+        // the read is stored, nothing that the tenant does not hold, asked of beta by event type
+        // and app id.
+        let own_after = world.sim.service_principal_sign_ins(&sim_tenant).expect("sign-ins");
+        let own = stored_ids(&process, &tenant, SERVICE_PRINCIPAL_SIGN_INS).await;
+        assert!(!own_before.is_empty(), "the sync's tokens were sign-ins");
+        assert!(ids_of(&own_before, "id").is_subset(&own), "{own:?}");
+        assert!(own.is_subset(&ids_of(&own_after, "id")), "{own:?}");
+        let asked = world.sim.request_log(&sim_tenant);
+        assert!(
+            asked.iter().any(|r| r.path.starts_with("/beta/auditLogs/signIns?")
+                && r.path.contains("servicePrincipal")
+                && r.path.contains(&tenant.client_id.to_string())),
+            "{:?}",
+            asked.iter().map(|r| &r.path).collect::<Vec<_>>()
+        );
 
         // Fifty minutes later (within the tokens' lifetime) the feed has new content: the next
         // read adds exactly it, from where the last complete window ended.
