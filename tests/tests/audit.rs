@@ -63,7 +63,10 @@ async fn audit_events_are_searchable_from_the_cli(mode: Mode) -> anyhow::Result<
     let deadline = Instant::now() + PATIENCE;
     let exchange = loop {
         let found = search(&world, &[&tenant, "--workload", "Exchange", "--since", "8d"])?;
-        let audits = search(&world, &[&tenant, "--workload", "directory_audits", "--limit", "5"])?;
+        let audits = search(
+            &world,
+            &[&tenant, "--workload", "directory_audits", "--limit", "5"],
+        )?;
         if !found.is_empty() && !audits.is_empty() {
             break found;
         }
@@ -104,11 +107,7 @@ async fn audit_events_are_searchable_from_the_cli(mode: Mode) -> anyhow::Result<
     let own = world
         .deployment
         .cli(&["audit", "sign-ins", &tenant, "-o", "json"])?;
-    ensure!(
-        own.status.success(),
-        "{}",
-        String::from_utf8_lossy(&own.stderr)
-    );
+    ensure!(own.status.success(), "{}", String::from_utf8_lossy(&own.stderr));
     let own: Vec<serde_json::Value> = serde_json::from_slice(&own.stdout)?;
     ensure!(
         own.iter().all(|e| e["source"] == "service_principal_sign_ins"),

@@ -167,7 +167,13 @@ impl Simulator {
     ) -> Result<Vec<serde_json::Value>, SimError> {
         let t = self.state.tenant_or_err(tenant_id)?;
         let now = self.state.clock.now();
-        Ok(activity::records_created_between(&read(&t), content_type, from, to, now))
+        Ok(activity::records_created_between(
+            &read(&t),
+            content_type,
+            from,
+            to,
+            now,
+        ))
     }
 
     /// The sign-ins of the tenant's app (one per token issued), newest first, as Graph beta lists

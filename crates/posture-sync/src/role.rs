@@ -215,9 +215,7 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
             directory,
             shutdown: deps.shutdown,
         },
-        inventory: InventoryApi {
-            store: store.clone(),
-        },
+        inventory: InventoryApi { store: store.clone() },
         audit: AuditApi { store },
         ingest: audit,
         rows_written,

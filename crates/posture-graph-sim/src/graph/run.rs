@@ -305,7 +305,9 @@ pub fn run(
             };
             // Service-principal sign-ins are their own log, asked for by event type.
             if *context == "auditLogs/signIns"
-                && q.filter.as_deref().is_some_and(|f| f.contains("'servicePrincipal'"))
+                && q.filter
+                    .as_deref()
+                    .is_some_and(|f| f.contains("'servicePrincipal'"))
             {
                 let source = Source::Items(t.service_principal_sign_ins_json());
                 return list(ctx, self_path, q, &spec, source, eventual);

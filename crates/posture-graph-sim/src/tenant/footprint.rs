@@ -28,7 +28,10 @@ impl Tenant {
         let (resource_name, resource_id) = match resource {
             Resource::Graph => ("Microsoft Graph", "00000003-0000-0000-c000-000000000000"),
             Resource::Mde => ("WindowsDefenderATP", "fc780465-2017-40d4-a0c5-307022471b92"),
-            Resource::Manage => ("Office 365 Management APIs", "c5393580-f805-4401-95e8-94b7a6ef2fc2"),
+            Resource::Manage => (
+                "Office 365 Management APIs",
+                "c5393580-f805-4401-95e8-94b7a6ef2fc2",
+            ),
         };
         self.sp_sign_ins.push_back(json!({
             "id": request_id,

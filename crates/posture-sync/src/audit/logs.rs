@@ -7,10 +7,10 @@
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use posture_graph::{EntityKind, GraphClient, GraphError, Record, Resource, pages};
-use url::Url;
 use posture_kit::ids::TenantId;
 use serde_json::Value;
 use tokio_stream::StreamExt;
+use url::Url;
 
 use super::{AuditError, StreamRead, normalize};
 use crate::store::{AuditEvent, InventoryStore};
@@ -43,6 +43,8 @@ impl GraphLog {
     }
 
     /// The first page: the catalog's v1.0 listing, or beta for service-principal sign-ins.
+    // posture-graph's `GraphError`, passed through once per read.
+    #[allow(clippy::result_large_err)]
     fn url(&self, client: &GraphClient) -> Result<Url, GraphError> {
         let spec = self.kind().spec();
         match self {

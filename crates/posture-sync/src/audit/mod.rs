@@ -116,9 +116,27 @@ impl AuditIngest {
         let keep_after = now - self.settings.retention;
         let outcome = match stream {
             DIRECTORY_AUDITS => {
-                logs::read(&self.store, client, tenant, (GraphLog::DirectoryAudits, stream), now, keep_after).await
+                logs::read(
+                    &self.store,
+                    client,
+                    tenant,
+                    (GraphLog::DirectoryAudits, stream),
+                    now,
+                    keep_after,
+                )
+                .await
             }
-            SIGN_INS => logs::read(&self.store, client, tenant, (GraphLog::SignIns, stream), now, keep_after).await,
+            SIGN_INS => {
+                logs::read(
+                    &self.store,
+                    client,
+                    tenant,
+                    (GraphLog::SignIns, stream),
+                    now,
+                    keep_after,
+                )
+                .await
+            }
             SERVICE_PRINCIPAL_SIGN_INS => {
                 let log = GraphLog::ServicePrincipalSignIns(own_app_id.to_owned());
                 logs::read(&self.store, client, tenant, (log, stream), now, keep_after).await

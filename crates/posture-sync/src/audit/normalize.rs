@@ -31,7 +31,12 @@ fn instant(value: &Value, field: &str) -> Option<DateTime<Utc>> {
 
 /// A Management Activity record (PascalCase) of `content_type`; `None` without an `Id` or a
 /// readable `CreationTime`.
-pub fn activity_record(tenant: TenantId, content_type: &str, record: &Value, raw: &str) -> Option<AuditEvent> {
+pub fn activity_record(
+    tenant: TenantId,
+    content_type: &str,
+    record: &Value,
+    raw: &str,
+) -> Option<AuditEvent> {
     let record_id = record.get("Id")?.as_str()?.to_owned();
     Some(AuditEvent {
         tenant_id: tenant,
@@ -114,7 +119,9 @@ mod tests {
 
     #[test]
     fn management_activity_times_without_a_zone_are_utc() {
-        let tenant: TenantId = "11111111-1111-1111-1111-111111111111".parse().expect("a tenant id");
+        let tenant: TenantId = "11111111-1111-1111-1111-111111111111"
+            .parse()
+            .expect("a tenant id");
         let record = serde_json::json!({"Id": "r1", "CreationTime": "2026-06-01T10:00:05", "Operation": "FileAccessed", "UserId": "a@b.c", "Workload": "SharePoint"});
         let event = activity_record(tenant, "Audit.SharePoint", &record, "{}").expect("a record");
         assert_eq!(event.occurred_at.to_rfc3339(), "2026-06-01T10:00:05+00:00");

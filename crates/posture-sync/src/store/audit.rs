@@ -214,7 +214,8 @@ impl InventoryStore {
                         .push_bind(operation.to_lowercase());
                 }
                 if let Some(user) = &query.user {
-                    q.push(" AND lower(user_name) = ").push_bind(user.to_lowercase());
+                    q.push(" AND lower(user_name) = ")
+                        .push_bind(user.to_lowercase());
                 }
                 if let Some(workload) = &query.workload {
                     let workload = workload.to_lowercase();

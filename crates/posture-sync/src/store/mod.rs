@@ -19,8 +19,8 @@ use std::str::FromStr;
 use posture_kit::db::{Db, SqlFailure};
 use posture_kit::ids::{InvalidId, RunId};
 
-pub(crate) use codes::Stored;
 pub use audit::{AuditEvent, AuditQuery, AuditStream};
+pub(crate) use codes::Stored;
 pub use cursors::Cursor;
 pub use migrations::MIGRATIONS;
 pub use objects::{KnownObject, ObjectQuery, StoredObject, StoredVersion};

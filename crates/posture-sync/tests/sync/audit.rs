@@ -12,7 +12,9 @@ use posture_kit::clock::ManualClock;
 use posture_kit::db::test_support::TestDatabase;
 use posture_proto::v1 as pb;
 use posture_proto::v1::audit_service_client::AuditServiceClient;
-use posture_sync::audit::{AuditIngest, CONTENT_TYPES, DIRECTORY_AUDITS, SERVICE_PRINCIPAL_SIGN_INS, SIGN_INS};
+use posture_sync::audit::{
+    AuditIngest, CONTENT_TYPES, DIRECTORY_AUDITS, SERVICE_PRINCIPAL_SIGN_INS, SIGN_INS,
+};
 use posture_sync::store::AuditQuery;
 use tonic::Code;
 
@@ -61,7 +63,12 @@ fn ids_of(records: &[serde_json::Value], field: &str) -> BTreeSet<String> {
 }
 
 /// Every Management Activity stream holds exactly the simulator's records since `floor`.
-async fn assert_feed_matches(world: &World, process: &SyncProcess, tenant: &TenantInfo, floor: DateTime<Utc>) {
+async fn assert_feed_matches(
+    world: &World,
+    process: &SyncProcess,
+    tenant: &TenantInfo,
+    floor: DateTime<Utc>,
+) {
     let tid = tenant.tenant_id.to_string();
     for content_type in CONTENT_TYPES {
         let stream = process
@@ -125,7 +132,10 @@ posture_kit::db_test!(
         let first_now = world.sim.now();
         let floor = feed_floor(first_now);
         let sim_tenant = tenant.tenant_id.to_string();
-        let own_before = world.sim.service_principal_sign_ins(&sim_tenant).expect("sign-ins");
+        let own_before = world
+            .sim
+            .service_principal_sign_ins(&sim_tenant)
+            .expect("sign-ins");
         let added = ingest_at(&process, first_now)
             .read_tenant(tid)
             .await
@@ -137,16 +147,21 @@ posture_kit::db_test!(
         // Posture's own sign-ins (one per token the tenant issued to its app): every one before
         // the read is stored, nothing that the tenant does not hold, asked of beta by event type
         // and app id.
-        let own_after = world.sim.service_principal_sign_ins(&sim_tenant).expect("sign-ins");
+        let own_after = world
+            .sim
+            .service_principal_sign_ins(&sim_tenant)
+            .expect("sign-ins");
         let own = stored_ids(&process, &tenant, SERVICE_PRINCIPAL_SIGN_INS).await;
         assert!(!own_before.is_empty(), "the sync's tokens were sign-ins");
         assert!(ids_of(&own_before, "id").is_subset(&own), "{own:?}");
         assert!(own.is_subset(&ids_of(&own_after, "id")), "{own:?}");
         let asked = world.sim.request_log(&sim_tenant);
         assert!(
-            asked.iter().any(|r| r.path.starts_with("/beta/auditLogs/signIns?")
-                && r.path.contains("servicePrincipal")
-                && r.path.contains(&tenant.client_id.to_string())),
+            asked
+                .iter()
+                .any(|r| r.path.starts_with("/beta/auditLogs/signIns?")
+                    && r.path.contains("servicePrincipal")
+                    && r.path.contains(&tenant.client_id.to_string())),
             "{:?}",
             asked.iter().map(|r| &r.path).collect::<Vec<_>>()
         );
@@ -158,7 +173,12 @@ posture_kit::db_test!(
         let added = later.read_tenant(tid).await.expect("streams read");
         let mut errors = Vec::new();
         for stream in posture_sync::audit::streams() {
-            let s = process.role.store().audit_stream(&tid, stream).await.expect("stream");
+            let s = process
+                .role
+                .store()
+                .audit_stream(&tid, stream)
+                .await
+                .expect("stream");
             errors.extend(s.last_error.map(|e| format!("{stream}: {e}")));
         }
         assert!(added > 0, "{errors:#?}");
@@ -217,14 +237,22 @@ async fn audit_stream_cut_off_mid_window_resumes_with_no_gap_and_no_duplicate() 
     let floor = feed_floor(now);
     let first_window = world
         .sim
-        .activity_records(&sim_tenant, content_type, floor, floor + chrono::Duration::hours(24))
+        .activity_records(
+            &sim_tenant,
+            content_type,
+            floor,
+            floor + chrono::Duration::hours(24),
+        )
         .expect("truth");
     let partial = stored_ids(&process, &tenant, content_type).await;
     assert!(partial.len() < first_window.len(), "stopped mid-window");
 
     // A new reader (as after a restart) lists the window again: the stored blobs' records are
     // not stored twice and the rest are added.
-    world.sim.set_faults(&sim_tenant, FaultSpec::default()).expect("faults");
+    world
+        .sim
+        .set_faults(&sim_tenant, FaultSpec::default())
+        .expect("faults");
     let read = ingest
         .read_stream(&client, tid, content_type, "")
         .await
@@ -311,7 +339,10 @@ posture_kit::db_test!(
             .into_iter()
             .map(|e| e.occurred_at)
             .min();
-        assert!(read.added > 0 && oldest.is_some_and(|t| t >= cutoff), "{oldest:?}");
+        assert!(
+            read.added > 0 && oldest.is_some_and(|t| t >= cutoff),
+            "{oldest:?}"
+        );
         process.stop().await;
     }
 );

@@ -68,9 +68,9 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text.trim()) {
         return Ok(at.with_timezone(&Utc));
     }
-    parse_since(text)
-        .map(|ago| Utc::now() - ago)
-        .map_err(|_| format!("`{text}` is neither a duration such as 24h or 7d nor a time such as 2026-06-01T00:00:00Z"))
+    parse_since(text).map(|ago| Utc::now() - ago).map_err(|_| {
+        format!("`{text}` is neither a duration such as 24h or 7d nor a time such as 2026-06-01T00:00:00Z")
+    })
 }
 
 impl super::resolve::TenantArgument for AuditCommand {
@@ -181,7 +181,14 @@ fn or_dash(text: &str, max: usize) -> String {
 
 /// TIME, WORKLOAD, OPERATION, USER, RESULT, CLIENT IP: 120 columns at most (times are UTC).
 fn events_table(events: &[AuditEvent]) -> String {
-    let mut table = Table::new(vec!["TIME (UTC)", "WORKLOAD", "OPERATION", "USER", "RESULT", "CLIENT IP"]);
+    let mut table = Table::new(vec![
+        "TIME (UTC)",
+        "WORKLOAD",
+        "OPERATION",
+        "USER",
+        "RESULT",
+        "CLIENT IP",
+    ]);
     for event in events {
         table.row(vec![
             time(event),
@@ -242,7 +249,11 @@ mod tests {
         };
         let rendered = events_table(&[event]);
         for line in rendered.lines() {
-            assert!(line.chars().count() <= 120, "{} columns: {line}", line.chars().count());
+            assert!(
+                line.chars().count() <= 120,
+                "{} columns: {line}",
+                line.chars().count()
+            );
         }
         assert!(rendered.contains("AzureActiveDi"));
     }
