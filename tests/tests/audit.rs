@@ -114,6 +114,25 @@ async fn audit_events_are_searchable_from_the_cli(mode: Mode) -> anyhow::Result<
         "{own:#?}"
     );
 
+    // Every stream says how far it is complete; none failed.
+    let streams = world
+        .deployment
+        .cli(&["audit", "streams", &tenant, "-o", "json"])?;
+    ensure!(
+        streams.status.success(),
+        "{}",
+        String::from_utf8_lossy(&streams.stderr)
+    );
+    let streams: Vec<serde_json::Value> = serde_json::from_slice(&streams.stdout)?;
+    ensure!(streams.len() == 8, "{streams:#?}");
+    ensure!(
+        streams
+            .iter()
+            .filter(|s| s["source"] == "Audit.Exchange" || s["source"] == "directory_audits")
+            .all(|s| s["last_error"] == "" && !s["complete_until"].is_null()),
+        "{streams:#?}"
+    );
+
     // A range that ends before it starts is refused with what to fix.
     let bad = world.deployment.cli(&[
         "audit",

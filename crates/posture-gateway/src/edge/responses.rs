@@ -35,6 +35,7 @@ single_tenant!(
     ListObjectVersionsResponse,
     GetObjectVersionResponse,
     SearchAuditEventsResponse,
+    ListAuditStreamsResponse,
     GetScheduleResponse,
     UpdateScheduleResponse,
     ListControlsResponse,

@@ -101,6 +101,7 @@ forward_service! {
         via audit_service_client::AuditServiceClient to ServiceRole::Sync;
     unary {
         search_audit_events(SearchAuditEventsRequest) -> SearchAuditEventsResponse;
+        list_audit_streams(ListAuditStreamsRequest) -> ListAuditStreamsResponse;
     }
 }
 

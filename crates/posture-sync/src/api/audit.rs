@@ -1,5 +1,5 @@
 //! AuditService: a tenant's stored audit events, newest first, by time range, operation, user and
-//! workload.
+//! workload; and where each of its audit streams stands.
 
 use posture_kit::paging::Keyset;
 use posture_kit::time::{from_optional_timestamp, micros, timestamp};
@@ -48,6 +48,35 @@ fn event(e: AuditEvent) -> pb::AuditEvent {
 
 #[tonic::async_trait]
 impl AuditService for AuditApi {
+    async fn list_audit_streams(
+        &self,
+        request: Request<pb::ListAuditStreamsRequest>,
+    ) -> Result<Response<pb::ListAuditStreamsResponse>, Status> {
+        let tenant = validate::tenant(&request.into_inner().tenant_id)?;
+        if !self.store.tenant_known(&tenant).await.map_err(SyncError::from)? {
+            return Err(SyncError::NotFound {
+                what: "tenant",
+                id: tenant.to_string(),
+            }
+            .into());
+        }
+        let mut streams = Vec::new();
+        for source in crate::audit::streams() {
+            let stream = self
+                .store
+                .audit_stream(&tenant, source)
+                .await
+                .map_err(SyncError::from)?;
+            streams.push(pb::AuditStream {
+                source: source.to_owned(),
+                complete_until: stream.complete_until.map(timestamp),
+                last_read_at: stream.last_read_at.map(timestamp),
+                last_error: stream.last_error.unwrap_or_default(),
+            });
+        }
+        Ok(Response::new(pb::ListAuditStreamsResponse { streams }))
+    }
+
     async fn search_audit_events(
         &self,
         request: Request<pb::SearchAuditEventsRequest>,

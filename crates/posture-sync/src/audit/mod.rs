@@ -59,6 +59,31 @@ pub enum AuditError {
     Connection(#[from] ConnectionError),
 }
 
+impl AuditError {
+    /// What an administrator does about it, when it is theirs to fix.
+    pub fn fix(&self) -> Option<String> {
+        match self {
+            AuditError::Graph(error) => match error.as_ref() {
+                GraphError::Permission { needs, .. } => Some(format!(
+                    "add the application permission {} to Posture's app registration and grant admin consent again",
+                    needs.join(" or ")
+                )),
+                GraphError::LicenceMissing { licence, .. } => {
+                    Some(format!("this stream needs a {licence} licence in the tenant"))
+                }
+                GraphError::Authentication { .. } => {
+                    Some("check the connection's credentials (posture tenants test)".to_owned())
+                }
+                _ => None,
+            },
+            AuditError::Connection(ConnectionError::NotConnected { .. }) => {
+                Some("connect the tenant again (posture tenants add)".to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
 /// What one read of one stream did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StreamRead {
@@ -144,7 +169,10 @@ impl AuditIngest {
             content_type => feed::read(&self.store, client, tenant, content_type, now, keep_after).await,
         };
         if let Err(error) = &outcome {
-            let reason = error.to_string();
+            let reason = match error.fix() {
+                Some(fix) => format!("{error}. Fix: {fix}"),
+                None => error.to_string(),
+            };
             tracing::warn!(%tenant, stream, %reason, "audit stream read failed");
             self.store
                 .save_audit_stream(&tenant, stream, None, Some(&reason), now)

@@ -484,3 +484,50 @@ async fn search_audit_events_pages_newest_first_filters_and_refuses_bad_requests
     );
     process.stop().await;
 }
+
+#[tokio::test]
+async fn a_stream_without_its_permission_names_it_with_the_fix_and_the_others_are_read() {
+    let world = new_world(TestDatabase::sqlite().expect("sqlite")).await;
+    // Everything the inventory needs, but not ActivityFeed.Read.
+    let tenant = world
+        .tenant(TenantSpec {
+            users: 60,
+            permissions: Some(crate::failures::all_permissions()),
+            ..TenantSpec::default()
+        })
+        .await;
+    let process = world.start_sync(settings()).await;
+    let run = sync_and_wait(&process, &tenant, &["domains"]).await;
+    assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+    ingest_at(&process, world.sim.now())
+        .read_tenant(tenant_id(&tenant))
+        .await
+        .expect("streams read");
+
+    let streams = AuditServiceClient::new(process.channel.clone())
+        .list_audit_streams(pb::ListAuditStreamsRequest {
+            tenant_id: tenant.tenant_id.to_string(),
+        })
+        .await
+        .expect("streams")
+        .into_inner()
+        .streams;
+    let sources: Vec<&str> = streams.iter().map(|s| s.source.as_str()).collect();
+    assert_eq!(sources, posture_sync::audit::streams().collect::<Vec<_>>());
+    for stream in &streams {
+        if CONTENT_TYPES.contains(&stream.source.as_str()) {
+            assert!(
+                stream.last_error.contains("ActivityFeed.Read")
+                    && stream.last_error.contains("admin consent"),
+                "{stream:?}"
+            );
+            assert_eq!(stream.complete_until, None, "{stream:?}");
+            assert!(stream.last_read_at.is_some());
+        } else {
+            assert_eq!(stream.last_error, "", "{stream:?}");
+            assert!(stream.complete_until.is_some(), "{stream:?}");
+        }
+    }
+    assert_logs_match(&world, &process, &tenant).await;
+    process.stop().await;
+}

@@ -1,17 +1,20 @@
 //! `posture audit`: a tenant's audit events (Management Activity, Entra directory audits and
-//! sign-ins) newest first, and `audit sign-ins`, Posture's own footprint in the tenant: the
-//! sign-ins of its app, so a customer sees when and from where Posture read their tenant.
+//! sign-ins) newest first; `audit sign-ins`, Posture's own footprint in the tenant: the sign-ins
+//! of its app, so a customer sees when and from where Posture read their tenant; and `audit
+//! streams`, where each stream stands and why one is not read.
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use posture_proto::v1::audit_service_client::AuditServiceClient;
-use posture_proto::v1::{AuditEvent, SearchAuditEventsRequest, TimeRange};
+use posture_proto::v1::{
+    AuditEvent, AuditStream, ListAuditStreamsRequest, SearchAuditEventsRequest, TimeRange,
+};
 use serde_json::json;
 
 use super::activity::parse_since;
 use super::output::{OutputFormat, Table, print_json};
-use super::progress::{shorten, timestamp_json};
+use super::progress::{shorten, timestamp_json, ts_opt};
 use super::{GatewayArgs, status::explain};
 
 /// The source AuditService stores Posture's own sign-ins under.
@@ -42,6 +45,14 @@ pub enum AuditCommand {
         tenant_id: String,
         #[command(flatten)]
         filters: AuditFilters,
+    },
+    /// Where each audit stream stands: complete up to when, last read, and why a read failed.
+    Streams {
+        /// Tenant id or display name.
+        tenant_id: String,
+        /// JSON output (the same as `--output json`).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -76,9 +87,9 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 impl super::resolve::TenantArgument for AuditCommand {
     fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
         match self {
-            AuditCommand::Search { tenant_id, .. } | AuditCommand::SignIns { tenant_id, .. } => {
-                Some((tenant_id, None))
-            }
+            AuditCommand::Search { tenant_id, .. }
+            | AuditCommand::SignIns { tenant_id, .. }
+            | AuditCommand::Streams { tenant_id, .. } => Some((tenant_id, None)),
         }
     }
 }
@@ -120,6 +131,9 @@ pub async fn run(command: AuditCommand, gateway: &GatewayArgs) -> anyhow::Result
             filters,
             true,
         ),
+        AuditCommand::Streams { tenant_id, json } => {
+            return streams(tenant_id, json || gateway.output == OutputFormat::Json, gateway).await;
+        }
     };
     if filters.limit == 0 {
         bail!("--limit must be at least 1");
@@ -161,6 +175,47 @@ pub async fn run(command: AuditCommand, gateway: &GatewayArgs) -> anyhow::Result
         out!("{}", events_table(&events));
     }
     Ok(0)
+}
+
+async fn streams(tenant_id: String, json: bool, gateway: &GatewayArgs) -> anyhow::Result<i32> {
+    let mut client = AuditServiceClient::new(gateway.connect().await?);
+    let streams = client
+        .list_audit_streams(ListAuditStreamsRequest { tenant_id })
+        .await
+        .map_err(|s| explain("reading the audit streams", s))?
+        .into_inner()
+        .streams;
+    if json {
+        let rows: Vec<_> = streams
+            .iter()
+            .map(|s| {
+                json!({
+                    "source": s.source,
+                    "complete_until": timestamp_json(s.complete_until.as_ref()),
+                    "last_read_at": timestamp_json(s.last_read_at.as_ref()),
+                    "last_error": s.last_error,
+                })
+            })
+            .collect();
+        print_json(&json!(rows)).context("printing")?;
+    } else {
+        out!("{}", streams_table(&streams));
+    }
+    Ok(0)
+}
+
+/// SOURCE, COMPLETE UNTIL, LAST READ, PROBLEM: 120 columns at most.
+fn streams_table(streams: &[AuditStream]) -> String {
+    let mut table = Table::new(vec!["SOURCE", "COMPLETE UNTIL", "LAST READ", "PROBLEM"]);
+    for stream in streams {
+        table.row(vec![
+            stream.source.clone(),
+            ts_opt(stream.complete_until.as_ref()),
+            ts_opt(stream.last_read_at.as_ref()),
+            or_dash(&stream.last_error, 48),
+        ]);
+    }
+    table.render()
 }
 
 fn time(event: &AuditEvent) -> String {
@@ -256,5 +311,25 @@ mod tests {
             );
         }
         assert!(rendered.contains("AzureActiveDi"));
+        let stream = AuditStream {
+            source: "service_principal_sign_ins".into(),
+            complete_until: event_time(),
+            last_read_at: event_time(),
+            last_error: "permission missing for GET /manage/api/v1.0/x/activity/feed/subscriptions/start: needs ActivityFeed.Read".into(),
+        };
+        for line in streams_table(&[stream]).lines() {
+            assert!(
+                line.chars().count() <= 120,
+                "{} columns: {line}",
+                line.chars().count()
+            );
+        }
+    }
+
+    fn event_time() -> Option<prost_types::Timestamp> {
+        Some(prost_types::Timestamp {
+            seconds: 1_800_000_000,
+            nanos: 0,
+        })
     }
 }
