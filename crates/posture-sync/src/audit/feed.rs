@@ -6,7 +6,7 @@
 //! the same window again: nothing is missed and nothing is stored twice.
 
 use chrono::{DateTime, Duration, Utc};
-use posture_graph::activity::{blob_records, content_pages, start_subscription};
+use posture_graph::activity::{blob_records, content_pages, start_subscription, subscriptions};
 use posture_graph::{GraphClient, GraphError};
 use posture_kit::ids::TenantId;
 use tokio_stream::StreamExt;
@@ -31,7 +31,14 @@ pub(super) async fn read(
 ) -> Result<StreamRead, AuditError> {
     // The feed takes whole seconds; a window ending mid-second would not be listed again.
     let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
-    start_subscription(client, content_type).await?;
+    // Started once; starting an enabled subscription again is not a no-op everywhere.
+    let enabled = subscriptions(client)
+        .await?
+        .iter()
+        .any(|s| s.content_type.eq_ignore_ascii_case(content_type) && s.is_enabled());
+    if !enabled {
+        start_subscription(client, content_type).await?;
+    }
     let stream = store.audit_stream(&tenant, content_type).await?;
     let floor = now - Duration::days(FEED_DAYS) + Duration::minutes(FEED_MARGIN_MINUTES);
     let mut start = match stream.complete_until {

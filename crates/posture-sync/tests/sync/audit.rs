@@ -187,6 +187,15 @@ posture_kit::db_test!(
 
         // Nothing new: nothing stored.
         assert_eq!(later.read_tenant(tid).await.expect("streams read"), 0);
+
+        // Each content type's subscription was started once, by the first read.
+        let starts = world
+            .sim
+            .request_log(&sim_tenant)
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.contains("/subscriptions/start"))
+            .count();
+        assert_eq!(starts, CONTENT_TYPES.len());
         process.stop().await;
     }
 );
