@@ -204,19 +204,30 @@ impl AuditIngest {
             .await
     }
 
-    /// Reads every synced tenant's streams and prunes, at once and then every interval, until
-    /// `shutdown`. Several sync replicas may do this at the same time: records are stored once
-    /// and cursors only move forward, so the cost is repeated requests, not wrong data.
+    /// Prunes at once, then every interval reads every synced tenant's streams and prunes, until
+    /// `shutdown`. The first read waits an interval: a starting replica has nothing urgent to read
+    /// (completed runs trigger reads of their own) and many replicas starting together would
+    /// otherwise all read every tenant at once. Several replicas may still read the same stream:
+    /// records are stored once and cursors only move forward, so the cost is repeated requests,
+    /// not wrong data.
     pub fn spawn(self, shutdown: CancellationToken, tasks: &TaskTracker) {
         tasks.spawn(async move {
+            self.prune_logged().await;
             loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(self.settings.interval) => {}
+                }
                 match self.store.synced_tenants().await {
                     Ok(tenants) => {
                         for tenant in tenants {
-                            if shutdown.is_cancelled() {
-                                return;
-                            }
-                            match self.read_tenant(tenant).await {
+                            // A read cut off here is safe: a window's cursor moves only once the
+                            // window is stored, so the next read lists it again.
+                            let read = tokio::select! {
+                                () = shutdown.cancelled() => return,
+                                read = self.read_tenant(tenant) => read,
+                            };
+                            match read {
                                 Ok(added) => tracing::debug!(%tenant, added, "read audit streams"),
                                 Err(error) => tracing::info!(%tenant, %error, "audit streams not read"),
                             }
@@ -224,16 +235,16 @@ impl AuditIngest {
                     }
                     Err(error) => tracing::warn!(%error, "cannot list tenants for audit streams"),
                 }
-                match self.prune().await {
-                    Ok(0) => {}
-                    Ok(deleted) => tracing::info!(deleted, "pruned audit events past retention"),
-                    Err(error) => tracing::warn!(%error, "pruning audit events failed"),
-                }
-                tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    () = tokio::time::sleep(self.settings.interval) => {}
-                }
+                self.prune_logged().await;
             }
         });
+    }
+
+    async fn prune_logged(&self) {
+        match self.prune().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "pruned audit events past retention"),
+            Err(error) => tracing::warn!(%error, "pruning audit events failed"),
+        }
     }
 }
