@@ -52,6 +52,13 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
+/// The PostgreSQL batch insert: one array per column.
+const PG_INSERT: &str = "INSERT INTO audit_events (tenant_id, source, record_id, occurred_at, operation, \
+     user_name, workload, result, client_ip, raw, stored_at) SELECT t.*, $11 FROM UNNEST($1::text[], \
+     $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], \
+     $10::text[]) AS t (tenant_id, source, record_id, occurred_at, operation, user_name, workload, result, \
+     client_ip, raw) ON CONFLICT (tenant_id, source, record_id) DO NOTHING";
+
 /// Rows per insert statement (11 binds each, well under both engines' limits).
 const INSERT_BATCH: usize = 500;
 
@@ -72,8 +79,8 @@ const EVENT_COLUMNS: &str =
     "tenant_id, source, record_id, occurred_at, operation, user_name, workload, result, client_ip, raw";
 
 impl InventoryStore {
-    /// Appends `events` in one transaction; a record already stored is left as it is. Returns how
-    /// many were new.
+    /// Appends `events` in one transaction (`UNNEST` arrays on PostgreSQL, multi-row `VALUES` on
+    /// SQLite); a record already stored is left as it is. Returns how many were new.
     pub async fn append_audit_events(
         &self,
         events: &[AuditEvent],
@@ -84,14 +91,40 @@ impl InventoryStore {
         }
         let stored_at = micros(now);
         let mut added = 0;
-        macro_rules! append {
-            ($pool:expr, $engine:ty) => {{
-                let mut tx = $pool
+        match self.db() {
+            posture_kit::db::Db::Postgres(pool) => {
+                let mut tx = pool
                     .begin_write()
                     .await
                     .map_err(sql_error("starting an audit write"))?;
                 for chunk in events.chunks(INSERT_BATCH) {
-                    let mut q = QueryBuilder::<$engine>::new(format!(
+                    let text = |f: fn(&AuditEvent) -> String| chunk.iter().map(f).collect::<Vec<String>>();
+                    let done = sqlx::query(PG_INSERT)
+                        .bind(text(|e| e.tenant_id.to_string()))
+                        .bind(text(|e| e.source.clone()))
+                        .bind(text(|e| e.record_id.clone()))
+                        .bind(chunk.iter().map(|e| micros(e.occurred_at)).collect::<Vec<i64>>())
+                        .bind(text(|e| e.operation.clone()))
+                        .bind(text(|e| e.user.clone()))
+                        .bind(text(|e| e.workload.clone()))
+                        .bind(text(|e| e.result.clone()))
+                        .bind(text(|e| e.client_ip.clone()))
+                        .bind(text(|e| e.raw.clone()))
+                        .bind(stored_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(sql_error("storing audit events"))?;
+                    added += done.rows_affected();
+                }
+                tx.commit().await.map_err(sql_error("committing audit events"))?;
+            }
+            posture_kit::db::Db::Sqlite(pool) => {
+                let mut tx = pool
+                    .begin_write()
+                    .await
+                    .map_err(sql_error("starting an audit write"))?;
+                for chunk in events.chunks(INSERT_BATCH) {
+                    let mut q = QueryBuilder::<sqlx::Sqlite>::new(format!(
                         "INSERT INTO audit_events ({EVENT_COLUMNS}, stored_at) "
                     ));
                     q.push_values(chunk, |mut row, e| {
@@ -115,14 +148,8 @@ impl InventoryStore {
                         .map_err(sql_error("storing audit events"))?;
                     added += done.rows_affected();
                 }
-                tx.commit()
-                    .await
-                    .map_err(sql_error("committing audit events"))?;
-            }};
-        }
-        match self.db() {
-            posture_kit::db::Db::Postgres(pool) => append!(pool, sqlx::Postgres),
-            posture_kit::db::Db::Sqlite(pool) => append!(pool, sqlx::Sqlite),
+                tx.commit().await.map_err(sql_error("committing audit events"))?;
+            }
         }
         Ok(added)
     }
