@@ -617,7 +617,17 @@ impl World {
     }
 
     pub async fn start_with(mode: crate::Mode, launcher: crate::Launcher) -> anyhow::Result<World> {
-        let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;
+        Self::start_with_sim(mode, launcher, posture_graph_sim::SimConfig::default()).await
+    }
+
+    /// A deployment beside a simulator configured as `sim` (an epoch of today, for streams read
+    /// by the deployment's own clock).
+    pub async fn start_with_sim(
+        mode: crate::Mode,
+        launcher: crate::Launcher,
+        sim: posture_graph_sim::SimConfig,
+    ) -> anyhow::Result<World> {
+        let sim = Simulator::start(sim).await?;
         let deployment = crate::Deployment::start_with(mode, launcher).await?;
         let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
         Ok(World {

@@ -113,6 +113,8 @@ pub mod durable {
     pub const SCHEDULER_CONNECTION_CHANGES: &str = "scheduler-connections";
     /// The assessment role's consumer of [`super::RUN_COMPLETED`].
     pub const ASSESSMENT_RUNS: &str = "assessment-run-completed";
+    /// The sync role's consumer of [`super::RUN_COMPLETED`] that reads the tenant's audit streams.
+    pub const SYNC_AUDIT_RUNS: &str = "sync-audit-run-completed";
 }
 
 #[cfg(test)]

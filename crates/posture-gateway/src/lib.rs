@@ -179,6 +179,11 @@ impl GatewayRole {
         );
         let server = mount!(
             server,
+            audit_service_server::AuditServiceServer,
+            Arc::clone(forwarder)
+        );
+        let server = mount!(
+            server,
             schedule_service_server::ScheduleServiceServer,
             Arc::clone(forwarder)
         );

@@ -357,9 +357,14 @@ fn blob(ctx: &Ctx, t: &Tenant, id: &str) -> Reply {
             &format!("The specified content ({id}) does not exist."),
         );
     }
+    Reply::json(200, &Value::Array(blob_records(t, hour, ctype, id)))
+}
+
+/// The records of the blob `id` (its hour and content type): the same every time it is fetched.
+fn blob_records(t: &Tenant, hour: DateTime<Utc>, ctype: &str, id: &str) -> Vec<Value> {
     let key = ids::hash3(t.seed, id, 0);
     let n = 3 + key % 6;
-    let records: Vec<Value> = (0..n)
+    (0..n)
         .map(|k| {
             let user = t
                 .user_facts((key.wrapping_add(k) % u64::from(t.layout.users)) as u32)
@@ -382,6 +387,26 @@ fn blob(ctx: &Ctx, t: &Tenant, id: &str) -> Reply {
                 "ClientIP": format!("198.51.100.{}", k * 11 % 250), "ObjectId": upn, "UserId": upn,
             })
         })
-        .collect();
-    Reply::json(200, &Value::Array(records))
+        .collect()
+}
+
+/// Every record of `ctype` in the blobs created within `[from, to)` (and before `now`): what a
+/// reader that lists those windows and fetches every blob must end up with.
+pub fn records_created_between(
+    t: &Tenant,
+    ctype: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<Value> {
+    let offset = Duration::minutes((ids::hash3(t.seed, ctype, 0) % 50) as i64 + 5);
+    let mut hour = hour_floor(from - offset);
+    let mut out = Vec::new();
+    while hour + offset < to && hour + offset < now {
+        if hour + offset >= from {
+            out.extend(blob_records(t, hour, ctype, &content_id(hour, ctype)));
+        }
+        hour += Duration::hours(1);
+    }
+    out
 }

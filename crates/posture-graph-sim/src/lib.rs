@@ -156,6 +156,32 @@ impl Simulator {
         found.ok_or_else(|| SimError::Invalid(format!("unknown collection '{collection}'")))
     }
 
+    /// Every Management Activity record of `content_type` in the blobs created within
+    /// `[from, to)`, as the feed serves them (ground truth for audit ingestion).
+    pub fn activity_records(
+        &self,
+        tenant_id: &str,
+        content_type: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<serde_json::Value>, SimError> {
+        let t = self.state.tenant_or_err(tenant_id)?;
+        let now = self.state.clock.now();
+        Ok(activity::records_created_between(
+            &read(&t),
+            content_type,
+            from,
+            to,
+            now,
+        ))
+    }
+
+    /// The sign-ins of the tenant's app (one per token issued), newest first, as Graph beta lists
+    /// them by event type `servicePrincipal`.
+    pub fn service_principal_sign_ins(&self, tenant_id: &str) -> Result<Vec<serde_json::Value>, SimError> {
+        Ok(read(&self.state.tenant_or_err(tenant_id)?).service_principal_sign_ins_json())
+    }
+
     pub fn expectations(&self, tenant_id: &str) -> Result<Vec<TenantExpectation>, SimError> {
         Ok(read(&self.state.tenant_or_err(tenant_id)?).expectations())
     }

@@ -45,6 +45,33 @@ fn request(url: Url) -> ApiRequest {
     req
 }
 
+/// One subscription as `subscriptions/list` returns it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Subscription {
+    pub content_type: String,
+    /// `enabled` or `disabled`.
+    pub status: String,
+}
+
+impl Subscription {
+    pub fn is_enabled(&self) -> bool {
+        self.status.eq_ignore_ascii_case("enabled")
+    }
+}
+
+/// The tenant's subscriptions, enabled or not.
+pub async fn subscriptions(client: &GraphClient) -> Result<Vec<Subscription>, GraphError> {
+    let response = client
+        .execute(&request(feed_url(client, "subscriptions/list")?))
+        .await?;
+    serde_json::from_slice(&response.body).map_err(|e| GraphError::BadResponse {
+        endpoint: "activity subscriptions listing".to_owned(),
+        reason: format!("not a list of subscriptions: {e}"),
+        ids: response.ids,
+    })
+}
+
 /// Start the subscription for `content_type` (idempotent on the service side).
 pub async fn start_subscription(client: &GraphClient, content_type: &str) -> Result<(), GraphError> {
     let mut url = feed_url(client, "subscriptions/start")?;

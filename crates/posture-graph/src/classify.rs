@@ -138,6 +138,15 @@ pub fn classify_failure(
             ids,
         };
     }
+    // The Management Activity API answers 401 AF10001 both to a bad token and to a token without
+    // ActivityFeed.Read; only the message ("The permission set (...) sent in the request does not
+    // include the expected permission") tells the second apart.
+    if status == StatusCode::UNAUTHORIZED
+        && has_code("AF10001")
+        && parts.message.contains("does not include the expected permission")
+    {
+        return permission(endpoint, ctx.resource, ctx.needs, &parts, ids);
+    }
     match status.as_u16() {
         401 => GraphError::Authentication {
             tenant: ctx.tenant.to_owned(),
@@ -276,6 +285,35 @@ mod tests {
             }
             other => panic!("expected a permission error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn management_activity_401_without_the_permission_is_a_permission_error() {
+        let missing = graph_error(
+            "AF10001",
+            "The permission set (User.Read.All) sent in the request does not include the expected permission.",
+        );
+        let err = classify_failure(
+            StatusCode::UNAUTHORIZED,
+            &HeaderMap::new(),
+            &missing,
+            ctx(&["ActivityFeed.Read"], None),
+        );
+        assert!(
+            matches!(&err, GraphError::Permission { needs, .. } if needs == &["ActivityFeed.Read"]),
+            "{err:?}"
+        );
+        let expired = graph_error(
+            "AF10001",
+            "Authorization has been denied for this request: the access token is missing, invalid or expired.",
+        );
+        let err = classify_failure(
+            StatusCode::UNAUTHORIZED,
+            &HeaderMap::new(),
+            &expired,
+            ctx(&["ActivityFeed.Read"], None),
+        );
+        assert!(matches!(err, GraphError::Authentication { .. }), "{err:?}");
     }
 
     #[test]

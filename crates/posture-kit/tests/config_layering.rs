@@ -330,6 +330,21 @@ fn every_scalar_key_in_the_reference_has_a_working_environment_variable() {
         ("POSTURE__SYNC__BATCH_SIZE", "250", "sync.batch_size"),
         ("POSTURE__SYNC__CONCURRENCY", "16", "sync.concurrency"),
         (
+            "POSTURE__SYNC__AUDIT_RETENTION_DAYS",
+            "30",
+            "sync.audit_retention_days",
+        ),
+        (
+            "POSTURE__SYNC__AUDIT_INTERVAL_SECS",
+            "60",
+            "sync.audit_interval_secs",
+        ),
+        (
+            "POSTURE__SYNC__AUDIT_AFTER_SYNC",
+            "false",
+            "sync.audit_after_sync",
+        ),
+        (
             "POSTURE__ASSESSMENT__EXTRA_PACKS",
             "/etc/posture/packs/msp,/etc/posture/packs/customer",
             "assessment.extra_packs",

@@ -39,6 +39,7 @@ pub const PUBLIC_SERVICE_NAMES: &[&str] = &[
     "posture.v1.TenantConnectionService",
     "posture.v1.SyncService",
     "posture.v1.InventoryService",
+    "posture.v1.AuditService",
     "posture.v1.ScheduleService",
     "posture.v1.AssessmentService",
     "posture.v1.ExceptionService",

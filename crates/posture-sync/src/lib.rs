@@ -3,6 +3,7 @@
 //! SyncService and InventoryService gRPC APIs.
 
 pub mod api;
+pub mod audit;
 pub mod canonical;
 pub mod connection;
 pub mod convert;

@@ -15,13 +15,15 @@ use posture_kit::clock::SharedClock;
 use posture_kit::db::Db;
 use posture_kit::grpc::GrpcServer;
 use posture_kit::telemetry::MetricsRegistry;
+use posture_proto::v1::audit_service_server::AuditServiceServer;
 use posture_proto::v1::inventory_service_server::InventoryServiceServer;
 use posture_proto::v1::sync_service_server::SyncServiceServer;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::transport::Channel;
 
-use crate::api::{InventoryApi, SyncApi};
+use crate::api::{AuditApi, InventoryApi, SyncApi};
+use crate::audit::{AuditAfterRun, AuditIngest, AuditSettings};
 use crate::connection::TenantDirectory;
 use crate::error::SyncError;
 use crate::job::{JobSettings, SyncWorker};
@@ -50,6 +52,8 @@ pub struct SyncSettings {
     /// Re-enqueue the jobs of runs left active by a previous process (standalone's in-process
     /// bus loses its queue on restart; on NATS the queue survives and duplicates are dropped).
     pub resume_active_runs: bool,
+    /// Retention and reading interval of audit streams.
+    pub audit: AuditSettings,
 }
 
 impl Default for SyncSettings {
@@ -63,17 +67,23 @@ impl Default for SyncSettings {
             bus_retry: BusRetry::default(),
             graph_retry: GraphRetry::default(),
             resume_active_runs: true,
+            audit: AuditSettings::default(),
         }
     }
 }
 
 impl SyncSettings {
-    /// The configured batch size, concurrency and ack wait, the rest at defaults.
+    /// The configured batch size, concurrency, ack wait and audit streams, the rest at defaults.
     pub fn from_config(config: &posture_kit::config::SyncConfig) -> Self {
         Self {
             batch_size: config.batch_size.clamp(1, 10_000) as usize,
             concurrency: config.concurrency.clamp(1, 256) as usize,
             ack_wait: Duration::from_secs(u64::from(config.ack_wait_secs.clamp(5, 3600))),
+            audit: AuditSettings {
+                retention: chrono::Duration::days(i64::from(config.audit_retention_days.clamp(1, 3650))),
+                interval: Duration::from_secs(u64::from(config.audit_interval_secs.clamp(1, 86_400))),
+                after_runs: config.audit_after_sync,
+            },
             ..Self::default()
         }
     }
@@ -100,6 +110,8 @@ pub struct SyncDeps {
 pub struct SyncRole {
     sync: SyncApi,
     inventory: InventoryApi,
+    audit: AuditApi,
+    ingest: AuditIngest,
     rows_written: Arc<AtomicU64>,
 }
 
@@ -122,6 +134,13 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
         deps.settings.graph_retry.clone(),
     )
     .with_metrics(metrics.graph.clone());
+    let audit = AuditIngest {
+        store: store.clone(),
+        directory: directory.clone(),
+        clock: deps.clock.clone(),
+        settings: deps.settings.audit.clone(),
+    };
+    audit.clone().spawn(deps.shutdown.clone(), &deps.tasks);
     let runs = Runs {
         store: store.clone(),
         bus: deps.bus.clone(),
@@ -168,6 +187,22 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
         &deps.tasks,
     )
     .await?;
+    if deps.settings.audit.after_runs {
+        spawn_workers(
+            deps.bus.as_ref(),
+            ConsumerConfig::new(topics::durable::SYNC_AUDIT_RUNS, topics::RUN_COMPLETED.filter())?
+                .with_ack_wait(deps.settings.ack_wait),
+            1,
+            Arc::new(AuditAfterRun {
+                ingest: audit.clone(),
+                heartbeat: deps.settings.ack_wait / 3,
+            }),
+            deps.settings.bus_retry.clone(),
+            &deps.shutdown,
+            &deps.tasks,
+        )
+        .await?;
+    }
     if deps.settings.resume_active_runs {
         for run in store.active_runs().await? {
             tracing::info!(run = %run.run_id, tenant = %run.tenant_id, "resuming an unfinished sync run");
@@ -180,13 +215,15 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
             directory,
             shutdown: deps.shutdown,
         },
-        inventory: InventoryApi { store },
+        inventory: InventoryApi { store: store.clone() },
+        audit: AuditApi { store },
+        ingest: audit,
         rows_written,
     })
 }
 
 impl SyncRole {
-    /// Mounts `posture.v1.SyncService` and `posture.v1.InventoryService`.
+    /// Mounts `posture.v1.SyncService`, `posture.v1.InventoryService` and `posture.v1.AuditService`.
     pub fn register(&self, server: GrpcServer) -> GrpcServer {
         let limit = server.max_message_bytes();
         let sync = SyncServiceServer::new(self.sync.clone())
@@ -195,7 +232,15 @@ impl SyncRole {
         let inventory = InventoryServiceServer::new(self.inventory.clone())
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
-        server.add_service(sync).add_service(inventory)
+        let audit = AuditServiceServer::new(self.audit.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        server.add_service(sync).add_service(inventory).add_service(audit)
+    }
+
+    /// The role's audit stream reader (tests read a stream at a chosen moment with it).
+    pub fn audit(&self) -> &AuditIngest {
+        &self.ingest
     }
 
     pub fn store(&self) -> &InventoryStore {

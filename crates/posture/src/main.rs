@@ -98,6 +98,13 @@ enum Command {
         #[command(flatten)]
         args: client::activity::ActivityArgs,
     },
+    /// Audit events: search a tenant's audit log; the sign-ins of Posture's own app in it.
+    Audit {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::audit::AuditCommand,
+    },
     /// Sync schedules: list, show, set (daily time or interval, window, kinds, pause, resume).
     Schedules {
         #[command(flatten)]
@@ -195,6 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Assess { gateway, command } => with_tenant!(client::assess::run, command, gateway),
         Command::Exceptions { gateway, command } => with_tenant!(client::exceptions::run, command, gateway),
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
+        Command::Audit { gateway, command } => with_tenant!(client::audit::run, command, gateway),
         Command::Overview { gateway, args } => with_tenant!(client::overview::run, args, gateway),
         Command::Scores { gateway, args } => with_tenant!(client::scores::run, args, gateway),
         Command::Controls { gateway, command } => client::controls::run(command, &gateway).await,

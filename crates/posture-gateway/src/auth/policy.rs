@@ -27,6 +27,8 @@ pub const RPC_ROLES: &[(&str, AccessRole)] = &[
     ("/posture.v1.InventoryService/GetObject", Viewer),
     ("/posture.v1.InventoryService/ListObjectVersions", Viewer),
     ("/posture.v1.InventoryService/GetObjectVersion", Viewer),
+    ("/posture.v1.AuditService/SearchAuditEvents", Viewer),
+    ("/posture.v1.AuditService/ListAuditStreams", Viewer),
     ("/posture.v1.ScheduleService/GetSchedule", Viewer),
     ("/posture.v1.ScheduleService/ListSchedules", Viewer),
     ("/posture.v1.ScheduleService/UpdateSchedule", Operator),

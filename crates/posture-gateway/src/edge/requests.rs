@@ -85,6 +85,11 @@ tenant_request! {
     CancelSyncRunRequest => |r| uuid("run_id", &r.run_id);
     ListObjectsRequest => |r| entity_kind("entity_kind", &r.entity_kind)
         .and_then(|()| paging(r.page_size, &r.page_token));
+    ListAuditStreamsRequest;
+    SearchAuditEventsRequest => |r| text("operation", &r.operation, 256)
+        .and_then(|()| text("user", &r.user, 256))
+        .and_then(|()| text("workload", &r.workload, 256))
+        .and_then(|()| paging(r.page_size, &r.page_token));
     GetObjectRequest => |r| entity_kind("entity_kind", &r.entity_kind)
         .and_then(|()| identifier("object_id", &r.object_id));
     ListObjectVersionsRequest => |r| entity_kind("entity_kind", &r.entity_kind)

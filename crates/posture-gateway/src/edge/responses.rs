@@ -34,6 +34,8 @@ single_tenant!(
     GetObjectResponse,
     ListObjectVersionsResponse,
     GetObjectVersionResponse,
+    SearchAuditEventsResponse,
+    ListAuditStreamsResponse,
     GetScheduleResponse,
     UpdateScheduleResponse,
     ListControlsResponse,

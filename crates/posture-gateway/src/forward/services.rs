@@ -97,6 +97,15 @@ forward_service! {
 }
 
 forward_service! {
+    audit_service_server::AuditService
+        via audit_service_client::AuditServiceClient to ServiceRole::Sync;
+    unary {
+        search_audit_events(SearchAuditEventsRequest) -> SearchAuditEventsResponse;
+        list_audit_streams(ListAuditStreamsRequest) -> ListAuditStreamsResponse;
+    }
+}
+
+forward_service! {
     schedule_service_server::ScheduleService
         via schedule_service_client::ScheduleServiceClient to ServiceRole::Scheduler;
     unary {

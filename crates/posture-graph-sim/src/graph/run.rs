@@ -303,6 +303,15 @@ pub fn run(
                 supports_skip: *skip,
                 ..ListSpec::new(context, ty)
             };
+            // Service-principal sign-ins are their own log, asked for by event type.
+            if *context == "auditLogs/signIns"
+                && q.filter
+                    .as_deref()
+                    .is_some_and(|f| f.contains("'servicePrincipal'"))
+            {
+                let source = Source::Items(t.service_principal_sign_ins_json());
+                return list(ctx, self_path, q, &spec, source, eventual);
+            }
             let n = len(t);
             // Audit logs are newest first at even spacing: a date range maps to an index range,
             // so a narrow window does not scan the whole log.

@@ -11,7 +11,7 @@ use crate::http::exchange::ApiRequest;
 use crate::http::reply::Ctx;
 use crate::ids;
 use crate::permissions::Resource;
-use crate::state::{AccessClaims, SimState, read};
+use crate::state::{AccessClaims, SimState, read, write};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -284,6 +284,14 @@ pub(super) fn token(
             nbf: iat,
         },
     );
+    drop(tokens);
+    let credential = if form.contains_key("client_assertion") {
+        "certificate"
+    } else {
+        "clientSecret"
+    };
+    drop(t);
+    write(&tenant).record_service_principal_sign_in(resource, now, &ctx.request_id, credential);
     Ok(
         json!({ "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access_token }),
     )

@@ -6,6 +6,7 @@ pub mod apps;
 pub mod config;
 pub mod credentials;
 pub mod directory;
+pub mod footprint;
 pub mod governance;
 pub mod groups;
 pub mod mde;
@@ -163,6 +164,8 @@ pub struct Tenant {
     pub log: VecDeque<RequestRecord>,
     pub counters: BTreeMap<String, BTreeMap<u16, u64>>,
     pub subscriptions: BTreeMap<String, ActivitySubscription>,
+    /// Sign-ins of the tenant's app (one per token issued), oldest first; see `footprint.rs`.
+    pub sp_sign_ins: VecDeque<serde_json::Value>,
 }
 
 /// Request log entries kept per tenant; older ones are dropped.
@@ -219,6 +222,7 @@ impl Tenant {
             log: VecDeque::new(),
             counters: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
+            sp_sign_ins: VecDeque::new(),
             spec,
         }
     }

@@ -333,6 +333,12 @@ pub struct SyncConfig {
     /// How long a job may go unacknowledged before the bus gives it to another worker: the time a
     /// dead worker's jobs wait. A running job acknowledges progress every third of it.
     pub ack_wait_secs: u32,
+    /// Days audit events are kept (by when they happened) before they are pruned.
+    pub audit_retention_days: u32,
+    /// Seconds between two reads of every synced tenant's audit streams (and prunes).
+    pub audit_interval_secs: u32,
+    /// Also read a tenant's audit streams as soon as one of its sync runs completes.
+    pub audit_after_sync: bool,
 }
 
 impl Default for SyncConfig {
@@ -341,6 +347,9 @@ impl Default for SyncConfig {
             batch_size: 500,
             concurrency: 4,
             ack_wait_secs: 60,
+            audit_retention_days: 90,
+            audit_interval_secs: 900,
+            audit_after_sync: true,
         }
     }
 }

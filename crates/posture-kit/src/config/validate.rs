@@ -167,6 +167,14 @@ impl PostureConfig {
             (5..=3600).contains(&self.sync.ack_wait_secs),
             "sync.ack_wait_secs must be between 5 and 3600",
         );
+        check(
+            (1..=3650).contains(&self.sync.audit_retention_days),
+            "sync.audit_retention_days must be between 1 and 3650",
+        );
+        check(
+            (1..=86_400).contains(&self.sync.audit_interval_secs),
+            "sync.audit_interval_secs must be between 1 and 86400 (a day)",
+        );
 
         self.validate_vault(&mut problems);
 

@@ -63,6 +63,10 @@ const POSTURE_RULES: &[Rule] = &[
         prefix: "/posture.v1.InventoryService/",
         callers: &[Gateway, Assessment],
     },
+    Rule {
+        prefix: "/posture.v1.AuditService/",
+        callers: &[Gateway],
+    },
     // Health and reflection: any role (operators' probes use the HTTP health port).
     Rule {
         prefix: "/grpc.health.v1.Health/",

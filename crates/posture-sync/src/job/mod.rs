@@ -194,7 +194,7 @@ impl SyncWorker {
 }
 
 /// Progress acks every `every` until dropped: a job stays this worker's while it waits.
-async fn heartbeat(delivery: &Delivery, every: Duration) -> std::convert::Infallible {
+pub(crate) async fn heartbeat(delivery: &Delivery, every: Duration) -> std::convert::Infallible {
     let every = every.max(Duration::from_millis(100));
     loop {
         tokio::time::sleep(every).await;

@@ -79,7 +79,38 @@ CREATE TABLE cursors (
 );
 ";
 
+/// Audit events are a separate, append-only store (see `store/audit.rs`): one row per record and
+/// source, never updated, pruned by age; and one row per tenant and stream saying up to when the
+/// stream is complete.
+const AUDIT: &str = "
+CREATE TABLE audit_events (
+    tenant_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    occurred_at BIGINT NOT NULL,
+    operation TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    workload TEXT NOT NULL,
+    result TEXT NOT NULL,
+    client_ip TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    stored_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, source, record_id)
+);
+CREATE INDEX audit_events_by_time ON audit_events (tenant_id, occurred_at);
+CREATE INDEX audit_events_by_age ON audit_events (occurred_at);
+CREATE TABLE audit_streams (
+    tenant_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    complete_until BIGINT,
+    last_read_at BIGINT,
+    last_error TEXT,
+    PRIMARY KEY (tenant_id, stream)
+);
+";
+
 pub const MIGRATIONS: &[Migration] = &[
     Migration::portable(1, "inventory, versions, runs, entity status, cursors", TABLES),
     posture_bus::outbox::migration(2),
+    Migration::portable(3, "audit events and stream cursors", AUDIT),
 ];

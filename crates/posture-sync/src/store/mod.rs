@@ -4,6 +4,7 @@
 //! outbox of events staged in the transactions whose changes they announce. Instants are stored as microseconds since the Unix epoch, which both engines order and compare
 //! the same way.
 
+mod audit;
 mod codes;
 mod cursors;
 mod migrations;
@@ -18,6 +19,7 @@ use std::str::FromStr;
 use posture_kit::db::{Db, SqlFailure};
 use posture_kit::ids::{InvalidId, RunId};
 
+pub use audit::{AuditEvent, AuditQuery, AuditStream};
 pub(crate) use codes::Stored;
 pub use cursors::Cursor;
 pub use migrations::MIGRATIONS;

@@ -4,6 +4,8 @@
 mod announce;
 mod api;
 mod apps_kinds;
+mod audit;
+mod audit_api;
 mod changes;
 mod config_kinds;
 mod crash;

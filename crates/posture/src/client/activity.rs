@@ -54,7 +54,7 @@ pub enum KindArg {
 }
 
 /// `90s`, `15m`, `24h`, `7d`, `2w` as a duration.
-fn parse_since(text: &str) -> Result<chrono::Duration, String> {
+pub(super) fn parse_since(text: &str) -> Result<chrono::Duration, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);

@@ -17,6 +17,7 @@ macro_rules! outln {
 pub mod activity;
 pub mod api_keys;
 pub mod assess;
+pub mod audit;
 pub mod consent;
 pub mod controls;
 pub mod exceptions;
