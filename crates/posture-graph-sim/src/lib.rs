@@ -33,7 +33,7 @@ pub use error::SimError;
 pub use profiles::{ControlExpectation, Evidence, Outcome, TenantExpectation, expectations};
 pub use spec::{
     CertificateInfo, FaultRule, FaultSpec, GroundTruth, Latency, Licences, Mutation, Profile, RequestRecord,
-    SecretInfo, SecretValue, SimConfig, SimFile, TenantInfo, TenantSpec, ThrottleMode, default_epoch,
+    SecretInfo, SecretValue, SimConfig, SimFile, Sizes, TenantInfo, TenantSpec, ThrottleMode, default_epoch,
     hour_floor,
 };
 use state::{SimState, read, write};

@@ -124,6 +124,23 @@ pub struct TenantSpec {
     pub client_secret: Option<String>,
     /// Fault injection applied from the start.
     pub faults: Option<FaultSpec>,
+    /// Collection sizes other than the ones proportional to `users` (benchmarks ask for exact
+    /// sizes).
+    pub sizes: Sizes,
+}
+
+/// Collection sizes that replace the defaults proportional to the user count.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sizes {
+    /// Intune managed devices (default: 9 in 10 users).
+    pub devices: Option<u32>,
+    /// Defender for Endpoint machines (default: 8 in 10 users); the open vulnerabilities follow
+    /// them (one per machine in the typical profile).
+    pub machines: Option<u32>,
+    /// Records in each Management Activity content blob, one blob per hour and content type
+    /// (default: 3 to 8). 8,334 makes about a million records a day over the five content types.
+    pub audit_records_per_blob: Option<u32>,
 }
 
 impl Default for TenantSpec {
@@ -140,6 +157,7 @@ impl Default for TenantSpec {
             client_id: None,
             client_secret: None,
             faults: None,
+            sizes: Sizes::default(),
         }
     }
 }

@@ -59,6 +59,8 @@ pub struct Layout {
     pub audits: u32,
     pub sign_ins: u32,
     pub vulnerabilities: u32,
+    /// Records per Management Activity blob; `None`: 3 to 8, varying per blob.
+    pub audit_records_per_blob: Option<u32>,
 }
 
 impl Layout {
@@ -74,7 +76,20 @@ impl Layout {
             audits: (users / 2).max(40),
             sign_ins: (users * 2).max(100),
             vulnerabilities: 60,
+            audit_records_per_blob: None,
         }
+    }
+
+    /// The proportional layout with the sizes `sizes` names instead.
+    pub fn with_sizes(mut self, sizes: &crate::spec::Sizes) -> Self {
+        if let Some(devices) = sizes.devices {
+            self.devices = devices;
+        }
+        if let Some(machines) = sizes.machines {
+            self.machines = machines;
+        }
+        self.audit_records_per_blob = sizes.audit_records_per_blob;
+        self
     }
 }
 
@@ -198,7 +213,7 @@ impl Tenant {
             expires_at: now + chrono::Duration::days(spec.secret_expires_in_days),
         };
         let granted = permissions::grant(spec.permissions.as_deref());
-        let layout = Layout::for_users(spec.users);
+        let layout = Layout::for_users(spec.users).with_sizes(&spec.sizes);
         Tenant {
             id,
             seed,
