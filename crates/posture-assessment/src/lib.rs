@@ -5,6 +5,7 @@
 mod acceptance;
 mod assessment;
 mod document;
+pub mod drift;
 mod engine;
 mod error;
 mod exceptions;

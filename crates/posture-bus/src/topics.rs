@@ -113,6 +113,8 @@ pub mod durable {
     pub const SCHEDULER_CONNECTION_CHANGES: &str = "scheduler-connections";
     /// The assessment role's consumer of [`super::RUN_COMPLETED`].
     pub const ASSESSMENT_RUNS: &str = "assessment-run-completed";
+    /// The assessment role's drift detection, a second consumer of [`super::RUN_COMPLETED`].
+    pub const DRIFT_RUNS: &str = "assessment-drift-run-completed";
 }
 
 #[cfg(test)]

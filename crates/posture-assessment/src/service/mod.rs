@@ -1,6 +1,7 @@
 //! The assessment role: assesses a tenant whenever its sync run completes (and on request),
-//! keeps assessments, findings, exceptions and tenant settings in the `assessment` schema, and
-//! serves AssessmentService and ExceptionService. It reads the inventory only through the sync
+//! keeps assessments, findings, exceptions, tenant settings, baselines and drift in the
+//! `assessment` schema, detects drift after every sync, and serves AssessmentService,
+//! ExceptionService, ScoreService and DriftService. It reads the inventory only through the sync
 //! role's public API.
 
 mod announce;
@@ -8,6 +9,7 @@ mod api;
 mod assess;
 mod connection;
 mod consumer;
+pub mod drift;
 pub mod convert;
 mod metrics;
 mod reader;

@@ -114,6 +114,7 @@ tenant_request! {
     ListDriftRequest => |r| optional_uuid("baseline_id", &r.baseline_id)
         .and_then(|()| optional_entity_kind("entity_kind", &r.entity_kind))
         .and_then(|()| paging(r.page_size, &r.page_token));
+    GetDriftRequest => |r| uuid("drift_id", &r.drift_id);
     UpdateDriftStateRequest => |r| uuid("drift_id", &r.drift_id)
         .and_then(|()| text("comment", &r.comment, MAX_TEXT_LEN));
     ListSecureScoresRequest => |r| paging(r.page_size, &r.page_token);

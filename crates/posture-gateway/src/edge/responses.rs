@@ -51,6 +51,7 @@ single_tenant!(
     ApplyBaselineResponse,
     DeleteBaselineResponse,
     ListDriftResponse,
+    GetDriftResponse,
     UpdateDriftStateResponse,
     ListSecureScoresResponse,
     ListExposureScoresResponse,
