@@ -127,6 +127,13 @@ enum Command {
         #[command(subcommand)]
         command: client::controls::ControlsCommand,
     },
+    /// Configuration drift: baselines (create, apply, list, show) and drift (list, show, accept, deny).
+    Drift {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::drift::DriftCommand,
+    },
     /// Exceptions (risk acceptance): add, list, remove.
     Exceptions {
         #[command(flatten)]
@@ -193,6 +200,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Sync { gateway, command } => with_tenant!(client::sync::run, command, gateway),
         Command::Inventory { gateway, command } => with_tenant!(client::inventory::run, command, gateway),
         Command::Assess { gateway, command } => with_tenant!(client::assess::run, command, gateway),
+        Command::Drift { gateway, command } => with_tenant!(client::drift::run, command, gateway),
         Command::Exceptions { gateway, command } => with_tenant!(client::exceptions::run, command, gateway),
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
         Command::Overview { gateway, args } => with_tenant!(client::overview::run, args, gateway),

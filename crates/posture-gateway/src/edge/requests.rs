@@ -292,6 +292,7 @@ mod tests {
         let request = v1::ApplyBaselineRequest {
             baseline_id: "1d8e7a52-5b4c-4f0e-9d3c-2a1b0c9d8e7f".into(),
             tenant_ids: vec![],
+            overrides: vec![],
         };
         assert!(request.admit().is_err());
     }

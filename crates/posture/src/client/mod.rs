@@ -19,6 +19,7 @@ pub mod api_keys;
 pub mod assess;
 pub mod consent;
 pub mod controls;
+pub mod drift;
 pub mod exceptions;
 pub mod health;
 pub mod import;
