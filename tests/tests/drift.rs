@@ -81,7 +81,16 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
 
     let created = cli_json(
         &world,
-        &["drift", "baseline", "create", &template, "--name", "MSP standard", "--kind", CA],
+        &[
+            "drift",
+            "baseline",
+            "create",
+            &template,
+            "--name",
+            "MSP standard",
+            "--kind",
+            CA,
+        ],
     )?;
     let baseline = created["baseline_id"].as_str().context("baseline id")?.to_owned();
     ensure!(created["pinned_count"].as_u64() > Some(0), "{created:#}");
@@ -142,7 +151,11 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
         "--out",
         report.to_str().context("utf-8 path")?,
     ])?;
-    ensure!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    ensure!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
     let html = std::fs::read_to_string(&report)?;
     ensure!(
         html.contains("Configuration drift") && html.contains("Block high user risk"),
@@ -152,7 +165,14 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
     // Accepted, it stays accepted until the policy changes again.
     let accepted = cli_json(
         &world,
-        &["drift", "accept", changed, &drift_id, "--reason", "report-only during the pilot"],
+        &[
+            "drift",
+            "accept",
+            changed,
+            &drift_id,
+            "--reason",
+            "report-only during the pilot",
+        ],
     )?;
     ensure!(accepted["state"] == "accepted", "{accepted:#}");
     world.sim.mutate(
@@ -164,7 +184,10 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
     )?;
     sync_and_wait(&mut world.clients, changed).await?;
     let reopened = drift_until(&world, changed, |d| d.iter().any(|i| i["state"] == "new")).await?;
-    ensure!(reopened.len() == 1 && reopened[0]["drift_id"] == drift_id.as_str(), "{reopened:#?}");
+    ensure!(
+        reopened.len() == 1 && reopened[0]["drift_id"] == drift_id.as_str(),
+        "{reopened:#?}"
+    );
     ensure!(
         reopened[0]["json_patch"]
             == serde_json::json!([{"op": "replace", "path": "/state", "value": "enabledForReportingButNotEnforced"}]),
@@ -176,4 +199,7 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
     world.assert_activity_log().await
 }
 
-both_modes!(a_template_baseline_shows_each_tenants_drift_and_accepted_drift_reopens, drift_from_a_template_baseline);
+both_modes!(
+    a_template_baseline_shows_each_tenants_drift_and_accepted_drift_reopens,
+    drift_from_a_template_baseline
+);

@@ -246,3 +246,36 @@ fn row(html: &mut String, result: &ControlResult, metadata: Option<&ControlMetad
         metadata.map_or(String::new(), |m| escape(&m.remediation))
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty() -> Assessment {
+        Assessment {
+            tenant_id: "t".to_owned(),
+            results: Vec::new(),
+            scores: Vec::new(),
+            duration: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn open_drift_is_a_section_of_escaped_rows_and_absent_when_not_read() {
+        let line = DriftLine {
+            entity_kind: "conditional_access_policies".to_owned(),
+            display_name: "<script>Block</script>".to_owned(),
+            change: "changed".to_owned(),
+            state: "new".to_owned(),
+            json_patch: r#"[{"op":"replace","path":"/state","value":"disabled"}]"#.to_owned(),
+            detected_at: "2026-12-06 04:00 UTC".to_owned(),
+        };
+        let html = render_html_with_drift(&empty(), &[], "Contoso", Some(&[line]));
+        assert!(html.contains(
+            "<h2>Configuration drift</h2><p>1 open item(s) from the tenant's baseline, 1 not reviewed."
+        ));
+        assert!(html.contains("&lt;script&gt;Block&lt;/script&gt;") && !html.contains("<script>"));
+        assert!(html.contains("&quot;path&quot;:&quot;/state&quot;"));
+        assert!(!render_html(&empty(), &[], "Contoso").contains("Configuration drift"));
+    }
+}

@@ -21,7 +21,10 @@ const VOLATILE: &[&str] = &[
 /// Volatile fields of one kind, besides [`VOLATILE`].
 pub fn volatile_paths(kind: &str) -> &'static [&'static str] {
     match kind {
-        "organization" => &["/onPremisesLastSyncDateTime", "/onPremisesLastPasswordSyncDateTime"],
+        "organization" => &[
+            "/onPremisesLastSyncDateTime",
+            "/onPremisesLastPasswordSyncDateTime",
+        ],
         "on_premises_synchronization" => &["/configuration/synchronizationInterval"],
         "applications" => &["/passwordCredentials", "/keyCredentials"],
         _ => &[],

@@ -198,7 +198,7 @@ pub fn compare(pinned: &[ConfigObject], current: &[ConfigObject], how: &Comparis
             current_version: object.version,
             fingerprint: after.to_string(),
             changed_at: object.changed_at,
-                    changed_by: String::new(),
+            changed_by: String::new(),
         });
     }
     out.sort_by(|a, b| (&a.entity_kind, &a.match_key).cmp(&(&b.entity_kind, &b.match_key)));

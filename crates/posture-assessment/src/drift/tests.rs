@@ -29,8 +29,18 @@ fn policy(id: &str, state: &str, modified: &str, group: &str) -> Value {
 
 #[test]
 fn a_changed_field_is_one_patch_and_timestamps_and_ids_are_ignored() {
-    let pinned = [object(CA, "a", policy("a", "enabled", "2026-01-01T00:00:00Z", "g1"), 3)];
-    let current = [object(CA, "a", policy("a", "disabled", "2026-02-01T00:00:00Z", "g1"), 4)];
+    let pinned = [object(
+        CA,
+        "a",
+        policy("a", "enabled", "2026-01-01T00:00:00Z", "g1"),
+        3,
+    )];
+    let current = [object(
+        CA,
+        "a",
+        policy("a", "disabled", "2026-02-01T00:00:00Z", "g1"),
+        4,
+    )];
     let found = compare(&pinned, &current, &Comparison::default());
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].kind, DriftKind::Changed);
@@ -40,14 +50,29 @@ fn a_changed_field_is_one_patch_and_timestamps_and_ids_are_ignored() {
     );
     assert_eq!((found[0].baseline_version, found[0].current_version), (3, 4));
 
-    let touched = [object(CA, "a", policy("a", "enabled", "2026-03-01T00:00:00Z", "g1"), 5)];
+    let touched = [object(
+        CA,
+        "a",
+        policy("a", "enabled", "2026-03-01T00:00:00Z", "g1"),
+        5,
+    )];
     assert!(compare(&pinned, &touched, &Comparison::default()).is_empty());
 }
 
 #[test]
 fn objects_match_by_name_across_tenants_without_their_tenant_specific_fields() {
-    let template = [object(CA, "a", policy("a", "enabled", "2026-01-01T00:00:00Z", "g1"), 1)];
-    let other = [object(CA, "zz", policy("zz", "enabled", "2026-05-01T00:00:00Z", "g9"), 7)];
+    let template = [object(
+        CA,
+        "a",
+        policy("a", "enabled", "2026-01-01T00:00:00Z", "g1"),
+        1,
+    )];
+    let other = [object(
+        CA,
+        "zz",
+        policy("zz", "enabled", "2026-05-01T00:00:00Z", "g9"),
+        7,
+    )];
     let across = Comparison {
         cross_tenant: true,
         overrides: Vec::new(),
@@ -64,11 +89,21 @@ fn objects_match_by_name_across_tenants_without_their_tenant_specific_fields() {
 fn missing_and_added_objects_are_reported_by_key() {
     let pinned = [
         object(CA, "a", policy("a", "enabled", "x", "g"), 1),
-        object("named_locations", "n", json!({"id": "n", "displayName": "Office"}), 1),
+        object(
+            "named_locations",
+            "n",
+            json!({"id": "n", "displayName": "Office"}),
+            1,
+        ),
     ];
     let current = [
         object(CA, "a", policy("a", "enabled", "x", "g"), 1),
-        object("named_locations", "m", json!({"id": "m", "displayName": "Home"}), 2),
+        object(
+            "named_locations",
+            "m",
+            json!({"id": "m", "displayName": "Home"}),
+            2,
+        ),
     ];
     let found = compare(&pinned, &current, &Comparison::default());
     let kinds: Vec<(DriftKind, &str)> = found.iter().map(|d| (d.kind, d.match_key.as_str())).collect();

@@ -143,8 +143,11 @@ posture_kit::db_test!(
         assert!(baseline.pinned_count > 0);
         assert_eq!(baseline.pinned.len() as u32, baseline.pinned_count);
         let applied = apply(&world, &baseline, &[&tenant], Vec::new()).await;
-        assert_eq!(applied.applied_tenant_ids, [tid.clone()]);
-        assert!(open_drift(&world, &tenant).await.is_empty(), "the tenant is its own baseline");
+        assert_eq!(applied.applied_tenant_ids, [tid.as_str()]);
+        assert!(
+            open_drift(&world, &tenant).await.is_empty(),
+            "the tenant is its own baseline"
+        );
 
         let mut announced = world.events(topics::DRIFT_DETECTED.filter()).await;
         let (policy_id, policy_name) = enabled_policy(&world, &tenant).await;
@@ -166,7 +169,11 @@ posture_kit::db_test!(
         assert_eq!(item.baseline_id, baseline.baseline_id);
         let object = item.object.as_ref().expect("object");
         assert_eq!(
-            (object.entity_kind.as_str(), object.object_id.as_str(), object.display_name.as_str()),
+            (
+                object.entity_kind.as_str(),
+                object.object_id.as_str(),
+                object.display_name.as_str()
+            ),
             (CA, policy_id.as_str(), policy_name.as_str())
         );
         // modifiedDateTime changed too; it is volatile and not part of the patch.
@@ -180,7 +187,7 @@ posture_kit::db_test!(
         let event: ev::DriftDetected =
             next_event(&mut announced, |d| d.decode().expect("DriftDetected decodes")).await;
         assert_eq!(event.tenant_id, tid);
-        assert_eq!(event.drift_ids, [item.drift_id.clone()]);
+        assert_eq!(event.drift_ids, [item.drift_id.as_str()]);
         assert_eq!(event.open_drift_count, 1);
         assert!(!event.sync_run_id.is_empty());
 
@@ -273,7 +280,10 @@ posture_kit::db_test!(
     a_template_baseline_applied_to_three_tenants_shows_each_ones_drift,
     |db: TestDatabase| async move {
         let world = World::new(db).await;
-        let seeded = |seed: u64| TenantSpec { seed, ..spec(Profile::Typical) };
+        let seeded = |seed: u64| TenantSpec {
+            seed,
+            ..spec(Profile::Typical)
+        };
         let template = world.tenant(seeded(100)).await;
         let first = world.tenant(seeded(101)).await;
         let second = world.tenant(seeded(102)).await;
@@ -320,8 +330,14 @@ posture_kit::db_test!(
             second_drift[0].json_patch,
             r#"[{"op":"replace","path":"/state","value":"disabled"}]"#
         );
-        assert!(open_drift(&world, &third).await.is_empty(), "the override covers it");
-        assert!(open_drift(&world, &template).await.is_empty(), "not applied to the template");
+        assert!(
+            open_drift(&world, &third).await.is_empty(),
+            "the override covers it"
+        );
+        assert!(
+            open_drift(&world, &template).await.is_empty(),
+            "not applied to the template"
+        );
 
         let listed = drift_client(&world)
             .list_baselines(pb::ListBaselinesRequest {

@@ -17,11 +17,11 @@ use tonic::{Request, Response, Status};
 
 use super::validate;
 use crate::drift::Override;
-use crate::service::convert;
 use crate::service::ReadError;
+use crate::service::convert;
 use crate::service::drift::{DetectError, DriftDetector};
 use crate::service::store::{
-    BaselineFilter, BaselineRecord, Deletion, DriftFilter, DriftState, StateChange, TargetRecord,
+    BaselineFilter, BaselineRecord, Deletion, DriftFilter, DriftState, StateChange, TargetRecord, Verdict,
 };
 
 /// Most tenants one ApplyBaseline names, and most overrides it carries.
@@ -218,12 +218,7 @@ impl DriftService for DriftApi {
     ) -> Result<Response<pb::GetBaselineResponse>, Status> {
         let id = baseline_id(&request.get_ref().baseline_id)?;
         let record = self.baseline_or_not_found(&id).await?;
-        let pins = self
-            .detector
-            .store
-            .pins(&id)
-            .await
-            .map_err(ServiceError::from)?;
+        let pins = self.detector.store.pins(&id).await.map_err(ServiceError::from)?;
         Ok(Response::new(pb::GetBaselineResponse {
             baseline: Some(convert::baseline(&record, Some(&pins))),
         }))
@@ -281,7 +276,9 @@ impl DriftService for DriftApi {
         let body = request.into_inner();
         let id = baseline_id(&body.baseline_id)?;
         if body.tenant_ids.is_empty() || body.tenant_ids.len() > MAX_TARGETS {
-            return Err(ServiceError::invalid("tenant_ids", format!("must name 1 to {MAX_TARGETS} tenants")).into());
+            return Err(
+                ServiceError::invalid("tenant_ids", format!("must name 1 to {MAX_TARGETS} tenants")).into(),
+            );
         }
         let mut tenants = Vec::with_capacity(body.tenant_ids.len());
         for t in &body.tenant_ids {
@@ -456,7 +453,17 @@ impl DriftService for DriftApi {
         match self
             .detector
             .store
-            .update_drift_state(&tenant, &id, new_state, &comment, &actor, until, now)
+            .update_drift_state(
+                &tenant,
+                &id,
+                &Verdict {
+                    state: new_state,
+                    comment,
+                    by: actor.clone(),
+                    accepted_until: until,
+                    at: now,
+                },
+            )
             .await
             .map_err(ServiceError::from)?
         {

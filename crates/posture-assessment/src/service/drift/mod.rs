@@ -68,7 +68,11 @@ pub struct DriftDetector {
 
 impl DriftDetector {
     /// The current objects of `kinds` of a tenant as pins; removed objects are left out.
-    pub async fn capture(&self, tenant_id: &TenantId, kinds: &[String]) -> Result<Vec<PinRecord>, DetectError> {
+    pub async fn capture(
+        &self,
+        tenant_id: &TenantId,
+        kinds: &[String],
+    ) -> Result<Vec<PinRecord>, DetectError> {
         let mut pins = Vec::new();
         for kind in kinds {
             for object in self.reader.current_objects(tenant_id, kind).await? {
@@ -156,7 +160,9 @@ impl DriftDetector {
         let mut found = compare(&pinned, &current, &how);
         for d in &mut found {
             if let Some(at) = d.changed_at
-                && let Some(who) = self.who_changed(tenant_id, &d.entity_kind, &d.object_id, at).await
+                && let Some(who) = self
+                    .who_changed(tenant_id, &d.entity_kind, &d.object_id, at)
+                    .await
             {
                 d.changed_by = who;
             }

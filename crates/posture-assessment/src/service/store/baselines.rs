@@ -70,8 +70,7 @@ pub enum Deletion {
     Applied(u32),
 }
 
-const COLUMNS: &str =
-    "baseline_id, display_name, description, source_tenant_id, entity_kinds, created_by, created_at, \
+const COLUMNS: &str = "baseline_id, display_name, description, source_tenant_id, entity_kinds, created_by, created_at, \
      (SELECT COUNT(*) FROM baseline_pins p WHERE p.baseline_id = baselines.baseline_id)";
 
 type Row = (String, String, String, String, String, String, i64, i64);
@@ -165,8 +164,9 @@ impl AssessmentStore {
 
     /// The pins of a baseline, by kind and object id.
     pub async fn pins(&self, baseline_id: &str) -> Result<Vec<PinRecord>, StoreError> {
-        let rows: Vec<(String, String, String, i64, String, String)> =
-            posture_kit::on_backend!(self.db(), |pool| {
+        let rows: Vec<(String, String, String, i64, String, String)> = posture_kit::on_backend!(
+            self.db(),
+            |pool| {
                 sqlx::query_as(
                     "SELECT entity_kind, object_id, display_name, version, content_hash, content FROM baseline_pins \
                      WHERE baseline_id = $1 ORDER BY entity_kind, object_id",
@@ -175,7 +175,8 @@ impl AssessmentStore {
                 .fetch_all(pool)
                 .await
                 .map_err(sql_error("reading a baseline's pins"))?
-            });
+            }
+        );
         Ok(rows
             .into_iter()
             .map(|r| PinRecord {
@@ -222,7 +223,9 @@ impl AssessmentStore {
     }
 
     async fn targets_of(&self, baseline_id: &str) -> Result<Vec<TargetRecord>, StoreError> {
-        let sql = format!("SELECT {TARGET_COLUMNS} FROM baseline_targets WHERE baseline_id = $1 ORDER BY tenant_id");
+        let sql = format!(
+            "SELECT {TARGET_COLUMNS} FROM baseline_targets WHERE baseline_id = $1 ORDER BY tenant_id"
+        );
         let rows: Vec<TargetRow> = posture_kit::on_backend!(self.db(), |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(baseline_id)
@@ -248,7 +251,11 @@ impl AssessmentStore {
 
     /// Applies a baseline to tenants, replacing what each had; open drift from a replaced
     /// baseline is resolved at `now`, in the same transaction.
-    pub async fn apply_baseline(&self, targets: &[TargetRecord], now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn apply_baseline(
+        &self,
+        targets: &[TargetRecord],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         posture_kit::on_backend!(self.db(), |pool| {
             let mut tx = pool
                 .begin_write()
@@ -280,7 +287,9 @@ impl AssessmentStore {
                 .await
                 .map_err(sql_error("applying a baseline"))?;
             }
-            tx.commit().await.map_err(sql_error("committing a baseline's application"))?;
+            tx.commit()
+                .await
+                .map_err(sql_error("committing a baseline's application"))?;
         });
         Ok(())
     }
@@ -298,11 +307,12 @@ impl AssessmentStore {
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(sql_error("reading a baseline"))?;
-            let applied: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM baseline_targets WHERE baseline_id = $1")
-                .bind(baseline_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(sql_error("counting a baseline's tenants"))?;
+            let applied: (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM baseline_targets WHERE baseline_id = $1")
+                    .bind(baseline_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(sql_error("counting a baseline's tenants"))?;
             if exists.is_none() {
                 Deletion::NotFound
             } else if applied.0 > 0 {
@@ -319,7 +329,9 @@ impl AssessmentStore {
                         .await
                         .map_err(sql_error("deleting a baseline"))?;
                 }
-                tx.commit().await.map_err(sql_error("committing a baseline's deletion"))?;
+                tx.commit()
+                    .await
+                    .map_err(sql_error("committing a baseline's deletion"))?;
                 Deletion::Deleted
             }
         });

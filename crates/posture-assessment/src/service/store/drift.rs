@@ -161,10 +161,21 @@ pub struct Detection {
     pub open_new: u32,
 }
 
+/// An operator's verdict on one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub state: DriftState,
+    pub comment: String,
+    pub by: String,
+    /// For ACCEPTED: when the acceptance runs out.
+    pub accepted_until: Option<DateTime<Utc>>,
+    pub at: DateTime<Utc>,
+}
+
 /// What a state change found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StateChange {
-    Changed(DriftRecord),
+    Changed(Box<DriftRecord>),
     NotFound,
     /// The item was resolved; there is nothing to decide.
     Resolved,
@@ -401,7 +412,11 @@ impl AssessmentStore {
         Ok(records)
     }
 
-    pub async fn drift(&self, tenant_id: &TenantId, drift_id: &str) -> Result<Option<DriftRecord>, StoreError> {
+    pub async fn drift(
+        &self,
+        tenant_id: &TenantId,
+        drift_id: &str,
+    ) -> Result<Option<DriftRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM drift_items WHERE tenant_id = $1 AND drift_id = $2");
         let record = posture_kit::on_backend!(self.db(), |pool| {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
@@ -423,11 +438,7 @@ impl AssessmentStore {
         &self,
         tenant_id: &TenantId,
         drift_id: &str,
-        state: DriftState,
-        comment: &str,
-        by: &str,
-        accepted_until: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
+        v: &Verdict,
     ) -> Result<StateChange, StoreError> {
         let Some(item) = self.drift(tenant_id, drift_id).await? else {
             return Ok(StateChange::NotFound);
@@ -441,11 +452,11 @@ impl AssessmentStore {
                  state_changed_at = $4, accepted_until = $5 WHERE tenant_id = $6 AND drift_id = $7 \
                  AND resolved_at IS NULL",
             )
-            .bind(state.code())
-            .bind(comment)
-            .bind(by)
-            .bind(micros(now))
-            .bind(accepted_until.map(micros))
+            .bind(v.state.code())
+            .bind(&v.comment)
+            .bind(&v.by)
+            .bind(micros(v.at))
+            .bind(v.accepted_until.map(micros))
             .bind(tenant_id.to_string())
             .bind(drift_id)
             .execute(pool)
@@ -456,14 +467,14 @@ impl AssessmentStore {
         if changed == 0 {
             return Ok(StateChange::Resolved);
         }
-        Ok(StateChange::Changed(DriftRecord {
-            state,
-            state_comment: comment.to_owned(),
-            state_changed_by: by.to_owned(),
-            state_changed_at: Some(now),
-            accepted_until,
+        Ok(StateChange::Changed(Box::new(DriftRecord {
+            state: v.state,
+            state_comment: v.comment.clone(),
+            state_changed_by: v.by.clone(),
+            state_changed_at: Some(v.at),
+            accepted_until: v.accepted_until,
             ..item
-        }))
+        })))
     }
 
     /// Open drift in state NEW of every tenant with any, for the report and the overview.

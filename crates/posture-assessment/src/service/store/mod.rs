@@ -20,7 +20,9 @@ pub use assessments::{
 };
 pub use baselines::{BaselineFilter, BaselineRecord, Deletion, PinRecord, TargetRecord};
 pub use database::{AssessmentStore, SCHEMA};
-pub use drift::{DETECTION_PRINCIPAL, Detection, DriftFilter, DriftRecord, DriftState, StateChange, kind_code};
+pub use drift::{
+    DETECTION_PRINCIPAL, Detection, DriftFilter, DriftRecord, DriftState, StateChange, Verdict, kind_code,
+};
 pub use error::StoreError;
 pub use exceptions::{AuditRecord, ExceptionFilter, ExceptionRecord};
 pub use findings::{

@@ -7,8 +7,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use posture_proto::v1::drift_service_client::DriftServiceClient;
 use posture_proto::v1::{
-    ApplyBaselineRequest, BaselineOverride, CreateBaselineRequest, Drift, DriftState, GetBaselineRequest, GetDriftRequest,
-    ListBaselinesRequest, ListDriftRequest, UpdateDriftStateRequest,
+    ApplyBaselineRequest, BaselineOverride, CreateBaselineRequest, Drift, DriftState, GetBaselineRequest,
+    GetDriftRequest, ListBaselinesRequest, ListDriftRequest, UpdateDriftStateRequest,
 };
 use serde_json::json;
 
@@ -128,7 +128,11 @@ fn parse_override(text: &str) -> anyhow::Result<(String, String, String, Vec<Str
     let (target, paths) = match text.rsplit_once('=') {
         Some((target, paths)) if paths.starts_with('/') => (
             target,
-            paths.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+            paths
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
         ),
         _ => (text, Vec::new()),
     };
@@ -177,7 +181,9 @@ pub async fn run(command: DriftCommand, gateway: &GatewayArgs) -> anyhow::Result
                 page_token = page.next_page_token;
             }
             match format {
-                OutputFormat::Json => print_json(&json!(drift.iter().map(render::drift_json).collect::<Vec<_>>()))?,
+                OutputFormat::Json => {
+                    print_json(&json!(drift.iter().map(render::drift_json).collect::<Vec<_>>()))?
+                }
                 OutputFormat::Table if drift.is_empty() => outln!(
                     "No open drift (a tenant drifts only from a baseline applied to it: `posture drift baseline list --applied-to {tenant_id}`)"
                 ),
@@ -215,13 +221,33 @@ pub async fn run(command: DriftCommand, gateway: &GatewayArgs) -> anyhow::Result
                     nanos: 0,
                 }
             });
-            verdict(&mut client, format, tenant_id, drift_id, DriftState::Accepted, reason, accepted_until).await
+            verdict(
+                &mut client,
+                format,
+                tenant_id,
+                drift_id,
+                DriftState::Accepted,
+                reason,
+                accepted_until,
+            )
+            .await
         }
         DriftCommand::Deny {
             tenant_id,
             drift_id,
             reason,
-        } => verdict(&mut client, format, tenant_id, drift_id, DriftState::Denied, reason, None).await,
+        } => {
+            verdict(
+                &mut client,
+                format,
+                tenant_id,
+                drift_id,
+                DriftState::Denied,
+                reason,
+                None,
+            )
+            .await
+        }
     }
 }
 
@@ -373,7 +399,9 @@ async fn baseline(
             }
             match format {
                 OutputFormat::Json => {
-                    print_json(&json!(baselines.iter().map(render::baseline_json).collect::<Vec<_>>()))?;
+                    print_json(&json!(
+                        baselines.iter().map(render::baseline_json).collect::<Vec<_>>()
+                    ))?;
                 }
                 OutputFormat::Table => out!("{}", render::baselines_table(&baselines)),
             }

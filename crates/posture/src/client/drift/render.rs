@@ -43,7 +43,9 @@ fn paths(patch: &str) -> String {
 }
 
 pub fn drift_table(drift: &[Drift]) -> String {
-    let mut table = Table::new(vec!["DRIFT", "STATE", "CHANGE", "KIND", "OBJECT", "PATHS", "DETECTED"]);
+    let mut table = Table::new(vec![
+        "DRIFT", "STATE", "CHANGE", "KIND", "OBJECT", "PATHS", "DETECTED",
+    ]);
     for d in drift {
         let (kind, _, name) = object(d);
         table.row(vec![
@@ -69,7 +71,10 @@ pub fn drift_details(d: &Drift) -> String {
         ("Change", kind_label(d.kind).to_owned()),
         (
             "Versions",
-            format!("baseline v{} -> tenant v{}", d.baseline_version, d.current_version),
+            format!(
+                "baseline v{} -> tenant v{}",
+                d.baseline_version, d.current_version
+            ),
         ),
         ("Changed at", ts_opt(d.changed_at.as_ref())),
         (
@@ -123,7 +128,15 @@ pub fn drift_json(d: &Drift) -> serde_json::Value {
 }
 
 pub fn baselines_table(baselines: &[Baseline]) -> String {
-    let mut table = Table::new(vec!["BASELINE", "NAME", "SOURCE", "KINDS", "PINNED", "APPLIED TO", "CREATED"]);
+    let mut table = Table::new(vec![
+        "BASELINE",
+        "NAME",
+        "SOURCE",
+        "KINDS",
+        "PINNED",
+        "APPLIED TO",
+        "CREATED",
+    ]);
     for b in baselines {
         table.row(vec![
             b.baseline_id.clone(),
