@@ -437,3 +437,54 @@ posture_kit::db_test!(
         assert_eq!(bad_token.code(), Code::InvalidArgument);
     }
 );
+
+posture_kit::db_test!(
+    an_acceptance_with_an_end_reopens_after_it,
+    |db: TestDatabase| async move {
+        let clock = posture_kit::clock::ManualClock::new(chrono::Utc::now());
+        let world = World::with_clock(db, std::sync::Arc::new(clock.clone())).await;
+        let tenant = world.tenant(spec(Profile::Typical)).await;
+        let tid = tenant.tenant_id.to_string();
+        world.sync(&tenant).await;
+        let baseline = create_baseline(&world, &tenant, "Contoso today").await;
+        apply(&world, &baseline, &[&tenant], Vec::new()).await;
+        let (policy_id, _) = enabled_policy(&world, &tenant).await;
+        world
+            .sim
+            .mutate(&tid, Mutation::DisableCaPolicy { policy_id })
+            .expect("policy disabled");
+        world.sync(&tenant).await;
+        let drift = drift_until(&world, &tenant, |d| !d.is_empty()).await;
+        let until = chrono::Utc::now() + chrono::Duration::days(7);
+        let accepted = drift_client(&world)
+            .update_drift_state(pb::UpdateDriftStateRequest {
+                tenant_id: tid.clone(),
+                drift_id: drift[0].drift_id.clone(),
+                state: pb::DriftState::Accepted as i32,
+                comment: "until the pilot ends".to_owned(),
+                accepted_until: Some(prost_types::Timestamp {
+                    seconds: until.timestamp(),
+                    nanos: 0,
+                }),
+            })
+            .await
+            .expect("accepted")
+            .into_inner()
+            .drift
+            .expect("drift");
+        assert_eq!(
+            accepted.accepted_until.map(|t| t.seconds),
+            Some(until.timestamp())
+        );
+
+        clock.advance(chrono::Duration::days(8));
+        world.sync(&tenant).await;
+        let reopened = drift_until(&world, &tenant, |d| {
+            d.iter().any(|i| i.state == pb::DriftState::New as i32)
+        })
+        .await;
+        assert_eq!(reopened[0].drift_id, drift[0].drift_id);
+        assert!(reopened[0].state_comment.contains("ran out"), "{reopened:#?}");
+        assert!(reopened[0].accepted_until.is_none());
+    }
+);
