@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use futures::StreamExt;
+
 use posture_kit::ServiceError;
 use posture_kit::clock::SharedClock;
 use posture_kit::error::page_size;
@@ -26,6 +28,8 @@ use crate::service::store::{
 
 /// Most tenants one ApplyBaseline names, and most overrides it carries.
 const MAX_TARGETS: usize = 1000;
+/// Tenants whose drift ApplyBaseline detects at the same time.
+const DETECTIONS_AT_ONCE: usize = 4;
 /// Most JSON pointers one override ignores.
 const MAX_IGNORED_PATHS: usize = 100;
 
@@ -310,13 +314,15 @@ impl DriftService for DriftApi {
             .await
             .map_err(ServiceError::from)?;
         tracing::info!(baseline = %id, tenants = targets.len(), by = %applied_by, "baseline applied");
-        for target in &targets {
-            // Detected at once; one that fails here (a tenant not synced yet, the sync role
-            // restarting) is detected again after the tenant's next sync.
-            if let Err(e) = self.detector.detect_for(target, "").await {
-                tracing::warn!(tenant = %target.tenant_id, baseline = %id, error = %e, "drift not detected on apply; the next sync will");
-            }
-        }
+        // Detected at once, a few tenants at a time; one that fails here (a tenant not synced
+        // yet, the sync role restarting) is detected again after the tenant's next sync.
+        futures::stream::iter(&targets)
+            .for_each_concurrent(DETECTIONS_AT_ONCE, |target| async move {
+                if let Err(e) = self.detector.detect_for(target, "").await {
+                    tracing::warn!(tenant = %target.tenant_id, baseline = %target.baseline_id, error = %e, "drift not detected on apply; the next sync will");
+                }
+            })
+            .await;
         let record = self.baseline_or_not_found(&id).await?;
         Ok(Response::new(pb::ApplyBaselineResponse {
             baseline: Some(convert::baseline(&record, None)),
