@@ -4,6 +4,7 @@
 
 mod assessments;
 mod drift;
+mod drift_input;
 mod exceptions;
 mod scores;
 mod validate;
