@@ -6,6 +6,7 @@ mod assessments;
 mod baselines;
 mod columns;
 mod database;
+mod detection;
 mod drift;
 mod error;
 mod exceptions;
@@ -20,9 +21,8 @@ pub use assessments::{
 };
 pub use baselines::{BaselineFilter, BaselineRecord, Deletion, PinRecord, TargetRecord};
 pub use database::{AssessmentStore, SCHEMA};
-pub use drift::{
-    DETECTION_PRINCIPAL, Detection, DriftFilter, DriftRecord, DriftState, StateChange, Verdict, kind_code,
-};
+pub use detection::Detection;
+pub use drift::{DETECTION_PRINCIPAL, DriftFilter, DriftRecord, DriftState, StateChange, Verdict, kind_code};
 pub use error::StoreError;
 pub use exceptions::{AuditRecord, ExceptionFilter, ExceptionRecord};
 pub use findings::{
