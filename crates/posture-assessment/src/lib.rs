@@ -5,6 +5,7 @@
 mod acceptance;
 mod assessment;
 mod document;
+pub mod drift;
 mod engine;
 mod error;
 mod exceptions;
@@ -29,8 +30,8 @@ pub use error::AssessmentError;
 pub use exceptions::RiskException;
 pub use metadata::{ControlMetadata, FrameworkReference, Severity};
 pub use pack::PolicyPack;
-pub use report::render_html;
+pub use report::{DriftLine, render_html, render_html_with_drift};
 pub use result::{ControlResult, Evidence, FrameworkResult, Status};
 pub use score::{FrameworkScore, OVERALL, score};
-pub use service::{render_html_from_api, render_html_from_api_named};
+pub use service::{render_html_from_api, render_html_from_api_named, render_html_from_api_with_drift};
 pub use unit_tests::{RegoTestOutcome, RegoTestReport, test_custom_pack, test_pack_dir};

@@ -1,5 +1,6 @@
-//! A self-contained HTML report of one assessment: scores per framework, counts per status and a
-//! table of every control with its reason, evidence and remediation. Every text that came from a
+//! A self-contained HTML report of one assessment: scores per framework, counts per status, a
+//! table of every control with its reason, evidence and remediation, and the tenant's open
+//! configuration drift when the caller read it. Every text that came from a
 //! tenant or a pack is escaped, so a hostile display name or evidence label stays text.
 
 use std::fmt::Write;
@@ -54,6 +55,31 @@ pub fn render_html(
     controls: &[&ControlMetadata],
     tenant_display_name: &str,
 ) -> String {
+    render_html_with_drift(assessment, controls, tenant_display_name, None)
+}
+
+/// One open drift item as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriftLine {
+    pub entity_kind: String,
+    pub display_name: String,
+    /// `changed`, `missing` or `added`.
+    pub change: String,
+    /// `new`, `accepted` or `denied`.
+    pub state: String,
+    /// The RFC 6902 patch from the baseline to the tenant; empty for missing and added objects.
+    pub json_patch: String,
+    pub detected_at: String,
+}
+
+/// [`render_html`] with a section of the tenant's open drift; `None` leaves the section out
+/// (drift was not read), an empty slice says there is none.
+pub fn render_html_with_drift(
+    assessment: &Assessment,
+    controls: &[&ControlMetadata],
+    tenant_display_name: &str,
+    drift: Option<&[DriftLine]>,
+) -> String {
     let name = escape(tenant_display_name);
     let mut html = String::with_capacity(4096 + assessment.results.len() * 512);
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
@@ -69,8 +95,40 @@ pub fn render_html(
     );
     scores(&mut html, assessment);
     table(&mut html, assessment, controls);
+    if let Some(drift) = drift {
+        drift_section(&mut html, drift);
+    }
     html.push_str("</body></html>\n");
     html
+}
+
+fn drift_section(html: &mut String, drift: &[DriftLine]) {
+    let open_new = drift.iter().filter(|d| d.state == "new").count();
+    let _ = write!(
+        html,
+        "<h2>Configuration drift</h2><p>{} open item(s) from the tenant's baseline, {open_new} not reviewed.</p>",
+        drift.len()
+    );
+    if drift.is_empty() {
+        return;
+    }
+    html.push_str(
+        "<table class=\"controls\"><thead><tr><th>kind</th><th>object</th><th>change</th><th>state</th>\
+         <th>patch (baseline to tenant)</th><th>detected</th></tr></thead><tbody>",
+    );
+    for d in drift {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            escape(&d.entity_kind),
+            escape(&d.display_name),
+            escape(&d.change),
+            escape(&d.state),
+            escape(&d.json_patch),
+            escape(&d.detected_at)
+        );
+    }
+    html.push_str("</tbody></table>");
 }
 
 fn scores(html: &mut String, assessment: &Assessment) {
@@ -187,4 +245,37 @@ fn row(html: &mut String, result: &ControlResult, metadata: Option<&ControlMetad
         "</td><td>{}</td></tr>",
         metadata.map_or(String::new(), |m| escape(&m.remediation))
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty() -> Assessment {
+        Assessment {
+            tenant_id: "t".to_owned(),
+            results: Vec::new(),
+            scores: Vec::new(),
+            duration: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn open_drift_is_a_section_of_escaped_rows_and_absent_when_not_read() {
+        let line = DriftLine {
+            entity_kind: "conditional_access_policies".to_owned(),
+            display_name: "<script>Block</script>".to_owned(),
+            change: "changed".to_owned(),
+            state: "new".to_owned(),
+            json_patch: r#"[{"op":"replace","path":"/state","value":"disabled"}]"#.to_owned(),
+            detected_at: "2026-12-06 04:00 UTC".to_owned(),
+        };
+        let html = render_html_with_drift(&empty(), &[], "Contoso", Some(&[line]));
+        assert!(html.contains(
+            "<h2>Configuration drift</h2><p>1 open item(s) from the tenant's baseline, 1 not reviewed."
+        ));
+        assert!(html.contains("&lt;script&gt;Block&lt;/script&gt;") && !html.contains("<script>"));
+        assert!(html.contains("&quot;path&quot;:&quot;/state&quot;"));
+        assert!(!render_html(&empty(), &[], "Contoso").contains("Configuration drift"));
+    }
 }

@@ -115,6 +115,8 @@ pub mod durable {
     pub const ASSESSMENT_RUNS: &str = "assessment-run-completed";
     /// The sync role's consumer of [`super::RUN_COMPLETED`] that reads the tenant's audit streams.
     pub const SYNC_AUDIT_RUNS: &str = "sync-audit-run-completed";
+    /// The assessment role's drift detection, a second consumer of [`super::RUN_COMPLETED`].
+    pub const DRIFT_RUNS: &str = "assessment-drift-run-completed";
 }
 
 #[cfg(test)]

@@ -36,10 +36,6 @@ pub const PART_LAST_RUN: &str = "last_run";
 pub const PART_ASSESSMENT: &str = "assessment";
 pub const PART_SCORES: &str = "scores";
 pub const PART_DRIFT: &str = "drift";
-/// Parts whose service a build may not contain yet (drift comes after the assessment role): a
-/// running assessment role answering UNIMPLEMENTED for them means there is
-/// nothing to show, not that the part is unavailable.
-const PARTS_NOT_IN_EVERY_BUILD: [&str; 1] = [PART_DRIFT];
 
 #[derive(Debug, Clone)]
 pub struct OverviewApi {
@@ -69,11 +65,6 @@ impl OverviewApi {
         match tokio::time::timeout(self.part_timeout, call).await {
             Ok(Ok(found)) => Ok(found),
             Ok(Err(status)) if matches!(status.code(), Code::NotFound | Code::FailedPrecondition) => Ok(None),
-            Ok(Err(status))
-                if status.code() == Code::Unimplemented && PARTS_NOT_IN_EVERY_BUILD.contains(&name) =>
-            {
-                Ok(None)
-            }
             Ok(Err(status)) => {
                 tracing::warn!(part = name, code = ?status.code(), message = status.message(), "overview part unavailable");
                 Err(())

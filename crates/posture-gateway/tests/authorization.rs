@@ -269,6 +269,7 @@ async fn baselines_are_scoped_by_their_source_and_target_tenants() {
     let apply = |baseline: &str, targets: &[&str]| v1::ApplyBaselineRequest {
         baseline_id: baseline.into(),
         tenant_ids: targets.iter().map(|t| t.to_string()).collect(),
+        overrides: Vec::new(),
     };
     let status = drift
         .apply_baseline(with_key(&key_a, apply(baseline_of_b, &[TENANT_A])))

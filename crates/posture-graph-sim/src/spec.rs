@@ -282,6 +282,12 @@ pub enum Mutation {
     DisableCaPolicy {
         policy_id: String,
     },
+    /// Set a Conditional Access policy's state (`enabled`, `disabled` or
+    /// `enabledForReportingButNotEnforced`), as an administrator editing it would.
+    SetCaPolicyState {
+        policy_id: String,
+        state: String,
+    },
     SetSharepointSharing {
         sharing_capability: String,
     },

@@ -134,6 +134,13 @@ enum Command {
         #[command(subcommand)]
         command: client::controls::ControlsCommand,
     },
+    /// Configuration drift: baselines (create, apply, list, show) and drift (list, show, accept, deny).
+    Drift {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::drift::DriftCommand,
+    },
     /// Exceptions (risk acceptance): add, list, remove.
     Exceptions {
         #[command(flatten)]
@@ -200,6 +207,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Sync { gateway, command } => with_tenant!(client::sync::run, command, gateway),
         Command::Inventory { gateway, command } => with_tenant!(client::inventory::run, command, gateway),
         Command::Assess { gateway, command } => with_tenant!(client::assess::run, command, gateway),
+        Command::Drift { gateway, command } => with_tenant!(client::drift::run, command, gateway),
         Command::Exceptions { gateway, command } => with_tenant!(client::exceptions::run, command, gateway),
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
         Command::Audit { gateway, command } => with_tenant!(client::audit::run, command, gateway),

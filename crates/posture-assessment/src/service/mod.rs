@@ -1,6 +1,7 @@
 //! The assessment role: assesses a tenant whenever its sync run completes (and on request),
-//! keeps assessments, findings, exceptions and tenant settings in the `assessment` schema, and
-//! serves AssessmentService and ExceptionService. It reads the inventory only through the sync
+//! keeps assessments, findings, exceptions, tenant settings, baselines and drift in the
+//! `assessment` schema, detects drift after every sync, and serves AssessmentService,
+//! ExceptionService, ScoreService and DriftService. It reads the inventory only through the sync
 //! role's public API.
 
 mod announce;
@@ -9,6 +10,7 @@ mod assess;
 mod connection;
 mod consumer;
 pub mod convert;
+pub mod drift;
 mod metrics;
 mod reader;
 mod report;
@@ -19,5 +21,5 @@ pub mod store;
 pub use consumer::SYNC_PRINCIPAL;
 pub use metrics::AssessmentMetrics;
 pub use reader::{InventoryReader, ReadError, describe_failure};
-pub use report::{render_html_from_api, render_html_from_api_named};
+pub use report::{render_html_from_api, render_html_from_api_named, render_html_from_api_with_drift};
 pub use role::{AssessmentDeps, AssessmentRole, RoleSettings, StartError, start};

@@ -270,6 +270,47 @@ impl InventoryReader {
         Ok(items)
     }
 
+    /// The names of the configuration kinds the sync keeps versions of (what drift compares).
+    pub async fn configuration_kinds(&self) -> Result<Vec<String>, ReadError> {
+        let kinds = self
+            .inventory()
+            .list_entity_kinds(pb::ListEntityKindsRequest {})
+            .await
+            .map_err(sync_error("the entity kinds"))?
+            .into_inner()
+            .entity_kinds;
+        Ok(kinds
+            .into_iter()
+            .filter(|k| k.configuration)
+            .map(|k| k.name)
+            .collect())
+    }
+
+    /// Every current object of one kind as the inventory keeps it, content included.
+    pub async fn current_objects(
+        &self,
+        tenant_id: &TenantId,
+        kind: &str,
+    ) -> Result<Vec<pb::InventoryObject>, ReadError> {
+        let mut out = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = self
+                .page(tenant_id, kind, page_token)
+                .await
+                .map_err(|e| ReadError::Sync {
+                    what: format!("the {kind} inventory"),
+                    status: tonic::Status::internal(format!("the page read stopped: {e}")),
+                })?
+                .map_err(sync_error(format!("the {kind} inventory")))?;
+            out.extend(page.objects);
+            if page.next_page_token.is_empty() {
+                return Ok(out);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
     /// Starts reading one page of current objects in the background.
     fn page(
         &self,

@@ -7,7 +7,7 @@ use posture_proto::v1 as pb;
 use super::convert;
 use crate::assessment::Assessment;
 use crate::metadata::{ControlMetadata, FrameworkReference, Severity};
-use crate::report::render_html;
+use crate::report::{DriftLine, render_html_with_drift};
 use crate::result::{ControlResult, Evidence, FrameworkResult};
 use crate::score::score;
 
@@ -135,6 +135,19 @@ pub fn render_html_from_api_named(
     controls: &[pb::Control],
     tenant_display_name: &str,
 ) -> String {
+    render_html_from_api_with_drift(assessment, findings, controls, tenant_display_name, None)
+}
+
+/// [`render_html_from_api_named`] with a section of the tenant's open drift (every page of
+/// ListDrift); `None` when drift was not read (a server without DriftService).
+pub fn render_html_from_api_with_drift(
+    assessment: &pb::Assessment,
+    findings: &[pb::Finding],
+    controls: &[pb::Control],
+    tenant_display_name: &str,
+    drift: Option<&[pb::Drift]>,
+) -> String {
+    let lines: Option<Vec<DriftLine>> = drift.map(|items| items.iter().map(drift_line).collect());
     let metadata: Vec<ControlMetadata> = controls.iter().map(metadata).collect();
     let results: Vec<ControlResult> = findings.iter().map(|f| result(f, &metadata)).collect();
     let engine = Assessment {
@@ -144,5 +157,38 @@ pub fn render_html_from_api_named(
         duration: std::time::Duration::ZERO,
     };
     let refs: Vec<&ControlMetadata> = metadata.iter().collect();
-    render_html(&engine, &refs, tenant_display_name)
+    render_html_with_drift(&engine, &refs, tenant_display_name, lines.as_deref())
+}
+
+fn drift_line(d: &pb::Drift) -> DriftLine {
+    let object = d.object.clone().unwrap_or_default();
+    let change = match pb::DriftKind::try_from(d.kind) {
+        Ok(pb::DriftKind::Changed) => "changed",
+        Ok(pb::DriftKind::Missing) => "missing",
+        Ok(pb::DriftKind::Added) => "added",
+        _ => "unknown",
+    };
+    let state = match pb::DriftState::try_from(d.state) {
+        Ok(pb::DriftState::New) => "new",
+        Ok(pb::DriftState::Accepted) => "accepted",
+        Ok(pb::DriftState::Denied) => "denied",
+        _ => "unknown",
+    };
+    DriftLine {
+        entity_kind: object.entity_kind,
+        display_name: if object.display_name.is_empty() {
+            object.object_id
+        } else {
+            object.display_name
+        },
+        change: change.to_owned(),
+        state: state.to_owned(),
+        json_patch: d.json_patch.clone(),
+        detected_at: d
+            .detected_at
+            .as_ref()
+            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default(),
+    }
 }

@@ -1,6 +1,6 @@
 //! The entry point the binary calls: [`start`] migrates the `assessment` schema and starts the
-//! SyncRunCompleted consumer; [`AssessmentRole::register`] mounts AssessmentService,
-//! ExceptionService and ScoreService on a gRPC server.
+//! SyncRunCompleted consumers (assessment, and drift detection); [`AssessmentRole::register`]
+//! mounts AssessmentService, ExceptionService, ScoreService and DriftService on a gRPC server.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,16 +11,18 @@ use posture_kit::clock::SharedClock;
 use posture_kit::db::Db;
 use posture_kit::grpc::GrpcServer;
 use posture_proto::v1::assessment_service_server::AssessmentServiceServer;
+use posture_proto::v1::drift_service_server::DriftServiceServer;
 use posture_proto::v1::exception_service_server::ExceptionServiceServer;
 use posture_proto::v1::score_service_server::ScoreServiceServer;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::transport::Channel;
 
-use super::api::{AssessmentApi, ExceptionApi, ScoreApi};
+use super::api::{AssessmentApi, DriftApi, ExceptionApi, ScoreApi};
 use super::assess::Assessor;
 use super::connection::ConnectionReader;
 use super::consumer::RunCompletedHandler;
+use super::drift::{DriftDetector, DriftRunHandler};
 use super::reader::InventoryReader;
 use super::store::AssessmentStore;
 use crate::pack::PolicyPack;
@@ -95,6 +97,7 @@ pub struct AssessmentRole {
     assessments: AssessmentApi,
     exceptions: ExceptionApi,
     scores: ScoreApi,
+    drift: DriftApi,
 }
 
 /// Migrates the schema and starts the consumer (it ends on `shutdown`).
@@ -138,7 +141,31 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
         &deps.tasks,
     )
     .await?;
+    let detector = DriftDetector {
+        store: store.clone(),
+        reader: assessor.reader.clone(),
+        clock: deps.clock.clone(),
+    };
+    let drift_config = ConsumerConfig::new(topics::durable::DRIFT_RUNS, topics::RUN_COMPLETED.filter())?
+        .with_ack_wait(deps.settings.ack_wait)
+        .with_max_deliver(deps.settings.max_deliver);
+    spawn_workers(
+        deps.bus.as_ref(),
+        drift_config,
+        deps.settings.concurrency,
+        Arc::new(DriftRunHandler {
+            detector: detector.clone(),
+        }),
+        deps.settings.bus_retry.clone(),
+        &deps.shutdown,
+        &deps.tasks,
+    )
+    .await?;
     Ok(AssessmentRole {
+        drift: DriftApi {
+            detector,
+            clock: deps.clock.clone(),
+        },
         scores: ScoreApi {
             store: store.clone(),
             sync: deps.sync,
@@ -157,8 +184,8 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
 }
 
 impl AssessmentRole {
-    /// Mounts `posture.v1.AssessmentService`, `posture.v1.ExceptionService` and
-    /// `posture.v1.ScoreService`.
+    /// Mounts `posture.v1.AssessmentService`, `posture.v1.ExceptionService`,
+    /// `posture.v1.ScoreService` and `posture.v1.DriftService`.
     pub fn register(&self, server: GrpcServer) -> GrpcServer {
         let limit = server.max_message_bytes();
         let assessments = AssessmentServiceServer::new(self.assessments.clone())
@@ -170,8 +197,12 @@ impl AssessmentRole {
         let scores = ScoreServiceServer::new(self.scores.clone())
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
+        let drift = DriftServiceServer::new(self.drift.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
         server
             .add_service(assessments)
+            .add_service(drift)
             .add_service(exceptions)
             .add_service(scores)
     }

@@ -4,6 +4,7 @@
 mod announce;
 mod api;
 mod controls;
+mod drift;
 mod events;
 mod exceptions;
 mod nats;

@@ -49,6 +49,7 @@ pub const RPC_ROLES: &[(&str, AccessRole)] = &[
     ("/posture.v1.DriftService/ApplyBaseline", Operator),
     ("/posture.v1.DriftService/DeleteBaseline", Operator),
     ("/posture.v1.DriftService/ListDrift", Viewer),
+    ("/posture.v1.DriftService/GetDrift", Viewer),
     ("/posture.v1.DriftService/UpdateDriftState", Operator),
     ("/posture.v1.ScoreService/ListSecureScores", Viewer),
     ("/posture.v1.ScoreService/ListExposureScores", Viewer),

@@ -119,6 +119,7 @@ tenant_request! {
     ListDriftRequest => |r| optional_uuid("baseline_id", &r.baseline_id)
         .and_then(|()| optional_entity_kind("entity_kind", &r.entity_kind))
         .and_then(|()| paging(r.page_size, &r.page_token));
+    GetDriftRequest => |r| uuid("drift_id", &r.drift_id);
     UpdateDriftStateRequest => |r| uuid("drift_id", &r.drift_id)
         .and_then(|()| text("comment", &r.comment, MAX_TEXT_LEN));
     ListSecureScoresRequest => |r| paging(r.page_size, &r.page_token);
@@ -296,6 +297,7 @@ mod tests {
         let request = v1::ApplyBaselineRequest {
             baseline_id: "1d8e7a52-5b4c-4f0e-9d3c-2a1b0c9d8e7f".into(),
             tenant_ids: vec![],
+            overrides: vec![],
         };
         assert!(request.admit().is_err());
     }

@@ -49,10 +49,9 @@ single_tenant!(
     CreateExceptionResponse,
     ListExceptionsResponse,
     DeleteExceptionResponse,
-    CreateBaselineResponse,
-    ApplyBaselineResponse,
     DeleteBaselineResponse,
     ListDriftResponse,
+    GetDriftResponse,
     UpdateDriftStateResponse,
     ListSecureScoresResponse,
     ListExposureScoresResponse,
@@ -88,17 +87,48 @@ impl ScopedResponse for v1::ListSchedulesResponse {
     }
 }
 
+/// A baseline may be applied to tenants the key does not see (an MSP's standard across its
+/// customers); those are cut from it, with their overrides.
+fn cut_targets(baseline: &mut v1::Baseline, scope: &TenantScope) {
+    baseline.applied_tenant_ids.retain(|t| scope.contains_str(t));
+    baseline.overrides.retain(|o| scope.contains_str(&o.tenant_id));
+}
+
 impl ScopedResponse for v1::ListBaselinesResponse {
     fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
         self.baselines.retain(|b| scope.contains_str(&b.source_tenant_id));
+        for baseline in &mut self.baselines {
+            cut_targets(baseline, scope);
+        }
+        Ok(())
+    }
+}
+
+impl ScopedResponse for v1::CreateBaselineResponse {
+    fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
+        if let Some(baseline) = &mut self.baseline {
+            cut_targets(baseline, scope);
+        }
+        Ok(())
+    }
+}
+
+impl ScopedResponse for v1::ApplyBaselineResponse {
+    fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
+        if let Some(baseline) = &mut self.baseline {
+            cut_targets(baseline, scope);
+        }
         Ok(())
     }
 }
 
 impl ScopedResponse for v1::GetBaselineResponse {
     fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
-        match &self.baseline {
-            Some(baseline) if scope.contains_str(&baseline.source_tenant_id) => Ok(()),
+        match &mut self.baseline {
+            Some(baseline) if scope.contains_str(&baseline.source_tenant_id) => {
+                cut_targets(baseline, scope);
+                Ok(())
+            }
             Some(baseline) => Err(ServiceError::not_found("baseline", &baseline.baseline_id)),
             None => Ok(()),
         }
@@ -108,6 +138,28 @@ impl ScopedResponse for v1::GetBaselineResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_baseline_shows_only_the_targets_in_scope() {
+        let a = "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11";
+        let b = "4c1d7e3a-8f2b-4a6c-9e5d-1b0a2c3d4e5f";
+        let scope = TenantScope::Tenants([a.parse().expect("guid")].into());
+        let mut response = v1::GetBaselineResponse {
+            baseline: Some(v1::Baseline {
+                source_tenant_id: a.into(),
+                applied_tenant_ids: vec![a.into(), b.into()],
+                overrides: vec![v1::BaselineOverride {
+                    tenant_id: b.into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+        };
+        response.scope_to(&scope).expect("in scope");
+        let baseline = response.baseline.expect("kept");
+        assert_eq!(baseline.applied_tenant_ids, [a]);
+        assert!(baseline.overrides.is_empty());
+    }
 
     #[test]
     fn lists_keep_only_tenants_in_scope() {

@@ -148,13 +148,7 @@ pub(crate) fn outgoing<T>(incoming: &MetadataMap, principal: &Principal, message
 /// Public services the contract declares and no role serves yet, with what is missing. A role
 /// that is running answers them UNIMPLEMENTED; the caller is told what is not built, not that
 /// the role is down.
-const NOT_BUILT: [(&str, &str); 2] = [
-    (
-        "DriftService",
-        "baselines and configuration drift are not computed yet",
-    ),
-    ("EvidenceService", "evidence bundles are not assembled yet"),
-];
+const NOT_BUILT: [(&str, &str); 1] = [("EvidenceService", "evidence bundles are not assembled yet")];
 
 /// [`upstream_status`] for a call to `service`, which may not be built yet (see [`NOT_BUILT`]).
 pub(crate) fn service_status(role: ServiceRole, service: &str, status: Status) -> Status {

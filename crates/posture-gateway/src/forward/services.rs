@@ -149,6 +149,7 @@ forward_service! {
         apply_baseline(ApplyBaselineRequest) -> ApplyBaselineResponse;
         delete_baseline(DeleteBaselineRequest) -> DeleteBaselineResponse;
         list_drift(ListDriftRequest) -> ListDriftResponse;
+        get_drift(GetDriftRequest) -> GetDriftResponse;
         update_drift_state(UpdateDriftStateRequest) -> UpdateDriftStateResponse;
     }
 }

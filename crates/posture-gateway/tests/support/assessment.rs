@@ -191,6 +191,13 @@ impl DriftService for Backend {
         }))
     }
 
+    async fn get_drift(
+        &self,
+        _: Request<v1::GetDriftRequest>,
+    ) -> Result<Response<v1::GetDriftResponse>, Status> {
+        Err(not_here())
+    }
+
     async fn update_drift_state(
         &self,
         _: Request<v1::UpdateDriftStateRequest>,

@@ -139,7 +139,8 @@ pub struct Overlay {
     pub deleted_users: HashSet<u32>,
     /// Extra Global Administrators by user id.
     pub extra_global_admins: Vec<String>,
-    pub disabled_ca: HashSet<String>,
+    /// Conditional Access policies whose state was set, with the state and when.
+    pub ca_states: HashMap<String, (String, DateTime<Utc>)>,
     pub sharepoint_sharing: Option<String>,
     pub group_added: HashMap<u32, Vec<String>>,
     pub group_removed: HashMap<u32, HashSet<String>>,

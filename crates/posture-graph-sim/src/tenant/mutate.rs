@@ -16,6 +16,31 @@ impl Tenant {
         }
     }
 
+    /// Sets a Conditional Access policy's state as an administrator editing it would: the
+    /// policy's `modifiedDateTime` becomes `now`.
+    fn set_ca_state(
+        &mut self,
+        policy_id: String,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<serde_json::Value, SimError> {
+        let known = self
+            .ca_policies_json()
+            .iter()
+            .any(|p| p["id"].as_str() == Some(policy_id.as_str()));
+        if !known {
+            return Err(self.not_found(&policy_id));
+        }
+        self.overlay
+            .ca_states
+            .insert(policy_id.clone(), (state.to_owned(), now));
+        self.record_change(
+            now,
+            ChangeKind::Other(format!("conditionalAccessPolicy:{policy_id}")),
+        );
+        Ok(serde_json::json!({ "policyId": policy_id, "state": state }))
+    }
+
     pub fn apply(&mut self, m: Mutation, now: DateTime<Utc>) -> Result<serde_json::Value, SimError> {
         match m {
             Mutation::AddGlobalAdmin { user_id } => {
@@ -47,20 +72,16 @@ impl Tenant {
                 self.record_change(now, ChangeKind::Other(format!("roleAssignment:{id}")));
                 Ok(serde_json::json!({ "userId": id }))
             }
-            Mutation::DisableCaPolicy { policy_id } => {
-                let known = self
-                    .ca_policies_json()
-                    .iter()
-                    .any(|p| p["id"].as_str() == Some(policy_id.as_str()));
-                if !known {
-                    return Err(self.not_found(&policy_id));
+            Mutation::DisableCaPolicy { policy_id } => self.set_ca_state(policy_id, "disabled", now),
+            Mutation::SetCaPolicyState { policy_id, state } => {
+                const ALLOWED: [&str; 3] = ["enabled", "disabled", "enabledForReportingButNotEnforced"];
+                if !ALLOWED.contains(&state.as_str()) {
+                    return Err(SimError::Invalid(format!(
+                        "state must be one of {}, got '{state}'",
+                        ALLOWED.join(", ")
+                    )));
                 }
-                self.overlay.disabled_ca.insert(policy_id.clone());
-                self.record_change(
-                    now,
-                    ChangeKind::Other(format!("conditionalAccessPolicy:{policy_id}")),
-                );
-                Ok(serde_json::json!({ "policyId": policy_id }))
+                self.set_ca_state(policy_id, &state, now)
             }
             Mutation::SetSharepointSharing { sharing_capability } => {
                 const ALLOWED: [&str; 4] = [

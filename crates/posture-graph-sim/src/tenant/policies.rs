@@ -380,14 +380,14 @@ impl Tenant {
             .enumerate()
             .map(|(k, d)| {
                 let id = self.ca_policy_id(k);
-                let disabled = self.overlay.disabled_ca.contains(&id);
+                let set = self.overlay.ca_states.get(&id);
                 let created = self.epoch - Duration::days(300 - k as i64 * 7);
                 json!({
                     "id": id,
                     "displayName": d.name,
                     "createdDateTime": iso(created),
-                    "modifiedDateTime": if disabled { json!(iso(self.epoch)) } else { json!(iso(created + Duration::days(12))) },
-                    "state": if disabled { "disabled" } else { d.state },
+                    "modifiedDateTime": match set { Some((_, at)) => json!(iso(*at)), None => json!(iso(created + Duration::days(12))) },
+                    "state": set.map_or(d.state, |(state, _)| state.as_str()),
                     "templateId": null,
                     "conditions": {
                         "users": d.users,

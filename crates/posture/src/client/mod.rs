@@ -20,6 +20,7 @@ pub mod assess;
 pub mod audit;
 pub mod consent;
 pub mod controls;
+pub mod drift;
 pub mod exceptions;
 pub mod health;
 pub mod import;

@@ -34,6 +34,15 @@ pub async fn resolve_names(command: &mut impl TenantArgument, gateway: &GatewayA
     Ok(())
 }
 
+/// Replaces each display name among `tenants` by the tenant id it names (commands that take
+/// several tenants, such as `posture drift baseline apply`).
+pub async fn resolve_all(tenants: &mut [String], gateway: &GatewayArgs) -> anyhow::Result<()> {
+    for tenant in tenants.iter_mut().filter(|t| !is_guid(t)) {
+        *tenant = tenant_id_of(gateway, tenant).await?;
+    }
+    Ok(())
+}
+
 async fn tenant_id_of(gateway: &GatewayArgs, name: &str) -> anyhow::Result<String> {
     let mut client = TenantConnectionServiceClient::new(gateway.connect().await?);
     let matches = super::tenants::all_connections(&mut client)

@@ -1,13 +1,16 @@
 //! The role's public gRPC APIs: AssessmentService (controls, assessments, findings, tenant
-//! settings), ExceptionService and ScoreService. Every read filters by tenant, so another tenant's assessment
+//! settings), ExceptionService, ScoreService and DriftService. Every read filters by tenant, so another tenant's assessment
 //! or exception id is NOT_FOUND.
 
 mod assessments;
+mod drift;
+mod drift_input;
 mod exceptions;
 mod scores;
 mod validate;
 
 pub use assessments::AssessmentApi;
+pub use drift::DriftApi;
 pub use exceptions::ExceptionApi;
 pub use scores::ScoreApi;
 

@@ -79,6 +79,68 @@ CREATE TABLE tenant_settings (
 );
 ";
 
+/// Baselines, where they are applied, and drift from them.
+const DRIFT: &str = "
+CREATE TABLE baselines (
+    baseline_id TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    source_tenant_id TEXT NOT NULL,
+    entity_kinds TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX baselines_by_source ON baselines (source_tenant_id, created_at);
+-- The pinned objects with their content as synced, so a baseline outlives changes to (or the
+-- removal of) its source tenant.
+CREATE TABLE baseline_pins (
+    baseline_id TEXT NOT NULL REFERENCES baselines (baseline_id) ON DELETE CASCADE,
+    entity_kind TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    content_hash TEXT NOT NULL,
+    content TEXT NOT NULL,
+    PRIMARY KEY (baseline_id, entity_kind, object_id)
+);
+-- One baseline per tenant: applying another replaces it.
+CREATE TABLE baseline_targets (
+    tenant_id TEXT PRIMARY KEY,
+    baseline_id TEXT NOT NULL REFERENCES baselines (baseline_id),
+    overrides TEXT NOT NULL,
+    applied_by TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+);
+CREATE INDEX baseline_targets_by_baseline ON baseline_targets (baseline_id);
+CREATE TABLE drift_items (
+    drift_id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    baseline_id TEXT NOT NULL,
+    entity_kind TEXT NOT NULL,
+    match_key TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    json_patch TEXT NOT NULL,
+    baseline_version BIGINT NOT NULL,
+    current_version BIGINT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    state_comment TEXT NOT NULL,
+    state_changed_by TEXT NOT NULL,
+    state_changed_at BIGINT,
+    accepted_until BIGINT,
+    changed_by TEXT NOT NULL,
+    changed_at BIGINT,
+    detected_at BIGINT NOT NULL,
+    resolved_at BIGINT
+);
+-- At most one open item per object and baseline: a detection updates it rather than adding one.
+CREATE UNIQUE INDEX drift_items_open ON drift_items (tenant_id, baseline_id, entity_kind, match_key)
+    WHERE resolved_at IS NULL;
+CREATE INDEX drift_items_by_tenant ON drift_items (tenant_id, detected_at);
+";
+
 pub const MIGRATIONS: &[Migration] = &[
     Migration::portable(
         1,
@@ -100,4 +162,5 @@ pub const MIGRATIONS: &[Migration] = &[
         "security signals of assessments",
         "ALTER TABLE assessments ADD COLUMN signals TEXT NOT NULL DEFAULT '{}';",
     ),
+    Migration::portable(5, "baselines, their targets and drift", DRIFT),
 ];

@@ -269,7 +269,14 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
         } => {
             let (assessment, findings) = with_findings(&mut client, tenant_id, assessment_id).await?;
             let controls = all_controls(&mut client).await?;
-            let html = posture_assessment::render_html_from_api(&assessment, &findings, &controls);
+            let drift = crate::client::drift::open_drift(gateway, &assessment.tenant_id).await?;
+            let html = posture_assessment::render_html_from_api_with_drift(
+                &assessment,
+                &findings,
+                &controls,
+                &assessment.tenant_id,
+                drift.as_deref(),
+            );
             std::fs::write(&out, html).with_context(|| format!("cannot write {}", out.display()))?;
             match format {
                 OutputFormat::Json => print_json(&json!({"report": out.display().to_string()}))?,
