@@ -17,6 +17,9 @@ pub enum PermissionState {
     Missing,
     /// Granted, but the tenant lacks the licence the probed data needs.
     LicenceGated(Licence),
+    /// Granted, but the service also wants a role assigned to the app (Exchange Online), which
+    /// it lacks; the text names the role.
+    RoleMissing(String),
     /// The probe could not decide (throttled, service error); the detail says why.
     Unknown(String),
 }
@@ -71,7 +74,11 @@ impl ProbeReport {
         if !self.token_failures.is_empty() {
             return Some(HealthClass::AuthenticationError);
         }
-        if !self.missing().is_empty() {
+        let role_missing = self
+            .checks
+            .iter()
+            .any(|c| matches!(c.state, PermissionState::RoleMissing(_)));
+        if !self.missing().is_empty() || role_missing {
             return Some(HealthClass::PermissionError);
         }
         if self
@@ -184,15 +191,22 @@ pub async fn probe_permissions(client: &GraphClient, kinds: &[EntityKind]) -> Pr
 }
 
 async fn probe_call(client: &GraphClient, spec: &EntitySpec) -> PermissionState {
-    let url = match probe_url(client, spec) {
-        Ok(u) => u,
+    // Exchange's cmdlets are POSTs with no cheaper form: the kind's own first page is the probe.
+    let request = if spec.resource == Resource::ExchangeOnline {
+        spec.request(client)
+    } else {
+        probe_url(client, spec).map(|url| spec.request_at(url))
+    };
+    let request = match request {
+        Ok(r) => r,
         Err(e) => return PermissionState::Unknown(e.to_string()),
     };
-    match client.execute(&spec.request_at(url)).await {
+    match client.execute(&request).await {
         // Defender answers 404 when a tenant has no recent machines: the call was authorised.
         Ok(_) | Err(GraphError::NotFound { .. }) => PermissionState::Granted,
         Err(GraphError::Permission { .. }) => PermissionState::Missing,
         Err(GraphError::LicenceMissing { licence, .. }) => PermissionState::LicenceGated(licence),
+        Err(GraphError::RoleMissing { role, .. }) => PermissionState::RoleMissing(role),
         Err(other) => PermissionState::Unknown(other.to_string()),
     }
 }

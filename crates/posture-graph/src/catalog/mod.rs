@@ -99,6 +99,22 @@ entity_kinds! {
     RoleAssignmentSchedules => "role_assignment_schedules",
     RoleEligibilitySchedules => "role_eligibility_schedules",
     AccessReviewDefinitions => "access_review_definitions",
+    ExoTransportRules => "exo_transport_rules",
+    ExoRemoteDomains => "exo_remote_domains",
+    ExoAcceptedDomains => "exo_accepted_domains",
+    ExoOrganizationConfig => "exo_organization_config",
+    ExoTransportConfig => "exo_transport_config",
+    ExoDkimSigningConfig => "exo_dkim_signing_config",
+    ExoAntiPhishPolicies => "exo_anti_phish_policies",
+    ExoHostedContentFilterPolicies => "exo_hosted_content_filter_policies",
+    ExoOutboundSpamPolicies => "exo_outbound_spam_policies",
+    ExoMalwareFilterPolicies => "exo_malware_filter_policies",
+    ExoSafeLinksPolicies => "exo_safe_links_policies",
+    ExoSafeAttachmentPolicies => "exo_safe_attachment_policies",
+    ExoProtectionPolicyRules => "exo_protection_policy_rules",
+    ExoAdminAuditLogConfig => "exo_admin_audit_log_config",
+    ExoExternalInOutlook => "exo_external_in_outlook",
+    ExoSharedMailboxes => "exo_shared_mailboxes",
 }
 
 /// Static facts about one entity kind.
@@ -153,8 +169,15 @@ impl EntitySpec {
         client.url(self.resource, &path.replace("{tenant}", client.tenant_id()))
     }
 
-    /// The first request for this collection, carrying budget and error-report facts.
+    /// The first request for this collection, carrying budget and error-report facts. Exchange
+    /// kinds name a cmdlet as their path and are a POST to InvokeCommand.
     pub fn request(&self, client: &GraphClient) -> Result<ApiRequest, GraphError> {
+        if self.resource == Resource::ExchangeOnline {
+            let mut req = crate::exchange::invoke_request(client, self.path)?;
+            req.family = self.family;
+            req.needs = self.permissions;
+            return Ok(req);
+        }
         Ok(self.request_at(self.first_page_url(client)?))
     }
 
@@ -198,6 +221,10 @@ mod tests {
             assert_eq!(spec.kind, *kind);
             assert!(!spec.permissions.is_empty(), "{} needs a permission", kind.name());
             assert!(!spec.path.starts_with('/'));
+            if spec.resource == Resource::ExchangeOnline {
+                assert!(kind.name().starts_with("exo_"), "{}", kind.name());
+                assert!(spec.path.starts_with("Get-"), "{} runs a read cmdlet", kind.name());
+            }
         }
     }
 
