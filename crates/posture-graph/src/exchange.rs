@@ -6,6 +6,7 @@
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use serde_json::{Map, Value};
+use url::Url;
 
 use crate::budget::ServiceFamily;
 use crate::classify::ServiceErrorParts;
@@ -18,7 +19,8 @@ pub const MANAGE_AS_APP: &str = "Exchange.ManageAsApp";
 
 /// The roles an operator can assign to the app's service principal so that Exchange Online
 /// lets it run the read cmdlets Posture calls.
-pub const EXCHANGE_ROLE: &str = "the Global Reader directory role (or Exchange Administrator, or an Exchange RBAC role with View-Only Configuration and View-Only Recipients)";
+/// (No commas: the name travels in lists that are joined with them.)
+pub const EXCHANGE_ROLE: &str = "the Global Reader or Exchange Administrator directory role (or an Exchange RBAC role with View-Only Configuration and View-Only Recipients)";
 
 /// The organization mailbox app-only calls are routed by.
 const SYSTEM_MAILBOX: &str = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}";
@@ -26,40 +28,57 @@ const SYSTEM_MAILBOX: &str = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c
 /// Results per page asked for; the service's maximum.
 const PAGE_SIZE: u32 = 1000;
 
+/// `{tenant}/InvokeCommand` under the Exchange base URL: the first page of every cmdlet.
+pub fn invoke_url(client: &GraphClient) -> Result<Url, GraphError> {
+    client.url(
+        Resource::ExchangeOnline,
+        &format!("{}/InvokeCommand", client.tenant_id()),
+    )
+}
+
 /// The request that runs `cmdlet` (written `Get-Mailbox?RecipientTypeDetails=SharedMailbox`:
 /// the query holds the cmdlet's parameters, a comma making a list) for the client's tenant.
 pub fn invoke_request(client: &GraphClient, cmdlet: &str) -> Result<ApiRequest, GraphError> {
+    Ok(request_at(invoke_url(client)?, cmdlet))
+}
+
+/// The request that runs `cmdlet` at `url`: the first page, or a next link, which is sent the
+/// same body. The anchor mailbox names the tenant the URL is for.
+pub fn request_at(url: Url, cmdlet: &str) -> ApiRequest {
     let (name, parameters) = split_cmdlet(cmdlet);
-    let url = client.url(
-        Resource::ExchangeOnline,
-        &format!("{}/InvokeCommand", client.tenant_id()),
-    )?;
+    let tenant = url
+        .path_segments()
+        .and_then(|segments| {
+            let segments: Vec<&str> = segments.collect();
+            segments.len().checked_sub(2).map(|i| segments[i].to_owned())
+        })
+        .unwrap_or_default();
     let body = serde_json::json!({
         "CmdletInput": { "CmdletName": name, "Parameters": Value::Object(parameters) }
     });
-    let header = |name: &'static str, value: String| -> Result<(HeaderName, HeaderValue), GraphError> {
-        let value = HeaderValue::try_from(value).map_err(|_| GraphError::Config {
-            reason: format!("the {name} header for cmdlet {cmdlet} holds characters not allowed in a header"),
-        })?;
-        Ok((HeaderName::from_static(name), value))
-    };
-    Ok(ApiRequest {
+    // Values that are not valid header text (none of the catalog's) are left out, and the
+    // service's refusal says which header it missed.
+    let headers = [
+        ("x-anchormailbox", format!("APP:{SYSTEM_MAILBOX}@{tenant}")),
+        ("x-responseformat", "json".to_owned()),
+        ("x-cmdletname", name.to_owned()),
+        ("x-serializationlevel", "Partial".to_owned()),
+        ("prefer", format!("odata.maxpagesize={PAGE_SIZE}")),
+    ]
+    .into_iter()
+    .filter_map(|(n, v)| Some((HeaderName::from_static(n), HeaderValue::try_from(v).ok()?)))
+    .collect();
+    ApiRequest {
         method: Method::POST,
         url,
         resource: Resource::ExchangeOnline,
-        headers: vec![
-            header("x-anchormailbox", format!("APP:{SYSTEM_MAILBOX}@{}", client.tenant_id()))?,
-            header("x-responseformat", "json".to_owned())?,
-            header("x-cmdletname", name.to_owned())?,
-            header("x-serializationlevel", "Partial".to_owned())?,
-            header("prefer", format!("odata.maxpagesize={PAGE_SIZE}"))?,
-        ],
+        headers,
         body: Some(Bytes::from(body.to_string())),
         family: ServiceFamily::ExchangeOnline,
         cost: 1,
         needs: &[MANAGE_AS_APP],
         licence: None,
-    })
+    }
 }
 
 fn split_cmdlet(cmdlet: &str) -> (&str, Map<String, Value>) {

@@ -107,6 +107,10 @@ fn probe_url(client: &GraphClient, spec: &EntitySpec) -> Result<url::Url, GraphE
     if let Some(path) = spec.probe_path {
         return spec.url_for(client, path);
     }
+    // Exchange's cmdlets are POSTs with no cheaper form: the kind's own first page is the probe.
+    if spec.resource == Resource::ExchangeOnline {
+        return spec.first_page_url(client);
+    }
     let mut url = spec.url_for(client, spec.path)?;
     match spec.paging {
         PagingStyle::Singleton | PagingStyle::NextPageUri => {}
@@ -191,17 +195,11 @@ pub async fn probe_permissions(client: &GraphClient, kinds: &[EntityKind]) -> Pr
 }
 
 async fn probe_call(client: &GraphClient, spec: &EntitySpec) -> PermissionState {
-    // Exchange's cmdlets are POSTs with no cheaper form: the kind's own first page is the probe.
-    let request = if spec.resource == Resource::ExchangeOnline {
-        spec.request(client)
-    } else {
-        probe_url(client, spec).map(|url| spec.request_at(url))
-    };
-    let request = match request {
-        Ok(r) => r,
+    let url = match probe_url(client, spec) {
+        Ok(u) => u,
         Err(e) => return PermissionState::Unknown(e.to_string()),
     };
-    match client.execute(&request).await {
+    match client.execute(&spec.request_at(url)).await {
         // Defender answers 404 when a tenant has no recent machines: the call was authorised.
         Ok(_) | Err(GraphError::NotFound { .. }) => PermissionState::Granted,
         Err(GraphError::Permission { .. }) => PermissionState::Missing,

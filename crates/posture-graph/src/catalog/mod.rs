@@ -147,7 +147,11 @@ pub struct EntitySpec {
 
 impl EntitySpec {
     /// The first-page URL: path plus `$select` and `$top` (none for `TopSkip`, which adds its own).
+    /// Exchange kinds name a cmdlet as their path: every one is read at InvokeCommand.
     pub fn first_page_url(&self, client: &GraphClient) -> Result<Url, GraphError> {
+        if self.resource == Resource::ExchangeOnline {
+            return crate::exchange::invoke_url(client);
+        }
         let mut url = self.url_for(client, self.path)?;
         {
             let mut q = url.query_pairs_mut();
@@ -169,21 +173,20 @@ impl EntitySpec {
         client.url(self.resource, &path.replace("{tenant}", client.tenant_id()))
     }
 
-    /// The first request for this collection, carrying budget and error-report facts. Exchange
-    /// kinds name a cmdlet as their path and are a POST to InvokeCommand.
+    /// The first request for this collection, carrying budget and error-report facts.
     pub fn request(&self, client: &GraphClient) -> Result<ApiRequest, GraphError> {
-        if self.resource == Resource::ExchangeOnline {
-            let mut req = crate::exchange::invoke_request(client, self.path)?;
-            req.family = self.family;
-            req.needs = self.permissions;
-            return Ok(req);
-        }
         Ok(self.request_at(self.first_page_url(client)?))
     }
 
-    /// A request for this entity at an arbitrary URL (a stored delta link, a probe URL).
+    /// A request for this entity at an arbitrary URL (a stored delta link, a probe URL); for
+    /// Exchange kinds, the cmdlet's POST to that URL (the first page or a next link).
     pub fn request_at(&self, url: Url) -> ApiRequest {
-        let mut req = ApiRequest::get(self.resource, url, self.family);
+        let mut req = if self.resource == Resource::ExchangeOnline {
+            crate::exchange::request_at(url, self.path)
+        } else {
+            ApiRequest::get(self.resource, url, self.family)
+        };
+        req.family = self.family;
         req.cost = self.cost;
         req.needs = self.permissions;
         req.licence = self.licence;
