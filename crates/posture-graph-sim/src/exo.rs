@@ -123,7 +123,9 @@ pub fn handle(state: &SimState, ctx: &Ctx, req: &ApiRequest) -> Outcome {
                 ctx,
                 400,
                 "BadRequest",
-                &format!("The organization '{url_tenant}' in the URL is not the organization of the access token."),
+                &format!(
+                    "The organization '{url_tenant}' in the URL is not the organization of the access token."
+                ),
                 "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
             ),
             &label,
@@ -223,14 +225,19 @@ pub fn handle(state: &SimState, ctx: &Ctx, req: &ApiRequest) -> Outcome {
                 ctx,
                 429,
                 "TooManyRequests",
-                &format!("Too many requests from the application {}. Retry after {secs} seconds.", claims.app_id),
+                &format!(
+                    "Too many requests from the application {}. Retry after {secs} seconds.",
+                    claims.app_id
+                ),
                 "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
             )
             .header("Retry-After", secs.to_string()),
             &label,
         );
     }
-    let decision = write(&tenant).faults.decide("POST", &format!("/InvokeCommand/{cmdlet}"));
+    let decision = write(&tenant)
+        .faults
+        .decide("POST", &format!("/InvokeCommand/{cmdlet}"));
     if let Some(FaultAction::Error(status)) = decision.action {
         let r = exo_error(
             ctx,

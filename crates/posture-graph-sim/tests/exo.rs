@@ -81,7 +81,8 @@ async fn profiles_differ_in_the_settings_the_baselines_read() {
         let (sim, info) = sim_with(spec).await;
         let token = token_for(&sim, &info, EXO).await;
         let target = invoke_url(&sim, &info);
-        let (_, outbound, _) = invoke_at(&target, &token, &info, "Get-HostedOutboundSpamFilterPolicy", None).await;
+        let (_, outbound, _) =
+            invoke_at(&target, &token, &info, "Get-HostedOutboundSpamFilterPolicy", None).await;
         let (_, transport, _) = invoke_at(&target, &token, &info, "Get-TransportConfig", None).await;
         let (_, org, _) = invoke_at(&target, &token, &info, "get-organizationconfig", None).await;
         seen.push((
@@ -112,18 +113,25 @@ async fn a_token_without_manage_as_app_and_an_app_without_a_role_are_refused_dif
     let (status, v, _) = invoke_at(&invoke_url(&sim, &info), &token, &info, "Get-TransportRule", None).await;
     assert_eq!(status, 401);
     assert!(
-        v["error"]["message"].as_str().is_some_and(|m| m.contains("Exchange.ManageAsApp")),
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Exchange.ManageAsApp")),
         "{v}"
     );
 
     let (sim, info) = sim_with(unthrottled(30)).await;
     let tid = info.tenant_id.to_string();
-    sim.mutate(&tid, Mutation::SetExchangeRole { assigned: false }).expect("remove role");
+    sim.mutate(&tid, Mutation::SetExchangeRole { assigned: false })
+        .expect("remove role");
     let token = token_for(&sim, &info, EXO).await;
     let (status, v, _) = invoke_at(&invoke_url(&sim, &info), &token, &info, "Get-TransportRule", None).await;
     assert_eq!(status, 401);
-    assert_eq!(v["error"]["message"], "User is not allowed to call Get-TransportRule");
-    sim.mutate(&tid, Mutation::SetExchangeRole { assigned: true }).expect("restore role");
+    assert_eq!(
+        v["error"]["message"],
+        "User is not allowed to call Get-TransportRule"
+    );
+    sim.mutate(&tid, Mutation::SetExchangeRole { assigned: true })
+        .expect("restore role");
     let (status, _, _) = invoke_at(&invoke_url(&sim, &info), &token, &info, "Get-TransportRule", None).await;
     assert_eq!(status, 200);
 }
@@ -135,7 +143,12 @@ async fn unknown_cmdlets_missing_anchors_and_graph_tokens_are_refused() {
     let target = invoke_url(&sim, &info);
     let (status, v, _) = invoke_at(&target, &token, &info, "Set-TransportConfig", None).await;
     assert_eq!(status, 400);
-    assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("is not recognized")), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("is not recognized")),
+        "{v}"
+    );
 
     let resp = client()
         .post(&target)

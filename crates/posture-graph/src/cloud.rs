@@ -201,7 +201,10 @@ mod tests {
         assert_eq!(high.scope(Resource::Graph), "https://graph.microsoft.us/.default");
         let dod = Cloud::UsGovDod.endpoints();
         assert_eq!(dod.graph.host_str(), Some("dod-graph.microsoft.us"));
-        assert_eq!(dod.scope(Resource::ExchangeOnline), "https://webmail.apps.mil/.default");
+        assert_eq!(
+            dod.scope(Resource::ExchangeOnline),
+            "https://webmail.apps.mil/.default"
+        );
         assert_eq!(
             high.base(Resource::ExchangeOnline).as_str(),
             "https://outlook.office365.us/adminapi/beta/"
@@ -226,7 +229,10 @@ mod tests {
         );
         assert_eq!(e.base(Resource::DefenderForEndpoint).path(), "/mde/api/");
         assert_eq!(e.base(Resource::ExchangeOnline).path(), "/exo/adminapi/beta/");
-        assert_eq!(e.scope(Resource::ExchangeOnline), "https://outlook.office365.com/.default");
+        assert_eq!(
+            e.scope(Resource::ExchangeOnline),
+            "https://outlook.office365.com/.default"
+        );
         Ok(())
     }
 }

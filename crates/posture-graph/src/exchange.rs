@@ -145,7 +145,8 @@ mod tests {
 
     #[test]
     fn cmdlet_parameters_come_from_the_query_with_commas_making_lists() {
-        let (name, params) = split_cmdlet("Get-Mailbox?RecipientTypeDetails=SharedMailbox&ResultSize=Unlimited");
+        let (name, params) =
+            split_cmdlet("Get-Mailbox?RecipientTypeDetails=SharedMailbox&ResultSize=Unlimited");
         assert_eq!(name, "Get-Mailbox");
         assert_eq!(params["RecipientTypeDetails"], "SharedMailbox");
         let (_, params) = split_cmdlet("Get-Recipient?RecipientTypeDetails=SharedMailbox,RoomMailbox");

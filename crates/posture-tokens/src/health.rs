@@ -91,10 +91,7 @@ pub fn failure_reason(error: &GraphError) -> FailureReason {
             ..reason(ErrorClass::Permission, code, error.to_string())
         },
         GraphError::RoleMissing {
-            endpoint,
-            role,
-            code,
-            ..
+            endpoint, role, code, ..
         } => FailureReason {
             missing_permissions: vec![role.clone()],
             endpoint: endpoint.clone(),

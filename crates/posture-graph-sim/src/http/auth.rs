@@ -73,9 +73,9 @@ pub fn authenticate(
                 Resource::Manage,
                 Resource::Exchange,
             ]
-                .into_iter()
-                .find(|r| r.audience() == aud)
-                .ok_or(AuthFailure::WrongAudience)?;
+            .into_iter()
+            .find(|r| r.audience() == aud)
+            .ok_or(AuthFailure::WrongAudience)?;
             AccessClaims {
                 tenant: c
                     .get("tid")

@@ -136,18 +136,21 @@ impl Tenant {
     }
 
     fn exo_accepted_domains(&self) -> Vec<Value> {
-        [(self.domain.clone(), true, false), (self.custom_domain(), false, true)]
-            .into_iter()
-            .enumerate()
-            .map(|(i, (name, initial, default))| {
-                json!({
-                    "Identity": name, "Name": name, "DomainName": name,
-                    "DomainType": "Authoritative", "Default": default, "InitialDomain": initial,
-                    "SendingFromDomainDisabled": false,
-                    "Guid": self.exo_guid("exo-accepted-domain", i as u32),
-                })
+        [
+            (self.domain.clone(), true, false),
+            (self.custom_domain(), false, true),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, initial, default))| {
+            json!({
+                "Identity": name, "Name": name, "DomainName": name,
+                "DomainType": "Authoritative", "Default": default, "InitialDomain": initial,
+                "SendingFromDomainDisabled": false,
+                "Guid": self.exo_guid("exo-accepted-domain", i as u32),
             })
-            .collect()
+        })
+        .collect()
     }
 
     fn exo_dkim(&self) -> Vec<Value> {
@@ -315,35 +318,41 @@ impl Tenant {
         if family == "ATP" && !self.licences().e5 {
             return Vec::new();
         }
-        [(STRICT, p == Profile::Hardened), (STANDARD, p != Profile::Neglected)]
-            .into_iter()
-            .enumerate()
-            .map(|(i, (name, on))| {
-                let mut rule = json!({
-                    "Identity": name, "Name": name,
-                    "State": if on { "Enabled" } else { "Disabled" },
-                    "Priority": i,
-                    "SentTo": [],
-                    "SentToMemberOf": [],
-                    "RecipientDomainIs": [self.domain.clone(), self.custom_domain()],
-                    "Guid": self.exo_guid(&format!("exo-{family}-preset"), i as u32),
-                });
-                let policies: &[(&str, &str)] = if family == "EOP" {
-                    &[
-                        ("HostedContentFilterPolicy", "Spam"),
-                        ("AntiPhishPolicy", "Phish"),
-                        ("MalwareFilterPolicy", "Malware"),
-                    ]
-                } else {
-                    &[("SafeLinksPolicy", "SafeLinks"), ("SafeAttachmentPolicy", "SafeAttachments")]
-                };
-                for (prop, short) in policies {
-                    let preset = if i == 0 { "Strict" } else { "Standard" };
-                    rule[*prop] = json!(format!("{preset} Preset Security Policy{short}"));
-                }
-                rule
-            })
-            .collect()
+        [
+            (STRICT, p == Profile::Hardened),
+            (STANDARD, p != Profile::Neglected),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, on))| {
+            let mut rule = json!({
+                "Identity": name, "Name": name,
+                "State": if on { "Enabled" } else { "Disabled" },
+                "Priority": i,
+                "SentTo": [],
+                "SentToMemberOf": [],
+                "RecipientDomainIs": [self.domain.clone(), self.custom_domain()],
+                "Guid": self.exo_guid(&format!("exo-{family}-preset"), i as u32),
+            });
+            let policies: &[(&str, &str)] = if family == "EOP" {
+                &[
+                    ("HostedContentFilterPolicy", "Spam"),
+                    ("AntiPhishPolicy", "Phish"),
+                    ("MalwareFilterPolicy", "Malware"),
+                ]
+            } else {
+                &[
+                    ("SafeLinksPolicy", "SafeLinks"),
+                    ("SafeAttachmentPolicy", "SafeAttachments"),
+                ]
+            };
+            for (prop, short) in policies {
+                let preset = if i == 0 { "Strict" } else { "Standard" };
+                rule[*prop] = json!(format!("{preset} Preset Security Policy{short}"));
+            }
+            rule
+        })
+        .collect()
     }
 
     fn exo_transport_rules(&self) -> Vec<Value> {
@@ -413,12 +422,20 @@ impl Tenant {
     }
 
     fn exo_shared_mailbox(&self, i: u32) -> Value {
-        let names = ["info", "support", "sales", "billing", "hr", "reception", "projects"];
+        let names = [
+            "info",
+            "support",
+            "sales",
+            "billing",
+            "hr",
+            "reception",
+            "projects",
+        ];
         let alias = format!("{}{i}", names[(i as usize) % names.len()]);
         let sign_in = match self.profile() {
             Profile::Hardened => false,
             Profile::Typical => i % 5 == 1,
-            Profile::Neglected => i % 2 == 0,
+            Profile::Neglected => i.is_multiple_of(2),
         };
         let upn = format!("{alias}@{}", self.custom_domain());
         json!({

@@ -226,7 +226,11 @@ mod tests {
             assert!(!spec.path.starts_with('/'));
             if spec.resource == Resource::ExchangeOnline {
                 assert!(kind.name().starts_with("exo_"), "{}", kind.name());
-                assert!(spec.path.starts_with("Get-"), "{} runs a read cmdlet", kind.name());
+                assert!(
+                    spec.path.starts_with("Get-"),
+                    "{} runs a read cmdlet",
+                    kind.name()
+                );
             }
         }
     }

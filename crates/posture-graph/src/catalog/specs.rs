@@ -697,7 +697,9 @@ impl EntityKind {
             K::ExoProtectionPolicyRules => exo("Get-EOPProtectionPolicyRule"),
             K::ExoAdminAuditLogConfig => exo("Get-AdminAuditLogConfig"),
             K::ExoExternalInOutlook => exo("Get-ExternalInOutlook"),
-            K::ExoSharedMailboxes => exo("Get-Mailbox?RecipientTypeDetails=SharedMailbox&ResultSize=Unlimited"),
+            K::ExoSharedMailboxes => {
+                exo("Get-Mailbox?RecipientTypeDetails=SharedMailbox&ResultSize=Unlimited")
+            }
         }
     }
 }

@@ -95,7 +95,10 @@ async fn the_cmdlet_runs_as_a_post_with_the_anchor_mailbox_and_pages_with_the_sa
     assert_eq!(pages.iter().map(|p| p.records.len()).sum::<usize>(), truth.count);
     let log = r.api_log();
     assert_eq!(log.len(), pages.len());
-    assert!(log.iter().all(|l| l.method == "POST" && l.status == 200 && l.api == "exo Get-Mailbox"));
+    assert!(
+        log.iter()
+            .all(|l| l.method == "POST" && l.status == 200 && l.api == "exo Get-Mailbox")
+    );
 }
 
 #[tokio::test]
@@ -109,9 +112,11 @@ async fn an_app_without_an_exchange_role_gets_a_role_error_naming_the_role() {
         .mutate(&r.tenant_id(), Mutation::SetExchangeRole { assigned: false })
         .expect("remove the role");
     let client = r.client();
-    let err = collect(entity_pages::<serde_json::Value>(&client, &EntityKind::ExoTransportConfig.spec()).expect("stream"))
-        .await
-        .expect_err("refused");
+    let err = collect(
+        entity_pages::<serde_json::Value>(&client, &EntityKind::ExoTransportConfig.spec()).expect("stream"),
+    )
+    .await
+    .expect_err("refused");
     match &err {
         GraphError::RoleMissing { role, .. } => assert!(role.contains("Global Reader"), "{role}"),
         other => panic!("expected a missing role, got {other:?}"),
@@ -122,7 +127,9 @@ async fn an_app_without_an_exchange_role_gets_a_role_error_naming_the_role() {
 
     let report = probe_permissions(&client, &[EntityKind::ExoTransportConfig]).await;
     assert_eq!(report.checks.len(), 1);
-    assert!(matches!(&report.checks[0].state, PermissionState::RoleMissing(role) if role.contains("Global Reader")));
+    assert!(
+        matches!(&report.checks[0].state, PermissionState::RoleMissing(role) if role.contains("Global Reader"))
+    );
     assert_eq!(report.health(), Some(HealthClass::PermissionError));
 }
 
@@ -135,9 +142,12 @@ async fn a_token_without_manage_as_app_is_a_permission_error_on_the_exchange_api
     })
     .await;
     let client = r.client();
-    let err = collect(entity_pages::<serde_json::Value>(&client, &EntityKind::ExoOrganizationConfig.spec()).expect("stream"))
-        .await
-        .expect_err("refused");
+    let err = collect(
+        entity_pages::<serde_json::Value>(&client, &EntityKind::ExoOrganizationConfig.spec())
+            .expect("stream"),
+    )
+    .await
+    .expect_err("refused");
     match &err {
         GraphError::Permission { needs, resource, .. } => {
             assert_eq!(needs, &["Exchange.ManageAsApp"]);
@@ -164,6 +174,9 @@ async fn throttled_cmdlets_are_retried_after_the_wait_the_service_names() {
             .unwrap_or_else(|e| panic!("{}: {e}", kind.name()));
     }
     let log = r.api_log();
-    assert!(log.iter().any(|l| l.status == 429 && l.retry_after.is_some()), "no 429 in {log:?}");
+    assert!(
+        log.iter().any(|l| l.status == 429 && l.retry_after.is_some()),
+        "no 429 in {log:?}"
+    );
     assert!(log.last().is_some_and(|l| l.status == 200));
 }

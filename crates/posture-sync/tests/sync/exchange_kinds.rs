@@ -69,7 +69,11 @@ async fn removing_the_apps_exchange_role_fails_the_exchange_kinds_naming_the_rol
         let e = entity(&run, kind);
         assert_eq!(e.state, pb::EntitySyncState::Failed as i32, "{kind}");
         let reason = e.error.clone().expect("a reason");
-        assert_eq!(reason.error_class, pb::ErrorClass::Permission as i32, "{kind}: {reason:?}");
+        assert_eq!(
+            reason.error_class,
+            pb::ErrorClass::Permission as i32,
+            "{kind}: {reason:?}"
+        );
         assert_eq!(reason.missing_permissions.len(), 1, "{kind}: {reason:?}");
         assert!(
             reason.missing_permissions[0].contains("Global Reader"),
@@ -109,7 +113,17 @@ async fn exchange_kinds_without_manage_as_app_fail_naming_the_permission() {
         .error
         .clone()
         .expect("a reason");
-    assert_eq!(reason.error_class, pb::ErrorClass::Permission as i32, "{reason:?}");
-    assert_eq!(reason.missing_permissions, vec!["Exchange.ManageAsApp".to_owned()]);
-    assert!(reason.message.contains("Office 365 Exchange Online"), "{reason:?}");
+    assert_eq!(
+        reason.error_class,
+        pb::ErrorClass::Permission as i32,
+        "{reason:?}"
+    );
+    assert_eq!(
+        reason.missing_permissions,
+        vec!["Exchange.ManageAsApp".to_owned()]
+    );
+    assert!(
+        reason.message.contains("Office 365 Exchange Online"),
+        "{reason:?}"
+    );
 }
