@@ -294,6 +294,15 @@ pub fn resource_check(
                 ),
             )
         });
+    } else if let Some(no_role) = check.permissions.iter().find(|c| {
+        matches!(
+            findings_state(findings, &c.permission),
+            Some(PermissionState::RoleMissing(_))
+        )
+    }) {
+        // Exchange Online: consent is there, the role the service also wants is not.
+        check.state = ConnectionState::PermissionError as i32;
+        check.reason = no_role.reason.clone();
     } else if let Some(failed) = unknown {
         check.state = ConnectionState::ServiceError as i32;
         check.reason = failed.reason.clone();
