@@ -226,10 +226,14 @@ pub async fn assert_kind_matches_truth(
         }
         return Ok(stored.len());
     }
-    // The simulator names Defender for Endpoint collections (`GET /api/...`) `mde/<path>`.
+    // The simulator names Defender for Endpoint collections (`GET /api/...`) `mde/<path>` and
+    // Exchange cmdlets `exo/<cmdlet>`.
     let path = kind.spec().path;
+    let exchange = kind.endpoint().starts_with("POST /adminapi/");
     let collection = if kind.endpoint().starts_with("GET /api/") {
         format!("mde/{path}")
+    } else if exchange {
+        format!("exo/{}", path.split('?').next().unwrap_or(path))
     } else {
         path.to_owned()
     };
@@ -250,8 +254,12 @@ pub async fn assert_kind_matches_truth(
     );
     let select = kind.select();
     for object in &truth.objects {
-        // A singleton Graph answers without an id is stored under the kind's name.
-        let id = object["id"].as_str().unwrap_or(kind.name);
+        // A singleton Graph answers without an id is stored under the kind's name; Exchange
+        // objects under their Guid (or Identity).
+        let exo_id = exchange
+            .then(|| object["Guid"].as_str().or_else(|| object["Identity"].as_str()))
+            .flatten();
+        let id = object["id"].as_str().or(exo_id).unwrap_or(kind.name);
         let mine = &stored
             .get(id)
             .with_context(|| format!("{}: {id} was not stored", kind.name))?
@@ -286,7 +294,7 @@ pub async fn assert_kind_matches_truth(
                     continue;
                 }
                 // The id the sync gave a singleton Graph answers without one.
-                if field == "id" && object.get("id").is_none() && value.as_str() == Some(kind.name) {
+                if field == "id" && object.get("id").is_none() && value.as_str() == Some(id) {
                     continue;
                 }
                 if expanded.contains(&field.as_str()) && value.is_array() {

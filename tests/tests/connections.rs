@@ -152,6 +152,7 @@ async fn connection_lifecycle(mode: Mode) -> anyhow::Result<()> {
         .iter()
         .chain(posture_graph_sim::permissions::MDE_NEEDED)
         .chain(posture_graph_sim::permissions::MANAGE_NEEDED)
+        .chain(posture_graph_sim::permissions::EXCHANGE_NEEDED)
         .filter(|p| !WITHHELD.contains(p))
         .map(|p| (*p).to_owned())
         .collect();

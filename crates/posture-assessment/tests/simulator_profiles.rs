@@ -114,6 +114,31 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
         EntityKind::DefenderVulnerabilities,
         CollectionKind::DefenderVulnerabilities,
     ),
+    // Exchange Online, through its admin API with its own token.
+    (EntityKind::ExoRemoteDomains, CollectionKind::ExoRemoteDomains),
+    (EntityKind::ExoAcceptedDomains, CollectionKind::ExoAcceptedDomains),
+    (
+        EntityKind::ExoOrganizationConfig,
+        CollectionKind::ExoOrganizationConfig,
+    ),
+    (EntityKind::ExoTransportConfig, CollectionKind::ExoTransportConfig),
+    (EntityKind::ExoTransportRules, CollectionKind::ExoTransportRules),
+    (
+        EntityKind::ExoDkimSigningConfig,
+        CollectionKind::ExoDkimSigningConfig,
+    ),
+    (
+        EntityKind::ExoOutboundSpamPolicies,
+        CollectionKind::ExoOutboundSpamPolicies,
+    ),
+    (
+        EntityKind::ExoAdminAuditLogConfig,
+        CollectionKind::ExoAdminAuditLogConfig,
+    ),
+    (
+        EntityKind::ExoExternalInOutlook,
+        CollectionKind::ExoExternalInOutlook,
+    ),
 ];
 
 /// PIM settings as the sync reads them: directory-role policy assignments with each policy and

@@ -45,11 +45,19 @@ pub fn builtin_endpoints(cloud: Cloud) -> Option<Endpoints> {
         ),
         Cloud::Custom => return None,
     };
+    // Exchange Online's hosts per cloud, as the ExchangeOnlineManagement module connects to them.
+    let exchange = match cloud {
+        Cloud::UsGovGccHigh => "https://outlook.office365.us",
+        Cloud::UsGovDod => "https://webmail.apps.mil",
+        Cloud::China => "https://partner.outlook.cn",
+        _ => "https://outlook.office365.com",
+    };
     Some(Endpoints {
         authority_url: authority.to_owned(),
         graph_url: graph.to_owned(),
         defender_url: defender.to_owned(),
         management_activity_url: management.to_owned(),
+        exchange_url: exchange.to_owned(),
     })
 }
 
@@ -95,6 +103,12 @@ fn normalize_endpoints(endpoints: &CloudEndpoints) -> Result<Endpoints, Credenti
             "endpoints.management_activity_url",
             &endpoints.management_activity_url,
         )?,
+        // Optional: connections made before Exchange was read name no host for it.
+        exchange_url: if endpoints.exchange_url.trim().is_empty() {
+            String::new()
+        } else {
+            base_url("endpoints.exchange_url", &endpoints.exchange_url)?
+        },
     })
 }
 
@@ -164,6 +178,7 @@ mod tests {
             graph_url: graph.into(),
             defender_url: "https://defender.example".into(),
             management_activity_url: "https://manage.example/base".into(),
+            exchange_url: String::new(),
         }
     }
 

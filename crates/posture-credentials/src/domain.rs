@@ -83,6 +83,8 @@ pub struct Endpoints {
     pub graph_url: String,
     pub defender_url: String,
     pub management_activity_url: String,
+    /// Exchange Online's admin API host; empty when the connection predates it.
+    pub exchange_url: String,
 }
 
 impl From<&pb::CloudEndpoints> for Endpoints {
@@ -92,6 +94,7 @@ impl From<&pb::CloudEndpoints> for Endpoints {
             graph_url: endpoints.graph_url.clone(),
             defender_url: endpoints.defender_url.clone(),
             management_activity_url: endpoints.management_activity_url.clone(),
+            exchange_url: endpoints.exchange_url.clone(),
         }
     }
 }
@@ -103,6 +106,7 @@ impl From<Endpoints> for pb::CloudEndpoints {
             graph_url: endpoints.graph_url,
             defender_url: endpoints.defender_url,
             management_activity_url: endpoints.management_activity_url,
+            exchange_url: endpoints.exchange_url,
         }
     }
 }

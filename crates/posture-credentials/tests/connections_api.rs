@@ -106,6 +106,7 @@ posture_kit::db_test!(
             graph_url: "http://127.0.0.1:8400/graph/".to_owned(),
             defender_url: "https://defender.sim.example".to_owned(),
             management_activity_url: "https://manage.sim.example".to_owned(),
+            exchange_url: String::new(),
         };
         let moved = h
             .connections

@@ -7,6 +7,7 @@ pub mod activity;
 pub mod admin;
 pub mod clock;
 pub mod error;
+pub mod exo;
 pub mod faults;
 pub mod graph;
 pub mod http;

@@ -1,5 +1,6 @@
 //! Application permissions per resource: what Posture needs, and how a requested list of
-//! permission names is split across Graph, Defender for Endpoint and the Management API.
+//! permission names is split across Graph, Defender for Endpoint, the Management API and
+//! Exchange Online's admin API.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ pub enum Resource {
     Graph,
     Mde,
     Manage,
+    Exchange,
 }
 
 impl Resource {
@@ -20,6 +22,7 @@ impl Resource {
             Resource::Graph => "graph",
             Resource::Mde => "mde",
             Resource::Manage => "manage",
+            Resource::Exchange => "exchange",
         }
     }
 
@@ -29,6 +32,7 @@ impl Resource {
             Resource::Graph => "https://graph.microsoft.com",
             Resource::Mde => "https://api.securitycenter.microsoft.com",
             Resource::Manage => "https://manage.office.com",
+            Resource::Exchange => "https://outlook.office365.com",
         }
     }
 
@@ -38,6 +42,7 @@ impl Resource {
             Resource::Graph => "00000003-0000-0000-c000-000000000000",
             Resource::Mde => "fc780465-2017-40d4-a0c5-307022471b92",
             Resource::Manage => "c5393580-f805-4401-95e8-94b7a6ef2fc2",
+            Resource::Exchange => "00000002-0000-0ff1-ce00-000000000000",
         }
     }
 }
@@ -92,13 +97,22 @@ pub const MDE_KNOWN: &[&str] = &[
 
 pub const MANAGE_NEEDED: &[&str] = &["ActivityFeed.Read"];
 
-/// Which resource a permission name belongs to (`mde:` / `manage:` prefixes force one).
+/// The Office 365 Exchange Online application permission the admin API needs (with a role).
+pub const EXCHANGE_NEEDED: &[&str] = &["Exchange.ManageAsApp"];
+
+/// Which resource a permission name belongs to (`mde:` / `manage:` / `exchange:` prefixes force one).
 pub fn resource_of(name: &str) -> (Resource, &str) {
     if let Some(rest) = name.strip_prefix("mde:") {
         return (Resource::Mde, rest);
     }
     if let Some(rest) = name.strip_prefix("manage:") {
         return (Resource::Manage, rest);
+    }
+    if let Some(rest) = name.strip_prefix("exchange:") {
+        return (Resource::Exchange, rest);
+    }
+    if name.starts_with("Exchange.") {
+        return (Resource::Exchange, name);
     }
     if let Some(rest) = name.strip_prefix("graph:") {
         return (Resource::Graph, rest);
@@ -125,6 +139,10 @@ pub fn grant(requested: Option<&[String]>) -> BTreeMap<Resource, Vec<String>> {
             out.insert(
                 Resource::Manage,
                 MANAGE_NEEDED.iter().map(|s| s.to_string()).collect(),
+            );
+            out.insert(
+                Resource::Exchange,
+                EXCHANGE_NEEDED.iter().map(|s| s.to_string()).collect(),
             );
         }
         Some(list) => {

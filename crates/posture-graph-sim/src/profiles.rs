@@ -49,6 +49,8 @@ pub enum Evidence {
     /// Permanent active assignments of privileged roles to anyone but the emergency accounts.
     PermanentPrivilegedAssignments,
     Sharepoint,
+    /// An Exchange object by cmdlet and `Name` (resolved to its `Guid`, or `Identity`).
+    Exo(&'static str, &'static str),
     /// A Conditional Access policy by its display name (its position varies with the licences).
     CaPolicyNamed(&'static str),
     /// The tenant's on-premises directory synchronization object (its id is the tenant id).
@@ -348,6 +350,88 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         "CIS.7.2.3",
         pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::Sharepoint])),
         "sharingCapability externalUserAndGuestSharing (Anyone links)",
+    );
+    // Exchange Online (tenant/exchange.rs).
+    let outbound = || E::Exo("Get-HostedOutboundSpamFilterPolicy", "Default");
+    add(
+        "CIS.6.2.1",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![outbound()]),
+            (
+                Fail,
+                vec![
+                    outbound(),
+                    E::Exo("Get-TransportRule", "Copy finance mail to archive"),
+                ],
+            ),
+        ),
+        "AutoForwardingMode Off / Automatic / On; neglected also redirects finance mail outside",
+    );
+    add(
+        "MS.EXO.1.1v1",
+        pick(
+            (Pass, vec![]),
+            (Pass, vec![]),
+            (Fail, vec![E::Exo("Get-RemoteDomain", "Default")]),
+        ),
+        "the Default remote domain allows automatic forwarding only in neglected",
+    );
+    add(
+        "CIS.2.1.9",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
+        "neglected's custom domain is not DKIM-signed",
+    );
+    add(
+        "MS.EXO.3.1v1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
+        "neglected's custom domain is not DKIM-signed",
+    );
+    add(
+        "CIS.6.5.4",
+        pick(
+            (Pass, vec![]),
+            (Pass, vec![]),
+            (Fail, vec![E::Exo("Get-TransportConfig", "Transport Settings")]),
+        ),
+        "SmtpClientAuthenticationDisabled false in neglected",
+    );
+    add(
+        "CIS.6.1.1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
+        "AuditDisabled true in neglected",
+    );
+    add(
+        "MS.EXO.13.1v1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
+        "AuditDisabled true in neglected",
+    );
+    add(
+        "CIS.3.1.1",
+        pick(
+            (Pass, vec![]),
+            (Pass, vec![]),
+            (
+                Fail,
+                vec![E::Exo("Get-AdminAuditLogConfig", "Admin Audit Log Settings")],
+            ),
+        ),
+        "UnifiedAuditLogIngestionEnabled false in neglected",
+    );
+    add(
+        "MS.EXO.17.1v1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
+        "UnifiedAuditLogIngestionEnabled false in neglected",
+    );
+    add(
+        "CIS.6.2.3",
+        pick((Pass, vec![]), (Fail, vec![]), (Fail, vec![])),
+        "Outlook's external tag is on only in hardened",
+    );
+    add(
+        "MS.EXO.7.1v1",
+        pick((Pass, vec![]), (Pass, vec![]), (Pass, vec![])),
+        "every profile has the enabled rule prepending a warning to external mail",
     );
     add(
         "CIS.7.2.5",
@@ -874,6 +958,14 @@ impl Tenant {
                     .collect()
             }
             Evidence::Sharepoint => vec!["admin/sharepoint/settings".into()],
+            Evidence::Exo(cmdlet, name) => self
+                .exo_cmdlet_output(cmdlet, &serde_json::json!({}))
+                .unwrap_or_default()
+                .iter()
+                .filter(|o| o["Name"] == *name || o["Identity"] == *name)
+                .filter_map(|o| o["Guid"].as_str().or_else(|| o["Identity"].as_str()))
+                .map(str::to_string)
+                .collect(),
             Evidence::CaPolicyNamed(name) => self
                 .ca_policies_json()
                 .iter()

@@ -319,6 +319,12 @@ pub enum Mutation {
         exposure_score: f64,
         configuration_score: i64,
     },
+    /// Assign or remove the Exchange role (a directory role such as Global Reader, or an
+    /// Exchange RBAC role) held by the tenant's app; without one Exchange Online's admin API
+    /// refuses every cmdlet even with `Exchange.ManageAsApp` consented.
+    SetExchangeRole {
+        assigned: bool,
+    },
 }
 
 /// One request as the simulator saw it.

@@ -23,6 +23,7 @@ pub enum Family {
     ServiceHealth,
     Mde,
     Manage,
+    Exchange,
     Admin,
 }
 
@@ -48,6 +49,9 @@ impl Family {
             Family::ServiceHealth => &[(240.0, 60.0), (800.0, 3600.0)],
             Family::Mde => &[(100.0, 60.0), (1500.0, 3600.0)],
             Family::Manage => &[(2000.0, 60.0)],
+            // Exchange Online does not publish its admin API budget; a short refilling window
+            // like its per-user budgets, roomy enough for a sync's twenty cmdlets.
+            Family::Exchange => &[(50.0, 10.0)],
             Family::Admin => &[],
         }
     }

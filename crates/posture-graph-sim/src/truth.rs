@@ -1,6 +1,6 @@
 //! Ground truth: every object of a collection as the simulator serves it, addressed by the
 //! Graph path (`users`, `identity/conditionalAccess/policies`, `groups/{id}/members`...) or by
-//! `mde/<entity>` for Defender for Endpoint. It sits above `tenant` because it reads the Graph
+//! `mde/<entity>` for Defender for Endpoint, or `exo/<cmdlet>` for Exchange Online. It sits above `tenant` because it reads the Graph
 //! route table, which itself points into `Tenant`.
 
 use serde_json::Value;
@@ -55,6 +55,22 @@ pub const COLLECTIONS: &[&str] = &[
     "mde/recommendations",
     "mde/exposureScore",
     "mde/configurationScore",
+    "exo/Get-AcceptedDomain",
+    "exo/Get-AdminAuditLogConfig",
+    "exo/Get-AntiPhishPolicy",
+    "exo/Get-DkimSigningConfig",
+    "exo/Get-EOPProtectionPolicyRule",
+    "exo/Get-ExternalInOutlook",
+    "exo/Get-HostedContentFilterPolicy",
+    "exo/Get-HostedOutboundSpamFilterPolicy",
+    "exo/Get-Mailbox",
+    "exo/Get-MalwareFilterPolicy",
+    "exo/Get-OrganizationConfig",
+    "exo/Get-RemoteDomain",
+    "exo/Get-SafeAttachmentPolicy",
+    "exo/Get-SafeLinksPolicy",
+    "exo/Get-TransportConfig",
+    "exo/Get-TransportRule",
 ];
 
 fn virtual_all(len: u32, get: impl Fn(u32) -> Option<Value>) -> Vec<Value> {
@@ -64,7 +80,9 @@ fn virtual_all(len: u32, get: impl Fn(u32) -> Option<Value>) -> Vec<Value> {
 /// Every object of `collection`, or `None` if the name is not a collection.
 pub fn ground_truth(t: &Tenant, collection: &str) -> Option<GroundTruth> {
     let name = collection.trim_matches('/');
-    let objects = if let Some(rest) = name.strip_prefix("mde/") {
+    let objects = if let Some(cmdlet) = name.strip_prefix("exo/") {
+        t.exo_cmdlet_output(cmdlet, &Value::Object(Default::default()))?
+    } else if let Some(rest) = name.strip_prefix("mde/") {
         match rest.to_ascii_lowercase().as_str() {
             "machines" => virtual_all(t.layout.machines, |i| t.mde_machine_json(i)),
             "alerts" => virtual_all(t.layout.alerts, |i| t.mde_alert_json(i)),

@@ -30,6 +30,8 @@ pub enum ServiceFamily {
     OtherGraph,
     DefenderForEndpoint,
     ManagementActivity,
+    /// Exchange Online's admin API (InvokeCommand), which publishes no limit.
+    ExchangeOnline,
 }
 
 /// A rate: `requests` (a whole count) within any span of `per`.
@@ -61,6 +63,7 @@ impl ServiceFamily {
             ServiceFamily::OtherGraph => "other_graph",
             ServiceFamily::DefenderForEndpoint => "defender_for_endpoint",
             ServiceFamily::ManagementActivity => "management_activity",
+            ServiceFamily::ExchangeOnline => "exchange_online",
         }
     }
 
@@ -78,6 +81,8 @@ impl ServiceFamily {
             ServiceFamily::OtherGraph => rate(1_000.0, 10),
             ServiceFamily::DefenderForEndpoint => rate(100.0, 60),
             ServiceFamily::ManagementActivity => rate(2_000.0, 60),
+            // Not published; a sync reads about twenty cmdlets, so a modest pace costs nothing.
+            ServiceFamily::ExchangeOnline => rate(50.0, 10),
         }
     }
 
@@ -331,7 +336,9 @@ impl InProcessBudget {
         }
         let graph = !matches!(
             key.family,
-            ServiceFamily::DefenderForEndpoint | ServiceFamily::ManagementActivity
+            ServiceFamily::DefenderForEndpoint
+                | ServiceFamily::ManagementActivity
+                | ServiceFamily::ExchangeOnline
         );
         if graph {
             scopes.push((Scope::Global(key.app_id.clone()), limit(GLOBAL_PER_APP)));

@@ -1,5 +1,5 @@
-//! Turns a failed HTTP answer (status, headers, body) from Graph, Defender for Endpoint or the
-//! Management Activity API into a `GraphError`. Decisions use the error `code`, as Microsoft asks;
+//! Turns a failed HTTP answer (status, headers, body) from Graph, Defender for Endpoint, the
+//! Management Activity API or Exchange Online's admin API into a `GraphError`. Decisions use the error `code`, as Microsoft asks;
 //! the message is only read to recover permission names the code does not carry.
 
 use http::{HeaderMap, StatusCode};
@@ -146,6 +146,11 @@ pub fn classify_failure(
         && parts.message.contains("does not include the expected permission")
     {
         return permission(endpoint, ctx.resource, ctx.needs, &parts, ids);
+    }
+    if ctx.resource == Resource::ExchangeOnline
+        && let Some(error) = crate::exchange::classify(status, &parts, &endpoint, ctx.needs, &ids)
+    {
+        return error;
     }
     match status.as_u16() {
         401 => GraphError::Authentication {

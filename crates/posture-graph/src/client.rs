@@ -374,7 +374,11 @@ impl GraphClient {
                 ids: ids.clone(),
             },
         );
-        if status == StatusCode::UNAUTHORIZED {
+        // Exchange answers 401 to an app without a role or consent too; a fresh token would not
+        // change that, so only a refused token is worth another one.
+        let token_refused =
+            req.resource != Resource::ExchangeOnline || matches!(error, GraphError::Authentication { .. });
+        if status == StatusCode::UNAUTHORIZED && token_refused {
             return Ok(Err((Failure::TokenRejected(error), ids)));
         }
         Err(error)

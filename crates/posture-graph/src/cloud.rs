@@ -6,19 +6,22 @@ use url::Url;
 
 use crate::error::GraphError;
 
-/// The three APIs Posture reads; each needs its own token because a scope names one resource.
+/// The APIs Posture reads; each needs its own token because a scope names one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Resource {
     Graph,
     DefenderForEndpoint,
     ManagementActivity,
+    /// Exchange Online's admin REST endpoint (the API behind the ExchangeOnlineManagement module).
+    ExchangeOnline,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 3] = [
+    pub const ALL: [Resource; 4] = [
         Resource::Graph,
         Resource::DefenderForEndpoint,
         Resource::ManagementActivity,
+        Resource::ExchangeOnline,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -26,6 +29,7 @@ impl Resource {
             Resource::Graph => "graph",
             Resource::DefenderForEndpoint => "defender_for_endpoint",
             Resource::ManagementActivity => "management_activity",
+            Resource::ExchangeOnline => "exchange_online",
         }
     }
 }
@@ -51,9 +55,13 @@ pub struct Endpoints {
     pub defender: Url,
     /// Management Activity including the version, e.g. `https://manage.office.com/api/v1.0/`.
     pub management: Url,
+    /// Exchange Online's admin API including `/adminapi/beta/`, e.g.
+    /// `https://outlook.office365.com/adminapi/beta/`; `{tenant}/InvokeCommand` joins under it.
+    pub exchange: Url,
     pub graph_scope: String,
     pub defender_scope: String,
     pub management_scope: String,
+    pub exchange_scope: String,
 }
 
 fn fixed(s: &str) -> Url {
@@ -63,6 +71,25 @@ fn fixed(s: &str) -> Url {
 
 impl Cloud {
     pub fn endpoints(&self) -> Endpoints {
+        let (exchange, exchange_scope) = match self {
+            Cloud::Custom(e) => return (**e).clone(),
+            Cloud::Global => (
+                "https://outlook.office365.com/adminapi/beta/",
+                "https://outlook.office365.com/.default",
+            ),
+            Cloud::UsGovHigh => (
+                "https://outlook.office365.us/adminapi/beta/",
+                "https://outlook.office365.us/.default",
+            ),
+            Cloud::UsGovDod => (
+                "https://webmail.apps.mil/adminapi/beta/",
+                "https://webmail.apps.mil/.default",
+            ),
+            Cloud::China => (
+                "https://partner.outlook.cn/adminapi/beta/",
+                "https://partner.outlook.cn/.default",
+            ),
+        };
         let (authority, graph, defender, management, graph_scope, defender_scope, mgmt_scope) = match self {
             Cloud::Custom(e) => return (**e).clone(),
             Cloud::Global => (
@@ -107,15 +134,17 @@ impl Cloud {
             graph: fixed(graph),
             defender: fixed(defender),
             management: fixed(management),
+            exchange: fixed(exchange),
             graph_scope: graph_scope.to_owned(),
             defender_scope: defender_scope.to_owned(),
             management_scope: mgmt_scope.to_owned(),
+            exchange_scope: exchange_scope.to_owned(),
         }
     }
 }
 
 impl Endpoints {
-    /// Endpoints under one base URL with the `/login`, `/graph`, `/mde` and `/manage` prefixes, the
+    /// Endpoints under one base URL with the `/login`, `/graph`, `/mde`, `/manage` and `/exo` prefixes, the
     /// way the simulator (and any path-routed gateway) is addressed; scopes stay the global ones.
     pub fn path_routed(base: &Url) -> Result<Endpoints, GraphError> {
         let join = |p: &str| {
@@ -129,6 +158,7 @@ impl Endpoints {
             graph: join("graph/v1.0/")?,
             defender: join("mde/api/")?,
             management: join("manage/api/v1.0/")?,
+            exchange: join("exo/adminapi/beta/")?,
             ..global
         })
     }
@@ -146,6 +176,7 @@ impl Endpoints {
             Resource::Graph => &self.graph,
             Resource::DefenderForEndpoint => &self.defender,
             Resource::ManagementActivity => &self.management,
+            Resource::ExchangeOnline => &self.exchange,
         }
     }
 
@@ -154,6 +185,7 @@ impl Endpoints {
             Resource::Graph => &self.graph_scope,
             Resource::DefenderForEndpoint => &self.defender_scope,
             Resource::ManagementActivity => &self.management_scope,
+            Resource::ExchangeOnline => &self.exchange_scope,
         }
     }
 }
@@ -169,6 +201,14 @@ mod tests {
         assert_eq!(high.scope(Resource::Graph), "https://graph.microsoft.us/.default");
         let dod = Cloud::UsGovDod.endpoints();
         assert_eq!(dod.graph.host_str(), Some("dod-graph.microsoft.us"));
+        assert_eq!(
+            dod.scope(Resource::ExchangeOnline),
+            "https://webmail.apps.mil/.default"
+        );
+        assert_eq!(
+            high.base(Resource::ExchangeOnline).as_str(),
+            "https://outlook.office365.us/adminapi/beta/"
+        );
         let cn = Cloud::China.endpoints();
         assert_eq!(
             cn.token_url("contoso.cn").map(|u| u.to_string()).ok().as_deref(),
@@ -188,6 +228,11 @@ mod tests {
             "http://127.0.0.1:8080/login/t1/oauth2/v2.0/token"
         );
         assert_eq!(e.base(Resource::DefenderForEndpoint).path(), "/mde/api/");
+        assert_eq!(e.base(Resource::ExchangeOnline).path(), "/exo/adminapi/beta/");
+        assert_eq!(
+            e.scope(Resource::ExchangeOnline),
+            "https://outlook.office365.com/.default"
+        );
         Ok(())
     }
 }

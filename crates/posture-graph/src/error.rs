@@ -87,6 +87,16 @@ pub enum GraphError {
         code: String,
         ids: RequestIds,
     },
+    /// Exchange Online refuses an app that holds `Exchange.ManageAsApp` but no Exchange role:
+    /// consent alone is not enough, a role must be assigned to the app's service principal.
+    #[error("role missing for {endpoint}: the app holds no Exchange role; assign it {role} ({code}; {ids})")]
+    RoleMissing {
+        endpoint: String,
+        /// The roles, any one of which would allow the call, as an operator assigns them.
+        role: String,
+        code: String,
+        ids: RequestIds,
+    },
     #[error("{endpoint} needs a {licence} licence in the tenant ({code}; {ids})")]
     LicenceMissing {
         endpoint: String,
@@ -156,6 +166,9 @@ fn grant_hint(resource: Resource) -> &'static str {
         Resource::ManagementActivity => {
             ", an application permission of the Office 365 Management APIs: grant it to the app, then grant admin consent"
         }
+        Resource::ExchangeOnline => {
+            ", an application permission of the Office 365 Exchange Online API: grant it to the app under API permissions > APIs my organization uses > Office 365 Exchange Online, then grant admin consent (the app also needs an Exchange role)"
+        }
     }
 }
 
@@ -175,9 +188,9 @@ impl GraphError {
             GraphError::Authentication { .. } | GraphError::Config { .. } => {
                 Some(HealthClass::AuthenticationError)
             }
-            GraphError::Permission { .. } | GraphError::LicenceMissing { .. } => {
-                Some(HealthClass::PermissionError)
-            }
+            GraphError::Permission { .. }
+            | GraphError::RoleMissing { .. }
+            | GraphError::LicenceMissing { .. } => Some(HealthClass::PermissionError),
             GraphError::Throttled { .. }
             | GraphError::Transient { .. }
             | GraphError::BadResponse { .. }
@@ -211,6 +224,7 @@ impl GraphError {
     pub fn ids(&self) -> Option<&RequestIds> {
         match self {
             GraphError::Permission { ids, .. }
+            | GraphError::RoleMissing { ids, .. }
             | GraphError::LicenceMissing { ids, .. }
             | GraphError::Throttled { ids, .. }
             | GraphError::Transient { ids, .. }

@@ -1,4 +1,5 @@
-//! Client for Microsoft Graph, Defender for Endpoint and the Office 365 Management Activity API:
+//! Client for Microsoft Graph, Defender for Endpoint, the Office 365 Management Activity API and
+//! Exchange Online's admin API:
 //! client-credentials auth in every cloud, a retrying request core under a shared request budget,
 //! paging and delta streams, `$batch`, typed models, the entity catalog and the permission probe.
 
@@ -13,6 +14,7 @@ pub mod client;
 pub mod cloud;
 pub mod delta;
 pub mod error;
+pub mod exchange;
 pub mod metrics;
 pub mod models;
 pub mod paging;

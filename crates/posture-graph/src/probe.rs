@@ -17,6 +17,9 @@ pub enum PermissionState {
     Missing,
     /// Granted, but the tenant lacks the licence the probed data needs.
     LicenceGated(Licence),
+    /// Granted, but the service also wants a role assigned to the app (Exchange Online), which
+    /// it lacks; the text names the role.
+    RoleMissing(String),
     /// The probe could not decide (throttled, service error); the detail says why.
     Unknown(String),
 }
@@ -71,7 +74,11 @@ impl ProbeReport {
         if !self.token_failures.is_empty() {
             return Some(HealthClass::AuthenticationError);
         }
-        if !self.missing().is_empty() {
+        let role_missing = self
+            .checks
+            .iter()
+            .any(|c| matches!(c.state, PermissionState::RoleMissing(_)));
+        if !self.missing().is_empty() || role_missing {
             return Some(HealthClass::PermissionError);
         }
         if self
@@ -99,6 +106,10 @@ fn cheapest_probe(permission: &str, wanted: &[EntityKind]) -> Option<EntitySpec>
 fn probe_url(client: &GraphClient, spec: &EntitySpec) -> Result<url::Url, GraphError> {
     if let Some(path) = spec.probe_path {
         return spec.url_for(client, path);
+    }
+    // Exchange's cmdlets are POSTs with no cheaper form: the kind's own first page is the probe.
+    if spec.resource == Resource::ExchangeOnline {
+        return spec.first_page_url(client);
     }
     let mut url = spec.url_for(client, spec.path)?;
     match spec.paging {
@@ -193,6 +204,7 @@ async fn probe_call(client: &GraphClient, spec: &EntitySpec) -> PermissionState 
         Ok(_) | Err(GraphError::NotFound { .. }) => PermissionState::Granted,
         Err(GraphError::Permission { .. }) => PermissionState::Missing,
         Err(GraphError::LicenceMissing { licence, .. }) => PermissionState::LicenceGated(licence),
+        Err(GraphError::RoleMissing { role, .. }) => PermissionState::RoleMissing(role),
         Err(other) => PermissionState::Unknown(other.to_string()),
     }
 }

@@ -161,5 +161,8 @@ fn endpoints(tenant: &TenantId, connection: &pb::Connection) -> Result<Endpoints
     )? {
         base.management = url;
     }
+    if let Some(url) = join("exchange_url", &given.exchange_url, "adminapi/beta/")? {
+        base.exchange = url;
+    }
     Ok(base)
 }

@@ -68,6 +68,17 @@ impl From<GraphError> for JobFailure {
                 endpoint.clone(),
                 403,
             ),
+            // Exchange Online's refusal of an app without a role: the role is what is missing.
+            GraphError::RoleMissing {
+                endpoint, role, code, ..
+            } => (
+                Disposition::Fail,
+                FailureClass::Permission,
+                code.clone(),
+                vec![role.clone()],
+                endpoint.clone(),
+                401,
+            ),
             // Without Defender for Endpoint the token endpoint refuses the resource (400,
             // AADSTS500011) before the API is called; the APIs answer a missing licence with 403.
             GraphError::LicenceMissing { endpoint, code, .. } => (

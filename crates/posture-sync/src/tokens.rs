@@ -47,6 +47,7 @@ fn resource(resource: Resource) -> ApiResource {
         Resource::Graph => ApiResource::Graph,
         Resource::DefenderForEndpoint => ApiResource::Defender,
         Resource::ManagementActivity => ApiResource::ManagementActivity,
+        Resource::ExchangeOnline => ApiResource::ExchangeOnline,
     }
 }
 

@@ -13,6 +13,7 @@ pub fn endpoints(sim: &Simulator) -> pb::CloudEndpoints {
         graph_url: at("graph"),
         defender_url: at("mde"),
         management_activity_url: at("manage"),
+        exchange_url: at("exo"),
     }
 }
 

@@ -32,6 +32,10 @@ pub fn is_required(permission: &str, resource: Resource) -> bool {
 pub fn probe_endpoint(kind: EntityKind) -> String {
     let spec = kind.spec();
     let base = api_base(spec.resource);
+    if spec.resource == Resource::ExchangeOnline {
+        let cmdlet = spec.path.split('?').next().unwrap_or(spec.path);
+        return format!("POST {base}{{tenant}}/InvokeCommand ({cmdlet})");
+    }
     let query = match spec.paging {
         PagingStyle::Singleton => "",
         PagingStyle::TopSkip => "?$top=1",
@@ -46,6 +50,7 @@ pub fn api_base(resource: Resource) -> &'static str {
         Resource::Graph => "/v1.0/",
         Resource::DefenderForEndpoint => "/api/",
         Resource::ManagementActivity => "/api/v1.0/",
+        Resource::ExchangeOnline => "/adminapi/beta/",
     }
 }
 
@@ -83,6 +88,14 @@ pub fn failure_reason(error: &GraphError) -> FailureReason {
             missing_permissions: needs.clone(),
             endpoint: endpoint.clone(),
             http_status: 403,
+            ..reason(ErrorClass::Permission, code, error.to_string())
+        },
+        GraphError::RoleMissing {
+            endpoint, role, code, ..
+        } => FailureReason {
+            missing_permissions: vec![role.clone()],
+            endpoint: endpoint.clone(),
+            http_status: 401,
             ..reason(ErrorClass::Permission, code, error.to_string())
         },
         GraphError::LicenceMissing { endpoint, code, .. } => FailureReason {
@@ -135,6 +148,7 @@ fn token_failure(resource: Resource, error: &GraphError) -> (ConnectionState, Fa
     {
         let what = match resource {
             Resource::DefenderForEndpoint => "Microsoft Defender for Endpoint",
+            Resource::ExchangeOnline => "Exchange Online",
             _ => "the Office 365 Management Activity API",
         };
         return (
@@ -187,6 +201,21 @@ fn permission_check(finding: &PermissionFinding) -> v1::PermissionCheck {
                     ErrorClass::License,
                     "",
                     format!("granted, but the data needs a {licence} licence in the tenant"),
+                )
+            }),
+        ),
+        PermissionState::RoleMissing(role) => (
+            false,
+            Some(FailureReason {
+                missing_permissions: vec![role.clone()],
+                endpoint: endpoint_no_query.clone(),
+                ..reason(
+                    ErrorClass::Permission,
+                    "",
+                    format!(
+                        "application permission {} is granted, but Exchange Online also needs a role assigned to the app: assign it {role}",
+                        finding.permission
+                    ),
                 )
             }),
         ),
@@ -265,6 +294,15 @@ pub fn resource_check(
                 ),
             )
         });
+    } else if let Some(no_role) = check.permissions.iter().find(|c| {
+        matches!(
+            findings_state(findings, &c.permission),
+            Some(PermissionState::RoleMissing(_))
+        )
+    }) {
+        // Exchange Online: consent is there, the role the service also wants is not.
+        check.state = ConnectionState::PermissionError as i32;
+        check.reason = no_role.reason.clone();
     } else if let Some(failed) = unknown {
         check.state = ConnectionState::ServiceError as i32;
         check.reason = failed.reason.clone();

@@ -39,6 +39,7 @@ pub fn resource_from_proto(value: i32) -> Result<Resource, TokensError> {
         Ok(ApiResource::Graph) => Ok(Resource::Graph),
         Ok(ApiResource::Defender) => Ok(Resource::DefenderForEndpoint),
         Ok(ApiResource::ManagementActivity) => Ok(Resource::ManagementActivity),
+        Ok(ApiResource::ExchangeOnline) => Ok(Resource::ExchangeOnline),
         Ok(ApiResource::Unspecified) | Err(_) => Err(TokensError::InvalidArgument {
             field: "resource",
             reason: "must be API_RESOURCE_GRAPH, API_RESOURCE_DEFENDER or API_RESOURCE_MANAGEMENT_ACTIVITY"
@@ -52,6 +53,7 @@ pub fn resource_to_proto(resource: Resource) -> ApiResource {
         Resource::Graph => ApiResource::Graph,
         Resource::DefenderForEndpoint => ApiResource::Defender,
         Resource::ManagementActivity => ApiResource::ManagementActivity,
+        Resource::ExchangeOnline => ApiResource::ExchangeOnline,
     }
 }
 

@@ -192,6 +192,9 @@ fn endpoints(
         }
         base.management = url;
     }
+    if let Some(url) = join("exchange_url", &given.exchange_url, "adminapi/beta/")? {
+        base.exchange = url;
+    }
     if cloud == v1::Cloud::Custom && given.authority_url.trim().is_empty() {
         return Err(unusable(tenant, "a custom cloud needs an authority_url"));
     }
@@ -213,11 +216,13 @@ mod tests {
             graph_url: "http://127.0.0.1:9000/graph/".into(),
             defender_url: "http://127.0.0.1:9000/mde".into(),
             management_activity_url: "http://127.0.0.1:9000/manage".into(),
+            exchange_url: "http://127.0.0.1:9000/exo".into(),
         };
         let e = endpoints(&tenant(), v1::Cloud::Custom, Some(&given)).expect("usable");
         assert_eq!(e.graph.as_str(), "http://127.0.0.1:9000/graph/v1.0/");
         assert_eq!(e.defender.as_str(), "http://127.0.0.1:9000/mde/api/");
         assert_eq!(e.management.as_str(), "http://127.0.0.1:9000/manage/api/v1.0/");
+        assert_eq!(e.exchange.as_str(), "http://127.0.0.1:9000/exo/adminapi/beta/");
         assert_eq!(
             e.token_url("t").expect("token url").as_str(),
             "http://127.0.0.1:9000/login/t/oauth2/v2.0/token"
@@ -232,6 +237,7 @@ mod tests {
             graph_url: String::new(),
             defender_url: "https://api-gcc.securitycenter.microsoft.us".into(),
             management_activity_url: "https://manage-gcc.office.com".into(),
+            exchange_url: String::new(),
         };
         let e = endpoints(&tenant(), v1::Cloud::UsGovGcc, Some(&given)).expect("usable");
         assert_eq!(

@@ -279,6 +279,7 @@ fn demo_tenants(sim: &Simulator, users: u32) -> anyhow::Result<Vec<DemoTenant>> 
         .iter()
         .chain(posture_graph_sim::permissions::MDE_NEEDED)
         .chain(posture_graph_sim::permissions::MANAGE_NEEDED)
+        .chain(posture_graph_sim::permissions::EXCHANGE_NEEDED)
         .filter(|p| !WITHHELD_PERMISSIONS.contains(p))
         .map(|p| (*p).to_owned())
         .collect();
@@ -480,6 +481,7 @@ async fn connect_and_test(
                 graph_url: join("graph")?,
                 defender_url: join("mde")?,
                 management_activity_url: join("manage")?,
+                exchange_url: join("exo")?,
             }),
             credential: Some(Credential {
                 kind: Some(credential::Kind::ClientSecret(ClientSecretCredential {

@@ -60,10 +60,19 @@ pub enum CollectionKind {
     DefenderExposureScore,
     /// One item: the latest device secure score (`time`, `score`).
     DefenderConfigurationScore,
+    ExoRemoteDomains,
+    ExoAcceptedDomains,
+    ExoOrganizationConfig,
+    ExoTransportConfig,
+    ExoTransportRules,
+    ExoDkimSigningConfig,
+    ExoOutboundSpamPolicies,
+    ExoAdminAuditLogConfig,
+    ExoExternalInOutlook,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 47] = [
+    pub const ALL: [CollectionKind; 56] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -111,6 +120,15 @@ impl CollectionKind {
         CollectionKind::DefenderAlerts,
         CollectionKind::DefenderExposureScore,
         CollectionKind::DefenderConfigurationScore,
+        CollectionKind::ExoRemoteDomains,
+        CollectionKind::ExoAcceptedDomains,
+        CollectionKind::ExoOrganizationConfig,
+        CollectionKind::ExoTransportConfig,
+        CollectionKind::ExoTransportRules,
+        CollectionKind::ExoDkimSigningConfig,
+        CollectionKind::ExoOutboundSpamPolicies,
+        CollectionKind::ExoAdminAuditLogConfig,
+        CollectionKind::ExoExternalInOutlook,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -163,6 +181,15 @@ impl CollectionKind {
             CollectionKind::DefenderAlerts => "defender_alerts",
             CollectionKind::DefenderExposureScore => "defender_exposure_score",
             CollectionKind::DefenderConfigurationScore => "defender_configuration_score",
+            CollectionKind::ExoRemoteDomains => "exo_remote_domains",
+            CollectionKind::ExoAcceptedDomains => "exo_accepted_domains",
+            CollectionKind::ExoOrganizationConfig => "exo_organization_config",
+            CollectionKind::ExoTransportConfig => "exo_transport_config",
+            CollectionKind::ExoTransportRules => "exo_transport_rules",
+            CollectionKind::ExoDkimSigningConfig => "exo_dkim_signing_config",
+            CollectionKind::ExoOutboundSpamPolicies => "exo_outbound_spam_policies",
+            CollectionKind::ExoAdminAuditLogConfig => "exo_admin_audit_log_config",
+            CollectionKind::ExoExternalInOutlook => "exo_external_in_outlook",
         }
     }
 

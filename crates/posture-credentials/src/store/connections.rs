@@ -77,7 +77,7 @@ pub struct ListFilter {
 const FIRST_CREDENTIAL_VERSION: i64 = 1;
 
 const SELECT_CONNECTION: &str = "SELECT c.tenant_id, c.connection_id, c.display_name, c.client_id, c.cloud, \
-     c.authority_url, c.graph_url, c.defender_url, c.management_activity_url, c.auth_method, \
+     c.authority_url, c.graph_url, c.defender_url, c.management_activity_url, c.exchange_url, c.auth_method, \
      c.credential_version, c.saved_by, c.saved_at, c.expires_at, c.certificate_thumbprint, \
      c.certificate_subject, c.certificate_pem, c.created_by, c.created_at, c.updated_at, \
      h.state, h.detail, h.checked_at, h.credential_version AS health_version \
@@ -106,6 +106,7 @@ fn read_connection<R: RowExt>(row: &R) -> Result<ConnectionRecord, StoreError> {
                 .opt_text("management_activity_url")
                 .map_err(read)?
                 .unwrap_or_default(),
+            exchange_url: row.opt_text("exchange_url").map_err(read)?.unwrap_or_default(),
         }),
         None => None,
     };
@@ -166,8 +167,8 @@ impl CredentialStore {
                 "INSERT INTO connections (tenant_id, connection_id, display_name, client_id, cloud, \
                  authority_url, graph_url, defender_url, management_activity_url, auth_method, \
                  credential_version, saved_by, saved_at, expires_at, certificate_thumbprint, \
-                 certificate_subject, certificate_pem, created_by, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+                 certificate_subject, certificate_pem, created_by, created_at, updated_at, exchange_url) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19)",
             )
             .bind(id.to_string())
             .bind(new.connection_id.to_string())
@@ -187,6 +188,7 @@ impl CredentialStore {
             .bind(&new.secret.certificate_pem)
             .bind(&new.created_by)
             .bind(Ts(new.now))
+            .bind(endpoint(|e| &e.exchange_url))
             .execute(&mut *tx)
             .await
             .map_err(map_sql_error("inserting a connection", id))?;
@@ -271,7 +273,8 @@ impl CredentialStore {
                 .map_err(map_sql_error("starting a transaction", tenant_id))?;
             let updated = sqlx::query(
                 "UPDATE connections SET display_name = $2, cloud = $3, authority_url = $4, graph_url = $5, \
-                 defender_url = $6, management_activity_url = $7, updated_at = $8 WHERE tenant_id = $1 \
+                 defender_url = $6, management_activity_url = $7, updated_at = $8, exchange_url = $9 \
+                 WHERE tenant_id = $1 \
                  RETURNING credential_version",
             )
             .bind(tenant_id.to_string())
@@ -282,6 +285,7 @@ impl CredentialStore {
             .bind(endpoint(|e| &e.defender_url))
             .bind(endpoint(|e| &e.management_activity_url))
             .bind(Ts(change.now))
+            .bind(endpoint(|e| &e.exchange_url))
             .fetch_optional(&mut *tx)
             .await
             .map_err(map_sql_error("updating connection settings", tenant_id))?;

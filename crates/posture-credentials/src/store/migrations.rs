@@ -25,6 +25,13 @@ pub const MIGRATIONS: &[Migration] = &[
             ON credential_access_log (tenant_id, accessed_at DESC, id DESC);
         ",
     ),
+    // Custom clouds name Exchange Online's admin API host too (connections made before it have
+    // none and use the global host).
+    Migration::portable(
+        4,
+        "exchange online endpoint",
+        "ALTER TABLE connections ADD COLUMN exchange_url TEXT;",
+    ),
 ];
 
 const POSTGRES_V1: &str = r#"

@@ -1,4 +1,5 @@
-//! Bearer token validation shared by Graph, Defender for Endpoint and the Management API.
+//! Bearer token validation shared by Graph, Defender for Endpoint, the Management API and
+//! Exchange Online's admin API.
 
 use http::HeaderMap;
 use serde_json::Value;
@@ -66,10 +67,15 @@ pub fn authenticate(
             }
             let c = &jwt.claims;
             let aud = c.get("aud").and_then(Value::as_str).unwrap_or_default();
-            let res = [Resource::Graph, Resource::Mde, Resource::Manage]
-                .into_iter()
-                .find(|r| r.audience() == aud)
-                .ok_or(AuthFailure::WrongAudience)?;
+            let res = [
+                Resource::Graph,
+                Resource::Mde,
+                Resource::Manage,
+                Resource::Exchange,
+            ]
+            .into_iter()
+            .find(|r| r.audience() == aud)
+            .ok_or(AuthFailure::WrongAudience)?;
             AccessClaims {
                 tenant: c
                     .get("tid")

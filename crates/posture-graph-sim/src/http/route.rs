@@ -23,6 +23,7 @@ pub enum Api {
     Graph,
     Mde,
     Manage,
+    Exchange,
     Admin,
 }
 
@@ -33,6 +34,7 @@ impl Api {
             Api::Graph => "graph",
             Api::Mde => "mde",
             Api::Manage => "manage",
+            Api::Exchange => "exo",
             Api::Admin => "admin",
         }
     }
@@ -51,6 +53,9 @@ fn classify_host(host: &str) -> Option<Api> {
         | "dod-graph.microsoft.us"
         | "microsoftgraph.chinacloudapi.cn" => Some(Api::Graph),
         "manage.office.com" | "manage-gcc.office.com" | "manage.office365.us" => Some(Api::Manage),
+        "outlook.office365.com" | "outlook.office365.us" | "webmail.apps.mil" | "partner.outlook.cn" => {
+            Some(Api::Exchange)
+        }
         _ if h.ends_with("api.security.microsoft.com")
             || h.ends_with("securitycenter.microsoft.com")
             || h.ends_with("securitycenter.microsoft.us") =>
@@ -85,6 +90,7 @@ fn by_prefix(path: &str) -> Option<(Api, &'static str, String)> {
         ("/graph", Api::Graph),
         ("/mde", Api::Mde),
         ("/manage", Api::Manage),
+        ("/exo", Api::Exchange),
         ("/_sim", Api::Admin),
     ] {
         if let Some(rest) = path.strip_prefix(prefix)
@@ -177,12 +183,13 @@ pub async fn handle(
         Some(Api::Graph) => crate::graph::handle(&state, &ctx, &request),
         Some(Api::Mde) => crate::mde::handle(&state, &ctx, &request),
         Some(Api::Manage) => crate::activity::handle(&state, &ctx, &request),
+        Some(Api::Exchange) => crate::exo::handle(&state, &ctx, &request),
         Some(Api::Admin) => crate::admin::handle(&state, &ctx, &request),
         None => Outcome::plain(graph_error(
             &ctx,
             404,
             "UnknownUrl",
-            "Unsupported request: the URL does not match any API served here (use /graph, /login, /mde, /manage or /_sim, or a Microsoft host name).",
+            "Unsupported request: the URL does not match any API served here (use /graph, /login, /mde, /manage, /exo or /_sim, or a Microsoft host name).",
         )),
     };
     finish(

@@ -32,6 +32,11 @@ fn scope_resource(scope: &str) -> Option<Resource> {
         | "https://securitycenter.onmicrosoft.com/windowsatpservice"
         | "fc780465-2017-40d4-a0c5-307022471b92" => Some(Resource::Mde),
         "https://manage.office.com" | "c5393580-f805-4401-95e8-94b7a6ef2fc2" => Some(Resource::Manage),
+        "https://outlook.office365.com"
+        | "https://outlook.office365.us"
+        | "https://webmail.apps.mil"
+        | "https://partner.outlook.cn"
+        | "00000002-0000-0ff1-ce00-000000000000" => Some(Resource::Exchange),
         _ => None,
     }
 }

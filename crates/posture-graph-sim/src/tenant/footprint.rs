@@ -32,6 +32,10 @@ impl Tenant {
                 "Office 365 Management APIs",
                 "c5393580-f805-4401-95e8-94b7a6ef2fc2",
             ),
+            Resource::Exchange => (
+                "Office 365 Exchange Online",
+                "00000002-0000-0ff1-ce00-000000000000",
+            ),
         };
         self.sp_sign_ins.push_back(json!({
             "id": request_id,

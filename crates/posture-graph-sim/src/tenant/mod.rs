@@ -6,6 +6,7 @@ pub mod apps;
 pub mod config;
 pub mod credentials;
 pub mod directory;
+pub mod exchange;
 pub mod footprint;
 pub mod governance;
 pub mod groups;
@@ -182,6 +183,8 @@ pub struct Tenant {
     pub subscriptions: BTreeMap<String, ActivitySubscription>,
     /// Sign-ins of the tenant's app (one per token issued), oldest first; see `footprint.rs`.
     pub sp_sign_ins: VecDeque<serde_json::Value>,
+    /// Whether the app's service principal holds an Exchange role (see `exchange.rs`).
+    pub exchange_role: bool,
 }
 
 /// Request log entries kept per tenant; older ones are dropped.
@@ -239,6 +242,7 @@ impl Tenant {
             counters: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
             sp_sign_ins: VecDeque::new(),
+            exchange_role: true,
             spec,
         }
     }

@@ -247,6 +247,10 @@ impl Tenant {
                     "configurationScore": configuration_score,
                 }))
             }
+            Mutation::SetExchangeRole { assigned } => {
+                self.exchange_role = assigned;
+                Ok(serde_json::json!({ "exchangeRole": assigned }))
+            }
         }
     }
 }

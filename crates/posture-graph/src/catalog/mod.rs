@@ -99,6 +99,22 @@ entity_kinds! {
     RoleAssignmentSchedules => "role_assignment_schedules",
     RoleEligibilitySchedules => "role_eligibility_schedules",
     AccessReviewDefinitions => "access_review_definitions",
+    ExoTransportRules => "exo_transport_rules",
+    ExoRemoteDomains => "exo_remote_domains",
+    ExoAcceptedDomains => "exo_accepted_domains",
+    ExoOrganizationConfig => "exo_organization_config",
+    ExoTransportConfig => "exo_transport_config",
+    ExoDkimSigningConfig => "exo_dkim_signing_config",
+    ExoAntiPhishPolicies => "exo_anti_phish_policies",
+    ExoHostedContentFilterPolicies => "exo_hosted_content_filter_policies",
+    ExoOutboundSpamPolicies => "exo_outbound_spam_policies",
+    ExoMalwareFilterPolicies => "exo_malware_filter_policies",
+    ExoSafeLinksPolicies => "exo_safe_links_policies",
+    ExoSafeAttachmentPolicies => "exo_safe_attachment_policies",
+    ExoProtectionPolicyRules => "exo_protection_policy_rules",
+    ExoAdminAuditLogConfig => "exo_admin_audit_log_config",
+    ExoExternalInOutlook => "exo_external_in_outlook",
+    ExoSharedMailboxes => "exo_shared_mailboxes",
 }
 
 /// Static facts about one entity kind.
@@ -131,7 +147,11 @@ pub struct EntitySpec {
 
 impl EntitySpec {
     /// The first-page URL: path plus `$select` and `$top` (none for `TopSkip`, which adds its own).
+    /// Exchange kinds name a cmdlet as their path: every one is read at InvokeCommand.
     pub fn first_page_url(&self, client: &GraphClient) -> Result<Url, GraphError> {
+        if self.resource == Resource::ExchangeOnline {
+            return crate::exchange::invoke_url(client);
+        }
         let mut url = self.url_for(client, self.path)?;
         {
             let mut q = url.query_pairs_mut();
@@ -158,9 +178,15 @@ impl EntitySpec {
         Ok(self.request_at(self.first_page_url(client)?))
     }
 
-    /// A request for this entity at an arbitrary URL (a stored delta link, a probe URL).
+    /// A request for this entity at an arbitrary URL (a stored delta link, a probe URL); for
+    /// Exchange kinds, the cmdlet's POST to that URL (the first page or a next link).
     pub fn request_at(&self, url: Url) -> ApiRequest {
-        let mut req = ApiRequest::get(self.resource, url, self.family);
+        let mut req = if self.resource == Resource::ExchangeOnline {
+            crate::exchange::request_at(url, self.path)
+        } else {
+            ApiRequest::get(self.resource, url, self.family)
+        };
+        req.family = self.family;
         req.cost = self.cost;
         req.needs = self.permissions;
         req.licence = self.licence;
@@ -198,6 +224,14 @@ mod tests {
             assert_eq!(spec.kind, *kind);
             assert!(!spec.permissions.is_empty(), "{} needs a permission", kind.name());
             assert!(!spec.path.starts_with('/'));
+            if spec.resource == Resource::ExchangeOnline {
+                assert!(kind.name().starts_with("exo_"), "{}", kind.name());
+                assert!(
+                    spec.path.starts_with("Get-"),
+                    "{} runs a read cmdlet",
+                    kind.name()
+                );
+            }
         }
     }
 

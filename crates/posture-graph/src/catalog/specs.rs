@@ -128,6 +128,16 @@ impl EntityKind {
             licence: None,
             cost: 1,
         };
+        let exo = |cmdlet| EntitySpec {
+            resource: Resource::ExchangeOnline,
+            ..s(
+                cmdlet,
+                &[],
+                None,
+                F::ExchangeOnline,
+                &[crate::exchange::MANAGE_AS_APP],
+            )
+        };
         match self {
             K::Users => EntitySpec {
                 delta_path: Some("users/delta"),
@@ -670,6 +680,26 @@ impl EntityKind {
                     &["ActivityFeed.Read"],
                 )
             },
+            // Exchange Online: the path is the cmdlet (its parameters as a query), run through
+            // InvokeCommand; see `crate::exchange`.
+            K::ExoTransportRules => exo("Get-TransportRule?ResultSize=Unlimited"),
+            K::ExoRemoteDomains => exo("Get-RemoteDomain"),
+            K::ExoAcceptedDomains => exo("Get-AcceptedDomain"),
+            K::ExoOrganizationConfig => exo("Get-OrganizationConfig"),
+            K::ExoTransportConfig => exo("Get-TransportConfig"),
+            K::ExoDkimSigningConfig => exo("Get-DkimSigningConfig"),
+            K::ExoAntiPhishPolicies => exo("Get-AntiPhishPolicy"),
+            K::ExoHostedContentFilterPolicies => exo("Get-HostedContentFilterPolicy"),
+            K::ExoOutboundSpamPolicies => exo("Get-HostedOutboundSpamFilterPolicy"),
+            K::ExoMalwareFilterPolicies => exo("Get-MalwareFilterPolicy"),
+            K::ExoSafeLinksPolicies => exo("Get-SafeLinksPolicy"),
+            K::ExoSafeAttachmentPolicies => exo("Get-SafeAttachmentPolicy"),
+            K::ExoProtectionPolicyRules => exo("Get-EOPProtectionPolicyRule"),
+            K::ExoAdminAuditLogConfig => exo("Get-AdminAuditLogConfig"),
+            K::ExoExternalInOutlook => exo("Get-ExternalInOutlook"),
+            K::ExoSharedMailboxes => {
+                exo("Get-Mailbox?RecipientTypeDetails=SharedMailbox&ResultSize=Unlimited")
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ mod catalog;
 mod common;
 mod delta;
 mod errors;
+mod exchange;
 mod paging;
 mod probe;
 mod resilience;

@@ -48,6 +48,9 @@ fn display_name(value: &Value) -> String {
         "userPrincipalName",
         "userDisplayName",
         "skuPartNumber",
+        // Exchange cmdlet output.
+        "DisplayName",
+        "Name",
     ]
     .iter()
     .find_map(|f| value.get(*f).and_then(Value::as_str))
@@ -85,6 +88,14 @@ impl Inventory {
                         // there is one per tenant, stored under the kind's name.
                         if self.kind.spec().paging == PagingStyle::Singleton && !map.contains_key("id") {
                             map.insert("id".to_owned(), Value::String(self.kind.name.to_owned()));
+                        }
+                        // Exchange cmdlets name their objects by Guid (Identity where there is
+                        // none, as for the one ExternalInOutlook setting).
+                        if self.kind.spec().resource == posture_graph::Resource::ExchangeOnline
+                            && !map.contains_key("id")
+                            && let Some(id) = map.get("Guid").or_else(|| map.get("Identity")).cloned()
+                        {
+                            map.insert("id".to_owned(), id);
                         }
                     }
                     let Some(id) = value.get("id").and_then(Value::as_str).map(str::to_owned) else {

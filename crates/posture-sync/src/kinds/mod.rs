@@ -23,6 +23,22 @@ mod device_compliance_policies;
 mod device_registration_policy;
 mod directory_settings;
 mod domains;
+mod exo_accepted_domains;
+mod exo_admin_audit_log_config;
+mod exo_anti_phish_policies;
+mod exo_dkim_signing_config;
+mod exo_external_in_outlook;
+mod exo_hosted_content_filter_policies;
+mod exo_malware_filter_policies;
+mod exo_organization_config;
+mod exo_outbound_spam_policies;
+mod exo_protection_policy_rules;
+mod exo_remote_domains;
+mod exo_safe_attachment_policies;
+mod exo_safe_links_policies;
+mod exo_shared_mailboxes;
+mod exo_transport_config;
+mod exo_transport_rules;
 mod graph_app_role_assignments;
 mod group_transitive_members;
 mod groups;
@@ -95,12 +111,16 @@ impl KindDef {
         self.select.unwrap_or(self.spec().select)
     }
 
-    /// `GET /v1.0/<path>` (Graph) or `GET /api/<path>` (Defender for Endpoint) as shown in
-    /// ListEntityKinds.
+    /// `GET /v1.0/<path>` (Graph), `GET /api/<path>` (Defender for Endpoint) or the cmdlet run
+    /// through InvokeCommand (Exchange Online) as shown in ListEntityKinds.
     pub fn endpoint(&self) -> String {
         let spec = self.spec();
         match spec.resource {
             posture_graph::Resource::DefenderForEndpoint => format!("GET /api/{}", spec.path),
+            posture_graph::Resource::ExchangeOnline => format!(
+                "POST /adminapi/beta/{{tenant}}/InvokeCommand {}",
+                spec.path.split('?').next().unwrap_or(spec.path)
+            ),
             _ => format!("GET /v1.0/{}", spec.path),
         }
     }
@@ -129,6 +149,22 @@ pub const ALL: &[&KindDef] = &[
     &device_registration_policy::KIND,
     &directory_settings::KIND,
     &domains::KIND,
+    &exo_accepted_domains::KIND,
+    &exo_admin_audit_log_config::KIND,
+    &exo_anti_phish_policies::KIND,
+    &exo_dkim_signing_config::KIND,
+    &exo_external_in_outlook::KIND,
+    &exo_hosted_content_filter_policies::KIND,
+    &exo_malware_filter_policies::KIND,
+    &exo_organization_config::KIND,
+    &exo_outbound_spam_policies::KIND,
+    &exo_protection_policy_rules::KIND,
+    &exo_remote_domains::KIND,
+    &exo_safe_attachment_policies::KIND,
+    &exo_safe_links_policies::KIND,
+    &exo_shared_mailboxes::KIND,
+    &exo_transport_config::KIND,
+    &exo_transport_rules::KIND,
     &graph_app_role_assignments::KIND,
     &group_transitive_members::KIND,
     &groups::KIND,

@@ -45,11 +45,16 @@ pub async fn stored_objects(process: &SyncProcess, tenant: &str, kind: &str) -> 
 
 /// Resolved alerts and incidents are read only while updated within the last 30 days; every
 /// other kind reads everything the tenant holds. Defender for Endpoint collections are the
-/// simulator's `mde/<path>`.
+/// simulator's `mde/<path>`, Exchange cmdlets its `exo/<cmdlet>`.
 pub fn expected_truth(world: &World, tenant: &str, kind: &posture_sync::kinds::KindDef) -> GroundTruth {
     let spec = kind.spec();
     let path = match spec.resource {
         posture_graph::Resource::DefenderForEndpoint => format!("mde/{}", spec.path),
+        // The cmdlet, without the parameters the kind passes (the simulator's truth holds only
+        // what they select).
+        posture_graph::Resource::ExchangeOnline => {
+            format!("exo/{}", spec.path.split('?').next().unwrap_or(spec.path))
+        }
         _ => spec.path.to_owned(),
     };
     let mut truth = world.sim.ground_truth(tenant, &path).expect("ground truth");
@@ -74,7 +79,12 @@ pub async fn assert_matches_truth(
     let select = kind.select();
     for object in &truth.objects {
         // A singleton Graph answers without an id is stored under the kind's name.
-        let id = object["id"].as_str().unwrap_or(kind.name);
+        // Exchange cmdlet output is stored under its Guid (or Identity).
+        let id = object["id"]
+            .as_str()
+            .or_else(|| object["Guid"].as_str())
+            .or_else(|| object["Identity"].as_str())
+            .unwrap_or(kind.name);
         let mine = stored
             .get(id)
             .unwrap_or_else(|| panic!("{}: {id} was not stored", kind.name));

@@ -10,6 +10,7 @@ mod changes;
 mod config_kinds;
 mod crash;
 mod defender_kinds;
+mod exchange_kinds;
 mod failures;
 mod ground_truth;
 mod groups;

@@ -214,6 +214,7 @@ pub fn api(resource: Resource) -> ApiResource {
         Resource::Graph => ApiResource::Graph,
         Resource::DefenderForEndpoint => ApiResource::Defender,
         Resource::ManagementActivity => ApiResource::ManagementActivity,
+        Resource::ExchangeOnline => ApiResource::ExchangeOnline,
     }
 }
 

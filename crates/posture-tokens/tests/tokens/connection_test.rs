@@ -201,3 +201,40 @@ async fn a_tenant_without_defender_is_reported_apart_and_graph_stays_connected()
     assert_eq!(reason.error_class, ErrorClass::License as i32);
     assert_eq!(reason.code, "AADSTS500011");
 }
+
+#[tokio::test]
+async fn an_app_without_an_exchange_role_is_a_permission_error_on_exchange_naming_the_role() {
+    let world = World::new().await;
+    let tenant = world.tenant(TenantSpec::default());
+    world
+        .sim
+        .mutate(
+            &tenant.tenant_id.to_string(),
+            posture_graph_sim::Mutation::SetExchangeRole { assigned: false },
+        )
+        .expect("the role is removed");
+    let broker = world.standalone().await;
+
+    let response = test_connection(&broker, &tenant).await;
+
+    let exchange = resource(&response, ApiResource::ExchangeOnline);
+    assert_eq!(state(exchange.state), ConnectionState::PermissionError);
+    let reason = exchange.reason.expect("a reason");
+    assert_eq!(reason.error_class, ErrorClass::Permission as i32);
+    assert!(
+        reason
+            .missing_permissions
+            .iter()
+            .any(|r| r.contains("Global Reader")),
+        "{reason:?}"
+    );
+    assert!(
+        reason.message.contains("Exchange.ManageAsApp is granted"),
+        "{reason:?}"
+    );
+    // Graph, and so the connection as a whole, is unaffected.
+    assert_eq!(
+        state(response.health.expect("health").state),
+        ConnectionState::Connected
+    );
+}

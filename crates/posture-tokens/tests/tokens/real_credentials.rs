@@ -125,6 +125,7 @@ pub(crate) async fn real_roles_with_a_connection() -> RealRoles {
                 graph_url: format!("{base}/graph"),
                 defender_url: format!("{base}/mde"),
                 management_activity_url: format!("{base}/manage"),
+                exchange_url: format!("{base}/exo"),
             }),
             credential: Some(secret(tenant.client_secret.expose())),
         }))

@@ -116,6 +116,7 @@ impl VaultService for VaultDouble {
                 graph_url: format!("{base}/graph"),
                 defender_url: format!("{base}/mde"),
                 management_activity_url: format!("{base}/manage"),
+                exchange_url: format!("{base}/exo"),
             }),
             credential: Some(Credential {
                 kind: Some(credential::Kind::ClientSecret(ClientSecretCredential {

@@ -86,6 +86,7 @@ impl Gateway {
                     graph_url: join("graph")?,
                     defender_url: join("mde")?,
                     management_activity_url: join("manage")?,
+                    exchange_url: join("exo")?,
                 }),
                 credential: Some(Credential {
                     kind: Some(credential::Kind::ClientSecret(ClientSecretCredential {

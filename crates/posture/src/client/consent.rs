@@ -37,6 +37,7 @@ fn api_name(resource: Resource) -> &'static str {
         Resource::Graph => "Microsoft Graph",
         Resource::DefenderForEndpoint => "WindowsDefenderATP",
         Resource::ManagementActivity => "Office 365 Management APIs",
+        Resource::ExchangeOnline => "Office 365 Exchange Online",
     }
 }
 

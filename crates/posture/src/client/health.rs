@@ -17,6 +17,7 @@ pub fn resource_label(resource: i32) -> &'static str {
         ApiResource::Graph => "Microsoft Graph",
         ApiResource::Defender => "Defender for Endpoint",
         ApiResource::ManagementActivity => "Management Activity API",
+        ApiResource::ExchangeOnline => "Exchange Online",
         ApiResource::Unspecified => "unknown resource",
     }
 }

@@ -20,7 +20,7 @@ pub struct ImportArgs {
     /// CSV with a header row: tenant_id, client_id, name, and either secret_file with
     /// secret_expires (YYYY-MM-DD) or certificate with private_key; optional: cloud
     /// (global, gcc, gcc-high, dod, china, custom) and, for custom, authority_url, graph_url,
-    /// defender_url, management_url.
+    /// defender_url, management_url, exchange_url.
     pub file: PathBuf,
     /// Check every row and read every credential file, without connecting anything.
     #[arg(long)]
@@ -54,6 +54,8 @@ struct Row {
     defender_url: Option<String>,
     #[serde(default)]
     management_url: Option<String>,
+    #[serde(default)]
+    exchange_url: Option<String>,
 }
 
 /// A row turned into the arguments of `tenants add`, or why it cannot be.
@@ -113,6 +115,7 @@ fn plan_row(row: Row, base: &Path) -> Result<AddArgs, String> {
             graph_url: non_empty(row.graph_url),
             defender_url: non_empty(row.defender_url),
             management_url: non_empty(row.management_url),
+            exchange_url: non_empty(row.exchange_url),
         },
         credential,
         no_test: false,

@@ -97,6 +97,9 @@ pub struct EndpointArgs {
     /// With --cloud custom: Management Activity API base URL.
     #[arg(long)]
     pub management_url: Option<String>,
+    /// With --cloud custom: Exchange Online base URL (optional; the global host otherwise).
+    #[arg(long)]
+    pub exchange_url: Option<String>,
 }
 
 impl EndpointArgs {
@@ -105,6 +108,7 @@ impl EndpointArgs {
             || self.graph_url.is_some()
             || self.defender_url.is_some()
             || self.management_url.is_some()
+            || self.exchange_url.is_some()
     }
 }
 
@@ -412,6 +416,7 @@ fn update_request(mut connection: Connection, args: &UpdateArgs) -> anyhow::Resu
             (&args.urls.graph_url, &mut endpoints.graph_url),
             (&args.urls.defender_url, &mut endpoints.defender_url),
             (&args.urls.management_url, &mut endpoints.management_activity_url),
+            (&args.urls.exchange_url, &mut endpoints.exchange_url),
         ] {
             if let Some(url) = given {
                 field.clone_from(url);
@@ -443,6 +448,7 @@ pub(super) fn custom_endpoints(args: &AddArgs) -> anyhow::Result<Option<CloudEnd
         graph_url: need(&args.urls.graph_url, "--graph-url")?,
         defender_url: need(&args.urls.defender_url, "--defender-url")?,
         management_activity_url: need(&args.urls.management_url, "--management-url")?,
+        exchange_url: args.urls.exchange_url.clone().unwrap_or_default(),
     }))
 }
 
@@ -656,6 +662,7 @@ mod update_tests {
                 graph_url: "https://graph.wrong".into(),
                 defender_url: "https://mde.example".into(),
                 management_activity_url: "https://manage.example".into(),
+                exchange_url: String::new(),
             }),
             ..Default::default()
         }

@@ -1,0 +1,129 @@
+//! The Exchange Online and Defender for Office kinds, read through Exchange's admin API with their
+//! own token: each stored as the simulator's cmdlet output for every profile; an app without an
+//! Exchange role and an app without Exchange.ManageAsApp each fail naming what is missing.
+
+use posture_graph_sim::{Mutation, Profile, TenantSpec};
+use posture_proto::v1 as pb;
+
+use crate::failures::all_permissions;
+use crate::ground_truth::{assert_kinds_match_truth, stored_objects, synced_profile};
+use crate::world::{entity, sqlite_world, sync_and_wait};
+
+const EXCHANGE_KINDS: &[&str] = &[
+    "exo_accepted_domains",
+    "exo_admin_audit_log_config",
+    "exo_anti_phish_policies",
+    "exo_dkim_signing_config",
+    "exo_external_in_outlook",
+    "exo_hosted_content_filter_policies",
+    "exo_malware_filter_policies",
+    "exo_organization_config",
+    "exo_outbound_spam_policies",
+    "exo_protection_policy_rules",
+    "exo_remote_domains",
+    "exo_safe_attachment_policies",
+    "exo_safe_links_policies",
+    "exo_shared_mailboxes",
+    "exo_transport_config",
+    "exo_transport_rules",
+];
+
+#[tokio::test]
+async fn exchange_kinds_match_the_simulator_for_every_profile() {
+    let mut forwarding = Vec::new();
+    for profile in Profile::ALL {
+        let (world, process, tid) = synced_profile(profile, EXCHANGE_KINDS).await;
+        assert_kinds_match_truth(&world, &process, &tid, EXCHANGE_KINDS).await;
+        let outbound = stored_objects(&process, &tid, "exo_outbound_spam_policies").await;
+        let modes: Vec<_> = outbound
+            .values()
+            .map(|p| p["AutoForwardingMode"].clone())
+            .collect();
+        forwarding.push(modes);
+        let mailboxes = stored_objects(&process, &tid, "exo_shared_mailboxes").await;
+        assert!(!mailboxes.is_empty(), "{profile:?} has shared mailboxes");
+    }
+    assert_eq!(
+        forwarding,
+        vec![vec!["Off"], vec!["Automatic"], vec!["On"]],
+        "hardened, typical, neglected"
+    );
+}
+
+#[tokio::test]
+async fn removing_the_apps_exchange_role_fails_the_exchange_kinds_naming_the_role() {
+    let (world, tenant, process) = sqlite_world(TenantSpec {
+        users: 20,
+        ..TenantSpec::default()
+    })
+    .await;
+    let tid = tenant.tenant_id.to_string();
+    world
+        .sim
+        .mutate(&tid, Mutation::SetExchangeRole { assigned: false })
+        .expect("the role is removed");
+    let kinds = ["exo_transport_config", "exo_remote_domains", "organization"];
+    let run = sync_and_wait(&process, &tenant, &kinds).await;
+    assert_eq!(run.state, pb::SyncRunState::PartiallySucceeded as i32, "{run:#?}");
+    for kind in &kinds[..2] {
+        let e = entity(&run, kind);
+        assert_eq!(e.state, pb::EntitySyncState::Failed as i32, "{kind}");
+        let reason = e.error.clone().expect("a reason");
+        assert_eq!(
+            reason.error_class,
+            pb::ErrorClass::Permission as i32,
+            "{kind}: {reason:?}"
+        );
+        assert_eq!(reason.missing_permissions.len(), 1, "{kind}: {reason:?}");
+        assert!(
+            reason.missing_permissions[0].contains("Global Reader"),
+            "{kind}: the role is named: {reason:?}"
+        );
+        assert!(reason.message.contains("no Exchange role"), "{kind}: {reason:?}");
+        assert!(reason.endpoint.contains("InvokeCommand"), "{kind}: {reason:?}");
+    }
+    assert_eq!(
+        entity(&run, "organization").state,
+        pb::EntitySyncState::Succeeded as i32
+    );
+
+    world
+        .sim
+        .mutate(&tid, Mutation::SetExchangeRole { assigned: true })
+        .expect("the role is assigned again");
+    let run = sync_and_wait(&process, &tenant, &kinds).await;
+    assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+}
+
+#[tokio::test]
+async fn exchange_kinds_without_manage_as_app_fail_naming_the_permission() {
+    let without: Vec<String> = all_permissions()
+        .into_iter()
+        .filter(|p| p != "Exchange.ManageAsApp")
+        .collect();
+    let (_world, tenant, process) = sqlite_world(TenantSpec {
+        users: 20,
+        permissions: Some(without),
+        ..TenantSpec::default()
+    })
+    .await;
+    let run = sync_and_wait(&process, &tenant, &["exo_transport_config", "organization"]).await;
+    assert_eq!(run.state, pb::SyncRunState::PartiallySucceeded as i32, "{run:#?}");
+    let reason = entity(&run, "exo_transport_config")
+        .error
+        .clone()
+        .expect("a reason");
+    assert_eq!(
+        reason.error_class,
+        pb::ErrorClass::Permission as i32,
+        "{reason:?}"
+    );
+    assert_eq!(
+        reason.missing_permissions,
+        vec!["Exchange.ManageAsApp".to_owned()]
+    );
+    assert!(
+        reason.message.contains("Office 365 Exchange Online"),
+        "{reason:?}"
+    );
+}
