@@ -289,6 +289,17 @@ async fn profiles_publish_expected_outcomes_with_evidence_ids() {
                     .filter_map(|o| o["id"].as_str().map(str::to_string)),
             );
         }
+        // Exchange Online objects are named by their `Guid`.
+        for cmdlet in posture_graph_sim::tenant::exchange::CMDLETS {
+            if let Ok(truth) = s.ground_truth(&tid, &format!("exo/{cmdlet}")) {
+                known.extend(
+                    truth
+                        .objects
+                        .iter()
+                        .filter_map(|o| o["Guid"].as_str().map(str::to_string)),
+                );
+            }
+        }
         known.extend(
             [
                 "authorizationPolicy",

@@ -69,10 +69,17 @@ pub enum CollectionKind {
     ExoOutboundSpamPolicies,
     ExoAdminAuditLogConfig,
     ExoExternalInOutlook,
+    ExoAntiPhishPolicies,
+    ExoHostedContentFilterPolicies,
+    ExoMalwareFilterPolicies,
+    ExoSafeLinksPolicies,
+    ExoSafeAttachmentPolicies,
+    ExoProtectionPolicyRules,
+    ExoSharedMailboxes,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 56] = [
+    pub const ALL: [CollectionKind; 63] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -129,6 +136,13 @@ impl CollectionKind {
         CollectionKind::ExoOutboundSpamPolicies,
         CollectionKind::ExoAdminAuditLogConfig,
         CollectionKind::ExoExternalInOutlook,
+        CollectionKind::ExoAntiPhishPolicies,
+        CollectionKind::ExoHostedContentFilterPolicies,
+        CollectionKind::ExoMalwareFilterPolicies,
+        CollectionKind::ExoSafeLinksPolicies,
+        CollectionKind::ExoSafeAttachmentPolicies,
+        CollectionKind::ExoProtectionPolicyRules,
+        CollectionKind::ExoSharedMailboxes,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -190,6 +204,13 @@ impl CollectionKind {
             CollectionKind::ExoOutboundSpamPolicies => "exo_outbound_spam_policies",
             CollectionKind::ExoAdminAuditLogConfig => "exo_admin_audit_log_config",
             CollectionKind::ExoExternalInOutlook => "exo_external_in_outlook",
+            CollectionKind::ExoAntiPhishPolicies => "exo_anti_phish_policies",
+            CollectionKind::ExoHostedContentFilterPolicies => "exo_hosted_content_filter_policies",
+            CollectionKind::ExoMalwareFilterPolicies => "exo_malware_filter_policies",
+            CollectionKind::ExoSafeLinksPolicies => "exo_safe_links_policies",
+            CollectionKind::ExoSafeAttachmentPolicies => "exo_safe_attachment_policies",
+            CollectionKind::ExoProtectionPolicyRules => "exo_protection_policy_rules",
+            CollectionKind::ExoSharedMailboxes => "exo_shared_mailboxes",
         }
     }
 

@@ -17,7 +17,8 @@ use super::{AuthedChannel, GatewayArgs, status::explain};
 pub enum InventoryCommand {
     /// The entity kinds Posture syncs: what each is read from and the permissions it needs.
     Kinds,
-    /// List a tenant's objects of one entity kind, ordered by object id.
+    /// List a tenant's objects of one entity kind, ordered by object id. Devices, alerts, Defender
+    /// machines and vulnerabilities get the columns to triage by, worst first.
     List {
         tenant_id: String,
         /// Entity kind, e.g. `users`, `conditional_access_policies`.
@@ -96,6 +97,11 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
             all,
         } => {
             let limit = if all { usize::MAX } else { limit };
+            // The triage views sort worst first across every object, so they read them all and
+            // show the first `limit`.
+            let triage = format == OutputFormat::Table && super::signals_view::KINDS.contains(&kind.as_str());
+            let shown = limit;
+            let limit = if triage { usize::MAX } else { limit };
             let request = ListObjectsRequest {
                 tenant_id,
                 entity_kind: kind,
@@ -105,7 +111,20 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
                 page_size: i32::try_from(limit.min(1000)).unwrap_or(1000),
                 page_token: String::new(),
             };
+            let kind_name = request.entity_kind.clone();
             let (objects, more) = list(&mut client, request, limit).await?;
+            if triage {
+                if objects.len() > shown {
+                    eprintln!(
+                        "showing the worst {shown} of {} objects (--limit N, or --all for every one)",
+                        objects.len()
+                    );
+                }
+                if let Some(view) = super::signals_view::table(&kind_name, &objects, shown) {
+                    out!("{view}");
+                    return Ok(0);
+                }
+            }
             if more {
                 eprintln!(
                     "showing the first {} objects; more exist (--limit N, or --all for every one)",

@@ -31,6 +31,7 @@ pub mod progress;
 pub mod resolve;
 pub mod schedules;
 pub mod scores;
+pub mod signals_view;
 pub mod status;
 pub mod sync;
 pub mod tenants;
