@@ -3,11 +3,12 @@
 //! vulnerability rows), synced kind by kind; then a day of Management Activity content at about a
 //! million records (8,334 per hourly blob over five content types) read into the audit store.
 //! Reports, per part: time, objects or events per second, and the database growth per object and
-//! per day of events (SQLite: the database files; PostgreSQL: `pg_database_size`). No simulated
+//! per day of events (SQLite: the database files after a WAL checkpoint; PostgreSQL:
+//! `pg_database_size`). No simulated
 //! latency or throttling: the figures are Posture's own cost. Prints a table and writes
-//! target/bench-results/signals.json (`signals-postgres.json` on PostgreSQL).
-//! `POSTURE_BENCH_DB=postgres` runs on PostgreSQL; `POSTURE_BENCH_SIGNALS_SCALE` (default 1.0)
-//! scales every size for a quick run.
+//! target/bench-results/signals.json. It runs on PostgreSQL (`POSTURE_BENCH_DB=sqlite`: on
+//! SQLite, to `signals-sqlite.json`); `POSTURE_BENCH_SIGNALS_SCALE` (default 1.0) scales every
+//! size for a quick run.
 
 #[path = "../tests/sync/world.rs"]
 #[allow(dead_code)]
@@ -38,10 +39,12 @@ fn scaled(n: u32) -> u32 {
     ((f64::from(n) * scale()).round() as u32).max(1)
 }
 
+/// PostgreSQL unless `POSTURE_BENCH_DB=sqlite`: storage per object is read from
+/// `pg_database_size`, which SQLite's page-reusing files only approximate.
 async fn database() -> TestDatabase {
     match std::env::var("POSTURE_BENCH_DB").as_deref() {
-        Ok("postgres") => TestDatabase::postgres().await.expect("postgres"),
-        _ => TestDatabase::sqlite().expect("sqlite"),
+        Ok("sqlite") => TestDatabase::sqlite().expect("sqlite"),
+        _ => TestDatabase::postgres().await.expect("postgres"),
     }
 }
 
@@ -56,6 +59,16 @@ fn results_dir() -> PathBuf {
 async fn database_bytes(db: &TestDatabase) -> u64 {
     match db.backend() {
         Backend::Sqlite => {
+            // Fold the write-ahead log into the database first, so the files' size is the data's.
+            {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::SqliteConnection::connect(db.url()).await {
+                    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .execute(&mut conn)
+                        .await;
+                    let _ = conn.close().await;
+                }
+            }
             let path = db.url().trim_start_matches("sqlite://");
             let dir = std::path::Path::new(path).parent().expect("a directory");
             std::fs::read_dir(dir)
@@ -101,7 +114,10 @@ async fn main() {
     let devices = scaled(20_000);
     let machines = scaled(50_000);
     let per_blob = scaled(8_334);
-    let backend = std::env::var("POSTURE_BENCH_DB").unwrap_or_else(|_| "sqlite".into());
+    let backend = match std::env::var("POSTURE_BENCH_DB").as_deref() {
+        Ok("sqlite") => "sqlite".to_owned(),
+        _ => "postgres".to_owned(),
+    };
 
     let world = world::new_world(database().await).await;
     let tenant = world
@@ -228,8 +244,8 @@ async fn main() {
     });
     let dir = results_dir();
     std::fs::create_dir_all(&dir).expect("results directory");
-    let file = if backend == "postgres" {
-        "signals-postgres.json"
+    let file = if backend == "sqlite" {
+        "signals-sqlite.json"
     } else {
         "signals.json"
     };
