@@ -163,23 +163,24 @@ impl ScoreApi {
         &self,
         body: pb::ListSecureScoresRequest,
     ) -> Result<pb::ListSecureScoresResponse, ServiceError> {
-        let tenant = validate::tenant(&body.tenant_id)?;
-        let limit = page_size(body.page_size, 90, 1000)? as usize;
-        let range = body.measured.unwrap_or_default();
-        let from = from_optional_timestamp("measured.start_at", range.start_at.as_ref())?;
-        let to = from_optional_timestamp("measured.end_at", range.end_at.as_ref())?;
-        let listing = Keyset::new(
+        let window = Window::parse(
             "secure-scores",
-            format!("{tenant}|{:?}|{:?}", from.map(micros), to.map(micros)),
-        );
-        let before = listing
-            .resume(&body.page_token)?
-            .map(|p| p.int(0).map(from_micros))
-            .transpose()?;
+            &body.tenant_id,
+            body.page_size,
+            body.measured,
+            &body.page_token,
+        )?;
+        let tenant = window.tenant;
         let settings = self.store.settings(&tenant).await?;
         let parameters = validate::effective_parameters(&settings.parameters);
-        let drop_points = parameters.get("secure_score_drop_points").copied().unwrap_or(5.0);
-        let drop_days = parameters.get("secure_score_drop_days").copied().unwrap_or(7.0);
+        let drop_points = parameters
+            .get("secure_score_drop_points")
+            .copied()
+            .unwrap_or_default();
+        let drop_days = parameters
+            .get("secure_score_drop_days")
+            .copied()
+            .unwrap_or_default();
 
         let history = secure_score_history(
             &tenant,
@@ -187,13 +188,7 @@ impl ScoreApi {
             drop_points,
             Duration::days(drop_days as i64),
         );
-        let mut page: Vec<(DateTime<Utc>, pb::SecureScore)> = history
-            .into_iter()
-            .filter(|(at, _)| from.is_none_or(|f| *at >= f) && to.is_none_or(|t| *at < t))
-            .filter(|(at, _)| before.is_none_or(|b| *at < b))
-            .take(limit + 1)
-            .collect();
-        let next_page_token = listing.page(&mut page, limit, |(at, _)| [micros(*at).to_string()]);
+        let (page, next_page_token) = window.page(history, |(at, _)| *at);
         Ok(pb::ListSecureScoresResponse {
             secure_scores: page.into_iter().map(|(_, s)| s).collect(),
             next_page_token,
@@ -204,36 +199,91 @@ impl ScoreApi {
         &self,
         body: pb::ListExposureScoresRequest,
     ) -> Result<pb::ListExposureScoresResponse, ServiceError> {
-        let tenant = validate::tenant(&body.tenant_id)?;
-        let limit = page_size(body.page_size, 90, 1000)? as usize;
-        let range = body.measured.unwrap_or_default();
-        let from = from_optional_timestamp("measured.start_at", range.start_at.as_ref())?;
-        let to = from_optional_timestamp("measured.end_at", range.end_at.as_ref())?;
-        let listing = Keyset::new(
+        let window = Window::parse(
             "exposure-scores",
-            format!("{tenant}|{:?}|{:?}", from.map(micros), to.map(micros)),
-        );
-        let before = listing
-            .resume(&body.page_token)?
-            .map(|p| p.int(0).map(from_micros))
-            .transpose()?;
-        let exposure = self.measurements(&tenant, EXPOSURE_SCORE, from).await?;
+            &body.tenant_id,
+            body.page_size,
+            body.measured,
+            &body.page_token,
+        )?;
+        let tenant = window.tenant;
+        let exposure = self.measurements(&tenant, EXPOSURE_SCORE, window.from).await?;
         // The configuration score in force at the first exposure measurement may be older.
         let configuration = self.measurements(&tenant, CONFIGURATION_SCORE, None).await?;
-        let mut page: Vec<pb::ExposureScore> = exposure_history(&tenant, &exposure, &configuration)
-            .into_iter()
-            .filter(|s| {
-                let at = measured_at(s);
-                from.is_none_or(|f| at >= f) && to.is_none_or(|t| at < t) && before.is_none_or(|b| at < b)
-            })
-            .take(limit + 1)
-            .collect();
-        let next_page_token = listing.page(&mut page, limit, |s| [micros(measured_at(s)).to_string()]);
+        let (exposure_scores, next_page_token) =
+            window.page(exposure_history(&tenant, &exposure, &configuration), measured_at);
         Ok(pb::ListExposureScoresResponse {
-            exposure_scores: page,
+            exposure_scores,
             next_page_token,
         })
     }
+}
+
+/// One page of a score history: the tenant, the `measured` range, and where the previous page
+/// ended, with a keyset token bound to those filters.
+struct Window {
+    tenant: TenantId,
+    limit: usize,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    before: Option<DateTime<Utc>>,
+    listing: Keyset,
+}
+
+impl Window {
+    fn parse(
+        scope: &'static str,
+        tenant_id: &str,
+        page_size: i32,
+        measured: Option<pb::TimeRange>,
+        page_token: &str,
+    ) -> Result<Self, ServiceError> {
+        let tenant = validate::tenant(tenant_id)?;
+        let limit = page_size_of(page_size)?;
+        let range = measured.unwrap_or_default();
+        let from = from_optional_timestamp("measured.start_at", range.start_at.as_ref())?;
+        let to = from_optional_timestamp("measured.end_at", range.end_at.as_ref())?;
+        let listing = Keyset::new(
+            scope,
+            format!("{tenant}|{:?}|{:?}", from.map(micros), to.map(micros)),
+        );
+        let before = listing
+            .resume(page_token)?
+            .map(|p| p.int(0).map(from_micros))
+            .transpose()?;
+        Ok(Window {
+            tenant,
+            limit,
+            from,
+            to,
+            before,
+            listing,
+        })
+    }
+
+    /// The entries of `newest_first` in the range after the previous page, at most a page of
+    /// them, and the token of the next page.
+    fn page<T>(&self, newest_first: Vec<T>, at: impl Fn(&T) -> DateTime<Utc>) -> (Vec<T>, String) {
+        let mut page: Vec<T> = newest_first
+            .into_iter()
+            .filter(|entry| {
+                let at = at(entry);
+                self.from.is_none_or(|f| at >= f)
+                    && self.to.is_none_or(|t| at < t)
+                    && self.before.is_none_or(|b| at < b)
+            })
+            .take(self.limit + 1)
+            .collect();
+        let next = self
+            .listing
+            .page(&mut page, self.limit, |entry| [micros(at(entry)).to_string()]);
+        (page, next)
+    }
+}
+
+/// 0 means 90 (a quarter of daily scores); above 1000 is 1000.
+fn page_size_of(requested: i32) -> Result<usize, ServiceError> {
+    Ok(page_size(requested, 90, 1000)? as usize)
 }
 
 fn measured_at(s: &pb::ExposureScore) -> DateTime<Utc> {
