@@ -1,6 +1,8 @@
 //! Shared platform pieces of every Posture role: configuration, telemetry, shutdown, the mapping of
-//! domain errors to gRPC status, typed ids, the clock, the gRPC server builder and database setup.
+//! domain errors to gRPC status, typed ids, the clock, the gRPC server builder, database setup and
+//! the deterministic archives that backups and evidence bundles are written in.
 
+pub mod archive;
 pub mod clock;
 pub mod config;
 pub mod db;
