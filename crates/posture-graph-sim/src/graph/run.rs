@@ -316,7 +316,9 @@ pub fn run(
             // Audit logs are newest first at even spacing: a date range maps to an index range,
             // so a narrow window does not scan the whole log.
             let (first, last) = match (*context, q.filter.as_deref().and_then(super::query::parse_filter)) {
-                ("auditLogs/directoryAudits", Some(f)) => t.directory_audit_range(&f.time_bounds("activityDateTime")),
+                ("auditLogs/directoryAudits", Some(f)) => {
+                    t.directory_audit_range(&f.time_bounds("activityDateTime"))
+                }
                 ("auditLogs/signIns", Some(f)) => t.log_index_range(&f.time_bounds("createdDateTime"), n),
                 _ => (0, n),
             };

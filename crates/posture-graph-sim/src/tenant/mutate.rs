@@ -275,7 +275,11 @@ impl Tenant {
                 let id = self.user_id(pos);
                 let mut modified = Vec::new();
                 if let Some(enabled) = account_enabled {
-                    modified.push(("AccountEnabled", format!("[{}]", !enabled), format!("[{enabled}]")));
+                    modified.push((
+                        "AccountEnabled",
+                        format!("[{}]", !enabled),
+                        format!("[{enabled}]"),
+                    ));
                 }
                 if let Some(name) = &display_name {
                     modified.push(("DisplayName", "[]".into(), json_text(name)));

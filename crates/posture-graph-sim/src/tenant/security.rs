@@ -380,7 +380,11 @@ impl Tenant {
     pub fn directory_audit_range(&self, bounds: &(Option<String>, Option<String>)) -> (u32, u32) {
         let extra = self.overlay.admin_audits.len() as u32;
         let (first, last) = self.log_index_range(bounds, self.generated_audit_len());
-        if extra == 0 { (first, last) } else { (0, extra + last) }
+        if extra == 0 {
+            (first, last)
+        } else {
+            (0, extra + last)
+        }
     }
 
     /// Audit events newest first: the admin changes, then the generated log, evenly spread

@@ -48,7 +48,10 @@ pub fn activity_record(
         workload: text(record, "/Workload"),
         result: text(record, "/ResultStatus"),
         client_ip: text(record, "/ClientIP"),
-        targets: [text(record, "/ObjectId")].into_iter().filter(|t| !t.is_empty()).collect(),
+        targets: [text(record, "/ObjectId")]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect(),
         raw: raw.to_owned(),
     })
 }

@@ -111,8 +111,7 @@ type EventRow = (
     String,
 );
 
-const EVENT_COLUMNS: &str =
-    "tenant_id, source, record_id, occurred_at, operation, user_name, workload, result, client_ip, targets, raw";
+const EVENT_COLUMNS: &str = "tenant_id, source, record_id, occurred_at, operation, user_name, workload, result, client_ip, targets, raw";
 
 impl InventoryStore {
     /// Appends `events` in one transaction (`UNNEST` arrays on PostgreSQL, multi-row `VALUES` on
@@ -322,7 +321,19 @@ impl InventoryStore {
         };
         rows.into_iter()
             .map(
-                |(tenant, source, record_id, at, operation, user, workload, result, client_ip, targets, raw)| {
+                |(
+                    tenant,
+                    source,
+                    record_id,
+                    at,
+                    operation,
+                    user,
+                    workload,
+                    result,
+                    client_ip,
+                    targets,
+                    raw,
+                )| {
                     Ok(AuditEvent {
                         tenant_id: parse_id(&tenant)?,
                         source,

@@ -408,7 +408,11 @@ posture_kit::db_test!(
         assert_eq!(found.len(), 1, "{found:#?}");
         let event = &found[0];
         assert_eq!(event.operation, "Update conditional access policy");
-        assert!(event.user.contains('@'), "the acting administrator: {}", event.user);
+        assert!(
+            event.user.contains('@'),
+            "the acting administrator: {}",
+            event.user
+        );
         assert_eq!(event.targets, vec![policy_id.to_lowercase()]);
 
         // A LIKE wildcard in the filter is a literal, not a pattern.
