@@ -242,6 +242,27 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
     let shown = world.deployment.cli(&["drift", "show", changed, &drift_id])?;
     let text = String::from_utf8_lossy(&shown.stdout);
     ensure!(shown.status.success() && text.contains("reopened"), "{text}");
+
+    // A baseline in use is not deleted; one no tenant has applied is.
+    let refused = world
+        .deployment
+        .cli(&["drift", "baseline", "delete", &baseline])?;
+    let why = String::from_utf8_lossy(&refused.stderr);
+    ensure!(
+        !refused.status.success() && why.contains("applied to 3 tenant"),
+        "{why}"
+    );
+    let spare = cli_json(
+        &world,
+        &[
+            "drift", "baseline", "create", &template, "--name", "spare", "--kind", CA,
+        ],
+    )?;
+    let spare = spare["baseline_id"].as_str().context("baseline id")?.to_owned();
+    let deleted = cli_json(&world, &["drift", "baseline", "delete", &spare])?;
+    ensure!(deleted["deleted_at"].is_string(), "{deleted:#}");
+    let gone = world.deployment.cli(&["drift", "baseline", "show", &spare])?;
+    ensure!(!gone.status.success(), "the deleted baseline is gone");
     world.assert_activity_log().await
 }
 
