@@ -168,6 +168,7 @@ pub async fn stored_objects(
                 view: pb::ObjectView::Full as i32,
                 page_size: 500,
                 page_token: token.clone(),
+                as_of: None,
             })
             .await
             .with_context(|| format!("listing {kind}"))?
