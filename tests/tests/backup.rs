@@ -171,3 +171,60 @@ both_modes!(
     a_backup_from_before_a_change_diffs_and_plans_that_change,
     backup_before_a_change_diffs_and_plans_the_change
 );
+
+/// Scheduled backups from the real process: with `backup.destination` a folder and a one-second
+/// interval, each synced tenant's archives land under its folder, read back as its configuration,
+/// and retention keeps only the newest two.
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_backups_land_in_the_configured_folder_and_keep_the_newest() -> anyhow::Result<()> {
+    let folder = tempfile::tempdir()?;
+    let config = format!(
+        "[backup]\ndestination = \"file://{}\"\ninterval_secs = 1\nretention_count = 2\n",
+        folder.path().display()
+    );
+    let mut world = World::standalone_with_config(&config).await?;
+    let tenant = world.tenant(spec(410)).await?;
+    let run = sync_and_wait(&mut world.clients, &tenant).await?;
+    ensure!(run.state() == pb::SyncRunState::Succeeded, "{run:#?}");
+    let policies = stored_objects(&mut world.clients, &tenant, CA).await?;
+
+    let dir = folder.path().join(&tenant);
+    let archives = || -> Vec<std::path::PathBuf> {
+        let mut found: Vec<_> = std::fs::read_dir(&dir)
+            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        found.sort();
+        found
+    };
+    // The writer runs every second: within a few, more archives than retention keeps were made.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut newest_with_policies = None;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let found = archives();
+        ensure!(
+            found.len() <= 3,
+            "retention keeps two (plus one being written): {found:?}"
+        );
+        if let Some(newest) = found.last()
+            && let Ok((objects, _)) = posture_backup_read(newest, &tenant)
+        {
+            let ca = objects.iter().filter(|o| o["entity_kind"] == CA).count();
+            if ca == policies.len() && found.len() == 2 {
+                newest_with_policies = Some(newest.clone());
+                break;
+            }
+        }
+    }
+    let newest = newest_with_policies.context("no archive holding the synced policies appeared")?;
+    let name = newest.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    ensure!(
+        name.starts_with(&format!("{tenant}-")) && name.ends_with(".tar.gz"),
+        "{name}"
+    );
+    // As new archives land the older ones go: still two a few intervals later.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let found = archives();
+    ensure!(found.len() == 2, "{found:?}");
+    Ok(())
+}
