@@ -293,13 +293,25 @@ fn every_scalar_key_in_the_reference_has_a_working_environment_variable() {
             "grpc.connect_timeout_secs",
         ),
         ("POSTURE__HEALTH__LISTEN", "0.0.0.0:9601", "health.listen"),
-        ("POSTURE__BACKUP__DESTINATION", "s3://bucket/posture", "backup.destination"),
+        (
+            "POSTURE__BACKUP__DESTINATION",
+            "s3://bucket/posture",
+            "backup.destination",
+        ),
         ("POSTURE__BACKUP__INTERVAL_SECS", "3600", "backup.interval_secs"),
         ("POSTURE__BACKUP__RETENTION_DAYS", "14", "backup.retention_days"),
         ("POSTURE__BACKUP__RETENTION_COUNT", "5", "backup.retention_count"),
-        ("POSTURE__BACKUP__S3__ENDPOINT", "http://minio:9000", "backup.s3.endpoint"),
+        (
+            "POSTURE__BACKUP__S3__ENDPOINT",
+            "http://minio:9000",
+            "backup.s3.endpoint",
+        ),
         ("POSTURE__BACKUP__S3__REGION", "eu-west-1", "backup.s3.region"),
-        ("POSTURE__BACKUP__S3__ACCESS_KEY_ID", "AKIDEXAMPLE", "backup.s3.access_key_id"),
+        (
+            "POSTURE__BACKUP__S3__ACCESS_KEY_ID",
+            "AKIDEXAMPLE",
+            "backup.s3.access_key_id",
+        ),
         (
             "POSTURE__DATABASE__URL",
             "postgres://posture@db:5432/posture",

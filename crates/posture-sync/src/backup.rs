@@ -252,7 +252,7 @@ impl BackupWriter {
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, BackupWriteError> {
         let mut archives = self.archives(tenant).await?;
-        archives.sort_by(|a, b| b.0.cmp(&a.0));
+        archives.sort_by_key(|archive| std::cmp::Reverse(archive.0));
         let mut pruned = Vec::new();
         for (index, (at, path)) in archives.into_iter().enumerate() {
             let too_many = self.settings.keep.is_some_and(|keep| index >= keep);
