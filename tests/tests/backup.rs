@@ -228,3 +228,79 @@ async fn scheduled_backups_land_in_the_configured_folder_and_keep_the_newest() -
     ensure!(found.len() == 2, "{found:?}");
     Ok(())
 }
+
+/// Scheduled backups from the real process to an S3-compatible bucket (moto): archives land under
+/// the configured prefix, retention keeps the newest two, and the bucket's secret key appears
+/// nowhere in the process's logs.
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_backups_land_in_an_s3_bucket_without_logging_its_secret() -> anyhow::Result<()> {
+    use object_store::{ObjectStore as _, ObjectStoreExt as _};
+    use posture_testkit::moto::{Moto, announce_skip};
+
+    let Some(moto) = Moto::start("tenant-backups").await else {
+        announce_skip();
+        return Ok(());
+    };
+    let secret = "s3-secret-that-must-not-leak";
+    let config = format!(
+        "[backup]\ndestination = \"s3://tenant-backups/posture\"\ninterval_secs = 1\nretention_count = 2\n\
+         [backup.s3]\nendpoint = \"{}\"\nregion = \"eu-west-1\"\naccess_key_id = \"posture\"\nsecret_access_key = \"{secret}\"\n",
+        moto.endpoint
+    );
+    let mut world = World::standalone_with_config(&config).await?;
+    let tenant = world.tenant(spec(420)).await?;
+    let run = sync_and_wait(&mut world.clients, &tenant).await?;
+    ensure!(run.state() == pb::SyncRunState::Succeeded, "{run:#?}");
+    let policies = stored_objects(&mut world.clients, &tenant, CA).await?;
+
+    let bucket = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name("tenant-backups")
+        .with_endpoint(&moto.endpoint)
+        .with_allow_http(true)
+        .with_region("eu-west-1")
+        .with_access_key_id("posture")
+        .with_secret_access_key(secret)
+        .build()?;
+    let folder = object_store::path::Path::from(format!("posture/{tenant}"));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut newest_ok = false;
+    while tokio::time::Instant::now() < deadline && !newest_ok {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let mut listed: Vec<_> = futures_collect(bucket.list(Some(&folder))).await?;
+        listed.sort();
+        ensure!(
+            listed.len() <= 3,
+            "retention keeps two (plus one being written): {listed:?}"
+        );
+        if listed.len() == 2
+            && let Some(newest) = listed.last()
+        {
+            let bytes = bucket.get(newest).await?.bytes().await?;
+            let (snapshot, _) = posture_backup::read_archive(&bytes[..], Some(&tenant))?;
+            newest_ok = snapshot.objects.keys().filter(|(kind, _)| kind == CA).count() == policies.len();
+        }
+    }
+    ensure!(
+        newest_ok,
+        "no archive holding the synced policies appeared in the bucket"
+    );
+    let logs = world.deployment.logs();
+    ensure!(
+        logs.contains("configuration backup"),
+        "the writes are logged (so the next check reads real logs)"
+    );
+    ensure!(!logs.contains(secret), "the bucket's secret is in the logs");
+    Ok(())
+}
+
+/// Every path of an object store listing.
+async fn futures_collect(
+    mut listing: futures::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>>,
+) -> anyhow::Result<Vec<object_store::path::Path>> {
+    use futures::StreamExt as _;
+    let mut paths = Vec::new();
+    while let Some(meta) = listing.next().await {
+        paths.push(meta?.location);
+    }
+    Ok(paths)
+}

@@ -3,7 +3,6 @@
 //! an interval lands once under its time, reads back as the configuration of that time, and
 //! retention by age and by count deletes the rest.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -214,83 +213,14 @@ posture_kit::db_test!(
     }
 );
 
-/// moto's S3 server on a free port, ended when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Python interpreters that may hold moto: the venv `make py-sdk` builds, then the system's.
-fn pythons() -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    if let Ok(p) = std::env::var("POSTURE_PY_SDK_PYTHON") {
-        found.push(p.into());
-    }
-    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let workspace = workspace.canonicalize().unwrap_or(workspace);
-    found.push(workspace.join(".tools/py-sdk/bin/python"));
-    found.push("python3".into());
-    found
-}
-
-async fn start_moto() -> Option<Moto> {
-    let python = pythons().into_iter().find(|python| {
-        Command::new(python)
-            .args(["-c", "import moto.server"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    })?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let child = Command::new(&python)
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto server starts");
-    let moto = Moto {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    };
-    let http = reqwest::Client::new();
-    for _ in 0..100 {
-        if http.get(format!("{}/", moto.endpoint)).send().await.is_ok() {
-            return Some(moto);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("moto's server did not answer on {}", moto.endpoint);
-}
-
 posture_kit::db_test!(
     scheduled_backups_land_in_an_s3_bucket_and_retention_prunes_them,
     |db: TestDatabase| async move {
         posture_graph::install_crypto_provider();
-        let Some(moto) = start_moto().await else {
-            eprintln!(
-                "\n\n*** SKIPPED: python moto was not found (run `make py-sdk`, which installs moto[server]); \
-                 the S3 backup destination is NOT tested ***\n"
-            );
+        let Some(moto) = posture_testkit::moto::Moto::start("posture-backups").await else {
+            posture_testkit::moto::announce_skip();
             return;
         };
-        // moto accepts any credentials; the bucket is made as an operator would beforehand.
-        let created = reqwest::Client::new()
-            .put(format!("{}/posture-backups", moto.endpoint))
-            .send()
-            .await
-            .expect("create bucket");
-        assert!(created.status().is_success(), "{created:?}");
 
         let now = Utc::now();
         let store = store_with_history(&db, now - chrono::Duration::days(50), change_time(now)).await;
