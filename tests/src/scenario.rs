@@ -664,6 +664,18 @@ impl World {
         })
     }
 
+    /// A deployment in `mode` with `settings` (dotted keys, TOML values) in its configuration.
+    pub async fn start_with_settings(mode: crate::Mode, settings: &[(&str, &str)]) -> anyhow::Result<World> {
+        let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;
+        let deployment = crate::Deployment::start_with_settings(mode, settings).await?;
+        let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
+        Ok(World {
+            sim,
+            deployment,
+            clients,
+        })
+    }
+
     /// A standalone deployment with `extra` TOML sections in its configuration.
     pub async fn standalone_with_config(extra: &str) -> anyhow::Result<World> {
         let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;

@@ -2,6 +2,8 @@
 //! time before a Conditional Access policy changed holds the policy as it was; after the change
 //! and a re-sync, diffing the backup (or that time) against now is the policy's patch, and the
 //! restore plan is the PATCH that would undo it. An archive is refused for another tenant.
+//! Scheduled backups land in a folder and in an S3-compatible bucket (moto), retention keeps the
+//! newest, and the bucket's secret never reaches a log.
 
 use anyhow::{Context, ensure};
 use posture_graph_sim::{Mutation, TenantSpec, ThrottleMode};
@@ -175,14 +177,18 @@ both_modes!(
 /// Scheduled backups from the real process: with `backup.destination` a folder and a one-second
 /// interval, each synced tenant's archives land under its folder, read back as its configuration,
 /// and retention keeps only the newest two.
-#[tokio::test(flavor = "multi_thread")]
-async fn scheduled_backups_land_in_the_configured_folder_and_keep_the_newest() -> anyhow::Result<()> {
+async fn scheduled_backups_to_a_folder(mode: Mode) -> anyhow::Result<()> {
     let folder = tempfile::tempdir()?;
-    let config = format!(
-        "[backup]\ndestination = \"file://{}\"\ninterval_secs = 1\nretention_count = 2\n",
-        folder.path().display()
-    );
-    let mut world = World::standalone_with_config(&config).await?;
+    let destination = format!("\"file://{}\"", folder.path().display());
+    let mut world = World::start_with_settings(
+        mode,
+        &[
+            ("backup.destination", &destination),
+            ("backup.interval_secs", "1"),
+            ("backup.retention_count", "2"),
+        ],
+    )
+    .await?;
     let tenant = world.tenant(spec(410)).await?;
     let run = sync_and_wait(&mut world.clients, &tenant).await?;
     ensure!(run.state() == pb::SyncRunState::Succeeded, "{run:#?}");
@@ -232,8 +238,7 @@ async fn scheduled_backups_land_in_the_configured_folder_and_keep_the_newest() -
 /// Scheduled backups from the real process to an S3-compatible bucket (moto): archives land under
 /// the configured prefix, retention keeps the newest two, and the bucket's secret key appears
 /// nowhere in the process's logs.
-#[tokio::test(flavor = "multi_thread")]
-async fn scheduled_backups_land_in_an_s3_bucket_without_logging_its_secret() -> anyhow::Result<()> {
+async fn scheduled_backups_to_an_s3_bucket(mode: Mode) -> anyhow::Result<()> {
     use object_store::{ObjectStore as _, ObjectStoreExt as _};
     use posture_testkit::moto::{Moto, announce_skip};
 
@@ -242,12 +247,21 @@ async fn scheduled_backups_land_in_an_s3_bucket_without_logging_its_secret() -> 
         return Ok(());
     };
     let secret = "s3-secret-that-must-not-leak";
-    let config = format!(
-        "[backup]\ndestination = \"s3://tenant-backups/posture\"\ninterval_secs = 1\nretention_count = 2\n\
-         [backup.s3]\nendpoint = \"{}\"\nregion = \"eu-west-1\"\naccess_key_id = \"posture\"\nsecret_access_key = \"{secret}\"\n",
-        moto.endpoint
-    );
-    let mut world = World::standalone_with_config(&config).await?;
+    let endpoint = format!("\"{}\"", moto.endpoint);
+    let quoted_secret = format!("\"{secret}\"");
+    let mut world = World::start_with_settings(
+        mode,
+        &[
+            ("backup.destination", "\"s3://tenant-backups/posture\""),
+            ("backup.interval_secs", "1"),
+            ("backup.retention_count", "2"),
+            ("backup.s3.endpoint", &endpoint),
+            ("backup.s3.region", "\"eu-west-1\""),
+            ("backup.s3.access_key_id", "\"posture\""),
+            ("backup.s3.secret_access_key", &quoted_secret),
+        ],
+    )
+    .await?;
     let tenant = world.tenant(spec(420)).await?;
     let run = sync_and_wait(&mut world.clients, &tenant).await?;
     ensure!(run.state() == pb::SyncRunState::Succeeded, "{run:#?}");
@@ -304,3 +318,13 @@ async fn futures_collect(
     }
     Ok(paths)
 }
+
+both_modes!(
+    scheduled_backups_land_in_the_configured_folder_and_keep_the_newest,
+    scheduled_backups_to_a_folder
+);
+
+both_modes!(
+    scheduled_backups_land_in_an_s3_bucket_without_logging_its_secret,
+    scheduled_backups_to_an_s3_bucket
+);
