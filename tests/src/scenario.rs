@@ -168,6 +168,7 @@ pub async fn stored_objects(
                 view: pb::ObjectView::Full as i32,
                 page_size: 500,
                 page_token: token.clone(),
+                as_of: None,
             })
             .await
             .with_context(|| format!("listing {kind}"))?
@@ -655,6 +656,18 @@ impl World {
     ) -> anyhow::Result<World> {
         let sim = Simulator::start(sim).await?;
         let deployment = crate::Deployment::start_with(mode, launcher).await?;
+        let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
+        Ok(World {
+            sim,
+            deployment,
+            clients,
+        })
+    }
+
+    /// A deployment in `mode` with `settings` (dotted keys, TOML values) in its configuration.
+    pub async fn start_with_settings(mode: crate::Mode, settings: &[(&str, &str)]) -> anyhow::Result<World> {
+        let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;
+        let deployment = crate::Deployment::start_with_settings(mode, settings).await?;
         let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
         Ok(World {
             sim,

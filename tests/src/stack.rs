@@ -66,6 +66,7 @@ impl Stack {
         binary: &Path,
         state: &Path,
         database_url: &str,
+        extra_env: &[(String, String)],
     ) -> anyhow::Result<Stack> {
         let url = reqwest::Url::parse(database_url).context("the test database URL")?;
         let database = url.path().trim_start_matches('/').to_owned();
@@ -91,6 +92,8 @@ impl Stack {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect::<Vec<_>>();
+        // The scenario's own settings, for every role's process.
+        env.extend(extra_env.iter().cloned());
         // A developer's own overrides must not leak into the test's stack.
         for (key, _) in std::env::vars() {
             if key.starts_with("POSTURE_UP_") && !env.iter().any(|(k, _)| *k == key) {

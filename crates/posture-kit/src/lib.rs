@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod clock;
 pub mod config;
+pub mod config_fields;
 pub mod db;
 pub mod error;
 pub mod grpc;

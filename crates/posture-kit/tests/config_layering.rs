@@ -223,20 +223,32 @@ fn secrets_never_appear_in_debug_or_the_redacted_view() {
             ),
             ("POSTURE__BUS__KIND", "nats"),
             ("POSTURE__BUS__NATS_URL", "nats://svc:natspass@nats:4222"),
+            ("POSTURE__BACKUP__DESTINATION", "s3://backups/posture"),
+            ("POSTURE__BACKUP__S3__SECRET_ACCESS_KEY", "s3keyvalue"),
         ]))
         .load()
         .expect("valid");
     let debug = format!("{config:?}");
     assert!(
-        !debug.contains("hunter2") && !debug.contains("natspass"),
+        !debug.contains("hunter2") && !debug.contains("natspass") && !debug.contains("s3keyvalue"),
         "{debug}"
+    );
+    assert_eq!(
+        config
+            .backup
+            .s3
+            .secret_access_key
+            .as_ref()
+            .map(|k| k.expose_secret().to_owned()),
+        Some("s3keyvalue".to_owned())
     );
 
     let shown = config.redacted().expect("render");
     assert!(
-        !shown.contains("hunter2") && !shown.contains("natspass"),
+        !shown.contains("hunter2") && !shown.contains("natspass") && !shown.contains("s3keyvalue"),
         "{shown}"
     );
+    assert!(shown.contains("secret_access_key = \"****\""), "{shown}");
     assert!(
         shown.contains("postgres://posture:****@db:5432/posture"),
         "{shown}"
@@ -281,6 +293,25 @@ fn every_scalar_key_in_the_reference_has_a_working_environment_variable() {
             "grpc.connect_timeout_secs",
         ),
         ("POSTURE__HEALTH__LISTEN", "0.0.0.0:9601", "health.listen"),
+        (
+            "POSTURE__BACKUP__DESTINATION",
+            "s3://bucket/posture",
+            "backup.destination",
+        ),
+        ("POSTURE__BACKUP__INTERVAL_SECS", "3600", "backup.interval_secs"),
+        ("POSTURE__BACKUP__RETENTION_DAYS", "14", "backup.retention_days"),
+        ("POSTURE__BACKUP__RETENTION_COUNT", "5", "backup.retention_count"),
+        (
+            "POSTURE__BACKUP__S3__ENDPOINT",
+            "http://minio:9000",
+            "backup.s3.endpoint",
+        ),
+        ("POSTURE__BACKUP__S3__REGION", "eu-west-1", "backup.s3.region"),
+        (
+            "POSTURE__BACKUP__S3__ACCESS_KEY_ID",
+            "AKIDEXAMPLE",
+            "backup.s3.access_key_id",
+        ),
         (
             "POSTURE__DATABASE__URL",
             "postgres://posture@db:5432/posture",
@@ -450,5 +481,21 @@ fn every_scalar_key_in_the_reference_has_a_working_environment_variable() {
             other => other.to_string(),
         };
         assert_eq!(shown, value, "{var} did not set {key}");
+    }
+}
+
+#[test]
+fn a_backup_destination_must_be_a_folder_or_bucket_url() {
+    let message = problems(
+        ConfigLoader::new()
+            .env_vars(env(&[("POSTURE__BACKUP__DESTINATION", "/var/backups")]))
+            .load(),
+    );
+    assert!(message.contains("backup.destination"), "{message}");
+    for good in ["", "file:///var/backups/posture", "s3://bucket/prefix"] {
+        ConfigLoader::new()
+            .env_vars(env(&[("POSTURE__BACKUP__DESTINATION", good)]))
+            .load()
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod backup;
 pub mod canonical;
 pub mod connection;
 pub mod convert;

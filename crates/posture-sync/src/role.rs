@@ -24,6 +24,7 @@ use tonic::transport::Channel;
 
 use crate::api::{AuditApi, InventoryApi, SyncApi};
 use crate::audit::{AuditAfterRun, AuditIngest, AuditSettings};
+use crate::backup::{BackupSettings, BackupWriter};
 use crate::connection::TenantDirectory;
 use crate::error::SyncError;
 use crate::job::{JobSettings, SyncWorker};
@@ -54,6 +55,8 @@ pub struct SyncSettings {
     pub resume_active_runs: bool,
     /// Retention and reading interval of audit streams.
     pub audit: AuditSettings,
+    /// Scheduled configuration backups (`backup.*`); `None`: none.
+    pub backup: Option<BackupSettings>,
 }
 
 impl Default for SyncSettings {
@@ -68,6 +71,7 @@ impl Default for SyncSettings {
             graph_retry: GraphRetry::default(),
             resume_active_runs: true,
             audit: AuditSettings::default(),
+            backup: None,
         }
     }
 }
@@ -141,6 +145,12 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
         settings: deps.settings.audit.clone(),
     };
     audit.clone().spawn(deps.shutdown.clone(), &deps.tasks);
+    if let Some(settings) = deps.settings.backup.clone() {
+        // A destination that cannot be used stops the role at start, not silently at night.
+        BackupWriter::new(store.clone(), settings, &deps.metrics)
+            .map_err(|e| SyncError::Config(e.to_string()))?
+            .spawn(deps.shutdown.clone(), &deps.tasks);
+    }
     let runs = Runs {
         store: store.clone(),
         bus: deps.bus.clone(),

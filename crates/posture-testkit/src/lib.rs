@@ -5,6 +5,7 @@
 
 mod bus;
 mod connection;
+pub mod moto;
 mod recording;
 mod world;
 

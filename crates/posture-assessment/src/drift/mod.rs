@@ -3,15 +3,13 @@
 //! without the fields a per-kind list calls volatile or tenant-specific, each difference an RFC
 //! 6902 patch. Storage, states and events are the service's (`service::drift`).
 
-mod fields;
-
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use fields::{comparable, tenant_specific_paths, volatile_paths};
+pub use posture_kit::config_fields::{comparable, tenant_specific_paths, volatile_paths};
 
 /// How an object differs from the baseline (the API's `DriftKind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

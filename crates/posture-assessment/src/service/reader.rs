@@ -332,6 +332,7 @@ impl InventoryReader {
             view: pb::ObjectView::Full as i32,
             page_size: PAGE_SIZE,
             page_token,
+            as_of: None,
         };
         tokio::spawn(async move {
             client

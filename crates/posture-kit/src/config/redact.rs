@@ -62,6 +62,17 @@ pub(crate) fn redact_optional_url<S: Serializer>(
     }
 }
 
+/// A secret that is no URL (an access key): shown only as set or not.
+pub(crate) fn redact_optional_secret<S: Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => serializer.serialize_str(MASK),
+        None => serializer.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

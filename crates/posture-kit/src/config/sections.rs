@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::cloud::CloudConfig;
-use super::redact::{redact_optional_url, redact_url};
+use super::redact::{redact_optional_secret, redact_optional_url, redact_url};
 use crate::service::{ServiceRole, deserialize_role_list};
 
 fn loopback(port: u16) -> SocketAddr {
@@ -32,6 +32,7 @@ pub struct PostureConfig {
     pub tokens: TokensConfig,
     pub scheduler: SchedulerConfig,
     pub sync: SyncConfig,
+    pub backup: BackupConfig,
     pub assessment: AssessmentConfig,
     pub gateway: GatewayConfig,
     pub endpoints: EndpointsConfig,
@@ -51,6 +52,7 @@ impl Default for PostureConfig {
             tokens: TokensConfig::default(),
             scheduler: SchedulerConfig::default(),
             sync: SyncConfig::default(),
+            backup: BackupConfig::default(),
             assessment: AssessmentConfig::default(),
             gateway: GatewayConfig::default(),
             endpoints: EndpointsConfig::default(),
@@ -290,6 +292,53 @@ impl SchedulerConfig {
     pub fn daily_time(&self) -> Option<chrono::NaiveTime> {
         chrono::NaiveTime::parse_from_str(&self.daily_at, "%H:%M").ok()
     }
+}
+
+/// Scheduled configuration backups, written by the sync role (it owns the inventory they read).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Where archives go: `file:///absolute/dir` or `s3://bucket/optional/prefix`. Empty: no
+    /// scheduled backups.
+    pub destination: String,
+    /// Seconds between two backups of every synced tenant. Each backup is as of the start of its
+    /// interval, so several sync processes write the same archive (byte for byte) under one name.
+    pub interval_secs: u64,
+    /// Delete a tenant's archives whose time is more than this many days ago; 0: no age limit.
+    pub retention_days: u32,
+    /// Keep at most this many archives per tenant, newest first; 0: no count limit.
+    pub retention_count: u32,
+    /// Settings of an `s3://` destination; each empty one falls back to the standard `AWS_*`
+    /// environment variables.
+    pub s3: S3Config,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        Self {
+            destination: String::new(),
+            interval_secs: 86_400,
+            retention_days: 30,
+            retention_count: 0,
+            s3: S3Config::default(),
+        }
+    }
+}
+
+/// An S3 or S3-compatible bucket.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// The server for an S3-compatible store, e.g. `http://127.0.0.1:9000`; empty: AWS (or
+    /// `AWS_ENDPOINT_URL`). Plain `http://` is allowed only when given here.
+    pub endpoint: String,
+    /// Region; empty: `AWS_REGION` / `AWS_DEFAULT_REGION`, else `us-east-1`.
+    pub region: String,
+    /// Access key id; empty: `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// Secret access key; unset: `AWS_SECRET_ACCESS_KEY`. Never logged or shown.
+    #[serde(serialize_with = "redact_optional_secret")]
+    pub secret_access_key: Option<SecretString>,
 }
 
 /// The assessment role.

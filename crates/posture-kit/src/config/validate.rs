@@ -176,6 +176,21 @@ impl PostureConfig {
             "sync.audit_interval_secs must be between 1 and 86400 (a day)",
         );
 
+        let destination = self.backup.destination.trim();
+        check(
+            destination.is_empty() || destination.starts_with("file:///") || destination.starts_with("s3://"),
+            "backup.destination must be empty, file:///absolute/dir or s3://bucket/prefix",
+        );
+        check(
+            (1..=31_536_000).contains(&self.backup.interval_secs),
+            "backup.interval_secs must be between 1 and 31536000 (a year)",
+        );
+        let endpoint = self.backup.s3.endpoint.trim();
+        check(
+            endpoint.is_empty() || is_http_url(endpoint),
+            "backup.s3.endpoint must be an http:// or https:// URL",
+        );
+
         self.validate_vault(&mut problems);
 
         if problems.is_empty() {

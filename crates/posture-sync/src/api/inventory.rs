@@ -62,10 +62,25 @@ impl InventoryService for InventoryApi {
         let limit = validate::page_size(body.page_size, 100, 1000)?;
         let view = pb::ObjectView::try_from(body.view)
             .map_err(|_| SyncError::invalid("view", "is not an ObjectView"))?;
+        let as_of = posture_kit::time::from_optional_timestamp("as_of", body.as_of.as_ref())
+            .map_err(SyncError::from)?;
+        if as_of.is_some() && !kind.configuration {
+            return Err(SyncError::FailedPrecondition(format!(
+                "{} is not a configuration kind; it keeps no versions to read as of a time",
+                kind.name
+            ))
+            .into());
+        }
         let tenant = self.known_tenant(&body.tenant_id).await?;
+        // The time is part of the listing: a token from one point in time does not resume another.
         let listing = Keyset::new(
             "objects",
-            format!("{tenant}|{}|{}", kind.name, body.include_removed),
+            format!(
+                "{tenant}|{}|{}|{}",
+                kind.name,
+                body.include_removed,
+                as_of.map(posture_kit::time::micros).unwrap_or(-1)
+            ),
         );
         let after = listing.resume(&body.page_token)?;
         let after = match &after {
@@ -81,6 +96,7 @@ impl InventoryService for InventoryApi {
                 with_content: view == pb::ObjectView::Full,
                 after,
                 limit: limit + 1,
+                as_of,
             })
             .await
             .map_err(SyncError::from)?;

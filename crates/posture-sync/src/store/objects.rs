@@ -36,6 +36,9 @@ pub struct ObjectQuery<'a> {
     /// Return objects with ids after this one.
     pub after: Option<&'a str>,
     pub limit: u32,
+    /// The objects as they were at this time, read from `object_versions` (configuration kinds
+    /// only: other kinds keep no versions); `None` reads the current state.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +151,9 @@ impl InventoryStore {
     }
 
     pub async fn list_objects(&self, q: &ObjectQuery<'_>) -> Result<Vec<StoredObject>, StoreError> {
+        if let Some(as_of) = q.as_of {
+            return self.list_objects_as_of(q, as_of).await;
+        }
         let content = if q.with_content { "content" } else { "''" };
         let sql = format!(
             "SELECT tenant_id, kind, object_id, display_name, {content}, content_hash, version, removed, \
@@ -165,6 +171,43 @@ impl InventoryStore {
                 .fetch_all(pool)
                 .await
                 .map_err(sql_error("listing objects"))?
+        });
+        rows.into_iter().map(object).collect()
+    }
+
+    /// Each object's newest version observed at or before `as_of`: the configuration in force
+    /// then. An object first seen later has no such version and is left out; one whose version
+    /// then records its removal is left out unless `include_removed`. The display name is the
+    /// object's current one (versions do not keep it; the content does). `last_seen` is the
+    /// object's, capped at `as_of`, so nothing reports a sighting after the time asked about.
+    async fn list_objects_as_of(
+        &self,
+        q: &ObjectQuery<'_>,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<StoredObject>, StoreError> {
+        let content = if q.with_content { "v.content" } else { "''" };
+        let sql = format!(
+            "SELECT v.tenant_id, v.kind, v.object_id, o.display_name, {content}, v.content_hash, v.version, \
+             v.removed, o.first_seen, CASE WHEN o.last_seen < $4 THEN o.last_seen ELSE $4 END, v.observed_at, \
+             v.run_id FROM object_versions v JOIN objects o \
+             ON o.tenant_id = v.tenant_id AND o.kind = v.kind AND o.object_id = v.object_id \
+             WHERE v.tenant_id = $1 AND v.kind = $2 AND v.object_id > $3 AND ($5 OR v.removed = FALSE) \
+             AND v.version = (SELECT MAX(w.version) FROM object_versions w \
+                WHERE w.tenant_id = v.tenant_id AND w.kind = v.kind AND w.object_id = v.object_id \
+                AND w.observed_at <= $4) \
+             ORDER BY v.object_id LIMIT $6"
+        );
+        let rows: Vec<ObjectRow> = super::on_backend!(self.db(), |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(q.tenant_id.to_string())
+                .bind(q.kind)
+                .bind(q.after.unwrap_or(""))
+                .bind(super::micros(as_of))
+                .bind(q.include_removed)
+                .bind(i64::from(q.limit))
+                .fetch_all(pool)
+                .await
+                .map_err(sql_error("listing objects as of a time"))?
         });
         rows.into_iter().map(object).collect()
     }

@@ -180,6 +180,29 @@ async fn malformed_requests_are_invalid_argument() {
     )
     .await;
     expect_invalid(
+        "as_of outside the Timestamp range",
+        inventory.list_objects(pb::ListObjectsRequest {
+            tenant_id: tid.clone(),
+            entity_kind: "conditional_access_policies".into(),
+            as_of: Some(prost_types::Timestamp {
+                seconds: i64::MAX,
+                nanos: 0,
+            }),
+            ..Default::default()
+        }),
+    )
+    .await;
+    let no_history = inventory
+        .list_objects(pb::ListObjectsRequest {
+            tenant_id: tid.clone(),
+            entity_kind: "users".into(),
+            as_of: Some(posture_kit::time::timestamp(chrono::Utc::now())),
+            ..Default::default()
+        })
+        .await
+        .expect_err("users keep no versions");
+    assert_eq!(no_history.code(), Code::FailedPrecondition, "{no_history:?}");
+    expect_invalid(
         "version 0",
         inventory.get_object_version(pb::GetObjectVersionRequest {
             tenant_id: tid.clone(),

@@ -24,6 +24,7 @@ pub async fn stored_objects(process: &SyncProcess, tenant: &str, kind: &str) -> 
                 view: pb::ObjectView::Full as i32,
                 page_size: 1000,
                 page_token: token.clone(),
+                as_of: None,
             })
             .await
             .expect("objects are listed")

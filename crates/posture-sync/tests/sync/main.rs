@@ -6,6 +6,7 @@ mod api;
 mod apps_kinds;
 mod audit;
 mod audit_api;
+mod backup;
 mod changes;
 mod config_kinds;
 mod crash;

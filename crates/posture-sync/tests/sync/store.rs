@@ -157,6 +157,7 @@ posture_kit::db_test!(
                 with_content: true,
                 after: None,
                 limit: 10,
+                as_of: None,
             })
             .await
             .expect("list");
@@ -344,5 +345,81 @@ posture_kit::db_test!(
             Err(StoreError::Superseded { .. })
         ));
         assert_eq!(store.row_counts().await.expect("counts"), (1, 1));
+    }
+);
+
+posture_kit::db_test!(
+    listing_as_of_a_time_returns_the_version_in_force_then,
+    |db: TestDatabase| async move {
+        let (store, run) = store_with_run(&db).await;
+        let t1 = Utc::now() - chrono::Duration::hours(2);
+        let t2 = t1 + chrono::Duration::hours(1);
+        let mut first = page(
+            run,
+            vec![upsert("a", r#"{"id":"a"}"#, 1), upsert("b", r#"{"id":"b"}"#, 1)],
+            vec![],
+            None,
+        );
+        first.now = t1;
+        store.apply_page(&first).await.expect("first write");
+        let mut second = page(
+            run,
+            vec![
+                upsert("a", r#"{"id":"a","state":"disabled"}"#, 2),
+                upsert("c", r#"{"id":"c"}"#, 1),
+            ],
+            vec![("b".into(), 2)],
+            None,
+        );
+        second.now = t2;
+        store.apply_page(&second).await.expect("second write");
+
+        let as_of = |at, include_removed| {
+            let store = store.clone();
+            async move {
+                store
+                    .list_objects(&ObjectQuery {
+                        tenant_id: tenant(),
+                        kind: "conditional_access_policies",
+                        include_removed,
+                        with_content: true,
+                        after: None,
+                        limit: 10,
+                        as_of: Some(at),
+                    })
+                    .await
+                    .expect("list as of")
+                    .into_iter()
+                    .map(|o| (o.object_id, o.version, o.content, o.removed))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let v =
+            |id: &str, version, content: &str, removed| (id.to_owned(), version, content.to_owned(), removed);
+
+        assert!(
+            as_of(t1 - chrono::Duration::minutes(1), true).await.is_empty(),
+            "nothing existed before the first sync"
+        );
+        let between = as_of(t1 + chrono::Duration::minutes(30), false).await;
+        assert_eq!(
+            between,
+            vec![
+                v("a", 1, r#"{"id":"a"}"#, false),
+                v("b", 1, r#"{"id":"b"}"#, false)
+            ],
+            "the first versions, and not c, which appeared later"
+        );
+        assert_eq!(
+            as_of(t2, false).await,
+            vec![
+                v("a", 2, r#"{"id":"a","state":"disabled"}"#, false),
+                v("c", 1, r#"{"id":"c"}"#, false)
+            ],
+            "at the second sync: a changed, b removed, c added"
+        );
+        let with_removed = as_of(t2, true).await;
+        assert_eq!(with_removed.len(), 3);
+        assert!(with_removed[1].3, "b is listed as removed: {with_removed:?}");
     }
 );

@@ -110,6 +110,7 @@ pub async fn run(command: InventoryCommand, gateway: &GatewayArgs) -> anyhow::Re
                 view: ObjectView::Full as i32,
                 page_size: i32::try_from(limit.min(1000)).unwrap_or(1000),
                 page_token: String::new(),
+                as_of: None,
             };
             let kind_name = request.entity_kind.clone();
             let (objects, more) = list(&mut client, request, limit).await?;

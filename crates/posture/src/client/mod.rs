@@ -18,6 +18,7 @@ pub mod activity;
 pub mod api_keys;
 pub mod assess;
 pub mod audit;
+pub mod backup;
 pub mod consent;
 pub mod controls;
 pub mod drift;

@@ -111,7 +111,10 @@ pub async fn start_internal(
                 credentials: channel(ServiceRole::Credentials, &config.endpoints.credentials)?,
                 tokens: channel(ServiceRole::Tokens, &config.endpoints.tokens)?,
                 metrics: server.metrics_registry().cloned().unwrap_or_default(),
-                settings: posture_sync::SyncSettings::from_config(&config.sync),
+                settings: posture_sync::SyncSettings {
+                    backup: posture_sync::backup::BackupSettings::from_config(&config.backup),
+                    ..posture_sync::SyncSettings::from_config(&config.sync)
+                },
             })
             .await
             .context("starting the sync role")?;

@@ -72,6 +72,7 @@ impl ScoreApi {
                     view: pb::ObjectView::Full as i32,
                     page_size: READ_PAGE,
                     page_token: token,
+                    as_of: None,
                 })
                 .await;
             let page = match reply {

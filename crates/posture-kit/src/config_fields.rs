@@ -1,12 +1,15 @@
-//! What drift does not compare, per kind: volatile fields (ids and timestamps that change without
-//! anyone changing the configuration) always, and tenant-specific fields (the users, groups and
-//! locations a policy names, which are other objects' ids) when a baseline taken from one tenant
-//! is compared with another. Paths are RFC 6901 JSON pointers.
+//! What comparisons of configuration objects leave out, per kind: volatile fields (ids and
+//! timestamps that change without anyone changing the configuration) always, and tenant-specific
+//! fields (the users, groups and locations a policy names, which are other objects' ids) when a
+//! baseline taken from one tenant is compared with another. Paths are RFC 6901 JSON pointers.
+//!
+//! One list for every consumer: drift (assessment role) and configuration backups (their diffs
+//! and restore plans, in the CLI and the sync role) must agree on what counts as a change.
 
 use serde_json::Value;
 
 /// Left out of every kind: Graph's ids, its bookkeeping and its timestamps.
-const VOLATILE: &[&str] = &[
+pub const VOLATILE: &[&str] = &[
     "/id",
     "/@odata.context",
     "/@odata.etag",
