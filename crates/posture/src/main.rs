@@ -141,6 +141,14 @@ enum Command {
         #[command(subcommand)]
         command: client::drift::DriftCommand,
     },
+    /// Evidence bundles for auditors: export an assessment's signed bundle, list the signing keys,
+    /// verify a bundle offline.
+    Evidence {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::evidence::EvidenceCommand,
+    },
     /// Exceptions (risk acceptance): add, list, remove.
     Exceptions {
         #[command(flatten)]
@@ -208,6 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Inventory { gateway, command } => with_tenant!(client::inventory::run, command, gateway),
         Command::Assess { gateway, command } => with_tenant!(client::assess::run, command, gateway),
         Command::Drift { gateway, command } => with_tenant!(client::drift::run, command, gateway),
+        Command::Evidence { gateway, command } => with_tenant!(client::evidence::run, command, gateway),
         Command::Exceptions { gateway, command } => with_tenant!(client::exceptions::run, command, gateway),
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
         Command::Audit { gateway, command } => with_tenant!(client::audit::run, command, gateway),

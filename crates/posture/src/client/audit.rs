@@ -75,7 +75,7 @@ pub struct AuditFilters {
 }
 
 /// A duration back from now, or an RFC 3339 instant.
-fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text.trim()) {
         return Ok(at.with_timezone(&Utc));
     }

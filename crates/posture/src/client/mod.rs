@@ -21,6 +21,7 @@ pub mod audit;
 pub mod consent;
 pub mod controls;
 pub mod drift;
+pub mod evidence;
 pub mod exceptions;
 pub mod health;
 pub mod import;
