@@ -28,6 +28,11 @@ use crate::service::render_html_from_api_with_drift;
 pub const MAX_EVIDENCE_OBJECTS: usize = 50_000;
 /// Inventory reads in flight at once while collecting raw evidence.
 const CONCURRENT_READS: usize = 8;
+/// Why an object named as evidence has no file: the inventory does not have it.
+const NOT_IN_INVENTORY: &str = "not in the inventory (a derived object, or one since purged)";
+/// Why an object named as evidence has no file: its kind keeps only the current state, which
+/// changed after the assessment.
+const CHANGED_SINCE: &str = "its kind keeps no versions and the object has changed since the assessment";
 /// Most pages read of one listing (exceptions, drift, findings, controls, versions).
 const MAX_PAGES: usize = 1_000;
 
@@ -258,13 +263,18 @@ impl EvidenceApi {
         }
     }
 
-    /// The version of an object that was current when the assessment completed.
+    /// The version of an object that was current when the assessment completed, or why there is
+    /// none: configuration kinds keep every version; other kinds keep only the current object,
+    /// which is that version only if it has not changed since.
     async fn version_at(
         &self,
         tenant: &TenantId,
         object: &pb::ObjectRef,
         assessed_at: DateTime<Utc>,
-    ) -> Result<Option<pb::ObjectVersion>, tonic::Status> {
+    ) -> Result<Result<pb::ObjectVersion, &'static str>, tonic::Status> {
+        let unavailable = |s: tonic::Status| {
+            tonic::Status::unavailable(format!("cannot read the inventory from the sync role: {}", s.message()))
+        };
         let mut client = self.reader.inventory();
         let mut chosen: Option<u64> = None;
         let mut page_token = String::new();
@@ -280,13 +290,14 @@ impl EvidenceApi {
                 .await;
             let page = match page {
                 Ok(page) => page.into_inner(),
-                Err(s) if matches!(s.code(), Code::NotFound | Code::InvalidArgument) => return Ok(None),
-                Err(s) => {
-                    return Err(tonic::Status::unavailable(format!(
-                        "cannot read the inventory from the sync role: {}",
-                        s.message()
-                    )));
+                Err(s) if matches!(s.code(), Code::NotFound | Code::InvalidArgument) => {
+                    return Ok(Err(NOT_IN_INVENTORY));
                 }
+                // A kind that keeps no versions: its current object, if unchanged since.
+                Err(s) if s.code() == Code::FailedPrecondition => {
+                    return self.current_object(tenant, object, assessed_at).await;
+                }
+                Err(s) => return Err(unavailable(s)),
             };
             for v in &page.versions {
                 if at(v.observed_at.as_ref()).is_some_and(|seen| seen <= assessed_at)
@@ -301,7 +312,7 @@ impl EvidenceApi {
             page_token = page.next_page_token;
         }
         let Some(version) = chosen else {
-            return Ok(None);
+            return Ok(Err(NOT_IN_INVENTORY));
         };
         let reply = client
             .get_object_version(pb::GetObjectVersionRequest {
@@ -311,8 +322,51 @@ impl EvidenceApi {
                 version,
             })
             .await
-            .map_err(|s| tonic::Status::unavailable(format!("cannot read an object version: {}", s.message())))?;
-        Ok(reply.into_inner().version)
+            .map_err(unavailable)?;
+        Ok(reply.into_inner().version.ok_or(NOT_IN_INVENTORY))
+    }
+
+    async fn current_object(
+        &self,
+        tenant: &TenantId,
+        object: &pb::ObjectRef,
+        assessed_at: DateTime<Utc>,
+    ) -> Result<Result<pb::ObjectVersion, &'static str>, tonic::Status> {
+        let reply = self
+            .reader
+            .inventory()
+            .get_object(pb::GetObjectRequest {
+                tenant_id: tenant.to_string(),
+                entity_kind: object.entity_kind.clone(),
+                object_id: object.object_id.clone(),
+            })
+            .await;
+        let current = match reply {
+            Ok(reply) => reply.into_inner().object,
+            Err(s) if matches!(s.code(), Code::NotFound | Code::InvalidArgument) => None,
+            Err(s) => {
+                return Err(tonic::Status::unavailable(format!(
+                    "cannot read the inventory from the sync role: {}",
+                    s.message()
+                )));
+            }
+        };
+        let Some(current) = current else {
+            return Ok(Err(NOT_IN_INVENTORY));
+        };
+        let changed = at(current.changed_at.as_ref()).or_else(|| at(current.first_seen_at.as_ref()));
+        if changed.is_none_or(|changed| changed > assessed_at) {
+            return Ok(Err(CHANGED_SINCE));
+        }
+        Ok(Ok(pb::ObjectVersion {
+            version: current.version,
+            content_hash: current.content_hash,
+            observed_at: current.changed_at.or(current.first_seen_at),
+            removed: current.removed,
+            run_id: current.last_run_id,
+            content_json: current.content_json,
+            ..Default::default()
+        }))
     }
 
     /// The raw evidence files and their index (which object is in which file, or why it is not).
@@ -334,7 +388,7 @@ impl EvidenceApi {
             .map(|o| (o.entity_kind.clone(), o.object_id.clone()))
             .take(MAX_EVIDENCE_OBJECTS)
             .collect();
-        let read: Vec<((String, String), Option<pb::ObjectVersion>)> = futures::stream::iter(objects)
+        let read: Vec<((String, String), Result<pb::ObjectVersion, &'static str>)> = futures::stream::iter(objects)
             .map(|(kind, id)| async move {
                 let object = pb::ObjectRef {
                     entity_kind: kind.clone(),
@@ -351,7 +405,7 @@ impl EvidenceApi {
         let mut index = Vec::new();
         for ((kind, id), version) in read {
             match version {
-                Some(v) => {
+                Ok(v) => {
                     let path = format!(
                         "evidence/{}/{}@v{}.json",
                         path_segment(&kind),
@@ -361,13 +415,12 @@ impl EvidenceApi {
                     index.push(json!({"entity_kind": kind, "object_id": id, "version": v.version, "path": path}));
                     files.push(BundleFile::json(path, &json::object_version(&kind, &id, &v)));
                 }
-                None => index.push(json!({
+                Err(note) => index.push(json!({
                     "entity_kind": kind,
                     "object_id": id,
                     "version": Value::Null,
                     "path": Value::Null,
-                    "note": "no inventory version observed by the time the assessment completed \
-                             (a derived object, or one the inventory does not keep)",
+                    "note": note,
                 })),
             }
         }
