@@ -51,7 +51,12 @@ fn manifest_of(bundle: &Path) -> anyhow::Result<Value> {
 /// missing.
 fn verify_by_hand(bundle: &Path, key_file: &Path, dir: &Path) -> anyhow::Result<()> {
     use std::process::Command;
-    let has = |tool: &str| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+    let has = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     if !(has("tar") && has("sha256sum") && Command::new("openssl").arg("version").output().is_ok()) {
         eprintln!("tar, sha256sum or openssl missing: the by-hand verification is not exercised");
         return Ok(());
@@ -71,7 +76,13 @@ fn verify_by_hand(bundle: &Path, key_file: &Path, dir: &Path) -> anyhow::Result<
         .as_array()
         .context("files")?
         .iter()
-        .map(|f| format!("{}  {}\n", f["sha256"].as_str().unwrap_or(""), f["path"].as_str().unwrap_or("")))
+        .map(|f| {
+            format!(
+                "{}  {}\n",
+                f["sha256"].as_str().unwrap_or(""),
+                f["path"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     std::fs::write(dir.join("checklist.txt"), checklist)?;
     let sums = Command::new("sha256sum")
@@ -80,7 +91,11 @@ fn verify_by_hand(bundle: &Path, key_file: &Path, dir: &Path) -> anyhow::Result<
         .arg(dir.join("checklist.txt"))
         .current_dir(&unpacked)
         .output()?;
-    ensure!(sums.status.success(), "sha256sum -c: {}", String::from_utf8_lossy(&sums.stdout));
+    ensure!(
+        sums.status.success(),
+        "sha256sum -c: {}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
     let decoded = Command::new("base64")
         .arg("-d")
         .arg(unpacked.join("manifest.sig"))
@@ -120,7 +135,15 @@ async fn export_verify_and_tamper(mode: Mode) -> anyhow::Result<()> {
     let bundle = dir.path().join("bundle.tar.gz");
     let exported = cli(
         &world,
-        &["evidence", "export", &tenant, "--out", path_text(&bundle)?, "-o", "json"],
+        &[
+            "evidence",
+            "export",
+            &tenant,
+            "--out",
+            path_text(&bundle)?,
+            "-o",
+            "json",
+        ],
     )?;
     let exported: Value = serde_json::from_slice(&exported.stdout)?;
     ensure!(
@@ -164,12 +187,20 @@ async fn export_verify_and_tamper(mode: Mode) -> anyhow::Result<()> {
     let listed = cli(&world, &["evidence", "keys", "-o", "json"])?;
     let listed: Value = serde_json::from_slice(&listed.stdout)?;
     ensure!(
-        listed.as_array().is_some_and(|keys| keys.iter().any(|k| k["key_id"] == key_id.as_str())),
+        listed
+            .as_array()
+            .is_some_and(|keys| keys.iter().any(|k| k["key_id"] == key_id.as_str())),
         "the signing key is served: {listed:#}"
     );
     let verified = cli(
         &world,
-        &["evidence", "verify", path_text(&bundle)?, "--public-key", path_text(&key_file)?],
+        &[
+            "evidence",
+            "verify",
+            path_text(&bundle)?,
+            "--public-key",
+            path_text(&key_file)?,
+        ],
     )?;
     let text = String::from_utf8_lossy(&verified.stdout);
     ensure!(text.starts_with("OK:") && text.contains(&key_id), "{text}");

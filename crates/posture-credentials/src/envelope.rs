@@ -82,7 +82,9 @@ pub enum EnvelopeError {
         connection_id: ConnectionId,
     },
     /// A role key (e.g. the evidence signing key) does not open under its name.
-    #[error("the stored role key {name} cannot be opened: it was sealed under another name or has been altered")]
+    #[error(
+        "the stored role key {name} cannot be opened: it was sealed under another name or has been altered"
+    )]
     RoleKeyTampered { name: String },
     #[error("the stored secret has an unknown format version {0}")]
     UnknownFormat(u8),
@@ -164,7 +166,11 @@ pub fn seal_role_key(keyring: &Keyring, name: &str, plaintext: &[u8]) -> Result<
     let data_key = Zeroizing::new(random_key());
     let ciphertext = encrypt(&data_key, plaintext, &role_key_aad("data", name, None))?;
     let (key_id, kek) = keyring.active();
-    let wrapped_key = encrypt(kek.bytes(), data_key.as_slice(), &role_key_aad("key", name, Some(key_id)))?;
+    let wrapped_key = encrypt(
+        kek.bytes(),
+        data_key.as_slice(),
+        &role_key_aad("key", name, Some(key_id)),
+    )?;
     Ok(SealedSecret {
         key_id: key_id.clone(),
         wrapped_key,
@@ -180,7 +186,9 @@ pub fn open_role_key(
 ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
     let tampered = |failure: OpenFailure| match failure {
         OpenFailure::Format(v) => EnvelopeError::UnknownFormat(v),
-        OpenFailure::Authentication => EnvelopeError::RoleKeyTampered { name: name.to_owned() },
+        OpenFailure::Authentication => EnvelopeError::RoleKeyTampered {
+            name: name.to_owned(),
+        },
     };
     let kek = keyring.get(&sealed.key_id)?;
     let raw = decrypt(
@@ -189,11 +197,14 @@ pub fn open_role_key(
         &role_key_aad("key", name, Some(&sealed.key_id)),
     )
     .map_err(tampered)?;
-    let data_key: Zeroizing<[u8; KEY_LEN]> = Zeroizing::new(
-        raw.as_slice()
-            .try_into()
-            .map_err(|_| EnvelopeError::RoleKeyTampered { name: name.to_owned() })?,
-    );
+    let data_key: Zeroizing<[u8; KEY_LEN]> =
+        Zeroizing::new(
+            raw.as_slice()
+                .try_into()
+                .map_err(|_| EnvelopeError::RoleKeyTampered {
+                    name: name.to_owned(),
+                })?,
+        );
     decrypt(&data_key, &sealed.ciphertext, &role_key_aad("data", name, None)).map_err(tampered)
 }
 
@@ -214,8 +225,14 @@ pub fn rewrap_role_key(
         &sealed.wrapped_key,
         &role_key_aad("key", name, Some(&sealed.key_id)),
     )
-    .map_err(|_| EnvelopeError::RoleKeyTampered { name: name.to_owned() })?;
-    let wrapped_key = encrypt(kek.bytes(), data_key.as_slice(), &role_key_aad("key", name, Some(active_id)))?;
+    .map_err(|_| EnvelopeError::RoleKeyTampered {
+        name: name.to_owned(),
+    })?;
+    let wrapped_key = encrypt(
+        kek.bytes(),
+        data_key.as_slice(),
+        &role_key_aad("key", name, Some(active_id)),
+    )?;
     Ok(Some(SealedSecret {
         key_id: active_id.clone(),
         wrapped_key,
@@ -426,7 +443,9 @@ mod tests {
         let mut ring = ring(&["k1"]);
         let sealed = seal_role_key(&ring, "evidence-signing:a", b"pkcs8 bytes").expect("seal");
         assert_eq!(
-            open_role_key(&ring, "evidence-signing:a", &sealed).expect("open").as_slice(),
+            open_role_key(&ring, "evidence-signing:a", &sealed)
+                .expect("open")
+                .as_slice(),
             b"pkcs8 bytes"
         );
         assert!(matches!(
@@ -442,7 +461,9 @@ mod tests {
             .expect("changed");
         ring.retire(&KeyId::new("k1").expect("id")).expect("retire");
         assert_eq!(
-            open_role_key(&ring, "evidence-signing:a", &rewrapped).expect("open").as_slice(),
+            open_role_key(&ring, "evidence-signing:a", &rewrapped)
+                .expect("open")
+                .as_slice(),
             b"pkcs8 bytes"
         );
     }

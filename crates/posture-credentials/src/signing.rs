@@ -58,7 +58,11 @@ pub(crate) async fn active_key(core: &Core) -> Result<SigningKeyRow, Credentials
 }
 
 /// Signs `payload` with `key`, re-wrapping the stored key first when the keyring rotated.
-pub(crate) async fn sign(core: &Core, key: &SigningKeyRow, payload: &[u8]) -> Result<Vec<u8>, CredentialsError> {
+pub(crate) async fn sign(
+    core: &Core,
+    key: &SigningKeyRow,
+    payload: &[u8],
+) -> Result<Vec<u8>, CredentialsError> {
     let name = sealed_name(&key.key_id);
     let pkcs8 = open_role_key(&core.keyring, &name, &key.sealed)?;
     let pair = Ed25519KeyPair::from_pkcs8(&pkcs8)
@@ -68,7 +72,11 @@ pub(crate) async fn sign(core: &Core, key: &SigningKeyRow, payload: &[u8]) -> Re
     }
     match rewrap_role_key(&core.keyring, &name, &key.sealed) {
         Ok(Some(new)) => {
-            if let Err(error) = core.store.rewrap_signing_key(&key.key_id, &key.sealed, &new).await {
+            if let Err(error) = core
+                .store
+                .rewrap_signing_key(&key.key_id, &key.sealed, &new)
+                .await
+            {
                 tracing::warn!(key_id = %key.key_id, %error, "could not re-wrap the signing key");
             }
         }

@@ -149,7 +149,9 @@ pub struct VerifyingKey {
 
 impl fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifyingKey").field("key_id", &self.key_id).finish()
+        f.debug_struct("VerifyingKey")
+            .field("key_id", &self.key_id)
+            .finish()
     }
 }
 
@@ -432,7 +434,10 @@ mod tests {
             ),
             BundleFile::json("exceptions.json", &serde_json::json!([])),
             BundleFile::json("drift.json", &serde_json::json!([])),
-            BundleFile::json("connection/permission-test.json", &serde_json::json!({"state": "healthy"})),
+            BundleFile::json(
+                "connection/permission-test.json",
+                &serde_json::json!({"state": "healthy"}),
+            ),
         ]
     }
 
@@ -462,7 +467,9 @@ mod tests {
         change(&mut files);
         let mut writer = ArchiveWriter::new(Vec::new(), 0);
         for file in &files {
-            writer.add(&file.path, &file.bytes, "application/octet-stream").expect("add");
+            writer
+                .add(&file.path, &file.bytes, "application/octet-stream")
+                .expect("add");
         }
         writer.finish().expect("finish").0
     }
@@ -511,7 +518,10 @@ mod tests {
     fn a_changed_manifest_fails_its_signature() {
         let pair = key_pair();
         let tampered = rewritten(&bundle(&pair), |files| {
-            let manifest = files.iter_mut().find(|f| f.path == MANIFEST_PATH).expect("manifest");
+            let manifest = files
+                .iter_mut()
+                .find(|f| f.path == MANIFEST_PATH)
+                .expect("manifest");
             let text = String::from_utf8(manifest.bytes.clone()).expect("utf-8");
             manifest.bytes = text.replace("1.0.0", "9.0.0").into_bytes();
         });
@@ -527,7 +537,10 @@ mod tests {
     fn a_changed_signature_fails() {
         let pair = key_pair();
         let tampered = rewritten(&bundle(&pair), |files| {
-            let sig = files.iter_mut().find(|f| f.path == SIGNATURE_PATH).expect("signature");
+            let sig = files
+                .iter_mut()
+                .find(|f| f.path == SIGNATURE_PATH)
+                .expect("signature");
             let mut raw = STANDARD.decode(sig.bytes.trim_ascii()).expect("base64");
             raw[10] ^= 0x01;
             sig.bytes = STANDARD.encode(raw).into_bytes();
@@ -538,7 +551,10 @@ mod tests {
             [Problem::SignatureMismatch(_)]
         ));
         let garbled = rewritten(&bundle(&pair), |files| {
-            let sig = files.iter_mut().find(|f| f.path == SIGNATURE_PATH).expect("signature");
+            let sig = files
+                .iter_mut()
+                .find(|f| f.path == SIGNATURE_PATH)
+                .expect("signature");
             sig.bytes = b"not a signature!".to_vec();
         });
         let verification = verify_bundle(garbled.as_slice(), &[verifying(&pair)]);

@@ -97,7 +97,12 @@ impl SigningService for SigningApi {
         request: Request<ListSigningKeysRequest>,
     ) -> Result<Response<ListSigningKeysResponse>, Status> {
         caller_may_sign(peer_identity(&request))?;
-        let keys = self.core.store.signing_keys().await.map_err(CredentialsError::from)?;
+        let keys = self
+            .core
+            .store
+            .signing_keys()
+            .await
+            .map_err(CredentialsError::from)?;
         Ok(Response::new(ListSigningKeysResponse {
             keys: keys.iter().map(info).collect(),
         }))

@@ -46,6 +46,9 @@ pub enum EvidenceCommand {
         /// Print every key as a PEM block (save it to verify bundles offline).
         #[arg(long)]
         pem: bool,
+        /// Only the key with this id (a bundle's manifest names it), e.g. for `openssl pkeyutl`.
+        #[arg(long)]
+        key_id: Option<String>,
     },
     /// Verify a bundle offline: every file's hash, no missing or extra file, and the signature.
     /// Exits non-zero, naming each altered file, when anything does not match.
@@ -85,8 +88,15 @@ pub async fn run(command: EvidenceCommand, gateway: &GatewayArgs) -> anyhow::Res
             };
             export(gateway, request, &out).await
         }
-        EvidenceCommand::Keys { pem } => {
-            let keys = signing_keys(gateway).await?;
+        EvidenceCommand::Keys { pem, key_id } => {
+            let mut keys = signing_keys(gateway).await?;
+            if let Some(wanted) = &key_id {
+                keys.retain(|k| &k.key_id == wanted);
+                anyhow::ensure!(
+                    !keys.is_empty(),
+                    "no signing key has the id {wanted} (`posture evidence keys` lists them)"
+                );
+            }
             match gateway.output {
                 OutputFormat::Json => print_json(&json!(keys.iter().map(key_json).collect::<Vec<_>>()))?,
                 OutputFormat::Table if pem => {
@@ -160,7 +170,11 @@ async fn signing_keys(gateway: &GatewayArgs) -> anyhow::Result<Vec<SigningKey>> 
 
 /// Streams the bundle into a file next to `out` and renames it into place once its digest
 /// matches, so an interrupted export leaves no partial bundle under the final name.
-async fn export(gateway: &GatewayArgs, request: ExportEvidenceBundleRequest, out: &Path) -> anyhow::Result<i32> {
+async fn export(
+    gateway: &GatewayArgs,
+    request: ExportEvidenceBundleRequest,
+    out: &Path,
+) -> anyhow::Result<i32> {
     let mut client = EvidenceServiceClient::new(gateway.connect().await?);
     let mut stream = client
         .export_evidence_bundle(request)
@@ -168,8 +182,8 @@ async fn export(gateway: &GatewayArgs, request: ExportEvidenceBundleRequest, out
         .map_err(|s| explain("exporting the evidence bundle", s))?
         .into_inner();
     let partial = out.with_extension("partial");
-    let mut file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let mut file =
+        std::fs::File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
     let mut manifest = None;
     let mut digest = None;
     let mut bytes: Vec<u8> = Vec::new();

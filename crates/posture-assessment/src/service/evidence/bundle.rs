@@ -33,6 +33,8 @@ const NOT_IN_INVENTORY: &str = "not in the inventory (a derived object, or one s
 /// Why an object named as evidence has no file: its kind keeps only the current state, which
 /// changed after the assessment.
 const CHANGED_SINCE: &str = "its kind keeps no versions and the object has changed since the assessment";
+/// An object's version as judged, or why the bundle cannot carry it.
+type Found = Result<pb::ObjectVersion, &'static str>;
 /// Most pages read of one listing (exceptions, drift, findings, controls, versions).
 const MAX_PAGES: usize = 1_000;
 
@@ -191,7 +193,11 @@ impl EvidenceApi {
     }
 
     /// Exceptions in force when the assessment completed: created by then and not yet expired.
-    async fn exceptions(&self, tenant: &TenantId, assessed_at: DateTime<Utc>) -> Result<Vec<Value>, tonic::Status> {
+    async fn exceptions(
+        &self,
+        tenant: &TenantId,
+        assessed_at: DateTime<Utc>,
+    ) -> Result<Vec<Value>, tonic::Status> {
         let mut all = Vec::new();
         let mut page_token = String::new();
         for _ in 0..MAX_PAGES {
@@ -222,7 +228,11 @@ impl EvidenceApi {
 
     /// Drift detected by the time the assessment completed, with its decision (new, accepted,
     /// denied) as it stands.
-    async fn drift(&self, tenant: &TenantId, assessed_at: DateTime<Utc>) -> Result<Vec<pb::Drift>, tonic::Status> {
+    async fn drift(
+        &self,
+        tenant: &TenantId,
+        assessed_at: DateTime<Utc>,
+    ) -> Result<Vec<pb::Drift>, tonic::Status> {
         let mut all = Vec::new();
         let mut page_token = String::new();
         for _ in 0..MAX_PAGES {
@@ -271,9 +281,12 @@ impl EvidenceApi {
         tenant: &TenantId,
         object: &pb::ObjectRef,
         assessed_at: DateTime<Utc>,
-    ) -> Result<Result<pb::ObjectVersion, &'static str>, tonic::Status> {
+    ) -> Result<Found, tonic::Status> {
         let unavailable = |s: tonic::Status| {
-            tonic::Status::unavailable(format!("cannot read the inventory from the sync role: {}", s.message()))
+            tonic::Status::unavailable(format!(
+                "cannot read the inventory from the sync role: {}",
+                s.message()
+            ))
         };
         let mut client = self.reader.inventory();
         let mut chosen: Option<u64> = None;
@@ -331,7 +344,7 @@ impl EvidenceApi {
         tenant: &TenantId,
         object: &pb::ObjectRef,
         assessed_at: DateTime<Utc>,
-    ) -> Result<Result<pb::ObjectVersion, &'static str>, tonic::Status> {
+    ) -> Result<Found, tonic::Status> {
         let reply = self
             .reader
             .inventory()
@@ -388,7 +401,7 @@ impl EvidenceApi {
             .map(|o| (o.entity_kind.clone(), o.object_id.clone()))
             .take(MAX_EVIDENCE_OBJECTS)
             .collect();
-        let read: Vec<((String, String), Result<pb::ObjectVersion, &'static str>)> = futures::stream::iter(objects)
+        let read: Vec<((String, String), Found)> = futures::stream::iter(objects)
             .map(|(kind, id)| async move {
                 let object = pb::ObjectRef {
                     entity_kind: kind.clone(),
@@ -412,7 +425,9 @@ impl EvidenceApi {
                         path_segment(&id),
                         v.version
                     );
-                    index.push(json!({"entity_kind": kind, "object_id": id, "version": v.version, "path": path}));
+                    index.push(
+                        json!({"entity_kind": kind, "object_id": id, "version": v.version, "path": path}),
+                    );
                     files.push(BundleFile::json(path, &json::object_version(&kind, &id, &v)));
                 }
                 Err(note) => index.push(json!({
@@ -497,7 +512,10 @@ mod tests {
 
     #[test]
     fn object_ids_become_path_segments_that_stay_in_their_folder() {
-        assert_eq!(path_segment("6f1c8a1e-0000-4000-8000-00000000000a"), "6f1c8a1e-0000-4000-8000-00000000000a");
+        assert_eq!(
+            path_segment("6f1c8a1e-0000-4000-8000-00000000000a"),
+            "6f1c8a1e-0000-4000-8000-00000000000a"
+        );
         assert_eq!(path_segment("../etc/passwd"), "%2E.%2Fetc%2Fpasswd");
         assert_eq!(path_segment("a/b"), "a%2Fb");
         assert_eq!(path_segment("a%2Fb"), "a%252Fb");

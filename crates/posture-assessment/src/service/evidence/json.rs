@@ -43,9 +43,10 @@ fn reason(r: Option<&pb::FailureReason>) -> Value {
 }
 
 fn object_ref(o: Option<&pb::ObjectRef>) -> Value {
-    o.map_or(Value::Null, |o| {
-        json!({"entity_kind": o.entity_kind, "object_id": o.object_id, "display_name": o.display_name})
-    })
+    o.map_or(
+        Value::Null,
+        |o| json!({"entity_kind": o.entity_kind, "object_id": o.object_id, "display_name": o.display_name}),
+    )
 }
 
 fn evidence(e: &[pb::EvidenceObject]) -> Value {
@@ -163,7 +164,8 @@ pub fn permission_test(c: &pb::Connection) -> Value {
 
 /// One inventory object version as judged, its content parsed back into JSON.
 pub fn object_version(kind: &str, object_id: &str, v: &pb::ObjectVersion) -> Value {
-    let content: Value = serde_json::from_str(&v.content_json).unwrap_or(Value::String(v.content_json.clone()));
+    let content: Value =
+        serde_json::from_str(&v.content_json).unwrap_or(Value::String(v.content_json.clone()));
     json!({
         "entity_kind": kind,
         "object_id": object_id,
