@@ -1,6 +1,6 @@
 //! The evidence signing key: an Ed25519 key generated on first use, its private half (PKCS#8)
 //! sealed with the vault's keyring under its key id and opened only to sign inside this role.
-//! Rotating the vault keyring re-wraps it on next use, as connection secrets are re-wrapped.
+//! Rotating the vault keyring re-wraps it with the connection secrets ([`crate::rotation`]).
 
 use posture_kit::evidence::key_id;
 use ring::rand::SystemRandom;
@@ -8,7 +8,7 @@ use ring::signature::{Ed25519KeyPair, KeyPair};
 use zeroize::Zeroizing;
 
 use crate::core::Core;
-use crate::envelope::{EnvelopeError, open_role_key, rewrap_role_key, seal_role_key};
+use crate::envelope::{EnvelopeError, open_role_key, seal_role_key};
 use crate::error::CredentialsError;
 use crate::store::SigningKeyRow;
 
@@ -16,7 +16,7 @@ use crate::store::SigningKeyRow;
 pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
 
 /// The name a signing key is sealed under: a sealed key moved to another row does not open.
-fn sealed_name(key_id: &str) -> String {
+pub(crate) fn sealed_name(key_id: &str) -> String {
     format!("evidence-signing:{key_id}")
 }
 
@@ -57,31 +57,14 @@ pub(crate) async fn active_key(core: &Core) -> Result<SigningKeyRow, Credentials
         .ok_or_else(|| key_error("the key another replica created cannot be read; retry"))
 }
 
-/// Signs `payload` with `key`, re-wrapping the stored key first when the keyring rotated.
-pub(crate) async fn sign(
-    core: &Core,
-    key: &SigningKeyRow,
-    payload: &[u8],
-) -> Result<Vec<u8>, CredentialsError> {
+/// Signs `payload` with `key`.
+pub(crate) fn sign(core: &Core, key: &SigningKeyRow, payload: &[u8]) -> Result<Vec<u8>, CredentialsError> {
     let name = sealed_name(&key.key_id);
     let pkcs8 = open_role_key(&core.keyring, &name, &key.sealed)?;
     let pair = Ed25519KeyPair::from_pkcs8(&pkcs8)
         .map_err(|_| EnvelopeError::RoleKeyTampered { name: name.clone() })?;
     if pair.public_key().as_ref() != key.public_key.as_slice() {
         return Err(EnvelopeError::RoleKeyTampered { name }.into());
-    }
-    match rewrap_role_key(&core.keyring, &name, &key.sealed) {
-        Ok(Some(new)) => {
-            if let Err(error) = core
-                .store
-                .rewrap_signing_key(&key.key_id, &key.sealed, &new)
-                .await
-            {
-                tracing::warn!(key_id = %key.key_id, %error, "could not re-wrap the signing key");
-            }
-        }
-        Ok(None) => {}
-        Err(error) => tracing::warn!(key_id = %key.key_id, %error, "could not re-wrap the signing key"),
     }
     Ok(pair.sign(payload).as_ref().to_vec())
 }

@@ -138,3 +138,67 @@ posture_kit::db_test!(
         h.stop().await;
     }
 );
+
+posture_kit::db_test!(
+    the_signing_key_is_rewrapped_with_the_secrets_and_signs_after_the_old_vault_key_retires,
+    |db: TestDatabase| async move {
+        use posture_credentials::{KeyId, KeyMaterial, Keyring, rewrap_all};
+        use tokio_util::sync::CancellationToken;
+        let id = |value: &str| KeyId::new(value).expect("key id");
+        let ring = Keyring::new([(id("k1"), KeyMaterial::generate())], id("k1")).expect("keyring");
+        let h = Harness::start_with(
+            db,
+            Options {
+                keyring: ring.clone(),
+                ..Default::default()
+            },
+        )
+        .await;
+        let key_id = active_key_id(&mut signer(&h, &[ServiceRole::Assessment])).await;
+        let store = h.role.store().clone();
+        let db = h.stop_and_keep_database().await;
+
+        let mut rotated = ring;
+        rotated.rotate_to(id("k2"), KeyMaterial::generate());
+        let report = rewrap_all(&store, &rotated, 10, &CancellationToken::new())
+            .await
+            .expect("rewrap");
+        assert_eq!(report.rewrapped, 1, "{report:?}");
+        assert_eq!(
+            store.signing_keys().await.expect("keys")[0]
+                .sealed
+                .key_id
+                .as_str(),
+            "k2"
+        );
+        rotated.retire(&id("k1")).expect("old key retired");
+        let h = Harness::start_with(
+            db,
+            Options {
+                keyring: rotated,
+                ..Default::default()
+            },
+        )
+        .await;
+        let mut client = signer(&h, &[ServiceRole::Assessment]);
+        assert_eq!(active_key_id(&mut client).await, key_id, "the same key signs on");
+        let signed = client
+            .sign(SignRequest {
+                payload: b"after rotation".to_vec(),
+                key_id: key_id.clone(),
+                purpose: String::new(),
+            })
+            .await
+            .expect("sign")
+            .into_inner();
+        let keys = client
+            .list_signing_keys(ListSigningKeysRequest {})
+            .await
+            .expect("list")
+            .into_inner()
+            .keys;
+        let key = VerifyingKey::from_raw(&keys[0].public_key).expect("key");
+        assert!(key.verifies(b"after rotation", &signed.signature));
+        h.stop().await;
+    }
+);

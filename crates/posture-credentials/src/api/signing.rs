@@ -79,7 +79,7 @@ impl SigningService for SigningApi {
                 key.key_id
             )));
         }
-        let signature = sign(&self.core, &key, &request.payload).await?;
+        let signature = sign(&self.core, &key, &request.payload)?;
         tracing::info!(
             key_id = %key.key_id,
             purpose = %request.purpose.chars().take(200).collect::<String>(),
