@@ -226,6 +226,32 @@ async fn export_verify_and_tamper(mode: Mode) -> anyhow::Result<()> {
         "a second export of the same assessment has the same files"
     );
 
+    // Another tenant cannot export this tenant's assessment, nor one that does not exist.
+    let other = world.tenant(spec(401)).await?;
+    for (tenant_id, assessment_id) in [
+        (other.as_str(), assessment.assessment_id.as_str()),
+        (tenant.as_str(), "00000000-0000-4000-8000-000000000000"),
+    ] {
+        let refused = world.deployment.cli(&[
+            "evidence",
+            "export",
+            tenant_id,
+            "--assessment",
+            assessment_id,
+            "--out",
+            path_text(&dir.path().join("refused.tar.gz"))?,
+        ])?;
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        ensure!(
+            !refused.status.success() && stderr.contains("not found"),
+            "{tenant_id} / {assessment_id}: {stderr}"
+        );
+        ensure!(
+            !dir.path().join("refused.tar.gz").exists(),
+            "no file for a refused export"
+        );
+    }
+
     // One byte changed in one raw evidence file, the archive rewritten around it.
     let mut files = read_archive(std::fs::File::open(&bundle)?, ReadLimits::default())?;
     let target = files
