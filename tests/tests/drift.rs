@@ -7,10 +7,10 @@
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
-use posture_graph_sim::{Mutation, TenantSpec, ThrottleMode};
+use posture_graph_sim::{Mutation, SimConfig, TenantSpec, ThrottleMode};
 use posture_proto::v1 as pb;
 use posture_tests::scenario::{World, stored_objects, sync_and_wait};
-use posture_tests::{Mode, both_modes};
+use posture_tests::{Launcher, Mode, both_modes};
 use serde_json::Value;
 
 const CA: &str = "conditional_access_policies";
@@ -65,8 +65,34 @@ async fn drift_until(
     }
 }
 
+/// Waits until every audit stream of `tenant` has been read once: the first read after the
+/// first sync lists a week of the activity feed, and a change is attributed by the read that
+/// follows the sync that saw it, which waits for nothing else then.
+async fn audit_streams_read(world: &World, tenant: &str) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let streams = cli_json(world, &["audit", "streams", tenant])?;
+        let streams = streams.as_array().cloned().unwrap_or_default();
+        if !streams.is_empty() && streams.iter().all(|s| !s["last_read_at"].is_null()) {
+            return Ok(());
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the audit streams of {tenant} were never all read: {streams:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
-    let mut world = World::start(mode).await?;
+    // The audit log is read by the deployment's wall clock; the simulator's follows it, so the
+    // administrator's change is in the window the sync role reads.
+    let sim = SimConfig {
+        epoch: chrono::Utc::now(),
+        clock_runs: true,
+        ..SimConfig::default()
+    };
+    let mut world = World::start_with_sim(mode, Launcher::Script, sim).await?;
     ensure!(world.assesses(), "the assessment role runs");
     let template = world.tenant(spec(300)).await?;
     let tenants = [
@@ -108,6 +134,7 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
 
     // One tenant's administrator disables a policy; the next sync shows it as drift.
     let changed = &tenants[1];
+    audit_streams_read(&world, changed).await?;
     let policies = stored_objects(&mut world.clients, changed, CA).await?;
     let (policy_id, policy) = policies
         .iter()
@@ -134,6 +161,25 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
         "{item:#}"
     );
     ensure!(item["object_id"] == policy_id.as_str(), "{item:#}");
+    // Who made the change: the administrator the directory audit log names for this policy.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let logged = loop {
+        let logged = cli_json(&world, &["audit", "search", changed, "--target", &policy_id])?;
+        let logged = logged.as_array().cloned().unwrap_or_default();
+        if !logged.is_empty() || tokio::time::Instant::now() > deadline {
+            break logged;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    ensure!(
+        logged.len() == 1 && logged[0]["operation"] == "Update conditional access policy",
+        "the audit log has the change: {logged:#?}"
+    );
+    ensure!(
+        item["changed_by"] == logged[0]["user"]
+            && item["changed_by"].as_str().is_some_and(|u| u.contains('@')),
+        "{item:#}"
+    );
     for tenant in [&tenants[0], &tenants[2]] {
         ensure!(drift_of(&world, tenant)?.is_empty(), "only {changed} drifted");
     }
@@ -196,6 +242,27 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
     let shown = world.deployment.cli(&["drift", "show", changed, &drift_id])?;
     let text = String::from_utf8_lossy(&shown.stdout);
     ensure!(shown.status.success() && text.contains("reopened"), "{text}");
+
+    // A baseline in use is not deleted; one no tenant has applied is.
+    let refused = world
+        .deployment
+        .cli(&["drift", "baseline", "delete", &baseline])?;
+    let why = String::from_utf8_lossy(&refused.stderr);
+    ensure!(
+        !refused.status.success() && why.contains("applied to 3 tenant"),
+        "{why}"
+    );
+    let spare = cli_json(
+        &world,
+        &[
+            "drift", "baseline", "create", &template, "--name", "spare", "--kind", CA,
+        ],
+    )?;
+    let spare = spare["baseline_id"].as_str().context("baseline id")?.to_owned();
+    let deleted = cli_json(&world, &["drift", "baseline", "delete", &spare])?;
+    ensure!(deleted["deleted_at"].is_string(), "{deleted:#}");
+    let gone = world.deployment.cli(&["drift", "baseline", "show", &spare])?;
+    ensure!(!gone.status.success(), "the deleted baseline is gone");
     world.assert_activity_log().await
 }
 

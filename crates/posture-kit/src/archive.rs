@@ -222,12 +222,12 @@ mod tests {
         let mut writer = ArchiveWriter::new(Vec::new(), mtime);
         writer
             .add("manifest.json", br#"{"version":1}"#, "application/json")
-            .expect("test archive");
+            .expect("in-memory archive");
         let long = format!("objects/conditional_access_policies/{}.json", "a".repeat(120));
         writer
             .add(&long, b"{}", "application/json")
-            .expect("test archive");
-        let (bytes, entries) = writer.finish().expect("test archive");
+            .expect("in-memory archive");
+        let (bytes, entries) = writer.finish().expect("in-memory archive");
         assert_eq!(entries.len(), 2);
         bytes
     }
@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn files_read_back_with_their_hashes_and_long_paths() {
-        let files = read_archive(&sample(0)[..], ReadLimits::default()).expect("test archive");
+        let files = read_archive(&sample(0)[..], ReadLimits::default()).expect("in-memory archive");
         assert_eq!(files.len(), 2);
         assert_eq!(files[0].path, "manifest.json");
         assert_eq!(files[0].sha256(), sha256_hex(br#"{"version":1}"#));
@@ -262,7 +262,7 @@ mod tests {
         let mut writer = ArchiveWriter::new(Vec::new(), 0);
         writer
             .add("a.json", b"1", "application/json")
-            .expect("test archive");
+            .expect("in-memory archive");
         assert!(matches!(
             writer.add("a.json", b"2", "application/json"),
             Err(ArchiveError::Duplicate(_))
@@ -272,10 +272,10 @@ mod tests {
     fn raw_archive(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
         let mut tar = tar::Builder::new(Vec::new());
         build(&mut tar);
-        let tar = tar.into_inner().expect("test archive");
+        let tar = tar.into_inner().expect("in-memory archive");
         let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-        gz.write_all(&tar).expect("test archive");
-        gz.finish().expect("test archive")
+        gz.write_all(&tar).expect("in-memory archive");
+        gz.finish().expect("in-memory archive")
     }
 
     fn header(size: u64, kind: tar::EntryType) -> tar::Header {
@@ -290,9 +290,9 @@ mod tests {
     fn hostile_archives_are_refused_when_reading() {
         // A traversal path written by another tool (the tar crate's own writer refuses `..`).
         let mut traversal = header(1, tar::EntryType::Regular);
-        traversal.as_gnu_mut().expect("test archive").name[..7].copy_from_slice(b"../evil");
+        traversal.as_gnu_mut().expect("in-memory archive").name[..7].copy_from_slice(b"../evil");
         traversal.set_cksum();
-        let bytes = raw_archive(|tar| tar.append(&traversal, &b"x"[..]).expect("test archive"));
+        let bytes = raw_archive(|tar| tar.append(&traversal, &b"x"[..]).expect("in-memory archive"));
         assert!(matches!(
             read_archive(&bytes[..], ReadLimits::default()),
             Err(ArchiveError::BadPath(_))
@@ -301,7 +301,7 @@ mod tests {
         let bytes = raw_archive(|tar| {
             let mut link = header(0, tar::EntryType::Symlink);
             tar.append_link(&mut link, "link", "/etc/passwd")
-                .expect("test archive");
+                .expect("in-memory archive");
         });
         assert!(matches!(
             read_archive(&bytes[..], ReadLimits::default()),
@@ -310,9 +310,9 @@ mod tests {
 
         let bytes = raw_archive(|tar| {
             tar.append_data(&mut header(1, tar::EntryType::Regular), "a", &b"1"[..])
-                .expect("test archive");
+                .expect("in-memory archive");
             tar.append_data(&mut header(1, tar::EntryType::Regular), "a", &b"2"[..])
-                .expect("test archive");
+                .expect("in-memory archive");
         });
         assert!(matches!(
             read_archive(&bytes[..], ReadLimits::default()),
@@ -331,8 +331,8 @@ mod tests {
         let mut writer = ArchiveWriter::new(Vec::new(), 0);
         writer
             .add("zeros.bin", &big, "application/octet-stream")
-            .expect("test archive");
-        let (bytes, _) = writer.finish().expect("test archive");
+            .expect("in-memory archive");
+        let (bytes, _) = writer.finish().expect("in-memory archive");
         assert!(bytes.len() < 64 * 1024, "compresses well: {}", bytes.len());
         let limits = ReadLimits {
             max_file_bytes: 1024 * 1024,

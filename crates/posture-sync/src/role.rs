@@ -192,7 +192,8 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
             deps.bus.as_ref(),
             ConsumerConfig::new(topics::durable::SYNC_AUDIT_RUNS, topics::RUN_COMPLETED.filter())?
                 .with_ack_wait(deps.settings.ack_wait),
-            1,
+            // One tenant's first read lists 7 days of feed content; others are not held behind it.
+            deps.settings.concurrency,
             Arc::new(AuditAfterRun {
                 ingest: audit.clone(),
                 heartbeat: deps.settings.ack_wait / 3,

@@ -134,7 +134,7 @@ impl Handler for RunCompletedHandler {
 
 /// Progress acks every `every` until dropped: the delivery stays this process's while it
 /// assesses, however long that takes, and stops being so soon after the process dies.
-async fn heartbeat(delivery: &Delivery, every: Duration) -> std::convert::Infallible {
+pub(crate) async fn heartbeat(delivery: &Delivery, every: Duration) -> std::convert::Infallible {
     let every = every.max(Duration::from_millis(100));
     loop {
         tokio::time::sleep(every).await;

@@ -5,6 +5,7 @@
 use futures::{StreamExt, TryStreamExt};
 use posture_kit::ids::TenantId;
 use posture_proto::v1 as pb;
+use posture_proto::v1::audit_service_client::AuditServiceClient;
 use posture_proto::v1::inventory_service_client::InventoryServiceClient;
 use posture_proto::v1::sync_service_client::SyncServiceClient;
 use serde_json::Value;
@@ -157,6 +158,11 @@ impl InventoryReader {
 
     fn sync(&self) -> SyncServiceClient<Channel> {
         SyncServiceClient::new(self.channel.clone()).max_decoding_message_size(self.max_message_bytes)
+    }
+
+    /// The sync role's AuditService (who changed what, for drift).
+    pub fn audit(&self) -> AuditServiceClient<Channel> {
+        AuditServiceClient::new(self.channel.clone()).max_decoding_message_size(self.max_message_bytes)
     }
 
     pub(crate) fn inventory(&self) -> InventoryServiceClient<Channel> {

@@ -159,6 +159,7 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
         deps.settings.concurrency,
         Arc::new(DriftRunHandler {
             detector: detector.clone(),
+            heartbeat: deps.settings.ack_wait / 3,
         }),
         deps.settings.bus_retry.clone(),
         &deps.shutdown,

@@ -317,7 +317,7 @@ pub fn run(
             // so a narrow window does not scan the whole log.
             let (first, last) = match (*context, q.filter.as_deref().and_then(super::query::parse_filter)) {
                 ("auditLogs/directoryAudits", Some(f)) => {
-                    t.log_index_range(&f.time_bounds("activityDateTime"), n)
+                    t.directory_audit_range(&f.time_bounds("activityDateTime"))
                 }
                 ("auditLogs/signIns", Some(f)) => t.log_index_range(&f.time_bounds("createdDateTime"), n),
                 _ => (0, n),

@@ -147,6 +147,9 @@ pub struct Overlay {
     pub group_removed: HashMap<u32, HashSet<String>>,
     /// Defender's latest measurement (time, exposure score, configuration score), once remeasured.
     pub mde_scores: Option<(DateTime<Utc>, f64, i64)>,
+    /// Directory audit events of the administrator's changes made through the admin API, oldest
+    /// first; they come before the generated log (which ends at the epoch), newest first.
+    pub admin_audits: Vec<serde_json::Value>,
 }
 
 /// Subscription state of one Management Activity content type.

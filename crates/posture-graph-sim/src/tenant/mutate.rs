@@ -8,7 +8,73 @@ use crate::error::SimError;
 use crate::ids::object_id;
 use crate::spec::Mutation;
 
+/// An administrator's change as the directory audit log records it.
+struct AdminAction<'a> {
+    activity: &'static str,
+    category: &'static str,
+    service: &'static str,
+    operation: &'static str,
+    /// The changed object: id, display name, type.
+    target: (&'a str, &'a str, &'static str),
+    /// Changed properties: name, old value, new value (JSON text, as Entra writes them).
+    modified: Vec<(&'static str, String, String)>,
+}
+
+/// A value as Entra's `modifiedProperties` write it: a JSON array of one string.
+fn json_text(value: &str) -> String {
+    serde_json::json!([value]).to_string()
+}
+
 impl Tenant {
+    /// The administrator who makes the admin API's changes: the first active Global
+    /// Administrator that is not a break-glass account, else the first eligible one.
+    fn acting_admin(&self) -> Option<super::users::UserFacts> {
+        let roster = &self.roster;
+        roster
+            .ga_active
+            .iter()
+            .find(|p| !roster.breakglass.contains(p))
+            .or(roster.ga_eligible.first())
+            .or(roster.ga_active.first())
+            .and_then(|p| self.user_facts(*p))
+    }
+
+    /// Records a directory audit event of an administrator's change at `now`.
+    fn admin_audit(&mut self, now: DateTime<Utc>, action: AdminAction<'_>) {
+        let n = self.overlay.admin_audits.len() as u32;
+        let actor = self.acting_admin();
+        let (target_id, target_name, target_type) = action.target;
+        let modified: Vec<serde_json::Value> = action
+            .modified
+            .into_iter()
+            .map(|(name, old, new)| serde_json::json!({ "displayName": name, "oldValue": old, "newValue": new }))
+            .collect();
+        let event = serde_json::json!({
+            "id": format!("Directory_{}", object_id(self.seed, "admin-audit", n)),
+            "category": action.category,
+            "correlationId": object_id(self.seed, "admin-audit-corr", n).to_string(),
+            "result": "success", "resultReason": "",
+            "activityDisplayName": action.activity,
+            "activityDateTime": crate::clock::iso(now),
+            "loggedByService": action.service,
+            "operationType": action.operation,
+            "initiatedBy": {
+                "user": actor.map(|a| serde_json::json!({
+                    "id": a.id, "displayName": null, "userPrincipalName": a.upn, "ipAddress": "203.0.113.10",
+                })),
+                "app": null,
+            },
+            "targetResources": [{
+                "id": target_id,
+                "displayName": if target_name.is_empty() { serde_json::Value::Null } else { target_name.into() },
+                "type": target_type, "userPrincipalName": null, "groupType": null,
+                "modifiedProperties": modified,
+            }],
+            "additionalDetails": [],
+        });
+        self.overlay.admin_audits.push(event);
+    }
+
     fn not_found(&self, id: &str) -> SimError {
         SimError::NotFound {
             tenant: self.id.to_string(),
@@ -24,13 +90,26 @@ impl Tenant {
         state: &str,
         now: DateTime<Utc>,
     ) -> Result<serde_json::Value, SimError> {
-        let known = self
+        let Some(before) = self
             .ca_policies_json()
-            .iter()
-            .any(|p| p["id"].as_str() == Some(policy_id.as_str()));
-        if !known {
+            .into_iter()
+            .find(|p| p["id"].as_str() == Some(policy_id.as_str()))
+        else {
             return Err(self.not_found(&policy_id));
-        }
+        };
+        let name = before["displayName"].as_str().unwrap_or_default().to_owned();
+        let old_state = before["state"].as_str().unwrap_or_default().to_owned();
+        self.admin_audit(
+            now,
+            AdminAction {
+                activity: "Update conditional access policy",
+                category: "Policy",
+                service: "Conditional Access",
+                operation: "Update",
+                target: (&policy_id, &name, "Policy"),
+                modified: vec![("State", json_text(&old_state), json_text(state))],
+            },
+        );
         self.overlay
             .ca_states
             .insert(policy_id.clone(), (state.to_owned(), now));
@@ -68,6 +147,17 @@ impl Tenant {
                         id.to_string()
                     }
                 };
+                self.admin_audit(
+                    now,
+                    AdminAction {
+                        activity: "Add member to role",
+                        category: "RoleManagement",
+                        service: "Core Directory",
+                        operation: "Assign",
+                        target: (&id, "", "User"),
+                        modified: vec![("Role.DisplayName", "[]".into(), json_text("Global Administrator"))],
+                    },
+                );
                 self.overlay.extra_global_admins.push(id.clone());
                 self.record_change(now, ChangeKind::Other(format!("roleAssignment:{id}")));
                 Ok(serde_json::json!({ "userId": id }))
@@ -111,6 +201,17 @@ impl Tenant {
                     return Err(SimError::Invalid(format!("a user with id {id} already exists")));
                 }
                 let name = display_name.unwrap_or_else(|| format!("New User {}", n + 1));
+                self.admin_audit(
+                    now,
+                    AdminAction {
+                        activity: "Add user",
+                        category: "UserManagement",
+                        service: "Core Directory",
+                        operation: "Add",
+                        target: (&id.to_string(), &name, "User"),
+                        modified: vec![("DisplayName", "[]".into(), json_text(&name))],
+                    },
+                );
                 self.overlay.added_users.push(AddedUser {
                     id,
                     display_name: name,
@@ -129,6 +230,17 @@ impl Tenant {
             Mutation::DeleteUser { user_id } => {
                 let pos = self.user_pos(&user_id).ok_or_else(|| self.not_found(&user_id))?;
                 let id = self.user_id(pos);
+                self.admin_audit(
+                    now,
+                    AdminAction {
+                        activity: "Delete user",
+                        category: "UserManagement",
+                        service: "Core Directory",
+                        operation: "Delete",
+                        target: (&id, "", "User"),
+                        modified: vec![],
+                    },
+                );
                 self.overlay.deleted_users.insert(pos);
                 self.record_change(
                     now,
@@ -157,10 +269,32 @@ impl Tenant {
                         o.account_enabled = account_enabled;
                     }
                     if display_name.is_some() {
-                        o.display_name = display_name;
+                        o.display_name = display_name.clone();
                     }
                 }
                 let id = self.user_id(pos);
+                let mut modified = Vec::new();
+                if let Some(enabled) = account_enabled {
+                    modified.push((
+                        "AccountEnabled",
+                        format!("[{}]", !enabled),
+                        format!("[{enabled}]"),
+                    ));
+                }
+                if let Some(name) = &display_name {
+                    modified.push(("DisplayName", "[]".into(), json_text(name)));
+                }
+                self.admin_audit(
+                    now,
+                    AdminAction {
+                        activity: "Update user",
+                        category: "UserManagement",
+                        service: "Core Directory",
+                        operation: "Update",
+                        target: (&id, "", "User"),
+                        modified,
+                    },
+                );
                 self.record_change(
                     now,
                     ChangeKind::User {
@@ -194,6 +328,17 @@ impl Tenant {
                 if !was_removed {
                     self.overlay.group_added.entry(g).or_default().push(id.clone());
                 }
+                self.admin_audit(
+                    now,
+                    AdminAction {
+                        activity: "Add member to group",
+                        category: "GroupManagement",
+                        service: "Core Directory",
+                        operation: "Assign",
+                        target: (&id, "", "User"),
+                        modified: vec![("Group.ObjectID", "[]".into(), json_text(&group_id))],
+                    },
+                );
                 self.record_change(
                     now,
                     ChangeKind::GroupMembers {
@@ -221,6 +366,17 @@ impl Tenant {
                     .entry(g)
                     .or_default()
                     .insert(id.clone());
+                self.admin_audit(
+                    now,
+                    AdminAction {
+                        activity: "Remove member from group",
+                        category: "GroupManagement",
+                        service: "Core Directory",
+                        operation: "Unassign",
+                        target: (&id, "", "User"),
+                        modified: vec![("Group.ObjectID", json_text(&group_id), "[]".into())],
+                    },
+                );
                 self.record_change(
                     now,
                     ChangeKind::GroupMembers {

@@ -365,18 +365,43 @@ impl Tenant {
         (first, last.max(first))
     }
 
+    /// Events in the directory audit log: the administrator's changes made through the admin
+    /// API, then the generated log.
     pub fn audit_len(&self) -> u32 {
+        self.overlay.admin_audits.len() as u32 + self.generated_audit_len()
+    }
+
+    fn generated_audit_len(&self) -> u32 {
         (i64::from(self.layout.audits) * self.retention_days() / 30) as u32
     }
 
-    /// Audit events newest first, evenly spread over the retention window.
+    /// Index range of the directory audit log that covers the time bounds: every admin change
+    /// (they are few and newer than the generated log) and the generated events' range.
+    pub fn directory_audit_range(&self, bounds: &(Option<String>, Option<String>)) -> (u32, u32) {
+        let extra = self.overlay.admin_audits.len() as u32;
+        let (first, last) = self.log_index_range(bounds, self.generated_audit_len());
+        if extra == 0 {
+            (first, last)
+        } else {
+            (0, extra + last)
+        }
+    }
+
+    /// Audit events newest first: the admin changes, then the generated log, evenly spread
+    /// over the retention window before the epoch.
     pub fn directory_audit_json(&self, i: u32) -> Option<Value> {
-        if i >= self.audit_len() {
+        let extra = &self.overlay.admin_audits;
+        if (i as usize) < extra.len() {
+            return extra.get(extra.len() - 1 - i as usize).cloned();
+        }
+        let i = i - extra.len() as u32;
+        if i >= self.generated_audit_len() {
             return None;
         }
         let s = self.seed;
         let span = self.retention_days() * 86_400;
-        let at = self.epoch - Duration::seconds(i64::from(i) * span / i64::from(self.audit_len().max(1)) + 1);
+        let at = self.epoch
+            - Duration::seconds(i64::from(i) * span / i64::from(self.generated_audit_len().max(1)) + 1);
         let actor_pos = i % 10;
         let actor = self.user_facts(actor_pos).or_else(|| self.user_facts(2))?;
         let target_pos =

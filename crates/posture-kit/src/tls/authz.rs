@@ -4,7 +4,8 @@
 //! until a rule names its callers. The public services are mounted on internal servers for the
 //! gateway, which authenticates API keys and authorizes per tenant before it forwards; a role
 //! that reads another's public service for its own work (sync reading a connection, assessment
-//! reading the inventory and the connection's credential expiry) is named for exactly the methods it uses.
+//! reading the inventory, the connection's credential expiry and who changed a drifted object in
+//! the audit log) is named for exactly the methods it uses.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -71,7 +72,7 @@ const POSTURE_RULES: &[Rule] = &[
     },
     Rule {
         prefix: "/posture.v1.AuditService/",
-        callers: &[Gateway],
+        callers: &[Gateway, Assessment],
     },
     // Health and reflection: any role (operators' probes use the HTTP health port).
     Rule {

@@ -1,5 +1,5 @@
-//! AuditService: a tenant's stored audit events, newest first, by time range, operation, user and
-//! workload; and where each of its audit streams stands.
+//! AuditService: a tenant's stored audit events, newest first, by time range, operation, user,
+//! workload and target object; and where each of its audit streams stands.
 
 use posture_kit::paging::Keyset;
 use posture_kit::time::{from_optional_timestamp, micros, timestamp};
@@ -43,6 +43,7 @@ fn event(e: AuditEvent) -> pb::AuditEvent {
         result: e.result,
         client_ip: e.client_ip,
         raw_json: e.raw,
+        target_ids: e.targets,
     }
 }
 
@@ -95,6 +96,7 @@ impl AuditService for AuditApi {
         let operation = filter("operation", &body.operation)?;
         let user = filter("user", &body.user)?;
         let workload = filter("workload", &body.workload)?;
+        let target = filter("target_id", &body.target_id)?;
         if !self.store.tenant_known(&tenant).await.map_err(SyncError::from)? {
             return Err(SyncError::NotFound {
                 what: "tenant",
@@ -105,12 +107,13 @@ impl AuditService for AuditApi {
         let listing = Keyset::new(
             "audit-events",
             format!(
-                "{tenant}|{:?}|{:?}|{}|{}|{}",
+                "{tenant}|{:?}|{:?}|{}|{}|{}|{}",
                 since.map(micros),
                 until.map(micros),
                 operation.as_deref().unwrap_or_default().to_lowercase(),
                 user.as_deref().unwrap_or_default().to_lowercase(),
                 workload.as_deref().unwrap_or_default().to_lowercase(),
+                target.as_deref().unwrap_or_default().to_lowercase(),
             ),
         );
         let after = match listing.resume(&body.page_token)? {
@@ -130,6 +133,7 @@ impl AuditService for AuditApi {
                 operation,
                 user,
                 workload,
+                target,
                 after,
                 limit: limit + 1,
             })

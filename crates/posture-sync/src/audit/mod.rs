@@ -40,11 +40,13 @@ pub const SIGN_INS: &str = "sign_ins";
 /// Source of the sign-ins of Posture's own app in the tenant.
 pub const SERVICE_PRINCIPAL_SIGN_INS: &str = "service_principal_sign_ins";
 
-/// Every stream a tenant has, in the order they are read.
+/// Every stream a tenant has, in the order they are read: Entra's logs first (a few pages each,
+/// and the directory log is what drift waits for to say who changed an object), then the
+/// Management Activity feed (a first read lists 7 days of content).
 pub fn streams() -> impl Iterator<Item = &'static str> {
-    CONTENT_TYPES
+    [DIRECTORY_AUDITS, SIGN_INS, SERVICE_PRINCIPAL_SIGN_INS]
         .into_iter()
-        .chain([DIRECTORY_AUDITS, SIGN_INS, SERVICE_PRINCIPAL_SIGN_INS])
+        .chain(CONTENT_TYPES)
 }
 
 /// Why a stream could not be read.

@@ -48,6 +48,10 @@ pub fn activity_record(
         workload: text(record, "/Workload"),
         result: text(record, "/ResultStatus"),
         client_ip: text(record, "/ClientIP"),
+        targets: [text(record, "/ObjectId")]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect(),
         raw: raw.to_owned(),
     })
 }
@@ -73,6 +77,15 @@ pub fn directory_audit(tenant: TenantId, record: &Value, raw: &str) -> Option<Au
         workload: ENTRA_WORKLOAD.to_owned(),
         result: text(record, "/result"),
         client_ip: text(record, "/initiatedBy/user/ipAddress"),
+        targets: record
+            .get("targetResources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("id")?.as_str())
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect(),
         raw: raw.to_owned(),
     })
 }
@@ -109,6 +122,7 @@ pub fn sign_in(tenant: TenantId, source: &str, record: &Value, raw: &str) -> Opt
         workload: ENTRA_WORKLOAD.to_owned(),
         result,
         client_ip: text(record, "/ipAddress"),
+        targets: Vec::new(),
         raw: raw.to_owned(),
     })
 }

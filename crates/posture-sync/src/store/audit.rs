@@ -23,8 +23,41 @@ pub struct AuditEvent {
     pub workload: String,
     pub result: String,
     pub client_ip: String,
+    /// Ids of the objects the event names (changed, added, removed), as the record gives them.
+    pub targets: Vec<String>,
     /// The record as Microsoft returned it.
     pub raw: String,
+}
+
+impl AuditEvent {
+    /// `targets` as stored: lower-case, each id between spaces.
+    fn targets_column(&self) -> String {
+        if self.targets.is_empty() {
+            return String::new();
+        }
+        let mut column = String::from(" ");
+        for id in &self.targets {
+            column.push_str(&id.to_lowercase());
+            column.push(' ');
+        }
+        column
+    }
+}
+
+fn targets_of(column: &str) -> Vec<String> {
+    column.split_whitespace().map(str::to_owned).collect()
+}
+
+/// A `LIKE` pattern matching the stored targets column that holds `id`.
+fn target_pattern(id: &str) -> String {
+    let mut escaped = String::with_capacity(id.len() + 4);
+    for c in id.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    format!("% {escaped} %")
 }
 
 /// Where one stream of one tenant stands.
@@ -48,18 +81,20 @@ pub struct AuditQuery {
     pub operation: Option<String>,
     pub user: Option<String>,
     pub workload: Option<String>,
+    /// Only events naming this object id.
+    pub target: Option<String>,
     pub after: Option<(i64, String, String)>,
     pub limit: u32,
 }
 
 /// The PostgreSQL batch insert: one array per column.
 const PG_INSERT: &str = "INSERT INTO audit_events (tenant_id, source, record_id, occurred_at, operation, \
-     user_name, workload, result, client_ip, raw, stored_at) SELECT t.*, $11 FROM UNNEST($1::text[], \
+     user_name, workload, result, client_ip, targets, raw, stored_at) SELECT t.*, $12 FROM UNNEST($1::text[], \
      $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], \
-     $10::text[]) AS t (tenant_id, source, record_id, occurred_at, operation, user_name, workload, result, \
-     client_ip, raw) ON CONFLICT (tenant_id, source, record_id) DO NOTHING";
+     $10::text[], $11::text[]) AS t (tenant_id, source, record_id, occurred_at, operation, user_name, workload, \
+     result, client_ip, targets, raw) ON CONFLICT (tenant_id, source, record_id) DO NOTHING";
 
-/// Rows per insert statement (11 binds each, well under both engines' limits).
+/// Rows per insert statement (12 binds each, well under both engines' limits).
 const INSERT_BATCH: usize = 500;
 
 type EventRow = (
@@ -73,10 +108,10 @@ type EventRow = (
     String,
     String,
     String,
+    String,
 );
 
-const EVENT_COLUMNS: &str =
-    "tenant_id, source, record_id, occurred_at, operation, user_name, workload, result, client_ip, raw";
+const EVENT_COLUMNS: &str = "tenant_id, source, record_id, occurred_at, operation, user_name, workload, result, client_ip, targets, raw";
 
 impl InventoryStore {
     /// Appends `events` in one transaction (`UNNEST` arrays on PostgreSQL, multi-row `VALUES` on
@@ -109,6 +144,7 @@ impl InventoryStore {
                         .bind(text(|e| e.workload.clone()))
                         .bind(text(|e| e.result.clone()))
                         .bind(text(|e| e.client_ip.clone()))
+                        .bind(text(AuditEvent::targets_column))
                         .bind(text(|e| e.raw.clone()))
                         .bind(stored_at)
                         .execute(&mut *tx)
@@ -137,6 +173,7 @@ impl InventoryStore {
                             .push_bind(e.workload.clone())
                             .push_bind(e.result.clone())
                             .push_bind(e.client_ip.clone())
+                            .push_bind(e.targets_column())
                             .push_bind(e.raw.clone())
                             .push_bind(stored_at);
                     });
@@ -252,6 +289,11 @@ impl InventoryStore {
                         .push_bind(workload)
                         .push(")");
                 }
+                if let Some(target) = &query.target {
+                    q.push(" AND targets LIKE ")
+                        .push_bind(target_pattern(target))
+                        .push(" ESCAPE '\\'");
+                }
                 if let Some((at, source, record)) = &query.after {
                     q.push(" AND (occurred_at < ")
                         .push_bind(*at)
@@ -279,7 +321,19 @@ impl InventoryStore {
         };
         rows.into_iter()
             .map(
-                |(tenant, source, record_id, at, operation, user, workload, result, client_ip, raw)| {
+                |(
+                    tenant,
+                    source,
+                    record_id,
+                    at,
+                    operation,
+                    user,
+                    workload,
+                    result,
+                    client_ip,
+                    targets,
+                    raw,
+                )| {
                     Ok(AuditEvent {
                         tenant_id: parse_id(&tenant)?,
                         source,
@@ -290,6 +344,7 @@ impl InventoryStore {
                         workload,
                         result,
                         client_ip,
+                        targets: targets_of(&targets),
                         raw,
                     })
                 },

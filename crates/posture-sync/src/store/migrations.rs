@@ -109,8 +109,14 @@ CREATE TABLE audit_streams (
 );
 ";
 
+/// The ids of the objects an audit event names (Entra's `targetResources`, Management
+/// Activity's `ObjectId`), lower-case and space-delimited (` a b `), so the changes to one
+/// object can be found: drift asks who changed what.
+const AUDIT_TARGETS: &str = "ALTER TABLE audit_events ADD COLUMN targets TEXT NOT NULL DEFAULT '';";
+
 pub const MIGRATIONS: &[Migration] = &[
     Migration::portable(1, "inventory, versions, runs, entity status, cursors", TABLES),
     posture_bus::outbox::migration(2),
     Migration::portable(3, "audit events and stream cursors", AUDIT),
+    Migration::portable(4, "the objects each audit event names", AUDIT_TARGETS),
 ];

@@ -353,3 +353,77 @@ posture_kit::db_test!(
         process.stop().await;
     }
 );
+
+posture_kit::db_test!(
+    an_administrators_change_is_found_by_the_object_it_changed,
+    |db: TestDatabase| async move {
+        let (world, tenant, process) = synced_world(db).await;
+        let tid = tenant_id(&tenant);
+        let policy = world
+            .sim
+            .ground_truth(&tid.to_string(), "identity/conditionalAccess/policies")
+            .expect("truth")
+            .objects
+            .into_iter()
+            .find(|p| p["state"] == "enabled")
+            .expect("an enabled policy");
+        let policy_id = policy["id"].as_str().expect("an id").to_owned();
+        world
+            .sim
+            .mutate(
+                &tid.to_string(),
+                posture_graph_sim::Mutation::DisableCaPolicy {
+                    policy_id: policy_id.clone(),
+                },
+            )
+            .expect("policy disabled");
+        let client = world_client(&process, &tenant).await;
+        let ingest = ingest_at(&process, world.sim.now());
+        ingest
+            .read_stream(&client, tid, DIRECTORY_AUDITS, "")
+            .await
+            .expect("read");
+        // What the simulator's log holds, admin change included, is what is stored.
+        let truth = world
+            .sim
+            .ground_truth(&tid.to_string(), "auditLogs/directoryAudits")
+            .expect("truth");
+        assert_eq!(
+            stored_ids(&process, &tenant, DIRECTORY_AUDITS).await,
+            ids_of(&truth.objects, "id")
+        );
+
+        let search = |target: &str| AuditQuery {
+            tenant_id: Some(tid),
+            target: Some(target.to_owned()),
+            limit: 10,
+            ..AuditQuery::default()
+        };
+        let found = process
+            .role
+            .store()
+            .search_audit_events(&search(&policy_id.to_uppercase()))
+            .await
+            .expect("search");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let event = &found[0];
+        assert_eq!(event.operation, "Update conditional access policy");
+        assert!(
+            event.user.contains('@'),
+            "the acting administrator: {}",
+            event.user
+        );
+        assert_eq!(event.targets, vec![policy_id.to_lowercase()]);
+
+        // A LIKE wildcard in the filter is a literal, not a pattern.
+        for pattern in ["%", "_", "%-%"] {
+            let none = process
+                .role
+                .store()
+                .search_audit_events(&search(pattern))
+                .await
+                .expect("search");
+            assert!(none.is_empty(), "{pattern}: {none:#?}");
+        }
+    }
+);

@@ -38,6 +38,9 @@ pub enum AuditCommand {
         /// `Audit.General`, `directory_audits`, `sign_ins`.
         #[arg(long)]
         workload: Option<String>,
+        /// Only events naming this object id, e.g. a Conditional Access policy's: who changed it.
+        #[arg(long)]
+        target: Option<String>,
     },
     /// Posture's own footprint: the sign-ins of Posture's app in the tenant (when, from where).
     SignIns {
@@ -113,11 +116,13 @@ pub async fn run(command: AuditCommand, gateway: &GatewayArgs) -> anyhow::Result
             operation,
             user,
             workload,
+            target,
         } => (
             SearchAuditEventsRequest {
                 operation: operation.unwrap_or_default(),
                 user: user.unwrap_or_default(),
                 workload: workload.unwrap_or_default(),
+                target_id: target.unwrap_or_default(),
                 ..request(tenant_id, &filters)
             },
             filters,
@@ -270,6 +275,7 @@ fn event_json(event: &AuditEvent) -> serde_json::Value {
         "workload": event.workload,
         "result": event.result,
         "client_ip": event.client_ip,
+        "target_ids": event.target_ids,
         "record": raw,
     })
 }

@@ -14,6 +14,8 @@ use crate::service::reader::is_assessable;
 
 pub struct DriftRunHandler {
     pub detector: DriftDetector,
+    /// Progress acks while detecting (it may wait for the audit read that follows the sync).
+    pub heartbeat: std::time::Duration,
 }
 
 #[async_trait]
@@ -27,7 +29,11 @@ impl Handler for DriftRunHandler {
         if !is_assessable(&run) {
             return Ok(());
         }
-        match self.detector.detect(&tenant, &run.run_id).await {
+        let outcome = tokio::select! {
+            outcome = self.detector.detect(&tenant, &run.run_id) => outcome,
+            never = crate::service::consumer::heartbeat(delivery, self.heartbeat) => match never {},
+        };
+        match outcome {
             Ok(_) => Ok(()),
             Err(e) if e.is_transient() => Err(HandlerError::transient(e)),
             Err(e) => {

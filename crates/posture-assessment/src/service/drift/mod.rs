@@ -3,21 +3,19 @@
 //! (a durable consumer of SyncRunCompleted of its own) and when a baseline is applied. The
 //! inventory is read through the sync role's InventoryService, like everything else here.
 //!
-//! Who made a change: `changed_by` of a drift item is left empty until an audit source is read.
-//! The hook is [`DriftDetector::who_changed`], called for every changed or added item with the
-//! object and the instant the inventory saw it change; it is where the sync role's audit search
-//! (AuditService.SearchAuditEvents) is to be asked once that service exists.
+//! Who made a change comes from the tenant's directory audit log (see `attribution.rs`).
 
 mod announce;
+mod attribution;
 mod consumer;
 
-use chrono::{DateTime, Utc};
 use posture_bus::outbox::OutboxMessage;
 use posture_kit::clock::SharedClock;
 use posture_kit::ids::TenantId;
 use posture_kit::time::from_timestamp;
 use posture_proto::v1 as pb;
 
+use attribution::Attribution;
 pub use consumer::DriftRunHandler;
 
 use super::reader::{InventoryReader, ReadError};
@@ -158,13 +156,23 @@ impl DriftDetector {
             overrides: target.overrides.clone(),
         };
         let mut found = compare(&pinned, &current, &how);
-        for d in &mut found {
-            if let Some(at) = d.changed_at
-                && let Some(who) = self
-                    .who_changed(tenant_id, &d.entity_kind, &d.object_id, at)
-                    .await
-            {
-                d.changed_by = who;
+        let latest_change = found.iter().filter_map(|d| d.changed_at).max();
+        if let Some(seen) = latest_change {
+            let audit = Attribution {
+                reader: &self.reader,
+                tenant_id,
+            };
+            // After a sync, the audit read that follows it is worth a short wait; when a
+            // baseline is applied (an API call) the log is searched as it is.
+            let searchable = run_id.is_empty() || audit.await_read_after(seen).await;
+            if searchable {
+                for d in &mut found {
+                    if let Some(at) = d.changed_at
+                        && let Some(who) = audit.who_changed(&d.object_id, at).await
+                    {
+                        d.changed_by = who;
+                    }
+                }
             }
         }
         let now = self.clock.now();
@@ -186,18 +194,6 @@ impl DriftDetector {
             );
         }
         Ok(detection)
-    }
-
-    /// Who changed an object around `at`, from the tenant's audit log. No audit source is
-    /// wired into the assessment role yet, so this answers `None` and `changed_by` stays empty.
-    async fn who_changed(
-        &self,
-        _tenant_id: &TenantId,
-        _kind: &str,
-        _object_id: &str,
-        _at: DateTime<Utc>,
-    ) -> Option<String> {
-        None
     }
 }
 

@@ -1,11 +1,12 @@
 //! `posture drift baseline …`: take a baseline from a tenant, apply it to tenants with their
-//! overrides, list and show baselines.
+//! overrides, list, show and delete baselines.
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use posture_proto::v1::drift_service_client::DriftServiceClient;
 use posture_proto::v1::{
-    ApplyBaselineRequest, BaselineOverride, CreateBaselineRequest, GetBaselineRequest, ListBaselinesRequest,
+    ApplyBaselineRequest, BaselineOverride, CreateBaselineRequest, DeleteBaselineRequest, GetBaselineRequest,
+    ListBaselinesRequest,
 };
 use serde_json::json;
 
@@ -31,6 +32,8 @@ pub enum BaselineCommand {
     },
     /// Show a baseline with its pinned objects.
     Show { baseline_id: String },
+    /// Delete a baseline that no tenant has applied (its drift history goes with it).
+    Delete { baseline_id: String },
 }
 
 #[derive(Args, Debug)]
@@ -205,6 +208,24 @@ pub async fn run(
                     ))?;
                 }
                 OutputFormat::Table => out!("{}", render::baselines_table(&baselines)),
+            }
+            Ok(0)
+        }
+        BaselineCommand::Delete { baseline_id } => {
+            let deleted = client
+                .delete_baseline(DeleteBaselineRequest {
+                    baseline_id: baseline_id.clone(),
+                })
+                .await
+                .map_err(|s| explain_missing("deleting the baseline", s, "posture drift baseline list"))?
+                .into_inner();
+            let deleted_at = crate::client::progress::timestamp_json(deleted.deleted_at.as_ref());
+            match format {
+                OutputFormat::Json => print_json(&json!({
+                    "baseline_id": baseline_id,
+                    "deleted_at": deleted_at,
+                }))?,
+                OutputFormat::Table => out!("Deleted baseline {baseline_id}."),
             }
             Ok(0)
         }
