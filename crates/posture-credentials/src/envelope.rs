@@ -81,6 +81,11 @@ pub enum EnvelopeError {
         tenant_id: TenantId,
         connection_id: ConnectionId,
     },
+    /// A role key (e.g. the evidence signing key) does not open under its name.
+    #[error(
+        "the stored role key {name} cannot be opened: it was sealed under another name or has been altered"
+    )]
+    RoleKeyTampered { name: String },
     #[error("the stored secret has an unknown format version {0}")]
     UnknownFormat(u8),
     #[error("encryption failed")]
@@ -132,6 +137,102 @@ pub fn rewrap(
     }
     let data_key = unwrap_key(keyring, binding, sealed)?;
     let wrapped_key = wrap(kek, active_id, binding, &data_key)?;
+    Ok(Some(SealedSecret {
+        key_id: active_id.clone(),
+        wrapped_key,
+        ciphertext: sealed.ciphertext.clone(),
+    }))
+}
+
+/// Associated data of a role key: its own domain, so a connection secret's blob can never be
+/// opened as a role key or the other way round.
+fn role_key_aad(layer: &str, name: &str, key_id: Option<&KeyId>) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(96);
+    for part in [
+        "posture.vault.role-key.v1",
+        layer,
+        name,
+        key_id.map(KeyId::as_str).unwrap_or(""),
+    ] {
+        aad.extend_from_slice(part.as_bytes());
+        aad.push(0);
+    }
+    aad
+}
+
+/// Seals a key that belongs to the role itself rather than to a connection (the evidence signing
+/// key), bound to its `name`, in the same two layers as connection secrets.
+pub fn seal_role_key(keyring: &Keyring, name: &str, plaintext: &[u8]) -> Result<SealedSecret, EnvelopeError> {
+    let data_key = Zeroizing::new(random_key());
+    let ciphertext = encrypt(&data_key, plaintext, &role_key_aad("data", name, None))?;
+    let (key_id, kek) = keyring.active();
+    let wrapped_key = encrypt(
+        kek.bytes(),
+        data_key.as_slice(),
+        &role_key_aad("key", name, Some(key_id)),
+    )?;
+    Ok(SealedSecret {
+        key_id: key_id.clone(),
+        wrapped_key,
+        ciphertext,
+    })
+}
+
+/// Opens a role key sealed by [`seal_role_key`] under the same `name`.
+pub fn open_role_key(
+    keyring: &Keyring,
+    name: &str,
+    sealed: &SealedSecret,
+) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+    let tampered = |failure: OpenFailure| match failure {
+        OpenFailure::Format(v) => EnvelopeError::UnknownFormat(v),
+        OpenFailure::Authentication => EnvelopeError::RoleKeyTampered {
+            name: name.to_owned(),
+        },
+    };
+    let kek = keyring.get(&sealed.key_id)?;
+    let raw = decrypt(
+        kek.bytes(),
+        &sealed.wrapped_key,
+        &role_key_aad("key", name, Some(&sealed.key_id)),
+    )
+    .map_err(tampered)?;
+    let data_key: Zeroizing<[u8; KEY_LEN]> =
+        Zeroizing::new(
+            raw.as_slice()
+                .try_into()
+                .map_err(|_| EnvelopeError::RoleKeyTampered {
+                    name: name.to_owned(),
+                })?,
+        );
+    decrypt(&data_key, &sealed.ciphertext, &role_key_aad("data", name, None)).map_err(tampered)
+}
+
+/// Re-wraps a role key's data key with the active key; `None` when it already uses it.
+pub fn rewrap_role_key(
+    keyring: &Keyring,
+    name: &str,
+    sealed: &SealedSecret,
+) -> Result<Option<SealedSecret>, EnvelopeError> {
+    let (active_id, kek) = keyring.active();
+    if &sealed.key_id == active_id {
+        return Ok(None);
+    }
+    // The data layer is kept: only the wrapping changes, as for connection secrets.
+    let old_kek = keyring.get(&sealed.key_id)?;
+    let data_key = decrypt(
+        old_kek.bytes(),
+        &sealed.wrapped_key,
+        &role_key_aad("key", name, Some(&sealed.key_id)),
+    )
+    .map_err(|_| EnvelopeError::RoleKeyTampered {
+        name: name.to_owned(),
+    })?;
+    let wrapped_key = encrypt(
+        kek.bytes(),
+        data_key.as_slice(),
+        &role_key_aad("key", name, Some(active_id)),
+    )?;
     Ok(Some(SealedSecret {
         key_id: active_id.clone(),
         wrapped_key,
@@ -335,6 +436,36 @@ mod tests {
         let aad = binding(TENANT_A, C1).associated_data("key", Some(&KeyId::new("k1").expect("id")));
         let expected = format!("posture.vault.v1\0key\0{TENANT_A}\0{C1}\0client-secret\0k1\0");
         assert_eq!(aad, expected.into_bytes());
+    }
+
+    #[test]
+    fn a_role_key_opens_only_under_its_name_and_survives_rotation() {
+        let mut ring = ring(&["k1"]);
+        let sealed = seal_role_key(&ring, "evidence-signing:a", b"pkcs8 bytes").expect("seal");
+        assert_eq!(
+            open_role_key(&ring, "evidence-signing:a", &sealed)
+                .expect("open")
+                .as_slice(),
+            b"pkcs8 bytes"
+        );
+        assert!(matches!(
+            open_role_key(&ring, "evidence-signing:b", &sealed),
+            Err(EnvelopeError::RoleKeyTampered { .. })
+        ));
+        // A connection secret's blob is not a role key.
+        let secret = seal(&ring, binding(TENANT_A, C1), b"secret").expect("seal");
+        assert!(open_role_key(&ring, "evidence-signing:a", &secret).is_err());
+        ring.rotate_to(KeyId::new("k2").expect("id"), KeyMaterial::generate());
+        let rewrapped = rewrap_role_key(&ring, "evidence-signing:a", &sealed)
+            .expect("rewrap")
+            .expect("changed");
+        ring.retire(&KeyId::new("k1").expect("id")).expect("retire");
+        assert_eq!(
+            open_role_key(&ring, "evidence-signing:a", &rewrapped)
+                .expect("open")
+                .as_slice(),
+            b"pkcs8 bytes"
+        );
     }
 
     #[test]

@@ -15,11 +15,12 @@ pub mod keyring;
 pub mod metrics;
 mod role;
 pub mod rotation;
+mod signing;
 pub mod store;
 mod validate;
 mod vault_config;
 
-pub use api::{ConnectionApi, VaultApi};
+pub use api::{ConnectionApi, SigningApi, VaultApi};
 pub use core::CredentialsSettings;
 pub use envelope::{EnvelopeError, SealedSecret, SecretBinding, SecretKind, open, rewrap, seal};
 pub use error::CredentialsError;

@@ -1,5 +1,5 @@
 //! Key rotation: every secret whose data key is wrapped by a key other than the active one is
-//! re-wrapped (the ciphertext stays as it is). [`rewrap_all`] does one pass, in batches, for the
+//! re-wrapped (the ciphertext stays as it is), and so is every evidence signing key. [`rewrap_all`] does one pass, in batches, for the
 //! background task and for a CLI command; once it reports nothing left, the old key can be retired.
 
 use std::time::Duration;
@@ -7,8 +7,9 @@ use std::time::Duration;
 use posture_kit::ids::TenantId;
 use tokio_util::sync::CancellationToken;
 
-use crate::envelope::{SecretBinding, rewrap};
+use crate::envelope::{SecretBinding, rewrap, rewrap_role_key};
 use crate::keyring::Keyring;
+use crate::signing::sealed_name;
 use crate::store::{CredentialStore, StoreError, WrappingSwap};
 
 /// What one pass did.
@@ -88,7 +89,37 @@ pub async fn rewrap_all(
             "key rotation progress"
         );
     }
+    rewrap_signing_keys(store, keyring, &mut report).await?;
     Ok(report)
+}
+
+/// Re-wraps the evidence signing keys (a handful at most) not wrapped by the active key.
+async fn rewrap_signing_keys(
+    store: &CredentialStore,
+    keyring: &Keyring,
+    report: &mut RewrapReport,
+) -> Result<(), StoreError> {
+    let active = keyring.active_id();
+    for key in store.signing_keys().await? {
+        if &key.sealed.key_id == active {
+            continue;
+        }
+        match rewrap_role_key(keyring, &sealed_name(&key.key_id), &key.sealed) {
+            Ok(Some(new)) => {
+                if store.rewrap_signing_key(&key.key_id, &key.sealed, &new).await? {
+                    report.rewrapped += 1;
+                } else {
+                    report.skipped += 1;
+                }
+            }
+            Ok(None) => report.skipped += 1,
+            Err(error) => {
+                report.failed += 1;
+                tracing::error!(signing_key = %key.key_id, vault_key = %key.sealed.key_id, %error, "signing key could not be re-wrapped");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The background task: a pass at start and then every `interval` (replicas still running the

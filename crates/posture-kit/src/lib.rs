@@ -8,6 +8,7 @@ pub mod config;
 pub mod config_fields;
 pub mod db;
 pub mod error;
+pub mod evidence;
 pub mod grpc;
 pub mod ids;
 pub mod paging;

@@ -55,4 +55,5 @@ pub const PUBLIC_SERVICE_NAMES: &[&str] = &[
 pub const INTERNAL_SERVICE_NAMES: &[&str] = &[
     "posture.internal.v1.VaultService",
     "posture.internal.v1.TokenBrokerService",
+    "posture.internal.v1.SigningService",
 ];

@@ -160,9 +160,9 @@ fn every_contract_element_is_documented() {
 fn list_calls_page_with_size_token_and_next_token() {
     let set = decode(FILE_DESCRIPTOR_SET);
     let index = Index::new(&set);
-    // The entity kinds and a tenant's audit streams (eight) are short fixed catalogues, returned
-    // whole.
-    let unpaged = ["ListEntityKinds", "ListAuditStreams"];
+    // The entity kinds, a tenant's audit streams (eight) and the evidence signing keys (one per
+    // rotation) are short catalogues, returned whole.
+    let unpaged = ["ListEntityKinds", "ListAuditStreams", "ListSigningKeys"];
     let methods = files_of(&set, "posture.v1")
         .into_iter()
         .flat_map(|file| file.service.iter())

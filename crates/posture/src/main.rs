@@ -149,6 +149,14 @@ enum Command {
         #[command(subcommand)]
         command: client::backup::BackupCommand,
     },
+    /// Evidence bundles for auditors: export an assessment's signed bundle, list the signing keys,
+    /// verify a bundle offline.
+    Evidence {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::evidence::EvidenceCommand,
+    },
     /// Exceptions (risk acceptance): add, list, remove.
     Exceptions {
         #[command(flatten)]
@@ -217,6 +225,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Assess { gateway, command } => with_tenant!(client::assess::run, command, gateway),
         Command::Drift { gateway, command } => with_tenant!(client::drift::run, command, gateway),
         Command::Backup { gateway, command } => with_tenant!(client::backup::run, command, gateway),
+        Command::Evidence { gateway, command } => with_tenant!(client::evidence::run, command, gateway),
         Command::Exceptions { gateway, command } => with_tenant!(client::exceptions::run, command, gateway),
         Command::Activity { gateway, args } => client::activity::run(args, &gateway).await,
         Command::Audit { gateway, command } => with_tenant!(client::audit::run, command, gateway),

@@ -1,7 +1,7 @@
 //! The assessment role: assesses a tenant whenever its sync run completes (and on request),
 //! keeps assessments, findings, exceptions, tenant settings, baselines and drift in the
 //! `assessment` schema, detects drift after every sync, and serves AssessmentService,
-//! ExceptionService, ScoreService and DriftService. It reads the inventory only through the sync
+//! ExceptionService, ScoreService, DriftService and EvidenceService (signed evidence bundles). It reads the inventory only through the sync
 //! role's public API.
 
 mod announce;
@@ -11,6 +11,7 @@ mod connection;
 mod consumer;
 pub mod convert;
 pub mod drift;
+mod evidence;
 mod metrics;
 mod reader;
 mod report;

@@ -165,7 +165,7 @@ impl InventoryReader {
         AuditServiceClient::new(self.channel.clone()).max_decoding_message_size(self.max_message_bytes)
     }
 
-    fn inventory(&self) -> InventoryServiceClient<Channel> {
+    pub(crate) fn inventory(&self) -> InventoryServiceClient<Channel> {
         InventoryServiceClient::new(self.channel.clone()).max_decoding_message_size(self.max_message_bytes)
     }
 

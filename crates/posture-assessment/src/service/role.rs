@@ -1,6 +1,7 @@
 //! The entry point the binary calls: [`start`] migrates the `assessment` schema and starts the
 //! SyncRunCompleted consumers (assessment, and drift detection); [`AssessmentRole::register`]
-//! mounts AssessmentService, ExceptionService, ScoreService and DriftService on a gRPC server.
+//! mounts AssessmentService, ExceptionService, ScoreService, DriftService and EvidenceService on a
+//! gRPC server.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use posture_kit::db::Db;
 use posture_kit::grpc::GrpcServer;
 use posture_proto::v1::assessment_service_server::AssessmentServiceServer;
 use posture_proto::v1::drift_service_server::DriftServiceServer;
+use posture_proto::v1::evidence_service_server::EvidenceServiceServer;
 use posture_proto::v1::exception_service_server::ExceptionServiceServer;
 use posture_proto::v1::score_service_server::ScoreServiceServer;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +25,7 @@ use super::assess::Assessor;
 use super::connection::ConnectionReader;
 use super::consumer::RunCompletedHandler;
 use super::drift::{DriftDetector, DriftRunHandler};
+use super::evidence::EvidenceApi;
 use super::reader::InventoryReader;
 use super::store::AssessmentStore;
 use crate::pack::PolicyPack;
@@ -83,8 +86,8 @@ pub struct AssessmentDeps {
     pub tasks: TaskTracker,
     /// Channel to the sync role (SyncService and InventoryService; config `endpoints.sync`).
     pub sync: Channel,
-    /// Channel to the credentials role (TenantConnectionService.GetConnection, metadata only;
-    /// config `endpoints.credentials`).
+    /// Channel to the credentials role (TenantConnectionService.GetConnection, metadata only, and
+    /// SigningService for evidence bundles; config `endpoints.credentials`).
     pub credentials: Channel,
     /// Where the role's metrics are registered (the process's `/metrics`).
     pub metrics: posture_kit::telemetry::MetricsRegistry,
@@ -98,6 +101,7 @@ pub struct AssessmentRole {
     exceptions: ExceptionApi,
     scores: ScoreApi,
     drift: DriftApi,
+    evidence: EvidenceApi,
 }
 
 /// Migrates the schema and starts the consumer (it ends on `shutdown`).
@@ -116,7 +120,7 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
     let assessor = Assessor {
         store: store.clone(),
         reader: InventoryReader::new(deps.sync.clone(), deps.settings.max_message_bytes),
-        connections: ConnectionReader::new(deps.credentials),
+        connections: ConnectionReader::new(deps.credentials.clone()),
         bus: deps.bus.clone(),
         outbox,
         clock: deps.clock.clone(),
@@ -162,31 +166,43 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
         &deps.tasks,
     )
     .await?;
+    let drift = DriftApi {
+        detector,
+        clock: deps.clock.clone(),
+    };
+    let exceptions = ExceptionApi {
+        store: store.clone(),
+        pack: assessor.pack.clone(),
+        clock: deps.clock.clone(),
+    };
+    let reader = assessor.reader.clone();
+    let assessments = AssessmentApi {
+        assessor,
+        tasks: deps.tasks,
+    };
     Ok(AssessmentRole {
-        drift: DriftApi {
-            detector,
-            clock: deps.clock.clone(),
+        evidence: EvidenceApi {
+            assessments: assessments.clone(),
+            exceptions: exceptions.clone(),
+            drift: drift.clone(),
+            reader,
+            credentials: deps.credentials,
+            clock: deps.clock,
         },
+        drift,
         scores: ScoreApi {
-            store: store.clone(),
+            store,
             sync: deps.sync,
             max_message_bytes: deps.settings.max_message_bytes,
         },
-        exceptions: ExceptionApi {
-            store,
-            pack: assessor.pack.clone(),
-            clock: deps.clock,
-        },
-        assessments: AssessmentApi {
-            assessor,
-            tasks: deps.tasks,
-        },
+        exceptions,
+        assessments,
     })
 }
 
 impl AssessmentRole {
     /// Mounts `posture.v1.AssessmentService`, `posture.v1.ExceptionService`,
-    /// `posture.v1.ScoreService` and `posture.v1.DriftService`.
+    /// `posture.v1.ScoreService`, `posture.v1.DriftService` and `posture.v1.EvidenceService`.
     pub fn register(&self, server: GrpcServer) -> GrpcServer {
         let limit = server.max_message_bytes();
         let assessments = AssessmentServiceServer::new(self.assessments.clone())
@@ -201,9 +217,13 @@ impl AssessmentRole {
         let drift = DriftServiceServer::new(self.drift.clone())
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
+        let evidence = EvidenceServiceServer::new(self.evidence.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
         server
             .add_service(assessments)
             .add_service(drift)
+            .add_service(evidence)
             .add_service(exceptions)
             .add_service(scores)
     }

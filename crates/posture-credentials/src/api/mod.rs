@@ -1,9 +1,12 @@
-//! The role's gRPC services: the public connection service and the internal vault.
+//! The role's gRPC services: the public connection service, the internal vault and the internal
+//! signing service.
 
 mod connections;
 mod paging;
+mod signing;
 mod test;
 mod vault;
 
 pub use connections::ConnectionApi;
+pub use signing::SigningApi;
 pub use vault::VaultApi;

@@ -32,7 +32,39 @@ pub const MIGRATIONS: &[Migration] = &[
         "exchange online endpoint",
         "ALTER TABLE connections ADD COLUMN exchange_url TEXT;",
     ),
+    // The evidence signing keys: the public half in the clear, the private half sealed like a
+    // connection secret; at most one active (unretired) key per algorithm, so replicas creating
+    // the first key at once end with one.
+    Migration::per_engine(5, "evidence signing keys", POSTGRES_V5, SQLITE_V5),
 ];
+
+const POSTGRES_V5: &str = r#"
+CREATE TABLE signing_keys (
+    key_id TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    public_key BYTEA NOT NULL,
+    kek_id TEXT NOT NULL,
+    wrapped_key BYTEA NOT NULL,
+    ciphertext BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    retired_at TIMESTAMPTZ
+);
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (algorithm) WHERE retired_at IS NULL;
+"#;
+
+const SQLITE_V5: &str = r#"
+CREATE TABLE signing_keys (
+    key_id TEXT PRIMARY KEY,
+    algorithm TEXT NOT NULL,
+    public_key BLOB NOT NULL,
+    kek_id TEXT NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    ciphertext BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    retired_at TEXT
+);
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (algorithm) WHERE retired_at IS NULL;
+"#;
 
 const POSTGRES_V1: &str = r#"
 CREATE TABLE connections (

@@ -10,6 +10,7 @@ mod health;
 mod migrations;
 mod row;
 mod secrets;
+mod signing_keys;
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,6 +25,7 @@ pub use health::{HealthOutcome, HealthRecord};
 pub use migrations::MIGRATIONS;
 pub(crate) use row::at_store_precision;
 pub use secrets::{SealedRow, SecretMetadata, WrappingSwap};
+pub use signing_keys::SigningKeyRow;
 
 /// Schema (PostgreSQL) or file suffix (SQLite) of the credentials role.
 pub const SCHEMA: &str = "credentials";

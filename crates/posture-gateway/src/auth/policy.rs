@@ -55,6 +55,7 @@ pub const RPC_ROLES: &[(&str, AccessRole)] = &[
     ("/posture.v1.ScoreService/ListExposureScores", Viewer),
     ("/posture.v1.EvidenceService/ExportEvidenceBundle", Viewer),
     ("/posture.v1.EvidenceService/GetEvidenceManifest", Viewer),
+    ("/posture.v1.EvidenceService/ListSigningKeys", Viewer),
     ("/posture.v1.OverviewService/GetTenantOverview", Viewer),
     ("/posture.v1.OverviewService/ListTenantOverviews", Viewer),
     ("/posture.v1.ApiKeyService/CreateApiKey", Admin),

@@ -180,6 +180,13 @@ impl EdgeRequest for v1::ListEntityKindsRequest {
     }
 }
 
+/// The evidence signing keys are public and the same for every tenant.
+impl EdgeRequest for v1::ListSigningKeysRequest {
+    fn admit(&self) -> Result<Touches, ServiceError> {
+        Ok(Touches::none())
+    }
+}
+
 impl EdgeRequest for v1::ListSchedulesRequest {
     fn admit(&self) -> Result<Touches, ServiceError> {
         paging(self.page_size, &self.page_token)?;

@@ -58,6 +58,10 @@ single_tenant!(
     GetEvidenceManifestResponse,
 );
 
+/// The public keys that verify evidence bundles are the same for every tenant and hold no tenant
+/// data: every viewer may read them.
+impl ScopedResponse for v1::ListSigningKeysResponse {}
+
 impl ScopedResponse for v1::ListConnectionsResponse {
     fn scope_to(&mut self, scope: &TenantScope) -> Result<(), ServiceError> {
         self.connections.retain(|c| scope.contains_str(&c.tenant_id));

@@ -167,6 +167,7 @@ forward_service! {
         via evidence_service_client::EvidenceServiceClient to ServiceRole::Assessment;
     unary {
         get_evidence_manifest(GetEvidenceManifestRequest) -> GetEvidenceManifestResponse;
+        list_signing_keys(ListSigningKeysRequest) -> ListSigningKeysResponse;
     }
     stream {
         export_evidence_bundle(ExportEvidenceBundleRequest) -> ExportEvidenceBundleResponse as ExportEvidenceBundleStream;

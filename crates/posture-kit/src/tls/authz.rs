@@ -32,6 +32,12 @@ const POSTURE_RULES: &[Rule] = &[
         prefix: "/posture.internal.v1.VaultService/",
         callers: &[Tokens],
     },
+    // The evidence signing key: only the assessment role, which builds and signs evidence bundles
+    // (the public keys reach everyone else through its EvidenceService).
+    Rule {
+        prefix: "/posture.internal.v1.SigningService/",
+        callers: &[Assessment],
+    },
     // Access tokens: only the sync workers that call Microsoft with them.
     Rule {
         prefix: "/posture.internal.v1.TokenBrokerService/GetToken",
@@ -222,6 +228,24 @@ mod tests {
         }
         let status = policy.check(path, None).expect_err("refused");
         assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn only_the_assessment_role_signs_evidence() {
+        let policy = InternalPolicy::posture();
+        for path in [
+            "/posture.internal.v1.SigningService/Sign",
+            "/posture.internal.v1.SigningService/GetActiveSigningKey",
+            "/posture.internal.v1.SigningService/ListSigningKeys",
+        ] {
+            assert!(policy.check(path, Some(&peer(&[Assessment]))).is_ok(), "{path}");
+            for role in [Credentials, Sync, ServiceRole::Scheduler, Tokens, Gateway] {
+                let status = policy.check(path, Some(&peer(&[role]))).expect_err("refused");
+                assert_eq!(status.code(), tonic::Code::PermissionDenied, "{role} {path}");
+            }
+            let status = policy.check(path, None).expect_err("refused");
+            assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod backup;
 pub mod consent;
 pub mod controls;
 pub mod drift;
+pub mod evidence;
 pub mod exceptions;
 pub mod health;
 pub mod import;

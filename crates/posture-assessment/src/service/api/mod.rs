@@ -7,7 +7,7 @@ mod drift;
 mod drift_input;
 mod exceptions;
 mod scores;
-mod validate;
+pub(crate) mod validate;
 
 pub use assessments::AssessmentApi;
 pub use drift::DriftApi;
