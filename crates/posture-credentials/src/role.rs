@@ -12,12 +12,13 @@ use posture_kit::db::Db;
 use posture_kit::grpc::GrpcServer;
 use posture_kit::telemetry::MetricsRegistry;
 use posture_proto::internal::v1::vault_service_server::VaultServiceServer;
+use posture_proto::internal::v1::webhook_secret_service_server::WebhookSecretServiceServer;
 use posture_proto::v1::tenant_connection_service_server::TenantConnectionServiceServer;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::transport::Channel;
 
-use crate::api::{ConnectionApi, VaultApi};
+use crate::api::{ConnectionApi, VaultApi, WebhookSecretApi};
 use crate::core::{Core, CredentialsSettings};
 use crate::error::CredentialsError;
 use crate::keyring::Keyring;
@@ -72,7 +73,8 @@ pub async fn start(deps: CredentialsDeps) -> Result<CredentialsRole, Credentials
 }
 
 impl CredentialsRole {
-    /// Mounts `posture.v1.TenantConnectionService` and `posture.internal.v1.VaultService`.
+    /// Mounts `posture.v1.TenantConnectionService`, `posture.internal.v1.VaultService` and
+    /// `posture.internal.v1.WebhookSecretService`.
     pub fn register(&self, server: GrpcServer) -> GrpcServer {
         let limit = server.max_message_bytes();
         let connections = TenantConnectionServiceServer::new(self.connection_api())
@@ -81,7 +83,15 @@ impl CredentialsRole {
         let vault = VaultServiceServer::new(self.vault_api())
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
-        server.add_service(connections).add_service(vault)
+        let webhook_secrets = WebhookSecretServiceServer::new(WebhookSecretApi {
+            core: self.core.clone(),
+        })
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+        server
+            .add_service(connections)
+            .add_service(vault)
+            .add_service(webhook_secrets)
     }
 
     pub fn connection_api(&self) -> ConnectionApi {

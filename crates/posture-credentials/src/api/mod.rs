@@ -4,6 +4,8 @@ mod connections;
 mod paging;
 mod test;
 mod vault;
+mod webhook_secrets;
 
 pub use connections::ConnectionApi;
 pub use vault::VaultApi;
+pub use webhook_secrets::WebhookSecretApi;

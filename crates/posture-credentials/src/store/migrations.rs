@@ -32,6 +32,24 @@ pub const MIGRATIONS: &[Migration] = &[
         "exchange online endpoint",
         "ALTER TABLE connections ADD COLUMN exchange_url TEXT;",
     ),
+    // Webhook signing secrets of the scheduler's notification subscriptions, sealed like
+    // connection secrets but bound to their subscription (webhooks may span tenants).
+    Migration::per_engine(
+        5,
+        "webhook secrets",
+        "CREATE TABLE webhook_secrets (
+            subscription_id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            wrapped_key BYTEA NOT NULL,
+            ciphertext BYTEA NOT NULL
+        );",
+        "CREATE TABLE webhook_secrets (
+            subscription_id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            wrapped_key BLOB NOT NULL,
+            ciphertext BLOB NOT NULL
+        );",
+    ),
 ];
 
 const POSTGRES_V1: &str = r#"

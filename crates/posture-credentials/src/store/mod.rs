@@ -10,6 +10,7 @@ mod health;
 mod migrations;
 mod row;
 mod secrets;
+mod webhook_secrets;
 
 use std::fmt;
 use std::str::FromStr;

@@ -22,7 +22,7 @@ pub struct Rule {
 }
 
 const ANY_ROLE: &[ServiceRole] = &ServiceRole::ALL;
-use ServiceRole::{Assessment, Credentials, Gateway, Sync, Tokens};
+use ServiceRole::{Assessment, Credentials, Gateway, Scheduler, Sync, Tokens};
 
 /// The rules of Posture's internal servers; the most specific matching prefix decides.
 const POSTURE_RULES: &[Rule] = &[
@@ -30,6 +30,11 @@ const POSTURE_RULES: &[Rule] = &[
     Rule {
         prefix: "/posture.internal.v1.VaultService/",
         callers: &[Tokens],
+    },
+    // Webhook signing secrets: only the scheduler, which sends the notifications.
+    Rule {
+        prefix: "/posture.internal.v1.WebhookSecretService/",
+        callers: &[Scheduler],
     },
     // Access tokens: only the sync workers that call Microsoft with them.
     Rule {
@@ -215,12 +220,25 @@ mod tests {
         let policy = InternalPolicy::posture();
         let path = "/posture.internal.v1.VaultService/GetConnectionSecret";
         assert!(policy.check(path, Some(&peer(&[Tokens]))).is_ok());
-        for role in [Credentials, Sync, ServiceRole::Scheduler, Assessment, Gateway] {
+        for role in [Credentials, Sync, Scheduler, Assessment, Gateway] {
             let status = policy.check(path, Some(&peer(&[role]))).expect_err("refused");
             assert_eq!(status.code(), tonic::Code::PermissionDenied, "{role}");
         }
         let status = policy.check(path, None).expect_err("refused");
         assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn only_the_scheduler_uses_webhook_secrets() {
+        let policy = InternalPolicy::posture();
+        for method in ["PutWebhookSecret", "GetWebhookSecret", "DeleteWebhookSecret"] {
+            let path = format!("/posture.internal.v1.WebhookSecretService/{method}");
+            assert!(policy.check(&path, Some(&peer(&[Scheduler]))).is_ok());
+            for role in [Credentials, Tokens, Sync, Assessment, Gateway] {
+                let status = policy.check(&path, Some(&peer(&[role]))).expect_err("refused");
+                assert_eq!(status.code(), tonic::Code::PermissionDenied, "{role}");
+            }
+        }
     }
 
     #[test]
