@@ -7,6 +7,7 @@ pub mod cadence;
 pub mod connections;
 mod convert;
 mod error;
+pub mod notify;
 pub mod lease;
 mod role;
 mod scheduler;

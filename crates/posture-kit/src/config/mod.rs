@@ -12,7 +12,8 @@ pub use load::{ConfigLoader, ENV_PREFIX, ENV_SEPARATOR};
 pub use redact::redact_connection_url;
 pub use sections::{
     AssessmentConfig, BusConfig, BusKind, DatabaseConfig, EdgeTlsConfig, EndpointsConfig, GatewayConfig,
-    GrpcConfig, HealthConfig, InternalTlsConfig, KeyRef, LogFormat, PostureConfig, SchedulerConfig,
+    GrpcConfig, HealthConfig, InternalTlsConfig, KeyRef, LogFormat, NotificationsConfig, PostureConfig,
+    SchedulerConfig,
     SyncConfig, TelemetryConfig, TokensConfig, VaultConfig,
 };
 pub use validate::ResolveKeyError;

@@ -31,6 +31,7 @@ pub struct PostureConfig {
     pub vault: VaultConfig,
     pub tokens: TokensConfig,
     pub scheduler: SchedulerConfig,
+    pub notifications: NotificationsConfig,
     pub sync: SyncConfig,
     pub assessment: AssessmentConfig,
     pub gateway: GatewayConfig,
@@ -50,6 +51,7 @@ impl Default for PostureConfig {
             vault: VaultConfig::default(),
             tokens: TokensConfig::default(),
             scheduler: SchedulerConfig::default(),
+            notifications: NotificationsConfig::default(),
             sync: SyncConfig::default(),
             assessment: AssessmentConfig::default(),
             gateway: GatewayConfig::default(),
@@ -289,6 +291,26 @@ impl SchedulerConfig {
     /// The parsed `daily_at`; `validate()` guarantees it parses.
     pub fn daily_time(&self) -> Option<chrono::NaiveTime> {
         chrono::NaiveTime::parse_from_str(&self.daily_at, "%H:%M").ok()
+    }
+}
+
+/// Webhook notifications, sent by the scheduler role.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationsConfig {
+    /// Allow plain `http://` webhook URLs to loopback hosts (localhost, 127.0.0.0/8, ::1): for
+    /// local receivers and tests. Every other URL must be https either way.
+    pub allow_http_loopback: bool,
+    /// Attempts per delivery before it is dead-lettered.
+    pub max_attempts: u32,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        Self {
+            allow_http_loopback: false,
+            max_attempts: 8,
+        }
     }
 }
 
