@@ -56,6 +56,12 @@ single_tenant!(
     ListSecureScoresResponse,
     ListExposureScoresResponse,
     GetEvidenceManifestResponse,
+    // Notification calls are admitted only for keys spanning every tenant.
+    CreateSubscriptionResponse,
+    ListSubscriptionsResponse,
+    DeleteSubscriptionResponse,
+    TestSubscriptionResponse,
+    ListDeliveriesResponse,
 );
 
 impl ScopedResponse for v1::ListConnectionsResponse {

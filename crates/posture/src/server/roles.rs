@@ -135,6 +135,14 @@ pub async fn start_internal(
                     )
                 }
             };
+            let mut settings = posture_scheduler::SchedulerSettings::from_config(&config.scheduler)
+                .context("scheduler settings")?;
+            settings.notifications.allow_http_loopback = config.notifications.allow_http_loopback;
+            settings.notifications.max_attempts = config.notifications.max_attempts.max(1);
+            // Signing secrets stay in the vault; the scheduler only asks for them per delivery.
+            let vault = channel(ServiceRole::Credentials, &config.endpoints.credentials)?;
+            let webhook_secrets: Arc<dyn posture_scheduler::notify::WebhookSecrets> =
+                Arc::new(posture_scheduler::notify::VaultSecrets::new(vault));
             let role = posture_scheduler::start(posture_scheduler::SchedulerDeps {
                 db,
                 bus: Arc::clone(&bus.bus),
@@ -142,8 +150,8 @@ pub async fn start_internal(
                 shutdown: shutdown.token(),
                 tasks: shutdown.tracker("scheduler"),
                 lease,
-                settings: posture_scheduler::SchedulerSettings::from_config(&config.scheduler)
-                    .context("scheduler settings")?,
+                settings,
+                webhook_secrets: Some(webhook_secrets),
             })
             .await
             .context("starting the scheduler role")?;
@@ -219,7 +227,7 @@ pub fn callees(role: ServiceRole) -> &'static [ServiceRole] {
         ServiceRole::Credentials => &[ServiceRole::Tokens],
         ServiceRole::Tokens => &[ServiceRole::Credentials],
         ServiceRole::Sync => &[ServiceRole::Credentials, ServiceRole::Tokens],
-        ServiceRole::Scheduler => &[],
+        ServiceRole::Scheduler => &[ServiceRole::Credentials],
         ServiceRole::Assessment => &[ServiceRole::Sync],
         ServiceRole::Gateway => &[
             ServiceRole::Credentials,
