@@ -87,6 +87,8 @@ impl Stack {
             ("POSTURE__TELEMETRY__LOG_LEVEL", "info,posture=debug".to_owned()),
             // A killed worker's jobs go to its successor after 10 s rather than the default minute.
             ("POSTURE__SYNC__ACK_WAIT_SECS", "10".to_owned()),
+            // The suites' webhook receivers listen on plain http on loopback.
+            ("POSTURE__NOTIFICATIONS__ALLOW_HTTP_LOOPBACK", "true".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

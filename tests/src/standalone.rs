@@ -73,6 +73,8 @@ impl Standalone {
             "[vault]\nactive_key = \"e2e-1\"\nkeys = [{{ id = \"e2e-1\", file = \"{}\" }}]",
             key_file.display()
         )?;
+        // The suites' webhook receivers listen on plain http on loopback.
+        writeln!(config, "[notifications]\nallow_http_loopback = true")?;
         writeln!(config, "[endpoints]")?;
         for role in ROLES.iter().filter(|r| **r != "gateway") {
             writeln!(config, "{role} = \"http://127.0.0.1:{grpc}\"")?;
