@@ -49,10 +49,12 @@ pub const PUBLIC_SERVICE_NAMES: &[&str] = &[
     "posture.v1.OverviewService",
     "posture.v1.ApiKeyService",
     "posture.v1.ActivityService",
+    "posture.v1.NotificationService",
 ];
 
 /// Fully qualified names of the internal services.
 pub const INTERNAL_SERVICE_NAMES: &[&str] = &[
     "posture.internal.v1.VaultService",
     "posture.internal.v1.TokenBrokerService",
+    "posture.internal.v1.WebhookSecretService",
 ];

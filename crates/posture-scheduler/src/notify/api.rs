@@ -5,6 +5,7 @@
 use posture_kit::ServiceError;
 use posture_kit::grpc::principal;
 use posture_kit::ids::TenantId;
+use posture_kit::paging::Keyset;
 use posture_kit::time::timestamp;
 use posture_proto::v1::notification_service_server::NotificationService;
 use posture_proto::v1::{
@@ -53,6 +54,21 @@ fn optional_tenant(field: &str, value: &str) -> Result<Option<TenantId>, Status>
         return Ok(None);
     }
     crate::api::validate::tenant(field, value.trim()).map(Some).map_err(Status::from)
+}
+
+fn page_size(requested: i32) -> Result<u32, Status> {
+    posture_kit::error::page_size(requested, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        .map_err(|e| Status::from(SchedulerError::from(e)))
+}
+
+/// Where a page resumes: (created at in ms, id) of the previous page's last row.
+fn position(keyset: &Keyset, token: &str) -> Result<Option<(i64, String)>, Status> {
+    let Some(position) = keyset.resume(token).map_err(|e| Status::from(SchedulerError::from(e)))? else {
+        return Ok(None);
+    };
+    let at = position.int(0).map_err(|e| Status::from(SchedulerError::from(e)))?;
+    let id = position.text(1).map_err(|e| Status::from(SchedulerError::from(e)))?;
+    Ok(Some((at, id.to_owned())))
 }
 
 pub(crate) fn subscription_message(record: &SubscriptionRecord) -> Subscription {
@@ -176,10 +192,23 @@ impl NotificationService for NotificationApi {
         &self,
         request: Request<ListSubscriptionsRequest>,
     ) -> Result<Response<ListSubscriptionsResponse>, Status> {
-        let tenant = optional_tenant("tenant_id", &request.get_ref().tenant_id)?;
-        let records = self.sender.store.subscriptions(tenant.as_ref()).await.map_err(store_status)?;
+        let request = request.into_inner();
+        let tenant = optional_tenant("tenant_id", &request.tenant_id)?;
+        let limit = page_size(request.page_size)?;
+        let keyset = Keyset::new("subscriptions", tenant.map(|t| t.to_string()).unwrap_or_default());
+        let after = position(&keyset, &request.page_token)?;
+        let mut records = self
+            .sender
+            .store
+            .subscriptions(tenant.as_ref(), after, limit + 1)
+            .await
+            .map_err(store_status)?;
+        let next_page_token = keyset.page(&mut records, limit as usize, |r| {
+            [r.created_at.timestamp_millis().to_string(), r.subscription_id.to_string()]
+        });
         Ok(Response::new(ListSubscriptionsResponse {
             subscriptions: records.iter().map(subscription_message).collect(),
+            next_page_token,
         }))
     }
 
@@ -248,12 +277,22 @@ impl NotificationService for NotificationApi {
             Ok(state) => Some(state),
             Err(_) => return Err(invalid("state", "is not a known delivery state")),
         };
-        let limit = posture_kit::error::page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-            .map_err(|e| Status::from(SchedulerError::from(e)))?;
+        let limit = page_size(request.page_size)?;
+        let keyset = Keyset::new("deliveries", format!("{id}/{}", request.state));
+        let before = position(&keyset, &request.page_token)?;
         self.existing(id).await?;
-        let records = self.sender.store.deliveries(id, state, limit).await.map_err(store_status)?;
+        let mut records = self
+            .sender
+            .store
+            .deliveries(id, state, before, limit + 1)
+            .await
+            .map_err(store_status)?;
+        let next_page_token = keyset.page(&mut records, limit as usize, |r| {
+            [r.created_at.timestamp_millis().to_string(), r.delivery_id.clone()]
+        });
         Ok(Response::new(ListDeliveriesResponse {
             deliveries: records.iter().map(delivery_message).collect(),
+            next_page_token,
         }))
     }
 }

@@ -270,15 +270,27 @@ impl NotificationStore {
         row.map(subscription_from).transpose()
     }
 
-    /// Every subscription, oldest first; with `tenant`, only that tenant's (not the fleet-wide).
-    pub async fn subscriptions(&self, tenant: Option<&TenantId>) -> Result<Vec<SubscriptionRecord>, StoreError> {
+    /// A page of subscriptions, oldest first, after `after` (created at in ms, id); with
+    /// `tenant`, only that tenant's (not the fleet-wide ones).
+    pub async fn subscriptions(
+        &self,
+        tenant: Option<&TenantId>,
+        after: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<SubscriptionRecord>, StoreError> {
         let tenant = tenant.map(|t| t.to_string());
+        let (after_ms, after_id) = after.unwrap_or((i64::MIN, String::new()));
         let rows: Vec<SubscriptionRow> = on_backend!(&self.db, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {SUBSCRIPTION_COLUMNS} FROM notification_subscriptions \
-                 WHERE ($1 IS NULL OR tenant_id = $1) ORDER BY created_at_ms, subscription_id"
+                 WHERE ($1 IS NULL OR tenant_id = $1) \
+                 AND (created_at_ms > $2 OR (created_at_ms = $2 AND subscription_id > $3)) \
+                 ORDER BY created_at_ms, subscription_id LIMIT $4"
             )))
             .bind(&tenant)
+            .bind(after_ms)
+            .bind(&after_id)
+            .bind(i64::from(limit))
             .fetch_all(pool)
             .await
             .map_err(sql_error("listing subscriptions"))?
@@ -421,22 +433,29 @@ impl NotificationStore {
         Ok(())
     }
 
-    /// A subscription's deliveries, newest first.
+    /// A page of a subscription's deliveries, newest first, before `before` (created at in
+    /// ms, id).
     pub async fn deliveries(
         &self,
         subscription_id: Uuid,
         state: Option<DeliveryState>,
+        before: Option<(i64, String)>,
         limit: u32,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
         let state = state.map(state_name);
+        // After every id: `~` sorts after the `msg_` ids' characters.
+        let (before_ms, before_id) = before.unwrap_or((i64::MAX, "~".to_owned()));
         let rows: Vec<DeliveryRow> = on_backend!(&self.db, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {DELIVERY_COLUMNS} FROM notification_deliveries \
                  WHERE subscription_id = $1 AND ($2 IS NULL OR state = $2) \
-                 ORDER BY created_at_ms DESC, delivery_id DESC LIMIT $3"
+                 AND (created_at_ms < $3 OR (created_at_ms = $3 AND delivery_id < $4)) \
+                 ORDER BY created_at_ms DESC, delivery_id DESC LIMIT $5"
             )))
             .bind(subscription_id.to_string())
             .bind(state)
+            .bind(before_ms)
+            .bind(&before_id)
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await

@@ -181,7 +181,7 @@ posture_kit::db_test!(
         assert_eq!(setup.sender.send_due().await.expect("pass"), 0, "a dead letter is not retried");
         let listed = setup
             .store
-            .deliveries(setup.subscription.subscription_id, Some(DeliveryState::Dead), 10)
+            .deliveries(setup.subscription.subscription_id, Some(DeliveryState::Dead), None, 10)
             .await
             .expect("list");
         assert_eq!(listed, vec![dead]);

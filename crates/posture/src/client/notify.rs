@@ -240,14 +240,25 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
             Ok(0)
         }
         NotifyCommand::List { tenant } => {
-            let subscriptions = client
-                .list_subscriptions(ListSubscriptionsRequest {
-                    tenant_id: tenant.unwrap_or_default(),
-                })
-                .await
-                .map_err(|s| explain("listing webhooks", s))?
-                .into_inner()
-                .subscriptions;
+            let tenant_id = tenant.unwrap_or_default();
+            let mut subscriptions = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let page = client
+                    .list_subscriptions(ListSubscriptionsRequest {
+                        tenant_id: tenant_id.clone(),
+                        page_size: 500,
+                        page_token,
+                    })
+                    .await
+                    .map_err(|s| explain("listing webhooks", s))?
+                    .into_inner();
+                subscriptions.extend(page.subscriptions);
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = page.next_page_token;
+            }
             match format {
                 OutputFormat::Json => print_json(&json!(subscriptions.iter().map(subscription_json).collect::<Vec<_>>()))?,
                 OutputFormat::Table => {
@@ -307,16 +318,17 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 Some(StateArg::Delivered) => DeliveryState::Delivered,
                 Some(StateArg::Dead) => DeliveryState::Dead,
             };
-            let deliveries = client
+            let page = client
                 .list_deliveries(ListDeliveriesRequest {
                     subscription_id,
                     state: state as i32,
                     page_size: limit,
+                    page_token: String::new(),
                 })
                 .await
                 .map_err(|s| explain("listing deliveries", s))?
-                .into_inner()
-                .deliveries;
+                .into_inner();
+            let deliveries = page.deliveries;
             match format {
                 OutputFormat::Json => print_json(&json!(deliveries.iter().map(delivery_json).collect::<Vec<_>>()))?,
                 OutputFormat::Table => {
@@ -334,6 +346,9 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                         ]);
                     }
                     out!("{}", table.render());
+                    if !page.next_page_token.is_empty() {
+                        outln!("More deliveries are older than these; raise --limit (at most 500) to see them.");
+                    }
                 }
             }
             Ok(0)
