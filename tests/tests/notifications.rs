@@ -74,7 +74,10 @@ fn verify(secret: &str, message: &Received) -> anyhow::Result<()> {
     let key = STANDARD.decode(secret.strip_prefix("whsec_").context("whsec_ prefix")?)?;
     let timestamp: i64 = message.timestamp.parse().context("numeric webhook-timestamp")?;
     let now = chrono::Utc::now().timestamp();
-    ensure!((now - timestamp).abs() <= 300, "timestamp {timestamp} is not recent");
+    ensure!(
+        (now - timestamp).abs() <= 300,
+        "timestamp {timestamp} is not recent"
+    );
     ensure!(message.id.starts_with("msg_"), "webhook-id {}", message.id);
     let mut mac = Hmac::<Sha256>::new_from_slice(&key)?;
     mac.update(format!("{}.{}.{}", message.id, message.timestamp, message.body).as_bytes());
@@ -100,7 +103,11 @@ fn json_of(output: &std::process::Output) -> anyhow::Result<Value> {
 async fn wait_for(inbox: &Inbox, what: &str, wanted: impl Fn(&Received) -> bool) -> anyhow::Result<Received> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        if let Some(found) = inbox.lock().ok().and_then(|i| i.iter().find(|m| wanted(m)).cloned()) {
+        if let Some(found) = inbox
+            .lock()
+            .ok()
+            .and_then(|i| i.iter().find(|m| wanted(m)).cloned())
+        {
             return Ok(found);
         }
         ensure!(tokio::time::Instant::now() < deadline, "no {what} within 60 s");
@@ -121,11 +128,26 @@ async fn withdrawn_consent_sends_one_signed_webhook(mode: Mode) -> anyhow::Resul
 
     // Subscribe the tenant's connection health, from the CLI as an operator would.
     let added = json_of(&world.deployment.cli(&[
-        "notify", "add", &url, "--name", "e2e receiver", "--tenant", &tenant, "--events", "connection-health", "-o",
+        "notify",
+        "add",
+        &url,
+        "--name",
+        "e2e receiver",
+        "--tenant",
+        &tenant,
+        "--events",
+        "connection-health",
+        "-o",
         "json",
     ])?)?;
-    let secret = added["secret"].as_str().context("the secret is shown on add")?.to_owned();
-    let subscription = added["subscription_id"].as_str().context("subscription id")?.to_owned();
+    let secret = added["secret"]
+        .as_str()
+        .context("the secret is shown on add")?
+        .to_owned();
+    let subscription = added["subscription_id"]
+        .as_str()
+        .context("subscription id")?
+        .to_owned();
     ensure!(secret.starts_with("whsec_"), "secret format");
     ensure!(added["tenant_id"] == tenant.as_str(), "{added}");
 
@@ -138,7 +160,12 @@ async fn withdrawn_consent_sends_one_signed_webhook(mode: Mode) -> anyhow::Resul
         .filter(|p| !WITHDRAWN.contains(p))
         .map(|p| (*p).to_owned())
         .collect();
-    world.sim.mutate(&tenant, Mutation::SetAppPermissions { permissions: Some(granted) })?;
+    world.sim.mutate(
+        &tenant,
+        Mutation::SetAppPermissions {
+            permissions: Some(granted),
+        },
+    )?;
     let health = world
         .clients
         .connections
@@ -169,28 +196,53 @@ async fn withdrawn_consent_sends_one_signed_webhook(mode: Mode) -> anyhow::Resul
     tokio::time::sleep(Duration::from_secs(2)).await;
     let withdrawals = inbox
         .lock()
-        .map(|i| i.iter().filter(|m| is_health_change_to(m, "CONNECTION_STATE_PERMISSION_ERROR")).count())
+        .map(|i| {
+            i.iter()
+                .filter(|m| is_health_change_to(m, "CONNECTION_STATE_PERMISSION_ERROR"))
+                .count()
+        })
         .unwrap_or_default();
-    ensure!(withdrawals == 1, "{mode:?}: {withdrawals} notifications of the withdrawal");
+    ensure!(
+        withdrawals == 1,
+        "{mode:?}: {withdrawals} notifications of the withdrawal"
+    );
 
     // The delivery log has it as delivered, under the id the receiver saw.
-    let deliveries = json_of(&world.deployment.cli(&["notify", "deliveries", &subscription, "-o", "json"])?)?;
+    let deliveries =
+        json_of(
+            &world
+                .deployment
+                .cli(&["notify", "deliveries", &subscription, "-o", "json"])?,
+        )?;
     let delivered = deliveries
         .as_array()
         .context("a list")?
         .iter()
         .find(|d| d["delivery_id"] == message.id.as_str())
         .with_context(|| format!("{message:?} in {deliveries}"))?;
-    ensure!(delivered["state"] == "delivered" && delivered["attempts"] == 1, "{delivered}");
+    ensure!(
+        delivered["state"] == "delivered" && delivered["attempts"] == 1,
+        "{delivered}"
+    );
 
     // A test goes out at once, signed with the same secret.
-    let tested = json_of(&world.deployment.cli(&["notify", "test", &subscription, "-o", "json"])?)?;
+    let tested = json_of(
+        &world
+            .deployment
+            .cli(&["notify", "test", &subscription, "-o", "json"])?,
+    )?;
     ensure!(tested["state"] == "delivered", "{tested}");
-    let test = wait_for(&inbox, "test notification", |m| m.body.contains("\"type\":\"test\"")).await?;
+    let test = wait_for(&inbox, "test notification", |m| {
+        m.body.contains("\"type\":\"test\"")
+    })
+    .await?;
     verify(&secret, &test)?;
 
     // The secret is in no log line and no stored row (the vault keeps it sealed).
-    ensure!(!world.deployment.logs().contains(&secret), "{mode:?}: the secret in the logs");
+    ensure!(
+        !world.deployment.logs().contains(&secret),
+        "{mode:?}: the secret in the logs"
+    );
     ensure!(
         !world.deployment.store_contains(&secret).await?,
         "{mode:?}: the secret stored in the clear"
@@ -198,7 +250,11 @@ async fn withdrawn_consent_sends_one_signed_webhook(mode: Mode) -> anyhow::Resul
 
     let listed = json_of(&world.deployment.cli(&["notify", "list", "-o", "json"])?)?;
     ensure!(listed.as_array().is_some_and(|l| l.len() == 1), "{listed}");
-    json_of(&world.deployment.cli(&["notify", "remove", &subscription, "-o", "json"])?)?;
+    json_of(
+        &world
+            .deployment
+            .cli(&["notify", "remove", &subscription, "-o", "json"])?,
+    )?;
     let listed = json_of(&world.deployment.cli(&["notify", "list", "-o", "json"])?)?;
     ensure!(listed.as_array().is_some_and(Vec::is_empty), "{listed}");
     Ok(())

@@ -219,10 +219,7 @@ fn unwrap_key<B: Binding>(
         &binding.associated_data("key", Some(&sealed.key_id)),
     )
     .map_err(|err| err.with_binding(binding))?;
-    let key: [u8; KEY_LEN] = raw
-        .as_slice()
-        .try_into()
-        .map_err(|_| binding.tampered())?;
+    let key: [u8; KEY_LEN] = raw.as_slice().try_into().map_err(|_| binding.tampered())?;
     Ok(Zeroizing::new(key))
 }
 

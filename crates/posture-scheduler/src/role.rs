@@ -65,7 +65,8 @@ pub async fn start(deps: SchedulerDeps) -> Result<SchedulerRole, SchedulerError>
                 sender: sender.clone(),
                 clock: deps.clock.clone(),
             };
-            crate::notify::events::spawn_consumers(deps.bus.as_ref(), notifier, &deps.shutdown, &deps.tasks).await?;
+            crate::notify::events::spawn_consumers(deps.bus.as_ref(), notifier, &deps.shutdown, &deps.tasks)
+                .await?;
             deps.tasks.spawn(sender.clone().run(deps.shutdown.clone()));
             Some(NotificationApi { sender })
         }

@@ -9,8 +9,8 @@ use posture_kit::ServiceRole;
 use posture_kit::tls::peer_identity;
 use posture_proto::internal::v1::webhook_secret_service_server::WebhookSecretService;
 use posture_proto::internal::v1::{
-    DeleteWebhookSecretRequest, DeleteWebhookSecretResponse, GetWebhookSecretRequest, GetWebhookSecretResponse,
-    PutWebhookSecretRequest, PutWebhookSecretResponse,
+    DeleteWebhookSecretRequest, DeleteWebhookSecretResponse, GetWebhookSecretRequest,
+    GetWebhookSecretResponse, PutWebhookSecretRequest, PutWebhookSecretResponse,
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -29,8 +29,7 @@ pub struct WebhookSecretApi {
 }
 
 fn subscription_id(value: &str) -> Result<Uuid, CredentialsError> {
-    Uuid::parse_str(value.trim())
-        .map_err(|_| CredentialsError::invalid("subscription_id", "must be a UUID"))
+    Uuid::parse_str(value.trim()).map_err(|_| CredentialsError::invalid("subscription_id", "must be a UUID"))
 }
 
 /// Refuses every caller but the scheduler role, by its verified certificate.
@@ -93,13 +92,19 @@ impl WebhookSecretService for WebhookSecretApi {
             .webhook_secret(subscription_id)
             .await
             .map_err(CredentialsError::from)?
-            .ok_or_else(|| Status::not_found(format!("no webhook secret for subscription {subscription_id}")))?;
-        let plaintext = open(&self.core.keyring, WebhookBinding { subscription_id }, &sealed).map_err(|error| {
-            tracing::error!(%subscription_id, %error, "webhook secret cannot be decrypted");
-            CredentialsError::from(error)
+            .ok_or_else(|| {
+                Status::not_found(format!("no webhook secret for subscription {subscription_id}"))
+            })?;
+        let plaintext =
+            open(&self.core.keyring, WebhookBinding { subscription_id }, &sealed).map_err(|error| {
+                tracing::error!(%subscription_id, %error, "webhook secret cannot be decrypted");
+                CredentialsError::from(error)
+            })?;
+        let secret = String::from_utf8(plaintext.to_vec()).map_err(|_| {
+            Status::failed_precondition(
+                "the stored webhook secret is not text; create the subscription again",
+            )
         })?;
-        let secret = String::from_utf8(plaintext.to_vec())
-            .map_err(|_| Status::failed_precondition("the stored webhook secret is not text; create the subscription again"))?;
         Ok(Response::new(GetWebhookSecretResponse { secret }))
     }
 

@@ -10,7 +10,11 @@ use crate::keyring::KeyId;
 
 impl CredentialStore {
     /// Stores (or replaces) a subscription's sealed secret.
-    pub async fn put_webhook_secret(&self, subscription_id: Uuid, sealed: &SealedSecret) -> Result<(), StoreError> {
+    pub async fn put_webhook_secret(
+        &self,
+        subscription_id: Uuid,
+        sealed: &SealedSecret,
+    ) -> Result<(), StoreError> {
         let sql = "INSERT INTO webhook_secrets (subscription_id, key_id, wrapped_key, ciphertext) \
                    VALUES ($1, $2, $3, $4) ON CONFLICT (subscription_id) DO UPDATE SET \
                    key_id = excluded.key_id, wrapped_key = excluded.wrapped_key, ciphertext = excluded.ciphertext";

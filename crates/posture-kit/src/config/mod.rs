@@ -13,8 +13,7 @@ pub use redact::redact_connection_url;
 pub use sections::{
     AssessmentConfig, BusConfig, BusKind, DatabaseConfig, EdgeTlsConfig, EndpointsConfig, GatewayConfig,
     GrpcConfig, HealthConfig, InternalTlsConfig, KeyRef, LogFormat, NotificationsConfig, PostureConfig,
-    SchedulerConfig,
-    SyncConfig, TelemetryConfig, TokensConfig, VaultConfig,
+    SchedulerConfig, SyncConfig, TelemetryConfig, TokensConfig, VaultConfig,
 };
 pub use validate::ResolveKeyError;
 

@@ -9,10 +9,10 @@ use posture_kit::paging::Keyset;
 use posture_kit::time::timestamp;
 use posture_proto::v1::notification_service_server::NotificationService;
 use posture_proto::v1::{
-    CreateSubscriptionRequest, CreateSubscriptionResponse, DeleteSubscriptionRequest, DeleteSubscriptionResponse,
-    Delivery, DeliveryState, ListDeliveriesRequest, ListDeliveriesResponse, ListSubscriptionsRequest,
-    ListSubscriptionsResponse, NotificationEvent, Subscription, TestSubscriptionRequest, TestSubscriptionResponse,
-    WebhookFormat,
+    CreateSubscriptionRequest, CreateSubscriptionResponse, DeleteSubscriptionRequest,
+    DeleteSubscriptionResponse, Delivery, DeliveryState, ListDeliveriesRequest, ListDeliveriesResponse,
+    ListSubscriptionsRequest, ListSubscriptionsResponse, NotificationEvent, Subscription,
+    TestSubscriptionRequest, TestSubscriptionResponse, WebhookFormat,
 };
 use serde_json::json;
 use tonic::{Request, Response, Status};
@@ -53,7 +53,9 @@ fn optional_tenant(field: &str, value: &str) -> Result<Option<TenantId>, Status>
     if value.trim().is_empty() {
         return Ok(None);
     }
-    crate::api::validate::tenant(field, value.trim()).map(Some).map_err(Status::from)
+    crate::api::validate::tenant(field, value.trim())
+        .map(Some)
+        .map_err(Status::from)
 }
 
 fn page_size(requested: i32) -> Result<u32, Status> {
@@ -63,11 +65,18 @@ fn page_size(requested: i32) -> Result<u32, Status> {
 
 /// Where a page resumes: (created at in ms, id) of the previous page's last row.
 fn position(keyset: &Keyset, token: &str) -> Result<Option<(i64, String)>, Status> {
-    let Some(position) = keyset.resume(token).map_err(|e| Status::from(SchedulerError::from(e)))? else {
+    let Some(position) = keyset
+        .resume(token)
+        .map_err(|e| Status::from(SchedulerError::from(e)))?
+    else {
         return Ok(None);
     };
-    let at = position.int(0).map_err(|e| Status::from(SchedulerError::from(e)))?;
-    let id = position.text(1).map_err(|e| Status::from(SchedulerError::from(e)))?;
+    let at = position
+        .int(0)
+        .map_err(|e| Status::from(SchedulerError::from(e)))?;
+    let id = position
+        .text(1)
+        .map_err(|e| Status::from(SchedulerError::from(e)))?;
     Ok(Some((at, id.to_owned())))
 }
 
@@ -102,18 +111,32 @@ pub(crate) fn delivery_message(record: &DeliveryRecord) -> Delivery {
 }
 
 impl NotificationApi {
-    fn validated(&self, subscription: &Subscription, created_by: String) -> Result<SubscriptionRecord, Status> {
+    fn validated(
+        &self,
+        subscription: &Subscription,
+        created_by: String,
+    ) -> Result<SubscriptionRecord, Status> {
         let display_name = subscription.display_name.trim();
         if display_name.is_empty() || display_name.chars().count() > MAX_NAME_LEN {
-            return Err(invalid("subscription.display_name", format!("must be 1 to {MAX_NAME_LEN} characters")));
+            return Err(invalid(
+                "subscription.display_name",
+                format!("must be 1 to {MAX_NAME_LEN} characters"),
+            ));
         }
         let url = target::validate(&subscription.url, self.sender.settings.allow_http_loopback)
             .map_err(|e| invalid("subscription.url", e.to_string()))?;
         let format = WebhookFormat::try_from(subscription.format)
             .map_err(|_| invalid("subscription.format", "is not a known format"))?;
-        let format = if format == WebhookFormat::Unspecified { WebhookFormat::Json } else { format };
+        let format = if format == WebhookFormat::Unspecified {
+            WebhookFormat::Json
+        } else {
+            format
+        };
         if subscription.events.len() > MAX_EVENTS {
-            return Err(invalid("subscription.events", format!("must name at most {MAX_EVENTS} events")));
+            return Err(invalid(
+                "subscription.events",
+                format!("must name at most {MAX_EVENTS} events"),
+            ));
         }
         let mut events = Vec::new();
         for value in &subscription.events {
@@ -173,7 +196,12 @@ impl NotificationService for NotificationApi {
             .secrets
             .put(record.subscription_id, &secret)
             .await
-            .map_err(|e| Status::unavailable(format!("the vault could not store the signing secret: {}", e.reason)))?;
+            .map_err(|e| {
+                Status::unavailable(format!(
+                    "the vault could not store the signing secret: {}",
+                    e.reason
+                ))
+            })?;
         if let Err(error) = self.sender.store.insert_subscription(&record).await {
             // No secret without its subscription.
             if let Err(cleanup) = self.sender.secrets.delete(record.subscription_id).await {
@@ -204,7 +232,10 @@ impl NotificationService for NotificationApi {
             .await
             .map_err(store_status)?;
         let next_page_token = keyset.page(&mut records, limit as usize, |r| {
-            [r.created_at.timestamp_millis().to_string(), r.subscription_id.to_string()]
+            [
+                r.created_at.timestamp_millis().to_string(),
+                r.subscription_id.to_string(),
+            ]
         });
         Ok(Response::new(ListSubscriptionsResponse {
             subscriptions: records.iter().map(subscription_message).collect(),
@@ -220,12 +251,19 @@ impl NotificationService for NotificationApi {
         let id = subscription_id(&request.get_ref().subscription_id)?;
         self.existing(id).await?;
         // The secret first: a subscription left without one only dead-letters, never signs.
-        self.sender
-            .secrets
-            .delete(id)
+        self.sender.secrets.delete(id).await.map_err(|e| {
+            Status::unavailable(format!(
+                "the vault could not remove the signing secret: {}",
+                e.reason
+            ))
+        })?;
+        if !self
+            .sender
+            .store
+            .delete_subscription(id)
             .await
-            .map_err(|e| Status::unavailable(format!("the vault could not remove the signing secret: {}", e.reason)))?;
-        if !self.sender.store.delete_subscription(id).await.map_err(store_status)? {
+            .map_err(store_status)?
+        {
             return Err(ServiceError::not_found("subscription", id).into());
         }
         tracing::info!(subscription_id = %id, removed_by = %by, "webhook subscription removed");
@@ -246,14 +284,31 @@ impl NotificationService for NotificationApi {
             occurred_at: now,
             title: format!("Test from Posture: {}", subscription.display_name),
             summary: format!("A test notification sent by {by}; this subscription is set up."),
-            facts: vec![("Subscription".to_owned(), subscription.subscription_id.to_string())],
+            facts: vec![(
+                "Subscription".to_owned(),
+                subscription.subscription_id.to_string(),
+            )],
             data: json!({ "subscription_id": subscription.subscription_id.to_string(), "requested_by": by }),
         };
         let body = render(&notification, subscription.format);
         // Each test is its own message.
-        let record = DeliveryRecord::new(&subscription, &Uuid::new_v4().to_string(), NotificationEvent::Test, None, body, now);
-        self.sender.store.insert_delivery(&record).await.map_err(store_status)?;
-        self.sender.claim_and_attempt(record.clone()).await.map_err(store_status)?;
+        let record = DeliveryRecord::new(
+            &subscription,
+            &Uuid::new_v4().to_string(),
+            NotificationEvent::Test,
+            None,
+            body,
+            now,
+        );
+        self.sender
+            .store
+            .insert_delivery(&record)
+            .await
+            .map_err(store_status)?;
+        self.sender
+            .claim_and_attempt(record.clone())
+            .await
+            .map_err(store_status)?;
         let after = self
             .sender
             .store

@@ -88,7 +88,10 @@ impl DeliverySettings {
     /// tenth more of jitter so a receiver coming back is not hit by every retry at once.
     pub fn backoff(&self, attempts: u32) -> Duration {
         let exponent = attempts.saturating_sub(1).min(20);
-        let wait = self.backoff_base.saturating_mul(1u32 << exponent).min(self.backoff_max);
+        let wait = self
+            .backoff_base
+            .saturating_mul(1u32 << exponent)
+            .min(self.backoff_max);
         let jitter = wait.mul_f64(rand::thread_rng().gen_range(0.0..0.1));
         wait + jitter
     }
@@ -211,7 +214,11 @@ impl Sender {
             other => {
                 let (last_status, error, give_up) = match other {
                     // 410 Gone: the receiver says the endpoint is gone for good.
-                    Ok(status) => (u32::from(status), format!("the receiver answered HTTP {status}"), status == 410),
+                    Ok(status) => (
+                        u32::from(status),
+                        format!("the receiver answered HTTP {status}"),
+                        status == 410,
+                    ),
                     Err(failure) => (0, failure.reason, failure.permanent),
                 };
                 let dead = give_up || attempts >= self.settings.max_attempts.max(1);
@@ -220,9 +227,14 @@ impl Sender {
                 } else {
                     tracing::info!(delivery_id = %record.delivery_id, attempts, error = %error, "notification attempt failed; retrying");
                 }
-                let wait = chrono::Duration::from_std(self.settings.backoff(attempts)).unwrap_or(chrono::Duration::hours(1));
+                let wait = chrono::Duration::from_std(self.settings.backoff(attempts))
+                    .unwrap_or(chrono::Duration::hours(1));
                 AttemptOutcome {
-                    state: if dead { DeliveryState::Dead } else { DeliveryState::Pending },
+                    state: if dead {
+                        DeliveryState::Dead
+                    } else {
+                        DeliveryState::Pending
+                    },
                     attempts,
                     last_error: shorten(&error),
                     last_status,
@@ -242,10 +254,14 @@ impl Sender {
             .ok_or_else(|| AttemptFailure::permanent("the subscription was removed"))?;
         let url = target::validate(&subscription.url, self.settings.allow_http_loopback)
             .map_err(|e| AttemptFailure::permanent(format!("the subscription's URL {e}")))?;
-        let secret = self.secrets.get(record.subscription_id).await.map_err(|e| AttemptFailure {
-            permanent: e.missing,
-            reason: e.to_string(),
-        })?;
+        let secret = self
+            .secrets
+            .get(record.subscription_id)
+            .await
+            .map_err(|e| AttemptFailure {
+                permanent: e.missing,
+                reason: e.to_string(),
+            })?;
         let timestamp = self.clock.now().timestamp();
         let signature = secret.sign(&record.delivery_id, timestamp, record.body.as_bytes());
         let response = self
@@ -321,7 +337,10 @@ mod tests {
         for (attempts, expected) in [(1, 5), (2, 10), (3, 20), (4, 40), (5, 60), (30, 60)] {
             let wait = settings.backoff(attempts);
             let expected = Duration::from_secs(expected);
-            assert!(wait >= expected && wait <= expected.mul_f64(1.1), "{attempts}: {wait:?}");
+            assert!(
+                wait >= expected && wait <= expected.mul_f64(1.1),
+                "{attempts}: {wait:?}"
+            );
         }
     }
 }

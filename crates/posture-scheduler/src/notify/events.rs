@@ -8,11 +8,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use posture_bus::topics::{ASSESSMENT_COMPLETED, CONNECTION_HEALTH_CHANGED, DRIFT_DETECTED, RUN_COMPLETED, Topic, durable};
+use posture_bus::topics::{
+    ASSESSMENT_COMPLETED, CONNECTION_HEALTH_CHANGED, DRIFT_DETECTED, RUN_COMPLETED, Topic, durable,
+};
 use posture_bus::{Bus, ConsumerConfig, Delivery, Handler, HandlerError, RetryPolicy};
 use posture_kit::clock::SharedClock;
 use posture_kit::ids::TenantId;
-use posture_proto::events::v1::{AssessmentCompleted, ConnectionHealthChanged, DriftDetected, SyncRunCompleted};
+use posture_proto::events::v1::{
+    AssessmentCompleted, ConnectionHealthChanged, DriftDetected, SyncRunCompleted,
+};
 use posture_proto::v1::{AssessmentState, ConnectionState, NotificationEvent, SyncRunState};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -83,9 +87,12 @@ fn occurred(at: Option<&prost_types::Timestamp>, fallback: DateTime<Utc>) -> Dat
 }
 
 fn tenant_of(value: &str) -> Result<TenantId, HandlerError> {
-    value
-        .parse()
-        .map_err(|_| HandlerError::permanent(format!("event names no valid tenant id (`{}`)", value.chars().take(64).collect::<String>())))
+    value.parse().map_err(|_| {
+        HandlerError::permanent(format!(
+            "event names no valid tenant id (`{}`)",
+            value.chars().take(64).collect::<String>()
+        ))
+    })
 }
 
 /// A connection state as operators name it.
@@ -105,7 +112,11 @@ fn state_of(value: i32) -> ConnectionState {
 }
 
 /// The notification for a health change.
-pub fn health_notification(event: &ConnectionHealthChanged, tenant: TenantId, now: DateTime<Utc>) -> Notification {
+pub fn health_notification(
+    event: &ConnectionHealthChanged,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> Notification {
     let previous = state_of(event.previous_state);
     let health = event.health.clone().unwrap_or_default();
     let current = state_of(health.state);
@@ -116,7 +127,10 @@ pub fn health_notification(event: &ConnectionHealthChanged, tenant: TenantId, no
         reason.message.clone()
     };
     if !reason.missing_permissions.is_empty() {
-        summary.push_str(&format!(" Missing permissions: {}.", reason.missing_permissions.join(", ")));
+        summary.push_str(&format!(
+            " Missing permissions: {}.",
+            reason.missing_permissions.join(", ")
+        ));
     }
     let mut facts = vec![
         ("Tenant".to_owned(), tenant.to_string()),
@@ -130,7 +144,11 @@ pub fn health_notification(event: &ConnectionHealthChanged, tenant: TenantId, no
         event: NotificationEvent::ConnectionHealthChanged,
         tenant_id: Some(tenant),
         occurred_at: occurred(event.occurred_at.as_ref(), now),
-        title: format!("Tenant {tenant}: {} → {}", state_label(previous), state_label(current)),
+        title: format!(
+            "Tenant {tenant}: {} → {}",
+            state_label(previous),
+            state_label(current)
+        ),
         summary,
         facts,
         data: json!({
@@ -144,7 +162,11 @@ pub fn health_notification(event: &ConnectionHealthChanged, tenant: TenantId, no
     }
 }
 
-fn assessment_notification(event: &AssessmentCompleted, tenant: TenantId, now: DateTime<Utc>) -> Notification {
+fn assessment_notification(
+    event: &AssessmentCompleted,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> Notification {
     let assessment = event.assessment.clone().unwrap_or_default();
     let state = AssessmentState::try_from(assessment.state).unwrap_or(AssessmentState::Unspecified);
     let counts = assessment.counts.unwrap_or_default();
@@ -168,7 +190,14 @@ fn assessment_notification(event: &AssessmentCompleted, tenant: TenantId, now: D
         event: NotificationEvent::AssessmentCompleted,
         tenant_id: Some(tenant),
         occurred_at: occurred(event.occurred_at.as_ref(), now),
-        title: format!("Tenant {tenant}: assessment {}", if state == AssessmentState::Failed { "failed" } else { "completed" }),
+        title: format!(
+            "Tenant {tenant}: assessment {}",
+            if state == AssessmentState::Failed {
+                "failed"
+            } else {
+                "completed"
+            }
+        ),
         summary,
         facts,
         data: json!({
@@ -230,7 +259,10 @@ fn sync_failing_notification(
         summary: if failed.is_empty() {
             format!("The last {streak} sync runs did not succeed.")
         } else {
-            format!("The last {streak} sync runs did not succeed; failing now: {}.", failed.join(", "))
+            format!(
+                "The last {streak} sync runs did not succeed; failing now: {}.",
+                failed.join(", ")
+            )
         },
         facts: vec![
             ("Tenant".to_owned(), tenant.to_string()),
@@ -257,7 +289,11 @@ impl Handler for HealthHandler {
         let event: ConnectionHealthChanged = delivery.decode()?;
         let tenant = tenant_of(&event.tenant_id)?;
         let notification = health_notification(&event, tenant, self.0.clock.now());
-        self.0.notify(&event.event_id, &notification, |_| true).await.map(drop).map_err(settle)
+        self.0
+            .notify(&event.event_id, &notification, |_| true)
+            .await
+            .map(drop)
+            .map_err(settle)
     }
 }
 
@@ -267,7 +303,11 @@ impl Handler for AssessmentHandler {
         let event: AssessmentCompleted = delivery.decode()?;
         let tenant = tenant_of(&event.tenant_id)?;
         let notification = assessment_notification(&event, tenant, self.0.clock.now());
-        self.0.notify(&event.event_id, &notification, |_| true).await.map(drop).map_err(settle)
+        self.0
+            .notify(&event.event_id, &notification, |_| true)
+            .await
+            .map(drop)
+            .map_err(settle)
     }
 }
 
@@ -277,7 +317,11 @@ impl Handler for DriftHandler {
         let event: DriftDetected = delivery.decode()?;
         let tenant = tenant_of(&event.tenant_id)?;
         let notification = drift_notification(&event, tenant, self.0.clock.now());
-        self.0.notify(&event.event_id, &notification, |_| true).await.map(drop).map_err(settle)
+        self.0
+            .notify(&event.event_id, &notification, |_| true)
+            .await
+            .map(drop)
+            .map_err(settle)
     }
 }
 
@@ -291,7 +335,13 @@ impl Handler for RunHandler {
             SyncRunState::try_from(run.state),
             Ok(SyncRunState::Failed | SyncRunState::PartiallySucceeded)
         );
-        let Some(streak) = self.0.store.count_sync_run(&tenant, &run.run_id, failed).await.map_err(settle)? else {
+        let Some(streak) = self
+            .0
+            .store
+            .count_sync_run(&tenant, &run.run_id, failed)
+            .await
+            .map_err(settle)?
+        else {
             return Ok(());
         };
         if streak == 0 {

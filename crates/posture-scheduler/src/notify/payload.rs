@@ -152,7 +152,10 @@ mod tests {
         let body: Value = serde_json::from_str(&render(&sample(), WebhookFormat::Slack)).expect("json");
         assert!(body["text"].as_str().expect("text").contains("Permission Error"));
         assert_eq!(body["blocks"][0]["type"], "header");
-        assert_eq!(body["blocks"][2]["fields"][0]["text"], "*State*\nPermission Error");
+        assert_eq!(
+            body["blocks"][2]["fields"][0]["text"],
+            "*State*\nPermission Error"
+        );
     }
 
     #[test]
@@ -162,7 +165,10 @@ mod tests {
         let card = &body["attachments"][0];
         assert_eq!(card["contentType"], "application/vnd.microsoft.card.adaptive");
         assert_eq!(card["content"]["type"], "AdaptiveCard");
-        assert_eq!(card["content"]["body"][2]["facts"][0]["value"], "Permission Error");
+        assert_eq!(
+            card["content"]["body"][2]["facts"][0]["value"],
+            "Permission Error"
+        );
     }
 
     #[test]

@@ -146,7 +146,14 @@ mod tests {
             .verify(SPEC_ID, &ts, &header, SPEC_BODY, SPEC_TIMESTAMP + 10, 300)
             .expect("verifies");
         assert_eq!(
-            secret.verify(SPEC_ID, &ts, &header, br#"{"test": 2432232315}"#, SPEC_TIMESTAMP, 300),
+            secret.verify(
+                SPEC_ID,
+                &ts,
+                &header,
+                br#"{"test": 2432232315}"#,
+                SPEC_TIMESTAMP,
+                300
+            ),
             Err(SignatureError::NoMatch)
         );
         assert_eq!(
@@ -171,7 +178,11 @@ mod tests {
     #[test]
     fn malformed_secrets_are_refused() {
         for text in ["", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_!!!", "whsec_AAAA"] {
-            assert_eq!(SigningSecret::parse(text).err(), Some(SignatureError::MalformedSecret), "{text}");
+            assert_eq!(
+                SigningSecret::parse(text).err(),
+                Some(SignatureError::MalformedSecret),
+                "{text}"
+            );
         }
     }
 }

@@ -57,7 +57,8 @@ impl SubscriptionRecord {
             (Some(mine), Some(theirs)) => mine == theirs,
             (Some(_), None) => event == NotificationEvent::Test,
         };
-        tenant_ok && (self.events.is_empty() || self.events.contains(&event) || event == NotificationEvent::Test)
+        tenant_ok
+            && (self.events.is_empty() || self.events.contains(&event) || event == NotificationEvent::Test)
     }
 }
 
@@ -106,7 +107,11 @@ fn subscription_from(row: SubscriptionRow) -> Result<SubscriptionRecord, StoreEr
     let tenant_id = if tenant.is_empty() {
         None
     } else {
-        Some(tenant.parse().map_err(|_| corrupt(&id, "tenant id is not a GUID"))?)
+        Some(
+            tenant
+                .parse()
+                .map_err(|_| corrupt(&id, "tenant id is not a GUID"))?,
+        )
     };
     let events = events
         .split(',')
@@ -191,14 +196,31 @@ const DELIVERY_COLUMNS: &str = "delivery_id, subscription_id, tenant_id, event, 
      last_error, last_status, created_at_ms, next_attempt_at_ms, delivered_at_ms";
 
 fn delivery_from(row: DeliveryRow) -> Result<DeliveryRecord, StoreError> {
-    let (id, subscription, tenant, event, body, state, attempts, last_error, last_status, created, next, delivered) =
-        row;
+    let (
+        id,
+        subscription,
+        tenant,
+        event,
+        body,
+        state,
+        attempts,
+        last_error,
+        last_status,
+        created,
+        next,
+        delivered,
+    ) = row;
     Ok(DeliveryRecord {
-        subscription_id: Uuid::parse_str(&subscription).map_err(|_| corrupt(&id, "subscription id is not a UUID"))?,
+        subscription_id: Uuid::parse_str(&subscription)
+            .map_err(|_| corrupt(&id, "subscription id is not a UUID"))?,
         tenant_id: if tenant.is_empty() {
             None
         } else {
-            Some(tenant.parse().map_err(|_| corrupt(&id, "tenant id is not a GUID"))?)
+            Some(
+                tenant
+                    .parse()
+                    .map_err(|_| corrupt(&id, "tenant id is not a GUID"))?,
+            )
         },
         event: event_from_type(&event).ok_or_else(|| corrupt(&id, format!("unknown event `{event}`")))?,
         body,
@@ -413,7 +435,11 @@ impl NotificationStore {
     }
 
     /// Writes an attempt's outcome.
-    pub async fn record_attempt(&self, delivery_id: &str, outcome: &AttemptOutcome) -> Result<(), StoreError> {
+    pub async fn record_attempt(
+        &self,
+        delivery_id: &str,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), StoreError> {
         on_backend!(&self.db, |pool| {
             sqlx::query(
                 "UPDATE notification_deliveries SET state = $2, attempts = $3, last_error = $4, last_status = $5, \
@@ -466,16 +492,22 @@ impl NotificationStore {
 
     /// Counts a sync run's outcome into the tenant's streak of failed runs and returns the new
     /// length, or `None` when this run was counted already (a redelivered event).
-    pub async fn count_sync_run(&self, tenant: &TenantId, run_id: &str, failed: bool) -> Result<Option<u32>, StoreError> {
+    pub async fn count_sync_run(
+        &self,
+        tenant: &TenantId,
+        run_id: &str,
+        failed: bool,
+    ) -> Result<Option<u32>, StoreError> {
         let tenant = tenant.to_string();
         let result = on_backend!(&self.db, |pool| {
             let mut tx = pool.begin().await.map_err(sql_error("counting a sync run"))?;
-            let current: Option<(i64, String)> =
-                sqlx::query_as("SELECT failures, last_run_id FROM notification_sync_streaks WHERE tenant_id = $1")
-                    .bind(&tenant)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(sql_error("reading a sync streak"))?;
+            let current: Option<(i64, String)> = sqlx::query_as(
+                "SELECT failures, last_run_id FROM notification_sync_streaks WHERE tenant_id = $1",
+            )
+            .bind(&tenant)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(sql_error("reading a sync streak"))?;
             if current.as_ref().is_some_and(|(_, last)| last == run_id) {
                 None
             } else {

@@ -44,15 +44,21 @@ pub fn validate(raw: &str, allow_http_loopback: bool) -> Result<Url, TargetError
     }
     let url = Url::parse(raw).map_err(|_| TargetError("is not an absolute URL"))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(TargetError("must not carry credentials; put a token in the path instead"));
+        return Err(TargetError(
+            "must not carry credentials; put a token in the path instead",
+        ));
     }
     let host = url.host().ok_or(TargetError("has no host"))?;
     match &host {
         Host::Ipv4(ip) if forbidden_ip(IpAddr::V4(*ip)) => {
-            return Err(TargetError("points at a link-local, unspecified or multicast address"));
+            return Err(TargetError(
+                "points at a link-local, unspecified or multicast address",
+            ));
         }
         Host::Ipv6(ip) if forbidden_ip(IpAddr::V6(*ip)) => {
-            return Err(TargetError("points at a link-local, unspecified or multicast address"));
+            return Err(TargetError(
+                "points at a link-local, unspecified or multicast address",
+            ));
         }
         _ => {}
     }

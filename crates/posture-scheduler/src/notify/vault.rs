@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use posture_proto::internal::v1::webhook_secret_service_client::WebhookSecretServiceClient;
-use posture_proto::internal::v1::{DeleteWebhookSecretRequest, GetWebhookSecretRequest, PutWebhookSecretRequest};
+use posture_proto::internal::v1::{
+    DeleteWebhookSecretRequest, GetWebhookSecretRequest, PutWebhookSecretRequest,
+};
 use tonic::transport::Channel;
 use uuid::Uuid;
 

@@ -35,11 +35,17 @@ impl WebhookSecrets for ProcessSecrets {
     }
 
     async fn get(&self, id: Uuid) -> Result<SigningSecret, SecretError> {
-        let text = self.0.lock().expect("lock").get(&id).cloned().ok_or(SecretError {
-            subscription_id: id,
-            reason: "none stored".into(),
-            missing: true,
-        })?;
+        let text = self
+            .0
+            .lock()
+            .expect("lock")
+            .get(&id)
+            .cloned()
+            .ok_or(SecretError {
+                subscription_id: id,
+                reason: "none stored".into(),
+                missing: true,
+            })?;
         SigningSecret::parse(&text).map_err(|e| SecretError {
             subscription_id: id,
             reason: e.to_string(),
@@ -53,10 +59,13 @@ impl WebhookSecrets for ProcessSecrets {
     }
 }
 
+/// One request as received: webhook-id, webhook-timestamp, webhook-signature, body.
+type Seen = (String, String, String, String);
+
 /// What the receiver saw per request, and the statuses it answers in turn (the last repeats).
 #[derive(Clone)]
 struct Receiver {
-    seen: Arc<Mutex<Vec<(String, String, String, String)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
     statuses: Arc<Mutex<Vec<u16>>>,
 }
 
@@ -75,7 +84,11 @@ async fn take(State(receiver): State<Receiver>, headers: HeaderMap, body: String
         body,
     ));
     let mut statuses = receiver.statuses.lock().expect("lock");
-    let status = if statuses.len() > 1 { statuses.remove(0) } else { statuses[0] };
+    let status = if statuses.len() > 1 {
+        statuses.remove(0)
+    } else {
+        statuses[0]
+    };
     StatusCode::from_u16(status).expect("status")
 }
 
@@ -103,7 +116,10 @@ struct Setup {
 
 async fn setup(db: &TestDatabase, url: &str, max_attempts: u32) -> Setup {
     let connected = db.connect(SCHEMA).await.expect("connect");
-    ScheduleStore::new(connected.clone()).migrate().await.expect("migrate");
+    ScheduleStore::new(connected.clone())
+        .migrate()
+        .await
+        .expect("migrate");
     let store = NotificationStore::new(connected);
     let clock = ManualClock::new(at(12, 0));
     let secrets = Arc::new(ProcessSecrets::default());
@@ -119,8 +135,14 @@ async fn setup(db: &TestDatabase, url: &str, max_attempts: u32) -> Setup {
         created_by: "test".into(),
         created_at: at(12, 0),
     };
-    secrets.put(subscription.subscription_id, &text).await.expect("put");
-    store.insert_subscription(&subscription).await.expect("subscription");
+    secrets
+        .put(subscription.subscription_id, &text)
+        .await
+        .expect("put");
+    store
+        .insert_subscription(&subscription)
+        .await
+        .expect("subscription");
     let settings = DeliverySettings {
         max_attempts,
         backoff_base: Duration::from_secs(10),
@@ -128,7 +150,13 @@ async fn setup(db: &TestDatabase, url: &str, max_attempts: u32) -> Setup {
         allow_http_loopback: true,
         ..DeliverySettings::default()
     };
-    let sender = Sender::new(store.clone(), secrets, Arc::new(clock.clone()) as SharedClock, settings).expect("sender");
+    let sender = Sender::new(
+        store.clone(),
+        secrets,
+        Arc::new(clock.clone()) as SharedClock,
+        settings,
+    )
+    .expect("sender");
     Setup {
         store,
         sender,
@@ -159,10 +187,21 @@ posture_kit::db_test!(
         let record = delivery(&setup, "event-1");
         assert!(setup.store.insert_delivery(&record).await.expect("insert"));
         // The same event again (a bus redelivery) adds nothing.
-        assert!(!setup.store.insert_delivery(&delivery(&setup, "event-1")).await.expect("insert"));
+        assert!(
+            !setup
+                .store
+                .insert_delivery(&delivery(&setup, "event-1"))
+                .await
+                .expect("insert")
+        );
 
         assert_eq!(setup.sender.send_due().await.expect("pass"), 1);
-        let after_one = setup.store.delivery(&record.delivery_id).await.expect("read").expect("row");
+        let after_one = setup
+            .store
+            .delivery(&record.delivery_id)
+            .await
+            .expect("read")
+            .expect("row");
         assert_eq!(after_one.state, DeliveryState::Pending);
         assert_eq!((after_one.attempts, after_one.last_status), (1, 500));
         assert!(after_one.next_attempt_at >= setup.clock.now() + chrono::Duration::seconds(10));
@@ -173,15 +212,29 @@ posture_kit::db_test!(
             setup.clock.advance(chrono::Duration::seconds(120));
             assert_eq!(setup.sender.send_due().await.expect("pass"), 1);
         }
-        let dead = setup.store.delivery(&record.delivery_id).await.expect("read").expect("row");
+        let dead = setup
+            .store
+            .delivery(&record.delivery_id)
+            .await
+            .expect("read")
+            .expect("row");
         assert_eq!(dead.state, DeliveryState::Dead);
         assert_eq!(dead.attempts, 3);
         assert_eq!(dead.last_error, "the receiver answered HTTP 500");
         setup.clock.advance(chrono::Duration::hours(2));
-        assert_eq!(setup.sender.send_due().await.expect("pass"), 0, "a dead letter is not retried");
+        assert_eq!(
+            setup.sender.send_due().await.expect("pass"),
+            0,
+            "a dead letter is not retried"
+        );
         let listed = setup
             .store
-            .deliveries(setup.subscription.subscription_id, Some(DeliveryState::Dead), None, 10)
+            .deliveries(
+                setup.subscription.subscription_id,
+                Some(DeliveryState::Dead),
+                None,
+                10,
+            )
             .await
             .expect("list");
         assert_eq!(listed, vec![dead]);
@@ -192,7 +245,14 @@ posture_kit::db_test!(
             assert_eq!(id, &record.delivery_id, "one webhook-id on every attempt");
             setup
                 .secret
-                .verify(id, timestamp, signature, body.as_bytes(), setup.clock.now().timestamp(), 3 * 3600)
+                .verify(
+                    id,
+                    timestamp,
+                    signature,
+                    body.as_bytes(),
+                    setup.clock.now().timestamp(),
+                    3 * 3600,
+                )
                 .expect("every attempt is signed");
         }
         // Each attempt is signed anew at its own time.
@@ -210,7 +270,12 @@ posture_kit::db_test!(
         assert_eq!(setup.sender.send_due().await.expect("pass"), 1);
         setup.clock.advance(chrono::Duration::seconds(120));
         assert_eq!(setup.sender.send_due().await.expect("pass"), 1);
-        let delivered = setup.store.delivery(&record.delivery_id).await.expect("read").expect("row");
+        let delivered = setup
+            .store
+            .delivery(&record.delivery_id)
+            .await
+            .expect("read")
+            .expect("row");
         assert_eq!(delivered.state, DeliveryState::Delivered);
         assert_eq!((delivered.attempts, delivered.last_status), (2, 204));
         assert_eq!(delivered.last_error, "");
@@ -220,8 +285,16 @@ posture_kit::db_test!(
         let gone = delivery(&setup, "event-3");
         setup.store.insert_delivery(&gone).await.expect("insert");
         assert_eq!(setup.sender.send_due().await.expect("pass"), 1);
-        let gone = setup.store.delivery(&gone.delivery_id).await.expect("read").expect("row");
-        assert_eq!((gone.state, gone.attempts, gone.last_status), (DeliveryState::Dead, 1, 410));
+        let gone = setup
+            .store
+            .delivery(&gone.delivery_id)
+            .await
+            .expect("read")
+            .expect("row");
+        assert_eq!(
+            (gone.state, gone.attempts, gone.last_status),
+            (DeliveryState::Dead, 1, 410)
+        );
         assert_eq!(receiver.seen.lock().expect("lock").len(), 3);
     }
 );
@@ -230,15 +303,32 @@ posture_kit::db_test!(
     an_unreachable_receiver_is_retried_with_the_transport_error_and_no_url,
     |db: TestDatabase| async move {
         // A port nothing listens on.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
         let setup = setup(&db, &format!("http://127.0.0.1:{port}/hook"), 2).await;
         let record = delivery(&setup, "event-4");
         setup.store.insert_delivery(&record).await.expect("insert");
         setup.sender.send_due().await.expect("pass");
-        let failed = setup.store.delivery(&record.delivery_id).await.expect("read").expect("row");
+        let failed = setup
+            .store
+            .delivery(&record.delivery_id)
+            .await
+            .expect("read")
+            .expect("row");
         assert_eq!((failed.state, failed.last_status), (DeliveryState::Pending, 0));
-        assert!(failed.last_error.starts_with("the receiver could not be reached"), "{}", failed.last_error);
-        assert!(!failed.last_error.contains(&port.to_string()), "{}", failed.last_error);
+        assert!(
+            failed.last_error.starts_with("the receiver could not be reached"),
+            "{}",
+            failed.last_error
+        );
+        assert!(
+            !failed.last_error.contains(&port.to_string()),
+            "{}",
+            failed.last_error
+        );
     }
 );
 
@@ -248,11 +338,47 @@ posture_kit::db_test!(
         let (url, _receiver) = receiver(vec![204]).await;
         let setup = setup(&db, &url, 1).await;
         let store = &setup.store;
-        assert_eq!(store.count_sync_run(&tenant(), "run-1", true).await.expect("count"), Some(1));
-        assert_eq!(store.count_sync_run(&tenant(), "run-1", true).await.expect("count"), None);
-        assert_eq!(store.count_sync_run(&tenant(), "run-2", true).await.expect("count"), Some(2));
-        assert_eq!(store.count_sync_run(&other_tenant(), "run-9", true).await.expect("count"), Some(1));
-        assert_eq!(store.count_sync_run(&tenant(), "run-3", false).await.expect("count"), Some(0));
-        assert_eq!(store.count_sync_run(&tenant(), "run-4", true).await.expect("count"), Some(1));
+        assert_eq!(
+            store
+                .count_sync_run(&tenant(), "run-1", true)
+                .await
+                .expect("count"),
+            Some(1)
+        );
+        assert_eq!(
+            store
+                .count_sync_run(&tenant(), "run-1", true)
+                .await
+                .expect("count"),
+            None
+        );
+        assert_eq!(
+            store
+                .count_sync_run(&tenant(), "run-2", true)
+                .await
+                .expect("count"),
+            Some(2)
+        );
+        assert_eq!(
+            store
+                .count_sync_run(&other_tenant(), "run-9", true)
+                .await
+                .expect("count"),
+            Some(1)
+        );
+        assert_eq!(
+            store
+                .count_sync_run(&tenant(), "run-3", false)
+                .await
+                .expect("count"),
+            Some(0)
+        );
+        assert_eq!(
+            store
+                .count_sync_run(&tenant(), "run-4", true)
+                .await
+                .expect("count"),
+            Some(1)
+        );
     }
 );

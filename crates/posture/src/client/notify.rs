@@ -87,7 +87,9 @@ pub enum StateArg {
 impl super::resolve::TenantArgument for NotifyCommand {
     fn tenant_argument(&mut self) -> Option<(&mut String, Option<&mut String>)> {
         match self {
-            NotifyCommand::Add(AddArgs { tenant: Some(tenant), .. })
+            NotifyCommand::Add(AddArgs {
+                tenant: Some(tenant), ..
+            })
             | NotifyCommand::List { tenant: Some(tenant) } => Some((tenant, None)),
             _ => None,
         }
@@ -143,7 +145,11 @@ fn events_text(s: &Subscription) -> String {
     if s.events.is_empty() {
         "all".to_owned()
     } else {
-        s.events.iter().map(|e| event_name(*e)).collect::<Vec<_>>().join(",")
+        s.events
+            .iter()
+            .map(|e| event_name(*e))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -186,8 +192,22 @@ fn print_delivery(d: &Delivery, format: OutputFormat) -> anyhow::Result<()> {
                 ("Delivery", d.delivery_id.clone()),
                 ("State", state_name(d.state).to_owned()),
                 ("Attempts", d.attempts.to_string()),
-                ("HTTP status", if d.last_status == 0 { "-".to_owned() } else { d.last_status.to_string() }),
-                ("Last error", if d.last_error.is_empty() { "-".to_owned() } else { d.last_error.clone() }),
+                (
+                    "HTTP status",
+                    if d.last_status == 0 {
+                        "-".to_owned()
+                    } else {
+                        d.last_status.to_string()
+                    }
+                ),
+                (
+                    "Last error",
+                    if d.last_error.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        d.last_error.clone()
+                    }
+                ),
                 ("Next attempt", ts_opt(d.next_attempt_at.as_ref())),
             ])
         ),
@@ -216,7 +236,9 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 .await
                 .map_err(|s| explain("adding the webhook", s))?
                 .into_inner();
-            let subscription = created.subscription.context("the server returned no subscription")?;
+            let subscription = created
+                .subscription
+                .context("the server returned no subscription")?;
             match format {
                 OutputFormat::Json => {
                     let mut value = subscription_json(&subscription);
@@ -260,15 +282,28 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 page_token = page.next_page_token;
             }
             match format {
-                OutputFormat::Json => print_json(&json!(subscriptions.iter().map(subscription_json).collect::<Vec<_>>()))?,
+                OutputFormat::Json => print_json(&json!(
+                    subscriptions.iter().map(subscription_json).collect::<Vec<_>>()
+                ))?,
                 OutputFormat::Table => {
-                    let mut table = Table::new(vec!["SUBSCRIPTION ID", "NAME", "FORMAT", "TENANT", "EVENTS", "URL"]);
+                    let mut table = Table::new(vec![
+                        "SUBSCRIPTION ID",
+                        "NAME",
+                        "FORMAT",
+                        "TENANT",
+                        "EVENTS",
+                        "URL",
+                    ]);
                     for s in &subscriptions {
                         table.row(vec![
                             s.subscription_id.clone(),
                             s.display_name.clone(),
                             format_name(s.format).to_owned(),
-                            if s.tenant_id.is_empty() { "all".to_owned() } else { s.tenant_id.clone() },
+                            if s.tenant_id.is_empty() {
+                                "all".to_owned()
+                            } else {
+                                s.tenant_id.clone()
+                            },
                             events_text(s),
                             // Chat webhook URLs carry a token in the path: show the host only.
                             url::Url::parse(&s.url)
@@ -290,7 +325,9 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 .await
                 .map_err(|s| explain("removing the webhook", s))?;
             match format {
-                OutputFormat::Json => print_json(&json!({ "subscription_id": subscription_id, "removed": true }))?,
+                OutputFormat::Json => {
+                    print_json(&json!({ "subscription_id": subscription_id, "removed": true }))?
+                }
                 OutputFormat::Table => outln!("Removed webhook {subscription_id}."),
             }
             Ok(0)
@@ -305,7 +342,11 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 .context("the server returned no delivery")?;
             print_delivery(&delivery, format)?;
             // A test the receiver did not take is a failure for scripts.
-            Ok(if delivery.state == DeliveryState::Delivered as i32 { 0 } else { 1 })
+            Ok(if delivery.state == DeliveryState::Delivered as i32 {
+                0
+            } else {
+                1
+            })
         }
         NotifyCommand::Deliveries {
             subscription_id,
@@ -330,15 +371,28 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 .into_inner();
             let deliveries = page.deliveries;
             match format {
-                OutputFormat::Json => print_json(&json!(deliveries.iter().map(delivery_json).collect::<Vec<_>>()))?,
+                OutputFormat::Json => {
+                    print_json(&json!(deliveries.iter().map(delivery_json).collect::<Vec<_>>()))?
+                }
                 OutputFormat::Table => {
-                    let mut table =
-                        Table::new(vec!["DELIVERY ID", "EVENT", "TENANT", "STATE", "ATTEMPTS", "CREATED", "LAST ERROR"]);
+                    let mut table = Table::new(vec![
+                        "DELIVERY ID",
+                        "EVENT",
+                        "TENANT",
+                        "STATE",
+                        "ATTEMPTS",
+                        "CREATED",
+                        "LAST ERROR",
+                    ]);
                     for d in &deliveries {
                         table.row(vec![
                             d.delivery_id.clone(),
                             event_name(d.event).to_owned(),
-                            if d.tenant_id.is_empty() { "-".to_owned() } else { d.tenant_id.clone() },
+                            if d.tenant_id.is_empty() {
+                                "-".to_owned()
+                            } else {
+                                d.tenant_id.clone()
+                            },
                             state_name(d.state).to_owned(),
                             d.attempts.to_string(),
                             ts_opt(d.created_at.as_ref()),
@@ -347,7 +401,9 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                     }
                     out!("{}", table.render());
                     if !page.next_page_token.is_empty() {
-                        outln!("More deliveries are older than these; raise --limit (at most 500) to see them.");
+                        outln!(
+                            "More deliveries are older than these; raise --limit (at most 500) to see them."
+                        );
                     }
                 }
             }
