@@ -74,7 +74,11 @@ impl Standalone {
             key_file.display()
         )?;
         // The suites' webhook receivers listen on plain http on loopback.
-        writeln!(config, "[notifications]\nallow_http_loopback = true")?;
+        // and credential expiry is checked every two seconds rather than hourly.
+        writeln!(
+            config,
+            "[notifications]\nallow_http_loopback = true\nexpiry_check_secs = 2"
+        )?;
         writeln!(config, "[endpoints]")?;
         for role in ROLES.iter().filter(|r| **r != "gateway") {
             writeln!(config, "{role} = \"http://127.0.0.1:{grpc}\"")?;

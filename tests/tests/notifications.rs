@@ -4,7 +4,8 @@
 //! verifies per the Standard Webhooks specification (HMAC-SHA256 over "{id}.{timestamp}.{body}"
 //! with the key from the `whsec_` secret, computed independently of Posture's own code). Then
 //! `notify test`, `notify deliveries`, `notify list` and `notify remove` through the CLI, and the
-//! secret in no log line and no stored row.
+//! secret in no log line and no stored row. A credential expiring within a subscription's window
+//! is announced once.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -122,7 +123,15 @@ fn is_health_change_to(message: &Received, state: &str) -> bool {
 
 async fn withdrawn_consent_sends_one_signed_webhook(mode: Mode) -> anyhow::Result<()> {
     let mut world = World::start(mode).await?;
-    let tenant = world.tenant(TenantSpec::default()).await?;
+    // The app's secret expires in ten days (of the deployment's clock; the simulator's runs
+    // from its own epoch).
+    let days_to_today = (chrono::Utc::now() - world.sim.now()).num_days();
+    let tenant = world
+        .tenant(TenantSpec {
+            secret_expires_in_days: days_to_today + 10,
+            ..TenantSpec::default()
+        })
+        .await?;
     let (addr, inbox) = receiver().await?;
     let url = format!("http://{addr}/hook");
 
@@ -150,6 +159,42 @@ async fn withdrawn_consent_sends_one_signed_webhook(mode: Mode) -> anyhow::Resul
         .to_owned();
     ensure!(secret.starts_with("whsec_"), "secret format");
     ensure!(added["tenant_id"] == tenant.as_str(), "{added}");
+
+    // A second subscription hears of credentials expiring within 30 days: this one, once.
+    let expiry = json_of(&world.deployment.cli(&[
+        "notify",
+        "add",
+        &url,
+        "--name",
+        "expiry",
+        "--events",
+        "secret-expiring",
+        "--secret-expiry-days",
+        "30",
+        "-o",
+        "json",
+    ])?)?;
+    let expiry_secret = expiry["secret"]
+        .as_str()
+        .context("the secret is shown on add")?
+        .to_owned();
+    let expiry_subscription = expiry["subscription_id"]
+        .as_str()
+        .context("subscription id")?
+        .to_owned();
+    let expiring = wait_for(&inbox, "secret expiring notification", |m| {
+        m.body.contains("\"type\":\"secret.expiring\"")
+    })
+    .await?;
+    verify(&expiry_secret, &expiring).with_context(|| format!("{mode:?}: {expiring:?}"))?;
+    let body: Value = serde_json::from_str(&expiring.body)?;
+    ensure!(body["tenant_id"] == tenant.as_str(), "{body}");
+    ensure!(
+        body["data"]["days_left"]
+            .as_i64()
+            .is_some_and(|d| (9..=10).contains(&d)),
+        "{body}"
+    );
 
     // The tenant's admin withdraws consent for two permissions; the next test finds it.
     let granted: Vec<String> = posture_graph_sim::permissions::GRAPH_NEEDED
@@ -206,6 +251,19 @@ async fn withdrawn_consent_sends_one_signed_webhook(mode: Mode) -> anyhow::Resul
         withdrawals == 1,
         "{mode:?}: {withdrawals} notifications of the withdrawal"
     );
+    // The expiry watch has looked again meanwhile (every two seconds) and said nothing new.
+    let expiries = inbox
+        .lock()
+        .map(|i| {
+            i.iter()
+                .filter(|m| m.body.contains("\"type\":\"secret.expiring\""))
+                .count()
+        })
+        .unwrap_or_default();
+    ensure!(
+        expiries == 1,
+        "{mode:?}: {expiries} notifications of one expiring credential"
+    );
 
     // The delivery log has it as delivered, under the id the receiver saw.
     let deliveries =
@@ -249,12 +307,10 @@ async fn withdrawn_consent_sends_one_signed_webhook(mode: Mode) -> anyhow::Resul
     );
 
     let listed = json_of(&world.deployment.cli(&["notify", "list", "-o", "json"])?)?;
-    ensure!(listed.as_array().is_some_and(|l| l.len() == 1), "{listed}");
-    json_of(
-        &world
-            .deployment
-            .cli(&["notify", "remove", &subscription, "-o", "json"])?,
-    )?;
+    ensure!(listed.as_array().is_some_and(|l| l.len() == 2), "{listed}");
+    for id in [&subscription, &expiry_subscription] {
+        json_of(&world.deployment.cli(&["notify", "remove", id, "-o", "json"])?)?;
+    }
     let listed = json_of(&world.deployment.cli(&["notify", "list", "-o", "json"])?)?;
     ensure!(listed.as_array().is_some_and(Vec::is_empty), "{listed}");
     Ok(())

@@ -36,6 +36,8 @@ pub struct SchedulerDeps {
     /// Where webhook signing secrets are kept (the vault's WebhookSecretService); without it
     /// notifications are off and NotificationService is not mounted.
     pub webhook_secrets: Option<Arc<dyn WebhookSecrets>>,
+    /// The credentials role, whose connection list the credential expiry watch reads.
+    pub credentials: Option<tonic::transport::Channel>,
 }
 
 #[derive(Clone)]
@@ -65,6 +67,14 @@ pub async fn start(deps: SchedulerDeps) -> Result<SchedulerRole, SchedulerError>
                 sender: sender.clone(),
                 clock: deps.clock.clone(),
             };
+            if let Some(credentials) = deps.credentials {
+                deps.tasks.spawn(crate::notify::expiry::watch(
+                    notifier.clone(),
+                    credentials,
+                    deps.settings.notifications.expiry_check,
+                    deps.shutdown.clone(),
+                ));
+            }
             crate::notify::events::spawn_consumers(deps.bus.as_ref(), notifier, &deps.shutdown, &deps.tasks)
                 .await?;
             deps.tasks.spawn(sender.clone().run(deps.shutdown.clone()));

@@ -303,6 +303,8 @@ pub struct NotificationsConfig {
     pub allow_http_loopback: bool,
     /// Attempts per delivery before it is dead-lettered.
     pub max_attempts: u32,
+    /// How often credential expiry is checked for SECRET_EXPIRING notifications.
+    pub expiry_check_secs: u64,
 }
 
 impl Default for NotificationsConfig {
@@ -310,6 +312,7 @@ impl Default for NotificationsConfig {
         Self {
             allow_http_loopback: false,
             max_attempts: 8,
+            expiry_check_secs: 3600,
         }
     }
 }

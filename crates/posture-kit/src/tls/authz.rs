@@ -56,6 +56,11 @@ const POSTURE_RULES: &[Rule] = &[
         prefix: "/posture.v1.TenantConnectionService/GetConnection",
         callers: &[Gateway, Sync, Assessment],
     },
+    // The scheduler's notifications watch credential expiry across the fleet.
+    Rule {
+        prefix: "/posture.v1.TenantConnectionService/ListConnections",
+        callers: &[Gateway, Scheduler],
+    },
     Rule {
         prefix: "/posture.v1.SyncService/ListSyncRuns",
         callers: &[Gateway, Assessment],
@@ -238,6 +243,29 @@ mod tests {
                 let status = policy.check(&path, Some(&peer(&[role]))).expect_err("refused");
                 assert_eq!(status.code(), tonic::Code::PermissionDenied, "{role}");
             }
+        }
+    }
+
+    #[test]
+    fn the_scheduler_lists_connections_for_expiry_but_changes_none() {
+        let policy = InternalPolicy::posture();
+        let scheduler = peer(&[Scheduler]);
+        assert!(
+            policy
+                .check(
+                    "/posture.v1.TenantConnectionService/ListConnections",
+                    Some(&scheduler)
+                )
+                .is_ok()
+        );
+        for method in [
+            "GetConnection",
+            "DeleteConnection",
+            "UpdateCredentials",
+            "TestConnection",
+        ] {
+            let path = format!("/posture.v1.TenantConnectionService/{method}");
+            assert!(policy.check(&path, Some(&scheduler)).is_err(), "{method}");
         }
     }
 

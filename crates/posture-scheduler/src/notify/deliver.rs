@@ -65,6 +65,8 @@ pub struct DeliverySettings {
     pub concurrency: usize,
     /// Whether `http://` to loopback hosts is allowed (local receivers, tests).
     pub allow_http_loopback: bool,
+    /// How often credential expiry is checked for SECRET_EXPIRING.
+    pub expiry_check: Duration,
 }
 
 impl Default for DeliverySettings {
@@ -79,6 +81,7 @@ impl Default for DeliverySettings {
             batch: 100,
             concurrency: 8,
             allow_http_loopback: false,
+            expiry_check: Duration::from_secs(3600),
         }
     }
 }

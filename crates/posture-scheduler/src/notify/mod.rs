@@ -6,6 +6,7 @@
 pub mod api;
 pub mod deliver;
 pub mod events;
+pub mod expiry;
 pub mod payload;
 pub mod signing;
 pub mod store;

@@ -32,6 +32,7 @@ pub fn event_type(event: NotificationEvent) -> &'static str {
         NotificationEvent::SyncFailing => "sync.failing",
         NotificationEvent::AssessmentCompleted => "assessment.completed",
         NotificationEvent::DriftDetected => "drift.detected",
+        NotificationEvent::SecretExpiring => "secret.expiring",
         NotificationEvent::Test => "test",
         NotificationEvent::Unspecified => "unspecified",
     }
@@ -44,6 +45,7 @@ pub fn event_from_type(name: &str) -> Option<NotificationEvent> {
         NotificationEvent::SyncFailing,
         NotificationEvent::AssessmentCompleted,
         NotificationEvent::DriftDetected,
+        NotificationEvent::SecretExpiring,
         NotificationEvent::Test,
     ]
     .into_iter()
@@ -178,6 +180,7 @@ mod tests {
             NotificationEvent::SyncFailing,
             NotificationEvent::AssessmentCompleted,
             NotificationEvent::DriftDetected,
+            NotificationEvent::SecretExpiring,
             NotificationEvent::Test,
         ] {
             assert_eq!(event_from_type(event_type(event)), Some(event));

@@ -47,6 +47,8 @@ pub struct SubscriptionRecord {
     pub sync_failure_threshold: u32,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    /// Days ahead of a credential's expiry; 0 means the default.
+    pub secret_expiry_days: u32,
 }
 
 impl SubscriptionRecord {
@@ -96,13 +98,24 @@ fn state_from(name: &str) -> Option<DeliveryState> {
     }
 }
 
-type SubscriptionRow = (String, String, String, String, String, String, i64, String, i64);
+type SubscriptionRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    i64,
+    i64,
+);
 
 const SUBSCRIPTION_COLUMNS: &str = "subscription_id, display_name, url, format, tenant_id, events, \
-     sync_failure_threshold, created_by, created_at_ms";
+     sync_failure_threshold, created_by, created_at_ms, secret_expiry_days";
 
 fn subscription_from(row: SubscriptionRow) -> Result<SubscriptionRecord, StoreError> {
-    let (id, display_name, url, format, tenant, events, threshold, created_by, created_at) = row;
+    let (id, display_name, url, format, tenant, events, threshold, created_by, created_at, expiry_days) = row;
     let subscription_id = Uuid::parse_str(&id).map_err(|_| corrupt(&id, "subscription id is not a UUID"))?;
     let tenant_id = if tenant.is_empty() {
         None
@@ -128,6 +141,7 @@ fn subscription_from(row: SubscriptionRow) -> Result<SubscriptionRecord, StoreEr
         sync_failure_threshold: u32::try_from(threshold).unwrap_or(u32::MAX),
         created_by,
         created_at: instant(created_at),
+        secret_expiry_days: u32::try_from(expiry_days).unwrap_or(0),
     })
 }
 
@@ -261,7 +275,8 @@ impl NotificationStore {
         on_backend!(&self.db, |pool| {
             sqlx::query(
                 "INSERT INTO notification_subscriptions (subscription_id, display_name, url, format, tenant_id, \
-                 events, sync_failure_threshold, created_by, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 events, sync_failure_threshold, created_by, created_at_ms, secret_expiry_days) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(record.subscription_id.to_string())
             .bind(&record.display_name)
@@ -272,6 +287,7 @@ impl NotificationStore {
             .bind(i64::from(record.sync_failure_threshold))
             .bind(&record.created_by)
             .bind(millis(record.created_at))
+            .bind(i64::from(record.secret_expiry_days))
             .execute(pool)
             .await
             .map_err(sql_error("creating a subscription"))?;

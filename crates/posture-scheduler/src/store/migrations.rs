@@ -27,6 +27,12 @@ CREATE INDEX schedules_by_next_run ON schedules (next_run_at, tenant_id);
 pub const MIGRATIONS: &[Migration] = &[
     Migration::portable(1, "schedules", SCHEDULES),
     Migration::portable(2, "notification subscriptions and deliveries", NOTIFICATIONS),
+    // How many days ahead a subscription hears of an expiring credential.
+    Migration::portable(
+        3,
+        "notification secret expiry window",
+        "ALTER TABLE notification_subscriptions ADD COLUMN secret_expiry_days BIGINT NOT NULL DEFAULT 0;",
+    ),
 ];
 
 /// Webhook subscriptions (their secrets live in the vault), the delivery log (pending, delivered

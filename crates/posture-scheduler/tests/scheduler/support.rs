@@ -167,6 +167,7 @@ impl RunningRole {
             lease,
             settings,
             webhook_secrets: None,
+            credentials: None,
         })
         .await
         .expect("scheduler role starts");

@@ -60,6 +60,9 @@ pub struct AddArgs {
     /// Failed syncs in a row before `sync-failing` is sent (default 3).
     #[arg(long)]
     pub sync_failures: Option<u32>,
+    /// Days before a credential expires when `secret-expiring` is sent (default 14).
+    #[arg(long)]
+    pub secret_expiry_days: Option<u32>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +78,7 @@ pub enum EventArg {
     SyncFailing,
     AssessmentCompleted,
     DriftDetected,
+    SecretExpiring,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +114,7 @@ fn event_of(arg: EventArg) -> NotificationEvent {
         EventArg::SyncFailing => NotificationEvent::SyncFailing,
         EventArg::AssessmentCompleted => NotificationEvent::AssessmentCompleted,
         EventArg::DriftDetected => NotificationEvent::DriftDetected,
+        EventArg::SecretExpiring => NotificationEvent::SecretExpiring,
     }
 }
 
@@ -119,6 +124,7 @@ fn event_name(value: i32) -> &'static str {
         Ok(NotificationEvent::SyncFailing) => "sync-failing",
         Ok(NotificationEvent::AssessmentCompleted) => "assessment-completed",
         Ok(NotificationEvent::DriftDetected) => "drift-detected",
+        Ok(NotificationEvent::SecretExpiring) => "secret-expiring",
         Ok(NotificationEvent::Test) => "test",
         _ => "unknown",
     }
@@ -162,6 +168,7 @@ fn subscription_json(s: &Subscription) -> serde_json::Value {
         "tenant_id": if s.tenant_id.is_empty() { None } else { Some(&s.tenant_id) },
         "events": s.events.iter().map(|e| event_name(*e)).collect::<Vec<_>>(),
         "sync_failure_threshold": s.sync_failure_threshold,
+        "secret_expiry_days": s.secret_expiry_days,
         "created_by": s.created_by,
         "created_at": timestamp_json(s.created_at.as_ref()),
     })
@@ -227,6 +234,7 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 tenant_id: args.tenant.unwrap_or_default(),
                 events: args.events.into_iter().map(|e| event_of(e) as i32).collect(),
                 sync_failure_threshold: args.sync_failures.unwrap_or(0),
+                secret_expiry_days: args.secret_expiry_days.unwrap_or(0),
                 ..Default::default()
             };
             let created = client

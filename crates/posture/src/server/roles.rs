@@ -139,10 +139,12 @@ pub async fn start_internal(
                 .context("scheduler settings")?;
             settings.notifications.allow_http_loopback = config.notifications.allow_http_loopback;
             settings.notifications.max_attempts = config.notifications.max_attempts.max(1);
+            settings.notifications.expiry_check =
+                Duration::from_secs(config.notifications.expiry_check_secs.max(1));
             // Signing secrets stay in the vault; the scheduler only asks for them per delivery.
             let vault = channel(ServiceRole::Credentials, &config.endpoints.credentials)?;
             let webhook_secrets: Arc<dyn posture_scheduler::notify::WebhookSecrets> =
-                Arc::new(posture_scheduler::notify::VaultSecrets::new(vault));
+                Arc::new(posture_scheduler::notify::VaultSecrets::new(vault.clone()));
             let role = posture_scheduler::start(posture_scheduler::SchedulerDeps {
                 db,
                 bus: Arc::clone(&bus.bus),
@@ -152,6 +154,7 @@ pub async fn start_internal(
                 lease,
                 settings,
                 webhook_secrets: Some(webhook_secrets),
+                credentials: Some(vault),
             })
             .await
             .context("starting the scheduler role")?;
