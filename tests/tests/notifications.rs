@@ -169,7 +169,7 @@ async fn withdrawn_consent_sends_one_signed_webhook(mode: Mode) -> anyhow::Resul
         "expiry",
         "--events",
         "secret-expiring",
-        "--secret-expiry-days",
+        "--credential-expiry-days",
         "30",
         "-o",
         "json",

@@ -28,7 +28,7 @@ use crate::error::SchedulerError;
 const MAX_NAME_LEN: usize = 200;
 const MAX_EVENTS: usize = 16;
 const MAX_SYNC_FAILURE_THRESHOLD: u32 = 100;
-const MAX_SECRET_EXPIRY_DAYS: u32 = 365;
+const MAX_CREDENTIAL_EXPIRY_DAYS: u32 = 365;
 const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 500;
 
@@ -92,7 +92,7 @@ pub(crate) fn subscription_message(record: &SubscriptionRecord) -> Subscription 
         sync_failure_threshold: record.sync_failure_threshold,
         created_by: record.created_by.clone(),
         created_at: Some(timestamp(record.created_at)),
-        secret_expiry_days: record.secret_expiry_days,
+        credential_expiry_days: record.credential_expiry_days,
     }
 }
 
@@ -153,10 +153,10 @@ impl NotificationApi {
                 Ok(_) => {}
             }
         }
-        if subscription.secret_expiry_days > MAX_SECRET_EXPIRY_DAYS {
+        if subscription.credential_expiry_days > MAX_CREDENTIAL_EXPIRY_DAYS {
             return Err(invalid(
-                "subscription.secret_expiry_days",
-                format!("must be at most {MAX_SECRET_EXPIRY_DAYS}"),
+                "subscription.credential_expiry_days",
+                format!("must be at most {MAX_CREDENTIAL_EXPIRY_DAYS}"),
             ));
         }
         if subscription.sync_failure_threshold > MAX_SYNC_FAILURE_THRESHOLD {
@@ -175,7 +175,7 @@ impl NotificationApi {
             sync_failure_threshold: subscription.sync_failure_threshold,
             created_by,
             created_at: self.sender.clock_now(),
-            secret_expiry_days: subscription.secret_expiry_days,
+            credential_expiry_days: subscription.credential_expiry_days,
         })
     }
 

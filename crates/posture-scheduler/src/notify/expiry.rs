@@ -1,6 +1,6 @@
 //! SECRET_EXPIRING: the scheduler reads the fleet's connections from the credentials role (their
 //! credential metadata, never a secret) every `expiry_check` and notifies each subscription whose
-//! window (`secret_expiry_days`, default 14) a credential has entered. The delivery is keyed on
+//! window (`credential_expiry_days`, default 14) a credential has entered. The delivery is keyed on
 //! the credential version, so each credential is announced once per subscription, by whichever
 //! replica sees it first; a rotated credential starts afresh.
 
@@ -18,7 +18,7 @@ use super::events::Notifier;
 use super::payload::Notification;
 
 /// Days ahead of expiry a subscription hears, when it names none.
-pub const DEFAULT_SECRET_EXPIRY_DAYS: u32 = 14;
+pub const DEFAULT_CREDENTIAL_EXPIRY_DAYS: u32 = 14;
 
 /// Watches credential expiry until `shutdown`.
 pub async fn watch(notifier: Notifier, credentials: Channel, every: Duration, shutdown: CancellationToken) {
@@ -87,8 +87,8 @@ async fn announce(notifier: &Notifier, connection: &Connection) -> Result<usize,
     );
     notifier
         .notify(&key, &notification, |subscription| {
-            let window = match subscription.secret_expiry_days {
-                0 => DEFAULT_SECRET_EXPIRY_DAYS,
+            let window = match subscription.credential_expiry_days {
+                0 => DEFAULT_CREDENTIAL_EXPIRY_DAYS,
                 days => days,
             };
             expires_at - now <= chrono::Duration::days(i64::from(window))

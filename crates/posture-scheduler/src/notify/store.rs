@@ -48,7 +48,7 @@ pub struct SubscriptionRecord {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     /// Days ahead of a credential's expiry; 0 means the default.
-    pub secret_expiry_days: u32,
+    pub credential_expiry_days: u32,
 }
 
 impl SubscriptionRecord {
@@ -112,7 +112,7 @@ type SubscriptionRow = (
 );
 
 const SUBSCRIPTION_COLUMNS: &str = "subscription_id, display_name, url, format, tenant_id, events, \
-     sync_failure_threshold, created_by, created_at_ms, secret_expiry_days";
+     sync_failure_threshold, created_by, created_at_ms, credential_expiry_days";
 
 fn subscription_from(row: SubscriptionRow) -> Result<SubscriptionRecord, StoreError> {
     let (id, display_name, url, format, tenant, events, threshold, created_by, created_at, expiry_days) = row;
@@ -141,7 +141,7 @@ fn subscription_from(row: SubscriptionRow) -> Result<SubscriptionRecord, StoreEr
         sync_failure_threshold: u32::try_from(threshold).unwrap_or(u32::MAX),
         created_by,
         created_at: instant(created_at),
-        secret_expiry_days: u32::try_from(expiry_days).unwrap_or(0),
+        credential_expiry_days: u32::try_from(expiry_days).unwrap_or(0),
     })
 }
 
@@ -275,7 +275,7 @@ impl NotificationStore {
         on_backend!(&self.db, |pool| {
             sqlx::query(
                 "INSERT INTO notification_subscriptions (subscription_id, display_name, url, format, tenant_id, \
-                 events, sync_failure_threshold, created_by, created_at_ms, secret_expiry_days) \
+                 events, sync_failure_threshold, created_by, created_at_ms, credential_expiry_days) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(record.subscription_id.to_string())
@@ -287,7 +287,7 @@ impl NotificationStore {
             .bind(i64::from(record.sync_failure_threshold))
             .bind(&record.created_by)
             .bind(millis(record.created_at))
-            .bind(i64::from(record.secret_expiry_days))
+            .bind(i64::from(record.credential_expiry_days))
             .execute(pool)
             .await
             .map_err(sql_error("creating a subscription"))?;

@@ -31,7 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration::portable(
         3,
         "notification secret expiry window",
-        "ALTER TABLE notification_subscriptions ADD COLUMN secret_expiry_days BIGINT NOT NULL DEFAULT 0;",
+        "ALTER TABLE notification_subscriptions ADD COLUMN credential_expiry_days BIGINT NOT NULL DEFAULT 0;",
     ),
 ];
 

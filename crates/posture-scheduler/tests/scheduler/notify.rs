@@ -134,7 +134,7 @@ async fn setup(db: &TestDatabase, url: &str, max_attempts: u32) -> Setup {
         sync_failure_threshold: 0,
         created_by: "test".into(),
         created_at: at(12, 0),
-        secret_expiry_days: 0,
+        credential_expiry_days: 0,
     };
     secrets
         .put(subscription.subscription_id, &text)

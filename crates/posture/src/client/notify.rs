@@ -62,7 +62,7 @@ pub struct AddArgs {
     pub sync_failures: Option<u32>,
     /// Days before a credential expires when `secret-expiring` is sent (default 14).
     #[arg(long)]
-    pub secret_expiry_days: Option<u32>,
+    pub credential_expiry_days: Option<u32>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,7 +168,7 @@ fn subscription_json(s: &Subscription) -> serde_json::Value {
         "tenant_id": if s.tenant_id.is_empty() { None } else { Some(&s.tenant_id) },
         "events": s.events.iter().map(|e| event_name(*e)).collect::<Vec<_>>(),
         "sync_failure_threshold": s.sync_failure_threshold,
-        "secret_expiry_days": s.secret_expiry_days,
+        "credential_expiry_days": s.credential_expiry_days,
         "created_by": s.created_by,
         "created_at": timestamp_json(s.created_at.as_ref()),
     })
@@ -234,7 +234,7 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 tenant_id: args.tenant.unwrap_or_default(),
                 events: args.events.into_iter().map(|e| event_of(e) as i32).collect(),
                 sync_failure_threshold: args.sync_failures.unwrap_or(0),
-                secret_expiry_days: args.secret_expiry_days.unwrap_or(0),
+                credential_expiry_days: args.credential_expiry_days.unwrap_or(0),
                 ..Default::default()
             };
             let created = client
