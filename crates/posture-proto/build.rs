@@ -14,6 +14,9 @@ const REDACTED_DEBUG: &[&str] = &[
     ".posture.v1.CertificateCredential",
     ".posture.v1.CreateApiKeyResponse",
     ".posture.internal.v1.GetTokenResponse",
+    ".posture.v1.CreateSubscriptionResponse",
+    ".posture.internal.v1.PutWebhookSecretRequest",
+    ".posture.internal.v1.GetWebhookSecretResponse",
 ];
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -88,6 +88,10 @@ impl Stack {
             ("POSTURE__TELEMETRY__LOG_LEVEL", "info,posture=debug".to_owned()),
             // A killed worker's jobs go to its successor after 10 s rather than the default minute.
             ("POSTURE__SYNC__ACK_WAIT_SECS", "10".to_owned()),
+            // The suites' webhook receivers listen on plain http on loopback.
+            ("POSTURE__NOTIFICATIONS__ALLOW_HTTP_LOOPBACK", "true".to_owned()),
+            // Credential expiry is checked every two seconds rather than hourly.
+            ("POSTURE__NOTIFICATIONS__EXPIRY_CHECK_SECS", "2".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

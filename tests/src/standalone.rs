@@ -73,6 +73,12 @@ impl Standalone {
             "[vault]\nactive_key = \"e2e-1\"\nkeys = [{{ id = \"e2e-1\", file = \"{}\" }}]",
             key_file.display()
         )?;
+        // The suites' webhook receivers listen on plain http on loopback.
+        // and credential expiry is checked every two seconds rather than hourly.
+        writeln!(
+            config,
+            "[notifications]\nallow_http_loopback = true\nexpiry_check_secs = 2"
+        )?;
         writeln!(config, "[endpoints]")?;
         for role in ROLES.iter().filter(|r| **r != "gateway") {
             writeln!(config, "{role} = \"http://127.0.0.1:{grpc}\"")?;

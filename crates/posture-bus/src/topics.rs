@@ -117,6 +117,14 @@ pub mod durable {
     pub const SYNC_AUDIT_RUNS: &str = "sync-audit-run-completed";
     /// The assessment role's drift detection, a second consumer of [`super::RUN_COMPLETED`].
     pub const DRIFT_RUNS: &str = "assessment-drift-run-completed";
+    /// The scheduler's notifications of [`super::CONNECTION_HEALTH_CHANGED`].
+    pub const NOTIFY_CONNECTION_HEALTH: &str = "scheduler-notify-connection-health";
+    /// The scheduler's notifications of failing syncs, from [`super::RUN_COMPLETED`].
+    pub const NOTIFY_RUNS: &str = "scheduler-notify-run-completed";
+    /// The scheduler's notifications of [`super::ASSESSMENT_COMPLETED`].
+    pub const NOTIFY_ASSESSMENTS: &str = "scheduler-notify-assessment-completed";
+    /// The scheduler's notifications of [`super::DRIFT_DETECTED`].
+    pub const NOTIFY_DRIFT: &str = "scheduler-notify-drift-detected";
 }
 
 #[cfg(test)]
@@ -182,6 +190,10 @@ mod tests {
             durable::TOKENS_CONNECTION_CHANGES,
             durable::SCHEDULER_CONNECTION_CHANGES,
             durable::ASSESSMENT_RUNS,
+            durable::NOTIFY_CONNECTION_HEALTH,
+            durable::NOTIFY_RUNS,
+            durable::NOTIFY_ASSESSMENTS,
+            durable::NOTIFY_DRIFT,
             sync_jobs::consumer("users").as_str(),
         ] {
             ConsumerConfig::new(name, SubjectFilter::all(StreamKind::Events)).expect(name);

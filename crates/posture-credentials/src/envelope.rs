@@ -61,6 +61,57 @@ impl SecretBinding {
     }
 }
 
+/// What a sealed secret is bound to: its associated data per layer, and the error naming it when
+/// it does not open. Connection secrets and webhook signing secrets bind to different things.
+pub trait Binding: Copy {
+    fn associated_data(&self, layer: &str, key_id: Option<&KeyId>) -> Vec<u8>;
+    fn tampered(&self) -> EnvelopeError;
+}
+
+impl Binding for SecretBinding {
+    fn associated_data(&self, layer: &str, key_id: Option<&KeyId>) -> Vec<u8> {
+        SecretBinding::associated_data(self, layer, key_id)
+    }
+
+    fn tampered(&self) -> EnvelopeError {
+        EnvelopeError::Tampered {
+            tenant_id: self.tenant_id,
+            connection_id: self.connection_id,
+        }
+    }
+}
+
+/// A webhook subscription's signing secret: bound to its subscription, so a sealed secret copied
+/// to another subscription's row fails to open. Webhooks may span tenants, so no tenant is bound.
+#[derive(Clone, Copy, Debug)]
+pub struct WebhookBinding {
+    pub subscription_id: uuid::Uuid,
+}
+
+impl Binding for WebhookBinding {
+    fn associated_data(&self, layer: &str, key_id: Option<&KeyId>) -> Vec<u8> {
+        let subscription_id = self.subscription_id.hyphenated().to_string();
+        let mut aad = Vec::with_capacity(96);
+        for part in [
+            "posture.vault.v1",
+            layer,
+            "webhook-secret",
+            subscription_id.as_str(),
+            key_id.map(KeyId::as_str).unwrap_or(""),
+        ] {
+            aad.extend_from_slice(part.as_bytes());
+            aad.push(0);
+        }
+        aad
+    }
+
+    fn tampered(&self) -> EnvelopeError {
+        EnvelopeError::TamperedWebhook {
+            subscription_id: self.subscription_id,
+        }
+    }
+}
+
 /// A secret as stored: the id of the key that wrapped its data key, the wrapped data key, and the
 /// ciphertext. None of it reveals the secret without the keyring.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +137,10 @@ pub enum EnvelopeError {
         "the stored role key {name} cannot be opened: it was sealed under another name or has been altered"
     )]
     RoleKeyTampered { name: String },
+    #[error(
+        "the stored signing secret of webhook subscription {subscription_id} cannot be opened: it was sealed for another subscription or has been altered"
+    )]
+    TamperedWebhook { subscription_id: uuid::Uuid },
     #[error("the stored secret has an unknown format version {0}")]
     UnknownFormat(u8),
     #[error("encryption failed")]
@@ -93,9 +148,9 @@ pub enum EnvelopeError {
 }
 
 /// Seals `plaintext` for `binding` with a fresh data key wrapped by the active key.
-pub fn seal(
+pub fn seal<B: Binding>(
     keyring: &Keyring,
-    binding: SecretBinding,
+    binding: B,
     plaintext: &[u8],
 ) -> Result<SealedSecret, EnvelopeError> {
     let data_key = Zeroizing::new(random_key());
@@ -110,9 +165,9 @@ pub fn seal(
 }
 
 /// Opens a sealed secret; fails with [`EnvelopeError::Tampered`] under any other binding.
-pub fn open(
+pub fn open<B: Binding>(
     keyring: &Keyring,
-    binding: SecretBinding,
+    binding: B,
     sealed: &SealedSecret,
 ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
     let data_key = unwrap_key(keyring, binding, sealed)?;
@@ -126,9 +181,9 @@ pub fn open(
 
 /// Re-wraps the data key with the active key, leaving the ciphertext untouched; returns `None` when
 /// the secret already uses the active key. This is what background key rotation runs per row.
-pub fn rewrap(
+pub fn rewrap<B: Binding>(
     keyring: &Keyring,
-    binding: SecretBinding,
+    binding: B,
     sealed: &SealedSecret,
 ) -> Result<Option<SealedSecret>, EnvelopeError> {
     let (active_id, kek) = keyring.active();
@@ -240,10 +295,10 @@ pub fn rewrap_role_key(
     }))
 }
 
-fn wrap(
+fn wrap<B: Binding>(
     kek: &KeyMaterial,
     key_id: &KeyId,
-    binding: SecretBinding,
+    binding: B,
     data_key: &[u8; KEY_LEN],
 ) -> Result<Vec<u8>, EnvelopeError> {
     encrypt(
@@ -253,9 +308,9 @@ fn wrap(
     )
 }
 
-fn unwrap_key(
+fn unwrap_key<B: Binding>(
     keyring: &Keyring,
-    binding: SecretBinding,
+    binding: B,
     sealed: &SealedSecret,
 ) -> Result<Zeroizing<[u8; KEY_LEN]>, EnvelopeError> {
     let kek = keyring.get(&sealed.key_id)?;
@@ -265,10 +320,7 @@ fn unwrap_key(
         &binding.associated_data("key", Some(&sealed.key_id)),
     )
     .map_err(|err| err.with_binding(binding))?;
-    let key: [u8; KEY_LEN] = raw.as_slice().try_into().map_err(|_| EnvelopeError::Tampered {
-        tenant_id: binding.tenant_id,
-        connection_id: binding.connection_id,
-    })?;
+    let key: [u8; KEY_LEN] = raw.as_slice().try_into().map_err(|_| binding.tampered())?;
     Ok(Zeroizing::new(key))
 }
 
@@ -299,13 +351,10 @@ enum OpenFailure {
 }
 
 impl OpenFailure {
-    fn with_binding(self, binding: SecretBinding) -> EnvelopeError {
+    fn with_binding<B: Binding>(self, binding: B) -> EnvelopeError {
         match self {
             OpenFailure::Format(v) => EnvelopeError::UnknownFormat(v),
-            OpenFailure::Authentication => EnvelopeError::Tampered {
-                tenant_id: binding.tenant_id,
-                connection_id: binding.connection_id,
-            },
+            OpenFailure::Authentication => binding.tampered(),
         }
     }
 }
@@ -348,6 +397,26 @@ mod tests {
             connection_id: connection.parse().expect("connection id"),
             kind: SecretKind::ClientSecret,
         }
+    }
+
+    #[test]
+    fn webhook_secret_opens_only_under_its_own_subscription() {
+        let ring = ring(&["k1"]);
+        let own = WebhookBinding {
+            subscription_id: uuid::Uuid::new_v4(),
+        };
+        let other = WebhookBinding {
+            subscription_id: uuid::Uuid::new_v4(),
+        };
+        let secret = b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let sealed = seal(&ring, own, secret).expect("seal");
+        assert_eq!(open(&ring, own, &sealed).expect("open").as_slice(), secret);
+        assert!(matches!(
+            open(&ring, other, &sealed),
+            Err(EnvelopeError::TamperedWebhook { subscription_id }) if subscription_id == other.subscription_id
+        ));
+        // Nor does it open as a connection secret.
+        assert!(open(&ring, binding(TENANT_A, C1), &sealed).is_err());
     }
 
     #[test]

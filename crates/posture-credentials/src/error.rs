@@ -94,6 +94,7 @@ impl From<CredentialsError> for ServiceError {
             // an operator fixes (restore the key, or save the credential again), not a bug.
             CredentialsError::Envelope(
                 error @ (EnvelopeError::Tampered { .. }
+                | EnvelopeError::TamperedWebhook { .. }
                 | EnvelopeError::UnknownFormat(_)
                 | EnvelopeError::Keyring(KeyringError::UnknownKey(_))),
             ) => ServiceError::FailedPrecondition {

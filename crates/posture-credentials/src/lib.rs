@@ -22,7 +22,9 @@ mod vault_config;
 
 pub use api::{ConnectionApi, SigningApi, VaultApi};
 pub use core::CredentialsSettings;
-pub use envelope::{EnvelopeError, SealedSecret, SecretBinding, SecretKind, open, rewrap, seal};
+pub use envelope::{
+    Binding, EnvelopeError, SealedSecret, SecretBinding, SecretKind, WebhookBinding, open, rewrap, seal,
+};
 pub use error::CredentialsError;
 pub use keyring::{KeyId, KeyMaterial, Keyring, KeyringError};
 pub use metrics::FleetMetrics;

@@ -13,12 +13,13 @@ use posture_kit::grpc::GrpcServer;
 use posture_kit::telemetry::MetricsRegistry;
 use posture_proto::internal::v1::signing_service_server::SigningServiceServer;
 use posture_proto::internal::v1::vault_service_server::VaultServiceServer;
+use posture_proto::internal::v1::webhook_secret_service_server::WebhookSecretServiceServer;
 use posture_proto::v1::tenant_connection_service_server::TenantConnectionServiceServer;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::transport::Channel;
 
-use crate::api::{ConnectionApi, SigningApi, VaultApi};
+use crate::api::{ConnectionApi, SigningApi, VaultApi, WebhookSecretApi};
 use crate::core::{Core, CredentialsSettings};
 use crate::error::CredentialsError;
 use crate::keyring::Keyring;
@@ -73,8 +74,8 @@ pub async fn start(deps: CredentialsDeps) -> Result<CredentialsRole, Credentials
 }
 
 impl CredentialsRole {
-    /// Mounts `posture.v1.TenantConnectionService`, `posture.internal.v1.VaultService` and
-    /// `posture.internal.v1.SigningService`.
+    /// Mounts `posture.v1.TenantConnectionService`, `posture.internal.v1.VaultService`,
+    /// `posture.internal.v1.SigningService` and `posture.internal.v1.WebhookSecretService`.
     pub fn register(&self, server: GrpcServer) -> GrpcServer {
         let limit = server.max_message_bytes();
         let connections = TenantConnectionServiceServer::new(self.connection_api())
@@ -86,10 +87,16 @@ impl CredentialsRole {
         let signing = SigningServiceServer::new(self.signing_api())
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
+        let webhook_secrets = WebhookSecretServiceServer::new(WebhookSecretApi {
+            core: self.core.clone(),
+        })
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
         server
             .add_service(connections)
             .add_service(vault)
             .add_service(signing)
+            .add_service(webhook_secrets)
     }
 
     pub fn signing_api(&self) -> SigningApi {

@@ -189,6 +189,11 @@ impl GatewayRole {
         );
         let server = mount!(
             server,
+            notification_service_server::NotificationServiceServer,
+            Arc::clone(forwarder)
+        );
+        let server = mount!(
+            server,
             assessment_service_server::AssessmentServiceServer,
             Arc::clone(forwarder)
         );

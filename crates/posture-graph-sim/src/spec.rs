@@ -325,6 +325,12 @@ pub enum Mutation {
     SetExchangeRole {
         assigned: bool,
     },
+    /// An administrator changes the app's admin consent: exactly these application permissions
+    /// stay granted (`None` grants everything Posture needs again). Tokens issued before keep
+    /// their roles until they expire; the next token carries the new grant.
+    SetAppPermissions {
+        permissions: Option<Vec<String>>,
+    },
 }
 
 /// One request as the simulator saw it.

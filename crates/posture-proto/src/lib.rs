@@ -49,6 +49,7 @@ pub const PUBLIC_SERVICE_NAMES: &[&str] = &[
     "posture.v1.OverviewService",
     "posture.v1.ApiKeyService",
     "posture.v1.ActivityService",
+    "posture.v1.NotificationService",
 ];
 
 /// Fully qualified names of the internal services.
@@ -56,4 +57,5 @@ pub const INTERNAL_SERVICE_NAMES: &[&str] = &[
     "posture.internal.v1.VaultService",
     "posture.internal.v1.TokenBrokerService",
     "posture.internal.v1.SigningService",
+    "posture.internal.v1.WebhookSecretService",
 ];

@@ -3,8 +3,10 @@
 
 use std::fmt;
 
-use crate::internal::v1::GetTokenResponse;
-use crate::v1::{CertificateCredential, ClientSecretCredential, CreateApiKeyResponse};
+use crate::internal::v1::{GetTokenResponse, GetWebhookSecretResponse, PutWebhookSecretRequest};
+use crate::v1::{
+    CertificateCredential, ClientSecretCredential, CreateApiKeyResponse, CreateSubscriptionResponse,
+};
 
 /// What a redacted field shows: whether a value is present, never the value.
 fn redacted(value: &str) -> &'static str {
@@ -46,6 +48,32 @@ impl fmt::Debug for GetTokenResponse {
             .field("expires_at", &self.expires_at)
             .field("roles", &self.roles)
             .field("credential_version", &self.credential_version)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CreateSubscriptionResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSubscriptionResponse")
+            .field("subscription", &self.subscription)
+            .field("secret", &redacted(&self.secret))
+            .finish()
+    }
+}
+
+impl fmt::Debug for PutWebhookSecretRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PutWebhookSecretRequest")
+            .field("subscription_id", &self.subscription_id)
+            .field("secret", &redacted(&self.secret))
+            .finish()
+    }
+}
+
+impl fmt::Debug for GetWebhookSecretResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GetWebhookSecretResponse")
+            .field("secret", &redacted(&self.secret))
             .finish()
     }
 }

@@ -8,6 +8,7 @@ pub mod connections;
 mod convert;
 mod error;
 pub mod lease;
+pub mod notify;
 mod role;
 mod scheduler;
 mod settings;

@@ -1,6 +1,7 @@
 //! The role's entry points for the binary: `start` migrates the `scheduler` schema, follows
-//! connection changes and runs the tick loop (lease, then due slots) until shutdown; `register`
-//! mounts ScheduleService on the server.
+//! connection changes, runs the tick loop (lease, then due slots) and, with a vault to keep
+//! signing secrets in, the notification consumers and sender until shutdown; `register` mounts
+//! ScheduleService (and NotificationService) on the server.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +10,7 @@ use posture_bus::Bus;
 use posture_kit::clock::SharedClock;
 use posture_kit::db::Db;
 use posture_kit::grpc::GrpcServer;
+use posture_proto::v1::notification_service_server::NotificationServiceServer;
 use posture_proto::v1::schedule_service_server::ScheduleServiceServer;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -17,6 +19,7 @@ use crate::api::ScheduleApi;
 use crate::connections;
 use crate::error::SchedulerError;
 use crate::lease::SchedulerLease;
+use crate::notify::{NotificationApi, NotificationStore, Notifier, Sender, WebhookSecrets};
 use crate::scheduler::{Scheduler, TickOutcome};
 use crate::settings::SchedulerSettings;
 use crate::store::ScheduleStore;
@@ -30,17 +33,55 @@ pub struct SchedulerDeps {
     /// `InProcessLease` in standalone, `NatsKvLease` when several scheduler pods run.
     pub lease: Arc<dyn SchedulerLease>,
     pub settings: SchedulerSettings,
+    /// Where webhook signing secrets are kept (the vault's WebhookSecretService); without it
+    /// notifications are off and NotificationService is not mounted.
+    pub webhook_secrets: Option<Arc<dyn WebhookSecrets>>,
+    /// The credentials role, whose connection list the credential expiry watch reads.
+    pub credentials: Option<tonic::transport::Channel>,
 }
 
 #[derive(Clone)]
 pub struct SchedulerRole {
     scheduler: Scheduler,
     active: Arc<AtomicBool>,
+    notifications: Option<NotificationApi>,
 }
 
 pub async fn start(deps: SchedulerDeps) -> Result<SchedulerRole, SchedulerError> {
-    let store = ScheduleStore::new(deps.db);
+    let store = ScheduleStore::new(deps.db.clone());
     store.migrate().await?;
+    let notifications = match deps.webhook_secrets {
+        Some(secrets) => {
+            let sender = Sender::new(
+                NotificationStore::new(deps.db),
+                secrets,
+                deps.clock.clone(),
+                deps.settings.notifications.clone(),
+            )
+            .map_err(|e| SchedulerError::Config {
+                key: "notifications",
+                reason: format!("cannot build the webhook HTTP client: {e}"),
+            })?;
+            let notifier = Notifier {
+                store: sender.store.clone(),
+                sender: sender.clone(),
+                clock: deps.clock.clone(),
+            };
+            if let Some(credentials) = deps.credentials {
+                deps.tasks.spawn(crate::notify::expiry::watch(
+                    notifier.clone(),
+                    credentials,
+                    deps.settings.notifications.expiry_check,
+                    deps.shutdown.clone(),
+                ));
+            }
+            crate::notify::events::spawn_consumers(deps.bus.as_ref(), notifier, &deps.shutdown, &deps.tasks)
+                .await?;
+            deps.tasks.spawn(sender.clone().run(deps.shutdown.clone()));
+            Some(NotificationApi { sender })
+        }
+        None => None,
+    };
     let scheduler = Scheduler {
         store,
         bus: deps.bus.clone(),
@@ -56,7 +97,11 @@ pub async fn start(deps: SchedulerDeps) -> Result<SchedulerRole, SchedulerError>
         active.clone(),
         deps.shutdown,
     ));
-    Ok(SchedulerRole { scheduler, active })
+    Ok(SchedulerRole {
+        scheduler,
+        active,
+        notifications,
+    })
 }
 
 /// Renews the lease and fires due slots every tick; gives the lease back on shutdown so a
@@ -112,7 +157,20 @@ impl SchedulerRole {
         let service = ScheduleServiceServer::new(self.api())
             .max_decoding_message_size(limit)
             .max_encoding_message_size(limit);
-        server.add_service(service)
+        let server = server.add_service(service);
+        match &self.notifications {
+            Some(api) => server.add_service(
+                NotificationServiceServer::new(api.clone())
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+            ),
+            None => server,
+        }
+    }
+
+    /// The notification service, when notifications are on.
+    pub fn notifications(&self) -> Option<&NotificationApi> {
+        self.notifications.as_ref()
     }
 
     pub fn api(&self) -> ScheduleApi {

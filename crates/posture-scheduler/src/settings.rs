@@ -7,6 +7,7 @@ use posture_kit::config::SchedulerConfig;
 
 use crate::cadence::{Cadence, MAX_WINDOW};
 use crate::error::SchedulerError;
+use crate::notify::DeliverySettings;
 
 /// What a newly connected tenant's schedule looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub struct SchedulerSettings {
     pub holder: String,
     /// Most schedules fired in one tick; the rest wait for the next tick.
     pub batch: u32,
+    /// How webhook notifications are sent and retried.
+    pub notifications: DeliverySettings,
 }
 
 impl SchedulerSettings {
@@ -63,6 +66,7 @@ impl SchedulerSettings {
             tick: Duration::from_secs(10),
             holder: format!("scheduler-{}", uuid::Uuid::new_v4()),
             batch: 500,
+            notifications: DeliverySettings::default(),
         })
     }
 }

@@ -112,6 +112,13 @@ enum Command {
         #[command(subcommand)]
         command: client::schedules::SchedulesCommand,
     },
+    /// Webhook notifications: add (prints the signing secret once), list, remove, test, deliveries.
+    Notify {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+        #[command(subcommand)]
+        command: client::notify::NotifyCommand,
+    },
     /// Secure Score history (or Defender exposure and configuration scores) as a chart and a table.
     Scores {
         #[command(flatten)]
@@ -233,6 +240,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Scores { gateway, args } => with_tenant!(client::scores::run, args, gateway),
         Command::Controls { gateway, command } => client::controls::run(command, &gateway).await,
         Command::Schedules { gateway, command } => with_tenant!(client::schedules::run, command, gateway),
+        Command::Notify { gateway, command } => with_tenant!(client::notify::run, command, gateway),
     }
 }
 

@@ -6,7 +6,9 @@ mod paging;
 mod signing;
 mod test;
 mod vault;
+mod webhook_secrets;
 
 pub use connections::ConnectionApi;
 pub use signing::SigningApi;
 pub use vault::VaultApi;
+pub use webhook_secrets::WebhookSecretApi;

@@ -36,6 +36,24 @@ pub const MIGRATIONS: &[Migration] = &[
     // connection secret; at most one active (unretired) key per algorithm, so replicas creating
     // the first key at once end with one.
     Migration::per_engine(5, "evidence signing keys", POSTGRES_V5, SQLITE_V5),
+    // Webhook signing secrets of the scheduler's notification subscriptions, sealed like
+    // connection secrets but bound to their subscription (webhooks may span tenants).
+    Migration::per_engine(
+        6,
+        "webhook secrets",
+        "CREATE TABLE webhook_secrets (
+            subscription_id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            wrapped_key BYTEA NOT NULL,
+            ciphertext BYTEA NOT NULL
+        );",
+        "CREATE TABLE webhook_secrets (
+            subscription_id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            wrapped_key BLOB NOT NULL,
+            ciphertext BLOB NOT NULL
+        );",
+    ),
 ];
 
 const POSTGRES_V5: &str = r#"

@@ -11,6 +11,7 @@ mod migrations;
 mod row;
 mod secrets;
 mod signing_keys;
+mod webhook_secrets;
 
 use std::fmt;
 use std::str::FromStr;

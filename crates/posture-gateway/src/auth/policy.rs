@@ -62,6 +62,11 @@ pub const RPC_ROLES: &[(&str, AccessRole)] = &[
     ("/posture.v1.ApiKeyService/ListApiKeys", Admin),
     ("/posture.v1.ApiKeyService/RevokeApiKey", Admin),
     ("/posture.v1.ActivityService/ListActivity", Viewer),
+    ("/posture.v1.NotificationService/CreateSubscription", Admin),
+    ("/posture.v1.NotificationService/ListSubscriptions", Admin),
+    ("/posture.v1.NotificationService/DeleteSubscription", Admin),
+    ("/posture.v1.NotificationService/TestSubscription", Admin),
+    ("/posture.v1.NotificationService/ListDeliveries", Admin),
 ];
 
 /// The least role `path` needs; `None` for a method nobody may call.

@@ -36,6 +36,9 @@ pub enum Touches {
         baseline_id: String,
         targets: Vec<TenantId>,
     },
+    /// Fleet configuration (webhook subscriptions may span every tenant and are known by id
+    /// only): a key scoped to all tenants.
+    Fleet,
 }
 
 impl Touches {
@@ -260,6 +263,32 @@ impl EdgeRequest for v1::DeleteBaselineRequest {
             targets: Vec::new(),
         })
     }
+}
+
+/// Notification calls name subscriptions by id and check them in the scheduler role; the gate
+/// only needs the key to span the fleet.
+macro_rules! fleet_request {
+    ($($message:ident => |$r:ident| $check:expr;)*) => {$(
+        impl EdgeRequest for v1::$message {
+            fn admit(&self) -> Result<Touches, ServiceError> {
+                let $r = self;
+                $check?;
+                Ok(Touches::Fleet)
+            }
+        }
+    )*};
+}
+
+fleet_request! {
+    CreateSubscriptionRequest => |r| r
+        .subscription
+        .as_ref()
+        .ok_or_else(|| ServiceError::invalid("subscription", "is required"))
+        .and_then(|s| optional_tenant("subscription.tenant_id", &s.tenant_id).map(drop));
+    ListSubscriptionsRequest => |r| optional_tenant("tenant_id", &r.tenant_id).map(drop);
+    DeleteSubscriptionRequest => |r| uuid("subscription_id", &r.subscription_id);
+    TestSubscriptionRequest => |r| uuid("subscription_id", &r.subscription_id);
+    ListDeliveriesRequest => |r| uuid("subscription_id", &r.subscription_id);
 }
 
 impl EdgeRequest for v1::ListTenantOverviewsRequest {

@@ -56,6 +56,12 @@ single_tenant!(
     ListSecureScoresResponse,
     ListExposureScoresResponse,
     GetEvidenceManifestResponse,
+    // Notification calls are admitted only for keys spanning every tenant.
+    CreateSubscriptionResponse,
+    ListSubscriptionsResponse,
+    DeleteSubscriptionResponse,
+    TestSubscriptionResponse,
+    ListDeliveriesResponse,
 );
 
 /// The public keys that verify evidence bundles are the same for every tenant and hold no tenant

@@ -21,7 +21,7 @@ pub(crate) use upstreams::not_running;
 pub use upstreams::{BACKEND_ROLES, Upstreams};
 
 use crate::activity::CallNote;
-use crate::auth::{Principal, principal_of};
+use crate::auth::{Principal, TenantScope, principal_of};
 use crate::edge::{EdgeRequest, Touches};
 
 /// Metadata naming the API key a forwarded call was made with.
@@ -88,6 +88,18 @@ impl Forwarder {
                     .require_baseline_in_scope(&principal, &baseline_id, request.metadata())
                     .await?;
                 CallNote::add_to(request, source);
+            }
+            Touches::Fleet => {
+                if principal.scope != TenantScope::AllTenants {
+                    tracing::info!(api_key_id = %principal.api_key_id, "call refused: fleet configuration needs an all-tenants key");
+                    return Err(ServiceError::PermissionDenied {
+                        reason: format!(
+                            "the API key `{}` is scoped to some tenants; notifications are managed with a key for all tenants",
+                            principal.name
+                        ),
+                    }
+                    .into());
+                }
             }
         }
         let channel = self.upstreams.channel(role)?;

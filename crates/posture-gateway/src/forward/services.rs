@@ -116,6 +116,18 @@ forward_service! {
 }
 
 forward_service! {
+    notification_service_server::NotificationService
+        via notification_service_client::NotificationServiceClient to ServiceRole::Scheduler;
+    unary {
+        create_subscription(CreateSubscriptionRequest) -> CreateSubscriptionResponse;
+        list_subscriptions(ListSubscriptionsRequest) -> ListSubscriptionsResponse;
+        delete_subscription(DeleteSubscriptionRequest) -> DeleteSubscriptionResponse;
+        test_subscription(TestSubscriptionRequest) -> TestSubscriptionResponse;
+        list_deliveries(ListDeliveriesRequest) -> ListDeliveriesResponse;
+    }
+}
+
+forward_service! {
     assessment_service_server::AssessmentService
         via assessment_service_client::AssessmentServiceClient to ServiceRole::Assessment;
     unary {

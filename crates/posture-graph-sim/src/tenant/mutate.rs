@@ -407,6 +407,11 @@ impl Tenant {
                 self.exchange_role = assigned;
                 Ok(serde_json::json!({ "exchangeRole": assigned }))
             }
+            Mutation::SetAppPermissions { permissions } => {
+                self.granted = crate::permissions::grant(permissions.as_deref());
+                let granted: Vec<&String> = self.granted.values().flatten().collect();
+                Ok(serde_json::json!({ "grantedPermissions": granted }))
+            }
         }
     }
 }

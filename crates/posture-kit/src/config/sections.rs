@@ -31,6 +31,7 @@ pub struct PostureConfig {
     pub vault: VaultConfig,
     pub tokens: TokensConfig,
     pub scheduler: SchedulerConfig,
+    pub notifications: NotificationsConfig,
     pub sync: SyncConfig,
     pub backup: BackupConfig,
     pub assessment: AssessmentConfig,
@@ -51,6 +52,7 @@ impl Default for PostureConfig {
             vault: VaultConfig::default(),
             tokens: TokensConfig::default(),
             scheduler: SchedulerConfig::default(),
+            notifications: NotificationsConfig::default(),
             sync: SyncConfig::default(),
             backup: BackupConfig::default(),
             assessment: AssessmentConfig::default(),
@@ -321,6 +323,29 @@ impl Default for BackupConfig {
             retention_days: 30,
             retention_count: 0,
             s3: S3Config::default(),
+        }
+    }
+}
+
+/// Webhook notifications, sent by the scheduler role.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationsConfig {
+    /// Allow plain `http://` webhook URLs to loopback hosts (localhost, 127.0.0.0/8, ::1): for
+    /// local receivers and tests. Every other URL must be https either way.
+    pub allow_http_loopback: bool,
+    /// Attempts per delivery before it is dead-lettered.
+    pub max_attempts: u32,
+    /// How often credential expiry is checked for SECRET_EXPIRING notifications.
+    pub expiry_check_secs: u64,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        Self {
+            allow_http_loopback: false,
+            max_attempts: 8,
+            expiry_check_secs: 3600,
         }
     }
 }

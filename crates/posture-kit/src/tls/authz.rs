@@ -23,7 +23,7 @@ pub struct Rule {
 }
 
 const ANY_ROLE: &[ServiceRole] = &ServiceRole::ALL;
-use ServiceRole::{Assessment, Credentials, Gateway, Sync, Tokens};
+use ServiceRole::{Assessment, Credentials, Gateway, Scheduler, Sync, Tokens};
 
 /// The rules of Posture's internal servers; the most specific matching prefix decides.
 const POSTURE_RULES: &[Rule] = &[
@@ -37,6 +37,11 @@ const POSTURE_RULES: &[Rule] = &[
     Rule {
         prefix: "/posture.internal.v1.SigningService/",
         callers: &[Assessment],
+    },
+    // Webhook signing secrets: only the scheduler, which sends the notifications.
+    Rule {
+        prefix: "/posture.internal.v1.WebhookSecretService/",
+        callers: &[Scheduler],
     },
     // Access tokens: only the sync workers that call Microsoft with them.
     Rule {
@@ -57,6 +62,11 @@ const POSTURE_RULES: &[Rule] = &[
     Rule {
         prefix: "/posture.v1.TenantConnectionService/GetConnection",
         callers: &[Gateway, Sync, Assessment],
+    },
+    // The scheduler's notifications watch credential expiry across the fleet.
+    Rule {
+        prefix: "/posture.v1.TenantConnectionService/ListConnections",
+        callers: &[Gateway, Scheduler],
     },
     Rule {
         prefix: "/posture.v1.SyncService/ListSyncRuns",
@@ -222,7 +232,7 @@ mod tests {
         let policy = InternalPolicy::posture();
         let path = "/posture.internal.v1.VaultService/GetConnectionSecret";
         assert!(policy.check(path, Some(&peer(&[Tokens]))).is_ok());
-        for role in [Credentials, Sync, ServiceRole::Scheduler, Assessment, Gateway] {
+        for role in [Credentials, Sync, Scheduler, Assessment, Gateway] {
             let status = policy.check(path, Some(&peer(&[role]))).expect_err("refused");
             assert_eq!(status.code(), tonic::Code::PermissionDenied, "{role}");
         }
@@ -245,6 +255,42 @@ mod tests {
             }
             let status = policy.check(path, None).expect_err("refused");
             assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        }
+    }
+
+    #[test]
+    fn only_the_scheduler_uses_webhook_secrets() {
+        let policy = InternalPolicy::posture();
+        for method in ["PutWebhookSecret", "GetWebhookSecret", "DeleteWebhookSecret"] {
+            let path = format!("/posture.internal.v1.WebhookSecretService/{method}");
+            assert!(policy.check(&path, Some(&peer(&[Scheduler]))).is_ok());
+            for role in [Credentials, Tokens, Sync, Assessment, Gateway] {
+                let status = policy.check(&path, Some(&peer(&[role]))).expect_err("refused");
+                assert_eq!(status.code(), tonic::Code::PermissionDenied, "{role}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_scheduler_lists_connections_for_expiry_but_changes_none() {
+        let policy = InternalPolicy::posture();
+        let scheduler = peer(&[Scheduler]);
+        assert!(
+            policy
+                .check(
+                    "/posture.v1.TenantConnectionService/ListConnections",
+                    Some(&scheduler)
+                )
+                .is_ok()
+        );
+        for method in [
+            "GetConnection",
+            "DeleteConnection",
+            "UpdateCredentials",
+            "TestConnection",
+        ] {
+            let path = format!("/posture.v1.TenantConnectionService/{method}");
+            assert!(policy.check(&path, Some(&scheduler)).is_err(), "{method}");
         }
     }
 

@@ -22,7 +22,10 @@ pub const ENUM_VALUE: i32 = 2;
 pub const SERVICE_METHOD: i32 = 2;
 
 /// The one public response field allowed to carry a credential: the API key, shown once.
-pub const ONE_TIME_SECRETS: &[&str] = &[".posture.v1.CreateApiKeyResponse.key"];
+pub const ONE_TIME_SECRETS: &[&str] = &[
+    ".posture.v1.CreateApiKeyResponse.key",
+    ".posture.v1.CreateSubscriptionResponse.secret",
+];
 
 /// A field name that suggests secret material.
 pub fn is_secret_name(name: &str) -> bool {

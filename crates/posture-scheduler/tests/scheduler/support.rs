@@ -156,6 +156,7 @@ impl RunningRole {
             tick: Duration::from_millis(20),
             holder: holder.to_owned(),
             batch: 100,
+            notifications: posture_scheduler::notify::DeliverySettings::default(),
         };
         let role = posture_scheduler::start(SchedulerDeps {
             db: db.connect(SCHEMA).await.expect("connect"),
@@ -165,6 +166,8 @@ impl RunningRole {
             tasks: tasks.clone(),
             lease,
             settings,
+            webhook_secrets: None,
+            credentials: None,
         })
         .await
         .expect("scheduler role starts");

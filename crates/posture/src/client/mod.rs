@@ -27,6 +27,7 @@ pub mod exceptions;
 pub mod health;
 pub mod import;
 pub mod inventory;
+pub mod notify;
 pub mod output;
 pub mod overview;
 pub mod progress;

@@ -138,6 +138,16 @@ pub async fn start_internal(
                     )
                 }
             };
+            let mut settings = posture_scheduler::SchedulerSettings::from_config(&config.scheduler)
+                .context("scheduler settings")?;
+            settings.notifications.allow_http_loopback = config.notifications.allow_http_loopback;
+            settings.notifications.max_attempts = config.notifications.max_attempts.max(1);
+            settings.notifications.expiry_check =
+                Duration::from_secs(config.notifications.expiry_check_secs.max(1));
+            // Signing secrets stay in the vault; the scheduler only asks for them per delivery.
+            let vault = channel(ServiceRole::Credentials, &config.endpoints.credentials)?;
+            let webhook_secrets: Arc<dyn posture_scheduler::notify::WebhookSecrets> =
+                Arc::new(posture_scheduler::notify::VaultSecrets::new(vault.clone()));
             let role = posture_scheduler::start(posture_scheduler::SchedulerDeps {
                 db,
                 bus: Arc::clone(&bus.bus),
@@ -145,8 +155,9 @@ pub async fn start_internal(
                 shutdown: shutdown.token(),
                 tasks: shutdown.tracker("scheduler"),
                 lease,
-                settings: posture_scheduler::SchedulerSettings::from_config(&config.scheduler)
-                    .context("scheduler settings")?,
+                settings,
+                webhook_secrets: Some(webhook_secrets),
+                credentials: Some(vault),
             })
             .await
             .context("starting the scheduler role")?;
@@ -222,7 +233,7 @@ pub fn callees(role: ServiceRole) -> &'static [ServiceRole] {
         ServiceRole::Credentials => &[ServiceRole::Tokens],
         ServiceRole::Tokens => &[ServiceRole::Credentials],
         ServiceRole::Sync => &[ServiceRole::Credentials, ServiceRole::Tokens],
-        ServiceRole::Scheduler => &[],
+        ServiceRole::Scheduler => &[ServiceRole::Credentials],
         ServiceRole::Assessment => &[ServiceRole::Sync],
         ServiceRole::Gateway => &[
             ServiceRole::Credentials,
