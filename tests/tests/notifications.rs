@@ -317,3 +317,94 @@ async fn withdrawn_consent_sends_one_signed_webhook(mode: Mode) -> anyhow::Resul
 }
 
 both_modes!(withdrawn_consent, withdrawn_consent_sends_one_signed_webhook);
+
+/// Controls failing (and not accepted) at or above high severity.
+fn failing_high(
+    findings: &std::collections::BTreeMap<String, posture_proto::v1::Finding>,
+) -> std::collections::BTreeSet<String> {
+    use posture_proto::v1::{ControlResult, Severity};
+    findings
+        .values()
+        .filter(|f| f.result() == ControlResult::Fail && !f.accepted && f.severity() >= Severity::High)
+        .map(|f| f.control_id.clone())
+        .collect()
+}
+
+/// A subscription to `control-failing` hears nothing of a tenant's first assessment (onboarding
+/// is not a regression), then, once an administrator disables every Conditional Access policy,
+/// one signed notification naming exactly the high and critical controls that started failing.
+async fn controls_that_start_failing_send_one_webhook(mode: Mode) -> anyhow::Result<()> {
+    use posture_tests::scenario::{findings_of_run, stored_objects, sync_and_wait};
+    let mut world = World::start(mode).await?;
+    let tenant = world.tenant(TenantSpec::default()).await?;
+    let (addr, inbox) = receiver().await?;
+    let added = json_of(&world.deployment.cli(&[
+        "notify",
+        "add",
+        &format!("http://{addr}/hook"),
+        "--name",
+        "regressions",
+        "--tenant",
+        &tenant,
+        "--events",
+        "control-failing",
+        "--min-severity",
+        "high",
+        "-o",
+        "json",
+    ])?)?;
+    let secret = added["secret"]
+        .as_str()
+        .context("the secret is shown once")?
+        .to_owned();
+    ensure!(added["min_severity"] == "high", "{added:#}");
+
+    let first = sync_and_wait(&mut world.clients, &tenant).await?;
+    let before = findings_of_run(&mut world.clients, &tenant, &first.run_id).await?;
+    for (id, policy) in stored_objects(&mut world.clients, &tenant, "conditional_access_policies").await? {
+        if policy.content["state"] == "enabled" {
+            world
+                .sim
+                .mutate(&tenant, Mutation::DisableCaPolicy { policy_id: id })?;
+        }
+    }
+    let second = sync_and_wait(&mut world.clients, &tenant).await?;
+    let after = findings_of_run(&mut world.clients, &tenant, &second.run_id).await?;
+    let expected: std::collections::BTreeSet<String> = failing_high(&after)
+        .difference(&failing_high(&before))
+        .cloned()
+        .collect();
+    ensure!(
+        !expected.is_empty(),
+        "disabling every policy breaks a high control"
+    );
+
+    let is_failing =
+        |m: &Received| serde_json::from_str::<Value>(&m.body).is_ok_and(|b| b["type"] == "control.failing");
+    let message = wait_for(&inbox, "control.failing", is_failing).await?;
+    verify(&secret, &message)?;
+    let body: Value = serde_json::from_str(&message.body)?;
+    let named: std::collections::BTreeSet<String> = body["data"]["controls"]
+        .as_array()
+        .context("controls")?
+        .iter()
+        .filter_map(|c| c["control_id"].as_str().map(str::to_owned))
+        .collect();
+    ensure!(named == expected, "named {named:?}, expected {expected:?}");
+    ensure!(
+        body["data"]["controls"].as_array().is_some_and(|cs| cs
+            .iter()
+            .all(|c| c["severity"] == "high" || c["severity"] == "critical")),
+        "{body:#}"
+    );
+    // Only the second assessment sent one.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let sent = inbox
+        .lock()
+        .map(|i| i.iter().filter(|m| is_failing(m)).count())
+        .unwrap_or(0);
+    ensure!(sent == 1, "{sent} control.failing notifications");
+    Ok(())
+}
+
+both_modes!(control_failing, controls_that_start_failing_send_one_webhook);

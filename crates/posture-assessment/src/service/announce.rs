@@ -33,8 +33,13 @@ pub struct Completed {
 }
 
 impl Completed {
-    /// The announcement of `record` as stored; `now` stands in for a missing completion time.
-    pub fn of(record: &AssessmentRecord, now: DateTime<Utc>) -> Result<Self, BusError> {
+    /// The announcement of `record` as stored, with the controls that started failing in it;
+    /// `now` stands in for a missing completion time.
+    pub fn of(
+        record: &AssessmentRecord,
+        newly_failing: Vec<ev::NewlyFailingControl>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, BusError> {
         let event_id = uuid::Uuid::new_v5(
             &uuid::Uuid::NAMESPACE_OID,
             format!("posture.assessment-completed.{}", record.assessment_id).as_bytes(),
@@ -48,6 +53,7 @@ impl Completed {
                 occurred_at: Some(timestamp(record.completed_at.unwrap_or(now))),
                 tenant_id: record.tenant_id.to_string(),
                 assessment: Some(convert::assessment(record)),
+                newly_failing,
             },
         })
     }

@@ -18,11 +18,12 @@ use super::announce::{Announce, Completed};
 use super::connection::{ConnectionFacts, ConnectionReader};
 use super::convert;
 use super::metrics::AssessmentMetrics;
+use super::newly_failing::newly_failing;
 use super::reader::{InventoryReader, ReadError};
 use super::signals::count_signals;
 use super::store::{
     AssessmentRecord, AssessmentState, AssessmentStore, Completion, FailureClass, FailureRecord,
-    NewAssessment, StoreError, Trigger,
+    FindingRecord, NewAssessment, StoreError, Trigger,
 };
 use crate::acceptance::apply_exceptions;
 use crate::document::{Collection, CollectionKind, TenantDocumentBuilder};
@@ -241,7 +242,7 @@ impl Assessor {
             completed_at: Some(completed_at),
             ..assessment.clone()
         };
-        let staged = self.staged(announce, &finished)?;
+        let staged = self.staged(announce, &finished, Some(&findings)).await?;
         let completed = self
             .store
             .complete_assessment(
@@ -294,7 +295,7 @@ impl Assessor {
             completed_at: Some(failed_at),
             ..assessment.clone()
         };
-        let staged = self.staged(announce, &finished)?;
+        let staged = self.staged(announce, &finished, None).await?;
         if self
             .store
             .fail_assessment(&assessment.assessment_id, failure, failed_at, staged.as_ref())
@@ -311,14 +312,22 @@ impl Assessor {
     }
 
     /// The outbox row announcing `finished`, when that is how the caller announces.
-    fn staged(
+    async fn staged(
         &self,
         announce: Announce,
         finished: &AssessmentRecord,
+        current: Option<&[FindingRecord]>,
     ) -> Result<Option<OutboxMessage>, AssessError> {
         match announce {
             Announce::OnRedelivery => Ok(None),
-            Announce::ThroughOutbox => Ok(Some(Completed::of(finished, self.now())?.staged())),
+            Announce::ThroughOutbox => Ok(Some(
+                Completed::of(
+                    finished,
+                    newly_failing(&self.store, finished, current).await?,
+                    self.now(),
+                )?
+                .staged(),
+            )),
         }
     }
 
@@ -336,7 +345,8 @@ impl Assessor {
         if record.is_active() {
             return Ok(());
         }
-        let completed = Completed::of(&record, self.now())?;
+        let newly_failing = newly_failing(&self.store, &record, None).await?;
+        let completed = Completed::of(&record, newly_failing, self.now())?;
         match announce {
             Announce::OnRedelivery => completed.publish(self.bus.as_ref()).await?,
             Announce::ThroughOutbox => {

@@ -13,6 +13,7 @@ pub mod convert;
 pub mod drift;
 mod evidence;
 mod metrics;
+mod newly_failing;
 mod reader;
 mod report;
 mod role;

@@ -11,7 +11,7 @@ use posture_proto::v1::notification_service_server::NotificationService;
 use posture_proto::v1::{
     CreateSubscriptionRequest, CreateSubscriptionResponse, DeleteSubscriptionRequest,
     DeleteSubscriptionResponse, Delivery, DeliveryState, ListDeliveriesRequest, ListDeliveriesResponse,
-    ListSubscriptionsRequest, ListSubscriptionsResponse, NotificationEvent, Subscription,
+    ListSubscriptionsRequest, ListSubscriptionsResponse, NotificationEvent, Severity, Subscription,
     TestSubscriptionRequest, TestSubscriptionResponse, WebhookFormat,
 };
 use serde_json::json;
@@ -93,6 +93,7 @@ pub(crate) fn subscription_message(record: &SubscriptionRecord) -> Subscription 
         created_by: record.created_by.clone(),
         created_at: Some(timestamp(record.created_at)),
         credential_expiry_days: record.credential_expiry_days,
+        min_severity: record.min_severity as i32,
     }
 }
 
@@ -146,7 +147,7 @@ impl NotificationApi {
                 Ok(NotificationEvent::Unspecified | NotificationEvent::Test) | Err(_) => {
                     return Err(invalid(
                         "subscription.events",
-                        "must name events to send (connection health, sync failing, assessment completed, drift detected, secret expiring)",
+                        "must name events to send (connection health, sync failing, assessment completed, drift detected, secret expiring, control failing, secure score dropped)",
                     ));
                 }
                 Ok(event) if !events.contains(&event) => events.push(event),
@@ -176,6 +177,8 @@ impl NotificationApi {
             created_by,
             created_at: self.sender.clock_now(),
             credential_expiry_days: subscription.credential_expiry_days,
+            min_severity: Severity::try_from(subscription.min_severity)
+                .map_err(|_| invalid("subscription.min_severity", "is not a known severity"))?,
         })
     }
 

@@ -14,10 +14,11 @@ use posture_bus::topics::{
 use posture_bus::{Bus, ConsumerConfig, Delivery, Handler, HandlerError, RetryPolicy};
 use posture_kit::clock::SharedClock;
 use posture_kit::ids::TenantId;
+use posture_proto::events::v1::NewlyFailingControl;
 use posture_proto::events::v1::{
     AssessmentCompleted, ConnectionHealthChanged, DriftDetected, SyncRunCompleted,
 };
-use posture_proto::v1::{AssessmentState, ConnectionState, NotificationEvent, SyncRunState};
+use posture_proto::v1::{AssessmentState, ConnectionState, NotificationEvent, Severity, SyncRunState};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -211,6 +212,102 @@ fn assessment_notification(
     }
 }
 
+/// The control that fails when the tenant's Secure Score dropped past its threshold.
+const SECURE_SCORE_DROP: &str = "posture.securescore.drop";
+/// Severities from the highest down, for one CONTROL_FAILING notification per threshold.
+const THRESHOLDS: [Severity; 5] = [
+    Severity::Critical,
+    Severity::High,
+    Severity::Medium,
+    Severity::Low,
+    Severity::Informational,
+];
+
+fn severity_label(severity: i32) -> &'static str {
+    match Severity::try_from(severity) {
+        Ok(Severity::Critical) => "critical",
+        Ok(Severity::High) => "high",
+        Ok(Severity::Medium) => "medium",
+        Ok(Severity::Low) => "low",
+        Ok(Severity::Informational) => "informational",
+        _ => "unrated",
+    }
+}
+
+/// CONTROL_FAILING for the controls at or above `threshold` that started failing; `None` when
+/// there are none.
+fn control_failing_notification(
+    event: &AssessmentCompleted,
+    tenant: TenantId,
+    threshold: Severity,
+    now: DateTime<Utc>,
+) -> Option<Notification> {
+    let controls: Vec<&NewlyFailingControl> = event
+        .newly_failing
+        .iter()
+        .filter(|c| c.severity >= threshold as i32)
+        .collect();
+    if controls.is_empty() {
+        return None;
+    }
+    let assessment_id = event
+        .assessment
+        .as_ref()
+        .map(|a| a.assessment_id.clone())
+        .unwrap_or_default();
+    let mut facts = vec![("Tenant".to_owned(), tenant.to_string())];
+    facts.extend(controls.iter().map(|c| {
+        (
+            format!("{} ({})", c.control_id, severity_label(c.severity)),
+            c.title.clone(),
+        )
+    }));
+    Some(Notification {
+        event: NotificationEvent::ControlFailing,
+        tenant_id: Some(tenant),
+        occurred_at: occurred(event.occurred_at.as_ref(), now),
+        title: format!("Tenant {tenant}: {} control(s) started failing", controls.len()),
+        summary: controls
+            .iter()
+            .map(|c| format!("{}: {}", c.title, c.reason))
+            .collect::<Vec<_>>()
+            .join(" "),
+        facts,
+        data: json!({
+            "assessment_id": assessment_id,
+            "min_severity": severity_label(threshold as i32),
+            "controls": controls.iter().map(|c| json!({
+                "control_id": c.control_id, "title": c.title,
+                "severity": severity_label(c.severity), "reason": c.reason,
+            })).collect::<Vec<_>>(),
+        }),
+    })
+}
+
+/// SECURE_SCORE_DROPPED when the Secure Score drop control started failing.
+fn secure_score_notification(
+    event: &AssessmentCompleted,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> Option<Notification> {
+    let control = event
+        .newly_failing
+        .iter()
+        .find(|c| c.control_id == SECURE_SCORE_DROP)?;
+    Some(Notification {
+        event: NotificationEvent::SecureScoreDropped,
+        tenant_id: Some(tenant),
+        occurred_at: occurred(event.occurred_at.as_ref(), now),
+        title: format!("Tenant {tenant}: Secure Score dropped"),
+        summary: control.reason.clone(),
+        facts: vec![("Tenant".to_owned(), tenant.to_string())],
+        data: json!({
+            "assessment_id": event.assessment.as_ref().map(|a| a.assessment_id.clone()).unwrap_or_default(),
+            "reason": control.reason,
+        }),
+    })
+}
+
 fn drift_notification(event: &DriftDetected, tenant: TenantId, now: DateTime<Utc>) -> Notification {
     let changed = event.drift_ids.len();
     Notification {
@@ -302,12 +399,35 @@ impl Handler for AssessmentHandler {
     async fn handle(&self, delivery: &Delivery) -> Result<(), HandlerError> {
         let event: AssessmentCompleted = delivery.decode()?;
         let tenant = tenant_of(&event.tenant_id)?;
-        let notification = assessment_notification(&event, tenant, self.0.clock.now());
+        let now = self.0.clock.now();
+        let notification = assessment_notification(&event, tenant, now);
         self.0
             .notify(&event.event_id, &notification, |_| true)
             .await
-            .map(drop)
-            .map_err(settle)
+            .map_err(settle)?;
+        // One notification per threshold, each to the subscriptions whose threshold it is, so a
+        // subscription hears of exactly the controls at or above its own severity.
+        for threshold in THRESHOLDS {
+            if let Some(failing) = control_failing_notification(&event, tenant, threshold, now) {
+                self.0
+                    .notify(&format!("{}:control-failing", event.event_id), &failing, |s| {
+                        s.control_threshold() == threshold
+                    })
+                    .await
+                    .map_err(settle)?;
+            }
+        }
+        if let Some(dropped) = secure_score_notification(&event, tenant, now) {
+            self.0
+                .notify(
+                    &format!("{}:secure-score-dropped", event.event_id),
+                    &dropped,
+                    |_| true,
+                )
+                .await
+                .map_err(settle)?;
+        }
+        Ok(())
     }
 }
 
@@ -456,5 +576,67 @@ mod tests {
         assert_eq!(n.title, format!("Tenant {tenant}: Connected → Permission Error"));
         assert!(n.summary.contains("Policy.Read.All"), "{}", n.summary);
         assert_eq!(n.data["state"], "CONNECTION_STATE_PERMISSION_ERROR");
+    }
+
+    fn regressed(controls: &[(&str, Severity)]) -> AssessmentCompleted {
+        AssessmentCompleted {
+            event_id: "e2".into(),
+            newly_failing: controls
+                .iter()
+                .map(|(id, severity)| NewlyFailingControl {
+                    control_id: (*id).into(),
+                    title: format!("{id} title"),
+                    severity: *severity as i32,
+                    reason: format!("{id} fails"),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_subscription_hears_of_the_controls_at_or_above_its_severity_only() {
+        let tenant: TenantId = "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11".parse().expect("tenant");
+        let event = regressed(&[
+            ("a.critical", Severity::Critical),
+            ("b.high", Severity::High),
+            ("c.low", Severity::Low),
+        ]);
+        let ids = |n: &Notification| -> Vec<String> {
+            n.data["controls"]
+                .as_array()
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| c["control_id"].as_str().unwrap_or_default().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let critical =
+            control_failing_notification(&event, tenant, Severity::Critical, Utc::now()).expect("one");
+        assert_eq!(ids(&critical), ["a.critical"]);
+        let high = control_failing_notification(&event, tenant, Severity::High, Utc::now()).expect("one");
+        assert_eq!(ids(&high), ["a.critical", "b.high"]);
+        let low = control_failing_notification(&event, tenant, Severity::Low, Utc::now()).expect("one");
+        assert_eq!(ids(&low).len(), 3);
+        let none = regressed(&[("c.low", Severity::Low)]);
+        assert!(control_failing_notification(&none, tenant, Severity::High, Utc::now()).is_none());
+    }
+
+    #[test]
+    fn a_secure_score_drop_is_its_own_notification() {
+        let tenant: TenantId = "9b2f8a8e-2c63-4e4b-9d1a-0f3a9e5f1c11".parse().expect("tenant");
+        assert!(
+            secure_score_notification(&regressed(&[("b.high", Severity::High)]), tenant, Utc::now())
+                .is_none()
+        );
+        let dropped = secure_score_notification(
+            &regressed(&[(SECURE_SCORE_DROP, Severity::Medium)]),
+            tenant,
+            Utc::now(),
+        )
+        .expect("dropped");
+        assert_eq!(dropped.event, NotificationEvent::SecureScoreDropped);
+        assert_eq!(dropped.summary, format!("{SECURE_SCORE_DROP} fails"));
     }
 }

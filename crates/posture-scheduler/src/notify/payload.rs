@@ -33,6 +33,8 @@ pub fn event_type(event: NotificationEvent) -> &'static str {
         NotificationEvent::AssessmentCompleted => "assessment.completed",
         NotificationEvent::DriftDetected => "drift.detected",
         NotificationEvent::SecretExpiring => "secret.expiring",
+        NotificationEvent::ControlFailing => "control.failing",
+        NotificationEvent::SecureScoreDropped => "securescore.dropped",
         NotificationEvent::Test => "test",
         NotificationEvent::Unspecified => "unspecified",
     }
@@ -46,6 +48,8 @@ pub fn event_from_type(name: &str) -> Option<NotificationEvent> {
         NotificationEvent::AssessmentCompleted,
         NotificationEvent::DriftDetected,
         NotificationEvent::SecretExpiring,
+        NotificationEvent::ControlFailing,
+        NotificationEvent::SecureScoreDropped,
         NotificationEvent::Test,
     ]
     .into_iter()

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use posture_kit::db::Db;
 use posture_kit::ids::TenantId;
-use posture_proto::v1::{DeliveryState, NotificationEvent, WebhookFormat};
+use posture_proto::v1::{DeliveryState, NotificationEvent, Severity, WebhookFormat};
 use uuid::Uuid;
 
 use super::payload::{event_from_type, event_type};
@@ -49,9 +49,19 @@ pub struct SubscriptionRecord {
     pub created_at: DateTime<Utc>,
     /// Days ahead of a credential's expiry; 0 means the default.
     pub credential_expiry_days: u32,
+    /// Lowest severity of a newly failing control sent; `Unspecified` means high.
+    pub min_severity: Severity,
 }
 
 impl SubscriptionRecord {
+    /// The lowest severity of a newly failing control this subscription is sent.
+    pub fn control_threshold(&self) -> Severity {
+        match self.min_severity {
+            Severity::Unspecified => Severity::High,
+            set => set,
+        }
+    }
+
     /// Whether this subscription wants `event` about `tenant` (a test always goes through).
     pub fn wants(&self, event: NotificationEvent, tenant: Option<&TenantId>) -> bool {
         let tenant_ok = match (&self.tenant_id, tenant) {
@@ -109,13 +119,26 @@ type SubscriptionRow = (
     String,
     i64,
     i64,
+    i64,
 );
 
 const SUBSCRIPTION_COLUMNS: &str = "subscription_id, display_name, url, format, tenant_id, events, \
-     sync_failure_threshold, created_by, created_at_ms, credential_expiry_days";
+     sync_failure_threshold, created_by, created_at_ms, credential_expiry_days, min_severity";
 
 fn subscription_from(row: SubscriptionRow) -> Result<SubscriptionRecord, StoreError> {
-    let (id, display_name, url, format, tenant, events, threshold, created_by, created_at, expiry_days) = row;
+    let (
+        id,
+        display_name,
+        url,
+        format,
+        tenant,
+        events,
+        threshold,
+        created_by,
+        created_at,
+        expiry_days,
+        severity,
+    ) = row;
     let subscription_id = Uuid::parse_str(&id).map_err(|_| corrupt(&id, "subscription id is not a UUID"))?;
     let tenant_id = if tenant.is_empty() {
         None
@@ -142,6 +165,10 @@ fn subscription_from(row: SubscriptionRow) -> Result<SubscriptionRecord, StoreEr
         created_by,
         created_at: instant(created_at),
         credential_expiry_days: u32::try_from(expiry_days).unwrap_or(0),
+        min_severity: i32::try_from(severity)
+            .ok()
+            .and_then(|s| Severity::try_from(s).ok())
+            .unwrap_or(Severity::Unspecified),
     })
 }
 
@@ -275,8 +302,8 @@ impl NotificationStore {
         on_backend!(&self.db, |pool| {
             sqlx::query(
                 "INSERT INTO notification_subscriptions (subscription_id, display_name, url, format, tenant_id, \
-                 events, sync_failure_threshold, created_by, created_at_ms, credential_expiry_days) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 events, sync_failure_threshold, created_by, created_at_ms, credential_expiry_days, min_severity) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(record.subscription_id.to_string())
             .bind(&record.display_name)
@@ -288,6 +315,7 @@ impl NotificationStore {
             .bind(&record.created_by)
             .bind(millis(record.created_at))
             .bind(i64::from(record.credential_expiry_days))
+            .bind(i64::from(record.min_severity as i32))
             .execute(pool)
             .await
             .map_err(sql_error("creating a subscription"))?;

@@ -33,6 +33,12 @@ pub const MIGRATIONS: &[Migration] = &[
         "notification secret expiry window",
         "ALTER TABLE notification_subscriptions ADD COLUMN credential_expiry_days BIGINT NOT NULL DEFAULT 0;",
     ),
+    // The lowest severity of a newly failing control a subscription hears of (0: high).
+    Migration::portable(
+        4,
+        "notification control severity",
+        "ALTER TABLE notification_subscriptions ADD COLUMN min_severity BIGINT NOT NULL DEFAULT 0;",
+    ),
 ];
 
 /// Webhook subscriptions (their secrets live in the vault), the delivery log (pending, delivered

@@ -135,6 +135,7 @@ async fn setup(db: &TestDatabase, url: &str, max_attempts: u32) -> Setup {
         created_by: "test".into(),
         created_at: at(12, 0),
         credential_expiry_days: 0,
+        min_severity: posture_proto::v1::Severity::Unspecified,
     };
     secrets
         .put(subscription.subscription_id, &text)

@@ -7,7 +7,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use posture_proto::v1::notification_service_client::NotificationServiceClient;
 use posture_proto::v1::{
     CreateSubscriptionRequest, DeleteSubscriptionRequest, Delivery, DeliveryState, ListDeliveriesRequest,
-    ListSubscriptionsRequest, NotificationEvent, Subscription, TestSubscriptionRequest, WebhookFormat,
+    ListSubscriptionsRequest, NotificationEvent, Severity, Subscription, TestSubscriptionRequest,
+    WebhookFormat,
 };
 use serde_json::json;
 
@@ -63,6 +64,38 @@ pub struct AddArgs {
     /// Days before a credential expires when `secret-expiring` is sent (default 14).
     #[arg(long)]
     pub credential_expiry_days: Option<u32>,
+    /// Lowest severity of a newly failing control that sends `control-failing` (default high).
+    #[arg(long, value_enum)]
+    pub min_severity: Option<SeverityArg>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Informational,
+}
+
+fn severity_of(arg: SeverityArg) -> Severity {
+    match arg {
+        SeverityArg::Critical => Severity::Critical,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::Low => Severity::Low,
+        SeverityArg::Informational => Severity::Informational,
+    }
+}
+
+fn severity_name(value: i32) -> &'static str {
+    match Severity::try_from(value) {
+        Ok(Severity::Critical) => "critical",
+        Ok(Severity::Medium) => "medium",
+        Ok(Severity::Low) => "low",
+        Ok(Severity::Informational) => "informational",
+        _ => "high",
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +112,10 @@ pub enum EventArg {
     AssessmentCompleted,
     DriftDetected,
     SecretExpiring,
+    /// A control started failing at or above --min-severity.
+    ControlFailing,
+    /// The tenant's Secure Score dropped past its threshold.
+    SecureScoreDropped,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +152,8 @@ fn event_of(arg: EventArg) -> NotificationEvent {
         EventArg::AssessmentCompleted => NotificationEvent::AssessmentCompleted,
         EventArg::DriftDetected => NotificationEvent::DriftDetected,
         EventArg::SecretExpiring => NotificationEvent::SecretExpiring,
+        EventArg::ControlFailing => NotificationEvent::ControlFailing,
+        EventArg::SecureScoreDropped => NotificationEvent::SecureScoreDropped,
     }
 }
 
@@ -125,6 +164,8 @@ fn event_name(value: i32) -> &'static str {
         Ok(NotificationEvent::AssessmentCompleted) => "assessment-completed",
         Ok(NotificationEvent::DriftDetected) => "drift-detected",
         Ok(NotificationEvent::SecretExpiring) => "secret-expiring",
+        Ok(NotificationEvent::ControlFailing) => "control-failing",
+        Ok(NotificationEvent::SecureScoreDropped) => "secure-score-dropped",
         Ok(NotificationEvent::Test) => "test",
         _ => "unknown",
     }
@@ -169,6 +210,7 @@ fn subscription_json(s: &Subscription) -> serde_json::Value {
         "events": s.events.iter().map(|e| event_name(*e)).collect::<Vec<_>>(),
         "sync_failure_threshold": s.sync_failure_threshold,
         "credential_expiry_days": s.credential_expiry_days,
+        "min_severity": severity_name(s.min_severity),
         "created_by": s.created_by,
         "created_at": timestamp_json(s.created_at.as_ref()),
     })
@@ -235,6 +277,7 @@ pub async fn run(command: NotifyCommand, gateway: &GatewayArgs) -> anyhow::Resul
                 events: args.events.into_iter().map(|e| event_of(e) as i32).collect(),
                 sync_failure_threshold: args.sync_failures.unwrap_or(0),
                 credential_expiry_days: args.credential_expiry_days.unwrap_or(0),
+                min_severity: args.min_severity.map_or(Severity::Unspecified, severity_of) as i32,
                 ..Default::default()
             };
             let created = client
