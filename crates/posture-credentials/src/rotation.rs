@@ -7,7 +7,7 @@ use std::time::Duration;
 use posture_kit::ids::TenantId;
 use tokio_util::sync::CancellationToken;
 
-use crate::envelope::{SecretBinding, rewrap, rewrap_role_key};
+use crate::envelope::{SecretBinding, WebhookBinding, rewrap, rewrap_role_key};
 use crate::keyring::Keyring;
 use crate::signing::sealed_name;
 use crate::store::{CredentialStore, StoreError, WrappingSwap};
@@ -90,7 +90,36 @@ pub async fn rewrap_all(
         );
     }
     rewrap_signing_keys(store, keyring, &mut report).await?;
+    rewrap_webhook_secrets(store, keyring, &mut report).await?;
     Ok(report)
+}
+
+/// Re-wraps the scheduler's webhook signing secrets not wrapped by the active key.
+async fn rewrap_webhook_secrets(
+    store: &CredentialStore,
+    keyring: &Keyring,
+    report: &mut RewrapReport,
+) -> Result<(), StoreError> {
+    for (subscription_id, sealed) in store.webhook_secrets_not_wrapped_by(keyring.active_id()).await? {
+        match rewrap(keyring, WebhookBinding { subscription_id }, &sealed) {
+            Ok(Some(new)) => {
+                if store
+                    .rewrap_webhook_secret(subscription_id, &sealed, &new)
+                    .await?
+                {
+                    report.rewrapped += 1;
+                } else {
+                    report.skipped += 1;
+                }
+            }
+            Ok(None) => report.skipped += 1,
+            Err(error) => {
+                report.failed += 1;
+                tracing::error!(%subscription_id, vault_key = %sealed.key_id, %error, "webhook secret could not be re-wrapped");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Re-wraps the evidence signing keys (a handful at most) not wrapped by the active key.

@@ -132,3 +132,57 @@ posture_kit::db_test!(
         h.stop().await;
     }
 );
+
+posture_kit::db_test!(
+    webhook_secrets_are_rewrapped_and_open_after_the_old_vault_key_retires,
+    |db: TestDatabase| async move {
+        use posture_credentials::{KeyId, KeyMaterial, Keyring, rewrap_all};
+        use tokio_util::sync::CancellationToken;
+        let id = |value: &str| KeyId::new(value).expect("key id");
+        let ring = Keyring::new([(id("k1"), KeyMaterial::generate())], id("k1")).expect("keyring");
+        let h = Harness::start_with(
+            db,
+            Options {
+                keyring: ring.clone(),
+                ..Default::default()
+            },
+        )
+        .await;
+        let subscription = Uuid::new_v4();
+        WebhookSecretServiceClient::new(h.channel_as(&[ServiceRole::Scheduler]))
+            .put_webhook_secret(put(subscription, WEBHOOK_SECRET))
+            .await
+            .expect("put");
+        let store = h.role.store().clone();
+        let db = h.stop_and_keep_database().await;
+
+        let mut rotated = ring;
+        rotated.rotate_to(id("k2"), KeyMaterial::generate());
+        let report = rewrap_all(&store, &rotated, 10, &CancellationToken::new())
+            .await
+            .expect("rewrap");
+        assert_eq!(report.failed, 0, "{report:?}");
+        let sealed = store
+            .webhook_secret(subscription)
+            .await
+            .expect("read")
+            .expect("row");
+        assert_eq!(sealed.key_id.as_str(), "k2");
+        rotated.retire(&id("k1")).expect("old key retired");
+        let h = Harness::start_with(
+            db,
+            Options {
+                keyring: rotated,
+                ..Default::default()
+            },
+        )
+        .await;
+        let read = WebhookSecretServiceClient::new(h.channel_as(&[ServiceRole::Scheduler]))
+            .get_webhook_secret(get(subscription))
+            .await
+            .expect("opens under the new key")
+            .into_inner();
+        assert_eq!(read.secret, WEBHOOK_SECRET);
+        h.stop().await;
+    }
+);

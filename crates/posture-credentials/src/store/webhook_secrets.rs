@@ -70,4 +70,58 @@ impl CredentialStore {
             Ok(done.rows_affected() > 0)
         })
     }
+
+    /// Subscriptions whose secret is not wrapped by `active` (key rotation; webhook secrets are
+    /// one per subscription, a few hundred at most).
+    pub async fn webhook_secrets_not_wrapped_by(
+        &self,
+        active: &KeyId,
+    ) -> Result<Vec<(Uuid, SealedSecret)>, StoreError> {
+        let sql = "SELECT subscription_id FROM webhook_secrets WHERE key_id <> $1 ORDER BY subscription_id";
+        let ids: Vec<String> = on_backend!(self.db(), |pool| {
+            let rows: Vec<(String,)> = sqlx::query_as(sql)
+                .bind(active.as_str())
+                .fetch_all(pool)
+                .await
+                .map_err(map_sql_error(
+                    "listing webhook secrets to re-wrap",
+                    active.as_str(),
+                ))?;
+            Ok::<_, StoreError>(rows.into_iter().map(|(id,)| id).collect())
+        })?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let subscription_id =
+                Uuid::parse_str(&id).map_err(|e| corrupt("webhook subscription id", &id, e.to_string()))?;
+            if let Some(sealed) = self.webhook_secret(subscription_id).await? {
+                out.push((subscription_id, sealed));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces a secret's wrapping if it is still `old` (key rotation of the vault keyring).
+    pub async fn rewrap_webhook_secret(
+        &self,
+        subscription_id: Uuid,
+        old: &SealedSecret,
+        new: &SealedSecret,
+    ) -> Result<bool, StoreError> {
+        let id = subscription_id.to_string();
+        on_backend!(self.db(), |pool| {
+            let updated = sqlx::query(
+                "UPDATE webhook_secrets SET key_id = $2, wrapped_key = $3 \
+                 WHERE subscription_id = $1 AND key_id = $4 AND wrapped_key = $5",
+            )
+            .bind(&id)
+            .bind(new.key_id.as_str())
+            .bind(&new.wrapped_key)
+            .bind(old.key_id.as_str())
+            .bind(&old.wrapped_key)
+            .execute(pool)
+            .await
+            .map_err(map_sql_error("re-wrapping a webhook secret", &id))?;
+            Ok(updated.rows_affected() == 1)
+        })
+    }
 }
