@@ -66,7 +66,7 @@ struct Trend {
     delta: String,
     direction: &'static str,
     since: String,
-    /// Earlier scores, oldest first: `2026-11-01 62%, 2026-11-08 70%`.
+    /// Earlier scores, oldest first: `62% on 2026-11-01, 70% on 2026-11-08`.
     series: String,
 }
 
@@ -234,7 +234,12 @@ fn evidence_lines(evidence: &[Evidence]) -> Vec<EvidenceLine> {
         .map(|e| EvidenceLine {
             kind: e.kind.clone(),
             id: e.id.clone(),
-            name: e.display_name.clone(),
+            // Objects without a display name carry their id as one: no need to say it twice.
+            name: if e.display_name == e.id {
+                String::new()
+            } else {
+                e.display_name.clone()
+            },
             detail: e.detail.clone(),
             accepted: e.accepted,
         })
@@ -437,15 +442,16 @@ fn trend(framework: &str, now: f64, history: &[ScorePoint]) -> Option<Trend> {
     let points = earlier(framework, history);
     let (since, previous) = points.last()?.clone();
     let delta = (now - previous).round();
+    let unit = if delta.abs() == 1.0 { "point" } else { "points" };
     let (text, direction) = match delta {
-        d if d >= 1.0 => (format!("+{d:.0} points"), "up"),
-        d if d <= -1.0 => (format!("{d:.0} points"), "down"),
+        d if d >= 1.0 => (format!("+{d:.0} {unit}"), "up"),
+        d if d <= -1.0 => (format!("{d:.0} {unit}"), "down"),
         _ => ("unchanged".to_owned(), "flat"),
     };
     let start = points.len().saturating_sub(TREND_POINTS);
     let series = points[start..]
         .iter()
-        .map(|(at, score)| format!("{at} {score:.0}%"))
+        .map(|(at, score)| format!("{score:.0}% on {at}"))
         .collect::<Vec<_>>()
         .join(", ");
     Some(Trend {
@@ -659,7 +665,7 @@ mod tests {
         }];
         let t = trend("cis-m365-v7", 62.0, &history).expect("trend");
         assert_eq!((t.delta.as_str(), t.direction), ("+12 points", "up"));
-        assert_eq!(t.series, "2026-11-01 50%");
+        assert_eq!(t.series, "50% on 2026-11-01");
         assert!(trend("cis-m365-v7x", 62.0, &history).is_none());
         let down = trend("cisa-scuba", 30.0, &history).expect("trend");
         assert_eq!((down.delta.as_str(), down.direction), ("-10 points", "down"));
