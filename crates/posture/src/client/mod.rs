@@ -23,6 +23,7 @@ pub mod consent;
 pub mod controls;
 pub mod drift;
 pub mod exceptions;
+pub mod fleet;
 pub mod health;
 pub mod import;
 pub mod inventory;
