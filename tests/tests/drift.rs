@@ -239,6 +239,15 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
         page.contains("<td class=\"num warn\">1</td>"),
         "the page counts the open drift"
     );
+    if let Some(browser) = posture_testkit::browser::Browser::find("the browser check of the overview page") {
+        let layout = browser
+            .layout(&format!("overview-{mode:?}").to_lowercase(), &page, 1400, 900)
+            .await;
+        ensure!(
+            layout.fits(),
+            "the overview page does not fit 1400 px: {layout:#?}"
+        );
+    }
 
     // Accepted, it stays accepted until the policy changes again.
     let accepted = cli_json(

@@ -258,15 +258,15 @@ pub fn render(overviews: &[TenantOverview], extras: &[TenantExtras], now: i64) -
     };
     let headers: Vec<String> = frameworks.iter().map(|f| framework_header(f)).collect();
     let count = u32::try_from(frameworks.len()).unwrap_or(u32::MAX).max(1);
-    let fixed = 18 + 14 + 10 + 22 + 6 + 8;
+    let fixed = 17 + 10 + 8 + 25 + 5 + 6;
     let widths = Widths {
-        tenant: 18,
-        health: 14,
-        sync: 10,
+        tenant: 17,
+        health: 10,
+        sync: 8,
         framework: (100 - fixed) / count,
-        failing: 22 + (100 - fixed) % count,
-        drift: 6,
-        secret: 8,
+        failing: 25 + (100 - fixed) % count,
+        drift: 5,
+        secret: 6,
     };
     let empty = TenantExtras::default();
     let rows: Vec<Row> = overviews
