@@ -66,7 +66,10 @@ struct Trend {
     delta: String,
     direction: &'static str,
     since: String,
-    /// Earlier scores, oldest first: `62% on 2026-11-01, 70% on 2026-11-08`.
+    /// The score then: `70%`.
+    previous: String,
+    /// Scores before that, oldest first: `58% on 2026-10-25, 62% on 2026-11-01`; empty when
+    /// there were none.
     series: String,
 }
 
@@ -199,9 +202,12 @@ fn anchor(prefix: &str, id: &str) -> String {
     format!("{prefix}-{safe}")
 }
 
+/// A reference id split into numbers and text, compared part by part.
+type NaturalKey = Vec<(u8, u64, String)>;
+
 /// Orders reference ids as people read them: `5.2.2.10` after `5.2.2.9`, `MS.AAD.3.2v1` after
 /// `MS.AAD.3.1v1`.
-fn natural_key(reference: &str) -> Vec<(u8, u64, String)> {
+fn natural_key(reference: &str) -> NaturalKey {
     let mut key = Vec::new();
     let mut digits = String::new();
     let mut text = String::new();
@@ -448,8 +454,9 @@ fn trend(framework: &str, now: f64, history: &[ScorePoint]) -> Option<Trend> {
         d if d <= -1.0 => (format!("{d:.0} {unit}"), "down"),
         _ => ("unchanged".to_owned(), "flat"),
     };
-    let start = points.len().saturating_sub(TREND_POINTS);
-    let series = points[start..]
+    let before = &points[..points.len() - 1];
+    let start = before.len().saturating_sub(TREND_POINTS);
+    let series = before[start..]
         .iter()
         .map(|(at, score)| format!("{score:.0}% on {at}"))
         .collect::<Vec<_>>()
@@ -458,6 +465,7 @@ fn trend(framework: &str, now: f64, history: &[ScorePoint]) -> Option<Trend> {
         delta: text,
         direction,
         since,
+        previous: format!("{previous:.0}%"),
         series,
     })
 }
@@ -556,7 +564,7 @@ fn frameworks(
     let mut sections: Vec<FrameworkSection> = names
         .into_iter()
         .map(|framework| {
-            let mut rows: Vec<(Vec<(u8, u64, String)>, Row)> = Vec::new();
+            let mut rows: Vec<(NaturalKey, Row)> = Vec::new();
             for j in judged {
                 let Some(reference) = j
                     .metadata
@@ -665,7 +673,19 @@ mod tests {
         }];
         let t = trend("cis-m365-v7", 62.0, &history).expect("trend");
         assert_eq!((t.delta.as_str(), t.direction), ("+12 points", "up"));
-        assert_eq!(t.series, "50% on 2026-11-01");
+        assert_eq!((t.previous.as_str(), t.series.as_str()), ("50%", ""));
+        let longer = [
+            ScorePoint {
+                at: "2026-10-25".to_owned(),
+                scores: vec![("cis-m365".to_owned(), 45.0)],
+            },
+            history[0].clone(),
+        ];
+        let t = trend("cis-m365-v7", 62.0, &longer).expect("trend");
+        assert_eq!(
+            (t.previous.as_str(), t.series.as_str()),
+            ("50%", "45% on 2026-10-25")
+        );
         assert!(trend("cis-m365-v7x", 62.0, &history).is_none());
         let down = trend("cisa-scuba", 30.0, &history).expect("trend");
         assert_eq!((down.delta.as_str(), down.direction), ("-10 points", "down"));
