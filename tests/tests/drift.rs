@@ -1,8 +1,8 @@
 //! Configuration drift end to end, in both modes, through the CLI: a template tenant's
 //! Conditional Access policies become a baseline applied to three tenants; each shows its own
 //! drift; a policy changed on the simulator and re-synced is one drift item with the right
-//! patch; accepted, it reopens when the policy changes again; the overview counts it and the
-//! HTML report lists it.
+//! patch; accepted, it reopens when the policy changes again; the overview counts it, the
+//! HTML report (titled with the tenant's name) lists it and the all-tenants page shows it.
 
 use std::time::Duration;
 
@@ -207,6 +207,47 @@ async fn drift_from_a_template_baseline(mode: Mode) -> anyhow::Result<()> {
         html.contains("Configuration drift") && html.contains("Block high user risk"),
         "the report lists the drift"
     );
+    // Titled with the tenant's name, not its GUID; the trend compares with the first sync's
+    // assessment.
+    let display_name = world.sim.tenant_info(changed)?.display_name;
+    ensure!(
+        html.contains(&format!("<title>Security assessment: {display_name}</title>")),
+        "the report is titled with {display_name}"
+    );
+    ensure!(html.contains(" since "), "the report has a trend");
+
+    // The all-tenants page: every tenant with its health and open drift.
+    let fleet = report_dir.path().join("fleet.html");
+    let written = world.deployment.cli(&[
+        "overview",
+        "--format",
+        "html",
+        "--out",
+        fleet.to_str().context("utf-8 path")?,
+    ])?;
+    ensure!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let page = std::fs::read_to_string(&fleet)?;
+    for tenant in std::iter::once(&template).chain(&tenants) {
+        let name = world.sim.tenant_info(tenant)?.display_name;
+        ensure!(page.contains(&name), "the overview page lists {name}");
+    }
+    ensure!(
+        page.contains("<td class=\"num warn\">1</td>"),
+        "the page counts the open drift"
+    );
+    if let Some(browser) = posture_testkit::browser::Browser::find("the browser check of the overview page") {
+        let layout = browser
+            .layout(&format!("overview-{mode:?}").to_lowercase(), &page, 1400, 900)
+            .await;
+        ensure!(
+            layout.fits(),
+            "the overview page does not fit 1400 px: {layout:#?}"
+        );
+    }
 
     // Accepted, it stays accepted until the policy changes again.
     let accepted = cli_json(

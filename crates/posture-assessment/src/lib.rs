@@ -30,8 +30,14 @@ pub use error::AssessmentError;
 pub use exceptions::RiskException;
 pub use metadata::{ControlMetadata, FrameworkReference, Severity};
 pub use pack::PolicyPack;
-pub use report::{DriftLine, render_html, render_html_with_drift};
+pub use report::{
+    DriftLine, PortalLink, ReportInfo, ScorePoint, framework_title, portal_for, render_html,
+    render_html_with_drift, render_report,
+};
 pub use result::{ControlResult, Evidence, FrameworkResult, Status};
 pub use score::{FrameworkScore, OVERALL, score};
-pub use service::{render_html_from_api, render_html_from_api_named, render_html_from_api_with_drift};
+pub use service::{
+    ApiReportContext, render_html_from_api, render_html_from_api_named, render_html_from_api_with_drift,
+    render_report_from_api,
+};
 pub use unit_tests::{RegoTestOutcome, RegoTestReport, test_custom_pack, test_pack_dir};

@@ -2,7 +2,9 @@
 //! (real HTTP), the credentials and tokens roles, and, when a test asks for them, the sync and
 //! assessment roles, on one loopback gRPC server with one database and one bus. The service
 //! crates' suites and the end-to-end harness build their worlds here instead of each wiring roles.
+//! [`browser`] opens rendered pages in headless Chromium to check their layout.
 
+pub mod browser;
 mod bus;
 mod connection;
 pub mod moto;

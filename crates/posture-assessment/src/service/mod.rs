@@ -23,5 +23,8 @@ pub mod store;
 pub use consumer::SYNC_PRINCIPAL;
 pub use metrics::AssessmentMetrics;
 pub use reader::{InventoryReader, ReadError, describe_failure};
-pub use report::{render_html_from_api, render_html_from_api_named, render_html_from_api_with_drift};
+pub use report::{
+    ApiReportContext, render_html_from_api, render_html_from_api_named, render_html_from_api_with_drift,
+    render_report_from_api,
+};
 pub use role::{AssessmentDeps, AssessmentRole, RoleSettings, StartError, start};

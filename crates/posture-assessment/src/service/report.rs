@@ -7,7 +7,7 @@ use posture_proto::v1 as pb;
 use super::convert;
 use crate::assessment::Assessment;
 use crate::metadata::{ControlMetadata, FrameworkReference, Severity};
-use crate::report::{DriftLine, render_html_with_drift};
+use crate::report::{DriftLine, ReportInfo, ScorePoint, render_report};
 use crate::result::{ControlResult, Evidence, FrameworkResult};
 use crate::score::score;
 
@@ -147,7 +147,36 @@ pub fn render_html_from_api_with_drift(
     tenant_display_name: &str,
     drift: Option<&[pb::Drift]>,
 ) -> String {
-    let lines: Option<Vec<DriftLine>> = drift.map(|items| items.iter().map(drift_line).collect());
+    let context = ApiReportContext {
+        tenant_display_name,
+        drift,
+        ..ApiReportContext::default()
+    };
+    render_report_from_api(assessment, findings, controls, &context)
+}
+
+/// What a client read besides the assessment, for [`render_report_from_api`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ApiReportContext<'a> {
+    /// The tenant's display name (the connection's); the tenant id when empty.
+    pub tenant_display_name: &'a str,
+    /// Every page of ListDrift; `None` when drift was not read.
+    pub drift: Option<&'a [pb::Drift]>,
+    /// Earlier assessments of the tenant (ListAssessments, any order); only succeeded ones
+    /// completed before this one count for the trend.
+    pub history: &'a [pb::Assessment],
+    /// Why parts of the tenant could not be read, e.g. the connection's health.
+    pub notes: &'a [String],
+}
+
+/// The full customer report from what the public API returns: dates, assessment id and pack
+/// version from `assessment`, the trend from `context.history`.
+pub fn render_report_from_api(
+    assessment: &pb::Assessment,
+    findings: &[pb::Finding],
+    controls: &[pb::Control],
+    context: &ApiReportContext<'_>,
+) -> String {
     let metadata: Vec<ControlMetadata> = controls.iter().map(metadata).collect();
     let results: Vec<ControlResult> = findings.iter().map(|f| result(f, &metadata)).collect();
     let engine = Assessment {
@@ -157,7 +186,63 @@ pub fn render_html_from_api_with_drift(
         duration: std::time::Duration::ZERO,
     };
     let refs: Vec<&ControlMetadata> = metadata.iter().collect();
-    render_html_with_drift(&engine, &refs, tenant_display_name, lines.as_deref())
+    let name = if context.tenant_display_name.trim().is_empty() {
+        assessment.tenant_id.as_str()
+    } else {
+        context.tenant_display_name
+    };
+    let info = ReportInfo {
+        tenant_display_name: name.to_owned(),
+        assessment_id: assessment.assessment_id.clone(),
+        pack_version: assessment.pack_version.clone(),
+        assessed_at: timestamp(
+            assessment
+                .completed_at
+                .as_ref()
+                .or(assessment.requested_at.as_ref()),
+            "%Y-%m-%d %H:%M UTC",
+        ),
+        generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        history: history(assessment, context.history),
+        drift: context.drift.map(|items| items.iter().map(drift_line).collect()),
+        notes: context.notes.to_vec(),
+    };
+    render_report(&engine, &refs, &info)
+}
+
+fn timestamp(at: Option<&prost_types::Timestamp>, format: &str) -> String {
+    at.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+        .map(|t| t.format(format).to_string())
+        .unwrap_or_default()
+}
+
+/// The succeeded assessments completed before `current`, oldest first, as score points.
+fn history(current: &pb::Assessment, earlier: &[pb::Assessment]) -> Vec<ScorePoint> {
+    let until = current
+        .completed_at
+        .as_ref()
+        .or(current.requested_at.as_ref())
+        .map_or(i64::MAX, |t| t.seconds);
+    let mut points: Vec<(i64, &pb::Assessment)> = earlier
+        .iter()
+        .filter(|a| a.assessment_id != current.assessment_id)
+        .filter(|a| a.state == pb::AssessmentState::Succeeded as i32)
+        .filter_map(|a| Some((a.completed_at.as_ref()?.seconds, a)))
+        .filter(|(at, _)| *at <= until)
+        .collect();
+    points.sort_by_key(|(at, _)| *at);
+    points
+        .into_iter()
+        .map(|(_, a)| ScorePoint {
+            at: timestamp(a.completed_at.as_ref(), "%Y-%m-%d %H:%M"),
+            scores: a
+                .scores
+                .iter()
+                .filter(|s| s.counts.is_some_and(|c| c.passed + c.failed + c.warning > 0))
+                .map(|s| (s.framework.clone(), s.score))
+                .collect(),
+        })
+        .collect()
 }
 
 fn drift_line(d: &pb::Drift) -> DriftLine {

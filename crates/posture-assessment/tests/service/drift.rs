@@ -29,7 +29,7 @@ fn as_principal<T>(name: &str, message: T) -> Request<T> {
 }
 
 /// The tenant's open drift (every state), newest first.
-async fn open_drift(world: &World, tenant: &TenantInfo) -> Vec<pb::Drift> {
+pub(crate) async fn open_drift(world: &World, tenant: &TenantInfo) -> Vec<pb::Drift> {
     drift_client(world)
         .list_drift(pb::ListDriftRequest {
             tenant_id: tenant.tenant_id.to_string(),
@@ -44,7 +44,7 @@ async fn open_drift(world: &World, tenant: &TenantInfo) -> Vec<pb::Drift> {
 
 /// Waits until the tenant's open drift satisfies `wanted` (the drift consumer runs after the
 /// sync run completes, beside the assessment).
-async fn drift_until(
+pub(crate) async fn drift_until(
     world: &World,
     tenant: &TenantInfo,
     wanted: impl Fn(&[pb::Drift]) -> bool,
@@ -64,7 +64,7 @@ async fn drift_until(
 }
 
 /// An enabled Conditional Access policy of the tenant: (id, display name).
-async fn enabled_policy(world: &World, tenant: &TenantInfo) -> (String, String) {
+pub(crate) async fn enabled_policy(world: &World, tenant: &TenantInfo) -> (String, String) {
     let objects = world
         .inventory()
         .list_objects(pb::ListObjectsRequest {
@@ -92,7 +92,7 @@ async fn enabled_policy(world: &World, tenant: &TenantInfo) -> (String, String) 
         .expect("an enabled policy")
 }
 
-async fn create_baseline(world: &World, source: &TenantInfo, name: &str) -> pb::Baseline {
+pub(crate) async fn create_baseline(world: &World, source: &TenantInfo, name: &str) -> pb::Baseline {
     drift_client(world)
         .create_baseline(as_principal(
             "ops@msp",
@@ -110,7 +110,7 @@ async fn create_baseline(world: &World, source: &TenantInfo, name: &str) -> pb::
         .expect("baseline")
 }
 
-async fn apply(
+pub(crate) async fn apply(
     world: &World,
     baseline: &pb::Baseline,
     tenants: &[&TenantInfo],

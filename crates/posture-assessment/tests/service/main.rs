@@ -3,6 +3,7 @@
 
 mod announce;
 mod api;
+mod browser;
 mod controls;
 mod drift;
 mod events;

@@ -141,7 +141,7 @@ posture_kit::db_test!(
 );
 
 /// Every permission the sync needs, except `missing`.
-fn permissions_without(missing: &[&str]) -> Vec<String> {
+pub(crate) fn permissions_without(missing: &[&str]) -> Vec<String> {
     let mut all: Vec<String> = posture_sync::kinds::ALL
         .iter()
         .flat_map(|k| k.spec().permissions.iter().map(|p| (*p).to_owned()))

@@ -26,7 +26,9 @@ async fn report_from_the_api_lists_every_control_with_its_stored_result() {
         .controls;
 
     let html = posture_assessment::render_html_from_api(&assessment, &findings, &controls);
-    assert!(html.contains(&format!("Posture assessment: {}", tenant.tenant_id)));
+    assert!(html.contains(&format!("Security assessment: {}", tenant.tenant_id)));
+    assert!(html.contains(&format!("<code>{}</code>", assessment.assessment_id)));
+    assert!(html.contains(&assessment.pack_version));
     for f in &findings {
         let label = match pb::ControlResult::try_from(f.result).expect("result") {
             pb::ControlResult::Pass => "pass",
@@ -36,20 +38,22 @@ async fn report_from_the_api_lists_every_control_with_its_stored_result() {
             _ => "error",
         };
         assert!(
-            html.contains(&format!("<strong>{}</strong>", f.control_id)),
+            html.contains(&format!("<code>{}</code>", f.control_id)),
             "{}",
             f.control_id
         );
         let class = label.replace(' ', "_");
         assert!(
-            html.contains(&format!("<td class=\"{class}\">{label}")),
+            html.contains(&format!("<td class=\"{class}\">{label}"))
+                || html.contains(&format!("<span class=\"{class}\">{label}")),
             "{} {label}",
             f.control_id
         );
     }
     // The same scores the engine computed, recomputed from the findings.
     for framework in ["overall", "cis-m365-v7", "cisa-scuba"] {
-        assert!(html.contains(&format!("<tr><td>{framework}</td>")), "{framework}");
+        let name = posture_assessment::framework_title(framework);
+        assert!(html.contains(&format!("<h3>{name}</h3>")), "{framework}");
     }
     let named =
         posture_assessment::render_html_from_api_named(&assessment, &findings, &controls, "Contoso <Ltd>");
@@ -102,7 +106,9 @@ async fn per_framework_result_is_stored_served_and_reported() {
         .controls;
     let html = posture_assessment::render_html_from_api(&assessment, &findings, &controls);
     assert!(
-        html.contains("<strong>cis-m365-v7</strong>: <span class=\"warning\">warning</span>"),
+        html.contains(
+            "<strong>CIS Microsoft 365 Foundations v7</strong> judges it <span class=\"warning\">warning</span>"
+        ),
         "the report shows CIS's own verdict"
     );
     let stored_cis = assessment

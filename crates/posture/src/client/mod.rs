@@ -24,6 +24,7 @@ pub mod controls;
 pub mod drift;
 pub mod evidence;
 pub mod exceptions;
+pub mod fleet;
 pub mod health;
 pub mod import;
 pub mod inventory;

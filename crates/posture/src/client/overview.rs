@@ -1,7 +1,9 @@
 //! `posture overview`: every tenant in the key's scope on one screen: connection health, the last
 //! sync, the score per framework, failed controls, and when the secret expires.
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
+use posture_proto::v1::assessment_service_client::AssessmentServiceClient;
 use posture_proto::v1::overview_service_client::OverviewServiceClient;
 use posture_proto::v1::{
     ConnectionState, GetTenantOverviewRequest, ListTenantOverviewsRequest, SecuritySignals, SyncRunState,
@@ -27,6 +29,20 @@ pub struct OverviewArgs {
     /// Order of the rows.
     #[arg(long, value_enum, default_value_t = SortKey::Name)]
     pub sort: SortKey,
+    /// Write the tenants as a page instead of the table: `html`, one printable all-tenants page
+    /// with each score's change since the previous assessment and the failing critical and high
+    /// controls.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<PageFormat>,
+    /// Where `--format` writes the page.
+    #[arg(long, requires = "format", default_value = "posture-overview.html")]
+    pub out: std::path::PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PageFormat {
+    /// A self-contained HTML page.
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -106,6 +122,19 @@ pub async fn run(args: OverviewArgs, gateway: &GatewayArgs) -> anyhow::Result<i3
         page_token = page.next_page_token;
     }
     sort(&mut overviews, args.sort);
+    if args.format == Some(PageFormat::Html) {
+        let mut assessments = AssessmentServiceClient::new(gateway.connect().await?);
+        let extras = super::fleet::gather(&mut assessments, &overviews).await;
+        let page = super::fleet::render(&overviews, &extras, chrono::Utc::now().timestamp());
+        std::fs::write(&args.out, page).with_context(|| format!("cannot write {}", args.out.display()))?;
+        match gateway.output {
+            OutputFormat::Json => {
+                print_json(&json!({"overview": args.out.display().to_string(), "tenants": overviews.len()}))?
+            }
+            OutputFormat::Table => outln!("{} tenant(s) written to {}", overviews.len(), args.out.display()),
+        }
+        return Ok(0);
+    }
     match gateway.output {
         OutputFormat::Json => print_json(&json!(overviews.iter().map(overview_json).collect::<Vec<_>>()))?,
         OutputFormat::Table => out!("{}", overview_table(&overviews)),
@@ -113,21 +142,21 @@ pub async fn run(args: OverviewArgs, gateway: &GatewayArgs) -> anyhow::Result<i3
     Ok(0)
 }
 
-fn name(o: &TenantOverview) -> String {
+pub(crate) fn name(o: &TenantOverview) -> String {
     o.connection
         .as_ref()
         .map(|c| c.display_name.clone())
         .unwrap_or_default()
 }
 
-fn tenant_id(o: &TenantOverview) -> String {
+pub(crate) fn tenant_id(o: &TenantOverview) -> String {
     o.connection
         .as_ref()
         .map(|c| c.tenant_id.clone())
         .unwrap_or_default()
 }
 
-fn state(o: &TenantOverview) -> i32 {
+pub(crate) fn state(o: &TenantOverview) -> i32 {
     o.connection
         .as_ref()
         .and_then(|c| c.health.as_ref())
@@ -155,7 +184,7 @@ fn expiry_seconds(o: &TenantOverview) -> Option<i64> {
 }
 
 /// Unhealthy first: the states that need someone, then pending, then connected.
-fn health_rank(state: i32) -> u8 {
+pub(crate) fn health_rank(state: i32) -> u8 {
     match ConnectionState::try_from(state).unwrap_or(ConnectionState::Unspecified) {
         ConnectionState::AuthenticationError | ConnectionState::PermissionError => 0,
         ConnectionState::ServiceError => 1,
@@ -197,7 +226,7 @@ fn score_cell(o: &TenantOverview, framework: &str) -> String {
 }
 
 /// The last sync as its state and age: `ok 3h`, `failed 2d`, `running`, `never`.
-fn last_sync(o: &TenantOverview, now: i64) -> String {
+pub(crate) fn last_sync(o: &TenantOverview, now: i64) -> String {
     let Some(run) = o.last_run.as_ref() else {
         return "never".into();
     };
@@ -228,7 +257,7 @@ fn age(seconds: i64) -> String {
 }
 
 /// Days until the secret expires, `expired`, with `!` inside the warning window.
-fn secret_cell(o: &TenantOverview, now: i64) -> String {
+pub(crate) fn secret_cell(o: &TenantOverview, now: i64) -> String {
     let Some(credential) = o.connection.as_ref().and_then(|c| c.credential.as_ref()) else {
         return "-".into();
     };

@@ -7,6 +7,7 @@ mod fetch;
 mod json;
 mod ocsf;
 pub(crate) mod render;
+mod report;
 
 use std::path::PathBuf;
 
@@ -55,7 +56,9 @@ pub enum AssessCommand {
         #[command(subcommand)]
         command: SettingsCommand,
     },
-    /// Write the latest (or a given) assessment as a self-contained HTML report.
+    /// Write the latest (or a given) assessment as a self-contained HTML report for the customer:
+    /// summary with trend and top risks, what could not be evaluated, each framework by reference
+    /// id, findings with remediation. Print it from a browser to get a PDF.
     Report {
         tenant_id: String,
         #[arg(long)]
@@ -270,12 +273,17 @@ pub async fn run(command: AssessCommand, gateway: &GatewayArgs) -> anyhow::Resul
             let (assessment, findings) = with_findings(&mut client, tenant_id, assessment_id).await?;
             let controls = all_controls(&mut client).await?;
             let drift = crate::client::drift::open_drift(gateway, &assessment.tenant_id).await?;
-            let html = posture_assessment::render_html_from_api_with_drift(
+            let extras = report::extras(&mut client, gateway, &assessment.tenant_id).await?;
+            let html = posture_assessment::render_report_from_api(
                 &assessment,
                 &findings,
                 &controls,
-                &assessment.tenant_id,
-                drift.as_deref(),
+                &posture_assessment::ApiReportContext {
+                    tenant_display_name: &extras.display_name,
+                    drift: drift.as_deref(),
+                    history: &extras.history,
+                    notes: &extras.notes,
+                },
             );
             std::fs::write(&out, html).with_context(|| format!("cannot write {}", out.display()))?;
             match format {
