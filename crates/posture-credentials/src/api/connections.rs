@@ -237,12 +237,27 @@ impl ConnectionApi {
             ));
         }
         let reason = validate::reason(&request.reason)?;
+        if request.purge_now && !request.purge {
+            return Err(CredentialsError::invalid(
+                "purge_now",
+                "purges at once only with purge set",
+            ));
+        }
         let now = core.now();
+        let purge_at = match (request.purge, request.purge_now) {
+            (false, _) => None,
+            (true, true) => Some(now),
+            (true, false) => Some(crate::purge::due_after(now, core.settings.purge_grace)),
+        };
         let deleted = core
             .store
-            .delete_connection(&tenant_id, &principal, &reason, now)
+            .delete_connection(&tenant_id, &principal, &reason, now, purge_at)
             .await?
             .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;
+        if request.purge_now {
+            core.store.run_purge(&tenant_id, now).await?;
+            tracing::info!(%tenant_id, requested_by = principal, "tenant purged");
+        }
         core.outbox.notify();
         tracing::info!(
             %tenant_id,
@@ -252,6 +267,7 @@ impl ConnectionApi {
         );
         Ok(DeleteConnectionResponse {
             deleted_at: Some(timestamp(deleted.deleted_at)),
+            purge_at: purge_at.map(timestamp),
         })
     }
 }

@@ -176,6 +176,14 @@ pub struct RemoveArgs {
     /// Why, for the audit record.
     #[arg(long, default_value = "")]
     pub reason: String,
+    /// Also delete the tenant's data in every role (inventory, runs, audit events, assessments,
+    /// findings, exceptions, drift, schedules, notification deliveries) once the grace period
+    /// (`credentials.purge_grace_secs`) is over. Without it the history is kept for a reconnect.
+    #[arg(long)]
+    pub purge: bool,
+    /// With --purge: purge at once instead of after the grace period.
+    #[arg(long, requires = "purge")]
+    pub now: bool,
 }
 
 /// Exit code of `tenants test` (and `add`) when the connection is not Connected, so scripts can tell.
@@ -223,6 +231,8 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
                         confirm_tenant_id: args.tenant_id.clone(),
                         reason: "the first connection test failed (tenants add without --keep-on-failure)"
                             .into(),
+                        purge: false,
+                        purge_now: false,
                     })
                     .await
                     .map_err(|s| explain("removing the connection that failed its first test", s))?;
@@ -294,17 +304,34 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
             test(&mut client, &args.tenant_id, format).await
         }
         TenantsCommand::Remove(args) => {
-            client
+            let removed = client
                 .delete_connection(DeleteConnectionRequest {
                     tenant_id: args.tenant_id.clone(),
                     confirm_tenant_id: args.confirm,
                     reason: args.reason,
+                    purge: args.purge,
+                    purge_now: args.now,
                 })
                 .await
-                .map_err(|s| explain("removing the tenant", s))?;
+                .map_err(|s| explain("removing the tenant", s))?
+                .into_inner();
             match format {
-                OutputFormat::Json => print_json(&json!({"tenant_id": args.tenant_id, "removed": true}))?,
-                OutputFormat::Table => outln!("Removed the connection to {}", args.tenant_id),
+                OutputFormat::Json => print_json(&json!({
+                    "tenant_id": args.tenant_id,
+                    "removed": true,
+                    "purge_at": timestamp_json(removed.purge_at.as_ref()),
+                }))?,
+                OutputFormat::Table => {
+                    outln!("Removed the connection to {}", args.tenant_id);
+                    match (&removed.purge_at, args.now) {
+                        (Some(_), true) => outln!("Its data is being purged from every role now."),
+                        (Some(at), false) => outln!(
+                            "Its data will be purged from every role at {}; connecting it again before then keeps it.",
+                            ts(at)
+                        ),
+                        (None, _) => outln!("Its history is kept; connecting it again picks it up."),
+                    }
+                }
             }
             Ok(0)
         }
