@@ -57,19 +57,23 @@ impl CredentialStore {
                 .begin_write()
                 .await
                 .map_err(map_sql_error("starting a transaction", tenant_id))?;
-            let pending =
-                sqlx::query("SELECT requested_by FROM tenant_purges WHERE tenant_id = $1 AND purge_at <= $2")
-                    .bind(&tenant)
-                    .bind(Ts(now))
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(map_sql_error("reading a purge", tenant_id))?;
+            // The claim: a replica running the same purge waits on this row and then finds it
+            // gone. `running` opens the append-only history of this tenant to the deletes below.
+            let pending = sqlx::query(
+                "UPDATE tenant_purges SET running = TRUE WHERE tenant_id = $1 AND purge_at <= $2 \
+                 RETURNING requested_by",
+            )
+            .bind(&tenant)
+            .bind(Ts(now))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_sql_error("claiming a purge", tenant_id))?;
             let Some(pending) = pending else {
                 return Ok(PurgeOutcome::NotPending);
             };
             let requested_by = pending
                 .text("requested_by")
-                .map_err(map_sql_error("reading a purge", tenant_id))?;
+                .map_err(map_sql_error("claiming a purge", tenant_id))?;
             let connected = sqlx::query("SELECT 1 FROM connections WHERE tenant_id = $1")
                 .bind(&tenant)
                 .fetch_optional(&mut *tx)
@@ -77,12 +81,7 @@ impl CredentialStore {
                 .map_err(map_sql_error("reading a purge", tenant_id))?
                 .is_some();
             if !connected {
-                // `running` opens the append-only history of this tenant to the deletes below.
                 for (statement, context) in [
-                    (
-                        "UPDATE tenant_purges SET running = TRUE WHERE tenant_id = $1",
-                        "starting a purge",
-                    ),
                     (
                         "DELETE FROM credential_access_log WHERE tenant_id = $1",
                         "purging the access log",
