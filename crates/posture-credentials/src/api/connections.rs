@@ -60,6 +60,7 @@ impl ConnectionApi {
         let client_id = validate::client_id("client_id", &request.client_id)?;
         let (cloud, endpoints) = validate_cloud(request.cloud, request.endpoints.as_ref())?;
         let credential = validate::credential(request.credential.as_ref(), now)?;
+        let tags = validate::tags("tags", &request.tags)?;
         if core.store.connection(&tenant_id).await?.is_some() {
             return Err(CredentialsError::AlreadyConnected { tenant_id });
         }
@@ -85,6 +86,7 @@ impl ConnectionApi {
                 kind: credential.kind,
                 sealed,
                 created_by: principal.clone(),
+                tags,
                 now,
             })
             .await
@@ -114,17 +116,17 @@ impl ConnectionApi {
         if paths.is_empty() {
             return Err(CredentialsError::invalid(
                 "update_mask.paths",
-                "must list the fields to change: display_name, cloud, endpoints",
+                "must list the fields to change: display_name, cloud, endpoints, tags",
             ));
         }
         if let Some(bad) = paths
             .iter()
-            .find(|p| !matches!(p.as_str(), "display_name" | "cloud" | "endpoints"))
+            .find(|p| !matches!(p.as_str(), "display_name" | "cloud" | "endpoints" | "tags"))
         {
             return Err(CredentialsError::invalid(
                 "update_mask.paths",
                 format!(
-                    "`{bad}` cannot be changed here; allowed paths are display_name, cloud, endpoints (use UpdateCredentials for the credential)"
+                    "`{bad}` cannot be changed here; allowed paths are display_name, cloud, endpoints, tags (use UpdateCredentials for the credential)"
                 ),
             ));
         }
@@ -150,8 +152,14 @@ impl ConnectionApi {
         };
         let (cloud, endpoints) = validate_cloud(cloud_value, endpoints_in.as_ref())?;
         let now = core.now();
+        let tags = if has("tags") {
+            validate::tags("connection.tags", &input.tags)?
+        } else {
+            current.tags.clone()
+        };
         let change = SettingsChange {
             reset_health: cloud != current.cloud || endpoints != current.endpoints,
+            tags,
             display_name,
             cloud,
             endpoints,

@@ -58,6 +58,13 @@ pub const MIGRATIONS: &[Migration] = &[
     // (`running`), the append-only history of that tenant, and only that tenant, may be deleted:
     // the purge removes every row naming the tenant, its own last.
     Migration::per_engine(7, "tenant purges", POSTGRES_V7, SQLITE_V7),
+    // Tags group tenants: stored as `,a,b,` (sorted; empty without tags) so one `LIKE '%,tag,%'`
+    // filters by a tag on both engines (the tag charset has no LIKE wildcard).
+    Migration::portable(
+        8,
+        "connection tags",
+        "ALTER TABLE connections ADD COLUMN tags TEXT NOT NULL DEFAULT '';",
+    ),
 ];
 
 const POSTGRES_V7: &str = r#"
