@@ -4,6 +4,7 @@
 //! JetStream), with its own state folder, port block, database and bus prefix. Either way the
 //! logs are kept for later checks and a dropped deployment stops what it started.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -304,6 +305,101 @@ impl Deployment {
             }
         }
     }
+}
+
+impl Deployment {
+    /// Every table holding a row that names `needle` in any column, with how many rows do:
+    /// `schema.table` from PostgreSQL's `information_schema`, `file.table` from each SQLite file's
+    /// `sqlite_master`.
+    pub async fn rows_naming(&self, needle: &str) -> anyhow::Result<BTreeMap<String, i64>> {
+        match &self.database {
+            None => {
+                let mut found = BTreeMap::new();
+                for entry in std::fs::read_dir(self.data_dir.path())? {
+                    let path = entry?.path();
+                    if path.extension().and_then(|e| e.to_str()) == Some("db") {
+                        sqlite_rows_naming(&path, needle, &mut found).await?;
+                    }
+                }
+                Ok(found)
+            }
+            Some(db) => {
+                let pool = sqlx::PgPool::connect(db.url()).await?;
+                let found = postgres_rows_naming(&pool, needle).await;
+                pool.close().await;
+                found
+            }
+        }
+    }
+}
+
+/// [`Deployment::rows_naming`] on one SQLite file, opened read-only beside the running process.
+async fn sqlite_rows_naming(
+    path: &Path,
+    needle: &str,
+    found: &mut BTreeMap<String, i64>,
+) -> anyhow::Result<()> {
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await?;
+    let file = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let tables: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            .fetch_all(&pool)
+            .await?;
+    for (table,) in tables {
+        let columns: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info($1)")
+            .bind(&table)
+            .fetch_all(&pool)
+            .await?;
+        if columns.is_empty() {
+            continue;
+        }
+        // Table and column names come from the catalogue, not from outside.
+        let any_column = columns
+            .iter()
+            .map(|(c,)| format!("instr(CAST(\"{c}\" AS TEXT), $1) > 0"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let sql = format!("SELECT count(*) FROM \"{table}\" WHERE {any_column}");
+        let (hits,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(needle)
+            .fetch_one(&pool)
+            .await?;
+        if hits > 0 {
+            found.insert(format!("{file}.{table}"), hits);
+        }
+    }
+    pool.close().await;
+    Ok(())
+}
+
+/// [`Deployment::rows_naming`] on PostgreSQL: every base table of every schema, rows read as text.
+async fn postgres_rows_naming(pool: &sqlx::PgPool, needle: &str) -> anyhow::Result<BTreeMap<String, i64>> {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_schema, table_name FROM information_schema.tables \
+         WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut found = BTreeMap::new();
+    for (schema, table) in tables {
+        // Schema and table names come from the catalogue, not from outside.
+        let sql = format!("SELECT count(*) FROM \"{schema}\".\"{table}\" t WHERE strpos(t::text, $1) > 0");
+        let (hits,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(needle)
+            .fetch_one(pool)
+            .await?;
+        if hits > 0 {
+            found.insert(format!("{schema}.{table}"), hits);
+        }
+    }
+    Ok(found)
 }
 
 impl Drop for Deployment {

@@ -36,6 +36,7 @@ async fn connect(
             cloud: Cloud::Custom as i32,
             endpoints: Some(endpoints(sim)),
             credential: Some(secret_credential(secret, tenant)),
+            tags: Vec::new(),
         })
         .await?;
     test(clients, tenant).await
@@ -234,6 +235,7 @@ async fn connection_lifecycle(mode: Mode) -> anyhow::Result<()> {
             cloud: Cloud::Global as i32,
             endpoints: None,
             credential: Some(secret_credential("s", &contoso)),
+            tags: Vec::new(),
         })
         .await
         .expect_err("an oversized display name is refused");

@@ -286,6 +286,7 @@ async fn trust_boundaries(mode: Mode) -> anyhow::Result<()> {
             cloud: Cloud::Custom as i32,
             endpoints: Some(endpoints(&sim)),
             credential: Some(secret_credential(tenant.client_secret.expose(), &tenant)),
+            tags: Vec::new(),
         })
         .await?;
 

@@ -13,6 +13,7 @@ mod memory;
 mod message;
 mod nats;
 pub mod outbox;
+mod purge;
 mod retry;
 mod subject;
 #[cfg(feature = "test-support")]
@@ -29,6 +30,7 @@ pub use memory::MemoryBus;
 pub use message::{Delivery, Envelope, MessageId, PublishReceipt};
 pub use nats::{NatsBus, NatsBusConfig};
 pub use outbox::{Outbox, OutboxError, OutboxMessage, StageMessage};
+pub use purge::spawn_tenant_purge;
 pub use retry::{Handler, HandlerError, RetryPolicy, RunReport, run_consumer};
 pub use subject::{Prefix, StreamKind, Subject, SubjectBuilder, SubjectFilter, validate_token};
 pub use workers::spawn_workers;

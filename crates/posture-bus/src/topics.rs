@@ -63,6 +63,10 @@ pub const ASSESSMENT_COMPLETED: Topic<ev::AssessmentCompleted> = Topic::new("ass
 /// New drift from a baseline: the assessment role publishes.
 pub const DRIFT_DETECTED: Topic<ev::DriftDetected> = Topic::new("drift-detected");
 
+/// A tenant's data is to be deleted: credentials publishes when a requested purge falls due; the
+/// sync, assessment and scheduler roles each delete their own rows for the tenant.
+pub const TENANT_PURGED: Topic<ev::TenantPurged> = Topic::new("tenant-purged");
+
 /// Every event topic's token, for tests and tooling that list them.
 pub const EVENT_TOKENS: &[&str] = &[
     SYNC_REQUESTED.token(),
@@ -72,6 +76,7 @@ pub const EVENT_TOKENS: &[&str] = &[
     CONNECTION_HEALTH_CHANGED.token(),
     ASSESSMENT_COMPLETED.token(),
     DRIFT_DETECTED.token(),
+    TENANT_PURGED.token(),
 ];
 
 /// The sync job work queue: one job per (run, entity kind), one durable consumer per kind.
@@ -125,6 +130,15 @@ pub mod durable {
     pub const NOTIFY_ASSESSMENTS: &str = "scheduler-notify-assessment-completed";
     /// The scheduler's notifications of [`super::DRIFT_DETECTED`].
     pub const NOTIFY_DRIFT: &str = "scheduler-notify-drift-detected";
+    /// The sync role's purge of a tenant's inventory, runs and audit events, from
+    /// [`super::TENANT_PURGED`].
+    pub const SYNC_PURGES: &str = "sync-tenant-purged";
+    /// The assessment role's purge of a tenant's assessments, exceptions and drift.
+    pub const ASSESSMENT_PURGES: &str = "assessment-tenant-purged";
+    /// The scheduler's purge of a tenant's schedule and notification rows.
+    pub const SCHEDULER_PURGES: &str = "scheduler-tenant-purged";
+    /// The gateway's purge of a tenant's calls from the activity log.
+    pub const GATEWAY_PURGES: &str = "gateway-tenant-purged";
 }
 
 #[cfg(test)]
@@ -156,6 +170,7 @@ mod tests {
             CONNECTION_HEALTH_CHANGED.subject(&tenant),
             ASSESSMENT_COMPLETED.subject(&tenant),
             DRIFT_DETECTED.subject(&tenant),
+            TENANT_PURGED.subject(&tenant),
         ];
         let filters = [
             SYNC_REQUESTED.filter(),
@@ -165,6 +180,7 @@ mod tests {
             CONNECTION_HEALTH_CHANGED.filter(),
             ASSESSMENT_COMPLETED.filter(),
             DRIFT_DETECTED.filter(),
+            TENANT_PURGED.filter(),
         ];
         for (i, filter) in filters.iter().enumerate() {
             for (j, subject) in subjects.iter().enumerate() {
@@ -194,6 +210,10 @@ mod tests {
             durable::NOTIFY_RUNS,
             durable::NOTIFY_ASSESSMENTS,
             durable::NOTIFY_DRIFT,
+            durable::SYNC_PURGES,
+            durable::ASSESSMENT_PURGES,
+            durable::SCHEDULER_PURGES,
+            durable::GATEWAY_PURGES,
             sync_jobs::consumer("users").as_str(),
         ] {
             ConsumerConfig::new(name, SubjectFilter::all(StreamKind::Events)).expect(name);

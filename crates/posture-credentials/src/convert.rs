@@ -37,6 +37,7 @@ pub fn connection(record: &ConnectionRecord, now: DateTime<Utc>, warning_window:
         created_by: record.created_by.clone(),
         created_at: Some(timestamp(record.created_at)),
         updated_at: Some(timestamp(record.updated_at)),
+        tags: record.tags.clone(),
     }
 }
 

@@ -30,6 +30,10 @@ pub struct CredentialsSettings {
     /// Roles allowed to decrypt secrets through the vault, as named by the caller's verified
     /// certificate.
     pub vault_callers: Vec<posture_kit::ServiceRole>,
+    /// How long after a connection's deletion a purge asked for with it runs.
+    pub purge_grace: std::time::Duration,
+    /// How often the purge task looks for purges that fell due.
+    pub purge_check_interval: std::time::Duration,
 }
 
 impl Default for CredentialsSettings {
@@ -39,6 +43,8 @@ impl Default for CredentialsSettings {
             rewrap_batch_size: 100,
             rewrap_interval: std::time::Duration::from_secs(600),
             vault_callers: vec![posture_kit::ServiceRole::Tokens],
+            purge_grace: std::time::Duration::from_secs(7 * 24 * 3600),
+            purge_check_interval: std::time::Duration::from_secs(60),
         }
     }
 }

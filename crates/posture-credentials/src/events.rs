@@ -10,7 +10,7 @@ use posture_bus::topics::{self, Topic};
 use posture_bus::{BusError, MessageId};
 use posture_kit::ids::TenantId;
 use posture_kit::time::timestamp;
-use posture_proto::events::v1::{ConnectionChange, ConnectionChanged, ConnectionHealthChanged};
+use posture_proto::events::v1::{ConnectionChange, ConnectionChanged, ConnectionHealthChanged, TenantPurged};
 use uuid::Uuid;
 
 use crate::domain::ConnectionState;
@@ -83,4 +83,19 @@ pub(crate) fn health_changed(
         event.event_id.clone(),
         &event,
     )
+}
+
+/// The `TenantPurged` event of a purge that ran: every role deletes its rows for the tenant.
+pub(crate) fn tenant_purged(
+    tenant_id: &TenantId,
+    requested_by: &str,
+    occurred_at: DateTime<Utc>,
+) -> Result<OutboxMessage, BusError> {
+    let event = TenantPurged {
+        event_id: event_id(),
+        occurred_at: Some(timestamp(occurred_at)),
+        tenant_id: tenant_id.to_string(),
+        requested_by: requested_by.to_owned(),
+    };
+    message(&topics::TENANT_PURGED, tenant_id, event.event_id.clone(), &event)
 }

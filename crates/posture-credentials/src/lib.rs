@@ -13,6 +13,7 @@ mod events;
 mod health;
 pub mod keyring;
 pub mod metrics;
+mod purge;
 mod role;
 pub mod rotation;
 mod signing;

@@ -87,6 +87,7 @@ impl FleetMetrics {
                     state: None,
                     expiring_before: None,
                     after_tenant: after,
+                    tag: None,
                     limit: PAGE,
                 })
                 .await?;

@@ -46,8 +46,9 @@ pub struct CredentialsRole {
     core: Arc<Core>,
 }
 
-/// Migrates the `credentials` schema and spawns the key rotation task and the outbox relay that
-/// publishes connection events (both end on `shutdown`; the relay makes a last pass first).
+/// Migrates the `credentials` schema and spawns the key rotation task, the purge task and the outbox
+/// relay that publishes connection events (all end on `shutdown`; the relay makes a last pass
+/// first).
 pub async fn start(deps: CredentialsDeps) -> Result<CredentialsRole, CredentialsError> {
     let store = CredentialStore::new(deps.db);
     store.migrate().await?;
@@ -60,6 +61,13 @@ pub async fn start(deps: CredentialsDeps) -> Result<CredentialsRole, Credentials
         keyring.clone(),
         deps.settings.rewrap_batch_size,
         deps.settings.rewrap_interval,
+        deps.shutdown.clone(),
+    ));
+    deps.tasks.spawn(crate::purge::run_purges(
+        store.clone(),
+        outbox.clone(),
+        deps.clock.clone(),
+        deps.settings.purge_check_interval,
         deps.shutdown.clone(),
     ));
     let core = Core {

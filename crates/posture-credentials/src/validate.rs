@@ -85,6 +85,49 @@ pub fn client_id(field: &str, value: &str) -> Result<String, CredentialsError> {
     guid(field, value, "application (client) id").map(|uuid| uuid.hyphenated().to_string())
 }
 
+/// Longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 40;
+/// Most tags on one connection.
+pub const MAX_TAGS: usize = 20;
+
+/// One tag: lowercase letters, digits and `-`, starting with a letter or digit (upper case is
+/// lowered). The charset keeps tags safe as stored (`,a,b,`) and in a `LIKE` filter.
+pub fn tag(field: &'static str, value: &str) -> Result<String, CredentialsError> {
+    let tag = value.trim().to_ascii_lowercase();
+    let chars = tag.chars().count();
+    if chars == 0 || chars > MAX_TAG_CHARS {
+        return Err(CredentialsError::invalid(
+            field,
+            format!("a tag has 1 to {MAX_TAG_CHARS} characters (got {chars})"),
+        ));
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if !tag.chars().all(allowed) || tag.starts_with('-') {
+        return Err(CredentialsError::invalid(
+            field,
+            "a tag is lowercase letters, digits and `-`, starting with a letter or digit, e.g. `gold` or `eu-west`",
+        ));
+    }
+    Ok(tag)
+}
+
+/// A connection's tags: each valid, duplicates dropped, sorted, at most [`MAX_TAGS`].
+pub fn tags(field: &'static str, values: &[String]) -> Result<Vec<String>, CredentialsError> {
+    let mut tags = values
+        .iter()
+        .map(|value| tag(field, value))
+        .collect::<Result<Vec<_>, _>>()?;
+    tags.sort();
+    tags.dedup();
+    if tags.len() > MAX_TAGS {
+        return Err(CredentialsError::invalid(
+            field,
+            format!("at most {MAX_TAGS} tags per connection (got {})", tags.len()),
+        ));
+    }
+    Ok(tags)
+}
+
 pub fn display_name(value: &str) -> Result<String, CredentialsError> {
     let trimmed = value.trim();
     let chars = trimmed.chars().count();

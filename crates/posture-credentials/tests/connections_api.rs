@@ -24,6 +24,7 @@ fn delete_request(tenant: &str) -> DeleteConnectionRequest {
         tenant_id: tenant.to_owned(),
         confirm_tenant_id: tenant.to_owned(),
         reason: "customer offboarded".to_owned(),
+        ..Default::default()
     }
 }
 

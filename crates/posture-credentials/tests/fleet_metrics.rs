@@ -68,6 +68,7 @@ async fn fleet_gauges_follow_connections_states_and_expiry() {
             tenant_id: TENANT_B.to_owned(),
             confirm_tenant_id: TENANT_B.to_owned(),
             reason: "offboarded".to_owned(),
+            ..Default::default()
         }))
         .await
         .expect("delete");

@@ -41,6 +41,7 @@ fn new_connection(ring: &posture_credentials::Keyring, connection_id: &str) -> N
         kind: SecretKind::ClientSecret,
         sealed: seal(ring, binding, SECRET.as_bytes()).expect("seal"),
         created_by: ADMIN.to_owned(),
+        tags: Vec::new(),
         now: start_time(),
     }
 }

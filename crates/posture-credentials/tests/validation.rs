@@ -173,6 +173,7 @@ async fn malformed_requests_are_invalid_argument_with_a_message_saying_what_to_f
             tenant_id: TENANT_A.into(),
             confirm_tenant_id: TENANT_B.into(),
             reason: String::new(),
+            ..Default::default()
         })
         .await,
         &["confirm_tenant_id", "does not match"],

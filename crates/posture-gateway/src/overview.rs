@@ -260,6 +260,7 @@ impl OverviewService for OverviewApi {
             page_token: input.page_token.clone(),
             state: input.connection_state,
             expiring_soon_only: false,
+            tag: input.tag.clone(),
         };
         let page = client
             .list_connections(outgoing(request.metadata(), &principal, list))

@@ -89,6 +89,7 @@ fn create(tenant_id: &str) -> v1::CreateConnectionRequest {
     v1::CreateConnectionRequest {
         tenant_id: tenant_id.into(),
         display_name: format!("tenant {}", &tenant_id[..8]),
+        tags: Vec::new(),
         client_id: CLIENT_ID.into(),
         cloud: v1::Cloud::Global as i32,
         endpoints: None,

@@ -132,6 +132,7 @@ async fn oversized_requests_are_resource_exhausted_and_the_gateway_keeps_serving
         tenant_id: TENANT_A.into(),
         confirm_tenant_id: TENANT_A.into(),
         reason: "x".repeat(200 * 1024),
+        ..Default::default()
     };
     let status = connections
         .delete_connection(with_key(&gateway.admin_key, huge))
@@ -145,6 +146,7 @@ async fn oversized_requests_are_resource_exhausted_and_the_gateway_keeps_serving
         tenant_id: TENANT_A.into(),
         confirm_tenant_id: TENANT_A.into(),
         reason: "x".repeat(10_000),
+        ..Default::default()
     };
     let status = connections
         .delete_connection(with_key(&gateway.admin_key, long_reason))

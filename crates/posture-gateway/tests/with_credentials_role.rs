@@ -35,6 +35,7 @@ fn create(tenant_id: &str, name: &str) -> v1::CreateConnectionRequest {
                 }),
             })),
         }),
+        tags: Vec::new(),
     }
 }
 

@@ -46,6 +46,7 @@ fn create_connection_request_debug_hides_the_client_secret() {
         cloud: Cloud::Global as i32,
         endpoints: None,
         credential: Some(secret_credential()),
+        tags: Vec::new(),
     };
     let printed = both_formats(&request);
     assert!(!printed.contains("sentinel"), "secret leaked: {printed}");

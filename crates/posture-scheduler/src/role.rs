@@ -50,6 +50,20 @@ pub struct SchedulerRole {
 pub async fn start(deps: SchedulerDeps) -> Result<SchedulerRole, SchedulerError> {
     let store = ScheduleStore::new(deps.db.clone());
     store.migrate().await?;
+    posture_bus::spawn_tenant_purge(
+        deps.bus.as_ref(),
+        "scheduler",
+        posture_bus::topics::durable::SCHEDULER_PURGES,
+        deps.db.clone(),
+        crate::store::PURGE_TENANT,
+        &deps.shutdown,
+        &deps.tasks,
+    )
+    .await
+    .map_err(|source| SchedulerError::Bus {
+        context: "creating the tenant purge consumer",
+        source,
+    })?;
     let notifications = match deps.webhook_secrets {
         Some(secrets) => {
             let sender = Sender::new(

@@ -214,6 +214,16 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
         )
         .await?;
     }
+    posture_bus::spawn_tenant_purge(
+        deps.bus.as_ref(),
+        "sync",
+        topics::durable::SYNC_PURGES,
+        store.db().clone(),
+        crate::store::PURGE_TENANT,
+        &deps.shutdown,
+        &deps.tasks,
+    )
+    .await?;
     if deps.settings.resume_active_runs {
         for run in store.active_runs().await? {
             tracing::info!(run = %run.run_id, tenant = %run.tenant_id, "resuming an unfinished sync run");

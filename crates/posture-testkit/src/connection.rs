@@ -39,5 +39,6 @@ pub fn connection_request(sim: &Simulator, tenant: &TenantInfo) -> pb::CreateCon
         cloud: pb::Cloud::Custom as i32,
         endpoints: Some(endpoints(sim)),
         credential: Some(secret_credential(tenant.client_secret.expose(), tenant)),
+        tags: Vec::new(),
     }
 }

@@ -492,6 +492,7 @@ async fn connect_and_test(
                     }),
                 })),
             }),
+            tags: Vec::new(),
         })
         .await
         .map_err(|s| crate::client::status::explain("connecting the demo tenant", s))?;

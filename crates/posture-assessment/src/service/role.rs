@@ -166,6 +166,16 @@ pub async fn start(deps: AssessmentDeps) -> Result<AssessmentRole, StartError> {
         &deps.tasks,
     )
     .await?;
+    posture_bus::spawn_tenant_purge(
+        deps.bus.as_ref(),
+        "assessment",
+        topics::durable::ASSESSMENT_PURGES,
+        store.db().clone(),
+        super::store::PURGE_TENANT,
+        &deps.shutdown,
+        &deps.tasks,
+    )
+    .await?;
     let drift = DriftApi {
         detector,
         clock: deps.clock.clone(),

@@ -60,6 +60,7 @@ impl ConnectionApi {
         let client_id = validate::client_id("client_id", &request.client_id)?;
         let (cloud, endpoints) = validate_cloud(request.cloud, request.endpoints.as_ref())?;
         let credential = validate::credential(request.credential.as_ref(), now)?;
+        let tags = validate::tags("tags", &request.tags)?;
         if core.store.connection(&tenant_id).await?.is_some() {
             return Err(CredentialsError::AlreadyConnected { tenant_id });
         }
@@ -85,6 +86,7 @@ impl ConnectionApi {
                 kind: credential.kind,
                 sealed,
                 created_by: principal.clone(),
+                tags,
                 now,
             })
             .await
@@ -114,17 +116,17 @@ impl ConnectionApi {
         if paths.is_empty() {
             return Err(CredentialsError::invalid(
                 "update_mask.paths",
-                "must list the fields to change: display_name, cloud, endpoints",
+                "must list the fields to change: display_name, cloud, endpoints, tags",
             ));
         }
         if let Some(bad) = paths
             .iter()
-            .find(|p| !matches!(p.as_str(), "display_name" | "cloud" | "endpoints"))
+            .find(|p| !matches!(p.as_str(), "display_name" | "cloud" | "endpoints" | "tags"))
         {
             return Err(CredentialsError::invalid(
                 "update_mask.paths",
                 format!(
-                    "`{bad}` cannot be changed here; allowed paths are display_name, cloud, endpoints (use UpdateCredentials for the credential)"
+                    "`{bad}` cannot be changed here; allowed paths are display_name, cloud, endpoints, tags (use UpdateCredentials for the credential)"
                 ),
             ));
         }
@@ -150,8 +152,14 @@ impl ConnectionApi {
         };
         let (cloud, endpoints) = validate_cloud(cloud_value, endpoints_in.as_ref())?;
         let now = core.now();
+        let tags = if has("tags") {
+            validate::tags("connection.tags", &input.tags)?
+        } else {
+            current.tags.clone()
+        };
         let change = SettingsChange {
             reset_health: cloud != current.cloud || endpoints != current.endpoints,
+            tags,
             display_name,
             cloud,
             endpoints,
@@ -237,12 +245,27 @@ impl ConnectionApi {
             ));
         }
         let reason = validate::reason(&request.reason)?;
+        if request.purge_now && !request.purge {
+            return Err(CredentialsError::invalid(
+                "purge_now",
+                "purges at once only with purge set",
+            ));
+        }
         let now = core.now();
+        let purge_at = match (request.purge, request.purge_now) {
+            (false, _) => None,
+            (true, true) => Some(now),
+            (true, false) => Some(crate::purge::due_after(now, core.settings.purge_grace)),
+        };
         let deleted = core
             .store
-            .delete_connection(&tenant_id, &principal, &reason, now)
+            .delete_connection(&tenant_id, &principal, &reason, now, purge_at)
             .await?
             .ok_or_else(|| CredentialsError::not_found(&tenant_id))?;
+        if request.purge_now {
+            core.store.run_purge(&tenant_id, now).await?;
+            tracing::info!(%tenant_id, requested_by = principal, "tenant purged");
+        }
         core.outbox.notify();
         tracing::info!(
             %tenant_id,
@@ -252,6 +275,7 @@ impl ConnectionApi {
         );
         Ok(DeleteConnectionResponse {
             deleted_at: Some(timestamp(deleted.deleted_at)),
+            purge_at: purge_at.map(timestamp),
         })
     }
 }

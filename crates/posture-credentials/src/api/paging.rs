@@ -17,11 +17,16 @@ use crate::error::CredentialsError;
 use crate::store::{AccessQuery, AccessTenants, ListFilter};
 use crate::validate;
 
-/// Connections by tenant id; the filters are the state and the expiring-soon flag.
+/// Connections by tenant id; the filters are the state, the expiring-soon flag and the tag.
 fn connections_listing(request: &ListConnectionsRequest) -> Keyset {
     Keyset::new(
         "connections",
-        format!("{}|{}", request.state, request.expiring_soon_only),
+        format!(
+            "{}|{}|{}",
+            request.state,
+            request.expiring_soon_only,
+            request.tag.trim().to_ascii_lowercase()
+        ),
     )
 }
 
@@ -56,6 +61,10 @@ pub(crate) async fn list_connections(
             .expiring_soon_only
             .then(|| now + window + chrono::Duration::microseconds(1)),
         after_tenant,
+        tag: match request.tag.trim() {
+            "" => None,
+            tag => Some(crate::validate::tag("tag", tag)?),
+        },
         limit: i64::from(size) + 1,
     };
     let mut records = core.store.list_connections(&filter).await?;

@@ -32,6 +32,8 @@ pub struct ConnectionRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub health: HealthRecord,
+    /// Sorted, distinct, validated.
+    pub tags: Vec<String>,
 }
 
 /// Everything a new connection is created with.
@@ -47,6 +49,7 @@ pub struct NewConnection {
     pub kind: SecretKind,
     pub sealed: SealedSecret,
     pub created_by: String,
+    pub tags: Vec<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -57,6 +60,7 @@ pub struct SettingsChange {
     pub cloud: Cloud,
     pub endpoints: Option<Endpoints>,
     pub reset_health: bool,
+    pub tags: Vec<String>,
     /// Who changed them, as the change event names them.
     pub changed_by: String,
     pub now: DateTime<Utc>,
@@ -70,7 +74,26 @@ pub struct ListFilter {
     pub expiring_before: Option<DateTime<Utc>>,
     /// Only tenant ids after this one (the page cursor).
     pub after_tenant: Option<TenantId>,
+    /// Only connections carrying this (validated) tag.
+    pub tag: Option<String>,
     pub limit: i64,
+}
+
+/// Tags as stored: `,a,b,`, or empty without tags.
+pub(crate) fn join_tags(tags: &[String]) -> String {
+    if tags.is_empty() {
+        String::new()
+    } else {
+        format!(",{},", tags.join(","))
+    }
+}
+
+fn split_tags(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The credential version a new connection starts at (the inserts below write it as a literal).
@@ -79,7 +102,7 @@ const FIRST_CREDENTIAL_VERSION: i64 = 1;
 const SELECT_CONNECTION: &str = "SELECT c.tenant_id, c.connection_id, c.display_name, c.client_id, c.cloud, \
      c.authority_url, c.graph_url, c.defender_url, c.management_activity_url, c.exchange_url, c.auth_method, \
      c.credential_version, c.saved_by, c.saved_at, c.expires_at, c.certificate_thumbprint, \
-     c.certificate_subject, c.certificate_pem, c.created_by, c.created_at, c.updated_at, \
+     c.certificate_subject, c.certificate_pem, c.created_by, c.created_at, c.updated_at, c.tags, \
      h.state, h.detail, h.checked_at, h.credential_version AS health_version \
      FROM connections c JOIN connection_health h ON h.tenant_id = c.tenant_id";
 
@@ -133,6 +156,7 @@ fn read_connection<R: RowExt>(row: &R) -> Result<ConnectionRecord, StoreError> {
             certificate_pem: row.opt_text("certificate_pem").map_err(read)?,
         },
         created_by: row.text("created_by").map_err(read)?,
+        tags: split_tags(&row.text("tags").map_err(read)?),
         created_at: row.time("created_at").map_err(read)?,
         updated_at: row.time("updated_at").map_err(read)?,
         health: HealthRecord {
@@ -167,8 +191,8 @@ impl CredentialStore {
                 "INSERT INTO connections (tenant_id, connection_id, display_name, client_id, cloud, \
                  authority_url, graph_url, defender_url, management_activity_url, auth_method, \
                  credential_version, saved_by, saved_at, expires_at, certificate_thumbprint, \
-                 certificate_subject, certificate_pem, created_by, created_at, updated_at, exchange_url) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19)",
+                 certificate_subject, certificate_pem, created_by, created_at, updated_at, exchange_url, tags) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19, $20)",
             )
             .bind(id.to_string())
             .bind(new.connection_id.to_string())
@@ -189,6 +213,7 @@ impl CredentialStore {
             .bind(&new.created_by)
             .bind(Ts(new.now))
             .bind(endpoint(|e| &e.exchange_url))
+            .bind(join_tags(&new.tags))
             .execute(&mut *tx)
             .await
             .map_err(map_sql_error("inserting a connection", id))?;
@@ -240,7 +265,8 @@ impl CredentialStore {
     pub async fn list_connections(&self, filter: &ListFilter) -> Result<Vec<ConnectionRecord>, StoreError> {
         let sql = format!(
             "{SELECT_CONNECTION} WHERE ($1 IS NULL OR h.state = $1) AND ($2 IS NULL OR c.expires_at < $2) \
-             AND ($3 IS NULL OR c.tenant_id > $3) ORDER BY c.tenant_id LIMIT $4"
+             AND ($3 IS NULL OR c.tenant_id > $3) AND ($5 IS NULL OR c.tags LIKE '%,' || $5 || ',%') \
+             ORDER BY c.tenant_id LIMIT $4"
         );
         let state = filter.state.map(ConnectionState::name);
         let expiring = filter.expiring_before.map(Ts);
@@ -251,6 +277,7 @@ impl CredentialStore {
                 .bind(expiring)
                 .bind(&after)
                 .bind(filter.limit)
+                .bind(&filter.tag)
                 .fetch_all(pool)
                 .await
                 .map_err(map_sql_error("listing connections", ""))?;
@@ -273,7 +300,7 @@ impl CredentialStore {
                 .map_err(map_sql_error("starting a transaction", tenant_id))?;
             let updated = sqlx::query(
                 "UPDATE connections SET display_name = $2, cloud = $3, authority_url = $4, graph_url = $5, \
-                 defender_url = $6, management_activity_url = $7, updated_at = $8, exchange_url = $9 \
+                 defender_url = $6, management_activity_url = $7, updated_at = $8, exchange_url = $9, tags = $10 \
                  WHERE tenant_id = $1 \
                  RETURNING credential_version",
             )
@@ -286,6 +313,7 @@ impl CredentialStore {
             .bind(endpoint(|e| &e.management_activity_url))
             .bind(Ts(change.now))
             .bind(endpoint(|e| &e.exchange_url))
+            .bind(join_tags(&change.tags))
             .fetch_optional(&mut *tx)
             .await
             .map_err(map_sql_error("updating connection settings", tenant_id))?;

@@ -134,6 +134,7 @@ impl CredentialStore {
         deleted_by: &str,
         reason: &str,
         now: DateTime<Utc>,
+        purge_at: Option<DateTime<Utc>>,
     ) -> Result<Option<DeletionRecord>, StoreError> {
         // A deleted connection has no credential version; the event says 0.
         let event = events::connection_changed(tenant_id, ConnectionChange::Deleted, 0, deleted_by, now)?;
@@ -167,6 +168,22 @@ impl CredentialStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_sql_error("deleting a connection", tenant_id))?;
+            if let Some(purge_at) = purge_at {
+                // A later request for the same tenant replaces the earlier one's time.
+                sqlx::query(
+                    "INSERT INTO tenant_purges (tenant_id, requested_by, requested_at, purge_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE \
+                     SET requested_by = excluded.requested_by, requested_at = excluded.requested_at, \
+                     purge_at = excluded.purge_at",
+                )
+                .bind(tenant_id.to_string())
+                .bind(deleted_by)
+                .bind(Ts(now))
+                .bind(Ts(purge_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_sql_error("recording a purge request", tenant_id))?;
+            }
             tx.stage(&event)
                 .await
                 .map_err(map_sql_error("staging the connection event", tenant_id))?;

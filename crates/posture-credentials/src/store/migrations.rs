@@ -54,7 +54,66 @@ pub const MIGRATIONS: &[Migration] = &[
             ciphertext BLOB NOT NULL
         );",
     ),
+    // Purges asked for with a connection's deletion, due after the grace period. While one runs
+    // (`running`), the append-only history of that tenant, and only that tenant, may be deleted:
+    // the purge removes every row naming the tenant, its own last.
+    Migration::per_engine(7, "tenant purges", POSTGRES_V7, SQLITE_V7),
+    // Tags group tenants: stored as `,a,b,` (sorted; empty without tags) so one `LIKE '%,tag,%'`
+    // filters by a tag on both engines (the tag charset has no LIKE wildcard).
+    Migration::portable(
+        8,
+        "connection tags",
+        "ALTER TABLE connections ADD COLUMN tags TEXT NOT NULL DEFAULT '';",
+    ),
 ];
+
+const POSTGRES_V7: &str = r#"
+CREATE TABLE tenant_purges (
+    tenant_id TEXT PRIMARY KEY,
+    requested_by TEXT NOT NULL,
+    requested_at TIMESTAMPTZ NOT NULL,
+    purge_at TIMESTAMPTZ NOT NULL,
+    running BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX tenant_purges_due ON tenant_purges (purge_at);
+DROP TRIGGER credential_access_log_append_only ON credential_access_log;
+DROP TRIGGER connection_deletions_append_only ON connection_deletions;
+CREATE TRIGGER credential_access_log_append_only BEFORE UPDATE ON credential_access_log
+    FOR EACH ROW EXECUTE FUNCTION refuse_history_change();
+CREATE TRIGGER connection_deletions_append_only BEFORE UPDATE ON connection_deletions
+    FOR EACH ROW EXECUTE FUNCTION refuse_history_change();
+CREATE FUNCTION refuse_history_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM tenant_purges WHERE tenant_id = OLD.tenant_id AND running) THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END
+$$;
+CREATE TRIGGER credential_access_log_no_delete BEFORE DELETE ON credential_access_log
+    FOR EACH ROW EXECUTE FUNCTION refuse_history_delete();
+CREATE TRIGGER connection_deletions_no_delete BEFORE DELETE ON connection_deletions
+    FOR EACH ROW EXECUTE FUNCTION refuse_history_delete();
+"#;
+
+const SQLITE_V7: &str = r#"
+CREATE TABLE tenant_purges (
+    tenant_id TEXT PRIMARY KEY,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    purge_at TEXT NOT NULL,
+    running INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tenant_purges_due ON tenant_purges (purge_at);
+DROP TRIGGER credential_access_log_no_delete;
+DROP TRIGGER connection_deletions_no_delete;
+CREATE TRIGGER credential_access_log_no_delete BEFORE DELETE ON credential_access_log
+WHEN NOT EXISTS (SELECT 1 FROM tenant_purges WHERE tenant_id = OLD.tenant_id AND running = 1)
+BEGIN SELECT RAISE(ABORT, 'credential_access_log is append-only'); END;
+CREATE TRIGGER connection_deletions_no_delete BEFORE DELETE ON connection_deletions
+WHEN NOT EXISTS (SELECT 1 FROM tenant_purges WHERE tenant_id = OLD.tenant_id AND running = 1)
+BEGIN SELECT RAISE(ABORT, 'connection_deletions is append-only'); END;
+"#;
 
 const POSTGRES_V5: &str = r#"
 CREATE TABLE signing_keys (

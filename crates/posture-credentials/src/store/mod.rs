@@ -8,6 +8,7 @@ mod connections;
 mod credential;
 mod health;
 mod migrations;
+mod purges;
 mod row;
 mod secrets;
 mod signing_keys;
@@ -24,6 +25,7 @@ pub use connections::{ConnectionRecord, ListFilter, NewConnection, SettingsChang
 pub use credential::{CredentialReplacement, DeletionRecord};
 pub use health::{HealthOutcome, HealthRecord};
 pub use migrations::MIGRATIONS;
+pub use purges::PurgeOutcome;
 pub(crate) use row::at_store_precision;
 pub use secrets::{SealedRow, SecretMetadata, WrappingSwap};
 pub use signing_keys::SigningKeyRow;

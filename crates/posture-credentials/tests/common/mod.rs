@@ -287,6 +287,7 @@ pub fn create_request(tenant_id: &str, secret: &str) -> CreateConnectionRequest 
     CreateConnectionRequest {
         tenant_id: tenant_id.to_owned(),
         display_name: format!("Customer {}", &tenant_id[tenant_id.len() - 2..]),
+        tags: Vec::new(),
         client_id: CLIENT_ID.to_owned(),
         cloud: Cloud::Global as i32,
         endpoints: None,

@@ -24,6 +24,20 @@ fn emergency_accounts(field: &str, ids: &[String]) -> Result<(), ServiceError> {
     ids.iter().try_for_each(|id| uuid(field, id))
 }
 
+/// Longest tag and most tags on a connection (the credentials role checks their charset).
+const MAX_TAG_LEN: usize = 40;
+const MAX_TAGS: usize = 20;
+
+fn connection_tags(field: &str, tags: &[String]) -> Result<(), ServiceError> {
+    if tags.len() > MAX_TAGS {
+        return Err(ServiceError::invalid(
+            field,
+            format!("must name at most {MAX_TAGS} tags"),
+        ));
+    }
+    tags.iter().try_for_each(|tag| text(field, tag, MAX_TAG_LEN))
+}
+
 /// The tenants a request touches, to be checked against the caller's scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Touches {
@@ -76,7 +90,8 @@ macro_rules! tenant_request {
 
 tenant_request! {
     CreateConnectionRequest => |r| uuid("client_id", &r.client_id)
-        .and_then(|()| text("display_name", &r.display_name, 200));
+        .and_then(|()| text("display_name", &r.display_name, 200))
+        .and_then(|()| connection_tags("tags", &r.tags));
     GetConnectionRequest;
     UpdateCredentialsRequest => |r| optional_uuid("client_id", &r.client_id);
     DeleteConnectionRequest => |r| text("confirm_tenant_id", &r.confirm_tenant_id, 64)
@@ -135,6 +150,7 @@ tenant_request! {
 impl EdgeRequest for v1::ListConnectionsRequest {
     fn admit(&self) -> Result<Touches, ServiceError> {
         paging(self.page_size, &self.page_token)?;
+        text("tag", &self.tag, MAX_TAG_LEN)?;
         Ok(Touches::none())
     }
 }
@@ -146,6 +162,7 @@ impl EdgeRequest for v1::UpdateConnectionRequest {
             .as_ref()
             .ok_or_else(|| ServiceError::invalid("connection", "is required"))?;
         text("connection.display_name", &connection.display_name, 200)?;
+        connection_tags("connection.tags", &connection.tags)?;
         Ok(Touches::one(tenant(
             "connection.tenant_id",
             &connection.tenant_id,
@@ -294,6 +311,7 @@ fleet_request! {
 impl EdgeRequest for v1::ListTenantOverviewsRequest {
     fn admit(&self) -> Result<Touches, ServiceError> {
         paging(self.page_size, &self.page_token)?;
+        text("tag", &self.tag, MAX_TAG_LEN)?;
         Ok(Touches::none())
     }
 }

@@ -11,9 +11,10 @@ pub use cloud::{CloudConfig, CloudEndpoints, CloudEnvironment};
 pub use load::{ConfigLoader, ENV_PREFIX, ENV_SEPARATOR};
 pub use redact::redact_connection_url;
 pub use sections::{
-    AssessmentConfig, BackupConfig, BusConfig, BusKind, DatabaseConfig, EdgeTlsConfig, EndpointsConfig,
-    GatewayConfig, GrpcConfig, HealthConfig, InternalTlsConfig, KeyRef, LogFormat, NotificationsConfig,
-    PostureConfig, S3Config, SchedulerConfig, SyncConfig, TelemetryConfig, TokensConfig, VaultConfig,
+    AssessmentConfig, BackupConfig, BusConfig, BusKind, CredentialsConfig, DatabaseConfig, EdgeTlsConfig,
+    EndpointsConfig, GatewayConfig, GrpcConfig, HealthConfig, InternalTlsConfig, KeyRef, LogFormat,
+    NotificationsConfig, PostureConfig, S3Config, SchedulerConfig, SyncConfig, TelemetryConfig, TokensConfig,
+    VaultConfig,
 };
 pub use validate::ResolveKeyError;
 

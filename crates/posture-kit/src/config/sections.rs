@@ -29,6 +29,7 @@ pub struct PostureConfig {
     pub bus: BusConfig,
     pub telemetry: TelemetryConfig,
     pub vault: VaultConfig,
+    pub credentials: CredentialsConfig,
     pub tokens: TokensConfig,
     pub scheduler: SchedulerConfig,
     pub notifications: NotificationsConfig,
@@ -50,6 +51,7 @@ impl Default for PostureConfig {
             bus: BusConfig::default(),
             telemetry: TelemetryConfig::default(),
             vault: VaultConfig::default(),
+            credentials: CredentialsConfig::default(),
             tokens: TokensConfig::default(),
             scheduler: SchedulerConfig::default(),
             notifications: NotificationsConfig::default(),
@@ -251,6 +253,26 @@ pub struct KeyRef {
     /// Path of a file (e.g. a mounted Kubernetes secret) holding the base64 key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
+}
+
+/// The credentials role's connection lifecycle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CredentialsConfig {
+    /// A purge asked for with a connection's deletion runs this long after it (an operator can
+    /// still reconnect the tenant and keep its history meanwhile); `--now` skips the wait.
+    pub purge_grace_secs: u64,
+    /// How often the role looks for purges that fell due.
+    pub purge_check_secs: u64,
+}
+
+impl Default for CredentialsConfig {
+    fn default() -> Self {
+        Self {
+            purge_grace_secs: 7 * 24 * 3600,
+            purge_check_secs: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

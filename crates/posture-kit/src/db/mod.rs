@@ -11,6 +11,7 @@
 mod connect;
 mod failure;
 mod migrate;
+mod purge;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod write;
@@ -19,6 +20,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use failure::SqlFailure;
 pub use migrate::{Migration, MigrationReport};
+pub use purge::delete_tenant_rows;
 pub use write::BeginWrite;
 
 /// Runs `$body` with `$pool` bound to the service's open pool, whichever engine it is; the body

@@ -221,3 +221,14 @@ impl ScheduleStore {
         rows.into_iter().map(from_row).collect()
     }
 }
+
+/// Every row of a purged tenant in the `scheduler` schema (see `posture_bus::spawn_tenant_purge`):
+/// its schedule, its failed-sync streak, its deliveries, and the subscriptions scoped to it alone
+/// with their deliveries.
+pub const PURGE_TENANT: &[&str] = &[
+    "DELETE FROM schedules WHERE tenant_id = $1",
+    "DELETE FROM notification_sync_streaks WHERE tenant_id = $1",
+    "DELETE FROM notification_deliveries WHERE tenant_id = $1 OR subscription_id IN \
+     (SELECT subscription_id FROM notification_subscriptions WHERE tenant_id = $1)",
+    "DELETE FROM notification_subscriptions WHERE tenant_id = $1",
+];

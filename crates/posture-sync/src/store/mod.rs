@@ -111,3 +111,15 @@ impl InventoryStore {
         self.db.migrate(SCHEMA, MIGRATIONS).await.map(|_| ())
     }
 }
+
+/// Every row of a purged tenant in the `sync` schema (see `posture_bus::spawn_tenant_purge`):
+/// children first, since SQLite does not cascade without its foreign key pragma.
+pub const PURGE_TENANT: &[&str] = &[
+    "DELETE FROM run_entities WHERE run_id IN (SELECT run_id FROM runs WHERE tenant_id = $1)",
+    "DELETE FROM runs WHERE tenant_id = $1",
+    "DELETE FROM object_versions WHERE tenant_id = $1",
+    "DELETE FROM objects WHERE tenant_id = $1",
+    "DELETE FROM cursors WHERE tenant_id = $1",
+    "DELETE FROM audit_events WHERE tenant_id = $1",
+    "DELETE FROM audit_streams WHERE tenant_id = $1",
+];

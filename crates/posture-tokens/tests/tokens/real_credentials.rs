@@ -128,6 +128,7 @@ pub(crate) async fn real_roles_with_a_connection() -> RealRoles {
                 exchange_url: format!("{base}/exo"),
             }),
             credential: Some(secret(tenant.client_secret.expose())),
+            tags: Vec::new(),
         }))
         .await
         .expect("connection created");

@@ -97,6 +97,7 @@ impl Gateway {
                         }),
                     })),
                 }),
+                tags: Vec::new(),
             })
             .await
             .with_context(|| format!("connecting tenant {tenant_id}"))?;

@@ -120,6 +120,7 @@ fn plan_row(row: Row, base: &Path) -> Result<AddArgs, String> {
         credential,
         no_test: false,
         keep_on_failure: true,
+        tags: Vec::new(),
     };
     if add.name.is_empty() {
         return Err("name is empty".into());
@@ -282,6 +283,7 @@ async fn connect_one(
             cloud: posture_proto::v1::Cloud::from(add.cloud) as i32,
             endpoints,
             credential: Some(credential),
+            tags: Vec::new(),
         },
         (Err(e), _) | (_, Err(e)) => return (format!("invalid: {e:#}"), false),
     };

@@ -26,6 +26,9 @@ pub struct OverviewArgs {
     /// Only tenants in this connection state.
     #[arg(long, value_enum)]
     pub state: Option<StateFilter>,
+    /// Only tenants carrying this tag (`tenants add|update --tag`).
+    #[arg(long)]
+    pub tag: Option<String>,
     /// Order of the rows.
     #[arg(long, value_enum, default_value_t = SortKey::Name)]
     pub sort: SortKey,
@@ -111,6 +114,7 @@ pub async fn run(args: OverviewArgs, gateway: &GatewayArgs) -> anyhow::Result<i3
                     .state
                     .map_or(ConnectionState::Unspecified, StateFilter::proto)
                     as i32,
+                tag: args.tag.clone().unwrap_or_default(),
             })
             .await
             .map_err(|s| explain("listing tenant overviews", s))?

@@ -22,8 +22,12 @@ use super::{GatewayArgs, health, status::explain};
 pub enum TenantsCommand {
     /// Connect a tenant: store its app registration's credentials and test them.
     Add(AddArgs),
-    /// List connected tenants with their health.
-    List,
+    /// List connected tenants with their health and tags.
+    List {
+        /// Only tenants carrying this tag.
+        #[arg(long)]
+        tag: Option<String>,
+    },
     /// Show one tenant connection.
     Show { tenant_id: String },
     /// Test a connection: a token per API, then one cheap call per required permission.
@@ -136,6 +140,10 @@ pub struct AddArgs {
     /// consented yet); without it a connection that does not work is removed again.
     #[arg(long, conflicts_with = "no_test")]
     pub keep_on_failure: bool,
+    /// A tag grouping tenants, e.g. `gold` or `eu` (repeatable): lowercase letters, digits and
+    /// `-`; the overview, schedules and notifications can select tenants by tag.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -150,6 +158,12 @@ pub struct UpdateArgs {
     /// Custom cloud endpoints to change; the ones not given keep their value.
     #[command(flatten)]
     pub urls: EndpointArgs,
+    /// Add this tag (repeatable).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Remove this tag (repeatable).
+    #[arg(long = "untag")]
+    pub untags: Vec<String>,
     /// Do not test the connection after changing it.
     #[arg(long)]
     pub no_test: bool,
@@ -176,6 +190,14 @@ pub struct RemoveArgs {
     /// Why, for the audit record.
     #[arg(long, default_value = "")]
     pub reason: String,
+    /// Also delete the tenant's data in every role (inventory, runs, audit events, assessments,
+    /// findings, exceptions, drift, schedules, notification deliveries) once the grace period
+    /// (`credentials.purge_grace_secs`) is over. Without it the history is kept for a reconnect.
+    #[arg(long)]
+    pub purge: bool,
+    /// With --purge: purge at once instead of after the grace period.
+    #[arg(long, requires = "purge")]
+    pub now: bool,
 }
 
 /// Exit code of `tenants test` (and `add`) when the connection is not Connected, so scripts can tell.
@@ -203,6 +225,7 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
                 cloud: Cloud::from(args.cloud) as i32,
                 endpoints,
                 credential: Some(credential),
+                tags: args.tags.clone(),
             };
             let created = client
                 .create_connection(request)
@@ -223,6 +246,8 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
                         confirm_tenant_id: args.tenant_id.clone(),
                         reason: "the first connection test failed (tenants add without --keep-on-failure)"
                             .into(),
+                        purge: false,
+                        purge_now: false,
                     })
                     .await
                     .map_err(|s| explain("removing the connection that failed its first test", s))?;
@@ -235,7 +260,7 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
         }
         TenantsCommand::ConsentUrl(args) => super::consent::run(&args),
         TenantsCommand::Import(args) => super::import::run(&args, async { Ok(client) }, format).await,
-        TenantsCommand::List => list(&mut client, format).await,
+        TenantsCommand::List { tag } => list(&mut client, tag.as_deref(), format).await,
         TenantsCommand::Show { tenant_id } => {
             let connection = client
                 .get_connection(GetConnectionRequest { tenant_id })
@@ -294,17 +319,34 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
             test(&mut client, &args.tenant_id, format).await
         }
         TenantsCommand::Remove(args) => {
-            client
+            let removed = client
                 .delete_connection(DeleteConnectionRequest {
                     tenant_id: args.tenant_id.clone(),
                     confirm_tenant_id: args.confirm,
                     reason: args.reason,
+                    purge: args.purge,
+                    purge_now: args.now,
                 })
                 .await
-                .map_err(|s| explain("removing the tenant", s))?;
+                .map_err(|s| explain("removing the tenant", s))?
+                .into_inner();
             match format {
-                OutputFormat::Json => print_json(&json!({"tenant_id": args.tenant_id, "removed": true}))?,
-                OutputFormat::Table => outln!("Removed the connection to {}", args.tenant_id),
+                OutputFormat::Json => print_json(&json!({
+                    "tenant_id": args.tenant_id,
+                    "removed": true,
+                    "purge_at": timestamp_json(removed.purge_at.as_ref()),
+                }))?,
+                OutputFormat::Table => {
+                    outln!("Removed the connection to {}", args.tenant_id);
+                    match (&removed.purge_at, args.now) {
+                        (Some(_), true) => outln!("Its data is being purged from every role now."),
+                        (Some(at), false) => outln!(
+                            "Its data will be purged from every role at {}; connecting it again before then keeps it.",
+                            ts(at)
+                        ),
+                        (None, _) => outln!("Its history is kept; connecting it again picks it up."),
+                    }
+                }
             }
             Ok(0)
         }
@@ -315,6 +357,14 @@ pub async fn run(command: TenantsCommand, gateway: &GatewayArgs) -> anyhow::Resu
 pub async fn all_connections(
     client: &mut TenantConnectionServiceClient<super::AuthedChannel>,
 ) -> anyhow::Result<Vec<Connection>> {
+    tagged_connections(client, None).await
+}
+
+/// Every connection the key may see carrying `tag` (all of them without one), all pages.
+pub async fn tagged_connections(
+    client: &mut TenantConnectionServiceClient<super::AuthedChannel>,
+    tag: Option<&str>,
+) -> anyhow::Result<Vec<Connection>> {
     let mut connections = Vec::new();
     let mut page_token = String::new();
     loop {
@@ -322,6 +372,7 @@ pub async fn all_connections(
             .list_connections(ListConnectionsRequest {
                 page_size: 200,
                 page_token,
+                tag: tag.unwrap_or_default().to_owned(),
                 ..Default::default()
             })
             .await
@@ -337,21 +388,23 @@ pub async fn all_connections(
 
 async fn list(
     client: &mut TenantConnectionServiceClient<super::AuthedChannel>,
+    tag: Option<&str>,
     format: OutputFormat,
 ) -> anyhow::Result<i32> {
-    let connections = all_connections(client).await?;
+    let connections = tagged_connections(client, tag).await?;
     match format {
         OutputFormat::Json => print_json(&json!(
             connections.iter().map(connection_json).collect::<Vec<_>>()
         ))?,
         OutputFormat::Table => {
-            let mut table = Table::new(vec!["TENANT ID", "NAME", "HEALTH", "SECRET EXPIRES"]);
+            let mut table = Table::new(vec!["TENANT ID", "NAME", "HEALTH", "SECRET EXPIRES", "TAGS"]);
             for c in &connections {
                 table.row(vec![
                     c.tenant_id.clone(),
                     c.display_name.clone(),
                     health::state_label(c.health.as_ref().map_or(0, |h| h.state)).into(),
                     expiry_text(c),
+                    c.tags.join(","),
                 ]);
             }
             out!("{}", table.render());
@@ -425,8 +478,24 @@ fn update_request(mut connection: Connection, args: &UpdateArgs) -> anyhow::Resu
         connection.endpoints = Some(endpoints);
         paths.push("endpoints".to_owned());
     }
+    if !args.tags.is_empty() || !args.untags.is_empty() {
+        let lowered =
+            |tags: &[String]| -> Vec<String> { tags.iter().map(|t| t.trim().to_ascii_lowercase()).collect() };
+        let untags = lowered(&args.untags);
+        let mut tags: Vec<String> = connection
+            .tags
+            .iter()
+            .filter(|t| !untags.contains(t))
+            .cloned()
+            .collect();
+        tags.extend(lowered(&args.tags));
+        tags.sort();
+        tags.dedup();
+        connection.tags = tags;
+        paths.push("tags".to_owned());
+    }
     if paths.is_empty() {
-        anyhow::bail!("nothing to change: give --name, --cloud or an endpoint URL");
+        anyhow::bail!("nothing to change: give --name, --cloud, an endpoint URL, --tag or --untag");
     }
     Ok(UpdateConnectionRequest {
         connection: Some(connection),
@@ -564,6 +633,7 @@ fn connection_json(c: &Connection) -> serde_json::Value {
         "secret_expires_at": timestamp_json(c.credential.as_ref().and_then(|m| m.expires_at.as_ref())),
         "secret_expiring_soon": c.credential.as_ref().is_some_and(|m| m.expiring_soon),
         "health": c.health.as_ref().map(health_json),
+        "tags": c.tags,
     })
 }
 
@@ -587,7 +657,7 @@ impl super::resolve::TenantArgument for TenantsCommand {
         match self {
             // A new connection has no name to look up yet.
             TenantsCommand::Add(_)
-            | TenantsCommand::List
+            | TenantsCommand::List { .. }
             | TenantsCommand::ConsentUrl(_)
             | TenantsCommand::Import(_) => None,
             TenantsCommand::Show { tenant_id } | TenantsCommand::Test { tenant_id } => {

@@ -129,7 +129,7 @@ pub async fn start(
     if roles.contains(&ServiceRole::Gateway) {
         let listener = bind(config.gateway.listen, "gateway").await?;
         gateway_addr = Some(listener.local_addr()?);
-        let server = roles::start_gateway(config, shutdown, &tls)
+        let server = roles::start_gateway(config, &bus, shutdown, &tls)
             .await?
             .metrics(&metrics);
         let token = shutdown.token();

@@ -56,7 +56,13 @@ pub async fn start_internal(
                 tasks: shutdown.tracker("credentials"),
                 keyring,
                 token_broker,
-                settings: posture_credentials::CredentialsSettings::default(),
+                settings: posture_credentials::CredentialsSettings {
+                    purge_grace: std::time::Duration::from_secs(config.credentials.purge_grace_secs),
+                    purge_check_interval: std::time::Duration::from_secs(
+                        config.credentials.purge_check_secs.max(1),
+                    ),
+                    ..posture_credentials::CredentialsSettings::default()
+                },
             })
             .await
             .context("starting the credentials role")?;
@@ -193,12 +199,14 @@ pub async fn start_internal(
 /// Starts the gateway on its own public server: TLS when `gateway.tls` names a certificate.
 pub async fn start_gateway(
     config: &PostureConfig,
+    bus: &ProcessBus,
     shutdown: &Shutdown,
     tls: &InternalTls,
 ) -> anyhow::Result<GrpcServer> {
     let db = Db::connect(&config.database, "gateway")
         .await
         .context("gateway: database")?;
+    let purge_db = db.clone();
     let role = posture_gateway::start(posture_gateway::GatewayDeps {
         db,
         clock: clock(),
@@ -214,6 +222,18 @@ pub async fn start_gateway(
     })
     .await
     .context("starting the gateway")?;
+    // After `start` migrated the schema: the activity log forgets a purged tenant's calls.
+    posture_bus::spawn_tenant_purge(
+        bus.bus.as_ref(),
+        "gateway",
+        posture_bus::topics::durable::GATEWAY_PURGES,
+        purge_db,
+        posture_gateway::activity::PURGE_TENANT,
+        &shutdown.token(),
+        &shutdown.tracker("gateway-purge"),
+    )
+    .await
+    .context("gateway: tenant purge consumer")?;
     let mut server = GrpcServer::new(&config.grpc);
     let edge = &config.gateway.tls;
     if let (Some(certificate), Some(private_key)) = (&edge.cert_file, &edge.key_file) {

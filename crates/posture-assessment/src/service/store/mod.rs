@@ -31,3 +31,23 @@ pub use findings::{
 pub use lifecycle::{AssessmentState, FailureClass, Trigger};
 pub use migrations::MIGRATIONS;
 pub use settings::SettingsRecord;
+
+/// Every row of a purged tenant in the `assessment` schema (see `posture_bus::spawn_tenant_purge`),
+/// children first since SQLite does not cascade without its foreign key pragma. Baselines taken
+/// from the tenant hold its configuration, so they go too, with their pins and the targets and
+/// drift of the tenants they were applied to.
+pub const PURGE_TENANT: &[&str] = &[
+    "DELETE FROM findings WHERE tenant_id = $1 \
+     OR assessment_id IN (SELECT assessment_id FROM assessments WHERE tenant_id = $1)",
+    "DELETE FROM assessments WHERE tenant_id = $1",
+    "DELETE FROM exception_audit WHERE tenant_id = $1",
+    "DELETE FROM exceptions WHERE tenant_id = $1",
+    "DELETE FROM tenant_settings WHERE tenant_id = $1",
+    "DELETE FROM drift_items WHERE tenant_id = $1 \
+     OR baseline_id IN (SELECT baseline_id FROM baselines WHERE source_tenant_id = $1)",
+    "DELETE FROM baseline_targets WHERE tenant_id = $1 \
+     OR baseline_id IN (SELECT baseline_id FROM baselines WHERE source_tenant_id = $1)",
+    "DELETE FROM baseline_pins \
+     WHERE baseline_id IN (SELECT baseline_id FROM baselines WHERE source_tenant_id = $1)",
+    "DELETE FROM baselines WHERE source_tenant_id = $1",
+];
