@@ -407,6 +407,10 @@ impl Tenant {
                 self.exchange_role = assigned;
                 Ok(serde_json::json!({ "exchangeRole": assigned }))
             }
+            Mutation::SetDnsFailure { failure } => {
+                self.dns_failure = failure;
+                Ok(serde_json::json!({ "dnsFailure": failure }))
+            }
         }
     }
 }

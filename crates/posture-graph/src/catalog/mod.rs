@@ -115,6 +115,7 @@ entity_kinds! {
     ExoAdminAuditLogConfig => "exo_admin_audit_log_config",
     ExoExternalInOutlook => "exo_external_in_outlook",
     ExoSharedMailboxes => "exo_shared_mailboxes",
+    DnsMailRecords => "dns_mail_records",
 }
 
 /// Static facts about one entity kind.
