@@ -145,6 +145,7 @@ impl MailDns {
         }
         Ok(json!({
             "id": domain,
+            "displayName": domain,
             "domain": domain,
             "spf": {
                 "records": spf,

@@ -22,6 +22,7 @@ mod delegated_permission_classifications;
 mod device_compliance_policies;
 mod device_registration_policy;
 mod directory_settings;
+mod dns_mail_records;
 mod domains;
 mod exo_accepted_domains;
 mod exo_admin_audit_log_config;
@@ -79,6 +80,9 @@ pub enum ReadMode {
     /// Every run lists the groups that matter and reads each one's transitive members: one object
     /// per group, the rest marked removed at the end (job/members.rs).
     PerGroup,
+    /// Every run lists the accepted domains (through Exchange) and asks DNS for each one's SPF,
+    /// DMARC and DKIM records: one object per domain (job/mail_dns.rs).
+    MailDns,
 }
 
 /// Static facts about one synced kind.
@@ -148,6 +152,7 @@ pub const ALL: &[&KindDef] = &[
     &device_compliance_policies::KIND,
     &device_registration_policy::KIND,
     &directory_settings::KIND,
+    &dns_mail_records::KIND,
     &domains::KIND,
     &exo_accepted_domains::KIND,
     &exo_admin_audit_log_config::KIND,
