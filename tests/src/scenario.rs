@@ -638,6 +638,12 @@ pub struct World {
     pub clients: GatewayClients,
 }
 
+/// `sync.dns_server` as a TOML value: the simulator's DNS server, where the tenants' domains
+/// publish their mail records.
+fn dns_setting(sim: &Simulator) -> String {
+    format!("\"{}\"", sim.dns_addr())
+}
+
 impl World {
     pub async fn start(mode: crate::Mode) -> anyhow::Result<World> {
         Self::start_with(mode, crate::Launcher::Script).await
@@ -655,7 +661,10 @@ impl World {
         sim: posture_graph_sim::SimConfig,
     ) -> anyhow::Result<World> {
         let sim = Simulator::start(sim).await?;
-        let deployment = crate::Deployment::start_with(mode, launcher).await?;
+        let dns = dns_setting(&sim);
+        let deployment =
+            crate::Deployment::start_with_launcher_settings(mode, launcher, &[("sync.dns_server", &dns)])
+                .await?;
         let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
         Ok(World {
             sim,
@@ -667,7 +676,10 @@ impl World {
     /// A deployment in `mode` with `settings` (dotted keys, TOML values) in its configuration.
     pub async fn start_with_settings(mode: crate::Mode, settings: &[(&str, &str)]) -> anyhow::Result<World> {
         let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;
-        let deployment = crate::Deployment::start_with_settings(mode, settings).await?;
+        let dns = dns_setting(&sim);
+        let mut settings = settings.to_vec();
+        settings.push(("sync.dns_server", &dns));
+        let deployment = crate::Deployment::start_with_settings(mode, &settings).await?;
         let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
         Ok(World {
             sim,
@@ -679,7 +691,8 @@ impl World {
     /// A standalone deployment with `extra` TOML sections in its configuration.
     pub async fn standalone_with_config(extra: &str) -> anyhow::Result<World> {
         let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;
-        let deployment = crate::Deployment::standalone_with_config(extra).await?;
+        let extra = format!("{extra}\n[sync]\ndns_server = {}\n", dns_setting(&sim));
+        let deployment = crate::Deployment::standalone_with_config(&extra).await?;
         let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
         Ok(World {
             sim,

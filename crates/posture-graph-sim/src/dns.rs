@@ -4,7 +4,7 @@
 //! | profile | SPF at the domain | DMARC at `_dmarc.` | DKIM selectors of the custom domain |
 //! |---|---|---|---|
 //! | hardened | `-all` | `p=reject`, reports to the tenant | CNAMEs to the keys |
-//! | typical | `~all` | `p=quarantine`, no reports | CNAMEs to the keys |
+//! | typical | `~all` | `p=quarantine`, reports to the tenant | CNAMEs to the keys |
 //! | neglected | only the initial domain's (Microsoft's) | none | none |
 //!
 //! Names nobody publishes are NXDOMAIN; a tenant's [`DnsFailure`] answers its names with SERVFAIL
@@ -67,7 +67,9 @@ impl Tenant {
                 Profile::Hardened => out.txt.push(format!(
                     "v=DMARC1; p=reject; pct=100; rua=mailto:dmarc-reports@{custom}; ruf=mailto:dmarc-reports@{custom}"
                 )),
-                Profile::Typical => out.txt.push("v=DMARC1; p=quarantine; pct=100".to_owned()),
+                Profile::Typical => out.txt.push(format!(
+                    "v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc-reports@{custom}"
+                )),
                 Profile::Neglected => return None,
             }
         } else if let Some(selector) = ["selector1", "selector2"]

@@ -382,6 +382,54 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
         "neglected's custom domain is not DKIM-signed",
     );
+    // Mail DNS records (dns.rs): hardened -all / p=reject, typical ~all / p=quarantine, neglected's
+    // custom domain publishes nothing (its initial domain only Microsoft's SPF record).
+    add(
+        "CIS.2.1.8",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::CustomDomain])),
+        "SPF naming Exchange Online: neglected's custom domain has none",
+    );
+    add(
+        "MS.EXO.2.2v2",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::CustomDomain]),
+            (Fail, vec![E::CustomDomain]),
+        ),
+        "SPF -all: typical soft-fails (~all), neglected's custom domain has no SPF",
+    );
+    add(
+        "CIS.2.1.10",
+        pick(
+            (Pass, vec![]),
+            (Pass, vec![]),
+            (Fail, vec![E::InitialDomain, E::CustomDomain]),
+        ),
+        "DMARC p=reject / p=quarantine with reports / none",
+    );
+    add(
+        "MS.EXO.4.1v1",
+        pick(
+            (Pass, vec![]),
+            (Pass, vec![]),
+            (Fail, vec![E::InitialDomain, E::CustomDomain]),
+        ),
+        "a DMARC record for every domain except in neglected",
+    );
+    add(
+        "MS.EXO.4.2v1",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::InitialDomain, E::CustomDomain]),
+            (Fail, vec![E::InitialDomain, E::CustomDomain]),
+        ),
+        "DMARC p=reject only in hardened",
+    );
+    add(
+        "exchange.dkim-published",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::CustomDomain])),
+        "neglected's custom domain publishes no DKIM selector CNAMEs",
+    );
     add(
         "MS.EXO.3.1v1",
         pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),

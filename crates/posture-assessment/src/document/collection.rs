@@ -76,10 +76,12 @@ pub enum CollectionKind {
     ExoSafeAttachmentPolicies,
     ExoProtectionPolicyRules,
     ExoSharedMailboxes,
+    /// One item per accepted domain: its SPF, DMARC and DKIM records as DNS publishes them.
+    DnsMailRecords,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 63] = [
+    pub const ALL: [CollectionKind; 64] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -143,6 +145,7 @@ impl CollectionKind {
         CollectionKind::ExoSafeAttachmentPolicies,
         CollectionKind::ExoProtectionPolicyRules,
         CollectionKind::ExoSharedMailboxes,
+        CollectionKind::DnsMailRecords,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -211,6 +214,7 @@ impl CollectionKind {
             CollectionKind::ExoSafeAttachmentPolicies => "exo_safe_attachment_policies",
             CollectionKind::ExoProtectionPolicyRules => "exo_protection_policy_rules",
             CollectionKind::ExoSharedMailboxes => "exo_shared_mailboxes",
+            CollectionKind::DnsMailRecords => "dns_mail_records",
         }
     }
 
