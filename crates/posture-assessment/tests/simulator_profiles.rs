@@ -139,6 +139,27 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
         EntityKind::ExoExternalInOutlook,
         CollectionKind::ExoExternalInOutlook,
     ),
+    (
+        EntityKind::ExoAntiPhishPolicies,
+        CollectionKind::ExoAntiPhishPolicies,
+    ),
+    (
+        EntityKind::ExoMalwareFilterPolicies,
+        CollectionKind::ExoMalwareFilterPolicies,
+    ),
+    (
+        EntityKind::ExoSafeLinksPolicies,
+        CollectionKind::ExoSafeLinksPolicies,
+    ),
+    (
+        EntityKind::ExoSafeAttachmentPolicies,
+        CollectionKind::ExoSafeAttachmentPolicies,
+    ),
+    (
+        EntityKind::ExoProtectionPolicyRules,
+        CollectionKind::ExoProtectionPolicyRules,
+    ),
+    (EntityKind::ExoSharedMailboxes, CollectionKind::ExoSharedMailboxes),
 ];
 
 /// PIM settings as the sync reads them: directory-role policy assignments with each policy and
