@@ -110,12 +110,22 @@ async fn unknown_names_are_nxdomain() {
 async fn a_failing_tenant_answers_servfail_or_nothing() {
     let (sim, tid, custom) = sim_with(Profile::Hardened).await;
     let name = format!("{custom}.");
-    sim.mutate(&tid, Mutation::SetDnsFailure { failure: Some(DnsFailure::Servfail) })
-        .expect("set");
+    sim.mutate(
+        &tid,
+        Mutation::SetDnsFailure {
+            failure: Some(DnsFailure::Servfail),
+        },
+    )
+    .expect("set");
     let m = udp(&sim, &name, RecordType::TXT).await.expect("an answer");
     assert_eq!(m.response_code(), ResponseCode::ServFail);
-    sim.mutate(&tid, Mutation::SetDnsFailure { failure: Some(DnsFailure::Timeout) })
-        .expect("set");
+    sim.mutate(
+        &tid,
+        Mutation::SetDnsFailure {
+            failure: Some(DnsFailure::Timeout),
+        },
+    )
+    .expect("set");
     assert!(udp(&sim, &name, RecordType::TXT).await.is_none(), "no answer");
     sim.mutate(&tid, Mutation::SetDnsFailure { failure: None })
         .expect("set");

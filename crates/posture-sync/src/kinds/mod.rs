@@ -119,6 +119,10 @@ impl KindDef {
     /// through InvokeCommand (Exchange Online) as shown in ListEntityKinds.
     pub fn endpoint(&self) -> String {
         let spec = self.spec();
+        if self.read == ReadMode::MailDns {
+            return "POST /adminapi/beta/{tenant}/InvokeCommand Get-AcceptedDomain, then DNS TXT and CNAME per domain"
+                .to_owned();
+        }
         match spec.resource {
             posture_graph::Resource::DefenderForEndpoint => format!("GET /api/{}", spec.path),
             posture_graph::Resource::ExchangeOnline => format!(
