@@ -161,18 +161,16 @@ pub fn respond(state: &SimState, request: &[u8]) -> Option<Vec<u8>> {
                     ttl,
                     RData::CNAME(CNAME(target_name.clone())),
                 ));
-                // A recursive server follows the CNAME for other types.
-                if query.query_type() != RecordType::CNAME {
-                    if let Lookup::Found(next) = lookup(state, target) {
-                        for t in next.txt {
-                            if query.query_type() == RecordType::TXT {
-                                response.add_answer(Record::from_rdata(
-                                    target_name.clone(),
-                                    ttl,
-                                    RData::TXT(TXT::new(vec![t])),
-                                ));
-                            }
-                        }
+                // A recursive server follows the CNAME for the type asked.
+                if query.query_type() == RecordType::TXT
+                    && let Lookup::Found(next) = lookup(state, target)
+                {
+                    for t in next.txt {
+                        response.add_answer(Record::from_rdata(
+                            target_name.clone(),
+                            ttl,
+                            RData::TXT(TXT::new(vec![t])),
+                        ));
                     }
                 }
                 txt.clear();
