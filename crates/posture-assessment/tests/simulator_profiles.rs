@@ -160,6 +160,7 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
         CollectionKind::ExoProtectionPolicyRules,
     ),
     (EntityKind::ExoSharedMailboxes, CollectionKind::ExoSharedMailboxes),
+    (EntityKind::ExoSharingPolicies, CollectionKind::ExoSharingPolicies),
 ];
 
 /// PIM settings as the sync reads them: directory-role policy assignments with each policy and

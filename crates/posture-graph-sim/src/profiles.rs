@@ -501,6 +501,22 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
         "OAuth2ClientProfileEnabled false in neglected",
     );
+    let sharing = || E::Exo("Get-SharingPolicy", "Default Sharing Policy");
+    add(
+        "MS.EXO.6.1v1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![sharing()])),
+        "neglected's default sharing policy shares contacts with all domains",
+    );
+    add(
+        "MS.EXO.6.2v1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![sharing()])),
+        "free/busy only in typical; neglected shares calendar details with all domains",
+    );
+    add(
+        "CIS.1.3.3",
+        pick((Pass, vec![]), (Fail, vec![sharing()]), (Fail, vec![sharing()])),
+        "the default sharing policy is disabled only in hardened",
+    );
     add(
         "exchange.dkim-published",
         pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::CustomDomain])),

@@ -2,7 +2,7 @@
 # CNAMEs (selector1._domainkey / selector2._domainkey) resolve to a key. Signing enabled in
 # Exchange (exchange.dkim-enabled, CIS 2.1.9 / MS.EXO.3.1v1) without the records makes receivers
 # fail the signature. Neither benchmark has a row of its own for the DNS side: CIS 2.1.9's audit
-# checks the CNAMEs as part of enabling DKIM, so the control names no framework reference.
+# checks the CNAMEs as part of enabling DKIM, so the control is Posture's own.
 package posture.controls.exchange_dkim_published
 
 import data.posture.lib
@@ -11,7 +11,7 @@ metadata := {
 	"id": "exchange.dkim-published",
 	"title": "DKIM selector records are published for every custom domain",
 	"severity": "medium",
-	"frameworks": [],
+	"frameworks": [{"framework": "posture", "reference": "posture.mail.dkim-published"}],
 	"rationale": "A DKIM signature verifies only when the domain publishes the key; without the selector records receivers treat signed mail as unsigned, and DMARC has only SPF to go on.",
 	"remediation": "At the DNS host of each custom domain, publish the CNAMEs selector1._domainkey and selector2._domainkey pointing to the Selector1CNAME and Selector2CNAME that Get-DkimSigningConfig shows.",
 	"required_collections": ["dns_mail_records"],

@@ -37,3 +37,14 @@ dmarc_tags(d) := t if {
 
 # Custom (not *.onmicrosoft.com) domains among the records.
 is_custom_domain(d) if not endswith(lower(d.domain), ".onmicrosoft.com")
+
+# --- sharing policies (exo_sharing_policies) -------------------------------------------------------
+
+# The actions an enabled sharing policy grants every external domain (its `*:` entry), e.g.
+# CalendarSharingFreeBusySimple, ContactsSharing.
+shared_with_all(policy) := {trim_space(a) |
+	policy.Enabled == true
+	some entry in list(policy, "Domains")
+	startswith(entry, "*:")
+	some a in split(substring(entry, 2, -1), ",")
+}

@@ -78,10 +78,11 @@ pub enum CollectionKind {
     ExoSharedMailboxes,
     /// One item per accepted domain: its SPF, DMARC and DKIM records as DNS publishes them.
     DnsMailRecords,
+    ExoSharingPolicies,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 64] = [
+    pub const ALL: [CollectionKind; 65] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -146,6 +147,7 @@ impl CollectionKind {
         CollectionKind::ExoProtectionPolicyRules,
         CollectionKind::ExoSharedMailboxes,
         CollectionKind::DnsMailRecords,
+        CollectionKind::ExoSharingPolicies,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -215,6 +217,7 @@ impl CollectionKind {
             CollectionKind::ExoProtectionPolicyRules => "exo_protection_policy_rules",
             CollectionKind::ExoSharedMailboxes => "exo_shared_mailboxes",
             CollectionKind::DnsMailRecords => "dns_mail_records",
+            CollectionKind::ExoSharingPolicies => "exo_sharing_policies",
         }
     }
 

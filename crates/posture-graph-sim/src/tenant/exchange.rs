@@ -32,6 +32,7 @@ pub const CMDLETS: &[&str] = &[
     "Get-SafeAttachmentRule",
     "Get-SafeLinksPolicy",
     "Get-SafeLinksRule",
+    "Get-SharingPolicy",
     "Get-TransportConfig",
     "Get-TransportRule",
 ];
@@ -123,6 +124,21 @@ impl Tenant {
             "Get-SafeAttachmentRule" => self.exo_rules("SafeAttachmentPolicy", p == Profile::Hardened),
             "Get-SafeLinksPolicy" => self.exo_safe_links(),
             "Get-SafeLinksRule" => self.exo_rules("SafeLinksPolicy", p == Profile::Hardened),
+            // The default sharing policy as Microsoft creates it (free/busy with everyone), turned
+            // off in hardened, widened to details and contacts in neglected.
+            "Get-SharingPolicy" => vec![json!({
+                "Identity": "Default Sharing Policy", "Name": "Default Sharing Policy",
+                "Default": true,
+                "Enabled": p != Profile::Hardened,
+                "Domains": match p {
+                    Profile::Neglected => json!(["*:CalendarSharingFreeBusyReviewer, ContactsSharing"]),
+                    _ => json!([
+                        "Anonymous:CalendarSharingFreeBusyReviewer",
+                        "*:CalendarSharingFreeBusySimple",
+                    ]),
+                },
+                "Guid": self.exo_guid("exo-sharing-policy", 0),
+            })],
             "Get-TransportConfig" => vec![json!({
                 "Identity": "Transport Settings",
                 "SmtpClientAuthenticationDisabled": p != Profile::Neglected,

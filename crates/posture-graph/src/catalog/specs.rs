@@ -704,6 +704,7 @@ impl EntityKind {
             // Exchange (so its permission and role), their records are asked of DNS
             // (`crate::mail_dns`).
             K::DnsMailRecords => exo("Get-AcceptedDomain"),
+            K::ExoSharingPolicies => exo("Get-SharingPolicy"),
         }
     }
 }

@@ -26,6 +26,7 @@ const EXO_KINDS: &[EntityKind] = &[
     EntityKind::ExoAdminAuditLogConfig,
     EntityKind::ExoExternalInOutlook,
     EntityKind::ExoSharedMailboxes,
+    EntityKind::ExoSharingPolicies,
 ];
 
 fn cmdlet(kind: EntityKind) -> String {

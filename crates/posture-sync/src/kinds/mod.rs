@@ -38,6 +38,7 @@ mod exo_remote_domains;
 mod exo_safe_attachment_policies;
 mod exo_safe_links_policies;
 mod exo_shared_mailboxes;
+mod exo_sharing_policies;
 mod exo_transport_config;
 mod exo_transport_rules;
 mod graph_app_role_assignments;
@@ -172,6 +173,7 @@ pub const ALL: &[&KindDef] = &[
     &exo_safe_attachment_policies::KIND,
     &exo_safe_links_policies::KIND,
     &exo_shared_mailboxes::KIND,
+    &exo_sharing_policies::KIND,
     &exo_transport_config::KIND,
     &exo_transport_rules::KIND,
     &graph_app_role_assignments::KIND,

@@ -24,6 +24,7 @@ const EXCHANGE_KINDS: &[&str] = &[
     "exo_safe_attachment_policies",
     "exo_safe_links_policies",
     "exo_shared_mailboxes",
+    "exo_sharing_policies",
     "exo_transport_config",
     "exo_transport_rules",
 ];
