@@ -227,6 +227,31 @@ pub async fn assert_kind_matches_truth(
         }
         return Ok(stored.len());
     }
+    if kind.read == posture_sync::kinds::ReadMode::MailDns {
+        // One object per accepted domain, named by the domain, with the records the simulator's
+        // DNS server published for it.
+        let stored = stored_objects(clients, tenant, kind.name).await?;
+        let domains: std::collections::BTreeSet<String> = sim
+            .ground_truth(tenant, "exo/Get-AcceptedDomain")?
+            .objects
+            .iter()
+            .filter_map(|d| d["DomainName"].as_str().map(str::to_ascii_lowercase))
+            .collect();
+        ensure!(
+            stored.keys().cloned().collect::<std::collections::BTreeSet<_>>() == domains,
+            "{}: one object per accepted domain",
+            kind.name
+        );
+        for (domain, object) in &stored {
+            ensure!(
+                object.content["spf"]["records"].is_array()
+                    && object.content["dkim"]["selector1"].is_object(),
+                "{}: {domain} lacks its records",
+                kind.name
+            );
+        }
+        return Ok(stored.len());
+    }
     // The simulator names Defender for Endpoint collections (`GET /api/...`) `mde/<path>` and
     // Exchange cmdlets `exo/<cmdlet>`.
     let path = kind.spec().path;
