@@ -161,6 +161,10 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
     ),
     (EntityKind::ExoSharedMailboxes, CollectionKind::ExoSharedMailboxes),
     (EntityKind::ExoSharingPolicies, CollectionKind::ExoSharingPolicies),
+    (
+        EntityKind::ExoAtpPolicyForO365,
+        CollectionKind::ExoAtpPolicyForO365,
+    ),
 ];
 
 /// PIM settings as the sync reads them: directory-role policy assignments with each policy and

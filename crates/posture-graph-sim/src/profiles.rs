@@ -456,6 +456,12 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
         "Safe Attachments blocks in the built-in policy; neglected has none",
     );
+    let atp = || E::Exo("Get-AtpPolicyForO365", "Default");
+    add(
+        "CIS.2.1.5",
+        pick((Pass, vec![]), (Fail, vec![atp()]), (Fail, vec![atp()])),
+        "Safe Documents only in hardened; neglected also leaves SharePoint, OneDrive and Teams out",
+    );
     let default_phish = || E::Exo("Get-AntiPhishPolicy", "Office365 AntiPhish Default");
     add(
         "CIS.2.1.7",

@@ -5,6 +5,7 @@ import data.posture.controls.defender_office_common_attachment_filter as filter
 import data.posture.controls.defender_office_preset_covers_all_users as covers
 import data.posture.controls.defender_office_preset_policies as presets
 import data.posture.controls.defender_office_safe_attachments as attachments
+import data.posture.controls.defender_office_safe_attachments_spo_teams as spo_teams
 import data.posture.controls.defender_office_safe_links as links
 import data.posture.testing
 
@@ -159,4 +160,26 @@ test_preset_for_one_domain_or_some_users_does_not_cover_all if {
 test_disabled_presets_do_not_cover_anyone if {
 	r := covers.result with input as presets_doc([preset("Standard Preset Security Policy", "Disabled", both)])
 	r.status == "fail"
+}
+
+# --- Safe Attachments for SharePoint, OneDrive and Teams: CIS 2.1.5 -------------------------------
+
+atp(spo, docs, open) := testing.doc({"exo_atp_policy_for_o365": testing.ok([{"Guid": "atp-1", "Name": "Default", "EnableATPForSPOTeamsODB": spo, "EnableSafeDocs": docs, "AllowSafeDocsOpen": open}])})
+
+test_spo_teams_protection_with_safe_documents_passes if {
+	r := spo_teams.result with input as atp(true, true, false)
+	r.status == "pass"
+}
+
+test_safe_documents_off_fails_naming_it if {
+	r := spo_teams.result with input as atp(true, false, false)
+	r.status == "fail"
+	r.evidence[0].id == "atp-1"
+	r.evidence[0].detail == "EnableSafeDocs is false"
+}
+
+test_click_through_allowed_fails if {
+	r := spo_teams.result with input as atp(true, true, true)
+	r.status == "fail"
+	r.evidence[0].detail == "AllowSafeDocsOpen is true"
 }

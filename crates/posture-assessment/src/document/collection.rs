@@ -79,10 +79,11 @@ pub enum CollectionKind {
     /// One item per accepted domain: its SPF, DMARC and DKIM records as DNS publishes them.
     DnsMailRecords,
     ExoSharingPolicies,
+    ExoAtpPolicyForO365,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 65] = [
+    pub const ALL: [CollectionKind; 66] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -148,6 +149,7 @@ impl CollectionKind {
         CollectionKind::ExoSharedMailboxes,
         CollectionKind::DnsMailRecords,
         CollectionKind::ExoSharingPolicies,
+        CollectionKind::ExoAtpPolicyForO365,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -218,6 +220,7 @@ impl CollectionKind {
             CollectionKind::ExoSharedMailboxes => "exo_shared_mailboxes",
             CollectionKind::DnsMailRecords => "dns_mail_records",
             CollectionKind::ExoSharingPolicies => "exo_sharing_policies",
+            CollectionKind::ExoAtpPolicyForO365 => "exo_atp_policy_for_o365",
         }
     }
 

@@ -16,6 +16,7 @@ pub const CMDLETS: &[&str] = &[
     "Get-AdminAuditLogConfig",
     "Get-AntiPhishPolicy",
     "Get-AntiPhishRule",
+    "Get-AtpPolicyForO365",
     "Get-ATPProtectionPolicyRule",
     "Get-DkimSigningConfig",
     "Get-EOPProtectionPolicyRule",
@@ -70,6 +71,17 @@ impl Tenant {
             "Get-AntiPhishPolicy" => self.exo_anti_phish_policies(),
             "Get-AntiPhishRule" => self.exo_rules("AntiPhishPolicy", p == Profile::Hardened),
             "Get-ATPProtectionPolicyRule" => self.exo_preset_rules("ATP"),
+            // Safe Attachments for SharePoint, OneDrive and Teams, and Safe Documents (E5).
+            "Get-AtpPolicyForO365" => {
+                let e5 = self.licences().e5;
+                vec![json!({
+                    "Identity": "Default", "Name": "Default",
+                    "EnableATPForSPOTeamsODB": e5 && p != Profile::Neglected,
+                    "EnableSafeDocs": e5 && p == Profile::Hardened,
+                    "AllowSafeDocsOpen": p == Profile::Neglected,
+                    "Guid": self.exo_guid("exo-atp-policy", 0),
+                })]
+            }
             "Get-DkimSigningConfig" => self.exo_dkim(),
             "Get-EOPProtectionPolicyRule" => self.exo_preset_rules("EOP"),
             "Get-ExternalInOutlook" => vec![json!({

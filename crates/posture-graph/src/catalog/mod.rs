@@ -117,6 +117,7 @@ entity_kinds! {
     ExoSharedMailboxes => "exo_shared_mailboxes",
     DnsMailRecords => "dns_mail_records",
     ExoSharingPolicies => "exo_sharing_policies",
+    ExoAtpPolicyForO365 => "exo_atp_policy_for_o365",
 }
 
 /// Static facts about one entity kind.

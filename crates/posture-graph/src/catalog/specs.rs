@@ -705,6 +705,7 @@ impl EntityKind {
             // (`crate::mail_dns`).
             K::DnsMailRecords => exo("Get-AcceptedDomain"),
             K::ExoSharingPolicies => exo("Get-SharingPolicy"),
+            K::ExoAtpPolicyForO365 => exo("Get-AtpPolicyForO365"),
         }
     }
 }

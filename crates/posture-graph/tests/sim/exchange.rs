@@ -27,6 +27,7 @@ const EXO_KINDS: &[EntityKind] = &[
     EntityKind::ExoExternalInOutlook,
     EntityKind::ExoSharedMailboxes,
     EntityKind::ExoSharingPolicies,
+    EntityKind::ExoAtpPolicyForO365,
 ];
 
 fn cmdlet(kind: EntityKind) -> String {

@@ -27,6 +27,7 @@ mod domains;
 mod exo_accepted_domains;
 mod exo_admin_audit_log_config;
 mod exo_anti_phish_policies;
+mod exo_atp_policy_for_o365;
 mod exo_dkim_signing_config;
 mod exo_external_in_outlook;
 mod exo_hosted_content_filter_policies;
@@ -162,6 +163,7 @@ pub const ALL: &[&KindDef] = &[
     &exo_accepted_domains::KIND,
     &exo_admin_audit_log_config::KIND,
     &exo_anti_phish_policies::KIND,
+    &exo_atp_policy_for_o365::KIND,
     &exo_dkim_signing_config::KIND,
     &exo_external_in_outlook::KIND,
     &exo_hosted_content_filter_policies::KIND,

@@ -13,6 +13,7 @@ const EXCHANGE_KINDS: &[&str] = &[
     "exo_accepted_domains",
     "exo_admin_audit_log_config",
     "exo_anti_phish_policies",
+    "exo_atp_policy_for_o365",
     "exo_dkim_signing_config",
     "exo_external_in_outlook",
     "exo_hosted_content_filter_policies",
