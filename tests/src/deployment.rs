@@ -134,6 +134,19 @@ impl Deployment {
         }
     }
 
+    /// Starts Posture in `mode` with `settings` (as [`Deployment::start_with_settings`]);
+    /// distributed through `launcher`.
+    pub async fn start_with_launcher_settings(
+        mode: Mode,
+        launcher: Launcher,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Deployment> {
+        match mode {
+            Mode::Standalone => Self::standalone_with_config(&settings_toml(settings)).await,
+            Mode::Distributed => Self::distributed(launcher, &settings_env(settings)).await,
+        }
+    }
+
     /// The distributed stack with `extra_env` in every process's environment.
     async fn distributed(launcher: Launcher, extra_env: &[(String, String)]) -> anyhow::Result<Deployment> {
         // reqwest is built without a default TLS provider; the workspace uses ring.

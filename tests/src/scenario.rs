@@ -227,6 +227,31 @@ pub async fn assert_kind_matches_truth(
         }
         return Ok(stored.len());
     }
+    if kind.read == posture_sync::kinds::ReadMode::MailDns {
+        // One object per accepted domain, named by the domain, with the records the simulator's
+        // DNS server published for it.
+        let stored = stored_objects(clients, tenant, kind.name).await?;
+        let domains: std::collections::BTreeSet<String> = sim
+            .ground_truth(tenant, "exo/Get-AcceptedDomain")?
+            .objects
+            .iter()
+            .filter_map(|d| d["DomainName"].as_str().map(str::to_ascii_lowercase))
+            .collect();
+        ensure!(
+            stored.keys().cloned().collect::<std::collections::BTreeSet<_>>() == domains,
+            "{}: one object per accepted domain",
+            kind.name
+        );
+        for (domain, object) in &stored {
+            ensure!(
+                object.content["spf"]["records"].is_array()
+                    && object.content["dkim"]["selector1"].is_object(),
+                "{}: {domain} lacks its records",
+                kind.name
+            );
+        }
+        return Ok(stored.len());
+    }
     // The simulator names Defender for Endpoint collections (`GET /api/...`) `mde/<path>` and
     // Exchange cmdlets `exo/<cmdlet>`.
     let path = kind.spec().path;
@@ -638,6 +663,12 @@ pub struct World {
     pub clients: GatewayClients,
 }
 
+/// `sync.dns_server` as a TOML value: the simulator's DNS server, where the tenants' domains
+/// publish their mail records.
+fn dns_setting(sim: &Simulator) -> String {
+    format!("\"{}\"", sim.dns_addr())
+}
+
 impl World {
     pub async fn start(mode: crate::Mode) -> anyhow::Result<World> {
         Self::start_with(mode, crate::Launcher::Script).await
@@ -655,7 +686,10 @@ impl World {
         sim: posture_graph_sim::SimConfig,
     ) -> anyhow::Result<World> {
         let sim = Simulator::start(sim).await?;
-        let deployment = crate::Deployment::start_with(mode, launcher).await?;
+        let dns = dns_setting(&sim);
+        let deployment =
+            crate::Deployment::start_with_launcher_settings(mode, launcher, &[("sync.dns_server", &dns)])
+                .await?;
         let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
         Ok(World {
             sim,
@@ -667,7 +701,10 @@ impl World {
     /// A deployment in `mode` with `settings` (dotted keys, TOML values) in its configuration.
     pub async fn start_with_settings(mode: crate::Mode, settings: &[(&str, &str)]) -> anyhow::Result<World> {
         let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;
-        let deployment = crate::Deployment::start_with_settings(mode, settings).await?;
+        let dns = dns_setting(&sim);
+        let mut settings = settings.to_vec();
+        settings.push(("sync.dns_server", &dns));
+        let deployment = crate::Deployment::start_with_settings(mode, &settings).await?;
         let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
         Ok(World {
             sim,
@@ -679,7 +716,8 @@ impl World {
     /// A standalone deployment with `extra` TOML sections in its configuration.
     pub async fn standalone_with_config(extra: &str) -> anyhow::Result<World> {
         let sim = Simulator::start(posture_graph_sim::SimConfig::default()).await?;
-        let deployment = crate::Deployment::standalone_with_config(extra).await?;
+        let extra = format!("{extra}\n[sync]\ndns_server = {}\n", dns_setting(&sim));
+        let deployment = crate::Deployment::standalone_with_config(&extra).await?;
         let clients = GatewayClients::connect(&deployment.gateway, &deployment.admin_key).await?;
         Ok(World {
             sim,

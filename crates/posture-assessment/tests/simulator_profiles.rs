@@ -139,6 +139,32 @@ const CATALOG: &[(EntityKind, CollectionKind)] = &[
         EntityKind::ExoExternalInOutlook,
         CollectionKind::ExoExternalInOutlook,
     ),
+    (
+        EntityKind::ExoAntiPhishPolicies,
+        CollectionKind::ExoAntiPhishPolicies,
+    ),
+    (
+        EntityKind::ExoMalwareFilterPolicies,
+        CollectionKind::ExoMalwareFilterPolicies,
+    ),
+    (
+        EntityKind::ExoSafeLinksPolicies,
+        CollectionKind::ExoSafeLinksPolicies,
+    ),
+    (
+        EntityKind::ExoSafeAttachmentPolicies,
+        CollectionKind::ExoSafeAttachmentPolicies,
+    ),
+    (
+        EntityKind::ExoProtectionPolicyRules,
+        CollectionKind::ExoProtectionPolicyRules,
+    ),
+    (EntityKind::ExoSharedMailboxes, CollectionKind::ExoSharedMailboxes),
+    (EntityKind::ExoSharingPolicies, CollectionKind::ExoSharingPolicies),
+    (
+        EntityKind::ExoAtpPolicyForO365,
+        CollectionKind::ExoAtpPolicyForO365,
+    ),
 ];
 
 /// PIM settings as the sync reads them: directory-role policy assignments with each policy and
@@ -190,6 +216,22 @@ async fn read_kind(client: &GraphClient, kind: EntityKind) -> Result<Vec<Value>,
         items.extend(page?.records.into_iter().map(|r| r.value));
     }
     Ok(items)
+}
+
+/// The accepted domains' mail records as the sync reads them: the domains through Exchange, the
+/// records from the simulator's DNS server.
+async fn read_mail_dns(sim: &Simulator, client: &GraphClient) -> Result<Vec<Value>, GraphError> {
+    let dns = posture_graph::mail_dns::MailDns::new(&posture_graph::mail_dns::DnsSettings {
+        server: Some(sim.dns_addr()),
+        ..Default::default()
+    })?;
+    let mut out = Vec::new();
+    for domain in read_kind(client, EntityKind::ExoAcceptedDomains).await? {
+        if let Some(name) = domain["DomainName"].as_str() {
+            out.push(dns.domain_records(name).await?);
+        }
+    }
+    Ok(out)
 }
 
 fn collection(read: Result<Vec<Value>, GraphError>) -> Collection {
@@ -313,6 +355,10 @@ async fn assess(sim: &Simulator, tenant: &TenantInfo, now: DateTime<Utc>) -> Ass
         .collection(CollectionKind::Groups, groups)
         .collection(CollectionKind::GroupTransitiveMembers, members);
     builder = builder.collection(CollectionKind::Applications, read_applications(&client).await);
+    builder = builder.collection(
+        CollectionKind::DnsMailRecords,
+        collection(read_mail_dns(sim, &client).await),
+    );
     builder = builder.collection(
         CollectionKind::RoleManagementPolicyAssignments,
         collection(read_direct(&client, ROLE_POLICIES_PATH, true).await),

@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod admin;
 pub mod clock;
+pub mod dns;
 pub mod error;
 pub mod exo;
 pub mod faults;
@@ -33,9 +34,9 @@ use tokio_util::sync::CancellationToken;
 pub use error::SimError;
 pub use profiles::{ControlExpectation, Evidence, Outcome, TenantExpectation, expectations};
 pub use spec::{
-    CertificateInfo, FaultRule, FaultSpec, GroundTruth, Latency, Licences, Mutation, Profile, RequestRecord,
-    SecretInfo, SecretValue, SimConfig, SimFile, Sizes, TenantInfo, TenantSpec, ThrottleMode, default_epoch,
-    hour_floor,
+    CertificateInfo, DnsFailure, FaultRule, FaultSpec, GroundTruth, Latency, Licences, Mutation, Profile,
+    RequestRecord, SecretInfo, SecretValue, SimConfig, SimFile, Sizes, TenantInfo, TenantSpec, ThrottleMode,
+    default_epoch, hour_floor,
 };
 use state::{SimState, read, write};
 use tenant::credentials;
@@ -44,6 +45,7 @@ use tenant::credentials;
 pub struct Simulator {
     state: Arc<SimState>,
     addr: SocketAddr,
+    dns_addr: SocketAddr,
     tls: bool,
     stop: CancellationToken,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -74,9 +76,13 @@ impl Simulator {
         let stop = CancellationToken::new();
         let is_tls = tls.is_some();
         let server = tokio::spawn(http::server::serve(listener, tls, state.clone(), stop.clone()));
+        let (udp, tcp, dns_addr) =
+            dns::bind(config.dns_bind.unwrap_or_else(|| SocketAddr::new(addr.ip(), 0))).await?;
+        tokio::spawn(dns::serve(udp, tcp, state.clone(), stop.clone()));
         Ok(Simulator {
             state,
             addr,
+            dns_addr,
             tls: is_tls,
             stop,
             server: Some(server),
@@ -85,6 +91,11 @@ impl Simulator {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The DNS server answering the tenants' mail records (UDP and TCP), see [`dns`].
+    pub fn dns_addr(&self) -> SocketAddr {
+        self.dns_addr
     }
 
     /// `http://127.0.0.1:PORT/` (or `https://` with TLS).

@@ -51,6 +51,8 @@ pub enum Evidence {
     Sharepoint,
     /// An Exchange object by cmdlet and `Name` (resolved to its `Guid`, or `Identity`).
     Exo(&'static str, &'static str),
+    /// Every shared mailbox whose account can sign in.
+    SharedMailboxesSigningIn,
     /// A Conditional Access policy by its display name (its position varies with the licences).
     CaPolicyNamed(&'static str),
     /// The tenant's on-premises directory synchronization object (its id is the tenant id).
@@ -381,6 +383,150 @@ pub fn expectations(p: Profile) -> Vec<ControlExpectation> {
         "CIS.2.1.9",
         pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
         "neglected's custom domain is not DKIM-signed",
+    );
+    // Mail DNS records (dns.rs): hardened -all / p=reject, typical ~all / p=quarantine, neglected's
+    // custom domain publishes nothing (its initial domain only Microsoft's SPF record).
+    add(
+        "CIS.2.1.8",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::CustomDomain])),
+        "SPF naming Exchange Online: neglected's custom domain has none",
+    );
+    add(
+        "MS.EXO.2.2v2",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::CustomDomain]),
+            (Fail, vec![E::CustomDomain]),
+        ),
+        "SPF -all: typical soft-fails (~all), neglected's custom domain has no SPF",
+    );
+    add(
+        "CIS.2.1.10",
+        pick(
+            (Pass, vec![]),
+            (Pass, vec![]),
+            (Fail, vec![E::InitialDomain, E::CustomDomain]),
+        ),
+        "DMARC p=reject / p=quarantine with reports / none",
+    );
+    add(
+        "MS.EXO.4.1v1",
+        pick(
+            (Pass, vec![]),
+            (Pass, vec![]),
+            (Fail, vec![E::InitialDomain, E::CustomDomain]),
+        ),
+        "a DMARC record for every domain except in neglected",
+    );
+    add(
+        "MS.EXO.4.2v1",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::InitialDomain, E::CustomDomain]),
+            (Fail, vec![E::InitialDomain, E::CustomDomain]),
+        ),
+        "DMARC p=reject only in hardened",
+    );
+    // Defender for Office 365 (tenant/exchange.rs): the hardened tenant's Strict preset policies
+    // have the recommended settings, the typical tenant runs on the built-in and default
+    // policies, the neglected one has no Safe Links or Safe Attachments policy at all.
+    add(
+        "CIS.2.1.1",
+        pick(
+            (Pass, vec![]),
+            (
+                Fail,
+                vec![E::Exo("Get-SafeLinksPolicy", "Built-In Protection Policy")],
+            ),
+            (Fail, vec![]),
+        ),
+        "Strict Safe Links / built-in policy allows click-through / no policy",
+    );
+    add(
+        "CIS.2.1.2",
+        pick(
+            (Pass, vec![]),
+            (Pass, vec![]),
+            (Fail, vec![E::Exo("Get-MalwareFilterPolicy", "Default")]),
+        ),
+        "the default anti-malware policy's file filter is off in neglected",
+    );
+    add(
+        "CIS.2.1.4",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
+        "Safe Attachments blocks in the built-in policy; neglected has none",
+    );
+    let atp = || E::Exo("Get-AtpPolicyForO365", "Default");
+    add(
+        "CIS.2.1.5",
+        pick((Pass, vec![]), (Fail, vec![atp()]), (Fail, vec![atp()])),
+        "Safe Documents only in hardened; neglected also leaves SharePoint, OneDrive and Teams out",
+    );
+    let default_phish = || E::Exo("Get-AntiPhishPolicy", "Office365 AntiPhish Default");
+    add(
+        "CIS.2.1.7",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![default_phish()]),
+            (Fail, vec![default_phish()]),
+        ),
+        "only hardened's Strict anti-phishing policy protects against impersonation",
+    );
+    let preset = |name| E::Exo("Get-EOPProtectionPolicyRule", name);
+    add(
+        "MS.DEFENDER.1.1v1",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![preset("Strict Preset Security Policy")]),
+            (
+                Fail,
+                vec![
+                    preset("Standard Preset Security Policy"),
+                    preset("Strict Preset Security Policy"),
+                ],
+            ),
+        ),
+        "Strict and Standard on / Standard only / neither",
+    );
+    add(
+        "MS.DEFENDER.1.2v1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
+        "an enabled preset covers both accepted domains except in neglected",
+    );
+    add(
+        "CIS.1.2.2",
+        pick(
+            (Pass, vec![]),
+            (Fail, vec![E::SharedMailboxesSigningIn]),
+            (Fail, vec![E::SharedMailboxesSigningIn]),
+        ),
+        "shared mailboxes whose accounts can sign in: none / every fifth / every other",
+    );
+    add(
+        "CIS.6.5.1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![])),
+        "OAuth2ClientProfileEnabled false in neglected",
+    );
+    let sharing = || E::Exo("Get-SharingPolicy", "Default Sharing Policy");
+    add(
+        "MS.EXO.6.1v1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![sharing()])),
+        "neglected's default sharing policy shares contacts with all domains",
+    );
+    add(
+        "MS.EXO.6.2v1",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![sharing()])),
+        "free/busy only in typical; neglected shares calendar details with all domains",
+    );
+    add(
+        "CIS.1.3.3",
+        pick((Pass, vec![]), (Fail, vec![sharing()]), (Fail, vec![sharing()])),
+        "the default sharing policy is disabled only in hardened",
+    );
+    add(
+        "exchange.dkim-published",
+        pick((Pass, vec![]), (Pass, vec![]), (Fail, vec![E::CustomDomain])),
+        "neglected's custom domain publishes no DKIM selector CNAMEs",
     );
     add(
         "MS.EXO.3.1v1",
@@ -965,6 +1111,13 @@ impl Tenant {
                 .filter(|o| o["Name"] == *name || o["Identity"] == *name)
                 .filter_map(|o| o["Guid"].as_str().or_else(|| o["Identity"].as_str()))
                 .map(str::to_string)
+                .collect(),
+            Evidence::SharedMailboxesSigningIn => self
+                .exo_cmdlet_output("Get-Mailbox", &serde_json::json!({}))
+                .unwrap_or_default()
+                .iter()
+                .filter(|m| m["AccountDisabled"] == false)
+                .filter_map(|m| m["Guid"].as_str().map(str::to_string))
                 .collect(),
             Evidence::CaPolicyNamed(name) => self
                 .ca_policies_json()

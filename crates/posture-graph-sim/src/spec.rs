@@ -331,6 +331,22 @@ pub enum Mutation {
     SetAppPermissions {
         permissions: Option<Vec<String>>,
     },
+    /// Make the simulator's DNS server fail every query for the tenant's domains (`servfail`
+    /// answers SERVFAIL, `timeout` answers nothing), or answer again when `failure` is absent.
+    SetDnsFailure {
+        #[serde(default)]
+        failure: Option<DnsFailure>,
+    },
+}
+
+/// How the simulator's DNS server fails a tenant's names (see [`Mutation::SetDnsFailure`]).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsFailure {
+    /// Answer SERVFAIL, as a broken authoritative server does.
+    Servfail,
+    /// Answer nothing, so the resolver times out.
+    Timeout,
 }
 
 /// One request as the simulator saw it.
@@ -361,6 +377,8 @@ pub struct GroundTruth {
 pub struct SimConfig {
     /// Address to bind; port 0 picks a free one.
     pub bind: std::net::SocketAddr,
+    /// Address of the DNS server (UDP and TCP); absent: `bind`'s address on a free port.
+    pub dns_bind: Option<std::net::SocketAddr>,
     /// PEM files for TLS; plain HTTP when absent.
     pub tls_cert: Option<std::path::PathBuf>,
     pub tls_key: Option<std::path::PathBuf>,
@@ -376,6 +394,7 @@ impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            dns_bind: None,
             tls_cert: None,
             tls_key: None,
             epoch: default_epoch(),
@@ -395,6 +414,8 @@ pub fn default_epoch() -> DateTime<Utc> {
 #[serde(default, deny_unknown_fields)]
 pub struct SimFile {
     pub bind: Option<std::net::SocketAddr>,
+    /// Address of the DNS server; absent: `bind`'s address on a free port.
+    pub dns_bind: Option<std::net::SocketAddr>,
     pub tls_cert: Option<std::path::PathBuf>,
     pub tls_key: Option<std::path::PathBuf>,
     /// RFC 3339 time, or `now` (rounded down to the hour).

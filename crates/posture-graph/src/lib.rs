@@ -15,6 +15,7 @@ pub mod cloud;
 pub mod delta;
 pub mod error;
 pub mod exchange;
+pub mod mail_dns;
 pub mod metrics;
 pub mod models;
 pub mod paging;

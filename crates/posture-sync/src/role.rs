@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::metrics::SyncMetrics;
 use posture_bus::outbox::Outbox;
 use posture_bus::{Bus, ConsumerConfig, RetryPolicy as BusRetry, spawn_workers, topics};
+use posture_graph::mail_dns::DnsSettings;
 use posture_graph::{InProcessBudget, RequestBudget, RetryPolicy as GraphRetry};
 use posture_kit::clock::SharedClock;
 use posture_kit::db::Db;
@@ -57,6 +58,8 @@ pub struct SyncSettings {
     pub audit: AuditSettings,
     /// Scheduled configuration backups (`backup.*`); `None`: none.
     pub backup: Option<BackupSettings>,
+    /// Where the mail records of accepted domains are resolved (`sync.dns_server`).
+    pub dns: DnsSettings,
 }
 
 impl Default for SyncSettings {
@@ -72,6 +75,7 @@ impl Default for SyncSettings {
             resume_active_runs: true,
             audit: AuditSettings::default(),
             backup: None,
+            dns: DnsSettings::default(),
         }
     }
 }
@@ -87,6 +91,11 @@ impl SyncSettings {
                 retention: chrono::Duration::days(i64::from(config.audit_retention_days.clamp(1, 3650))),
                 interval: Duration::from_secs(u64::from(config.audit_interval_secs.clamp(1, 86_400))),
                 after_runs: config.audit_after_sync,
+            },
+            dns: DnsSettings {
+                server: config.dns_server,
+                timeout: Duration::from_secs(u64::from(config.dns_timeout_secs.clamp(1, 60))),
+                ..DnsSettings::default()
             },
             ..Self::default()
         }
@@ -165,6 +174,7 @@ pub async fn start(deps: SyncDeps) -> Result<SyncRole, SyncError> {
             batch_size: deps.settings.batch_size,
             page_buffer: deps.settings.page_buffer,
             heartbeat: deps.settings.ack_wait / 3,
+            dns: deps.settings.dns.clone(),
         },
         rows_written: rows_written.clone(),
         metrics,

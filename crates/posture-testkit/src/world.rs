@@ -150,7 +150,10 @@ impl WorldBuilder {
             ),
         );
         let sync = match self.sync {
-            Some(settings) => {
+            Some(mut settings) => {
+                if settings.dns.server.is_none() {
+                    settings.dns.server = Some(sim.dns_addr());
+                }
                 let role = start_sync_role(
                     &db,
                     &bus,
@@ -270,7 +273,11 @@ impl World {
     }
 
     /// Starts a sync role on the shared database and bus, with its own server and shutdown.
-    pub async fn start_sync(&self, settings: SyncSettings) -> SyncProcess {
+    pub async fn start_sync(&self, mut settings: SyncSettings) -> SyncProcess {
+        // Mail records are asked of the simulator's DNS server, never the machine's resolvers.
+        if settings.dns.server.is_none() {
+            settings.dns.server = Some(self.sim.dns_addr());
+        }
         let shutdown = self.shutdown.child_token();
         let tasks = TaskTracker::new();
         let role = start_sync_role(

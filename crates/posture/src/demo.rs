@@ -86,6 +86,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<i32> {
     })
     .await
     .context("cannot start the simulator")?;
+    // The tenants' domains exist only in the simulator's DNS server.
+    config.sync.dns_server = Some(sim.dns_addr());
     let tenants = demo_tenants(&sim, args.users)?;
 
     println!(

@@ -14,3 +14,37 @@ exo_singleton_unusable(names, name) := r if {
 } else := r if {
 	r := singleton_missing(name)
 }
+
+# --- mail DNS records (dns_mail_records: one object per accepted domain, named by the domain) ---
+
+# Evidence naming one domain's records.
+dns_evidence(d, detail) := evidence("mailDnsRecords", d.id, d.domain, detail)
+
+# The domain's SPF record: the one `v=spf1` TXT record, undefined when none or several (RFC 7208
+# makes several a permanent error, as receivers treat none).
+spf_record(d) := r if {
+	records := list(object.get(d, "spf", {}), "records")
+	count(records) == 1
+	r := records[0]
+}
+
+# The domain's DMARC tags, undefined when no single `v=DMARC1` record is published.
+dmarc_tags(d) := t if {
+	records := list(object.get(d, "dmarc", {}), "records")
+	count(records) == 1
+	t := object.get(d.dmarc, "tags", {})
+}
+
+# Custom (not *.onmicrosoft.com) domains among the records.
+is_custom_domain(d) if not endswith(lower(d.domain), ".onmicrosoft.com")
+
+# --- sharing policies (exo_sharing_policies) -------------------------------------------------------
+
+# The actions an enabled sharing policy grants every external domain (its `*:` entry), e.g.
+# CalendarSharingFreeBusySimple, ContactsSharing.
+shared_with_all(policy) := {trim_space(a) |
+	policy.Enabled == true
+	some entry in list(policy, "Domains")
+	startswith(entry, "*:")
+	some a in split(substring(entry, 2, -1), ",")
+}

@@ -76,10 +76,14 @@ pub enum CollectionKind {
     ExoSafeAttachmentPolicies,
     ExoProtectionPolicyRules,
     ExoSharedMailboxes,
+    /// One item per accepted domain: its SPF, DMARC and DKIM records as DNS publishes them.
+    DnsMailRecords,
+    ExoSharingPolicies,
+    ExoAtpPolicyForO365,
 }
 
 impl CollectionKind {
-    pub const ALL: [CollectionKind; 63] = [
+    pub const ALL: [CollectionKind; 66] = [
         CollectionKind::Users,
         CollectionKind::UserSignInActivity,
         CollectionKind::UserRegistrationDetails,
@@ -143,6 +147,9 @@ impl CollectionKind {
         CollectionKind::ExoSafeAttachmentPolicies,
         CollectionKind::ExoProtectionPolicyRules,
         CollectionKind::ExoSharedMailboxes,
+        CollectionKind::DnsMailRecords,
+        CollectionKind::ExoSharingPolicies,
+        CollectionKind::ExoAtpPolicyForO365,
     ];
 
     /// The key under `collections` in the document, as policies name it.
@@ -211,6 +218,9 @@ impl CollectionKind {
             CollectionKind::ExoSafeAttachmentPolicies => "exo_safe_attachment_policies",
             CollectionKind::ExoProtectionPolicyRules => "exo_protection_policy_rules",
             CollectionKind::ExoSharedMailboxes => "exo_shared_mailboxes",
+            CollectionKind::DnsMailRecords => "dns_mail_records",
+            CollectionKind::ExoSharingPolicies => "exo_sharing_policies",
+            CollectionKind::ExoAtpPolicyForO365 => "exo_atp_policy_for_o365",
         }
     }
 

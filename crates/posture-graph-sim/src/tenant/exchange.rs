@@ -16,6 +16,7 @@ pub const CMDLETS: &[&str] = &[
     "Get-AdminAuditLogConfig",
     "Get-AntiPhishPolicy",
     "Get-AntiPhishRule",
+    "Get-AtpPolicyForO365",
     "Get-ATPProtectionPolicyRule",
     "Get-DkimSigningConfig",
     "Get-EOPProtectionPolicyRule",
@@ -32,6 +33,7 @@ pub const CMDLETS: &[&str] = &[
     "Get-SafeAttachmentRule",
     "Get-SafeLinksPolicy",
     "Get-SafeLinksRule",
+    "Get-SharingPolicy",
     "Get-TransportConfig",
     "Get-TransportRule",
 ];
@@ -69,6 +71,17 @@ impl Tenant {
             "Get-AntiPhishPolicy" => self.exo_anti_phish_policies(),
             "Get-AntiPhishRule" => self.exo_rules("AntiPhishPolicy", p == Profile::Hardened),
             "Get-ATPProtectionPolicyRule" => self.exo_preset_rules("ATP"),
+            // Safe Attachments for SharePoint, OneDrive and Teams, and Safe Documents (E5).
+            "Get-AtpPolicyForO365" => {
+                let e5 = self.licences().e5;
+                vec![json!({
+                    "Identity": "Default", "Name": "Default",
+                    "EnableATPForSPOTeamsODB": e5 && p != Profile::Neglected,
+                    "EnableSafeDocs": e5 && p == Profile::Hardened,
+                    "AllowSafeDocsOpen": p == Profile::Neglected,
+                    "Guid": self.exo_guid("exo-atp-policy", 0),
+                })]
+            }
             "Get-DkimSigningConfig" => self.exo_dkim(),
             "Get-EOPProtectionPolicyRule" => self.exo_preset_rules("EOP"),
             "Get-ExternalInOutlook" => vec![json!({
@@ -123,6 +136,21 @@ impl Tenant {
             "Get-SafeAttachmentRule" => self.exo_rules("SafeAttachmentPolicy", p == Profile::Hardened),
             "Get-SafeLinksPolicy" => self.exo_safe_links(),
             "Get-SafeLinksRule" => self.exo_rules("SafeLinksPolicy", p == Profile::Hardened),
+            // The default sharing policy as Microsoft creates it (free/busy with everyone), turned
+            // off in hardened, widened to details and contacts in neglected.
+            "Get-SharingPolicy" => vec![json!({
+                "Identity": "Default Sharing Policy", "Name": "Default Sharing Policy",
+                "Default": true,
+                "Enabled": p != Profile::Hardened,
+                "Domains": match p {
+                    Profile::Neglected => json!(["*:CalendarSharingFreeBusyReviewer, ContactsSharing"]),
+                    _ => json!([
+                        "Anonymous:CalendarSharingFreeBusyReviewer",
+                        "*:CalendarSharingFreeBusySimple",
+                    ]),
+                },
+                "Guid": self.exo_guid("exo-sharing-policy", 0),
+            })],
             "Get-TransportConfig" => vec![json!({
                 "Identity": "Transport Settings",
                 "SmtpClientAuthenticationDisabled": p != Profile::Neglected,

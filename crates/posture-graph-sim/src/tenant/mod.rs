@@ -188,6 +188,8 @@ pub struct Tenant {
     pub sp_sign_ins: VecDeque<serde_json::Value>,
     /// Whether the app's service principal holds an Exchange role (see `exchange.rs`).
     pub exchange_role: bool,
+    /// How the simulator's DNS server fails this tenant's names, if it does (see `dns.rs`).
+    pub dns_failure: Option<crate::spec::DnsFailure>,
 }
 
 /// Request log entries kept per tenant; older ones are dropped.
@@ -246,6 +248,7 @@ impl Tenant {
             subscriptions: BTreeMap::new(),
             sp_sign_ins: VecDeque::new(),
             exchange_role: true,
+            dns_failure: None,
             spec,
         }
     }

@@ -412,6 +412,10 @@ impl Tenant {
                 let granted: Vec<&String> = self.granted.values().flatten().collect();
                 Ok(serde_json::json!({ "grantedPermissions": granted }))
             }
+            Mutation::SetDnsFailure { failure } => {
+                self.dns_failure = failure;
+                Ok(serde_json::json!({ "dnsFailure": failure }))
+            }
         }
     }
 }

@@ -700,6 +700,12 @@ impl EntityKind {
             K::ExoSharedMailboxes => {
                 exo("Get-Mailbox?RecipientTypeDetails=SharedMailbox&ResultSize=Unlimited")
             }
+            // The accepted domains' SPF, DKIM and DMARC records: the domains are listed through
+            // Exchange (so its permission and role), their records are asked of DNS
+            // (`crate::mail_dns`).
+            K::DnsMailRecords => exo("Get-AcceptedDomain"),
+            K::ExoSharingPolicies => exo("Get-SharingPolicy"),
+            K::ExoAtpPolicyForO365 => exo("Get-AtpPolicyForO365"),
         }
     }
 }

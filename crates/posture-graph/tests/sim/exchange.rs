@@ -26,6 +26,8 @@ const EXO_KINDS: &[EntityKind] = &[
     EntityKind::ExoAdminAuditLogConfig,
     EntityKind::ExoExternalInOutlook,
     EntityKind::ExoSharedMailboxes,
+    EntityKind::ExoSharingPolicies,
+    EntityKind::ExoAtpPolicyForO365,
 ];
 
 fn cmdlet(kind: EntityKind) -> String {

@@ -8,6 +8,7 @@ mod common;
 mod delta;
 mod errors;
 mod exchange;
+mod mail_dns;
 mod paging;
 mod probe;
 mod resilience;

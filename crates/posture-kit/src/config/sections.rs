@@ -435,6 +435,11 @@ pub struct SyncConfig {
     pub audit_interval_secs: u32,
     /// Also read a tenant's audit streams as soon as one of its sync runs completes.
     pub audit_after_sync: bool,
+    /// The DNS server (`ip:port`, UDP and TCP) asked for accepted domains' SPF, DKIM and DMARC
+    /// records; absent: the system's resolvers.
+    pub dns_server: Option<SocketAddr>,
+    /// Seconds one DNS query waits for an answer.
+    pub dns_timeout_secs: u32,
 }
 
 impl Default for SyncConfig {
@@ -446,6 +451,8 @@ impl Default for SyncConfig {
             audit_retention_days: 90,
             audit_interval_secs: 900,
             audit_after_sync: true,
+            dns_server: None,
+            dns_timeout_secs: 5,
         }
     }
 }

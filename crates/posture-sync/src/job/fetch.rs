@@ -38,7 +38,7 @@ pub fn first_url(kind: &KindDef, client: &GraphClient, now: DateTime<Utc>) -> Re
         ReadMode::Delta => spec.delta_url(client)?.ok_or_else(|| GraphError::Config {
             reason: format!("{} has no delta path", kind.name),
         })?,
-        ReadMode::Full | ReadMode::PerGroup => spec.first_page_url(client)?,
+        ReadMode::Full | ReadMode::PerGroup | ReadMode::MailDns => spec.first_page_url(client)?,
     };
     let own_select = kind.select.map(|fields| fields.join(","));
     if own_select.is_some() || !kind.extra_query.is_empty() {
@@ -112,7 +112,7 @@ fn parse(
                 delta_link: None,
             })
         }
-        (ReadMode::Full | ReadMode::PerGroup, _) => {
+        (ReadMode::Full | ReadMode::PerGroup | ReadMode::MailDns, _) => {
             let page = parse_odata_page::<Value>(body, endpoint, ids)?;
             Ok(FetchedPage {
                 items: page.records.into_iter().map(|r| Item::Upsert(r.value)).collect(),
@@ -140,10 +140,14 @@ pub fn spawn_fetcher(
     client: GraphClient,
     start: Url,
     buffer: usize,
+    dns: &posture_graph::mail_dns::DnsSettings,
     stop: CancellationToken,
 ) -> mpsc::Receiver<Result<FetchedPage, GraphError>> {
     if kind.read == ReadMode::PerGroup {
         return super::members::spawn_group_reader(kind, client, start, buffer, stop);
+    }
+    if kind.read == ReadMode::MailDns {
+        return super::mail_dns::spawn_dns_reader(client, start, dns.clone(), stop);
     }
     let (tx, rx) = mpsc::channel(buffer.max(1));
     tokio::spawn(async move {

@@ -11,6 +11,7 @@
 mod cves;
 mod diff;
 mod fetch;
+mod mail_dns;
 mod members;
 mod pages;
 mod pass;
@@ -47,6 +48,8 @@ pub struct JobSettings {
     /// How often a running job tells the bus it is alive (a third of the ack wait), so a page
     /// that waits for its request budget or a Retry-After is not delivered to a second worker.
     pub heartbeat: Duration,
+    /// Where the `dns_mail_records` kind asks for mail records.
+    pub dns: posture_graph::mail_dns::DnsSettings,
 }
 
 impl Default for JobSettings {
@@ -55,6 +58,7 @@ impl Default for JobSettings {
             batch_size: 500,
             page_buffer: 2,
             heartbeat: Duration::from_secs(20),
+            dns: Default::default(),
         }
     }
 }

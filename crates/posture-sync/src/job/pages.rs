@@ -45,9 +45,10 @@ impl PageStream {
         start: Url,
         inventory: Inventory,
         buffer: usize,
+        dns: &posture_graph::mail_dns::DnsSettings,
     ) -> PageStream {
         let stop = CancellationToken::new();
-        let pages = fetch::spawn_fetcher(kind, client.clone(), start, buffer, stop.clone());
+        let pages = fetch::spawn_fetcher(kind, client.clone(), start, buffer, dns, stop.clone());
         PageStream {
             pages,
             inventory,

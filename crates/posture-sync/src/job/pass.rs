@@ -141,6 +141,7 @@ impl SyncWorker {
             pass.url.clone(),
             inventory,
             self.settings.page_buffer,
+            &self.settings.dns,
         );
         while let Some(page) = pages.next().await {
             let page = page.map_err(PassError::Graph)?;

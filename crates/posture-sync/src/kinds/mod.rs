@@ -22,10 +22,12 @@ mod delegated_permission_classifications;
 mod device_compliance_policies;
 mod device_registration_policy;
 mod directory_settings;
+mod dns_mail_records;
 mod domains;
 mod exo_accepted_domains;
 mod exo_admin_audit_log_config;
 mod exo_anti_phish_policies;
+mod exo_atp_policy_for_o365;
 mod exo_dkim_signing_config;
 mod exo_external_in_outlook;
 mod exo_hosted_content_filter_policies;
@@ -37,6 +39,7 @@ mod exo_remote_domains;
 mod exo_safe_attachment_policies;
 mod exo_safe_links_policies;
 mod exo_shared_mailboxes;
+mod exo_sharing_policies;
 mod exo_transport_config;
 mod exo_transport_rules;
 mod graph_app_role_assignments;
@@ -79,6 +82,9 @@ pub enum ReadMode {
     /// Every run lists the groups that matter and reads each one's transitive members: one object
     /// per group, the rest marked removed at the end (job/members.rs).
     PerGroup,
+    /// Every run lists the accepted domains (through Exchange) and asks DNS for each one's SPF,
+    /// DMARC and DKIM records: one object per domain (job/mail_dns.rs).
+    MailDns,
 }
 
 /// Static facts about one synced kind.
@@ -115,6 +121,10 @@ impl KindDef {
     /// through InvokeCommand (Exchange Online) as shown in ListEntityKinds.
     pub fn endpoint(&self) -> String {
         let spec = self.spec();
+        if self.read == ReadMode::MailDns {
+            return "POST /adminapi/beta/{tenant}/InvokeCommand Get-AcceptedDomain, then DNS TXT and CNAME per domain"
+                .to_owned();
+        }
         match spec.resource {
             posture_graph::Resource::DefenderForEndpoint => format!("GET /api/{}", spec.path),
             posture_graph::Resource::ExchangeOnline => format!(
@@ -148,10 +158,12 @@ pub const ALL: &[&KindDef] = &[
     &device_compliance_policies::KIND,
     &device_registration_policy::KIND,
     &directory_settings::KIND,
+    &dns_mail_records::KIND,
     &domains::KIND,
     &exo_accepted_domains::KIND,
     &exo_admin_audit_log_config::KIND,
     &exo_anti_phish_policies::KIND,
+    &exo_atp_policy_for_o365::KIND,
     &exo_dkim_signing_config::KIND,
     &exo_external_in_outlook::KIND,
     &exo_hosted_content_filter_policies::KIND,
@@ -163,6 +175,7 @@ pub const ALL: &[&KindDef] = &[
     &exo_safe_attachment_policies::KIND,
     &exo_safe_links_policies::KIND,
     &exo_shared_mailboxes::KIND,
+    &exo_sharing_policies::KIND,
     &exo_transport_config::KIND,
     &exo_transport_rules::KIND,
     &graph_app_role_assignments::KIND,

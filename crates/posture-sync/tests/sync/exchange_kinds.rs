@@ -2,7 +2,7 @@
 //! own token: each stored as the simulator's cmdlet output for every profile; an app without an
 //! Exchange role and an app without Exchange.ManageAsApp each fail naming what is missing.
 
-use posture_graph_sim::{Mutation, Profile, TenantSpec};
+use posture_graph_sim::{DnsFailure, Mutation, Profile, TenantSpec};
 use posture_proto::v1 as pb;
 
 use crate::failures::all_permissions;
@@ -13,6 +13,7 @@ const EXCHANGE_KINDS: &[&str] = &[
     "exo_accepted_domains",
     "exo_admin_audit_log_config",
     "exo_anti_phish_policies",
+    "exo_atp_policy_for_o365",
     "exo_dkim_signing_config",
     "exo_external_in_outlook",
     "exo_hosted_content_filter_policies",
@@ -24,6 +25,7 @@ const EXCHANGE_KINDS: &[&str] = &[
     "exo_safe_attachment_policies",
     "exo_safe_links_policies",
     "exo_shared_mailboxes",
+    "exo_sharing_policies",
     "exo_transport_config",
     "exo_transport_rules",
 ];
@@ -126,4 +128,101 @@ async fn exchange_kinds_without_manage_as_app_fail_naming_the_permission() {
         reason.message.contains("Office 365 Exchange Online"),
         "{reason:?}"
     );
+}
+
+/// The mail records of every accepted domain, as the simulator's DNS server publishes them.
+#[tokio::test]
+async fn dns_mail_records_are_read_per_accepted_domain_for_every_profile() {
+    let mut verdicts = Vec::new();
+    for profile in Profile::ALL {
+        let (_world, process, tid) =
+            synced_profile(profile, &["exo_accepted_domains", "dns_mail_records"]).await;
+        let domains = stored_objects(&process, &tid, "exo_accepted_domains").await;
+        let records = stored_objects(&process, &tid, "dns_mail_records").await;
+        let names: std::collections::BTreeSet<String> = domains
+            .values()
+            .filter_map(|d| d["DomainName"].as_str().map(str::to_ascii_lowercase))
+            .collect();
+        assert_eq!(
+            records.keys().cloned().collect::<std::collections::BTreeSet<_>>(),
+            names,
+            "{profile:?}: one object per accepted domain, named by the domain"
+        );
+        let custom = records
+            .values()
+            .find(|r| r["initialDomain"] == false)
+            .expect("a custom domain");
+        verdicts.push((
+            custom["spf"]["all"].clone(),
+            custom["dmarc"]["tags"]["p"].clone(),
+            custom["dkim"]["selector1"]["cname"].is_string(),
+        ));
+    }
+    assert_eq!(
+        verdicts,
+        vec![
+            (serde_json::json!("-all"), serde_json::json!("reject"), true),
+            (serde_json::json!("~all"), serde_json::json!("quarantine"), true),
+            (serde_json::Value::Null, serde_json::Value::Null, false),
+        ],
+        "hardened, typical, neglected"
+    );
+}
+
+/// A failing DNS server fails the kind with the query and the server's answer as its reason; the
+/// other kinds of the run are untouched, and the stored records stay.
+#[tokio::test]
+async fn dns_servfail_and_timeout_fail_the_kind_with_the_reason() {
+    let mut settings = crate::world::settings();
+    settings.max_deliver = 2;
+    settings.dns.timeout = std::time::Duration::from_millis(300);
+    settings.dns.attempts = 1;
+    for db in [
+        posture_kit::db::test_support::TestDatabase::sqlite().expect("sqlite"),
+        posture_kit::db::test_support::TestDatabase::postgres()
+            .await
+            .expect("postgres"),
+    ] {
+        let world = crate::world::new_world(db).await;
+        let tenant = world
+            .tenant(TenantSpec {
+                users: 20,
+                ..TenantSpec::default()
+            })
+            .await;
+        let process = world.start_sync(settings.clone()).await;
+        let tid = tenant.tenant_id.to_string();
+        let kinds = ["dns_mail_records", "exo_accepted_domains"];
+        let run = sync_and_wait(&process, &tenant, &kinds).await;
+        assert_eq!(run.state, pb::SyncRunState::Succeeded as i32, "{run:#?}");
+        let before = stored_objects(&process, &tid, "dns_mail_records").await;
+        assert_eq!(before.len(), 2);
+        for (failure, said) in [
+            (DnsFailure::Servfail, "SERVFAIL"),
+            (DnsFailure::Timeout, "did not answer in time"),
+        ] {
+            world
+                .sim
+                .mutate(
+                    &tid,
+                    Mutation::SetDnsFailure {
+                        failure: Some(failure),
+                    },
+                )
+                .expect("DNS fails");
+            let run = sync_and_wait(&process, &tenant, &kinds).await;
+            assert_eq!(run.state, pb::SyncRunState::PartiallySucceeded as i32, "{run:#?}");
+            let e = entity(&run, "dns_mail_records");
+            assert_eq!(e.state, pb::EntitySyncState::Failed as i32, "{failure:?}");
+            let reason = e.error.clone().expect("a reason");
+            assert_eq!(reason.error_class, pb::ErrorClass::Transient as i32, "{reason:?}");
+            assert!(reason.message.contains(said), "{failure:?}: {reason:?}");
+            assert!(reason.endpoint.starts_with("DNS TXT "), "{reason:?}");
+            assert_eq!(
+                entity(&run, "exo_accepted_domains").state,
+                pb::EntitySyncState::Succeeded as i32
+            );
+            assert_eq!(stored_objects(&process, &tid, "dns_mail_records").await, before);
+        }
+    }
 }

@@ -75,6 +75,7 @@ fn config_from(args: &SimArgs) -> anyhow::Result<SimConfig> {
     };
     Ok(SimConfig {
         bind,
+        dns_bind: file.dns_bind,
         tls_cert: args.tls_cert.clone().or(file.tls_cert.clone()),
         tls_key: args.tls_key.clone().or(file.tls_key.clone()),
         // Interactive use: data is relative to the current hour and the clock follows wall time.
@@ -94,6 +95,10 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         "  graph:  {base}graph/v1.0/   mde: {base}mde/api/   management: {base}manage/api/v1.0/<tenant>/activity/feed/"
     );
     println!("  admin:  {base}_sim/tenants   (or use the Microsoft host names with this port)");
+    println!(
+        "  dns:    {} (UDP and TCP; set sync.dns_server to it)",
+        sim.dns_addr()
+    );
     for t in sim.tenants() {
         println!();
         println!(
