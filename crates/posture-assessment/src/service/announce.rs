@@ -37,7 +37,7 @@ impl Completed {
     /// `now` stands in for a missing completion time.
     pub fn of(
         record: &AssessmentRecord,
-        newly_failing: Vec<ev::NewlyFailingControl>,
+        newly_failing: Vec<ev::assessment_completed::NewlyFailingControl>,
         now: DateTime<Utc>,
     ) -> Result<Self, BusError> {
         let event_id = uuid::Uuid::new_v5(

@@ -26,7 +26,7 @@ pub async fn newly_failing(
     store: &AssessmentStore,
     record: &AssessmentRecord,
     current: Option<&[FindingRecord]>,
-) -> Result<Vec<ev::NewlyFailingControl>, StoreError> {
+) -> Result<Vec<ev::assessment_completed::NewlyFailingControl>, StoreError> {
     if record.state != AssessmentState::Succeeded {
         return Ok(Vec::new());
     }
@@ -57,7 +57,7 @@ pub async fn newly_failing(
     Ok(now
         .into_iter()
         .filter(|f| !before.contains(&f.control_id))
-        .map(|f| ev::NewlyFailingControl {
+        .map(|f| ev::assessment_completed::NewlyFailingControl {
             severity: convert::finding_severity(f.severity) as i32,
             control_id: f.control_id,
             title: f.title,

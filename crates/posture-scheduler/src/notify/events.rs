@@ -14,7 +14,7 @@ use posture_bus::topics::{
 use posture_bus::{Bus, ConsumerConfig, Delivery, Handler, HandlerError, RetryPolicy};
 use posture_kit::clock::SharedClock;
 use posture_kit::ids::TenantId;
-use posture_proto::events::v1::NewlyFailingControl;
+use posture_proto::events::v1::assessment_completed::NewlyFailingControl;
 use posture_proto::events::v1::{
     AssessmentCompleted, ConnectionHealthChanged, DriftDetected, SyncRunCompleted,
 };
