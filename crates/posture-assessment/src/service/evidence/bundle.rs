@@ -45,6 +45,25 @@ pub struct Gathered {
     pub files: Vec<BundleFile>,
 }
 
+/// Every item of a paged listing: `page(token)` reads one page and returns its items and the next
+/// token. Stops after [`MAX_PAGES`] pages.
+async fn all_pages<T, Fut>(mut page: impl FnMut(String) -> Fut) -> Result<Vec<T>, tonic::Status>
+where
+    Fut: std::future::Future<Output = Result<(Vec<T>, String), tonic::Status>>,
+{
+    let mut all = Vec::new();
+    let mut token = String::new();
+    for _ in 0..MAX_PAGES {
+        let (items, next) = page(token).await?;
+        all.extend(items);
+        if next.is_empty() {
+            break;
+        }
+        token = next;
+    }
+    Ok(all)
+}
+
 fn status(error: ServiceError) -> tonic::Status {
     error.into()
 }
@@ -146,50 +165,39 @@ impl EvidenceApi {
     }
 
     async fn findings(&self, a: &pb::Assessment) -> Result<Vec<pb::Finding>, tonic::Status> {
-        let mut all = Vec::new();
-        let mut page_token = String::new();
-        for _ in 0..MAX_PAGES {
+        let mut all = all_pages(|page_token| async move {
             let page = self
                 .assessments
                 .list_findings(Request::new(pb::ListFindingsRequest {
                     tenant_id: a.tenant_id.clone(),
                     assessment_id: a.assessment_id.clone(),
                     page_size: 1000,
-                    page_token: page_token.clone(),
+                    page_token,
                     ..Default::default()
                 }))
                 .await?
                 .into_inner();
-            all.extend(page.findings);
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            page_token = page.next_page_token;
-        }
+            Ok((page.findings, page.next_page_token))
+        })
+        .await?;
         all.sort_by(|x, y| x.control_id.cmp(&y.control_id));
         Ok(all)
     }
 
     async fn controls(&self) -> Result<Vec<pb::Control>, tonic::Status> {
-        let mut all = Vec::new();
-        let mut page_token = String::new();
-        for _ in 0..MAX_PAGES {
+        all_pages(|page_token| async move {
             let page = self
                 .assessments
                 .list_controls(Request::new(pb::ListControlsRequest {
                     page_size: 1000,
-                    page_token: page_token.clone(),
+                    page_token,
                     ..Default::default()
                 }))
                 .await?
                 .into_inner();
-            all.extend(page.controls);
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            page_token = page.next_page_token;
-        }
-        Ok(all)
+            Ok((page.controls, page.next_page_token))
+        })
+        .await
     }
 
     /// Exceptions in force when the assessment completed: created by then and not yet expired.
@@ -198,26 +206,21 @@ impl EvidenceApi {
         tenant: &TenantId,
         assessed_at: DateTime<Utc>,
     ) -> Result<Vec<Value>, tonic::Status> {
-        let mut all = Vec::new();
-        let mut page_token = String::new();
-        for _ in 0..MAX_PAGES {
+        let mut all = all_pages(|page_token| async move {
             let page = self
                 .exceptions
                 .list_exceptions(Request::new(pb::ListExceptionsRequest {
                     tenant_id: tenant.to_string(),
                     include_expired: true,
                     page_size: 500,
-                    page_token: page_token.clone(),
+                    page_token,
                     ..Default::default()
                 }))
                 .await?
                 .into_inner();
-            all.extend(page.exceptions);
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            page_token = page.next_page_token;
-        }
+            Ok((page.exceptions, page.next_page_token))
+        })
+        .await?;
         all.retain(|e| {
             at(e.created_at.as_ref()).is_none_or(|created| created <= assessed_at)
                 && at(e.expires_at.as_ref()).is_none_or(|expires| expires > assessed_at)
@@ -233,25 +236,20 @@ impl EvidenceApi {
         tenant: &TenantId,
         assessed_at: DateTime<Utc>,
     ) -> Result<Vec<pb::Drift>, tonic::Status> {
-        let mut all = Vec::new();
-        let mut page_token = String::new();
-        for _ in 0..MAX_PAGES {
+        let mut all = all_pages(|page_token| async move {
             let page = self
                 .drift
                 .list_drift(Request::new(pb::ListDriftRequest {
                     tenant_id: tenant.to_string(),
                     page_size: 500,
-                    page_token: page_token.clone(),
+                    page_token,
                     ..Default::default()
                 }))
                 .await?
                 .into_inner();
-            all.extend(page.drift);
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            page_token = page.next_page_token;
-        }
+            Ok((page.drift, page.next_page_token))
+        })
+        .await?;
         all.retain(|d| at(d.detected_at.as_ref()).is_none_or(|detected| detected <= assessed_at));
         all.sort_by(|x, y| x.drift_id.cmp(&y.drift_id));
         Ok(all)
